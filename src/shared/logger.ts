@@ -1,0 +1,93 @@
+import pino from 'pino';
+
+/**
+ * A small logger port with scope, backed by pino: one JSON object a line when stdout is not a
+ * terminal (production, Heroku's Logplex), readable lines on a terminal. Every call is a
+ * sentence plus fields. Never pass a connection string, key, token or message body in a field:
+ * the redaction list below is a safety net, not the plan.
+ */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(bindings: LogFields): Logger;
+}
+
+export type LogFields = Record<string, unknown>;
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Readable lines instead of JSON. Defaults to whether stdout is a terminal. */
+  pretty?: boolean;
+  /** Where lines go; defaults to stdout. Tests pass a stream to capture output. */
+  destination?: NodeJS.WritableStream;
+  bindings?: LogFields;
+}
+
+const REDACTED_PATHS = [
+  'connectionString',
+  'sharedAccessKey',
+  'key',
+  'token',
+  'password',
+  'body',
+  '*.connectionString',
+  '*.sharedAccessKey',
+  '*.key',
+  '*.token',
+  '*.password',
+  '*.body',
+];
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+export function parseLogLevel(text: string | undefined, fallback: LogLevel = 'info'): LogLevel {
+  if (text === undefined || text === '') return fallback;
+  const level = text.toLowerCase() as LogLevel;
+  return LEVELS.includes(level) ? level : fallback;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? parseLogLevel(process.env.LOG_LEVEL);
+  const destination = options.destination ?? process.stdout;
+  const pretty = options.pretty ?? (destination === process.stdout && process.stdout.isTTY);
+  const pinoOptions: pino.LoggerOptions = {
+    level,
+    base: options.bindings ?? {},
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+
+  if (pretty) {
+    // pino-pretty is loaded lazily: production never pays for it.
+    const pinoPretty = require('pino-pretty') as typeof import('pino-pretty');
+    const stream = pinoPretty({
+      destination: destination as NodeJS.WritableStream & { write: (s: string) => boolean },
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      sync: true,
+    });
+    return wrap(pino(pinoOptions, stream));
+  }
+
+  return wrap(pino(pinoOptions, destination as pino.DestinationStream));
+}
+
+/** A logger that drops everything: for library use where the caller passed none. */
+export function silentLogger(): Logger {
+  return createLogger({ level: 'silent', pretty: false });
+}
+
+function wrap(inner: pino.Logger): Logger {
+  return {
+    debug: (message, fields) => inner.debug(fields ?? {}, message),
+    info: (message, fields) => inner.info(fields ?? {}, message),
+    warn: (message, fields) => inner.warn(fields ?? {}, message),
+    error: (message, fields) => inner.error(fields ?? {}, message),
+    child: (bindings) => wrap(inner.child(bindings)),
+  };
+}
