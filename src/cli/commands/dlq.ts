@@ -1,0 +1,226 @@
+import type { Command } from 'commander';
+
+import {
+  createEntityReceiver,
+  createOperatorClient,
+  originalEntityName,
+} from '../operator/clients';
+import {
+  connectionFor,
+  jsonLines,
+  operatorAction,
+  parseWholeNumber,
+  withConnectionOption,
+  writeErr,
+  writeOut,
+  type ConnectionFlags,
+} from '../operator/commandSupport';
+import { deadLetterPath, parseEntityAddress } from '../operator/entityAddress';
+import { toMessageJson, type MessageJson } from '../operator/messageJson';
+import { deadLetterTable, messageDetail } from '../operator/messageViews';
+import { peekUpTo } from '../operator/peekAll';
+import { createProgress } from '../operator/progress';
+import { purgeDeadLetters } from '../operator/purge';
+import { replayDeadLetters } from '../operator/replay';
+import { UsageError } from '../operator/usageError';
+
+const ENTITY_HELP = 'queue, or <topic>/subscriptions/<name>';
+
+export function registerDlqCommand(program: Command): void {
+  const dlq = program
+    .command('dlq')
+    .description('list, show, replay or purge dead-lettered messages');
+
+  const list = dlq
+    .command('list')
+    .description('list dead letters with their reason and description')
+    .argument('<entity>', ENTITY_HELP)
+    .option('--count <n>', 'how many, from the oldest', '100')
+    .option('--json', 'JSON lines (the `peek --json` shape)')
+    .addHelpText('after', '\nExample:\n  sbworker dlq list orders\n');
+  withConnectionOption(list).action(operatorAction(runList));
+
+  const show = dlq
+    .command('show')
+    .description('show dead letters in full: every property and the body')
+    .argument('<entity>', ENTITY_HELP)
+    .option('--message-id <id>', 'the letters with this message id')
+    .option('--sequence-number <n>', 'the letter with this sequence number')
+    .option('--json', 'JSON lines (the `peek --json` shape)')
+    .addHelpText('after', '\nExample:\n  sbworker dlq show orders --message-id 536365\n');
+  withConnectionOption(show).action(operatorAction(runShow));
+
+  const replay = dlq
+    .command('replay')
+    .description(
+      'send dead letters back to their entity; each leaves the DLQ only once its copy is sent',
+    )
+    .argument('<entity>', ENTITY_HELP)
+    .option('--all', 'every letter present when the replay starts')
+    .option('--message-id <id>', 'only letters with this message id')
+    .option('--reason <text>', 'only letters with this dead-letter reason (any case)')
+    .option('--to <entity>', 'send the copies here instead (default: the queue, or the topic)')
+    .option(
+      '--new-message-id',
+      'give each copy a new message id (entities with duplicate detection)',
+    )
+    .option('--batch-size <n>', 'letters received, copied and completed per step', '50')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sbworker dlq replay orders --all\n' +
+        '  sbworker dlq replay orders --reason MaxDeliveryCountExceeded\n',
+    );
+  withConnectionOption(replay).action(operatorAction(runReplay));
+
+  const purge = dlq
+    .command('purge')
+    .description('delete every dead letter (asks for --yes)')
+    .argument('<entity>', ENTITY_HELP)
+    .option('--yes', 'really delete them')
+    .addHelpText('after', '\nExample:\n  sbworker dlq purge orders --yes\n');
+  withConnectionOption(purge).action(operatorAction(runPurge));
+}
+
+interface ListFlags extends ConnectionFlags {
+  count: string;
+  json?: boolean;
+}
+
+async function runList(entity: string, flags: ListFlags, _command: Command): Promise<void> {
+  const address = parseEntityAddress(entity);
+  const count = parseWholeNumber('--count', flags.count, 1, 100_000);
+
+  const letters = await peekDeadLetters(address, flags, count);
+  if (flags.json === true) writeOut(jsonLines(letters));
+  else if (letters.length === 0) writeOut(`no dead letters in ${address.display}\n`);
+  else writeOut(deadLetterTable(letters));
+}
+
+interface ShowFlags extends ConnectionFlags {
+  messageId?: string;
+  sequenceNumber?: string;
+  json?: boolean;
+}
+
+async function runShow(entity: string, flags: ShowFlags, _command: Command): Promise<void> {
+  const address = parseEntityAddress(entity);
+  if ((flags.messageId === undefined) === (flags.sequenceNumber === undefined)) {
+    throw new UsageError('give one of --message-id or --sequence-number');
+  }
+  if (flags.sequenceNumber !== undefined && !/^\d+$/.test(flags.sequenceNumber)) {
+    throw new UsageError(`--sequence-number must be a whole number, got "${flags.sequenceNumber}"`);
+  }
+
+  const letters = (await peekDeadLetters(address, flags, Infinity)).filter((letter) =>
+    flags.messageId !== undefined
+      ? letter.messageId === flags.messageId
+      : letter.sequenceNumber === flags.sequenceNumber,
+  );
+  if (letters.length === 0) throw new Error(`no such dead letter in ${address.display}`);
+
+  if (flags.json === true) writeOut(jsonLines(letters));
+  else writeOut(letters.map(messageDetail).join('\n'));
+}
+
+interface ReplayFlags extends ConnectionFlags {
+  all?: boolean;
+  messageId?: string;
+  reason?: string;
+  to?: string;
+  newMessageId?: boolean;
+  batchSize: string;
+}
+
+async function runReplay(entity: string, flags: ReplayFlags, _command: Command): Promise<void> {
+  const address = parseEntityAddress(entity);
+  const select = replaySelection(flags);
+  const target = flags.to ?? originalEntityName(address);
+  const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
+  const connection = connectionFor(flags);
+
+  const client = createOperatorClient(connection.connectionString);
+  try {
+    const result = await replayDeadLetters({
+      receiver: createEntityReceiver(client, address, {
+        deadLetter: true,
+        receiveMode: 'peekLock',
+      }),
+      sender: client.createSender(target),
+      select,
+      source: deadLetterPath(address),
+      newMessageId: flags.newMessageId === true,
+      receiveBatchSize: batchSize,
+      onSelected: (count) =>
+        count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
+    });
+
+    writeOut(
+      `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
+        ` ${address.display} to ${target} (${connection.endpoint})\n`,
+    );
+    if (result.replayed < result.selected) {
+      throw new Error(
+        `${result.selected - result.replayed} selected letter(s) could not be received` +
+          ' (locked by another receiver or removed meanwhile); run the replay again',
+      );
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+function replaySelection(flags: ReplayFlags): (letter: MessageJson) => boolean {
+  const filtered = flags.messageId !== undefined || flags.reason !== undefined;
+  if (flags.all === true && filtered) {
+    throw new UsageError('--all replays everything; leave out --message-id and --reason');
+  }
+  if (flags.all !== true && !filtered) {
+    throw new UsageError('say what to replay: --all, --message-id ID or --reason TEXT');
+  }
+
+  const reason = flags.reason?.toLowerCase();
+  return (letter) =>
+    (flags.messageId === undefined || letter.messageId === flags.messageId) &&
+    (reason === undefined || letter.deadLetterReason?.toLowerCase() === reason);
+}
+
+interface PurgeFlags extends ConnectionFlags {
+  yes?: boolean;
+}
+
+async function runPurge(entity: string, flags: PurgeFlags, _command: Command): Promise<void> {
+  const address = parseEntityAddress(entity);
+  if (flags.yes !== true) {
+    throw new UsageError(
+      `purge deletes every dead letter of ${address.display} for good; add --yes`,
+    );
+  }
+  const connection = connectionFor(flags);
+
+  const client = createOperatorClient(connection.connectionString);
+  try {
+    const receiver = createEntityReceiver(client, address, {
+      deadLetter: true,
+      receiveMode: 'receiveAndDelete',
+    });
+    const purged = await purgeDeadLetters(receiver, (count) => writeErr(`purged ${count}\n`));
+    writeOut(`purged ${purged} dead letter(s) from ${address.display} (${connection.endpoint})\n`);
+  } finally {
+    await client.close();
+  }
+}
+
+async function peekDeadLetters(
+  address: ReturnType<typeof parseEntityAddress>,
+  flags: ConnectionFlags,
+  count: number,
+): Promise<MessageJson[]> {
+  const connection = connectionFor(flags);
+  const client = createOperatorClient(connection.connectionString);
+  try {
+    const receiver = createEntityReceiver(client, address, { deadLetter: true });
+    return (await peekUpTo(receiver, count)).map(toMessageJson);
+  } finally {
+    await client.close();
+  }
+}

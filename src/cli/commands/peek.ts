@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+
+import { createEntityReceiver, createOperatorClient } from '../operator/clients';
+import {
+  connectionFor,
+  jsonLines,
+  operatorAction,
+  parseWholeNumber,
+  withConnectionOption,
+  writeOut,
+  type ConnectionFlags,
+} from '../operator/commandSupport';
+import { parseEntityAddress } from '../operator/entityAddress';
+import { toMessageJson } from '../operator/messageJson';
+import { peekTable } from '../operator/messageViews';
+import { peekUpTo } from '../operator/peekAll';
+
+interface PeekFlags extends ConnectionFlags {
+  dlq?: boolean;
+  count: string;
+  json?: boolean;
+}
+
+export const MAX_PEEK_COUNT = 100_000;
+
+export function registerPeekCommand(program: Command): void {
+  const command = program
+    .command('peek')
+    .description('show waiting messages without taking them (nothing is locked or settled)')
+    .argument('<entity>', 'queue, or <topic>/subscriptions/<name>')
+    .option('--dlq', 'peek the dead-letter queue instead')
+    .option('--count <n>', 'how many messages, from the oldest', '10')
+    .option('--json', 'JSON lines in the shape `send --file` reads, bodies complete')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sbworker peek orders --count 20\n' +
+        '  sbworker peek orders --dlq --json > letters.jsonl\n',
+    );
+  withConnectionOption(command).action(operatorAction(runPeek));
+}
+
+async function runPeek(entity: string, flags: PeekFlags, _command: Command): Promise<void> {
+  const address = parseEntityAddress(entity);
+  const count = parseWholeNumber('--count', flags.count, 1, MAX_PEEK_COUNT);
+  const connection = connectionFor(flags);
+
+  const client = createOperatorClient(connection.connectionString);
+  try {
+    const receiver = createEntityReceiver(client, address, { deadLetter: flags.dlq === true });
+    const messages = (await peekUpTo(receiver, count)).map(toMessageJson);
+
+    if (flags.json === true) {
+      writeOut(jsonLines(messages));
+    } else if (messages.length === 0) {
+      writeOut(
+        `no messages in ${address.display}${flags.dlq === true ? ' (dead-letter queue)' : ''}\n`,
+      );
+    } else {
+      writeOut(peekTable(messages, flags.dlq === true));
+    }
+  } finally {
+    await client.close();
+  }
+}

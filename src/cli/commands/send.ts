@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+
+import { sendInBatches } from '../operator/batchSender';
+import { createOperatorClient } from '../operator/clients';
+import {
+  connectionFor,
+  operatorAction,
+  withConnectionOption,
+  writeOut,
+  type ConnectionFlags,
+} from '../operator/commandSupport';
+import { parseEntityAddress } from '../operator/entityAddress';
+import { fromMessageJson } from '../operator/messageJson';
+import { createProgress } from '../operator/progress';
+import { messagesFromFlags, type SendFlags } from '../operator/sendInput';
+import { UsageError } from '../operator/usageError';
+
+export function registerSendCommand(program: Command): void {
+  const command = program
+    .command('send')
+    .description("send messages to a queue or topic, in batches sized to the entity's limit")
+    .argument('<entity>', 'queue or topic name')
+    .option(
+      '--file <path>',
+      'JSON lines, one message a line, as `peek --json` prints (- for stdin)',
+    )
+    .option('--csv <path>', 'an order CSV, sent as order messages through the order converter')
+    .option('--body <text>', 'one message with this body (sent as its UTF-8 bytes)')
+    .option('--content-type <type>', 'content type of every message')
+    .option('--message-id <id>', 'message id (only when sending one message)')
+    .option('--session-id <id>', 'session id of every message')
+    .option('--subject <text>', 'subject (label) of every message')
+    .option('--correlation-id <id>', 'correlation id of every message')
+    .option('--property <key=value>', 'application property, repeatable', collect, [])
+    .option('--scheduled <time>', 'ISO 8601 time at which the messages become visible')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sbworker peek orders --dlq --json > letters.jsonl\n' +
+        '  sbworker send orders --file letters.jsonl\n' +
+        '  sbworker send orders --csv orders.csv\n' +
+        '  sbworker send orders --body \'{"ping":1}\' ' +
+        '--content-type application/json --property source=ops\n',
+    );
+  withConnectionOption(command).action(operatorAction(runSend));
+}
+
+async function runSend(
+  entity: string,
+  flags: SendFlags & ConnectionFlags,
+  _command: Command,
+): Promise<void> {
+  const address = parseEntityAddress(entity);
+  if (address.kind !== 'queueOrTopic') {
+    throw new UsageError('send takes a queue or topic, not a subscription');
+  }
+  const messages = messagesFromFlags(flags).map(fromMessageJson);
+  const connection = connectionFor(flags);
+
+  const client = createOperatorClient(connection.connectionString);
+  try {
+    const sender = client.createSender(address.name);
+    const progress = createProgress({ verb: 'sent', total: messages.length });
+    const result = await sendInBatches(sender, messages, progress);
+    progress.finish();
+    writeOut(
+      `sent ${result.sent} message(s) to ${address.display} in ${result.batches} batch(es)` +
+        ` (${connection.endpoint})\n`,
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

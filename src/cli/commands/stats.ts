@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+
+import { createAdministrationClient, DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/adminClient';
+import {
+  connectionFor,
+  jsonLines,
+  operatorAction,
+  parseWholeNumber,
+  withConnectionOption,
+  writeOut,
+  type ConnectionFlags,
+} from '../operator/commandSupport';
+import { parseEntityAddress } from '../operator/entityAddress';
+import { collectStats, type EntityStats } from '../operator/entityStats';
+import { formatTable, type TableColumn } from '../operator/table';
+
+interface StatsFlags extends ConnectionFlags {
+  httpPort: string;
+  json?: boolean;
+}
+
+export function registerStatsCommand(program: Command): void {
+  const command = program
+    .command('stats')
+    .description('message counts (active, dead-lettered, scheduled, transfer) per entity')
+    .argument(
+      '[entity]',
+      'queue, topic or <topic>/subscriptions/<name>; all entities when left out',
+    )
+    .option(
+      '--http-port <port>',
+      "the emulator's management (HTTP) port",
+      String(DEFAULT_EMULATOR_HTTP_PORT),
+    )
+    .option('--json', 'one JSON object per entity')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sbworker stats\n  sbworker stats orders --http-port 5300\n',
+    );
+  withConnectionOption(command).action(operatorAction(runStats));
+}
+
+async function runStats(
+  entity: string | undefined,
+  flags: StatsFlags,
+  _command: Command,
+): Promise<void> {
+  const address = entity === undefined ? undefined : parseEntityAddress(entity);
+  const httpPort = parseWholeNumber('--http-port', flags.httpPort, 1, 65_535);
+  const connection = connectionFor(flags);
+
+  const admin = createAdministrationClient(connection.connectionString, {
+    emulatorHttpPort: httpPort,
+  });
+  const stats = await collectStats(admin, address);
+
+  if (flags.json === true) writeOut(jsonLines(stats));
+  else if (stats.length === 0) writeOut(`no entities (${connection.endpoint})\n`);
+  else writeOut(formatTable(STATS_COLUMNS, stats));
+}
+
+const count = (header: string, value: (row: EntityStats) => number | undefined) => ({
+  header,
+  value: (row: EntityStats) => value(row) ?? '-',
+  align: 'right' as const,
+});
+
+const STATS_COLUMNS: TableColumn<EntityStats>[] = [
+  { header: 'ENTITY', value: (row) => row.entity },
+  { header: 'KIND', value: (row) => row.kind },
+  count('ACTIVE', (row) => row.active),
+  count('DEAD-LETTERED', (row) => row.deadLettered),
+  count('SCHEDULED', (row) => row.scheduled),
+  count('TRANSFER', (row) => row.transfer),
+  count('TRANSFER-DL', (row) => row.transferDeadLettered),
+  count('TOTAL', (row) => row.total),
+];

@@ -1,0 +1,40 @@
+import {
+  ServiceBusClient,
+  type ServiceBusReceiver,
+  type ServiceBusReceiverOptions,
+} from '@azure/service-bus';
+
+import { SECOND_MS } from '../../shared/time';
+import type { EntityAddress } from './entityAddress';
+
+// An operator waits seconds, not minutes, to learn that the broker is not there.
+const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };
+
+export function createOperatorClient(connectionString: string): ServiceBusClient {
+  return new ServiceBusClient(connectionString, { retryOptions: CLI_RETRY_OPTIONS });
+}
+
+/** A receiver on a queue or subscription, or on its dead-letter sub-queue. */
+export function createEntityReceiver(
+  client: ServiceBusClient,
+  address: EntityAddress,
+  options: ServiceBusReceiverOptions & { deadLetter?: boolean },
+): ServiceBusReceiver {
+  const { deadLetter, ...receiverOptions } = options;
+  const withSubQueue: ServiceBusReceiverOptions = {
+    // Bodies stay the exact bytes sent; the JSON shape decides how to show them.
+    skipParsingBodyAsJson: true,
+    ...receiverOptions,
+    ...(deadLetter === true ? { subQueueType: 'deadLetter' as const } : {}),
+  };
+
+  if (address.kind === 'subscription') {
+    return client.createReceiver(address.topic, address.subscription, withSubQueue);
+  }
+  return client.createReceiver(address.name, withSubQueue);
+}
+
+/** Where a replayed copy goes: the queue itself, or the topic of a subscription. */
+export function originalEntityName(address: EntityAddress): string {
+  return address.kind === 'subscription' ? address.topic : address.name;
+}

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+
+import { resolveOperatorConnection, type OperatorConnection } from './connection';
+import { isUsageError, UsageError } from './usageError';
+
+export interface ConnectionFlags {
+  connectionString?: string;
+}
+
+/** The flag every operator command takes; its help never shows a value. */
+export function withConnectionOption(command: Command): Command {
+  return command.option(
+    '--connection-string <value>',
+    'Service Bus connection string (default: ServiceBusConnection or ' +
+      'SERVICEBUS_CONNECTION_STRING from the environment, .env or local.settings.json; ' +
+      'else the local emulator on 127.0.0.1:5672)',
+  );
+}
+
+export function connectionFor(flags: ConnectionFlags): OperatorConnection {
+  return resolveOperatorConnection({ flag: flags.connectionString });
+}
+
+/**
+ * Wraps a command's action so a `UsageError` becomes commander's usage error (exit code 2,
+ * with the help hint); any other error goes on to the CLI's failure path (exit code 1).
+ */
+export function operatorAction<Args extends unknown[]>(
+  handler: (...args: Args) => Promise<void>,
+): (...args: Args) => Promise<void> {
+  return async (...args: Args) => {
+    try {
+      await handler(...args);
+    } catch (error) {
+      const command = args[args.length - 1] as Command;
+      if (isUsageError(error)) {
+        command.error(`error: ${error.message}`, { exitCode: 2, code: 'sbworker.usage' });
+      }
+      throw error;
+    }
+  };
+}
+
+/** `--count` and friends: a whole number in range, else a usage error naming the flag. */
+export function parseWholeNumber(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+/** One compact JSON document a line, the `--json` output of every command. */
+export function jsonLines(items: readonly unknown[]): string {
+  return items.map((item) => JSON.stringify(item) + '\n').join('');
+}
+
+export function writeOut(text: string): void {
+  process.stdout.write(text);
+}
+
+export function writeErr(text: string): void {
+  process.stderr.write(text);
+}

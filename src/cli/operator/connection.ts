@@ -1,0 +1,79 @@
+import { isDevelopmentEmulator, readConnectionStringFields } from '../../shared/adminClient';
+import { getSetting, loadAppSettings } from '../../shared/appSettings';
+import { ConfigError } from '../../shared/errors';
+
+/** The worker's setting names, in the order they are looked up. */
+export const CONNECTION_SETTING_NAMES = ['ServiceBusConnection', 'SERVICEBUS_CONNECTION_STRING'];
+
+/**
+ * The local emulator on its default AMQP port (5672). The key is the official emulator's
+ * published development key, not a secret; it is still never printed.
+ */
+export const LOCAL_EMULATOR_CONNECTION_STRING =
+  'Endpoint=sb://127.0.0.1;SharedAccessKeyName=RootManageSharedAccessKey;' +
+  'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+
+export interface OperatorConnection {
+  connectionString: string;
+  /** Where it came from: `--connection-string`, a setting name and its source, or the default. */
+  source: string;
+  isEmulator: boolean;
+  /** The endpoint without credentials, safe to print. */
+  endpoint: string;
+}
+
+export interface ResolveConnectionOptions {
+  /** The `--connection-string` flag. */
+  flag?: string;
+  /** Folder with local.settings.json and .env; defaults to the working directory. */
+  appDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Picks the connection the way the operator expects: the flag, then the worker's settings
+ * (`ServiceBusConnection`, `SERVICEBUS_CONNECTION_STRING` from local.settings.json, .env or the
+ * environment), then the local emulator on its default ports.
+ * @throws ConfigError when the chosen connection string has no Endpoint.
+ */
+export function resolveOperatorConnection(
+  options: ResolveConnectionOptions = {},
+): OperatorConnection {
+  if (options.flag !== undefined && options.flag.trim() !== '') {
+    return describe(options.flag.trim(), '--connection-string');
+  }
+
+  const settings = loadAppSettings({ appDir: options.appDir ?? process.cwd(), env: options.env });
+  for (const name of CONNECTION_SETTING_NAMES) {
+    const value = getSetting(settings.values, name);
+    if (value !== undefined && value.trim() !== '') {
+      return describe(value.trim(), `${name} (${settings.sources[name] ?? 'settings'})`);
+    }
+  }
+
+  return describe(LOCAL_EMULATOR_CONNECTION_STRING, 'local emulator default');
+}
+
+/** `sb://host[:port]` and nothing else: no key name, no key, no signature. */
+export function safeEndpoint(connectionString: string): string {
+  const endpoint = readConnectionStringFields(connectionString).get('endpoint');
+  if (endpoint === undefined) {
+    throw new ConfigError('the Service Bus connection string has no Endpoint');
+  }
+
+  try {
+    const url = new URL(endpoint);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    throw new ConfigError('the Endpoint in the Service Bus connection string is not a URL');
+  }
+}
+
+function describe(connectionString: string, source: string): OperatorConnection {
+  return {
+    connectionString,
+    source,
+    isEmulator: isDevelopmentEmulator(connectionString),
+    endpoint: safeEndpoint(connectionString),
+  };
+}

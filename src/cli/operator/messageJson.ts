@@ -1,0 +1,252 @@
+// Type only: core-amqp is the SDK's own dependency (pinned to 4.4.2 in package.json overrides).
+import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
+import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
+import { z } from 'zod';
+
+/**
+ * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so
+ * output can be sent again. Broker-assigned fields (sequence number, enqueued time, delivery
+ * count, state, dead-letter reason) are printed for reading and ignored on send.
+ *
+ * The body is kept byte-exact: `bodyEncoding` says how `body` holds it.
+ * - `json`: the bytes are exactly `JSON.stringify(body)` (what the SDK sends for objects).
+ * - `text`: UTF-8 text that is not such JSON, sent as its UTF-8 bytes.
+ * - `base64`: anything else (binary).
+ * `bodyType` is the AMQP section: `data` (default, what every SDK sends), `value` or
+ * `sequence`; the last two keep their JSON value.
+ */
+export type MessageJson = z.infer<typeof messageJsonSchema>;
+
+// The broker keeps these two in the application properties of a dead-lettered message.
+const DEAD_LETTER_PROPERTY_NAMES = new Set(['DeadLetterReason', 'DeadLetterErrorDescription']);
+
+const propertyValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const optionalText = z.string().optional();
+
+export const messageJsonSchema = z.object({
+  sequenceNumber: optionalText,
+  enqueuedTimeUtc: optionalText,
+  deliveryCount: z.number().optional(),
+  state: optionalText,
+  deadLetterReason: optionalText,
+  deadLetterErrorDescription: optionalText,
+  deadLetterSource: optionalText,
+  messageId: optionalText,
+  contentType: optionalText,
+  correlationId: optionalText,
+  subject: optionalText,
+  sessionId: optionalText,
+  partitionKey: optionalText,
+  replyTo: optionalText,
+  replyToSessionId: optionalText,
+  to: optionalText,
+  timeToLiveMs: z.number().int().positive().optional(),
+  scheduledEnqueueTimeUtc: z.iso.datetime({ offset: true }).optional(),
+  applicationProperties: z.record(z.string(), propertyValue).optional(),
+  bodyType: z.enum(['data', 'value', 'sequence']).optional(),
+  bodyEncoding: z.enum(['json', 'text', 'base64']).optional(),
+  body: z.unknown(),
+});
+
+export type SendableMessage = ServiceBusMessage | AmqpAnnotatedMessage;
+
+/**
+ * A received message as its JSON line. Receive it with `skipParsingBodyAsJson: true`, so a
+ * data body arrives as the exact bytes that were sent.
+ */
+export function toMessageJson(message: ServiceBusReceivedMessage): MessageJson {
+  const json: MessageJson = { body: null };
+  json.sequenceNumber = message.sequenceNumber?.toString();
+  json.enqueuedTimeUtc = message.enqueuedTimeUtc?.toISOString();
+  json.deliveryCount = message.deliveryCount;
+  json.state = message.state;
+  json.deadLetterReason = textOrUndefined(message.deadLetterReason);
+  json.deadLetterErrorDescription = textOrUndefined(message.deadLetterErrorDescription);
+  json.deadLetterSource = textOrUndefined(message.deadLetterSource);
+
+  json.messageId = textOrUndefined(message.messageId);
+  json.contentType = message.contentType;
+  json.correlationId = textOrUndefined(message.correlationId);
+  json.subject = message.subject;
+  json.sessionId = message.sessionId;
+  json.partitionKey = message.partitionKey;
+  json.replyTo = message.replyTo;
+  json.replyToSessionId = message.replyToSessionId;
+  json.to = message.to;
+  json.timeToLiveMs = usefulTimeToLive(message.timeToLive);
+  json.scheduledEnqueueTimeUtc = toIsoOrUndefined(message.scheduledEnqueueTimeUtc);
+  json.applicationProperties = userProperties(message.applicationProperties);
+
+  // The body goes last, so the properties stay readable on a long line.
+  delete (json as { body?: unknown }).body;
+  Object.assign(json, encodeBody(message.body, message._rawAmqpMessage.bodyType ?? 'data'));
+  return dropUndefined(json);
+}
+
+/** Parses one line of `send --file` input. @throws Error naming what is wrong. */
+export function parseMessageJson(line: string): MessageJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new Error(`not JSON (${(error as Error).message})`);
+  }
+
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('a line must be one JSON object');
+  }
+  if (!('body' in value)) throw new Error('body: missing');
+
+  const parsed = messageJsonSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** The message to send for a JSON line; broker-assigned fields are left out. */
+export function fromMessageJson(json: MessageJson): SendableMessage {
+  const body = decodeBody(json);
+  const bodyType = json.bodyType ?? 'data';
+  const scheduled =
+    json.scheduledEnqueueTimeUtc === undefined ? undefined : new Date(json.scheduledEnqueueTimeUtc);
+
+  if (bodyType === 'data') {
+    const message: ServiceBusMessage = { body };
+    assignDefined(message, {
+      messageId: json.messageId,
+      contentType: json.contentType,
+      correlationId: json.correlationId,
+      subject: json.subject,
+      sessionId: json.sessionId,
+      partitionKey: json.partitionKey,
+      replyTo: json.replyTo,
+      replyToSessionId: json.replyToSessionId,
+      to: json.to,
+      timeToLive: json.timeToLiveMs,
+      scheduledEnqueueTimeUtc: scheduled,
+      applicationProperties: json.applicationProperties,
+    });
+    return message;
+  }
+
+  // Only the annotated shape lets the SDK write a value or sequence section.
+  const annotated: AmqpAnnotatedMessage = { body, bodyType, properties: {} };
+  assignDefined(annotated.properties ?? {}, {
+    messageId: json.messageId,
+    contentType: json.contentType,
+    correlationId: json.correlationId,
+    subject: json.subject,
+    groupId: json.sessionId,
+    replyTo: json.replyTo,
+    replyToGroupId: json.replyToSessionId,
+    to: json.to,
+  });
+  if (json.applicationProperties !== undefined) {
+    annotated.applicationProperties = json.applicationProperties;
+  }
+  if (json.timeToLiveMs !== undefined) annotated.header = { timeToLive: json.timeToLiveMs };
+  const annotations: Record<string, unknown> = {};
+  if (json.partitionKey !== undefined) annotations['x-opt-partition-key'] = json.partitionKey;
+  if (scheduled !== undefined) annotations['x-opt-scheduled-enqueue-time'] = scheduled;
+  if (Object.keys(annotations).length > 0) annotated.messageAnnotations = annotations;
+  return annotated;
+}
+
+function decodeBody(json: MessageJson): unknown {
+  const encoding = json.bodyEncoding ?? 'json';
+  if (encoding === 'json') return json.body === undefined ? null : json.body;
+
+  if (typeof json.body !== 'string') {
+    throw new Error(`body: must be a string when bodyEncoding is "${encoding}"`);
+  }
+  if (encoding === 'text') return Buffer.from(json.body, 'utf8');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(json.body)) throw new Error('body: not valid base64');
+  return Buffer.from(json.body, 'base64');
+}
+
+function encodeBody(body: unknown, bodyType: 'data' | 'value' | 'sequence'): Partial<MessageJson> {
+  const section = bodyType === 'data' ? {} : { bodyType };
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+    const bytes = Buffer.from(body);
+    if (bodyType !== 'data') {
+      return { ...section, bodyEncoding: 'base64', body: bytes.toString('base64') };
+    }
+    return { ...section, ...classifyBytes(bytes) };
+  }
+  return { ...section, bodyEncoding: 'json', body: body ?? null };
+}
+
+/** Readable when that loses nothing: exact JSON first, then UTF-8 text, else base64. */
+function classifyBytes(bytes: Buffer): Pick<MessageJson, 'bodyEncoding' | 'body'> {
+  const text = bytes.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(bytes)) {
+    return { bodyEncoding: 'base64', body: bytes.toString('base64') };
+  }
+
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (JSON.stringify(parsed) === text) return { bodyEncoding: 'json', body: parsed };
+  } catch {
+    // Not JSON: kept as text below.
+  }
+  return { bodyEncoding: 'text', body: text };
+}
+
+function userProperties(
+  properties: Record<string, unknown> | undefined,
+): Record<string, string | number | boolean | null> | undefined {
+  if (properties === undefined) return undefined;
+
+  const result: Record<string, string | number | boolean | null> = {};
+  for (const [name, value] of Object.entries(properties)) {
+    if (DEAD_LETTER_PROPERTY_NAMES.has(name)) continue;
+    result[name] = toPropertyValue(value);
+  }
+  return Object.keys(result).length > 0 ? result : undefined;
+}
+
+function toPropertyValue(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return value;
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return String(value);
+}
+
+// The SDK reports "never expires" as the largest duration; that is no useful number to print.
+const NEVER_EXPIRES_MS = 2 ** 31 - 1;
+
+function usefulTimeToLive(timeToLiveMs: number | undefined): number | undefined {
+  if (timeToLiveMs === undefined || timeToLiveMs <= 0 || timeToLiveMs >= NEVER_EXPIRES_MS) {
+    return undefined;
+  }
+  return timeToLiveMs;
+}
+
+function toIsoOrUndefined(value: unknown): string | undefined {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+  if (typeof value === 'number') return new Date(value).toISOString();
+  return undefined;
+}
+
+function textOrUndefined(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return Buffer.isBuffer(value) ? value.toString('base64') : String(value);
+}
+
+function assignDefined<T extends object>(target: T, values: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) {
+    if (value[key] === undefined) delete value[key];
+  }
+  return value;
+}

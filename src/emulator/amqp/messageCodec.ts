@@ -1,0 +1,248 @@
+import { amqpMessage, RAW_BYTES, types, type AmqpMessage, type Typed } from './rhea';
+import { Annotation, longToBuffer, newMessageId, uuidToBytes } from './wire';
+
+/**
+ * Splits an incoming AMQP message into what the broker rewrites (header, message annotations)
+ * and the bare message it keeps byte for byte (properties, application properties, body).
+ */
+
+const SECTION = {
+  header: 0x70,
+  deliveryAnnotations: 0x71,
+  messageAnnotations: 0x72,
+  properties: 0x73,
+  applicationProperties: 0x74,
+} as const;
+
+const SYMBOLIC_SECTIONS: Record<string, number> = {
+  'amqp:header:list': 0x70,
+  'amqp:delivery-annotations:map': 0x71,
+  'amqp:message-annotations:map': 0x72,
+  'amqp:properties:list': 0x73,
+  'amqp:application-properties:map': 0x74,
+};
+
+/** The fields filters and the broker read; decoded once on arrival, never stored whole. */
+export interface ParsedMessage {
+  bare: Buffer;
+  messageId: string;
+  sessionId: string | null;
+  timeToLiveMs: number | null;
+  priority: number | null;
+  durable: boolean | null;
+  annotations: Record<string, unknown> | null;
+  scheduledEnqueueAtMs: number | null;
+  routing: RoutingFields;
+}
+
+export interface RoutingFields {
+  messageId: string;
+  correlationId: string | null;
+  to: string | null;
+  replyTo: string | null;
+  subject: string | null;
+  sessionId: string | null;
+  replyToSessionId: string | null;
+  contentType: string | null;
+  applicationProperties: Record<string, unknown>;
+}
+
+export function decodeMessage(raw: Buffer): AmqpMessage {
+  return amqpMessage.decode(raw);
+}
+
+/** Parses a decoded message (with its raw bytes) into the broker's view. */
+export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage {
+  const bytes = raw ?? decoded[RAW_BYTES];
+  if (!bytes) throw new Error('message arrived without its raw bytes');
+
+  let bare = bareBytes(bytes);
+  let messageId = idToString(decoded.message_id);
+  if (messageId === null) {
+    messageId = newMessageId();
+    bare = withMessageId(bare, decoded, messageId);
+  }
+
+  const annotations = decoded.message_annotations ?? null;
+  const scheduled = annotations?.[Annotation.scheduledEnqueueTime];
+  const sessionId = typeof decoded.group_id === 'string' ? decoded.group_id : null;
+  return {
+    bare,
+    messageId,
+    sessionId,
+    timeToLiveMs: typeof decoded.ttl === 'number' ? decoded.ttl : null,
+    priority: typeof decoded.priority === 'number' ? decoded.priority : null,
+    durable: typeof decoded.durable === 'boolean' ? decoded.durable : null,
+    annotations: annotations && Object.keys(annotations).length > 0 ? annotations : null,
+    scheduledEnqueueAtMs: scheduled instanceof Date ? scheduled.getTime() : null,
+    routing: {
+      messageId,
+      correlationId: idToString(decoded.correlation_id),
+      to: decoded.to ?? null,
+      replyTo: decoded.reply_to ?? null,
+      subject: decoded.subject ?? null,
+      sessionId,
+      replyToSessionId: decoded.reply_to_group_id ?? null,
+      contentType: decoded.content_type ?? null,
+      applicationProperties: decoded.application_properties ?? {},
+    },
+  };
+}
+
+/** A 0x80013700 batch: the envelope's body holds one encoded message per data section. */
+export function splitBatch(envelope: Buffer): Buffer[] {
+  const decoded = amqpMessage.decode(envelope) as AmqpMessage & {
+    body?: { multiple?: boolean; content?: unknown };
+  };
+  const body = decoded.body;
+  if (body && body.multiple && Array.isArray(body.content)) {
+    return body.content.filter((part): part is Buffer => Buffer.isBuffer(part));
+  }
+  if (body && Buffer.isBuffer(body.content)) return [body.content];
+  throw new Error('batch envelope has no data sections');
+}
+
+function idToString(id: unknown): string | null {
+  if (id === undefined || id === null) return null;
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number') return String(id);
+  if (Buffer.isBuffer(id)) return id.toString('hex');
+  return String(id);
+}
+
+interface SectionRange {
+  code: number;
+  start: number;
+  end: number;
+}
+
+function sections(bytes: Buffer): SectionRange[] {
+  const reader = new types.Reader(bytes);
+  const ranges: SectionRange[] = [];
+  while (reader.remaining() > 0) {
+    const start = reader.position;
+    const section = reader.read();
+    const descriptor = section.descriptor?.value;
+    const code =
+      typeof descriptor === 'number' ? descriptor : SYMBOLIC_SECTIONS[String(descriptor)] ?? -1;
+    ranges.push({ code, start, end: reader.position });
+  }
+  return ranges;
+}
+
+function bareBytes(bytes: Buffer): Buffer {
+  const first = sections(bytes).find((range) => range.code >= SECTION.properties);
+  return first ? bytes.subarray(first.start) : Buffer.alloc(0);
+}
+
+function withMessageId(bare: Buffer, decoded: AmqpMessage, messageId: string): Buffer {
+  const ranges = sections(bare);
+  const properties = ranges.find((range) => range.code === SECTION.properties);
+  const list = properties ? (new types.Reader(bare.subarray(properties.start)).read().value as Typed[]) : [];
+  const fields: Typed[] = [types.wrap_string(messageId), ...list.slice(1)];
+  const section = encodeSection(SECTION.properties, types.wrap_list(fields));
+  void decoded;
+  if (!properties) return Buffer.concat([section, bare]);
+  return Buffer.concat([bare.subarray(0, properties.start), section, bare.subarray(properties.end)]);
+}
+
+/**
+ * Sets application properties on a stored bare message (abandon/defer/dead-letter with
+ * property changes). Existing entries keep their wire types; only named keys change.
+ */
+export function withApplicationProperties(bare: Buffer, changes: Record<string, unknown>): Buffer {
+  const ranges = sections(bare);
+  const existing = ranges.find((range) => range.code === SECTION.applicationProperties);
+  const entries: Typed[] = existing
+    ? (new types.Reader(bare.subarray(existing.start, existing.end)).read().value as Typed[])
+    : [];
+
+  const merged = new Map<string, [Typed, Typed]>();
+  for (let i = 0; i + 1 < entries.length; i += 2) {
+    merged.set(String(entries[i]!.value), [entries[i]!, entries[i + 1]!]);
+  }
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    merged.set(key, [types.wrap_string(key), wrapPropertyValue(value)]);
+  }
+  const section = encodeSection(
+    SECTION.applicationProperties,
+    types.Map32([...merged.values()].flat()),
+  );
+
+  if (existing) {
+    return Buffer.concat([bare.subarray(0, existing.start), section, bare.subarray(existing.end)]);
+  }
+  const properties = ranges.find((range) => range.code === SECTION.properties);
+  const at = properties ? properties.end : 0;
+  return Buffer.concat([bare.subarray(0, at), section, bare.subarray(at)]);
+}
+
+function wrapPropertyValue(value: unknown): Typed {
+  if (typeof value === 'number' && Number.isInteger(value)) return types.wrap_long(value);
+  if (value instanceof Date) return types.wrap_timestamp(value.getTime());
+  return types.wrap(value);
+}
+
+function encodeSection(code: number, value: Typed): Buffer {
+  const writer = new types.Writer();
+  writer.write(types.described(types.wrap_ulong(code), value));
+  return writer.toBuffer();
+}
+
+/** What the broker stamps on a delivered copy of a stored message. */
+export interface DeliveryStamp {
+  sequenceNumber: number;
+  enqueuedAtMs: number;
+  deliveryCount: number;
+  timeToLiveMs: number | null;
+  priority: number | null;
+  durable: boolean | null;
+  annotations: Record<string, unknown> | null;
+  lockToken?: string;
+  lockedUntilMs?: number;
+  state?: number;
+  enqueueSequenceNumber?: number;
+  deadLetterSource?: string | null;
+  scheduledEnqueueAtMs?: number | null;
+}
+
+/** Header + message annotations (rebuilt) followed by the bare message bytes as stored. */
+export function encodeDelivery(bare: Buffer, stamp: DeliveryStamp): Buffer {
+  const header = types.wrap_list([
+    stamp.durable === null ? types.wrap(null) : types.wrap_boolean(stamp.durable),
+    stamp.priority === null ? types.wrap(null) : ubyte(stamp.priority),
+    stamp.timeToLiveMs === null ? types.wrap(null) : types.wrap_uint(stamp.timeToLiveMs),
+    types.wrap(null),
+    types.wrap_uint(stamp.deliveryCount),
+  ]);
+
+  const annotations: Record<string, unknown> = { ...(stamp.annotations ?? {}) };
+  annotations[Annotation.sequenceNumber] = types.wrap_long(longToBuffer(stamp.sequenceNumber));
+  annotations[Annotation.enqueuedTime] = types.wrap_timestamp(stamp.enqueuedAtMs);
+  if (stamp.lockToken !== undefined) {
+    annotations[Annotation.lockToken] = types.wrap_uuid(uuidToBytes(stamp.lockToken));
+  }
+  if (stamp.lockedUntilMs !== undefined) {
+    annotations[Annotation.lockedUntil] = types.wrap_timestamp(stamp.lockedUntilMs);
+  }
+  if (stamp.state !== undefined) annotations[Annotation.messageState] = types.wrap_int(stamp.state);
+  if (stamp.enqueueSequenceNumber !== undefined) {
+    annotations[Annotation.enqueueSequenceNumber] = types.wrap_long(stamp.enqueueSequenceNumber);
+  }
+  if (stamp.deadLetterSource) annotations[Annotation.deadLetterSource] = stamp.deadLetterSource;
+  if (stamp.scheduledEnqueueAtMs) {
+    annotations[Annotation.scheduledEnqueueTime] = types.wrap_timestamp(stamp.scheduledEnqueueAtMs);
+  }
+
+  const writer = new types.Writer();
+  writer.write(types.described(types.wrap_ulong(SECTION.header), header));
+  writer.write(
+    types.described(types.wrap_ulong(SECTION.messageAnnotations), types.wrap_symbolic_map(annotations)),
+  );
+  return Buffer.concat([writer.toBuffer(), bare]);
+}
+
+function ubyte(value: number): Typed {
+  return (types as unknown as { wrap_ubyte(v: number): Typed }).wrap_ubyte(value);
+}

@@ -1,0 +1,177 @@
+/**
+ * The one place that reaches into rhea. rhea's typings describe the client side well but not
+ * the server-side internals we use, so the broker works with these narrow local shapes.
+ *
+ * rhea decodes every format-0 transfer and drops the raw bytes. Service Bus keeps the bare
+ * message (properties, application properties, body) exactly as sent, which matters to
+ * non-JavaScript clients whose types rhea would not round-trip. So `message.decode` is wrapped
+ * once to attach the bytes it decoded; nothing else in rhea changes.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rheaModule = require('rhea') as RheaModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const messageModule = require('rhea/lib/message.js') as { decode: (buffer: Buffer) => object };
+
+export const RAW_BYTES = Symbol('sbworker.rawBytes');
+
+const wrapped = Symbol.for('sbworker.rheaDecodeWrapped');
+if (!(messageModule as Record<symbol, unknown>)[wrapped]) {
+  const originalDecode = messageModule.decode;
+  messageModule.decode = (buffer: Buffer) => {
+    const decoded = originalDecode(buffer);
+    Object.defineProperty(decoded, RAW_BYTES, { value: buffer, enumerable: false });
+    return decoded;
+  };
+  (messageModule as Record<symbol, unknown>)[wrapped] = true;
+}
+
+export const rhea = rheaModule;
+export const types = rheaModule.types;
+export const amqpMessage = rheaModule.message;
+
+export type Typed = { type: unknown; value: unknown; descriptor?: { value: unknown } };
+
+export interface RheaTypes {
+  Reader: new (buffer: Buffer) => { read(): Typed; position: number; remaining(): number };
+  Writer: new () => { write(value: Typed): void; toBuffer(): Buffer };
+  wrap(value: unknown): Typed;
+  wrap_long(value: number | Buffer): Typed;
+  wrap_ulong(value: number): Typed;
+  wrap_uint(value: number): Typed;
+  wrap_int(value: number): Typed;
+  wrap_string(value: string): Typed;
+  wrap_symbol(value: string): Typed;
+  wrap_binary(value: Buffer): Typed;
+  wrap_timestamp(value: number): Typed;
+  wrap_uuid(value: Buffer): Typed;
+  wrap_boolean(value: boolean): Typed;
+  wrap_list(value: unknown[]): Typed;
+  wrap_map(value: object, keyWrapper?: (key: string) => Typed): Typed;
+  wrap_symbolic_map(value: object): Typed;
+  wrap_array(values: unknown[], code: number, descriptor?: unknown): Typed;
+  described(descriptor: Typed, value: Typed): Typed;
+  unwrap(value: Typed, leaveDescribed?: boolean): unknown;
+  Map32: (value: unknown[]) => Typed;
+}
+
+export interface AmqpMessageModule {
+  encode(message: object): Buffer;
+  decode(buffer: Buffer): AmqpMessage;
+  accepted(): object;
+  rejected(info?: object): object;
+  modified(info?: object): object;
+  released(): object;
+}
+
+export interface AmqpMessage {
+  message_id?: unknown;
+  correlation_id?: unknown;
+  to?: string;
+  reply_to?: string;
+  subject?: string;
+  content_type?: string;
+  group_id?: string;
+  reply_to_group_id?: string;
+  ttl?: number;
+  durable?: boolean;
+  priority?: number;
+  delivery_count?: number;
+  message_annotations?: Record<string, unknown>;
+  application_properties?: Record<string, unknown>;
+  body?: unknown;
+  [RAW_BYTES]?: Buffer;
+}
+
+export interface RheaModule {
+  create_container(options?: object): Container;
+  types: RheaTypes;
+  message: AmqpMessageModule;
+}
+
+export interface Container {
+  id: string;
+  listen(options: object): import('node:net').Server;
+  on(event: string, handler: (context: EventContext) => void): void;
+  on(event: 'error' | 'protocol_error', handler: (error: unknown) => void): void;
+}
+
+export interface EventContext {
+  connection: Connection;
+  session?: unknown;
+  sender?: Sender;
+  receiver?: Receiver;
+  delivery?: Delivery;
+  message?: AmqpMessage | Buffer;
+  format?: number;
+  error?: unknown;
+}
+
+export interface Connection {
+  options: { id?: string };
+  remote: { open?: { container_id?: string; hostname?: string } };
+  socket?: { remoteAddress?: string; remotePort?: number; destroy(): void };
+  close(error?: AmqpError): void;
+  is_open(): boolean;
+  is_closed(): boolean;
+  [key: symbol]: unknown;
+}
+
+export interface AmqpError {
+  condition: string;
+  description?: string;
+  info?: object;
+}
+
+interface LinkBase {
+  name: string;
+  connection: Connection;
+  remote: { attach: RemoteAttach; detach?: { error?: AmqpError } };
+  local: { attach: Record<string, unknown> };
+  state: { local_open: boolean; open_requests: number };
+  open(): void;
+  close(error?: AmqpError): void;
+  is_open(): boolean;
+  is_closed(): boolean;
+  set_source(source: object): void;
+  set_target(target: object): void;
+  [key: symbol]: unknown;
+}
+
+export interface RemoteAttach {
+  name: string;
+  snd_settle_mode?: number;
+  rcv_settle_mode?: number;
+  source?: { address?: string; filter?: Record<string, unknown> | null } | null;
+  target?: { address?: string } | null;
+  properties?: Record<string, unknown> | null;
+}
+
+export interface Sender extends LinkBase {
+  credit: number;
+  delivery_count: number;
+  send(payload: Buffer, tag: Buffer, format: number): Delivery;
+  sendable(): boolean;
+  set_drained(drained: boolean): void;
+}
+
+export interface Receiver extends LinkBase {
+  credit: number;
+  add_credit(credit: number): void;
+}
+
+export interface Delivery {
+  id: number;
+  tag: Buffer;
+  remote_state?: {
+    undeliverable_here?: boolean;
+    delivery_failed?: boolean;
+    message_annotations?: Record<string, unknown>;
+    error?: AmqpError & { info?: Record<string, unknown> };
+  } | null;
+  remote_settled?: boolean;
+  link: Sender | Receiver;
+  update(settled: boolean, state?: object): void;
+  accept(): void;
+  reject(error?: AmqpError): void;
+  [key: symbol]: unknown;
+}

@@ -1,0 +1,175 @@
+import type { Logger } from '../../shared/logger';
+import { decodeMessage, parseMessage, withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
+import { BrokerError, Condition } from '../amqp/wire';
+import type { NamespaceConfig } from '../config/types';
+import { matchesAnyRule } from '../entities/filters';
+import { EntityRegistry, type SendTarget } from '../entities/registry';
+import type { MessageStore, StoreHooks } from '../store/messageStore';
+import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
+
+/** Service Bus allows a message to be auto-forwarded at most this many times. */
+const MAX_FORWARD_HOPS = 4;
+const SWEEP_INTERVAL_MS = 100;
+
+/**
+ * The broker's messaging core, free of AMQP links: routing sends to queues and subscriptions,
+ * forwarding, dead-lettering, and the timers that expire locks and release scheduled messages.
+ */
+export class Broker implements StoreHooks {
+  readonly registry: EntityRegistry;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private availableListener: (store: MessageStore) => void = () => undefined;
+  private sweepListener: (nowMs: number) => void = () => undefined;
+
+  constructor(
+    config: NamespaceConfig,
+    readonly journal: Journal,
+    private readonly logger: Logger,
+    readonly now: () => number = Date.now,
+  ) {
+    const topicHooks: StoreHooks = {
+      available: (store) => this.available(store),
+      deadLetter: (store, message, fields) => this.deadLetter(store, message, fields),
+      route: (store, message) => this.routeScheduled(store, message),
+    };
+    this.registry = new EntityRegistry(config, journal, this, topicHooks);
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  onAvailable(listener: (store: MessageStore) => void): void {
+    this.availableListener = listener;
+  }
+
+  onSweep(listener: (nowMs: number) => void): void {
+    this.sweepListener = listener;
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /**
+   * Enqueues messages sent to a queue or topic, all or nothing. Returns the sequence numbers
+   * in the entity the client addressed (0 for duplicates that were dropped).
+   */
+  send(target: SendTarget, messages: ParsedMessage[]): number[] {
+    const nowMs = this.now();
+    if (target.kind === 'queue' && target.config.requiresSession) {
+      for (const message of messages) {
+        if (message.sessionId === null) {
+          throw new BrokerError(
+            Condition.notAllowed,
+            `The queue '${target.name}' requires sessions: the message must have a SessionId.`,
+          );
+        }
+      }
+    }
+
+    return messages.map((message) => {
+      if (target.duplicates?.isDuplicate(message.messageId, nowMs)) return 0;
+      return this.enqueue(target, message, nowMs, 0);
+    });
+  }
+
+  // StoreHooks ---------------------------------------------------------------------------------
+
+  available(store: MessageStore): void {
+    this.availableListener(store);
+  }
+
+  deadLetter(store: MessageStore, message: StoredMessage, fields: DeadLetterFields): void {
+    const source = this.registry.receiveSource(store.settings.path);
+    if (!source || source.isDeadLetter) return;
+
+    const bare = withApplicationProperties(message.bare, {
+      ...(fields.properties ?? {}),
+      DeadLetterReason: fields.reason,
+      DeadLetterErrorDescription: fields.description,
+    });
+    const forwardTo = source.owner.config.forwardDeadLetteredMessagesTo;
+    const forwardTarget = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (forwardTarget) {
+      this.enqueue(forwardTarget, storedToParsed({ ...message, bare }), this.now(), 1);
+      return;
+    }
+
+    source.owner.deadLetter.add(storedToParsed({ ...message, bare }), this.now(), {
+      deliveryCount: message.deliveryCount,
+      deadLetterSource: store.settings.path,
+      enqueueSeq: message.seq,
+      expiresAtMs: null,
+      enqueuedAtMs: message.enqueuedAtMs,
+    });
+    this.logger.debug('message dead-lettered', {
+      entity: store.settings.path,
+      messageId: message.messageId,
+      sequenceNumber: message.seq,
+      reason: fields.reason,
+    });
+  }
+
+  private routeScheduled(store: MessageStore, message: StoredMessage): void {
+    const target = this.registry.sendTarget(store.settings.path);
+    if (target?.kind === 'topic') this.fanOut(target, storedToParsed(message), this.now(), 0);
+  }
+
+  // Internals --------------------------------------------------------------------------------
+
+  private enqueue(target: SendTarget, message: ParsedMessage, nowMs: number, hops: number): number {
+    if (target.kind === 'topic') {
+      if (message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs) {
+        return target.scheduled.add(message, nowMs).seq;
+      }
+      this.fanOut(target, message, nowMs, hops);
+      return target.scheduled.lastSequenceNumber;
+    }
+
+    const forwarded = this.forwardTarget(target.config.forwardTo, hops);
+    if (forwarded) return this.enqueue(forwarded, message, nowMs, hops + 1);
+    return target.store.add(message, nowMs).seq;
+  }
+
+  private fanOut(topic: SendTarget & { kind: 'topic' }, message: ParsedMessage, nowMs: number, hops: number): void {
+    for (const sub of topic.subscriptions) {
+      if (!matchesAnyRule(sub.config.rules, message.routing)) continue;
+      const forwarded = this.forwardTarget(sub.config.forwardTo, hops);
+      if (forwarded) this.enqueue(forwarded, message, nowMs, hops + 1);
+      else sub.store.add(message, nowMs);
+    }
+  }
+
+  private forwardTarget(name: string | null, hops: number): SendTarget | undefined {
+    if (!name) return undefined;
+    if (hops >= MAX_FORWARD_HOPS) {
+      this.logger.warn('auto-forward chain too long; message kept where it is', { forwardTo: name });
+      return undefined;
+    }
+    return this.registry.sendTarget(name);
+  }
+
+  private sweep(): void {
+    try {
+      const nowMs = this.now();
+      for (const store of this.registry.allStores()) store.sweep(nowMs);
+      this.sweepListener(nowMs);
+    } catch (error) {
+      this.logger.warn('timer sweep failed', { error: String(error) });
+    }
+  }
+}
+
+/** A stored message seen as a fresh send (forwarding, dead-lettering, scheduled release). */
+export function storedToParsed(message: StoredMessage): ParsedMessage {
+  const decoded = decodeMessage(message.bare);
+  const parsed = parseMessage(decoded, message.bare);
+  return {
+    ...parsed,
+    bare: message.bare,
+    timeToLiveMs: message.timeToLiveMs,
+    priority: message.priority,
+    durable: message.durable,
+    annotations: message.annotations,
+    scheduledEnqueueAtMs: null,
+  };
+}

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+
+import { ConfigError, ensureError } from '../../shared/errors';
+import { compileSqlAction, compileSqlFilter, SqlSyntaxError } from '../rules';
+import { checkReferences } from './references';
+import {
+  configFileSchema,
+  type ConfigFile,
+  type QueueSection,
+  type RuleSection,
+  type SubscriptionSection,
+  type TopicSection,
+} from './schema';
+import { describeIssue } from './issues';
+import {
+  DEFAULT_MAX_MESSAGE_SIZE_BYTES,
+  DEFAULT_NAMESPACE_NAME,
+  DEVELOPMENT_POLICY,
+  namespaceWithDefaults,
+  queueWithDefaults,
+  subscriptionWithDefaults,
+  topicWithDefaults,
+} from './defaults';
+import type {
+  AccessRight,
+  NamespaceConfig,
+  QueueConfig,
+  RuleConfig,
+  SharedAccessPolicy,
+  SubscriptionConfig,
+  TopicConfig,
+} from './types';
+
+const KILOBYTE = 1024;
+const MEGABYTE = 1024 * KILOBYTE;
+
+/**
+ * Reads a Config.json in the official emulator's format.
+ * @throws ConfigError (code `InvalidConfiguration`) naming the file, entity and property.
+ */
+export function loadConfigFile(path: string): NamespaceConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read the file: ${ensureError(error).message}`, {
+      cause: error,
+    });
+  }
+
+  let json: unknown;
+  try {
+    // A UTF-8 byte-order mark is common in files saved by Windows editors.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    const detail = ensureError(error).message;
+    throw new ConfigError(`${path}: not valid JSON: ${detail}`, { cause: error });
+  }
+  return parseConfig(json, path);
+}
+
+/**
+ * Checks parsed JSON against Azure Service Bus's limits and turns it into the broker's model,
+ * with Azure's defaults for whatever is left out.
+ * @param source - named at the start of every error message (usually the file path)
+ * @throws ConfigError (code `InvalidConfiguration`) naming the entity and the property.
+ */
+export function parseConfig(json: unknown, source: string): NamespaceConfig {
+  const result = configFileSchema.safeParse(json, { reportInput: true });
+  if (!result.success) {
+    const messages = result.error.issues.map((issue) => `${source}: ${describeIssue(json, issue)}`);
+    throw new ConfigError(messages.join('\n'), { cause: result.error });
+  }
+
+  const file = result.data;
+  const namespace = file.UserConfig.Namespaces[0]!;
+  const config = namespaceWithDefaults({
+    name: namespace.Name ?? DEFAULT_NAMESPACE_NAME,
+    queues: (namespace.Queues ?? []).map(toQueue),
+    topics: (namespace.Topics ?? []).map((topic) => toTopic(topic, source)),
+    policies: toPolicies(file),
+    maxMessageSizeBytes: toMaxMessageSize(file),
+    namespaceQuotaBytes: toQuota(file),
+  });
+
+  checkReferences(config, source);
+  return config;
+}
+
+function toQueue(queue: QueueSection): QueueConfig {
+  const properties = queue.Properties ?? {};
+  return queueWithDefaults(queue.Name, dropUndefined({
+    lockDurationMs: properties.LockDuration,
+    maxDeliveryCount: properties.MaxDeliveryCount,
+    defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
+    requiresSession: properties.RequiresSession,
+    requiresDuplicateDetection: properties.RequiresDuplicateDetection,
+    duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
+    deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
+    forwardTo: properties.ForwardTo,
+    forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
+  }));
+}
+
+function toTopic(topic: TopicSection, source: string): TopicConfig {
+  const properties = topic.Properties ?? {};
+  const where = `topic "${topic.Name}"`;
+  return topicWithDefaults(topic.Name, dropUndefined({
+    defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
+    requiresDuplicateDetection: properties.RequiresDuplicateDetection,
+    duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
+    subscriptions: (topic.Subscriptions ?? []).map((s) => toSubscription(s, where, source)),
+  }));
+}
+
+function toSubscription(
+  subscription: SubscriptionSection,
+  topicWhere: string,
+  source: string,
+): SubscriptionConfig {
+  const properties = subscription.Properties ?? {};
+  const where = `${topicWhere} subscription "${subscription.Name}"`;
+  return subscriptionWithDefaults(subscription.Name, dropUndefined({
+    lockDurationMs: properties.LockDuration,
+    maxDeliveryCount: properties.MaxDeliveryCount,
+    defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
+    requiresSession: properties.RequiresSession,
+    deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
+    forwardTo: properties.ForwardTo,
+    forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
+    rules: (subscription.Rules ?? []).map((rule) => toRule(rule, where, source)),
+  }));
+}
+
+function toRule(rule: RuleSection, subscriptionWhere: string, source: string): RuleConfig {
+  const properties = rule.Properties;
+  const where = `${source}: ${subscriptionWhere} rule "${rule.Name}"`;
+
+  const action = properties.Action === undefined
+    ? null
+    : { kind: 'sql' as const, expression: properties.Action.SqlExpression };
+  if (action !== null) checkSql(() => compileSqlAction(action.expression), `${where}: Action`);
+
+  if (properties.FilterType === 'Sql') {
+    if (properties.SqlFilter === undefined) {
+      throw new ConfigError(`${where}: FilterType is "Sql" but SqlFilter is missing`);
+    }
+    const expression = properties.SqlFilter.SqlExpression;
+    checkSql(() => compileSqlFilter(expression), `${where}: SqlFilter`);
+    return { name: rule.Name, filter: { kind: 'sql', expression }, action };
+  }
+
+  const correlation = properties.CorrelationFilter;
+  if (correlation === undefined) {
+    throw new ConfigError(`${where}: FilterType is "Correlation" but CorrelationFilter is missing`);
+  }
+  const filter = dropUndefined({
+    correlationId: correlation.CorrelationId,
+    messageId: correlation.MessageId,
+    to: correlation.To,
+    replyTo: correlation.ReplyTo,
+    subject: correlation.Label,
+    sessionId: correlation.SessionId,
+    replyToSessionId: correlation.ReplyToSessionId,
+    contentType: correlation.ContentType,
+  });
+  const applicationProperties = { ...(correlation.Properties ?? {}) };
+  return {
+    name: rule.Name,
+    filter: { kind: 'correlation', ...filter, properties: applicationProperties },
+    action,
+  };
+}
+
+/** Parses SQL now, so a bad expression stops the start with its position. */
+function checkSql(compile: () => unknown, where: string): void {
+  try {
+    compile();
+  } catch (error) {
+    if (!(error instanceof SqlSyntaxError)) throw error;
+    throw new ConfigError(`${where}.SqlExpression: ${error.message}`, { cause: error });
+  }
+}
+
+function toPolicies(file: ConfigFile): SharedAccessPolicy[] {
+  const configured = (file.SbworkerEmulator?.SharedAccessPolicies ?? []).map((policy) => ({
+    name: policy.Name,
+    key: policy.Key,
+    rights: withImpliedRights(policy.Rights),
+  }));
+
+  const redefinesDevelopmentPolicy = configured.some(
+    (policy) => policy.name.toLowerCase() === DEVELOPMENT_POLICY.name.toLowerCase(),
+  );
+  return redefinesDevelopmentPolicy ? configured : [{ ...DEVELOPMENT_POLICY }, ...configured];
+}
+
+/** In Azure, Manage includes Send and Listen. */
+function withImpliedRights(rights: AccessRight[]): AccessRight[] {
+  const all = new Set(rights);
+  if (all.has('Manage')) {
+    all.add('Send');
+    all.add('Listen');
+  }
+  return (['Manage', 'Send', 'Listen'] as const).filter((right) => all.has(right));
+}
+
+function toMaxMessageSize(file: ConfigFile): number {
+  const kilobytes = file.SbworkerEmulator?.MaxMessageSizeInKilobytes;
+  return kilobytes === undefined ? DEFAULT_MAX_MESSAGE_SIZE_BYTES : kilobytes * KILOBYTE;
+}
+
+function toQuota(file: ConfigFile): number | null {
+  const megabytes = file.SbworkerEmulator?.NamespaceQuotaInMegabytes;
+  return megabytes === undefined ? null : megabytes * MEGABYTE;
+}
+
+/** Leaves out undefined fields so the defaults spread underneath them stay in force. */
+function dropUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, field]) => field !== undefined),
+  ) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+import { DAY_MS, SECOND_MS } from '../../shared/time';
+import { MAX_LOCK_DURATION_MS, MIN_LOCK_DURATION_MS } from './defaults';
+import { describeDuration, parseIsoDuration } from './duration';
+
+/**
+ * The official emulator's Config.json shape, checked against Azure Service Bus's own limits
+ * (not the official emulator's smaller ones), plus the optional `SbworkerEmulator` section.
+ * Objects are strict so a misspelt property is refused instead of silently taking a default.
+ */
+
+// .NET TimeSpan.MaxValue (about 10675199 days) is how Azure spells "never expires".
+const NEVER_EXPIRES_MS = 10_675_199 * DAY_MS;
+
+/** An ISO-8601 duration within [minMs, maxMs], read into milliseconds. */
+function duration(minMs: number, maxMs: number) {
+  return z.string().transform((text, context) => {
+    const durationMs = parseIsoDuration(text);
+    if (durationMs === undefined) {
+      context.issues.push({
+        code: 'custom',
+        input: text,
+        message: `"${text}" is not an ISO-8601 duration (for example PT1M or P1D)`,
+      });
+      return z.NEVER;
+    }
+    if (durationMs < minMs || durationMs > maxMs) {
+      const [side, limitMs] =
+        durationMs < minMs ? ['below the minimum', minMs] : ['above the maximum', maxMs];
+      context.issues.push({
+        code: 'custom',
+        input: text,
+        message: `"${text}" is ${side} of ${describeDuration(limitMs)}`,
+      });
+      return z.NEVER;
+    }
+    return durationMs;
+  });
+}
+
+const timeToLive = duration(SECOND_MS, Number.MAX_SAFE_INTEGER).transform((durationMs) =>
+  durationMs >= NEVER_EXPIRES_MS ? null : durationMs,
+);
+const lockDuration = duration(MIN_LOCK_DURATION_MS, MAX_LOCK_DURATION_MS);
+const duplicateWindow = duration(20 * SECOND_MS, 7 * DAY_MS);
+const maxDeliveryCount = z.number().int().min(1).max(2000);
+// Official configs write "" for "no forwarding".
+const forwardTarget = z.string().transform((name) => (name.trim() === '' ? null : name.trim()));
+
+export const ENTITY_NAME = /^[A-Za-z0-9](?:[\w.\-/]{0,258}[A-Za-z0-9])?$/;
+export const SUBSCRIPTION_NAME = /^[A-Za-z0-9](?:[\w.-]{0,48}[A-Za-z0-9])?$/;
+export const RULE_NAME = /^(?:\$Default|[A-Za-z0-9_](?:[\w.-]{0,48}[A-Za-z0-9_])?)$/;
+export const POLICY_NAME = /^[A-Za-z0-9](?:[\w.-]{0,254}[A-Za-z0-9])?$/;
+
+function name(pattern: RegExp, rule: string) {
+  return z.string().regex(pattern, { error: (issue) => `"${String(issue.input)}" ${rule}` });
+}
+
+const entityName = name(
+  ENTITY_NAME,
+  'is not a valid entity name (1-260 letters, digits, ".", "-", "_", "/", ' +
+    'starting and ending with a letter or digit)',
+);
+const subscriptionName = name(
+  SUBSCRIPTION_NAME,
+  'is not a valid subscription name (1-50 letters, digits, ".", "-", "_", ' +
+    'starting and ending with a letter or digit)',
+);
+const ruleName = name(RULE_NAME, 'is not a valid rule name (1-50 letters, digits, ".", "-", "_")');
+
+const queueProperties = z.strictObject({
+  LockDuration: lockDuration.optional(),
+  MaxDeliveryCount: maxDeliveryCount.optional(),
+  DefaultMessageTimeToLive: timeToLive.optional(),
+  RequiresSession: z.boolean().optional(),
+  RequiresDuplicateDetection: z.boolean().optional(),
+  DuplicateDetectionHistoryTimeWindow: duplicateWindow.optional(),
+  DeadLetteringOnMessageExpiration: z.boolean().optional(),
+  ForwardTo: forwardTarget.optional(),
+  ForwardDeadLetteredMessagesTo: forwardTarget.optional(),
+});
+
+const topicProperties = z.strictObject({
+  DefaultMessageTimeToLive: timeToLive.optional(),
+  RequiresDuplicateDetection: z.boolean().optional(),
+  DuplicateDetectionHistoryTimeWindow: duplicateWindow.optional(),
+});
+
+const subscriptionProperties = z.strictObject({
+  LockDuration: lockDuration.optional(),
+  MaxDeliveryCount: maxDeliveryCount.optional(),
+  DefaultMessageTimeToLive: timeToLive.optional(),
+  RequiresSession: z.boolean().optional(),
+  DeadLetteringOnMessageExpiration: z.boolean().optional(),
+  ForwardTo: forwardTarget.optional(),
+  ForwardDeadLetteredMessagesTo: forwardTarget.optional(),
+});
+
+// Azure caps a SQL filter or action at 1024 characters.
+const sqlExpression = z.strictObject({ SqlExpression: z.string().min(1).max(1024) });
+
+const correlationFilter = z
+  .strictObject({
+    ContentType: z.string().optional(),
+    CorrelationId: z.string().optional(),
+    Label: z.string().optional(),
+    MessageId: z.string().optional(),
+    ReplyTo: z.string().optional(),
+    ReplyToSessionId: z.string().optional(),
+    SessionId: z.string().optional(),
+    To: z.string().optional(),
+    Properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .refine((filter) => Object.values(filter).some((value) => value !== undefined), {
+    error: 'needs at least one of ContentType, CorrelationId, Label, MessageId, ReplyTo, ' +
+      'ReplyToSessionId, SessionId, To or Properties',
+  });
+
+const ruleProperties = z.strictObject({
+  FilterType: z.enum(['Correlation', 'Sql']),
+  CorrelationFilter: correlationFilter.optional(),
+  SqlFilter: sqlExpression.optional(),
+  Action: sqlExpression.optional(),
+});
+
+const rule = z.strictObject({ Name: ruleName, Properties: ruleProperties });
+
+const subscription = z.strictObject({
+  Name: subscriptionName,
+  Properties: subscriptionProperties.optional(),
+  Rules: z.array(rule).optional(),
+});
+
+const queue = z.strictObject({ Name: entityName, Properties: queueProperties.optional() });
+
+const topic = z.strictObject({
+  Name: entityName,
+  Properties: topicProperties.optional(),
+  Subscriptions: z.array(subscription).optional(),
+});
+
+const namespace = z.strictObject({
+  Name: z.string().trim().min(1).optional(),
+  Queues: z.array(queue).optional(),
+  Topics: z.array(topic).optional(),
+});
+
+const policy = z.strictObject({
+  Name: name(POLICY_NAME, 'is not a valid policy name (1-256 letters, digits, ".", "-", "_")'),
+  Key: z.string().min(1).max(256),
+  Rights: z.array(z.enum(['Manage', 'Send', 'Listen'])).min(1),
+});
+
+const sbworkerSection = z.strictObject({
+  SharedAccessPolicies: z.array(policy).optional(),
+  // Azure's Premium tier accepts up to 100 MB; Standard's 256 KB is the default.
+  MaxMessageSizeInKilobytes: z.number().int().min(1).max(100 * 1024).optional(),
+  NamespaceQuotaInMegabytes: z.number().int().min(1).optional(),
+});
+
+export const configFileSchema = z.strictObject({
+  UserConfig: z.strictObject({
+    Namespaces: z
+      .array(namespace)
+      .min(1)
+      .refine((namespaces) => namespaces.length <= 1, {
+        error: 'holds more than one namespace; the emulator serves exactly one',
+      }),
+    // The official emulator's logging switch; accepted and ignored (we log through pino).
+    Logging: z.unknown().optional(),
+  }),
+  SbworkerEmulator: sbworkerSection.optional(),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type NamespaceSection = z.output<typeof namespace>;
+export type QueueSection = z.output<typeof queue>;
+export type TopicSection = z.output<typeof topic>;
+export type SubscriptionSection = z.output<typeof subscription>;
+export type RuleSection = z.output<typeof rule>;
+export type SbworkerSection = z.output<typeof sbworkerSection>;

@@ -1,0 +1,181 @@
+import { AppError } from '../../shared/errors';
+import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+
+/**
+ * What the management (ATOM) API needs from the broker: entity descriptions, runtime counts,
+ * and create / update / delete of queues, topics, subscriptions and rules. Names are matched
+ * case-insensitively, as Service Bus does; views carry names as they were created.
+ */
+export interface AdminBackend {
+  namespace(): NamespaceView;
+
+  listQueues(): QueueView[];
+  getQueue(name: string): QueueView | undefined;
+  createQueue(config: QueueConfig, extras: AdminExtras): QueueView;
+  updateQueue(config: QueueConfig, extras: AdminExtras): QueueView;
+  deleteQueue(name: string): void;
+
+  listTopics(): TopicView[];
+  getTopic(name: string): TopicView | undefined;
+  createTopic(config: TopicSettings, extras: AdminExtras): TopicView;
+  updateTopic(config: TopicSettings, extras: AdminExtras): TopicView;
+  deleteTopic(name: string): void;
+
+  listSubscriptions(topic: string): SubscriptionView[];
+  getSubscription(topic: string, name: string): SubscriptionView | undefined;
+  /** `config.rules` holds the first rule (`$Default` unless the client named one). */
+  createSubscription(
+    topic: string,
+    config: SubscriptionConfig,
+    extras: AdminExtras,
+  ): SubscriptionView;
+  updateSubscription(
+    topic: string,
+    config: SubscriptionSettings,
+    extras: AdminExtras,
+  ): SubscriptionView;
+  deleteSubscription(topic: string, name: string): void;
+
+  listRules(topic: string, subscription: string): RuleView[];
+  getRule(topic: string, subscription: string, name: string): RuleView | undefined;
+  createRule(topic: string, subscription: string, rule: RuleConfig): RuleView;
+  updateRule(topic: string, subscription: string, rule: RuleConfig): RuleView;
+  deleteRule(topic: string, subscription: string, name: string): void;
+}
+
+export type TopicSettings = Omit<TopicConfig, 'subscriptions'>;
+export type SubscriptionSettings = Omit<SubscriptionConfig, 'rules'>;
+
+/**
+ * Properties the administration client sets and reads back but the broker does not act on
+ * (Status, UserMetadata, AutoDeleteOnIdle, ...). The backend stores and returns them as given.
+ */
+export interface AdminExtras {
+  status: EntityStatus;
+  userMetadata: string;
+  maxSizeInMegabytes: number;
+  enableBatchedOperations: boolean;
+  /** null: never (TimeSpan.MaxValue on the wire). */
+  autoDeleteOnIdleMs: number | null;
+  supportOrdering: boolean;
+  deadLetteringOnFilterEvaluationExceptions: boolean;
+}
+
+export type EntityStatus = 'Active' | 'Disabled' | 'SendDisabled' | 'ReceiveDisabled';
+
+export interface EntityTimes {
+  createdAtMs: number;
+  updatedAtMs: number;
+  accessedAtMs: number;
+}
+
+/** Runtime counts, as `MessageCountDetails` names them. Transfer counts stay 0 (none kept). */
+export interface MessageCounts {
+  active: number;
+  deadLetter: number;
+  scheduled: number;
+  transfer: number;
+  transferDeadLetter: number;
+  /** Every message the entity holds, in every state. */
+  total: number;
+  sizeBytes: number;
+}
+
+export interface NamespaceView {
+  name: string;
+  createdAtMs: number;
+  modifiedAtMs: number;
+}
+
+export interface QueueView {
+  config: QueueConfig;
+  extras: AdminExtras;
+  times: EntityTimes;
+  counts: MessageCounts;
+}
+
+export interface TopicView {
+  config: TopicSettings;
+  extras: AdminExtras;
+  times: EntityTimes;
+  counts: MessageCounts;
+  subscriptionCount: number;
+}
+
+export interface SubscriptionView {
+  topicName: string;
+  config: SubscriptionSettings;
+  extras: AdminExtras;
+  times: EntityTimes;
+  counts: MessageCounts;
+}
+
+export interface RuleView {
+  topicName: string;
+  subscriptionName: string;
+  rule: RuleConfig;
+  createdAtMs: number;
+}
+
+export const EMPTY_COUNTS: MessageCounts = {
+  active: 0,
+  deadLetter: 0,
+  scheduled: 0,
+  transfer: 0,
+  transferDeadLetter: 0,
+  total: 0,
+  sizeBytes: 0,
+};
+
+export const DEFAULT_EXTRAS: AdminExtras = {
+  status: 'Active',
+  userMetadata: '',
+  maxSizeInMegabytes: 1024,
+  enableBatchedOperations: true,
+  autoDeleteOnIdleMs: null,
+  supportOrdering: true,
+  deadLetteringOnFilterEvaluationExceptions: true,
+};
+
+/** Why a management operation was refused; the HTTP layer maps each kind to a status code. */
+export type AdminErrorKind =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'QuotaExceeded'
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'NotSupported';
+
+export class AdminError extends AppError {
+  constructor(
+    readonly kind: AdminErrorKind,
+    message: string,
+  ) {
+    super(`Management${kind}`, message, { retryable: false });
+  }
+}
+
+export function notFound(what: string): AdminError {
+  return new AdminError('NotFound', `The messaging entity '${what}' could not be found.`);
+}
+
+export function alreadyExists(what: string): AdminError {
+  return new AdminError('AlreadyExists', `The messaging entity '${what}' already exists.`);
+}
+
+/** Azure Service Bus Standard-tier limits, used when the caller sets none. */
+export const DEFAULT_ENTITY_LIMITS: EntityLimits = {
+  maxQueuesAndTopics: 10_000,
+  maxSubscriptionsPerTopic: 2_000,
+  maxRulesPerSubscription: 2_000,
+};
+
+export interface EntityLimits {
+  maxQueuesAndTopics: number;
+  maxSubscriptionsPerTopic: number;
+  maxRulesPerSubscription: number;
+}
+
+export function quotaExceeded(detail: string): AdminError {
+  return new AdminError('QuotaExceeded', `Quota exceeded: ${detail}.`);
+}

@@ -1,0 +1,321 @@
+import type { RuleConfig } from '../config/types';
+import { compileRule } from '../rules';
+import {
+  API_VERSION,
+  entryDocument,
+  feedDocument,
+  readEntryContent,
+  type EntryParts,
+  type XmlObject,
+} from './atom';
+import {
+  AdminError,
+  notFound,
+  type AdminBackend,
+  type EntityTimes,
+  type QueueView,
+  type RuleView,
+  type SubscriptionView,
+  type TopicView,
+} from './backend';
+import { requireEntityName, requireSegmentName } from './entityNames';
+import {
+  namespaceInfo,
+  queueDescription,
+  subscriptionDescription,
+  topicDescription,
+} from './entityXml';
+import { readQueue, readSubscription, readTopic } from './requestXml';
+import { readRule, ruleDescription } from './ruleXml';
+import { rulePath, subscriptionPath, type Route } from './routes';
+
+/** What one request asks for, already routed and authorized. */
+export interface ManagementRequest {
+  method: string;
+  route: Exclude<Route, { kind: 'health' }>;
+  /** `http://host:port` as the client addressed us: entry ids and links are built on it. */
+  baseUrl: string;
+  query: URLSearchParams;
+  /** `If-Match: *` marks a PUT as an update. */
+  isUpdate: boolean;
+  body: string;
+}
+
+export interface ManagementResponse {
+  status: number;
+  /** An ATOM document, or empty (DELETE). */
+  body: string;
+  feed?: boolean;
+}
+
+const DEFAULT_PAGE_SIZE = 100;
+const DELETED: ManagementResponse = { status: 200, body: '' };
+
+/** Runs one management operation against the backend and renders its ATOM answer. */
+export class ManagementHandlers {
+  constructor(
+    private readonly backend: AdminBackend,
+    private readonly maxMessageSizeBytes: number,
+  ) {}
+
+  async handle(request: ManagementRequest): Promise<ManagementResponse> {
+    const { route } = request;
+    switch (route.kind) {
+      case 'entity':
+        return this.entity(request, route.name);
+      case 'subscription':
+        return this.subscription(request, route.topic, route.name);
+      case 'rule':
+        return this.rule(request, route.topic, route.subscription, route.name);
+    }
+
+    requireMethod(request, 'GET');
+    switch (route.kind) {
+      case 'namespace': {
+        const view = this.backend.namespace();
+        const times = { createdAtMs: view.createdAtMs, updatedAtMs: view.modifiedAtMs };
+        const parts = this.entry(request, '$namespaceinfo', view.name, times);
+        return ok(parts('NamespaceInfo', namespaceInfo(view)));
+      }
+      case 'queues': {
+        const views = this.backend.listQueues();
+        return this.page(request, 'Queues', views.map((q) => this.queue(request, q)));
+      }
+      case 'topics': {
+        const views = this.backend.listTopics();
+        return this.page(request, 'Topics', views.map((t) => this.topic(request, t)));
+      }
+      case 'subscriptions': {
+        const views = this.backend.listSubscriptions(route.topic);
+        return this.page(request, 'Subscriptions', views.map((s) => this.sub(request, s)));
+      }
+      case 'rules': {
+        const views = this.backend.listRules(route.topic, route.subscription);
+        return this.page(request, 'Rules', views.map((r) => this.ruleEntry(request, r)));
+      }
+    }
+  }
+
+  private async entity(request: ManagementRequest, name: string): Promise<ManagementResponse> {
+    const { backend } = this;
+    if (request.method === 'GET') {
+      const queue = backend.getQueue(name);
+      if (queue) return ok(this.queue(request, queue));
+      const topic = backend.getTopic(name);
+      if (topic) return ok(this.topic(request, topic));
+      throw notFound(name);
+    }
+    if (request.method === 'DELETE') {
+      if (backend.getQueue(name)) backend.deleteQueue(name);
+      else if (backend.getTopic(name)) backend.deleteTopic(name);
+      else throw notFound(name);
+      return DELETED;
+    }
+
+    requireMethod(request, 'PUT');
+    requireEntityName(name);
+    const queueXml = await readEntryContent(request.body, 'QueueDescription');
+    if (queueXml) {
+      const { config, extras } = readQueue(name, queueXml);
+      this.requireForwardTargets(config.forwardTo, config.forwardDeadLetteredMessagesTo);
+      const view = request.isUpdate
+        ? backend.updateQueue(config, extras)
+        : backend.createQueue(config, extras);
+      return written(request, this.queue(request, view));
+    }
+
+    const topicXml = await readEntryContent(request.body, 'TopicDescription');
+    if (!topicXml) throw missingDescription('QueueDescription or TopicDescription');
+    const { config, extras } = readTopic(name, topicXml);
+    const view = request.isUpdate
+      ? backend.updateTopic(config, extras)
+      : backend.createTopic(config, extras);
+    return written(request, this.topic(request, view));
+  }
+
+  private async subscription(
+    request: ManagementRequest,
+    topic: string,
+    name: string,
+  ): Promise<ManagementResponse> {
+    if (request.method === 'GET') {
+      const view = this.backend.getSubscription(topic, name);
+      if (!view) throw notFound(subscriptionPath(topic, name));
+      return ok(this.sub(request, view));
+    }
+    if (request.method === 'DELETE') {
+      this.backend.deleteSubscription(topic, name);
+      return DELETED;
+    }
+
+    requireMethod(request, 'PUT');
+    requireSegmentName(name);
+    const xml = await readEntryContent(request.body, 'SubscriptionDescription');
+    if (!xml) throw missingDescription('SubscriptionDescription');
+    const { config, extras } = readSubscription(name, xml);
+    this.requireForwardTargets(config.forwardTo, config.forwardDeadLetteredMessagesTo);
+    config.rules.forEach(requireUsableRule);
+
+    const { rules: _rules, ...settings } = config;
+    const view = request.isUpdate
+      ? this.backend.updateSubscription(topic, settings, extras)
+      : this.backend.createSubscription(topic, config, extras);
+    return written(request, this.sub(request, view));
+  }
+
+  private async rule(
+    request: ManagementRequest,
+    topic: string,
+    sub: string,
+    name: string,
+  ): Promise<ManagementResponse> {
+    if (request.method === 'GET') {
+      const view = this.backend.getRule(topic, sub, name);
+      if (!view) throw notFound(rulePath(topic, sub, name));
+      return ok(this.ruleEntry(request, view));
+    }
+    if (request.method === 'DELETE') {
+      this.backend.deleteRule(topic, sub, name);
+      return DELETED;
+    }
+
+    requireMethod(request, 'PUT');
+    const xml = await readEntryContent(request.body, 'RuleDescription');
+    if (!xml) throw missingDescription('RuleDescription');
+    const rule = readRule(xml, name);
+    requireUsableRule(rule);
+    const view = request.isUpdate
+      ? this.backend.updateRule(topic, sub, rule)
+      : this.backend.createRule(topic, sub, rule);
+    return written(request, this.ruleEntry(request, view));
+  }
+
+  /** One page of a list; a `next` link (with `$skip`) when entries remain after it. */
+  private page(
+    request: ManagementRequest,
+    title: string,
+    entries: EntryParts[],
+  ): ManagementResponse {
+    const skip = nonNegative(request.query.get('$skip'), 0);
+    const top = nonNegative(request.query.get('$top'), DEFAULT_PAGE_SIZE) || DEFAULT_PAGE_SIZE;
+    const pageEntries = entries.slice(skip, skip + top);
+    const listUrl = `${request.baseUrl}/${listPath(request.route)}`;
+
+    let nextUrl: string | undefined;
+    if (skip + pageEntries.length < entries.length) {
+      const next = new URLSearchParams(request.query);
+      next.set('$skip', String(skip + pageEntries.length));
+      next.set('$top', String(top));
+      nextUrl = `${listUrl}?${next.toString()}`;
+    }
+    const selfUrl = `${listUrl}?${request.query.toString()}`;
+    return { status: 200, body: feedDocument(title, selfUrl, pageEntries, nextUrl), feed: true };
+  }
+
+  // Forwarding to an entity that does not exist is refused, as Service Bus does.
+  private requireForwardTargets(...names: (string | null)[]): void {
+    for (const name of names) {
+      if (name !== null && !this.backend.getQueue(name) && !this.backend.getTopic(name)) {
+        throw new AdminError('BadRequest', `The forwarding destination '${name}' does not exist.`);
+      }
+    }
+  }
+
+  private queue(request: ManagementRequest, view: QueueView): EntryParts {
+    const parts = this.entry(request, view.config.name, view.config.name, view.times);
+    return parts('QueueDescription', queueDescription(view, forwardBase(request)));
+  }
+
+  private topic(request: ManagementRequest, view: TopicView): EntryParts {
+    const parts = this.entry(request, view.config.name, view.config.name, view.times);
+    return parts('TopicDescription', topicDescription(view, this.maxMessageSizeBytes));
+  }
+
+  private sub(request: ManagementRequest, view: SubscriptionView): EntryParts {
+    const path = subscriptionPath(view.topicName, view.config.name);
+    const parts = this.entry(request, path, view.config.name, view.times);
+    return parts('SubscriptionDescription', subscriptionDescription(view, forwardBase(request)));
+  }
+
+  private ruleEntry(request: ManagementRequest, view: RuleView): EntryParts {
+    const path = rulePath(view.topicName, view.subscriptionName, view.rule.name);
+    const times = { createdAtMs: view.createdAtMs, updatedAtMs: view.createdAtMs };
+    const parts = this.entry(request, path, view.rule.name, times);
+    return parts('RuleDescription', ruleDescription(view));
+  }
+
+  /** The client reads entity names back from the entry id, so it is the resource's URL. */
+  private entry(
+    request: ManagementRequest,
+    path: string,
+    title: string,
+    times: Pick<EntityTimes, 'createdAtMs' | 'updatedAtMs'>,
+  ): (contentName: string, content: XmlObject) => EntryParts {
+    const url = `${request.baseUrl}/${path}?api-version=${API_VERSION}`;
+    return (contentName, content) => ({
+      url,
+      title,
+      publishedAtMs: times.createdAtMs,
+      updatedAtMs: times.updatedAtMs,
+      contentName,
+      content,
+    });
+  }
+}
+
+function ok(parts: EntryParts): ManagementResponse {
+  return { status: 200, body: entryDocument(parts) };
+}
+
+function written(request: ManagementRequest, parts: EntryParts): ManagementResponse {
+  return { status: request.isUpdate ? 200 : 201, body: entryDocument(parts) };
+}
+
+function requireMethod(request: ManagementRequest, method: string): void {
+  if (request.method !== method) {
+    throw new AdminError('BadRequest', `${request.method} is not supported on this resource.`);
+  }
+}
+
+function missingDescription(what: string): AdminError {
+  return new AdminError('BadRequest', `The request body holds no ${what}.`);
+}
+
+/** A rule is refused before anything is stored: bad name, or SQL that does not parse. */
+function requireUsableRule(rule: RuleConfig): void {
+  requireSegmentName(rule.name);
+  try {
+    compileRule(rule);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new AdminError('BadRequest', `Rule '${rule.name}': ${detail}`);
+  }
+}
+
+function forwardBase(request: ManagementRequest): string {
+  return request.baseUrl.replace(/^https?:/, 'sb:');
+}
+
+function nonNegative(text: string | null, fallback: number): number {
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new AdminError('BadRequest', `'${text}' is not a valid $skip or $top value.`);
+  }
+  return value;
+}
+
+function listPath(route: ManagementRequest['route']): string {
+  switch (route.kind) {
+    case 'queues':
+      return '$Resources/Queues';
+    case 'topics':
+      return '$Resources/Topics';
+    case 'subscriptions':
+      return `${route.topic}/Subscriptions/`;
+    case 'rules':
+      return `${subscriptionPath(route.topic, route.subscription)}/Rules/`;
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The management API's resource paths, as the administration client builds them:
+ * `<entity>`, `<topic>/Subscriptions/<sub>`, `<topic>/Subscriptions/<sub>/Rules/<rule>`,
+ * the lists `$Resources/Queues`, `$Resources/Topics`, `<topic>/Subscriptions/`,
+ * `<topic>/Subscriptions/<sub>/Rules/`, and `$namespaceinfo`. Queue and topic names may
+ * hold `/`; subscription and rule names may not.
+ */
+export type Route =
+  | { kind: 'health' }
+  | { kind: 'namespace' }
+  | { kind: 'queues' }
+  | { kind: 'topics' }
+  | { kind: 'entity'; name: string }
+  | { kind: 'subscriptions'; topic: string }
+  | { kind: 'subscription'; topic: string; name: string }
+  | { kind: 'rules'; topic: string; subscription: string }
+  | { kind: 'rule'; topic: string; subscription: string; name: string };
+
+const RULE = /^(.+)\/subscriptions\/([^/]+)\/rules\/([^/]+)$/i;
+const RULES = /^(.+)\/subscriptions\/([^/]+)\/rules$/i;
+const SUBSCRIPTION = /^(.+)\/subscriptions\/([^/]+)$/i;
+const SUBSCRIPTIONS = /^(.+)\/subscriptions$/i;
+
+/** A decoded URL path (without query) → its route; undefined when it names nothing. */
+export function routeOf(pathname: string): Route | undefined {
+  const path = pathname.replace(/^\/+|\/+$/g, '');
+  if (path === '') return undefined;
+
+  const lower = path.toLowerCase();
+  if (lower === 'health') return { kind: 'health' };
+  if (lower === '$namespaceinfo') return { kind: 'namespace' };
+  if (lower === '$resources/queues') return { kind: 'queues' };
+  if (lower === '$resources/topics') return { kind: 'topics' };
+
+  let match = RULE.exec(path);
+  if (match) return { kind: 'rule', topic: match[1]!, subscription: match[2]!, name: match[3]! };
+  match = RULES.exec(path);
+  if (match) return { kind: 'rules', topic: match[1]!, subscription: match[2]! };
+  match = SUBSCRIPTION.exec(path);
+  if (match) return { kind: 'subscription', topic: match[1]!, name: match[2]! };
+  match = SUBSCRIPTIONS.exec(path);
+  if (match) return { kind: 'subscriptions', topic: match[1]! };
+  return { kind: 'entity', name: path };
+}
+
+/** The resource path of an entity, as written in entry ids (the client reads names from it). */
+export function subscriptionPath(topic: string, subscription: string): string {
+  return `${topic}/Subscriptions/${subscription}`;
+}
+
+export function rulePath(topic: string, subscription: string, rule: string): string {
+  return `${subscriptionPath(topic, subscription)}/Rules/${rule}`;
+}

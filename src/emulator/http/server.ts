@@ -1,0 +1,212 @@
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { silentLogger, type Logger } from '../../shared/logger';
+import type { SharedAccessPolicy } from '../config/types';
+import { errorDocument } from './atom';
+import { requireManageRight } from './auth';
+import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
+import { ManagementHandlers } from './handlers';
+import { routeOf } from './routes';
+
+/** The official emulator serves management and health on this port. */
+export const DEFAULT_HTTP_PORT = 5300;
+
+export interface ManagementServerOptions {
+  backend: AdminBackend;
+  /** Policies whose keys sign management requests; only those with Manage are let in. */
+  policies: readonly SharedAccessPolicy[];
+  /** Reported as topics' MaxMessageSizeInKilobytes. */
+  maxMessageSizeBytes: number;
+  /** Default 5300; 0 = any free port. */
+  port?: number;
+  /** Default ['127.0.0.1', '::1'] (a missing ::1 is logged and skipped). */
+  hosts?: string[];
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface RunningManagementServer {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` (the first host). */
+  readonly url: string;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const XML = 'application/xml; charset=utf-8';
+
+const STATUS_BY_KIND: Record<AdminErrorKind, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  QuotaExceeded: 403,
+  NotFound: 404,
+  AlreadyExists: 409,
+  NotSupported: 501,
+};
+
+/**
+ * Starts the HTTP side of the emulator: the Service Bus management (ATOM) API that
+ * `ServiceBusAdministrationClient` speaks, and `GET /health`.
+ */
+export async function startManagementServer(
+  options: ManagementServerOptions,
+): Promise<RunningManagementServer> {
+  const logger = options.logger ?? silentLogger();
+  const serve = requestServer(options, logger);
+  const onRequest: RequestListener = (request, response) => {
+    const startedMs = Date.now();
+    response.on('finish', () => {
+      logger.debug('management request', {
+        method: request.method,
+        path: request.url?.split('?')[0],
+        status: response.statusCode,
+        durationMs: Date.now() - startedMs,
+      });
+    });
+    serve(request, response).catch((error: unknown) => {
+      logger.error('management request failed', { method: request.method, error: String(error) });
+      if (response.headersSent) response.destroy();
+      else send(response, 500, errorDocument(500, 'Internal error.'), XML);
+    });
+  };
+
+  const hosts = options.hosts ?? ['127.0.0.1', '::1'];
+  const servers: Server[] = [];
+  let port = options.port ?? DEFAULT_HTTP_PORT;
+  for (const [index, host] of hosts.entries()) {
+    try {
+      const server = await listen(onRequest, host, port);
+      servers.push(server);
+      port = (server.address() as AddressInfo).port;
+    } catch (error) {
+      // The first address must work; a missing IPv6 loopback is only worth a log line.
+      if (index === 0) {
+        await closeAll(servers);
+        throw error;
+      }
+      logger.info('address not available; management API without it', {
+        host,
+        error: String(error),
+      });
+    }
+  }
+  logger.info('management API listening', { port, hosts });
+
+  const first = hosts[0] ?? '127.0.0.1';
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${first.includes(':') ? `[${first}]` : first}:${port}`,
+    close: () => {
+      closing ??= closeAll(servers);
+      return closing;
+    },
+  };
+}
+
+/** Health without a token; everything else checked, routed, handled, and answered in XML. */
+function requestServer(
+  options: ManagementServerOptions,
+  logger: Logger,
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  const handlers = new ManagementHandlers(options.backend, options.maxMessageSizeBytes);
+  const now = options.now ?? Date.now;
+
+  return async (request, response) => {
+    const host = request.headers.host ?? '127.0.0.1';
+    const url = new URL(request.url ?? '/', `http://${host}`);
+    const route = routeOf(safeDecode(url.pathname));
+    const method = request.method ?? 'GET';
+    if (route?.kind === 'health' && method === 'GET') {
+      send(response, 200, JSON.stringify({ status: 'healthy' }), 'application/json');
+      return;
+    }
+
+    try {
+      requireManageRight(request.headers.authorization, url.toString(), options.policies, now());
+      if (!route || route.kind === 'health') {
+        throw new AdminError('NotFound', `Nothing is served at ${url.pathname}.`);
+      }
+      const result = await handlers.handle({
+        method,
+        route,
+        baseUrl: `http://${host}`,
+        query: url.searchParams,
+        isUpdate: request.headers['if-match'] === '*',
+        body: await readBody(request),
+      });
+      const kind = result.feed ? 'feed' : 'entry';
+      send(response, result.status, result.body, `application/atom+xml;type=${kind};charset=utf-8`);
+    } catch (error) {
+      if (!(error instanceof AdminError)) throw error;
+      const status = STATUS_BY_KIND[error.kind];
+      logger.debug('management request refused', { method, path: url.pathname, status });
+      send(response, status, errorDocument(status, error.message), XML);
+    }
+  };
+}
+
+function listen(onRequest: RequestListener, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(onRequest);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+async function closeAll(servers: Server[]): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    ),
+  );
+}
+
+function send(response: ServerResponse, status: number, body: string, contentType: string): void {
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new AdminError('BadRequest', 'The request body is larger than 1 MB.'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}

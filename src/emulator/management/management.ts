@@ -1,0 +1,211 @@
+import type { Logger } from '../../shared/logger';
+import type { ConnectionAuth } from '../auth/connectionAuth';
+import type { Broker } from '../broker/broker';
+import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
+import { types, type AmqpMessage } from '../amqp/rhea';
+import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from '../amqp/wire';
+import type { ReceiveSource } from '../entities/registry';
+import { MessageState } from '../store/types';
+import { fullStamp } from '../server/consumer';
+import { managementResponse, type ResponseMessage } from '../server/requestResponse';
+
+type Body = Record<string, unknown>;
+type Operation = (path: string, body: Body) => ResponseMessage;
+
+/**
+ * The `<entity>/$management` node: peek, locks, scheduling, deferral and session state.
+ * Each request names its entity by the link's target address.
+ */
+export class ManagementNode {
+  private readonly operations: Record<string, { right: 'Send' | 'Listen'; run: Operation }>;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {
+    this.operations = {
+      'com.microsoft:peek-message': { right: 'Listen', run: (p, b) => this.peek(p, b) },
+      'com.microsoft:renew-lock': { right: 'Listen', run: (p, b) => this.renewLock(p, b) },
+      'com.microsoft:schedule-message': { right: 'Send', run: (p, b) => this.schedule(p, b) },
+      'com.microsoft:cancel-scheduled-message': { right: 'Send', run: (p, b) => this.cancel(p, b) },
+      'com.microsoft:receive-by-sequence-number': { right: 'Listen', run: (p, b) => this.receiveBySeq(p, b) },
+      'com.microsoft:update-disposition': { right: 'Listen', run: (p, b) => this.updateDisposition(p, b) },
+      'com.microsoft:renew-session-lock': { right: 'Listen', run: (p, b) => this.renewSessionLock(p, b) },
+      'com.microsoft:set-session-state': { right: 'Listen', run: (p, b) => this.setSessionState(p, b) },
+      'com.microsoft:get-session-state': { right: 'Listen', run: (p, b) => this.getSessionState(p, b) },
+    };
+  }
+
+  handle(entityPath: string, request: AmqpMessage, auth: ConnectionAuth): ResponseMessage {
+    const operation = String(request.application_properties?.operation ?? '');
+    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Body;
+    try {
+      const known = this.operations[operation];
+      if (!known) {
+        throw new BrokerError(Condition.notImplemented, `The operation '${operation}' is not supported.`, 501);
+      }
+      auth.require(`${entityPath}/$management`, known.right, this.broker.now());
+      return known.run(entityPath, body);
+    } catch (error) {
+      if (!(error instanceof BrokerError)) throw error;
+      this.logger.debug('management operation refused', { entity: entityPath, operation, condition: error.condition });
+      return managementResponse(error.statusCode, error.message, undefined, error.condition);
+    }
+  }
+
+  private peek(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const from = longToNumber(body['from-sequence-number']) ?? 1;
+    const count = Number(body['message-count'] ?? 1);
+    const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;
+    const messages = source.store.peek(from, count, sessionId);
+    if (messages.length === 0) return managementResponse(204, 'No Content');
+    const items = messages.map((message) => ({ message: encodeDelivery(message.bare, fullStamp(message)) }));
+    return ok({ messages: items });
+  }
+
+  private renewLock(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const nowMs = this.broker.now();
+    const expirations = lockTokens(body).map((token) => source.store.renewLock(token, nowMs));
+    return ok({ expirations: types.wrap_array(expirations, 0x83) });
+  }
+
+  private schedule(path: string, body: Body): ResponseMessage {
+    const target = this.broker.registry.sendTarget(path);
+    if (!target) throw notFound(path);
+    const entries = Array.isArray(body.messages) ? (body.messages as Body[]) : [];
+    const parsed = entries.map((entry) => {
+      const raw = entry.message;
+      if (!Buffer.isBuffer(raw)) throw new BrokerError(Condition.argumentError, 'message must be binary');
+      return parseMessage(decodeMessage(raw), raw);
+    });
+    const seqs = this.broker.send(target, parsed);
+    return ok({ 'sequence-numbers': types.wrap_array(seqs, 0x81) });
+  }
+
+  private cancel(path: string, body: Body): ResponseMessage {
+    const target = this.broker.registry.sendTarget(path);
+    if (!target) throw notFound(path);
+    const store = target.kind === 'queue' ? target.store : target.scheduled;
+    for (const seq of sequenceNumbers(body)) store.cancelScheduled(seq);
+    return ok();
+  }
+
+  private receiveBySeq(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const nowMs = this.broker.now();
+    const peekLock = Number(body['receiver-settle-mode'] ?? 1) === 1;
+    const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;
+
+    const items = sequenceNumbers(body).map((seq) => {
+      const message = source.store.get(seq);
+      if (!message || message.state !== MessageState.deferred || message.lockToken !== null ||
+        (sessionId !== null && message.sessionId !== sessionId)) {
+        throw new BrokerError(Condition.messageNotFound, `Failed to lock one or more specified messages. The message with sequence number ${seq} was not found.`, 404);
+      }
+      return message;
+    });
+
+    const result = items.map((message) => {
+      if (!peekLock) {
+        const encoded = encodeDelivery(message.bare, fullStamp(message));
+        source.store.remove(message);
+        return { message: encoded };
+      }
+      const token = source.store.lock(message, nowMs);
+      const encoded = encodeDelivery(message.bare, { ...fullStamp(message), lockToken: token, lockedUntilMs: message.lockedUntilMs });
+      return { message: encoded, 'lock-token': types.wrap_uuid(uuidToBytes(token)) };
+    });
+    return ok({ messages: result });
+  }
+
+  private updateDisposition(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const nowMs = this.broker.now();
+    const status = String(body['disposition-status'] ?? '');
+    const properties = (body['properties-to-modify'] ?? undefined) as Record<string, unknown> | undefined;
+
+    for (const token of lockTokens(body)) {
+      switch (status) {
+        case 'completed':
+          source.store.complete(token, nowMs);
+          break;
+        case 'abandoned':
+          source.store.abandon(token, nowMs, properties);
+          break;
+        case 'defered':
+        case 'deferred':
+          source.store.defer(token, nowMs, properties);
+          break;
+        case 'suspended':
+          source.store.deadLetter(token, nowMs, {
+            reason: String(body['deadletter-reason'] ?? ''),
+            description: String(body['deadletter-description'] ?? ''),
+            properties,
+          });
+          break;
+        default:
+          throw new BrokerError(Condition.argumentError, `Unknown disposition status '${status}'.`);
+      }
+    }
+    return ok();
+  }
+
+  private renewSessionLock(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const until = source.store.renewSessionLock(String(body['session-id'] ?? ''), this.broker.now());
+    return ok({ expiration: types.wrap_timestamp(until) });
+  }
+
+  private setSessionState(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const sessionId = String(body['session-id'] ?? '');
+    source.store.assertSessionOwner(sessionId, this.broker.now());
+    const state = body['session-state'];
+    source.store.setSessionState(sessionId, Buffer.isBuffer(state) ? state : null);
+    return ok();
+  }
+
+  private getSessionState(path: string, body: Body): ResponseMessage {
+    const source = this.source(path);
+    const sessionId = String(body['session-id'] ?? '');
+    source.store.assertSessionOwner(sessionId, this.broker.now());
+    const state = source.store.getSessionState(sessionId);
+    return ok({ 'session-state': state === null ? null : types.wrap_binary(state) });
+  }
+
+  private source(path: string): ReceiveSource {
+    const source = this.broker.registry.receiveSource(path);
+    if (!source) throw notFound(path);
+    return source;
+  }
+}
+
+function ok(body?: Body): ResponseMessage {
+  return managementResponse(200, 'OK', body === undefined ? undefined : types.wrap_map(body));
+}
+
+function notFound(path: string): BrokerError {
+  return new BrokerError(Condition.notFound, `The messaging entity '${path}' could not be found.`, 404);
+}
+
+function lockTokens(body: Body): string[] {
+  const raw = body['lock-tokens'];
+  const list = Array.isArray(raw) ? raw : [];
+  return list.map((value) => {
+    const token = uuidToString(value);
+    if (!token) throw new BrokerError(Condition.argumentError, 'lock-tokens must be uuids');
+    return token;
+  });
+}
+
+function sequenceNumbers(body: Body): number[] {
+  const raw = body['sequence-numbers'];
+  const list = Array.isArray(raw) ? raw : [];
+  return list.map((value) => {
+    const seq = longToNumber(value);
+    if (seq === null) throw new BrokerError(Condition.argumentError, 'sequence-numbers must be longs');
+    return seq;
+  });
+}

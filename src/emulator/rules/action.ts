@@ -1,0 +1,41 @@
+import type { ActionStatement, SqlValue } from './ast';
+import { evaluate } from './evaluate';
+import type { MutableRuleMessage } from './types';
+import { findUserPropertyName, toPropertyValue } from './values';
+
+/**
+ * Runs SET/REMOVE statements in order, each seeing the changes before it. An unknown value
+ * (a missing property on the right-hand side) is stored as null. A system property only takes
+ * strings: other values are written in their text form, and null clears it.
+ */
+export function runAction(statements: ActionStatement[], message: MutableRuleMessage): void {
+  for (const statement of statements) {
+    const ref = statement.ref;
+
+    if (ref.scope === 'sys') {
+      // The parser lets only the string-valued, sender-controlled properties through.
+      const key = ref.key as 'messageId';
+      if (statement.type === 'remove') delete message.system[key];
+      else {
+        const value = evaluate(statement.value, message);
+        if (value === null) delete message.system[key];
+        else message.system[key] = asText(value);
+      }
+      continue;
+    }
+
+    const existing = findUserPropertyName(message.properties, ref.name);
+    if (statement.type === 'remove') {
+      if (existing !== undefined) delete message.properties[existing];
+      continue;
+    }
+
+    const value = toPropertyValue(evaluate(statement.value, message));
+    message.properties[existing ?? ref.name] = value;
+  }
+}
+
+function asText(value: Exclude<SqlValue, null>): string {
+  if (value instanceof Date) return value.toISOString();
+  return String(value);
+}

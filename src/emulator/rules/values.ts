@@ -1,0 +1,55 @@
+import type { PropertyRef, SqlValue } from './ast';
+import { INTEGER_SYSTEM_PROPERTIES } from './systemProperties';
+import type { PropertyValue, RuleMessage } from './types';
+
+/**
+ * Values inside the evaluator. Integers are bigint and floating-point numbers are number, so
+ * `7 / 2` is 3 as in Service Bus (C# long arithmetic) while `7 / 2.0` is 3.5. null stands for
+ * both SQL NULL and a missing property: Service Bus treats both as unknown in operators.
+ */
+export function readProperty(message: RuleMessage, ref: PropertyRef): SqlValue {
+  if (ref.scope === 'sys') {
+    const value = message.system[ref.key];
+    if (value === undefined) return null;
+    if (typeof value === 'number' && INTEGER_SYSTEM_PROPERTIES.has(ref.key)) {
+      return toSqlValue(Math.trunc(value));
+    }
+    return value;
+  }
+
+  const name = findUserPropertyName(message.properties, ref.name);
+  return name === undefined ? null : toSqlValue(message.properties[name]);
+}
+
+export function hasProperty(message: RuleMessage, ref: PropertyRef): boolean {
+  if (ref.scope === 'sys') return message.system[ref.key] !== undefined;
+  return findUserPropertyName(message.properties, ref.name) !== undefined;
+}
+
+/** The key as stored: exact match first, then a case-insensitive one (names are not cased). */
+export function findUserPropertyName(
+  properties: Readonly<Record<string, PropertyValue>>,
+  name: string,
+): string | undefined {
+  if (Object.hasOwn(properties, name)) return name;
+
+  const lower = name.toLowerCase();
+  return Object.keys(properties).find((key) => key.toLowerCase() === lower);
+}
+
+/** A user property as the evaluator sees it; whole numbers count as integers. */
+export function toSqlValue(value: unknown): SqlValue {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) ? BigInt(value) : value;
+  }
+  if (typeof value === 'bigint') return BigInt.asIntN(64, value);
+  if (typeof value === 'string' || typeof value === 'boolean' || value instanceof Date) {
+    return value;
+  }
+  return null;
+}
+
+/** Back from the evaluator to a property value an action stores on the message. */
+export function toPropertyValue(value: SqlValue): PropertyValue {
+  return typeof value === 'bigint' ? Number(value) : value;
+}

@@ -1,0 +1,149 @@
+import type { Logger } from '../../shared/logger';
+import { encodeDelivery } from '../amqp/messageCodec';
+import { amqpMessage, type Delivery, type Sender } from '../amqp/rhea';
+import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
+import type { ReceiveSource } from '../entities/registry';
+import type { MessageStore } from '../store/messageStore';
+import { MessageState, type StoredMessage } from '../store/types';
+import { settleOutgoing } from './outcomes';
+
+const LOCK_TOKEN = Symbol('sbworker.lockToken');
+
+export type ReceiveMode = 'peekLock' | 'receiveAndDelete';
+
+/**
+ * One receive link: hands out messages within the link's credit and turns the client's
+ * dispositions into store operations. Locks belong to the store, so they outlive the link.
+ */
+export class Consumer {
+  sessionId: string | null = null;
+  closed = false;
+  /**
+   * Deliveries handed to rhea so far. rhea lowers `credit` only when it writes a transfer, so
+   * the credit left is the peer's limit (delivery count + credit) minus what we queued.
+   */
+  private queued = 0;
+
+  constructor(
+    readonly link: Sender,
+    readonly source: ReceiveSource,
+    readonly mode: ReceiveMode,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  get store(): MessageStore {
+    return this.source.store;
+  }
+
+  canTake(): boolean {
+    if (this.closed || !this.link.is_open() || !this.link.sendable()) return false;
+    return this.link.delivery_count + this.link.credit - this.queued > 0;
+  }
+
+  /** After a drain, the unused credit is gone: nothing more may be queued against it. */
+  drained(): void {
+    this.queued = this.link.delivery_count + this.link.credit;
+  }
+
+  deliver(message: StoredMessage): void {
+    const nowMs = this.now();
+    this.queued++;
+    if (this.mode === 'receiveAndDelete') {
+      const payload = encodeDelivery(message.bare, this.stamp(message));
+      this.store.remove(message);
+      this.link.send(payload, Buffer.from(String(message.seq)), 0);
+      return;
+    }
+
+    const sessionUntil = this.sessionId === null ? undefined : this.store.sessionLockedUntil(this.sessionId);
+    const token = this.store.lock(message, nowMs, sessionUntil);
+    const payload = encodeDelivery(message.bare, {
+      ...this.stamp(message),
+      lockToken: token,
+      lockedUntilMs: message.lockedUntilMs,
+    });
+    const delivery = this.link.send(payload, lockTokenToDeliveryTag(token), 0);
+    delivery[LOCK_TOKEN] = token;
+  }
+
+  /** The client's disposition of a peek-lock delivery. */
+  settle(delivery: Delivery, outcome: 'accepted' | 'modified' | 'rejected' | 'released'): void {
+    const token = delivery[LOCK_TOKEN];
+    if (typeof token !== 'string') return;
+    delete delivery[LOCK_TOKEN];
+    const nowMs = this.now();
+
+    try {
+      if (this.sessionId !== null) this.store.assertSessionOwner(this.sessionId, nowMs);
+      const state = delivery.remote_state ?? {};
+      switch (outcome) {
+        case 'accepted':
+          this.store.complete(token, nowMs);
+          settleOutgoing(delivery, amqpMessage.accepted());
+          return;
+        case 'modified':
+          if (state.undeliverable_here) this.store.defer(token, nowMs, state.message_annotations);
+          else this.store.abandon(token, nowMs, state.message_annotations);
+          settleOutgoing(delivery, amqpMessage.modified({ undeliverable_here: state.undeliverable_here }));
+          return;
+        case 'released':
+          this.store.abandon(token, nowMs);
+          settleOutgoing(delivery, amqpMessage.released());
+          return;
+        case 'rejected': {
+          const info = { ...(state.error?.info ?? {}) } as Record<string, unknown>;
+          const reason = stringOr(info.DeadLetterReason, '');
+          const description = stringOr(info.DeadLetterErrorDescription, '');
+          delete info.DeadLetterReason;
+          delete info.DeadLetterErrorDescription;
+          this.store.deadLetter(token, nowMs, { reason, description, properties: info });
+          settleOutgoing(delivery, undefined);
+          return;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof BrokerError)) throw error;
+      this.logger.debug('settlement refused', { entity: this.store.settings.path, condition: error.condition });
+      settleOutgoing(delivery, undefined, { condition: error.condition, description: error.message });
+    }
+  }
+
+  private stamp(message: StoredMessage): Parameters<typeof encodeDelivery>[1] {
+    return {
+      sequenceNumber: message.seq,
+      enqueuedAtMs: message.enqueuedAtMs,
+      deliveryCount: message.deliveryCount,
+      timeToLiveMs: message.timeToLiveMs,
+      priority: message.priority,
+      durable: message.durable,
+      annotations: message.annotations,
+      state: message.state === MessageState.active ? undefined : message.state,
+      deadLetterSource: message.deadLetterSource,
+      enqueueSequenceNumber: message.enqueueSeq ?? undefined,
+    };
+  }
+}
+
+/** The stamp used for peeks and management responses (every state shown). */
+export function fullStamp(message: StoredMessage): Parameters<typeof encodeDelivery>[1] {
+  return {
+    sequenceNumber: message.seq,
+    enqueuedAtMs: message.enqueuedAtMs,
+    deliveryCount: message.deliveryCount,
+    timeToLiveMs: message.timeToLiveMs,
+    priority: message.priority,
+    durable: message.durable,
+    annotations: message.annotations,
+    state: message.state,
+    deadLetterSource: message.deadLetterSource,
+    enqueueSequenceNumber: message.enqueueSeq ?? undefined,
+    scheduledEnqueueAtMs: message.scheduledAtMs,
+  };
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
+export { Condition };

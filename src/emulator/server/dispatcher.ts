@@ -1,0 +1,153 @@
+import type { Logger } from '../../shared/logger';
+import { types, type RemoteAttach } from '../amqp/rhea';
+import { BrokerError, Condition, msToTicksBuffer } from '../amqp/wire';
+import type { MessageStore } from '../store/messageStore';
+import type { Consumer } from './consumer';
+
+const SESSION_FILTER = 'com.microsoft:session-filter';
+/** Stay below rhea-promise's 60 s attach timeout whatever the client asked for. */
+const MAX_SESSION_WAIT_MS = 55_000;
+
+interface SessionWaiter {
+  consumer: Consumer;
+  address: string;
+  deadlineMs: number;
+}
+
+/**
+ * Hands out messages to the consumers of each store, one message per consumer in turn so
+ * competing receivers share the load, and parks `acceptNextSession` attaches until a session
+ * with messages turns up.
+ */
+export class Dispatcher {
+  private readonly consumers = new Map<MessageStore, Consumer[]>();
+  private readonly dirty = new Set<MessageStore>();
+  private readonly waiters: SessionWaiter[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  add(consumer: Consumer): void {
+    const list = this.consumers.get(consumer.store) ?? [];
+    list.push(consumer);
+    this.consumers.set(consumer.store, list);
+  }
+
+  remove(consumer: Consumer): void {
+    consumer.closed = true;
+    const list = this.consumers.get(consumer.store);
+    if (list) {
+      const index = list.indexOf(consumer);
+      if (index >= 0) list.splice(index, 1);
+    }
+    const waiting = this.waiters.findIndex((waiter) => waiter.consumer === consumer);
+    if (waiting >= 0) this.waiters.splice(waiting, 1);
+    if (consumer.sessionId !== null) consumer.store.releaseSession(consumer.sessionId, consumer);
+  }
+
+  /** Called when a store has something deliverable; pumps on the next turn of the loop. */
+  markAvailable(store: MessageStore): void {
+    this.dirty.add(store);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const stores = [...this.dirty];
+      this.dirty.clear();
+      for (const dirtyStore of stores) this.pump(dirtyStore);
+    });
+  }
+
+  pump(store: MessageStore): void {
+    this.serveWaiters(store);
+    const list = this.consumers.get(store);
+    if (!list || list.length === 0) return;
+
+    const nowMs = this.now();
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (const consumer of list) {
+        if (!consumer.canTake()) continue;
+        const message = store.takeNext(consumer.sessionId, nowMs);
+        if (!message) continue;
+        consumer.deliver(message);
+        progress = true;
+      }
+    }
+  }
+
+  /** Binds a session receiver at attach: a named session now, or the next free one later. */
+  attachSession(consumer: Consumer, remote: RemoteAttach, address: string): 'open' | 'waiting' {
+    const filter = remote.source?.filter ?? null;
+    const requested = filter ? filter[SESSION_FILTER] : undefined;
+    const nowMs = this.now();
+
+    if (typeof requested === 'string') {
+      this.bindSession(consumer, requested, address, nowMs);
+      return 'open';
+    }
+    const free = consumer.store.findFreeSession(nowMs);
+    if (free !== undefined) {
+      this.bindSession(consumer, free, address, nowMs);
+      return 'open';
+    }
+
+    const askedMs = Number(remote.properties?.['com.microsoft:timeout'] ?? MAX_SESSION_WAIT_MS);
+    const waitMs = Math.min(Number.isFinite(askedMs) ? askedMs : MAX_SESSION_WAIT_MS, MAX_SESSION_WAIT_MS);
+    this.waiters.push({ consumer, address, deadlineMs: nowMs + Math.max(0, waitMs - 100) });
+    return 'waiting';
+  }
+
+  /** Timer tick: times out parked session attaches and detaches receivers whose lock ran out. */
+  tick(nowMs: number): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.deadlineMs > nowMs) continue;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      const link = waiter.consumer.link;
+      link.set_source({ address: waiter.address });
+      link.open();
+      link.close({ condition: Condition.timeout, description: 'No unlocked sessions were available in time.' });
+      waiter.consumer.closed = true;
+    }
+
+    for (const [store, list] of this.consumers) {
+      if (!store.settings.requiresSession) continue;
+      for (const { sessionId, owner } of store.expiredSessionOwners(nowMs)) {
+        const consumer = list.find((candidate) => candidate === owner);
+        store.releaseSession(sessionId, owner);
+        if (consumer) {
+          this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
+          consumer.link.close({ condition: Condition.sessionLockLost, description: `The session lock for '${sessionId}' expired.` });
+          this.remove(consumer);
+        }
+      }
+    }
+  }
+
+  private serveWaiters(store: MessageStore): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.consumer.store !== store) continue;
+      const nowMs = this.now();
+      const free = store.findFreeSession(nowMs);
+      if (free === undefined) return;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      this.bindSession(waiter.consumer, free, waiter.address, nowMs);
+      waiter.consumer.link.open();
+    }
+  }
+
+  private bindSession(consumer: Consumer, sessionId: string, address: string, nowMs: number): void {
+    const lockedUntilMs = consumer.store.lockSession(sessionId, consumer, nowMs);
+    consumer.sessionId = sessionId;
+    consumer.link.set_source({ address, filter: { [SESSION_FILTER]: sessionId } });
+    consumer.link.local.attach.properties = {
+      'com.microsoft:locked-until-utc': types.wrap_long(msToTicksBuffer(lockedUntilMs)),
+    };
+  }
+}
+
+export { BrokerError };

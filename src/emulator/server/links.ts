@@ -1,0 +1,239 @@
+import type { Logger } from '../../shared/logger';
+import { verifySasToken } from '../auth/sas';
+import type { Broker } from '../broker/broker';
+import { decodeMessage, parseMessage, splitBatch, type ParsedMessage } from '../amqp/messageCodec';
+import { RAW_BYTES, type AmqpMessage, type Delivery, type EventContext, type Receiver, type Sender } from '../amqp/rhea';
+import { BrokerError, Condition } from '../amqp/wire';
+import type { NamespaceConfig } from '../config/types';
+import type { SendTarget } from '../entities/registry';
+import type { ManagementNode } from '../management/management';
+import { memoryJournal } from '../store/types';
+import type { ConnectionState } from './connectionState';
+import { Consumer } from './consumer';
+import type { Dispatcher } from './dispatcher';
+import { cbsResponse } from './requestResponse';
+import { settleAccepted, settleRejected } from './outcomes';
+
+const BATCH_FORMAT = 0x80013700;
+const ROLE = Symbol('sbworker.linkRole');
+const MANAGEMENT_SUFFIX = '/$management';
+
+type IncomingRole =
+  | { kind: 'cbs' }
+  | { kind: 'management'; entityPath: string }
+  | { kind: 'entity'; target: SendTarget; address: string };
+
+type OutgoingRole = { kind: 'reply' } | { kind: 'consumer'; consumer: Consumer };
+
+export interface LinkDeps {
+  broker: Broker;
+  namespace: NamespaceConfig;
+  dispatcher: Dispatcher;
+  management: ManagementNode;
+  logger: Logger;
+}
+
+/** The client opened a sending link: $cbs, $management or an entity to send to. */
+export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkDeps): void {
+  const address = link.remote.attach.target?.address ?? '';
+  link.set_target({ address });
+
+  if (address === '$cbs') {
+    link[ROLE] = { kind: 'cbs' } satisfies IncomingRole;
+    return;
+  }
+  if (address.toLowerCase().endsWith(MANAGEMENT_SUFFIX)) {
+    link[ROLE] = { kind: 'management', entityPath: address.slice(0, -MANAGEMENT_SUFFIX.length) } satisfies IncomingRole;
+    return;
+  }
+
+  const target = deps.broker.registry.sendTarget(address);
+  if (!target) return refuse(link, notFound(address));
+  try {
+    state.auth.require(address, 'Send', deps.broker.now());
+  } catch (error) {
+    return refuse(link, error);
+  }
+  link.local.attach.max_message_size = deps.namespace.maxMessageSizeBytes;
+  link[ROLE] = { kind: 'entity', target, address } satisfies IncomingRole;
+  state.logger.debug('sender attached', { entity: address, link: link.name });
+}
+
+/** The client opened a receiving link: a reply link or an entity to receive from. */
+export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDeps): void {
+  const remote = link.remote.attach;
+  const address = remote.source?.address ?? '';
+  link.set_source({ address });
+
+  if (address === '$cbs' || address.toLowerCase().endsWith(MANAGEMENT_SUFFIX)) {
+    link.set_target({ address: remote.target?.address ?? '' });
+    state.replies.add(link);
+    link[ROLE] = { kind: 'reply' } satisfies OutgoingRole;
+    return;
+  }
+
+  const source = deps.broker.registry.receiveSource(address);
+  if (!source) return refuse(link, notFound(address));
+  try {
+    state.auth.require(address, 'Listen', deps.broker.now());
+  } catch (error) {
+    return refuse(link, error);
+  }
+  link.set_target({ address: remote.target?.address ?? '' });
+
+  const receiveAndDelete = remote.snd_settle_mode === 1;
+  if (receiveAndDelete) link.local.attach.snd_settle_mode = 1;
+  link.local.attach.rcv_settle_mode = remote.rcv_settle_mode ?? 0;
+  const consumer = new Consumer(link, source, receiveAndDelete ? 'receiveAndDelete' : 'peekLock', state.logger, deps.broker.now);
+
+  const sessionful = source.store.settings.requiresSession;
+  const asksForSession = remote.source?.filter != null && 'com.microsoft:session-filter' in remote.source.filter;
+  if (sessionful !== asksForSession) {
+    const description = sessionful
+      ? `The entity '${address}' requires sessions: use a session receiver.`
+      : `The entity '${address}' does not have sessions enabled.`;
+    return refuse(link, new BrokerError(Condition.notAllowed, description));
+  }
+
+  if (sessionful) {
+    try {
+      const outcome = deps.dispatcher.attachSession(consumer, remote, address);
+      if (outcome === 'waiting') {
+        // Undo rhea's automatic attach reply: it goes out once a session turns up.
+        link.state.local_open = false;
+        link.state.open_requests = 0;
+      }
+    } catch (error) {
+      return refuse(link, error);
+    }
+  }
+
+  link[ROLE] = { kind: 'consumer', consumer } satisfies OutgoingRole;
+  state.consumers.add(consumer);
+  deps.dispatcher.add(consumer);
+  deps.dispatcher.markAvailable(source.store);
+  state.logger.debug('receiver attached', { entity: address, link: link.name, mode: consumer.mode, sessionId: consumer.sessionId });
+}
+
+export function consumerOf(link: Sender | undefined): Consumer | undefined {
+  const role = link?.[ROLE] as OutgoingRole | undefined;
+  return role?.kind === 'consumer' ? role.consumer : undefined;
+}
+
+export function closeOutgoing(link: Sender, state: ConnectionState, deps: LinkDeps): void {
+  const consumer = consumerOf(link);
+  state.replies.remove(link);
+  if (!consumer) return;
+  state.consumers.delete(consumer);
+  deps.dispatcher.remove(consumer);
+  state.logger.debug('receiver detached', { entity: consumer.store.settings.path, link: link.name });
+}
+
+/** A transfer from the client: a CBS or management request, or messages to enqueue. */
+export function onIncomingMessage(context: EventContext, state: ConnectionState, deps: LinkDeps): void {
+  const link = context.receiver!;
+  const delivery = context.delivery!;
+  const role = link[ROLE] as IncomingRole | undefined;
+  if (!role) return;
+
+  if (role.kind === 'cbs') {
+    settleAccepted(delivery);
+    return handleCbs(context.message as AmqpMessage, state, deps);
+  }
+  if (role.kind === 'management') {
+    settleAccepted(delivery);
+    const request = context.message as AmqpMessage;
+    const response = deps.management.handle(role.entityPath, request, state.auth);
+    state.replies.reply(request, response);
+    return;
+  }
+  receiveMessages(role.target, role.address, context, delivery, state, deps);
+}
+
+function receiveMessages(
+  target: SendTarget,
+  address: string,
+  context: EventContext,
+  delivery: Delivery,
+  state: ConnectionState,
+  deps: LinkDeps,
+): void {
+  let parsed: ParsedMessage[];
+  try {
+    state.auth.require(address, 'Send', deps.broker.now());
+    const raw = Buffer.isBuffer(context.message) ? context.message : (context.message as AmqpMessage)[RAW_BYTES];
+    const size = raw?.length ?? 0;
+    if (size > deps.namespace.maxMessageSizeBytes) {
+      throw new BrokerError(
+        Condition.messageSizeExceeded,
+        `The received message (size ${size} bytes) exceeds the limit (${deps.namespace.maxMessageSizeBytes} bytes) currently allowed on the link.`,
+        413,
+      );
+    }
+    parsed = parseTransfer(context);
+  } catch (error) {
+    return rejectSend(delivery, error, state, address);
+  }
+
+  try {
+    deps.broker.send(target, parsed);
+  } catch (error) {
+    return rejectSend(delivery, error, state, address);
+  }
+
+  if (deps.broker.journal === memoryJournal) {
+    settleAccepted(delivery);
+    return;
+  }
+  deps.broker.journal.flush().then(
+    () => settleAccepted(delivery),
+    (error: unknown) => rejectSend(delivery, error, state, address),
+  );
+}
+
+function parseTransfer(context: EventContext): ParsedMessage[] {
+  const format = context.format ?? 0;
+  if (format === 0) return [parseMessage(context.message as AmqpMessage)];
+  if (format === BATCH_FORMAT) {
+    return splitBatch(context.message as Buffer).map((raw) => parseMessage(decodeMessage(raw), raw));
+  }
+  throw new BrokerError(Condition.notImplemented, `Message format ${format} is not supported.`);
+}
+
+function rejectSend(delivery: Delivery, error: unknown, state: ConnectionState, address: string): void {
+  if (error instanceof BrokerError) {
+    state.logger.debug('send refused', { entity: address, condition: error.condition });
+    settleRejected(delivery, { condition: error.condition, description: error.message });
+    return;
+  }
+  state.logger.warn('send failed', { entity: address, error: String(error) });
+  settleRejected(delivery, { condition: Condition.internalError, description: 'The broker could not store the message.' });
+}
+
+function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps): void {
+  const properties = request.application_properties ?? {};
+  const audience = String(properties.name ?? '');
+  try {
+    if (properties.operation !== 'put-token') {
+      throw new BrokerError(Condition.notImplemented, `Unsupported CBS operation.`, 501);
+    }
+    const grant = verifySasToken(String(request.body ?? ''), audience, deps.namespace.policies, deps.broker.now());
+    state.auth.add(grant);
+    state.replies.reply(request, cbsResponse(202, 'Accepted'));
+  } catch (error) {
+    const brokerError =
+      error instanceof BrokerError ? error : new BrokerError(Condition.unauthorized, 'The token is invalid.', 401);
+    state.logger.warn('put-token refused', { audience, reason: brokerError.message });
+    state.replies.reply(request, cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition));
+  }
+}
+
+function refuse(link: Sender | Receiver, error: unknown): void {
+  const brokerError =
+    error instanceof BrokerError ? error : new BrokerError(Condition.internalError, String(error), 500);
+  link.close({ condition: brokerError.condition, description: brokerError.message });
+}
+
+function notFound(address: string): BrokerError {
+  return new BrokerError(Condition.notFound, `The messaging entity '${address}' could not be found.`, 404);
+}

@@ -1,0 +1,63 @@
+import { types, type AmqpMessage, type Sender } from '../amqp/rhea';
+
+/**
+ * Request/response nodes ($cbs, $management): the client opens a pair of links and names its
+ * receiving link in `reply_to`. The reply goes to the link whose name or target address
+ * equals it (the CBS receiver has no target address; $management's has both).
+ */
+export class ReplyLinks {
+  private readonly links = new Map<string, Sender>();
+
+  add(link: Sender): void {
+    this.links.set(link.name, link);
+    const target = link.remote.attach.target?.address;
+    if (target) this.links.set(target, link);
+  }
+
+  remove(link: Sender): void {
+    for (const [key, value] of this.links) if (value === link) this.links.delete(key);
+  }
+
+  reply(request: AmqpMessage, response: ResponseMessage): boolean {
+    const replyTo = request.reply_to;
+    const link = replyTo ? this.links.get(replyTo) : undefined;
+    if (!link || !link.is_open()) return false;
+    (link as unknown as { send(message: object): void }).send({
+      correlation_id: request.message_id,
+      to: replyTo,
+      application_properties: response.properties,
+      body: response.body,
+    });
+    return true;
+  }
+}
+
+export interface ResponseMessage {
+  properties: Record<string, unknown>;
+  body?: unknown;
+}
+
+/** $management's camelCase status keys. */
+export function managementResponse(
+  statusCode: number,
+  description: string,
+  body?: unknown,
+  errorCondition?: string,
+): ResponseMessage {
+  const properties: Record<string, unknown> = {
+    statusCode: types.wrap_int(statusCode),
+    statusDescription: description,
+  };
+  if (errorCondition) properties.errorCondition = types.wrap_symbol(errorCondition);
+  return { properties, body };
+}
+
+/** $cbs's dashed status keys. */
+export function cbsResponse(statusCode: number, description: string, errorCondition?: string): ResponseMessage {
+  const properties: Record<string, unknown> = {
+    'status-code': types.wrap_int(statusCode),
+    'status-description': description,
+  };
+  if (errorCondition) properties['error-condition'] = types.wrap_symbol(errorCondition);
+  return { properties };
+}

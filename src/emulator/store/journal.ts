@@ -1,0 +1,203 @@
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { Logger } from '../../shared/logger';
+import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
+import type { Journal, RestorableStore, StoredMessage } from './types';
+
+const JOURNAL_FILE = 'journal.log';
+
+interface RecoveredStore {
+  lastSeq: number;
+  messages: Map<number, StoredMessage>;
+  sessionStates: Map<string, Buffer | null>;
+}
+
+/**
+ * An append-only journal in the data folder. Changes are buffered and written in batches;
+ * each batch ends with fdatasync, and a send is acknowledged only after the batch holding it.
+ * On open, the journal is replayed and rewritten compactly (only what is still live).
+ */
+export async function openJournal(dataDir: string, logger: Logger): Promise<Journal> {
+  await mkdir(dataDir, { recursive: true });
+  const path = join(dataDir, JOURNAL_FILE);
+  const startedAtMs = Date.now();
+
+  const recovered = await recover(path, logger);
+  await compact(path, recovered);
+  const file = await open(path, 'a');
+  logger.info('journal recovered', {
+    dataDir,
+    stores: recovered.size,
+    messages: [...recovered.values()].reduce((sum, store) => sum + store.messages.size, 0),
+    durationMs: Date.now() - startedAtMs,
+  });
+  return new FileJournal(file, recovered, logger);
+}
+
+class FileJournal implements Journal {
+  private pending: Buffer[] = [];
+  private waiters: (() => void)[] = [];
+  private failures: ((error: unknown) => void)[] = [];
+  private cycle: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly file: FileHandle,
+    private recovered: Map<string, RecoveredStore> | null,
+    private readonly logger: Logger,
+  ) {}
+
+  enqueue(key: string, message: StoredMessage): void {
+    this.append({ kind: RecordKind.message, key, message });
+  }
+
+  update(key: string, message: StoredMessage): void {
+    this.append({ kind: RecordKind.message, key, message });
+  }
+
+  remove(key: string, seq: number): void {
+    this.append({ kind: RecordKind.remove, key, seq });
+  }
+
+  sessionState(key: string, sessionId: string, state: Buffer | null): void {
+    this.append({ kind: RecordKind.sessionState, key, sessionId, state });
+  }
+
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push(resolve);
+      this.failures.push(reject);
+      this.schedule();
+    });
+  }
+
+  async restoreInto(registry: { storeByKey(key: string): RestorableStore | undefined }): Promise<void> {
+    const recovered = this.recovered ?? new Map<string, RecoveredStore>();
+    this.recovered = null;
+    for (const [key, state] of recovered) {
+      const store = registry.storeByKey(key);
+      if (!store) {
+        this.logger.warn('journal holds an entity the config no longer has; its messages are dropped', {
+          entity: key,
+          messages: state.messages.size,
+        });
+        continue;
+      }
+      store.restoreSequence(state.lastSeq);
+      const ordered = [...state.messages.values()].sort((a, b) => a.seq - b.seq);
+      for (const message of ordered) store.restore(message);
+      for (const [sessionId, sessionState] of state.sessionStates) store.restoreSessionState(sessionId, sessionState);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.file.close();
+  }
+
+  private append(record: JournalRecord): void {
+    if (this.closed) return;
+    this.pending.push(encodeRecord(record));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.cycle) return;
+    this.cycle = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeBatch());
+  }
+
+  private async writeBatch(): Promise<void> {
+    const buffers = this.pending;
+    const waiters = this.waiters;
+    const failures = this.failures;
+    this.pending = [];
+    this.waiters = [];
+    this.failures = [];
+    try {
+      if (buffers.length > 0) await this.file.writev(buffers);
+      await this.file.datasync();
+      for (const resolve of waiters) resolve();
+    } catch (error) {
+      this.logger.warn('journal write failed', { error: String(error) });
+      for (const reject of failures) reject(error);
+    } finally {
+      this.cycle = null;
+      if (this.pending.length > 0 || this.waiters.length > 0) this.schedule();
+    }
+  }
+}
+
+async function recover(path: string, logger: Logger): Promise<Map<string, RecoveredStore>> {
+  const stores = new Map<string, RecoveredStore>();
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return stores;
+    throw error;
+  }
+
+  const { records, validBytes } = decodeRecords(data);
+  if (validBytes < data.length) {
+    logger.warn('journal ends with a damaged record; it is ignored', { ignoredBytes: data.length - validBytes });
+  }
+  const storeFor = (key: string) => {
+    let store = stores.get(key);
+    if (!store) {
+      store = { lastSeq: 0, messages: new Map(), sessionStates: new Map() };
+      stores.set(key, store);
+    }
+    return store;
+  };
+
+  for (const record of records) {
+    const store = storeFor(record.key);
+    switch (record.kind) {
+      case RecordKind.message:
+        store.messages.set(record.message.seq, record.message);
+        store.lastSeq = Math.max(store.lastSeq, record.message.seq);
+        break;
+      case RecordKind.remove:
+        store.messages.delete(record.seq);
+        break;
+      case RecordKind.sessionState:
+        store.sessionStates.set(record.sessionId, record.state);
+        break;
+      case RecordKind.lastSequence:
+        store.lastSeq = Math.max(store.lastSeq, record.seq);
+        break;
+    }
+  }
+  return stores;
+}
+
+/** Rewrites the journal with only the live state, then swaps it in atomically. */
+async function compact(path: string, stores: Map<string, RecoveredStore>): Promise<void> {
+  const temporary = `${path}.compact`;
+  const file = await open(temporary, 'w');
+  try {
+    let batch: Buffer[] = [];
+    const push = async (record: JournalRecord) => {
+      batch.push(encodeRecord(record));
+      if (batch.length >= 1024) {
+        await file.writev(batch);
+        batch = [];
+      }
+    };
+    for (const [key, store] of stores) {
+      await push({ kind: RecordKind.lastSequence, key, seq: store.lastSeq });
+      for (const message of store.messages.values()) await push({ kind: RecordKind.message, key, message });
+      for (const [sessionId, state] of store.sessionStates) {
+        if (state !== null) await push({ kind: RecordKind.sessionState, key, sessionId, state });
+      }
+    }
+    if (batch.length > 0) await file.writev(batch);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+}

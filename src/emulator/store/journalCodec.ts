@@ -1,0 +1,125 @@
+import { crc32 } from 'node:zlib';
+
+import type { StoredMessage } from './types';
+
+/**
+ * The journal's record format. Each record: u32 body length, u32 CRC-32 of the body, body.
+ * Body: u8 kind, u16 store-key length, store key (UTF-8), then the kind's payload. A torn or
+ * corrupt tail (a crash mid-write) fails the length or CRC check and ends recovery there.
+ */
+export const RecordKind = { message: 1, remove: 2, sessionState: 3, lastSequence: 4 } as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+export type JournalRecord =
+  | { kind: typeof RecordKind.message; key: string; message: StoredMessage }
+  | { kind: typeof RecordKind.remove; key: string; seq: number }
+  | { kind: typeof RecordKind.sessionState; key: string; sessionId: string; state: Buffer | null }
+  | { kind: typeof RecordKind.lastSequence; key: string; seq: number };
+
+export function encodeRecord(record: JournalRecord): Buffer {
+  const payload = encodePayload(record);
+  const key = Buffer.from(record.key, 'utf8');
+  const body = Buffer.allocUnsafe(3 + key.length + payload.length);
+  body.writeUInt8(record.kind, 0);
+  body.writeUInt16BE(key.length, 1);
+  key.copy(body, 3);
+  payload.copy(body, 3 + key.length);
+
+  const frame = Buffer.allocUnsafe(8);
+  frame.writeUInt32BE(body.length, 0);
+  frame.writeUInt32BE(crc32(body), 4);
+  return Buffer.concat([frame, body]);
+}
+
+/** Reads records until the end or the first damaged one; returns them and the clean length. */
+export function decodeRecords(data: Buffer): { records: JournalRecord[]; validBytes: number } {
+  const records: JournalRecord[] = [];
+  let offset = 0;
+  while (offset + 8 <= data.length) {
+    const length = data.readUInt32BE(offset);
+    const checksum = data.readUInt32BE(offset + 4);
+    if (offset + 8 + length > data.length) break;
+    const body = data.subarray(offset + 8, offset + 8 + length);
+    if (crc32(body) !== checksum) break;
+    records.push(decodeBody(body));
+    offset += 8 + length;
+  }
+  return { records, validBytes: offset };
+}
+
+function encodePayload(record: JournalRecord): Buffer {
+  switch (record.kind) {
+    case RecordKind.message: {
+      const { bare, lockToken, lockedUntilMs, ...meta } = record.message;
+      void lockToken;
+      void lockedUntilMs;
+      const json = Buffer.from(JSON.stringify(meta, replacer), 'utf8');
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt32BE(json.length, 0);
+      return Buffer.concat([head, json, bare]);
+    }
+    case RecordKind.remove:
+    case RecordKind.lastSequence: {
+      const payload = Buffer.allocUnsafe(8);
+      payload.writeDoubleBE(record.seq, 0);
+      return payload;
+    }
+    case RecordKind.sessionState: {
+      const id = Buffer.from(record.sessionId, 'utf8');
+      const head = Buffer.allocUnsafe(3);
+      head.writeUInt16BE(id.length, 0);
+      head.writeUInt8(record.state === null ? 0 : 1, 2);
+      return Buffer.concat([head, id, record.state ?? Buffer.alloc(0)]);
+    }
+  }
+}
+
+function decodeBody(body: Buffer): JournalRecord {
+  const kind = body.readUInt8(0) as RecordKind;
+  const keyLength = body.readUInt16BE(1);
+  const key = body.subarray(3, 3 + keyLength).toString('utf8');
+  const payload = body.subarray(3 + keyLength);
+  switch (kind) {
+    case RecordKind.message: {
+      const jsonLength = payload.readUInt32BE(0);
+      const meta = JSON.parse(payload.subarray(4, 4 + jsonLength).toString('utf8'), reviver) as Omit<
+        StoredMessage,
+        'bare' | 'lockToken' | 'lockedUntilMs'
+      >;
+      // Copy: a slice would keep the whole journal buffer alive.
+      const bare = Buffer.from(payload.subarray(4 + jsonLength));
+      return { kind, key, message: { ...meta, bare, lockToken: null, lockedUntilMs: 0 } };
+    }
+    case RecordKind.remove:
+    case RecordKind.lastSequence:
+      return { kind, key, seq: payload.readDoubleBE(0) };
+    case RecordKind.sessionState: {
+      const idLength = payload.readUInt16BE(0);
+      const hasState = payload.readUInt8(2) === 1;
+      const sessionId = payload.subarray(3, 3 + idLength).toString('utf8');
+      const state = hasState ? Buffer.from(payload.subarray(3 + idLength)) : null;
+      return { kind, key, sessionId, state };
+    }
+    default:
+      throw new Error(`unknown journal record kind ${String(kind)}`);
+  }
+}
+
+// Message annotations may hold dates and binary values; JSON alone would flatten them.
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  if (raw instanceof Date) return { $date: raw.getTime() };
+  if (Buffer.isBuffer(raw)) return { $binary: raw.toString('base64') };
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object') {
+    const tagged = value as { $date?: number; $binary?: string };
+    if (typeof tagged.$date === 'number' && Object.keys(value).length === 1) return new Date(tagged.$date);
+    if (typeof tagged.$binary === 'string' && Object.keys(value).length === 1) {
+      return Buffer.from(tagged.$binary, 'base64');
+    }
+  }
+  return value;
+}

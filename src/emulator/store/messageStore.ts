@@ -1,0 +1,431 @@
+import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
+import { BrokerError, Condition, newLockToken } from '../amqp/wire';
+import { Lane, MinHeap } from './heap';
+import {
+  MessageState,
+  type DeadLetterFields,
+  type Journal,
+  type StoredMessage,
+  type StoreSettings,
+} from './types';
+
+export interface StoreHooks {
+  /** Something became deliverable: the delivery side should pump. */
+  available(store: MessageStore): void;
+  /** Put a copy into the dead-letter target; the store removes the original afterwards. */
+  deadLetter(store: MessageStore, message: StoredMessage, fields: DeadLetterFields): void;
+  /** A scheduled message fell due in a store that only holds (a topic): route it. */
+  route?(store: MessageStore, message: StoredMessage): void;
+}
+
+interface SessionRecord {
+  lane: Lane;
+  state: Buffer | null;
+  owner: object | null;
+  lockedUntilMs: number;
+}
+
+const NO_SESSION = '';
+
+/**
+ * The messages of one receivable entity (a queue, a subscription or a dead-letter sub-queue),
+ * in sequence order. Every durable change goes through the methods below, which report it to
+ * the journal; locks are memory-only and released by a restart.
+ */
+export class MessageStore {
+  readonly key: string;
+  private readonly messages = new Map<number, StoredMessage>();
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly locks = new Map<string, StoredMessage>();
+  private readonly lockTimers = new MinHeap<string>();
+  private readonly expiryTimers = new MinHeap<number>();
+  private readonly scheduleTimers = new MinHeap<number>();
+  private lastSeq = 0;
+
+  constructor(
+    readonly settings: StoreSettings,
+    private readonly journal: Journal,
+    private readonly hooks: StoreHooks,
+  ) {
+    this.key = settings.path.toLowerCase();
+  }
+
+  get size(): number {
+    return this.messages.size;
+  }
+
+  get lastSequenceNumber(): number {
+    return this.lastSeq;
+  }
+
+  /** Enqueues a new message; scheduled ones wait until their time. */
+  add(parsed: ParsedMessage, nowMs: number, carried: Partial<StoredMessage> = {}): StoredMessage {
+    const ttl = effectiveTtl(parsed.timeToLiveMs, this.settings.defaultTimeToLiveMs);
+    const scheduledAtMs =
+      parsed.scheduledEnqueueAtMs !== null && parsed.scheduledEnqueueAtMs > nowMs
+        ? parsed.scheduledEnqueueAtMs
+        : null;
+    const enqueuedAtMs = scheduledAtMs ?? nowMs;
+    const message: StoredMessage = {
+      seq: ++this.lastSeq,
+      messageId: parsed.messageId,
+      sessionId: parsed.sessionId,
+      bare: parsed.bare,
+      annotations: parsed.annotations,
+      timeToLiveMs: parsed.timeToLiveMs,
+      priority: parsed.priority,
+      durable: parsed.durable,
+      enqueuedAtMs,
+      expiresAtMs: ttl === null ? null : enqueuedAtMs + ttl,
+      scheduledAtMs,
+      deliveryCount: 0,
+      state: scheduledAtMs === null ? MessageState.active : MessageState.scheduled,
+      lockToken: null,
+      lockedUntilMs: 0,
+      deadLetterSource: null,
+      enqueueSeq: null,
+      ...carried,
+    };
+    this.insert(message);
+    this.journal.enqueue(this.key, message);
+    return message;
+  }
+
+  /** Puts back a message read from the journal (no journal record, no lock). */
+  restore(message: StoredMessage): void {
+    message.lockToken = null;
+    message.lockedUntilMs = 0;
+    this.lastSeq = Math.max(this.lastSeq, message.seq);
+    this.insert(message);
+  }
+
+  restoreSequence(lastSeq: number): void {
+    this.lastSeq = Math.max(this.lastSeq, lastSeq);
+  }
+
+  restoreSessionState(sessionId: string, state: Buffer | null): void {
+    this.session(sessionId).state = state;
+  }
+
+  get(seq: number): StoredMessage | undefined {
+    return this.messages.get(seq);
+  }
+
+  byLockToken(token: string): StoredMessage | undefined {
+    return this.locks.get(token);
+  }
+
+  /** The next deliverable message of a lane, or undefined. Takes it off the lane. */
+  takeNext(sessionId: string | null, nowMs: number): StoredMessage | undefined {
+    const lane = this.sessions.get(this.laneKey(sessionId))?.lane;
+    if (!lane) return undefined;
+    for (let seq = lane.shift(); seq !== undefined; seq = lane.shift()) {
+      const message = this.messages.get(seq);
+      if (!message || message.state !== MessageState.active || message.lockToken !== null) continue;
+      if (message.expiresAtMs !== null && message.expiresAtMs <= nowMs) {
+        this.expire(message);
+        continue;
+      }
+      return message;
+    }
+    return undefined;
+  }
+
+  /** Puts a message taken with takeNext back at its place (nobody could take it). */
+  putBack(message: StoredMessage): void {
+    this.laneFor(message).giveBack(message.seq);
+  }
+
+  lock(message: StoredMessage, nowMs: number, untilMs?: number): string {
+    const token = newLockToken();
+    message.lockToken = token;
+    message.lockedUntilMs = untilMs ?? nowMs + this.settings.lockDurationMs;
+    this.locks.set(token, message);
+    if (untilMs === undefined) this.lockTimers.push(message.lockedUntilMs, token);
+    return token;
+  }
+
+  renewLock(token: string, nowMs: number): number {
+    const message = this.lockedMessage(token, nowMs);
+    message.lockedUntilMs = nowMs + this.settings.lockDurationMs;
+    this.lockTimers.push(message.lockedUntilMs, token);
+    return message.lockedUntilMs;
+  }
+
+  /** Complete, or receive-and-delete. */
+  remove(message: StoredMessage): void {
+    if (message.lockToken !== null) this.locks.delete(message.lockToken);
+    message.lockToken = null;
+    this.messages.delete(message.seq);
+    this.journal.remove(this.key, message.seq);
+  }
+
+  complete(token: string, nowMs: number): void {
+    this.remove(this.lockedMessage(token, nowMs));
+  }
+
+  abandon(token: string, nowMs: number, properties?: Record<string, unknown>): void {
+    this.release(this.lockedMessage(token, nowMs), properties);
+  }
+
+  defer(token: string, nowMs: number, properties?: Record<string, unknown>): void {
+    const message = this.lockedMessage(token, nowMs);
+    this.unlock(message);
+    if (properties) message.bare = withApplicationProperties(message.bare, properties);
+    message.state = MessageState.deferred;
+    this.journal.update(this.key, message);
+  }
+
+  deadLetter(token: string, nowMs: number, fields: DeadLetterFields): void {
+    this.moveToDeadLetter(this.lockedMessage(token, nowMs), fields);
+  }
+
+  /** Cancels a scheduled message; false when there is no such scheduled message. */
+  cancelScheduled(seq: number): boolean {
+    const message = this.messages.get(seq);
+    if (!message || message.state !== MessageState.scheduled) return false;
+    this.remove(message);
+    return true;
+  }
+
+  /** Messages from a sequence number on, in every state (peek). */
+  peek(fromSeq: number, count: number, sessionId: string | null): StoredMessage[] {
+    const result: StoredMessage[] = [];
+    const first = this.messages.keys().next().value;
+    if (first === undefined) return result;
+    for (let seq = Math.max(fromSeq, first); seq <= this.lastSeq && result.length < count; seq++) {
+      const message = this.messages.get(seq);
+      if (!message) continue;
+      if (sessionId !== null && message.sessionId !== sessionId) continue;
+      result.push(message);
+    }
+    return result;
+  }
+
+  // Sessions ---------------------------------------------------------------------------------
+
+  /** A session that has deliverable messages and no owner, if any. */
+  findFreeSession(nowMs: number): string | undefined {
+    for (const [id, record] of this.sessions) {
+      if (id === NO_SESSION || this.sessionLocked(record, nowMs)) continue;
+      const seq = this.peekValid(record.lane, nowMs);
+      if (seq !== undefined) return id;
+    }
+    return undefined;
+  }
+
+  lockSession(sessionId: string, owner: object, nowMs: number): number {
+    const record = this.session(sessionId);
+    if (this.sessionLocked(record, nowMs) && record.owner !== owner) {
+      throw new BrokerError(
+        Condition.sessionCannotBeLocked,
+        `The session '${sessionId}' is locked by another receiver.`,
+        410,
+      );
+    }
+    record.owner = owner;
+    record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
+    return record.lockedUntilMs;
+  }
+
+  renewSessionLock(sessionId: string, nowMs: number): number {
+    const record = this.sessions.get(sessionId);
+    if (!record || !this.sessionLocked(record, nowMs)) {
+      throw new BrokerError(Condition.sessionLockLost, `The session lock for '${sessionId}' was lost.`, 410);
+    }
+    record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
+    for (const message of this.locks.values()) {
+      if (message.sessionId === sessionId) message.lockedUntilMs = record.lockedUntilMs;
+    }
+    return record.lockedUntilMs;
+  }
+
+  sessionLockedUntil(sessionId: string): number {
+    return this.sessions.get(sessionId)?.lockedUntilMs ?? 0;
+  }
+
+  /** Releases the session and gives back its locked messages as abandoned. */
+  releaseSession(sessionId: string, owner: object): void {
+    const record = this.sessions.get(sessionId);
+    if (!record || record.owner !== owner) return;
+    record.owner = null;
+    record.lockedUntilMs = 0;
+    for (const message of [...this.locks.values()]) {
+      if (message.sessionId === sessionId) this.release(message);
+    }
+    this.hooks.available(this);
+  }
+
+  /** Session locks that ran out: returns the owners so the caller can detach their links. */
+  expiredSessionOwners(nowMs: number): { sessionId: string; owner: object }[] {
+    const expired: { sessionId: string; owner: object }[] = [];
+    for (const [id, record] of this.sessions) {
+      if (record.owner && record.lockedUntilMs <= nowMs) expired.push({ sessionId: id, owner: record.owner });
+    }
+    return expired;
+  }
+
+  getSessionState(sessionId: string): Buffer | null {
+    return this.sessions.get(sessionId)?.state ?? null;
+  }
+
+  setSessionState(sessionId: string, state: Buffer | null): void {
+    this.session(sessionId).state = state;
+    this.journal.sessionState(this.key, sessionId, state);
+  }
+
+  assertSessionOwner(sessionId: string, nowMs: number): void {
+    const record = this.sessions.get(sessionId);
+    if (!record || !this.sessionLocked(record, nowMs)) {
+      throw new BrokerError(Condition.sessionLockLost, `The session lock for '${sessionId}' was lost.`, 410);
+    }
+  }
+
+  // Timers -----------------------------------------------------------------------------------
+
+  /** Lock expiry, scheduled activation and TTL expiry that are due. */
+  sweep(nowMs: number): void {
+    while ((this.lockTimers.peekKey() ?? Infinity) <= nowMs) {
+      const token = this.lockTimers.pop()!;
+      const message = this.locks.get(token);
+      // A renewal pushed a later timer for the same token; this one is stale then.
+      if (message && message.lockToken === token && message.lockedUntilMs <= nowMs) this.release(message);
+    }
+
+    while ((this.scheduleTimers.peekKey() ?? Infinity) <= nowMs) {
+      const message = this.messages.get(this.scheduleTimers.pop()!);
+      if (message && message.state === MessageState.scheduled) this.activate(message);
+    }
+
+    while ((this.expiryTimers.peekKey() ?? Infinity) <= nowMs) {
+      const message = this.messages.get(this.expiryTimers.pop()!);
+      if (!message || message.lockToken !== null) continue;
+      if (message.state === MessageState.active || message.state === MessageState.deferred) {
+        this.expire(message);
+      }
+    }
+  }
+
+  // Internals --------------------------------------------------------------------------------
+
+  private insert(message: StoredMessage): void {
+    this.messages.set(message.seq, message);
+    if (message.state === MessageState.scheduled && message.scheduledAtMs !== null) {
+      this.scheduleTimers.push(message.scheduledAtMs, message.seq);
+      return;
+    }
+    if (message.expiresAtMs !== null) this.expiryTimers.push(message.expiresAtMs, message.seq);
+    if (message.state === MessageState.active) {
+      this.laneFor(message).append(message.seq);
+      this.hooks.available(this);
+    }
+  }
+
+  private activate(message: StoredMessage): void {
+    message.state = MessageState.active;
+    message.scheduledAtMs = null;
+    if (this.hooks.route) {
+      this.hooks.route(this, message);
+      this.remove(message);
+      return;
+    }
+    this.journal.update(this.key, message);
+    if (message.expiresAtMs !== null) this.expiryTimers.push(message.expiresAtMs, message.seq);
+    this.laneFor(message).append(message.seq);
+    this.hooks.available(this);
+  }
+
+  private release(message: StoredMessage, properties?: Record<string, unknown>): void {
+    this.unlock(message);
+    if (properties) message.bare = withApplicationProperties(message.bare, properties);
+    message.deliveryCount++;
+    const max = this.settings.maxDeliveryCount;
+    if (max !== null && message.deliveryCount >= max) {
+      this.moveToDeadLetter(message, {
+        reason: 'MaxDeliveryCountExceeded',
+        description: `Message could not be consumed after ${max} delivery attempts.`,
+      });
+      return;
+    }
+    this.journal.update(this.key, message);
+    if (message.state === MessageState.active) {
+      this.laneFor(message).giveBack(message.seq);
+      this.hooks.available(this);
+    }
+  }
+
+  private expire(message: StoredMessage): void {
+    if (this.settings.deadLetterOnExpiration) {
+      this.moveToDeadLetter(message, {
+        reason: 'TTLExpiredException',
+        description: 'The message expired and was dead lettered.',
+      });
+    } else {
+      this.remove(message);
+    }
+  }
+
+  private moveToDeadLetter(message: StoredMessage, fields: DeadLetterFields): void {
+    this.unlock(message);
+    this.hooks.deadLetter(this, message, fields);
+    this.remove(message);
+  }
+
+  private unlock(message: StoredMessage): void {
+    if (message.lockToken !== null) this.locks.delete(message.lockToken);
+    message.lockToken = null;
+    message.lockedUntilMs = 0;
+  }
+
+  private lockedMessage(token: string, nowMs: number): StoredMessage {
+    const message = this.locks.get(token);
+    const sessionBound = message?.sessionId !== null && this.settings.requiresSession;
+    if (!message || (!sessionBound && message.lockedUntilMs <= nowMs)) {
+      throw new BrokerError(
+        Condition.lockLost,
+        'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+        410,
+      );
+    }
+    return message;
+  }
+
+  private peekValid(lane: Lane, nowMs: number): number | undefined {
+    for (let seq = lane.peek(); seq !== undefined; seq = lane.peek()) {
+      const message = this.messages.get(seq);
+      const usable =
+        message && message.state === MessageState.active && message.lockToken === null;
+      if (usable && (message.expiresAtMs === null || message.expiresAtMs > nowMs)) return seq;
+      lane.shift();
+      if (usable) this.expire(message);
+    }
+    return undefined;
+  }
+
+  private sessionLocked(record: SessionRecord, nowMs: number): boolean {
+    return record.owner !== null && record.lockedUntilMs > nowMs;
+  }
+
+  private laneKey(sessionId: string | null): string {
+    return this.settings.requiresSession ? (sessionId ?? NO_SESSION) : NO_SESSION;
+  }
+
+  private laneFor(message: StoredMessage): Lane {
+    return this.session(this.laneKey(message.sessionId)).lane;
+  }
+
+  private session(id: string): SessionRecord {
+    let record = this.sessions.get(id);
+    if (!record) {
+      record = { lane: new Lane(), state: null, owner: null, lockedUntilMs: 0 };
+      this.sessions.set(id, record);
+    }
+    return record;
+  }
+}
+
+function effectiveTtl(messageTtlMs: number | null, entityTtlMs: number | null): number | null {
+  if (messageTtlMs === null || messageTtlMs <= 0) return entityTtlMs;
+  if (entityTtlMs === null) return messageTtlMs;
+  return Math.min(messageTtlMs, entityTtlMs);
+}

@@ -1,0 +1,70 @@
+/** Message states as Service Bus numbers them (`x-opt-message-state`). */
+export const MessageState = { active: 0, deferred: 1, scheduled: 2 } as const;
+export type MessageState = (typeof MessageState)[keyof typeof MessageState];
+
+/** One stored message. The bare bytes are kept as sent; the rest is broker bookkeeping. */
+export interface StoredMessage {
+  seq: number;
+  messageId: string;
+  sessionId: string | null;
+  bare: Buffer;
+  annotations: Record<string, unknown> | null;
+  timeToLiveMs: number | null;
+  priority: number | null;
+  durable: boolean | null;
+  enqueuedAtMs: number;
+  expiresAtMs: number | null;
+  scheduledAtMs: number | null;
+  deliveryCount: number;
+  state: MessageState;
+  lockToken: string | null;
+  lockedUntilMs: number;
+  deadLetterSource: string | null;
+  enqueueSeq: number | null;
+}
+
+/** What a store needs to know about the entity it belongs to. */
+export interface StoreSettings {
+  /** As addressed by clients, e.g. `orders` or `orders/$DeadLetterQueue`. */
+  path: string;
+  lockDurationMs: number;
+  /** null: no limit (dead-letter sub-queues). */
+  maxDeliveryCount: number | null;
+  defaultTimeToLiveMs: number | null;
+  requiresSession: boolean;
+  deadLetterOnExpiration: boolean;
+}
+
+/** Records every durable state change; the in-memory journal ignores them. */
+export interface Journal {
+  enqueue(storeKey: string, message: StoredMessage): void;
+  update(storeKey: string, message: StoredMessage): void;
+  remove(storeKey: string, seq: number): void;
+  sessionState(storeKey: string, sessionId: string, state: Buffer | null): void;
+  /** Resolves once every change recorded so far is on disk. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** Durable journals only: puts the recorded state back into the entities' stores. */
+  restoreInto?(registry: { storeByKey(key: string): RestorableStore | undefined }): Promise<void>;
+}
+
+export interface RestorableStore {
+  restore(message: StoredMessage): void;
+  restoreSequence(lastSeq: number): void;
+  restoreSessionState(sessionId: string, state: Buffer | null): void;
+}
+
+export const memoryJournal: Journal = {
+  enqueue: () => undefined,
+  update: () => undefined,
+  remove: () => undefined,
+  sessionState: () => undefined,
+  flush: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+export interface DeadLetterFields {
+  reason: string;
+  description: string;
+  properties?: Record<string, unknown>;
+}

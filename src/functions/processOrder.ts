@@ -1,0 +1,71 @@
+import { app, output, type InvocationContext } from '@azure/functions';
+import {
+  ORDER_MESSAGE_TYPE,
+  orderMessageV1Schema,
+  type ShipmentRequested,
+} from '../orders/contract';
+import { decodeMessage } from '../orders/decodeMessage';
+import { closeOrderRuntime, getOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
+import { processOrder } from '../orders/processOrder';
+import { brokerFactsFrom, recordRejectedMessage } from '../orders/rejectedMessages';
+import { withTransientRetry } from '../orders/transientRetry';
+
+const FUNCTION_NAME = 'processOrder';
+
+/** ShipmentRequested goes to `shipments` through the host, only after the handler succeeded. */
+export const shipmentsOutput = output.serviceBusQueue({
+  connection: 'ServiceBusConnection',
+  queueName: 'shipments',
+});
+
+/**
+ * Handles one message from `orders`. A message that cannot be an order is recorded as
+ * rejected and the handler returns, so the host completes it; a database that stays down past
+ * the retry budget throws, so the host abandons it and the broker counts the delivery.
+ *
+ * @returns the ShipmentRequested to send, or undefined when there is nothing to ship.
+ */
+export function createProcessOrderHandler(
+  runtimeOf: () => Promise<OrderRuntime> = getOrderRuntime,
+) {
+  return async function processOrderHandler(
+    body: unknown,
+    context: InvocationContext,
+  ): Promise<ShipmentRequested | undefined> {
+    const startedAt = Date.now();
+    const runtime = await runtimeOf();
+    const trigger = brokerFactsFrom(context.triggerMetadata);
+    const logger = runtime.logger.child({ function: FUNCTION_NAME, ...trigger });
+
+    const decoded = decodeMessage(body, ORDER_MESSAGE_TYPE, orderMessageV1Schema);
+    if (!decoded.ok) {
+      await withTransientRetry('recording a rejected order message', () =>
+        recordRejectedMessage(runtime.db, {
+          functionName: FUNCTION_NAME, ...trigger,
+          reasonCode: decoded.code, reason: decoded.reason, bodyExcerpt: decoded.bodyExcerpt,
+        }), logger, runtime.retryPolicy);
+      logger.warn('order message rejected', { reasonCode: decoded.code, reason: decoded.reason });
+      return undefined;
+    }
+
+    const order = decoded.value;
+    const outcome = await withTransientRetry(`processing order ${order.orderId}`, () =>
+      processOrder(runtime.db, order, runtime.startingStock), logger, runtime.retryPolicy);
+
+    logger.info(outcome.alreadyProcessed ? 'order already processed' : 'order processed', {
+      orderId: order.orderId, status: outcome.status, reservedUnits: outcome.reservedUnits,
+      backorderedUnits: outcome.backorderedUnits, returnedUnits: outcome.returnedUnits,
+      shipmentRequested: outcome.shipmentRequest !== null, durationMs: Date.now() - startedAt,
+    });
+    return outcome.shipmentRequest ?? undefined;
+  };
+}
+
+app.serviceBusQueue(FUNCTION_NAME, {
+  connection: 'ServiceBusConnection',
+  queueName: 'orders',
+  return: shipmentsOutput,
+  handler: createProcessOrderHandler(),
+});
+
+app.hook.appTerminate(() => closeOrderRuntime());

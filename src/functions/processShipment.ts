@@ -1,0 +1,54 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema } from '../orders/contract';
+import { decodeMessage } from '../orders/decodeMessage';
+import { getOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
+import { processShipment, type ShipmentOutcome } from '../orders/processShipment';
+import { brokerFactsFrom, recordRejectedMessage } from '../orders/rejectedMessages';
+import { withTransientRetry } from '../orders/transientRetry';
+
+const FUNCTION_NAME = 'processShipment';
+
+/** Handles one ShipmentRequested from `shipments`: creates the shipment once per shipment id. */
+export function createProcessShipmentHandler(
+  runtimeOf: () => Promise<OrderRuntime> = getOrderRuntime,
+) {
+  return async function processShipmentHandler(
+    body: unknown,
+    context: InvocationContext,
+  ): Promise<ShipmentOutcome | undefined> {
+    const startedAt = Date.now();
+    const runtime = await runtimeOf();
+    const trigger = brokerFactsFrom(context.triggerMetadata);
+    const logger = runtime.logger.child({ function: FUNCTION_NAME, ...trigger });
+
+    const decoded = decodeMessage(body, SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema);
+    if (!decoded.ok) {
+      await withTransientRetry('recording a rejected shipment message', () =>
+        recordRejectedMessage(runtime.db, {
+          functionName: FUNCTION_NAME, ...trigger,
+          reasonCode: decoded.code, reason: decoded.reason, bodyExcerpt: decoded.bodyExcerpt,
+        }), logger, runtime.retryPolicy);
+      logger.warn('shipment message rejected', {
+        reasonCode: decoded.code,
+        reason: decoded.reason,
+      });
+      return undefined;
+    }
+
+    const request = decoded.value;
+    const outcome = await withTransientRetry(`creating shipment ${request.shipmentId}`, () =>
+      processShipment(runtime.db, request), logger, runtime.retryPolicy);
+
+    logger.info(outcome.alreadyCreated ? 'shipment already created' : 'shipment created', {
+      shipmentId: outcome.shipmentId, orderId: outcome.orderId, service: outcome.service,
+      units: outcome.units, durationMs: Date.now() - startedAt,
+    });
+    return outcome;
+  };
+}
+
+app.serviceBusQueue(FUNCTION_NAME, {
+  connection: 'ServiceBusConnection',
+  queueName: 'shipments',
+  handler: createProcessShipmentHandler(),
+});

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The message contract of the order job: JSON in UTF-8, one message per order, versioned by
+ * `type` + `version`. Ids are strings (never numbers); money is a decimal string with at most
+ * two decimals in the order's currency, so nothing is ever a float.
+ */
+
+export const ORDER_MESSAGE_TYPE = 'Order';
+export const SHIPMENT_REQUESTED_TYPE = 'ShipmentRequested';
+
+/** Versions this code accepts, per message type. Anything else is refused, never guessed. */
+export const SUPPORTED_VERSIONS: Readonly<Record<string, readonly number[]>> = {
+  [ORDER_MESSAGE_TYPE]: [1],
+  [SHIPMENT_REQUESTED_TYPE]: [1],
+};
+
+const id = z.string().trim().min(1).max(64);
+const decimalMoney = z
+  .string()
+  .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string with at most two decimals');
+const positiveQuantity = z.number().int().positive().max(1_000_000);
+
+export const orderLineSchema = z.strictObject({
+  lineNo: z.number().int().positive(),
+  sku: id,
+  description: z.string().max(200),
+  quantity: positiveQuantity,
+  unitPrice: decimalMoney,
+});
+
+/** A line that is not a product (postage, discount, manual, bank charges): never stocked. */
+export const chargeLineSchema = z.strictObject({
+  lineNo: z.number().int().positive(),
+  code: id,
+  description: z.string().max(200),
+  quantity: positiveQuantity,
+  unitPrice: decimalMoney,
+});
+
+export const orderKindSchema = z.enum(['sale', 'cancellation', 'adjustment']);
+
+export const orderMessageV1Schema = z
+  .strictObject({
+    type: z.literal(ORDER_MESSAGE_TYPE),
+    version: z.literal(1),
+    orderId: id,
+    kind: orderKindSchema,
+    customerId: id.nullable(),
+    country: z.string().trim().min(1).max(100),
+    placedAt: z.iso.datetime({ offset: true }),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
+    lines: z.array(orderLineSchema).max(5000),
+    charges: z.array(chargeLineSchema).max(1000),
+  })
+  .refine((order) => order.lines.length + order.charges.length > 0, {
+    message: 'an order needs at least one line or charge',
+  })
+  .refine((order) => uniqueLineNumbers(order.lines, order.charges), {
+    message: 'lineNo must be unique across lines and charges',
+  });
+
+export const shipmentLineSchema = z.strictObject({ sku: id, quantity: positiveQuantity });
+
+export const shipmentRequestedV1Schema = z.strictObject({
+  type: z.literal(SHIPMENT_REQUESTED_TYPE),
+  version: z.literal(1),
+  shipmentId: id,
+  orderId: id,
+  customerId: id.nullable(),
+  country: z.string().trim().min(1).max(100),
+  lines: z.array(shipmentLineSchema).min(1).max(5000),
+}).refine((request) => request.shipmentId === shipmentIdForOrder(request.orderId), {
+  message: 'shipmentId must be derived from orderId (SHP-<orderId>)',
+  path: ['shipmentId'],
+});
+
+export type OrderKind = z.infer<typeof orderKindSchema>;
+export type OrderLine = z.infer<typeof orderLineSchema>;
+export type ChargeLine = z.infer<typeof chargeLineSchema>;
+export type OrderMessage = z.infer<typeof orderMessageV1Schema>;
+export type ShipmentRequested = z.infer<typeof shipmentRequestedV1Schema>;
+
+/** The shipment id is derived from the order id, so a repeated request names the same one. */
+export function shipmentIdForOrder(orderId: string): string {
+  return `SHP-${orderId}`;
+}
+
+function uniqueLineNumbers(lines: { lineNo: number }[], charges: { lineNo: number }[]): boolean {
+  const numbers = [...lines, ...charges].map((line) => line.lineNo);
+  return new Set(numbers).size === numbers.length;
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { SUPPORTED_VERSIONS } from './contract';
+
+export type RejectionCode =
+  | 'EmptyBody'
+  | 'UndecodableBody'
+  | 'InvalidJson'
+  | 'NotAnObject'
+  | 'UnsupportedVersion'
+  | 'SchemaViolation';
+
+export type Decoded<T> =
+  | { ok: true; value: T }
+  | { ok: false; code: RejectionCode; reason: string; bodyExcerpt: string | null };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Turns what a host hands a handler (a value the host already tried to JSON-parse, a string,
+ * a Buffer, or undefined for an empty body) into a validated message, or says precisely why
+ * not. Never throws: a bad message is an outcome, not an error.
+ */
+export function decodeMessage<T>(
+  body: unknown,
+  messageType: string,
+  schema: z.ZodType<T>,
+): Decoded<T> {
+  const json = toJsonValue(body);
+  if (!json.ok) return json;
+
+  const value = json.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('NotAnObject', `the body is JSON ${describe(value)}, not an object`, body);
+  }
+
+  const version = (value as Record<string, unknown>).version;
+  const type = (value as Record<string, unknown>).type;
+  const supported = SUPPORTED_VERSIONS[messageType] ?? [];
+  if (type === messageType && !supported.includes(version as number)) {
+    return reject(
+      'UnsupportedVersion',
+      `${messageType} version ${JSON.stringify(version)} is not supported ` +
+        `(supported: ${supported.join(', ')})`,
+      body,
+    );
+  }
+
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = summarise(parsed.error);
+    return reject('SchemaViolation', `not a valid ${messageType}: ${problems}`, body);
+  }
+  return { ok: true, value: parsed.data };
+}
+
+function toJsonValue(body: unknown): Decoded<unknown> {
+  if (body === undefined) return reject('EmptyBody', 'the message has no body', body);
+
+  let text: string;
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+    try {
+      text = strictUtf8.decode(body);
+    } catch {
+      return reject('UndecodableBody', 'the body is not valid UTF-8', body);
+    }
+  } else if (typeof body === 'string') {
+    text = body;
+  } else {
+    // Already parsed by the host (an object, array, number, boolean or null).
+    return { ok: true, value: body };
+  }
+
+  // A string that reaches the handler is either text the host could not parse as JSON, or a
+  // JSON string whose content is itself JSON (a producer that stringified twice).
+  if (text.includes('\uFFFD')) {
+    return reject('UndecodableBody', 'the body is not valid UTF-8 (replacement characters)', body);
+  }
+  if (text.trim() === '') return reject('EmptyBody', 'the body is empty', body);
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return reject('InvalidJson', `the body is not JSON: ${(error as Error).message}`, body);
+  }
+}
+
+function summarise(error: z.ZodError): string {
+  const shown = error.issues.slice(0, 5).map((issue) => {
+    const path = issue.path.length === 0 ? '(message)' : issue.path.join('.');
+    return `${path}: ${issue.message}`;
+  });
+  const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
+  return shown.join('; ') + more;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function reject(code: RejectionCode, reason: string, body: unknown): Decoded<never> {
+  return { ok: false, code, reason, bodyExcerpt: excerpt(body) };
+}
+
+function excerpt(body: unknown): string | null {
+  if (body === undefined) return null;
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+    return `base64:${Buffer.from(body).subarray(0, 3000).toString('base64')}`;
+  }
+  if (typeof body === 'string') return body;
+  try {
+    return JSON.stringify(body) ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,45 @@
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
+import { buildBatchTriggerMetadata, batchInputData } from './batchInput';
+import type { DispatchResult } from './dispatcher';
+import type { InFlightMessage, MessageHandlerDeps } from './messageHandler';
+import { settle } from './messageHandler';
+import { decideSettlement } from './settle';
+import type { ReceivedMessageLike } from './triggerInput';
+
+/**
+ * Handles one batch (`cardinality: 'many'`) as the host's batch loop does: one invocation for
+ * all messages, no lock renewal, then every message completed (success with auto-complete) or
+ * abandoned (failure) unless shutdown already abandoned them.
+ */
+export async function handleBatch(
+  deps: MessageHandlerDeps,
+  receiver: ServiceBusReceiver,
+  entries: InFlightMessage[],
+): Promise<DispatchResult> {
+  const { fn } = deps;
+  const messages = entries.map((entry) => entry.message as ServiceBusReceivedMessage & ReceivedMessageLike);
+
+  const outcome = await deps.dispatcher.dispatch(fn, () => ({
+    inputData: [{ name: fn.triggerBindingName, data: batchInputData(messages, fn.dataType) }],
+    triggerMetadata: buildBatchTriggerMetadata(messages, deps.triggerInfo),
+  }));
+
+  const settlement = decideSettlement({ result: outcome.result, autoCompleteMessages: fn.autoCompleteMessages, lockLost: false });
+  const results = await Promise.all(
+    entries.map((entry) => (entry.settledByShutdown ? 'abandonedAtShutdown' : settle(receiver, entry.message, settlement, deps.logger))),
+  );
+
+  const fields = {
+    function: fn.name,
+    invocationId: outcome.invocationId,
+    messageCount: messages.length,
+    messageIds: messages.map((m) => (m.messageId === undefined ? undefined : String(m.messageId))),
+    durationMs: Math.round(outcome.durationMs),
+    outcome: outcome.result,
+    settlement: [...new Set(results)].join(','),
+  };
+  if (outcome.result === 'succeeded') deps.logger.info(`Executed '${fn.name}' on a batch (succeeded)`, fields);
+  else deps.logger.error(`Executed '${fn.name}' on a batch (${outcome.result})`, { ...fields, error: outcome.error?.message });
+  return outcome;
+}

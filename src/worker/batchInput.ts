@@ -1,0 +1,104 @@
+import { AppError } from '../shared/errors';
+import type { RpcTypedData } from './coreTypes';
+import { formatNetDate, isLong, toNetJsonValue } from './netFormat';
+import { bodyAsHostBytes, bodyAsHostString, type ReceivedMessageLike, type TriggerContextInfo } from './triggerInput';
+
+/**
+ * The trigger input for `cardinality: 'many'`, as the host binds an `object[]`: each body is
+ * deserialized as JSON (an empty body gives null), so one body that is not JSON fails the whole
+ * batch. `dataType: 'string'` sends the texts (empty ones dropped, as the host drops empty
+ * entries), `'binary'` the bytes.
+ *
+ * @throws AppError `UnsupportedMessageBody` when a body cannot be bound.
+ */
+export function batchInputData(messages: ReceivedMessageLike[], dataType: 'binary' | 'string' | undefined): RpcTypedData {
+  if (dataType === 'binary') {
+    return { collectionBytes: { bytes: messages.map((m) => bodyAsHostBytes(m) ?? new Uint8Array()) } };
+  }
+
+  const texts = messages.map((m) => bodyAsHostString(m));
+  if (dataType === 'string') {
+    return { collectionString: { string: texts.filter((t): t is string => t !== null && t !== '') } };
+  }
+
+  const values = texts.map((text, index) => {
+    if (text === null || text.trim() === '') return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new AppError(
+        'UnsupportedMessageBody',
+        `message ${index + 1} of the batch is not JSON; a batch function binds every body as JSON ` +
+          `(use dataType 'string' for text)`,
+        { cause: error },
+      );
+    }
+  });
+  return { json: JSON.stringify(values) };
+}
+
+/**
+ * The batch trigger metadata: each single-message key with an `Array` suffix, typed as the host
+ * sends arrays (strings as a string collection without null or empty entries, so such arrays
+ * can be shorter than the batch; numbers, dates and dictionaries as JSON arrays).
+ */
+export function buildBatchTriggerMetadata(
+  messages: ReceivedMessageLike[],
+  info: TriggerContextInfo,
+): Record<string, RpcTypedData> {
+  const strings = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({
+    collectionString: {
+      string: messages.map(pick).filter((v): v is string | number => v !== undefined && v !== null && v !== '').map(String),
+    },
+  });
+  const json = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({ json: JSON.stringify(messages.map(pick)) });
+  const date = (m: ReceivedMessageLike, key: 'expiresAtUtc' | 'enqueuedTimeUtc') => m[key] ?? new Date(NaN);
+
+  const metadata: Record<string, RpcTypedData> = {
+    DeliveryCountArray: json((m) => (m.deliveryCount ?? 0) + 1),
+    DeadLetterSourceArray: strings((m) => m.deadLetterSource),
+    LockTokenArray: strings((m) => m.lockToken),
+    ExpiresAtUtcArray: json((m) => formatNetDate(date(m, 'expiresAtUtc'), '')),
+    ExpiresAtArray: json((m) => formatNetDate(date(m, 'expiresAtUtc'), '+00:00')),
+    EnqueuedTimeUtcArray: json((m) => formatNetDate(date(m, 'enqueuedTimeUtc'), '')),
+    EnqueuedTimeArray: json((m) => formatNetDate(date(m, 'enqueuedTimeUtc'), '+00:00')),
+    MessageIdArray: strings((m) => idText(m.messageId)),
+    ContentTypeArray: strings((m) => m.contentType),
+    ReplyToArray: strings((m) => m.replyTo),
+    SequenceNumberArray: {
+      collectionSint64: { sint64: messages.map((m) => (isLong(m.sequenceNumber) ? m.sequenceNumber.toNumber() : Number(m.sequenceNumber ?? 0))) },
+    },
+    ToArray: strings((m) => m.to),
+    LabelArray: strings((m) => m.subject),
+    SubjectArray: strings((m) => m.subject),
+    CorrelationIdArray: strings((m) => idText(m.correlationId)),
+    ApplicationPropertiesArray: json((m) => toNetJsonValue(m.applicationProperties ?? {})),
+    UserPropertiesArray: json((m) => toNetJsonValue(m.applicationProperties ?? {})),
+    SessionIdArray: strings((m) => m.sessionId),
+    ReplyToSessionIdArray: strings((m) => m.replyToSessionId),
+    PartitionKeyArray: strings((m) => m.partitionKey),
+    // The extension fills this one with PartitionKey values (a bug kept for parity).
+    TransactionPartitionKeyArray: strings((m) => m.partitionKey),
+    MessageReceiver: { json: '{}' },
+    MessageActions: { json: '{}' },
+    ReceiveActions: { json: '{}' },
+    Client: {
+      json: JSON.stringify({
+        FullyQualifiedNamespace: info.fullyQualifiedNamespace,
+        IsClosed: false,
+        TransportType: 0,
+        Identifier: info.clientIdentifier,
+      }),
+    },
+  };
+  if (info.isSessionsEnabled) {
+    metadata.MessageSession = { json: '{}' };
+    metadata.SessionActions = { json: '{}' };
+  }
+  return metadata;
+}
+
+function idText(id: unknown): string | undefined {
+  if (id === undefined || id === null) return undefined;
+  return Buffer.isBuffer(id) ? id.toString('hex') : String(id);
+}

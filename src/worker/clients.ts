@@ -1,0 +1,85 @@
+import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
+
+import { describeConnection, missingConnectionError, resolveConnection, type ResolvedConnection } from './connection';
+import type { ClientRetrySettings } from './hostSettings';
+
+/** The SDK's retry options from host.json `clientRetryOptions` (the host's defaults apply). */
+export function toSdkRetryOptions(retry: ClientRetrySettings): NonNullable<ServiceBusClientOptions['retryOptions']> {
+  return {
+    mode: retry.mode === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
+    maxRetries: retry.maxRetries,
+    retryDelayInMs: retry.delayMs,
+    maxRetryDelayInMs: retry.maxDelayMs,
+    timeoutInMs: retry.tryTimeoutMs,
+  };
+}
+
+/**
+ * One ServiceBusClient per connection setting name, shared by the triggers and outputs that
+ * name it. In embedded mode every name maps to the embedded emulator's connection string.
+ */
+export class ClientPool {
+  readonly #clients = new Map<string, { client: ServiceBusClient; connection: ResolvedConnection }>();
+
+  constructor(
+    private readonly settings: Record<string, string>,
+    private readonly retry: ClientRetrySettings,
+    private readonly embeddedConnectionString?: string,
+  ) {}
+
+  /** Resolves the connection without connecting; throws ConfigError naming a missing setting. */
+  resolve(connectionName: string): ResolvedConnection {
+    if (this.embeddedConnectionString !== undefined) {
+      return {
+        kind: 'connectionString',
+        name: connectionName,
+        settingName: 'embedded emulator',
+        connectionString: this.embeddedConnectionString,
+      };
+    }
+    const connection = resolveConnection(connectionName, this.settings);
+    if (connection === undefined) throw missingConnectionError(connectionName);
+    return connection;
+  }
+
+  async get(connectionName: string): Promise<{ client: ServiceBusClient; connection: ResolvedConnection }> {
+    const existing = this.#clients.get(connectionName);
+    if (existing !== undefined) return existing;
+
+    const connection = this.resolve(connectionName);
+    const options: ServiceBusClientOptions = { retryOptions: toSdkRetryOptions(this.retry) };
+    const client =
+      connection.kind === 'connectionString'
+        ? new ServiceBusClient(connection.connectionString, options)
+        : new ServiceBusClient(connection.fullyQualifiedNamespace, await createCredential(connection), options);
+    const entry = { client, connection };
+    this.#clients.set(connectionName, entry);
+    return entry;
+  }
+
+  describe(connectionName: string): ReturnType<typeof describeConnection> {
+    return describeConnection(this.resolve(connectionName));
+  }
+
+  async closeAll(): Promise<void> {
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.allSettled(clients.map(({ client }) => client.close()));
+  }
+}
+
+/**
+ * The token credential for an identity-based connection, from the `<name>__…` section as the
+ * host reads it: a client secret when one is configured, otherwise DefaultAzureCredential
+ * (managed identity, workload identity, environment, developer logins).
+ */
+async function createCredential(connection: Extract<ResolvedConnection, { kind: 'identity' }>) {
+  // Loaded only for identity connections: it is a large package and most runs never need it.
+  const identity = await import('@azure/identity');
+  const { clientid: clientId, clientsecret: clientSecret, tenantid: tenantId } = connection.credentialSettings;
+
+  if (clientId !== undefined && clientSecret !== undefined && tenantId !== undefined) {
+    return new identity.ClientSecretCredential(tenantId, clientId, clientSecret);
+  }
+  return new identity.DefaultAzureCredential(clientId === undefined ? {} : { managedIdentityClientId: clientId });
+}

@@ -1,0 +1,128 @@
+import { getSetting } from '../shared/appSettings';
+import { ConfigError } from '../shared/errors';
+
+/** The connection name the Service Bus extension uses when a binding names none. */
+export const DEFAULT_CONNECTION_NAME = 'ServiceBus';
+
+/** The seed project's variable, accepted as another name for `ServiceBusConnection`. */
+export const CONNECTION_STRING_ALIAS = 'SERVICEBUS_CONNECTION_STRING';
+const ALIASED_CONNECTION_NAME = 'ServiceBusConnection';
+
+export type ResolvedConnection =
+  | { kind: 'connectionString'; name: string; settingName: string; connectionString: string }
+  | {
+      kind: 'identity';
+      name: string;
+      settingName: string;
+      fullyQualifiedNamespace: string;
+      /** `<name>__clientId` etc., for the credential; keys lower-cased. */
+      credentialSettings: Record<string, string>;
+    };
+
+/**
+ * Resolves a binding's `connection` (the *name* of a setting) as the Service Bus extension
+ * does: `<name>`, then `AzureWebJobs<name>`; a plain value is a connection string, otherwise
+ * `<name>__fullyQualifiedNamespace` selects an identity-based connection. Returns undefined when
+ * nothing at all is configured for the name (the caller decides about embedded mode).
+ *
+ * @throws ConfigError naming the setting when one is present but unusable.
+ */
+export function resolveConnection(
+  connectionName: string | undefined,
+  settings: Record<string, string>,
+): ResolvedConnection | undefined {
+  const name = connectionName === undefined || connectionName === '' ? DEFAULT_CONNECTION_NAME : connectionName;
+  const candidates = [name, `AzureWebJobs${name}`];
+  if (name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase()) candidates.push(CONNECTION_STRING_ALIAS);
+
+  for (const settingName of candidates) {
+    const value = getSetting(settings, settingName);
+    if (value !== undefined && value.trim() !== '') {
+      return { kind: 'connectionString', name, settingName, connectionString: checkConnectionString(settingName, value) };
+    }
+
+    const fullyQualifiedNamespace = getSetting(settings, `${settingName}__fullyQualifiedNamespace`);
+    if (fullyQualifiedNamespace !== undefined && fullyQualifiedNamespace.trim() !== '') {
+      return {
+        kind: 'identity',
+        name,
+        settingName: `${settingName}__fullyQualifiedNamespace`,
+        fullyQualifiedNamespace: checkNamespace(`${settingName}__fullyQualifiedNamespace`, fullyQualifiedNamespace),
+        credentialSettings: sectionOf(settings, settingName),
+      };
+    }
+  }
+  return undefined;
+}
+
+/** The error for a connection that must exist; the text names every setting that was tried. */
+export function missingConnectionError(connectionName: string | undefined): ConfigError {
+  const name = connectionName === undefined || connectionName === '' ? DEFAULT_CONNECTION_NAME : connectionName;
+  const alias = name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase() ? `, ${CONNECTION_STRING_ALIAS}` : '';
+  return new ConfigError(
+    `Service Bus connection setting '${name}' does not exist in the settings ` +
+      `(looked for ${name}, AzureWebJobs${name}${alias} and ${name}__fullyQualifiedNamespace)`,
+  );
+}
+
+/**
+ * Replaces `%SETTING%` expressions in an entity name with the setting's value, as the host
+ * resolves binding expressions.
+ *
+ * @throws ConfigError naming the setting when it is missing.
+ */
+export function resolveSettingExpressions(text: string, settings: Record<string, string>, what: string): string {
+  return text.replace(/%([^%]+)%/g, (_match, settingName: string) => {
+    const value = getSetting(settings, settingName);
+    if (value === undefined || value === '') {
+      throw new ConfigError(`${what} refers to setting '${settingName}' (as %${settingName}%), which does not exist`);
+    }
+    return value;
+  });
+}
+
+/** A short, secret-free description for logs: the namespace host and how we authenticate. */
+export function describeConnection(connection: ResolvedConnection): { namespace: string; auth: string; setting: string } {
+  if (connection.kind === 'identity') {
+    return { namespace: connection.fullyQualifiedNamespace, auth: 'identity', setting: connection.settingName };
+  }
+  return { namespace: endpointHost(connection.connectionString) ?? 'unknown', auth: 'sas', setting: connection.settingName };
+}
+
+function checkConnectionString(settingName: string, value: string): string {
+  // Never echo the value: it holds a key.
+  if (endpointHost(value) === undefined) {
+    throw new ConfigError(
+      `setting ${settingName} is not a Service Bus connection string (it needs Endpoint=sb://<host>/); ` +
+        `for an identity-based connection set ${settingName}__fullyQualifiedNamespace instead`,
+    );
+  }
+  if (!/(^|;)\s*(SharedAccessKeyName|SharedAccessSignature)\s*=/i.test(value)) {
+    throw new ConfigError(
+      `setting ${settingName} has no SharedAccessKeyName/SharedAccessKey or SharedAccessSignature`,
+    );
+  }
+  return value.trim();
+}
+
+function checkNamespace(settingName: string, value: string): string {
+  const host = value.trim().replace(/^sb:\/\//i, '').replace(/\/+$/, '');
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) {
+    throw new ConfigError(`setting ${settingName} must be a host name such as <namespace>.servicebus.windows.net`);
+  }
+  return host;
+}
+
+function endpointHost(connectionString: string): string | undefined {
+  const match = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]+)\/?/i.exec(connectionString);
+  return match?.[1];
+}
+
+function sectionOf(settings: Record<string, string>, settingName: string): Record<string, string> {
+  const prefix = `${settingName.toLowerCase()}__`;
+  const section: Record<string, string> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (key.toLowerCase().startsWith(prefix)) section[key.slice(prefix.length).toLowerCase()] = value;
+  }
+  return section;
+}

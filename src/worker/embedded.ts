@@ -1,0 +1,90 @@
+import { ConfigError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { NamespaceConfig } from '../emulator/config/types';
+import type { ServiceBusFunction } from './functionPlan';
+
+export const EMBEDDED_DEFAULT_PORT = 5672;
+
+export interface EmbeddedEmulator {
+  port: number;
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Why embedded mode is not allowed here, or undefined when it is: on a platform (a Heroku dyno,
+ * or NODE_ENV=production) a private in-process broker would silently swallow the work.
+ */
+export function embeddedRefusal(settings: Record<string, string>): string | undefined {
+  if (settings.DYNO !== undefined && settings.DYNO !== '') return `DYNO is set (${settings.DYNO})`;
+  if ((settings.NODE_ENV ?? '').toLowerCase() === 'production') return 'NODE_ENV is production';
+  return undefined;
+}
+
+export function embeddedRefusedError(reason: string, connectionNames: string[]): ConfigError {
+  const names = connectionNames.join(', ');
+  return new ConfigError(
+    `No Service Bus connection is configured (settings: ${names}) and the embedded emulator is ` +
+      `refused because ${reason}. Set ${connectionNames[0] ?? 'ServiceBusConnection'} to a connection string.`,
+  );
+}
+
+/** The entities the app's triggers and outputs name, for the embedded emulator. */
+export async function embeddedNamespace(functions: ServiceBusFunction[]): Promise<NamespaceConfig> {
+  const defaults = await import('../emulator/config/defaults.js');
+  const queues = new Map<string, NamespaceConfig['queues'][number]>();
+  const topics = new Map<string, NamespaceConfig['topics'][number]>();
+
+  const addTopic = (name: string): NamespaceConfig['topics'][number] => {
+    const key = name.toLowerCase();
+    const topic = topics.get(key) ?? defaults.topicWithDefaults(name);
+    topics.set(key, topic);
+    return topic;
+  };
+
+  for (const fn of functions) {
+    if (fn.entity.kind === 'queue') {
+      const key = fn.entity.queueName.toLowerCase();
+      const existing = queues.get(key);
+      queues.set(key, defaults.queueWithDefaults(fn.entity.queueName, {
+        requiresSession: (existing?.requiresSession ?? false) || fn.isSessionsEnabled,
+      }));
+    } else {
+      const topic = addTopic(fn.entity.topicName);
+      const subscriptionName = fn.entity.subscriptionName;
+      if (!topic.subscriptions.some((s) => s.name.toLowerCase() === subscriptionName.toLowerCase())) {
+        topic.subscriptions.push(defaults.subscriptionWithDefaults(subscriptionName, { requiresSession: fn.isSessionsEnabled }));
+      }
+    }
+
+    for (const output of fn.outputs) {
+      if (output.entityKind === 'topic') addTopic(output.entityName);
+      else if (!queues.has(output.entityName.toLowerCase())) {
+        queues.set(output.entityName.toLowerCase(), defaults.queueWithDefaults(output.entityName));
+      }
+    }
+  }
+  return defaults.namespaceWithDefaults({ queues: [...queues.values()], topics: [...topics.values()] });
+}
+
+/**
+ * Starts the embedded emulator in this process on `port` (5672 by default), or on a free port
+ * when that one is taken.
+ */
+export async function startEmbeddedEmulator(
+  functions: ServiceBusFunction[],
+  logger: Logger,
+  port: number = EMBEDDED_DEFAULT_PORT,
+): Promise<EmbeddedEmulator> {
+  // Loaded only in embedded mode: production never pays for the emulator.
+  const { startEmulator } = await import('../emulator/index.js');
+  const namespace = await embeddedNamespace(functions);
+  const emulatorLogger = logger.child({ component: 'emulator' });
+  try {
+    return await startEmulator({ port, hosts: ['127.0.0.1'], namespace, logger: emulatorLogger });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE' || port === 0) throw error;
+    logger.warn(`Port ${port} is taken; the embedded emulator takes a free port instead`);
+    return startEmulator({ port: 0, hosts: ['127.0.0.1'], namespace, logger: emulatorLogger });
+  }
+}

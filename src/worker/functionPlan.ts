@@ -1,0 +1,167 @@
+import { ConfigError } from '../shared/errors';
+import { DEFAULT_CONNECTION_NAME, resolveSettingExpressions } from './connection';
+import type { AppRegistry, RegisteredFunction } from './coreModule';
+import type { RpcBindingInfo } from './coreTypes';
+import type { ServiceBusSettings } from './hostSettings';
+
+export type TriggerEntity =
+  | { kind: 'queue'; queueName: string }
+  | { kind: 'subscription'; topicName: string; subscriptionName: string };
+
+/** A Service Bus output binding (`output.serviceBusQueue` / `serviceBusTopic`). */
+export interface ServiceBusOutput {
+  /** The binding's name; `$return` for the handler's return value. */
+  bindingName: string;
+  /** Queue or topic name after `%SETTING%` resolution. */
+  entityName: string;
+  entityKind: 'queue' | 'topic';
+  connectionName: string;
+}
+
+/** One Service Bus-triggered function with its effective options, ready for a listener. */
+export interface ServiceBusFunction {
+  name: string;
+  registered: RegisteredFunction;
+  triggerBindingName: string;
+  entity: TriggerEntity;
+  connectionName: string;
+  isSessionsEnabled: boolean;
+  cardinality: 'one' | 'many';
+  /** 'binary' gives the handler a Buffer; otherwise the host's string conversion applies. */
+  dataType: 'binary' | 'string' | undefined;
+  autoCompleteMessages: boolean;
+  maxMessageBatchSize: number;
+  outputs: ServiceBusOutput[];
+  /** Output bindings of other types: their values are dropped (logged at start-up). */
+  unsupportedOutputs: string[];
+}
+
+export interface FunctionPlan {
+  functions: ServiceBusFunction[];
+  /** Registered functions this worker cannot host, with the reason. */
+  skipped: Array<{ name: string; reason: string }>;
+}
+
+/**
+ * Turns the app's registrations into listener plans: effective per-function options over the
+ * host.json values (as the extension's attribute overrides do), entity names with `%SETTING%`
+ * resolved, and the Service Bus output bindings.
+ *
+ * @throws ConfigError naming the function and the option that is missing or invalid.
+ */
+export function planFunctions(
+  registry: AppRegistry,
+  serviceBus: ServiceBusSettings,
+  settings: Record<string, string>,
+): FunctionPlan {
+  const plan: FunctionPlan = { functions: [], skipped: [] };
+  for (const registered of registry.functions.values()) {
+    const bindings = Object.entries(registered.metadata.bindings);
+    const trigger = bindings.find(([, b]) => /trigger$/i.test(b.type ?? ''));
+    if (trigger === undefined || trigger[1].type?.toLowerCase() !== 'servicebustrigger') {
+      const type = trigger?.[1].type ?? 'no trigger';
+      plan.skipped.push({ name: registered.metadata.name, reason: `trigger type ${type} is not hosted here` });
+      continue;
+    }
+    plan.functions.push(planOne(registered, trigger[0], trigger[1], bindings, serviceBus, settings));
+  }
+  return plan;
+}
+
+function planOne(
+  registered: RegisteredFunction,
+  triggerBindingName: string,
+  trigger: RpcBindingInfo,
+  bindings: Array<[string, RpcBindingInfo]>,
+  serviceBus: ServiceBusSettings,
+  settings: Record<string, string>,
+): ServiceBusFunction {
+  const name = registered.metadata.name;
+  const where = `function '${name}'`;
+
+  const outputs: ServiceBusOutput[] = [];
+  const unsupportedOutputs: string[] = [];
+  for (const [bindingName, binding] of bindings) {
+    if (binding.direction !== 'out') continue;
+    if (binding.type?.toLowerCase() !== 'servicebus') {
+      unsupportedOutputs.push(`${bindingName} (${binding.type ?? 'unknown'})`);
+      continue;
+    }
+    const queueName = optionalString(binding.queueName);
+    const entity = queueName ?? optionalString(binding.topicName);
+    if (entity === undefined) throw new ConfigError(`${where}: output ${bindingName} names no queueName or topicName`);
+    outputs.push({
+      bindingName,
+      entityName: resolveSettingExpressions(entity, settings, `${where} output ${bindingName}`),
+      entityKind: queueName === undefined ? 'topic' : 'queue',
+      connectionName: optionalString(binding.connection) ?? DEFAULT_CONNECTION_NAME,
+    });
+  }
+
+  return {
+    name,
+    registered,
+    triggerBindingName,
+    entity: triggerEntity(trigger, settings, where),
+    connectionName: optionalString(trigger.connection) ?? DEFAULT_CONNECTION_NAME,
+    isSessionsEnabled: flag(trigger.isSessionsEnabled, false, `${where} isSessionsEnabled`),
+    cardinality: cardinality(trigger.cardinality, where),
+    dataType: dataType(trigger.dataType, where),
+    autoCompleteMessages: flag(trigger.autoCompleteMessages, serviceBus.autoCompleteMessages, `${where} autoCompleteMessages`),
+    maxMessageBatchSize: positiveInteger(trigger.maxMessageBatchSize, serviceBus.maxMessageBatchSize, where),
+    outputs,
+    unsupportedOutputs,
+  };
+}
+
+function triggerEntity(trigger: RpcBindingInfo, settings: Record<string, string>, where: string): TriggerEntity {
+  const queueName = optionalString(trigger.queueName);
+  if (queueName !== undefined) {
+    return { kind: 'queue', queueName: resolveSettingExpressions(queueName, settings, `${where} queueName`) };
+  }
+
+  const topicName = optionalString(trigger.topicName);
+  const subscriptionName = optionalString(trigger.subscriptionName);
+  if (topicName === undefined || subscriptionName === undefined) {
+    throw new ConfigError(`${where} needs queueName, or topicName and subscriptionName`);
+  }
+  return {
+    kind: 'subscription',
+    topicName: resolveSettingExpressions(topicName, settings, `${where} topicName`),
+    subscriptionName: resolveSettingExpressions(subscriptionName, settings, `${where} subscriptionName`),
+  };
+}
+
+/** Where the trigger receives from, as the SDK and the logs name it. */
+export function entityPath(entity: TriggerEntity): string {
+  return entity.kind === 'queue' ? entity.queueName : `${entity.topicName}/Subscriptions/${entity.subscriptionName}`;
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function flag(value: unknown, fallback: boolean, what: string): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigError(`${what} must be true or false`);
+}
+
+function cardinality(value: unknown, where: string): 'one' | 'many' {
+  if (value === undefined || value === null) return 'one';
+  if (value === 'one' || value === 'many') return value;
+  throw new ConfigError(`${where}: cardinality must be 'one' or 'many'`);
+}
+
+function dataType(value: unknown, where: string): ServiceBusFunction['dataType'] {
+  if (value === undefined || value === null || value === 'undefined') return undefined;
+  if (value === 'binary' || value === 'string') return value;
+  throw new ConfigError(`${where}: dataType ${JSON.stringify(value)} is not supported for Service Bus`);
+}
+
+function positiveInteger(value: unknown, fallback: number, where: string): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value;
+  throw new ConfigError(`${where}: maxMessageBatchSize must be an integer of at least 1`);
+}

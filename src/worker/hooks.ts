@@ -1,0 +1,50 @@
+import type { AppRegistry } from './coreModule';
+import type { HookName, RpcLogCategory, RpcLogLevel } from './coreTypes';
+
+/**
+ * Runs the hooks registered under `name` in registration order, each awaited; a hook that
+ * throws stops the rest and fails the step it belongs to, as in the Node worker.
+ */
+export async function runHooks(registry: AppRegistry, name: HookName, context: Record<string, unknown>): Promise<void> {
+  for (const callback of [...registry.hooksFor(name)]) await callback(context);
+}
+
+export function runAppStartHooks(registry: AppRegistry, functionAppDirectory: string): Promise<void> {
+  return runHooks(registry, 'appStart', {
+    hookData: registry.appLevelOnlyHookData,
+    appHookData: registry.appHookData,
+    functionAppDirectory,
+  });
+}
+
+export function runAppTerminateHooks(registry: AppRegistry): Promise<void> {
+  return runHooks(registry, 'appTerminate', {
+    hookData: registry.appLevelOnlyHookData,
+    appHookData: registry.appHookData,
+  });
+}
+
+/**
+ * Passes one log line through the `log` hooks. As in the worker, hooks may change the level and
+ * message of user logs only; system logs go out as they were.
+ */
+export function applyLogHooks(
+  registry: AppRegistry,
+  line: { level: RpcLogLevel; category: RpcLogCategory; message: string; invocationContext?: unknown },
+): { level: RpcLogLevel; message: string } {
+  const callbacks = registry.hooksFor('log');
+  if (callbacks.length === 0) return line;
+
+  const context: Record<string, unknown> = {
+    hookData: {},
+    appHookData: registry.appHookData,
+    level: line.level,
+    message: line.message,
+    category: line.category,
+    invocationContext: line.invocationContext,
+  };
+  for (const callback of callbacks) callback(context);
+
+  if (line.category !== 'user') return line;
+  return { level: context.level as RpcLogLevel, message: String(context.message) };
+}

@@ -1,0 +1,297 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+
+import { ConfigError } from '../shared/errors';
+import type { LogLevel } from '../shared/logger';
+import { MINUTE_MS, SECOND_MS } from '../shared/time';
+import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
+
+/** `extensions.serviceBus.clientRetryOptions`, durations in milliseconds. */
+export interface ClientRetrySettings {
+  mode: 'exponential' | 'fixed';
+  tryTimeoutMs: number;
+  delayMs: number;
+  maxDelayMs: number;
+  maxRetries: number;
+}
+
+/** `extensions.serviceBus` in the words of host.json, durations in milliseconds. */
+export interface ServiceBusSettings {
+  prefetchCount: number;
+  maxConcurrentCalls: number;
+  maxConcurrentSessions: number;
+  /** Infinity for .NET's infinite TimeSpan. */
+  maxAutoLockRenewalDurationMs: number;
+  autoCompleteMessages: boolean;
+  maxMessageBatchSize: number;
+  minMessageBatchSize: number;
+  maxBatchWaitTimeMs: number;
+  /** null: unset; the SDK then waits `clientRetryOptions.tryTimeout`. */
+  sessionIdleTimeoutMs: number | null;
+  clientRetryOptions: ClientRetrySettings;
+}
+
+export interface HostSettings {
+  /** null: unbounded (`-1`). */
+  functionTimeoutMs: number | null;
+  serviceBus: ServiceBusSettings;
+  /** From `logging.logLevel.default`, when set. */
+  logLevel: LogLevel | undefined;
+  /** The host.json that was read; null when the app has none and defaults apply. */
+  hostJsonPath: string | null;
+  /** Names of the `AzureFunctionsJobHost__…` settings that were applied. */
+  overrides: string[];
+}
+
+const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
+const MAX_BATCH_WAIT_TIME_MS = 150 * SECOND_MS;
+
+/** A host.json tree with lower-cased keys, and where each overridden path came from. */
+interface ConfigTree {
+  root: Record<string, unknown>;
+  origins: Map<string, string>;
+}
+
+/**
+ * Reads `host.json` from the app folder and applies `AzureFunctionsJobHost__…` settings over it,
+ * as the Functions host does, then checks every Service Bus value with the host's defaults and
+ * bounds. Keys are matched case-insensitively.
+ *
+ * @throws ConfigError (`InvalidConfiguration`) naming the host.json path or the setting.
+ */
+export function loadHostSettings(appDir: string, settings: Record<string, string>): HostSettings {
+  const hostJsonPath = join(appDir, 'host.json');
+  const found = existsSync(hostJsonPath);
+  const tree: ConfigTree = { root: found ? readHostJson(hostJsonPath) : {}, origins: new Map() };
+  const overrides = applyOverrides(tree, settings);
+
+  const version = get(tree, 'version');
+  if (found && version !== '2.0') {
+    throw new ConfigError(`${describe(tree, 'version')} must be "2.0" (got ${JSON.stringify(version)})`);
+  }
+
+  const consumption = (settings.WEBSITE_SKU ?? '').toLowerCase() === 'dynamic';
+  return {
+    functionTimeoutMs: readFunctionTimeout(tree, consumption),
+    serviceBus: readServiceBus(tree, consumption),
+    logLevel: readLogLevel(tree),
+    hostJsonPath: found ? hostJsonPath : null,
+    overrides,
+  };
+}
+
+function readHostJson(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid JSON (comments are not supported)`, { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`${path} must hold a JSON object`);
+  }
+  return lowerKeys(parsed) as Record<string, unknown>;
+}
+
+function lowerKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) result[key.toLowerCase()] = lowerKeys(inner);
+  return result;
+}
+
+function applyOverrides(tree: ConfigTree, settings: Record<string, string>): string[] {
+  const applied: string[] = [];
+  for (const [name, value] of Object.entries(settings)) {
+    if (!name.toLowerCase().startsWith(OVERRIDE_PREFIX)) continue;
+
+    const path = name.slice(OVERRIDE_PREFIX.length).toLowerCase().split('__');
+    let node = tree.root;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1] ?? ''] = value;
+    tree.origins.set(path.join('.'), name);
+    applied.push(name);
+  }
+  return applied.sort();
+}
+
+function get(tree: ConfigTree, path: string): unknown {
+  let node: unknown = tree.root;
+  for (const key of path.toLowerCase().split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Names the place a value came from, for error messages. */
+function describe(tree: ConfigTree, path: string): string {
+  const setting = tree.origins.get(path.toLowerCase());
+  return setting === undefined ? `host.json ${path}` : `setting ${setting}`;
+}
+
+function readInteger(tree: ConfigTree, paths: string[], fallback: number, min: number): number {
+  for (const path of paths) {
+    const raw = get(tree, path);
+    if (raw === undefined || raw === null) continue;
+
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new ConfigError(
+        `${describe(tree, path)} must be an integer of at least ${min} (got ${JSON.stringify(raw)})`,
+      );
+    }
+    return value;
+  }
+  return fallback;
+}
+
+function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): boolean {
+  for (const path of paths) {
+    const raw = get(tree, path);
+    if (raw === undefined || raw === null) continue;
+
+    if (typeof raw === 'boolean') return raw;
+    if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) {
+      return raw.trim().toLowerCase() === 'true';
+    }
+    throw new ConfigError(`${describe(tree, path)} must be true or false (got ${JSON.stringify(raw)})`);
+  }
+  return fallback;
+}
+
+/** Reads a TimeSpan; returns undefined when none of the paths is set. */
+function readDuration(tree: ConfigTree, paths: string[], allowInfinite = false): number | undefined {
+  for (const path of paths) {
+    const raw = get(tree, path);
+    if (raw === undefined || raw === null) continue;
+
+    const valueMs = typeof raw === 'string' ? parseTimeSpanMs(raw) : undefined;
+    if (valueMs === INFINITE_TIME_SPAN_MS && allowInfinite) return Infinity;
+    if (valueMs === undefined || valueMs < 0) {
+      throw new ConfigError(
+        `${describe(tree, path)} must be a TimeSpan such as "00:05:00" (got ${JSON.stringify(raw)})`,
+      );
+    }
+    return valueMs;
+  }
+  return undefined;
+}
+
+function readFunctionTimeout(tree: ConfigTree, consumption: boolean): number | null {
+  const raw = get(tree, 'functionTimeout');
+  const fallbackMs = consumption ? 5 * MINUTE_MS : 30 * MINUTE_MS;
+  if (raw === undefined || raw === null) return fallbackMs;
+
+  if (String(raw).trim() === '-1' && !consumption) return null;
+  const valueMs = typeof raw === 'string' ? parseTimeSpanMs(raw) : undefined;
+  const maxMs = consumption ? 10 * MINUTE_MS : Infinity;
+  if (valueMs === undefined || valueMs < SECOND_MS || valueMs > maxMs) {
+    const range = consumption ? 'between 00:00:01 and 00:10:00' : 'at least 00:00:01, or -1';
+    throw new ConfigError(
+      `${describe(tree, 'functionTimeout')} must be ${range} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return valueMs;
+}
+
+function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSettings {
+  const sb = 'extensions.serviceBus';
+  // The host's default depends on the machine: 16 per processor, or 16 on Consumption.
+  const processorCount = consumption ? 1 : availableParallelism();
+
+  const minMessageBatchSize = readInteger(tree, [`${sb}.minMessageBatchSize`], 1, 1);
+  const maxMessageBatchSize = readInteger(
+    tree,
+    [`${sb}.maxMessageBatchSize`, `${sb}.batchOptions.maxMessageCount`],
+    1000,
+    1,
+  );
+  const maxBatchWaitTimeMs = readDuration(tree, [`${sb}.maxBatchWaitTime`]) ?? 30 * SECOND_MS;
+  if (maxBatchWaitTimeMs > MAX_BATCH_WAIT_TIME_MS) {
+    throw new ConfigError(`${describe(tree, `${sb}.maxBatchWaitTime`)} must be at most 00:02:30`);
+  }
+  if (minMessageBatchSize > maxMessageBatchSize) {
+    throw new ConfigError(
+      `${describe(tree, `${sb}.minMessageBatchSize`)} must not exceed maxMessageBatchSize`,
+    );
+  }
+
+  return {
+    prefetchCount: readInteger(tree, [`${sb}.prefetchCount`], 0, 0),
+    maxConcurrentCalls: readInteger(
+      tree,
+      [`${sb}.maxConcurrentCalls`, `${sb}.messageHandlerOptions.maxConcurrentCalls`],
+      16 * processorCount,
+      1,
+    ),
+    maxConcurrentSessions: readInteger(
+      tree,
+      [`${sb}.maxConcurrentSessions`, `${sb}.sessionHandlerOptions.maxConcurrentSessions`],
+      8,
+      1,
+    ),
+    maxAutoLockRenewalDurationMs:
+      readDuration(
+        tree,
+        [
+          `${sb}.maxAutoLockRenewalDuration`,
+          `${sb}.messageHandlerOptions.maxAutoRenewDuration`,
+          `${sb}.sessionHandlerOptions.maxAutoRenewDuration`,
+        ],
+        true,
+      ) ?? 5 * MINUTE_MS,
+    autoCompleteMessages: readBoolean(
+      tree,
+      [
+        `${sb}.autoCompleteMessages`,
+        `${sb}.messageHandlerOptions.autoComplete`,
+        `${sb}.sessionHandlerOptions.autoComplete`,
+        `${sb}.batchOptions.autoComplete`,
+      ],
+      true,
+    ),
+    maxMessageBatchSize,
+    minMessageBatchSize,
+    maxBatchWaitTimeMs,
+    sessionIdleTimeoutMs:
+      readDuration(tree, [`${sb}.sessionIdleTimeout`, `${sb}.sessionHandlerOptions.messageWaitTime`]) ??
+      null,
+    clientRetryOptions: readClientRetry(tree, `${sb}.clientRetryOptions`),
+  };
+}
+
+function readClientRetry(tree: ConfigTree, base: string): ClientRetrySettings {
+  const mode = get(tree, `${base}.mode`) ?? 'exponential';
+  if (typeof mode !== 'string' || !/^(exponential|fixed)$/i.test(mode)) {
+    throw new ConfigError(`${describe(tree, `${base}.mode`)} must be "exponential" or "fixed"`);
+  }
+
+  return {
+    mode: mode.toLowerCase() as ClientRetrySettings['mode'],
+    tryTimeoutMs: readDuration(tree, [`${base}.tryTimeout`]) ?? MINUTE_MS,
+    delayMs: readDuration(tree, [`${base}.delay`]) ?? 800,
+    maxDelayMs: readDuration(tree, [`${base}.maxDelay`]) ?? MINUTE_MS,
+    maxRetries: readInteger(tree, [`${base}.maxRetries`], 3, 0),
+  };
+}
+
+const HOST_LOG_LEVELS: Record<string, LogLevel> = {
+  trace: 'debug',
+  debug: 'debug',
+  information: 'info',
+  warning: 'warn',
+  error: 'error',
+  critical: 'error',
+  none: 'silent',
+};
+
+function readLogLevel(tree: ConfigTree): LogLevel | undefined {
+  const raw = get(tree, 'logging.logLevel.default');
+  return typeof raw === 'string' ? HOST_LOG_LEVELS[raw.toLowerCase()] : undefined;
+}

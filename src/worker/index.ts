@@ -1,0 +1,8 @@
+export { checkWorker, runWorkerProcess } from './process';
+export {
+  configureWorker,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  type RunningWorker,
+  startWorker,
+  type WorkerOptions,
+} from './runtime';

@@ -1,0 +1,176 @@
+import type {
+  ProcessErrorArgs,
+  ServiceBusClient,
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusReceiverOptions,
+} from '@azure/service-bus';
+
+import type { Logger } from '../shared/logger';
+import type { Dispatcher } from './dispatcher';
+import type { ServiceBusFunction } from './functionPlan';
+import type { ServiceBusSettings } from './hostSettings';
+import { handleMessage, type InFlightMessage, settle } from './messageHandler';
+import { OutageTracker } from './outage';
+import type { TriggerContextInfo } from './triggerInput';
+
+/** What shutdown and the runtime need from every kind of listener. */
+export interface Listener {
+  readonly functionName: string;
+  start(): Promise<void>;
+  /** Stops taking new messages; in-flight invocations carry on and settle. */
+  stopReceiving(): Promise<void>;
+  inFlightCount(): number;
+  /** Resolves when nothing is in flight any more. */
+  whenIdle(): Promise<void>;
+  /** Abandons what is still in flight (shutdown after the grace period). */
+  abandonInFlight(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ListenerDeps {
+  fn: ServiceBusFunction;
+  client: ServiceBusClient;
+  dispatcher: Dispatcher;
+  serviceBus: ServiceBusSettings;
+  logger: Logger;
+  triggerInfo: TriggerContextInfo;
+}
+
+/**
+ * Receiver options shared by all listeners: raw bodies and dates, as the host needs them. Message
+ * locks are renewed by `lockRenewal` (SDK renewal off); session receivers pass the session lock
+ * renewal limit, which the SDK applies to the session lock.
+ */
+export function receiverOptions(sessionLockRenewalMs = 0): ServiceBusReceiverOptions {
+  return {
+    receiveMode: 'peekLock',
+    // The SDK treats 0 as "no renewal"; .NET's infinite value becomes a very long one.
+    maxAutoLockRenewalDurationInMs: Number.isFinite(sessionLockRenewalMs) ? sessionLockRenewalMs : 2 ** 31,
+    skipParsingBodyAsJson: true,
+    skipConvertingDate: true,
+  };
+}
+
+export function createEntityReceiver(client: ServiceBusClient, fn: ServiceBusFunction, options: ServiceBusReceiverOptions): ServiceBusReceiver {
+  return fn.entity.kind === 'queue'
+    ? client.createReceiver(fn.entity.queueName, options)
+    : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName, options);
+}
+
+/** Tracks the messages a listener is handling. */
+export class InFlightSet {
+  readonly #entries = new Set<InFlightMessage>();
+  #idleWaiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async run<T>(entry: InFlightMessage, work: () => Promise<T>): Promise<T> {
+    this.#entries.add(entry);
+    try {
+      return await work();
+    } finally {
+      this.#entries.delete(entry);
+      if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Runs work that covers several messages (a batch). */
+  async runAll<T>(entries: InFlightMessage[], work: () => Promise<T>): Promise<T> {
+    for (const entry of entries) this.#entries.add(entry);
+    try {
+      return await work();
+    } finally {
+      for (const entry of entries) this.#entries.delete(entry);
+      if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.#entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async abandonAll(logger: Logger): Promise<number> {
+    const entries = [...this.#entries];
+    for (const entry of entries) entry.settledByShutdown = true;
+    await Promise.all(entries.map((entry) => settle(entry.receiver, entry.message, 'abandon', logger)));
+    return entries.length;
+  }
+}
+
+/**
+ * Single-message dispatch on a queue or subscription without sessions: the SDK's streaming
+ * receiver with up to `maxConcurrentCalls` handlers at once and lock renewal up to
+ * `maxAutoLockRenewalDuration`; settlement is ours (auto-complete off in the SDK).
+ */
+export class MessageListener implements Listener {
+  readonly functionName: string;
+  readonly #inFlight = new InFlightSet();
+  readonly #outage: OutageTracker;
+  #receiver: ServiceBusReceiver | undefined;
+  #subscription: { close(): Promise<void> } | undefined;
+  #stopping = false;
+
+  constructor(private readonly deps: ListenerDeps) {
+    this.functionName = deps.fn.name;
+    this.#outage = new OutageTracker(deps.logger.child({ function: deps.fn.name }), deps.serviceBus.clientRetryOptions);
+  }
+
+  async start(): Promise<void> {
+    const { fn, client, serviceBus } = this.deps;
+    const receiver = createEntityReceiver(client, fn, receiverOptions());
+    this.#receiver = receiver;
+    this.#subscription = receiver.subscribe(
+      {
+        processMessage: (message) => this.#onMessage(receiver, message),
+        processError: async (args) => this.#onError(receiver, args),
+      },
+      { autoCompleteMessages: false, maxConcurrentCalls: serviceBus.maxConcurrentCalls },
+    );
+  }
+
+  async stopReceiving(): Promise<void> {
+    this.#stopping = true;
+    this.#outage.stop();
+    await this.#subscription?.close();
+  }
+
+  inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  whenIdle(): Promise<void> {
+    return this.#inFlight.whenIdle();
+  }
+
+  abandonInFlight(): Promise<number> {
+    return this.#inFlight.abandonAll(this.deps.logger);
+  }
+
+  async close(): Promise<void> {
+    this.#stopping = true;
+    this.#outage.stop();
+    await this.#receiver?.close();
+  }
+
+  async #onMessage(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+    this.#outage.recovered();
+    const entry: InFlightMessage = { message, receiver, settledByShutdown: false };
+
+    // Like the host's listener after stop: a message that still arrives is handed back.
+    if (this.#stopping) {
+      await settle(receiver, message, 'abandon', this.deps.logger);
+      return;
+    }
+    const handlerDeps = { ...this.deps, lockRenewalMs: this.deps.serviceBus.maxAutoLockRenewalDurationMs };
+    await this.#inFlight.run(entry, () => handleMessage(handlerDeps, entry));
+  }
+
+  #onError(receiver: ServiceBusReceiver, args: ProcessErrorArgs): void {
+    if (this.#stopping) return;
+    this.#outage.failed(args.error, args.errorSource, () => receiver.peekMessages(1).then(() => undefined));
+  }
+}

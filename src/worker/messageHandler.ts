@@ -1,0 +1,125 @@
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
+import type { Logger } from '../shared/logger';
+import type { Dispatcher, DispatchResult } from './dispatcher';
+import type { ServiceBusFunction } from './functionPlan';
+import { startLockRenewal } from './lockRenewal';
+import { decideSettlement, isLockLostError, type Settlement } from './settle';
+import {
+  buildTraceContext,
+  buildTriggerMetadata,
+  bodyAsHostString,
+  type ReceivedMessageLike,
+  type TriggerContextInfo,
+  triggerInputData,
+} from './triggerInput';
+
+export interface MessageHandlerDeps {
+  fn: ServiceBusFunction;
+  /** Message lock renewal limit; 0 for none (sessions renew the session lock instead). */
+  lockRenewalMs: number;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  triggerInfo: TriggerContextInfo;
+}
+
+/** A message being handled, so that shutdown can abandon it when the grace period ends. */
+export interface InFlightMessage {
+  message: ServiceBusReceivedMessage;
+  receiver: ServiceBusReceiver;
+  /** Set by shutdown: the message was already abandoned, so the handler must not settle it. */
+  settledByShutdown: boolean;
+}
+
+/**
+ * Handles one received message end to end: builds the input as the host does, dispatches the
+ * invocation, settles, and writes the invocation log line. Never throws.
+ */
+export async function handleMessage(
+  deps: MessageHandlerDeps,
+  entry: InFlightMessage,
+): Promise<DispatchResult> {
+  const { fn, dispatcher } = deps;
+  const message = entry.message as ServiceBusReceivedMessage & ReceivedMessageLike;
+  const stopRenewal =
+    deps.lockRenewalMs > 0
+      ? startLockRenewal(entry.receiver, message, deps.lockRenewalMs, (error) => {
+          deps.logger.warn('Renewing the message lock failed', {
+            messageId: String(message.messageId),
+            code: (error as { code?: unknown }).code,
+          });
+        })
+      : () => undefined;
+
+  const outcome = await dispatcher.dispatch(fn, () => {
+    const data = triggerInputData(message, fn.dataType);
+    const bodyText = fn.dataType === 'binary' || data === null ? null : bodyAsHostString(message);
+    return {
+      inputData: [{ name: fn.triggerBindingName, data }],
+      triggerMetadata: buildTriggerMetadata(message, deps.triggerInfo, bodyText),
+      traceContext: buildTraceContext(message),
+    };
+  });
+  // As in the host, renewal ends with the invocation, whether or not the message is settled.
+  stopRenewal();
+
+  const settlement = entry.settledByShutdown
+    ? 'none'
+    : decideSettlement({ result: outcome.result, autoCompleteMessages: fn.autoCompleteMessages, lockLost: false });
+  const settled = await settle(entry.receiver, message, settlement, deps.logger);
+
+  logInvocation(deps, message, outcome, entry.settledByShutdown ? 'abandonedAtShutdown' : settled);
+  return outcome;
+}
+
+/** Performs a settlement; a lost lock is reported, not thrown (nothing more can be done). */
+export async function settle(
+  receiver: ServiceBusReceiver,
+  message: ServiceBusReceivedMessage,
+  settlement: Settlement,
+  logger: Logger,
+): Promise<Settlement | 'lockLost' | 'settleFailed'> {
+  try {
+    if (settlement === 'complete') await receiver.completeMessage(message);
+    if (settlement === 'abandon') await receiver.abandonMessage(message);
+    return settlement;
+  } catch (error) {
+    if (isLockLostError(error)) return 'lockLost';
+    logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
+      messageId: String(message.messageId),
+      settlement,
+      code: (error as { code?: unknown }).code,
+      error: (error as Error).message,
+    });
+    return 'settleFailed';
+  }
+}
+
+function logInvocation(
+  deps: MessageHandlerDeps,
+  message: ServiceBusReceivedMessage,
+  outcome: DispatchResult,
+  settlement: string,
+): void {
+  const fields = {
+    function: deps.fn.name,
+    invocationId: outcome.invocationId,
+    messageId: message.messageId === undefined ? undefined : String(message.messageId),
+    deliveryCount: (message.deliveryCount ?? 0) + 1,
+    sessionId: message.sessionId,
+    durationMs: Math.round(outcome.durationMs),
+    outcome: outcome.result,
+    settlement,
+  };
+
+  if (outcome.result === 'succeeded') {
+    deps.logger.info(`Executed '${deps.fn.name}' (succeeded)`, fields);
+    return;
+  }
+  deps.logger.error(`Executed '${deps.fn.name}' (${outcome.result})`, {
+    ...fields,
+    error: outcome.error?.message,
+    errorCode: (outcome.error as { code?: unknown } | undefined)?.code,
+  });
+  deps.logger.debug('Invocation error stack', { invocationId: outcome.invocationId, stack: outcome.error?.stack });
+}

@@ -1,0 +1,92 @@
+/**
+ * Text forms that values take on their way through the .NET host (Json.NET defaults and
+ * invariant-culture `ToString`), so that the Node handler sees what it would see in Azure.
+ */
+
+/** DateTimeOffset.MaxValue / DateTime.MaxValue as Json.NET writes them (without the suffix). */
+export const NET_MAX_DATE_TEXT = '9999-12-31T23:59:59.9999999';
+
+/**
+ * Json.NET's default date format `yyyy-MM-ddTHH:mm:ss.FFFFFFFK`: fraction digits without
+ * trailing zeros, and `K` as '' (Unspecified kind), 'Z' (Utc) or '+00:00' (DateTimeOffset).
+ * Dates past what .NET can hold are written as MaxValue.
+ */
+export function formatNetDate(date: Date, suffix: '' | 'Z' | '+00:00'): string {
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) return NET_MAX_DATE_TEXT + suffix;
+
+  const iso = date.toISOString(); // yyyy-mm-ddThh:mm:ss.sssZ for years 0-9999
+  const whole = iso.slice(0, 19);
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return `${whole}${fraction === '' ? '' : `.${fraction}`}${suffix}`;
+}
+
+/**
+ * `(string)JValue` for a JSON scalar, as the host's binding-data merge produces it:
+ * numbers in invariant culture, booleans as True/False, ISO date strings reparsed to
+ * `MM/dd/yyyy HH:mm:ss` (Json.NET's default DateParseHandling; the offset is converted to UTC,
+ * the time zone of Azure's machines). Returns undefined for null, which the host skips.
+ */
+export function netScalarText(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'number') return netNumberText(value);
+
+  const text = String(value);
+  const date = parseJsonNetDate(text);
+  return date === undefined ? text : formatInvariantDate(date);
+}
+
+function netNumberText(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 1e21) return value.toFixed(0);
+
+  // .NET writes the shortest round-trip form like JS, but with an upper-case E and at least
+  // two exponent digits: 1E+21, 1E-07.
+  return String(value).replace(/e([+-])(\d)$/, 'E$10$2').replace('e', 'E');
+}
+
+const JSON_NET_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?$/;
+
+function parseJsonNetDate(text: string): Date | undefined {
+  const match = JSON_NET_DATE.exec(text);
+  if (match === null) return undefined;
+
+  const zone = match[8];
+  const local = text.slice(0, 19) + (match[7] ?? '').slice(0, 4);
+  const date = new Date(`${local}${zone === undefined ? 'Z' : zone}`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function formatInvariantDate(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${pad(date.getUTCMonth() + 1)}/${pad(date.getUTCDate())}/${date.getUTCFullYear()} ` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`
+  );
+}
+
+/**
+ * A value as Json.NET serializes it by default, for application properties: dates as UTC
+ * date text, byte arrays as base64, 64-bit integers as numbers.
+ */
+export function toNetJsonValue(value: unknown): unknown {
+  if (value instanceof Date) return formatNetDate(value, 'Z');
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (isLong(value)) return value.toNumber();
+  if (Array.isArray(value)) return value.map(toNetJsonValue);
+  if (typeof value === 'object' && value !== null) {
+    const result: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) result[key] = toNetJsonValue(inner);
+    return result;
+  }
+  return value;
+}
+
+export function isLong(value: unknown): value is { toNumber(): number } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'low' in value &&
+    'high' in value &&
+    typeof (value as { toNumber?: unknown }).toNumber === 'function'
+  );
+}

@@ -1,0 +1,171 @@
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
+import { ensureError } from '../shared/errors';
+import { sleep } from '../shared/time';
+import { handleBatch } from './batchHandler';
+import { createEntityReceiver, InFlightSet, type Listener, type ListenerDeps, receiverOptions } from './listener';
+import { handleMessage, type InFlightMessage, settle } from './messageHandler';
+import { OutageTracker, retryDelayMs } from './outage';
+
+/**
+ * How long close waits for the loops to notice the stop. Accepting a session ignores the abort
+ * signal and waits up to `tryTimeout` (60 s by default), longer than a platform's shutdown grace,
+ * so close goes on without it; the process exits right after.
+ */
+const LOOP_EXIT_WAIT_MS = 2000;
+
+/** Codes that only mean "no session is free right now". */
+const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);
+
+/**
+ * Pull loops for sessions and batches, as the host runs them: for sessions,
+ * `maxConcurrentSessions` loops each accept the next free session and handle its messages one
+ * at a time in order until the session stays idle for `sessionIdleTimeout`; for
+ * `cardinality: 'many'` one loop receives up to `maxMessageBatchSize` messages per invocation.
+ */
+export class ReceiveLoopListener implements Listener {
+  readonly functionName: string;
+  readonly #inFlight = new InFlightSet();
+  readonly #outage: OutageTracker;
+  readonly #abort = new AbortController();
+  readonly #receivers = new Set<ServiceBusReceiver>();
+  #loops: Array<Promise<void>> = [];
+  #stopping = false;
+  #consecutiveErrors = 0;
+
+  constructor(private readonly deps: ListenerDeps) {
+    this.functionName = deps.fn.name;
+    this.#outage = new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions);
+  }
+
+  async start(): Promise<void> {
+    const { fn, serviceBus } = this.deps;
+    const loopCount = fn.isSessionsEnabled && fn.cardinality === 'one' ? serviceBus.maxConcurrentSessions : 1;
+    this.#loops = Array.from({ length: loopCount }, () => this.#runLoop());
+  }
+
+  async stopReceiving(): Promise<void> {
+    this.#stopping = true;
+    this.#outage.stop();
+    this.#abort.abort();
+  }
+
+  inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  whenIdle(): Promise<void> {
+    return this.#inFlight.whenIdle();
+  }
+
+  abandonInFlight(): Promise<number> {
+    return this.#inFlight.abandonAll(this.deps.logger);
+  }
+
+  async close(): Promise<void> {
+    await this.stopReceiving();
+    await Promise.allSettled([...this.#receivers].map((r) => r.close()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.#loops),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, LOOP_EXIT_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #runLoop(): Promise<void> {
+    let fixed: ServiceBusReceiver | undefined;
+    while (!this.#stopping) {
+      try {
+        const receiver = this.deps.fn.isSessionsEnabled ? await this.#acceptSession() : (fixed ??= this.#openReceiver());
+        if (receiver === undefined) continue;
+
+        this.#outage.recovered();
+        this.#consecutiveErrors = 0;
+        await this.#drainReceiver(receiver);
+        if (receiver !== fixed) await this.#release(receiver);
+      } catch (error) {
+        if (this.#stopping) break;
+        await this.#onReceiveError(error);
+      }
+    }
+  }
+
+  #openReceiver(): ServiceBusReceiver {
+    const receiver = createEntityReceiver(this.deps.client, this.deps.fn, receiverOptions());
+    this.#receivers.add(receiver);
+    return receiver;
+  }
+
+  async #acceptSession(): Promise<ServiceBusReceiver | undefined> {
+    const { client, fn, serviceBus } = this.deps;
+    const options = { ...receiverOptions(serviceBus.maxAutoLockRenewalDurationMs), abortSignal: this.#abort.signal };
+    try {
+      const receiver =
+        fn.entity.kind === 'queue'
+          ? await client.acceptNextSession(fn.entity.queueName, options)
+          : await client.acceptNextSession(fn.entity.topicName, fn.entity.subscriptionName, options);
+      this.#receivers.add(receiver);
+      return receiver;
+    } catch (error) {
+      if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) return undefined;
+      throw error;
+    }
+  }
+
+  /** Receives and handles until the receiver comes back empty (sessions) or stop. */
+  async #drainReceiver(receiver: ServiceBusReceiver): Promise<void> {
+    const { fn, serviceBus } = this.deps;
+    const batch = fn.cardinality === 'many';
+    const maxWaitTimeInMs = fn.isSessionsEnabled
+      ? (serviceBus.sessionIdleTimeoutMs ?? serviceBus.clientRetryOptions.tryTimeoutMs)
+      : serviceBus.clientRetryOptions.tryTimeoutMs;
+
+    while (!this.#stopping) {
+      const messages = await receiver.receiveMessages(batch ? fn.maxMessageBatchSize : 1, {
+        maxWaitTimeInMs,
+        abortSignal: this.#abort.signal,
+      });
+      this.#outage.recovered();
+      if (messages.length === 0) {
+        if (fn.isSessionsEnabled) return;
+        continue;
+      }
+      if (this.#stopping) {
+        await Promise.all(messages.map((m) => settle(receiver, m, 'abandon', this.deps.logger)));
+        return;
+      }
+      await this.#handle(receiver, messages, batch);
+    }
+  }
+
+  async #handle(receiver: ServiceBusReceiver, messages: ServiceBusReceivedMessage[], batch: boolean): Promise<void> {
+    const entries: InFlightMessage[] = messages.map((message) => ({ message, receiver, settledByShutdown: false }));
+    if (batch) {
+      await this.#inFlight.runAll(entries, () => handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, entries));
+      return;
+    }
+
+    // Sessions: the session lock is renewed by the receiver, one message at a time in order.
+    for (const entry of entries) {
+      await this.#inFlight.run(entry, () => handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry));
+    }
+  }
+
+  async #release(receiver: ServiceBusReceiver): Promise<void> {
+    this.#receivers.delete(receiver);
+    await receiver.close().catch(() => undefined);
+  }
+
+  async #onReceiveError(error: unknown): Promise<void> {
+    const failure = ensureError(error);
+    this.deps.logger.debug('Receive loop error', { error: failure.message, code: (failure as { code?: unknown }).code });
+    // The loop itself is the probe: its next successful receive ends the outage.
+    this.#outage.failed(failure, 'receive');
+    const delayMs = retryDelayMs(this.deps.serviceBus.clientRetryOptions, this.#consecutiveErrors);
+    this.#consecutiveErrors += 1;
+    await sleep(delayMs, this.#abort.signal);
+  }
+}

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+
+import { type AppSettings, applyAppSettings, loadAppSettings } from '../shared/appSettings';
+import { ensureError } from '../shared/errors';
+import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
+import { SECOND_MS, sleep } from '../shared/time';
+import { type LoadedApp, loadApp } from './appLoader';
+import { ClientPool } from './clients';
+import { describeConnection, resolveConnection } from './connection';
+import type { CoreLogSink } from './coreModule';
+import { Dispatcher } from './dispatcher';
+import { type EmbeddedEmulator, embeddedRefusal, embeddedRefusedError, startEmbeddedEmulator } from './embedded';
+import { type FunctionPlan, entityPath, planFunctions, type ServiceBusFunction } from './functionPlan';
+import { runAppStartHooks, runAppTerminateHooks } from './hooks';
+import { type HostSettings, loadHostSettings } from './hostSettings';
+import type { Listener } from './listener';
+import { createListener } from './listeners';
+import { OutputSender } from './outputs';
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25 * SECOND_MS;
+const EMBEDDED_CLOSE_PAUSE_MS = 200;
+
+export interface WorkerOptions {
+  /** The Functions app folder (package.json, host.json); default: the current directory. */
+  appDir?: string;
+  /** Settings source instead of process.env (tests). */
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** How long shutdown waits for in-flight invocations (default 25 s, under Heroku's 30 s). */
+  shutdownGraceMs?: number;
+  /** Port for embedded mode (default 5672; tests pass 0). */
+  embeddedPort?: number;
+}
+
+/** What start-up resolved: enough for `--check` and for the first log lines. */
+export interface WorkerConfiguration {
+  appDir: string;
+  settings: AppSettings;
+  host: HostSettings;
+  app: LoadedApp;
+  plan: FunctionPlan;
+  /** Connection names that have no setting; all of them when embedded mode applies. */
+  missingConnections: string[];
+  embedded: boolean;
+  logger: Logger;
+}
+
+export interface RunningWorker {
+  readonly functions: ServiceBusFunction[];
+  /** Set in embedded mode. */
+  readonly embedded: EmbeddedEmulator | undefined;
+  readonly readyMs: number;
+  readonly logger: Logger;
+  /** Drains and closes; idempotent. Resolves when everything is closed. */
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * Resolves everything start-up needs without connecting: settings, host.json, the app's
+ * registrations and their connections. Errors name the setting or file at fault.
+ */
+export async function configureWorker(options: WorkerOptions = {}): Promise<WorkerConfiguration> {
+  const appDir = resolve(options.appDir ?? '.');
+  const settings = loadAppSettings({ appDir, env: options.env });
+  applyAppSettings(settings, options.env ?? process.env);
+  const host = loadHostSettings(appDir, settings.values);
+
+  const logger =
+    options.logger ??
+    createLogger({ level: parseLogLevel(settings.values.LOG_LEVEL, host.logLevel ?? 'info') });
+  const app = await loadApp(appDir, systemLogSink(logger.child({ category: 'system' })));
+  const plan = planFunctions(app.registry, host.serviceBus, settings.values);
+
+  const names = connectionNames(plan.functions);
+  const missingConnections = names.filter((name) => resolveConnection(name, settings.values) === undefined);
+  const embedded = missingConnections.length > 0 && missingConnections.length === names.length;
+  if (embedded) {
+    const refusal = embeddedRefusal(settings.values);
+    if (refusal !== undefined) throw embeddedRefusedError(refusal, names);
+  }
+  return { appDir, settings, host, app, plan, missingConnections, embedded, logger };
+}
+
+/** Starts the worker: embedded emulator if needed, appStart hooks, one listener per function. */
+export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
+  const startedAt = performance.now();
+  const config = await configureWorker(options);
+  const { logger, host, plan, settings } = config;
+
+  let embedded: EmbeddedEmulator | undefined;
+  if (config.embedded) {
+    embedded = await startEmbeddedEmulator(plan.functions, logger, options.embeddedPort);
+    logger.info(
+      `No Service Bus connection is configured: started the embedded emulator on port ${embedded.port}. ` +
+        `Connection string: ${embedded.connectionString}`,
+      { port: embedded.port, entities: entityNames(plan.functions) },
+    );
+  }
+  // A partly configured app (some names set, some not) fails here, naming the missing one.
+  const clients = new ClientPool(settings.values, host.serviceBus.clientRetryOptions, embedded?.connectionString);
+  for (const name of connectionNames(plan.functions)) clients.resolve(name);
+  logStartup(config, clients);
+
+  const outputs = new OutputSender(clients);
+  const dispatcher = new Dispatcher({
+    registry: config.app.registry,
+    outputs,
+    logger,
+    functionTimeoutMs: host.functionTimeoutMs,
+  });
+
+  const listeners: Listener[] = [];
+  try {
+    await runAppStartHooks(config.app.registry, config.appDir);
+    for (const fn of plan.functions) {
+      const { client, connection } = await clients.get(fn.connectionName);
+      const listener = createListener({
+        fn,
+        client,
+        dispatcher,
+        serviceBus: host.serviceBus,
+        logger: logger.child({ function: fn.name }),
+        triggerInfo: {
+          isSessionsEnabled: fn.isSessionsEnabled,
+          fullyQualifiedNamespace: describeConnection(connection).namespace,
+          clientIdentifier: `${describeConnection(connection).namespace}-${randomUUID()}`,
+        },
+      });
+      await listener.start();
+      listeners.push(listener);
+    }
+  } catch (error) {
+    await Promise.allSettled(listeners.map((l) => l.close()));
+    await outputs.closeAll();
+    await clients.closeAll();
+    await embedded?.close();
+    throw error;
+  }
+
+  const readyMs = Math.round(performance.now() - startedAt);
+  logger.info(`Worker ready: ${plan.functions.length} function(s) listening`, { readyMs });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    functions: plan.functions,
+    embedded,
+    readyMs,
+    logger,
+    stop: (reason = 'stop requested') => {
+      stopping ??= drainAndClose({
+        reason,
+        listeners,
+        graceMs: options.shutdownGraceMs ?? graceFromSettings(settings.values),
+        logger,
+        close: async () => {
+          await runAppTerminateHooks(config.app.registry).catch((error: unknown) => {
+            logger.error('An appTerminate hook failed', { error: ensureError(error).message });
+          });
+          await outputs.closeAll();
+          await clients.closeAll();
+          if (embedded !== undefined) {
+            // Let the emulator see the clients' AMQP close before its sockets go away.
+            await sleep(EMBEDDED_CLOSE_PAUSE_MS);
+            await embedded.close();
+          }
+        },
+      });
+      return stopping;
+    },
+  };
+}
+
+interface DrainOptions {
+  reason: string;
+  listeners: Listener[];
+  graceMs: number;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Shutdown as the host's drain mode: stop receiving, let in-flight invocations finish within
+ * the grace period, abandon what is left, then close everything (each step runs even if an
+ * earlier one failed).
+ */
+export async function drainAndClose(options: DrainOptions): Promise<void> {
+  const { listeners, logger } = options;
+  const inFlight = (): number => listeners.reduce((sum, l) => sum + l.inFlightCount(), 0);
+  logger.info(`Shutting down (${options.reason}): stopped receiving, draining`, {
+    inFlight: inFlight(),
+    graceMs: options.graceMs,
+  });
+
+  await Promise.allSettled(listeners.map((l) => l.stopReceiving()));
+
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'timeout'>((done) => {
+    timer = setTimeout(() => done('timeout'), options.graceMs);
+  });
+  const drained = await Promise.race([Promise.all(listeners.map((l) => l.whenIdle())), graceOver]);
+  clearTimeout(timer);
+
+  if (drained === 'timeout') {
+    const counts = await Promise.allSettled(listeners.map((l) => l.abandonInFlight()));
+    const abandoned = counts.reduce((sum, c) => sum + (c.status === 'fulfilled' ? c.value : 0), 0);
+    logger.warn('Grace period over: abandoned the invocations still in flight', { abandoned });
+  }
+
+  await Promise.allSettled(listeners.map((l) => l.close()));
+  await options.close().catch((error: unknown) => {
+    logger.error('Closing failed', { error: ensureError(error).message });
+  });
+  logger.info('Worker stopped');
+}
+
+function graceFromSettings(settings: Record<string, string>): number {
+  const raw = settings.SHUTDOWN_GRACE_MS;
+  const value = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_SHUTDOWN_GRACE_MS;
+}
+
+function connectionNames(functions: ServiceBusFunction[]): string[] {
+  const names = new Set<string>();
+  for (const fn of functions) {
+    names.add(fn.connectionName);
+    for (const output of fn.outputs) names.add(output.connectionName);
+  }
+  return [...names];
+}
+
+function entityNames(functions: ServiceBusFunction[]): string[] {
+  const names = new Set<string>();
+  for (const fn of functions) {
+    names.add(entityPath(fn.entity));
+    for (const output of fn.outputs) names.add(output.entityName);
+  }
+  return [...names];
+}
+
+/** The start-up summary: functions, entities, settings in effect; never a secret. */
+export function describeConfiguration(config: WorkerConfiguration, clients?: ClientPool): Record<string, unknown> {
+  const { host } = config;
+  return {
+    appDir: config.appDir,
+    main: config.app.mainPattern,
+    settingsFiles: config.settings.files,
+    hostJson: host.hostJsonPath,
+    overrides: host.overrides,
+    functionTimeoutMs: host.functionTimeoutMs,
+    serviceBus: host.serviceBus,
+    functions: config.plan.functions.map((fn) => ({
+      name: fn.name,
+      entity: entityPath(fn.entity),
+      connection: fn.connectionName,
+      connectionSource: clients === undefined ? connectionSource(config, fn.connectionName) : clients.describe(fn.connectionName),
+      sessions: fn.isSessionsEnabled,
+      cardinality: fn.cardinality,
+      autoCompleteMessages: fn.autoCompleteMessages,
+      ...(fn.cardinality === 'many' ? { maxMessageBatchSize: fn.maxMessageBatchSize } : {}),
+      outputs: fn.outputs.map((o) => `${o.bindingName} -> ${o.entityKind} ${o.entityName}`),
+      ...(fn.unsupportedOutputs.length > 0 ? { ignoredOutputs: fn.unsupportedOutputs } : {}),
+    })),
+    skipped: config.plan.skipped,
+  };
+}
+
+function connectionSource(config: WorkerConfiguration, name: string): unknown {
+  if (config.embedded) return 'embedded emulator';
+  const connection = resolveConnection(name, config.settings.values);
+  return connection === undefined ? 'missing' : describeConnection(connection);
+}
+
+function logStartup(config: WorkerConfiguration, clients: ClientPool): void {
+  const { logger, plan } = config;
+  logger.info(`Loaded ${plan.functions.length} Service Bus function(s) from ${config.appDir}`, describeConfiguration(config, clients));
+  for (const skipped of plan.skipped) logger.warn(`Function '${skipped.name}' is not hosted`, { reason: skipped.reason });
+  for (const fn of plan.functions) {
+    if (fn.unsupportedOutputs.length > 0) {
+      logger.warn(`Function '${fn.name}' has output bindings this worker does not send`, { outputs: fn.unsupportedOutputs });
+    }
+  }
+}
+
+function systemLogSink(logger: Logger): CoreLogSink {
+  return (level, _category, message) => {
+    if (level === 'error' || level === 'critical') logger.error(message);
+    else if (level === 'warning') logger.warn(message);
+    else if (level === 'information') logger.info(message);
+    else if (level !== 'none') logger.debug(message);
+  };
+}

@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+
+import { AppError } from '../shared/errors';
+import type { RpcTraceContext, RpcTypedData } from './coreTypes';
+import { formatNetDate, isLong, netScalarText, toNetJsonValue } from './netFormat';
+
+/**
+ * The parts of a received `@azure/service-bus` message this module reads. Messages must be
+ * received with `skipParsingBodyAsJson` and `skipConvertingDate`, so the body is raw and dates
+ * in application properties stay dates.
+ */
+export interface ReceivedMessageLike {
+  body: unknown;
+  _rawAmqpMessage?: { bodyType?: 'data' | 'value' | 'sequence' };
+  messageId?: unknown;
+  contentType?: string;
+  correlationId?: unknown;
+  subject?: string;
+  to?: string;
+  replyTo?: string;
+  replyToSessionId?: string;
+  sessionId?: string;
+  partitionKey?: string;
+  applicationProperties?: Record<string, unknown>;
+  deliveryCount?: number;
+  lockToken?: string;
+  enqueuedTimeUtc?: Date;
+  expiresAtUtc?: Date;
+  sequenceNumber?: unknown;
+  deadLetterSource?: string;
+}
+
+export interface TriggerContextInfo {
+  isSessionsEnabled: boolean;
+  fullyQualifiedNamespace: string;
+  /** The client identifier shown in the `client` metadata object. */
+  clientIdentifier: string;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as the Service Bus extension turns it into the function's `string` input: a data
+ * section decoded as strict UTF-8, falling back to a lossy decode; a string in a value section
+ * as it is; no body as null. Other value types and sequences fail the invocation.
+ *
+ * @throws AppError `UnsupportedMessageBody` (not retryable) for bodies the host cannot bind.
+ */
+export function bodyAsHostString(message: ReceivedMessageLike): string | null {
+  const { body } = message;
+  const bodyType = message._rawAmqpMessage?.bodyType ?? (Buffer.isBuffer(body) ? 'data' : 'value');
+
+  if (bodyType === 'data' && (Buffer.isBuffer(body) || body instanceof Uint8Array)) {
+    try {
+      return strictUtf8.decode(body);
+    } catch {
+      return Buffer.from(body).toString('utf8');
+    }
+  }
+  if (bodyType === 'value' && (body === undefined || body === null)) return null;
+  if (bodyType === 'value' && typeof body === 'string') return body;
+  throw new AppError(
+    'UnsupportedMessageBody',
+    `a message body in an AMQP ${bodyType} section of type ${describeType(body)} cannot be bound to a string`,
+  );
+}
+
+/** The body as `dataType: 'binary'` binds it: the bytes of the data section. */
+export function bodyAsHostBytes(message: ReceivedMessageLike): Uint8Array | null {
+  const { body } = message;
+  if (body === undefined || body === null) return null;
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) return body;
+  throw new AppError(
+    'UnsupportedMessageBody',
+    `a message body of type ${describeType(body)} (not an AMQP data section) cannot be bound to bytes`,
+  );
+}
+
+/** The trigger input as typed data, the way the host sends it to the Node worker. */
+export function triggerInputData(message: ReceivedMessageLike, dataType: 'binary' | 'string' | undefined): RpcTypedData | null {
+  if (dataType === 'binary') {
+    const bytes = bodyAsHostBytes(message);
+    return bytes === null ? null : { bytes };
+  }
+  const text = bodyAsHostString(message);
+  return text === null ? null : { string: text };
+}
+
+/**
+ * The trigger metadata the host sends for a single message: the extension's binding data with
+ * PascalCase keys (the library camel-cases them), null values dropped, then the body's
+ * top-level properties merged over it case-insensitively when the body is a JSON object and
+ * the function does not bind bytes.
+ */
+export function buildTriggerMetadata(
+  message: ReceivedMessageLike,
+  info: TriggerContextInfo,
+  bodyText: string | null,
+): Record<string, RpcTypedData> {
+  const data = new BindingData();
+
+  // The wire count starts at 0; .NET (and so the host) reports 1 for the first delivery.
+  data.set('DeliveryCount', json((message.deliveryCount ?? 0) + 1));
+  data.set('DeadLetterSource', text(message.deadLetterSource));
+  data.set('LockToken', text(message.lockToken));
+  const expiresAt = message.expiresAtUtc ?? new Date(NaN);
+  data.set('ExpiresAtUtc', json(formatNetDate(expiresAt, '')));
+  data.set('ExpiresAt', json(formatNetDate(expiresAt, '+00:00')));
+  const enqueuedTime = message.enqueuedTimeUtc ?? new Date(NaN);
+  data.set('EnqueuedTimeUtc', json(formatNetDate(enqueuedTime, '')));
+  data.set('EnqueuedTime', json(formatNetDate(enqueuedTime, '+00:00')));
+  data.set('MessageId', text(idText(message.messageId)));
+  data.set('ContentType', text(message.contentType));
+  data.set('ReplyTo', text(message.replyTo));
+  data.set('SequenceNumber', json(sequenceNumber(message.sequenceNumber)));
+  data.set('To', text(message.to));
+  data.set('Label', text(message.subject));
+  data.set('Subject', text(message.subject));
+  data.set('CorrelationId', text(idText(message.correlationId)));
+  const properties = toNetJsonValue(message.applicationProperties ?? {});
+  data.set('ApplicationProperties', json(properties));
+  data.set('UserProperties', json(properties));
+  data.set('SessionId', text(message.sessionId));
+  data.set('ReplyToSessionId', text(message.replyToSessionId));
+  data.set('PartitionKey', text(message.partitionKey));
+  data.set('TransactionPartitionKey', undefined);
+
+  // The extension's action objects have no public properties, so Json.NET writes {}.
+  data.set('MessageReceiver', json({}));
+  data.set('MessageActions', json({}));
+  data.set('ReceiveActions', json({}));
+  if (info.isSessionsEnabled) {
+    data.set('MessageSession', json({}));
+    data.set('SessionActions', json({}));
+  }
+  data.set('Client', json(clientObject(info)));
+
+  if (bodyText !== null) mergeBody(data, bodyText);
+  return data.toRecord();
+}
+
+/**
+ * The invocation's trace context: a child of the W3C trace in the message's `Diagnostic-Id` (or
+ * `traceparent`) property, as the host's invocation activity is; a new trace when there is none.
+ */
+export function buildTraceContext(message: ReceivedMessageLike): RpcTraceContext {
+  const properties = message.applicationProperties ?? {};
+  const parent = [properties['Diagnostic-Id'], properties.traceparent].find(
+    (value): value is string => typeof value === 'string' && TRACEPARENT.test(value),
+  );
+  const spanId = randomBytes(8).toString('hex');
+  const traceState = typeof properties.tracestate === 'string' ? properties.tracestate : undefined;
+
+  if (parent === undefined) {
+    return { traceParent: `00-${randomBytes(16).toString('hex')}-${spanId}-00` };
+  }
+  const [, traceId, , flags] = parent.split('-');
+  return { traceParent: `00-${traceId}-${spanId}-${flags}`, ...(traceState === undefined ? {} : { traceState }) };
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** A case-insensitive dictionary that keeps the first key's casing, as the host's is. */
+class BindingData {
+  #entries = new Map<string, { key: string; value: RpcTypedData }>();
+
+  set(key: string, value: RpcTypedData | undefined): void {
+    if (value === undefined) return;
+    const existing = this.#entries.get(key.toLowerCase());
+    this.#entries.set(key.toLowerCase(), { key: existing?.key ?? key, value });
+  }
+
+  toRecord(): Record<string, RpcTypedData> {
+    const record: Record<string, RpcTypedData> = {};
+    for (const { key, value } of this.#entries.values()) record[key] = value;
+    return record;
+  }
+}
+
+function mergeBody(data: BindingData, bodyText: string): void {
+  const trimmed = bodyText.trim();
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return;
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
+
+  for (const [key, value] of Object.entries(parsed)) {
+    if (Array.isArray(value)) continue;
+    if (typeof value === 'object' && value !== null) {
+      data.set(key, json(value));
+      continue;
+    }
+    data.set(key, text(netScalarText(value)));
+  }
+}
+
+function text(value: string | undefined): RpcTypedData | undefined {
+  return value === undefined || value === null ? undefined : { string: value };
+}
+
+function json(value: unknown): RpcTypedData | undefined {
+  return value === undefined || value === null ? undefined : { json: JSON.stringify(value) };
+}
+
+function idText(id: unknown): string | undefined {
+  if (id === undefined || id === null) return undefined;
+  if (Buffer.isBuffer(id)) return id.toString('hex');
+  return String(id);
+}
+
+function sequenceNumber(value: unknown): number | undefined {
+  if (isLong(value)) return value.toNumber();
+  return typeof value === 'number' ? value : undefined;
+}
+
+function clientObject(info: TriggerContextInfo): Record<string, unknown> {
+  return {
+    FullyQualifiedNamespace: info.fullyQualifiedNamespace,
+    IsClosed: false,
+    TransportType: 0,
+    Identifier: info.clientIdentifier,
+  };
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (Buffer.isBuffer(value)) return 'binary';
+  return typeof value;
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import {
+  LOCAL_EMULATOR_CONNECTION_STRING,
+  resolveOperatorConnection,
+  safeEndpoint,
+} from '../../src/cli/operator/connection';
+import { emptyFolder } from './runCli';
+
+const AZURE =
+  'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;' +
+  'SharedAccessKey=c2VjcmV0LWtleS12YWx1ZQ==';
+const FROM_FILE =
+  'Endpoint=sb://127.0.0.1:5999;SharedAccessKeyName=RootManageSharedAccessKey;' +
+  'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true';
+
+describe('operator connection resolution', () => {
+  it('takes --connection-string over every setting', () => {
+    const connection = resolveOperatorConnection({
+      flag: AZURE,
+      appDir: emptyFolder(),
+      env: { ServiceBusConnection: FROM_FILE },
+    });
+    assert.equal(connection.connectionString, AZURE);
+    assert.equal(connection.source, '--connection-string');
+    assert.equal(connection.isEmulator, false);
+  });
+
+  it('reads ServiceBusConnection from local.settings.json as the worker does', () => {
+    const appDir = emptyFolder();
+    writeFileSync(
+      join(appDir, 'local.settings.json'),
+      JSON.stringify({ Values: { ServiceBusConnection: FROM_FILE } }),
+    );
+    const connection = resolveOperatorConnection({ appDir, env: {} });
+    assert.equal(connection.connectionString, FROM_FILE);
+    assert.equal(connection.source, 'ServiceBusConnection (local.settings.json)');
+    assert.equal(connection.isEmulator, true);
+  });
+
+  it('lets the environment win over .env and takes SERVICEBUS_CONNECTION_STRING too', () => {
+    const appDir = emptyFolder();
+    writeFileSync(join(appDir, '.env'), `SERVICEBUS_CONNECTION_STRING=${FROM_FILE}\n`);
+    assert.equal(
+      resolveOperatorConnection({ appDir, env: {} }).source,
+      'SERVICEBUS_CONNECTION_STRING (.env)',
+    );
+    const fromEnv = resolveOperatorConnection({
+      appDir,
+      env: { SERVICEBUS_CONNECTION_STRING: AZURE },
+    });
+    assert.equal(fromEnv.connectionString, AZURE);
+  });
+
+  it('falls back to the local emulator on its default port when nothing is set', () => {
+    const connection = resolveOperatorConnection({ appDir: emptyFolder(), env: {} });
+    assert.equal(connection.connectionString, LOCAL_EMULATOR_CONNECTION_STRING);
+    assert.equal(connection.endpoint, 'sb://127.0.0.1');
+    assert.equal(connection.isEmulator, true);
+  });
+
+  it('describes the endpoint without key name or key', () => {
+    assert.equal(safeEndpoint(AZURE), 'sb://contoso.servicebus.windows.net');
+    assert.equal(safeEndpoint(FROM_FILE), 'sb://127.0.0.1:5999');
+  });
+});

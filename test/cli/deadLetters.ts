@@ -1,0 +1,64 @@
+import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+
+import { peekUpTo } from '../../src/cli/operator/peekAll';
+
+/**
+ * Makes real dead letters the way a failing handler does: each message is received in
+ * peek-lock and abandoned until the broker moves it to the dead-letter queue for exceeding the
+ * queue's MaxDeliveryCount.
+ */
+export async function exhaustDeliveries(
+  client: ServiceBusClient,
+  queue: string,
+  expected: number,
+): Promise<void> {
+  const receiver = client.createReceiver(queue);
+  const deadLetters = client.createReceiver(queue, { subQueueType: 'deadLetter' });
+  try {
+    for (let round = 0; round < 50; round++) {
+      if ((await peekUpTo(deadLetters, expected + 1)).length >= expected) return;
+      const messages = await receiver.receiveMessages(100, { maxWaitTimeInMs: 500 });
+      for (const message of messages) await receiver.abandonMessage(message);
+    }
+    throw new Error(`${queue}: fewer than ${expected} dead letters after 50 rounds`);
+  } finally {
+    await receiver.close();
+    await deadLetters.close();
+  }
+}
+
+/** Every message of the queue and of its dead-letter queue, taken out (receive-and-delete). */
+export async function drain(
+  client: ServiceBusClient,
+  queue: string,
+  deadLetter = false,
+): Promise<ServiceBusReceivedMessage[]> {
+  const receiver = client.createReceiver(queue, {
+    receiveMode: 'receiveAndDelete',
+    skipParsingBodyAsJson: true,
+    ...(deadLetter ? { subQueueType: 'deadLetter' as const } : {}),
+  });
+  const all: ServiceBusReceivedMessage[] = [];
+  try {
+    for (;;) {
+      const messages = await receiver.receiveMessages(200, { maxWaitTimeInMs: 500 });
+      if (messages.length === 0) return all;
+      all.push(...messages);
+    }
+  } finally {
+    await receiver.close();
+  }
+}
+
+/** The dead letters of a queue, peeked from the start. */
+export async function peekDeadLetters(
+  client: ServiceBusClient,
+  queue: string,
+): Promise<ServiceBusReceivedMessage[]> {
+  const receiver = client.createReceiver(queue, { subQueueType: 'deadLetter' });
+  try {
+    return await peekUpTo(receiver, Infinity);
+  } finally {
+    await receiver.close();
+  }
+}

@@ -1,0 +1,56 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The compiled CLI, run as a real process (the tests are compiled to dist/test/cli). */
+export const CLI_PATH = resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+
+export interface CliResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRunOptions {
+  /** Defaults to an empty folder, so no local.settings.json or .env is picked up. */
+  cwd?: string;
+  /** Added to an environment without any Service Bus connection setting. */
+  env?: Record<string, string>;
+}
+
+/** Runs `sbworker` with the arguments; never throws for a non-zero exit. */
+export function runCli(args: string[], options: CliRunOptions = {}): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [CLI_PATH, ...args],
+      { cwd: options.cwd ?? emptyFolder(), env: cliEnvironment(options.env), encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        done({ exitCode, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Starts `sbworker` and hands back the process, for tests that interrupt it. */
+export function spawnCli(args: string[], options: CliRunOptions = {}): ChildProcess {
+  return spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: options.cwd ?? emptyFolder(),
+    env: cliEnvironment(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function emptyFolder(): string {
+  return mkdtempSync(join(tmpdir(), 'sbworker-cli-'));
+}
+
+function cliEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(ServiceBusConnection|SERVICEBUS_CONNECTION_STRING)$/i.test(name)) env[name] = value;
+  }
+  return { ...env, ...extra };
+}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+
+import { createProgress } from '../../src/cli/operator/progress';
+import { messagesFromFlags } from '../../src/cli/operator/sendInput';
+import { emptyFolder } from './runCli';
+
+describe('send input', () => {
+  it('applies the property flags to every line of --file', () => {
+    const file = join(emptyFolder(), 'in.jsonl');
+    writeFileSync(
+      file,
+      '{"body":1,"subject":"old","applicationProperties":{"a":"1"}}\n\n{"body":2}\n',
+    );
+
+    const messages = messagesFromFlags({
+      file,
+      subject: 'new',
+      sessionId: 's-1',
+      property: ['b=2'],
+      scheduled: '2030-01-31T09:00:00+01:00',
+    });
+
+    assert.deepEqual(messages, [
+      {
+        body: 1,
+        subject: 'new',
+        sessionId: 's-1',
+        applicationProperties: { a: '1', b: '2' },
+        scheduledEnqueueTimeUtc: '2030-01-31T08:00:00.000Z',
+      },
+      {
+        body: 2,
+        subject: 'new',
+        sessionId: 's-1',
+        applicationProperties: { b: '2' },
+        scheduledEnqueueTimeUtc: '2030-01-31T08:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('reads standard input for --file -', () => {
+    const stdin = Buffer.from('{"messageId":"from-stdin","bodyEncoding":"text","body":"x"}\n');
+    const [message] = messagesFromFlags({ file: '-' }, () => stdin);
+    assert.equal(message?.messageId, 'from-stdin');
+  });
+
+  it('names the file and line of a bad message before anything is sent', () => {
+    const file = join(emptyFolder(), 'bad.jsonl');
+    writeFileSync(file, '{"body":1}\n{"body":2,"timeToLiveMs":-5}\n');
+    assert.throws(() => messagesFromFlags({ file }), /bad\.jsonl line 2: timeToLiveMs/);
+  });
+
+  it('refuses --message-id for more than one message', () => {
+    const file = join(emptyFolder(), 'two.jsonl');
+    writeFileSync(file, '{"body":1}\n{"body":2}\n');
+    assert.throws(() => messagesFromFlags({ file, messageId: 'same' }), {
+      code: 'UsageError',
+      message: /--message-id names one message, but the input holds 2/,
+    });
+  });
+});
+
+describe('send progress', () => {
+  it('draws a bar on a terminal', () => {
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+
+    const progress = createProgress({
+      verb: 'sent',
+      total: 4,
+      stream: stream as unknown as NodeJS.WriteStream,
+    });
+    progress.advance(4);
+    progress.finish();
+
+    assert.match(chunks.join(''), /\x1b\[1Gsent =+ 4\/4 messages \(100%\)/);
+  });
+
+  it('writes one plain line per step elsewhere', () => {
+    const stream = Object.assign(new PassThrough(), { isTTY: false });
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+
+    const progress = createProgress({
+      verb: 'replayed',
+      total: 3,
+      stream: stream as unknown as NodeJS.WriteStream,
+    });
+    progress.advance(2);
+    progress.advance(1);
+
+    assert.equal(chunks.join(''), 'replayed 2/3 messages\nreplayed 3/3 messages\n');
+  });
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+
+import { isServiceBusError, type ServiceBusClient } from '@azure/service-bus';
+
+import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
+import type { RunningEmulator } from '../../src/emulator';
+import { startTestEmulator, testClient, withKey } from '../support/emulator';
+
+function hasCode(code: string) {
+  return (error: unknown) => {
+    assert.ok(isServiceBusError(error), `not a ServiceBusError: ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  };
+}
+
+describe('emulator auth and bad input', () => {
+  let emulator: RunningEmulator;
+  let client: ServiceBusClient;
+
+  before(async () => {
+    emulator = await startTestEmulator({
+      queues: ['auth-rights', 'errors-size', 'errors-survive'],
+      namespace: {
+        policies: [
+          DEVELOPMENT_POLICY,
+          { name: 'sender', key: 'send-key', rights: ['Send'] },
+          { name: 'listener', key: 'listen-key', rights: ['Listen'] },
+        ],
+      },
+    });
+    client = testClient(emulator.connectionString);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('refuses a wrong key with UnauthorizedAccess', async () => {
+    const bad = testClient(withKey(emulator.connectionString, 'RootManageSharedAccessKey', 'wrong'));
+    await assert.rejects(bad.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    await bad.close();
+  });
+
+  it('refuses an unknown policy name with UnauthorizedAccess', async () => {
+    const bad = testClient(withKey(emulator.connectionString, 'nobody', 'SAS_KEY_VALUE'));
+    await assert.rejects(bad.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    await bad.close();
+  });
+
+  it('lets a Send-only key send but not receive, and a Listen-only key receive but not send', async () => {
+    const sendOnly = testClient(withKey(emulator.connectionString, 'sender', 'send-key'));
+    const listenOnly = testClient(withKey(emulator.connectionString, 'listener', 'listen-key'));
+
+    await sendOnly.createSender('auth-rights').sendMessages({ body: 'allowed' });
+    await assert.rejects(
+      sendOnly.createReceiver('auth-rights').receiveMessages(1, { maxWaitTimeInMs: 500 }),
+      hasCode('UnauthorizedAccess'),
+    );
+    await assert.rejects(listenOnly.createSender('auth-rights').sendMessages({ body: 'no' }), hasCode('UnauthorizedAccess'));
+
+    const receiver = listenOnly.createReceiver('auth-rights');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(message?.body, 'allowed');
+    await receiver.completeMessage(message!);
+    await sendOnly.close();
+    await listenOnly.close();
+  });
+
+  it('reports an unknown entity as MessagingEntityNotFound', async () => {
+    await assert.rejects(client.createSender('no-such-queue').sendMessages({ body: 1 }), hasCode('MessagingEntityNotFound'));
+    await assert.rejects(
+      client.createReceiver('no-such-queue').receiveMessages(1, { maxWaitTimeInMs: 500 }),
+      hasCode('MessagingEntityNotFound'),
+    );
+  });
+
+  it('refuses a message over 256 KB with MessageSizeExceeded', async () => {
+    const sender = client.createSender('errors-size');
+    await assert.rejects(sender.sendMessages({ body: Buffer.alloc(300 * 1024) }), hasCode('MessageSizeExceeded'));
+    await sender.sendMessages({ body: Buffer.alloc(200 * 1024) });
+    const [message] = await client.createReceiver('errors-size', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal((message?.body as Buffer).length, 200 * 1024);
+  });
+
+  it('closes a connection that sends garbage and keeps serving the others', async () => {
+    const sender = client.createSender('errors-survive');
+    await sender.sendMessages({ body: 'before' });
+
+    const closed = await new Promise<boolean>((resolve) => {
+      const socket = connect(emulator.port, '127.0.0.1', () => socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n')));
+      socket.on('data', () => undefined);
+      socket.on('error', () => resolve(true));
+      socket.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 3000);
+    });
+    assert.ok(closed);
+
+    const halfOpen = connect(emulator.port, '127.0.0.1', () => halfOpen.write(Buffer.from('AMQP\x00\x01\x00\x00', 'latin1')));
+    halfOpen.on('error', () => undefined);
+
+    await sender.sendMessages({ body: 'after' });
+    const receiver = client.createReceiver('errors-survive', { receiveMode: 'receiveAndDelete' });
+    const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 });
+    assert.deepEqual(got.map((m) => m.body), ['before', 'after']);
+    halfOpen.destroy();
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+
+import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
+import type { SharedAccessPolicy } from '../../../src/emulator/config/types';
+import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
+import { refusal, startTestManagementServer, type TestManagementServer } from './support';
+
+const SENDER: SharedAccessPolicy = { name: 'SendAndListen', key: 'k2', rights: ['Send', 'Listen'] };
+
+/** A SAS token as Service Bus clients sign an HTTP request: HMAC over the URL and expiry. */
+function sasToken(url: string, keyName: string, key: string, expiresAtSeconds: number): string {
+  const resource = encodeURIComponent(url.toLowerCase()).toLowerCase();
+  const hmac = createHmac('sha256', key).update(`${resource}\n${expiresAtSeconds}`);
+  const signature = hmac.digest('base64');
+  return (
+    `SharedAccessSignature sig=${encodeURIComponent(signature)}&se=${expiresAtSeconds}` +
+    `&skn=${keyName}&sr=${resource}`
+  );
+}
+
+describe('management API: health and auth', () => {
+  let test: TestManagementServer;
+  let listUrl: string;
+  const inOneHour = (): number => Math.floor(Date.now() / 1000) + 3600;
+
+  before(async () => {
+    const backend = new MemoryAdminBackend('sbemulatorns');
+    test = await startTestManagementServer(backend, [DEVELOPMENT_POLICY, SENDER]);
+    listUrl = `${test.server.url}/$Resources/Queues?api-version=2021-05`;
+  });
+
+  after(() => test.server.close());
+
+  it('answers GET /health with 200 {"status":"healthy"} without a token', async () => {
+    const response = await fetch(`${test.server.url}/health`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { status: 'healthy' });
+  });
+
+  it('accepts a well-signed token from a policy with Manage', async () => {
+    const token = sasToken(listUrl, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key, inOneHour());
+    const response = await fetch(listUrl, { headers: { authorization: token } });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/);
+  });
+
+  it('answers a PUT whose body is not XML with 400', async () => {
+    const url = `${test.server.url}/auth-q-garbage?api-version=2021-05`;
+    const token = sasToken(url, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key, inOneHour());
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers: { authorization: token, 'content-type': 'application/atom+xml' },
+      body: '<entry><content>',
+    });
+    assert.equal(response.status, 400);
+    assert.match(await response.text(), /not an ATOM entry/);
+  });
+
+  it('refuses a request without a token with 401', async () => {
+    const response = await fetch(listUrl);
+    assert.equal(response.status, 401);
+    assert.match(await response.text(), /<Detail>The request has no Authorization header/);
+  });
+
+  it('refuses an expired token with 401', async () => {
+    const fiveSecondsAgo = Math.floor(Date.now() / 1000) - 5;
+    const { name, key } = DEVELOPMENT_POLICY;
+    const token = sasToken(listUrl, name, key, fiveSecondsAgo);
+    const response = await fetch(listUrl, { headers: { authorization: token } });
+    assert.equal(response.status, 401);
+    assert.match(await response.text(), /expired/);
+  });
+
+  it('refuses a token signed for another URL with 401', async () => {
+    const other = `${test.server.url}/some-other-queue?api-version=2021-05`;
+    const token = sasToken(other, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key, inOneHour());
+    const response = await fetch(listUrl, { headers: { authorization: token } });
+    assert.equal(response.status, 401);
+    assert.match(await response.text(), /audience/);
+  });
+
+  it('refuses the administration client with a wrong key as UnauthorizedRequestError', async () => {
+    const admin = test.adminAs(DEVELOPMENT_POLICY.name, 'not-the-key');
+    await refusal(admin.createQueue('auth-q-wrong-key'), 401, 'UnauthorizedRequestError');
+    assert.equal(await test.admin.queueExists('auth-q-wrong-key'), false);
+  });
+
+  it('refuses a policy without the Manage right', async () => {
+    const admin = test.adminAs(SENDER.name, SENDER.key);
+    const refused = await refusal(admin.getNamespaceProperties(), 401, 'UnauthorizedRequestError');
+    assert.match(refused, /Manage/);
+  });
+});

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
+import { describeEntityApi } from './entityContract';
+import { refusal, startTestManagementServer } from './support';
+
+const QUOTA = 'QuotaExceededError';
+
+describeEntityApi('in-memory backend', () =>
+  startTestManagementServer(new MemoryAdminBackend('sbemulatorns')),
+);
+
+describe('management API quotas', () => {
+  it('refuses entities beyond the namespace limits with QuotaExceeded (403)', async () => {
+    const limits = {
+      maxQueuesAndTopics: 1,
+      maxSubscriptionsPerTopic: 1,
+      maxRulesPerSubscription: 1,
+    };
+    const test = await startTestManagementServer(new MemoryAdminBackend('sbemulatorns', limits));
+    try {
+      await test.admin.createTopic('quota-t');
+      await refusal(test.admin.createQueue('quota-q'), 403, QUOTA);
+
+      await test.admin.createSubscription('quota-t', 's1');
+      await refusal(test.admin.createSubscription('quota-t', 's2'), 403, QUOTA);
+
+      const rule = test.admin.createRule('quota-t', 's1', 'second', { sqlExpression: 'a = 1' });
+      await refusal(rule, 403, QUOTA);
+    } finally {
+      await test.server.close();
+    }
+  });
+});

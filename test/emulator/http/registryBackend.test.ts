@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type {
+  CorrelationRuleFilter,
+  ServiceBusAdministrationClient,
+  ServiceBusClient,
+  SqlRuleFilter,
+} from '@azure/service-bus';
+
+import { createAdministrationClient } from '../../../src/shared/adminClient';
+import { testClient } from '../../support/emulator';
+import { startBrokerWithManagement, type BrokerWithManagement } from './brokerSupport';
+import { ALREADY_EXISTS, refusal } from './support';
+
+const HOUR_MS = 3_600_000;
+
+describe('management API over the real broker', () => {
+  let emulator: BrokerWithManagement;
+  let client: ServiceBusClient;
+  let admin: ServiceBusAdministrationClient;
+
+  before(async () => {
+    emulator = await startBrokerWithManagement({
+      queues: [{ name: 'reg-counts', lockDurationMs: 30_000, maxDeliveryCount: 4 }, 'reg-listed'],
+      topics: [
+        {
+          name: 'reg-topic',
+          subscriptions: [
+            'everything',
+            {
+              name: 'only-x',
+              rules: [
+                {
+                  name: 'subject-x',
+                  filter: { kind: 'correlation', subject: 'x', properties: {} },
+                  action: null,
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    client = testClient(emulator.connectionString);
+    admin = createAdministrationClient(emulator.connectionString, {
+      emulatorHttpPort: emulator.httpPort,
+    });
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('describes a configured queue with its configured settings', async () => {
+    const queue = await admin.getQueue('reg-counts');
+    assert.deepEqual(
+      [queue.name, queue.lockDuration, queue.maxDeliveryCount, queue.requiresSession],
+      ['reg-counts', 'PT30S', 4, false],
+    );
+
+    const names: string[] = [];
+    for await (const listed of admin.listQueues()) names.push(listed.name);
+    assert.deepEqual(names, ['reg-counts', 'reg-listed']);
+    assert.equal(await admin.queueExists('reg-nowhere'), false);
+  });
+
+  it('counts active, scheduled and dead-lettered messages sent with the SDK', async () => {
+    const sender = client.createSender('reg-counts');
+    await sender.sendMessages([{ body: 'a' }, { body: 'b' }, { body: 'c' }]);
+    await sender.scheduleMessages({ body: 'later' }, new Date(Date.now() + HOUR_MS));
+    const receiver = client.createReceiver('reg-counts');
+    const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.ok(first);
+    await receiver.deadLetterMessage(first, {
+      deadLetterReason: 'test',
+      deadLetterErrorDescription: 'counted',
+    });
+
+    const runtime = await admin.getQueueRuntimeProperties('reg-counts');
+
+    assert.deepEqual(
+      [runtime.activeMessageCount, runtime.scheduledMessageCount, runtime.deadLetterMessageCount],
+      [2, 1, 1],
+    );
+    assert.equal(runtime.totalMessageCount, 4);
+    assert.ok((runtime.sizeInBytes ?? 0) > 0);
+    await receiver.close();
+    await sender.close();
+  });
+
+  it('counts what each subscription received through its rules', async () => {
+    const sender = client.createSender('reg-topic');
+    await sender.sendMessages([{ body: 1, subject: 'x' }, { body: 2, subject: 'y' }]);
+
+    const everything = await admin.getSubscriptionRuntimeProperties('reg-topic', 'everything');
+    const onlyX = await admin.getSubscriptionRuntimeProperties('reg-topic', 'only-x');
+    const topic = await admin.getTopicRuntimeProperties('reg-topic');
+
+    assert.deepEqual([everything.activeMessageCount, onlyX.activeMessageCount], [2, 1]);
+    assert.equal(topic.subscriptionCount, 2);
+    await sender.close();
+  });
+
+  it('lists a subscription’s configured rules, and $Default when it has none', async () => {
+    const configured: string[] = [];
+    for await (const rule of admin.listRules('reg-topic', 'only-x')) configured.push(rule.name);
+    const subjectRule = await admin.getRule('reg-topic', 'only-x', 'subject-x');
+    const defaultRule = await admin.getRule('reg-topic', 'everything', '$Default');
+
+    assert.deepEqual(configured, ['subject-x']);
+    assert.equal((subjectRule.filter as CorrelationRuleFilter).subject, 'x');
+    assert.equal((defaultRule.filter as SqlRuleFilter).sqlExpression, '1=1');
+  });
+
+  it('describes the namespace', async () => {
+    const namespace = await admin.getNamespaceProperties();
+    assert.equal(namespace.name, 'sbemulatorns');
+  });
+
+  it('refuses changes with 501 while the broker offers no run-time entity changes', async () => {
+    assert.match(await refusal(admin.createQueue('reg-new'), 501), /read-only/);
+    await refusal(admin.createQueue('reg-counts'), 409, ALREADY_EXISTS);
+    assert.equal(await admin.queueExists('reg-new'), false);
+  });
+});

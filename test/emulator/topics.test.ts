@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startEmulator } from '../../src/emulator';
+import { startTestEmulator, testClient, testNamespace } from '../support/emulator';
+
+async function drain(client: ServiceBusClient, topic: string, sub: string): Promise<unknown[]> {
+  const receiver = client.createReceiver(topic, sub, { receiveMode: 'receiveAndDelete' });
+  const bodies: unknown[] = [];
+  for (;;) {
+    const got = await receiver.receiveMessages(10, { maxWaitTimeInMs: 300 });
+    if (got.length === 0) break;
+    bodies.push(...got.map((m) => m.body));
+  }
+  await receiver.close();
+  return bodies;
+}
+
+describe('emulator topics, TTL, duplicates and auto-forward', () => {
+  let emulator: RunningEmulator;
+  let client: ServiceBusClient;
+
+  before(async () => {
+    emulator = await startTestEmulator({
+      topics: [
+        {
+          name: 'topic-filters',
+          subscriptions: [
+            'all',
+            {
+              name: 'red',
+              rules: [{ name: 'red', filter: { kind: 'correlation', properties: { color: 'red' } }, action: null }],
+            },
+            {
+              name: 'by-subject',
+              rules: [{ name: 'subj', filter: { kind: 'correlation', subject: 'invoice', properties: {} }, action: null }],
+            },
+          ],
+        },
+        { name: 'topic-dedupe', requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: 60_000, subscriptions: ['s'] },
+        { name: 'topic-forward', subscriptions: [{ name: 'to-queue', forwardTo: 'forward-target' }] },
+      ],
+      queues: [
+        { name: 'ttl-drop', defaultMessageTimeToLiveMs: 300 },
+        { name: 'ttl-dead-letter', defaultMessageTimeToLiveMs: 300, deadLetteringOnMessageExpiration: true },
+        { name: 'dedupe-queue', requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: 60_000 },
+        'forward-target',
+        { name: 'forward-dlq-source', maxDeliveryCount: 1, forwardDeadLetteredMessagesTo: 'forward-dlq-target' },
+        'forward-dlq-target',
+      ],
+    });
+    client = testClient(emulator.connectionString);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('copies each message to every subscription whose rules match', async () => {
+    await client.createSender('topic-filters').sendMessages([
+      { body: 'r', applicationProperties: { color: 'red' } },
+      { body: 'b', applicationProperties: { color: 'blue' } },
+      { body: 'i', subject: 'invoice' },
+    ]);
+    assert.deepEqual(await drain(client, 'topic-filters', 'all'), ['r', 'b', 'i']);
+    assert.deepEqual(await drain(client, 'topic-filters', 'red'), ['r']);
+    assert.deepEqual(await drain(client, 'topic-filters', 'by-subject'), ['i']);
+  });
+
+  it('drops a repeated message id within the duplicate-detection window', async () => {
+    const sender = client.createSender('dedupe-queue');
+    await sender.sendMessages({ body: 1, messageId: 'same' });
+    await sender.sendMessages({ body: 2, messageId: 'same' });
+    await sender.sendMessages({ body: 3, messageId: 'other' });
+    const receiver = client.createReceiver('dedupe-queue', { receiveMode: 'receiveAndDelete' });
+    const got = await receiver.receiveMessages(5, { maxWaitTimeInMs: 500 });
+    assert.deepEqual(got.map((m) => m.body), [1, 3]);
+
+    await client.createSender('topic-dedupe').sendMessages([{ body: 'a', messageId: 'x' }, { body: 'b', messageId: 'x' }]);
+    assert.deepEqual(await drain(client, 'topic-dedupe', 's'), ['a']);
+  });
+
+  it('drops an expired message, or dead-letters it when the queue says so', async () => {
+    await client.createSender('ttl-drop').sendMessages({ body: 'gone' });
+    await client.createSender('ttl-dead-letter').sendMessages({ body: 'dead', timeToLive: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const dropped = client.createReceiver('ttl-drop');
+    assert.deepEqual(await dropped.receiveMessages(1, { maxWaitTimeInMs: 300 }), []);
+    assert.deepEqual(await dropped.peekMessages(1), []);
+    await dropped.close();
+
+    const dlq = client.createReceiver('ttl-dead-letter', { subQueueType: 'deadLetter', receiveMode: 'receiveAndDelete' });
+    const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(dead?.body, 'dead');
+    assert.equal(dead?.deadLetterReason, 'TTLExpiredException');
+    await dlq.close();
+  });
+
+  it('forwards from a subscription to a queue, and dead letters to another queue', async () => {
+    await client.createSender('topic-forward').sendMessages({ body: 'hop' });
+    const target = client.createReceiver('forward-target', { receiveMode: 'receiveAndDelete' });
+    const [forwarded] = await target.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(forwarded?.body, 'hop');
+    await target.close();
+
+    await client.createSender('forward-dlq-source').sendMessages({ body: 'fail' });
+    const source = client.createReceiver('forward-dlq-source');
+    const [message] = await source.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    await source.abandonMessage(message!);
+    const dlqTarget = client.createReceiver('forward-dlq-target', { receiveMode: 'receiveAndDelete' });
+    const [dead] = await dlqTarget.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(dead?.body, 'fail');
+    assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');
+    await dlqTarget.close();
+    await source.close();
+  });
+
+  it('refuses a SQL rule in the config with a message that says SQL is not supported yet', async () => {
+    const namespace = testNamespace({
+      topics: [{ name: 't', subscriptions: [{ name: 's', rules: [{ name: 'r', filter: { kind: 'sql', expression: '1=1' }, action: null }] }] }],
+    });
+    await assert.rejects(startEmulator({ port: 0, hosts: ['127.0.0.1'], namespace }), /SQL filters and actions are not supported yet/);
+  });
+});

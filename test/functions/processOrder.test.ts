@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { InvocationContext } from '@azure/functions';
+import { createProcessOrderHandler } from '../../src/functions/processOrder';
+import { createProcessShipmentHandler } from '../../src/functions/processShipment';
+import type { OrderRuntime } from '../../src/orders/orderRuntime';
+import { startingStockFrom } from '../../src/orders/startingStock';
+import type { Database } from '../../src/orders/store/database';
+import { migrate } from '../../src/orders/store/migrations';
+import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
+import { isAppError } from '../../src/shared/errors';
+import { silentLogger } from '../../src/shared/logger';
+
+const order = (orderId: string, sku = '22728', quantity = 24) => ({
+  type: 'Order', version: 1, orderId, kind: 'sale', customerId: '12583', country: 'France',
+  placedAt: '2010-12-01T08:45:00+00:00', currency: 'GBP',
+  lines: [{ lineNo: 1, sku, description: 'ALARM CLOCK', quantity, unitPrice: '3.75' }],
+  charges: [{ lineNo: 2, code: 'POST', description: 'POSTAGE', quantity: 3, unitPrice: '18.00' }],
+});
+
+function contextFor(functionName: string, messageId: string, deliveryCount = 1) {
+  return new InvocationContext({
+    invocationId: `test-${messageId}-${deliveryCount}`,
+    functionName,
+    triggerMetadata: { messageId, deliveryCount },
+    logHandler: () => undefined,
+  });
+}
+
+/** A database whose first `failures` transactions fail as if the server refused connections. */
+function flaky(db: Database, failures: number): Database {
+  let left = failures;
+  return {
+    ...db,
+    transaction: async (work) => {
+      const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      if (left-- > 0) throw refused;
+      return db.transaction(work);
+    },
+  };
+}
+
+describe('processOrder and processShipment handlers', () => {
+  let db: Database;
+  let runtime: OrderRuntime;
+  const retryPolicy = { maxAttempts: 4, initialDelayMs: 5, maxDelayMs: 20, budgetMs: 1_000 };
+
+  before(async () => {
+    db = await openPgliteDatabase();
+    await migrate(db);
+    runtime = {
+      db, retryPolicy, logger: silentLogger(),
+      startingStock: startingStockFrom({ defaultQuantity: 100, quantities: { '99999Z': 0 } }),
+    };
+  });
+  after(() => db.close());
+
+  const processOrder = (rt = runtime) => createProcessOrderHandler(async () => rt);
+  const processShipment = createProcessShipmentHandler(async () => runtime);
+  const count = async (sql: string) => (await db.query<{ n: number }>(sql))[0]?.n;
+
+  it('reserves stock and returns ShipmentRequested for the output binding', async () => {
+    const shipment = await processOrder()(order('900001'), contextFor('processOrder', 'm1'));
+    assert.deepEqual(shipment, {
+      type: 'ShipmentRequested', version: 1, shipmentId: 'SHP-900001', orderId: '900001',
+      customerId: '12583', country: 'France', lines: [{ sku: '22728', quantity: 24 }],
+    });
+    const [stock] = await db.query(`SELECT available FROM stock WHERE sku = '22728'`);
+    assert.deepEqual(stock, { available: 76 });
+  });
+
+  it('accepts the body as a string or a Buffer, as hosts may pass it', async () => {
+    const asText = JSON.stringify(order('900002'));
+    const fromText = await processOrder()(asText, contextFor('processOrder', 'm2'));
+    assert.equal(fromText?.orderId, '900002');
+    const asBytes = Buffer.from(JSON.stringify(order('900003')));
+    const fromBytes = await processOrder()(asBytes, contextFor('processOrder', 'm3'));
+    assert.equal(fromBytes?.orderId, '900003');
+  });
+
+  it('changes nothing on a second delivery, and hands back the same request', async () => {
+    const again = await processOrder()(order('900001'), contextFor('processOrder', 'm1', 2));
+    assert.equal(again?.shipmentId, 'SHP-900001');
+    const [stock] = await db.query(`SELECT available FROM stock WHERE sku = '22728'`);
+    assert.deepEqual(stock, { available: 28 });
+    assert.equal(await count(`SELECT count(*)::int AS n FROM orders WHERE order_id = '900001'`), 1);
+  });
+
+  it('sends nothing for an order that is entirely backordered', async () => {
+    const noStock = order('900004', '99999Z', 5);
+    const shipment = await processOrder()(noStock, contextFor('processOrder', 'm4'));
+    assert.equal(shipment, undefined);
+    const [row] = await db.query(`SELECT status FROM orders WHERE order_id = '900004'`);
+    assert.deepEqual(row, { status: 'backordered' });
+  });
+
+  it('creates one shipment per shipment id, by destination, however often asked', async () => {
+    const request = await processOrder()(order('900001'), contextFor('processOrder', 'm1', 3));
+    const first = await processShipment(request, contextFor('processShipment', 's1'));
+    const asText = JSON.stringify(request);
+    const second = await processShipment(asText, contextFor('processShipment', 's2'));
+
+    assert.equal(first?.service, 'europe-tracked');
+    assert.equal(first?.alreadyCreated, false);
+    assert.match(first?.trackingId ?? '', /^SB[0-9A-Z]{10}GB$/);
+    assert.equal(second?.alreadyCreated, true);
+    assert.equal(second?.trackingId, first?.trackingId);
+    assert.equal(await count(`SELECT count(*)::int AS n FROM shipments`), 1);
+  });
+
+  const badMessages: [string, unknown, string, RegExp][] = [
+    ['bad JSON', '{"orderId": ', 'InvalidJson', /not JSON/],
+    ['an undecodable body', Buffer.from([0xc3, 0x28]), 'UndecodableBody', /UTF-8/],
+    ['an unknown version', { ...order('900005'), version: 3 }, 'UnsupportedVersion', /version 3/],
+    ['a schema violation', { ...order('900006'), orderId: 900006 }, 'SchemaViolation', /orderId/],
+  ];
+  for (const [name, body, code, reason] of badMessages) {
+    it(`records ${name} as rejected and returns normally`, async () => {
+      const messageId = `bad-${code}`;
+      const result = await processOrder()(body, contextFor('processOrder', messageId));
+      assert.equal(result, undefined);
+      const rows = await db.query<{ reason_code: string; reason: string; delivery_count: number }>(
+        'SELECT reason_code, reason, delivery_count FROM rejected_messages WHERE message_id = $1',
+        [messageId],
+      );
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.reason_code, code);
+      assert.match(rows[0]?.reason ?? '', reason);
+    });
+  }
+
+  it('records a rejected message once when the broker delivers it again', async () => {
+    await processOrder()('not json', contextFor('processOrder', 'bad-twice', 1));
+    await processOrder()('not json', contextFor('processOrder', 'bad-twice', 2));
+    assert.equal(
+      await count(
+        `SELECT count(*)::int AS n FROM rejected_messages WHERE message_id = 'bad-twice'`,
+      ),
+      1,
+    );
+  });
+
+  it('rejects a shipment request whose id is not derived from its order id', async () => {
+    const forged = { type: 'ShipmentRequested', version: 1, shipmentId: 'SHP-1', orderId: '2',
+      customerId: null, country: 'Japan', lines: [{ sku: '22728', quantity: 1 }] };
+    assert.equal(await processShipment(forged, contextFor('processShipment', 'forged')), undefined);
+    const [row] = await db.query(
+      `SELECT reason_code FROM rejected_messages WHERE message_id = 'forged'`,
+    );
+    assert.deepEqual(row, { reason_code: 'SchemaViolation' });
+  });
+
+  it('retries a failing connection in the invocation and processes the order once', async () => {
+    const handler = processOrder({ ...runtime, db: flaky(db, 2) });
+    const shipment = await handler(order('900007'), contextFor('processOrder', 'm7'));
+    assert.equal(shipment?.shipmentId, 'SHP-900007');
+    assert.equal(await count(`SELECT count(*)::int AS n FROM orders WHERE order_id = '900007'`), 1);
+  });
+
+  it('throws a retryable error when the database stays down, so the host abandons', async () => {
+    const handler = processOrder({ ...runtime, db: flaky(db, 100) });
+    const error = await handler(order('900008'), contextFor('processOrder', 'm8')).catch((e) => e);
+    assert.ok(isAppError(error));
+    assert.equal(error.code, 'DatabaseUnavailable');
+    assert.equal(await count(`SELECT count(*)::int AS n FROM orders WHERE order_id = '900008'`), 0);
+  });
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isAppError } from '../../src/shared/errors';
+import { silentLogger } from '../../src/shared/logger';
+import {
+  databaseSettingsFromEnv,
+  openDatabase,
+  sslFor,
+} from '../../src/orders/store/openDatabase';
+
+const root = mkdtempSync(join(tmpdir(), 'sbworker-store-'));
+writeFileSync(join(root, 'host.json'), JSON.stringify({
+  version: '2.0', extensions: { serviceBus: { maxConcurrentCalls: 5 } },
+}));
+
+describe('store selection', () => {
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('sizes the pool to the worker concurrency in host.json maxConcurrentCalls', () => {
+    assert.equal(databaseSettingsFromEnv({}, root).poolSize, 5);
+  });
+
+  it('lets the app-setting override and DATABASE_POOL_SIZE win, in that order', () => {
+    const override = { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '3' };
+    assert.equal(databaseSettingsFromEnv(override, root).poolSize, 3);
+    const both = { ...override, DATABASE_POOL_SIZE: '4' };
+    assert.equal(databaseSettingsFromEnv(both, root).poolSize, 4);
+    assert.throws(() => databaseSettingsFromEnv({ DATABASE_POOL_SIZE: 'many' }, root),
+      /DATABASE_POOL_SIZE must be a positive integer/);
+  });
+
+  it('keeps PGlite in the git-ignored data/pglite folder by default', () => {
+    assert.equal(databaseSettingsFromEnv({}, root).pgliteDir, join(root, 'data', 'pglite'));
+  });
+
+  for (const [name, env] of [
+    ['on a Heroku dyno', { DYNO: 'worker.1' }],
+    ['with NODE_ENV=production', { NODE_ENV: 'production' }],
+  ] as const) {
+    it(`refuses the embedded database ${name}, saying what to do`, async () => {
+      const settings = databaseSettingsFromEnv(env, root);
+      const error = await openDatabase(settings, silentLogger()).catch((e: unknown) => e);
+      assert.ok(isAppError(error));
+      assert.equal(error.code, 'InvalidConfiguration');
+      assert.match(error.message, /DATABASE_URL is not set/);
+      assert.match(error.message, /refused when DYNO is set or NODE_ENV=production/);
+    });
+  }
+
+  it('chooses TLS as the managed services need it', () => {
+    const url = 'postgres://u:p@db.example.com:5432/d';
+    assert.deepEqual(sslFor({ databaseUrl: url, pgliteDir: '' }), { rejectUnauthorized: true });
+    assert.deepEqual(sslFor({ databaseUrl: url, pgliteDir: '', dyno: 'worker.1' }),
+      { rejectUnauthorized: false });
+    assert.equal(sslFor({ databaseUrl: 'postgres://127.0.0.1/d', pgliteDir: '' }), false);
+    assert.equal(sslFor({ databaseUrl: url, databaseSsl: 'off', pgliteDir: '' }), false);
+    assert.throws(() => sslFor({ databaseUrl: url, databaseSsl: 'maybe', pgliteDir: '' }),
+      /DATABASE_SSL must be verify, no-verify or off/);
+  });
+
+  it('keeps PGlite data in its folder across restarts and migrates only once', async () => {
+    const settings = { pgliteDir: join(root, 'pglite') };
+    const first = await openDatabase(settings, silentLogger());
+    await first.query(`INSERT INTO stock (sku, initial_quantity, available) VALUES ('X1', 5, 3)`);
+    await first.close();
+
+    const second = await openDatabase(settings, silentLogger());
+    const rows = await second.query('SELECT sku, available FROM stock');
+    const versions = await second.query('SELECT version FROM schema_migrations');
+    await second.close();
+    assert.deepEqual(rows, [{ sku: 'X1', available: 3 }]);
+    assert.deepEqual(versions, [{ version: 1 }]);
+  });
+});

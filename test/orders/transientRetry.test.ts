@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isAppError } from '../../src/shared/errors';
+import { silentLogger } from '../../src/shared/logger';
+import { isTransientDatabaseError, withTransientRetry } from '../../src/orders/transientRetry';
+
+const withCode = (code: string, message = 'failed'): Error =>
+  Object.assign(new Error(message), { code });
+
+const fastPolicy = { maxAttempts: 4, initialDelayMs: 10, maxDelayMs: 40, budgetMs: 2_000 };
+
+describe('isTransientDatabaseError', () => {
+  const cases: [string, unknown, boolean][] = [
+    ['connection refused', withCode('ECONNREFUSED'), true],
+    ['admin shutdown (server restart)', withCode('57P01'), true],
+    ['the server is starting up', withCode('57P03'), true],
+    ['a connection exception class 08', withCode('08006'), true],
+    ['a deadlock', withCode('40P01'), true],
+    ['a dropped connection', new Error('Connection terminated unexpectedly'), true],
+    ['a unique violation', withCode('23505'), false],
+    ['a syntax error', withCode('42601'), false],
+    ['a plain error', new Error('boom'), false],
+    ['a non-error', 'ECONNREFUSED', false],
+  ];
+  for (const [name, error, transient] of cases) {
+    it(`treats ${name} as ${transient ? 'transient' : 'final'}`, () => {
+      assert.equal(isTransientDatabaseError(error), transient);
+    });
+  }
+});
+
+describe('withTransientRetry', () => {
+  it('retries transient errors until the operation succeeds', async () => {
+    const attempts: number[] = [];
+    const result = await withTransientRetry('test', async (attempt) => {
+      attempts.push(attempt);
+      if (attempt < 3) throw withCode('ECONNREFUSED');
+      return 'done';
+    }, silentLogger(), fastPolicy);
+    assert.equal(result, 'done');
+    assert.deepEqual(attempts, [1, 2, 3]);
+  });
+
+  it('rethrows a final error at once', async () => {
+    let attempts = 0;
+    await assert.rejects(
+      withTransientRetry('test', async () => {
+        attempts++;
+        throw withCode('23505', 'duplicate key');
+      }, silentLogger(), fastPolicy),
+      /duplicate key/,
+    );
+    assert.equal(attempts, 1);
+  });
+
+  it('gives up after the last attempt with a retryable DatabaseUnavailable', async () => {
+    let attempts = 0;
+    const startedAt = Date.now();
+    const error = await withTransientRetry('test', async () => {
+      attempts++;
+      throw withCode('ECONNREFUSED');
+    }, silentLogger(), fastPolicy).catch((e: unknown) => e);
+
+    assert.equal(attempts, 4);
+    assert.ok(isAppError(error));
+    assert.equal(error.code, 'DatabaseUnavailable');
+    assert.equal(error.retryable, true);
+    // 10 + 20 + 40 ms of backoff between four attempts.
+    assert.ok(Date.now() - startedAt >= 70);
+  });
+
+  it('stops early when the next wait would exceed the time budget', async () => {
+    let attempts = 0;
+    const policy = { maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 50, budgetMs: 120 };
+    await assert.rejects(
+      withTransientRetry('test', async () => {
+        attempts++;
+        throw withCode('57P01');
+      }, silentLogger(), policy),
+      (error: unknown) => isAppError(error) && error.code === 'DatabaseUnavailable',
+    );
+    assert.ok(attempts >= 2 && attempts <= 3, `attempts: ${attempts}`);
+  });
+});

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { applyAppSettings, getSetting, loadAppSettings } from '../../src/shared/appSettings';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function appDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sbworker-settings-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+describe('loadAppSettings', () => {
+  it('layers local.settings.json Values, then .env, and lets the environment win', () => {
+    const dir = appDir({
+      'local.settings.json': JSON.stringify({ IsEncrypted: false, Values: { A: 'local', B: 'local', C: 'local', N: 5 } }),
+      '.env': 'B=dotenv\nC=dotenv\n',
+    });
+
+    const settings = loadAppSettings({ appDir: dir, env: { C: 'env' } });
+
+    assert.equal(settings.values.A, 'local');
+    assert.equal(settings.values.B, 'dotenv');
+    assert.equal(settings.values.C, 'env');
+    assert.equal(settings.values.N, '5');
+    assert.deepEqual(settings.sources, { A: 'local.settings.json', B: '.env', C: 'environment', N: 'local.settings.json' });
+    assert.equal(settings.files.length, 2);
+  });
+
+  it('works with neither file present', () => {
+    const settings = loadAppSettings({ appDir: appDir({}), env: { X: '1' } });
+
+    assert.deepEqual(settings.values, { X: '1' });
+    assert.deepEqual(settings.files, []);
+  });
+
+  it('stops with an error naming local.settings.json when it is not JSON', () => {
+    const dir = appDir({ 'local.settings.json': '{ "Values": ' });
+
+    assert.throws(() => loadAppSettings({ appDir: dir, env: {} }), (error: Error & { code?: string }) => {
+      return error.code === 'InvalidConfiguration' && error.message.includes('local.settings.json');
+    });
+  });
+
+  it('copies file settings into the environment without overwriting what is set', () => {
+    const dir = appDir({ '.env': 'FROM_FILE=1\nSET=file\n' });
+    const env: NodeJS.ProcessEnv = { SET: 'env' };
+
+    applyAppSettings(loadAppSettings({ appDir: dir, env }), env);
+
+    assert.equal(env.FROM_FILE, '1');
+    assert.equal(env.SET, 'env');
+  });
+
+  it('looks settings up case-insensitively, preferring the exact name', () => {
+    assert.equal(getSetting({ servicebusconnection: 'a' }, 'ServiceBusConnection'), 'a');
+    assert.equal(getSetting({ X: 'exact', x: 'other' }, 'x'), 'other');
+    assert.equal(getSetting({}, 'missing'), undefined);
+  });
+});

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  describeConnection,
+  missingConnectionError,
+  resolveConnection,
+  resolveSettingExpressions,
+} from '../../src/worker/connection';
+
+const CONNECTION = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=abc=';
+
+describe('resolveConnection', () => {
+  it('reads the setting named by the binding, then the AzureWebJobs-prefixed one', () => {
+    const direct = resolveConnection('ServiceBusConnection', { ServiceBusConnection: CONNECTION });
+    const prefixed = resolveConnection('Orders', { AzureWebJobsOrders: CONNECTION });
+
+    assert.equal(direct?.kind, 'connectionString');
+    assert.equal(direct?.settingName, 'ServiceBusConnection');
+    assert.equal(prefixed?.settingName, 'AzureWebJobsOrders');
+  });
+
+  it("uses 'ServiceBus' (so AzureWebJobsServiceBus) when the binding names no connection", () => {
+    const connection = resolveConnection(undefined, { AzureWebJobsServiceBus: CONNECTION });
+
+    assert.equal(connection?.name, 'ServiceBus');
+    assert.equal(connection?.settingName, 'AzureWebJobsServiceBus');
+  });
+
+  it('accepts SERVICEBUS_CONNECTION_STRING as another name for ServiceBusConnection only', () => {
+    const aliased = resolveConnection('ServiceBusConnection', { SERVICEBUS_CONNECTION_STRING: CONNECTION });
+
+    assert.equal(aliased?.settingName, 'SERVICEBUS_CONNECTION_STRING');
+    assert.equal(resolveConnection('Other', { SERVICEBUS_CONNECTION_STRING: CONNECTION }), undefined);
+  });
+
+  it('prefers the binding setting over the alias', () => {
+    const connection = resolveConnection('ServiceBusConnection', {
+      SERVICEBUS_CONNECTION_STRING: CONNECTION.replace('ns.', 'alias.'),
+      ServiceBusConnection: CONNECTION,
+    });
+
+    assert.equal(connection?.settingName, 'ServiceBusConnection');
+  });
+
+  it('selects an identity connection from <name>__fullyQualifiedNamespace with its credential section', () => {
+    const connection = resolveConnection('ServiceBusConnection', {
+      ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+      ServiceBusConnection__clientId: 'client-1',
+    });
+
+    assert.equal(connection?.kind, 'identity');
+    assert.ok(connection?.kind === 'identity');
+    assert.equal(connection.fullyQualifiedNamespace, 'ns.servicebus.windows.net');
+    assert.equal(connection.credentialSettings.clientid, 'client-1');
+    assert.deepEqual(describeConnection(connection), {
+      namespace: 'ns.servicebus.windows.net',
+      auth: 'identity',
+      setting: 'ServiceBusConnection__fullyQualifiedNamespace',
+    });
+  });
+
+  it('returns undefined when nothing is configured, and the error names every setting tried', () => {
+    assert.equal(resolveConnection('ServiceBusConnection', {}), undefined);
+
+    const message = missingConnectionError('ServiceBusConnection').message;
+    assert.match(message, /'ServiceBusConnection' does not exist/);
+    assert.match(message, /AzureWebJobsServiceBusConnection/);
+    assert.match(message, /SERVICEBUS_CONNECTION_STRING/);
+    assert.match(message, /ServiceBusConnection__fullyQualifiedNamespace/);
+  });
+
+  it('refuses a value that is not a connection string, naming the setting but not echoing it', () => {
+    assert.throws(
+      () => resolveConnection('ServiceBusConnection', { ServiceBusConnection: 'secret-value-here' }),
+      (error: Error & { code?: string }) =>
+        error.code === 'InvalidConfiguration' &&
+        error.message.includes('setting ServiceBusConnection') &&
+        !error.message.includes('secret-value-here'),
+    );
+  });
+
+  it('describes a connection string by its namespace host only', () => {
+    const connection = resolveConnection('ServiceBusConnection', { ServiceBusConnection: CONNECTION });
+    assert.ok(connection !== undefined);
+
+    const described = describeConnection(connection);
+
+    assert.deepEqual(described, { namespace: 'ns.servicebus.windows.net', auth: 'sas', setting: 'ServiceBusConnection' });
+    assert.ok(!JSON.stringify(described).includes('abc='));
+  });
+});
+
+describe('resolveSettingExpressions', () => {
+  it('replaces %SETTING% with the setting value', () => {
+    assert.equal(resolveSettingExpressions('%QUEUE%', { QUEUE: 'jobs' }, 'queueName'), 'jobs');
+    assert.equal(resolveSettingExpressions('pre-%A%-%B%', { A: 'x', B: 'y' }, 'queueName'), 'pre-x-y');
+    assert.equal(resolveSettingExpressions('plain', {}, 'queueName'), 'plain');
+  });
+
+  it('names the missing setting', () => {
+    assert.throws(
+      () => resolveSettingExpressions('%NOPE%', {}, "function 'f' queueName"),
+      /function 'f' queueName refers to setting 'NOPE'/,
+    );
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { loadHostSettings } from '../../src/worker/hostSettings';
+import { parseTimeSpanMs } from '../../src/worker/timeSpan';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function appWithHostJson(hostJson: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sbworker-host-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'host.json'), typeof hostJson === 'string' ? hostJson : JSON.stringify(hostJson));
+  return dir;
+}
+
+describe('parseTimeSpanMs', () => {
+  const cases: Array<[string, number | undefined]> = [
+    ['00:05:00', 300_000],
+    ['00:00:00.80', 800],
+    ['00:00:00.8', 800],
+    ['01:02:03', 3_723_000],
+    ['1.00:00:00', 86_400_000],
+    ['2', 172_800_000],
+    ['00:30', 1_800_000],
+    ['-00:00:00.0010000', -1],
+    ['00:00:01.2345678', 1234],
+    ['24:00:00', undefined],
+    ['00:60:00', undefined],
+    ['5 minutes', undefined],
+    ['', undefined],
+  ];
+  for (const [text, expected] of cases) {
+    it(`reads ${JSON.stringify(text)} as ${String(expected)}`, () => {
+      assert.equal(parseTimeSpanMs(text), expected);
+    });
+  }
+});
+
+describe('loadHostSettings', () => {
+  it("applies the Service Bus extension's defaults when host.json sets nothing", () => {
+    const dir = appWithHostJson({ version: '2.0' });
+
+    const settings = loadHostSettings(dir, {});
+
+    assert.equal(settings.functionTimeoutMs, 30 * 60_000);
+    assert.deepEqual(settings.serviceBus, {
+      prefetchCount: 0,
+      maxConcurrentCalls: 16 * availableParallelism(),
+      maxConcurrentSessions: 8,
+      maxAutoLockRenewalDurationMs: 300_000,
+      autoCompleteMessages: true,
+      maxMessageBatchSize: 1000,
+      minMessageBatchSize: 1,
+      maxBatchWaitTimeMs: 30_000,
+      sessionIdleTimeoutMs: null,
+      clientRetryOptions: { mode: 'exponential', tryTimeoutMs: 60_000, delayMs: 800, maxDelayMs: 60_000, maxRetries: 3 },
+    });
+  });
+
+  it('uses 16 concurrent calls and a 5 minute timeout on Consumption (WEBSITE_SKU=Dynamic)', () => {
+    const dir = appWithHostJson({ version: '2.0' });
+
+    const settings = loadHostSettings(dir, { WEBSITE_SKU: 'Dynamic' });
+
+    assert.equal(settings.serviceBus.maxConcurrentCalls, 16);
+    assert.equal(settings.functionTimeoutMs, 5 * 60_000);
+  });
+
+  it('reads keys case-insensitively and parses TimeSpans', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      FunctionTimeout: '00:00:30',
+      Extensions: {
+        ServiceBus: {
+          MaxConcurrentCalls: 7,
+          maxAutoLockRenewalDuration: '00:01:30',
+          clientRetryOptions: { mode: 'Fixed', delay: '00:00:00.25', maxRetries: 0 },
+        },
+      },
+    });
+
+    const settings = loadHostSettings(dir, {});
+
+    assert.equal(settings.functionTimeoutMs, 30_000);
+    assert.equal(settings.serviceBus.maxConcurrentCalls, 7);
+    assert.equal(settings.serviceBus.maxAutoLockRenewalDurationMs, 90_000);
+    assert.equal(settings.serviceBus.clientRetryOptions.mode, 'fixed');
+    assert.equal(settings.serviceBus.clientRetryOptions.delayMs, 250);
+    assert.equal(settings.serviceBus.clientRetryOptions.maxRetries, 0);
+  });
+
+  it('lets AzureFunctionsJobHost__ settings override host.json values, any casing', () => {
+    const dir = appWithHostJson({ version: '2.0', extensions: { serviceBus: { maxConcurrentCalls: 16 } } });
+
+    const settings = loadHostSettings(dir, {
+      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '32',
+      azurefunctionsjobhost__Extensions__ServiceBus__autoCompleteMessages: 'false',
+      AzureFunctionsJobHost__functionTimeout: '00:00:05',
+      AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__maxDelay: '00:00:02',
+    });
+
+    assert.equal(settings.serviceBus.maxConcurrentCalls, 32);
+    assert.equal(settings.serviceBus.autoCompleteMessages, false);
+    assert.equal(settings.functionTimeoutMs, 5000);
+    assert.equal(settings.serviceBus.clientRetryOptions.maxDelayMs, 2000);
+    assert.equal(settings.overrides.length, 4);
+  });
+
+  it('maps the extension 4.x names, with the 5.x names winning', () => {
+    const legacy = appWithHostJson({
+      version: '2.0',
+      extensions: {
+        serviceBus: {
+          messageHandlerOptions: { maxConcurrentCalls: 3, autoComplete: false, maxAutoRenewDuration: '00:02:00' },
+          sessionHandlerOptions: { maxConcurrentSessions: 5, messageWaitTime: '00:00:10' },
+          batchOptions: { maxMessageCount: 50 },
+        },
+      },
+    });
+    const both = appWithHostJson({
+      version: '2.0',
+      extensions: { serviceBus: { maxConcurrentCalls: 9, messageHandlerOptions: { maxConcurrentCalls: 3 } } },
+    });
+
+    const fromLegacy = loadHostSettings(legacy, {}).serviceBus;
+    assert.equal(fromLegacy.maxConcurrentCalls, 3);
+    assert.equal(fromLegacy.autoCompleteMessages, false);
+    assert.equal(fromLegacy.maxAutoLockRenewalDurationMs, 120_000);
+    assert.equal(fromLegacy.maxConcurrentSessions, 5);
+    assert.equal(fromLegacy.sessionIdleTimeoutMs, 10_000);
+    assert.equal(fromLegacy.maxMessageBatchSize, 50);
+    assert.equal(loadHostSettings(both, {}).serviceBus.maxConcurrentCalls, 9);
+  });
+
+  it('accepts the infinite TimeSpan for maxAutoLockRenewalDuration and -1 for functionTimeout', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      functionTimeout: '-1',
+      extensions: { serviceBus: { maxAutoLockRenewalDuration: '-00:00:00.0010000' } },
+    });
+
+    const settings = loadHostSettings(dir, {});
+
+    assert.equal(settings.serviceBus.maxAutoLockRenewalDurationMs, Infinity);
+    assert.equal(settings.functionTimeoutMs, null);
+  });
+
+  it('stops with an error naming the host.json key or the override setting', () => {
+    const dir = appWithHostJson({ version: '2.0', extensions: { serviceBus: { maxConcurrentCalls: 0 } } });
+
+    assert.throws(() => loadHostSettings(dir, {}), /host\.json extensions\.serviceBus\.maxConcurrentCalls must be an integer of at least 1/);
+    assert.throws(
+      () => loadHostSettings(dir, { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: 'many' }),
+      /setting AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls must be an integer/,
+    );
+    assert.throws(
+      () => loadHostSettings(dir, { AzureFunctionsJobHost__functionTimeout: 'soon' }),
+      (error: Error & { code?: string }) => error.code === 'InvalidConfiguration' && /functionTimeout/.test(error.message),
+    );
+  });
+
+  it('requires version "2.0", refuses a Consumption timeout over 10 minutes and a batch wait over 150 s', () => {
+    assert.throws(() => loadHostSettings(appWithHostJson({ version: '1.0' }), {}), /version must be "2.0"/);
+    assert.throws(
+      () => loadHostSettings(appWithHostJson({ version: '2.0', functionTimeout: '00:11:00' }), { WEBSITE_SKU: 'Dynamic' }),
+      /between 00:00:01 and 00:10:00/,
+    );
+    assert.throws(
+      () => loadHostSettings(appWithHostJson({ version: '2.0', extensions: { serviceBus: { maxBatchWaitTime: '00:03:00' } } }), {}),
+      /maxBatchWaitTime must be at most 00:02:30/,
+    );
+    assert.throws(() => loadHostSettings(appWithHostJson('{ "version": "2.0", // no\n }'), {}), /not valid JSON/);
+  });
+
+  it('reads logging.logLevel.default as the log level', () => {
+    const dir = appWithHostJson({ version: '2.0', logging: { logLevel: { default: 'Warning' } } });
+
+    assert.equal(loadHostSettings(dir, {}).logLevel, 'warn');
+  });
+});

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { startWorker } from '../../src/worker';
+import { testClient } from '../support/emulator';
+import { callsFor, captureLogger, PROBE_APP, probeEnv, probeNames, REPO_ROOT, SESSIONS_APP, waitFor } from './support';
+
+function envWithoutConnection(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = probeEnv('unused', probeNames(prefix), extra);
+  delete env.ProbeConnection;
+  return env;
+}
+
+function occupyPort(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address !== null ? address.port : 0 });
+    });
+  });
+}
+
+describe('embedded mode', () => {
+  it('starts the emulator with the entities the app names, says so first, and processes messages', async () => {
+    const log = captureLogger();
+    const names = probeNames('embedded');
+    const worker = await startWorker({ appDir: PROBE_APP, env: envWithoutConnection('embedded'), logger: log.logger, embeddedPort: 0 });
+    try {
+      assert.ok(worker.embedded !== undefined);
+      // The emulator's own "listening" line may come first; ours is among the first two.
+      const first = log.lines().slice(0, 2).find((line) => /embedded emulator on port \d+/.test(String(line.msg)));
+      assert.ok(first !== undefined, 'the embedded-mode line is among the first log lines');
+      assert.ok(String(first?.msg).includes(worker.embedded.connectionString), 'the first line gives the connection string');
+      assert.deepEqual(
+        (first?.entities as string[]).sort(),
+        [names.batchQueue, names.binaryQueue, names.extraOut, names.queue, names.out, `${names.topic}/Subscriptions/probe-sub`].sort(),
+      );
+
+      const client = testClient(worker.embedded.connectionString);
+      const sender = client.createSender(names.queue);
+      await sender.sendMessages({ body: 'hello', messageId: 'embedded-1' });
+      await waitFor('the embedded message', () => (callsFor('probeQueue', 'embedded-1').length > 0 ? true : undefined));
+      await sender.close();
+      await client.close();
+    } finally {
+      await worker.stop('test finished');
+    }
+  });
+
+  it('takes a free port when the preferred one is taken', async () => {
+    const { server, port } = await occupyPort();
+    const worker = await startWorker({
+      appDir: PROBE_APP,
+      env: envWithoutConnection('embedded-port'),
+      logger: captureLogger().logger,
+      embeddedPort: port,
+    });
+    try {
+      assert.ok(worker.embedded !== undefined);
+      assert.notEqual(worker.embedded.port, port);
+    } finally {
+      await worker.stop('test finished');
+      server.close();
+    }
+  });
+
+  for (const [name, extra, reason] of [
+    ['on a Heroku dyno (DYNO set)', { DYNO: 'worker.1' }, /DYNO is set/],
+    ['with NODE_ENV=production', { NODE_ENV: 'production' }, /NODE_ENV is production/],
+  ] as const) {
+    it(`is refused ${name}, with an error naming the connection setting`, async () => {
+      await assert.rejects(
+        startWorker({ appDir: PROBE_APP, env: envWithoutConnection('refused', extra), logger: captureLogger().logger, embeddedPort: 0 }),
+        (error: Error & { code?: string }) =>
+          error.code === 'InvalidConfiguration' && reason.test(error.message) && error.message.includes('ProbeConnection'),
+      );
+    });
+  }
+});
+
+describe('sbworker worker --check', () => {
+  const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+  const secret = 'Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=k;SharedAccessKey=check-secret-value';
+
+  it('prints the functions, entities and settings in effect, without secrets, and exits 0', () => {
+    const env = { PATH: process.env.PATH, ...probeEnv(secret, probeNames('check')) };
+
+    const result = spawnSync(process.execPath, [cli, 'worker', '--app', PROBE_APP, '--check'], { env, encoding: 'utf8' });
+
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      embedded: boolean;
+      functions: Array<{ name: string; entity: string; connectionSource: { namespace: string; setting: string } }>;
+      serviceBus: { maxConcurrentCalls: number };
+    };
+    assert.equal(report.embedded, false);
+    assert.equal(report.serviceBus.maxConcurrentCalls, 4);
+    const queue = report.functions.find((fn) => fn.name === 'probeQueue');
+    assert.equal(queue?.entity, 'check-in');
+    assert.deepEqual(queue?.connectionSource, { namespace: '127.0.0.1:1', auth: 'sas', setting: 'ProbeConnection' });
+    assert.ok(!result.stdout.includes('check-secret-value'));
+  });
+
+  it('exits 1 with an error naming a missing setting', () => {
+    const env = { PATH: process.env.PATH, ProbeConnection: secret };
+
+    const result = spawnSync(process.execPath, [cli, 'worker', '--app', SESSIONS_APP, '--check'], { env, encoding: 'utf8' });
+
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /PROBE_SESSION_QUEUE/);
+  });
+});
