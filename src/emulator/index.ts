@@ -2,11 +2,17 @@ import { silentLogger, type Logger } from '../shared/logger';
 import { Broker } from './broker/broker';
 import { namespaceWithDefaults } from './config/defaults';
 import type { NamespaceConfig } from './config/types';
+import { journalSnapshot } from './entities/journalSnapshot';
+import { replayChanges, RuntimeEntities } from './entities/runtimeEntities';
+import { DEFAULT_HTTP_PORT, startManagementApi, type RunningManagementServer } from './http';
 import { ManagementNode } from './management/management';
 import { Dispatcher } from './server/dispatcher';
 import { listenAmqp } from './server/server';
+import { memoryEntityLog, openEntityLog, readEntityChanges } from './store/entityLog';
 import { openJournal } from './store/journal';
 import { memoryJournal } from './store/types';
+
+export { DEFAULT_HTTP_PORT } from './http';
 
 export interface EmulatorOptions {
   /** Default 5672; 0 = any free port. */
@@ -19,10 +25,19 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Silent when absent. */
   logger?: Logger;
+  /**
+   * Management API and `/health`. Default 5300 when the AMQP port is the default 5672, a free
+   * port otherwise (so test emulators on port 0 never collide); 0 = any free port; null = none.
+   */
+  httpPort?: number | null;
+  /** With a data dir: rewrite the journal once it has grown by this much (default 64 MB). */
+  journalCompactAfterBytes?: number;
 }
 
 export interface RunningEmulator {
   readonly port: number;
+  /** The management API's port; null when it was turned off. */
+  readonly httpPort: number | null;
   readonly connectionString: string;
   /** Idempotent. */
   close(): Promise<void>;
@@ -34,24 +49,56 @@ export const DEFAULT_EMULATOR_PORT = 5672;
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const logger = options.logger ?? silentLogger();
   const namespace = options.namespace ?? namespaceWithDefaults();
-  const journal = options.dataDir ? await openJournal(options.dataDir, logger) : memoryJournal;
+  const hosts = options.hosts ?? ['127.0.0.1', '::1'];
+  const port = options.port ?? DEFAULT_EMULATOR_PORT;
+  const httpPort =
+    options.httpPort === undefined
+      ? port === DEFAULT_EMULATOR_PORT
+        ? DEFAULT_HTTP_PORT
+        : 0
+      : options.httpPort;
+  const journal = options.dataDir
+    ? await openJournal(options.dataDir, logger, options.journalCompactAfterBytes)
+    : memoryJournal;
 
   const broker = new Broker(namespace, journal, logger);
   const dispatcher = new Dispatcher(logger, broker.now);
   broker.onAvailable((store) => dispatcher.markAvailable(store));
   broker.onSweep((nowMs) => dispatcher.tick(nowMs));
-  if (options.dataDir) await journal.restoreInto?.(broker.registry);
+  if (options.dataDir) {
+    // Entities created at run time come back before their messages do.
+    replayChanges(broker.registry, readEntityChanges(options.dataDir), logger);
+    await journal.restoreInto?.(broker.registry);
+    journal.compactWith?.(() => journalSnapshot(broker.registry, broker.now()));
+  }
+  const entityLog = options.dataDir ? openEntityLog(options.dataDir) : memoryEntityLog;
+  const entities = new RuntimeEntities(broker.registry, entityLog, (stores) => {
+    for (const store of stores) dispatcher.closeStore(store);
+  });
 
-  const management = new ManagementNode(broker, logger);
-  const listener = await listenAmqp(
-    { broker, namespace, dispatcher, management, logger },
-    options.hosts ?? ['127.0.0.1', '::1'],
-    options.port ?? DEFAULT_EMULATOR_PORT,
-  ).catch(async (error: unknown) => {
+  const management = new ManagementNode(broker, logger, entities);
+  let http: RunningManagementServer | null = null;
+  const stopBroker = async (): Promise<void> => {
     broker.close();
+    await http?.close();
+    entityLog.close();
     await journal.close();
+  };
+  const deps = { broker, namespace, dispatcher, management, logger };
+  const listener = await listenAmqp(deps, hosts, port).catch(async (error: unknown) => {
+    await stopBroker();
     throw error;
   });
+  if (httpPort !== null) {
+    const apiOptions = { port: httpPort, hosts, logger, changes: entities };
+    http = await startManagementApi(broker.registry, namespace, apiOptions).catch(
+      async (error: unknown) => {
+        await listener.close();
+        await stopBroker();
+        throw error;
+      },
+    );
+  }
 
   const policy = namespace.policies[0];
   const connectionString =
@@ -59,6 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     `SharedAccessKey=${policy?.key ?? ''};UseDevelopmentEmulator=true;`;
   logger.info('emulator listening', {
     port: listener.port,
+    httpPort: http?.port ?? null,
     queues: namespace.queues.length,
     topics: namespace.topics.length,
     durable: Boolean(options.dataDir),
@@ -67,11 +115,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let closing: Promise<void> | undefined;
   return {
     port: listener.port,
+    httpPort: http?.port ?? null,
     connectionString,
     close: () => {
       closing ??= (async () => {
+        await http?.close();
         broker.close();
         await listener.close();
+        entityLog.close();
         await journal.close();
         logger.info('emulator stopped', { port: listener.port });
       })();

@@ -50,14 +50,17 @@ export async function loadApp(appDirInput: string, log: CoreLogSink): Promise<Lo
   }
 
   if (registry.functions.size > 0 && getProgrammingModel() === undefined) {
-    throw new ConfigError(`${appDir}: functions were registered without the @azure/functions programming model`);
+    throw new ConfigError(
+      `${appDir}: functions were registered without the @azure/functions programming model`,
+    );
   }
   return { appDir, mainPattern, entryFiles, registry };
 }
 
 function readPackageJson(appDir: string): { main: string; type: string | undefined } {
   const path = join(appDir, 'package.json');
-  if (!existsSync(path)) throw new ConfigError(`${appDir} has no package.json (is it a Functions app?)`);
+  if (!existsSync(path))
+    throw new ConfigError(`${appDir} has no package.json (is it a Functions app?)`);
 
   let parsed: unknown;
   try {
@@ -68,7 +71,9 @@ function readPackageJson(appDir: string): { main: string; type: string | undefin
 
   const { main, type } = (parsed ?? {}) as { main?: unknown; type?: unknown };
   if (typeof main !== 'string' || main.trim() === '') {
-    throw new ConfigError(`${path} needs a "main" naming the app's entry files, e.g. "dist/src/functions/*.js"`);
+    throw new ConfigError(
+      `${path} needs a "main" naming the app's entry files, e.g. "dist/src/functions/*.js"`,
+    );
   }
   return { main, type: typeof type === 'string' ? type : undefined };
 }

@@ -18,16 +18,26 @@ export async function handleBatch(
   entries: InFlightMessage[],
 ): Promise<DispatchResult> {
   const { fn } = deps;
-  const messages = entries.map((entry) => entry.message as ServiceBusReceivedMessage & ReceivedMessageLike);
+  const messages = entries.map(
+    (entry) => entry.message as ServiceBusReceivedMessage & ReceivedMessageLike,
+  );
 
   const outcome = await deps.dispatcher.dispatch(fn, () => ({
     inputData: [{ name: fn.triggerBindingName, data: batchInputData(messages, fn.dataType) }],
     triggerMetadata: buildBatchTriggerMetadata(messages, deps.triggerInfo),
   }));
 
-  const settlement = decideSettlement({ result: outcome.result, autoCompleteMessages: fn.autoCompleteMessages, lockLost: false });
+  const settlement = decideSettlement({
+    result: outcome.result,
+    autoCompleteMessages: fn.autoCompleteMessages,
+    lockLost: false,
+  });
   const results = await Promise.all(
-    entries.map((entry) => (entry.settledByShutdown ? 'abandonedAtShutdown' : settle(receiver, entry.message, settlement, deps.logger))),
+    entries.map((entry) =>
+      entry.settledByShutdown
+        ? 'abandonedAtShutdown'
+        : settle(receiver, entry.message, settlement, deps.logger),
+    ),
   );
 
   const fields = {
@@ -39,7 +49,12 @@ export async function handleBatch(
     outcome: outcome.result,
     settlement: [...new Set(results)].join(','),
   };
-  if (outcome.result === 'succeeded') deps.logger.info(`Executed '${fn.name}' on a batch (succeeded)`, fields);
-  else deps.logger.error(`Executed '${fn.name}' on a batch (${outcome.result})`, { ...fields, error: outcome.error?.message });
+  if (outcome.result === 'succeeded')
+    deps.logger.info(`Executed '${fn.name}' on a batch (succeeded)`, fields);
+  else
+    deps.logger.error(`Executed '${fn.name}' on a batch (${outcome.result})`, {
+      ...fields,
+      error: outcome.error?.message,
+    });
   return outcome;
 }

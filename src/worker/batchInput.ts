@@ -1,7 +1,12 @@
 import { AppError } from '../shared/errors';
 import type { RpcTypedData } from './coreTypes';
 import { formatNetDate, isLong, toNetJsonValue } from './netFormat';
-import { bodyAsHostBytes, bodyAsHostString, type ReceivedMessageLike, type TriggerContextInfo } from './triggerInput';
+import {
+  bodyAsHostBytes,
+  bodyAsHostString,
+  type ReceivedMessageLike,
+  type TriggerContextInfo,
+} from './triggerInput';
 
 /**
  * The trigger input for `cardinality: 'many'`, as the host binds an `object[]`: each body is
@@ -11,14 +16,21 @@ import { bodyAsHostBytes, bodyAsHostString, type ReceivedMessageLike, type Trigg
  *
  * @throws AppError `UnsupportedMessageBody` when a body cannot be bound.
  */
-export function batchInputData(messages: ReceivedMessageLike[], dataType: 'binary' | 'string' | undefined): RpcTypedData {
+export function batchInputData(
+  messages: ReceivedMessageLike[],
+  dataType: 'binary' | 'string' | undefined,
+): RpcTypedData {
   if (dataType === 'binary') {
-    return { collectionBytes: { bytes: messages.map((m) => bodyAsHostBytes(m) ?? new Uint8Array()) } };
+    return {
+      collectionBytes: { bytes: messages.map((m) => bodyAsHostBytes(m) ?? new Uint8Array()) },
+    };
   }
 
   const texts = messages.map((m) => bodyAsHostString(m));
   if (dataType === 'string') {
-    return { collectionString: { string: texts.filter((t): t is string => t !== null && t !== '') } };
+    return {
+      collectionString: { string: texts.filter((t): t is string => t !== null && t !== '') },
+    };
   }
 
   const values = texts.map((text, index) => {
@@ -28,7 +40,8 @@ export function batchInputData(messages: ReceivedMessageLike[], dataType: 'binar
     } catch (error) {
       throw new AppError(
         'UnsupportedMessageBody',
-        `message ${index + 1} of the batch is not JSON; a batch function binds every body as JSON ` +
+        `message ${index + 1} of the batch is not JSON; ` +
+          `a batch function binds every body as JSON ` +
           `(use dataType 'string' for text)`,
         { cause: error },
       );
@@ -48,11 +61,17 @@ export function buildBatchTriggerMetadata(
 ): Record<string, RpcTypedData> {
   const strings = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({
     collectionString: {
-      string: messages.map(pick).filter((v): v is string | number => v !== undefined && v !== null && v !== '').map(String),
+      string: messages
+        .map(pick)
+        .filter((v): v is string | number => v !== undefined && v !== null && v !== '')
+        .map(String),
     },
   });
-  const json = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({ json: JSON.stringify(messages.map(pick)) });
-  const date = (m: ReceivedMessageLike, key: 'expiresAtUtc' | 'enqueuedTimeUtc') => m[key] ?? new Date(NaN);
+  const json = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({
+    json: JSON.stringify(messages.map(pick)),
+  });
+  const date = (m: ReceivedMessageLike, key: 'expiresAtUtc' | 'enqueuedTimeUtc') =>
+    m[key] ?? new Date(NaN);
 
   const metadata: Record<string, RpcTypedData> = {
     DeliveryCountArray: json((m) => (m.deliveryCount ?? 0) + 1),
@@ -66,7 +85,11 @@ export function buildBatchTriggerMetadata(
     ContentTypeArray: strings((m) => m.contentType),
     ReplyToArray: strings((m) => m.replyTo),
     SequenceNumberArray: {
-      collectionSint64: { sint64: messages.map((m) => (isLong(m.sequenceNumber) ? m.sequenceNumber.toNumber() : Number(m.sequenceNumber ?? 0))) },
+      collectionSint64: {
+        sint64: messages.map((m) =>
+          isLong(m.sequenceNumber) ? m.sequenceNumber.toNumber() : Number(m.sequenceNumber ?? 0),
+        ),
+      },
     },
     ToArray: strings((m) => m.to),
     LabelArray: strings((m) => m.subject),

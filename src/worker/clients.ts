@@ -1,10 +1,17 @@
 import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
-import { describeConnection, missingConnectionError, resolveConnection, type ResolvedConnection } from './connection';
+import {
+  describeConnection,
+  missingConnectionError,
+  resolveConnection,
+  type ResolvedConnection,
+} from './connection';
 import type { ClientRetrySettings } from './hostSettings';
 
 /** The SDK's retry options from host.json `clientRetryOptions` (the host's defaults apply). */
-export function toSdkRetryOptions(retry: ClientRetrySettings): NonNullable<ServiceBusClientOptions['retryOptions']> {
+export function toSdkRetryOptions(
+  retry: ClientRetrySettings,
+): NonNullable<ServiceBusClientOptions['retryOptions']> {
   return {
     mode: retry.mode === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
     maxRetries: retry.maxRetries,
@@ -19,7 +26,10 @@ export function toSdkRetryOptions(retry: ClientRetrySettings): NonNullable<Servi
  * name it. In embedded mode every name maps to the embedded emulator's connection string.
  */
 export class ClientPool {
-  readonly #clients = new Map<string, { client: ServiceBusClient; connection: ResolvedConnection }>();
+  readonly #clients = new Map<
+    string,
+    { client: ServiceBusClient; connection: ResolvedConnection }
+  >();
 
   constructor(
     private readonly settings: Record<string, string>,
@@ -42,7 +52,9 @@ export class ClientPool {
     return connection;
   }
 
-  async get(connectionName: string): Promise<{ client: ServiceBusClient; connection: ResolvedConnection }> {
+  async get(
+    connectionName: string,
+  ): Promise<{ client: ServiceBusClient; connection: ResolvedConnection }> {
     const existing = this.#clients.get(connectionName);
     if (existing !== undefined) return existing;
 
@@ -51,7 +63,11 @@ export class ClientPool {
     const client =
       connection.kind === 'connectionString'
         ? new ServiceBusClient(connection.connectionString, options)
-        : new ServiceBusClient(connection.fullyQualifiedNamespace, await createCredential(connection), options);
+        : new ServiceBusClient(
+            connection.fullyQualifiedNamespace,
+            await createCredential(connection),
+            options,
+          );
     const entry = { client, connection };
     this.#clients.set(connectionName, entry);
     return entry;
@@ -76,10 +92,16 @@ export class ClientPool {
 async function createCredential(connection: Extract<ResolvedConnection, { kind: 'identity' }>) {
   // Loaded only for identity connections: it is a large package and most runs never need it.
   const identity = await import('@azure/identity');
-  const { clientid: clientId, clientsecret: clientSecret, tenantid: tenantId } = connection.credentialSettings;
+  const {
+    clientid: clientId,
+    clientsecret: clientSecret,
+    tenantid: tenantId,
+  } = connection.credentialSettings;
 
   if (clientId !== undefined && clientSecret !== undefined && tenantId !== undefined) {
     return new identity.ClientSecretCredential(tenantId, clientId, clientSecret);
   }
-  return new identity.DefaultAzureCredential(clientId === undefined ? {} : { managedIdentityClientId: clientId });
+  return new identity.DefaultAzureCredential(
+    clientId === undefined ? {} : { managedIdentityClientId: clientId },
+  );
 }

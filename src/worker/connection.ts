@@ -31,14 +31,23 @@ export function resolveConnection(
   connectionName: string | undefined,
   settings: Record<string, string>,
 ): ResolvedConnection | undefined {
-  const name = connectionName === undefined || connectionName === '' ? DEFAULT_CONNECTION_NAME : connectionName;
+  const name =
+    connectionName === undefined || connectionName === ''
+      ? DEFAULT_CONNECTION_NAME
+      : connectionName;
   const candidates = [name, `AzureWebJobs${name}`];
-  if (name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase()) candidates.push(CONNECTION_STRING_ALIAS);
+  if (name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase())
+    candidates.push(CONNECTION_STRING_ALIAS);
 
   for (const settingName of candidates) {
     const value = getSetting(settings, settingName);
     if (value !== undefined && value.trim() !== '') {
-      return { kind: 'connectionString', name, settingName, connectionString: checkConnectionString(settingName, value) };
+      return {
+        kind: 'connectionString',
+        name,
+        settingName,
+        connectionString: checkConnectionString(settingName, value),
+      };
     }
 
     const fullyQualifiedNamespace = getSetting(settings, `${settingName}__fullyQualifiedNamespace`);
@@ -47,7 +56,10 @@ export function resolveConnection(
         kind: 'identity',
         name,
         settingName: `${settingName}__fullyQualifiedNamespace`,
-        fullyQualifiedNamespace: checkNamespace(`${settingName}__fullyQualifiedNamespace`, fullyQualifiedNamespace),
+        fullyQualifiedNamespace: checkNamespace(
+          `${settingName}__fullyQualifiedNamespace`,
+          fullyQualifiedNamespace,
+        ),
         credentialSettings: sectionOf(settings, settingName),
       };
     }
@@ -57,8 +69,14 @@ export function resolveConnection(
 
 /** The error for a connection that must exist; the text names every setting that was tried. */
 export function missingConnectionError(connectionName: string | undefined): ConfigError {
-  const name = connectionName === undefined || connectionName === '' ? DEFAULT_CONNECTION_NAME : connectionName;
-  const alias = name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase() ? `, ${CONNECTION_STRING_ALIAS}` : '';
+  const name =
+    connectionName === undefined || connectionName === ''
+      ? DEFAULT_CONNECTION_NAME
+      : connectionName;
+  const alias =
+    name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase()
+      ? `, ${CONNECTION_STRING_ALIAS}`
+      : '';
   return new ConfigError(
     `Service Bus connection setting '${name}' does not exist in the settings ` +
       `(looked for ${name}, AzureWebJobs${name}${alias} and ${name}__fullyQualifiedNamespace)`,
@@ -71,29 +89,48 @@ export function missingConnectionError(connectionName: string | undefined): Conf
  *
  * @throws ConfigError naming the setting when it is missing.
  */
-export function resolveSettingExpressions(text: string, settings: Record<string, string>, what: string): string {
+export function resolveSettingExpressions(
+  text: string,
+  settings: Record<string, string>,
+  what: string,
+): string {
   return text.replace(/%([^%]+)%/g, (_match, settingName: string) => {
     const value = getSetting(settings, settingName);
     if (value === undefined || value === '') {
-      throw new ConfigError(`${what} refers to setting '${settingName}' (as %${settingName}%), which does not exist`);
+      throw new ConfigError(
+        `${what} refers to setting '${settingName}' (as %${settingName}%), which does not exist`,
+      );
     }
     return value;
   });
 }
 
 /** A short, secret-free description for logs: the namespace host and how we authenticate. */
-export function describeConnection(connection: ResolvedConnection): { namespace: string; auth: string; setting: string } {
+export function describeConnection(connection: ResolvedConnection): {
+  namespace: string;
+  auth: string;
+  setting: string;
+} {
   if (connection.kind === 'identity') {
-    return { namespace: connection.fullyQualifiedNamespace, auth: 'identity', setting: connection.settingName };
+    return {
+      namespace: connection.fullyQualifiedNamespace,
+      auth: 'identity',
+      setting: connection.settingName,
+    };
   }
-  return { namespace: endpointHost(connection.connectionString) ?? 'unknown', auth: 'sas', setting: connection.settingName };
+  return {
+    namespace: endpointHost(connection.connectionString) ?? 'unknown',
+    auth: 'sas',
+    setting: connection.settingName,
+  };
 }
 
 function checkConnectionString(settingName: string, value: string): string {
   // Never echo the value: it holds a key.
   if (endpointHost(value) === undefined) {
     throw new ConfigError(
-      `setting ${settingName} is not a Service Bus connection string (it needs Endpoint=sb://<host>/); ` +
+      `setting ${settingName} is not a Service Bus connection string ` +
+        `(it needs Endpoint=sb://<host>/); ` +
         `for an identity-based connection set ${settingName}__fullyQualifiedNamespace instead`,
     );
   }
@@ -106,9 +143,14 @@ function checkConnectionString(settingName: string, value: string): string {
 }
 
 function checkNamespace(settingName: string, value: string): string {
-  const host = value.trim().replace(/^sb:\/\//i, '').replace(/\/+$/, '');
+  const host = value
+    .trim()
+    .replace(/^sb:\/\//i, '')
+    .replace(/\/+$/, '');
   if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) {
-    throw new ConfigError(`setting ${settingName} must be a host name such as <namespace>.servicebus.windows.net`);
+    throw new ConfigError(
+      `setting ${settingName} must be a host name such as <namespace>.servicebus.windows.net`,
+    );
   }
   return host;
 }
@@ -122,7 +164,8 @@ function sectionOf(settings: Record<string, string>, settingName: string): Recor
   const prefix = `${settingName.toLowerCase()}__`;
   const section: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings)) {
-    if (key.toLowerCase().startsWith(prefix)) section[key.slice(prefix.length).toLowerCase()] = value;
+    if (key.toLowerCase().startsWith(prefix))
+      section[key.slice(prefix.length).toLowerCase()] = value;
   }
   return section;
 }

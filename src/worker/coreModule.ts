@@ -106,7 +106,10 @@ export function getProgrammingModel(): ProgrammingModel | undefined {
 
 function requireRegistry(what: string): AppRegistry {
   if (current === undefined || current.startupFinished) {
-    throw new AppError('RegistrationClosed', `${what} is only possible while the app's entry files load`);
+    throw new AppError(
+      'RegistrationClosed',
+      `${what} is only possible while the app's entry files load`,
+    );
   }
   return current;
 }
@@ -128,7 +131,10 @@ function createCoreApi(): Record<string, unknown> {
     registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {
       const registry = requireRegistry(`Registering function '${metadata.name}'`);
       if (registry.functions.has(metadata.name)) {
-        throw new AppError('DuplicateFunction', `A function named '${metadata.name}' is already registered`);
+        throw new AppError(
+          'DuplicateFunction',
+          `A function named '${metadata.name}' is already registered`,
+        );
       }
 
       registry.functions.set(metadata.name, { metadata, callback });

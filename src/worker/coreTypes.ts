@@ -5,7 +5,14 @@
  * them (`src/app.ts`, `src/InvocationModel.ts`, `src/hooks/registerHook.ts`).
  */
 
-export type RpcLogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
+export type RpcLogLevel =
+  | 'trace'
+  | 'debug'
+  | 'information'
+  | 'warning'
+  | 'error'
+  | 'critical'
+  | 'none';
 export type RpcLogCategory = 'user' | 'system' | 'customMetric';
 
 /** A binding as the library registers it: its options plus type, direction and name keys. */
@@ -79,8 +86,12 @@ export interface InvocationModel {
 export interface ProgrammingModel {
   name: string;
   version: string;
-  getInvocationModel(coreContext: CoreInvocationContext): InvocationModel | Promise<InvocationModel>;
-  getCapabilities?(capabilities: Record<string, string>): Record<string, string> | Promise<Record<string, string>>;
+  getInvocationModel(
+    coreContext: CoreInvocationContext,
+  ): InvocationModel | Promise<InvocationModel>;
+  getCapabilities?(
+    capabilities: Record<string, string>,
+  ): Record<string, string> | Promise<Record<string, string>>;
 }
 
 export type HookData = Record<string, unknown>;

@@ -25,7 +25,8 @@ export function embeddedRefusedError(reason: string, connectionNames: string[]):
   const names = connectionNames.join(', ');
   return new ConfigError(
     `No Service Bus connection is configured (settings: ${names}) and the embedded emulator is ` +
-      `refused because ${reason}. Set ${connectionNames[0] ?? 'ServiceBusConnection'} to a connection string.`,
+      `refused because ${reason}. ` +
+      `Set ${connectionNames[0] ?? 'ServiceBusConnection'} to a connection string.`,
   );
 }
 
@@ -46,14 +47,23 @@ export async function embeddedNamespace(functions: ServiceBusFunction[]): Promis
     if (fn.entity.kind === 'queue') {
       const key = fn.entity.queueName.toLowerCase();
       const existing = queues.get(key);
-      queues.set(key, defaults.queueWithDefaults(fn.entity.queueName, {
-        requiresSession: (existing?.requiresSession ?? false) || fn.isSessionsEnabled,
-      }));
+      queues.set(
+        key,
+        defaults.queueWithDefaults(fn.entity.queueName, {
+          requiresSession: (existing?.requiresSession ?? false) || fn.isSessionsEnabled,
+        }),
+      );
     } else {
       const topic = addTopic(fn.entity.topicName);
       const subscriptionName = fn.entity.subscriptionName;
-      if (!topic.subscriptions.some((s) => s.name.toLowerCase() === subscriptionName.toLowerCase())) {
-        topic.subscriptions.push(defaults.subscriptionWithDefaults(subscriptionName, { requiresSession: fn.isSessionsEnabled }));
+      if (
+        !topic.subscriptions.some((s) => s.name.toLowerCase() === subscriptionName.toLowerCase())
+      ) {
+        topic.subscriptions.push(
+          defaults.subscriptionWithDefaults(subscriptionName, {
+            requiresSession: fn.isSessionsEnabled,
+          }),
+        );
       }
     }
 
@@ -64,7 +74,10 @@ export async function embeddedNamespace(functions: ServiceBusFunction[]): Promis
       }
     }
   }
-  return defaults.namespaceWithDefaults({ queues: [...queues.values()], topics: [...topics.values()] });
+  return defaults.namespaceWithDefaults({
+    queues: [...queues.values()],
+    topics: [...topics.values()],
+  });
 }
 
 /**

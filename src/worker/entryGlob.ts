@@ -9,7 +9,10 @@ import { join, posix } from 'node:path';
 export function expandEntryPattern(rootDir: string, pattern: string): string[] {
   const found = new Set<string>();
   for (const alternative of expandBraces(pattern.replace(/^\.\//, ''))) {
-    const segments = posix.normalize(alternative).split('/').filter((s) => s !== '' && s !== '.');
+    const segments = posix
+      .normalize(alternative)
+      .split('/')
+      .filter((s) => s !== '' && s !== '.');
     walk(rootDir, '', segments, found);
   }
   return [...found].sort();

@@ -60,10 +60,15 @@ export function planFunctions(
     const trigger = bindings.find(([, b]) => /trigger$/i.test(b.type ?? ''));
     if (trigger === undefined || trigger[1].type?.toLowerCase() !== 'servicebustrigger') {
       const type = trigger?.[1].type ?? 'no trigger';
-      plan.skipped.push({ name: registered.metadata.name, reason: `trigger type ${type} is not hosted here` });
+      plan.skipped.push({
+        name: registered.metadata.name,
+        reason: `trigger type ${type} is not hosted here`,
+      });
       continue;
     }
-    plan.functions.push(planOne(registered, trigger[0], trigger[1], bindings, serviceBus, settings));
+    plan.functions.push(
+      planOne(registered, trigger[0], trigger[1], bindings, serviceBus, settings),
+    );
   }
   return plan;
 }
@@ -89,7 +94,8 @@ function planOne(
     }
     const queueName = optionalString(binding.queueName);
     const entity = queueName ?? optionalString(binding.topicName);
-    if (entity === undefined) throw new ConfigError(`${where}: output ${bindingName} names no queueName or topicName`);
+    if (entity === undefined)
+      throw new ConfigError(`${where}: output ${bindingName} names no queueName or topicName`);
     outputs.push({
       bindingName,
       entityName: resolveSettingExpressions(entity, settings, `${where} output ${bindingName}`),
@@ -107,17 +113,32 @@ function planOne(
     isSessionsEnabled: flag(trigger.isSessionsEnabled, false, `${where} isSessionsEnabled`),
     cardinality: cardinality(trigger.cardinality, where),
     dataType: dataType(trigger.dataType, where),
-    autoCompleteMessages: flag(trigger.autoCompleteMessages, serviceBus.autoCompleteMessages, `${where} autoCompleteMessages`),
-    maxMessageBatchSize: positiveInteger(trigger.maxMessageBatchSize, serviceBus.maxMessageBatchSize, where),
+    autoCompleteMessages: flag(
+      trigger.autoCompleteMessages,
+      serviceBus.autoCompleteMessages,
+      `${where} autoCompleteMessages`,
+    ),
+    maxMessageBatchSize: positiveInteger(
+      trigger.maxMessageBatchSize,
+      serviceBus.maxMessageBatchSize,
+      where,
+    ),
     outputs,
     unsupportedOutputs,
   };
 }
 
-function triggerEntity(trigger: RpcBindingInfo, settings: Record<string, string>, where: string): TriggerEntity {
+function triggerEntity(
+  trigger: RpcBindingInfo,
+  settings: Record<string, string>,
+  where: string,
+): TriggerEntity {
   const queueName = optionalString(trigger.queueName);
   if (queueName !== undefined) {
-    return { kind: 'queue', queueName: resolveSettingExpressions(queueName, settings, `${where} queueName`) };
+    return {
+      kind: 'queue',
+      queueName: resolveSettingExpressions(queueName, settings, `${where} queueName`),
+    };
   }
 
   const topicName = optionalString(trigger.topicName);
@@ -128,13 +149,19 @@ function triggerEntity(trigger: RpcBindingInfo, settings: Record<string, string>
   return {
     kind: 'subscription',
     topicName: resolveSettingExpressions(topicName, settings, `${where} topicName`),
-    subscriptionName: resolveSettingExpressions(subscriptionName, settings, `${where} subscriptionName`),
+    subscriptionName: resolveSettingExpressions(
+      subscriptionName,
+      settings,
+      `${where} subscriptionName`,
+    ),
   };
 }
 
 /** Where the trigger receives from, as the SDK and the logs name it. */
 export function entityPath(entity: TriggerEntity): string {
-  return entity.kind === 'queue' ? entity.queueName : `${entity.topicName}/Subscriptions/${entity.subscriptionName}`;
+  return entity.kind === 'queue'
+    ? entity.queueName
+    : `${entity.topicName}/Subscriptions/${entity.subscriptionName}`;
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -157,7 +184,9 @@ function cardinality(value: unknown, where: string): 'one' | 'many' {
 function dataType(value: unknown, where: string): ServiceBusFunction['dataType'] {
   if (value === undefined || value === null || value === 'undefined') return undefined;
   if (value === 'binary' || value === 'string') return value;
-  throw new ConfigError(`${where}: dataType ${JSON.stringify(value)} is not supported for Service Bus`);
+  throw new ConfigError(
+    `${where}: dataType ${JSON.stringify(value)} is not supported for Service Bus`,
+  );
 }
 
 function positiveInteger(value: unknown, fallback: number, where: string): number {

@@ -5,11 +5,18 @@ import type { HookName, RpcLogCategory, RpcLogLevel } from './coreTypes';
  * Runs the hooks registered under `name` in registration order, each awaited; a hook that
  * throws stops the rest and fails the step it belongs to, as in the Node worker.
  */
-export async function runHooks(registry: AppRegistry, name: HookName, context: Record<string, unknown>): Promise<void> {
+export async function runHooks(
+  registry: AppRegistry,
+  name: HookName,
+  context: Record<string, unknown>,
+): Promise<void> {
   for (const callback of [...registry.hooksFor(name)]) await callback(context);
 }
 
-export function runAppStartHooks(registry: AppRegistry, functionAppDirectory: string): Promise<void> {
+export function runAppStartHooks(
+  registry: AppRegistry,
+  functionAppDirectory: string,
+): Promise<void> {
   return runHooks(registry, 'appStart', {
     hookData: registry.appLevelOnlyHookData,
     appHookData: registry.appHookData,
@@ -30,7 +37,12 @@ export function runAppTerminateHooks(registry: AppRegistry): Promise<void> {
  */
 export function applyLogHooks(
   registry: AppRegistry,
-  line: { level: RpcLogLevel; category: RpcLogCategory; message: string; invocationContext?: unknown },
+  line: {
+    level: RpcLogLevel;
+    category: RpcLogCategory;
+    message: string;
+    invocationContext?: unknown;
+  },
 ): { level: RpcLogLevel; message: string } {
   const callbacks = registry.hooksFor('log');
   if (callbacks.length === 0) return line;

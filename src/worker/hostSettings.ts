@@ -68,7 +68,9 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
 
   const version = get(tree, 'version');
   if (found && version !== '2.0') {
-    throw new ConfigError(`${describe(tree, 'version')} must be "2.0" (got ${JSON.stringify(version)})`);
+    throw new ConfigError(
+      `${describe(tree, 'version')} must be "2.0" (got ${JSON.stringify(version)})`,
+    );
   }
 
   const consumption = (settings.WEBSITE_SKU ?? '').toLowerCase() === 'dynamic';
@@ -86,7 +88,9 @@ function readHostJson(path: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON (comments are not supported)`, { cause: error });
+    throw new ConfigError(`${path} is not valid JSON (comments are not supported)`, {
+      cause: error,
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`${path} must hold a JSON object`);
@@ -143,7 +147,8 @@ function readInteger(tree: ConfigTree, paths: string[], fallback: number, min: n
     const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
       throw new ConfigError(
-        `${describe(tree, path)} must be an integer of at least ${min} (got ${JSON.stringify(raw)})`,
+        `${describe(tree, path)} must be an integer of at least ${min} ` +
+          `(got ${JSON.stringify(raw)})`,
       );
     }
     return value;
@@ -160,13 +165,19 @@ function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): bool
     if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) {
       return raw.trim().toLowerCase() === 'true';
     }
-    throw new ConfigError(`${describe(tree, path)} must be true or false (got ${JSON.stringify(raw)})`);
+    throw new ConfigError(
+      `${describe(tree, path)} must be true or false (got ${JSON.stringify(raw)})`,
+    );
   }
   return fallback;
 }
 
 /** Reads a TimeSpan; returns undefined when none of the paths is set. */
-function readDuration(tree: ConfigTree, paths: string[], allowInfinite = false): number | undefined {
+function readDuration(
+  tree: ConfigTree,
+  paths: string[],
+  allowInfinite = false,
+): number | undefined {
   for (const path of paths) {
     const raw = get(tree, path);
     if (raw === undefined || raw === null) continue;
@@ -175,7 +186,8 @@ function readDuration(tree: ConfigTree, paths: string[], allowInfinite = false):
     if (valueMs === INFINITE_TIME_SPAN_MS && allowInfinite) return Infinity;
     if (valueMs === undefined || valueMs < 0) {
       throw new ConfigError(
-        `${describe(tree, path)} must be a TimeSpan such as "00:05:00" (got ${JSON.stringify(raw)})`,
+        `${describe(tree, path)} must be a TimeSpan such as "00:05:00" ` +
+          `(got ${JSON.stringify(raw)})`,
       );
     }
     return valueMs;
@@ -260,8 +272,10 @@ function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSetti
     minMessageBatchSize,
     maxBatchWaitTimeMs,
     sessionIdleTimeoutMs:
-      readDuration(tree, [`${sb}.sessionIdleTimeout`, `${sb}.sessionHandlerOptions.messageWaitTime`]) ??
-      null,
+      readDuration(tree, [
+        `${sb}.sessionIdleTimeout`,
+        `${sb}.sessionHandlerOptions.messageWaitTime`,
+      ]) ?? null,
     clientRetryOptions: readClientRetry(tree, `${sb}.clientRetryOptions`),
   };
 }

@@ -3,6 +3,7 @@ export {
   configureWorker,
   DEFAULT_SHUTDOWN_GRACE_MS,
   type RunningWorker,
+  type WorkerActivity,
   startWorker,
   type WorkerOptions,
 } from './runtime';

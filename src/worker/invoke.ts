@@ -33,7 +33,8 @@ export async function invokeRegistered(
   log: InvocationLog,
 ): Promise<InvocationOutcome> {
   const model = getProgrammingModel();
-  if (model === undefined) throw new AppError('NoProgrammingModel', 'the app set no programming model');
+  if (model === undefined)
+    throw new AppError('NoProgrammingModel', 'the app set no programming model');
 
   const coreContext: CoreInvocationContext = {
     invocationId: request.invocationId,
@@ -46,6 +47,7 @@ export async function invokeRegistered(
   const { context, inputs } = await invocationModel.getArguments();
   const hookData: HookData = {};
 
+  // Hook contexts are built only when hooks are registered: most apps have none.
   const pre: Record<string, unknown> = {
     hookData,
     appHookData: registry.appHookData,
@@ -53,38 +55,59 @@ export async function invokeRegistered(
     functionCallback: registered.callback,
     inputs,
   };
-  await withState(coreContext, 'preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
+  if (registry.hooksFor('preInvocation').length > 0) {
+    await withState(coreContext, 'preInvocationHooks', () =>
+      runHooks(registry, 'preInvocation', pre),
+    );
+  }
 
-  const post: Record<string, unknown> = {
-    hookData,
-    appHookData: registry.appHookData,
-    invocationContext: context,
-    inputs: pre.inputs,
-    result: null,
-    error: null,
-  };
-  await withState(coreContext, 'invocation', async () => {
-    try {
-      post.result = await invocationModel.invokeFunction(
-        context,
-        pre.inputs as unknown[],
-        pre.functionCallback as RegisteredFunction['callback'],
-      );
-    } catch (error) {
-      post.error = error;
-    }
-  });
-  await withState(coreContext, 'postInvocationHooks', () => runHooks(registry, 'postInvocation', post));
+  let result: unknown = null;
+  let failure: unknown = null;
+  coreContext.state = 'invocation';
+  try {
+    result = await invocationModel.invokeFunction(
+      context,
+      pre.inputs as unknown[],
+      pre.functionCallback as RegisteredFunction['callback'],
+    );
+  } catch (error) {
+    failure = error;
+  } finally {
+    coreContext.state = undefined;
+  }
+
+  if (registry.hooksFor('postInvocation').length > 0) {
+    const post: Record<string, unknown> = {
+      hookData,
+      appHookData: registry.appHookData,
+      invocationContext: context,
+      inputs: pre.inputs,
+      result,
+      error: failure,
+    };
+    await withState(coreContext, 'postInvocationHooks', () =>
+      runHooks(registry, 'postInvocation', post),
+    );
+    result = post.result;
+    failure = post.error;
+  }
 
   // Like the worker: only an Error counts as a failure; a hook may clear it.
-  if (post.error instanceof Error) throw post.error;
-  if (post.error !== null && post.error !== undefined) {
-    throw new AppError('FunctionFailed', `the function threw a non-error value: ${String(post.error)}`);
+  if (failure instanceof Error) throw failure;
+  if (failure !== null && failure !== undefined) {
+    throw new AppError(
+      'FunctionFailed',
+      `the function threw a non-error value: ${String(failure)}`,
+    );
   }
-  return { response: await invocationModel.getResponse(context, post.result), context };
+  return { response: await invocationModel.getResponse(context, result), context };
 }
 
-async function withState(context: CoreInvocationContext, state: InvocationState, run: () => Promise<void>): Promise<void> {
+async function withState(
+  context: CoreInvocationContext,
+  state: InvocationState,
+  run: () => Promise<void>,
+): Promise<void> {
   context.state = state;
   try {
     await run();

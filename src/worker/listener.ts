@@ -10,7 +10,13 @@ import type { Logger } from '../shared/logger';
 import type { Dispatcher } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
-import { handleMessage, type InFlightMessage, settle } from './messageHandler';
+import {
+  finishMessage,
+  type InFlightMessage,
+  invokeMessage,
+  type MessageHandlerDeps,
+  settle,
+} from './messageHandler';
 import { OutageTracker } from './outage';
 import type { TriggerContextInfo } from './triggerInput';
 
@@ -46,13 +52,19 @@ export function receiverOptions(sessionLockRenewalMs = 0): ServiceBusReceiverOpt
   return {
     receiveMode: 'peekLock',
     // The SDK treats 0 as "no renewal"; .NET's infinite value becomes a very long one.
-    maxAutoLockRenewalDurationInMs: Number.isFinite(sessionLockRenewalMs) ? sessionLockRenewalMs : 2 ** 31,
+    maxAutoLockRenewalDurationInMs: Number.isFinite(sessionLockRenewalMs)
+      ? sessionLockRenewalMs
+      : 2 ** 31,
     skipParsingBodyAsJson: true,
     skipConvertingDate: true,
   };
 }
 
-export function createEntityReceiver(client: ServiceBusClient, fn: ServiceBusFunction, options: ServiceBusReceiverOptions): ServiceBusReceiver {
+export function createEntityReceiver(
+  client: ServiceBusClient,
+  fn: ServiceBusFunction,
+  options: ServiceBusReceiverOptions,
+): ServiceBusReceiver {
   return fn.entity.kind === 'queue'
     ? client.createReceiver(fn.entity.queueName, options)
     : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName, options);
@@ -65,6 +77,16 @@ export class InFlightSet {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Counts a message in until `leave`: for work whose end is not one awaited call. */
+  enter(entry: InFlightMessage): void {
+    this.#entries.add(entry);
+  }
+
+  leave(entry: InFlightMessage): void {
+    this.#entries.delete(entry);
+    if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   async run<T>(entry: InFlightMessage, work: () => Promise<T>): Promise<T> {
@@ -94,9 +116,12 @@ export class InFlightSet {
   }
 
   async abandonAll(logger: Logger): Promise<number> {
-    const entries = [...this.#entries];
+    // A message whose handler is already settling it is left to that settlement.
+    const entries = [...this.#entries].filter((entry) => entry.settling !== true);
     for (const entry of entries) entry.settledByShutdown = true;
-    await Promise.all(entries.map((entry) => settle(entry.receiver, entry.message, 'abandon', logger)));
+    await Promise.all(
+      entries.map((entry) => settle(entry.receiver, entry.message, 'abandon', logger)),
+    );
     return entries.length;
   }
 }
@@ -114,9 +139,12 @@ export class MessageListener implements Listener {
   #subscription: { close(): Promise<void> } | undefined;
   #stopping = false;
 
+  readonly #handlerDeps: MessageHandlerDeps;
+
   constructor(private readonly deps: ListenerDeps) {
     this.functionName = deps.fn.name;
-    this.#outage = new OutageTracker(deps.logger.child({ function: deps.fn.name }), deps.serviceBus.clientRetryOptions);
+    this.#outage = new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions);
+    this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
   }
 
   async start(): Promise<void> {
@@ -156,7 +184,10 @@ export class MessageListener implements Listener {
     await this.#receiver?.close();
   }
 
-  async #onMessage(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): Promise<void> {
+  async #onMessage(
+    receiver: ServiceBusReceiver,
+    message: ServiceBusReceivedMessage,
+  ): Promise<void> {
     this.#outage.recovered();
     const entry: InFlightMessage = { message, receiver, settledByShutdown: false };
 
@@ -165,12 +196,20 @@ export class MessageListener implements Listener {
       await settle(receiver, message, 'abandon', this.deps.logger);
       return;
     }
-    const handlerDeps = { ...this.deps, lockRenewalMs: this.deps.serviceBus.maxAutoLockRenewalDurationMs };
-    await this.#inFlight.run(entry, () => handleMessage(handlerDeps, entry));
+
+    // The invocation holds one of the maxConcurrentCalls slots; the settlement round trip after
+    // it does not (as with the SDK's own auto-complete), so the next message's credit goes out
+    // while the broker confirms. The message stays in flight until settled, for shutdown.
+    this.#inFlight.enter(entry);
+    const outcome = await invokeMessage(this.#handlerDeps, entry);
+    const leave = (): void => this.#inFlight.leave(entry);
+    finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
   }
 
   #onError(receiver: ServiceBusReceiver, args: ProcessErrorArgs): void {
     if (this.#stopping) return;
-    this.#outage.failed(args.error, args.errorSource, () => receiver.peekMessages(1).then(() => undefined));
+    this.#outage.failed(args.error, args.errorSource, () =>
+      receiver.peekMessages(1).then(() => undefined),
+    );
   }
 }

@@ -26,7 +26,12 @@ export function startLockRenewal(
     if (stopped || lockedUntil === undefined) return;
 
     const remainingMs = lockedUntil.getTime() - Date.now();
-    const delayMs = Math.max(MIN_RENEW_DELAY_MS, remainingMs > 2 * RENEW_AHEAD_MS ? remainingMs - RENEW_AHEAD_MS : remainingMs / 2);
+    // Long delays are rounded down to whole seconds: Node keeps one timer list per distinct
+    // delay, and per-message millisecond delays would make one list per message.
+    const delayMs =
+      remainingMs > 2 * RENEW_AHEAD_MS
+        ? Math.floor((remainingMs - RENEW_AHEAD_MS) / SECOND_MS) * SECOND_MS
+        : Math.max(MIN_RENEW_DELAY_MS, remainingMs / 2);
     if (Date.now() + delayMs >= renewUntil) return;
 
     timer = setTimeout(() => {

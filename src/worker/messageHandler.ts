@@ -29,6 +29,8 @@ export interface InFlightMessage {
   receiver: ServiceBusReceiver;
   /** Set by shutdown: the message was already abandoned, so the handler must not settle it. */
   settledByShutdown: boolean;
+  /** Set when the handler starts settling: shutdown then leaves the message to it. */
+  settling?: boolean;
 }
 
 /**
@@ -36,6 +38,19 @@ export interface InFlightMessage {
  * invocation, settles, and writes the invocation log line. Never throws.
  */
 export async function handleMessage(
+  deps: MessageHandlerDeps,
+  entry: InFlightMessage,
+): Promise<DispatchResult> {
+  const outcome = await invokeMessage(deps, entry);
+  await finishMessage(deps, entry, outcome);
+  return outcome;
+}
+
+/**
+ * The invocation part of a message: lock renewal while it runs, the input as the host builds
+ * it, the dispatch. Never throws; the result says how the invocation ended.
+ */
+export async function invokeMessage(
   deps: MessageHandlerDeps,
   entry: InFlightMessage,
 ): Promise<DispatchResult> {
@@ -49,7 +64,7 @@ export async function handleMessage(
             code: (error as { code?: unknown }).code,
           });
         })
-      : () => undefined;
+      : undefined;
 
   const outcome = await dispatcher.dispatch(fn, () => {
     const data = triggerInputData(message, fn.dataType);
@@ -61,15 +76,29 @@ export async function handleMessage(
     };
   });
   // As in the host, renewal ends with the invocation, whether or not the message is settled.
-  stopRenewal();
-
-  const settlement = entry.settledByShutdown
-    ? 'none'
-    : decideSettlement({ result: outcome.result, autoCompleteMessages: fn.autoCompleteMessages, lockLost: false });
-  const settled = await settle(entry.receiver, message, settlement, deps.logger);
-
-  logInvocation(deps, message, outcome, entry.settledByShutdown ? 'abandonedAtShutdown' : settled);
+  stopRenewal?.();
   return outcome;
+}
+
+/** Settles the message as the host does after the invocation, then logs the invocation line. */
+export async function finishMessage(
+  deps: MessageHandlerDeps,
+  entry: InFlightMessage,
+  outcome: DispatchResult,
+): Promise<void> {
+  if (entry.settledByShutdown) {
+    logInvocation(deps, entry.message, outcome, 'abandonedAtShutdown');
+    return;
+  }
+
+  entry.settling = true;
+  const settlement = decideSettlement({
+    result: outcome.result,
+    autoCompleteMessages: deps.fn.autoCompleteMessages,
+    lockLost: false,
+  });
+  const settled = await settle(entry.receiver, entry.message, settlement, deps.logger);
+  logInvocation(deps, entry.message, outcome, settled);
 }
 
 /** Performs a settlement; a lost lock is reported, not thrown (nothing more can be done). */
@@ -101,8 +130,8 @@ function logInvocation(
   outcome: DispatchResult,
   settlement: string,
 ): void {
+  // The listener's logger already binds `function`.
   const fields = {
-    function: deps.fn.name,
     invocationId: outcome.invocationId,
     messageId: message.messageId === undefined ? undefined : String(message.messageId),
     deliveryCount: (message.deliveryCount ?? 0) + 1,
@@ -121,5 +150,8 @@ function logInvocation(
     error: outcome.error?.message,
     errorCode: (outcome.error as { code?: unknown } | undefined)?.code,
   });
-  deps.logger.debug('Invocation error stack', { invocationId: outcome.invocationId, stack: outcome.error?.stack });
+  deps.logger.debug('Invocation error stack', {
+    invocationId: outcome.invocationId,
+    stack: outcome.error?.stack,
+  });
 }

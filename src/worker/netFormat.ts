@@ -12,7 +12,8 @@ export const NET_MAX_DATE_TEXT = '9999-12-31T23:59:59.9999999';
  * Dates past what .NET can hold are written as MaxValue.
  */
 export function formatNetDate(date: Date, suffix: '' | 'Z' | '+00:00'): string {
-  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) return NET_MAX_DATE_TEXT + suffix;
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999)
+    return NET_MAX_DATE_TEXT + suffix;
 
   const iso = date.toISOString(); // yyyy-mm-ddThh:mm:ss.sssZ for years 0-9999
   const whole = iso.slice(0, 19);
@@ -41,10 +42,13 @@ function netNumberText(value: number): string {
 
   // .NET writes the shortest round-trip form like JS, but with an upper-case E and at least
   // two exponent digits: 1E+21, 1E-07.
-  return String(value).replace(/e([+-])(\d)$/, 'E$10$2').replace('e', 'E');
+  return String(value)
+    .replace(/e([+-])(\d)$/, 'E$10$2')
+    .replace('e', 'E');
 }
 
-const JSON_NET_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?$/;
+const JSON_NET_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})?$/;
 
 function parseJsonNetDate(text: string): Date | undefined {
   const match = JSON_NET_DATE.exec(text);

@@ -34,17 +34,24 @@ export class OutageTracker {
   failed(error: Error, errorSource: string, probe?: () => Promise<void>): void {
     const code = (error as { code?: unknown }).code;
     if (this.#since !== undefined) {
-      this.logger.debug('Service Bus still unavailable', { errorSource, code, error: error.message });
+      this.logger.debug('Service Bus still unavailable', {
+        errorSource,
+        code,
+        error: error.message,
+      });
       return;
     }
 
     this.#since = Date.now();
     this.#attempts = 0;
-    this.logger.warn('Service Bus connection lost; reconnecting with the clientRetryOptions delays', {
-      errorSource,
-      code,
-      error: error.message,
-    });
+    this.logger.warn(
+      'Service Bus connection lost; reconnecting with the clientRetryOptions delays',
+      {
+        errorSource,
+        code,
+        error: error.message,
+      },
+    );
     if (probe !== undefined) this.#scheduleProbe(probe);
   }
 

@@ -17,7 +17,10 @@ export interface PendingOutput {
  * Node output binding carries the body only: text and JSON become UTF-8 bodies, bytes stay
  * bytes, and a JSON array sends one message per element.
  */
-export function collectOutputs(response: RpcInvocationResponse, outputs: ServiceBusOutput[]): PendingOutput[] {
+export function collectOutputs(
+  response: RpcInvocationResponse,
+  outputs: ServiceBusOutput[],
+): PendingOutput[] {
   const pending: PendingOutput[] = [];
   for (const output of outputs) {
     const data =
@@ -59,10 +62,14 @@ export class OutputSender {
       try {
         await sender.sendMessages(messages);
       } catch (error) {
-        throw new AppError('OutputSendFailed', `sending output ${output.bindingName} to ${output.entityName} failed`, {
-          retryable: true,
-          cause: error,
-        });
+        throw new AppError(
+          'OutputSendFailed',
+          `sending output ${output.bindingName} to ${output.entityName} failed`,
+          {
+            retryable: true,
+            cause: error,
+          },
+        );
       }
     }
   }
@@ -77,7 +84,9 @@ export class OutputSender {
     const key = `${output.connectionName}\u0000${output.entityName}`;
     let sender = this.#senders.get(key);
     if (sender === undefined) {
-      sender = this.clients.get(output.connectionName).then(({ client }) => client.createSender(output.entityName));
+      sender = this.clients
+        .get(output.connectionName)
+        .then(({ client }) => client.createSender(output.entityName));
       this.#senders.set(key, sender);
     }
     return sender;

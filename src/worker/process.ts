@@ -12,9 +12,14 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const EXIT_WATCHDOG_MS = 1500;
 
 /** `sbworker worker --check`: resolve everything, print it, exit without connecting. */
-export async function checkWorker(options: WorkerOptions, write: (text: string) => void): Promise<void> {
+export async function checkWorker(
+  options: WorkerOptions,
+  write: (text: string) => void,
+): Promise<void> {
   const config = await configureWorker(options);
-  write(`${JSON.stringify({ embedded: config.embedded, ...describeConfiguration(config) }, null, 2)}\n`);
+  write(
+    `${JSON.stringify({ embedded: config.embedded, ...describeConfiguration(config) }, null, 2)}\n`,
+  );
 }
 
 /**

@@ -3,7 +3,13 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
 import { handleBatch } from './batchHandler';
-import { createEntityReceiver, InFlightSet, type Listener, type ListenerDeps, receiverOptions } from './listener';
+import {
+  createEntityReceiver,
+  InFlightSet,
+  type Listener,
+  type ListenerDeps,
+  receiverOptions,
+} from './listener';
 import { handleMessage, type InFlightMessage, settle } from './messageHandler';
 import { OutageTracker, retryDelayMs } from './outage';
 
@@ -40,7 +46,8 @@ export class ReceiveLoopListener implements Listener {
 
   async start(): Promise<void> {
     const { fn, serviceBus } = this.deps;
-    const loopCount = fn.isSessionsEnabled && fn.cardinality === 'one' ? serviceBus.maxConcurrentSessions : 1;
+    const loopCount =
+      fn.isSessionsEnabled && fn.cardinality === 'one' ? serviceBus.maxConcurrentSessions : 1;
     this.#loops = Array.from({ length: loopCount }, () => this.#runLoop());
   }
 
@@ -79,7 +86,9 @@ export class ReceiveLoopListener implements Listener {
     let fixed: ServiceBusReceiver | undefined;
     while (!this.#stopping) {
       try {
-        const receiver = this.deps.fn.isSessionsEnabled ? await this.#acceptSession() : (fixed ??= this.#openReceiver());
+        const receiver = this.deps.fn.isSessionsEnabled
+          ? await this.#acceptSession()
+          : (fixed ??= this.#openReceiver());
         if (receiver === undefined) continue;
 
         this.#outage.recovered();
@@ -101,12 +110,19 @@ export class ReceiveLoopListener implements Listener {
 
   async #acceptSession(): Promise<ServiceBusReceiver | undefined> {
     const { client, fn, serviceBus } = this.deps;
-    const options = { ...receiverOptions(serviceBus.maxAutoLockRenewalDurationMs), abortSignal: this.#abort.signal };
+    const options = {
+      ...receiverOptions(serviceBus.maxAutoLockRenewalDurationMs),
+      abortSignal: this.#abort.signal,
+    };
     try {
       const receiver =
         fn.entity.kind === 'queue'
           ? await client.acceptNextSession(fn.entity.queueName, options)
-          : await client.acceptNextSession(fn.entity.topicName, fn.entity.subscriptionName, options);
+          : await client.acceptNextSession(
+              fn.entity.topicName,
+              fn.entity.subscriptionName,
+              options,
+            );
       this.#receivers.add(receiver);
       return receiver;
     } catch (error) {
@@ -141,16 +157,28 @@ export class ReceiveLoopListener implements Listener {
     }
   }
 
-  async #handle(receiver: ServiceBusReceiver, messages: ServiceBusReceivedMessage[], batch: boolean): Promise<void> {
-    const entries: InFlightMessage[] = messages.map((message) => ({ message, receiver, settledByShutdown: false }));
+  async #handle(
+    receiver: ServiceBusReceiver,
+    messages: ServiceBusReceivedMessage[],
+    batch: boolean,
+  ): Promise<void> {
+    const entries: InFlightMessage[] = messages.map((message) => ({
+      message,
+      receiver,
+      settledByShutdown: false,
+    }));
     if (batch) {
-      await this.#inFlight.runAll(entries, () => handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, entries));
+      await this.#inFlight.runAll(entries, () =>
+        handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, entries),
+      );
       return;
     }
 
     // Sessions: the session lock is renewed by the receiver, one message at a time in order.
     for (const entry of entries) {
-      await this.#inFlight.run(entry, () => handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry));
+      await this.#inFlight.run(entry, () =>
+        handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry),
+      );
     }
   }
 
@@ -161,7 +189,10 @@ export class ReceiveLoopListener implements Listener {
 
   async #onReceiveError(error: unknown): Promise<void> {
     const failure = ensureError(error);
-    this.deps.logger.debug('Receive loop error', { error: failure.message, code: (failure as { code?: unknown }).code });
+    this.deps.logger.debug('Receive loop error', {
+      error: failure.message,
+      code: (failure as { code?: unknown }).code,
+    });
     // The loop itself is the probe: its next successful receive ends the outage.
     this.#outage.failed(failure, 'receive');
     const delayMs = retryDelayMs(this.deps.serviceBus.clientRetryOptions, this.#consecutiveErrors);

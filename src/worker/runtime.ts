@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 
+import type { ServiceBusClient } from '@azure/service-bus';
+
 import { type AppSettings, applyAppSettings, loadAppSettings } from '../shared/appSettings';
 import { ensureError } from '../shared/errors';
 import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
@@ -9,9 +11,19 @@ import { type LoadedApp, loadApp } from './appLoader';
 import { ClientPool } from './clients';
 import { describeConnection, resolveConnection } from './connection';
 import type { CoreLogSink } from './coreModule';
-import { Dispatcher } from './dispatcher';
-import { type EmbeddedEmulator, embeddedRefusal, embeddedRefusedError, startEmbeddedEmulator } from './embedded';
-import { type FunctionPlan, entityPath, planFunctions, type ServiceBusFunction } from './functionPlan';
+import { Dispatcher, type InvocationCounts } from './dispatcher';
+import {
+  type EmbeddedEmulator,
+  embeddedRefusal,
+  embeddedRefusedError,
+  startEmbeddedEmulator,
+} from './embedded';
+import {
+  type FunctionPlan,
+  entityPath,
+  planFunctions,
+  type ServiceBusFunction,
+} from './functionPlan';
 import { runAppStartHooks, runAppTerminateHooks } from './hooks';
 import { type HostSettings, loadHostSettings } from './hostSettings';
 import type { Listener } from './listener';
@@ -46,12 +58,25 @@ export interface WorkerConfiguration {
   logger: Logger;
 }
 
+/** A snapshot of what the worker is doing, for idle detection and run summaries. */
+export interface WorkerActivity {
+  /** Messages received and not yet settled, over all listeners. */
+  inFlight: number;
+  /** Invocations started since start-up; it only grows. */
+  invocationsStarted: number;
+  /** Ended invocations per function and result. */
+  invocations: InvocationCounts;
+}
+
 export interface RunningWorker {
   readonly functions: ServiceBusFunction[];
   /** Set in embedded mode. */
   readonly embedded: EmbeddedEmulator | undefined;
   readonly readyMs: number;
   readonly logger: Logger;
+  activity(): WorkerActivity;
+  /** The worker's client for a connection name; `stop()` closes it with everything it opened. */
+  client(connectionName: string): Promise<ServiceBusClient>;
   /** Drains and closes; idempotent. Resolves when everything is closed. */
   stop(reason?: string): Promise<void>;
 }
@@ -73,7 +98,9 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
   const plan = planFunctions(app.registry, host.serviceBus, settings.values);
 
   const names = connectionNames(plan.functions);
-  const missingConnections = names.filter((name) => resolveConnection(name, settings.values) === undefined);
+  const missingConnections = names.filter(
+    (name) => resolveConnection(name, settings.values) === undefined,
+  );
   const embedded = missingConnections.length > 0 && missingConnections.length === names.length;
   if (embedded) {
     const refusal = embeddedRefusal(settings.values);
@@ -92,13 +119,18 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   if (config.embedded) {
     embedded = await startEmbeddedEmulator(plan.functions, logger, options.embeddedPort);
     logger.info(
-      `No Service Bus connection is configured: started the embedded emulator on port ${embedded.port}. ` +
+      'No Service Bus connection is configured: ' +
+        `started the embedded emulator on port ${embedded.port}. ` +
         `Connection string: ${embedded.connectionString}`,
       { port: embedded.port, entities: entityNames(plan.functions) },
     );
   }
   // A partly configured app (some names set, some not) fails here, naming the missing one.
-  const clients = new ClientPool(settings.values, host.serviceBus.clientRetryOptions, embedded?.connectionString);
+  const clients = new ClientPool(
+    settings.values,
+    host.serviceBus.clientRetryOptions,
+    embedded?.connectionString,
+  );
   for (const name of connectionNames(plan.functions)) clients.resolve(name);
   logStartup(config, clients);
 
@@ -147,6 +179,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     embedded,
     readyMs,
     logger,
+    activity: () => ({
+      inFlight: listeners.reduce((sum, listener) => sum + listener.inFlightCount(), 0),
+      invocationsStarted: dispatcher.invocationsStarted,
+      invocations: dispatcher.invocationCounts(),
+    }),
+    client: async (connectionName) => (await clients.get(connectionName)).client,
     stop: (reason = 'stop requested') => {
       stopping ??= drainAndClose({
         reason,
@@ -239,7 +277,10 @@ function entityNames(functions: ServiceBusFunction[]): string[] {
 }
 
 /** The start-up summary: functions, entities, settings in effect; never a secret. */
-export function describeConfiguration(config: WorkerConfiguration, clients?: ClientPool): Record<string, unknown> {
+export function describeConfiguration(
+  config: WorkerConfiguration,
+  clients?: ClientPool,
+): Record<string, unknown> {
   const { host } = config;
   return {
     appDir: config.appDir,
@@ -253,7 +294,10 @@ export function describeConfiguration(config: WorkerConfiguration, clients?: Cli
       name: fn.name,
       entity: entityPath(fn.entity),
       connection: fn.connectionName,
-      connectionSource: clients === undefined ? connectionSource(config, fn.connectionName) : clients.describe(fn.connectionName),
+      connectionSource:
+        clients === undefined
+          ? connectionSource(config, fn.connectionName)
+          : clients.describe(fn.connectionName),
       sessions: fn.isSessionsEnabled,
       cardinality: fn.cardinality,
       autoCompleteMessages: fn.autoCompleteMessages,
@@ -273,11 +317,17 @@ function connectionSource(config: WorkerConfiguration, name: string): unknown {
 
 function logStartup(config: WorkerConfiguration, clients: ClientPool): void {
   const { logger, plan } = config;
-  logger.info(`Loaded ${plan.functions.length} Service Bus function(s) from ${config.appDir}`, describeConfiguration(config, clients));
-  for (const skipped of plan.skipped) logger.warn(`Function '${skipped.name}' is not hosted`, { reason: skipped.reason });
+  logger.info(
+    `Loaded ${plan.functions.length} Service Bus function(s) from ${config.appDir}`,
+    describeConfiguration(config, clients),
+  );
+  for (const skipped of plan.skipped)
+    logger.warn(`Function '${skipped.name}' is not hosted`, { reason: skipped.reason });
   for (const fn of plan.functions) {
     if (fn.unsupportedOutputs.length > 0) {
-      logger.warn(`Function '${fn.name}' has output bindings this worker does not send`, { outputs: fn.unsupportedOutputs });
+      logger.warn(`Function '${fn.name}' has output bindings this worker does not send`, {
+        outputs: fn.unsupportedOutputs,
+      });
     }
   }
 }

@@ -6,7 +6,9 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../shared/time';
  * undefined when the text is not a TimeSpan.
  */
 export function parseTimeSpanMs(text: string): number | undefined {
-  const match = /^\s*(-)?(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?\s*$/.exec(text);
+  const match = /^\s*(-)?(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?\s*$/.exec(
+    text,
+  );
   if (match === null) {
     const days = /^\s*(-)?(\d+)\s*$/.exec(text);
     if (days === null) return undefined;

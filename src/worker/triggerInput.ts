@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-
 import { AppError } from '../shared/errors';
 import type { RpcTraceContext, RpcTypedData } from './coreTypes';
+import { textForLibrary } from './libraryText';
 import { formatNetDate, isLong, netScalarText, toNetJsonValue } from './netFormat';
+import { randomHex } from './randomHex';
 
 /**
  * The parts of a received `@azure/service-bus` message this module reads. Messages must be
@@ -61,7 +61,8 @@ export function bodyAsHostString(message: ReceivedMessageLike): string | null {
   if (bodyType === 'value' && typeof body === 'string') return body;
   throw new AppError(
     'UnsupportedMessageBody',
-    `a message body in an AMQP ${bodyType} section of type ${describeType(body)} cannot be bound to a string`,
+    `a message body in an AMQP ${bodyType} section of type ${describeType(body)} ` +
+      'cannot be bound to a string',
   );
 }
 
@@ -72,18 +73,22 @@ export function bodyAsHostBytes(message: ReceivedMessageLike): Uint8Array | null
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) return body;
   throw new AppError(
     'UnsupportedMessageBody',
-    `a message body of type ${describeType(body)} (not an AMQP data section) cannot be bound to bytes`,
+    `a message body of type ${describeType(body)} (not an AMQP data section) ` +
+      'cannot be bound to bytes',
   );
 }
 
 /** The trigger input as typed data, the way the host sends it to the Node worker. */
-export function triggerInputData(message: ReceivedMessageLike, dataType: 'binary' | 'string' | undefined): RpcTypedData | null {
+export function triggerInputData(
+  message: ReceivedMessageLike,
+  dataType: 'binary' | 'string' | undefined,
+): RpcTypedData | null {
   if (dataType === 'binary') {
     const bytes = bodyAsHostBytes(message);
     return bytes === null ? null : { bytes };
   }
   const text = bodyAsHostString(message);
-  return text === null ? null : { string: text };
+  return text === null ? null : textForLibrary(text);
 }
 
 /**
@@ -103,12 +108,12 @@ export function buildTriggerMetadata(
   data.set('DeliveryCount', json((message.deliveryCount ?? 0) + 1));
   data.set('DeadLetterSource', text(message.deadLetterSource));
   data.set('LockToken', text(message.lockToken));
-  const expiresAt = message.expiresAtUtc ?? new Date(NaN);
-  data.set('ExpiresAtUtc', json(formatNetDate(expiresAt, '')));
-  data.set('ExpiresAt', json(formatNetDate(expiresAt, '+00:00')));
-  const enqueuedTime = message.enqueuedTimeUtc ?? new Date(NaN);
-  data.set('EnqueuedTimeUtc', json(formatNetDate(enqueuedTime, '')));
-  data.set('EnqueuedTime', json(formatNetDate(enqueuedTime, '+00:00')));
+  const expiresAt = formatNetDate(message.expiresAtUtc ?? new Date(NaN), '');
+  data.set('ExpiresAtUtc', json(expiresAt));
+  data.set('ExpiresAt', json(`${expiresAt}+00:00`));
+  const enqueuedTime = formatNetDate(message.enqueuedTimeUtc ?? new Date(NaN), '');
+  data.set('EnqueuedTimeUtc', json(enqueuedTime));
+  data.set('EnqueuedTime', json(`${enqueuedTime}+00:00`));
   data.set('MessageId', text(idText(message.messageId)));
   data.set('ContentType', text(message.contentType));
   data.set('ReplyTo', text(message.replyTo));
@@ -133,7 +138,7 @@ export function buildTriggerMetadata(
     data.set('MessageSession', json({}));
     data.set('SessionActions', json({}));
   }
-  data.set('Client', json(clientObject(info)));
+  data.set('Client', clientJson(info));
 
   if (bodyText !== null) mergeBody(data, bodyText);
   return data.toRecord();
@@ -148,14 +153,17 @@ export function buildTraceContext(message: ReceivedMessageLike): RpcTraceContext
   const parent = [properties['Diagnostic-Id'], properties.traceparent].find(
     (value): value is string => typeof value === 'string' && TRACEPARENT.test(value),
   );
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = randomHex(8);
   const traceState = typeof properties.tracestate === 'string' ? properties.tracestate : undefined;
 
   if (parent === undefined) {
-    return { traceParent: `00-${randomBytes(16).toString('hex')}-${spanId}-00` };
+    return { traceParent: `00-${randomHex(16)}-${spanId}-00` };
   }
   const [, traceId, , flags] = parent.split('-');
-  return { traceParent: `00-${traceId}-${spanId}-${flags}`, ...(traceState === undefined ? {} : { traceState }) };
+  return {
+    traceParent: `00-${traceId}-${spanId}-${flags}`,
+    ...(traceState === undefined ? {} : { traceState }),
+  };
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -200,7 +208,7 @@ function mergeBody(data: BindingData, bodyText: string): void {
 }
 
 function text(value: string | undefined): RpcTypedData | undefined {
-  return value === undefined || value === null ? undefined : { string: value };
+  return value === undefined || value === null ? undefined : textForLibrary(value);
 }
 
 function json(value: unknown): RpcTypedData | undefined {
@@ -218,13 +226,23 @@ function sequenceNumber(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-function clientObject(info: TriggerContextInfo): Record<string, unknown> {
-  return {
-    FullyQualifiedNamespace: info.fullyQualifiedNamespace,
-    IsClosed: false,
-    TransportType: 0,
-    Identifier: info.clientIdentifier,
-  };
+// The client object is the same for every message of a listener: serialized once.
+const clientJsonCache = new WeakMap<TriggerContextInfo, RpcTypedData>();
+
+function clientJson(info: TriggerContextInfo): RpcTypedData {
+  let cached = clientJsonCache.get(info);
+  if (cached === undefined) {
+    cached = {
+      json: JSON.stringify({
+        FullyQualifiedNamespace: info.fullyQualifiedNamespace,
+        IsClosed: false,
+        TransportType: 0,
+        Identifier: info.clientIdentifier,
+      }),
+    };
+    clientJsonCache.set(info, cached);
+  }
+  return cached;
 }
 
 function describeType(value: unknown): string {

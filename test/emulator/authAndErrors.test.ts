@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
@@ -14,6 +15,19 @@ function hasCode(code: string) {
     assert.equal(error.code, code, error.message);
     return true;
   };
+}
+
+/** A SAS token signed as Azure signs them: HMAC-SHA256 over `<encoded resource>\n<expiry>`. */
+function sasToken(resource: string, expiresAtSeconds: number, keyName: string, key: string): string {
+  const sr = encodeURIComponent(resource);
+  const sig = createHmac('sha256', Buffer.from(key, 'utf8')).update(`${sr}\n${expiresAtSeconds}`).digest('base64');
+  return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${expiresAtSeconds}&skn=${keyName}`;
+}
+
+/** The emulator's connection string carrying a ready-made token instead of a key. */
+function withToken(connectionString: string, token: string): string {
+  const endpoint = /Endpoint=[^;]*;/.exec(connectionString)![0];
+  return `${endpoint}SharedAccessSignature=${token};UseDevelopmentEmulator=true;`;
 }
 
 describe('emulator auth and bad input', () => {
@@ -43,6 +57,34 @@ describe('emulator auth and bad input', () => {
     const bad = testClient(withKey(emulator.connectionString, 'RootManageSharedAccessKey', 'wrong'));
     await assert.rejects(bad.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
     await bad.close();
+  });
+
+  it('accepts a signed token for the entity, and refuses an expired one with UnauthorizedAccess', async () => {
+    const { name, key } = DEVELOPMENT_POLICY;
+    const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
+    const nowSeconds = Math.floor(Date.now() / 1000);
+
+    const valid = testClient(withToken(emulator.connectionString, sasToken(`${endpoint}/auth-rights`, nowSeconds + 600, name, key)));
+    await valid.createSender('auth-rights').sendMessages({ body: 'signed' });
+    await valid.close();
+
+    const expired = testClient(withToken(emulator.connectionString, sasToken(`${endpoint}/auth-rights`, nowSeconds - 60, name, key)));
+    await assert.rejects(expired.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    await expired.close();
+
+    const drain = client.createReceiver('auth-rights', { receiveMode: 'receiveAndDelete' });
+    const [signed] = await drain.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(signed?.body, 'signed');
+    await drain.close();
+  });
+
+  it('refuses a token issued for another entity (wrong audience) with UnauthorizedAccess', async () => {
+    const { name, key } = DEVELOPMENT_POLICY;
+    const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
+    const token = sasToken(`${endpoint}/errors-size`, Math.floor(Date.now() / 1000) + 600, name, key);
+    const other = testClient(withToken(emulator.connectionString, token));
+    await assert.rejects(other.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    await other.close();
   });
 
   it('refuses an unknown policy name with UnauthorizedAccess', async () => {

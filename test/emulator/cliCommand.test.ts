@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 
+import { createAdministrationClient } from '../../src/shared/adminClient';
 import { testClient } from '../support/emulator';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -25,6 +26,23 @@ function runEmulator(args: string[]) {
   // Only the tests that wait for readiness look at this promise.
   ready.catch(() => undefined);
   return { child, stdout, ready, exited, stderr: () => stderr };
+}
+
+/** The management port from the emulator's 'emulator listening' log line on stderr. */
+async function httpPortOf(run: ReturnType<typeof runEmulator>): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const match = /"httpPort":(\d+)/.exec(run.stderr());
+    if (match) return Number(match[1]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no httpPort in the log: ${run.stderr()}`);
+}
+
+async function startedOn(run: ReturnType<typeof runEmulator>): Promise<{ connectionString: string; httpPort: number }> {
+  const line = await run.ready;
+  const match = /(Endpoint=sb:\/\/localhost:\d+;[^ ]*)/.exec(line);
+  assert.ok(match, line);
+  return { connectionString: match[1]!.replace('localhost', '127.0.0.1'), httpPort: await httpPortOf(run) };
 }
 
 describe('sbworker emulator command', () => {
@@ -84,5 +102,55 @@ describe('sbworker emulator command', () => {
     assert.equal(run.stdout.length, 0);
     assert.match(run.stderr(), /bad/);
     assert.match(run.stderr(), /MaxDeliveryCount/);
+  });
+
+  it('serves /health and the management API; created entities survive a restart, --reset clears them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sbworker-cli-'));
+    dirs.push(dir);
+    const dataDir = join(dir, 'data');
+
+    const first = runEmulator(['--port', '0', '--http-port', '0', '--data-dir', dataDir]);
+    const one = await startedOn(first);
+    const health = await fetch(`http://127.0.0.1:${one.httpPort}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'healthy' });
+    const admin = createAdministrationClient(one.connectionString, { emulatorHttpPort: one.httpPort });
+    await admin.createQueue('made-at-run-time', { maxDeliveryCount: 7 });
+    const client = testClient(one.connectionString);
+    await client.createSender('made-at-run-time').sendMessages({ body: 'kept' });
+    await client.close();
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+
+    const second = runEmulator(['--port', '0', '--http-port', '0', '--data-dir', dataDir]);
+    const two = await startedOn(second);
+    const again = createAdministrationClient(two.connectionString, { emulatorHttpPort: two.httpPort });
+    assert.equal((await again.getQueue('made-at-run-time')).maxDeliveryCount, 7);
+    const client2 = testClient(two.connectionString);
+    const [kept] = await client2.createReceiver('made-at-run-time', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(kept?.body, 'kept');
+    await client2.close();
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+
+    const third = runEmulator(['--port', '0', '--http-port', '0', '--data-dir', dataDir, '--reset']);
+    const three = await startedOn(third);
+    const reset = createAdministrationClient(three.connectionString, { emulatorHttpPort: three.httpPort });
+    assert.equal(await reset.queueExists('made-at-run-time'), false);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0);
+  });
+
+  it('prints the package version with --version', async () => {
+    const { version } = JSON.parse(await readFile(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const child = spawn(process.execPath, [MAIN, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0);
+    assert.equal(out.trim(), version);
   });
 });

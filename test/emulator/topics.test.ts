@@ -4,8 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
-import { startEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient, testNamespace } from '../support/emulator';
+import { startTestEmulator, testClient } from '../support/emulator';
 
 async function drain(client: ServiceBusClient, topic: string, sub: string): Promise<unknown[]> {
   const receiver = client.createReceiver(topic, sub, { receiveMode: 'receiveAndDelete' });
@@ -118,12 +117,5 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');
     await dlqTarget.close();
     await source.close();
-  });
-
-  it('refuses a SQL rule in the config with a message that says SQL is not supported yet', async () => {
-    const namespace = testNamespace({
-      topics: [{ name: 't', subscriptions: [{ name: 's', rules: [{ name: 'r', filter: { kind: 'sql', expression: '1=1' }, action: null }] }] }],
-    });
-    await assert.rejects(startEmulator({ port: 0, hosts: ['127.0.0.1'], namespace }), /SQL filters and actions are not supported yet/);
   });
 });

@@ -2,7 +2,7 @@ import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-b
 
 import { namespaceWithDefaults, queueWithDefaults, subscriptionWithDefaults, topicWithDefaults } from '../../src/emulator/config/defaults';
 import type { NamespaceConfig, QueueConfig, SubscriptionConfig, TopicConfig } from '../../src/emulator/config/types';
-import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 
 /** A queue by name, or a name plus the properties a test cares about (the rest default). */
 export type QueueSpec = string | (Partial<QueueConfig> & { name: string });
@@ -38,7 +38,7 @@ export function testNamespace(entities: TestEntities = {}): NamespaceConfig {
 /** Starts an in-process emulator on a free loopback port with the given entities. */
 export function startTestEmulator(
   entities: TestEntities = {},
-  options: { dataDir?: string } = {},
+  options: Omit<EmulatorOptions, 'port' | 'hosts' | 'namespace'> = {},
 ): Promise<RunningEmulator> {
   return startEmulator({ port: 0, hosts: ['127.0.0.1'], namespace: testNamespace(entities), ...options });
 }

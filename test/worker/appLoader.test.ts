@@ -50,7 +50,8 @@ describe('loadApp', () => {
       assert.equal(warn.mock.callCount(), 0, 'the library did not switch to test mode');
 
       const bindings = app.registry.functions.get('probeQueue')?.metadata.bindings ?? {};
-      const [triggerName, trigger] = Object.entries(bindings).find(([, b]) => b.direction === 'in') ?? [];
+      const [triggerName, trigger] =
+        Object.entries(bindings).find(([, b]) => b.direction === 'in') ?? [];
       assert.match(triggerName ?? '', /^serviceBusTrigger/);
       assert.equal(trigger?.type, 'serviceBusTrigger');
       assert.equal(trigger?.queueName, '%PROBE_QUEUE%');
@@ -79,40 +80,49 @@ describe('loadApp', () => {
     assert.equal(second.registry.functions.size, 4);
   });
 
-  it('loads every file package.json main matches, in sorted order, and ES modules too', async () => {
-    const register = (name: string) =>
-      `const { app } = require('@azure/functions');\n` +
-      `app.serviceBusQueue('${name}', { connection: 'C', queueName: '${name}', handler: async () => {} });\n`;
-    const dir = tempApp({
-      'package.json': JSON.stringify({ main: 'dist/{index.js,functions/*.js,esm.mjs}' }),
-      'dist/index.js': register('fromIndex'),
-      'dist/esm.mjs':
-        `import { app } from '@azure/functions';\n` +
-        `app.serviceBusQueue('fromEsm', { connection: 'C', queueName: 'e', handler: async () => {} });\n`,
-      'dist/functions/b.js': register('b'),
-      'dist/functions/a.js': register('a'),
-      'dist/functions/readme.md': 'not code',
-    });
+  it(
+    'loads every file package.json main matches, in sorted order, and ES modules too',
+    async () => {
+      const register = (name: string) =>
+        `const { app } = require('@azure/functions');\n` +
+        `app.serviceBusQueue('${name}', ` +
+        `{ connection: 'C', queueName: '${name}', handler: async () => {} });\n`;
+      const dir = tempApp({
+        'package.json': JSON.stringify({ main: 'dist/{index.js,functions/*.js,esm.mjs}' }),
+        'dist/index.js': register('fromIndex'),
+        'dist/esm.mjs':
+          `import { app } from '@azure/functions';\n` +
+          `app.serviceBusQueue('fromEsm', ` +
+          `{ connection: 'C', queueName: 'e', handler: async () => {} });\n`,
+        'dist/functions/b.js': register('b'),
+        'dist/functions/a.js': register('a'),
+        'dist/functions/readme.md': 'not code',
+      });
 
-    const app = await loadApp(dir, () => undefined);
+      const app = await loadApp(dir, () => undefined);
 
-    assert.deepEqual(app.entryFiles.map((f) => f.slice(dir.length + 1)), [
-      'dist/esm.mjs',
-      'dist/functions/a.js',
-      'dist/functions/b.js',
-      'dist/index.js',
-    ]);
-    assert.deepEqual([...app.registry.functions.keys()], ['fromEsm', 'a', 'b', 'fromIndex']);
-  });
+      assert.deepEqual(
+        app.entryFiles.map((f) => f.slice(dir.length + 1)),
+        ['dist/esm.mjs', 'dist/functions/a.js', 'dist/functions/b.js', 'dist/index.js'],
+      );
+      assert.deepEqual([...app.registry.functions.keys()], ['fromEsm', 'a', 'b', 'fromIndex']);
+    },
+  );
 
   it('stops with errors naming package.json, the pattern, or the failing file', async () => {
-    await assert.rejects(loadApp(tempApp({}), () => undefined), /has no package\.json/);
+    await assert.rejects(
+      loadApp(tempApp({}), () => undefined),
+      /has no package\.json/,
+    );
     await assert.rejects(
       loadApp(tempApp({ 'package.json': JSON.stringify({ main: 'dist/*.js' }) }), () => undefined),
       /main "dist\/\*\.js" matches no files/,
     );
     await assert.rejects(
-      loadApp(tempApp({ 'package.json': '{"main": "a.js"}', 'a.js': 'throw new Error("boom at load")' }), () => undefined),
+      loadApp(
+        tempApp({ 'package.json': '{"main": "a.js"}', 'a.js': 'throw new Error("boom at load")' }),
+        () => undefined,
+      ),
       /Loading entry file .*a\.js failed: boom at load/,
     );
   });
@@ -135,44 +145,69 @@ describe('expandEntryPattern', () => {
 });
 
 describe('planFunctions', () => {
-  it('resolves %SETTING% entity names and applies per-function overrides over host.json', async () => {
-    const app = await loadApp(PROBE_APP, () => undefined);
-    const host = loadHostSettings(PROBE_APP, {});
+  it(
+    'resolves %SETTING% entity names and applies per-function overrides over host.json',
+    async () => {
+      const app = await loadApp(PROBE_APP, () => undefined);
+      const host = loadHostSettings(PROBE_APP, {});
 
-    const plan = planFunctions(app.registry, host.serviceBus, PROBE_SETTINGS);
-    const byName = new Map(plan.functions.map((fn) => [fn.name, fn]));
+      const plan = planFunctions(app.registry, host.serviceBus, PROBE_SETTINGS);
+      const byName = new Map(plan.functions.map((fn) => [fn.name, fn]));
 
-    assert.deepEqual(byName.get('probeQueue')?.entity, { kind: 'queue', queueName: 'q-in' });
-    assert.equal(byName.get('probeQueue')?.autoCompleteMessages, true);
-    assert.deepEqual(
-      byName.get('probeQueue')?.outputs.map((o) => [o.bindingName.startsWith('serviceBus') ? 'extra' : o.bindingName, o.entityName]).sort(),
-      [['$return', 'q-out'], ['extra', 'q-extra']],
-    );
-    assert.deepEqual(byName.get('probeTopic')?.entity, { kind: 'subscription', topicName: 't-in', subscriptionName: 'probe-sub' });
-    assert.equal(byName.get('probeTopic')?.autoCompleteMessages, false);
-    assert.equal(byName.get('probeBinary')?.dataType, 'binary');
-    assert.equal(byName.get('probeQueue')?.connectionName, 'ProbeConnection');
-    assert.equal(byName.get('probeBatch')?.cardinality, 'many');
-    assert.equal(byName.get('probeBatch')?.maxMessageBatchSize, 5, 'the trigger option overrides host.json');
-  });
+      assert.deepEqual(byName.get('probeQueue')?.entity, { kind: 'queue', queueName: 'q-in' });
+      assert.equal(byName.get('probeQueue')?.autoCompleteMessages, true);
+      assert.deepEqual(
+        byName
+          .get('probeQueue')
+          ?.outputs.map((o) => [
+            o.bindingName.startsWith('serviceBus') ? 'extra' : o.bindingName,
+            o.entityName,
+          ])
+          .sort(),
+        [
+          ['$return', 'q-out'],
+          ['extra', 'q-extra'],
+        ],
+      );
+      assert.deepEqual(byName.get('probeTopic')?.entity, {
+        kind: 'subscription',
+        topicName: 't-in',
+        subscriptionName: 'probe-sub',
+      });
+      assert.equal(byName.get('probeTopic')?.autoCompleteMessages, false);
+      assert.equal(byName.get('probeBinary')?.dataType, 'binary');
+      assert.equal(byName.get('probeQueue')?.connectionName, 'ProbeConnection');
+      assert.equal(byName.get('probeBatch')?.cardinality, 'many');
+      assert.equal(
+        byName.get('probeBatch')?.maxMessageBatchSize,
+        5,
+        'the trigger option overrides host.json',
+      );
+    },
+  );
 
   it('reads isSessionsEnabled from the trigger', async () => {
     const app = await loadApp(SESSIONS_APP, () => undefined);
     const host = loadHostSettings(SESSIONS_APP, {});
 
-    const [fn] = planFunctions(app.registry, host.serviceBus, { PROBE_SESSION_QUEUE: 'q-s' }).functions;
+    const [fn] = planFunctions(app.registry, host.serviceBus, {
+      PROBE_SESSION_QUEUE: 'q-s',
+    }).functions;
 
     assert.equal(fn?.isSessionsEnabled, true);
     assert.deepEqual(fn?.entity, { kind: 'queue', queueName: 'q-s' });
   });
 
-  it('names the function and the setting when an entity expression cannot be resolved', async () => {
-    const app = await loadApp(PROBE_APP, () => undefined);
-    const host = loadHostSettings(PROBE_APP, {});
+  it(
+    'names the function and the setting when an entity expression cannot be resolved',
+    async () => {
+      const app = await loadApp(PROBE_APP, () => undefined);
+      const host = loadHostSettings(PROBE_APP, {});
 
-    assert.throws(
-      () => planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, PROBE_QUEUE: '' }),
-      /function 'probeQueue' queueName refers to setting 'PROBE_QUEUE'/,
-    );
-  });
+      assert.throws(
+        () => planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, PROBE_QUEUE: '' }),
+        /function 'probeQueue' queueName refers to setting 'PROBE_QUEUE'/,
+      );
+    },
+  );
 });

@@ -19,7 +19,10 @@ function appDir(files: Record<string, string>): string {
 describe('loadAppSettings', () => {
   it('layers local.settings.json Values, then .env, and lets the environment win', () => {
     const dir = appDir({
-      'local.settings.json': JSON.stringify({ IsEncrypted: false, Values: { A: 'local', B: 'local', C: 'local', N: 5 } }),
+      'local.settings.json': JSON.stringify({
+        IsEncrypted: false,
+        Values: { A: 'local', B: 'local', C: 'local', N: 5 },
+      }),
       '.env': 'B=dotenv\nC=dotenv\n',
     });
 
@@ -29,7 +32,12 @@ describe('loadAppSettings', () => {
     assert.equal(settings.values.B, 'dotenv');
     assert.equal(settings.values.C, 'env');
     assert.equal(settings.values.N, '5');
-    assert.deepEqual(settings.sources, { A: 'local.settings.json', B: '.env', C: 'environment', N: 'local.settings.json' });
+    assert.deepEqual(settings.sources, {
+      A: 'local.settings.json',
+      B: '.env',
+      C: 'environment',
+      N: 'local.settings.json',
+    });
     assert.equal(settings.files.length, 2);
   });
 
@@ -43,9 +51,14 @@ describe('loadAppSettings', () => {
   it('stops with an error naming local.settings.json when it is not JSON', () => {
     const dir = appDir({ 'local.settings.json': '{ "Values": ' });
 
-    assert.throws(() => loadAppSettings({ appDir: dir, env: {} }), (error: Error & { code?: string }) => {
-      return error.code === 'InvalidConfiguration' && error.message.includes('local.settings.json');
-    });
+    assert.throws(
+      () => loadAppSettings({ appDir: dir, env: {} }),
+      (error: Error & { code?: string }) => {
+        return (
+          error.code === 'InvalidConfiguration' && error.message.includes('local.settings.json')
+        );
+      },
+    );
   });
 
   it('copies file settings into the environment without overwriting what is set', () => {

@@ -8,7 +8,8 @@ import {
   resolveSettingExpressions,
 } from '../../src/worker/connection';
 
-const CONNECTION = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=abc=';
+const CONNECTION =
+  'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=abc=';
 
 describe('resolveConnection', () => {
   it('reads the setting named by the binding, then the AzureWebJobs-prefixed one', () => {
@@ -28,10 +29,15 @@ describe('resolveConnection', () => {
   });
 
   it('accepts SERVICEBUS_CONNECTION_STRING as another name for ServiceBusConnection only', () => {
-    const aliased = resolveConnection('ServiceBusConnection', { SERVICEBUS_CONNECTION_STRING: CONNECTION });
+    const aliased = resolveConnection('ServiceBusConnection', {
+      SERVICEBUS_CONNECTION_STRING: CONNECTION,
+    });
 
     assert.equal(aliased?.settingName, 'SERVICEBUS_CONNECTION_STRING');
-    assert.equal(resolveConnection('Other', { SERVICEBUS_CONNECTION_STRING: CONNECTION }), undefined);
+    assert.equal(
+      resolveConnection('Other', { SERVICEBUS_CONNECTION_STRING: CONNECTION }),
+      undefined,
+    );
   });
 
   it('prefers the binding setting over the alias', () => {
@@ -43,50 +49,66 @@ describe('resolveConnection', () => {
     assert.equal(connection?.settingName, 'ServiceBusConnection');
   });
 
-  it('selects an identity connection from <name>__fullyQualifiedNamespace with its credential section', () => {
-    const connection = resolveConnection('ServiceBusConnection', {
-      ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-      ServiceBusConnection__clientId: 'client-1',
-    });
+  it(
+    'selects an identity connection from <name>__fullyQualifiedNamespace with its credentials',
+    () => {
+      const connection = resolveConnection('ServiceBusConnection', {
+        ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+        ServiceBusConnection__clientId: 'client-1',
+      });
 
-    assert.equal(connection?.kind, 'identity');
-    assert.ok(connection?.kind === 'identity');
-    assert.equal(connection.fullyQualifiedNamespace, 'ns.servicebus.windows.net');
-    assert.equal(connection.credentialSettings.clientid, 'client-1');
-    assert.deepEqual(describeConnection(connection), {
-      namespace: 'ns.servicebus.windows.net',
-      auth: 'identity',
-      setting: 'ServiceBusConnection__fullyQualifiedNamespace',
-    });
-  });
+      assert.equal(connection?.kind, 'identity');
+      assert.ok(connection?.kind === 'identity');
+      assert.equal(connection.fullyQualifiedNamespace, 'ns.servicebus.windows.net');
+      assert.equal(connection.credentialSettings.clientid, 'client-1');
+      assert.deepEqual(describeConnection(connection), {
+        namespace: 'ns.servicebus.windows.net',
+        auth: 'identity',
+        setting: 'ServiceBusConnection__fullyQualifiedNamespace',
+      });
+    },
+  );
 
-  it('returns undefined when nothing is configured, and the error names every setting tried', () => {
-    assert.equal(resolveConnection('ServiceBusConnection', {}), undefined);
+  it(
+    'returns undefined when nothing is configured, and the error names every setting tried',
+    () => {
+      assert.equal(resolveConnection('ServiceBusConnection', {}), undefined);
 
-    const message = missingConnectionError('ServiceBusConnection').message;
-    assert.match(message, /'ServiceBusConnection' does not exist/);
-    assert.match(message, /AzureWebJobsServiceBusConnection/);
-    assert.match(message, /SERVICEBUS_CONNECTION_STRING/);
-    assert.match(message, /ServiceBusConnection__fullyQualifiedNamespace/);
-  });
+      const message = missingConnectionError('ServiceBusConnection').message;
+      assert.match(message, /'ServiceBusConnection' does not exist/);
+      assert.match(message, /AzureWebJobsServiceBusConnection/);
+      assert.match(message, /SERVICEBUS_CONNECTION_STRING/);
+      assert.match(message, /ServiceBusConnection__fullyQualifiedNamespace/);
+    },
+  );
 
-  it('refuses a value that is not a connection string, naming the setting but not echoing it', () => {
-    assert.throws(
-      () => resolveConnection('ServiceBusConnection', { ServiceBusConnection: 'secret-value-here' }),
-      (error: Error & { code?: string }) =>
-        error.code === 'InvalidConfiguration' &&
-        error.message.includes('setting ServiceBusConnection') &&
-        !error.message.includes('secret-value-here'),
-    );
-  });
+  it(
+    'refuses a value that is not a connection string, naming the setting but not echoing it',
+    () => {
+      assert.throws(
+        () =>
+          resolveConnection('ServiceBusConnection', { ServiceBusConnection: 'secret-value-here' }),
+        (error: Error & { code?: string }) =>
+          error.code === 'InvalidConfiguration' &&
+          error.message.includes('setting ServiceBusConnection') &&
+          !error.message.includes('secret-value-here'),
+      );
+    },
+  );
 
   it('describes a connection string by its namespace host only', () => {
-    const connection = resolveConnection('ServiceBusConnection', { ServiceBusConnection: CONNECTION });
+    const connection = resolveConnection('ServiceBusConnection', {
+      ServiceBusConnection: CONNECTION,
+    });
     assert.ok(connection !== undefined);
 
     const described = describeConnection(connection);
 
-    assert.deepEqual(described, { namespace: 'ns.servicebus.windows.net', auth: 'sas', setting: 'ServiceBusConnection' });
+    assert.deepEqual(described, {
+      namespace: 'ns.servicebus.windows.net',
+      auth: 'sas',
+      setting: 'ServiceBusConnection',
+    });
     assert.ok(!JSON.stringify(described).includes('abc='));
   });
 });
@@ -94,7 +116,10 @@ describe('resolveConnection', () => {
 describe('resolveSettingExpressions', () => {
   it('replaces %SETTING% with the setting value', () => {
     assert.equal(resolveSettingExpressions('%QUEUE%', { QUEUE: 'jobs' }, 'queueName'), 'jobs');
-    assert.equal(resolveSettingExpressions('pre-%A%-%B%', { A: 'x', B: 'y' }, 'queueName'), 'pre-x-y');
+    assert.equal(
+      resolveSettingExpressions('pre-%A%-%B%', { A: 'x', B: 'y' }, 'queueName'),
+      'pre-x-y',
+    );
     assert.equal(resolveSettingExpressions('plain', {}, 'queueName'), 'plain');
   });
 

@@ -7,7 +7,9 @@ import Ajv from 'ajv';
 
 // Compiled tests run from dist/test/worker; the files live in the repository root.
 const root = join(__dirname, '..', '..', '..');
-const schema = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'host.json.schema.json'), 'utf8')) as object;
+const schema = JSON.parse(
+  readFileSync(join(root, 'test', 'fixtures', 'host.json.schema.json'), 'utf8'),
+) as object;
 const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 
 function check(hostJson: unknown): boolean {
@@ -15,7 +17,7 @@ function check(hostJson: unknown): boolean {
 }
 
 describe('host.json', () => {
-  it("validates against the official SchemaStore schema", () => {
+  it('validates against the official SchemaStore schema', () => {
     const hostJson: unknown = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8'));
 
     assert.equal(check(hostJson), true, JSON.stringify(validate.errors, null, 2));
@@ -30,9 +32,17 @@ describe('host.json', () => {
     };
 
     assert.equal(hostJson.version, '2.0');
-    assert.deepEqual(hostJson.extensionBundle, { id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' });
+    assert.deepEqual(hostJson.extensionBundle, {
+      id: 'Microsoft.Azure.Functions.ExtensionBundle',
+      version: '[4.*, 5.0.0)',
+    });
     assert.match(hostJson.functionTimeout ?? '', /^\d\d:\d\d:\d\d$/);
-    for (const key of ['maxConcurrentCalls', 'autoCompleteMessages', 'maxAutoLockRenewalDuration', 'prefetchCount']) {
+    for (const key of [
+      'maxConcurrentCalls',
+      'autoCompleteMessages',
+      'maxAutoLockRenewalDuration',
+      'prefetchCount',
+    ]) {
       assert.ok(key in hostJson.extensions.serviceBus, `extensions.serviceBus.${key} is set`);
     }
   });
@@ -41,14 +51,22 @@ describe('host.json', () => {
     const base = { version: '2.0' };
 
     assert.equal(check({ ...base, extensions: { serviceBus: { prefetchCount: 100 } } }), false);
-    assert.equal(check({ ...base, extensions: { serviceBus: { maxConcurrentCallsPerSession: 2, maxConcurrentCalls: 1 } } }), false);
+    assert.equal(
+      check({
+        ...base,
+        extensions: { serviceBus: { maxConcurrentCallsPerSession: 2, maxConcurrentCalls: 1 } },
+      }),
+      false,
+    );
     assert.equal(check({ ...base, functionTimeout: '1.00:00:00' }), false);
     assert.equal(check({ version: '3.0' }), false);
   });
 
   for (const app of ['probe', 'sessions']) {
     it(`the ${app} fixture app's host.json validates too`, () => {
-      const fixture: unknown = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'apps', app, 'host.json'), 'utf8'));
+      const fixture: unknown = JSON.parse(
+        readFileSync(join(root, 'test', 'fixtures', 'apps', app, 'host.json'), 'utf8'),
+      );
 
       assert.equal(check(fixture), true, JSON.stringify(validate.errors, null, 2));
     });

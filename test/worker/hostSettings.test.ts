@@ -13,7 +13,10 @@ after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }))
 function appWithHostJson(hostJson: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'sbworker-host-'));
   dirs.push(dir);
-  writeFileSync(join(dir, 'host.json'), typeof hostJson === 'string' ? hostJson : JSON.stringify(hostJson));
+  writeFileSync(
+    join(dir, 'host.json'),
+    typeof hostJson === 'string' ? hostJson : JSON.stringify(hostJson),
+  );
   return dir;
 }
 
@@ -57,7 +60,13 @@ describe('loadHostSettings', () => {
       minMessageBatchSize: 1,
       maxBatchWaitTimeMs: 30_000,
       sessionIdleTimeoutMs: null,
-      clientRetryOptions: { mode: 'exponential', tryTimeoutMs: 60_000, delayMs: 800, maxDelayMs: 60_000, maxRetries: 3 },
+      clientRetryOptions: {
+        mode: 'exponential',
+        tryTimeoutMs: 60_000,
+        delayMs: 800,
+        maxDelayMs: 60_000,
+        maxRetries: 3,
+      },
     });
   });
 
@@ -94,7 +103,10 @@ describe('loadHostSettings', () => {
   });
 
   it('lets AzureFunctionsJobHost__ settings override host.json values, any casing', () => {
-    const dir = appWithHostJson({ version: '2.0', extensions: { serviceBus: { maxConcurrentCalls: 16 } } });
+    const dir = appWithHostJson({
+      version: '2.0',
+      extensions: { serviceBus: { maxConcurrentCalls: 16 } },
+    });
 
     const settings = loadHostSettings(dir, {
       AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '32',
@@ -115,7 +127,11 @@ describe('loadHostSettings', () => {
       version: '2.0',
       extensions: {
         serviceBus: {
-          messageHandlerOptions: { maxConcurrentCalls: 3, autoComplete: false, maxAutoRenewDuration: '00:02:00' },
+          messageHandlerOptions: {
+            maxConcurrentCalls: 3,
+            autoComplete: false,
+            maxAutoRenewDuration: '00:02:00',
+          },
           sessionHandlerOptions: { maxConcurrentSessions: 5, messageWaitTime: '00:00:10' },
           batchOptions: { maxMessageCount: 50 },
         },
@@ -123,7 +139,9 @@ describe('loadHostSettings', () => {
     });
     const both = appWithHostJson({
       version: '2.0',
-      extensions: { serviceBus: { maxConcurrentCalls: 9, messageHandlerOptions: { maxConcurrentCalls: 3 } } },
+      extensions: {
+        serviceBus: { maxConcurrentCalls: 9, messageHandlerOptions: { maxConcurrentCalls: 3 } },
+      },
     });
 
     const fromLegacy = loadHostSettings(legacy, {}).serviceBus;
@@ -136,45 +154,80 @@ describe('loadHostSettings', () => {
     assert.equal(loadHostSettings(both, {}).serviceBus.maxConcurrentCalls, 9);
   });
 
-  it('accepts the infinite TimeSpan for maxAutoLockRenewalDuration and -1 for functionTimeout', () => {
-    const dir = appWithHostJson({
-      version: '2.0',
-      functionTimeout: '-1',
-      extensions: { serviceBus: { maxAutoLockRenewalDuration: '-00:00:00.0010000' } },
-    });
+  it(
+    'accepts the infinite TimeSpan for maxAutoLockRenewalDuration and -1 for functionTimeout',
+    () => {
+      const dir = appWithHostJson({
+        version: '2.0',
+        functionTimeout: '-1',
+        extensions: { serviceBus: { maxAutoLockRenewalDuration: '-00:00:00.0010000' } },
+      });
 
-    const settings = loadHostSettings(dir, {});
+      const settings = loadHostSettings(dir, {});
 
-    assert.equal(settings.serviceBus.maxAutoLockRenewalDurationMs, Infinity);
-    assert.equal(settings.functionTimeoutMs, null);
-  });
+      assert.equal(settings.serviceBus.maxAutoLockRenewalDurationMs, Infinity);
+      assert.equal(settings.functionTimeoutMs, null);
+    },
+  );
 
   it('stops with an error naming the host.json key or the override setting', () => {
-    const dir = appWithHostJson({ version: '2.0', extensions: { serviceBus: { maxConcurrentCalls: 0 } } });
+    const dir = appWithHostJson({
+      version: '2.0',
+      extensions: { serviceBus: { maxConcurrentCalls: 0 } },
+    });
 
-    assert.throws(() => loadHostSettings(dir, {}), /host\.json extensions\.serviceBus\.maxConcurrentCalls must be an integer of at least 1/);
     assert.throws(
-      () => loadHostSettings(dir, { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: 'many' }),
-      /setting AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls must be an integer/,
+      () => loadHostSettings(dir, {}),
+      /host\.json extensions\.serviceBus\.maxConcurrentCalls must be an integer of at least 1/,
+    );
+    assert.throws(
+      () =>
+        loadHostSettings(dir, {
+          AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: 'many',
+        }),
+      new RegExp(
+        'setting AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls ' +
+          'must be an integer',
+      ),
     );
     assert.throws(
       () => loadHostSettings(dir, { AzureFunctionsJobHost__functionTimeout: 'soon' }),
-      (error: Error & { code?: string }) => error.code === 'InvalidConfiguration' && /functionTimeout/.test(error.message),
+      (error: Error & { code?: string }) =>
+        error.code === 'InvalidConfiguration' && /functionTimeout/.test(error.message),
     );
   });
 
-  it('requires version "2.0", refuses a Consumption timeout over 10 minutes and a batch wait over 150 s', () => {
-    assert.throws(() => loadHostSettings(appWithHostJson({ version: '1.0' }), {}), /version must be "2.0"/);
-    assert.throws(
-      () => loadHostSettings(appWithHostJson({ version: '2.0', functionTimeout: '00:11:00' }), { WEBSITE_SKU: 'Dynamic' }),
-      /between 00:00:01 and 00:10:00/,
-    );
-    assert.throws(
-      () => loadHostSettings(appWithHostJson({ version: '2.0', extensions: { serviceBus: { maxBatchWaitTime: '00:03:00' } } }), {}),
-      /maxBatchWaitTime must be at most 00:02:30/,
-    );
-    assert.throws(() => loadHostSettings(appWithHostJson('{ "version": "2.0", // no\n }'), {}), /not valid JSON/);
-  });
+  it(
+    'requires version "2.0", refuses a Consumption timeout over 10 min and a batch wait over 150 s',
+    () => {
+      assert.throws(
+        () => loadHostSettings(appWithHostJson({ version: '1.0' }), {}),
+        /version must be "2.0"/,
+      );
+      assert.throws(
+        () =>
+          loadHostSettings(appWithHostJson({ version: '2.0', functionTimeout: '00:11:00' }), {
+            WEBSITE_SKU: 'Dynamic',
+          }),
+        /between 00:00:01 and 00:10:00/,
+      );
+      assert.throws(
+        () =>
+          loadHostSettings(
+            appWithHostJson({
+              version: '2.0',
+              extensions: { serviceBus: { maxBatchWaitTime: '00:03:00' } },
+            }),
+            {},
+          ),
+        /maxBatchWaitTime must be at most 00:02:30/,
+      );
+      assert.throws(
+        () => loadHostSettings(appWithHostJson('{ "version": "2.0", // no\n }'), {}),
+        /not valid JSON/,
+      );
+    },
+  );
 
   it('reads logging.logLevel.default as the log level', () => {
     const dir = appWithHostJson({ version: '2.0', logging: { logLevel: { default: 'Warning' } } });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { decideSettlement, isLockLostError, type SettleInput, type Settlement } from '../../src/worker/settle';
+import {
+  decideSettlement,
+  isLockLostError,
+  type SettleInput,
+  type Settlement,
+} from '../../src/worker/settle';
 
 describe('decideSettlement', () => {
   // The host's rules (shared notes 1.3): complete on success with auto-complete, nothing on
@@ -18,9 +23,13 @@ describe('decideSettlement', () => {
     [{ result: 'succeeded', autoCompleteMessages: true, lockLost: true }, 'none'],
   ];
   for (const [input, expected] of cases) {
-    it(`${input.result}, autoComplete ${input.autoCompleteMessages}, lock lost ${input.lockLost} -> ${expected}`, () => {
-      assert.equal(decideSettlement(input), expected);
-    });
+    it(
+      `${input.result}, autoComplete ${input.autoCompleteMessages}, ` +
+        `lock lost ${input.lockLost} -> ${expected}`,
+      () => {
+        assert.equal(decideSettlement(input), expected);
+      },
+    );
   }
 });
 

@@ -53,7 +53,11 @@ export function captureLogger(level: 'debug' | 'info' = 'info'): CapturedLogger 
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -87,7 +91,11 @@ export function probeNames(prefix: string): ProbeNames {
 }
 
 /** The probe app's settings for one test's entities and emulator. */
-export function probeEnv(connectionString: string, names: ProbeNames, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function probeEnv(
+  connectionString: string,
+  names: ProbeNames,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   return {
     ProbeConnection: connectionString,
     PROBE_QUEUE: names.queue,
@@ -102,7 +110,10 @@ export function probeEnv(connectionString: string, names: ProbeNames, extra: Rec
 }
 
 /** The queues and topic the probe app needs, with a short lock so lock tests stay fast. */
-export function probeEntities(names: ProbeNames, queue: { lockDurationMs?: number; maxDeliveryCount?: number } = {}) {
+export function probeEntities(
+  names: ProbeNames,
+  queue: { lockDurationMs?: number; maxDeliveryCount?: number } = {},
+) {
   return {
     queues: [
       { name: names.queue, lockDurationMs: 5000, ...queue },
@@ -119,7 +130,8 @@ export function probeEntities(names: ProbeNames, queue: { lockDurationMs?: numbe
 /** Probe calls recorded for one function and message id. */
 export function callsFor(functionName: string, messageId: string): ProbeCall[] {
   return probe().calls.filter(
-    (call) => call.functionName === functionName && String(call.triggerMetadata?.messageId) === messageId,
+    (call) =>
+      call.functionName === functionName && String(call.triggerMetadata?.messageId) === messageId,
   );
 }
 
@@ -127,7 +139,11 @@ export function callsFor(functionName: string, messageId: string): ProbeCall[] {
 export interface WorkerProcess {
   child: import('node:child_process').ChildProcess;
   lines(): Array<Record<string, unknown>>;
-  waitForLine(what: string, match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLine(
+    what: string,
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
 }
@@ -156,7 +172,8 @@ export function spawnWorker(appDir: string, env: NodeJS.ProcessEnv): WorkerProce
     lines,
     stderr: () => stderr,
     exited,
-    waitForLine: (what, match, timeoutMs = 10_000) => waitFor(what, () => lines().find(match), timeoutMs),
+    waitForLine: (what, match, timeoutMs = 10_000) =>
+      waitFor(what, () => lines().find(match), timeoutMs),
   };
 }
 

@@ -16,7 +16,11 @@ import { PROBE_APP, probe, type ProbeCall } from './support';
 // invocation model, so the values below are what a handler receives. Expected values come from
 // the host's documented behaviour (shared notes, section 3 "What the Node handler receives").
 
-const INFO = { isSessionsEnabled: false, fullyQualifiedNamespace: 'localhost', clientIdentifier: 'localhost-1' };
+const INFO = {
+  isSessionsEnabled: false,
+  fullyQualifiedNamespace: 'localhost',
+  clientIdentifier: 'localhost-1',
+};
 let app: LoadedApp;
 
 before(async () => {
@@ -42,17 +46,23 @@ async function receive(msg: ReceivedMessageLike, functionName = 'probeQueue'): P
   const fn = app.registry.functions.get(functionName);
   assert.ok(fn !== undefined);
   const binary = functionName === 'probeBinary';
-  const triggerName = Object.keys(fn.metadata.bindings).find((name) => name.startsWith('serviceBusTrigger')) ?? '';
+  const triggerName =
+    Object.keys(fn.metadata.bindings).find((name) => name.startsWith('serviceBusTrigger')) ?? '';
   const data = triggerInputData(msg, binary ? 'binary' : undefined);
   const bodyText = binary || data === null ? null : bodyAsHostString(msg);
   const before = probe().calls.length;
 
-  await invokeRegistered(app.registry, fn, {
-    invocationId: 'inv-1',
-    inputData: [{ name: triggerName, data }],
-    triggerMetadata: buildTriggerMetadata(msg, INFO, bodyText),
-    traceContext: buildTraceContext(msg),
-  }, () => undefined);
+  await invokeRegistered(
+    app.registry,
+    fn,
+    {
+      invocationId: 'inv-1',
+      inputData: [{ name: triggerName, data }],
+      triggerMetadata: buildTriggerMetadata(msg, INFO, bodyText),
+      traceContext: buildTraceContext(msg),
+    },
+    () => undefined,
+  );
 
   const call = probe().calls[before];
   assert.ok(call !== undefined, 'the handler ran');
@@ -71,10 +81,26 @@ describe('trigger input through the library (body)', () => {
     ['a JSON string arrives unquoted', text('"hi"'), 'hi'],
     ['non-JSON text stays a string', text('hello world'), 'hello world'],
     ['an empty body stays an empty string', text(''), ''],
-    ['invalid UTF-8 arrives decoded lossily', { body: Buffer.from([0x61, 0xff, 0x62]) }, 'a\uFFFDb'],
-    ['a string in an AMQP value section is used as the text', { body: 'plain', _rawAmqpMessage: { bodyType: 'value' } }, 'plain'],
-    ['number text in a value section goes through the same parsing', { body: '12', _rawAmqpMessage: { bodyType: 'value' } }, 12],
-    ['no body at all arrives as undefined', { body: undefined, _rawAmqpMessage: { bodyType: 'value' } }, undefined],
+    [
+      'invalid UTF-8 arrives decoded lossily',
+      { body: Buffer.from([0x61, 0xff, 0x62]) },
+      'a\uFFFDb',
+    ],
+    [
+      'a string in an AMQP value section is used as the text',
+      { body: 'plain', _rawAmqpMessage: { bodyType: 'value' } },
+      'plain',
+    ],
+    [
+      'number text in a value section goes through the same parsing',
+      { body: '12', _rawAmqpMessage: { bodyType: 'value' } },
+      12,
+    ],
+    [
+      'no body at all arrives as undefined',
+      { body: undefined, _rawAmqpMessage: { bodyType: 'value' } },
+      undefined,
+    ],
   ];
   for (const [name, overrides, expected] of cases) {
     it(name, async () => {
@@ -85,12 +111,23 @@ describe('trigger input through the library (body)', () => {
   }
 
   it('a value section that is not a string fails the invocation (the host cannot bind it)', () => {
-    assert.throws(() => triggerInputData(message({ body: 5, _rawAmqpMessage: { bodyType: 'value' } }), undefined), {
-      code: 'UnsupportedMessageBody',
-    });
-    assert.throws(() => triggerInputData(message({ body: [[1]], _rawAmqpMessage: { bodyType: 'sequence' } }), undefined), {
-      code: 'UnsupportedMessageBody',
-    });
+    assert.throws(
+      () =>
+        triggerInputData(message({ body: 5, _rawAmqpMessage: { bodyType: 'value' } }), undefined),
+      {
+        code: 'UnsupportedMessageBody',
+      },
+    );
+    assert.throws(
+      () =>
+        triggerInputData(
+          message({ body: [[1]], _rawAmqpMessage: { bodyType: 'sequence' } }),
+          undefined,
+        ),
+      {
+        code: 'UnsupportedMessageBody',
+      },
+    );
   });
 
   it("dataType 'binary' gives the raw bytes as a Buffer and no body-derived metadata", async () => {
@@ -122,7 +159,9 @@ describe('trigger input through the library (triggerMetadata)', () => {
   });
 
   it('has the single-message key set, with null-valued keys left out', async () => {
-    const call = await receive(message({ subject: 'greeting', correlationId: 'corr-1', contentType: 'application/json' }));
+    const call = await receive(
+      message({ subject: 'greeting', correlationId: 'corr-1', contentType: 'application/json' }),
+    );
 
     assert.deepEqual(Object.keys(call.triggerMetadata).sort(), [
       'applicationProperties',
@@ -154,42 +193,53 @@ describe('trigger input through the library (triggerMetadata)', () => {
     });
   });
 
-  it('lower-cases only the first letter of application property keys, dates as UTC text', async () => {
-    const call = await receive(
-      message({
-        applicationProperties: {
-          Priority: 'high',
-          'Diagnostic-Id': 'x',
-          already: 1,
-          When: new Date('2024-01-02T03:04:05.000Z'),
-        },
-      }),
-    );
+  it(
+    'lower-cases only the first letter of application property keys, dates as UTC text',
+    async () => {
+      const call = await receive(
+        message({
+          applicationProperties: {
+            Priority: 'high',
+            'Diagnostic-Id': 'x',
+            already: 1,
+            When: new Date('2024-01-02T03:04:05.000Z'),
+          },
+        }),
+      );
 
-    assert.deepEqual(call.triggerMetadata.applicationProperties, {
-      priority: 'high',
-      'diagnostic-Id': 'x',
-      already: 1,
-      when: '2024-01-02T03:04:05Z',
-    });
-    assert.deepEqual(call.triggerMetadata.userProperties, call.triggerMetadata.applicationProperties);
-  });
+      assert.deepEqual(call.triggerMetadata.applicationProperties, {
+        priority: 'high',
+        'diagnostic-Id': 'x',
+        already: 1,
+        when: '2024-01-02T03:04:05Z',
+      });
+      assert.deepEqual(
+        call.triggerMetadata.userProperties,
+        call.triggerMetadata.applicationProperties,
+      );
+    },
+  );
 
-  it('parses number-like ids as numbers and keeps leading-zero ids and GUIDs as strings', async () => {
-    assert.equal((await receive(message({ messageId: '123' }))).triggerMetadata.messageId, 123);
-    assert.equal((await receive(message({ messageId: '0123' }))).triggerMetadata.messageId, '0123');
-    assert.equal(
-      (await receive(message({ messageId: 'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11' }))).triggerMetadata.messageId,
-      'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11',
-    );
-  });
+  it(
+    'parses number-like ids as numbers and keeps leading-zero ids and GUIDs as strings',
+    async () => {
+      assert.equal((await receive(message({ messageId: '123' }))).triggerMetadata.messageId, 123);
+      const leadingZero = await receive(message({ messageId: '0123' }));
+      assert.equal(leadingZero.triggerMetadata.messageId, '0123');
+      assert.equal(
+        (await receive(message({ messageId: 'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11' })))
+          .triggerMetadata.messageId,
+        'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11',
+      );
+    },
+  );
 
   it('adds session keys for session-enabled triggers and the session id', async () => {
     const fn = message({ sessionId: 'session-a', replyToSessionId: 'reply-b' });
     const metadata = buildTriggerMetadata(fn, { ...INFO, isSessionsEnabled: true }, null);
 
-    assert.deepEqual(metadata.SessionId, { string: 'session-a' });
-    assert.deepEqual(metadata.ReplyToSessionId, { string: 'reply-b' });
+    assert.deepEqual(metadata.SessionId, { json: '"session-a"' });
+    assert.deepEqual(metadata.ReplyToSessionId, { json: '"reply-b"' });
     assert.ok('SessionActions' in metadata && 'MessageSession' in metadata);
   });
 
@@ -207,7 +257,11 @@ describe('trigger input through the library (triggerMetadata)', () => {
 
     const call = await receive(message(text(body)));
 
-    assert.equal(call.triggerMetadata.messageId, 'from-body', 'a body property overwrites a system key');
+    assert.equal(
+      call.triggerMetadata.messageId,
+      'from-body',
+      'a body property overwrites a system key',
+    );
     assert.equal(call.triggerMetadata.count, 42);
     assert.equal(call.triggerMetadata.flag, 'True');
     assert.equal(call.triggerMetadata.ratio, 1.5);
@@ -230,7 +284,9 @@ describe('trace context', () => {
   it('continues the trace of a Diagnostic-Id or traceparent property with a new span', async () => {
     const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     for (const key of ['Diagnostic-Id', 'traceparent']) {
-      const call = await receive(message({ applicationProperties: { [key]: parent, tracestate: 'k=v' } }));
+      const call = await receive(
+        message({ applicationProperties: { [key]: parent, tracestate: 'k=v' } }),
+      );
 
       const [version, traceId, spanId, flags] = (call.traceContext?.traceParent ?? '').split('-');
       assert.equal(version, '00');

@@ -6,9 +6,21 @@ import { describe, it } from 'node:test';
 
 import { startWorker } from '../../src/worker';
 import { testClient } from '../support/emulator';
-import { callsFor, captureLogger, PROBE_APP, probeEnv, probeNames, REPO_ROOT, SESSIONS_APP, waitFor } from './support';
+import {
+  callsFor,
+  captureLogger,
+  PROBE_APP,
+  probeEnv,
+  probeNames,
+  REPO_ROOT,
+  SESSIONS_APP,
+  waitFor,
+} from './support';
 
-function envWithoutConnection(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function envWithoutConnection(
+  prefix: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const env = probeEnv('unused', probeNames(prefix), extra);
   delete env.ProbeConnection;
   return env;
@@ -24,31 +36,54 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
 }
 
 describe('embedded mode', () => {
-  it('starts the emulator with the entities the app names, says so first, and processes messages', async () => {
-    const log = captureLogger();
-    const names = probeNames('embedded');
-    const worker = await startWorker({ appDir: PROBE_APP, env: envWithoutConnection('embedded'), logger: log.logger, embeddedPort: 0 });
-    try {
-      assert.ok(worker.embedded !== undefined);
-      // The emulator's own "listening" line may come first; ours is among the first two.
-      const first = log.lines().slice(0, 2).find((line) => /embedded emulator on port \d+/.test(String(line.msg)));
-      assert.ok(first !== undefined, 'the embedded-mode line is among the first log lines');
-      assert.ok(String(first?.msg).includes(worker.embedded.connectionString), 'the first line gives the connection string');
-      assert.deepEqual(
-        (first?.entities as string[]).sort(),
-        [names.batchQueue, names.binaryQueue, names.extraOut, names.queue, names.out, `${names.topic}/Subscriptions/probe-sub`].sort(),
-      );
+  it(
+    'starts the emulator with the entities the app names, says so first, and processes messages',
+    async () => {
+      const log = captureLogger();
+      const names = probeNames('embedded');
+      const worker = await startWorker({
+        appDir: PROBE_APP,
+        env: envWithoutConnection('embedded'),
+        logger: log.logger,
+        embeddedPort: 0,
+      });
+      try {
+        assert.ok(worker.embedded !== undefined);
+        // The emulator's own start-up lines may come first; the worker's first line says it.
+        const first = log.lines().find((line) => line.component !== 'emulator');
+        assert.ok(
+          /embedded emulator on port \d+/.test(String(first?.msg)),
+          "the worker's first log line is the embedded-mode line",
+        );
+        assert.ok(
+          String(first?.msg).includes(worker.embedded.connectionString),
+          'the first line gives the connection string',
+        );
+        assert.deepEqual(
+          (first?.entities as string[]).sort(),
+          [
+            names.batchQueue,
+            names.binaryQueue,
+            names.extraOut,
+            names.queue,
+            names.out,
+            `${names.topic}/Subscriptions/probe-sub`,
+          ].sort(),
+        );
 
-      const client = testClient(worker.embedded.connectionString);
-      const sender = client.createSender(names.queue);
-      await sender.sendMessages({ body: 'hello', messageId: 'embedded-1' });
-      await waitFor('the embedded message', () => (callsFor('probeQueue', 'embedded-1').length > 0 ? true : undefined));
-      await sender.close();
-      await client.close();
-    } finally {
-      await worker.stop('test finished');
-    }
-  });
+        const client = testClient(worker.embedded.connectionString);
+        const sender = client.createSender(names.queue);
+        await sender.sendMessages({ body: 'hello', messageId: 'embedded-1' });
+        await waitFor('the embedded message', () =>
+          callsFor('probeQueue', 'embedded-1').length > 0 ? true : undefined,
+        );
+        await sender.close();
+        await client.close();
+      } finally {
+        await worker.stop('test finished');
+      }
+    },
+  );
 
   it('takes a free port when the preferred one is taken', async () => {
     const { server, port } = await occupyPort();
@@ -73,9 +108,16 @@ describe('embedded mode', () => {
   ] as const) {
     it(`is refused ${name}, with an error naming the connection setting`, async () => {
       await assert.rejects(
-        startWorker({ appDir: PROBE_APP, env: envWithoutConnection('refused', extra), logger: captureLogger().logger, embeddedPort: 0 }),
+        startWorker({
+          appDir: PROBE_APP,
+          env: envWithoutConnection('refused', extra),
+          logger: captureLogger().logger,
+          embeddedPort: 0,
+        }),
         (error: Error & { code?: string }) =>
-          error.code === 'InvalidConfiguration' && reason.test(error.message) && error.message.includes('ProbeConnection'),
+          error.code === 'InvalidConfiguration' &&
+          reason.test(error.message) &&
+          error.message.includes('ProbeConnection'),
       );
     });
   }
@@ -83,31 +125,46 @@ describe('embedded mode', () => {
 
 describe('sbworker worker --check', () => {
   const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-  const secret = 'Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=k;SharedAccessKey=check-secret-value';
+  const secret =
+    'Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=k;SharedAccessKey=check-secret-value';
 
   it('prints the functions, entities and settings in effect, without secrets, and exits 0', () => {
     const env = { PATH: process.env.PATH, ...probeEnv(secret, probeNames('check')) };
 
-    const result = spawnSync(process.execPath, [cli, 'worker', '--app', PROBE_APP, '--check'], { env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [cli, 'worker', '--app', PROBE_APP, '--check'], {
+      env,
+      encoding: 'utf8',
+    });
 
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as {
       embedded: boolean;
-      functions: Array<{ name: string; entity: string; connectionSource: { namespace: string; setting: string } }>;
+      functions: Array<{
+        name: string;
+        entity: string;
+        connectionSource: { namespace: string; setting: string };
+      }>;
       serviceBus: { maxConcurrentCalls: number };
     };
     assert.equal(report.embedded, false);
     assert.equal(report.serviceBus.maxConcurrentCalls, 4);
     const queue = report.functions.find((fn) => fn.name === 'probeQueue');
     assert.equal(queue?.entity, 'check-in');
-    assert.deepEqual(queue?.connectionSource, { namespace: '127.0.0.1:1', auth: 'sas', setting: 'ProbeConnection' });
+    assert.deepEqual(queue?.connectionSource, {
+      namespace: '127.0.0.1:1',
+      auth: 'sas',
+      setting: 'ProbeConnection',
+    });
     assert.ok(!result.stdout.includes('check-secret-value'));
   });
 
   it('exits 1 with an error naming a missing setting', () => {
     const env = { PATH: process.env.PATH, ProbeConnection: secret };
 
-    const result = spawnSync(process.execPath, [cli, 'worker', '--app', SESSIONS_APP, '--check'], { env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [cli, 'worker', '--app', SESSIONS_APP, '--check'], {
+      env,
+      encoding: 'utf8',
+    });
 
     assert.equal(result.status, 1);
     assert.match(result.stderr, /PROBE_SESSION_QUEUE/);

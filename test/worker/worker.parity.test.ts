@@ -7,7 +7,16 @@ import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 import type { RunningEmulator } from '../../src/emulator';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { callsFor, captureLogger, closeInOrder, PROBE_APP, probeEntities, probeEnv, probeNames, waitFor } from './support';
+import {
+  callsFor,
+  captureLogger,
+  closeInOrder,
+  PROBE_APP,
+  probeEntities,
+  probeEnv,
+  probeNames,
+  waitFor,
+} from './support';
 
 // The parity matrix, bodies and trigger metadata: real messages sent with @azure/service-bus to
 // the emulator, received by the worker, handed to the probe app's handler through the library.
@@ -21,20 +30,29 @@ const log = captureLogger();
 
 before(async () => {
   emulator = await startTestEmulator(probeEntities(names));
-  worker = await startWorker({ appDir: PROBE_APP, env: probeEnv(emulator.connectionString, names), logger: log.logger });
+  worker = await startWorker({
+    appDir: PROBE_APP,
+    env: probeEnv(emulator.connectionString, names),
+    logger: log.logger,
+  });
   client = testClient(emulator.connectionString);
 });
 
 after(() => closeInOrder([worker], [client], emulator));
 
 let counter = 0;
-async function deliver(message: ServiceBusMessage | AmqpAnnotatedMessage, queue = names.queue, fn = 'probeQueue') {
+async function deliver(
+  message: ServiceBusMessage | AmqpAnnotatedMessage,
+  queue = names.queue,
+  fn = 'probeQueue',
+) {
   counter += 1;
   const messageId = `parity-${counter}`;
   const sender = client.createSender(queue);
-  const withId = 'bodyType' in message && message.bodyType !== undefined
-    ? { ...message, properties: { ...(message as AmqpAnnotatedMessage).properties, messageId } }
-    : { ...message, messageId };
+  const withId =
+    'bodyType' in message && message.bodyType !== undefined
+      ? { ...message, properties: { ...(message as AmqpAnnotatedMessage).properties, messageId } }
+      : { ...message, messageId };
   await sender.sendMessages(withId as ServiceBusMessage);
   await sender.close();
   const [call] = await waitFor(`the handler to receive ${messageId}`, () => {
@@ -48,15 +66,27 @@ async function deliver(message: ServiceBusMessage | AmqpAnnotatedMessage, queue 
 describe('worker parity: body', () => {
   const raw = (text: string) => ({ body: Buffer.from(text, 'utf8') });
   const cases: Array<[string, ServiceBusMessage | AmqpAnnotatedMessage, unknown]> = [
-    ['a JSON object (sent by the SDK) arrives parsed', { body: { orderId: 7, lines: [1, 2] } }, { orderId: 7, lines: [1, 2] }],
+    [
+      'a JSON object (sent by the SDK) arrives parsed',
+      { body: { orderId: 7, lines: [1, 2] } },
+      { orderId: 7, lines: [1, 2] },
+    ],
     ['a JSON array arrives parsed', { body: [1, 'two'] }, [1, 'two']],
     ['number-like text arrives as a number', raw('123'), 123],
     ['boolean-like text arrives as a boolean', raw('false'), false],
     ['non-JSON text arrives as a string', raw('plain text, not JSON'), 'plain text, not JSON'],
     ['an empty body arrives as an empty string', raw(''), ''],
-    ['invalid UTF-8 arrives decoded lossily', { body: Buffer.from([0x68, 0xc3, 0x28, 0x69]) }, 'h\uFFFD(i'],
+    [
+      'invalid UTF-8 arrives decoded lossily',
+      { body: Buffer.from([0x68, 0xc3, 0x28, 0x69]) },
+      'h\uFFFD(i',
+    ],
     ['a string the SDK sends (JSON-encoded) arrives as that string', { body: 'hello' }, 'hello'],
-    ['a string in an AMQP value section arrives as the string', { body: 'from a value section', bodyType: 'value' }, 'from a value section'],
+    [
+      'a string in an AMQP value section arrives as the string',
+      { body: 'from a value section', bodyType: 'value' },
+      'from a value section',
+    ],
   ];
   for (const [name, message, expected] of cases) {
     it(name, async () => {
@@ -77,33 +107,41 @@ describe('worker parity: body', () => {
 });
 
 describe('worker parity: trigger metadata', () => {
-  it('carries delivery count from 1, broker fields and application properties with camel-cased keys', async () => {
-    const call = await deliver({
-      body: { n: 1 },
-      correlationId: 'corr-7',
-      subject: 'order.created',
-      contentType: 'application/json',
-      replyTo: 'replies',
-      to: 'someone',
-      applicationProperties: { Tenant: 'contoso', retries: 3, urgent: true },
-    });
-    const metadata = call.triggerMetadata;
+  it(
+    'carries delivery count from 1, broker fields and application properties with camel-cased keys',
+    async () => {
+      const call = await deliver({
+        body: { n: 1 },
+        correlationId: 'corr-7',
+        subject: 'order.created',
+        contentType: 'application/json',
+        replyTo: 'replies',
+        to: 'someone',
+        applicationProperties: { Tenant: 'contoso', retries: 3, urgent: true },
+      });
+      const metadata = call.triggerMetadata;
 
-    assert.equal(metadata.deliveryCount, 1);
-    assert.equal(metadata.correlationId, 'corr-7');
-    assert.equal(metadata.subject, 'order.created');
-    assert.equal(metadata.label, 'order.created');
-    assert.equal(metadata.contentType, 'application/json');
-    assert.equal(metadata.replyTo, 'replies');
-    assert.equal(metadata.to, 'someone');
-    assert.deepEqual(metadata.applicationProperties, { tenant: 'contoso', retries: 3, urgent: true });
-    assert.equal(typeof metadata.sequenceNumber, 'number');
-    assert.match(String(metadata.lockToken), /^[0-9a-f-]{36}$/i);
-    assert.match(String(metadata.enqueuedTimeUtc), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?$/);
-    assert.match(String(metadata.enqueuedTime), /\+00:00$/);
-    assert.equal(metadata.n, 1, 'the body property is merged in');
-    assert.equal('sessionId' in metadata, false);
-  });
+      assert.equal(metadata.deliveryCount, 1);
+      assert.equal(metadata.correlationId, 'corr-7');
+      assert.equal(metadata.subject, 'order.created');
+      assert.equal(metadata.label, 'order.created');
+      assert.equal(metadata.contentType, 'application/json');
+      assert.equal(metadata.replyTo, 'replies');
+      assert.equal(metadata.to, 'someone');
+      assert.deepEqual(metadata.applicationProperties, {
+        tenant: 'contoso',
+        retries: 3,
+        urgent: true,
+      });
+      assert.equal(typeof metadata.sequenceNumber, 'number');
+      assert.match(String(metadata.lockToken), /^[0-9a-f-]{36}$/i);
+      const netDateText = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?$/;
+      assert.match(String(metadata.enqueuedTimeUtc), netDateText);
+      assert.match(String(metadata.enqueuedTime), /\+00:00$/);
+      assert.equal(metadata.n, 1, 'the body property is merged in');
+      assert.equal('sessionId' in metadata, false);
+    },
+  );
 
   it('a number-like correlation id arrives as a number, as the library parses it', async () => {
     const call = await deliver({ body: 'x', correlationId: '2024' });
@@ -123,25 +161,46 @@ describe('worker parity: trigger metadata', () => {
   it('a Diagnostic-Id property becomes the parent of the trace context', async () => {
     const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-    const call = await deliver({ body: 'trace', applicationProperties: { 'Diagnostic-Id': parent } });
+    const call = await deliver({
+      body: 'trace',
+      applicationProperties: { 'Diagnostic-Id': parent },
+    });
 
-    assert.match(call.traceContext?.traceParent ?? '', /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
-  });
-
-  it('logs each invocation with function, invocation id, message id, delivery count, duration and outcome', async () => {
-    const call = await deliver({ body: Buffer.from('secret-body-marker') });
-
-    const line = await waitFor('the invocation log line', () =>
-      log.lines().find((l) => l.invocationId === call.invocationId && l.outcome !== undefined),
+    assert.match(
+      call.traceContext?.traceParent ?? '',
+      /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/,
     );
-    assert.equal(line.function, 'probeQueue');
-    assert.equal(line.messageId, call.triggerMetadata.messageId);
-    assert.equal(line.deliveryCount, 1);
-    assert.equal(line.outcome, 'succeeded');
-    assert.equal(line.settlement, 'complete');
-    assert.equal(typeof line.durationMs, 'number');
-    assert.ok(log.lines().some((l) => l.invocationId === call.invocationId && l.msg === `probe handled ${String(call.triggerMetadata.messageId)}` && l.category === 'user'));
-    assert.ok(!JSON.stringify(log.lines()).includes('secret-body-marker'), 'no message body in the logs');
-    assert.ok(!JSON.stringify(log.lines()).includes('SAS_KEY_VALUE'), 'no key in the logs');
   });
+
+  it(
+    'logs each invocation: function, invocation id, message id, delivery count, duration, outcome',
+    async () => {
+      const call = await deliver({ body: Buffer.from('secret-body-marker') });
+
+      const line = await waitFor('the invocation log line', () =>
+        log.lines().find((l) => l.invocationId === call.invocationId && l.outcome !== undefined),
+      );
+      assert.equal(line.function, 'probeQueue');
+      assert.equal(line.messageId, call.triggerMetadata.messageId);
+      assert.equal(line.deliveryCount, 1);
+      assert.equal(line.outcome, 'succeeded');
+      assert.equal(line.settlement, 'complete');
+      assert.equal(typeof line.durationMs, 'number');
+      assert.ok(
+        log
+          .lines()
+          .some(
+            (l) =>
+              l.invocationId === call.invocationId &&
+              l.msg === `probe handled ${String(call.triggerMetadata.messageId)}` &&
+              l.category === 'user',
+          ),
+      );
+      assert.ok(
+        !JSON.stringify(log.lines()).includes('secret-body-marker'),
+        'no message body in the logs',
+      );
+      assert.ok(!JSON.stringify(log.lines()).includes('SAS_KEY_VALUE'), 'no key in the logs');
+    },
+  );
 });

@@ -3,7 +3,15 @@ import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 
 import { startTestEmulator, testClient } from '../support/emulator';
-import { PROBE_APP, probeEntities, probeEnv, probeNames, spawnWorker, waitFor, type WorkerProcess } from './support';
+import {
+  PROBE_APP,
+  probeEntities,
+  probeEnv,
+  probeNames,
+  spawnWorker,
+  waitFor,
+  type WorkerProcess,
+} from './support';
 
 // Real worker processes and real signals: drain on SIGTERM, a second signal, a broker restart,
 // and two workers competing for one queue.
@@ -39,42 +47,76 @@ async function emulatorFor(prefix: string) {
 }
 
 const isReady = (line: Record<string, unknown>) => String(line.msg).startsWith('Worker ready');
-const started = (id: string) => (line: Record<string, unknown>) => line.msg === `probe started ${id}`;
-const executed = (id: string) => (line: Record<string, unknown>) => line.messageId === id && line.outcome !== undefined;
+const started = (id: string) => (line: Record<string, unknown>) =>
+  line.msg === `probe started ${id}`;
+const executed = (id: string) => (line: Record<string, unknown>) =>
+  line.messageId === id && line.outcome !== undefined;
 
 describe('worker process shutdown', () => {
-  it('on SIGTERM stops receiving, lets the in-flight invocation finish and complete, then exits 0', async () => {
-    const { names, emulator, client } = await emulatorFor('proc-drain');
-    const worker = track(spawnWorker(PROBE_APP, { ...probeEnv(emulator.connectionString, names), SHUTDOWN_GRACE_MS: '5000' }));
-    await worker.waitForLine('ready', isReady);
+  it(
+    'on SIGTERM stops receiving, lets the in-flight invocation finish and complete, then exits 0',
+    async () => {
+      const { names, emulator, client } = await emulatorFor('proc-drain');
+      const worker = track(
+        spawnWorker(PROBE_APP, {
+          ...probeEnv(emulator.connectionString, names),
+          SHUTDOWN_GRACE_MS: '5000',
+        }),
+      );
+      await worker.waitForLine('ready', isReady);
 
-    const sender = client.createSender(names.queue);
-    await sender.sendMessages({ body: 'x', messageId: 'drain-1', applicationProperties: { behaviour: 'sleep:1500' } });
-    await worker.waitForLine('the invocation start', started('drain-1'));
-    worker.child.kill('SIGTERM');
-    await worker.waitForLine('the drain', (l) => String(l.msg).startsWith('Shutting down (received SIGTERM)'));
-    await sender.sendMessages({ body: 'y', messageId: 'drain-late' });
+      const sender = client.createSender(names.queue);
+      await sender.sendMessages({
+        body: 'x',
+        messageId: 'drain-1',
+        applicationProperties: { behaviour: 'sleep:1500' },
+      });
+      await worker.waitForLine('the invocation start', started('drain-1'));
+      worker.child.kill('SIGTERM');
+      await worker.waitForLine('the drain', (l) =>
+        String(l.msg).startsWith('Shutting down (received SIGTERM)'),
+      );
+      await sender.sendMessages({ body: 'y', messageId: 'drain-late' });
 
-    const exit = await worker.exited;
-    assert.deepEqual(exit, { code: 0, signal: null });
-    const line = worker.lines().find(executed('drain-1'));
-    assert.equal(line?.outcome, 'succeeded');
-    assert.equal(line?.settlement, 'complete');
-    assert.ok(worker.lines().some((l) => String(l.msg).startsWith('Shutting down (received SIGTERM)')));
-    assert.equal(worker.lines().find(started('drain-late')), undefined, 'nothing new starts after the signal');
-    const receiver = client.createReceiver(names.queue);
-    const left = await receiver.peekMessages(10);
-    await receiver.close();
-    assert.deepEqual(left.map((m) => m.messageId), ['drain-late']);
-  });
+      const exit = await worker.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+      const line = worker.lines().find(executed('drain-1'));
+      assert.equal(line?.outcome, 'succeeded');
+      assert.equal(line?.settlement, 'complete');
+      assert.ok(
+        worker.lines().some((l) => String(l.msg).startsWith('Shutting down (received SIGTERM)')),
+      );
+      assert.equal(
+        worker.lines().find(started('drain-late')),
+        undefined,
+        'nothing new starts after the signal',
+      );
+      const receiver = client.createReceiver(names.queue);
+      const left = await receiver.peekMessages(10);
+      await receiver.close();
+      assert.deepEqual(
+        left.map((m) => m.messageId),
+        ['drain-late'],
+      );
+    },
+  );
 
   it('abandons what is still running when the grace period ends, and exits 0', async () => {
     const { names, emulator, client } = await emulatorFor('proc-grace');
-    const worker = track(spawnWorker(PROBE_APP, { ...probeEnv(emulator.connectionString, names), SHUTDOWN_GRACE_MS: '300' }));
+    const worker = track(
+      spawnWorker(PROBE_APP, {
+        ...probeEnv(emulator.connectionString, names),
+        SHUTDOWN_GRACE_MS: '300',
+      }),
+    );
     await worker.waitForLine('ready', isReady);
 
     const sender = client.createSender(names.queue);
-    await sender.sendMessages({ body: 'x', messageId: 'grace-1', applicationProperties: { behaviour: 'sleep:6000' } });
+    await sender.sendMessages({
+      body: 'x',
+      messageId: 'grace-1',
+      applicationProperties: { behaviour: 'sleep:6000' },
+    });
     await worker.waitForLine('the invocation start', started('grace-1'));
     const signalledAt = Date.now();
     worker.child.kill('SIGTERM');
@@ -82,7 +124,11 @@ describe('worker process shutdown', () => {
     assert.deepEqual(await worker.exited, { code: 0, signal: null });
     // Grace (0.3 s) plus at most the 1.5 s exit watchdog; the handler would need 6 s.
     assert.ok(Date.now() - signalledAt < 3000, 'did not wait for the handler');
-    assert.ok(worker.lines().some((l) => String(l.msg).startsWith('Grace period over') && l.abandoned === 1));
+    assert.ok(
+      worker
+        .lines()
+        .some((l) => String(l.msg).startsWith('Grace period over') && l.abandoned === 1),
+    );
     const receiver = client.createReceiver(names.queue);
     const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 });
     assert.equal(again?.messageId, 'grace-1', 'the abandoned message is available again at once');
@@ -93,11 +139,20 @@ describe('worker process shutdown', () => {
 
   it('exits at once on a second signal', async () => {
     const { names, emulator, client } = await emulatorFor('proc-force');
-    const worker = track(spawnWorker(PROBE_APP, { ...probeEnv(emulator.connectionString, names), SHUTDOWN_GRACE_MS: '20000' }));
+    const worker = track(
+      spawnWorker(PROBE_APP, {
+        ...probeEnv(emulator.connectionString, names),
+        SHUTDOWN_GRACE_MS: '20000',
+      }),
+    );
     await worker.waitForLine('ready', isReady);
 
     const sender = client.createSender(names.queue);
-    await sender.sendMessages({ body: 'x', messageId: 'force-1', applicationProperties: { behaviour: 'sleep:8000' } });
+    await sender.sendMessages({
+      body: 'x',
+      messageId: 'force-1',
+      applicationProperties: { behaviour: 'sleep:8000' },
+    });
     await worker.waitForLine('the invocation start', started('force-1'));
     worker.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1200));
@@ -113,7 +168,9 @@ describe('worker process shutdown', () => {
  * A loopback TCP proxy in front of the emulator: `cut` drops every connection and refuses new
  * ones (a network cut), `restore` accepts again.
  */
-function startProxy(targetPort: number): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+function startProxy(
+  targetPort: number,
+): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let refusing = false;
   const server = createServer((inbound) => {
@@ -151,46 +208,76 @@ function startProxy(targetPort: number): Promise<{ port: number; cut(): void; re
 }
 
 describe('worker process and the broker', () => {
-  it('comes back after a network cut without a worker restart, logging the outage and the recovery', async () => {
-    const { names, emulator, client } = await emulatorFor('proc-cut');
-    const proxy = await startProxy(emulator.port);
-    cleanups.push(() => proxy.close());
-    const connectionString = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
-    const worker = track(spawnWorker(PROBE_APP, probeEnv(connectionString, names)));
-    await worker.waitForLine('ready', isReady);
+  it(
+    'comes back after a network cut without a worker restart, logging the outage and the recovery',
+    async () => {
+      const { names, emulator, client } = await emulatorFor('proc-cut');
+      const proxy = await startProxy(emulator.port);
+      cleanups.push(() => proxy.close());
+      const connectionString = emulator.connectionString.replace(
+        `:${emulator.port};`,
+        `:${proxy.port};`,
+      );
+      const worker = track(spawnWorker(PROBE_APP, probeEnv(connectionString, names)));
+      await worker.waitForLine('ready', isReady);
 
-    proxy.cut();
-    await worker.waitForLine('the outage', (l) => String(l.msg).startsWith('Service Bus connection lost'));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    proxy.restore();
-    const sender = client.createSender(names.queue);
-    await sender.sendMessages({ body: 'after the cut', messageId: 'cut-1' });
-    await sender.close();
+      proxy.cut();
+      await worker.waitForLine('the outage', (l) =>
+        String(l.msg).startsWith('Service Bus connection lost'),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      proxy.restore();
+      const sender = client.createSender(names.queue);
+      await sender.sendMessages({ body: 'after the cut', messageId: 'cut-1' });
+      await sender.close();
 
-    const line = await worker.waitForLine('the message after the cut', executed('cut-1'), 20_000);
-    assert.equal(line.outcome, 'succeeded');
-    await worker.waitForLine('the recovery', (l) => l.msg === 'Service Bus connection recovered', 10_000);
-    assert.equal(worker.child.exitCode, null, 'the worker kept running');
-  });
+      const line = await worker.waitForLine('the message after the cut', executed('cut-1'), 20_000);
+      assert.equal(line.outcome, 'succeeded');
+      await worker.waitForLine(
+        'the recovery',
+        (l) => l.msg === 'Service Bus connection recovered',
+        10_000,
+      );
+      assert.equal(worker.child.exitCode, null, 'the worker kept running');
+    },
+  );
 
-  it('shares a queue between two worker processes: each message is processed by exactly one', async () => {
-    const { names, emulator, client } = await emulatorFor('proc-compete');
-    const env = probeEnv(emulator.connectionString, names);
-    const workers = [track(spawnWorker(PROBE_APP, env)), track(spawnWorker(PROBE_APP, env))];
-    await Promise.all(workers.map((w) => w.waitForLine('ready', isReady)));
+  it(
+    'shares a queue between two worker processes: each message is processed by exactly one',
+    async () => {
+      const { names, emulator, client } = await emulatorFor('proc-compete');
+      const env = probeEnv(emulator.connectionString, names);
+      const workers = [track(spawnWorker(PROBE_APP, env)), track(spawnWorker(PROBE_APP, env))];
+      await Promise.all(workers.map((w) => w.waitForLine('ready', isReady)));
 
-    const ids = Array.from({ length: 40 }, (_, i) => `compete-${i}`);
-    const sender = client.createSender(names.queue);
-    await sender.sendMessages(ids.map((messageId) => ({ body: messageId, messageId, applicationProperties: { behaviour: 'sleep:50' } })));
-    await waitFor(
-      'all messages handled',
-      () => (ids.every((id) => workers.some((w) => w.lines().some(executed(id)))) ? true : undefined),
-      15_000,
-    );
+      const ids = Array.from({ length: 40 }, (_, i) => `compete-${i}`);
+      const sender = client.createSender(names.queue);
+      await sender.sendMessages(
+        ids.map((messageId) => ({
+          body: messageId,
+          messageId,
+          applicationProperties: { behaviour: 'sleep:50' },
+        })),
+      );
+      await waitFor(
+        'all messages handled',
+        () =>
+          ids.every((id) => workers.some((w) => w.lines().some(executed(id)))) ? true : undefined,
+        15_000,
+      );
 
-    const perWorker = workers.map((w) => w.lines().filter((l) => l.outcome === 'succeeded').map((l) => String(l.messageId)));
-    const all = perWorker.flat().sort();
-    assert.deepEqual(all, [...ids].sort(), 'every message exactly once');
-    assert.ok(perWorker.every((list) => list.length > 0), `both workers took messages (${perWorker.map((l) => l.length).join(' / ')})`);
-  });
+      const perWorker = workers.map((w) =>
+        w
+          .lines()
+          .filter((l) => l.outcome === 'succeeded')
+          .map((l) => String(l.messageId)),
+      );
+      const all = perWorker.flat().sort();
+      assert.deepEqual(all, [...ids].sort(), 'every message exactly once');
+      assert.ok(
+        perWorker.every((list) => list.length > 0),
+        `both workers took messages (${perWorker.map((l) => l.length).join(' / ')})`,
+      );
+    },
+  );
 });

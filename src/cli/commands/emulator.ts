@@ -2,27 +2,38 @@ import type { Command } from 'commander';
 
 import { createLogger } from '../../shared/logger';
 import { loadConfigFile } from '../../emulator/config/load';
-import { DEFAULT_EMULATOR_PORT, startEmulator } from '../../emulator';
+import { DEFAULT_EMULATOR_PORT, DEFAULT_HTTP_PORT, startEmulator } from '../../emulator';
+import { resetDataDir } from '../../emulator/store/dataDir';
 
 interface EmulatorCommandOptions {
   port: string;
+  httpPort?: string;
   config?: string;
   dataDir?: string;
+  reset?: boolean;
 }
 
-/** `sbworker emulator [--port N] [--config FILE] [--data-dir DIR]`: the local Service Bus. */
+/**
+ * `sbworker emulator [--port N] [--http-port N] [--config FILE] [--data-dir DIR] [--reset]`:
+ * the local Service Bus, with its management API and `/health` on the HTTP port.
+ */
 export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
     .description('Run the local Service Bus emulator (AMQP on loopback)')
     .option('--port <n>', 'AMQP port; 0 picks a free one', String(DEFAULT_EMULATOR_PORT))
     .option('--config <file>', 'entities in the official emulator Config.json format')
+    .option(
+      '--http-port <n>',
+      `management API and /health (default ${DEFAULT_HTTP_PORT}; a free one if --port is not the default)`,
+    )
     .option('--data-dir <dir>', 'keep messages in this folder across restarts (memory otherwise)')
+    .option('--reset', 'clear the data folder before starting')
     .action(async (options: EmulatorCommandOptions) => {
-      const port = Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        throw new Error(`--port must be a whole number from 0 to 65535, got '${options.port}'`);
-      }
+      const port = portOption('--port', options.port);
+      const httpPort =
+        options.httpPort === undefined ? undefined : portOption('--http-port', options.httpPort);
+      if (options.reset && !options.dataDir) throw new Error('--reset needs --data-dir');
       // Config errors name the entity and property, and stop us before listening.
       const namespace = options.config ? loadConfigFile(options.config) : undefined;
       // Logs go to stderr so stdout carries only the ready line, for scripts to read.
@@ -32,7 +43,12 @@ export function registerEmulatorCommand(program: Command): void {
         bindings: { component: 'emulator' },
       });
 
-      const emulator = await startEmulator({ port, namespace, dataDir: options.dataDir, logger });
+      if (options.reset && options.dataDir) {
+        await resetDataDir(options.dataDir);
+        logger.info('data folder cleared', { dataDir: options.dataDir });
+      }
+      const dataDir = options.dataDir;
+      const emulator = await startEmulator({ port, httpPort, namespace, dataDir, logger });
       // The one line that shows the local development key, on purpose: clients need it.
       process.stdout.write(`Service Bus emulator ready: ${emulator.connectionString}\n`);
 
@@ -48,4 +64,12 @@ export function registerEmulatorCommand(program: Command): void {
         process.once('SIGINT', stop);
       });
     });
+}
+
+function portOption(flag: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${flag} must be a whole number from 0 to 65535, got '${value}'`);
+  }
+  return port;
 }

@@ -110,13 +110,14 @@ function idToString(id: unknown): string | null {
   return String(id);
 }
 
-interface SectionRange {
+export interface SectionRange {
   code: number;
   start: number;
   end: number;
 }
 
-function sections(bytes: Buffer): SectionRange[] {
+/** Where each section of an encoded message starts and ends, with its descriptor code. */
+export function sections(bytes: Buffer): SectionRange[] {
   const reader = new types.Reader(bytes);
   const ranges: SectionRange[] = [];
   while (reader.remaining() > 0) {

@@ -96,6 +96,7 @@ export const Condition = {
   argumentError: 'com.microsoft:argument-error',
   deadLetter: 'com.microsoft:dead-letter',
   quotaExceeded: 'amqp:resource-limit-exceeded',
+  entityAlreadyExists: 'com.microsoft:entity-already-exists',
 } as const;
 
 /** An error the broker reports to a client with an AMQP condition. */

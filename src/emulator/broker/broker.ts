@@ -2,10 +2,10 @@ import type { Logger } from '../../shared/logger';
 import { decodeMessage, parseMessage, withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
-import { matchesAnyRule } from '../entities/filters';
 import { EntityRegistry, type SendTarget } from '../entities/registry';
 import type { MessageStore, StoreHooks } from '../store/messageStore';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
+import { copiesForSubscription } from './ruleRouting';
 
 /** Service Bus allows a message to be auto-forwarded at most this many times. */
 const MAX_FORWARD_HOPS = 4;
@@ -22,7 +22,7 @@ export class Broker implements StoreHooks {
   private sweepListener: (nowMs: number) => void = () => undefined;
 
   constructor(
-    config: NamespaceConfig,
+    private readonly config: NamespaceConfig,
     readonly journal: Journal,
     private readonly logger: Logger,
     readonly now: () => number = Date.now,
@@ -66,10 +66,38 @@ export class Broker implements StoreHooks {
       }
     }
 
+    this.checkQuota(messages);
+
     return messages.map((message) => {
-      if (target.duplicates?.isDuplicate(message.messageId, nowMs)) return 0;
+      if (target.duplicates) {
+        if (target.duplicates.isDuplicate(message.messageId, nowMs)) return 0;
+        this.journal.duplicate(target.name.toLowerCase(), message.messageId, nowMs);
+      }
       return this.enqueue(target, message, nowMs, 0);
     });
+  }
+
+  /** Bytes held by every store of the namespace (kept per store, so this is cheap). */
+  storedBytes(): number {
+    let total = 0;
+    for (const store of this.registry.allStores()) total += store.sizeBytes;
+    return total;
+  }
+
+  /** Refuses a send that would take the namespace past its size quota, as Azure does. */
+  private checkQuota(messages: ParsedMessage[]): void {
+    const quota = this.config.namespaceQuotaBytes;
+    if (quota === null) return;
+    const incoming = messages.reduce((sum, message) => sum + message.bare.length, 0);
+    const used = this.storedBytes();
+    if (used + incoming > quota) {
+      throw new BrokerError(
+        Condition.quotaExceeded,
+        `The namespace holds ${used} bytes of messages; its quota is ${quota} bytes. ` +
+          'Receive or purge messages before sending more.',
+        403,
+      );
+    }
   }
 
   // StoreHooks ---------------------------------------------------------------------------------
@@ -132,10 +160,11 @@ export class Broker implements StoreHooks {
 
   private fanOut(topic: SendTarget & { kind: 'topic' }, message: ParsedMessage, nowMs: number, hops: number): void {
     for (const sub of topic.subscriptions) {
-      if (!matchesAnyRule(sub.config.rules, message.routing)) continue;
-      const forwarded = this.forwardTarget(sub.config.forwardTo, hops);
-      if (forwarded) this.enqueue(forwarded, message, nowMs, hops + 1);
-      else sub.store.add(message, nowMs);
+      for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs)) {
+        const forwarded = this.forwardTarget(sub.config.forwardTo, hops);
+        if (forwarded) this.enqueue(forwarded, copy, nowMs, hops + 1);
+        else sub.store.add(copy, nowMs);
+      }
     }
   }
 

@@ -9,6 +9,23 @@ export class DuplicateDetector {
 
   constructor(private readonly windowMs: number) {}
 
+  /** Puts back an id read from the journal (call in the order they were seen). */
+  restore(messageId: string, seenAtMs: number): void {
+    if (this.seenAtMs.has(messageId)) return;
+    this.seenAtMs.set(messageId, seenAtMs);
+    this.order.push(messageId);
+  }
+
+  /** The ids still inside the window, oldest first. */
+  *entries(nowMs: number): Iterable<[string, number]> {
+    this.purge(nowMs);
+    for (let i = this.head; i < this.order.length; i++) {
+      const id = this.order[i]!;
+      const seen = this.seenAtMs.get(id);
+      if (seen !== undefined) yield [id, seen];
+    }
+  }
+
   /** True when the id was seen within the window; records it otherwise. */
   isDuplicate(messageId: string, nowMs: number): boolean {
     this.purge(nowMs);

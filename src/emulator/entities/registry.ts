@@ -1,8 +1,22 @@
 import { ConfigError } from '../../shared/errors';
-import type { NamespaceConfig, QueueConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+import type {
+  NamespaceConfig,
+  QueueConfig,
+  RuleConfig,
+  SubscriptionConfig,
+  TopicConfig,
+} from '../config/types';
+import { compileRule, type CompiledRule } from '../rules';
 import { MessageStore, type StoreHooks } from '../store/messageStore';
 import type { Journal } from '../store/types';
-import { DuplicateDetector } from './duplicates';
+import type { DuplicateDetector } from './duplicates';
+import {
+  detectorFor,
+  queueSettings,
+  sameDuplicateSettings,
+  subscriptionTtl,
+  topicSettings,
+} from './storeSettings';
 
 /**
  * The namespace's entities and their stores, looked up by address. Addresses are matched
@@ -20,6 +34,7 @@ export interface QueueEntity {
 export interface TopicEntity {
   kind: 'topic';
   name: string;
+  /** `config.subscriptions` mirrors the live subscriptions' configs. */
   config: TopicConfig;
   /** Holds scheduled messages until they are due; then they are routed. */
   scheduled: MessageStore;
@@ -31,9 +46,19 @@ export interface SubscriptionEntity {
   kind: 'subscription';
   name: string;
   topic: TopicEntity;
+  /** `config.rules` lists every rule the subscription has; none means it matches nothing. */
   config: SubscriptionConfig;
+  /** The same rules, compiled once, in the same order. */
+  compiledRules: CompiledRule[];
   store: MessageStore;
   deadLetter: MessageStore;
+}
+
+/** The default rule a subscription gets when it is created without one. */
+export const DEFAULT_RULE_NAME = '$Default';
+
+export function defaultRule(): RuleConfig {
+  return { name: DEFAULT_RULE_NAME, filter: { kind: 'true' }, action: null };
 }
 
 export type SendTarget = QueueEntity | TopicEntity;
@@ -50,19 +75,28 @@ const DLQ_SUFFIXES = ['/$deadletterqueue', '/$transfer/$deadletterqueue'];
 export class EntityRegistry {
   private readonly targets = new Map<string, SendTarget>();
   private readonly sources = new Map<string, ReceiveSource>();
-  private readonly stores: MessageStore[] = [];
+  private readonly stores = new Map<string, MessageStore>();
 
-  constructor(config: NamespaceConfig, journal: Journal, hooks: StoreHooks, topicHooks: StoreHooks) {
-    for (const queue of config.queues) this.addQueue(queue, journal, hooks);
-    for (const topic of config.topics) this.addTopic(topic, journal, hooks, topicHooks);
+  constructor(
+    config: NamespaceConfig,
+    private readonly journal: Journal,
+    private readonly hooks: StoreHooks,
+    private readonly topicHooks: StoreHooks,
+  ) {
+    for (const queue of config.queues) this.createQueue(queue);
+    for (const topic of config.topics) this.createTopic(topic);
   }
 
-  allStores(): readonly MessageStore[] {
-    return this.stores;
+  allStores(): Iterable<MessageStore> {
+    return this.stores.values();
   }
 
   storeByKey(key: string): MessageStore | undefined {
-    return this.stores.find((store) => store.key === key);
+    return this.stores.get(key);
+  }
+
+  duplicatesByKey(key: string): DuplicateDetector | undefined {
+    return this.targets.get(key)?.duplicates ?? undefined;
   }
 
   sendTarget(address: string): SendTarget | undefined {
@@ -77,87 +111,235 @@ export class EntityRegistry {
     return this.sources.get(path);
   }
 
-  private addQueue(config: QueueConfig, journal: Journal, hooks: StoreHooks): void {
-    const key = config.name.toLowerCase();
-    if (this.targets.has(key)) throw new ConfigError(`entity '${config.name}' is defined twice`);
-    const store = new MessageStore(
-      {
-        path: config.name,
-        lockDurationMs: config.lockDurationMs,
-        maxDeliveryCount: config.maxDeliveryCount,
-        defaultTimeToLiveMs: config.defaultMessageTimeToLiveMs,
-        requiresSession: config.requiresSession,
-        deadLetterOnExpiration: config.deadLetteringOnMessageExpiration,
-      },
-      journal,
-      hooks,
-    );
-    const deadLetter = deadLetterStore(`${config.name}/$DeadLetterQueue`, config.lockDurationMs, journal, hooks);
-    const duplicates = config.requiresDuplicateDetection
-      ? new DuplicateDetector(config.duplicateDetectionHistoryTimeWindowMs)
-      : null;
-    const queue: QueueEntity = { kind: 'queue', name: config.name, config, store, deadLetter, duplicates };
-
-    this.targets.set(key, queue);
-    this.sources.set(key, { store, owner: queue, isDeadLetter: false });
-    this.sources.set(`${key}/$deadletterqueue`, { store: deadLetter, owner: queue, isDeadLetter: true });
-    this.stores.push(store, deadLetter);
+  subscription(topicName: string, name: string): SubscriptionEntity | undefined {
+    const source = this.sources.get(normalizeAddress(`${topicName}/Subscriptions/${name}`));
+    return source?.owner.kind === 'subscription' && !source.isDeadLetter ? source.owner : undefined;
   }
 
-  private addTopic(config: TopicConfig, journal: Journal, hooks: StoreHooks, topicHooks: StoreHooks): void {
+  // Changes (config at start, the management API and $management at run time) -------------
+
+  createQueue(config: QueueConfig): void {
     const key = config.name.toLowerCase();
     if (this.targets.has(key)) throw new ConfigError(`entity '${config.name}' is defined twice`);
-    const scheduled = new MessageStore(
+    const store = new MessageStore(queueSettings(config), this.journal, this.hooks);
+    const deadLetter = this.deadLetterStore(`${config.name}/$DeadLetterQueue`, config.lockDurationMs);
+    const queue: QueueEntity = {
+      kind: 'queue',
+      name: config.name,
+      config,
+      store,
+      deadLetter,
+      duplicates: detectorFor(config),
+    };
+
+    this.targets.set(key, queue);
+    this.addSource(key, { store, owner: queue, isDeadLetter: false });
+    this.addSource(`${key}/$deadletterqueue`, { store: deadLetter, owner: queue, isDeadLetter: true });
+  }
+
+  /** New settings apply to the stored messages from the next delivery on. */
+  updateQueue(config: QueueConfig): void {
+    const queue = this.queueOrThrow(config.name);
+    Object.assign(queue.store.settings, queueSettings({ ...config, name: queue.name }));
+    queue.deadLetter.settings.lockDurationMs = config.lockDurationMs;
+    if (!sameDuplicateSettings(queue.config, config)) queue.duplicates = detectorFor(config);
+    queue.config = { ...config, name: queue.name };
+  }
+
+  /** Removes the queue and its messages; returns its stores so their links can be closed. */
+  deleteQueue(name: string): MessageStore[] {
+    const queue = this.queueOrThrow(name);
+    this.targets.delete(queue.name.toLowerCase());
+    return [this.dropSource(queue.store), this.dropSource(queue.deadLetter)];
+  }
+
+  createTopic(config: TopicConfig): void {
+    const key = config.name.toLowerCase();
+    if (this.targets.has(key)) throw new ConfigError(`entity '${config.name}' is defined twice`);
+    const scheduled = new MessageStore(topicSettings(config.name), this.journal, this.topicHooks);
+    const topic: TopicEntity = {
+      kind: 'topic',
+      name: config.name,
+      config: { ...config, subscriptions: [] },
+      scheduled,
+      subscriptions: [],
+      duplicates: detectorFor(config),
+    };
+    this.targets.set(key, topic);
+    this.stores.set(scheduled.key, scheduled);
+
+    for (const sub of config.subscriptions) this.createSubscription(config.name, sub);
+  }
+
+  updateTopic(config: Omit<TopicConfig, 'subscriptions'>): void {
+    const topic = this.topicOrThrow(config.name);
+    if (!sameDuplicateSettings(topic.config, config)) topic.duplicates = detectorFor(config);
+    topic.config = { ...config, name: topic.name, subscriptions: topic.config.subscriptions };
+    for (const sub of topic.subscriptions) {
+      sub.store.settings.defaultTimeToLiveMs = subscriptionTtl(sub.config, topic.config);
+    }
+  }
+
+  deleteTopic(name: string): MessageStore[] {
+    const topic = this.topicOrThrow(name);
+    const removed = topic.subscriptions.flatMap((sub) => this.deleteSubscription(topic.name, sub.name));
+    this.targets.delete(topic.name.toLowerCase());
+    this.stores.delete(topic.scheduled.key);
+    purge(topic.scheduled);
+    return removed;
+  }
+
+  /** A subscription given no rules gets `$Default` (true filter), as Azure does. */
+  createSubscription(topicName: string, sub: SubscriptionConfig): void {
+    const topic = this.topicOrThrow(topicName);
+    const rules = sub.rules.length > 0 ? sub.rules : [defaultRule()];
+    const path = `${topic.name}/Subscriptions/${sub.name}`;
+    const subKey = path.toLowerCase();
+    if (this.sources.has(subKey)) throw new ConfigError(`subscription '${path}' is defined twice`);
+    const compiledRules = rules.map((rule) => compileRule(rule));
+
+    const config: SubscriptionConfig = { ...sub, rules };
+    const store = new MessageStore(
       {
-        path: config.name,
-        lockDurationMs: 0,
+        ...queueSettings({ ...config, name: path }),
+        defaultTimeToLiveMs: subscriptionTtl(config, topic.config),
+      },
+      this.journal,
+      this.hooks,
+    );
+    const deadLetter = this.deadLetterStore(`${path}/$DeadLetterQueue`, sub.lockDurationMs);
+    const entity: SubscriptionEntity = {
+      kind: 'subscription',
+      name: sub.name,
+      topic,
+      config,
+      compiledRules,
+      store,
+      deadLetter,
+    };
+    topic.subscriptions.push(entity);
+    topic.config.subscriptions.push(config);
+    this.addSource(subKey, { store, owner: entity, isDeadLetter: false });
+    this.addSource(`${subKey}/$deadletterqueue`, { store: deadLetter, owner: entity, isDeadLetter: true });
+  }
+
+  updateSubscription(topicName: string, settings: Omit<SubscriptionConfig, 'rules'>): void {
+    const sub = this.subscriptionOrThrow(topicName, settings.name);
+    const config: SubscriptionConfig = { ...settings, name: sub.name, rules: sub.config.rules };
+    Object.assign(sub.store.settings, {
+      ...queueSettings({ ...config, name: sub.store.settings.path }),
+      defaultTimeToLiveMs: subscriptionTtl(config, sub.topic.config),
+    });
+    sub.deadLetter.settings.lockDurationMs = config.lockDurationMs;
+    this.replaceSubscriptionConfig(sub, config);
+  }
+
+  deleteSubscription(topicName: string, name: string): MessageStore[] {
+    const sub = this.subscriptionOrThrow(topicName, name);
+    const topic = sub.topic;
+    topic.subscriptions = topic.subscriptions.filter((candidate) => candidate !== sub);
+    topic.config.subscriptions = topic.config.subscriptions.filter((config) => config !== sub.config);
+    return [this.dropSource(sub.store), this.dropSource(sub.deadLetter)];
+  }
+
+  /** @throws SqlSyntaxError when the rule's SQL does not parse (nothing changes then). */
+  addRule(topicName: string, subscription: string, rule: RuleConfig): void {
+    const sub = this.subscriptionOrThrow(topicName, subscription);
+    if (findRule(sub, rule.name) >= 0) {
+      throw new ConfigError(`rule '${rule.name}' already exists on '${sub.store.settings.path}'`);
+    }
+    const compiled = compileRule(rule);
+    sub.compiledRules = [...sub.compiledRules, compiled];
+    this.replaceSubscriptionConfig(sub, { ...sub.config, rules: [...sub.config.rules, rule] });
+  }
+
+  /** @throws SqlSyntaxError when the rule's SQL does not parse (nothing changes then). */
+  updateRule(topicName: string, subscription: string, rule: RuleConfig): void {
+    const sub = this.subscriptionOrThrow(topicName, subscription);
+    const index = findRule(sub, rule.name);
+    if (index < 0) throw missingRule(sub, rule.name);
+    const compiled = compileRule(rule);
+    sub.compiledRules = sub.compiledRules.map((old, i) => (i === index ? compiled : old));
+    const rules = sub.config.rules.map((old, i) => (i === index ? rule : old));
+    this.replaceSubscriptionConfig(sub, { ...sub.config, rules });
+  }
+
+  removeRule(topicName: string, subscription: string, name: string): void {
+    const sub = this.subscriptionOrThrow(topicName, subscription);
+    const index = findRule(sub, name);
+    if (index < 0) throw missingRule(sub, name);
+    sub.compiledRules = sub.compiledRules.filter((_, i) => i !== index);
+    const rules = sub.config.rules.filter((_, i) => i !== index);
+    this.replaceSubscriptionConfig(sub, { ...sub.config, rules });
+  }
+
+  // Internals --------------------------------------------------------------------------------
+
+  private replaceSubscriptionConfig(sub: SubscriptionEntity, config: SubscriptionConfig): void {
+    const list = sub.topic.config.subscriptions;
+    const index = list.indexOf(sub.config);
+    if (index >= 0) list[index] = config;
+    sub.config = config;
+  }
+
+  private addSource(key: string, source: ReceiveSource): void {
+    this.sources.set(key, source);
+    this.stores.set(source.store.key, source.store);
+  }
+
+  private dropSource(store: MessageStore): MessageStore {
+    this.sources.delete(store.key);
+    this.stores.delete(store.key);
+    purge(store);
+    return store;
+  }
+
+  private deadLetterStore(path: string, lockDurationMs: number): MessageStore {
+    return new MessageStore(
+      {
+        path,
+        lockDurationMs,
         maxDeliveryCount: null,
         defaultTimeToLiveMs: null,
         requiresSession: false,
         deadLetterOnExpiration: false,
       },
-      journal,
-      topicHooks,
+      this.journal,
+      this.hooks,
     );
-    const duplicates = config.requiresDuplicateDetection
-      ? new DuplicateDetector(config.duplicateDetectionHistoryTimeWindowMs)
-      : null;
-    const topic: TopicEntity = {
-      kind: 'topic',
-      name: config.name,
-      config,
-      scheduled,
-      subscriptions: [],
-      duplicates,
-    };
-    this.targets.set(key, topic);
-    this.stores.push(scheduled);
-
-    for (const sub of config.subscriptions) {
-      refuseSqlRules(config.name, sub);
-      const path = `${config.name}/Subscriptions/${sub.name}`;
-      const store = new MessageStore(
-        {
-          path,
-          lockDurationMs: sub.lockDurationMs,
-          maxDeliveryCount: sub.maxDeliveryCount,
-          defaultTimeToLiveMs: minTtl(sub.defaultMessageTimeToLiveMs, config.defaultMessageTimeToLiveMs),
-          requiresSession: sub.requiresSession,
-          deadLetterOnExpiration: sub.deadLetteringOnMessageExpiration,
-        },
-        journal,
-        hooks,
-      );
-      const deadLetter = deadLetterStore(`${path}/$DeadLetterQueue`, sub.lockDurationMs, journal, hooks);
-      const entity: SubscriptionEntity = { kind: 'subscription', name: sub.name, topic, config: sub, store, deadLetter };
-      const subKey = path.toLowerCase();
-      if (this.sources.has(subKey)) throw new ConfigError(`subscription '${path}' is defined twice`);
-      topic.subscriptions.push(entity);
-      this.sources.set(subKey, { store, owner: entity, isDeadLetter: false });
-      this.sources.set(`${subKey}/$deadletterqueue`, { store: deadLetter, owner: entity, isDeadLetter: true });
-      this.stores.push(store, deadLetter);
-    }
   }
+
+  private queueOrThrow(name: string): QueueEntity {
+    const target = this.sendTarget(name);
+    if (target?.kind !== 'queue') throw new ConfigError(`queue '${name}' does not exist`);
+    return target;
+  }
+
+  private topicOrThrow(name: string): TopicEntity {
+    const target = this.sendTarget(name);
+    if (target?.kind !== 'topic') throw new ConfigError(`topic '${name}' does not exist`);
+    return target;
+  }
+
+  private subscriptionOrThrow(topicName: string, name: string): SubscriptionEntity {
+    const sub = this.subscription(topicName, name);
+    if (!sub) throw new ConfigError(`subscription '${topicName}/Subscriptions/${name}' does not exist`);
+    return sub;
+  }
+}
+
+function missingRule(sub: SubscriptionEntity, name: string): ConfigError {
+  return new ConfigError(`rule '${name}' does not exist on '${sub.store.settings.path}'`);
+}
+
+function findRule(sub: SubscriptionEntity, name: string): number {
+  const lower = name.toLowerCase();
+  return sub.config.rules.findIndex((rule) => rule.name.toLowerCase() === lower);
+}
+
+/** Drops every message of a removed store from the journal, so a later namesake starts empty. */
+function purge(store: MessageStore): void {
+  for (const message of store.peek(1, store.size, null)) store.remove(message);
 }
 
 /** `sb://host/path`, `amqps://host:1/path` or `path` → lower-case `path` without slashes at ends. */
@@ -169,36 +351,4 @@ export function normalizeAddress(address: string): string {
     path = slash >= 0 ? path.slice(slash + 1) : '';
   }
   return path.replace(/^\/+|\/+$/g, '').toLowerCase();
-}
-
-function deadLetterStore(path: string, lockDurationMs: number, journal: Journal, hooks: StoreHooks): MessageStore {
-  return new MessageStore(
-    {
-      path,
-      lockDurationMs,
-      maxDeliveryCount: null,
-      defaultTimeToLiveMs: null,
-      requiresSession: false,
-      deadLetterOnExpiration: false,
-    },
-    journal,
-    hooks,
-  );
-}
-
-function refuseSqlRules(topicName: string, sub: SubscriptionConfig): void {
-  for (const rule of sub.rules) {
-    if (rule.filter.kind === 'sql' || rule.action !== null) {
-      throw new ConfigError(
-        `topic '${topicName}' subscription '${sub.name}' rule '${rule.name}': SQL filters and ` +
-          'actions are not supported yet; use a correlation filter',
-      );
-    }
-  }
-}
-
-function minTtl(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
 }

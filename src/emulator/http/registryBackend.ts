@@ -5,7 +5,6 @@ import type {
   SubscriptionEntity,
   TopicEntity,
 } from '../entities/registry';
-import { DEFAULT_RULE_NAME } from '../entities/filters';
 import {
   AdminError,
   alreadyExists,
@@ -155,8 +154,7 @@ export class RegistryAdminBackend implements AdminBackend {
 
   listRules(topic: string, subscription: string): RuleView[] {
     const sub = this.subscriptionOrThrow(topic, subscription);
-    const rules = sub.config.rules.length > 0 ? sub.config.rules : [defaultRule()];
-    return rules.map((rule) => ({
+    return sub.config.rules.map((rule) => ({
       topicName: sub.topic.name,
       subscriptionName: sub.name,
       rule,
@@ -184,8 +182,7 @@ export class RegistryAdminBackend implements AdminBackend {
 
   updateRule(topic: string, subscription: string, rule: RuleConfig): RuleView {
     this.ruleOrThrow(topic, subscription, rule.name);
-    this.change().removeRule(topic, subscription, rule.name);
-    this.change().addRule(topic, subscription, rule);
+    this.change().updateRule(topic, subscription, rule);
     return this.ruleOrThrow(topic, subscription, rule.name);
   }
 
@@ -299,10 +296,6 @@ export class RegistryAdminBackend implements AdminBackend {
     }
     return view;
   }
-}
-
-function defaultRule(): RuleConfig {
-  return { name: DEFAULT_RULE_NAME, filter: { kind: 'true' }, action: null };
 }
 
 function isQueue(target: QueueEntity | TopicEntity): target is QueueEntity {

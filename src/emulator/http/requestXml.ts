@@ -6,7 +6,7 @@ import {
   topicWithDefaults,
 } from '../config/defaults';
 import type { QueueConfig, SubscriptionConfig } from '../config/types';
-import { DEFAULT_RULE_NAME } from '../entities/filters';
+import { DEFAULT_RULE_NAME } from '../entities/registry';
 import { SECOND_MS, DAY_MS } from '../../shared/time';
 import { asObject, type XmlObject } from './atom';
 import {

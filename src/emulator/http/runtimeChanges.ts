@@ -2,10 +2,10 @@ import type { QueueConfig, RuleConfig, SubscriptionConfig } from '../config/type
 import type { SubscriptionSettings, TopicSettings } from './backend';
 
 /**
- * Run-time entity changes the management API needs from the broker. The registry does not
- * offer them yet (see notes/readme-emulator-http.md); until it does, changes are refused
- * with 501 and the API serves the configured entities read-only. The HTTP side has checked
- * existence, duplicates, limits and SQL before it calls any of these.
+ * Run-time entity changes the management API needs from the broker (`RuntimeEntities` in
+ * src/emulator/entities implements them). Without them the API serves the entities read-only
+ * and refuses changes with 501. The HTTP side has checked existence, duplicates, limits and
+ * SQL before it calls any of these.
  */
 export interface RuntimeEntityChanges {
   createQueue(config: QueueConfig): void;
@@ -23,5 +23,7 @@ export interface RuntimeEntityChanges {
   deleteSubscription(topic: string, name: string): void;
   /** What `$management` add-rule does. */
   addRule(topic: string, subscription: string, rule: RuleConfig): void;
+  /** Replaces the rule of that name in place (its position in the list stays). */
+  updateRule(topic: string, subscription: string, rule: RuleConfig): void;
   removeRule(topic: string, subscription: string, name: string): void;
 }

@@ -4,24 +4,34 @@ import type { Broker } from '../broker/broker';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
 import { types, type AmqpMessage } from '../amqp/rhea';
 import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from '../amqp/wire';
-import type { ReceiveSource } from '../entities/registry';
+import type { AccessRight, RuleConfig } from '../config/types';
+import type { ReceiveSource, SubscriptionEntity } from '../entities/registry';
 import { MessageState } from '../store/types';
 import { fullStamp } from '../server/consumer';
 import { managementResponse, type ResponseMessage } from '../server/requestResponse';
+import { describeRules, ruleFromRequest } from './ruleOperations';
 
 type Body = Record<string, unknown>;
 type Operation = (path: string, body: Body) => ResponseMessage;
 
+/** Rule changes that are recorded in the data folder (the broker's run-time entity changes). */
+export interface RuleChanges {
+  addRule(topic: string, subscription: string, rule: RuleConfig): void;
+  removeRule(topic: string, subscription: string, name: string): void;
+}
+
 /**
- * The `<entity>/$management` node: peek, locks, scheduling, deferral and session state.
+ * The `<entity>/$management` node: peek, locks, scheduling, deferral, session state and the
+ * rules of a subscription.
  * Each request names its entity by the link's target address.
  */
 export class ManagementNode {
-  private readonly operations: Record<string, { right: 'Send' | 'Listen'; run: Operation }>;
+  private readonly operations: Record<string, { right: AccessRight; run: Operation }>;
 
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
+    private readonly ruleChanges: RuleChanges = broker.registry,
   ) {
     this.operations = {
       'com.microsoft:peek-message': { right: 'Listen', run: (p, b) => this.peek(p, b) },
@@ -33,6 +43,9 @@ export class ManagementNode {
       'com.microsoft:renew-session-lock': { right: 'Listen', run: (p, b) => this.renewSessionLock(p, b) },
       'com.microsoft:set-session-state': { right: 'Listen', run: (p, b) => this.setSessionState(p, b) },
       'com.microsoft:get-session-state': { right: 'Listen', run: (p, b) => this.getSessionState(p, b) },
+      'com.microsoft:add-rule': { right: 'Manage', run: (p, b) => this.addRule(p, b) },
+      'com.microsoft:remove-rule': { right: 'Manage', run: (p, b) => this.removeRule(p, b) },
+      'com.microsoft:enumerate-rules': { right: 'Listen', run: (p, b) => this.enumerateRules(p, b) },
     };
   }
 
@@ -175,11 +188,64 @@ export class ManagementNode {
     return ok({ 'session-state': state === null ? null : types.wrap_binary(state) });
   }
 
+  private addRule(path: string, body: Body): ResponseMessage {
+    const sub = this.subscription(path);
+    const rule = ruleFromRequest(body);
+    if (findRule(sub, rule.name)) {
+      throw new BrokerError(
+        Condition.entityAlreadyExists,
+        `The rule '${rule.name}' already exists on '${sub.store.settings.path}'.`,
+        409,
+      );
+    }
+    this.ruleChanges.addRule(sub.topic.name, sub.name, rule);
+    this.logger.info('rule added', { entity: sub.store.settings.path, rule: rule.name });
+    return ok();
+  }
+
+  private removeRule(path: string, body: Body): ResponseMessage {
+    const sub = this.subscription(path);
+    const name = String(body['rule-name'] ?? '');
+    const rule = findRule(sub, name);
+    if (!rule) {
+      throw new BrokerError(
+        Condition.notFound,
+        `The messaging entity '${sub.store.settings.path}/Rules/${name}' could not be found.`,
+        404,
+      );
+    }
+    this.ruleChanges.removeRule(sub.topic.name, sub.name, rule.name);
+    this.logger.info('rule removed', { entity: sub.store.settings.path, rule: rule.name });
+    return ok();
+  }
+
+  private enumerateRules(path: string, body: Body): ResponseMessage {
+    const sub = this.subscription(path);
+    const skip = Math.max(0, Number(body.skip ?? 0) || 0);
+    const top = Math.max(0, Number(body.top ?? Number.MAX_SAFE_INTEGER) || 0);
+    const rules = sub.config.rules.slice(skip, skip + top);
+    if (rules.length === 0) return managementResponse(204, 'No Content');
+    return managementResponse(200, 'OK', types.wrap_map({ rules: describeRules(rules) }));
+  }
+
+  private subscription(path: string): SubscriptionEntity {
+    const source = this.source(path);
+    if (source.owner.kind !== 'subscription' || source.isDeadLetter) {
+      throw new BrokerError(Condition.notAllowed, `'${path}' is not a subscription: rules live on subscriptions.`, 400);
+    }
+    return source.owner;
+  }
+
   private source(path: string): ReceiveSource {
     const source = this.broker.registry.receiveSource(path);
     if (!source) throw notFound(path);
     return source;
   }
+}
+
+function findRule(sub: SubscriptionEntity, name: string): RuleConfig | undefined {
+  const lower = name.toLowerCase();
+  return sub.config.rules.find((rule) => rule.name.toLowerCase() === lower);
 }
 
 function ok(body?: Body): ResponseMessage {

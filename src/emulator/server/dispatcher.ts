@@ -48,6 +48,21 @@ export class Dispatcher {
     if (consumer.sessionId !== null) consumer.store.releaseSession(consumer.sessionId, consumer);
   }
 
+  /** The entity behind a store was deleted: its receivers are detached with not-found. */
+  closeStore(store: MessageStore): void {
+    const consumers = [...(this.consumers.get(store) ?? [])];
+    for (const consumer of consumers) {
+      this.remove(consumer);
+      if (consumer.link.is_open()) {
+        consumer.link.close({
+          condition: Condition.notFound,
+          description: `The messaging entity '${store.settings.path}' has been deleted.`,
+        });
+      }
+    }
+    this.consumers.delete(store);
+  }
+
   /** Called when a store has something deliverable; pumps on the next turn of the loop. */
   markAvailable(store: MessageStore): void {
     this.dirty.add(store);

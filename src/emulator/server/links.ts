@@ -161,6 +161,8 @@ function receiveMessages(
   let parsed: ParsedMessage[];
   try {
     state.auth.require(address, 'Send', deps.broker.now());
+    // The entity may have been deleted (or deleted and re-created) since the link attached.
+    if (deps.broker.registry.sendTarget(address) !== target) throw notFound(address);
     const raw = Buffer.isBuffer(context.message) ? context.message : (context.message as AmqpMessage)[RAW_BYTES];
     const size = raw?.length ?? 0;
     if (size > deps.namespace.maxMessageSizeBytes) {

@@ -3,14 +3,17 @@ import { join } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
 import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
-import type { Journal, RestorableStore, StoredMessage } from './types';
+import type { Journal, JournalSnapshotRecord, RestorableRegistry, StoredMessage } from './types';
 
 const JOURNAL_FILE = 'journal.log';
+/** The journal is rewritten while running once it has grown by this much (and doubled). */
+export const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 
 interface RecoveredStore {
   lastSeq: number;
   messages: Map<number, StoredMessage>;
   sessionStates: Map<string, Buffer | null>;
+  duplicates: Map<string, number>;
 }
 
 /**
@@ -18,13 +21,17 @@ interface RecoveredStore {
  * each batch ends with fdatasync, and a send is acknowledged only after the batch holding it.
  * On open, the journal is replayed and rewritten compactly (only what is still live).
  */
-export async function openJournal(dataDir: string, logger: Logger): Promise<Journal> {
+export async function openJournal(
+  dataDir: string,
+  logger: Logger,
+  compactAfterBytes = DEFAULT_COMPACT_AFTER_BYTES,
+): Promise<Journal> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, JOURNAL_FILE);
   const startedAtMs = Date.now();
 
   const recovered = await recover(path, logger);
-  await compact(path, recovered);
+  const compactedBytes = await compact(path, recovered);
   const file = await open(path, 'a');
   logger.info('journal recovered', {
     dataDir,
@@ -32,7 +39,7 @@ export async function openJournal(dataDir: string, logger: Logger): Promise<Jour
     messages: [...recovered.values()].reduce((sum, store) => sum + store.messages.size, 0),
     durationMs: Date.now() - startedAtMs,
   });
-  return new FileJournal(file, recovered, logger);
+  return new FileJournal(path, file, recovered, logger, { compactAfterBytes, compactedBytes });
 }
 
 class FileJournal implements Journal {
@@ -41,12 +48,25 @@ class FileJournal implements Journal {
   private failures: ((error: unknown) => void)[] = [];
   private cycle: Promise<void> | null = null;
   private closed = false;
+  private appendedBytes = 0;
+  private snapshot: (() => Iterable<JournalSnapshotRecord>) | null = null;
+  private compacting = false;
 
   constructor(
-    private readonly file: FileHandle,
+    private readonly path: string,
+    private file: FileHandle,
     private recovered: Map<string, RecoveredStore> | null,
     private readonly logger: Logger,
+    private readonly sizes: { compactAfterBytes: number; compactedBytes: number },
   ) {}
+
+  duplicate(key: string, messageId: string, seenAtMs: number): void {
+    this.append({ kind: RecordKind.duplicate, key, messageId, seenAtMs });
+  }
+
+  compactWith(snapshot: () => Iterable<JournalSnapshotRecord>): void {
+    this.snapshot = snapshot;
+  }
 
   enqueue(key: string, message: StoredMessage): void {
     this.append({ kind: RecordKind.message, key, message });
@@ -72,12 +92,17 @@ class FileJournal implements Journal {
     });
   }
 
-  async restoreInto(registry: { storeByKey(key: string): RestorableStore | undefined }): Promise<void> {
+  async restoreInto(registry: RestorableRegistry): Promise<void> {
     const recovered = this.recovered ?? new Map<string, RecoveredStore>();
     this.recovered = null;
     for (const [key, state] of recovered) {
+      const detector = registry.duplicatesByKey(key);
+      const seen = [...state.duplicates].sort((a, b) => a[1] - b[1]);
+      if (detector) for (const [messageId, seenAtMs] of seen) detector.restore(messageId, seenAtMs);
+
       const store = registry.storeByKey(key);
       if (!store) {
+        if (state.messages.size === 0) continue;
         this.logger.warn('journal holds an entity the config no longer has; its messages are dropped', {
           entity: key,
           messages: state.messages.size,
@@ -100,13 +125,62 @@ class FileJournal implements Journal {
 
   private append(record: JournalRecord): void {
     if (this.closed) return;
-    this.pending.push(encodeRecord(record));
+    const encoded = encodeRecord(record);
+    this.pending.push(encoded);
+    this.appendedBytes += encoded.length;
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.cycle) return;
+    if (this.cycle || this.compacting) return;
+    const { compactAfterBytes, compactedBytes } = this.sizes;
+    if (this.snapshot && this.appendedBytes > Math.max(compactAfterBytes, compactedBytes)) {
+      this.cycle = this.compactWhileRunning(this.snapshot);
+      return;
+    }
     this.cycle = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeBatch());
+  }
+
+  /**
+   * Rewrites the journal from the live state. The snapshot is taken in one synchronous step;
+   * records still pending are written after it into the new file. Replaying them again is
+   * harmless: every record sets or removes state, so applying it twice gives the same result.
+   */
+  private async compactWhileRunning(snapshot: () => Iterable<JournalSnapshotRecord>): Promise<void> {
+    this.compacting = true;
+    const startedAtMs = Date.now();
+    const records: Buffer[] = [];
+    for (const record of snapshot()) records.push(encodeRecord(toJournalRecord(record)));
+    const grownBytes = this.appendedBytes;
+    this.appendedBytes = 0;
+
+    try {
+      const temporary = `${this.path}.compact`;
+      const file = await open(temporary, 'w');
+      try {
+        for (let i = 0; i < records.length; i += 1024) await file.writev(records.slice(i, i + 1024));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, this.path);
+      const previous = this.file;
+      this.file = await open(this.path, 'a');
+      await previous.close();
+      this.sizes.compactedBytes = records.reduce((sum, record) => sum + record.length, 0);
+      this.logger.info('journal compacted', {
+        grownBytes,
+        bytes: this.sizes.compactedBytes,
+        records: records.length,
+        durationMs: Date.now() - startedAtMs,
+      });
+    } catch (error) {
+      this.logger.warn('journal compaction failed; appending to the old file', { error: String(error) });
+    } finally {
+      this.compacting = false;
+      this.cycle = null;
+      this.schedule();
+    }
   }
 
   private async writeBatch(): Promise<void> {
@@ -147,7 +221,7 @@ async function recover(path: string, logger: Logger): Promise<Map<string, Recove
   const storeFor = (key: string) => {
     let store = stores.get(key);
     if (!store) {
-      store = { lastSeq: 0, messages: new Map(), sessionStates: new Map() };
+      store = { lastSeq: 0, messages: new Map(), sessionStates: new Map(), duplicates: new Map() };
       stores.set(key, store);
     }
     return store;
@@ -169,19 +243,29 @@ async function recover(path: string, logger: Logger): Promise<Map<string, Recove
       case RecordKind.lastSequence:
         store.lastSeq = Math.max(store.lastSeq, record.seq);
         break;
+      case RecordKind.duplicate:
+        store.duplicates.set(record.messageId, record.seenAtMs);
+        break;
     }
   }
   return stores;
 }
 
-/** Rewrites the journal with only the live state, then swaps it in atomically. */
-async function compact(path: string, stores: Map<string, RecoveredStore>): Promise<void> {
+/**
+ * Rewrites the journal with only the live state, then swaps it in atomically. Returns its size.
+ * Duplicate-detection ids are all kept here (the windows live in the config); the detectors
+ * drop expired ones, and the next compaction while running leaves them out.
+ */
+async function compact(path: string, stores: Map<string, RecoveredStore>): Promise<number> {
+  let bytes = 0;
   const temporary = `${path}.compact`;
   const file = await open(temporary, 'w');
   try {
     let batch: Buffer[] = [];
     const push = async (record: JournalRecord) => {
-      batch.push(encodeRecord(record));
+      const encoded = encodeRecord(record);
+      bytes += encoded.length;
+      batch.push(encoded);
       if (batch.length >= 1024) {
         await file.writev(batch);
         batch = [];
@@ -193,6 +277,9 @@ async function compact(path: string, stores: Map<string, RecoveredStore>): Promi
       for (const [sessionId, state] of store.sessionStates) {
         if (state !== null) await push({ kind: RecordKind.sessionState, key, sessionId, state });
       }
+      for (const [messageId, seenAtMs] of store.duplicates) {
+        await push({ kind: RecordKind.duplicate, key, messageId, seenAtMs });
+      }
     }
     if (batch.length > 0) await file.writev(batch);
     await file.sync();
@@ -200,4 +287,18 @@ async function compact(path: string, stores: Map<string, RecoveredStore>): Promi
     await file.close();
   }
   await rename(temporary, path);
+  return bytes;
+}
+
+function toJournalRecord(record: JournalSnapshotRecord): JournalRecord {
+  switch (record.kind) {
+    case 'message':
+      return { kind: RecordKind.message, key: record.key, message: record.message };
+    case 'sessionState':
+      return { kind: RecordKind.sessionState, key: record.key, sessionId: record.sessionId, state: record.state };
+    case 'lastSequence':
+      return { kind: RecordKind.lastSequence, key: record.key, seq: record.seq };
+    case 'duplicate':
+      return { kind: RecordKind.duplicate, key: record.key, messageId: record.messageId, seenAtMs: record.seenAtMs };
+  }
 }

@@ -7,14 +7,16 @@ import type { StoredMessage } from './types';
  * Body: u8 kind, u16 store-key length, store key (UTF-8), then the kind's payload. A torn or
  * corrupt tail (a crash mid-write) fails the length or CRC check and ends recovery there.
  */
-export const RecordKind = { message: 1, remove: 2, sessionState: 3, lastSequence: 4 } as const;
+export const RecordKind = { message: 1, remove: 2, sessionState: 3, lastSequence: 4, duplicate: 5 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
 export type JournalRecord =
   | { kind: typeof RecordKind.message; key: string; message: StoredMessage }
   | { kind: typeof RecordKind.remove; key: string; seq: number }
   | { kind: typeof RecordKind.sessionState; key: string; sessionId: string; state: Buffer | null }
-  | { kind: typeof RecordKind.lastSequence; key: string; seq: number };
+  | { kind: typeof RecordKind.lastSequence; key: string; seq: number }
+  /** A message id seen by a duplicate-detecting queue or topic (key: the entity). */
+  | { kind: typeof RecordKind.duplicate; key: string; messageId: string; seenAtMs: number };
 
 export function encodeRecord(record: JournalRecord): Buffer {
   const payload = encodePayload(record);
@@ -64,6 +66,11 @@ function encodePayload(record: JournalRecord): Buffer {
       payload.writeDoubleBE(record.seq, 0);
       return payload;
     }
+    case RecordKind.duplicate: {
+      const head = Buffer.allocUnsafe(8);
+      head.writeDoubleBE(record.seenAtMs, 0);
+      return Buffer.concat([head, Buffer.from(record.messageId, 'utf8')]);
+    }
     case RecordKind.sessionState: {
       const id = Buffer.from(record.sessionId, 'utf8');
       const head = Buffer.allocUnsafe(3);
@@ -93,6 +100,8 @@ function decodeBody(body: Buffer): JournalRecord {
     case RecordKind.remove:
     case RecordKind.lastSequence:
       return { kind, key, seq: payload.readDoubleBE(0) };
+    case RecordKind.duplicate:
+      return { kind, key, seenAtMs: payload.readDoubleBE(0), messageId: payload.subarray(8).toString('utf8') };
     case RecordKind.sessionState: {
       const idLength = payload.readUInt16BE(0);
       const hasState = payload.readUInt8(2) === 1;

@@ -41,6 +41,9 @@ export class MessageStore {
   private readonly expiryTimers = new MinHeap<number>();
   private readonly scheduleTimers = new MinHeap<number>();
   private lastSeq = 0;
+  /** Kept per change so runtime counts and the namespace quota never walk the messages. */
+  private scheduledCount = 0;
+  private storedBytes = 0;
 
   constructor(
     readonly settings: StoreSettings,
@@ -52,6 +55,19 @@ export class MessageStore {
 
   get size(): number {
     return this.messages.size;
+  }
+
+  /** Messages by state and their encoded size, kept up to date on every change. */
+  counts(): { active: number; scheduled: number; sizeBytes: number } {
+    return {
+      active: this.messages.size - this.scheduledCount,
+      scheduled: this.scheduledCount,
+      sizeBytes: this.storedBytes,
+    };
+  }
+
+  get sizeBytes(): number {
+    return this.storedBytes;
   }
 
   get lastSequenceNumber(): number {
@@ -156,7 +172,10 @@ export class MessageStore {
   remove(message: StoredMessage): void {
     if (message.lockToken !== null) this.locks.delete(message.lockToken);
     message.lockToken = null;
-    this.messages.delete(message.seq);
+    if (this.messages.delete(message.seq)) {
+      this.storedBytes -= message.bare.length;
+      if (message.state === MessageState.scheduled) this.scheduledCount--;
+    }
     this.journal.remove(this.key, message.seq);
   }
 
@@ -171,7 +190,7 @@ export class MessageStore {
   defer(token: string, nowMs: number, properties?: Record<string, unknown>): void {
     const message = this.lockedMessage(token, nowMs);
     this.unlock(message);
-    if (properties) message.bare = withApplicationProperties(message.bare, properties);
+    if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.state = MessageState.deferred;
     this.journal.update(this.key, message);
   }
@@ -265,6 +284,16 @@ export class MessageStore {
     return expired;
   }
 
+  /** Every session that has state set (for a journal snapshot). */
+  *sessionStates(): Iterable<[string, Buffer]> {
+    for (const [id, record] of this.sessions) if (record.state !== null) yield [id, record.state];
+  }
+
+  /** Every stored message in sequence order (for a journal snapshot). */
+  allMessages(): StoredMessage[] {
+    return this.peek(1, this.messages.size, null);
+  }
+
   getSessionState(sessionId: string): Buffer | null {
     return this.sessions.get(sessionId)?.state ?? null;
   }
@@ -310,6 +339,8 @@ export class MessageStore {
 
   private insert(message: StoredMessage): void {
     this.messages.set(message.seq, message);
+    this.storedBytes += message.bare.length;
+    if (message.state === MessageState.scheduled) this.scheduledCount++;
     if (message.state === MessageState.scheduled && message.scheduledAtMs !== null) {
       this.scheduleTimers.push(message.scheduledAtMs, message.seq);
       return;
@@ -321,7 +352,13 @@ export class MessageStore {
     }
   }
 
+  private rewrite(message: StoredMessage, bare: Buffer): void {
+    this.storedBytes += bare.length - message.bare.length;
+    message.bare = bare;
+  }
+
   private activate(message: StoredMessage): void {
+    if (message.state === MessageState.scheduled) this.scheduledCount--;
     message.state = MessageState.active;
     message.scheduledAtMs = null;
     if (this.hooks.route) {
@@ -337,7 +374,7 @@ export class MessageStore {
 
   private release(message: StoredMessage, properties?: Record<string, unknown>): void {
     this.unlock(message);
-    if (properties) message.bare = withApplicationProperties(message.bare, properties);
+    if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.deliveryCount++;
     const max = this.settings.maxDeliveryCount;
     if (max !== null && message.deliveryCount >= max) {

@@ -41,11 +41,29 @@ export interface Journal {
   update(storeKey: string, message: StoredMessage): void;
   remove(storeKey: string, seq: number): void;
   sessionState(storeKey: string, sessionId: string, state: Buffer | null): void;
+  /** A message id a duplicate-detecting entity accepted (entityKey: its lower-case name). */
+  duplicate(entityKey: string, messageId: string, seenAtMs: number): void;
   /** Resolves once every change recorded so far is on disk. */
   flush(): Promise<void>;
   close(): Promise<void>;
   /** Durable journals only: puts the recorded state back into the entities' stores. */
-  restoreInto?(registry: { storeByKey(key: string): RestorableStore | undefined }): Promise<void>;
+  restoreInto?(registry: RestorableRegistry): Promise<void>;
+  /**
+   * Durable journals only: how to describe the live state when the journal is rewritten while
+   * running (it grows by every change, so it is compacted once it has grown enough).
+   */
+  compactWith?(snapshot: () => Iterable<JournalSnapshotRecord>): void;
+}
+
+export type JournalSnapshotRecord =
+  | { kind: 'message'; key: string; message: StoredMessage }
+  | { kind: 'sessionState'; key: string; sessionId: string; state: Buffer }
+  | { kind: 'lastSequence'; key: string; seq: number }
+  | { kind: 'duplicate'; key: string; messageId: string; seenAtMs: number };
+
+export interface RestorableRegistry {
+  storeByKey(key: string): RestorableStore | undefined;
+  duplicatesByKey(key: string): { restore(messageId: string, seenAtMs: number): void } | undefined;
 }
 
 export interface RestorableStore {
@@ -59,6 +77,7 @@ export const memoryJournal: Journal = {
   update: () => undefined,
   remove: () => undefined,
   sessionState: () => undefined,
+  duplicate: () => undefined,
   flush: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };

@@ -1,48 +1,50 @@
-import { silentLogger } from '../../../src/shared/logger';
-import { Broker } from '../../../src/emulator/broker/broker';
-import { ManagementNode } from '../../../src/emulator/management/management';
-import { Dispatcher } from '../../../src/emulator/server/dispatcher';
-import { listenAmqp } from '../../../src/emulator/server/server';
-import { memoryJournal } from '../../../src/emulator/store/types';
-import { startManagementApi } from '../../../src/emulator/http';
+import { createAdministrationClient } from '../../../src/shared/adminClient';
+import { startEmulator, type RunningEmulator } from '../../../src/emulator';
 import { testNamespace, type TestEntities } from '../../support/emulator';
+import type { TestManagementServer } from './support';
 
-export interface BrokerWithManagement {
+export interface BrokerWithManagement extends TestManagementServer {
   /** For ServiceBusClient (AMQP port) and the administration client alike. */
   connectionString: string;
   httpPort: number;
+  emulator: RunningEmulator;
   close(): Promise<void>;
 }
 
 /**
- * The real broker on a free AMQP port with the management API beside it on a free HTTP port,
- * wired as the emulator's start function wires the AMQP side.
+ * The emulator as `startEmulator` runs it, on free loopback ports (AMQP and HTTP), with an
+ * administration client for its management API.
  */
 export async function startBrokerWithManagement(
-  entities: TestEntities,
+  entities: TestEntities = {},
+  options: { dataDir?: string } = {},
 ): Promise<BrokerWithManagement> {
-  const namespace = testNamespace(entities);
-  const logger = silentLogger();
-  const broker = new Broker(namespace, memoryJournal, logger);
-  const dispatcher = new Dispatcher(logger, broker.now);
-  broker.onAvailable((store) => dispatcher.markAvailable(store));
-  broker.onSweep((nowMs) => dispatcher.tick(nowMs));
-  const management = new ManagementNode(broker, logger);
+  const emulator = await startEmulator({
+    port: 0,
+    httpPort: 0,
+    hosts: ['127.0.0.1'],
+    namespace: testNamespace(entities),
+    ...options,
+  });
+  const httpPort = emulator.httpPort;
+  if (httpPort === null) throw new Error('the emulator started without its management API');
 
-  const deps = { broker, namespace, dispatcher, management, logger };
-  const amqp = await listenAmqp(deps, ['127.0.0.1'], 0);
-  const loopback = { port: 0, hosts: ['127.0.0.1'] };
-  const http = await startManagementApi(broker.registry, namespace, loopback);
-  const policy = namespace.policies[0]!;
+  const connectionString = emulator.connectionString.replace('sb://localhost:', 'sb://127.0.0.1:');
+  const adminAs = (keyName: string, key: string) =>
+    createAdministrationClient(
+      connectionString
+        .replace(/SharedAccessKeyName=[^;]*/, `SharedAccessKeyName=${keyName}`)
+        .replace(/SharedAccessKey=[^;]*/, `SharedAccessKey=${key}`),
+      { emulatorHttpPort: httpPort },
+    );
+  const policy = testNamespace(entities).policies[0]!;
   return {
-    connectionString:
-      `Endpoint=sb://127.0.0.1:${amqp.port};SharedAccessKeyName=${policy.name};` +
-      `SharedAccessKey=${policy.key};UseDevelopmentEmulator=true;`,
-    httpPort: http.port,
-    close: async () => {
-      broker.close();
-      await http.close();
-      await amqp.close();
-    },
+    connectionString,
+    httpPort,
+    emulator,
+    server: { port: httpPort, url: `http://127.0.0.1:${httpPort}`, close: () => emulator.close() },
+    admin: adminAs(policy.name, policy.key),
+    adminAs,
+    close: () => emulator.close(),
   };
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
 import { describeEntityApi } from './entityContract';
+import { startBrokerWithManagement } from './brokerSupport';
 import { refusal, startTestManagementServer } from './support';
 
 const QUOTA = 'QuotaExceededError';
@@ -33,3 +34,5 @@ describe('management API quotas', () => {
     }
   });
 });
+
+describeEntityApi('real broker via startEmulator', () => startBrokerWithManagement());

@@ -119,9 +119,45 @@ describe('management API over the real broker', () => {
     assert.equal(namespace.name, 'sbemulatorns');
   });
 
-  it('refuses changes with 501 while the broker offers no run-time entity changes', async () => {
-    assert.match(await refusal(admin.createQueue('reg-new'), 501), /read-only/);
+  it('creates entities at run time that behave like configured ones', async () => {
     await refusal(admin.createQueue('reg-counts'), 409, ALREADY_EXISTS);
+    await admin.createQueue('reg-new', { maxDeliveryCount: 1, lockDuration: 'PT5S' });
+    await admin.createTopic('reg-new-topic');
+    await admin.createSubscription('reg-new-topic', 'reds', {
+      defaultRuleOptions: { name: 'red', filter: { sqlExpression: "color = 'red'" } },
+    });
+
+    const sender = client.createSender('reg-new');
+    await sender.sendMessages({ body: 'to-a-new-queue' });
+    await sender.close();
+    const receiver = client.createReceiver('reg-new');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(message?.body, 'to-a-new-queue');
+    await receiver.abandonMessage(message!);
+    const dlq = client.createReceiver('reg-new', { subQueueType: 'deadLetter', receiveMode: 'receiveAndDelete' });
+    const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');
+    await Promise.all([receiver.close(), dlq.close()]);
+
+    const topicSender = client.createSender('reg-new-topic');
+    await topicSender.sendMessages([
+      { body: 'blue', applicationProperties: { color: 'blue' } },
+      { body: 'red', applicationProperties: { color: 'red' } },
+    ]);
+    await topicSender.close();
+    const reds = client.createReceiver('reg-new-topic', 'reds', { receiveMode: 'receiveAndDelete' });
+    const got = await reds.receiveMessages(5, { maxWaitTimeInMs: 500 });
+    assert.deepEqual(got.map((m) => m.body), ['red']);
+    await reds.close();
+
+    const attached = client.createSender('reg-new');
+    await attached.sendMessages({ body: 'before-delete' });
+    await admin.deleteQueue('reg-new');
+    await assert.rejects(attached.sendMessages({ body: 'after-delete' }), { code: 'MessagingEntityNotFound' });
+    await attached.close();
     assert.equal(await admin.queueExists('reg-new'), false);
+    const gone = client.createSender('reg-new');
+    await assert.rejects(gone.sendMessages({ body: 'x' }), { code: 'MessagingEntityNotFound' });
+    await gone.close();
   });
 });

@@ -1,0 +1,172 @@
+import { closeOrderRuntime, getOrderRuntime } from '../../orders/orderRuntime';
+import { checkStockInvariants, computeRunSummary } from '../../orders/runSummary';
+import { APP_ROOT } from '../../orders/sampleData';
+import type { Database } from '../../orders/store/database';
+import { databaseSettingsFromEnv } from '../../orders/store/openDatabase';
+import { applyAppSettings, loadAppSettings } from '../../shared/appSettings';
+import { createLogger, type Logger } from '../../shared/logger';
+import { type RunningWorker, startWorker } from '../../worker';
+import {
+  type EntityProbe,
+  type IdleWaitOptions,
+  probeTriggerEntities,
+  waitUntilIdle,
+} from './idleDetection';
+import { resetOrderTables } from './resetDatabase';
+import { loadSampleIfWanted, type SampleLoad } from './sampleLoader';
+import { type MainJobReport, messagesPerSecond } from './summary';
+
+export interface MainJobOptions {
+  /** Empty the order tables before the worker starts. */
+  reset?: boolean;
+  /** Port for the embedded emulator: 5672 by default (a free one when taken), 0 for any. */
+  embeddedPort?: number;
+  /** Settings source; defaults to process.env (the order store always reads process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The main job's own lines. */
+  logger?: Logger;
+  /** The worker's and the emulator's lines; defaults to `logger`. */
+  workerLogger?: Logger;
+  shutdownGraceMs?: number;
+}
+
+/** A started run: the worker is listening; load, wait, then finish. */
+export interface MainJob {
+  readonly worker: RunningWorker;
+  readonly store: Database['kind'];
+  loadSample(wanted: boolean): Promise<SampleLoad>;
+  waitUntilIdle(options?: IdleWaitOptions): Promise<boolean>;
+  /** Stops the worker (draining) and reports what this run did. Call once. */
+  finish(ended: MainJobReport['ended']): Promise<MainJobReport>;
+}
+
+/**
+ * Starts `sbworker start`: settings, the database (migrated, reset if asked), then the worker
+ * hosting this project's functions, with the embedded emulator when nothing is configured.
+ */
+export async function startMainJob(options: MainJobOptions = {}): Promise<MainJob> {
+  const startedAt = performance.now();
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger({ bindings: { component: 'main-job' } });
+
+  // Settings first, so that DATABASE_URL from .env or local.settings.json reaches the store.
+  const settings = loadAppSettings({ appDir: APP_ROOT, env });
+  applyAppSettings(settings, env);
+
+  const { db } = await getOrderRuntime();
+  logger.info(`Database ready: ${describeStore(db)}`, { store: db.kind });
+  if (options.reset === true) {
+    await resetOrderTables(db, settings.values).catch(async (error: unknown) => {
+      await closeOrderRuntime();
+      throw error;
+    });
+    logger.info('Reset: the order tables are empty');
+  }
+  // The database's clock, so "this run" is exact even when the server's clock differs.
+  const since = await databaseNow(db);
+
+  let worker: RunningWorker;
+  try {
+    worker = await startWorker({
+      appDir: APP_ROOT,
+      env,
+      logger: options.workerLogger ?? logger,
+      embeddedPort: options.embeddedPort,
+      shutdownGraceMs: options.shutdownGraceMs,
+    });
+  } catch (error) {
+    await closeOrderRuntime();
+    throw error;
+  }
+  logWorker(worker, logger);
+
+  const probes = await probeTriggerEntities(worker);
+  const readyAt = performance.now();
+  const startupMs = Math.round(readyAt - startedAt);
+  let finishing: Promise<MainJobReport> | undefined;
+  let sample: SampleLoad = { loaded: 0, skipped: 'the run loaded no sample' };
+
+  return {
+    worker,
+    store: db.kind,
+    loadSample: async (wanted) => (sample = await loadSampleIfWanted(worker, wanted, logger)),
+    waitUntilIdle: (waitOptions) => waitUntilIdle(worker, probes, waitOptions),
+    finish: (ended) => {
+      finishing ??= finish({ worker, probes, ended, since, readyAt, startupMs, sample });
+      return finishing;
+    },
+  };
+}
+
+interface FinishInput {
+  worker: RunningWorker;
+  probes: EntityProbe[];
+  ended: MainJobReport['ended'];
+  since: Date;
+  readyAt: number;
+  startupMs: number;
+  sample: SampleLoad;
+}
+
+async function finish(input: FinishInput): Promise<MainJobReport> {
+  const { worker, ended } = input;
+  const elapsedMs = Math.round(performance.now() - input.readyAt);
+  await Promise.allSettled(input.probes.map((probe) => probe.close()));
+
+  // Idle: nothing is in flight, so the books can be read before stopping. After a signal the
+  // worker drains first (its appTerminate hook closes the store), then the store is reopened.
+  let figures = ended === 'idle' ? await readFigures(input.since) : undefined;
+  await worker.stop(ended === 'idle' ? 'the queues are empty and nothing is in flight' : 'signal');
+  figures ??= await readFigures(input.since);
+  await closeOrderRuntime();
+
+  const { invocations } = worker.activity();
+  const messagesHandled = Object.values(invocations)
+    .reduce((sum, counts) => sum + counts.succeeded + counts.failed + counts.timedOut, 0);
+  return {
+    ended,
+    embedded: worker.embedded !== undefined,
+    store: figures.store,
+    sample: input.sample,
+    startupMs: input.startupMs,
+    elapsedMs,
+    messagesHandled,
+    messagesPerSecond: messagesPerSecond(messagesHandled, elapsedMs),
+    invocations,
+    summary: figures.summary,
+    stock: figures.stock,
+  };
+}
+
+async function readFigures(since: Date) {
+  const { db } = await getOrderRuntime();
+  const summary = await computeRunSummary(db, since);
+  const stock = await checkStockInvariants(db);
+  return { store: db.kind, summary, stock };
+}
+
+async function databaseNow(db: Database): Promise<Date> {
+  const [row] = await db.query<{ now: Date | string }>('SELECT now() AS now');
+  return row === undefined ? new Date() : new Date(row.now);
+}
+
+function describeStore(db: Database): string {
+  if (db.kind === 'postgres') return 'PostgreSQL (DATABASE_URL)';
+  const dir = databaseSettingsFromEnv(process.env, APP_ROOT).pgliteDir;
+  return `embedded PGlite in ${dir}`;
+}
+
+function logWorker(worker: RunningWorker, logger: Logger): void {
+  if (worker.embedded !== undefined) {
+    logger.info(
+      `Service Bus: the embedded emulator on port ${worker.embedded.port} ` +
+        `(connection string: ${worker.embedded.connectionString})`,
+      { port: worker.embedded.port },
+    );
+  } else {
+    logger.info('Service Bus: the configured namespace');
+  }
+  const functions = worker.functions.map((fn) =>
+    `${fn.name} (${fn.entity.kind === 'queue' ? fn.entity.queueName : fn.entity.topicName})`);
+  logger.info(`Worker ready: ${functions.join(', ')}`, { readyMs: worker.readyMs });
+}

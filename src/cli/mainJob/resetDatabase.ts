@@ -1,0 +1,45 @@
+import type { Database } from '../../orders/store/database';
+import { ConfigError } from '../../shared/errors';
+
+/** The order job's tables, children first; the schema (and schema_migrations) stays. */
+const ORDER_TABLES = [
+  'repeat_deliveries', 'rejected_messages', 'shipments', 'shipment_requests', 'order_lines',
+  'orders', 'stock',
+];
+
+/**
+ * `--reset`: empties the order job's tables in one transaction. Refused on a platform and for
+ * a PostgreSQL server that is not on this machine, where a typo would wipe real data.
+ *
+ * @throws ConfigError naming why the reset is refused.
+ */
+export async function resetOrderTables(
+  db: Database,
+  settings: Record<string, string | undefined>,
+): Promise<void> {
+  const refusal = resetRefusal(db, settings);
+  if (refusal !== undefined) throw new ConfigError(`--reset is refused: ${refusal}`);
+
+  await db.transaction((tx) => tx.query(`TRUNCATE ${ORDER_TABLES.join(', ')}`));
+}
+
+export function resetRefusal(
+  db: Pick<Database, 'kind'>,
+  settings: Record<string, string | undefined>,
+): string | undefined {
+  if ((settings.DYNO ?? '') !== '') return 'DYNO is set (a Heroku dyno)';
+  if ((settings.NODE_ENV ?? '').toLowerCase() === 'production') return 'NODE_ENV is production';
+  if (db.kind === 'postgres' && !isLoopbackUrl(settings.DATABASE_URL ?? '')) {
+    return 'DATABASE_URL points to a server on another machine; reset only a local database';
+  }
+  return undefined;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,149 @@
+import { SingleBar } from 'cli-progress';
+
+import { createLogger, type Logger, parseLogLevel } from '../../shared/logger';
+import { SECOND_MS } from '../../shared/time';
+import type { RunningWorker } from '../../worker';
+import { type MainJob, startMainJob } from './mainJob';
+import { formatReport, invariantsHold, type MainJobReport, reportFields } from './summary';
+
+export interface StartFlags {
+  sample: boolean;
+  exitWhenIdle: boolean;
+  reset: boolean;
+  emulatorPort: number;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** Heroku may repeat SIGTERM; a repeat this close to the first is the same request. */
+const DUPLICATE_SIGNAL_WINDOW_MS = SECOND_MS;
+/** rhea or a handler abandoned at the end of the drain may hold the loop; exit regardless. */
+const EXIT_WATCHDOG_MS = 1500;
+const PROGRESS_POLL_MS = 200;
+
+/**
+ * `sbworker start`: the main job as a process. Loads the sample (embedded mode only), then
+ * either ends once idle (`--exit-when-idle`) or runs until SIGINT/SIGTERM; either way prints
+ * what the run did and exits 0, or 1 when a stock invariant is violated.
+ */
+export async function runStartCommand(
+  flags: StartFlags,
+  exit: (code: number) => never = process.exit,
+): Promise<void> {
+  const terminal = process.stdout.isTTY === true;
+  const levelSetting = process.env.LOG_LEVEL;
+  const level = parseLogLevel(levelSetting, 'info');
+  const logger = createLogger({ level, bindings: { component: 'main-job' } });
+  // On a terminal the per-message lines would bury the summary: quiet unless LOG_LEVEL says.
+  const workerLevel = terminal && levelSetting === undefined ? 'warn' : level;
+  if (terminal && levelSetting === undefined) process.env.LOG_LEVEL = workerLevel;
+
+  const stop = new AbortController();
+  listenForSignals(stop, logger, exit);
+
+  const job = await startMainJob({
+    reset: flags.reset,
+    embeddedPort: flags.emulatorPort,
+    logger,
+    workerLogger: createLogger({ level: workerLevel }),
+  });
+  let ended: MainJobReport['ended'];
+  try {
+    ended = await runUntilDone(job, flags, stop.signal, logger, terminal);
+  } catch (error) {
+    // Loading failed: stop the worker cleanly, then fail the command with the error.
+    await job.worker.stop('the main job failed');
+    throw error;
+  }
+  const report = await job.finish(ended);
+
+  printReport(report, logger, terminal);
+  process.exitCode = invariantsHold(report) ? 0 : 1;
+  setTimeout(() => exit(Number(process.exitCode)), EXIT_WATCHDOG_MS).unref();
+}
+
+async function runUntilDone(
+  job: MainJob,
+  flags: StartFlags,
+  signal: AbortSignal,
+  logger: Logger,
+  terminal: boolean,
+): Promise<MainJobReport['ended']> {
+  if (signal.aborted) return 'signal';
+  const sample = await job.loadSample(flags.sample);
+  const progress =
+    terminal && sample.loaded > 0 ? showProgress(job.worker, sample.loaded) : undefined;
+
+  const idle = await job.waitUntilIdle({ signal });
+  progress?.stop();
+  if (flags.exitWhenIdle) return idle ? 'idle' : 'signal';
+
+  if (idle) {
+    logger.info('The queues are empty and nothing is in flight; still listening ' +
+      '(Ctrl+C stops and prints the summary)');
+  }
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  return 'signal';
+}
+
+/** A bar of orders processed on a terminal, fed from the worker's invocation counts. */
+function showProgress(worker: RunningWorker, total: number): { stop(): void } {
+  const bar = new SingleBar({
+    stream: process.stdout,
+    format: 'processing {bar} {value}/{total} orders',
+    hideCursor: true,
+  });
+  bar.start(total, 0);
+  const timer = setInterval(() => {
+    const counts = worker.activity().invocations.processOrder;
+    const ended = counts === undefined ? 0 : counts.succeeded + counts.failed + counts.timedOut;
+    bar.update(Math.min(total, ended));
+  }, PROGRESS_POLL_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      const counts = worker.activity().invocations.processOrder;
+      bar.update(Math.min(total, counts?.succeeded ?? 0));
+      bar.stop();
+    },
+  };
+}
+
+function printReport(report: MainJobReport, logger: Logger, terminal: boolean): void {
+  const message = invariantsHold(report)
+    ? 'Run summary: the stock invariants hold'
+    : `Run summary: ${report.stock.violations.length} stock invariant violation(s)`;
+  if (terminal) {
+    process.stdout.write(formatReport(report));
+    if (!invariantsHold(report)) {
+      logger.error(message, { violations: report.stock.violations.slice(0, 20) });
+    }
+    return;
+  }
+  if (invariantsHold(report)) logger.info(message, reportFields(report));
+  else logger.error(message, reportFields(report));
+}
+
+/** First SIGINT/SIGTERM ends the run gracefully (drain, summary); a later one forces exit 1. */
+function listenForSignals(
+  stop: AbortController,
+  logger: Logger,
+  exit: (code: number) => never,
+): void {
+  let firstAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const now = Date.now();
+    if (firstAt === undefined) {
+      firstAt = now;
+      logger.info(`Received ${signal}: draining, then printing the summary`);
+      stop.abort();
+      return;
+    }
+    if (now - firstAt < DUPLICATE_SIGNAL_WINDOW_MS) return;
+    process.stderr.write(`sbworker: second ${signal} received, exiting without a summary\n`);
+    exit(1);
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}

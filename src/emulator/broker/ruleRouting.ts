@@ -1,0 +1,133 @@
+import type { ParsedMessage } from '../amqp/messageCodec';
+import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../amqp/ruleRewrite';
+import { Annotation } from '../amqp/wire';
+import type { CompiledRule, MutableRuleMessage, PropertyValue, RuleMessage } from '../rules';
+
+/**
+ * Which copies of a message a subscription gets, as Service Bus documents it: all matching
+ * rules without an action together give one copy of the message as sent; each matching rule
+ * with an action gives its own copy, changed by the action and stamped with `RuleName`.
+ */
+export function copiesForSubscription(
+  rules: readonly CompiledRule[],
+  message: ParsedMessage,
+  nowMs: number,
+): ParsedMessage[] {
+  if (rules.length === 0) return [];
+
+  const view = ruleMessageOf(message, nowMs);
+  const copies: ParsedMessage[] = [];
+  let plainMatch = false;
+  for (const rule of rules) {
+    if (!rule.matches(view)) continue;
+    if (rule.apply === null) plainMatch = true;
+    else copies.push(applyRuleAction(rule, message, view));
+  }
+  if (plainMatch) copies.unshift(message);
+  return copies;
+}
+
+/** The SQL view of a message on its way through a topic (nothing broker-stamped yet). */
+export function ruleMessageOf(message: ParsedMessage, nowMs: number): RuleMessage {
+  const routing = message.routing;
+  const partitionKey = message.annotations?.[Annotation.partitionKey];
+  const system: MutableRuleMessage['system'] = {
+    messageId: routing.messageId,
+    size: message.bare.length,
+    enqueuedTimeUtc: new Date(nowMs),
+  };
+  for (const field of REWRITABLE_FIELDS) {
+    const value = routing[field];
+    if (typeof value === 'string') system[field] = value;
+  }
+  if (typeof partitionKey === 'string') system.partitionKey = partitionKey;
+  if (message.timeToLiveMs !== null) {
+    system.timeToLiveMs = message.timeToLiveMs;
+    system.expiresAtUtc = new Date(nowMs + message.timeToLiveMs);
+  }
+  if (message.scheduledEnqueueAtMs !== null) {
+    system.scheduledEnqueueTimeUtc = new Date(message.scheduledEnqueueAtMs);
+  }
+  return { system, properties: ruleProperties(routing.applicationProperties) };
+}
+
+function applyRuleAction(
+  rule: CompiledRule,
+  message: ParsedMessage,
+  view: RuleMessage,
+): ParsedMessage {
+  const changed: MutableRuleMessage = {
+    system: { ...view.system },
+    properties: { ...view.properties },
+  };
+  rule.apply?.(changed);
+
+  const fields: Partial<Record<RewritableField, string | null>> = {};
+  for (const field of REWRITABLE_FIELDS) {
+    const before = view.system[field];
+    const after = changed.system[field];
+    if (before !== after) fields[field] = after ?? null;
+  }
+
+  // Values rules cannot read (binary, uuid, lists) are passed through untouched.
+  const original = message.routing.applicationProperties;
+  const properties: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(original)) {
+    if (!(key in view.properties)) properties[key] = value;
+  }
+  Object.assign(properties, changed.properties, { RuleName: rule.name });
+
+  const rewrite = { fields, properties, originalProperties: original };
+  const bare = rewriteBareMessage(message.bare, rewrite);
+  const annotations = withPartitionKey(message.annotations, view, changed);
+  const messageId = changed.system.messageId ?? message.messageId;
+  const sessionId = changed.system.sessionId ?? null;
+  return {
+    ...message,
+    bare,
+    messageId,
+    sessionId,
+    annotations,
+    routing: {
+      ...message.routing,
+      messageId,
+      sessionId,
+      correlationId: changed.system.correlationId ?? null,
+      to: changed.system.to ?? null,
+      replyTo: changed.system.replyTo ?? null,
+      subject: changed.system.subject ?? null,
+      replyToSessionId: changed.system.replyToSessionId ?? null,
+      contentType: changed.system.contentType ?? null,
+      applicationProperties: properties,
+    },
+  };
+}
+
+function withPartitionKey(
+  annotations: Record<string, unknown> | null,
+  before: RuleMessage,
+  after: MutableRuleMessage,
+): Record<string, unknown> | null {
+  if (before.system.partitionKey === after.system.partitionKey) return annotations;
+  const next = { ...(annotations ?? {}) };
+  if (after.system.partitionKey === undefined) delete next[Annotation.partitionKey];
+  else next[Annotation.partitionKey] = after.system.partitionKey;
+  return Object.keys(next).length > 0 ? next : null;
+}
+
+function ruleProperties(source: Record<string, unknown>): Record<string, PropertyValue> {
+  const properties: Record<string, PropertyValue> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'number' ||
+      typeof value === 'bigint' ||
+      typeof value === 'boolean' ||
+      value instanceof Date
+    ) {
+      properties[key] = value;
+    }
+  }
+  return properties;
+}

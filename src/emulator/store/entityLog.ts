@@ -1,0 +1,66 @@
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+
+const ENTITY_LOG_FILE = 'entities.log';
+
+/** One run-time change of the namespace's entities, as recorded in the data folder. */
+export type EntityChange =
+  | { op: 'createQueue' | 'updateQueue'; config: QueueConfig }
+  | { op: 'deleteQueue' | 'deleteTopic'; name: string }
+  | { op: 'createTopic'; config: TopicConfig }
+  | { op: 'updateTopic'; config: Omit<TopicConfig, 'subscriptions'> }
+  | { op: 'createSubscription'; topic: string; config: SubscriptionConfig }
+  | { op: 'updateSubscription'; topic: string; config: Omit<SubscriptionConfig, 'rules'> }
+  | { op: 'deleteSubscription'; topic: string; name: string }
+  | { op: 'addRule' | 'updateRule'; topic: string; subscription: string; rule: RuleConfig }
+  | { op: 'removeRule'; topic: string; subscription: string; name: string };
+
+export interface EntityLog {
+  /** Written and synced before it returns: changes are rare and must survive a crash. */
+  append(change: EntityChange): void;
+  close(): void;
+}
+
+export const memoryEntityLog: EntityLog = { append: () => undefined, close: () => undefined };
+
+/** The changes recorded so far (a torn last line from a crash is ignored). */
+export function readEntityChanges(dataDir: string): EntityChange[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, ENTITY_LOG_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+
+  const changes: EntityChange[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      changes.push(JSON.parse(line) as EntityChange);
+    } catch {
+      break;
+    }
+  }
+  return changes;
+}
+
+export function openEntityLog(dataDir: string): EntityLog {
+  mkdirSync(dataDir, { recursive: true });
+  const fd = openSync(join(dataDir, ENTITY_LOG_FILE), 'a');
+  let closed = false;
+  return {
+    append(change) {
+      if (closed) return;
+      writeSync(fd, JSON.stringify(change) + '\n');
+      fdatasyncSync(fd);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { resetRefusal } from '../../../src/cli/mainJob/resetDatabase';
+
+describe('resetRefusal', () => {
+  const local = 'postgres://u@127.0.0.1:5432/db';
+  const remote = 'postgres://u@db.example.com/db';
+  const cases: Array<[string, 'pglite' | 'postgres', Record<string, string>, RegExp?]> = [
+    ['allows the embedded database', 'pglite', {}],
+    ['allows PostgreSQL on this machine', 'postgres', { DATABASE_URL: local }],
+    ['refuses PostgreSQL on another machine', 'postgres', { DATABASE_URL: remote },
+      /another machine/],
+    ['refuses on a Heroku dyno', 'pglite', { DYNO: 'worker.1' }, /DYNO/],
+    ['refuses with NODE_ENV=production', 'postgres',
+      { NODE_ENV: 'production', DATABASE_URL: local }, /production/],
+  ];
+
+  for (const [name, kind, settings, expected] of cases) {
+    it(name, () => {
+      const refusal = resetRefusal({ kind }, settings);
+
+      if (expected === undefined) assert.equal(refusal, undefined);
+      else assert.match(refusal ?? '', expected);
+    });
+  }
+});

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+
+import { startTestEmulator, testClient } from '../support/emulator';
+import { CLI, orderIndependentFacts, tempDir } from './support';
+
+const facts = orderIndependentFacts();
+
+interface Run {
+  lines: Array<Record<string, unknown>>;
+  code: number | null;
+  stderr: string;
+}
+
+/**
+ * Runs `sbworker start` as its own process with JSON log lines (stdout is a pipe). `until`
+ * sends SIGTERM once a line matches it.
+ */
+function runStart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  until?: (line: Record<string, unknown>) => boolean,
+): Promise<Run> {
+  const child = spawn(process.execPath, [CLI, 'start', ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const lines = (): Array<Record<string, unknown>> => stdout.split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    if (until !== undefined && !child.killed && lines().some(until)) child.kill('SIGTERM');
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => {
+    child.on('exit', (code) => resolve({ lines: lines(), code, stderr }));
+  });
+}
+
+/** The fields of the JSON summary line that these tests read. */
+interface SummaryLine {
+  ended: string;
+  embedded: boolean;
+  sample: { loaded: number };
+  orders: { cancelled: number; adjusted: number };
+  units: { ordered: number; returned: number };
+  messagesHandled: number;
+  messagesPerSecond: number;
+  invariants: { ok: boolean; skusChecked: number };
+}
+
+function summaryLine(run: Run): SummaryLine {
+  const line = run.lines.find((l) => String(l.msg).startsWith('Run summary'));
+  assert.ok(line !== undefined, `a summary line (stderr: ${run.stderr})`);
+  return line as unknown as SummaryLine;
+}
+
+describe('sbworker start (the process)', () => {
+  const dir = tempDir('sbworker-start-');
+  after(() => dir.remove());
+
+  it('exits 0 after the sample, with the summary (--exit-when-idle --reset)', async () => {
+    const args = ['--exit-when-idle', '--reset', '--emulator-port', '0'];
+    const run = await runStart(args, { PGLITE_DIR: dir.path });
+
+    assert.equal(run.code, 0, run.stderr);
+    const summary = summaryLine(run);
+    assert.equal(summary.ended, 'idle');
+    assert.equal(summary.embedded, true);
+    assert.equal(summary.sample.loaded, facts.invoices);
+    assert.equal(summary.orders.cancelled, facts.cancelled);
+    assert.equal(summary.orders.adjusted, facts.adjusted);
+    assert.equal(summary.units.ordered, facts.orderedUnits);
+    assert.equal(summary.units.returned, facts.returnedUnits);
+    assert.equal(summary.invariants.ok, true);
+    assert.ok(summary.messagesPerSecond > 0);
+    assert.ok(run.lines.some((l) => /embedded emulator on port \d+/.test(String(l.msg))));
+  });
+
+  it('keeps running when idle; on SIGTERM drains and prints the summary', async () => {
+    const run = await runStart(['--no-sample', '--emulator-port', '0'], { PGLITE_DIR: dir.path },
+      (line) => String(line.msg).includes('still listening'));
+
+    assert.equal(run.code, 0, run.stderr);
+    const skipped = 'Not loading the sample orders: --no-sample was given';
+    assert.ok(run.lines.some((l) => l.msg === skipped));
+    const summary = summaryLine(run);
+    assert.equal(summary.ended, 'signal');
+    assert.equal(summary.messagesHandled, 0);
+    assert.equal(summary.invariants.ok, true);
+    assert.ok(summary.invariants.skusChecked > 1000, 'the first run\'s stock is still there');
+  });
+
+  it('never loads the sample into a configured namespace, and says why', async () => {
+    const emulator = await startTestEmulator({ queues: ['orders', 'shipments', 'jobs'] });
+    try {
+      const run = await runStart(['--exit-when-idle', '--reset'], {
+        PGLITE_DIR: dir.path,
+        ServiceBusConnection: emulator.connectionString,
+      });
+
+      assert.equal(run.code, 0, run.stderr);
+      const skipped = /Not loading the sample orders: a Service Bus namespace is configured/;
+      assert.ok(run.lines.some((l) => skipped.test(String(l.msg))));
+      const summary = summaryLine(run);
+      assert.equal(summary.embedded, false);
+      assert.equal(summary.sample.loaded, 0);
+      assert.equal(summary.messagesHandled, 0);
+
+      const client = testClient(emulator.connectionString);
+      const receiver = client.createReceiver('orders');
+      assert.equal((await receiver.peekMessages(1)).length, 0);
+      await receiver.close();
+      await client.close();
+    } finally {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await emulator.close();
+    }
+  });
+});

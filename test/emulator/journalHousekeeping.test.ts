@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { startTestEmulator, testClient, type TestEntities } from '../support/emulator';
+
+const ENTITIES: TestEntities = {
+  queues: [
+    { name: 'dedupe-durable', requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: 600_000 },
+    'churn',
+  ],
+  topics: [
+    {
+      name: 'dedupe-topic',
+      requiresDuplicateDetection: true,
+      duplicateDetectionHistoryTimeWindowMs: 600_000,
+      subscriptions: ['all'],
+    },
+  ],
+};
+
+describe('emulator journal housekeeping', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('remembers duplicate-detection history across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-dedupe-'));
+    dirs.push(dataDir);
+
+    const first = await startTestEmulator(ENTITIES, { dataDir });
+    const client = testClient(first.connectionString);
+    await client.createSender('dedupe-durable').sendMessages({ body: 'one', messageId: 'order-1' });
+    await client.createSender('dedupe-topic').sendMessages({ body: 'one', messageId: 'event-1' });
+    const receiver = client.createReceiver('dedupe-durable', { receiveMode: 'receiveAndDelete' });
+    assert.equal((await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 }))[0]?.body, 'one');
+    const sub = client.createReceiver('dedupe-topic', 'all', { receiveMode: 'receiveAndDelete' });
+    assert.equal((await sub.receiveMessages(1, { maxWaitTimeInMs: 1000 }))[0]?.body, 'one');
+    await client.close();
+    await first.close();
+
+    const second = await startTestEmulator(ENTITIES, { dataDir });
+    const again = testClient(second.connectionString);
+    await again.createSender('dedupe-durable').sendMessages([
+      { body: 'repeat', messageId: 'order-1' },
+      { body: 'new', messageId: 'order-2' },
+    ]);
+    await again.createSender('dedupe-topic').sendMessages([
+      { body: 'repeat', messageId: 'event-1' },
+      { body: 'new', messageId: 'event-2' },
+    ]);
+    const queueBodies = await again
+      .createReceiver('dedupe-durable', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(5, { maxWaitTimeInMs: 500 });
+    const topicBodies = await again
+      .createReceiver('dedupe-topic', 'all', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(5, { maxWaitTimeInMs: 500 });
+    assert.deepEqual(queueBodies.map((m) => m.body), ['new']);
+    assert.deepEqual(topicBodies.map((m) => m.body), ['new']);
+    await again.close();
+    await second.close();
+  });
+
+  it('compacts the journal while running, so churn does not grow it without bound', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-compact-'));
+    dirs.push(dataDir);
+    const compactAfterBytes = 64 * 1024;
+
+    const emulator = await startTestEmulator(ENTITIES, { dataDir, journalCompactAfterBytes: compactAfterBytes });
+    const client = testClient(emulator.connectionString);
+    const sender = client.createSender('churn');
+    const receiver = client.createReceiver('churn', { receiveMode: 'receiveAndDelete' });
+    const body = Buffer.alloc(1024, 1);
+    for (let round = 0; round < 10; round++) {
+      await sender.sendMessages(Array.from({ length: 50 }, () => ({ body })));
+      let received = 0;
+      while (received < 50) received += (await receiver.receiveMessages(50, { maxWaitTimeInMs: 1000 })).length;
+    }
+    await sender.sendMessages({ body: 'survivor' });
+    await client.close();
+    await emulator.close();
+
+    // About 500 KB of records went through; only the live state and recent records remain.
+    const { size } = await stat(join(dataDir, 'journal.log'));
+    assert.ok(size < 3 * compactAfterBytes, `journal is ${size} bytes`);
+
+    const restarted = await startTestEmulator(ENTITIES, { dataDir });
+    const check = testClient(restarted.connectionString);
+    const left = await check
+      .createReceiver('churn', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(5, { maxWaitTimeInMs: 500 });
+    assert.deepEqual(left.map((m) => m.body), ['survivor']);
+    await check.close();
+    await restarted.close();
+  });
+
+  it('keeps rules added and removed through $management across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-rules-'));
+    dirs.push(dataDir);
+    const names = async (connectionString: string): Promise<string[]> => {
+      const client = testClient(connectionString);
+      const found: string[] = [];
+      for await (const rule of client.createRuleManager('dedupe-topic', 'all').listRules()) {
+        if (rule !== undefined) found.push(rule.name);
+      }
+      await client.close();
+      return found;
+    };
+
+    const first = await startTestEmulator(ENTITIES, { dataDir });
+    const client = testClient(first.connectionString);
+    const manager = client.createRuleManager('dedupe-topic', 'all');
+    await manager.createRule('kept', { sqlExpression: "kind = 'a'" }, { sqlExpression: "SET tagged = 1" });
+    await manager.deleteRule('$Default');
+    await client.close();
+    await first.close();
+
+    const second = await startTestEmulator(ENTITIES, { dataDir });
+    assert.deepEqual(await names(second.connectionString), ['kept']);
+    const sender = testClient(second.connectionString);
+    await sender.createSender('dedupe-topic').sendMessages([
+      { body: 'b', messageId: 'r-1', applicationProperties: { kind: 'b' } },
+      { body: 'a', messageId: 'r-2', applicationProperties: { kind: 'a' } },
+    ]);
+    const got = await sender
+      .createReceiver('dedupe-topic', 'all', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(5, { maxWaitTimeInMs: 500 });
+    assert.deepEqual(got.map((m) => [m.body, m.applicationProperties?.tagged]), [['a', 1]]);
+    await sender.close();
+    await second.close();
+  });
+});
