@@ -26,13 +26,18 @@ async function startEmulator(configPath: string, dataDir?: string): Promise<Emul
   const args = [MAIN, 'emulator', '--port', '0', '--config', configPath];
   if (dataDir) args.push('--data-dir', dataDir);
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`emulator exited with ${String(code)}`)));
   });
   const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const connectionString = /Endpoint=\S+/.exec(line)![0].replace('sb://localhost', 'sb://127.0.0.1');
+  const connectionString = /Endpoint=\S+/
+    .exec(line)![0]
+    .replace('sb://localhost', 'sb://127.0.0.1');
   return { child, connectionString, readyMs };
 }
 
@@ -86,8 +91,15 @@ async function sendAll(sender: ServiceBusSender, count: number, bodyBytes: numbe
 }
 
 /** Sends `count` messages in batches while a subscriber (64 concurrent calls) completes them. */
-async function endToEnd(connectionString: string, queue: string, count: number, bodyBytes: number): Promise<number> {
-  const client = new ServiceBusClient(connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 100 } });
+async function endToEnd(
+  connectionString: string,
+  queue: string,
+  count: number,
+  bodyBytes: number,
+): Promise<number> {
+  const client = new ServiceBusClient(connectionString, {
+    retryOptions: { maxRetries: 1, retryDelayInMs: 100 },
+  });
   const sender = client.createSender(queue);
   const receiver = client.createReceiver(queue);
   let done = 0;
@@ -103,7 +115,10 @@ async function endToEnd(connectionString: string, queue: string, count: number, 
       { maxConcurrentCalls: 64 },
     );
   });
-  const progress = setInterval(() => process.stderr.write(`  ${queue}: ${done}/${count} done\n`), 5000);
+  const progress = setInterval(
+    () => process.stderr.write(`  ${queue}: ${done}/${count} done\n`),
+    5000,
+  );
   await sendAll(sender, count, bodyBytes);
   await finished;
   clearInterval(progress);
@@ -113,7 +128,12 @@ async function endToEnd(connectionString: string, queue: string, count: number, 
   return count / seconds;
 }
 
-async function prefill(connectionString: string, queue: string, count: number, bodyBytes: number): Promise<void> {
+async function prefill(
+  connectionString: string,
+  queue: string,
+  count: number,
+  bodyBytes: number,
+): Promise<void> {
   const client = new ServiceBusClient(connectionString);
   await sendAll(client.createSender(queue), count, bodyBytes);
   await client.close();
@@ -122,10 +142,18 @@ async function prefill(connectionString: string, queue: string, count: number, b
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sbworker-bench-'));
   const configPath = join(dir, 'Config.json');
-  const queues = ['e2e', 'backlog-small', 'backlog-large'].map((name) => ({ Name: name, Properties: {} }));
+  const queues = ['e2e', 'backlog-small', 'backlog-large'].map((name) => ({
+    Name: name,
+    Properties: {},
+  }));
   await writeFile(
     configPath,
-    JSON.stringify({ UserConfig: { Namespaces: [{ Name: 'sbemulatorns', Queues: queues, Topics: [] }], Logging: { Type: 'Console' } } }),
+    JSON.stringify({
+      UserConfig: {
+        Namespaces: [{ Name: 'sbemulatorns', Queues: queues, Topics: [] }],
+        Logging: { Type: 'Console' },
+      },
+    }),
   );
   const lines: string[] = [];
   const report = (text: string) => {
@@ -138,17 +166,23 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 500));
     report(`time to ready (process start to ready line): ${memory.readyMs.toFixed(0)} ms`);
     report(`idle RSS of the sbworker CLI process: ${rssMb(memory.child.pid!).toFixed(1)} MB`);
-    report(`idle RSS of the emulator alone (startEmulator in a bare node process): ${(await bareIdleRssMb()).toFixed(1)} MB`);
+    report(
+      `idle RSS of the emulator alone (startEmulator in a bare node process): ${(await bareIdleRssMb()).toFixed(1)} MB`,
+    );
 
     await endToEnd(memory.connectionString, 'e2e', 2_000, 100);
     const inMemory = await endToEnd(memory.connectionString, 'e2e', RUN_MESSAGES, 100);
-    report(`end-to-end in memory (${RUN_MESSAGES} x 100 B, batched sends, subscribe 64, complete): ${inMemory.toFixed(0)} msg/s`);
+    report(
+      `end-to-end in memory (${RUN_MESSAGES} x 100 B, batched sends, subscribe 64, complete): ${inMemory.toFixed(0)} msg/s`,
+    );
 
     // Each run sends as many as it completes, so the backlog stays at its size throughout.
     // Runs alternate between the two queues and the median counts, to even out noise.
     await prefill(memory.connectionString, 'backlog-small', 1_000, 1024);
     await prefill(memory.connectionString, 'backlog-large', 100_000, 1024);
-    report(`RSS with 100,000 x 1 KB queued (plus 1,000 in another queue): ${rssMb(memory.child.pid!).toFixed(1)} MB`);
+    report(
+      `RSS with 100,000 x 1 KB queued (plus 1,000 in another queue): ${rssMb(memory.child.pid!).toFixed(1)} MB`,
+    );
     const small: number[] = [];
     const large: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -157,7 +191,9 @@ async function main(): Promise<void> {
     }
     const smallMedian = median(small);
     const largeMedian = median(large);
-    report(`with 1,000 x 1 KB queued: ${smallMedian.toFixed(0)} msg/s (runs: ${small.map((v) => v.toFixed(0)).join(', ')})`);
+    report(
+      `with 1,000 x 1 KB queued: ${smallMedian.toFixed(0)} msg/s (runs: ${small.map((v) => v.toFixed(0)).join(', ')})`,
+    );
     report(
       `with 100,000 x 1 KB queued: ${largeMedian.toFixed(0)} msg/s (runs: ${large.map((v) => v.toFixed(0)).join(', ')}; ` +
         `ratio to 1,000: ${(largeMedian / smallMedian).toFixed(2)})`,
@@ -167,7 +203,9 @@ async function main(): Promise<void> {
     const durable = await startEmulator(configPath, join(dir, 'data'));
     await endToEnd(durable.connectionString, 'e2e', 2_000, 100);
     const withDisk = await endToEnd(durable.connectionString, 'e2e', RUN_MESSAGES, 100);
-    report(`end-to-end with --data-dir (fsync before each acknowledged send batch): ${withDisk.toFixed(0)} msg/s`);
+    report(
+      `end-to-end with --data-dir (fsync before each acknowledged send batch): ${withDisk.toFixed(0)} msg/s`,
+    );
     await stop(durable);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -42,7 +42,8 @@ function runOnce(pgliteDir: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
       const wallMs = performance.now() - startedAt;
-      const summary = stdout.split('\n')
+      const summary = stdout
+        .split('\n')
         .filter((line) => line.includes('"Run summary'))
         .map((line) => JSON.parse(line) as Record<string, unknown>)[0];
       if (code !== 0 || summary === undefined) {
@@ -68,13 +69,15 @@ function median(values: number[]): number {
 
 function describe(label: string, results: RunResult[]): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  return `${label.padEnd(7)} wall ${s(median(results.map((r) => r.wallMs)))} ` +
+  return (
+    `${label.padEnd(7)} wall ${s(median(results.map((r) => r.wallMs)))} ` +
     `(runs: ${results.map((r) => s(r.wallMs)).join(', ')}); ` +
     `start-up ${s(median(results.map((r) => r.startupMs)))}, ` +
     `load + process ${s(median(results.map((r) => r.elapsedMs)))}, ` +
     `${median(results.map((r) => r.messagesHandled))} messages, ` +
     `${median(results.map((r) => r.messagesPerSecond))} msg/s, ` +
-    `invariants ${results.every((r) => r.invariantsOk) ? 'OK' : 'VIOLATED'}`;
+    `invariants ${results.every((r) => r.invariantsOk) ? 'OK' : 'VIOLATED'}`
+  );
 }
 
 async function main(): Promise<void> {

@@ -65,9 +65,8 @@ interface Options {
 async function emulatorChild(): Promise<void> {
   // Loaded here only: the emulator wraps rhea's decoder, which the bare consumer must not get.
   const { startEmulator } = await import('../src/emulator/index.js');
-  const { namespaceWithDefaults, queueWithDefaults } = await import(
-    '../src/emulator/config/defaults.js'
-  );
+  const { namespaceWithDefaults, queueWithDefaults } =
+    await import('../src/emulator/config/defaults.js');
   const queues = Array.from({ length: QUEUE_COUNT }, (_, i) => queueWithDefaults(`bench-${i}`));
   const emulator = await startEmulator({
     port: 0,

@@ -39,23 +39,39 @@ export function createProcessOrderHandler(
 
     const decoded = decodeMessage(body, ORDER_MESSAGE_TYPE, orderMessageV1Schema);
     if (!decoded.ok) {
-      await withTransientRetry('recording a rejected order message', () =>
-        recordRejectedMessage(runtime.db, {
-          functionName: FUNCTION_NAME, ...trigger,
-          reasonCode: decoded.code, reason: decoded.reason, bodyExcerpt: decoded.bodyExcerpt,
-        }), logger, runtime.retryPolicy);
+      await withTransientRetry(
+        'recording a rejected order message',
+        () =>
+          recordRejectedMessage(runtime.db, {
+            functionName: FUNCTION_NAME,
+            ...trigger,
+            reasonCode: decoded.code,
+            reason: decoded.reason,
+            bodyExcerpt: decoded.bodyExcerpt,
+          }),
+        logger,
+        runtime.retryPolicy,
+      );
       logger.warn('order message rejected', { reasonCode: decoded.code, reason: decoded.reason });
       return undefined;
     }
 
     const order = decoded.value;
-    const outcome = await withTransientRetry(`processing order ${order.orderId}`, () =>
-      processOrder(runtime.db, order, runtime.startingStock), logger, runtime.retryPolicy);
+    const outcome = await withTransientRetry(
+      `processing order ${order.orderId}`,
+      () => processOrder(runtime.db, order, runtime.startingStock),
+      logger,
+      runtime.retryPolicy,
+    );
 
     logger.info(outcome.alreadyProcessed ? 'order already processed' : 'order processed', {
-      orderId: order.orderId, status: outcome.status, reservedUnits: outcome.reservedUnits,
-      backorderedUnits: outcome.backorderedUnits, returnedUnits: outcome.returnedUnits,
-      shipmentRequested: outcome.shipmentRequest !== null, durationMs: Date.now() - startedAt,
+      orderId: order.orderId,
+      status: outcome.status,
+      reservedUnits: outcome.reservedUnits,
+      backorderedUnits: outcome.backorderedUnits,
+      returnedUnits: outcome.returnedUnits,
+      shipmentRequested: outcome.shipmentRequest !== null,
+      durationMs: Date.now() - startedAt,
     });
     return outcome.shipmentRequest ?? undefined;
   };

@@ -23,11 +23,19 @@ export function createProcessShipmentHandler(
 
     const decoded = decodeMessage(body, SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema);
     if (!decoded.ok) {
-      await withTransientRetry('recording a rejected shipment message', () =>
-        recordRejectedMessage(runtime.db, {
-          functionName: FUNCTION_NAME, ...trigger,
-          reasonCode: decoded.code, reason: decoded.reason, bodyExcerpt: decoded.bodyExcerpt,
-        }), logger, runtime.retryPolicy);
+      await withTransientRetry(
+        'recording a rejected shipment message',
+        () =>
+          recordRejectedMessage(runtime.db, {
+            functionName: FUNCTION_NAME,
+            ...trigger,
+            reasonCode: decoded.code,
+            reason: decoded.reason,
+            bodyExcerpt: decoded.bodyExcerpt,
+          }),
+        logger,
+        runtime.retryPolicy,
+      );
       logger.warn('shipment message rejected', {
         reasonCode: decoded.code,
         reason: decoded.reason,
@@ -36,12 +44,19 @@ export function createProcessShipmentHandler(
     }
 
     const request = decoded.value;
-    const outcome = await withTransientRetry(`creating shipment ${request.shipmentId}`, () =>
-      processShipment(runtime.db, request), logger, runtime.retryPolicy);
+    const outcome = await withTransientRetry(
+      `creating shipment ${request.shipmentId}`,
+      () => processShipment(runtime.db, request),
+      logger,
+      runtime.retryPolicy,
+    );
 
     logger.info(outcome.alreadyCreated ? 'shipment already created' : 'shipment created', {
-      shipmentId: outcome.shipmentId, orderId: outcome.orderId, service: outcome.service,
-      units: outcome.units, durationMs: Date.now() - startedAt,
+      shipmentId: outcome.shipmentId,
+      orderId: outcome.orderId,
+      service: outcome.service,
+      units: outcome.units,
+      durationMs: Date.now() - startedAt,
     });
     return outcome;
   };

@@ -62,18 +62,20 @@ export const orderMessageV1Schema = z
 
 export const shipmentLineSchema = z.strictObject({ sku: id, quantity: positiveQuantity });
 
-export const shipmentRequestedV1Schema = z.strictObject({
-  type: z.literal(SHIPMENT_REQUESTED_TYPE),
-  version: z.literal(1),
-  shipmentId: id,
-  orderId: id,
-  customerId: id.nullable(),
-  country: z.string().trim().min(1).max(100),
-  lines: z.array(shipmentLineSchema).min(1).max(5000),
-}).refine((request) => request.shipmentId === shipmentIdForOrder(request.orderId), {
-  message: 'shipmentId must be derived from orderId (SHP-<orderId>)',
-  path: ['shipmentId'],
-});
+export const shipmentRequestedV1Schema = z
+  .strictObject({
+    type: z.literal(SHIPMENT_REQUESTED_TYPE),
+    version: z.literal(1),
+    shipmentId: id,
+    orderId: id,
+    customerId: id.nullable(),
+    country: z.string().trim().min(1).max(100),
+    lines: z.array(shipmentLineSchema).min(1).max(5000),
+  })
+  .refine((request) => request.shipmentId === shipmentIdForOrder(request.orderId), {
+    message: 'shipmentId must be derived from orderId (SHP-<orderId>)',
+    path: ['shipmentId'],
+  });
 
 export type OrderKind = z.infer<typeof orderKindSchema>;
 export type OrderLine = z.infer<typeof orderLineSchema>;

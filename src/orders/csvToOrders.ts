@@ -12,8 +12,14 @@ import { AppError } from '../shared/errors';
 const PRODUCT_CODE = /^\d{5}[A-Za-z]*$/;
 
 const COLUMNS = [
-  'InvoiceNo', 'StockCode', 'Description', 'Quantity',
-  'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country',
+  'InvoiceNo',
+  'StockCode',
+  'Description',
+  'Quantity',
+  'InvoiceDate',
+  'UnitPrice',
+  'CustomerID',
+  'Country',
 ] as const;
 
 type CsvRow = Record<(typeof COLUMNS)[number], string>;

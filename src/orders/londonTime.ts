@@ -16,7 +16,11 @@ export function londonLocalToIso(text: string): string {
   const match = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})$/.exec(text.trim());
   if (match === null) throw new RangeError(`not an M/D/YYYY H:MM date: ${JSON.stringify(text)}`);
   const [month, day, year, hour, minute] = match.slice(1).map(Number) as [
-    number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
 
   // The offset is found by formatting a first guess in London time and correcting by the
@@ -38,7 +42,10 @@ function londonWallClockMs(utcMs: number): number {
     londonParts.formatToParts(new Date(utcMs)).map((part) => [part.type, part.value]),
   );
   return Date.UTC(
-    Number(parts.year), Number(parts.month) - 1, Number(parts.day),
-    Number(parts.hour), Number(parts.minute),
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
   );
 }

@@ -42,7 +42,10 @@ async function openOrderRuntime(): Promise<OrderRuntime> {
   const startingStock = loadStartingStock(stockFile);
 
   const settings = databaseSettingsFromEnv(process.env, APP_ROOT);
-  const db = await withTransientRetry('opening the database', () =>
-    openDatabase(settings, logger), logger);
+  const db = await withTransientRetry(
+    'opening the database',
+    () => openDatabase(settings, logger),
+    logger,
+  );
   return { db, startingStock, retryPolicy: DEFAULT_RETRY_POLICY, logger };
 }

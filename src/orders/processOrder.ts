@@ -10,11 +10,7 @@ import type { StartingStock } from './startingStock';
 import type { Database, SqlClient } from './store/database';
 
 export type OrderStatus =
-  | 'fulfilled'
-  | 'partly-backordered'
-  | 'backordered'
-  | 'cancelled'
-  | 'adjusted';
+  'fulfilled' | 'partly-backordered' | 'backordered' | 'cancelled' | 'adjusted';
 
 export interface OrderOutcome {
   orderId: string;
@@ -55,8 +51,15 @@ export async function processOrder(
                            total_minor, message_version)
        VALUES ($1, $2, 'processing', $3, $4, $5, $6, 0, $7)
        ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-      [order.orderId, order.kind, order.customerId, order.country, order.placedAt,
-        order.currency, order.version],
+      [
+        order.orderId,
+        order.kind,
+        order.customerId,
+        order.country,
+        order.placedAt,
+        order.currency,
+        order.version,
+      ],
     );
     if (claimed.length === 0) return repeatedOutcome(tx, order.orderId);
 
@@ -68,14 +71,19 @@ export async function processOrder(
     const outcome = summarise(order, effects);
     const totalMinor = effects.reduce((sum, e) => sum + e.quantity * e.unitPriceMinor, 0);
     await tx.query('UPDATE orders SET status = $2, total_minor = $3 WHERE order_id = $1', [
-      order.orderId, outcome.status, totalMinor,
+      order.orderId,
+      outcome.status,
+      totalMinor,
     ]);
 
     if (outcome.shipmentRequest !== null) {
       await tx.query(
         `INSERT INTO shipment_requests (shipment_id, order_id, message) VALUES ($1, $2, $3::jsonb)`,
-        [outcome.shipmentRequest.shipmentId, order.orderId,
-          JSON.stringify(outcome.shipmentRequest)],
+        [
+          outcome.shipmentRequest.shipmentId,
+          order.orderId,
+          JSON.stringify(outcome.shipmentRequest),
+        ],
       );
     }
     return outcome;
@@ -112,8 +120,14 @@ async function lockStock(
 function allocate(order: OrderMessage, available: Map<string, number>): LineEffect[] {
   const products = order.lines.map((line) => {
     const base = {
-      lineNo: line.lineNo, code: line.sku, isProduct: true, quantity: line.quantity,
-      unitPriceMinor: toMinorUnits(line.unitPrice), reserved: 0, backordered: 0, returned: 0,
+      lineNo: line.lineNo,
+      code: line.sku,
+      isProduct: true,
+      quantity: line.quantity,
+      unitPriceMinor: toMinorUnits(line.unitPrice),
+      reserved: 0,
+      backordered: 0,
+      returned: 0,
     };
     const onHand = available.get(line.sku) ?? 0;
 
@@ -130,8 +144,14 @@ function allocate(order: OrderMessage, available: Map<string, number>): LineEffe
   });
 
   const charges = order.charges.map((charge) => ({
-    lineNo: charge.lineNo, code: charge.code, isProduct: false, quantity: charge.quantity,
-    unitPriceMinor: toMinorUnits(charge.unitPrice), reserved: 0, backordered: 0, returned: 0,
+    lineNo: charge.lineNo,
+    code: charge.code,
+    isProduct: false,
+    quantity: charge.quantity,
+    unitPriceMinor: toMinorUnits(charge.unitPrice),
+    reserved: 0,
+    backordered: 0,
+    returned: 0,
   }));
   return [...products, ...charges].sort((a, b) => a.lineNo - b.lineNo);
 }
@@ -142,10 +162,19 @@ async function insertLines(tx: SqlClient, orderId: string, effects: LineEffect[]
                               reserved, backordered, returned)
      SELECT $1, * FROM unnest($2::int[], $3::text[], $4::boolean[], $5::int[], $6::bigint[],
                               $7::int[], $8::int[], $9::int[])`,
-    [orderId, ...columns(effects, [
-      'lineNo', 'code', 'isProduct', 'quantity', 'unitPriceMinor',
-      'reserved', 'backordered', 'returned',
-    ])],
+    [
+      orderId,
+      ...columns(effects, [
+        'lineNo',
+        'code',
+        'isProduct',
+        'quantity',
+        'unitPriceMinor',
+        'reserved',
+        'backordered',
+        'returned',
+      ]),
+    ],
   );
 }
 
@@ -179,8 +208,13 @@ function summarise(order: OrderMessage, effects: LineEffect[]): OrderOutcome {
         };
 
   return {
-    orderId: order.orderId, status, alreadyProcessed: false,
-    reservedUnits, backorderedUnits, returnedUnits, shipmentRequest,
+    orderId: order.orderId,
+    status,
+    alreadyProcessed: false,
+    reservedUnits,
+    backorderedUnits,
+    returnedUnits,
+    shipmentRequest,
   };
 }
 
@@ -197,7 +231,10 @@ async function repeatedOutcome(tx: SqlClient, orderId: string): Promise<OrderOut
     [orderId],
   );
   const [row] = await tx.query<{
-    status: OrderStatus; reserved: number; backordered: number; returned: number;
+    status: OrderStatus;
+    reserved: number;
+    backordered: number;
+    returned: number;
     message: ShipmentRequested | null;
   }>(
     `SELECT o.status,
@@ -217,8 +254,12 @@ async function repeatedOutcome(tx: SqlClient, orderId: string): Promise<OrderOut
   }
 
   return {
-    orderId, status: row.status, alreadyProcessed: true,
-    reservedUnits: row.reserved, backorderedUnits: row.backordered, returnedUnits: row.returned,
+    orderId,
+    status: row.status,
+    alreadyProcessed: true,
+    reservedUnits: row.reserved,
+    backorderedUnits: row.backordered,
+    returnedUnits: row.returned,
     shipmentRequest: row.message,
   };
 }

@@ -29,8 +29,14 @@ export async function processShipment(
       [request.shipmentId, request.orderId, service, newTrackingId(), request.country, units],
     );
     if (created[0] !== undefined) {
-      return { shipmentId: request.shipmentId, orderId: request.orderId, service,
-        trackingId: created[0].tracking_id, units, alreadyCreated: false };
+      return {
+        shipmentId: request.shipmentId,
+        orderId: request.orderId,
+        service,
+        trackingId: created[0].tracking_id,
+        units,
+        alreadyCreated: false,
+      };
     }
 
     await tx.query(
@@ -38,15 +44,23 @@ export async function processShipment(
       [request.shipmentId],
     );
     const [existing] = await tx.query<{
-      order_id: string; service: ShippingService; tracking_id: string; units: number;
+      order_id: string;
+      service: ShippingService;
+      tracking_id: string;
+      units: number;
     }>('SELECT order_id, service, tracking_id, units FROM shipments WHERE shipment_id = $1', [
       request.shipmentId,
     ]);
     if (existing === undefined) {
       throw new AppError('StoreInconsistent', `shipment ${request.shipmentId} vanished`);
     }
-    return { shipmentId: request.shipmentId, orderId: existing.order_id,
-      service: existing.service, trackingId: existing.tracking_id, units: existing.units,
-      alreadyCreated: true };
+    return {
+      shipmentId: request.shipmentId,
+      orderId: existing.order_id,
+      service: existing.service,
+      trackingId: existing.tracking_id,
+      units: existing.units,
+      alreadyCreated: true,
+    };
   });
 }

@@ -91,8 +91,13 @@ export async function computeRunSummary(db: SqlClient, since?: Date): Promise<Ru
  */
 export async function checkStockInvariants(db: SqlClient): Promise<StockCheck> {
   const rows = await db.query<{
-    sku: string; initial: number; available: number; ordered: number;
-    reserved: number; backordered: number; returned: number;
+    sku: string;
+    initial: number;
+    available: number;
+    ordered: number;
+    reserved: number;
+    backordered: number;
+    returned: number;
   }>(
     `SELECT s.sku, s.initial_quantity AS initial, s.available,
             coalesce(sum(l.quantity) FILTER (WHERE o.kind = 'sale'), 0)::int AS ordered,
@@ -109,19 +114,30 @@ export async function checkStockInvariants(db: SqlClient): Promise<StockCheck> {
   const violations: InvariantViolation[] = [];
   for (const row of rows) {
     const [initial, available, ordered, reserved, backordered, returned] = [
-      row.initial, row.available, row.ordered, row.reserved, row.backordered, row.returned,
+      row.initial,
+      row.available,
+      row.ordered,
+      row.reserved,
+      row.backordered,
+      row.returned,
     ].map(Number) as [number, number, number, number, number, number];
 
     if (reserved + backordered !== ordered) {
-      violations.push({ sku: row.sku, rule: 'reserved + backordered = ordered',
-        detail: `${reserved} + ${backordered} != ${ordered}` });
+      violations.push({
+        sku: row.sku,
+        rule: 'reserved + backordered = ordered',
+        detail: `${reserved} + ${backordered} != ${ordered}`,
+      });
     }
     if (available < 0) {
       violations.push({ sku: row.sku, rule: 'stock >= 0', detail: `stock is ${available}` });
     }
     if (available !== initial - reserved + returned) {
-      violations.push({ sku: row.sku, rule: 'final = initial - reserved + returned',
-        detail: `${available} != ${initial} - ${reserved} + ${returned}` });
+      violations.push({
+        sku: row.sku,
+        rule: 'final = initial - reserved + returned',
+        detail: `${available} != ${initial} - ${reserved} + ${returned}`,
+      });
     }
   }
   return { skusChecked: rows.length, violations };

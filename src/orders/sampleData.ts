@@ -7,7 +7,9 @@ import { csvToOrderMessages } from './csvToOrders';
 export const APP_ROOT = resolve(__dirname, '..', '..', '..');
 
 export const SAMPLE_ORDERS_CSV = join(
-  APP_ROOT, 'sample-data', 'uci-online-retail-first-511-invoices.csv',
+  APP_ROOT,
+  'sample-data',
+  'uci-online-retail-first-511-invoices.csv',
 );
 export const DEFAULT_STARTING_STOCK_FILE = join(APP_ROOT, 'sample-data', 'starting-stock.json');
 

@@ -6,9 +6,28 @@ const HOME_COUNTRY = 'United Kingdom';
 
 /** Countries the data set names that a European road service reaches (EIRE is Ireland). */
 const EUROPE = new Set([
-  'Austria', 'Belgium', 'Channel Islands', 'Cyprus', 'Czech Republic', 'Denmark', 'EIRE',
-  'Finland', 'France', 'Germany', 'Greece', 'Iceland', 'Italy', 'Lithuania', 'Malta',
-  'Netherlands', 'Norway', 'Poland', 'Portugal', 'Spain', 'Sweden', 'Switzerland',
+  'Austria',
+  'Belgium',
+  'Channel Islands',
+  'Cyprus',
+  'Czech Republic',
+  'Denmark',
+  'EIRE',
+  'Finland',
+  'France',
+  'Germany',
+  'Greece',
+  'Iceland',
+  'Italy',
+  'Lithuania',
+  'Malta',
+  'Netherlands',
+  'Norway',
+  'Poland',
+  'Portugal',
+  'Spain',
+  'Sweden',
+  'Switzerland',
 ]);
 
 export function shippingServiceFor(country: string): ShippingService {

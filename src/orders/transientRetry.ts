@@ -33,7 +33,13 @@ const TRANSIENT_SQLSTATES = new Set([
   '57P03', // cannot_connect_now
 ]);
 const TRANSIENT_NODE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
 ]);
 const TRANSIENT_MESSAGES = [
   /connection terminated/i,

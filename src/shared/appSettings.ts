@@ -59,7 +59,10 @@ export function loadAppSettings(options: LoadAppSettingsOptions): AppSettings {
  * Copies settings from the files into `env` where `env` has no value yet, as Core Tools does
  * for local.settings.json, so the app's own code reads them from process.env.
  */
-export function applyAppSettings(settings: AppSettings, env: NodeJS.ProcessEnv = process.env): void {
+export function applyAppSettings(
+  settings: AppSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   for (const [name, value] of Object.entries(settings.values)) {
     if (env[name] === undefined) env[name] = value;
   }

@@ -6,13 +6,7 @@
  */
 
 export type RpcLogLevel =
-  | 'trace'
-  | 'debug'
-  | 'information'
-  | 'warning'
-  | 'error'
-  | 'critical'
-  | 'none';
+  'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
 export type RpcLogCategory = 'user' | 'system' | 'customMetric';
 
 /** A binding as the library registers it: its options plus type, direction and name keys. */

@@ -54,7 +54,8 @@ describe('the main job through a PostgreSQL outage shorter than the retry budget
 
     const { db } = await getOrderRuntime();
     const [counts] = await db.query<{ orders: number }>(
-      'SELECT count(*)::int AS orders FROM orders');
+      'SELECT count(*)::int AS orders FROM orders',
+    );
     await closeOrderRuntime();
     assert.equal(counts?.orders, facts.invoices);
   });

@@ -17,7 +17,8 @@ async function snapshot(): Promise<string> {
     orders: await db.query('SELECT order_id, kind, status FROM orders ORDER BY order_id'),
     lines: await db.query(
       `SELECT order_id, line_no, reserved, backordered, returned FROM order_lines
-        ORDER BY order_id, line_no`),
+        ORDER BY order_id, line_no`,
+    ),
     requests: await db.query('SELECT * FROM shipment_requests ORDER BY 1'),
     shipments: await db.query('SELECT * FROM shipments ORDER BY 1'),
   };

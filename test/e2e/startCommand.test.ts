@@ -28,9 +28,11 @@ function runStart(
   });
   let stdout = '';
   let stderr = '';
-  const lines = (): Array<Record<string, unknown>> => stdout.split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = (): Array<Record<string, unknown>> =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
     if (until !== undefined && !child.killed && lines().some(until)) child.kill('SIGTERM');
@@ -82,8 +84,11 @@ describe('sbworker start (the process)', () => {
   });
 
   it('keeps running when idle; on SIGTERM drains and prints the summary', async () => {
-    const run = await runStart(['--no-sample', '--emulator-port', '0'], { PGLITE_DIR: dir.path },
-      (line) => String(line.msg).includes('still listening'));
+    const run = await runStart(
+      ['--no-sample', '--emulator-port', '0'],
+      { PGLITE_DIR: dir.path },
+      (line) => String(line.msg).includes('still listening'),
+    );
 
     assert.equal(run.code, 0, run.stderr);
     const skipped = 'Not loading the sample orders: --no-sample was given';
@@ -92,7 +97,7 @@ describe('sbworker start (the process)', () => {
     assert.equal(summary.ended, 'signal');
     assert.equal(summary.messagesHandled, 0);
     assert.equal(summary.invariants.ok, true);
-    assert.ok(summary.invariants.skusChecked > 1000, 'the first run\'s stock is still there');
+    assert.ok(summary.invariants.skusChecked > 1000, "the first run's stock is still there");
   });
 
   it('never loads the sample into a configured namespace, and says why', async () => {

@@ -18,9 +18,16 @@ function hasCode(code: string) {
 }
 
 /** A SAS token signed as Azure signs them: HMAC-SHA256 over `<encoded resource>\n<expiry>`. */
-function sasToken(resource: string, expiresAtSeconds: number, keyName: string, key: string): string {
+function sasToken(
+  resource: string,
+  expiresAtSeconds: number,
+  keyName: string,
+  key: string,
+): string {
   const sr = encodeURIComponent(resource);
-  const sig = createHmac('sha256', Buffer.from(key, 'utf8')).update(`${sr}\n${expiresAtSeconds}`).digest('base64');
+  const sig = createHmac('sha256', Buffer.from(key, 'utf8'))
+    .update(`${sr}\n${expiresAtSeconds}`)
+    .digest('base64');
   return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${expiresAtSeconds}&skn=${keyName}`;
 }
 
@@ -54,8 +61,13 @@ describe('emulator auth and bad input', () => {
   });
 
   it('refuses a wrong key with UnauthorizedAccess', async () => {
-    const bad = testClient(withKey(emulator.connectionString, 'RootManageSharedAccessKey', 'wrong'));
-    await assert.rejects(bad.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    const bad = testClient(
+      withKey(emulator.connectionString, 'RootManageSharedAccessKey', 'wrong'),
+    );
+    await assert.rejects(
+      bad.createSender('auth-rights').sendMessages({ body: 1 }),
+      hasCode('UnauthorizedAccess'),
+    );
     await bad.close();
   });
 
@@ -64,12 +76,25 @@ describe('emulator auth and bad input', () => {
     const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
     const nowSeconds = Math.floor(Date.now() / 1000);
 
-    const valid = testClient(withToken(emulator.connectionString, sasToken(`${endpoint}/auth-rights`, nowSeconds + 600, name, key)));
+    const valid = testClient(
+      withToken(
+        emulator.connectionString,
+        sasToken(`${endpoint}/auth-rights`, nowSeconds + 600, name, key),
+      ),
+    );
     await valid.createSender('auth-rights').sendMessages({ body: 'signed' });
     await valid.close();
 
-    const expired = testClient(withToken(emulator.connectionString, sasToken(`${endpoint}/auth-rights`, nowSeconds - 60, name, key)));
-    await assert.rejects(expired.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    const expired = testClient(
+      withToken(
+        emulator.connectionString,
+        sasToken(`${endpoint}/auth-rights`, nowSeconds - 60, name, key),
+      ),
+    );
+    await assert.rejects(
+      expired.createSender('auth-rights').sendMessages({ body: 1 }),
+      hasCode('UnauthorizedAccess'),
+    );
     await expired.close();
 
     const drain = client.createReceiver('auth-rights', { receiveMode: 'receiveAndDelete' });
@@ -81,15 +106,26 @@ describe('emulator auth and bad input', () => {
   it('refuses a token issued for another entity (wrong audience) with UnauthorizedAccess', async () => {
     const { name, key } = DEVELOPMENT_POLICY;
     const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
-    const token = sasToken(`${endpoint}/errors-size`, Math.floor(Date.now() / 1000) + 600, name, key);
+    const token = sasToken(
+      `${endpoint}/errors-size`,
+      Math.floor(Date.now() / 1000) + 600,
+      name,
+      key,
+    );
     const other = testClient(withToken(emulator.connectionString, token));
-    await assert.rejects(other.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    await assert.rejects(
+      other.createSender('auth-rights').sendMessages({ body: 1 }),
+      hasCode('UnauthorizedAccess'),
+    );
     await other.close();
   });
 
   it('refuses an unknown policy name with UnauthorizedAccess', async () => {
     const bad = testClient(withKey(emulator.connectionString, 'nobody', 'SAS_KEY_VALUE'));
-    await assert.rejects(bad.createSender('auth-rights').sendMessages({ body: 1 }), hasCode('UnauthorizedAccess'));
+    await assert.rejects(
+      bad.createSender('auth-rights').sendMessages({ body: 1 }),
+      hasCode('UnauthorizedAccess'),
+    );
     await bad.close();
   });
 
@@ -102,7 +138,10 @@ describe('emulator auth and bad input', () => {
       sendOnly.createReceiver('auth-rights').receiveMessages(1, { maxWaitTimeInMs: 500 }),
       hasCode('UnauthorizedAccess'),
     );
-    await assert.rejects(listenOnly.createSender('auth-rights').sendMessages({ body: 'no' }), hasCode('UnauthorizedAccess'));
+    await assert.rejects(
+      listenOnly.createSender('auth-rights').sendMessages({ body: 'no' }),
+      hasCode('UnauthorizedAccess'),
+    );
 
     const receiver = listenOnly.createReceiver('auth-rights');
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -113,7 +152,10 @@ describe('emulator auth and bad input', () => {
   });
 
   it('reports an unknown entity as MessagingEntityNotFound', async () => {
-    await assert.rejects(client.createSender('no-such-queue').sendMessages({ body: 1 }), hasCode('MessagingEntityNotFound'));
+    await assert.rejects(
+      client.createSender('no-such-queue').sendMessages({ body: 1 }),
+      hasCode('MessagingEntityNotFound'),
+    );
     await assert.rejects(
       client.createReceiver('no-such-queue').receiveMessages(1, { maxWaitTimeInMs: 500 }),
       hasCode('MessagingEntityNotFound'),
@@ -122,9 +164,13 @@ describe('emulator auth and bad input', () => {
 
   it('refuses a message over 256 KB with MessageSizeExceeded', async () => {
     const sender = client.createSender('errors-size');
-    await assert.rejects(sender.sendMessages({ body: Buffer.alloc(300 * 1024) }), hasCode('MessageSizeExceeded'));
+    await assert.rejects(
+      sender.sendMessages({ body: Buffer.alloc(300 * 1024) }),
+      hasCode('MessageSizeExceeded'),
+    );
     await sender.sendMessages({ body: Buffer.alloc(200 * 1024) });
-    const [message] = await client.createReceiver('errors-size', { receiveMode: 'receiveAndDelete' })
+    const [message] = await client
+      .createReceiver('errors-size', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal((message?.body as Buffer).length, 200 * 1024);
   });
@@ -134,7 +180,9 @@ describe('emulator auth and bad input', () => {
     await sender.sendMessages({ body: 'before' });
 
     const closed = await new Promise<boolean>((resolve) => {
-      const socket = connect(emulator.port, '127.0.0.1', () => socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n')));
+      const socket = connect(emulator.port, '127.0.0.1', () =>
+        socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n')),
+      );
       socket.on('data', () => undefined);
       socket.on('error', () => resolve(true));
       socket.on('close', () => resolve(true));
@@ -142,13 +190,18 @@ describe('emulator auth and bad input', () => {
     });
     assert.ok(closed);
 
-    const halfOpen = connect(emulator.port, '127.0.0.1', () => halfOpen.write(Buffer.from('AMQP\x00\x01\x00\x00', 'latin1')));
+    const halfOpen = connect(emulator.port, '127.0.0.1', () =>
+      halfOpen.write(Buffer.from('AMQP\x00\x01\x00\x00', 'latin1')),
+    );
     halfOpen.on('error', () => undefined);
 
     await sender.sendMessages({ body: 'after' });
     const receiver = client.createReceiver('errors-survive', { receiveMode: 'receiveAndDelete' });
     const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 });
-    assert.deepEqual(got.map((m) => m.body), ['before', 'after']);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      ['before', 'after'],
+    );
     halfOpen.destroy();
   });
 });

@@ -12,13 +12,17 @@ import { testClient } from '../support/emulator';
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
 function runEmulator(args: string[]) {
-  const child = spawn(process.execPath, [MAIN, 'emulator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'emulator', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stdout: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => stdout.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const ready = new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
     void exited.then((code) => reject(new Error(`exited with ${String(code)}: ${stderr}`)));
@@ -38,11 +42,16 @@ async function httpPortOf(run: ReturnType<typeof runEmulator>): Promise<number> 
   throw new Error(`no httpPort in the log: ${run.stderr()}`);
 }
 
-async function startedOn(run: ReturnType<typeof runEmulator>): Promise<{ connectionString: string; httpPort: number }> {
+async function startedOn(
+  run: ReturnType<typeof runEmulator>,
+): Promise<{ connectionString: string; httpPort: number }> {
   const line = await run.ready;
   const match = /(Endpoint=sb:\/\/localhost:\d+;[^ ]*)/.exec(line);
   assert.ok(match, line);
-  return { connectionString: match[1]!.replace('localhost', '127.0.0.1'), httpPort: await httpPortOf(run) };
+  return {
+    connectionString: match[1]!.replace('localhost', '127.0.0.1'),
+    httpPort: await httpPortOf(run),
+  };
 }
 
 describe('sbworker emulator command', () => {
@@ -59,7 +68,9 @@ describe('sbworker emulator command', () => {
       config,
       JSON.stringify({
         UserConfig: {
-          Namespaces: [{ Name: 'sbemulatorns', Queues: [{ Name: 'cli-queue', Properties: {} }], Topics: [] }],
+          Namespaces: [
+            { Name: 'sbemulatorns', Queues: [{ Name: 'cli-queue', Properties: {} }], Topics: [] },
+          ],
           Logging: { Type: 'Console' },
         },
       }),
@@ -67,12 +78,16 @@ describe('sbworker emulator command', () => {
 
     const run = runEmulator(['--port', '0', '--config', config, '--data-dir', join(dir, 'data')]);
     const line = await run.ready;
-    const match = /(Endpoint=sb:\/\/localhost:(\d+);SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;)/.exec(line);
+    const match =
+      /(Endpoint=sb:\/\/localhost:(\d+);SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;)/.exec(
+        line,
+      );
     assert.ok(match, line);
 
     const client = testClient(match[1]!.replace('localhost', '127.0.0.1'));
     await client.createSender('cli-queue').sendMessages({ body: 'via cli' });
-    const [message] = await client.createReceiver('cli-queue', { receiveMode: 'receiveAndDelete' })
+    const [message] = await client
+      .createReceiver('cli-queue', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal(message?.body, 'via cli');
     await client.close();
@@ -91,7 +106,13 @@ describe('sbworker emulator command', () => {
       config,
       JSON.stringify({
         UserConfig: {
-          Namespaces: [{ Name: 'sbemulatorns', Queues: [{ Name: 'bad', Properties: { MaxDeliveryCount: 0 } }], Topics: [] }],
+          Namespaces: [
+            {
+              Name: 'sbemulatorns',
+              Queues: [{ Name: 'bad', Properties: { MaxDeliveryCount: 0 } }],
+              Topics: [],
+            },
+          ],
           Logging: { Type: 'Console' },
         },
       }),
@@ -114,7 +135,9 @@ describe('sbworker emulator command', () => {
     const health = await fetch(`http://127.0.0.1:${one.httpPort}/health`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'healthy' });
-    const admin = createAdministrationClient(one.connectionString, { emulatorHttpPort: one.httpPort });
+    const admin = createAdministrationClient(one.connectionString, {
+      emulatorHttpPort: one.httpPort,
+    });
     await admin.createQueue('made-at-run-time', { maxDeliveryCount: 7 });
     const client = testClient(one.connectionString);
     await client.createSender('made-at-run-time').sendMessages({ body: 'kept' });
@@ -124,29 +147,46 @@ describe('sbworker emulator command', () => {
 
     const second = runEmulator(['--port', '0', '--http-port', '0', '--data-dir', dataDir]);
     const two = await startedOn(second);
-    const again = createAdministrationClient(two.connectionString, { emulatorHttpPort: two.httpPort });
+    const again = createAdministrationClient(two.connectionString, {
+      emulatorHttpPort: two.httpPort,
+    });
     assert.equal((await again.getQueue('made-at-run-time')).maxDeliveryCount, 7);
     const client2 = testClient(two.connectionString);
-    const [kept] = await client2.createReceiver('made-at-run-time', { receiveMode: 'receiveAndDelete' })
+    const [kept] = await client2
+      .createReceiver('made-at-run-time', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal(kept?.body, 'kept');
     await client2.close();
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
 
-    const third = runEmulator(['--port', '0', '--http-port', '0', '--data-dir', dataDir, '--reset']);
+    const third = runEmulator([
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--reset',
+    ]);
     const three = await startedOn(third);
-    const reset = createAdministrationClient(three.connectionString, { emulatorHttpPort: three.httpPort });
+    const reset = createAdministrationClient(three.connectionString, {
+      emulatorHttpPort: three.httpPort,
+    });
     assert.equal(await reset.queueExists('made-at-run-time'), false);
     third.child.kill('SIGTERM');
     assert.equal(await third.exited, 0);
   });
 
   it('prints the package version with --version', async () => {
-    const { version } = JSON.parse(await readFile(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    const { version } = JSON.parse(
+      await readFile(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+    ) as {
       version: string;
     };
-    const child = spawn(process.execPath, [MAIN, '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, '--version'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

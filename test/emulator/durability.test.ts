@@ -19,7 +19,9 @@ const ENTITIES: TestEntities = {
   topics: [{ name: 'durable-topic', subscriptions: ['s'] }],
 };
 
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; connectionString: string }> {
+async function startChild(
+  dataDir: string,
+): Promise<{ child: ChildProcess; connectionString: string }> {
   const child = spawn(process.execPath, [CHILD, dataDir, JSON.stringify(ENTITIES)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -58,16 +60,27 @@ describe('emulator durability with a data dir', () => {
     const first = await startChild(dataDir);
     const client = testClient(first.connectionString);
     const sender = client.createSender('durable-q');
-    await sender.sendMessages(Array.from({ length: 6 }, (_, i) => ({ body: `m${i}`, messageId: `id-${i}` })));
-    const [scheduledSeq] = await sender.scheduleMessages({ body: 'scheduled' }, new Date(Date.now() + 60_000));
+    await sender.sendMessages(
+      Array.from({ length: 6 }, (_, i) => ({ body: `m${i}`, messageId: `id-${i}` })),
+    );
+    const [scheduledSeq] = await sender.scheduleMessages(
+      { body: 'scheduled' },
+      new Date(Date.now() + 60_000),
+    );
     await client.createSender('durable-topic').sendMessages({ body: 'to-topic' });
     await client.createSender('durable-sessions').sendMessages({ body: 's1', sessionId: 'kept' });
 
     const receiver = client.createReceiver('durable-q');
     const got = await receiver.receiveMessages(4, { maxWaitTimeInMs: 1000 });
-    assert.deepEqual(got.map((m) => m.body), ['m0', 'm1', 'm2', 'm3']);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      ['m0', 'm1', 'm2', 'm3'],
+    );
     await receiver.completeMessage(got[0]!);
-    await receiver.deadLetterMessage(got[1]!, { deadLetterReason: 'bad', deadLetterErrorDescription: 'really' });
+    await receiver.deadLetterMessage(got[1]!, {
+      deadLetterReason: 'bad',
+      deadLetterErrorDescription: 'really',
+    });
     await receiver.deferMessage(got[2]!);
     await receiver.abandonMessage(got[3]!);
     const [locked] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
@@ -87,7 +100,12 @@ describe('emulator durability with a data dir', () => {
     try {
       const peek = after.createReceiver('durable-q');
       const all = await peek.peekMessages(20, { fromSequenceNumber: got[0]!.sequenceNumber! });
-      const summary = all.map((m) => [m.body, m.state, m.deliveryCount, m.sequenceNumber!.toNumber()]);
+      const summary = all.map((m) => [
+        m.body,
+        m.state,
+        m.deliveryCount,
+        m.sequenceNumber!.toNumber(),
+      ]);
       assert.deepEqual(summary, [
         ['m2', 'deferred', 0, got[2]!.sequenceNumber!.toNumber()],
         ['m3', 'active', 1, got[3]!.sequenceNumber!.toNumber()],

@@ -8,7 +8,11 @@ import { startTestEmulator, testClient, type TestEntities } from '../support/emu
 
 const ENTITIES: TestEntities = {
   queues: [
-    { name: 'dedupe-durable', requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: 600_000 },
+    {
+      name: 'dedupe-durable',
+      requiresDuplicateDetection: true,
+      duplicateDetectionHistoryTimeWindowMs: 600_000,
+    },
     'churn',
   ],
   topics: [
@@ -58,8 +62,14 @@ describe('emulator journal housekeeping', () => {
     const topicBodies = await again
       .createReceiver('dedupe-topic', 'all', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(5, { maxWaitTimeInMs: 500 });
-    assert.deepEqual(queueBodies.map((m) => m.body), ['new']);
-    assert.deepEqual(topicBodies.map((m) => m.body), ['new']);
+    assert.deepEqual(
+      queueBodies.map((m) => m.body),
+      ['new'],
+    );
+    assert.deepEqual(
+      topicBodies.map((m) => m.body),
+      ['new'],
+    );
     await again.close();
     await second.close();
   });
@@ -69,7 +79,10 @@ describe('emulator journal housekeeping', () => {
     dirs.push(dataDir);
     const compactAfterBytes = 64 * 1024;
 
-    const emulator = await startTestEmulator(ENTITIES, { dataDir, journalCompactAfterBytes: compactAfterBytes });
+    const emulator = await startTestEmulator(ENTITIES, {
+      dataDir,
+      journalCompactAfterBytes: compactAfterBytes,
+    });
     const client = testClient(emulator.connectionString);
     const sender = client.createSender('churn');
     const receiver = client.createReceiver('churn', { receiveMode: 'receiveAndDelete' });
@@ -77,7 +90,8 @@ describe('emulator journal housekeeping', () => {
     for (let round = 0; round < 10; round++) {
       await sender.sendMessages(Array.from({ length: 50 }, () => ({ body })));
       let received = 0;
-      while (received < 50) received += (await receiver.receiveMessages(50, { maxWaitTimeInMs: 1000 })).length;
+      while (received < 50)
+        received += (await receiver.receiveMessages(50, { maxWaitTimeInMs: 1000 })).length;
     }
     await sender.sendMessages({ body: 'survivor' });
     await client.close();
@@ -92,7 +106,10 @@ describe('emulator journal housekeeping', () => {
     const left = await check
       .createReceiver('churn', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(5, { maxWaitTimeInMs: 500 });
-    assert.deepEqual(left.map((m) => m.body), ['survivor']);
+    assert.deepEqual(
+      left.map((m) => m.body),
+      ['survivor'],
+    );
     await check.close();
     await restarted.close();
   });
@@ -113,7 +130,11 @@ describe('emulator journal housekeeping', () => {
     const first = await startTestEmulator(ENTITIES, { dataDir });
     const client = testClient(first.connectionString);
     const manager = client.createRuleManager('dedupe-topic', 'all');
-    await manager.createRule('kept', { sqlExpression: "kind = 'a'" }, { sqlExpression: "SET tagged = 1" });
+    await manager.createRule(
+      'kept',
+      { sqlExpression: "kind = 'a'" },
+      { sqlExpression: 'SET tagged = 1' },
+    );
     await manager.deleteRule('$Default');
     await client.close();
     await first.close();
@@ -128,7 +149,10 @@ describe('emulator journal housekeeping', () => {
     const got = await sender
       .createReceiver('dedupe-topic', 'all', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(5, { maxWaitTimeInMs: 500 });
-    assert.deepEqual(got.map((m) => [m.body, m.applicationProperties?.tagged]), [['a', 1]]);
+    assert.deepEqual(
+      got.map((m) => [m.body, m.applicationProperties?.tagged]),
+      [['a', 1]],
+    );
     await sender.close();
     await second.close();
   });

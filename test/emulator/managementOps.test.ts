@@ -23,19 +23,35 @@ describe('emulator $management operations and competing receivers', () => {
   });
 
   it('peeks in pages with a cursor and leaves messages in place', async () => {
-    await client.createSender('mgmt-peek').sendMessages(Array.from({ length: 7 }, (_, i) => ({ body: i })));
+    await client
+      .createSender('mgmt-peek')
+      .sendMessages(Array.from({ length: 7 }, (_, i) => ({ body: i })));
     const receiver = client.createReceiver('mgmt-peek');
     const first = await receiver.peekMessages(3);
     const second = await receiver.peekMessages(3);
     const third = await receiver.peekMessages(3);
     const fourth = await receiver.peekMessages(3);
-    assert.deepEqual(first.map((m) => m.body), [0, 1, 2]);
-    assert.deepEqual(second.map((m) => m.body), [3, 4, 5]);
-    assert.deepEqual(third.map((m) => m.body), [6]);
+    assert.deepEqual(
+      first.map((m) => m.body),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      second.map((m) => m.body),
+      [3, 4, 5],
+    );
+    assert.deepEqual(
+      third.map((m) => m.body),
+      [6],
+    );
     assert.deepEqual(fourth, []);
 
-    const fromStart = await receiver.peekMessages(2, { fromSequenceNumber: first[0]!.sequenceNumber! });
-    assert.deepEqual(fromStart.map((m) => m.body), [0, 1]);
+    const fromStart = await receiver.peekMessages(2, {
+      fromSequenceNumber: first[0]!.sequenceNumber!,
+    });
+    assert.deepEqual(
+      fromStart.map((m) => m.body),
+      [0, 1],
+    );
     const all = await receiver.receiveMessages(7, { maxWaitTimeInMs: 1000 });
     assert.equal(all.length, 7);
     await Promise.all(all.map((m) => receiver.completeMessage(m)));
@@ -45,13 +61,19 @@ describe('emulator $management operations and competing receivers', () => {
   it('schedules messages, shows them in peek, cancels one and delivers the other on time', async () => {
     const sender = client.createSender('mgmt-schedule');
     const at = new Date(Date.now() + 700);
-    const [keep, cancel] = await sender.scheduleMessages([{ body: 'keep' }, { body: 'cancel' }], at);
+    const [keep, cancel] = await sender.scheduleMessages(
+      [{ body: 'keep' }, { body: 'cancel' }],
+      at,
+    );
     assert.ok(keep && cancel);
     await sender.cancelScheduledMessages(cancel);
 
     const receiver = client.createReceiver('mgmt-schedule', { receiveMode: 'receiveAndDelete' });
     const peeked = await receiver.peekMessages(5);
-    assert.deepEqual(peeked.map((m) => [m.body, m.state]), [['keep', 'scheduled']]);
+    assert.deepEqual(
+      peeked.map((m) => [m.body, m.state]),
+      [['keep', 'scheduled']],
+    );
     assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 200 }), []);
 
     const [due] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 });
@@ -62,8 +84,12 @@ describe('emulator $management operations and competing receivers', () => {
 
   it('holds a message sent with scheduledEnqueueTimeUtc until its time', async () => {
     const at = new Date(Date.now() + 600);
-    await client.createSender('mgmt-schedule-send').sendMessages({ body: 'later', scheduledEnqueueTimeUtc: at });
-    const receiver = client.createReceiver('mgmt-schedule-send', { receiveMode: 'receiveAndDelete' });
+    await client
+      .createSender('mgmt-schedule-send')
+      .sendMessages({ body: 'later', scheduledEnqueueTimeUtc: at });
+    const receiver = client.createReceiver('mgmt-schedule-send', {
+      receiveMode: 'receiveAndDelete',
+    });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 });
     assert.equal(message?.body, 'later');
     assert.ok(Date.now() >= at.getTime() - 5);
@@ -73,7 +99,10 @@ describe('emulator $management operations and competing receivers', () => {
   it('gives each message to one of several competing receivers at a time', async () => {
     const total = 40;
     const otherClient = testClient(emulator.connectionString);
-    const receivers = [client.createReceiver('mgmt-compete'), otherClient.createReceiver('mgmt-compete')];
+    const receivers = [
+      client.createReceiver('mgmt-compete'),
+      otherClient.createReceiver('mgmt-compete'),
+    ];
     const seen = new Map<number, number>();
     const perReceiver = [0, 0];
 
@@ -95,7 +124,9 @@ describe('emulator $management operations and competing receivers', () => {
     });
     // subscribe() attaches in the background; let both links reach the broker first.
     await new Promise((r) => setTimeout(r, 500));
-    await client.createSender('mgmt-compete').sendMessages(Array.from({ length: total }, (_, i) => ({ body: i })));
+    await client
+      .createSender('mgmt-compete')
+      .sendMessages(Array.from({ length: total }, (_, i) => ({ body: i })));
     await done;
     await Promise.all(receivers.map((receiver) => receiver.close()));
     await otherClient.close();

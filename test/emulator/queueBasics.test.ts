@@ -75,7 +75,10 @@ describe('emulator queues with the real SDK', () => {
     await sender.sendMessages([{ body: 1 }, { body: 2 }]);
     const receiver = client.createReceiver('basic-rad', { receiveMode: 'receiveAndDelete' });
     const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 1000 });
-    assert.deepEqual(got.map((m) => m.body), [1, 2]);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      [1, 2],
+    );
     assert.equal(got[0]?.lockToken, undefined);
     assert.deepEqual(await receiver.peekMessages(5), []);
     await receiver.close();
@@ -99,7 +102,10 @@ describe('emulator queues with the real SDK', () => {
       );
     });
     await receiver.close();
-    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     const check = client.createReceiver('basic-subscribe');
     assert.deepEqual(await check.peekMessages(5), []);
     await check.close();

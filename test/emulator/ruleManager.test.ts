@@ -6,7 +6,11 @@ import type { RuleProperties, ServiceBusClient, ServiceBusRuleManager } from '@a
 import type { RunningEmulator } from '../../src/emulator';
 import { startTestEmulator, testClient } from '../support/emulator';
 
-async function drainBodies(client: ServiceBusClient, topic: string, sub: string): Promise<unknown[]> {
+async function drainBodies(
+  client: ServiceBusClient,
+  topic: string,
+  sub: string,
+): Promise<unknown[]> {
   const receiver = client.createReceiver(topic, sub, { receiveMode: 'receiveAndDelete' });
   const bodies: unknown[] = [];
   for (;;) {
@@ -41,7 +45,12 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
               rules: [
                 {
                   name: 'by-corr',
-                  filter: { kind: 'correlation', correlationId: 'c1', subject: 'sub', properties: { n: 5, flag: true } },
+                  filter: {
+                    kind: 'correlation',
+                    correlationId: 'c1',
+                    subject: 'sub',
+                    properties: { n: 5, flag: true },
+                  },
                   action: null,
                 },
               ],
@@ -67,14 +76,24 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
 
   it('lists SQL filters with actions and correlation filters with their properties', async () => {
     const manager = client.createRuleManager('rm-events', 'listed');
-    await manager.createRule('with-action', { sqlExpression: "color = 'red'" }, { sqlExpression: "SET seen = 'yes'" });
+    await manager.createRule(
+      'with-action',
+      { sqlExpression: "color = 'red'" },
+      { sqlExpression: "SET seen = 'yes'" },
+    );
     await manager.createRule('by-reply', { replyTo: 'back', applicationProperties: { kind: 'x' } });
 
     const rules = await allRules(manager);
-    assert.deepEqual(rules.map((rule) => rule.name), ['$Default', 'with-action', 'by-reply']);
+    assert.deepEqual(
+      rules.map((rule) => rule.name),
+      ['$Default', 'with-action', 'by-reply'],
+    );
     assert.deepEqual(rules[1]?.filter, { sqlExpression: "color = 'red'" });
     assert.deepEqual(rules[1]?.action, { sqlExpression: "SET seen = 'yes'" });
-    const correlation = rules[2]?.filter as { replyTo?: string; applicationProperties?: Record<string, unknown> };
+    const correlation = rules[2]?.filter as {
+      replyTo?: string;
+      applicationProperties?: Record<string, unknown>;
+    };
     assert.equal(correlation.replyTo, 'back');
     assert.deepEqual(correlation.applicationProperties, { kind: 'x' });
 
@@ -93,7 +112,11 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
 
   it('routes by rules added at run time; without $Default only they decide', async () => {
     const manager = client.createRuleManager('rm-events', 'managed');
-    await manager.createRule('big', { sqlExpression: 'amount > 10' }, { sqlExpression: "SET tier = 'gold'" });
+    await manager.createRule(
+      'big',
+      { sqlExpression: 'amount > 10' },
+      { sqlExpression: "SET tier = 'gold'" },
+    );
     await manager.deleteRule('$Default');
 
     const sender = client.createSender('rm-events');
@@ -101,7 +124,9 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
       { body: 'small', applicationProperties: { amount: 3 } },
       { body: 'large', applicationProperties: { amount: 30 } },
     ]);
-    const receiver = client.createReceiver('rm-events', 'managed', { receiveMode: 'receiveAndDelete' });
+    const receiver = client.createReceiver('rm-events', 'managed', {
+      receiveMode: 'receiveAndDelete',
+    });
     const [received] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(received?.body, 'large');
     assert.equal(received?.applicationProperties?.tier, 'gold');
@@ -123,7 +148,13 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
       code: 'MessagingEntityAlreadyExists',
     });
     await assert.rejects(manager.deleteRule('no-such-rule'), { code: 'MessagingEntityNotFound' });
-    await assert.rejects(manager.createRule('broken', { sqlExpression: 'total > > 1' }), /position 9/);
-    assert.deepEqual((await allRules(manager)).map((rule) => rule.name), ['$Default']);
+    await assert.rejects(
+      manager.createRule('broken', { sqlExpression: 'total > > 1' }),
+      /position 9/,
+    );
+    assert.deepEqual(
+      (await allRules(manager)).map((rule) => rule.name),
+      ['$Default'],
+    );
   });
 });

@@ -39,13 +39,20 @@ describe('emulator sessions with the real SDK', () => {
     ]);
     const receiver = await client.acceptSession('sess-fifo', 'a');
     assert.equal(receiver.sessionId, 'a');
-    assert.ok(receiver.sessionLockedUntilUtc && receiver.sessionLockedUntilUtc.getTime() > Date.now());
+    assert.ok(
+      receiver.sessionLockedUntilUtc && receiver.sessionLockedUntilUtc.getTime() > Date.now(),
+    );
     const got = await receiver.receiveMessages(5, { maxWaitTimeInMs: 1000 });
-    assert.deepEqual(got.map((m) => m.body), ['a1', 'a2', 'a3']);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      ['a1', 'a2', 'a3'],
+    );
     for (const message of got) await receiver.completeMessage(message);
 
-    await assert.rejects(client.acceptSession('sess-fifo', 'a').then(() => client.acceptSession('sess-fifo', 'a')),
-      (error: unknown) => isServiceBusError(error) && error.code === 'SessionCannotBeLocked');
+    await assert.rejects(
+      client.acceptSession('sess-fifo', 'a').then(() => client.acceptSession('sess-fifo', 'a')),
+      (error: unknown) => isServiceBusError(error) && error.code === 'SessionCannotBeLocked',
+    );
     await receiver.close();
   });
 
@@ -72,8 +79,10 @@ describe('emulator sessions with the real SDK', () => {
     const shortClient = testClient(emulator.connectionString, {
       retryOptions: { maxRetries: 0, timeoutInMs: 1500 },
     });
-    await assert.rejects(shortClient.acceptNextSession('sess-none'), (error: unknown) =>
-      isServiceBusError(error) && error.code === 'ServiceTimeout');
+    await assert.rejects(
+      shortClient.acceptNextSession('sess-none'),
+      (error: unknown) => isServiceBusError(error) && error.code === 'ServiceTimeout',
+    );
     await shortClient.close();
   });
 
@@ -96,7 +105,9 @@ describe('emulator sessions with the real SDK', () => {
 
   it('frees a session whose lock ran out so another receiver can take it', async () => {
     await client.createSender('sess-lock').sendMessages({ body: 'held', sessionId: 'l' });
-    const first = await client.acceptSession('sess-lock', 'l', { maxAutoLockRenewalDurationInMs: 0 });
+    const first = await client.acceptSession('sess-lock', 'l', {
+      maxAutoLockRenewalDurationInMs: 0,
+    });
     const [message] = await first.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(message?.deliveryCount, 0);
     await new Promise((resolve) => setTimeout(resolve, 1800));
@@ -111,10 +122,18 @@ describe('emulator sessions with the real SDK', () => {
   });
 
   it('delivers session messages from a topic subscription', async () => {
-    await client.createSender('sess-topic').sendMessages([{ body: 1, sessionId: 'z' }, { body: 2, sessionId: 'z' }]);
-    const receiver = await client.acceptSession('sess-topic', 's', 'z', { receiveMode: 'receiveAndDelete' });
+    await client.createSender('sess-topic').sendMessages([
+      { body: 1, sessionId: 'z' },
+      { body: 2, sessionId: 'z' },
+    ]);
+    const receiver = await client.acceptSession('sess-topic', 's', 'z', {
+      receiveMode: 'receiveAndDelete',
+    });
     const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 1000 });
-    assert.deepEqual(got.map((m) => m.body), [1, 2]);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      [1, 2],
+    );
     await receiver.close();
   });
 });

@@ -32,7 +32,9 @@ describe('emulator settlement with the real SDK', () => {
   });
 
   it('abandons with property changes and counts the delivery', async () => {
-    await client.createSender('settle-abandon').sendMessages({ body: 'x', applicationProperties: { keep: 1 } });
+    await client
+      .createSender('settle-abandon')
+      .sendMessages({ body: 'x', applicationProperties: { keep: 1 } });
     const receiver = client.createReceiver('settle-abandon');
     const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await receiver.abandonMessage(first!, { reason: 'busy' });
@@ -55,7 +57,9 @@ describe('emulator settlement with the real SDK', () => {
     assert.equal(next?.body, 'now');
     await receiver.completeMessage(next!);
 
-    const [peeked] = await receiver.peekMessages(1, { fromSequenceNumber: deferred!.sequenceNumber! });
+    const [peeked] = await receiver.peekMessages(1, {
+      fromSequenceNumber: deferred!.sequenceNumber!,
+    });
     assert.equal(peeked?.state, 'deferred');
 
     const [again] = await receiver.receiveDeferredMessages(deferred!.sequenceNumber!);
@@ -65,13 +69,17 @@ describe('emulator settlement with the real SDK', () => {
     await receiver.completeMessage(again!);
     assert.deepEqual(await receiver.peekMessages(5), []);
 
-    await assert.rejects(receiver.receiveDeferredMessages(deferred!.sequenceNumber!), (error: unknown) =>
-      isServiceBusError(error) && error.code === 'MessageNotFound');
+    await assert.rejects(
+      receiver.receiveDeferredMessages(deferred!.sequenceNumber!),
+      (error: unknown) => isServiceBusError(error) && error.code === 'MessageNotFound',
+    );
     await receiver.close();
   });
 
   it('dead-letters with reason, description and properties, readable from the DLQ', async () => {
-    await client.createSender('settle-dead-letter').sendMessages({ body: 'bad', messageId: 'dl-1' });
+    await client
+      .createSender('settle-dead-letter')
+      .sendMessages({ body: 'bad', messageId: 'dl-1' });
     const receiver = client.createReceiver('settle-dead-letter');
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await receiver.deadLetterMessage(message!, {
@@ -104,7 +112,10 @@ describe('emulator settlement with the real SDK', () => {
     }
     assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 }), []);
 
-    const dlq = client.createReceiver('settle-max-delivery', { subQueueType: 'deadLetter', receiveMode: 'receiveAndDelete' });
+    const dlq = client.createReceiver('settle-max-delivery', {
+      subQueueType: 'deadLetter',
+      receiveMode: 'receiveAndDelete',
+    });
     const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal(dead?.body, 'poison');
     assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');
@@ -115,12 +126,16 @@ describe('emulator settlement with the real SDK', () => {
 
   it('releases an expired lock: the settle fails with MessageLockLost and the message returns', async () => {
     await client.createSender('settle-lock-expiry').sendMessages({ body: 'slow' });
-    const receiver = client.createReceiver('settle-lock-expiry', { maxAutoLockRenewalDurationInMs: 0 });
+    const receiver = client.createReceiver('settle-lock-expiry', {
+      maxAutoLockRenewalDurationInMs: 0,
+    });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await new Promise((resolve) => setTimeout(resolve, 1300));
 
-    await assert.rejects(receiver.completeMessage(message!), (error: unknown) =>
-      isServiceBusError(error) && error.code === 'MessageLockLost');
+    await assert.rejects(
+      receiver.completeMessage(message!),
+      (error: unknown) => isServiceBusError(error) && error.code === 'MessageLockLost',
+    );
     const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal(again?.deliveryCount, 1);
     await receiver.completeMessage(again!);
@@ -150,7 +165,10 @@ describe('emulator settlement with the real SDK', () => {
 
     const second = client.createReceiver('settle-fallback');
     await second.completeMessage(messages[0]!);
-    await second.deadLetterMessage(messages[1]!, { deadLetterReason: 'late', deadLetterErrorDescription: 'too late' });
+    await second.deadLetterMessage(messages[1]!, {
+      deadLetterReason: 'late',
+      deadLetterErrorDescription: 'too late',
+    });
     assert.deepEqual(await second.peekMessages(5), []);
     const dlq = client.createReceiver('settle-fallback', { subQueueType: 'deadLetter' });
     const [dead] = await dlq.peekMessages(1);

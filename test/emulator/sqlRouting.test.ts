@@ -10,7 +10,11 @@ import type { RuleConfig } from '../../src/emulator/config/types';
 import { startTestEmulator, testClient } from '../support/emulator';
 import { FIXTURES } from './config/helpers';
 
-async function drain(client: ServiceBusClient, topic: string, sub: string): Promise<ServiceBusReceivedMessage[]> {
+async function drain(
+  client: ServiceBusClient,
+  topic: string,
+  sub: string,
+): Promise<ServiceBusReceivedMessage[]> {
   const receiver = client.createReceiver(topic, sub, { receiveMode: 'receiveAndDelete' });
   const received: ServiceBusReceivedMessage[] = [];
   for (;;) {
@@ -66,14 +70,26 @@ describe('emulator: the official sample Config.json routes as documented', () =>
     await sender.close();
 
     const sub1 = await drain(client, 'topic.1', 'subscription.1');
-    assert.deepEqual(sub1.map((m) => m.body), ['all-correlation-fields']);
+    assert.deepEqual(
+      sub1.map((m) => m.body),
+      ['all-correlation-fields'],
+    );
     const sub2 = await drain(client, 'topic.1', 'subscription.2');
-    assert.deepEqual(sub2.map((m) => m.body), ['user-prop']);
+    assert.deepEqual(
+      sub2.map((m) => m.body),
+      ['user-prop'],
+    );
     const sub3 = await drain(client, 'topic.1', 'subscription.3');
-    assert.deepEqual(sub3.map((m) => m.body), ['all-correlation-fields', 'user-prop', 'sql-match', 'sql-miss']);
+    assert.deepEqual(
+      sub3.map((m) => m.body),
+      ['all-correlation-fields', 'user-prop', 'sql-match', 'sql-miss'],
+    );
 
     const sub4 = await drain(client, 'topic.1', 'subscription.4');
-    assert.deepEqual(sub4.map((m) => m.body), ['sql-match']);
+    assert.deepEqual(
+      sub4.map((m) => m.body),
+      ['sql-match'],
+    );
     assert.equal(sub4[0]?.to, 'Entity');
     assert.equal(sub4[0]?.applicationProperties?.RuleName, 'sql-filter-1');
     assert.equal(sub4[0]?.applicationProperties?.userProp1, 'value1');
@@ -96,13 +112,26 @@ describe('emulator: SQL filters and actions in topic routing', () => {
             { name: 'no-region', rules: [sql('none', 'region IS NULL')] },
             {
               name: 'tagged',
-              rules: [sql('tag', '1=1', "SET priority = 'high'; SET total = total * 2; REMOVE secret; SET sys.Label = 'rewritten'")],
+              rules: [
+                sql(
+                  'tag',
+                  '1=1',
+                  "SET priority = 'high'; SET total = total * 2; REMOVE secret; SET sys.Label = 'rewritten'",
+                ),
+              ],
             },
             {
               name: 'two-actions',
-              rules: [sql('a', 'total > 0', "SET copy = 'a'"), sql('b', 'total > 0', "SET copy = 'b'"), sql('plain', '1=1')],
+              rules: [
+                sql('a', 'total > 0', "SET copy = 'a'"),
+                sql('b', 'total > 0', "SET copy = 'b'"),
+                sql('plain', '1=1'),
+              ],
             },
-            { name: 'nothing', rules: [{ name: 'never', filter: { kind: 'false' }, action: null }] },
+            {
+              name: 'nothing',
+              rules: [{ name: 'never', filter: { kind: 'false' }, action: null }],
+            },
             'defaulted',
           ],
         },
@@ -119,15 +148,33 @@ describe('emulator: SQL filters and actions in topic routing', () => {
   it('routes by SQL expressions over user and system properties, with three-valued logic', async () => {
     const sender = client.createSender('sql-orders');
     await sender.sendMessages([
-      { body: 'big-order', subject: 'order.created', applicationProperties: { total: 150, region: 'de' } },
-      { body: 'small-order', subject: 'order.created', applicationProperties: { total: 50, region: 'us' } },
-      { body: 'big-not-order', subject: 'invoice', applicationProperties: { total: 500, euFlag: false } },
+      {
+        body: 'big-order',
+        subject: 'order.created',
+        applicationProperties: { total: 150, region: 'de' },
+      },
+      {
+        body: 'small-order',
+        subject: 'order.created',
+        applicationProperties: { total: 50, region: 'us' },
+      },
+      {
+        body: 'big-not-order',
+        subject: 'invoice',
+        applicationProperties: { total: 500, euFlag: false },
+      },
       { body: 'no-props', subject: 'order.created' },
     ]);
     await sender.close();
 
-    assert.deepEqual((await drain(client, 'sql-orders', 'big')).map((m) => m.body), ['big-order']);
-    assert.deepEqual((await drain(client, 'sql-orders', 'eu')).map((m) => m.body), ['big-order', 'big-not-order']);
+    assert.deepEqual(
+      (await drain(client, 'sql-orders', 'big')).map((m) => m.body),
+      ['big-order'],
+    );
+    assert.deepEqual(
+      (await drain(client, 'sql-orders', 'eu')).map((m) => m.body),
+      ['big-order', 'big-not-order'],
+    );
     assert.deepEqual(
       (await drain(client, 'sql-orders', 'no-region')).map((m) => m.body),
       ['big-not-order', 'no-props'],

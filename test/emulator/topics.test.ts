@@ -31,23 +31,55 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
             'all',
             {
               name: 'red',
-              rules: [{ name: 'red', filter: { kind: 'correlation', properties: { color: 'red' } }, action: null }],
+              rules: [
+                {
+                  name: 'red',
+                  filter: { kind: 'correlation', properties: { color: 'red' } },
+                  action: null,
+                },
+              ],
             },
             {
               name: 'by-subject',
-              rules: [{ name: 'subj', filter: { kind: 'correlation', subject: 'invoice', properties: {} }, action: null }],
+              rules: [
+                {
+                  name: 'subj',
+                  filter: { kind: 'correlation', subject: 'invoice', properties: {} },
+                  action: null,
+                },
+              ],
             },
           ],
         },
-        { name: 'topic-dedupe', requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: 60_000, subscriptions: ['s'] },
-        { name: 'topic-forward', subscriptions: [{ name: 'to-queue', forwardTo: 'forward-target' }] },
+        {
+          name: 'topic-dedupe',
+          requiresDuplicateDetection: true,
+          duplicateDetectionHistoryTimeWindowMs: 60_000,
+          subscriptions: ['s'],
+        },
+        {
+          name: 'topic-forward',
+          subscriptions: [{ name: 'to-queue', forwardTo: 'forward-target' }],
+        },
       ],
       queues: [
         { name: 'ttl-drop', defaultMessageTimeToLiveMs: 300 },
-        { name: 'ttl-dead-letter', defaultMessageTimeToLiveMs: 300, deadLetteringOnMessageExpiration: true },
-        { name: 'dedupe-queue', requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindowMs: 60_000 },
+        {
+          name: 'ttl-dead-letter',
+          defaultMessageTimeToLiveMs: 300,
+          deadLetteringOnMessageExpiration: true,
+        },
+        {
+          name: 'dedupe-queue',
+          requiresDuplicateDetection: true,
+          duplicateDetectionHistoryTimeWindowMs: 60_000,
+        },
         'forward-target',
-        { name: 'forward-dlq-source', maxDeliveryCount: 1, forwardDeadLetteredMessagesTo: 'forward-dlq-target' },
+        {
+          name: 'forward-dlq-source',
+          maxDeliveryCount: 1,
+          forwardDeadLetteredMessagesTo: 'forward-dlq-target',
+        },
         'forward-dlq-target',
       ],
     });
@@ -77,9 +109,15 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     await sender.sendMessages({ body: 3, messageId: 'other' });
     const receiver = client.createReceiver('dedupe-queue', { receiveMode: 'receiveAndDelete' });
     const got = await receiver.receiveMessages(5, { maxWaitTimeInMs: 500 });
-    assert.deepEqual(got.map((m) => m.body), [1, 3]);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      [1, 3],
+    );
 
-    await client.createSender('topic-dedupe').sendMessages([{ body: 'a', messageId: 'x' }, { body: 'b', messageId: 'x' }]);
+    await client.createSender('topic-dedupe').sendMessages([
+      { body: 'a', messageId: 'x' },
+      { body: 'b', messageId: 'x' },
+    ]);
     assert.deepEqual(await drain(client, 'topic-dedupe', 's'), ['a']);
   });
 
@@ -93,7 +131,10 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     assert.deepEqual(await dropped.peekMessages(1), []);
     await dropped.close();
 
-    const dlq = client.createReceiver('ttl-dead-letter', { subQueueType: 'deadLetter', receiveMode: 'receiveAndDelete' });
+    const dlq = client.createReceiver('ttl-dead-letter', {
+      subQueueType: 'deadLetter',
+      receiveMode: 'receiveAndDelete',
+    });
     const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(dead?.body, 'dead');
     assert.equal(dead?.deadLetterReason, 'TTLExpiredException');
@@ -111,7 +152,9 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     const source = client.createReceiver('forward-dlq-source');
     const [message] = await source.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     await source.abandonMessage(message!);
-    const dlqTarget = client.createReceiver('forward-dlq-target', { receiveMode: 'receiveAndDelete' });
+    const dlqTarget = client.createReceiver('forward-dlq-target', {
+      receiveMode: 'receiveAndDelete',
+    });
     const [dead] = await dlqTarget.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(dead?.body, 'fail');
     assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');

@@ -36,8 +36,14 @@ class RawClient {
     this.connection = this.container.connect({ host: '127.0.0.1', port, reconnect: false });
     await once(this.connection, 'connection_open');
     this.requests = this.connection.open_sender({ target: { address: '$cbs' } });
-    this.replies = this.connection.open_receiver({ source: { address: '$cbs' }, target: { address: 'raw-cbs' }, name: 'raw-cbs' });
-    this.replies.on('message', (context: Any) => this.pending.get(context.message.correlation_id)?.(context.message));
+    this.replies = this.connection.open_receiver({
+      source: { address: '$cbs' },
+      target: { address: 'raw-cbs' },
+      name: 'raw-cbs',
+    });
+    this.replies.on('message', (context: Any) =>
+      this.pending.get(context.message.correlation_id)?.(context.message),
+    );
     await Promise.all([once(this.requests, 'sendable'), once(this.replies, 'receiver_open')]);
   }
 
@@ -49,7 +55,11 @@ class RawClient {
       message_id: id,
       reply_to: 'raw-cbs',
       to: '$cbs',
-      application_properties: { operation: 'put-token', name: audience, type: 'servicebus.windows.net:sastoken' },
+      application_properties: {
+        operation: 'put-token',
+        name: audience,
+        type: 'servicebus.windows.net:sastoken',
+      },
       body: sasToken(audience),
     });
     const reply = await response;
@@ -60,10 +70,19 @@ class RawClient {
     await this.putToken(`${path}/$management`);
     const sender = this.connection.open_sender({ target: { address: `${path}/$management` } });
     const replyTo = `raw-mgmt-${this.nextId++}`;
-    const receiver = this.connection.open_receiver({ source: { address: `${path}/$management` }, target: { address: replyTo }, name: replyTo });
+    const receiver = this.connection.open_receiver({
+      source: { address: `${path}/$management` },
+      target: { address: replyTo },
+      name: replyTo,
+    });
     await Promise.all([once(sender, 'sendable'), once(receiver, 'receiver_open')]);
     const reply = once<Any>(receiver, 'message');
-    sender.send({ message_id: 'm1', reply_to: replyTo, application_properties: { operation }, body: types.wrap_map(body) });
+    sender.send({
+      message_id: 'm1',
+      reply_to: replyTo,
+      application_properties: { operation },
+      body: types.wrap_map(body),
+    });
     const context = await reply;
     sender.close();
     receiver.close();
@@ -83,7 +102,11 @@ describe('emulator wire format for non-JavaScript clients', () => {
 
   before(async () => {
     emulator = await startTestEmulator({
-      queues: ['wire-bytes', 'wire-lock', { name: 'wire-session', requiresSession: true, lockDurationMs: 30_000 }],
+      queues: [
+        'wire-bytes',
+        'wire-lock',
+        { name: 'wire-session', requiresSession: true, lockDurationMs: 30_000 },
+      ],
     });
     client = new RawClient();
     await client.open(emulator.port);
@@ -104,7 +127,10 @@ describe('emulator wire format for non-JavaScript clients', () => {
     sender.close();
   }
 
-  async function receiveOne(queue: string, options: object = {}): Promise<{ message: AmqpMessage; delivery: Any; receiver: Any }> {
+  async function receiveOne(
+    queue: string,
+    options: object = {},
+  ): Promise<{ message: AmqpMessage; delivery: Any; receiver: Any }> {
     await client.putToken(queue);
     const receiver = client.connection.open_receiver({
       source: { address: queue },
@@ -121,18 +147,28 @@ describe('emulator wire format for non-JavaScript clients', () => {
 
   it('keeps the bare message bytes exactly as sent, whatever their AMQP types', async () => {
     const writer = new types.Writer();
-    writer.write(types.described(types.wrap_ulong(0x73), types.wrap_list([types.wrap_string('bytes-1')])));
+    writer.write(
+      types.described(types.wrap_ulong(0x73), types.wrap_list([types.wrap_string('bytes-1')])),
+    );
     writer.write(
       types.described(
         types.wrap_ulong(0x74),
         types.Map32([
-          types.wrap_string('small-long'), types.wrap_long(Buffer.from([0, 0, 0, 0, 0, 0, 0, 7])),
-          types.wrap_string('an-int'), types.wrap_int(-5),
-          types.wrap_string('a-short'), (types as Any).wrap_short(3),
+          types.wrap_string('small-long'),
+          types.wrap_long(Buffer.from([0, 0, 0, 0, 0, 0, 0, 7])),
+          types.wrap_string('an-int'),
+          types.wrap_int(-5),
+          types.wrap_string('a-short'),
+          (types as Any).wrap_short(3),
         ]),
       ),
     );
-    writer.write(types.described(types.wrap_ulong(0x77), types.wrap_list([types.wrap_uint(1), types.wrap_string('x')])));
+    writer.write(
+      types.described(
+        types.wrap_ulong(0x77),
+        types.wrap_list([types.wrap_uint(1), types.wrap_string('x')]),
+      ),
+    );
     const bare = writer.toBuffer();
     await sendRaw('wire-bytes', bare);
 
@@ -171,13 +207,19 @@ describe('emulator wire format for non-JavaScript clients', () => {
       'lock-tokens': types.wrap_array([tag], 0x98),
     });
     assert.equal(wrongOrder.application_properties?.statusCode, 410);
-    assert.equal(wrongOrder.application_properties?.errorCondition, 'com.microsoft:message-lock-lost');
+    assert.equal(
+      wrongOrder.application_properties?.errorCondition,
+      'com.microsoft:message-lock-lost',
+    );
     delivery.update(true, (rhea.message.accepted() as Any).described());
     receiver.close();
   });
 
   it('sends the session lock expiry as a long of .NET ticks', async () => {
-    await sendRaw('wire-session', rhea.message.encode({ message_id: 's-1', group_id: 'g', body: 'x' }));
+    await sendRaw(
+      'wire-session',
+      rhea.message.encode({ message_id: 's-1', group_id: 'g', body: 'x' }),
+    );
     await client.putToken('wire-session');
     const before = Date.now();
     const receiver = client.connection.open_receiver({

@@ -12,8 +12,14 @@ import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
 
 const order = (orderId: string, sku = '22728', quantity = 24) => ({
-  type: 'Order', version: 1, orderId, kind: 'sale', customerId: '12583', country: 'France',
-  placedAt: '2010-12-01T08:45:00+00:00', currency: 'GBP',
+  type: 'Order',
+  version: 1,
+  orderId,
+  kind: 'sale',
+  customerId: '12583',
+  country: 'France',
+  placedAt: '2010-12-01T08:45:00+00:00',
+  currency: 'GBP',
   lines: [{ lineNo: 1, sku, description: 'ALARM CLOCK', quantity, unitPrice: '3.75' }],
   charges: [{ lineNo: 2, code: 'POST', description: 'POSTAGE', quantity: 3, unitPrice: '18.00' }],
 });
@@ -49,7 +55,9 @@ describe('processOrder and processShipment handlers', () => {
     db = await openPgliteDatabase();
     await migrate(db);
     runtime = {
-      db, retryPolicy, logger: silentLogger(),
+      db,
+      retryPolicy,
+      logger: silentLogger(),
       startingStock: startingStockFrom({ defaultQuantity: 100, quantities: { '99999Z': 0 } }),
     };
   });
@@ -62,8 +70,13 @@ describe('processOrder and processShipment handlers', () => {
   it('reserves stock and returns ShipmentRequested for the output binding', async () => {
     const shipment = await processOrder()(order('900001'), contextFor('processOrder', 'm1'));
     assert.deepEqual(shipment, {
-      type: 'ShipmentRequested', version: 1, shipmentId: 'SHP-900001', orderId: '900001',
-      customerId: '12583', country: 'France', lines: [{ sku: '22728', quantity: 24 }],
+      type: 'ShipmentRequested',
+      version: 1,
+      shipmentId: 'SHP-900001',
+      orderId: '900001',
+      customerId: '12583',
+      country: 'France',
+      lines: [{ sku: '22728', quantity: 24 }],
     });
     const [stock] = await db.query(`SELECT available FROM stock WHERE sku = '22728'`);
     assert.deepEqual(stock, { available: 76 });
@@ -141,8 +154,15 @@ describe('processOrder and processShipment handlers', () => {
   });
 
   it('rejects a shipment request whose id is not derived from its order id', async () => {
-    const forged = { type: 'ShipmentRequested', version: 1, shipmentId: 'SHP-1', orderId: '2',
-      customerId: null, country: 'Japan', lines: [{ sku: '22728', quantity: 1 }] };
+    const forged = {
+      type: 'ShipmentRequested',
+      version: 1,
+      shipmentId: 'SHP-1',
+      orderId: '2',
+      customerId: null,
+      country: 'Japan',
+      lines: [{ sku: '22728', quantity: 1 }],
+    };
     assert.equal(await processShipment(forged, contextFor('processShipment', 'forged')), undefined);
     const [row] = await db.query(
       `SELECT reason_code FROM rejected_messages WHERE message_id = 'forged'`,

@@ -14,7 +14,10 @@ describe('csvToOrderMessages on the sample data', () => {
 
   it('makes one valid message per invoice, in file order, with string ids', () => {
     assert.equal(messages.length, 511);
-    assert.deepEqual(messages.map((m) => m.orderId), [...invoices.keys()]);
+    assert.deepEqual(
+      messages.map((m) => m.orderId),
+      [...invoices.keys()],
+    );
     for (const message of messages) {
       assert.equal(orderMessageV1Schema.safeParse(message).success, true, message.orderId);
       assert.equal(typeof message.orderId, 'string');
@@ -49,8 +52,11 @@ describe('csvToOrderMessages on the sample data', () => {
     const first = messages[0];
     assert.equal(first?.orderId, '536365');
     assert.deepEqual(first?.lines[0], {
-      lineNo: 1, sku: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER',
-      quantity: 6, unitPrice: '2.55',
+      lineNo: 1,
+      sku: '85123A',
+      description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+      quantity: 6,
+      unitPrice: '2.55',
     });
     const allPrices = messages.flatMap((m) => [...m.lines, ...m.charges].map((l) => l.unitPrice));
     assert.ok(allPrices.every((price) => /^\d+\.\d\d$/.test(price)));
@@ -67,7 +73,10 @@ describe('csvToOrderMessages on the sample data', () => {
     const discount = byId.get('C536379');
     assert.equal(discount?.kind, 'cancellation');
     assert.deepEqual(discount?.lines, []);
-    assert.deepEqual(discount?.charges.map((c) => [c.code, c.quantity]), [['D', 1]]);
+    assert.deepEqual(
+      discount?.charges.map((c) => [c.code, c.quantity]),
+      [['D', 1]],
+    );
 
     const postage = byId.get('536370');
     assert.equal(postage?.country, 'France');
@@ -79,15 +88,15 @@ describe('csvToOrderMessages on the sample data', () => {
   });
 
   it('refuses a sale line with a negative quantity, naming the CSV line', () => {
-    const csv = HEADER +
+    const csv =
+      HEADER +
       '1,85123A,A,6,12/1/2010 8:26,2.55,17850,United Kingdom\r\n' +
       '1,71053,B,-2,12/1/2010 8:26,3.39,17850,United Kingdom\r\n';
     assert.throws(() => csvToOrderMessages(csv), /CSV line 3: quantity -2 does not fit a sale/);
   });
 
   it('reads a summer date with the +01:00 offset', () => {
-    const csv = HEADER +
-      '9,85123A,A,1,7/4/2011 13:05,2.55,,United Kingdom\r\n';
+    const csv = HEADER + '9,85123A,A,1,7/4/2011 13:05,2.55,,United Kingdom\r\n';
     assert.equal(csvToOrderMessages(csv)[0]?.placedAt, '2011-07-04T13:05:00+01:00');
   });
 });

@@ -4,10 +4,23 @@ import { ORDER_MESSAGE_TYPE, orderMessageV1Schema } from '../../src/orders/contr
 import { decodeMessage } from '../../src/orders/decodeMessage';
 
 const validOrder = {
-  type: 'Order', version: 1, orderId: '536370', kind: 'sale', customerId: '12583',
-  country: 'France', placedAt: '2010-12-01T08:45:00+00:00', currency: 'GBP',
-  lines: [{ lineNo: 1, sku: '22728', description: 'ALARM CLOCK BAKELIKE PINK', quantity: 24,
-    unitPrice: '3.75' }],
+  type: 'Order',
+  version: 1,
+  orderId: '536370',
+  kind: 'sale',
+  customerId: '12583',
+  country: 'France',
+  placedAt: '2010-12-01T08:45:00+00:00',
+  currency: 'GBP',
+  lines: [
+    {
+      lineNo: 1,
+      sku: '22728',
+      description: 'ALARM CLOCK BAKELIKE PINK',
+      quantity: 24,
+      unitPrice: '3.75',
+    },
+  ],
   charges: [{ lineNo: 2, code: 'POST', description: 'POSTAGE', quantity: 3, unitPrice: '18.00' }],
 };
 
@@ -31,13 +44,25 @@ describe('decodeMessage', () => {
     ['a lossy string from a non-UTF-8 body', '{\uFFFD}', 'UndecodableBody', /UTF-8/],
     ['a JSON number', 123, 'NotAnObject', /a number/],
     ['a JSON array', [validOrder], 'NotAnObject', /an array/],
-    ['an unknown version', { ...validOrder, version: 2 }, 'UnsupportedVersion',
-      /Order version 2 is not supported \(supported: 1\)/],
+    [
+      'an unknown version',
+      { ...validOrder, version: 2 },
+      'UnsupportedVersion',
+      /Order version 2 is not supported \(supported: 1\)/,
+    ],
     ['a numeric order id', { ...validOrder, orderId: 536370 }, 'SchemaViolation', /orderId/],
-    ['a float price', { ...validOrder, lines: [{ ...validOrder.lines[0], unitPrice: 3.75 }] },
-      'SchemaViolation', /lines\.0\.unitPrice/],
-    ['a negative quantity', { ...validOrder, lines: [{ ...validOrder.lines[0], quantity: -1 }] },
-      'SchemaViolation', /lines\.0\.quantity/],
+    [
+      'a float price',
+      { ...validOrder, lines: [{ ...validOrder.lines[0], unitPrice: 3.75 }] },
+      'SchemaViolation',
+      /lines\.0\.unitPrice/,
+    ],
+    [
+      'a negative quantity',
+      { ...validOrder, lines: [{ ...validOrder.lines[0], quantity: -1 }] },
+      'SchemaViolation',
+      /lines\.0\.quantity/,
+    ],
     ['another message type', { ...validOrder, type: 'Invoice' }, 'SchemaViolation', /type/],
     ['an unknown field', { ...validOrder, extra: true }, 'SchemaViolation', /extra/],
   ];

@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
-import {
-  databaseSettingsFromEnv,
-  openDatabase,
-  sslFor,
-} from '../../src/orders/store/openDatabase';
+import { databaseSettingsFromEnv, openDatabase, sslFor } from '../../src/orders/store/openDatabase';
 
 const root = mkdtempSync(join(tmpdir(), 'sbworker-store-'));
-writeFileSync(join(root, 'host.json'), JSON.stringify({
-  version: '2.0', extensions: { serviceBus: { maxConcurrentCalls: 5 } },
-}));
+writeFileSync(
+  join(root, 'host.json'),
+  JSON.stringify({
+    version: '2.0',
+    extensions: { serviceBus: { maxConcurrentCalls: 5 } },
+  }),
+);
 
 describe('store selection', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
@@ -28,8 +28,10 @@ describe('store selection', () => {
     assert.equal(databaseSettingsFromEnv(override, root).poolSize, 3);
     const both = { ...override, DATABASE_POOL_SIZE: '4' };
     assert.equal(databaseSettingsFromEnv(both, root).poolSize, 4);
-    assert.throws(() => databaseSettingsFromEnv({ DATABASE_POOL_SIZE: 'many' }, root),
-      /DATABASE_POOL_SIZE must be a positive integer/);
+    assert.throws(
+      () => databaseSettingsFromEnv({ DATABASE_POOL_SIZE: 'many' }, root),
+      /DATABASE_POOL_SIZE must be a positive integer/,
+    );
   });
 
   it('keeps PGlite in the git-ignored data/pglite folder by default', () => {
@@ -53,12 +55,15 @@ describe('store selection', () => {
   it('chooses TLS as the managed services need it', () => {
     const url = 'postgres://u:p@db.example.com:5432/d';
     assert.deepEqual(sslFor({ databaseUrl: url, pgliteDir: '' }), { rejectUnauthorized: true });
-    assert.deepEqual(sslFor({ databaseUrl: url, pgliteDir: '', dyno: 'worker.1' }),
-      { rejectUnauthorized: false });
+    assert.deepEqual(sslFor({ databaseUrl: url, pgliteDir: '', dyno: 'worker.1' }), {
+      rejectUnauthorized: false,
+    });
     assert.equal(sslFor({ databaseUrl: 'postgres://127.0.0.1/d', pgliteDir: '' }), false);
     assert.equal(sslFor({ databaseUrl: url, databaseSsl: 'off', pgliteDir: '' }), false);
-    assert.throws(() => sslFor({ databaseUrl: url, databaseSsl: 'maybe', pgliteDir: '' }),
-      /DATABASE_SSL must be verify, no-verify or off/);
+    assert.throws(
+      () => sslFor({ databaseUrl: url, databaseSsl: 'maybe', pgliteDir: '' }),
+      /DATABASE_SSL must be verify, no-verify or off/,
+    );
   });
 
   it('keeps PGlite data in its folder across restarts and migrates only once', async () => {

@@ -10,7 +10,9 @@ import { resolve } from 'node:path';
 /** dist/test/orders → the project root. */
 export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 export const SAMPLE_CSV = resolve(
-  PROJECT_ROOT, 'sample-data', 'uci-online-retail-first-511-invoices.csv',
+  PROJECT_ROOT,
+  'sample-data',
+  'uci-online-retail-first-511-invoices.csv',
 );
 export const STARTING_STOCK = resolve(PROJECT_ROOT, 'sample-data', 'starting-stock.json');
 
@@ -46,10 +48,14 @@ function splitCsvLine(line: string): string[] {
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
-    if (quoted && ch === '"' && line[i + 1] === '"') { field += '"'; i++; }
-    else if (ch === '"') quoted = !quoted;
-    else if (ch === ',' && !quoted) { fields.push(field); field = ''; }
-    else field += ch;
+    if (quoted && ch === '"' && line[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) {
+      fields.push(field);
+      field = '';
+    } else field += ch;
   }
   fields.push(field);
   return fields;
@@ -89,15 +95,28 @@ export interface Expected {
 /** Processes the invoices in file order with the starting stock, as the README describes. */
 export function simulateInFileOrder(): Expected {
   const stockFile = JSON.parse(readFileSync(STARTING_STOCK, 'utf8')) as {
-    defaultQuantity: number; quantities: Record<string, number>;
+    defaultQuantity: number;
+    quantities: Record<string, number>;
   };
   const stock = new Map<string, number>();
   const onHand = (sku: string): number =>
     stock.get(sku) ?? stockFile.quantities[sku] ?? stockFile.defaultQuantity;
   const e: Expected = {
-    invoices: 0, fulfilled: 0, partlyBackordered: 0, backordered: 0, cancelled: 0, adjusted: 0,
-    shipments: 0, orderedUnits: 0, reservedUnits: 0, backorderedUnits: 0, returnedUnits: 0,
-    saleTotalPence: 0, chargeLines: 0, productSkus: 0, finalStock: stock,
+    invoices: 0,
+    fulfilled: 0,
+    partlyBackordered: 0,
+    backordered: 0,
+    cancelled: 0,
+    adjusted: 0,
+    shipments: 0,
+    orderedUnits: 0,
+    reservedUnits: 0,
+    backorderedUnits: 0,
+    returnedUnits: 0,
+    saleTotalPence: 0,
+    chargeLines: 0,
+    productSkus: 0,
+    finalStock: stock,
   };
 
   for (const [invoice, rows] of invoicesOf(readRows())) {

@@ -44,7 +44,9 @@ async function inParallel<T>(items: T[], concurrency: number, work: (item: T) =>
 
 /** Any order, to show the invariants do not depend on it: sales from the end, interleaved. */
 function shuffled(list: OrderMessage[]): OrderMessage[] {
-  return list.map((m, i) => ({ m, key: (i * 7919) % list.length })).sort((a, b) => a.key - b.key)
+  return list
+    .map((m, i) => ({ m, key: (i * 7919) % list.length }))
+    .sort((a, b) => a.key - b.key)
     .map(({ m }) => m);
 }
 
@@ -64,7 +66,10 @@ describe('the order store on a real PostgreSQL server', () => {
     ]);
 
     const rows = await first.query<{ version: number }>('SELECT version FROM schema_migrations');
-    assert.deepEqual(rows.map((row) => row.version), [1]);
+    assert.deepEqual(
+      rows.map((row) => row.version),
+      [1],
+    );
     const [tables] = await second.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
     );
@@ -83,8 +88,8 @@ describe('the order store on a real PostgreSQL server', () => {
     assert.equal(check.skusChecked, expected.productSkus);
 
     const summary = await computeRunSummary(db);
-    const sales = summary.orders.fulfilled + summary.orders.partlyBackordered +
-      summary.orders.backordered;
+    const sales =
+      summary.orders.fulfilled + summary.orders.partlyBackordered + summary.orders.backordered;
     assert.equal(sales, 438);
     assert.equal(summary.orders.cancelled, 43);
     assert.equal(summary.orders.adjusted, 30);
@@ -118,10 +123,15 @@ describe('the order store on a real PostgreSQL server', () => {
     let outage: Promise<void> | undefined;
 
     await inParallel(messages, 4, async (message) => {
-      await withTransientRetry('order', async (attempt) => {
-        if (attempt > 1) retries++;
-        return processOrder(db, message, startingStock);
-      }, logger, policy);
+      await withTransientRetry(
+        'order',
+        async (attempt) => {
+          if (attempt > 1) retries++;
+          return processOrder(db, message, startingStock);
+        },
+        logger,
+        policy,
+      );
       processed++;
       if (processed === 100) {
         outage = (async () => {

@@ -32,11 +32,16 @@ describe('isTransientDatabaseError', () => {
 describe('withTransientRetry', () => {
   it('retries transient errors until the operation succeeds', async () => {
     const attempts: number[] = [];
-    const result = await withTransientRetry('test', async (attempt) => {
-      attempts.push(attempt);
-      if (attempt < 3) throw withCode('ECONNREFUSED');
-      return 'done';
-    }, silentLogger(), fastPolicy);
+    const result = await withTransientRetry(
+      'test',
+      async (attempt) => {
+        attempts.push(attempt);
+        if (attempt < 3) throw withCode('ECONNREFUSED');
+        return 'done';
+      },
+      silentLogger(),
+      fastPolicy,
+    );
     assert.equal(result, 'done');
     assert.deepEqual(attempts, [1, 2, 3]);
   });
@@ -44,10 +49,15 @@ describe('withTransientRetry', () => {
   it('rethrows a final error at once', async () => {
     let attempts = 0;
     await assert.rejects(
-      withTransientRetry('test', async () => {
-        attempts++;
-        throw withCode('23505', 'duplicate key');
-      }, silentLogger(), fastPolicy),
+      withTransientRetry(
+        'test',
+        async () => {
+          attempts++;
+          throw withCode('23505', 'duplicate key');
+        },
+        silentLogger(),
+        fastPolicy,
+      ),
       /duplicate key/,
     );
     assert.equal(attempts, 1);
@@ -56,10 +66,15 @@ describe('withTransientRetry', () => {
   it('gives up after the last attempt with a retryable DatabaseUnavailable', async () => {
     let attempts = 0;
     const startedAt = Date.now();
-    const error = await withTransientRetry('test', async () => {
-      attempts++;
-      throw withCode('ECONNREFUSED');
-    }, silentLogger(), fastPolicy).catch((e: unknown) => e);
+    const error = await withTransientRetry(
+      'test',
+      async () => {
+        attempts++;
+        throw withCode('ECONNREFUSED');
+      },
+      silentLogger(),
+      fastPolicy,
+    ).catch((e: unknown) => e);
 
     assert.equal(attempts, 4);
     assert.ok(isAppError(error));
@@ -73,10 +88,15 @@ describe('withTransientRetry', () => {
     let attempts = 0;
     const policy = { maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 50, budgetMs: 120 };
     await assert.rejects(
-      withTransientRetry('test', async () => {
-        attempts++;
-        throw withCode('57P01');
-      }, silentLogger(), policy),
+      withTransientRetry(
+        'test',
+        async () => {
+          attempts++;
+          throw withCode('57P01');
+        },
+        silentLogger(),
+        policy,
+      ),
       (error: unknown) => isAppError(error) && error.code === 'DatabaseUnavailable',
     );
     assert.ok(attempts >= 2 && attempts <= 3, `attempts: ${attempts}`);

@@ -1,7 +1,17 @@
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
-import { namespaceWithDefaults, queueWithDefaults, subscriptionWithDefaults, topicWithDefaults } from '../../src/emulator/config/defaults';
-import type { NamespaceConfig, QueueConfig, SubscriptionConfig, TopicConfig } from '../../src/emulator/config/types';
+import {
+  namespaceWithDefaults,
+  queueWithDefaults,
+  subscriptionWithDefaults,
+  topicWithDefaults,
+} from '../../src/emulator/config/defaults';
+import type {
+  NamespaceConfig,
+  QueueConfig,
+  SubscriptionConfig,
+  TopicConfig,
+} from '../../src/emulator/config/types';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 
 /** A queue by name, or a name plus the properties a test cares about (the rest default). */
@@ -28,7 +38,9 @@ export function testNamespace(entities: TestEntities = {}): NamespaceConfig {
     topicWithDefaults(topic.name, {
       ...topic,
       subscriptions: subscriptions.map((sub) =>
-        typeof sub === 'string' ? subscriptionWithDefaults(sub) : subscriptionWithDefaults(sub.name, sub),
+        typeof sub === 'string'
+          ? subscriptionWithDefaults(sub)
+          : subscriptionWithDefaults(sub.name, sub),
       ),
     }),
   );
@@ -40,14 +52,22 @@ export function startTestEmulator(
   entities: TestEntities = {},
   options: Omit<EmulatorOptions, 'port' | 'hosts' | 'namespace'> = {},
 ): Promise<RunningEmulator> {
-  return startEmulator({ port: 0, hosts: ['127.0.0.1'], namespace: testNamespace(entities), ...options });
+  return startEmulator({
+    port: 0,
+    hosts: ['127.0.0.1'],
+    namespace: testNamespace(entities),
+    ...options,
+  });
 }
 
 /** Retry settings that fail fast: the SDK's default waits 30 s between attempts. */
 export const FAST_RETRY = { maxRetries: 0, retryDelayInMs: 50, timeoutInMs: 10_000 } as const;
 
 /** An SDK client for the emulator that never waits long for retries. */
-export function testClient(connectionString: string, options: ServiceBusClientOptions = {}): ServiceBusClient {
+export function testClient(
+  connectionString: string,
+  options: ServiceBusClientOptions = {},
+): ServiceBusClient {
   return new ServiceBusClient(connectionString, { retryOptions: FAST_RETRY, ...options });
 }
 

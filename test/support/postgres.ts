@@ -41,10 +41,20 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
 
   const start = async (): Promise<void> => {
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
-      `-c max_connections=60`;
-    await run('pg_ctl', ['start', '-w', '-t', '30', '-D', dataDir, '-l', join(dir, 'server.log'),
-      '-o', options]);
+    const options =
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off ` + `-c max_connections=60`;
+    await run('pg_ctl', [
+      'start',
+      '-w',
+      '-t',
+      '30',
+      '-D',
+      dataDir,
+      '-l',
+      join(dir, 'server.log'),
+      '-o',
+      options,
+    ]);
     running = true;
   };
   const stop = async (): Promise<void> => {

@@ -80,34 +80,31 @@ describe('loadApp', () => {
     assert.equal(second.registry.functions.size, 4);
   });
 
-  it(
-    'loads every file package.json main matches, in sorted order, and ES modules too',
-    async () => {
-      const register = (name: string) =>
-        `const { app } = require('@azure/functions');\n` +
-        `app.serviceBusQueue('${name}', ` +
-        `{ connection: 'C', queueName: '${name}', handler: async () => {} });\n`;
-      const dir = tempApp({
-        'package.json': JSON.stringify({ main: 'dist/{index.js,functions/*.js,esm.mjs}' }),
-        'dist/index.js': register('fromIndex'),
-        'dist/esm.mjs':
-          `import { app } from '@azure/functions';\n` +
-          `app.serviceBusQueue('fromEsm', ` +
-          `{ connection: 'C', queueName: 'e', handler: async () => {} });\n`,
-        'dist/functions/b.js': register('b'),
-        'dist/functions/a.js': register('a'),
-        'dist/functions/readme.md': 'not code',
-      });
+  it('loads every file package.json main matches, in sorted order, and ES modules too', async () => {
+    const register = (name: string) =>
+      `const { app } = require('@azure/functions');\n` +
+      `app.serviceBusQueue('${name}', ` +
+      `{ connection: 'C', queueName: '${name}', handler: async () => {} });\n`;
+    const dir = tempApp({
+      'package.json': JSON.stringify({ main: 'dist/{index.js,functions/*.js,esm.mjs}' }),
+      'dist/index.js': register('fromIndex'),
+      'dist/esm.mjs':
+        `import { app } from '@azure/functions';\n` +
+        `app.serviceBusQueue('fromEsm', ` +
+        `{ connection: 'C', queueName: 'e', handler: async () => {} });\n`,
+      'dist/functions/b.js': register('b'),
+      'dist/functions/a.js': register('a'),
+      'dist/functions/readme.md': 'not code',
+    });
 
-      const app = await loadApp(dir, () => undefined);
+    const app = await loadApp(dir, () => undefined);
 
-      assert.deepEqual(
-        app.entryFiles.map((f) => f.slice(dir.length + 1)),
-        ['dist/esm.mjs', 'dist/functions/a.js', 'dist/functions/b.js', 'dist/index.js'],
-      );
-      assert.deepEqual([...app.registry.functions.keys()], ['fromEsm', 'a', 'b', 'fromIndex']);
-    },
-  );
+    assert.deepEqual(
+      app.entryFiles.map((f) => f.slice(dir.length + 1)),
+      ['dist/esm.mjs', 'dist/functions/a.js', 'dist/functions/b.js', 'dist/index.js'],
+    );
+    assert.deepEqual([...app.registry.functions.keys()], ['fromEsm', 'a', 'b', 'fromIndex']);
+  });
 
   it('stops with errors naming package.json, the pattern, or the failing file', async () => {
     await assert.rejects(
@@ -145,46 +142,43 @@ describe('expandEntryPattern', () => {
 });
 
 describe('planFunctions', () => {
-  it(
-    'resolves %SETTING% entity names and applies per-function overrides over host.json',
-    async () => {
-      const app = await loadApp(PROBE_APP, () => undefined);
-      const host = loadHostSettings(PROBE_APP, {});
+  it('resolves %SETTING% entity names and applies per-function overrides over host.json', async () => {
+    const app = await loadApp(PROBE_APP, () => undefined);
+    const host = loadHostSettings(PROBE_APP, {});
 
-      const plan = planFunctions(app.registry, host.serviceBus, PROBE_SETTINGS);
-      const byName = new Map(plan.functions.map((fn) => [fn.name, fn]));
+    const plan = planFunctions(app.registry, host.serviceBus, PROBE_SETTINGS);
+    const byName = new Map(plan.functions.map((fn) => [fn.name, fn]));
 
-      assert.deepEqual(byName.get('probeQueue')?.entity, { kind: 'queue', queueName: 'q-in' });
-      assert.equal(byName.get('probeQueue')?.autoCompleteMessages, true);
-      assert.deepEqual(
-        byName
-          .get('probeQueue')
-          ?.outputs.map((o) => [
-            o.bindingName.startsWith('serviceBus') ? 'extra' : o.bindingName,
-            o.entityName,
-          ])
-          .sort(),
-        [
-          ['$return', 'q-out'],
-          ['extra', 'q-extra'],
-        ],
-      );
-      assert.deepEqual(byName.get('probeTopic')?.entity, {
-        kind: 'subscription',
-        topicName: 't-in',
-        subscriptionName: 'probe-sub',
-      });
-      assert.equal(byName.get('probeTopic')?.autoCompleteMessages, false);
-      assert.equal(byName.get('probeBinary')?.dataType, 'binary');
-      assert.equal(byName.get('probeQueue')?.connectionName, 'ProbeConnection');
-      assert.equal(byName.get('probeBatch')?.cardinality, 'many');
-      assert.equal(
-        byName.get('probeBatch')?.maxMessageBatchSize,
-        5,
-        'the trigger option overrides host.json',
-      );
-    },
-  );
+    assert.deepEqual(byName.get('probeQueue')?.entity, { kind: 'queue', queueName: 'q-in' });
+    assert.equal(byName.get('probeQueue')?.autoCompleteMessages, true);
+    assert.deepEqual(
+      byName
+        .get('probeQueue')
+        ?.outputs.map((o) => [
+          o.bindingName.startsWith('serviceBus') ? 'extra' : o.bindingName,
+          o.entityName,
+        ])
+        .sort(),
+      [
+        ['$return', 'q-out'],
+        ['extra', 'q-extra'],
+      ],
+    );
+    assert.deepEqual(byName.get('probeTopic')?.entity, {
+      kind: 'subscription',
+      topicName: 't-in',
+      subscriptionName: 'probe-sub',
+    });
+    assert.equal(byName.get('probeTopic')?.autoCompleteMessages, false);
+    assert.equal(byName.get('probeBinary')?.dataType, 'binary');
+    assert.equal(byName.get('probeQueue')?.connectionName, 'ProbeConnection');
+    assert.equal(byName.get('probeBatch')?.cardinality, 'many');
+    assert.equal(
+      byName.get('probeBatch')?.maxMessageBatchSize,
+      5,
+      'the trigger option overrides host.json',
+    );
+  });
 
   it('reads isSessionsEnabled from the trigger', async () => {
     const app = await loadApp(SESSIONS_APP, () => undefined);
@@ -198,16 +192,13 @@ describe('planFunctions', () => {
     assert.deepEqual(fn?.entity, { kind: 'queue', queueName: 'q-s' });
   });
 
-  it(
-    'names the function and the setting when an entity expression cannot be resolved',
-    async () => {
-      const app = await loadApp(PROBE_APP, () => undefined);
-      const host = loadHostSettings(PROBE_APP, {});
+  it('names the function and the setting when an entity expression cannot be resolved', async () => {
+    const app = await loadApp(PROBE_APP, () => undefined);
+    const host = loadHostSettings(PROBE_APP, {});
 
-      assert.throws(
-        () => planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, PROBE_QUEUE: '' }),
-        /function 'probeQueue' queueName refers to setting 'PROBE_QUEUE'/,
-      );
-    },
-  );
+    assert.throws(
+      () => planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, PROBE_QUEUE: '' }),
+      /function 'probeQueue' queueName refers to setting 'PROBE_QUEUE'/,
+    );
+  });
 });

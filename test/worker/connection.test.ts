@@ -49,52 +49,43 @@ describe('resolveConnection', () => {
     assert.equal(connection?.settingName, 'ServiceBusConnection');
   });
 
-  it(
-    'selects an identity connection from <name>__fullyQualifiedNamespace with its credentials',
-    () => {
-      const connection = resolveConnection('ServiceBusConnection', {
-        ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-        ServiceBusConnection__clientId: 'client-1',
-      });
+  it('selects an identity connection from <name>__fullyQualifiedNamespace with its credentials', () => {
+    const connection = resolveConnection('ServiceBusConnection', {
+      ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+      ServiceBusConnection__clientId: 'client-1',
+    });
 
-      assert.equal(connection?.kind, 'identity');
-      assert.ok(connection?.kind === 'identity');
-      assert.equal(connection.fullyQualifiedNamespace, 'ns.servicebus.windows.net');
-      assert.equal(connection.credentialSettings.clientid, 'client-1');
-      assert.deepEqual(describeConnection(connection), {
-        namespace: 'ns.servicebus.windows.net',
-        auth: 'identity',
-        setting: 'ServiceBusConnection__fullyQualifiedNamespace',
-      });
-    },
-  );
+    assert.equal(connection?.kind, 'identity');
+    assert.ok(connection?.kind === 'identity');
+    assert.equal(connection.fullyQualifiedNamespace, 'ns.servicebus.windows.net');
+    assert.equal(connection.credentialSettings.clientid, 'client-1');
+    assert.deepEqual(describeConnection(connection), {
+      namespace: 'ns.servicebus.windows.net',
+      auth: 'identity',
+      setting: 'ServiceBusConnection__fullyQualifiedNamespace',
+    });
+  });
 
-  it(
-    'returns undefined when nothing is configured, and the error names every setting tried',
-    () => {
-      assert.equal(resolveConnection('ServiceBusConnection', {}), undefined);
+  it('returns undefined when nothing is configured, and the error names every setting tried', () => {
+    assert.equal(resolveConnection('ServiceBusConnection', {}), undefined);
 
-      const message = missingConnectionError('ServiceBusConnection').message;
-      assert.match(message, /'ServiceBusConnection' does not exist/);
-      assert.match(message, /AzureWebJobsServiceBusConnection/);
-      assert.match(message, /SERVICEBUS_CONNECTION_STRING/);
-      assert.match(message, /ServiceBusConnection__fullyQualifiedNamespace/);
-    },
-  );
+    const message = missingConnectionError('ServiceBusConnection').message;
+    assert.match(message, /'ServiceBusConnection' does not exist/);
+    assert.match(message, /AzureWebJobsServiceBusConnection/);
+    assert.match(message, /SERVICEBUS_CONNECTION_STRING/);
+    assert.match(message, /ServiceBusConnection__fullyQualifiedNamespace/);
+  });
 
-  it(
-    'refuses a value that is not a connection string, naming the setting but not echoing it',
-    () => {
-      assert.throws(
-        () =>
-          resolveConnection('ServiceBusConnection', { ServiceBusConnection: 'secret-value-here' }),
-        (error: Error & { code?: string }) =>
-          error.code === 'InvalidConfiguration' &&
-          error.message.includes('setting ServiceBusConnection') &&
-          !error.message.includes('secret-value-here'),
-      );
-    },
-  );
+  it('refuses a value that is not a connection string, naming the setting but not echoing it', () => {
+    assert.throws(
+      () =>
+        resolveConnection('ServiceBusConnection', { ServiceBusConnection: 'secret-value-here' }),
+      (error: Error & { code?: string }) =>
+        error.code === 'InvalidConfiguration' &&
+        error.message.includes('setting ServiceBusConnection') &&
+        !error.message.includes('secret-value-here'),
+    );
+  });
 
   it('describes a connection string by its namespace host only', () => {
     const connection = resolveConnection('ServiceBusConnection', {

@@ -154,21 +154,18 @@ describe('loadHostSettings', () => {
     assert.equal(loadHostSettings(both, {}).serviceBus.maxConcurrentCalls, 9);
   });
 
-  it(
-    'accepts the infinite TimeSpan for maxAutoLockRenewalDuration and -1 for functionTimeout',
-    () => {
-      const dir = appWithHostJson({
-        version: '2.0',
-        functionTimeout: '-1',
-        extensions: { serviceBus: { maxAutoLockRenewalDuration: '-00:00:00.0010000' } },
-      });
+  it('accepts the infinite TimeSpan for maxAutoLockRenewalDuration and -1 for functionTimeout', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      functionTimeout: '-1',
+      extensions: { serviceBus: { maxAutoLockRenewalDuration: '-00:00:00.0010000' } },
+    });
 
-      const settings = loadHostSettings(dir, {});
+    const settings = loadHostSettings(dir, {});
 
-      assert.equal(settings.serviceBus.maxAutoLockRenewalDurationMs, Infinity);
-      assert.equal(settings.functionTimeoutMs, null);
-    },
-  );
+    assert.equal(settings.serviceBus.maxAutoLockRenewalDurationMs, Infinity);
+    assert.equal(settings.functionTimeoutMs, null);
+  });
 
   it('stops with an error naming the host.json key or the override setting', () => {
     const dir = appWithHostJson({
@@ -197,37 +194,34 @@ describe('loadHostSettings', () => {
     );
   });
 
-  it(
-    'requires version "2.0", refuses a Consumption timeout over 10 min and a batch wait over 150 s',
-    () => {
-      assert.throws(
-        () => loadHostSettings(appWithHostJson({ version: '1.0' }), {}),
-        /version must be "2.0"/,
-      );
-      assert.throws(
-        () =>
-          loadHostSettings(appWithHostJson({ version: '2.0', functionTimeout: '00:11:00' }), {
-            WEBSITE_SKU: 'Dynamic',
+  it('requires version "2.0", refuses a Consumption timeout over 10 min and a batch wait over 150 s', () => {
+    assert.throws(
+      () => loadHostSettings(appWithHostJson({ version: '1.0' }), {}),
+      /version must be "2.0"/,
+    );
+    assert.throws(
+      () =>
+        loadHostSettings(appWithHostJson({ version: '2.0', functionTimeout: '00:11:00' }), {
+          WEBSITE_SKU: 'Dynamic',
+        }),
+      /between 00:00:01 and 00:10:00/,
+    );
+    assert.throws(
+      () =>
+        loadHostSettings(
+          appWithHostJson({
+            version: '2.0',
+            extensions: { serviceBus: { maxBatchWaitTime: '00:03:00' } },
           }),
-        /between 00:00:01 and 00:10:00/,
-      );
-      assert.throws(
-        () =>
-          loadHostSettings(
-            appWithHostJson({
-              version: '2.0',
-              extensions: { serviceBus: { maxBatchWaitTime: '00:03:00' } },
-            }),
-            {},
-          ),
-        /maxBatchWaitTime must be at most 00:02:30/,
-      );
-      assert.throws(
-        () => loadHostSettings(appWithHostJson('{ "version": "2.0", // no\n }'), {}),
-        /not valid JSON/,
-      );
-    },
-  );
+          {},
+        ),
+      /maxBatchWaitTime must be at most 00:02:30/,
+    );
+    assert.throws(
+      () => loadHostSettings(appWithHostJson('{ "version": "2.0", // no\n }'), {}),
+      /not valid JSON/,
+    );
+  });
 
   it('reads logging.logLevel.default as the log level', () => {
     const dir = appWithHostJson({ version: '2.0', logging: { logLevel: { default: 'Warning' } } });

@@ -193,46 +193,40 @@ describe('trigger input through the library (triggerMetadata)', () => {
     });
   });
 
-  it(
-    'lower-cases only the first letter of application property keys, dates as UTC text',
-    async () => {
-      const call = await receive(
-        message({
-          applicationProperties: {
-            Priority: 'high',
-            'Diagnostic-Id': 'x',
-            already: 1,
-            When: new Date('2024-01-02T03:04:05.000Z'),
-          },
-        }),
-      );
+  it('lower-cases only the first letter of application property keys, dates as UTC text', async () => {
+    const call = await receive(
+      message({
+        applicationProperties: {
+          Priority: 'high',
+          'Diagnostic-Id': 'x',
+          already: 1,
+          When: new Date('2024-01-02T03:04:05.000Z'),
+        },
+      }),
+    );
 
-      assert.deepEqual(call.triggerMetadata.applicationProperties, {
-        priority: 'high',
-        'diagnostic-Id': 'x',
-        already: 1,
-        when: '2024-01-02T03:04:05Z',
-      });
-      assert.deepEqual(
-        call.triggerMetadata.userProperties,
-        call.triggerMetadata.applicationProperties,
-      );
-    },
-  );
+    assert.deepEqual(call.triggerMetadata.applicationProperties, {
+      priority: 'high',
+      'diagnostic-Id': 'x',
+      already: 1,
+      when: '2024-01-02T03:04:05Z',
+    });
+    assert.deepEqual(
+      call.triggerMetadata.userProperties,
+      call.triggerMetadata.applicationProperties,
+    );
+  });
 
-  it(
-    'parses number-like ids as numbers and keeps leading-zero ids and GUIDs as strings',
-    async () => {
-      assert.equal((await receive(message({ messageId: '123' }))).triggerMetadata.messageId, 123);
-      const leadingZero = await receive(message({ messageId: '0123' }));
-      assert.equal(leadingZero.triggerMetadata.messageId, '0123');
-      assert.equal(
-        (await receive(message({ messageId: 'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11' })))
-          .triggerMetadata.messageId,
-        'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11',
-      );
-    },
-  );
+  it('parses number-like ids as numbers and keeps leading-zero ids and GUIDs as strings', async () => {
+    assert.equal((await receive(message({ messageId: '123' }))).triggerMetadata.messageId, 123);
+    const leadingZero = await receive(message({ messageId: '0123' }));
+    assert.equal(leadingZero.triggerMetadata.messageId, '0123');
+    assert.equal(
+      (await receive(message({ messageId: 'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11' })))
+        .triggerMetadata.messageId,
+      'c2f0e5b6-1f5e-4a4e-9a8e-2d8c7a9f0b11',
+    );
+  });
 
   it('adds session keys for session-enabled triggers and the session id', async () => {
     const fn = message({ sessionId: 'session-a', replyToSessionId: 'reply-b' });

@@ -36,54 +36,51 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
 }
 
 describe('embedded mode', () => {
-  it(
-    'starts the emulator with the entities the app names, says so first, and processes messages',
-    async () => {
-      const log = captureLogger();
-      const names = probeNames('embedded');
-      const worker = await startWorker({
-        appDir: PROBE_APP,
-        env: envWithoutConnection('embedded'),
-        logger: log.logger,
-        embeddedPort: 0,
-      });
-      try {
-        assert.ok(worker.embedded !== undefined);
-        // The emulator's own start-up lines may come first; the worker's first line says it.
-        const first = log.lines().find((line) => line.component !== 'emulator');
-        assert.ok(
-          /embedded emulator on port \d+/.test(String(first?.msg)),
-          "the worker's first log line is the embedded-mode line",
-        );
-        assert.ok(
-          String(first?.msg).includes(worker.embedded.connectionString),
-          'the first line gives the connection string',
-        );
-        assert.deepEqual(
-          (first?.entities as string[]).sort(),
-          [
-            names.batchQueue,
-            names.binaryQueue,
-            names.extraOut,
-            names.queue,
-            names.out,
-            `${names.topic}/Subscriptions/probe-sub`,
-          ].sort(),
-        );
+  it('starts the emulator with the entities the app names, says so first, and processes messages', async () => {
+    const log = captureLogger();
+    const names = probeNames('embedded');
+    const worker = await startWorker({
+      appDir: PROBE_APP,
+      env: envWithoutConnection('embedded'),
+      logger: log.logger,
+      embeddedPort: 0,
+    });
+    try {
+      assert.ok(worker.embedded !== undefined);
+      // The emulator's own start-up lines may come first; the worker's first line says it.
+      const first = log.lines().find((line) => line.component !== 'emulator');
+      assert.ok(
+        /embedded emulator on port \d+/.test(String(first?.msg)),
+        "the worker's first log line is the embedded-mode line",
+      );
+      assert.ok(
+        String(first?.msg).includes(worker.embedded.connectionString),
+        'the first line gives the connection string',
+      );
+      assert.deepEqual(
+        (first?.entities as string[]).sort(),
+        [
+          names.batchQueue,
+          names.binaryQueue,
+          names.extraOut,
+          names.queue,
+          names.out,
+          `${names.topic}/Subscriptions/probe-sub`,
+        ].sort(),
+      );
 
-        const client = testClient(worker.embedded.connectionString);
-        const sender = client.createSender(names.queue);
-        await sender.sendMessages({ body: 'hello', messageId: 'embedded-1' });
-        await waitFor('the embedded message', () =>
-          callsFor('probeQueue', 'embedded-1').length > 0 ? true : undefined,
-        );
-        await sender.close();
-        await client.close();
-      } finally {
-        await worker.stop('test finished');
-      }
-    },
-  );
+      const client = testClient(worker.embedded.connectionString);
+      const sender = client.createSender(names.queue);
+      await sender.sendMessages({ body: 'hello', messageId: 'embedded-1' });
+      await waitFor('the embedded message', () =>
+        callsFor('probeQueue', 'embedded-1').length > 0 ? true : undefined,
+      );
+      await sender.close();
+      await client.close();
+    } finally {
+      await worker.stop('test finished');
+    }
+  });
 
   it('takes a free port when the preferred one is taken', async () => {
     const { server, port } = await occupyPort();

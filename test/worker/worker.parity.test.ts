@@ -107,41 +107,38 @@ describe('worker parity: body', () => {
 });
 
 describe('worker parity: trigger metadata', () => {
-  it(
-    'carries delivery count from 1, broker fields and application properties with camel-cased keys',
-    async () => {
-      const call = await deliver({
-        body: { n: 1 },
-        correlationId: 'corr-7',
-        subject: 'order.created',
-        contentType: 'application/json',
-        replyTo: 'replies',
-        to: 'someone',
-        applicationProperties: { Tenant: 'contoso', retries: 3, urgent: true },
-      });
-      const metadata = call.triggerMetadata;
+  it('carries delivery count from 1, broker fields and application properties with camel-cased keys', async () => {
+    const call = await deliver({
+      body: { n: 1 },
+      correlationId: 'corr-7',
+      subject: 'order.created',
+      contentType: 'application/json',
+      replyTo: 'replies',
+      to: 'someone',
+      applicationProperties: { Tenant: 'contoso', retries: 3, urgent: true },
+    });
+    const metadata = call.triggerMetadata;
 
-      assert.equal(metadata.deliveryCount, 1);
-      assert.equal(metadata.correlationId, 'corr-7');
-      assert.equal(metadata.subject, 'order.created');
-      assert.equal(metadata.label, 'order.created');
-      assert.equal(metadata.contentType, 'application/json');
-      assert.equal(metadata.replyTo, 'replies');
-      assert.equal(metadata.to, 'someone');
-      assert.deepEqual(metadata.applicationProperties, {
-        tenant: 'contoso',
-        retries: 3,
-        urgent: true,
-      });
-      assert.equal(typeof metadata.sequenceNumber, 'number');
-      assert.match(String(metadata.lockToken), /^[0-9a-f-]{36}$/i);
-      const netDateText = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?$/;
-      assert.match(String(metadata.enqueuedTimeUtc), netDateText);
-      assert.match(String(metadata.enqueuedTime), /\+00:00$/);
-      assert.equal(metadata.n, 1, 'the body property is merged in');
-      assert.equal('sessionId' in metadata, false);
-    },
-  );
+    assert.equal(metadata.deliveryCount, 1);
+    assert.equal(metadata.correlationId, 'corr-7');
+    assert.equal(metadata.subject, 'order.created');
+    assert.equal(metadata.label, 'order.created');
+    assert.equal(metadata.contentType, 'application/json');
+    assert.equal(metadata.replyTo, 'replies');
+    assert.equal(metadata.to, 'someone');
+    assert.deepEqual(metadata.applicationProperties, {
+      tenant: 'contoso',
+      retries: 3,
+      urgent: true,
+    });
+    assert.equal(typeof metadata.sequenceNumber, 'number');
+    assert.match(String(metadata.lockToken), /^[0-9a-f-]{36}$/i);
+    const netDateText = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?$/;
+    assert.match(String(metadata.enqueuedTimeUtc), netDateText);
+    assert.match(String(metadata.enqueuedTime), /\+00:00$/);
+    assert.equal(metadata.n, 1, 'the body property is merged in');
+    assert.equal('sessionId' in metadata, false);
+  });
 
   it('a number-like correlation id arrives as a number, as the library parses it', async () => {
     const call = await deliver({ body: 'x', correlationId: '2024' });
@@ -172,35 +169,32 @@ describe('worker parity: trigger metadata', () => {
     );
   });
 
-  it(
-    'logs each invocation: function, invocation id, message id, delivery count, duration, outcome',
-    async () => {
-      const call = await deliver({ body: Buffer.from('secret-body-marker') });
+  it('logs each invocation: function, invocation id, message id, delivery count, duration, outcome', async () => {
+    const call = await deliver({ body: Buffer.from('secret-body-marker') });
 
-      const line = await waitFor('the invocation log line', () =>
-        log.lines().find((l) => l.invocationId === call.invocationId && l.outcome !== undefined),
-      );
-      assert.equal(line.function, 'probeQueue');
-      assert.equal(line.messageId, call.triggerMetadata.messageId);
-      assert.equal(line.deliveryCount, 1);
-      assert.equal(line.outcome, 'succeeded');
-      assert.equal(line.settlement, 'complete');
-      assert.equal(typeof line.durationMs, 'number');
-      assert.ok(
-        log
-          .lines()
-          .some(
-            (l) =>
-              l.invocationId === call.invocationId &&
-              l.msg === `probe handled ${String(call.triggerMetadata.messageId)}` &&
-              l.category === 'user',
-          ),
-      );
-      assert.ok(
-        !JSON.stringify(log.lines()).includes('secret-body-marker'),
-        'no message body in the logs',
-      );
-      assert.ok(!JSON.stringify(log.lines()).includes('SAS_KEY_VALUE'), 'no key in the logs');
-    },
-  );
+    const line = await waitFor('the invocation log line', () =>
+      log.lines().find((l) => l.invocationId === call.invocationId && l.outcome !== undefined),
+    );
+    assert.equal(line.function, 'probeQueue');
+    assert.equal(line.messageId, call.triggerMetadata.messageId);
+    assert.equal(line.deliveryCount, 1);
+    assert.equal(line.outcome, 'succeeded');
+    assert.equal(line.settlement, 'complete');
+    assert.equal(typeof line.durationMs, 'number');
+    assert.ok(
+      log
+        .lines()
+        .some(
+          (l) =>
+            l.invocationId === call.invocationId &&
+            l.msg === `probe handled ${String(call.triggerMetadata.messageId)}` &&
+            l.category === 'user',
+        ),
+    );
+    assert.ok(
+      !JSON.stringify(log.lines()).includes('secret-body-marker'),
+      'no message body in the logs',
+    );
+    assert.ok(!JSON.stringify(log.lines()).includes('SAS_KEY_VALUE'), 'no key in the logs');
+  });
 });

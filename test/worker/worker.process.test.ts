@@ -53,53 +53,50 @@ const executed = (id: string) => (line: Record<string, unknown>) =>
   line.messageId === id && line.outcome !== undefined;
 
 describe('worker process shutdown', () => {
-  it(
-    'on SIGTERM stops receiving, lets the in-flight invocation finish and complete, then exits 0',
-    async () => {
-      const { names, emulator, client } = await emulatorFor('proc-drain');
-      const worker = track(
-        spawnWorker(PROBE_APP, {
-          ...probeEnv(emulator.connectionString, names),
-          SHUTDOWN_GRACE_MS: '5000',
-        }),
-      );
-      await worker.waitForLine('ready', isReady);
+  it('on SIGTERM stops receiving, lets the in-flight invocation finish and complete, then exits 0', async () => {
+    const { names, emulator, client } = await emulatorFor('proc-drain');
+    const worker = track(
+      spawnWorker(PROBE_APP, {
+        ...probeEnv(emulator.connectionString, names),
+        SHUTDOWN_GRACE_MS: '5000',
+      }),
+    );
+    await worker.waitForLine('ready', isReady);
 
-      const sender = client.createSender(names.queue);
-      await sender.sendMessages({
-        body: 'x',
-        messageId: 'drain-1',
-        applicationProperties: { behaviour: 'sleep:1500' },
-      });
-      await worker.waitForLine('the invocation start', started('drain-1'));
-      worker.child.kill('SIGTERM');
-      await worker.waitForLine('the drain', (l) =>
-        String(l.msg).startsWith('Shutting down (received SIGTERM)'),
-      );
-      await sender.sendMessages({ body: 'y', messageId: 'drain-late' });
+    const sender = client.createSender(names.queue);
+    await sender.sendMessages({
+      body: 'x',
+      messageId: 'drain-1',
+      applicationProperties: { behaviour: 'sleep:1500' },
+    });
+    await worker.waitForLine('the invocation start', started('drain-1'));
+    worker.child.kill('SIGTERM');
+    await worker.waitForLine('the drain', (l) =>
+      String(l.msg).startsWith('Shutting down (received SIGTERM)'),
+    );
+    await sender.sendMessages({ body: 'y', messageId: 'drain-late' });
 
-      const exit = await worker.exited;
-      assert.deepEqual(exit, { code: 0, signal: null });
-      const line = worker.lines().find(executed('drain-1'));
-      assert.equal(line?.outcome, 'succeeded');
-      assert.equal(line?.settlement, 'complete');
-      assert.ok(
-        worker.lines().some((l) => String(l.msg).startsWith('Shutting down (received SIGTERM)')),
-      );
-      assert.equal(
-        worker.lines().find(started('drain-late')),
-        undefined,
-        'nothing new starts after the signal',
-      );
-      const receiver = client.createReceiver(names.queue);
-      const left = await receiver.peekMessages(10);
-      await receiver.close();
-      assert.deepEqual(
-        left.map((m) => m.messageId),
-        ['drain-late'],
-      );
-    },
-  );
+    const exit = await worker.exited;
+    assert.deepEqual(exit, { code: 0, signal: null });
+    const line = worker.lines().find(executed('drain-1'));
+    assert.equal(line?.outcome, 'succeeded');
+    assert.equal(line?.settlement, 'complete');
+    assert.ok(
+      worker.lines().some((l) => String(l.msg).startsWith('Shutting down (received SIGTERM)')),
+    );
+    assert.equal(
+      worker.lines().find(started('drain-late')),
+      undefined,
+      'nothing new starts after the signal',
+    );
+    const receiver = client.createReceiver(names.queue);
+    const left = await receiver.peekMessages(10);
+    await receiver.close();
+    assert.deepEqual(
+      left.map((m) => m.messageId),
+      ['drain-late'],
+    );
+  });
 
   it('abandons what is still running when the grace period ends, and exits 0', async () => {
     const { names, emulator, client } = await emulatorFor('proc-grace');
@@ -208,76 +205,70 @@ function startProxy(
 }
 
 describe('worker process and the broker', () => {
-  it(
-    'comes back after a network cut without a worker restart, logging the outage and the recovery',
-    async () => {
-      const { names, emulator, client } = await emulatorFor('proc-cut');
-      const proxy = await startProxy(emulator.port);
-      cleanups.push(() => proxy.close());
-      const connectionString = emulator.connectionString.replace(
-        `:${emulator.port};`,
-        `:${proxy.port};`,
-      );
-      const worker = track(spawnWorker(PROBE_APP, probeEnv(connectionString, names)));
-      await worker.waitForLine('ready', isReady);
+  it('comes back after a network cut without a worker restart, logging the outage and the recovery', async () => {
+    const { names, emulator, client } = await emulatorFor('proc-cut');
+    const proxy = await startProxy(emulator.port);
+    cleanups.push(() => proxy.close());
+    const connectionString = emulator.connectionString.replace(
+      `:${emulator.port};`,
+      `:${proxy.port};`,
+    );
+    const worker = track(spawnWorker(PROBE_APP, probeEnv(connectionString, names)));
+    await worker.waitForLine('ready', isReady);
 
-      proxy.cut();
-      await worker.waitForLine('the outage', (l) =>
-        String(l.msg).startsWith('Service Bus connection lost'),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      proxy.restore();
-      const sender = client.createSender(names.queue);
-      await sender.sendMessages({ body: 'after the cut', messageId: 'cut-1' });
-      await sender.close();
+    proxy.cut();
+    await worker.waitForLine('the outage', (l) =>
+      String(l.msg).startsWith('Service Bus connection lost'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    proxy.restore();
+    const sender = client.createSender(names.queue);
+    await sender.sendMessages({ body: 'after the cut', messageId: 'cut-1' });
+    await sender.close();
 
-      const line = await worker.waitForLine('the message after the cut', executed('cut-1'), 20_000);
-      assert.equal(line.outcome, 'succeeded');
-      await worker.waitForLine(
-        'the recovery',
-        (l) => l.msg === 'Service Bus connection recovered',
-        10_000,
-      );
-      assert.equal(worker.child.exitCode, null, 'the worker kept running');
-    },
-  );
+    const line = await worker.waitForLine('the message after the cut', executed('cut-1'), 20_000);
+    assert.equal(line.outcome, 'succeeded');
+    await worker.waitForLine(
+      'the recovery',
+      (l) => l.msg === 'Service Bus connection recovered',
+      10_000,
+    );
+    assert.equal(worker.child.exitCode, null, 'the worker kept running');
+  });
 
-  it(
-    'shares a queue between two worker processes: each message is processed by exactly one',
-    async () => {
-      const { names, emulator, client } = await emulatorFor('proc-compete');
-      const env = probeEnv(emulator.connectionString, names);
-      const workers = [track(spawnWorker(PROBE_APP, env)), track(spawnWorker(PROBE_APP, env))];
-      await Promise.all(workers.map((w) => w.waitForLine('ready', isReady)));
+  it('shares a queue between two worker processes: each message is processed by exactly one', async () => {
+    const { names, emulator, client } = await emulatorFor('proc-compete');
+    const env = probeEnv(emulator.connectionString, names);
+    const workers = [track(spawnWorker(PROBE_APP, env)), track(spawnWorker(PROBE_APP, env))];
+    await Promise.all(workers.map((w) => w.waitForLine('ready', isReady)));
 
-      const ids = Array.from({ length: 40 }, (_, i) => `compete-${i}`);
-      const sender = client.createSender(names.queue);
-      await sender.sendMessages(
-        ids.map((messageId) => ({
-          body: messageId,
-          messageId,
-          applicationProperties: { behaviour: 'sleep:50' },
-        })),
-      );
-      await waitFor(
-        'all messages handled',
-        () =>
-          ids.every((id) => workers.some((w) => w.lines().some(executed(id)))) ? true : undefined,
-        15_000,
-      );
+    const ids = Array.from({ length: 40 }, (_, i) => `compete-${i}`);
+    const sender = client.createSender(names.queue);
+    await sender.sendMessages(
+      ids.map((messageId) => ({
+        body: messageId,
+        messageId,
+        applicationProperties: { behaviour: 'sleep:50' },
+      })),
+    );
+    await waitFor(
+      'all messages handled',
+      () =>
+        ids.every((id) => workers.some((w) => w.lines().some(executed(id)))) ? true : undefined,
+      15_000,
+    );
 
-      const perWorker = workers.map((w) =>
-        w
-          .lines()
-          .filter((l) => l.outcome === 'succeeded')
-          .map((l) => String(l.messageId)),
-      );
-      const all = perWorker.flat().sort();
-      assert.deepEqual(all, [...ids].sort(), 'every message exactly once');
-      assert.ok(
-        perWorker.every((list) => list.length > 0),
-        `both workers took messages (${perWorker.map((l) => l.length).join(' / ')})`,
-      );
-    },
-  );
+    const perWorker = workers.map((w) =>
+      w
+        .lines()
+        .filter((l) => l.outcome === 'succeeded')
+        .map((l) => String(l.messageId)),
+    );
+    const all = perWorker.flat().sort();
+    assert.deepEqual(all, [...ids].sort(), 'every message exactly once');
+    assert.ok(
+      perWorker.every((list) => list.length > 0),
+      `both workers took messages (${perWorker.map((l) => l.length).join(' / ')})`,
+    );
+  });
 });

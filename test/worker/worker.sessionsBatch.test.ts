@@ -50,96 +50,89 @@ before(async () => {
 after(() => closeInOrder([worker, sessionsWorker], [client], emulator));
 
 describe('worker sessions', () => {
-  it(
-    'handles each session in order, one message at a time, with two sessions at once',
-    async () => {
-      const sender = client.createSender(names.sessionQueue);
-      const sessions = ['s-a', 's-b', 's-c'];
-      for (let i = 0; i < 4; i += 1) {
-        await sender.sendMessages(
-          sessions.map((sessionId) => ({
-            body: { sessionId, seq: i },
-            sessionId,
-            messageId: `${sessionId}-${i}`,
-            applicationProperties: { behaviour: 'sleep:100' },
-          })),
+  it('handles each session in order, one message at a time, with two sessions at once', async () => {
+    const sender = client.createSender(names.sessionQueue);
+    const sessions = ['s-a', 's-b', 's-c'];
+    for (let i = 0; i < 4; i += 1) {
+      await sender.sendMessages(
+        sessions.map((sessionId) => ({
+          body: { sessionId, seq: i },
+          sessionId,
+          messageId: `${sessionId}-${i}`,
+          applicationProperties: { behaviour: 'sleep:100' },
+        })),
+      );
+    }
+    await sender.close();
+
+    const calls = await waitFor(
+      'twelve session messages',
+      () => {
+        const found = probe().calls.filter((c) => c.functionName === 'probeSessions');
+        return found.length >= 12 ? found : undefined;
+      },
+      15_000,
+    );
+
+    for (const sessionId of sessions) {
+      const seqs = calls
+        .filter((c) => c.triggerMetadata.sessionId === sessionId)
+        .map((c) => (c.message as { seq: number }).seq);
+      assert.deepEqual(seqs, [0, 1, 2, 3], `session ${sessionId} in order`);
+    }
+    const maxOverlap = Math.max(
+      ...calls.map(
+        (c) =>
+          calls.filter((o) => o.startedAt <= c.startedAt && o.startedAt + 100 > c.startedAt).length,
+      ),
+    );
+    assert.ok(maxOverlap <= 2, `at most maxConcurrentSessions (2) at once, saw ${maxOverlap}`);
+    for (const sessionId of sessions) {
+      const starts = calls
+        .filter((c) => c.triggerMetadata.sessionId === sessionId)
+        .map((c) => c.startedAt);
+      for (let i = 1; i < starts.length; i += 1) {
+        assert.ok(
+          (starts[i] ?? 0) - (starts[i - 1] ?? 0) >= 95,
+          'one message at a time within a session',
         );
       }
-      await sender.close();
-
-      const calls = await waitFor(
-        'twelve session messages',
-        () => {
-          const found = probe().calls.filter((c) => c.functionName === 'probeSessions');
-          return found.length >= 12 ? found : undefined;
-        },
-        15_000,
-      );
-
-      for (const sessionId of sessions) {
-        const seqs = calls
-          .filter((c) => c.triggerMetadata.sessionId === sessionId)
-          .map((c) => (c.message as { seq: number }).seq);
-        assert.deepEqual(seqs, [0, 1, 2, 3], `session ${sessionId} in order`);
-      }
-      const maxOverlap = Math.max(
-        ...calls.map(
-          (c) =>
-            calls.filter((o) => o.startedAt <= c.startedAt && o.startedAt + 100 > c.startedAt)
-              .length,
-        ),
-      );
-      assert.ok(maxOverlap <= 2, `at most maxConcurrentSessions (2) at once, saw ${maxOverlap}`);
-      for (const sessionId of sessions) {
-        const starts = calls
-          .filter((c) => c.triggerMetadata.sessionId === sessionId)
-          .map((c) => c.startedAt);
-        for (let i = 1; i < starts.length; i += 1) {
-          assert.ok(
-            (starts[i] ?? 0) - (starts[i - 1] ?? 0) >= 95,
-            'one message at a time within a session',
-          );
-        }
-      }
-    },
-  );
+    }
+  });
 });
 
 describe('worker batches', () => {
-  it(
-    "hands a cardinality 'many' function an array of bodies with Array metadata, then completes",
-    async () => {
-      const sender = client.createSender(names.batchQueue);
-      await sender.sendMessages([
-        { body: { n: 1 }, messageId: 'batch-1', correlationId: 'c-1' },
-        { body: { n: 2 }, messageId: 'batch-2' },
-        { body: Buffer.from('3'), messageId: 'batch-3', correlationId: 'c-3' },
-      ]);
-      await sender.close();
+  it("hands a cardinality 'many' function an array of bodies with Array metadata, then completes", async () => {
+    const sender = client.createSender(names.batchQueue);
+    await sender.sendMessages([
+      { body: { n: 1 }, messageId: 'batch-1', correlationId: 'c-1' },
+      { body: { n: 2 }, messageId: 'batch-2' },
+      { body: Buffer.from('3'), messageId: 'batch-3', correlationId: 'c-3' },
+    ]);
+    await sender.close();
 
-      const calls = await waitFor('the three batch messages', () => {
-        const found = probe().calls.filter((c) => c.functionName === 'probeBatch');
-        return found.flatMap((c) => c.message as unknown[]).length >= 3 ? found : undefined;
-      });
+    const calls = await waitFor('the three batch messages', () => {
+      const found = probe().calls.filter((c) => c.functionName === 'probeBatch');
+      return found.flatMap((c) => c.message as unknown[]).length >= 3 ? found : undefined;
+    });
 
-      const bodies = calls.flatMap((c) => c.message as unknown[]);
-      assert.deepEqual(bodies, [{ n: 1 }, { n: 2 }, 3]);
-      assert.equal(calls.length, 1, 'one invocation for the three messages');
-      const metadata = calls[0]?.triggerMetadata ?? {};
-      assert.deepEqual(metadata.messageIdArray, ['batch-1', 'batch-2', 'batch-3']);
-      assert.deepEqual(metadata.deliveryCountArray, [1, 1, 1]);
-      assert.deepEqual(
-        metadata.correlationIdArray,
-        ['c-1', 'c-3'],
-        'null entries are dropped, as the host does',
-      );
-      assert.equal((metadata.sequenceNumberArray as unknown[]).length, 3);
-      assert.equal('messageId' in metadata, false);
-      const receiver = client.createReceiver(names.batchQueue);
-      assert.equal((await receiver.peekMessages(5)).length, 0, 'all completed');
-      await receiver.close();
-    },
-  );
+    const bodies = calls.flatMap((c) => c.message as unknown[]);
+    assert.deepEqual(bodies, [{ n: 1 }, { n: 2 }, 3]);
+    assert.equal(calls.length, 1, 'one invocation for the three messages');
+    const metadata = calls[0]?.triggerMetadata ?? {};
+    assert.deepEqual(metadata.messageIdArray, ['batch-1', 'batch-2', 'batch-3']);
+    assert.deepEqual(metadata.deliveryCountArray, [1, 1, 1]);
+    assert.deepEqual(
+      metadata.correlationIdArray,
+      ['c-1', 'c-3'],
+      'null entries are dropped, as the host does',
+    );
+    assert.equal((metadata.sequenceNumberArray as unknown[]).length, 3);
+    assert.equal('messageId' in metadata, false);
+    const receiver = client.createReceiver(names.batchQueue);
+    assert.equal((await receiver.peekMessages(5)).length, 0, 'all completed');
+    await receiver.close();
+  });
 
   it('abandons the whole batch when one body is not JSON (the host cannot bind it)', async () => {
     const before = probe().calls.filter((c) => c.functionName === 'probeBatch').length;

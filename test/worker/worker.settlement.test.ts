@@ -98,33 +98,30 @@ describe('worker settlement', () => {
     assert.equal((await peekCount(h, h.names.queue)).length, 0);
   });
 
-  it(
-    'abandons on a throw: redelivered with deliveryCount + 1, dead-lettered at MaxDeliveryCount',
-    async () => {
-      const h = await setUp('settle-throw', { maxDeliveryCount: 2 });
+  it('abandons on a throw: redelivered with deliveryCount + 1, dead-lettered at MaxDeliveryCount', async () => {
+    const h = await setUp('settle-throw', { maxDeliveryCount: 2 });
 
-      await send(h, 'throw-1', { behaviour: 'throw' });
-      const calls = await waitFor('two deliveries', () => {
-        const found = callsFor('probeQueue', 'throw-1');
-        return found.length >= 2 ? found : undefined;
-      });
+    await send(h, 'throw-1', { behaviour: 'throw' });
+    const calls = await waitFor('two deliveries', () => {
+      const found = callsFor('probeQueue', 'throw-1');
+      return found.length >= 2 ? found : undefined;
+    });
 
-      assert.deepEqual(
-        calls.map((c) => c.triggerMetadata.deliveryCount),
-        [1, 2],
-      );
-      assert.equal((await invocationLine(h, calls[0]?.invocationId ?? '')).settlement, 'abandon');
-      const dlq = await waitForAsync(
-        () => peekCount(h, h.names.queue, 'deadLetter'),
-        (m) => m.length === 1,
-      );
-      assert.equal(
-        dlq[0]?.deadLetterReason,
-        'MaxDeliveryCountExceeded',
-        'the broker, not the worker, dead-lettered it',
-      );
-    },
-  );
+    assert.deepEqual(
+      calls.map((c) => c.triggerMetadata.deliveryCount),
+      [1, 2],
+    );
+    assert.equal((await invocationLine(h, calls[0]?.invocationId ?? '')).settlement, 'abandon');
+    const dlq = await waitForAsync(
+      () => peekCount(h, h.names.queue, 'deadLetter'),
+      (m) => m.length === 1,
+    );
+    assert.equal(
+      dlq[0]?.deadLetterReason,
+      'MaxDeliveryCountExceeded',
+      'the broker, not the worker, dead-lettered it',
+    );
+  });
 
   it('abandons when functionTimeout passes, and other invocations carry on', async () => {
     const h = await setUp('settle-timeout', {
@@ -146,98 +143,86 @@ describe('worker settlement', () => {
     assert.equal((await invocationLine(h, quick?.invocationId ?? '')).outcome, 'succeeded');
   });
 
-  it(
-    'leaves a message alone on success with autoCompleteMessages false (redelivered later)',
-    async () => {
-      const h = await setUp('settle-noauto');
+  it('leaves a message alone on success with autoCompleteMessages false (redelivered later)', async () => {
+    const h = await setUp('settle-noauto');
 
-      await send(h, 'noauto-1', {}, h.names.topic);
-      const calls = await waitFor(
-        'the redelivery after the 5 s lock',
-        () => {
-          const found = callsFor('probeTopic', 'noauto-1');
-          return found.length >= 2 ? found : undefined;
-        },
-        12_000,
-      );
+    await send(h, 'noauto-1', {}, h.names.topic);
+    const calls = await waitFor(
+      'the redelivery after the 5 s lock',
+      () => {
+        const found = callsFor('probeTopic', 'noauto-1');
+        return found.length >= 2 ? found : undefined;
+      },
+      12_000,
+    );
 
-      assert.deepEqual(
-        calls.slice(0, 2).map((c) => c.triggerMetadata.deliveryCount),
-        [1, 2],
-      );
-      assert.equal((await invocationLine(h, calls[0]?.invocationId ?? '')).settlement, 'none');
-    },
-  );
+    assert.deepEqual(
+      calls.slice(0, 2).map((c) => c.triggerMetadata.deliveryCount),
+      [1, 2],
+    );
+    assert.equal((await invocationLine(h, calls[0]?.invocationId ?? '')).settlement, 'none');
+  });
 
-  it(
-    'renews the lock while a handler outlasts the lock duration, then completes once',
-    async () => {
-      const h = await setUp('settle-renew', {
-        env: { AzureFunctionsJobHost__functionTimeout: '00:00:30' },
-      });
+  it('renews the lock while a handler outlasts the lock duration, then completes once', async () => {
+    const h = await setUp('settle-renew', {
+      env: { AzureFunctionsJobHost__functionTimeout: '00:00:30' },
+    });
 
-      await send(h, 'slow-1', { behaviour: 'sleep:6500' });
-      const [call] = await waitFor('the call', () =>
-        callsFor('probeQueue', 'slow-1').length > 0 ? callsFor('probeQueue', 'slow-1') : undefined,
-      );
-      const line = await invocationLine(h, call?.invocationId ?? '', 10_000);
+    await send(h, 'slow-1', { behaviour: 'sleep:6500' });
+    const [call] = await waitFor('the call', () =>
+      callsFor('probeQueue', 'slow-1').length > 0 ? callsFor('probeQueue', 'slow-1') : undefined,
+    );
+    const line = await invocationLine(h, call?.invocationId ?? '', 10_000);
 
-      assert.equal(line.settlement, 'complete');
-      assert.equal(
-        callsFor('probeQueue', 'slow-1').length,
-        1,
-        'no redelivery while the lock was renewed',
-      );
-    },
-  );
+    assert.equal(line.settlement, 'complete');
+    assert.equal(
+      callsFor('probeQueue', 'slow-1').length,
+      1,
+      'no redelivery while the lock was renewed',
+    );
+  });
 
-  it(
-    'does not settle when renewal stops at maxAutoLockRenewalDuration and the lock is lost',
-    async () => {
-      const h = await setUp('settle-lost', {
-        env: {
-          AzureFunctionsJobHost__functionTimeout: '00:00:30',
-          AzureFunctionsJobHost__extensions__serviceBus__maxAutoLockRenewalDuration: '00:00:01',
-        },
-      });
+  it('does not settle when renewal stops at maxAutoLockRenewalDuration and the lock is lost', async () => {
+    const h = await setUp('settle-lost', {
+      env: {
+        AzureFunctionsJobHost__functionTimeout: '00:00:30',
+        AzureFunctionsJobHost__extensions__serviceBus__maxAutoLockRenewalDuration: '00:00:01',
+      },
+    });
 
-      await send(h, 'lost-1', { behaviour: 'sleep:6500' });
-      const calls = await waitFor(
-        'the redelivery while the first handler still runs',
-        () => {
-          const found = callsFor('probeQueue', 'lost-1');
-          return found.length >= 2 ? found : undefined;
-        },
-        10_000,
-      );
-      const first = await invocationLine(h, calls[0]?.invocationId ?? '', 10_000);
+    await send(h, 'lost-1', { behaviour: 'sleep:6500' });
+    const calls = await waitFor(
+      'the redelivery while the first handler still runs',
+      () => {
+        const found = callsFor('probeQueue', 'lost-1');
+        return found.length >= 2 ? found : undefined;
+      },
+      10_000,
+    );
+    const first = await invocationLine(h, calls[0]?.invocationId ?? '', 10_000);
 
-      assert.equal(calls[1]?.triggerMetadata.deliveryCount, 2);
-      assert.equal(first.outcome, 'succeeded');
-      assert.equal(first.settlement, 'lockLost');
-    },
-  );
+    assert.equal(calls[1]?.triggerMetadata.deliveryCount, 2);
+    assert.equal(first.outcome, 'succeeded');
+    assert.equal(first.settlement, 'lockLost');
+  });
 });
 
 describe('worker outputs', () => {
-  it(
-    'sends Service Bus outputs (return value and extra output, body only) after success',
-    async () => {
-      const h = await setUp('outputs-ok');
+  it('sends Service Bus outputs (return value and extra output, body only) after success', async () => {
+    const h = await setUp('outputs-ok');
 
-      await send(h, 'out-1', { output: 'shipped' });
-      const receiver = h.client.createReceiver(h.names.out, { skipParsingBodyAsJson: true });
-      const [returned] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
-      await receiver.close();
-      const extraReceiver = h.client.createReceiver(h.names.extraOut);
-      const [extra] = await extraReceiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
-      await extraReceiver.close();
+    await send(h, 'out-1', { output: 'shipped' });
+    const receiver = h.client.createReceiver(h.names.out, { skipParsingBodyAsJson: true });
+    const [returned] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    await receiver.close();
+    const extraReceiver = h.client.createReceiver(h.names.extraOut);
+    const [extra] = await extraReceiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    await extraReceiver.close();
 
-      assert.equal(Buffer.from(returned?.body as Buffer).toString('utf8'), 'shipped');
-      assert.deepEqual(returned?.applicationProperties ?? {}, {});
-      assert.deepEqual(extra?.body, { echo: 'shipped' });
-    },
-  );
+    assert.equal(Buffer.from(returned?.body as Buffer).toString('utf8'), 'shipped');
+    assert.deepEqual(returned?.applicationProperties ?? {}, {});
+    assert.deepEqual(extra?.body, { echo: 'shipped' });
+  });
 
   it('sends no output when the handler fails after setting one', async () => {
     const h = await setUp('outputs-fail', { maxDeliveryCount: 1 });

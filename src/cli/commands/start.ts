@@ -27,12 +27,14 @@ export function registerStartCommand(program: Command): void {
       'port of the embedded emulator; 0 for any free port',
       String(EMBEDDED_DEFAULT_PORT),
     )
-    .action(operatorAction(async (options: StartOptions) => {
-      await runStartCommand({
-        sample: options.sample,
-        exitWhenIdle: options.exitWhenIdle === true,
-        reset: options.reset === true,
-        emulatorPort: parseWholeNumber('--emulator-port', options.emulatorPort, 0, 65_535),
-      });
-    }));
+    .action(
+      operatorAction(async (options: StartOptions) => {
+        await runStartCommand({
+          sample: options.sample,
+          exitWhenIdle: options.exitWhenIdle === true,
+          reset: options.reset === true,
+          emulatorPort: parseWholeNumber('--emulator-port', options.emulatorPort, 0, 65_535),
+        });
+      }),
+    );
 }

@@ -6,7 +6,7 @@ import { checkWorker, runWorkerProcess } from '../../worker';
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('Run the Service Bus functions of a Functions app with the host\'s semantics')
+    .description("Run the Service Bus functions of a Functions app with the host's semantics")
     .option('--app <dir>', 'the Functions app folder (package.json main, host.json)', '.')
     .option('--check', 'print the functions, entities and settings in effect, then exit')
     .action(async (options: { app: string; check?: boolean }) => {

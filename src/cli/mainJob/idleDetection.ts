@@ -23,12 +23,14 @@ export async function probeTriggerEntities(worker: RunningWorker): Promise<Entit
   const probes: EntityProbe[] = [];
   for (const fn of worker.functions) {
     const client = await worker.client(fn.connectionName);
-    const receiver = fn.entity.kind === 'queue'
-      ? client.createReceiver(fn.entity.queueName)
-      : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName);
-    const entity = fn.entity.kind === 'queue'
-      ? fn.entity.queueName
-      : `${fn.entity.topicName}/subscriptions/${fn.entity.subscriptionName}`;
+    const receiver =
+      fn.entity.kind === 'queue'
+        ? client.createReceiver(fn.entity.queueName)
+        : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName);
+    const entity =
+      fn.entity.kind === 'queue'
+        ? fn.entity.queueName
+        : `${fn.entity.topicName}/subscriptions/${fn.entity.subscriptionName}`;
     probes.push(peekProbe(entity, receiver));
   }
   return probes;

@@ -121,8 +121,10 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
   await closeOrderRuntime();
 
   const { invocations } = worker.activity();
-  const messagesHandled = Object.values(invocations)
-    .reduce((sum, counts) => sum + counts.succeeded + counts.failed + counts.timedOut, 0);
+  const messagesHandled = Object.values(invocations).reduce(
+    (sum, counts) => sum + counts.succeeded + counts.failed + counts.timedOut,
+    0,
+  );
   return {
     ended,
     embedded: worker.embedded !== undefined,
@@ -166,7 +168,9 @@ function logWorker(worker: RunningWorker, logger: Logger): void {
   } else {
     logger.info('Service Bus: the configured namespace');
   }
-  const functions = worker.functions.map((fn) =>
-    `${fn.name} (${fn.entity.kind === 'queue' ? fn.entity.queueName : fn.entity.topicName})`);
+  const functions = worker.functions.map(
+    (fn) =>
+      `${fn.name} (${fn.entity.kind === 'queue' ? fn.entity.queueName : fn.entity.topicName})`,
+  );
   logger.info(`Worker ready: ${functions.join(', ')}`, { readyMs: worker.readyMs });
 }

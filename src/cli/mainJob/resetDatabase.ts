@@ -3,8 +3,13 @@ import { ConfigError } from '../../shared/errors';
 
 /** The order job's tables, children first; the schema (and schema_migrations) stays. */
 const ORDER_TABLES = [
-  'repeat_deliveries', 'rejected_messages', 'shipments', 'shipment_requests', 'order_lines',
-  'orders', 'stock',
+  'repeat_deliveries',
+  'rejected_messages',
+  'shipments',
+  'shipment_requests',
+  'order_lines',
+  'orders',
+  'stock',
 ];
 
 /**

@@ -10,9 +10,7 @@ import { peekProbe } from './idleDetection';
 /** The queue the order function reads; the sample goes there. */
 export const ORDERS_QUEUE = 'orders';
 
-export type SampleLoad =
-  | { loaded: number; durationMs: number }
-  | { loaded: 0; skipped: string };
+export type SampleLoad = { loaded: number; durationMs: number } | { loaded: 0; skipped: string };
 
 /**
  * Loads the sample orders into the `orders` queue when that is safe and useful: only into the
@@ -31,8 +29,10 @@ export async function loadSampleIfWanted(
 
   if (!wanted) return skip('--no-sample was given');
   if (worker.embedded === undefined) {
-    return skip('a Service Bus namespace is configured, and the sample only ever goes to the ' +
-      'embedded emulator');
+    return skip(
+      'a Service Bus namespace is configured, and the sample only ever goes to the ' +
+        'embedded emulator',
+    );
   }
   const fn = worker.functions.find(
     (f) => f.entity.kind === 'queue' && f.entity.queueName === ORDERS_QUEUE,

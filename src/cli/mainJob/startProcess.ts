@@ -78,8 +78,10 @@ async function runUntilDone(
   if (flags.exitWhenIdle) return idle ? 'idle' : 'signal';
 
   if (idle) {
-    logger.info('The queues are empty and nothing is in flight; still listening ' +
-      '(Ctrl+C stops and prints the summary)');
+    logger.info(
+      'The queues are empty and nothing is in flight; still listening ' +
+        '(Ctrl+C stops and prints the summary)',
+    );
   }
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

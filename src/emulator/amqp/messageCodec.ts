@@ -125,7 +125,7 @@ export function sections(bytes: Buffer): SectionRange[] {
     const section = reader.read();
     const descriptor = section.descriptor?.value;
     const code =
-      typeof descriptor === 'number' ? descriptor : SYMBOLIC_SECTIONS[String(descriptor)] ?? -1;
+      typeof descriptor === 'number' ? descriptor : (SYMBOLIC_SECTIONS[String(descriptor)] ?? -1);
     ranges.push({ code, start, end: reader.position });
   }
   return ranges;
@@ -139,12 +139,18 @@ function bareBytes(bytes: Buffer): Buffer {
 function withMessageId(bare: Buffer, decoded: AmqpMessage, messageId: string): Buffer {
   const ranges = sections(bare);
   const properties = ranges.find((range) => range.code === SECTION.properties);
-  const list = properties ? (new types.Reader(bare.subarray(properties.start)).read().value as Typed[]) : [];
+  const list = properties
+    ? (new types.Reader(bare.subarray(properties.start)).read().value as Typed[])
+    : [];
   const fields: Typed[] = [types.wrap_string(messageId), ...list.slice(1)];
   const section = encodeSection(SECTION.properties, types.wrap_list(fields));
   void decoded;
   if (!properties) return Buffer.concat([section, bare]);
-  return Buffer.concat([bare.subarray(0, properties.start), section, bare.subarray(properties.end)]);
+  return Buffer.concat([
+    bare.subarray(0, properties.start),
+    section,
+    bare.subarray(properties.end),
+  ]);
 }
 
 /**
@@ -239,7 +245,10 @@ export function encodeDelivery(bare: Buffer, stamp: DeliveryStamp): Buffer {
   const writer = new types.Writer();
   writer.write(types.described(types.wrap_ulong(SECTION.header), header));
   writer.write(
-    types.described(types.wrap_ulong(SECTION.messageAnnotations), types.wrap_symbolic_map(annotations)),
+    types.described(
+      types.wrap_ulong(SECTION.messageAnnotations),
+      types.wrap_symbolic_map(annotations),
+    ),
   );
   return Buffer.concat([writer.toBuffer(), bare]);
 }

@@ -35,7 +35,9 @@ export function verifySasToken(
   const policy = policies.find((candidate) => candidate.name === keyName);
   if (!policy) throw unauthorized(`No shared access policy named '${keyName}'.`);
 
-  const expected = createHmac('sha256', Buffer.from(policy.key, 'utf8')).update(`${sr}\n${se}`).digest();
+  const expected = createHmac('sha256', Buffer.from(policy.key, 'utf8'))
+    .update(`${sr}\n${se}`)
+    .digest();
   const given = Buffer.from(decodeURIComponent(sig), 'base64');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw unauthorized('The token signature does not match the shared access key.');

@@ -1,5 +1,10 @@
 import type { Logger } from '../../shared/logger';
-import { decodeMessage, parseMessage, withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
+import {
+  decodeMessage,
+  parseMessage,
+  withApplicationProperties,
+  type ParsedMessage,
+} from '../amqp/messageCodec';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
 import { EntityRegistry, type SendTarget } from '../entities/registry';
@@ -158,7 +163,12 @@ export class Broker implements StoreHooks {
     return target.store.add(message, nowMs).seq;
   }
 
-  private fanOut(topic: SendTarget & { kind: 'topic' }, message: ParsedMessage, nowMs: number, hops: number): void {
+  private fanOut(
+    topic: SendTarget & { kind: 'topic' },
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+  ): void {
     for (const sub of topic.subscriptions) {
       for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs)) {
         const forwarded = this.forwardTarget(sub.config.forwardTo, hops);
@@ -171,7 +181,9 @@ export class Broker implements StoreHooks {
   private forwardTarget(name: string | null, hops: number): SendTarget | undefined {
     if (!name) return undefined;
     if (hops >= MAX_FORWARD_HOPS) {
-      this.logger.warn('auto-forward chain too long; message kept where it is', { forwardTo: name });
+      this.logger.warn('auto-forward chain too long; message kept where it is', {
+        forwardTo: name,
+      });
       return undefined;
     }
     return this.registry.sendTarget(name);

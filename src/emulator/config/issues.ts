@@ -61,8 +61,10 @@ function issueText(issue: z.core.$ZodIssue): string {
       if (issue.input === undefined) return 'is required';
       return `must be ${article(issue.expected)}, not ${JSON.stringify(issue.input)}`;
     case 'unrecognized_keys':
-      return `has unknown ${issue.keys.length === 1 ? 'property' : 'properties'} ` +
-        issue.keys.map((key) => `"${key}"`).join(', ');
+      return (
+        `has unknown ${issue.keys.length === 1 ? 'property' : 'properties'} ` +
+        issue.keys.map((key) => `"${key}"`).join(', ')
+      );
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'too_small': {

@@ -89,28 +89,34 @@ export function parseConfig(json: unknown, source: string): NamespaceConfig {
 
 function toQueue(queue: QueueSection): QueueConfig {
   const properties = queue.Properties ?? {};
-  return queueWithDefaults(queue.Name, dropUndefined({
-    lockDurationMs: properties.LockDuration,
-    maxDeliveryCount: properties.MaxDeliveryCount,
-    defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
-    requiresSession: properties.RequiresSession,
-    requiresDuplicateDetection: properties.RequiresDuplicateDetection,
-    duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
-    deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
-    forwardTo: properties.ForwardTo,
-    forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
-  }));
+  return queueWithDefaults(
+    queue.Name,
+    dropUndefined({
+      lockDurationMs: properties.LockDuration,
+      maxDeliveryCount: properties.MaxDeliveryCount,
+      defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
+      requiresSession: properties.RequiresSession,
+      requiresDuplicateDetection: properties.RequiresDuplicateDetection,
+      duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
+      deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
+      forwardTo: properties.ForwardTo,
+      forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
+    }),
+  );
 }
 
 function toTopic(topic: TopicSection, source: string): TopicConfig {
   const properties = topic.Properties ?? {};
   const where = `topic "${topic.Name}"`;
-  return topicWithDefaults(topic.Name, dropUndefined({
-    defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
-    requiresDuplicateDetection: properties.RequiresDuplicateDetection,
-    duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
-    subscriptions: (topic.Subscriptions ?? []).map((s) => toSubscription(s, where, source)),
-  }));
+  return topicWithDefaults(
+    topic.Name,
+    dropUndefined({
+      defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
+      requiresDuplicateDetection: properties.RequiresDuplicateDetection,
+      duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
+      subscriptions: (topic.Subscriptions ?? []).map((s) => toSubscription(s, where, source)),
+    }),
+  );
 }
 
 function toSubscription(
@@ -120,25 +126,29 @@ function toSubscription(
 ): SubscriptionConfig {
   const properties = subscription.Properties ?? {};
   const where = `${topicWhere} subscription "${subscription.Name}"`;
-  return subscriptionWithDefaults(subscription.Name, dropUndefined({
-    lockDurationMs: properties.LockDuration,
-    maxDeliveryCount: properties.MaxDeliveryCount,
-    defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
-    requiresSession: properties.RequiresSession,
-    deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
-    forwardTo: properties.ForwardTo,
-    forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
-    rules: (subscription.Rules ?? []).map((rule) => toRule(rule, where, source)),
-  }));
+  return subscriptionWithDefaults(
+    subscription.Name,
+    dropUndefined({
+      lockDurationMs: properties.LockDuration,
+      maxDeliveryCount: properties.MaxDeliveryCount,
+      defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
+      requiresSession: properties.RequiresSession,
+      deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
+      forwardTo: properties.ForwardTo,
+      forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
+      rules: (subscription.Rules ?? []).map((rule) => toRule(rule, where, source)),
+    }),
+  );
 }
 
 function toRule(rule: RuleSection, subscriptionWhere: string, source: string): RuleConfig {
   const properties = rule.Properties;
   const where = `${source}: ${subscriptionWhere} rule "${rule.Name}"`;
 
-  const action = properties.Action === undefined
-    ? null
-    : { kind: 'sql' as const, expression: properties.Action.SqlExpression };
+  const action =
+    properties.Action === undefined
+      ? null
+      : { kind: 'sql' as const, expression: properties.Action.SqlExpression };
   if (action !== null) checkSql(() => compileSqlAction(action.expression), `${where}: Action`);
 
   if (properties.FilterType === 'Sql') {
@@ -217,7 +227,7 @@ function toQuota(file: ConfigFile): number | null {
 
 /** Leaves out undefined fields so the defaults spread underneath them stay in force. */
 function dropUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(
-    Object.entries(value).filter(([, field]) => field !== undefined),
-  ) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

@@ -19,7 +19,12 @@ export function checkReferences(config: NamespaceConfig, source: string): void {
 
   for (const queue of config.queues) claim(queue.name, `queue "${queue.name}"`);
   for (const topic of config.topics) claim(topic.name, `topic "${topic.name}"`);
-  checkUnique(config.policies.map((p) => p.name), 'policy', '', source);
+  checkUnique(
+    config.policies.map((p) => p.name),
+    'policy',
+    '',
+    source,
+  );
 
   const canonical = new Map<string, string>();
   for (const entity of [...config.queues, ...config.topics]) {
@@ -48,21 +53,44 @@ export function checkReferences(config: NamespaceConfig, source: string): void {
     const where = `queue "${queue.name}"`;
     queue.forwardTo = resolve(queue.forwardTo, 'ForwardTo', where, queue.name);
     queue.forwardDeadLetteredMessagesTo = resolve(
-      queue.forwardDeadLetteredMessagesTo, 'ForwardDeadLetteredMessagesTo', where, queue.name);
+      queue.forwardDeadLetteredMessagesTo,
+      'ForwardDeadLetteredMessagesTo',
+      where,
+      queue.name,
+    );
   }
 
   for (const topic of config.topics) {
     const topicWhere = `topic "${topic.name}"`;
-    checkUnique(topic.subscriptions.map((s) => s.name), 'subscription', topicWhere, source);
+    checkUnique(
+      topic.subscriptions.map((s) => s.name),
+      'subscription',
+      topicWhere,
+      source,
+    );
 
     for (const subscription of topic.subscriptions) {
       const where = `${topicWhere} subscription "${subscription.name}"`;
-      checkUnique(subscription.rules.map((r) => r.name), 'rule', where, source);
+      checkUnique(
+        subscription.rules.map((r) => r.name),
+        'rule',
+        where,
+        source,
+      );
       // Forwarding a subscription into its own topic would copy every message back in a loop.
       subscription.forwardTo = resolve(
-        subscription.forwardTo, 'ForwardTo', where, topic.name, 'its own topic');
+        subscription.forwardTo,
+        'ForwardTo',
+        where,
+        topic.name,
+        'its own topic',
+      );
       subscription.forwardDeadLetteredMessagesTo = resolve(
-        subscription.forwardDeadLetteredMessagesTo, 'ForwardDeadLetteredMessagesTo', where, '');
+        subscription.forwardDeadLetteredMessagesTo,
+        'ForwardDeadLetteredMessagesTo',
+        where,
+        '',
+      );
     }
   }
 }

@@ -113,7 +113,8 @@ const correlationFilter = z
     Properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
   .refine((filter) => Object.values(filter).some((value) => value !== undefined), {
-    error: 'needs at least one of ContentType, CorrelationId, Label, MessageId, ReplyTo, ' +
+    error:
+      'needs at least one of ContentType, CorrelationId, Label, MessageId, ReplyTo, ' +
       'ReplyToSessionId, SessionId, To or Properties',
   });
 
@@ -155,7 +156,12 @@ const policy = z.strictObject({
 const sbworkerSection = z.strictObject({
   SharedAccessPolicies: z.array(policy).optional(),
   // Azure's Premium tier accepts up to 100 MB; Standard's 256 KB is the default.
-  MaxMessageSizeInKilobytes: z.number().int().min(1).max(100 * 1024).optional(),
+  MaxMessageSizeInKilobytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(100 * 1024)
+    .optional(),
   NamespaceQuotaInMegabytes: z.number().int().min(1).optional(),
 });
 

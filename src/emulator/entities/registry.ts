@@ -122,7 +122,10 @@ export class EntityRegistry {
     const key = config.name.toLowerCase();
     if (this.targets.has(key)) throw new ConfigError(`entity '${config.name}' is defined twice`);
     const store = new MessageStore(queueSettings(config), this.journal, this.hooks);
-    const deadLetter = this.deadLetterStore(`${config.name}/$DeadLetterQueue`, config.lockDurationMs);
+    const deadLetter = this.deadLetterStore(
+      `${config.name}/$DeadLetterQueue`,
+      config.lockDurationMs,
+    );
     const queue: QueueEntity = {
       kind: 'queue',
       name: config.name,
@@ -134,7 +137,11 @@ export class EntityRegistry {
 
     this.targets.set(key, queue);
     this.addSource(key, { store, owner: queue, isDeadLetter: false });
-    this.addSource(`${key}/$deadletterqueue`, { store: deadLetter, owner: queue, isDeadLetter: true });
+    this.addSource(`${key}/$deadletterqueue`, {
+      store: deadLetter,
+      owner: queue,
+      isDeadLetter: true,
+    });
   }
 
   /** New settings apply to the stored messages from the next delivery on. */
@@ -182,7 +189,9 @@ export class EntityRegistry {
 
   deleteTopic(name: string): MessageStore[] {
     const topic = this.topicOrThrow(name);
-    const removed = topic.subscriptions.flatMap((sub) => this.deleteSubscription(topic.name, sub.name));
+    const removed = topic.subscriptions.flatMap((sub) =>
+      this.deleteSubscription(topic.name, sub.name),
+    );
     this.targets.delete(topic.name.toLowerCase());
     this.stores.delete(topic.scheduled.key);
     purge(topic.scheduled);
@@ -220,7 +229,11 @@ export class EntityRegistry {
     topic.subscriptions.push(entity);
     topic.config.subscriptions.push(config);
     this.addSource(subKey, { store, owner: entity, isDeadLetter: false });
-    this.addSource(`${subKey}/$deadletterqueue`, { store: deadLetter, owner: entity, isDeadLetter: true });
+    this.addSource(`${subKey}/$deadletterqueue`, {
+      store: deadLetter,
+      owner: entity,
+      isDeadLetter: true,
+    });
   }
 
   updateSubscription(topicName: string, settings: Omit<SubscriptionConfig, 'rules'>): void {
@@ -238,7 +251,9 @@ export class EntityRegistry {
     const sub = this.subscriptionOrThrow(topicName, name);
     const topic = sub.topic;
     topic.subscriptions = topic.subscriptions.filter((candidate) => candidate !== sub);
-    topic.config.subscriptions = topic.config.subscriptions.filter((config) => config !== sub.config);
+    topic.config.subscriptions = topic.config.subscriptions.filter(
+      (config) => config !== sub.config,
+    );
     return [this.dropSource(sub.store), this.dropSource(sub.deadLetter)];
   }
 
@@ -323,7 +338,8 @@ export class EntityRegistry {
 
   private subscriptionOrThrow(topicName: string, name: string): SubscriptionEntity {
     const sub = this.subscription(topicName, name);
-    if (!sub) throw new ConfigError(`subscription '${topicName}/Subscriptions/${name}' does not exist`);
+    if (!sub)
+      throw new ConfigError(`subscription '${topicName}/Subscriptions/${name}' does not exist`);
     return sub;
   }
 }

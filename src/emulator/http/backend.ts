@@ -139,12 +139,7 @@ export const DEFAULT_EXTRAS: AdminExtras = {
 
 /** Why a management operation was refused; the HTTP layer maps each kind to a status code. */
 export type AdminErrorKind =
-  | 'NotFound'
-  | 'AlreadyExists'
-  | 'QuotaExceeded'
-  | 'BadRequest'
-  | 'Unauthorized'
-  | 'NotSupported';
+  'NotFound' | 'AlreadyExists' | 'QuotaExceeded' | 'BadRequest' | 'Unauthorized' | 'NotSupported';
 
 export class AdminError extends AppError {
   constructor(

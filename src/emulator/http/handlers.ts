@@ -79,19 +79,35 @@ export class ManagementHandlers {
       }
       case 'queues': {
         const views = this.backend.listQueues();
-        return this.page(request, 'Queues', views.map((q) => this.queue(request, q)));
+        return this.page(
+          request,
+          'Queues',
+          views.map((q) => this.queue(request, q)),
+        );
       }
       case 'topics': {
         const views = this.backend.listTopics();
-        return this.page(request, 'Topics', views.map((t) => this.topic(request, t)));
+        return this.page(
+          request,
+          'Topics',
+          views.map((t) => this.topic(request, t)),
+        );
       }
       case 'subscriptions': {
         const views = this.backend.listSubscriptions(route.topic);
-        return this.page(request, 'Subscriptions', views.map((s) => this.sub(request, s)));
+        return this.page(
+          request,
+          'Subscriptions',
+          views.map((s) => this.sub(request, s)),
+        );
       }
       case 'rules': {
         const views = this.backend.listRules(route.topic, route.subscription);
-        return this.page(request, 'Rules', views.map((r) => this.ruleEntry(request, r)));
+        return this.page(
+          request,
+          'Rules',
+          views.map((r) => this.ruleEntry(request, r)),
+        );
       }
     }
   }

@@ -56,7 +56,9 @@ export class RegistryAdminBackend implements AdminBackend {
   }
 
   listQueues(): QueueView[] {
-    return this.targets().filter(isQueue).map((queue) => this.queueView(queue));
+    return this.targets()
+      .filter(isQueue)
+      .map((queue) => this.queueView(queue));
   }
 
   getQueue(name: string): QueueView | undefined {
@@ -83,7 +85,9 @@ export class RegistryAdminBackend implements AdminBackend {
   }
 
   listTopics(): TopicView[] {
-    return this.targets().filter(isTopic).map((topic) => this.topicView(topic));
+    return this.targets()
+      .filter(isTopic)
+      .map((topic) => this.topicView(topic));
   }
 
   getTopic(name: string): TopicView | undefined {

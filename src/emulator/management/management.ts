@@ -38,14 +38,32 @@ export class ManagementNode {
       'com.microsoft:renew-lock': { right: 'Listen', run: (p, b) => this.renewLock(p, b) },
       'com.microsoft:schedule-message': { right: 'Send', run: (p, b) => this.schedule(p, b) },
       'com.microsoft:cancel-scheduled-message': { right: 'Send', run: (p, b) => this.cancel(p, b) },
-      'com.microsoft:receive-by-sequence-number': { right: 'Listen', run: (p, b) => this.receiveBySeq(p, b) },
-      'com.microsoft:update-disposition': { right: 'Listen', run: (p, b) => this.updateDisposition(p, b) },
-      'com.microsoft:renew-session-lock': { right: 'Listen', run: (p, b) => this.renewSessionLock(p, b) },
-      'com.microsoft:set-session-state': { right: 'Listen', run: (p, b) => this.setSessionState(p, b) },
-      'com.microsoft:get-session-state': { right: 'Listen', run: (p, b) => this.getSessionState(p, b) },
+      'com.microsoft:receive-by-sequence-number': {
+        right: 'Listen',
+        run: (p, b) => this.receiveBySeq(p, b),
+      },
+      'com.microsoft:update-disposition': {
+        right: 'Listen',
+        run: (p, b) => this.updateDisposition(p, b),
+      },
+      'com.microsoft:renew-session-lock': {
+        right: 'Listen',
+        run: (p, b) => this.renewSessionLock(p, b),
+      },
+      'com.microsoft:set-session-state': {
+        right: 'Listen',
+        run: (p, b) => this.setSessionState(p, b),
+      },
+      'com.microsoft:get-session-state': {
+        right: 'Listen',
+        run: (p, b) => this.getSessionState(p, b),
+      },
       'com.microsoft:add-rule': { right: 'Manage', run: (p, b) => this.addRule(p, b) },
       'com.microsoft:remove-rule': { right: 'Manage', run: (p, b) => this.removeRule(p, b) },
-      'com.microsoft:enumerate-rules': { right: 'Listen', run: (p, b) => this.enumerateRules(p, b) },
+      'com.microsoft:enumerate-rules': {
+        right: 'Listen',
+        run: (p, b) => this.enumerateRules(p, b),
+      },
     };
   }
 
@@ -55,13 +73,21 @@ export class ManagementNode {
     try {
       const known = this.operations[operation];
       if (!known) {
-        throw new BrokerError(Condition.notImplemented, `The operation '${operation}' is not supported.`, 501);
+        throw new BrokerError(
+          Condition.notImplemented,
+          `The operation '${operation}' is not supported.`,
+          501,
+        );
       }
       auth.require(`${entityPath}/$management`, known.right, this.broker.now());
       return known.run(entityPath, body);
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
-      this.logger.debug('management operation refused', { entity: entityPath, operation, condition: error.condition });
+      this.logger.debug('management operation refused', {
+        entity: entityPath,
+        operation,
+        condition: error.condition,
+      });
       return managementResponse(error.statusCode, error.message, undefined, error.condition);
     }
   }
@@ -73,7 +99,9 @@ export class ManagementNode {
     const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;
     const messages = source.store.peek(from, count, sessionId);
     if (messages.length === 0) return managementResponse(204, 'No Content');
-    const items = messages.map((message) => ({ message: encodeDelivery(message.bare, fullStamp(message)) }));
+    const items = messages.map((message) => ({
+      message: encodeDelivery(message.bare, fullStamp(message)),
+    }));
     return ok({ messages: items });
   }
 
@@ -90,7 +118,8 @@ export class ManagementNode {
     const entries = Array.isArray(body.messages) ? (body.messages as Body[]) : [];
     const parsed = entries.map((entry) => {
       const raw = entry.message;
-      if (!Buffer.isBuffer(raw)) throw new BrokerError(Condition.argumentError, 'message must be binary');
+      if (!Buffer.isBuffer(raw))
+        throw new BrokerError(Condition.argumentError, 'message must be binary');
       return parseMessage(decodeMessage(raw), raw);
     });
     const seqs = this.broker.send(target, parsed);
@@ -113,9 +142,17 @@ export class ManagementNode {
 
     const items = sequenceNumbers(body).map((seq) => {
       const message = source.store.get(seq);
-      if (!message || message.state !== MessageState.deferred || message.lockToken !== null ||
-        (sessionId !== null && message.sessionId !== sessionId)) {
-        throw new BrokerError(Condition.messageNotFound, `Failed to lock one or more specified messages. The message with sequence number ${seq} was not found.`, 404);
+      if (
+        !message ||
+        message.state !== MessageState.deferred ||
+        message.lockToken !== null ||
+        (sessionId !== null && message.sessionId !== sessionId)
+      ) {
+        throw new BrokerError(
+          Condition.messageNotFound,
+          `Failed to lock one or more specified messages. The message with sequence number ${seq} was not found.`,
+          404,
+        );
       }
       return message;
     });
@@ -127,7 +164,11 @@ export class ManagementNode {
         return { message: encoded };
       }
       const token = source.store.lock(message, nowMs);
-      const encoded = encodeDelivery(message.bare, { ...fullStamp(message), lockToken: token, lockedUntilMs: message.lockedUntilMs });
+      const encoded = encodeDelivery(message.bare, {
+        ...fullStamp(message),
+        lockToken: token,
+        lockedUntilMs: message.lockedUntilMs,
+      });
       return { message: encoded, 'lock-token': types.wrap_uuid(uuidToBytes(token)) };
     });
     return ok({ messages: result });
@@ -137,7 +178,8 @@ export class ManagementNode {
     const source = this.source(path);
     const nowMs = this.broker.now();
     const status = String(body['disposition-status'] ?? '');
-    const properties = (body['properties-to-modify'] ?? undefined) as Record<string, unknown> | undefined;
+    const properties = (body['properties-to-modify'] ?? undefined) as
+      Record<string, unknown> | undefined;
 
     for (const token of lockTokens(body)) {
       switch (status) {
@@ -167,7 +209,10 @@ export class ManagementNode {
 
   private renewSessionLock(path: string, body: Body): ResponseMessage {
     const source = this.source(path);
-    const until = source.store.renewSessionLock(String(body['session-id'] ?? ''), this.broker.now());
+    const until = source.store.renewSessionLock(
+      String(body['session-id'] ?? ''),
+      this.broker.now(),
+    );
     return ok({ expiration: types.wrap_timestamp(until) });
   }
 
@@ -231,7 +276,11 @@ export class ManagementNode {
   private subscription(path: string): SubscriptionEntity {
     const source = this.source(path);
     if (source.owner.kind !== 'subscription' || source.isDeadLetter) {
-      throw new BrokerError(Condition.notAllowed, `'${path}' is not a subscription: rules live on subscriptions.`, 400);
+      throw new BrokerError(
+        Condition.notAllowed,
+        `'${path}' is not a subscription: rules live on subscriptions.`,
+        400,
+      );
     }
     return source.owner;
   }
@@ -253,7 +302,11 @@ function ok(body?: Body): ResponseMessage {
 }
 
 function notFound(path: string): BrokerError {
-  return new BrokerError(Condition.notFound, `The messaging entity '${path}' could not be found.`, 404);
+  return new BrokerError(
+    Condition.notFound,
+    `The messaging entity '${path}' could not be found.`,
+    404,
+  );
 }
 
 function lockTokens(body: Body): string[] {
@@ -271,7 +324,8 @@ function sequenceNumbers(body: Body): number[] {
   const list = Array.isArray(raw) ? raw : [];
   return list.map((value) => {
     const seq = longToNumber(value);
-    if (seq === null) throw new BrokerError(Condition.argumentError, 'sequence-numbers must be longs');
+    if (seq === null)
+      throw new BrokerError(Condition.argumentError, 'sequence-numbers must be longs');
     return seq;
   });
 }

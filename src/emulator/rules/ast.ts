@@ -3,8 +3,7 @@
 export type SqlValue = string | bigint | number | boolean | Date | null;
 
 export type PropertyRef =
-  | { scope: 'user'; name: string }
-  | { scope: 'sys'; name: string; key: SystemPropertyKey };
+  { scope: 'user'; name: string } | { scope: 'sys'; name: string; key: SystemPropertyKey };
 
 export type SystemPropertyKey =
   | 'messageId'

@@ -1,14 +1,7 @@
 import { SqlSyntaxError } from './sqlSyntaxError';
 
 export type TokenKind =
-  | 'identifier'
-  | 'keyword'
-  | 'string'
-  | 'integer'
-  | 'decimal'
-  | 'operator'
-  | 'parameter'
-  | 'end';
+  'identifier' | 'keyword' | 'string' | 'integer' | 'decimal' | 'operator' | 'parameter' | 'end';
 
 export interface Token {
   kind: TokenKind;
@@ -18,13 +11,41 @@ export interface Token {
 }
 
 const KEYWORDS = new Set([
-  'AND', 'OR', 'NOT', 'IN', 'LIKE', 'ESCAPE', 'IS', 'NULL', 'TRUE', 'FALSE', 'EXISTS', 'SET',
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'LIKE',
+  'ESCAPE',
+  'IS',
+  'NULL',
+  'TRUE',
+  'FALSE',
+  'EXISTS',
+  'SET',
   'REMOVE',
 ]);
 
 // Longest first, so `<=` is not read as `<` then `=`.
-const OPERATORS = ['<>', '!=', '<=', '>=', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')',
-  ',', ';', '.'];
+const OPERATORS = [
+  '<>',
+  '!=',
+  '<=',
+  '>=',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '(',
+  ')',
+  ',',
+  ';',
+  '.',
+];
 
 const LETTER = /\p{L}/u;
 const IDENTIFIER_PART = /[_\p{L}\p{Nd}]/u;

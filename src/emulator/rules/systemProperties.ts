@@ -5,28 +5,30 @@ import type { SystemPropertyKey } from './ast';
  * field of the message view each one reads. A name not listed here is an error at parse time,
  * as Service Bus treats a non-existent system property as an error.
  */
-const SYSTEM_PROPERTY_NAMES = new Map<string, SystemPropertyKey>(Object.entries({
-  messageid: 'messageId',
-  correlationid: 'correlationId',
-  to: 'to',
-  replyto: 'replyTo',
-  label: 'subject',
-  subject: 'subject',
-  sessionid: 'sessionId',
-  replytosessionid: 'replyToSessionId',
-  contenttype: 'contentType',
-  partitionkey: 'partitionKey',
-  sequencenumber: 'sequenceNumber',
-  enqueuedsequencenumber: 'enqueuedSequenceNumber',
-  enqueuedtimeutc: 'enqueuedTimeUtc',
-  deliverycount: 'deliveryCount',
-  size: 'size',
-  expiresatutc: 'expiresAtUtc',
-  scheduledenqueuetimeutc: 'scheduledEnqueueTimeUtc',
-  timetolive: 'timeToLiveMs',
-  lockeduntilutc: 'lockedUntilUtc',
-  deadlettersource: 'deadLetterSource',
-} satisfies Record<string, SystemPropertyKey>));
+const SYSTEM_PROPERTY_NAMES = new Map<string, SystemPropertyKey>(
+  Object.entries({
+    messageid: 'messageId',
+    correlationid: 'correlationId',
+    to: 'to',
+    replyto: 'replyTo',
+    label: 'subject',
+    subject: 'subject',
+    sessionid: 'sessionId',
+    replytosessionid: 'replyToSessionId',
+    contenttype: 'contentType',
+    partitionkey: 'partitionKey',
+    sequencenumber: 'sequenceNumber',
+    enqueuedsequencenumber: 'enqueuedSequenceNumber',
+    enqueuedtimeutc: 'enqueuedTimeUtc',
+    deliverycount: 'deliveryCount',
+    size: 'size',
+    expiresatutc: 'expiresAtUtc',
+    scheduledenqueuetimeutc: 'scheduledEnqueueTimeUtc',
+    timetolive: 'timeToLiveMs',
+    lockeduntilutc: 'lockedUntilUtc',
+    deadlettersource: 'deadLetterSource',
+  } satisfies Record<string, SystemPropertyKey>),
+);
 
 /** Properties an action may SET or REMOVE: the sender-controlled strings, not broker stamps. */
 const WRITABLE_SYSTEM_PROPERTIES = new Set<SystemPropertyKey>([

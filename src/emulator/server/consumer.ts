@@ -56,7 +56,8 @@ export class Consumer {
       return;
     }
 
-    const sessionUntil = this.sessionId === null ? undefined : this.store.sessionLockedUntil(this.sessionId);
+    const sessionUntil =
+      this.sessionId === null ? undefined : this.store.sessionLockedUntil(this.sessionId);
     const token = this.store.lock(message, nowMs, sessionUntil);
     const payload = encodeDelivery(message.bare, {
       ...this.stamp(message),
@@ -85,7 +86,10 @@ export class Consumer {
         case 'modified':
           if (state.undeliverable_here) this.store.defer(token, nowMs, state.message_annotations);
           else this.store.abandon(token, nowMs, state.message_annotations);
-          settleOutgoing(delivery, amqpMessage.modified({ undeliverable_here: state.undeliverable_here }));
+          settleOutgoing(
+            delivery,
+            amqpMessage.modified({ undeliverable_here: state.undeliverable_here }),
+          );
           return;
         case 'released':
           this.store.abandon(token, nowMs);
@@ -104,8 +108,14 @@ export class Consumer {
       }
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
-      this.logger.debug('settlement refused', { entity: this.store.settings.path, condition: error.condition });
-      settleOutgoing(delivery, undefined, { condition: error.condition, description: error.message });
+      this.logger.debug('settlement refused', {
+        entity: this.store.settings.path,
+        condition: error.condition,
+      });
+      settleOutgoing(delivery, undefined, {
+        condition: error.condition,
+        description: error.message,
+      });
     }
   }
 

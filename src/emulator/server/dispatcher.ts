@@ -112,7 +112,10 @@ export class Dispatcher {
     }
 
     const askedMs = Number(remote.properties?.['com.microsoft:timeout'] ?? MAX_SESSION_WAIT_MS);
-    const waitMs = Math.min(Number.isFinite(askedMs) ? askedMs : MAX_SESSION_WAIT_MS, MAX_SESSION_WAIT_MS);
+    const waitMs = Math.min(
+      Number.isFinite(askedMs) ? askedMs : MAX_SESSION_WAIT_MS,
+      MAX_SESSION_WAIT_MS,
+    );
     this.waiters.push({ consumer, address, deadlineMs: nowMs + Math.max(0, waitMs - 100) });
     return 'waiting';
   }
@@ -125,7 +128,10 @@ export class Dispatcher {
       const link = waiter.consumer.link;
       link.set_source({ address: waiter.address });
       link.open();
-      link.close({ condition: Condition.timeout, description: 'No unlocked sessions were available in time.' });
+      link.close({
+        condition: Condition.timeout,
+        description: 'No unlocked sessions were available in time.',
+      });
       waiter.consumer.closed = true;
     }
 
@@ -136,7 +142,10 @@ export class Dispatcher {
         store.releaseSession(sessionId, owner);
         if (consumer) {
           this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
-          consumer.link.close({ condition: Condition.sessionLockLost, description: `The session lock for '${sessionId}' expired.` });
+          consumer.link.close({
+            condition: Condition.sessionLockLost,
+            description: `The session lock for '${sessionId}' expired.`,
+          });
           this.remove(consumer);
         }
       }

@@ -2,7 +2,14 @@ import type { Logger } from '../../shared/logger';
 import { verifySasToken } from '../auth/sas';
 import type { Broker } from '../broker/broker';
 import { decodeMessage, parseMessage, splitBatch, type ParsedMessage } from '../amqp/messageCodec';
-import { RAW_BYTES, type AmqpMessage, type Delivery, type EventContext, type Receiver, type Sender } from '../amqp/rhea';
+import {
+  RAW_BYTES,
+  type AmqpMessage,
+  type Delivery,
+  type EventContext,
+  type Receiver,
+  type Sender,
+} from '../amqp/rhea';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
 import type { SendTarget } from '../entities/registry';
@@ -43,7 +50,10 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
     return;
   }
   if (address.toLowerCase().endsWith(MANAGEMENT_SUFFIX)) {
-    link[ROLE] = { kind: 'management', entityPath: address.slice(0, -MANAGEMENT_SUFFIX.length) } satisfies IncomingRole;
+    link[ROLE] = {
+      kind: 'management',
+      entityPath: address.slice(0, -MANAGEMENT_SUFFIX.length),
+    } satisfies IncomingRole;
     return;
   }
 
@@ -84,10 +94,17 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
   const receiveAndDelete = remote.snd_settle_mode === 1;
   if (receiveAndDelete) link.local.attach.snd_settle_mode = 1;
   link.local.attach.rcv_settle_mode = remote.rcv_settle_mode ?? 0;
-  const consumer = new Consumer(link, source, receiveAndDelete ? 'receiveAndDelete' : 'peekLock', state.logger, deps.broker.now);
+  const consumer = new Consumer(
+    link,
+    source,
+    receiveAndDelete ? 'receiveAndDelete' : 'peekLock',
+    state.logger,
+    deps.broker.now,
+  );
 
   const sessionful = source.store.settings.requiresSession;
-  const asksForSession = remote.source?.filter != null && 'com.microsoft:session-filter' in remote.source.filter;
+  const asksForSession =
+    remote.source?.filter != null && 'com.microsoft:session-filter' in remote.source.filter;
   if (sessionful !== asksForSession) {
     const description = sessionful
       ? `The entity '${address}' requires sessions: use a session receiver.`
@@ -112,7 +129,12 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
   state.consumers.add(consumer);
   deps.dispatcher.add(consumer);
   deps.dispatcher.markAvailable(source.store);
-  state.logger.debug('receiver attached', { entity: address, link: link.name, mode: consumer.mode, sessionId: consumer.sessionId });
+  state.logger.debug('receiver attached', {
+    entity: address,
+    link: link.name,
+    mode: consumer.mode,
+    sessionId: consumer.sessionId,
+  });
 }
 
 export function consumerOf(link: Sender | undefined): Consumer | undefined {
@@ -126,11 +148,18 @@ export function closeOutgoing(link: Sender, state: ConnectionState, deps: LinkDe
   if (!consumer) return;
   state.consumers.delete(consumer);
   deps.dispatcher.remove(consumer);
-  state.logger.debug('receiver detached', { entity: consumer.store.settings.path, link: link.name });
+  state.logger.debug('receiver detached', {
+    entity: consumer.store.settings.path,
+    link: link.name,
+  });
 }
 
 /** A transfer from the client: a CBS or management request, or messages to enqueue. */
-export function onIncomingMessage(context: EventContext, state: ConnectionState, deps: LinkDeps): void {
+export function onIncomingMessage(
+  context: EventContext,
+  state: ConnectionState,
+  deps: LinkDeps,
+): void {
   const link = context.receiver!;
   const delivery = context.delivery!;
   const role = link[ROLE] as IncomingRole | undefined;
@@ -163,7 +192,9 @@ function receiveMessages(
     state.auth.require(address, 'Send', deps.broker.now());
     // The entity may have been deleted (or deleted and re-created) since the link attached.
     if (deps.broker.registry.sendTarget(address) !== target) throw notFound(address);
-    const raw = Buffer.isBuffer(context.message) ? context.message : (context.message as AmqpMessage)[RAW_BYTES];
+    const raw = Buffer.isBuffer(context.message)
+      ? context.message
+      : (context.message as AmqpMessage)[RAW_BYTES];
     const size = raw?.length ?? 0;
     if (size > deps.namespace.maxMessageSizeBytes) {
       throw new BrokerError(
@@ -197,19 +228,29 @@ function parseTransfer(context: EventContext): ParsedMessage[] {
   const format = context.format ?? 0;
   if (format === 0) return [parseMessage(context.message as AmqpMessage)];
   if (format === BATCH_FORMAT) {
-    return splitBatch(context.message as Buffer).map((raw) => parseMessage(decodeMessage(raw), raw));
+    return splitBatch(context.message as Buffer).map((raw) =>
+      parseMessage(decodeMessage(raw), raw),
+    );
   }
   throw new BrokerError(Condition.notImplemented, `Message format ${format} is not supported.`);
 }
 
-function rejectSend(delivery: Delivery, error: unknown, state: ConnectionState, address: string): void {
+function rejectSend(
+  delivery: Delivery,
+  error: unknown,
+  state: ConnectionState,
+  address: string,
+): void {
   if (error instanceof BrokerError) {
     state.logger.debug('send refused', { entity: address, condition: error.condition });
     settleRejected(delivery, { condition: error.condition, description: error.message });
     return;
   }
   state.logger.warn('send failed', { entity: address, error: String(error) });
-  settleRejected(delivery, { condition: Condition.internalError, description: 'The broker could not store the message.' });
+  settleRejected(delivery, {
+    condition: Condition.internalError,
+    description: 'The broker could not store the message.',
+  });
 }
 
 function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps): void {
@@ -219,23 +260,39 @@ function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps)
     if (properties.operation !== 'put-token') {
       throw new BrokerError(Condition.notImplemented, `Unsupported CBS operation.`, 501);
     }
-    const grant = verifySasToken(String(request.body ?? ''), audience, deps.namespace.policies, deps.broker.now());
+    const grant = verifySasToken(
+      String(request.body ?? ''),
+      audience,
+      deps.namespace.policies,
+      deps.broker.now(),
+    );
     state.auth.add(grant);
     state.replies.reply(request, cbsResponse(202, 'Accepted'));
   } catch (error) {
     const brokerError =
-      error instanceof BrokerError ? error : new BrokerError(Condition.unauthorized, 'The token is invalid.', 401);
+      error instanceof BrokerError
+        ? error
+        : new BrokerError(Condition.unauthorized, 'The token is invalid.', 401);
     state.logger.warn('put-token refused', { audience, reason: brokerError.message });
-    state.replies.reply(request, cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition));
+    state.replies.reply(
+      request,
+      cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition),
+    );
   }
 }
 
 function refuse(link: Sender | Receiver, error: unknown): void {
   const brokerError =
-    error instanceof BrokerError ? error : new BrokerError(Condition.internalError, String(error), 500);
+    error instanceof BrokerError
+      ? error
+      : new BrokerError(Condition.internalError, String(error), 500);
   link.close({ condition: brokerError.condition, description: brokerError.message });
 }
 
 function notFound(address: string): BrokerError {
-  return new BrokerError(Condition.notFound, `The messaging entity '${address}' could not be found.`, 404);
+  return new BrokerError(
+    Condition.notFound,
+    `The messaging entity '${address}' could not be found.`,
+    404,
+  );
 }

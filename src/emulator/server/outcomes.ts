@@ -19,7 +19,11 @@ export function settleWith(delivery: Delivery, outcome: object): void {
  * nothing more once we settle, and rhea frees a delivery only when both sides have settled,
  * so mark the client's side done too; otherwise the session's delivery buffer fills and stalls.
  */
-export function settleOutgoing(delivery: Delivery, outcome: object | undefined, error?: AmqpError): void {
+export function settleOutgoing(
+  delivery: Delivery,
+  outcome: object | undefined,
+  error?: AmqpError,
+): void {
   if (outcome) settleWith(delivery, outcome);
   else settleRejected(delivery, error);
   delivery.remote_settled = true;

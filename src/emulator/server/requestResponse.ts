@@ -53,7 +53,11 @@ export function managementResponse(
 }
 
 /** $cbs's dashed status keys. */
-export function cbsResponse(statusCode: number, description: string, errorCondition?: string): ResponseMessage {
+export function cbsResponse(
+  statusCode: number,
+  description: string,
+  errorCondition?: string,
+): ResponseMessage {
   const properties: Record<string, unknown> = {
     'status-code': types.wrap_int(statusCode),
     'status-description': description,

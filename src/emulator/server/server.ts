@@ -4,7 +4,14 @@ import type { Logger } from '../../shared/logger';
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { Condition } from '../amqp/wire';
 import { ConnectionState } from './connectionState';
-import { closeOutgoing, consumerOf, onIncomingMessage, openIncoming, openOutgoing, type LinkDeps } from './links';
+import {
+  closeOutgoing,
+  consumerOf,
+  onIncomingMessage,
+  openIncoming,
+  openOutgoing,
+  type LinkDeps,
+} from './links';
 
 /** Largest frame we accept and advertise; rhea reassembles multi-frame transfers. */
 const MAX_FRAME_SIZE = 65_536;
@@ -21,22 +28,35 @@ export interface AmqpListener {
  * The rhea container and its listeners. Every event handler runs inside `guard`, so an
  * exception closes only the connection it came from and is logged; the server stays up.
  */
-export async function listenAmqp(deps: LinkDeps, hosts: string[], port: number): Promise<AmqpListener> {
+export async function listenAmqp(
+  deps: LinkDeps,
+  hosts: string[],
+  port: number,
+): Promise<AmqpListener> {
   const logger = deps.logger;
   const container = rhea.create_container({ id: 'sbworker-emulator' });
   const connections = new Set<Connection>();
   const sockets = new Set<Socket>();
   const openedSockets = new WeakMap<object, Connection>();
 
-  const guard = (event: string, handler: (context: EventContext, state: ConnectionState) => void) => {
+  const guard = (
+    event: string,
+    handler: (context: EventContext, state: ConnectionState) => void,
+  ) => {
     container.on(event, (context: EventContext) => {
       const state = ConnectionState.of(context.connection, logger);
       try {
         handler(context, state);
       } catch (error) {
-        state.logger.warn('handler failed; closing the connection', { event, error: String(error) });
+        state.logger.warn('handler failed; closing the connection', {
+          event,
+          error: String(error),
+        });
         try {
-          context.connection.close({ condition: Condition.internalError, description: 'Internal broker error.' });
+          context.connection.close({
+            condition: Condition.internalError,
+            description: 'Internal broker error.',
+          });
         } catch {
           context.connection.socket?.destroy();
         }
@@ -47,7 +67,9 @@ export async function listenAmqp(deps: LinkDeps, hosts: string[], port: number):
   guard('connection_open', (context, state) => {
     connections.add(context.connection);
     if (context.connection.socket) openedSockets.set(context.connection.socket, context.connection);
-    state.logger.debug('connection opened', { containerId: context.connection.remote.open?.container_id });
+    state.logger.debug('connection opened', {
+      containerId: context.connection.remote.open?.container_id,
+    });
   });
   guard('receiver_open', (context, state) => openIncoming(context.receiver!, state, deps));
   guard('sender_open', (context, state) => openOutgoing(context.sender!, state, deps));
@@ -83,8 +105,12 @@ export async function listenAmqp(deps: LinkDeps, hosts: string[], port: number):
   container.on('connection_error', (context: EventContext) => {
     logger.warn('connection error', { error: describe(context.connection) });
   });
-  container.on('protocol_error', (error: unknown) => logger.warn('protocol error', { error: String(error) }));
-  container.on('error', (error: unknown) => logger.warn('connection failed', { error: String(error) }));
+  container.on('protocol_error', (error: unknown) =>
+    logger.warn('protocol error', { error: String(error) }),
+  );
+  container.on('error', (error: unknown) =>
+    logger.warn('connection failed', { error: String(error) }),
+  );
 
   const options = {
     // rhea's default would try to re-dial a dropped client and keep the process alive.
@@ -109,7 +135,9 @@ export async function listenAmqp(deps: LinkDeps, hosts: string[], port: number):
         socket.once('close', () => sockets.delete(socket));
         const deadline = setTimeout(() => {
           if (openedSockets.has(socket)) return;
-          logger.warn('connection did not open in time; dropping it', { remote: socket.remoteAddress });
+          logger.warn('connection did not open in time; dropping it', {
+            remote: socket.remoteAddress,
+          });
           socket.destroy();
         }, OPEN_DEADLINE_MS);
         deadline.unref();
@@ -130,7 +158,9 @@ export async function listenAmqp(deps: LinkDeps, hosts: string[], port: number):
     port: boundPort,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
     },
   };
 }
@@ -140,7 +170,10 @@ export async function listenAmqp(deps: LinkDeps, hosts: string[], port: number):
  * closed the connection; the timer would keep the process alive for minutes after close.
  */
 function stopHeartbeats(connection: Connection): void {
-  const timers = connection as unknown as { heartbeat_in?: NodeJS.Timeout; heartbeat_out?: NodeJS.Timeout };
+  const timers = connection as unknown as {
+    heartbeat_in?: NodeJS.Timeout;
+    heartbeat_out?: NodeJS.Timeout;
+  };
   clearTimeout(timers.heartbeat_in);
   clearTimeout(timers.heartbeat_out);
   timers.heartbeat_in = undefined;
@@ -159,6 +192,7 @@ function listenOn(start: () => Server): Promise<Server> {
 }
 
 function describe(connection: Connection): string {
-  const error = (connection as unknown as { error?: { condition?: string; description?: string } }).error;
+  const error = (connection as unknown as { error?: { condition?: string; description?: string } })
+    .error;
   return error ? `${error.condition ?? ''} ${error.description ?? ''}`.trim() : 'unknown';
 }

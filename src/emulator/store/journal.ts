@@ -103,16 +103,20 @@ class FileJournal implements Journal {
       const store = registry.storeByKey(key);
       if (!store) {
         if (state.messages.size === 0) continue;
-        this.logger.warn('journal holds an entity the config no longer has; its messages are dropped', {
-          entity: key,
-          messages: state.messages.size,
-        });
+        this.logger.warn(
+          'journal holds an entity the config no longer has; its messages are dropped',
+          {
+            entity: key,
+            messages: state.messages.size,
+          },
+        );
         continue;
       }
       store.restoreSequence(state.lastSeq);
       const ordered = [...state.messages.values()].sort((a, b) => a.seq - b.seq);
       for (const message of ordered) store.restore(message);
-      for (const [sessionId, sessionState] of state.sessionStates) store.restoreSessionState(sessionId, sessionState);
+      for (const [sessionId, sessionState] of state.sessionStates)
+        store.restoreSessionState(sessionId, sessionState);
     }
   }
 
@@ -138,7 +142,9 @@ class FileJournal implements Journal {
       this.cycle = this.compactWhileRunning(this.snapshot);
       return;
     }
-    this.cycle = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeBatch());
+    this.cycle = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.writeBatch(),
+    );
   }
 
   /**
@@ -146,7 +152,9 @@ class FileJournal implements Journal {
    * records still pending are written after it into the new file. Replaying them again is
    * harmless: every record sets or removes state, so applying it twice gives the same result.
    */
-  private async compactWhileRunning(snapshot: () => Iterable<JournalSnapshotRecord>): Promise<void> {
+  private async compactWhileRunning(
+    snapshot: () => Iterable<JournalSnapshotRecord>,
+  ): Promise<void> {
     this.compacting = true;
     const startedAtMs = Date.now();
     const records: Buffer[] = [];
@@ -158,7 +166,8 @@ class FileJournal implements Journal {
       const temporary = `${this.path}.compact`;
       const file = await open(temporary, 'w');
       try {
-        for (let i = 0; i < records.length; i += 1024) await file.writev(records.slice(i, i + 1024));
+        for (let i = 0; i < records.length; i += 1024)
+          await file.writev(records.slice(i, i + 1024));
         await file.sync();
       } finally {
         await file.close();
@@ -175,7 +184,9 @@ class FileJournal implements Journal {
         durationMs: Date.now() - startedAtMs,
       });
     } catch (error) {
-      this.logger.warn('journal compaction failed; appending to the old file', { error: String(error) });
+      this.logger.warn('journal compaction failed; appending to the old file', {
+        error: String(error),
+      });
     } finally {
       this.compacting = false;
       this.cycle = null;
@@ -216,7 +227,9 @@ async function recover(path: string, logger: Logger): Promise<Map<string, Recove
 
   const { records, validBytes } = decodeRecords(data);
   if (validBytes < data.length) {
-    logger.warn('journal ends with a damaged record; it is ignored', { ignoredBytes: data.length - validBytes });
+    logger.warn('journal ends with a damaged record; it is ignored', {
+      ignoredBytes: data.length - validBytes,
+    });
   }
   const storeFor = (key: string) => {
     let store = stores.get(key);
@@ -273,7 +286,8 @@ async function compact(path: string, stores: Map<string, RecoveredStore>): Promi
     };
     for (const [key, store] of stores) {
       await push({ kind: RecordKind.lastSequence, key, seq: store.lastSeq });
-      for (const message of store.messages.values()) await push({ kind: RecordKind.message, key, message });
+      for (const message of store.messages.values())
+        await push({ kind: RecordKind.message, key, message });
       for (const [sessionId, state] of store.sessionStates) {
         if (state !== null) await push({ kind: RecordKind.sessionState, key, sessionId, state });
       }
@@ -295,10 +309,20 @@ function toJournalRecord(record: JournalSnapshotRecord): JournalRecord {
     case 'message':
       return { kind: RecordKind.message, key: record.key, message: record.message };
     case 'sessionState':
-      return { kind: RecordKind.sessionState, key: record.key, sessionId: record.sessionId, state: record.state };
+      return {
+        kind: RecordKind.sessionState,
+        key: record.key,
+        sessionId: record.sessionId,
+        state: record.state,
+      };
     case 'lastSequence':
       return { kind: RecordKind.lastSequence, key: record.key, seq: record.seq };
     case 'duplicate':
-      return { kind: RecordKind.duplicate, key: record.key, messageId: record.messageId, seenAtMs: record.seenAtMs };
+      return {
+        kind: RecordKind.duplicate,
+        key: record.key,
+        messageId: record.messageId,
+        seenAtMs: record.seenAtMs,
+      };
   }
 }

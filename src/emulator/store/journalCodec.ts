@@ -7,7 +7,13 @@ import type { StoredMessage } from './types';
  * Body: u8 kind, u16 store-key length, store key (UTF-8), then the kind's payload. A torn or
  * corrupt tail (a crash mid-write) fails the length or CRC check and ends recovery there.
  */
-export const RecordKind = { message: 1, remove: 2, sessionState: 3, lastSequence: 4, duplicate: 5 } as const;
+export const RecordKind = {
+  message: 1,
+  remove: 2,
+  sessionState: 3,
+  lastSequence: 4,
+  duplicate: 5,
+} as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
 export type JournalRecord =
@@ -89,10 +95,10 @@ function decodeBody(body: Buffer): JournalRecord {
   switch (kind) {
     case RecordKind.message: {
       const jsonLength = payload.readUInt32BE(0);
-      const meta = JSON.parse(payload.subarray(4, 4 + jsonLength).toString('utf8'), reviver) as Omit<
-        StoredMessage,
-        'bare' | 'lockToken' | 'lockedUntilMs'
-      >;
+      const meta = JSON.parse(
+        payload.subarray(4, 4 + jsonLength).toString('utf8'),
+        reviver,
+      ) as Omit<StoredMessage, 'bare' | 'lockToken' | 'lockedUntilMs'>;
       // Copy: a slice would keep the whole journal buffer alive.
       const bare = Buffer.from(payload.subarray(4 + jsonLength));
       return { kind, key, message: { ...meta, bare, lockToken: null, lockedUntilMs: 0 } };
@@ -101,7 +107,12 @@ function decodeBody(body: Buffer): JournalRecord {
     case RecordKind.lastSequence:
       return { kind, key, seq: payload.readDoubleBE(0) };
     case RecordKind.duplicate:
-      return { kind, key, seenAtMs: payload.readDoubleBE(0), messageId: payload.subarray(8).toString('utf8') };
+      return {
+        kind,
+        key,
+        seenAtMs: payload.readDoubleBE(0),
+        messageId: payload.subarray(8).toString('utf8'),
+      };
     case RecordKind.sessionState: {
       const idLength = payload.readUInt16BE(0);
       const hasState = payload.readUInt8(2) === 1;
@@ -125,7 +136,8 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
 function reviver(_key: string, value: unknown): unknown {
   if (value && typeof value === 'object') {
     const tagged = value as { $date?: number; $binary?: string };
-    if (typeof tagged.$date === 'number' && Object.keys(value).length === 1) return new Date(tagged.$date);
+    if (typeof tagged.$date === 'number' && Object.keys(value).length === 1)
+      return new Date(tagged.$date);
     if (typeof tagged.$binary === 'string' && Object.keys(value).length === 1) {
       return Buffer.from(tagged.$binary, 'base64');
     }

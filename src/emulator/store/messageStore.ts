@@ -250,7 +250,11 @@ export class MessageStore {
   renewSessionLock(sessionId: string, nowMs: number): number {
     const record = this.sessions.get(sessionId);
     if (!record || !this.sessionLocked(record, nowMs)) {
-      throw new BrokerError(Condition.sessionLockLost, `The session lock for '${sessionId}' was lost.`, 410);
+      throw new BrokerError(
+        Condition.sessionLockLost,
+        `The session lock for '${sessionId}' was lost.`,
+        410,
+      );
     }
     record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
     for (const message of this.locks.values()) {
@@ -279,7 +283,8 @@ export class MessageStore {
   expiredSessionOwners(nowMs: number): { sessionId: string; owner: object }[] {
     const expired: { sessionId: string; owner: object }[] = [];
     for (const [id, record] of this.sessions) {
-      if (record.owner && record.lockedUntilMs <= nowMs) expired.push({ sessionId: id, owner: record.owner });
+      if (record.owner && record.lockedUntilMs <= nowMs)
+        expired.push({ sessionId: id, owner: record.owner });
     }
     return expired;
   }
@@ -306,7 +311,11 @@ export class MessageStore {
   assertSessionOwner(sessionId: string, nowMs: number): void {
     const record = this.sessions.get(sessionId);
     if (!record || !this.sessionLocked(record, nowMs)) {
-      throw new BrokerError(Condition.sessionLockLost, `The session lock for '${sessionId}' was lost.`, 410);
+      throw new BrokerError(
+        Condition.sessionLockLost,
+        `The session lock for '${sessionId}' was lost.`,
+        410,
+      );
     }
   }
 
@@ -318,7 +327,8 @@ export class MessageStore {
       const token = this.lockTimers.pop()!;
       const message = this.locks.get(token);
       // A renewal pushed a later timer for the same token; this one is stale then.
-      if (message && message.lockToken === token && message.lockedUntilMs <= nowMs) this.release(message);
+      if (message && message.lockToken === token && message.lockedUntilMs <= nowMs)
+        this.release(message);
     }
 
     while ((this.scheduleTimers.peekKey() ?? Infinity) <= nowMs) {
@@ -430,8 +440,7 @@ export class MessageStore {
   private peekValid(lane: Lane, nowMs: number): number | undefined {
     for (let seq = lane.peek(); seq !== undefined; seq = lane.peek()) {
       const message = this.messages.get(seq);
-      const usable =
-        message && message.state === MessageState.active && message.lockToken === null;
+      const usable = message && message.state === MessageState.active && message.lockToken === null;
       if (usable && (message.expiresAtMs === null || message.expiresAtMs > nowMs)) return seq;
       lane.shift();
       if (usable) this.expire(message);

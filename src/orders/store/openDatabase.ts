@@ -30,10 +30,7 @@ export interface DatabaseSettings {
 const DEFAULT_MAX_CONCURRENT_CALLS = 16;
 
 /** Reads the settings from the environment; the app root holds host.json and `data/`. */
-export function databaseSettingsFromEnv(
-  env: NodeJS.ProcessEnv,
-  appRoot: string,
-): DatabaseSettings {
+export function databaseSettingsFromEnv(env: NodeJS.ProcessEnv, appRoot: string): DatabaseSettings {
   const poolText = env.DATABASE_POOL_SIZE;
   const poolSize = poolText === undefined || poolText === '' ? undefined : Number(poolText);
   if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1)) {
@@ -57,14 +54,15 @@ export function databaseSettingsFromEnv(
  * @throws ConfigError when PGlite would run on a platform or a setting is invalid.
  */
 export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<Database> {
-  const db = settings.databaseUrl === undefined
-    ? await openEmbedded(settings, logger)
-    : openPostgresDatabase({
-        connectionString: settings.databaseUrl,
-        poolSize: settings.poolSize ?? DEFAULT_MAX_CONCURRENT_CALLS,
-        ssl: sslFor(settings),
-        logger,
-      });
+  const db =
+    settings.databaseUrl === undefined
+      ? await openEmbedded(settings, logger)
+      : openPostgresDatabase({
+          connectionString: settings.databaseUrl,
+          poolSize: settings.poolSize ?? DEFAULT_MAX_CONCURRENT_CALLS,
+          ssl: sslFor(settings),
+          logger,
+        });
 
   try {
     const applied = await migrate(db);

@@ -9,11 +9,19 @@ describe('resetRefusal', () => {
   const cases: Array<[string, 'pglite' | 'postgres', Record<string, string>, RegExp?]> = [
     ['allows the embedded database', 'pglite', {}],
     ['allows PostgreSQL on this machine', 'postgres', { DATABASE_URL: local }],
-    ['refuses PostgreSQL on another machine', 'postgres', { DATABASE_URL: remote },
-      /another machine/],
+    [
+      'refuses PostgreSQL on another machine',
+      'postgres',
+      { DATABASE_URL: remote },
+      /another machine/,
+    ],
     ['refuses on a Heroku dyno', 'pglite', { DYNO: 'worker.1' }, /DYNO/],
-    ['refuses with NODE_ENV=production', 'postgres',
-      { NODE_ENV: 'production', DATABASE_URL: local }, /production/],
+    [
+      'refuses with NODE_ENV=production',
+      'postgres',
+      { NODE_ENV: 'production', DATABASE_URL: local },
+      /production/,
+    ],
   ];
 
   for (const [name, kind, settings, expected] of cases) {

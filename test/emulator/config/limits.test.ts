@@ -11,12 +11,24 @@ describe('parseConfig limits (Azure Service Bus, not the official emulator)', ()
     ['LockDuration at the 5 min maximum', { LockDuration: 'PT5M' }, 'lockDurationMs', 5 * MINUTE],
     ['MaxDeliveryCount 1', { MaxDeliveryCount: 1 }, 'maxDeliveryCount', 1],
     ['MaxDeliveryCount 2000', { MaxDeliveryCount: 2000 }, 'maxDeliveryCount', 2000],
-    ['a 20 s duplicate window', { DuplicateDetectionHistoryTimeWindow: 'PT20S' },
-      'duplicateDetectionHistoryTimeWindowMs', 20 * SECOND],
-    ['a 7-day duplicate window', { DuplicateDetectionHistoryTimeWindow: 'P7D' },
-      'duplicateDetectionHistoryTimeWindowMs', 7 * DAY],
-    ['a TTL of 1 day 2 hours', { DefaultMessageTimeToLive: 'P1DT2H' },
-      'defaultMessageTimeToLiveMs', DAY + 2 * HOUR],
+    [
+      'a 20 s duplicate window',
+      { DuplicateDetectionHistoryTimeWindow: 'PT20S' },
+      'duplicateDetectionHistoryTimeWindowMs',
+      20 * SECOND,
+    ],
+    [
+      'a 7-day duplicate window',
+      { DuplicateDetectionHistoryTimeWindow: 'P7D' },
+      'duplicateDetectionHistoryTimeWindowMs',
+      7 * DAY,
+    ],
+    [
+      'a TTL of 1 day 2 hours',
+      { DefaultMessageTimeToLive: 'P1DT2H' },
+      'defaultMessageTimeToLiveMs',
+      DAY + 2 * HOUR,
+    ],
     ['RequiresSession', { RequiresSession: true }, 'requiresSession', true],
   ];
 
@@ -31,27 +43,57 @@ describe('parseConfig limits (Azure Service Bus, not the official emulator)', ()
   }
 
   const refused: Array<[string, Record<string, unknown>, string[]]> = [
-    ['LockDuration under 5 s', { LockDuration: 'PT1S' },
-      ['Config.json: queue "orders": LockDuration "PT1S" is below the minimum of 5 seconds']],
-    ['LockDuration over 5 min', { LockDuration: 'PT6M' },
-      ['queue "orders": LockDuration "PT6M" is above the maximum of 5 minutes']],
-    ['a LockDuration that is not a duration', { LockDuration: '60s' },
-      ['LockDuration "60s" is not an ISO-8601 duration']],
-    ['MaxDeliveryCount 0', { MaxDeliveryCount: 0 },
-      ['MaxDeliveryCount 0 is below the minimum of 1']],
-    ['MaxDeliveryCount 2001', { MaxDeliveryCount: 2001 },
-      ['MaxDeliveryCount 2001 is above the maximum of 2000']],
-    ['a fractional MaxDeliveryCount', { MaxDeliveryCount: 2.5 },
-      ['MaxDeliveryCount must be a whole number']],
-    ['a duplicate window under 20 s', { DuplicateDetectionHistoryTimeWindow: 'PT19S' },
-      ['DuplicateDetectionHistoryTimeWindow "PT19S" is below the minimum of 20 seconds']],
-    ['a duplicate window over 7 days', { DuplicateDetectionHistoryTimeWindow: 'P8D' },
-      ['DuplicateDetectionHistoryTimeWindow "P8D" is above the maximum of 7 days']],
-    ['a zero TTL', { DefaultMessageTimeToLive: 'PT0S' },
-      ['DefaultMessageTimeToLive "PT0S" is below the minimum of 1 second']],
+    [
+      'LockDuration under 5 s',
+      { LockDuration: 'PT1S' },
+      ['Config.json: queue "orders": LockDuration "PT1S" is below the minimum of 5 seconds'],
+    ],
+    [
+      'LockDuration over 5 min',
+      { LockDuration: 'PT6M' },
+      ['queue "orders": LockDuration "PT6M" is above the maximum of 5 minutes'],
+    ],
+    [
+      'a LockDuration that is not a duration',
+      { LockDuration: '60s' },
+      ['LockDuration "60s" is not an ISO-8601 duration'],
+    ],
+    [
+      'MaxDeliveryCount 0',
+      { MaxDeliveryCount: 0 },
+      ['MaxDeliveryCount 0 is below the minimum of 1'],
+    ],
+    [
+      'MaxDeliveryCount 2001',
+      { MaxDeliveryCount: 2001 },
+      ['MaxDeliveryCount 2001 is above the maximum of 2000'],
+    ],
+    [
+      'a fractional MaxDeliveryCount',
+      { MaxDeliveryCount: 2.5 },
+      ['MaxDeliveryCount must be a whole number'],
+    ],
+    [
+      'a duplicate window under 20 s',
+      { DuplicateDetectionHistoryTimeWindow: 'PT19S' },
+      ['DuplicateDetectionHistoryTimeWindow "PT19S" is below the minimum of 20 seconds'],
+    ],
+    [
+      'a duplicate window over 7 days',
+      { DuplicateDetectionHistoryTimeWindow: 'P8D' },
+      ['DuplicateDetectionHistoryTimeWindow "P8D" is above the maximum of 7 days'],
+    ],
+    [
+      'a zero TTL',
+      { DefaultMessageTimeToLive: 'PT0S' },
+      ['DefaultMessageTimeToLive "PT0S" is below the minimum of 1 second'],
+    ],
     ['a string for a boolean', { RequiresSession: 'yes' }, ['RequiresSession must be a boolean']],
-    ['a misspelt property', { LockDuraton: 'PT1M' },
-      ['queue "orders": Properties has unknown property "LockDuraton"']],
+    [
+      'a misspelt property',
+      { LockDuraton: 'PT1M' },
+      ['queue "orders": Properties has unknown property "LockDuraton"'],
+    ],
   ];
 
   for (const [title, properties, fragments] of refused) {
@@ -62,10 +104,12 @@ describe('parseConfig limits (Azure Service Bus, not the official emulator)', ()
 
   it('names topic and subscription when a subscription property is out of range', () => {
     const json = file({
-      Topics: [{
-        Name: 'events',
-        Subscriptions: [{ Name: 'audit', Properties: { LockDuration: 'PT2S' } }],
-      }],
+      Topics: [
+        {
+          Name: 'events',
+          Subscriptions: [{ Name: 'audit', Properties: { LockDuration: 'PT2S' } }],
+        },
+      ],
     });
     assertRefused(json, 'topic "events" subscription "audit": LockDuration "PT2S" is below');
   });
@@ -96,7 +140,10 @@ describe('parseConfig names', () => {
   it('accepts dotted, slashed and single-character entity names', () => {
     const names = ['queue.1', 'a/b/c', 'x', 'under_score'];
     const config = parseConfig(file({ Queues: names.map((Name) => ({ Name })) }), 'Config.json');
-    assert.deepEqual(config.queues.map((q) => q.name), names);
+    assert.deepEqual(
+      config.queues.map((q) => q.name),
+      names,
+    );
   });
 
   it('refuses a subscription name longer than 50 characters', () => {
@@ -121,10 +168,12 @@ describe('parseConfig names', () => {
     const properties = { FilterType: 'Sql', SqlFilter: { SqlExpression: '1=1' } };
     const rule = { Name: 'r', Properties: properties };
     const rules = file({
-      Topics: [{
-        Name: 't',
-        Subscriptions: [{ Name: 's', Rules: [rule, { ...rule, Name: 'R' }] }],
-      }],
+      Topics: [
+        {
+          Name: 't',
+          Subscriptions: [{ Name: 's', Rules: [rule, { ...rule, Name: 'R' }] }],
+        },
+      ],
     });
     assertRefused(rules, 'topic "t" subscription "s" rule "R": Name duplicates rule "r"');
   });
@@ -133,8 +182,10 @@ describe('parseConfig names', () => {
 describe('parseConfig forwarding', () => {
   it('resolves ForwardTo case-insensitively to the target entity name', () => {
     const json = file({
-      Queues: [{ Name: 'in', Properties: { ForwardTo: 'OUT', ForwardDeadLetteredMessagesTo: '' } },
-        { Name: 'out' }],
+      Queues: [
+        { Name: 'in', Properties: { ForwardTo: 'OUT', ForwardDeadLetteredMessagesTo: '' } },
+        { Name: 'out' },
+      ],
     });
     const [source] = parseConfig(json, 'Config.json').queues;
     assert.equal(source!.forwardTo, 'out');
@@ -168,10 +219,12 @@ describe('parseConfig forwarding', () => {
 
   it('refuses a subscription that forwards into its own topic', () => {
     const json = file({
-      Topics: [{
-        Name: 'events',
-        Subscriptions: [{ Name: 's', Properties: { ForwardTo: 'events' } }],
-      }],
+      Topics: [
+        {
+          Name: 'events',
+          Subscriptions: [{ Name: 's', Properties: { ForwardTo: 'events' } }],
+        },
+      ],
     });
     const where = 'topic "events" subscription "s"';
     assertRefused(json, `${where}: ForwardTo "events" points back at its own topic`);

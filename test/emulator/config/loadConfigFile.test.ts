@@ -19,14 +19,17 @@ describe('loadConfigFile', () => {
     const config = loadConfigFile(join(FIXTURES, 'official-sample-config.json'));
 
     assert.equal(config.name, 'sbemulatorns');
-    assert.deepEqual(config.queues.map((q) => [q.name, q.lockDurationMs, q.maxDeliveryCount]), [
-      ['queue.1', MINUTE, 3],
-    ]);
+    assert.deepEqual(
+      config.queues.map((q) => [q.name, q.lockDurationMs, q.maxDeliveryCount]),
+      [['queue.1', MINUTE, 3]],
+    );
     assert.equal(config.queues[0]!.defaultMessageTimeToLiveMs, HOUR);
     assert.equal(config.queues[0]!.forwardTo, null);
     const subscriptions = config.topics[0]!.subscriptions;
-    assert.deepEqual(subscriptions.map((s) => s.name),
-      ['subscription.1', 'subscription.2', 'subscription.3', 'subscription.4']);
+    assert.deepEqual(
+      subscriptions.map((s) => s.name),
+      ['subscription.1', 'subscription.2', 'subscription.3', 'subscription.4'],
+    );
     assert.equal(subscriptions[0]!.rules[0]!.filter.kind, 'correlation');
     assert.deepEqual(subscriptions[1]!.rules[0]!.filter, {
       kind: 'correlation',

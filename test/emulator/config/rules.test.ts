@@ -71,10 +71,14 @@ describe('parseConfig rules', () => {
   });
 
   it('refuses a rule whose FilterType names a filter it does not give', () => {
-    assertRefused(subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Sql' } }),
-      'rule "r": FilterType is "Sql" but SqlFilter is missing');
-    assertRefused(subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Correlation' } }),
-      'rule "r": FilterType is "Correlation" but CorrelationFilter is missing');
+    assertRefused(
+      subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Sql' } }),
+      'rule "r": FilterType is "Sql" but SqlFilter is missing',
+    );
+    assertRefused(
+      subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Correlation' } }),
+      'rule "r": FilterType is "Correlation" but CorrelationFilter is missing',
+    );
   });
 
   it('refuses an empty correlation filter and an unknown filter type', () => {
@@ -85,8 +89,10 @@ describe('parseConfig rules', () => {
       }),
       'rule "r": CorrelationFilter needs at least one of',
     );
-    assertRefused(subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Regex' } }),
-      'rule "r": FilterType must be one of "Correlation", "Sql"');
+    assertRefused(
+      subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Regex' } }),
+      'rule "r": FilterType must be one of "Correlation", "Sql"',
+    );
   });
 
   it('refuses a SQL expression over 1024 characters', () => {

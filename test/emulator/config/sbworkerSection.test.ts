@@ -6,14 +6,17 @@ import { assertRefused, file } from './helpers';
 
 describe('parseConfig SbworkerEmulator section', () => {
   it('keeps RootManageSharedAccessKey beside configured policies; Manage implies the rest', () => {
-    const json = file({}, {
-      SbworkerEmulator: {
-        SharedAccessPolicies: [
-          { Name: 'admin', Key: 'k1', Rights: ['Manage'] },
-          { Name: 'sender', Key: 'k2', Rights: ['Send'] },
-        ],
+    const json = file(
+      {},
+      {
+        SbworkerEmulator: {
+          SharedAccessPolicies: [
+            { Name: 'admin', Key: 'k1', Rights: ['Manage'] },
+            { Name: 'sender', Key: 'k2', Rights: ['Send'] },
+          ],
+        },
       },
-    });
+    );
     assert.deepEqual(parseConfig(json, 'Config.json').policies, [
       {
         name: 'RootManageSharedAccessKey',
@@ -26,13 +29,16 @@ describe('parseConfig SbworkerEmulator section', () => {
   });
 
   it('lets the section redefine RootManageSharedAccessKey', () => {
-    const json = file({}, {
-      SbworkerEmulator: {
-        SharedAccessPolicies: [
-          { Name: 'RootManageSharedAccessKey', Key: 'secret', Rights: ['Listen'] },
-        ],
+    const json = file(
+      {},
+      {
+        SbworkerEmulator: {
+          SharedAccessPolicies: [
+            { Name: 'RootManageSharedAccessKey', Key: 'secret', Rights: ['Listen'] },
+          ],
+        },
       },
-    });
+    );
     assert.deepEqual(parseConfig(json, 'Config.json').policies, [
       { name: 'RootManageSharedAccessKey', key: 'secret', rights: ['Listen'] },
     ]);
@@ -67,8 +73,10 @@ describe('parseConfig SbworkerEmulator section', () => {
   });
 
   it('refuses a message size over 100 MB and an unknown setting', () => {
-    assertRefused(file({}, { SbworkerEmulator: { MaxMessageSizeInKilobytes: 200000 } }),
-      'SbworkerEmulator.MaxMessageSizeInKilobytes 200000 is above the maximum of 102400');
+    assertRefused(
+      file({}, { SbworkerEmulator: { MaxMessageSizeInKilobytes: 200000 } }),
+      'SbworkerEmulator.MaxMessageSizeInKilobytes 200000 is above the maximum of 102400',
+    );
     assertRefused(
       file({}, { SbworkerEmulator: { Port: 1 } }),
       'SbworkerEmulator has unknown property "Port"',

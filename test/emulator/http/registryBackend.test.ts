@@ -92,7 +92,10 @@ describe('management API over the real broker', () => {
 
   it('counts what each subscription received through its rules', async () => {
     const sender = client.createSender('reg-topic');
-    await sender.sendMessages([{ body: 1, subject: 'x' }, { body: 2, subject: 'y' }]);
+    await sender.sendMessages([
+      { body: 1, subject: 'x' },
+      { body: 2, subject: 'y' },
+    ]);
 
     const everything = await admin.getSubscriptionRuntimeProperties('reg-topic', 'everything');
     const onlyX = await admin.getSubscriptionRuntimeProperties('reg-topic', 'only-x');
@@ -134,7 +137,10 @@ describe('management API over the real broker', () => {
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(message?.body, 'to-a-new-queue');
     await receiver.abandonMessage(message!);
-    const dlq = client.createReceiver('reg-new', { subQueueType: 'deadLetter', receiveMode: 'receiveAndDelete' });
+    const dlq = client.createReceiver('reg-new', {
+      subQueueType: 'deadLetter',
+      receiveMode: 'receiveAndDelete',
+    });
     const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');
     await Promise.all([receiver.close(), dlq.close()]);
@@ -145,15 +151,22 @@ describe('management API over the real broker', () => {
       { body: 'red', applicationProperties: { color: 'red' } },
     ]);
     await topicSender.close();
-    const reds = client.createReceiver('reg-new-topic', 'reds', { receiveMode: 'receiveAndDelete' });
+    const reds = client.createReceiver('reg-new-topic', 'reds', {
+      receiveMode: 'receiveAndDelete',
+    });
     const got = await reds.receiveMessages(5, { maxWaitTimeInMs: 500 });
-    assert.deepEqual(got.map((m) => m.body), ['red']);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      ['red'],
+    );
     await reds.close();
 
     const attached = client.createSender('reg-new');
     await attached.sendMessages({ body: 'before-delete' });
     await admin.deleteQueue('reg-new');
-    await assert.rejects(attached.sendMessages({ body: 'after-delete' }), { code: 'MessagingEntityNotFound' });
+    await assert.rejects(attached.sendMessages({ body: 'after-delete' }), {
+      code: 'MessagingEntityNotFound',
+    });
     await attached.close();
     assert.equal(await admin.queueExists('reg-new'), false);
     const gone = client.createSender('reg-new');

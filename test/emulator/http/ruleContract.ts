@@ -56,9 +56,15 @@ export function describeRuleApi(label: string, start: () => Promise<TestManageme
       await subscription('rule-t-sql', 's');
       const expression = "amount > 100 AND region LIKE 'eu-%'";
 
-      const created = await test.admin.createRule('rule-t-sql', 's', 'big-orders', {
-        sqlExpression: expression,
-      }, { sqlExpression: "SET priority = 'high'" });
+      const created = await test.admin.createRule(
+        'rule-t-sql',
+        's',
+        'big-orders',
+        {
+          sqlExpression: expression,
+        },
+        { sqlExpression: "SET priority = 'high'" },
+      );
 
       assert.equal(created._response.status, 201);
       const rule = await test.admin.getRule('rule-t-sql', 's', 'big-orders');
@@ -120,9 +126,15 @@ export function describeRuleApi(label: string, start: () => Promise<TestManageme
       const badFilter = test.admin.createRule('rule-t-badsql', 's', 'bad', {
         sqlExpression: 'a = = 1',
       });
-      const badAction = test.admin.createRule('rule-t-badsql', 's', 'bad2', {
-        sqlExpression: 'a = 1',
-      }, { sqlExpression: 'SET = 2' });
+      const badAction = test.admin.createRule(
+        'rule-t-badsql',
+        's',
+        'bad2',
+        {
+          sqlExpression: 'a = 1',
+        },
+        { sqlExpression: 'SET = 2' },
+      );
 
       assert.match(await refusal(badFilter, 400, 'ServiceError'), /position 5/);
       assert.match(await refusal(badAction, 400), /position/);

@@ -10,15 +10,18 @@ describe('compileFilter', () => {
     ['the true filter matches', { kind: 'true' }, true],
     ['the false filter does not match', { kind: 'false' }, false],
     ['a SQL filter is evaluated', { kind: 'sql', expression: 'qty > 5' }, true],
-    ['a correlation filter matches equal fields and properties',
+    [
+      'a correlation filter matches equal fields and properties',
       {
         kind: 'correlation',
         subject: 'bus.red',
         to: 'Store5',
         properties: { color: 'red', qty: 7, flag: true },
       },
-      true],
-    ['a correlation filter checks every system field it gives',
+      true,
+    ],
+    [
+      'a correlation filter checks every system field it gives',
       {
         kind: 'correlation',
         messageId: 'm-1',
@@ -27,17 +30,33 @@ describe('compileFilter', () => {
         to: 'Store5',
         properties: {},
       },
-      true],
-    ['a correlation filter fails on one differing field',
-      { kind: 'correlation', subject: 'bus.red', to: 'Store6', properties: {} }, false],
-    ['a correlation filter compares case-sensitively',
-      { kind: 'correlation', properties: { color: 'Red' } }, false],
-    ['a correlation filter needs the property present',
-      { kind: 'correlation', properties: { missing: 'x' } }, false],
-    ['a correlation filter does not convert between types',
-      { kind: 'correlation', properties: { qty: '7' } }, false],
-    ['a correlation filter on a field the message lacks does not match',
-      { kind: 'correlation', correlationId: 'c-1', properties: {} }, false],
+      true,
+    ],
+    [
+      'a correlation filter fails on one differing field',
+      { kind: 'correlation', subject: 'bus.red', to: 'Store6', properties: {} },
+      false,
+    ],
+    [
+      'a correlation filter compares case-sensitively',
+      { kind: 'correlation', properties: { color: 'Red' } },
+      false,
+    ],
+    [
+      'a correlation filter needs the property present',
+      { kind: 'correlation', properties: { missing: 'x' } },
+      false,
+    ],
+    [
+      'a correlation filter does not convert between types',
+      { kind: 'correlation', properties: { qty: '7' } },
+      false,
+    ],
+    [
+      'a correlation filter on a field the message lacks does not match',
+      { kind: 'correlation', correlationId: 'c-1', properties: {} },
+      false,
+    ],
   ];
 
   for (const [title, filter, expected] of cases) {

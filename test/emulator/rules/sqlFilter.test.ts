@@ -78,7 +78,7 @@ table('property names', [
   ["region = 'EU'", true],
   ["user.color = 'red'", true],
   ["[color] = 'red'", true],
-  ["\"color\" = 'red'", true],
+  ['"color" = \'red\'', true],
   ['größe = 3', true],
   ["sys.label = 'bus.red'", true],
   ["sys.Subject = 'bus.red'", true],
