@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 
 import { registerCommands } from './commands';
+import { describeError } from './describeError';
 
 const program = new Command('sbworker')
   .description('Service Bus background jobs: the worker, the local emulator and operator tools')
@@ -15,7 +16,6 @@ const program = new Command('sbworker')
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`sbworker: ${message}\n`);
+  process.stderr.write(`sbworker: ${describeError(error)}\n`);
   process.exit(1);
 });

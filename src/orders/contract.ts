@@ -20,9 +20,11 @@ const decimalMoney = z
   .string()
   .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string with at most two decimals');
 const positiveQuantity = z.number().int().positive().max(1_000_000);
+// Stored as a PostgreSQL integer; the largest real invoice has 593 lines.
+const lineNumber = z.number().int().positive().max(100_000);
 
 export const orderLineSchema = z.strictObject({
-  lineNo: z.number().int().positive(),
+  lineNo: lineNumber,
   sku: id,
   description: z.string().max(200),
   quantity: positiveQuantity,
@@ -31,7 +33,7 @@ export const orderLineSchema = z.strictObject({
 
 /** A line that is not a product (postage, discount, manual, bank charges): never stocked. */
 export const chargeLineSchema = z.strictObject({
-  lineNo: z.number().int().positive(),
+  lineNo: lineNumber,
   code: id,
   description: z.string().max(200),
   quantity: positiveQuantity,

@@ -29,17 +29,24 @@ export async function recordRejectedMessage(
       rejected.messageId,
       rejected.deliveryCount,
       rejected.reasonCode,
-      rejected.reason,
+      withoutNul(rejected.reason),
       excerptOf(rejected.bodyExcerpt),
     ],
   );
   return rows.length > 0;
 }
 
-/** PostgreSQL text cannot hold NUL, and a rejected body may contain anything. */
 function excerptOf(body: string | null): string | null {
   if (body === null) return null;
-  return body.slice(0, BODY_EXCERPT_CHARS).replaceAll('\u0000', '\\u0000');
+  return withoutNul(body.slice(0, BODY_EXCERPT_CHARS));
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, and a rejected body, or a parser's reason that quotes it,
+ * may contain anything.
+ */
+function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\\u0000');
 }
 
 /**

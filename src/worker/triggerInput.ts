@@ -200,7 +200,7 @@ function mergeBody(data: BindingData, bodyText: string): void {
   for (const [key, value] of Object.entries(parsed)) {
     if (Array.isArray(value)) continue;
     if (typeof value === 'object' && value !== null) {
-      data.set(key, json(value));
+      data.set(key, nestedJson(value));
       continue;
     }
     data.set(key, text(netScalarText(value)));
@@ -209,6 +209,19 @@ function mergeBody(data: BindingData, bodyText: string): void {
 
 function text(value: string | undefined): RpcTypedData | undefined {
   return value === undefined || value === null ? undefined : textForLibrary(value);
+}
+
+/**
+ * A body nested deeper than the stack allows cannot be re-serialised; the host's Json.NET stops
+ * at 64 levels too, so such a property is left out of the metadata instead of failing the call.
+ */
+function nestedJson(value: object): RpcTypedData | undefined {
+  try {
+    return json(value);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
 }
 
 function json(value: unknown): RpcTypedData | undefined {
