@@ -81,23 +81,38 @@ export async function embeddedNamespace(functions: ServiceBusFunction[]): Promis
 }
 
 /**
- * Starts the embedded emulator in this process on `port` (5672 by default), or on a free port
- * when that one is taken.
+ * Starts the embedded emulator in this process on `port` (5672 by default), or on free ports
+ * when that one or its management API port is taken. `httpPort` follows `startEmulator`.
  */
 export async function startEmbeddedEmulator(
   functions: ServiceBusFunction[],
   logger: Logger,
   port: number = EMBEDDED_DEFAULT_PORT,
+  httpPort?: number,
 ): Promise<EmbeddedEmulator> {
   // Loaded only in embedded mode: production never pays for the emulator.
   const { startEmulator } = await import('../emulator/index.js');
   const namespace = await embeddedNamespace(functions);
   const emulatorLogger = logger.child({ component: 'emulator' });
   try {
-    return await startEmulator({ port, hosts: ['127.0.0.1'], namespace, logger: emulatorLogger });
+    const options = { port, hosts: ['127.0.0.1'], namespace, logger: emulatorLogger };
+    return await startEmulator(httpPort === undefined ? options : { ...options, httpPort });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'EADDRINUSE' || port === 0) throw error;
-    logger.warn(`Port ${port} is taken; the embedded emulator takes a free port instead`);
-    return startEmulator({ port: 0, hosts: ['127.0.0.1'], namespace, logger: emulatorLogger });
+    // Node puts the port it failed to bind on the error; it may be the management API's.
+    const takenPort = (error as { port?: unknown }).port ?? port;
+    logger.warn(
+      `Port ${String(takenPort)} is taken; the embedded emulator takes free ports instead`,
+      {
+        takenPort,
+      },
+    );
+    return startEmulator({
+      port: 0,
+      httpPort: 0,
+      hosts: ['127.0.0.1'],
+      namespace,
+      logger: emulatorLogger,
+    });
   }
 }

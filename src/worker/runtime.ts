@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import { type AppSettings, applyAppSettings, loadAppSettings } from '../shared/appSettings';
-import { ensureError } from '../shared/errors';
+import { ConfigError, ensureError } from '../shared/errors';
 import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 import { type LoadedApp, loadApp } from './appLoader';
@@ -78,7 +78,8 @@ export interface RunningWorker {
   /** The worker's client for a connection name; `stop()` closes it with everything it opened. */
   client(connectionName: string): Promise<ServiceBusClient>;
   /** Drains and closes; idempotent. Resolves when everything is closed. */
-  stop(reason?: string): Promise<void>;
+  /** `afterDrain` runs once nothing is in flight, before the appTerminate hooks close things. */
+  stop(reason?: string, options?: { afterDrain?: () => Promise<void> }): Promise<void>;
 }
 
 /**
@@ -89,6 +90,7 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
   const appDir = resolve(options.appDir ?? '.');
   const settings = loadAppSettings({ appDir, env: options.env });
   applyAppSettings(settings, options.env ?? process.env);
+  checkWorkerSettings(settings.values);
   const host = loadHostSettings(appDir, settings.values);
 
   const logger =
@@ -185,13 +187,16 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       invocations: dispatcher.invocationCounts(),
     }),
     client: async (connectionName) => (await clients.get(connectionName)).client,
-    stop: (reason = 'stop requested') => {
+    stop: (reason = 'stop requested', stopOptions = {}) => {
       stopping ??= drainAndClose({
         reason,
         listeners,
         graceMs: options.shutdownGraceMs ?? graceFromSettings(settings.values),
         logger,
         close: async () => {
+          await stopOptions.afterDrain?.().catch((error: unknown) => {
+            logger.error('Work after draining failed', { error: ensureError(error).message });
+          });
           await runAppTerminateHooks(config.app.registry).catch((error: unknown) => {
             logger.error('An appTerminate hook failed', { error: ensureError(error).message });
           });
@@ -250,6 +255,23 @@ export async function drainAndClose(options: DrainOptions): Promise<void> {
     logger.error('Closing failed', { error: ensureError(error).message });
   });
   logger.info('Worker stopped');
+}
+
+const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** A mistyped setting stops start-up rather than silently falling back to a default. */
+function checkWorkerSettings(settings: Record<string, string>): void {
+  const level = settings.LOG_LEVEL;
+  if (level !== undefined && level !== '' && !LOG_LEVEL_NAMES.includes(level.toLowerCase())) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}; got "${level}"`);
+  }
+
+  const grace = settings.SHUTDOWN_GRACE_MS;
+  if (grace !== undefined && grace !== '' && !/^\d+$/.test(grace.trim())) {
+    throw new ConfigError(
+      `SHUTDOWN_GRACE_MS must be a whole number of milliseconds (0 or more); got "${grace}"`,
+    );
+  }
 }
 
 function graceFromSettings(settings: Record<string, string>): number {

@@ -130,6 +130,10 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
       (await drain(client, 'dl-one', true)).map((m) => m.messageId),
       ['one-0', 'one-2'],
     );
+
+    const none = await cli(['dlq', 'replay', 'dl-one', '--message-id', 'one-9']);
+    assert.equal(none.exitCode, 1, none.stdout);
+    assert.match(none.stderr, /no dead letter in dl-one matched --message-id one-9/);
   });
 
   it('purges only with --yes', async () => {

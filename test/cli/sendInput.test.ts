@@ -54,6 +54,15 @@ describe('send input', () => {
     assert.throws(() => messagesFromFlags({ file }), /bad\.jsonl line 2: timeToLiveMs/);
   });
 
+  it('refuses an unknown field, naming the line and the field', () => {
+    const file = join(emptyFolder(), 'typo.jsonl');
+    writeFileSync(file, '{"body":1}\n\n{"body":2,"sessionID":"s-1"}\n');
+    assert.throws(
+      () => messagesFromFlags({ file }),
+      /typo\.jsonl line 3: unknown field "sessionID"/,
+    );
+  });
+
   it('refuses --message-id for more than one message', () => {
     const file = join(emptyFolder(), 'two.jsonl');
     writeFileSync(file, '{"body":1}\n{"body":2}\n');

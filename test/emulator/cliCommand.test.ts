@@ -83,6 +83,9 @@ describe('sbworker emulator command', () => {
         line,
       );
     assert.ok(match, line);
+    const api = /\(management API on http:\/\/localhost:(\d+)\)$/.exec(line);
+    assert.ok(api, line);
+    assert.equal(Number(api[1]), await httpPortOf(run));
 
     const client = testClient(match[1]!.replace('localhost', '127.0.0.1'));
     await client.createSender('cli-queue').sendMessages({ body: 'via cli' });
@@ -176,6 +179,13 @@ describe('sbworker emulator command', () => {
     assert.equal(await reset.queueExists('made-at-run-time'), false);
     third.child.kill('SIGTERM');
     assert.equal(await third.exited, 0);
+  });
+
+  it('exits 2 (usage error) for a port that is not a number, naming the option', async () => {
+    const run = runEmulator(['--port', 'abc']);
+    assert.equal(await run.exited, 2);
+    assert.match(run.stderr(), /--port/);
+    assert.equal(run.stdout.filter((line) => line.includes('ready')).length, 0);
   });
 
   it('prints the package version with --version', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { startWorker } from '../../src/worker';
+import { startEmbeddedEmulator } from '../../src/worker/embedded';
 import { testClient } from '../support/emulator';
 import {
   callsFor,
@@ -98,6 +99,41 @@ describe('embedded mode', () => {
       server.close();
     }
   });
+
+  it('names the management API port when that is the one taken', async () => {
+    const free = await occupyPort();
+    await new Promise<void>((resolve) => free.server.close(() => resolve()));
+    const taken = await occupyPort();
+    const captured = captureLogger();
+    const emulator = await startEmbeddedEmulator([], captured.logger, free.port, taken.port);
+    try {
+      const warning = captured.lines().find((line) => line.level === 'warn');
+      assert.ok(warning, 'no warning logged');
+      assert.match(String(warning.msg), new RegExp(`^Port ${taken.port} is taken`));
+      assert.ok(emulator.port > 0);
+    } finally {
+      await emulator.close();
+      taken.server.close();
+    }
+  });
+
+  for (const [setting, value] of [
+    ['LOG_LEVEL', 'loud'],
+    ['SHUTDOWN_GRACE_MS', '-5'],
+  ] as const) {
+    it(`refuses to start with an invalid ${setting}, naming it`, async () => {
+      await assert.rejects(
+        startWorker({
+          appDir: PROBE_APP,
+          env: envWithoutConnection('invalid-setting', { [setting]: value }),
+          logger: captureLogger().logger,
+          embeddedPort: 0,
+        }),
+        (error: Error & { code?: string }) =>
+          error.code === 'InvalidConfiguration' && error.message.includes(setting),
+      );
+    });
+  }
 
   for (const [name, extra, reason] of [
     ['on a Heroku dyno (DYNO set)', { DYNO: 'worker.1' }, /DYNO is set/],

@@ -154,6 +154,9 @@ async function runReplay(entity: string, flags: ReplayFlags, _command: Command):
         count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
     });
 
+    if (result.selected === 0 && flags.all !== true) {
+      throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
+    }
     writeOut(
       `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
         ` ${address.display} to ${target} (${connection.endpoint})\n`,
@@ -167,6 +170,13 @@ async function runReplay(entity: string, flags: ReplayFlags, _command: Command):
   } finally {
     await client.close();
   }
+}
+
+function describeFilter(flags: ReplayFlags): string {
+  const parts: string[] = [];
+  if (flags.messageId !== undefined) parts.push(`--message-id ${flags.messageId}`);
+  if (flags.reason !== undefined) parts.push(`--reason ${flags.reason}`);
+  return parts.join(' and ');
 }
 
 function replaySelection(flags: ReplayFlags): (letter: MessageJson) => boolean {

@@ -1,13 +1,14 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 import { createLogger } from '../../shared/logger';
 import { loadConfigFile } from '../../emulator/config/load';
+import { DEVELOPMENT_POLICY } from '../../emulator/config/defaults';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_HTTP_PORT, startEmulator } from '../../emulator';
 import { resetDataDir } from '../../emulator/store/dataDir';
 
 interface EmulatorCommandOptions {
-  port: string;
-  httpPort?: string;
+  port: number;
+  httpPort?: number;
   config?: string;
   dataDir?: string;
   reset?: boolean;
@@ -21,18 +22,17 @@ export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
     .description('Run the local Service Bus emulator (AMQP on loopback)')
-    .option('--port <n>', 'AMQP port; 0 picks a free one', String(DEFAULT_EMULATOR_PORT))
+    .option('--port <n>', 'AMQP port; 0 picks a free one', parsePort, DEFAULT_EMULATOR_PORT)
     .option('--config <file>', 'entities in the official emulator Config.json format')
     .option(
       '--http-port <n>',
       `management API and /health (default ${DEFAULT_HTTP_PORT}; a free one if --port is not the default)`,
+      parsePort,
     )
     .option('--data-dir <dir>', 'keep messages in this folder across restarts (memory otherwise)')
     .option('--reset', 'clear the data folder before starting')
     .action(async (options: EmulatorCommandOptions) => {
-      const port = portOption('--port', options.port);
-      const httpPort =
-        options.httpPort === undefined ? undefined : portOption('--http-port', options.httpPort);
+      const { port, httpPort } = options;
       if (options.reset && !options.dataDir) throw new Error('--reset needs --data-dir');
       // Config errors name the entity and property, and stop us before listening.
       const namespace = options.config ? loadConfigFile(options.config) : undefined;
@@ -49,8 +49,14 @@ export function registerEmulatorCommand(program: Command): void {
       }
       const dataDir = options.dataDir;
       const emulator = await startEmulator({ port, httpPort, namespace, dataDir, logger });
-      // The one line that shows the local development key, on purpose: clients need it.
-      process.stdout.write(`Service Bus emulator ready: ${emulator.connectionString}\n`);
+      // The one line that shows the local development key, on purpose: clients need it. A key
+      // the config chose is a real secret, so it stays in the config file.
+      const connectionString = withoutConfiguredKey(emulator.connectionString);
+      const management =
+        emulator.httpPort === null
+          ? 'management API off'
+          : `management API on http://localhost:${emulator.httpPort}`;
+      process.stdout.write(`Service Bus emulator ready: ${connectionString} (${management})\n`);
 
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
@@ -66,10 +72,17 @@ export function registerEmulatorCommand(program: Command): void {
     });
 }
 
-function portOption(flag: string, value: string): number {
+/** A usage error (exit 2) through commander, like any other bad option. */
+function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`${flag} must be a whole number from 0 to 65535, got '${value}'`);
+  if (!/^\d+$/.test(value) || !Number.isInteger(port) || port > 65_535) {
+    throw new InvalidArgumentError(`must be a whole number from 0 to 65535, got '${value}'`);
   }
   return port;
+}
+
+function withoutConfiguredKey(connectionString: string): string {
+  const key = /SharedAccessKey=([^;]*)/.exec(connectionString)?.[1];
+  if (key === undefined || key === DEVELOPMENT_POLICY.key) return connectionString;
+  return connectionString.replace(`SharedAccessKey=${key}`, 'SharedAccessKey=<key-from-config>');
 }

@@ -4,6 +4,7 @@ import { APP_ROOT } from '../../orders/sampleData';
 import type { Database } from '../../orders/store/database';
 import { databaseSettingsFromEnv } from '../../orders/store/openDatabase';
 import { applyAppSettings, loadAppSettings } from '../../shared/appSettings';
+import { ConfigError } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logger';
 import { type RunningWorker, startWorker } from '../../worker';
 import {
@@ -12,7 +13,7 @@ import {
   probeTriggerEntities,
   waitUntilIdle,
 } from './idleDetection';
-import { resetOrderTables } from './resetDatabase';
+import { resetOrderTables, resetRefusal } from './resetDatabase';
 import { loadSampleIfWanted, type SampleLoad } from './sampleLoader';
 import { type MainJobReport, messagesPerSecond } from './summary';
 
@@ -52,6 +53,16 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
   // Settings first, so that DATABASE_URL from .env or local.settings.json reaches the store.
   const settings = loadAppSettings({ appDir: APP_ROOT, env });
   applyAppSettings(settings, env);
+
+  // Refuse a reset before connecting: a remote database is never even opened for one.
+  if (options.reset === true) {
+    const { databaseUrl } = databaseSettingsFromEnv(process.env, APP_ROOT);
+    const refusal = resetRefusal(
+      { kind: databaseUrl === undefined ? 'pglite' : 'postgres' },
+      settings.values,
+    );
+    if (refusal !== undefined) throw new ConfigError(`--reset is refused: ${refusal}`);
+  }
 
   const { db } = await getOrderRuntime();
   logger.info(`Database ready: ${describeStore(db)}`, { store: db.kind });
@@ -113,10 +124,15 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
   const elapsedMs = Math.round(performance.now() - input.readyAt);
   await Promise.allSettled(input.probes.map((probe) => probe.close()));
 
-  // Idle: nothing is in flight, so the books can be read before stopping. After a signal the
-  // worker drains first (its appTerminate hook closes the store), then the store is reopened.
-  let figures = ended === 'idle' ? await readFigures(input.since) : undefined;
-  await worker.stop(ended === 'idle' ? 'the queues are empty and nothing is in flight' : 'signal');
+  // The books are read once nothing is in flight and before the appTerminate hook closes the
+  // store: reopening it would find an empty database when it lives in memory.
+  let figures: Awaited<ReturnType<typeof readFigures>> | undefined;
+  const reason = ended === 'idle' ? 'the queues are empty and nothing is in flight' : 'signal';
+  await worker.stop(reason, {
+    afterDrain: async () => {
+      figures = await readFigures(input.since);
+    },
+  });
   figures ??= await readFigures(input.since);
   await closeOrderRuntime();
 

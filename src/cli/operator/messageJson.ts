@@ -96,6 +96,11 @@ export function parseMessageJson(line: string): MessageJson {
     throw new Error('a line must be one JSON object');
   }
   if (!('body' in value)) throw new Error('body: missing');
+  // A misspelt field (say "sessionID") would otherwise be dropped without a word.
+  const unknownFields = Object.keys(value).filter((key) => !(key in messageJsonSchema.shape));
+  if (unknownFields.length > 0) {
+    throw new Error(`unknown field ${unknownFields.map((key) => `"${key}"`).join(', ')}`);
+  }
 
   const parsed = messageJsonSchema.safeParse(value);
   if (!parsed.success) {

@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger';
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { Condition } from '../amqp/wire';
 import { ConnectionState } from './connectionState';
+import { FrameGuard } from './frameGuard';
 import {
   closeOutgoing,
   consumerOf,
@@ -133,6 +134,7 @@ export async function listenAmqp(
       server.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
+        guardFrames(socket, logger);
         const deadline = setTimeout(() => {
           if (openedSockets.has(socket)) return;
           logger.warn('connection did not open in time; dropping it', {
@@ -163,6 +165,31 @@ export async function listenAmqp(
       );
     },
   };
+}
+
+/**
+ * Sits in front of rhea's own data handler, so an oversized or malformed frame size closes
+ * this one socket before rhea sees (and starts buffering towards) that frame.
+ */
+function guardFrames(socket: Socket, logger: Logger): void {
+  const frames = new FrameGuard(MAX_FRAME_SIZE);
+  const rheaHandlers = socket.listeners('data') as ((chunk: Buffer) => void)[];
+  socket.removeAllListeners('data');
+
+  socket.on('data', (chunk: Buffer) => {
+    const violation = frames.inspect(chunk);
+    if (!violation) {
+      for (const handler of rheaHandlers) handler.call(socket, chunk);
+      return;
+    }
+    logger.warn('incoming frame size out of bounds; closing the connection', {
+      remote: socket.remoteAddress,
+      reason: violation.reason,
+      frameSizeBytes: violation.frameSizeBytes,
+      maxFrameSizeBytes: MAX_FRAME_SIZE,
+    });
+    socket.destroy();
+  });
 }
 
 /**
