@@ -7,7 +7,8 @@ import {
 import { decodeMessage } from '../orders/decodeMessage';
 import { closeOrderRuntime, getOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
 import { processOrder } from '../orders/processOrder';
-import { brokerFactsFrom, recordRejectedMessage } from '../orders/rejectedMessages';
+import { recordRejection } from '../orders/recordRejection';
+import { brokerFactsFrom } from '../orders/rejectedMessages';
 import { withTransientRetry } from '../orders/transientRetry';
 
 const FUNCTION_NAME = 'processOrder';
@@ -39,20 +40,7 @@ export function createProcessOrderHandler(
 
     const decoded = decodeMessage(body, ORDER_MESSAGE_TYPE, orderMessageV1Schema);
     if (!decoded.ok) {
-      await withTransientRetry(
-        'recording a rejected order message',
-        () =>
-          recordRejectedMessage(runtime.db, {
-            functionName: FUNCTION_NAME,
-            ...trigger,
-            reasonCode: decoded.code,
-            reason: decoded.reason,
-            bodyExcerpt: decoded.bodyExcerpt,
-          }),
-        logger,
-        runtime.retryPolicy,
-      );
-      logger.warn('order message rejected', { reasonCode: decoded.code, reason: decoded.reason });
+      await recordRejection(runtime, FUNCTION_NAME, trigger, decoded, logger);
       return undefined;
     }
 

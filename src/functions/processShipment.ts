@@ -3,7 +3,8 @@ import { SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema } from '../orders/co
 import { decodeMessage } from '../orders/decodeMessage';
 import { getOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
 import { processShipment, type ShipmentOutcome } from '../orders/processShipment';
-import { brokerFactsFrom, recordRejectedMessage } from '../orders/rejectedMessages';
+import { recordRejection } from '../orders/recordRejection';
+import { brokerFactsFrom } from '../orders/rejectedMessages';
 import { withTransientRetry } from '../orders/transientRetry';
 
 const FUNCTION_NAME = 'processShipment';
@@ -23,23 +24,7 @@ export function createProcessShipmentHandler(
 
     const decoded = decodeMessage(body, SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema);
     if (!decoded.ok) {
-      await withTransientRetry(
-        'recording a rejected shipment message',
-        () =>
-          recordRejectedMessage(runtime.db, {
-            functionName: FUNCTION_NAME,
-            ...trigger,
-            reasonCode: decoded.code,
-            reason: decoded.reason,
-            bodyExcerpt: decoded.bodyExcerpt,
-          }),
-        logger,
-        runtime.retryPolicy,
-      );
-      logger.warn('shipment message rejected', {
-        reasonCode: decoded.code,
-        reason: decoded.reason,
-      });
+      await recordRejection(runtime, FUNCTION_NAME, trigger, decoded, logger);
       return undefined;
     }
 

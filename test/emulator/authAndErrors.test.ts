@@ -28,7 +28,8 @@ function sasToken(
   const sig = createHmac('sha256', Buffer.from(key, 'utf8'))
     .update(`${sr}\n${expiresAtSeconds}`)
     .digest('base64');
-  return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${expiresAtSeconds}&skn=${keyName}`;
+  const signature = encodeURIComponent(sig);
+  return `SharedAccessSignature sr=${sr}&sig=${signature}&se=${expiresAtSeconds}&skn=${keyName}`;
 }
 
 /** The emulator's connection string carrying a ready-made token instead of a key. */
@@ -71,7 +72,7 @@ describe('emulator auth and bad input', () => {
     await bad.close();
   });
 
-  it('accepts a signed token for the entity, and refuses an expired one with UnauthorizedAccess', async () => {
+  it('accepts a signed token for the entity and refuses an expired one', async () => {
     const { name, key } = DEVELOPMENT_POLICY;
     const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
     const nowSeconds = Math.floor(Date.now() / 1000);

@@ -78,10 +78,10 @@ describe('sbworker emulator command', () => {
 
     const run = runEmulator(['--port', '0', '--config', config, '--data-dir', join(dir, 'data')]);
     const line = await run.ready;
-    const match =
-      /(Endpoint=sb:\/\/localhost:(\d+);SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;)/.exec(
-        line,
-      );
+    const match = new RegExp(
+      '(Endpoint=sb://localhost:(\\d+);SharedAccessKeyName=RootManageSharedAccessKey;' +
+        'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;)',
+    ).exec(line);
     assert.ok(match, line);
     const api = /\(management API on http:\/\/localhost:(\d+)\)$/.exec(line);
     assert.ok(api, line);
@@ -128,7 +128,7 @@ describe('sbworker emulator command', () => {
     assert.match(run.stderr(), /MaxDeliveryCount/);
   });
 
-  it('serves /health and the management API; created entities survive a restart, --reset clears them', async () => {
+  it('serves /health and the management API; created entities survive restart and --reset', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sbworker-cli-'));
     dirs.push(dir);
     const dataDir = join(dir, 'data');

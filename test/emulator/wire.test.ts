@@ -17,7 +17,8 @@ function sasToken(audience: string): string {
   const sr = encodeURIComponent(audience);
   const se = Math.floor(Date.now() / 1000) + 600;
   const sig = createHmac('sha256', DEVELOPMENT_POLICY.key).update(`${sr}\n${se}`).digest('base64');
-  return `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${se}&skn=${DEVELOPMENT_POLICY.name}`;
+  const signature = encodeURIComponent(sig);
+  return `SharedAccessSignature sr=${sr}&sig=${signature}&se=${se}&skn=${DEVELOPMENT_POLICY.name}`;
 }
 
 function once<T>(emitter: Any, event: string): Promise<T> {

@@ -150,7 +150,8 @@ export class ManagementNode {
       ) {
         throw new BrokerError(
           Condition.messageNotFound,
-          `Failed to lock one or more specified messages. The message with sequence number ${seq} was not found.`,
+          'Failed to lock one or more specified messages. ' +
+            `The message with sequence number ${seq} was not found.`,
           404,
         );
       }

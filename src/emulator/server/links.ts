@@ -199,7 +199,8 @@ function receiveMessages(
     if (size > deps.namespace.maxMessageSizeBytes) {
       throw new BrokerError(
         Condition.messageSizeExceeded,
-        `The received message (size ${size} bytes) exceeds the limit (${deps.namespace.maxMessageSizeBytes} bytes) currently allowed on the link.`,
+        `The received message (size ${size} bytes) exceeds the limit ` +
+          `(${deps.namespace.maxMessageSizeBytes} bytes) currently allowed on the link.`,
         413,
       );
     }

@@ -430,7 +430,8 @@ export class MessageStore {
     if (!message || (!sessionBound && message.lockedUntilMs <= nowMs)) {
       throw new BrokerError(
         Condition.lockLost,
-        'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
+        'The lock supplied is invalid. Either the lock expired, ' +
+          'or the message has already been removed from the queue.',
         410,
       );
     }
