@@ -128,10 +128,10 @@ export interface EffectLine {
 
 export function readJsonLines<T>(file: string): T[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as T);
+  // A worker may be appending while we read: only lines that end in a newline are complete.
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.pop();
+  return lines.filter((line) => line !== '').map((line) => JSON.parse(line) as T);
 }
 
 /** How many times each message id's work was done. */
