@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
@@ -8,6 +8,7 @@ import { isServiceBusError, type ServiceBusClient } from '@azure/service-bus';
 import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
 import type { RunningEmulator } from '../../src/emulator';
 import { startTestEmulator, testClient, withKey } from '../support/emulator';
+import { signSasToken } from '../support/sasToken';
 
 function hasCode(code: string) {
   return (error: unknown) => {
@@ -15,21 +16,6 @@ function hasCode(code: string) {
     assert.equal(error.code, code, error.message);
     return true;
   };
-}
-
-/** A SAS token signed as Azure signs them: HMAC-SHA256 over `<encoded resource>\n<expiry>`. */
-function sasToken(
-  resource: string,
-  expiresAtSeconds: number,
-  keyName: string,
-  key: string,
-): string {
-  const sr = encodeURIComponent(resource);
-  const sig = createHmac('sha256', Buffer.from(key, 'utf8'))
-    .update(`${sr}\n${expiresAtSeconds}`)
-    .digest('base64');
-  const signature = encodeURIComponent(sig);
-  return `SharedAccessSignature sr=${sr}&sig=${signature}&se=${expiresAtSeconds}&skn=${keyName}`;
 }
 
 /** The emulator's connection string carrying a ready-made token instead of a key. */
@@ -80,7 +66,7 @@ describe('emulator auth and bad input', () => {
     const valid = testClient(
       withToken(
         emulator.connectionString,
-        sasToken(`${endpoint}/auth-rights`, nowSeconds + 600, name, key),
+        signSasToken(`${endpoint}/auth-rights`, nowSeconds + 600, name, key),
       ),
     );
     await valid.createSender('auth-rights').sendMessages({ body: 'signed' });
@@ -89,7 +75,7 @@ describe('emulator auth and bad input', () => {
     const expired = testClient(
       withToken(
         emulator.connectionString,
-        sasToken(`${endpoint}/auth-rights`, nowSeconds - 60, name, key),
+        signSasToken(`${endpoint}/auth-rights`, nowSeconds - 60, name, key),
       ),
     );
     await assert.rejects(
@@ -107,7 +93,7 @@ describe('emulator auth and bad input', () => {
   it('refuses a token issued for another entity (wrong audience) with UnauthorizedAccess', async () => {
     const { name, key } = DEVELOPMENT_POLICY;
     const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
-    const token = sasToken(
+    const token = signSasToken(
       `${endpoint}/errors-size`,
       Math.floor(Date.now() / 1000) + 600,
       name,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { RAW_BYTES, rhea, types, type AmqpMessage } from '../../src/emulator/amqp/rhea';
 import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
 import { startTestEmulator } from '../support/emulator';
+import { signSasToken } from '../support/sasToken';
 
 // A raw AMQP client, as a non-JavaScript SDK would behave: no @azure/service-bus involved.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -14,11 +15,8 @@ type Any = any;
 const EPOCH_TICKS = 621355968000000000n;
 
 function sasToken(audience: string): string {
-  const sr = encodeURIComponent(audience);
-  const se = Math.floor(Date.now() / 1000) + 600;
-  const sig = createHmac('sha256', DEVELOPMENT_POLICY.key).update(`${sr}\n${se}`).digest('base64');
-  const signature = encodeURIComponent(sig);
-  return `SharedAccessSignature sr=${sr}&sig=${signature}&se=${se}&skn=${DEVELOPMENT_POLICY.name}`;
+  const expiresAtSeconds = Math.floor(Date.now() / 1000) + 600;
+  return signSasToken(audience, expiresAtSeconds, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key);
 }
 
 function once<T>(emitter: Any, event: string): Promise<T> {

@@ -46,7 +46,14 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
   /** Heap in use after a full GC, in bytes. */
   heapUsed(): Promise<number>;
+  /** The same, with live counts of what the broker holds per client (sockets, links...). */
+  heapReport(): Promise<HeapReport>;
   stderr(): string;
+}
+
+export interface HeapReport {
+  heapUsed: number;
+  liveObjects: Record<string, number>;
 }
 
 /** Runs an emulator in its own process (with --expose-gc) on a given or free port. */
@@ -92,6 +99,24 @@ export async function spawnEmulator(
     await exited;
   };
 
+  const heapReport = async (): Promise<HeapReport> => {
+    const isReport = (line: Record<string, unknown>) => typeof line.heapUsed === 'number';
+    const before = jsonLines().filter(isReport).length;
+    child.stdin?.write('heap\n');
+    const answer = await waitFor(
+      'a heap figure',
+      () => {
+        const answers = jsonLines().filter(isReport);
+        return answers.length > before ? answers[answers.length - 1] : undefined;
+      },
+      10_000,
+    );
+    return {
+      heapUsed: Number(answer.heapUsed),
+      liveObjects: (answer.liveObjects ?? {}) as Record<string, number>,
+    };
+  };
+
   return {
     port,
     child,
@@ -100,19 +125,8 @@ export async function spawnEmulator(
       'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;',
     kill9: () => gone('SIGKILL'),
     stop: () => gone('SIGTERM'),
-    heapUsed: async () => {
-      const before = jsonLines().filter((l) => typeof l.heapUsed === 'number').length;
-      child.stdin?.write('heap\n');
-      const answer = await waitFor(
-        'a heap figure',
-        () => {
-          const answers = jsonLines().filter((l) => typeof l.heapUsed === 'number');
-          return answers.length > before ? answers[answers.length - 1] : undefined;
-        },
-        10_000,
-      );
-      return Number(answer.heapUsed);
-    },
+    heapUsed: async () => (await heapReport()).heapUsed,
+    heapReport,
     stderr: () => stderr,
   };
 }

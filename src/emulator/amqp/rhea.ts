@@ -168,6 +168,8 @@ export interface Delivery {
     message_annotations?: Record<string, unknown>;
     error?: AmqpError & { info?: Record<string, unknown> };
   } | null;
+  /** Our side's settlement; true before the first transfer makes it leave pre-settled. */
+  settled?: boolean;
   remote_settled?: boolean;
   link: Sender | Receiver;
   update(settled: boolean, state?: object): void;

@@ -1,4 +1,4 @@
-import { types, type AmqpMessage, type Sender } from '../amqp/rhea';
+import { types, type AmqpMessage, type Delivery, type Sender } from '../amqp/rhea';
 
 /**
  * Request/response nodes ($cbs, $management): the client opens a pair of links and names its
@@ -22,12 +22,15 @@ export class ReplyLinks {
     const replyTo = request.reply_to;
     const link = replyTo ? this.links.get(replyTo) : undefined;
     if (!link || !link.is_open()) return false;
-    (link as unknown as { send(message: object): void }).send({
+    const delivery = (link as unknown as { send(message: object): Delivery }).send({
       correlation_id: request.message_id,
       to: replyTo,
       application_properties: response.properties,
       body: response.body,
     });
+    // A reply needs no acknowledgement, so it leaves pre-settled (reply links are in mixed
+    // mode). Unsettled, rhea would keep it in the session's buffer for the connection's life.
+    delivery.settled = true;
     return true;
   }
 }
