@@ -8,7 +8,9 @@
  *   one-at-a-time `receiveMessages(1)` loop of the original design);
  * - this process fills each run's queue first, then only watches; each consumer times its
  *   first to its last message, and the emulator's CPU time over that window is read from /proc.
- * Worker and bare runs alternate (ABBA); medians are printed.
+ * Worker and bare runs alternate (ABBA); medians are printed. The 50 ms runs start the worker
+ * twice: with the host's default `prefetchCount` 0 and with 32 (an `AzureFunctionsJobHost__`
+ * override), the setting that lets a freed slot start at once on a message already received.
  *
  * Usage after `npm run build`:
  *   node dist/benchmarks/worker-throughput.js [--runs 5] [--messages 10000] [--profile DIR]
@@ -253,6 +255,7 @@ async function workerRun(
   count: number,
   workMs: number,
   options: Options,
+  prefetchCount = 0,
 ): Promise<RunResult> {
   const spawnedAt = performance.now();
   const child = spawn(
@@ -268,6 +271,7 @@ async function workerRun(
         BENCH_WORK_MS: String(workMs),
         BENCH_TARGET: String(count),
         LOG_LEVEL: 'info',
+        AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: String(prefetchCount),
       },
     },
   );
@@ -281,7 +285,8 @@ async function workerRun(
   const readyLine = await firstLine(child, (line) => line.includes('Worker ready'));
   const spawnToReadyMs = performance.now() - spawnedAt;
   // Drain the per-invocation log lines as Heroku's log router would, without parsing them.
-  child.stdout!.on('data', () => undefined);
+  // Closing the line reader paused the stream; an unread pipe would hold the worker back.
+  child.stdout!.on('data', () => undefined).resume();
   const report = await reportFrom(child, 'stderr');
 
   clearInterval(rssTimer);
@@ -418,11 +423,22 @@ async function main(options: Options): Promise<void> {
 
     if (options.noopOnly) return;
     const slow: RunResult[] = [];
+    const slowPrefetch: RunResult[] = [];
     const slowBare: RunResult[] = [];
     const slowCount = Math.max(640, Math.round(options.messages / 5));
     for (let run = 0; run < Math.max(3, Math.ceil(options.runs / 2)); run += 1) {
       slow.push(
         await workerRun(emulator, await nextQueue(slowCount), slowCount, SLOW_WORK_MS, options),
+      );
+      slowPrefetch.push(
+        await workerRun(
+          emulator,
+          await nextQueue(slowCount),
+          slowCount,
+          SLOW_WORK_MS,
+          options,
+          CONCURRENCY,
+        ),
       );
       slowBare.push(
         await bareRun(
@@ -437,7 +453,7 @@ async function main(options: Options): Promise<void> {
     }
     const loop = await bareRun(emulator, await nextQueue(60), 60, SLOW_WORK_MS, 'loop', options);
 
-    printFigures(options, { worker, bare, slow, slowBare, loop });
+    printFigures(options, { worker, bare, slow, slowPrefetch, slowBare, loop });
   } finally {
     await client.close();
     await stopChild(emulator.child);
@@ -450,6 +466,7 @@ function printFigures(
     worker: RunResult[];
     bare: RunResult[];
     slow: RunResult[];
+    slowPrefetch: RunResult[];
     slowBare: RunResult[];
     loop: RunResult;
   },
@@ -460,7 +477,7 @@ function printFigures(
   const line = (label: string, text: string) => console.log(`${label.padEnd(58)} ${text}`);
   const workerRate = median(rates(runs.worker));
   const bareRate = median(rates(runs.bare));
-  const all = [...runs.worker, ...runs.slow];
+  const all = [...runs.worker, ...runs.slow, ...runs.slowPrefetch];
 
   const list = (values: number[]): string => values.map((v) => fmt(v)).join(', ');
   const pair = (key: keyof RunResult, digits: number): string =>
@@ -484,8 +501,12 @@ function printFigures(
   line('no-op: consumer CPU, worker / bare (cores)', pair('consumerCpu', 2));
   line('no-op: emulator CPU, worker runs / bare runs (cores)', pair('emulatorCpu', 2));
   line(
-    `${SLOW_WORK_MS} ms function, maxConcurrentCalls ${CONCURRENCY}: worker (target >= 576)`,
+    `${SLOW_WORK_MS} ms function, maxConcurrentCalls ${CONCURRENCY}: worker, prefetchCount 0`,
     `${fmt(slowRate)} msg/s  [${list(rates(runs.slow))}]`,
+  );
+  line(
+    `${SLOW_WORK_MS} ms: worker with prefetchCount ${CONCURRENCY} (target >= 576)`,
+    `${fmt(median(rates(runs.slowPrefetch)))} msg/s  [${list(rates(runs.slowPrefetch))}]`,
   );
   line(
     `${SLOW_WORK_MS} ms: bare subscribe(), ${CONCURRENCY} concurrent`,
@@ -503,7 +524,7 @@ function printFigures(
   );
   line(
     `worker RSS at the ${SLOW_WORK_MS} ms load, max (target < 150 MB)`,
-    `${fmt(Math.max(...pick(runs.slow, 'maxRssMb')))} MB (worker process only)`,
+    `${fmt(Math.max(...pick([...runs.slow, ...runs.slowPrefetch], 'maxRssMb')))} MB (worker only)`,
   );
   line(
     'worker RSS at the no-op load, max',

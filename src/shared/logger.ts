@@ -26,20 +26,16 @@ export interface LoggerOptions {
   bindings?: LogFields;
 }
 
-const REDACTED_PATHS = [
+/** Field names whose values are censored, at the top level of a line and one level down. */
+const SECRET_FIELDS = new Set([
   'connectionString',
   'sharedAccessKey',
   'key',
   'token',
   'password',
   'body',
-  '*.connectionString',
-  '*.sharedAccessKey',
-  '*.key',
-  '*.token',
-  '*.password',
-  '*.body',
-];
+]);
+const CENSORED = '[redacted]';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -57,8 +53,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     base: options.bindings ?? {},
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Censored here rather than with pino's `redact`, which copies every logged object and
+    // was a quarter of the worker's allocations per invocation; this copies only on a hit.
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: censorSecrets,
+      log: censorSecrets,
+    },
   };
 
   if (pretty) {
@@ -80,6 +81,28 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** A logger that drops everything: for library use where the caller passed none. */
 export function silentLogger(): Logger {
   return createLogger({ level: 'silent', pretty: false });
+}
+
+/** The fields with secret-named values censored; the same object when there is none. */
+export function censorSecrets(fields: LogFields): LogFields {
+  let censored: LogFields | undefined;
+  for (const name of Object.keys(fields)) {
+    const value = fields[name];
+    const replacement = SECRET_FIELDS.has(name) ? CENSORED : censorNested(value);
+    if (replacement !== value) (censored ??= { ...fields })[name] = replacement;
+  }
+  return censored ?? fields;
+}
+
+function censorNested(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+
+  const record = value as LogFields;
+  let censored: LogFields | undefined;
+  for (const name of Object.keys(record)) {
+    if (SECRET_FIELDS.has(name)) (censored ??= { ...record })[name] = CENSORED;
+  }
+  return censored ?? value;
 }
 
 function wrap(inner: pino.Logger): Logger {

@@ -40,6 +40,11 @@ export class AppRegistry {
   hooksFor(name: HookName): HookCallback[] {
     return this.hooks.get(name) ?? [];
   }
+
+  /** Asked per invocation: an app may register hooks at any time, even from a handler. */
+  hasInvocationHooks(): boolean {
+    return this.hooksFor('preInvocation').length > 0 || this.hooksFor('postInvocation').length > 0;
+  }
 }
 
 /** A disposable as the core module exposes it (the library calls `new coreApi.Disposable`). */

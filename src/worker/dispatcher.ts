@@ -3,12 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { AppError, ensureError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { AppRegistry } from './coreModule';
-import type { RpcInvocationRequest, RpcLogCategory, RpcLogLevel } from './coreTypes';
+import type {
+  RpcInvocationRequest,
+  RpcInvocationResponse,
+  RpcLogCategory,
+  RpcLogLevel,
+} from './coreTypes';
 import type { ServiceBusFunction } from './functionPlan';
 import { applyLogHooks } from './hooks';
 import { invokeRegistered } from './invoke';
 import { collectOutputs, type OutputSender } from './outputs';
 import type { InvocationResult } from './settle';
+
+const TIMED_OUT = Symbol('timedOut');
 
 export interface DispatchResult {
   invocationId: string;
@@ -68,31 +75,23 @@ export class Dispatcher {
     const startedAt = performance.now();
     const log = this.#userLog(fn.name, invocationId);
 
-    const work = (async () => {
+    let work: Promise<RpcInvocationResponse>;
+    try {
       const request = { ...buildRequest(invocationId), invocationId, functionId: fn.name };
-      const { response } = await invokeRegistered(
-        this.options.registry,
-        fn.registered,
-        request,
-        log,
+      work = invokeRegistered(this.options.registry, fn.registered, request, log).then(
+        (outcome) => outcome.response,
       );
-      return response;
-    })();
-
-    const timeoutMs = this.options.functionTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut =
-      timeoutMs === null
-        ? undefined
-        : new Promise<'timeout'>((resolve) => {
-            timer = setTimeout(() => resolve('timeout'), timeoutMs);
-          });
+    } catch (error) {
+      // The input could not be built (a body the host cannot bind): the invocation fails.
+      work = Promise.reject(error);
+    }
 
     try {
-      const response = timedOut === undefined ? await work : await Promise.race([work, timedOut]);
-      if (response === 'timeout') {
+      const response = await this.#withTimeout(work);
+      if (response === TIMED_OUT) {
         // The handler keeps running (JavaScript cannot stop it), but its result is ignored.
         work.catch(() => undefined);
+        const timeoutMs = this.options.functionTimeoutMs;
         const error = new AppError(
           'FunctionTimeout',
           `Timeout value of ${timeoutMs} ms was exceeded by function ${fn.name}`,
@@ -101,14 +100,34 @@ export class Dispatcher {
         return { invocationId, result: 'timedOut', durationMs, error };
       }
 
-      await this.options.outputs.send(collectOutputs(response, fn.outputs));
+      if (fn.outputs.length > 0) {
+        await this.options.outputs.send(collectOutputs(response, fn.outputs));
+      }
       return { invocationId, result: 'succeeded', durationMs: performance.now() - startedAt };
     } catch (error) {
       const durationMs = performance.now() - startedAt;
       return { invocationId, result: 'failed', durationMs, error: ensureError(error) };
-    } finally {
-      clearTimeout(timer);
     }
+  }
+
+  /** The work's result, or TIMED_OUT when the function timeout passes first. */
+  #withTimeout<T>(work: Promise<T>): Promise<T | typeof TIMED_OUT> {
+    const timeoutMs = this.options.functionTimeoutMs;
+    if (timeoutMs === null) return work;
+
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   #userLog(functionName: string, invocationId: string) {

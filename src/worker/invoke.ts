@@ -45,43 +45,43 @@ export async function invokeRegistered(
   };
   const invocationModel = await model.getInvocationModel(coreContext);
   const { context, inputs } = await invocationModel.getArguments();
-  const hookData: HookData = {};
 
   // Hook contexts are built only when hooks are registered: most apps have none.
-  const pre: Record<string, unknown> = {
-    hookData,
-    appHookData: registry.appHookData,
-    invocationContext: context,
-    functionCallback: registered.callback,
-    inputs,
-  };
-  if (registry.hooksFor('preInvocation').length > 0) {
+  const hookData: HookData | undefined = registry.hasInvocationHooks() ? {} : undefined;
+  let args = inputs;
+  let callback = registered.callback;
+  if (hookData !== undefined && registry.hooksFor('preInvocation').length > 0) {
+    const pre: Record<string, unknown> = {
+      hookData,
+      appHookData: registry.appHookData,
+      invocationContext: context,
+      functionCallback: callback,
+      inputs: args,
+    };
     await withState(coreContext, 'preInvocationHooks', () =>
       runHooks(registry, 'preInvocation', pre),
     );
+    args = pre.inputs as unknown[];
+    callback = pre.functionCallback as RegisteredFunction['callback'];
   }
 
   let result: unknown = null;
   let failure: unknown = null;
   coreContext.state = 'invocation';
   try {
-    result = await invocationModel.invokeFunction(
-      context,
-      pre.inputs as unknown[],
-      pre.functionCallback as RegisteredFunction['callback'],
-    );
+    result = await invocationModel.invokeFunction(context, args, callback);
   } catch (error) {
     failure = error;
   } finally {
     coreContext.state = undefined;
   }
 
-  if (registry.hooksFor('postInvocation').length > 0) {
+  if (hookData !== undefined && registry.hooksFor('postInvocation').length > 0) {
     const post: Record<string, unknown> = {
       hookData,
       appHookData: registry.appHookData,
       invocationContext: context,
-      inputs: pre.inputs,
+      inputs: args,
       result,
       error: failure,
     };

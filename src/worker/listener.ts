@@ -7,6 +7,7 @@ import type {
 } from '@azure/service-bus';
 
 import type { Logger } from '../shared/logger';
+import { ConcurrencySlots } from './concurrencySlots';
 import type { Dispatcher } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
@@ -128,8 +129,12 @@ export class InFlightSet {
 
 /**
  * Single-message dispatch on a queue or subscription without sessions: the SDK's streaming
- * receiver with up to `maxConcurrentCalls` handlers at once and lock renewal up to
+ * receiver with up to `maxConcurrentCalls` invocations at once and lock renewal up to
  * `maxAutoLockRenewalDuration`; settlement is ours (auto-complete off in the SDK).
+ *
+ * `prefetchCount` works as the host's prefetch buffer: the SDK keeps credit for
+ * `maxConcurrentCalls + prefetchCount` messages, and those beyond `maxConcurrentCalls` wait
+ * for a slot, locked but not invoked and not renewed (as prefetched messages are in the host).
  */
 export class MessageListener implements Listener {
   readonly functionName: string;
@@ -138,6 +143,8 @@ export class MessageListener implements Listener {
   #receiver: ServiceBusReceiver | undefined;
   #subscription: { close(): Promise<void> } | undefined;
   #stopping = false;
+  /** Only when prefetching: without a buffer the SDK's own limit is the slot count. */
+  readonly #slots: ConcurrencySlots | undefined;
 
   readonly #handlerDeps: MessageHandlerDeps;
 
@@ -145,6 +152,8 @@ export class MessageListener implements Listener {
     this.functionName = deps.fn.name;
     this.#outage = new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions);
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
+    const { prefetchCount, maxConcurrentCalls } = deps.serviceBus;
+    this.#slots = prefetchCount > 0 ? new ConcurrencySlots(maxConcurrentCalls) : undefined;
   }
 
   async start(): Promise<void> {
@@ -156,13 +165,18 @@ export class MessageListener implements Listener {
         processMessage: (message) => this.#onMessage(receiver, message),
         processError: async (args) => this.#onError(receiver, args),
       },
-      { autoCompleteMessages: false, maxConcurrentCalls: serviceBus.maxConcurrentCalls },
+      {
+        autoCompleteMessages: false,
+        maxConcurrentCalls: serviceBus.maxConcurrentCalls + serviceBus.prefetchCount,
+      },
     );
   }
 
   async stopReceiving(): Promise<void> {
     this.#stopping = true;
     this.#outage.stop();
+    // Prefetched messages go back at once rather than wait out their locks.
+    this.#slots?.releaseWaiting();
     await this.#subscription?.close();
   }
 
@@ -191,17 +205,24 @@ export class MessageListener implements Listener {
     this.#outage.recovered();
     const entry: InFlightMessage = { message, receiver, settledByShutdown: false };
 
+    // A prefetched message counts as in flight, so that shutdown accounts for it.
+    this.#inFlight.enter(entry);
+    const slotTaken = this.#slots === undefined || (await this.#slots.take());
+
     // Like the host's listener after stop: a message that still arrives is handed back.
-    if (this.#stopping) {
+    if (this.#stopping || !slotTaken) {
+      if (slotTaken) this.#slots?.give();
+      entry.settling = true;
       await settle(receiver, message, 'abandon', this.deps.logger);
+      this.#inFlight.leave(entry);
       return;
     }
 
     // The invocation holds one of the maxConcurrentCalls slots; the settlement round trip after
     // it does not (as with the SDK's own auto-complete), so the next message's credit goes out
     // while the broker confirms. The message stays in flight until settled, for shutdown.
-    this.#inFlight.enter(entry);
     const outcome = await invokeMessage(this.#handlerDeps, entry);
+    this.#slots?.give();
     const leave = (): void => this.#inFlight.leave(entry);
     finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
   }

@@ -1,5 +1,6 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
+import type { Logger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
 
 /** Renew this long before the lock expires, or halfway through a short lock. */
@@ -10,20 +11,31 @@ const MIN_RENEW_DELAY_MS = 100;
  * Keeps a message's lock alive while its invocation runs, for up to `maxDurationMs` after it was
  * received (Infinity: until stopped). Ours rather than the SDK's, because the host stops
  * renewing when the invocation ends, settled or not; the SDK would go on renewing an
- * unsettled message. Returns the function that stops renewal.
+ * unsettled message. One object per message rather than closures: it is made for every
+ * invocation.
  */
-export function startLockRenewal(
-  receiver: ServiceBusReceiver,
-  message: ServiceBusReceivedMessage,
-  maxDurationMs: number,
-  onError: (error: unknown) => void,
-): () => void {
-  const renewUntil = Date.now() + maxDurationMs;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
+export class LockRenewal {
+  readonly #renewUntil: number;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
-  const schedule = (lockedUntil: Date | undefined): void => {
-    if (stopped || lockedUntil === undefined) return;
+  constructor(
+    private readonly receiver: ServiceBusReceiver,
+    private readonly message: ServiceBusReceivedMessage,
+    maxDurationMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.#renewUntil = Date.now() + maxDurationMs;
+    this.#schedule(message.lockedUntilUtc);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #schedule(lockedUntil: Date | undefined): void {
+    if (this.#stopped || lockedUntil === undefined) return;
 
     const remainingMs = lockedUntil.getTime() - Date.now();
     // Long delays are rounded down to whole seconds: Node keeps one timer list per distinct
@@ -32,22 +44,21 @@ export function startLockRenewal(
       remainingMs > 2 * RENEW_AHEAD_MS
         ? Math.floor((remainingMs - RENEW_AHEAD_MS) / SECOND_MS) * SECOND_MS
         : Math.max(MIN_RENEW_DELAY_MS, remainingMs / 2);
-    if (Date.now() + delayMs >= renewUntil) return;
+    if (Date.now() + delayMs >= this.#renewUntil) return;
 
-    timer = setTimeout(() => {
-      receiver.renewMessageLock(message).then(
-        (next) => schedule(next),
-        (error: unknown) => {
-          stopped = true;
-          onError(error);
-        },
-      );
-    }, delayMs);
-  };
+    this.#timer = setTimeout(() => this.#renew(), delayMs);
+  }
 
-  schedule(message.lockedUntilUtc);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  #renew(): void {
+    this.receiver.renewMessageLock(this.message).then(
+      (next) => this.#schedule(next),
+      (error: unknown) => {
+        this.#stopped = true;
+        this.logger.warn('Renewing the message lock failed', {
+          messageId: String(this.message.messageId),
+          code: (error as { code?: unknown }).code,
+        });
+      },
+    );
+  }
 }

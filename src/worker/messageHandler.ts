@@ -3,7 +3,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import type { Logger } from '../shared/logger';
 import type { Dispatcher, DispatchResult } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
-import { startLockRenewal } from './lockRenewal';
+import { LockRenewal } from './lockRenewal';
 import { decideSettlement, isLockLostError, type Settlement } from './settle';
 import {
   buildTraceContext,
@@ -56,14 +56,9 @@ export async function invokeMessage(
 ): Promise<DispatchResult> {
   const { fn, dispatcher } = deps;
   const message = entry.message as ServiceBusReceivedMessage & ReceivedMessageLike;
-  const stopRenewal =
+  const renewal =
     deps.lockRenewalMs > 0
-      ? startLockRenewal(entry.receiver, message, deps.lockRenewalMs, (error) => {
-          deps.logger.warn('Renewing the message lock failed', {
-            messageId: String(message.messageId),
-            code: (error as { code?: unknown }).code,
-          });
-        })
+      ? new LockRenewal(entry.receiver, message, deps.lockRenewalMs, deps.logger)
       : undefined;
 
   const outcome = await dispatcher.dispatch(fn, () => {
@@ -76,7 +71,7 @@ export async function invokeMessage(
     };
   });
   // As in the host, renewal ends with the invocation, whether or not the message is settled.
-  stopRenewal?.();
+  renewal?.stop();
   return outcome;
 }
 

@@ -102,46 +102,49 @@ export function buildTriggerMetadata(
   info: TriggerContextInfo,
   bodyText: string | null,
 ): Record<string, RpcTypedData> {
-  const data = new BindingData();
+  // The binding data's own keys differ in more than case, so a plain record holds them.
+  const data: Record<string, RpcTypedData> = {};
+  const set = (key: string, value: RpcTypedData | undefined): void => {
+    if (value !== undefined) data[key] = value;
+  };
 
   // The wire count starts at 0; .NET (and so the host) reports 1 for the first delivery.
-  data.set('DeliveryCount', json((message.deliveryCount ?? 0) + 1));
-  data.set('DeadLetterSource', text(message.deadLetterSource));
-  data.set('LockToken', text(message.lockToken));
+  set('DeliveryCount', json((message.deliveryCount ?? 0) + 1));
+  set('DeadLetterSource', text(message.deadLetterSource));
+  set('LockToken', text(message.lockToken));
   const expiresAt = formatNetDate(message.expiresAtUtc ?? new Date(NaN), '');
-  data.set('ExpiresAtUtc', json(expiresAt));
-  data.set('ExpiresAt', json(`${expiresAt}+00:00`));
+  set('ExpiresAtUtc', json(expiresAt));
+  set('ExpiresAt', json(`${expiresAt}+00:00`));
   const enqueuedTime = formatNetDate(message.enqueuedTimeUtc ?? new Date(NaN), '');
-  data.set('EnqueuedTimeUtc', json(enqueuedTime));
-  data.set('EnqueuedTime', json(`${enqueuedTime}+00:00`));
-  data.set('MessageId', text(idText(message.messageId)));
-  data.set('ContentType', text(message.contentType));
-  data.set('ReplyTo', text(message.replyTo));
-  data.set('SequenceNumber', json(sequenceNumber(message.sequenceNumber)));
-  data.set('To', text(message.to));
-  data.set('Label', text(message.subject));
-  data.set('Subject', text(message.subject));
-  data.set('CorrelationId', text(idText(message.correlationId)));
+  set('EnqueuedTimeUtc', json(enqueuedTime));
+  set('EnqueuedTime', json(`${enqueuedTime}+00:00`));
+  set('MessageId', text(idText(message.messageId)));
+  set('ContentType', text(message.contentType));
+  set('ReplyTo', text(message.replyTo));
+  set('SequenceNumber', json(sequenceNumber(message.sequenceNumber)));
+  set('To', text(message.to));
+  set('Label', text(message.subject));
+  set('Subject', text(message.subject));
+  set('CorrelationId', text(idText(message.correlationId)));
   const properties = toNetJsonValue(message.applicationProperties ?? {});
-  data.set('ApplicationProperties', json(properties));
-  data.set('UserProperties', json(properties));
-  data.set('SessionId', text(message.sessionId));
-  data.set('ReplyToSessionId', text(message.replyToSessionId));
-  data.set('PartitionKey', text(message.partitionKey));
-  data.set('TransactionPartitionKey', undefined);
+  set('ApplicationProperties', json(properties));
+  set('UserProperties', json(properties));
+  set('SessionId', text(message.sessionId));
+  set('ReplyToSessionId', text(message.replyToSessionId));
+  set('PartitionKey', text(message.partitionKey));
 
   // The extension's action objects have no public properties, so Json.NET writes {}.
-  data.set('MessageReceiver', json({}));
-  data.set('MessageActions', json({}));
-  data.set('ReceiveActions', json({}));
+  set('MessageReceiver', EMPTY_OBJECT);
+  set('MessageActions', EMPTY_OBJECT);
+  set('ReceiveActions', EMPTY_OBJECT);
   if (info.isSessionsEnabled) {
-    data.set('MessageSession', json({}));
-    data.set('SessionActions', json({}));
+    set('MessageSession', EMPTY_OBJECT);
+    set('SessionActions', EMPTY_OBJECT);
   }
-  data.set('Client', clientJson(info));
+  set('Client', clientJson(info));
 
   if (bodyText !== null) mergeBody(data, bodyText);
-  return data.toRecord();
+  return data;
 }
 
 /**
@@ -166,26 +169,16 @@ export function buildTraceContext(message: ReceivedMessageLike): RpcTraceContext
   };
 }
 
+const EMPTY_OBJECT: RpcTypedData = Object.freeze({ json: '{}' });
+
 const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-/** A case-insensitive dictionary that keeps the first key's casing, as the host's is. */
-class BindingData {
-  #entries = new Map<string, { key: string; value: RpcTypedData }>();
-
-  set(key: string, value: RpcTypedData | undefined): void {
-    if (value === undefined) return;
-    const existing = this.#entries.get(key.toLowerCase());
-    this.#entries.set(key.toLowerCase(), { key: existing?.key ?? key, value });
-  }
-
-  toRecord(): Record<string, RpcTypedData> {
-    const record: Record<string, RpcTypedData> = {};
-    for (const { key, value } of this.#entries.values()) record[key] = value;
-    return record;
-  }
-}
-
-function mergeBody(data: BindingData, bodyText: string): void {
+/**
+ * Merges a JSON object body's top-level properties into the binding data as the host's
+ * case-insensitive dictionary does: a key that matches an existing one in any casing replaces
+ * its value and keeps the first key's casing and position.
+ */
+function mergeBody(data: Record<string, RpcTypedData>, bodyText: string): void {
   const trimmed = bodyText.trim();
   if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return;
 
@@ -197,13 +190,17 @@ function mergeBody(data: BindingData, bodyText: string): void {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
 
+  const keysByLowerCase = new Map(Object.keys(data).map((key) => [key.toLowerCase(), key]));
   for (const [key, value] of Object.entries(parsed)) {
     if (Array.isArray(value)) continue;
-    if (typeof value === 'object' && value !== null) {
-      data.set(key, nestedJson(value));
-      continue;
-    }
-    data.set(key, text(netScalarText(value)));
+    const typed =
+      typeof value === 'object' && value !== null ? nestedJson(value) : text(netScalarText(value));
+    if (typed === undefined) continue;
+
+    const lowerCaseKey = key.toLowerCase();
+    const existingKey = keysByLowerCase.get(lowerCaseKey);
+    if (existingKey === undefined) keysByLowerCase.set(lowerCaseKey, key);
+    data[existingKey ?? key] = typed;
   }
 }
 

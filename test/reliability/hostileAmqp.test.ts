@@ -179,8 +179,7 @@ describe('hostile AMQP input', () => {
 
     // Figures for the README's 10 % target; the assertion below is only about growth.
     const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
-    const percent = (bytes: number) =>
-      `${((bytes / atStart.heapUsed - 1) * 100).toFixed(1)} %`;
+    const percent = (bytes: number) => `${((bytes / atStart.heapUsed - 1) * 100).toFixed(1)} %`;
     t.diagnostic(
       `heap after GC: ${mb(atStart.heapUsed)} after warm-up, ${mb(afterFirst.heapUsed)} ` +
         `(${percent(afterFirst.heapUsed)}) after ${ROUNDS_PER_BATCH} rounds, ` +

@@ -50,6 +50,22 @@ describe('createLogger', () => {
     assert.ok(!text.includes('SharedAccessSignature'), text);
   });
 
+  it("leaves the caller's fields untouched and other fields as they are", () => {
+    const out = capture();
+    const logger = createLogger({ destination: out.stream, pretty: false });
+    const fields = {
+      messageId: 'm-7',
+      settings: { keyName: 'RootManageSharedAccessKey', key: 's3' },
+    };
+
+    logger.info('configured', fields);
+
+    const [line] = out.lines();
+    assert.deepEqual(line?.settings, { keyName: 'RootManageSharedAccessKey', key: '[redacted]' });
+    assert.equal(line?.messageId, 'm-7');
+    assert.equal(fields.settings.key, 's3', 'the logged object itself is not changed');
+  });
+
   it('drops lines below the configured level and keeps child bindings', () => {
     const out = capture();
     const logger = createLogger({ destination: out.stream, pretty: false, level: 'warn' });

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+
+import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startWorker, type RunningWorker } from '../../src/worker';
+import { startTestEmulator, testClient } from '../support/emulator';
+import {
+  callsFor,
+  captureLogger,
+  closeInOrder,
+  PROBE_APP,
+  probeEntities,
+  probeEnv,
+  probeNames,
+  type ProbeNames,
+  waitFor,
+} from './support';
+
+// prefetchCount as the host applies it: up to maxConcurrentCalls invocations, and up to
+// prefetchCount more messages held locked in the worker's buffer, not invoked, until a slot
+// frees; on stop the buffer is handed back at once.
+
+const CONCURRENCY = 2;
+const PREFETCH = 3;
+const WORK_MS = 1500;
+
+interface Harness {
+  names: ProbeNames;
+  emulator: RunningEmulator;
+  worker: RunningWorker;
+  client: ServiceBusClient;
+}
+
+let harness: Harness | undefined;
+
+afterEach(async () => {
+  await closeInOrder([harness?.worker], [harness?.client], harness?.emulator);
+  harness = undefined;
+});
+
+async function setUp(prefix: string): Promise<Harness> {
+  const names = probeNames(prefix);
+  const emulator = await startTestEmulator(probeEntities(names));
+  const worker = await startWorker({
+    appDir: PROBE_APP,
+    env: probeEnv(emulator.connectionString, names, {
+      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(CONCURRENCY),
+      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: String(PREFETCH),
+    }),
+    logger: captureLogger().logger,
+    shutdownGraceMs: 5000,
+  });
+  harness = { names, emulator, worker, client: testClient(emulator.connectionString) };
+  return harness;
+}
+
+async function sendSlow(h: Harness, ids: string[]): Promise<void> {
+  const sender = h.client.createSender(h.names.queue);
+  await sender.sendMessages(
+    ids.map((messageId) => ({
+      body: { messageId },
+      messageId,
+      applicationProperties: { behaviour: `sleep:${WORK_MS}` },
+    })),
+  );
+  await sender.close();
+}
+
+/** What a competing receiver can take now: only messages the worker has not locked. */
+async function takeUnlocked(h: Harness, waitMs: number): Promise<ServiceBusReceivedMessage[]> {
+  const receiver = h.client.createReceiver(h.names.queue);
+  const taken = await receiver.receiveMessages(20, { maxWaitTimeInMs: waitMs });
+  for (const message of taken) await receiver.completeMessage(message);
+  await receiver.close();
+  return taken;
+}
+
+function startedCount(ids: string[]): number {
+  return ids.filter((id) => callsFor('probeQueue', id).length > 0).length;
+}
+
+describe('worker: prefetchCount', () => {
+  it('runs maxConcurrentCalls invocations and holds prefetchCount more locked', async () => {
+    const h = await setUp('prefetch-hold');
+    const ids = Array.from({ length: 8 }, (_, i) => `prefetch-hold-${i}`);
+
+    await sendSlow(h, ids);
+    await waitFor('the first invocations', () => (startedCount(ids) > 0 ? true : undefined));
+    const unlocked = await takeUnlocked(h, 300);
+
+    // 8 sent: 2 invoked and 3 buffered by the worker, so 3 are left for anyone else.
+    assert.equal(unlocked.length, ids.length - CONCURRENCY - PREFETCH);
+    assert.equal(startedCount(ids), CONCURRENCY, 'buffered messages are not invoked yet');
+
+    const workerIds = ids.filter((id) => !unlocked.some((m) => m.messageId === id));
+    await waitFor(
+      'every buffered message invoked',
+      () => (startedCount(workerIds) === workerIds.length ? true : undefined),
+      4 * WORK_MS,
+    );
+    const starts = workerIds
+      .map((id) => callsFor('probeQueue', id)[0]?.startedAt ?? NaN)
+      .sort((a, b) => a - b);
+    // The third invocation waited for a slot: it began when one of the first two ended.
+    assert.ok(Number(starts[2]) - Number(starts[0]) >= WORK_MS - 100, String(starts));
+    for (const id of workerIds) assert.equal(callsFor('probeQueue', id).length, 1, id);
+  });
+
+  it('hands buffered messages back at once on stop while invocations finish', async () => {
+    const h = await setUp('prefetch-stop');
+    const ids = Array.from({ length: 6 }, (_, i) => `prefetch-stop-${i}`);
+
+    await sendSlow(h, ids);
+    await waitFor('the first invocations', () =>
+      startedCount(ids) === CONCURRENCY ? true : undefined,
+    );
+    const stopping = h.worker.stop('test');
+    const stopAskedAt = Date.now();
+    const returned = await takeUnlocked(h, 1000);
+    const returnedAfterMs = Date.now() - stopAskedAt;
+    await stopping;
+
+    // The 3 buffered messages come back abandoned (delivered once), with the 1 never sent out,
+    // well before the running invocations end.
+    assert.equal(returned.length, ids.length - CONCURRENCY);
+    assert.equal(returned.filter((m) => m.deliveryCount === 1).length, PREFETCH);
+    assert.ok(returnedAfterMs < WORK_MS, `returned after ${returnedAfterMs} ms`);
+    assert.equal(startedCount(ids), CONCURRENCY, 'no buffered message was invoked after stop');
+    const receiver = h.client.createReceiver(h.names.queue);
+    assert.equal((await receiver.peekMessages(10)).length, 0, 'the running two completed');
+    await receiver.close();
+  });
+});
