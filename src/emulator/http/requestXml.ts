@@ -30,6 +30,7 @@ export interface ReadEntity<T> {
 }
 
 const STATUSES: readonly EntityStatus[] = ['Active', 'Disabled', 'SendDisabled', 'ReceiveDisabled'];
+const MIN_DUPLICATE_WINDOW_MS = 20 * SECOND_MS;
 const MAX_DUPLICATE_WINDOW_MS = 7 * DAY_MS;
 
 export function readQueue(name: string, description: XmlObject): ReadEntity<QueueConfig> {
@@ -154,8 +155,10 @@ class Fields {
   duplicateWindow(defaults: { duplicateDetectionHistoryTimeWindowMs: number }): number {
     const durationMs = this.duration('DuplicateDetectionHistoryTimeWindow');
     if (durationMs === undefined) return defaults.duplicateDetectionHistoryTimeWindowMs;
-    if (durationMs === null || durationMs < 5 * SECOND_MS || durationMs > MAX_DUPLICATE_WINDOW_MS) {
-      throw invalid('DuplicateDetectionHistoryTimeWindow', 'between PT5S and P7D');
+    // Azure's limits, the same as a config file's.
+    const tooShort = durationMs !== null && durationMs < MIN_DUPLICATE_WINDOW_MS;
+    if (durationMs === null || tooShort || durationMs > MAX_DUPLICATE_WINDOW_MS) {
+      throw invalid('DuplicateDetectionHistoryTimeWindow', 'between PT20S and P7D');
     }
     return durationMs;
   }

@@ -35,4 +35,26 @@ describe('management API quotas', () => {
   });
 });
 
+describe('management API property limits', () => {
+  it('takes a duplicate window of 20 s to 7 days, as a config file does', async () => {
+    const test = await startTestManagementServer(new MemoryAdminBackend('sbemulatorns'));
+    try {
+      const options = (window: string) => ({
+        requiresDuplicateDetection: true,
+        duplicateDetectionHistoryTimeWindow: window,
+      });
+
+      await refusal(test.admin.createQueue('dup-19s', options('PT19S')), 400);
+      await refusal(test.admin.createQueue('dup-8d', options('P8D')), 400);
+      const shortest = await test.admin.createQueue('dup-20s', options('PT20S'));
+      const longest = await test.admin.createQueue('dup-7d', options('P7D'));
+
+      assert.equal(shortest.duplicateDetectionHistoryTimeWindow, 'PT20S');
+      assert.equal(longest.duplicateDetectionHistoryTimeWindow, 'P7D');
+    } finally {
+      await test.server.close();
+    }
+  });
+});
+
 describeEntityApi('real broker via startEmulator', () => startBrokerWithManagement());
