@@ -1,6 +1,8 @@
 import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
 import { BrokerError, Condition, newLockToken } from '../amqp/wire';
-import { Lane, MinHeap } from './heap';
+import { type Lane, MinHeap } from './heap';
+import { NO_SESSION, SessionTable } from './sessionTable';
+import { newStoredMessage } from './storedMessage';
 import {
   MessageState,
   type DeadLetterFields,
@@ -18,15 +20,6 @@ export interface StoreHooks {
   route?(store: MessageStore, message: StoredMessage): void;
 }
 
-interface SessionRecord {
-  lane: Lane;
-  state: Buffer | null;
-  owner: object | null;
-  lockedUntilMs: number;
-}
-
-const NO_SESSION = '';
-
 /**
  * The messages of one receivable entity (a queue, a subscription or a dead-letter sub-queue),
  * in sequence order. Every durable change goes through the methods below, which report it to
@@ -35,7 +28,7 @@ const NO_SESSION = '';
 export class MessageStore {
   readonly key: string;
   private readonly messages = new Map<number, StoredMessage>();
-  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly sessions = new SessionTable();
   private readonly locks = new Map<string, StoredMessage>();
   private readonly lockTimers = new MinHeap<string>();
   private readonly expiryTimers = new MinHeap<number>();
@@ -76,32 +69,7 @@ export class MessageStore {
 
   /** Enqueues a new message; scheduled ones wait until their time. */
   add(parsed: ParsedMessage, nowMs: number, carried: Partial<StoredMessage> = {}): StoredMessage {
-    const ttl = effectiveTtl(parsed.timeToLiveMs, this.settings.defaultTimeToLiveMs);
-    const scheduledAtMs =
-      parsed.scheduledEnqueueAtMs !== null && parsed.scheduledEnqueueAtMs > nowMs
-        ? parsed.scheduledEnqueueAtMs
-        : null;
-    const enqueuedAtMs = scheduledAtMs ?? nowMs;
-    const message: StoredMessage = {
-      seq: ++this.lastSeq,
-      messageId: parsed.messageId,
-      sessionId: parsed.sessionId,
-      bare: parsed.bare,
-      annotations: parsed.annotations,
-      timeToLiveMs: parsed.timeToLiveMs,
-      priority: parsed.priority,
-      durable: parsed.durable,
-      enqueuedAtMs,
-      expiresAtMs: ttl === null ? null : enqueuedAtMs + ttl,
-      scheduledAtMs,
-      deliveryCount: 0,
-      state: scheduledAtMs === null ? MessageState.active : MessageState.scheduled,
-      lockToken: null,
-      lockedUntilMs: 0,
-      deadLetterSource: null,
-      enqueueSeq: null,
-      ...carried,
-    };
+    const message = newStoredMessage(parsed, ++this.lastSeq, nowMs, this.settings, carried);
     this.insert(message);
     this.journal.enqueue(this.key, message);
     return message;
@@ -120,7 +88,7 @@ export class MessageStore {
   }
 
   restoreSessionState(sessionId: string, state: Buffer | null): void {
-    this.session(sessionId).state = state;
+    this.sessions.record(sessionId).state = state;
   }
 
   get(seq: number): StoredMessage | undefined {
@@ -133,7 +101,7 @@ export class MessageStore {
 
   /** The next deliverable message of a lane, or undefined. Takes it off the lane. */
   takeNext(sessionId: string | null, nowMs: number): StoredMessage | undefined {
-    const lane = this.sessions.get(this.laneKey(sessionId))?.lane;
+    const lane = this.sessions.find(this.laneKey(sessionId))?.lane;
     if (!lane) return undefined;
     for (let seq = lane.shift(); seq !== undefined; seq = lane.shift()) {
       const message = this.messages.get(seq);
@@ -225,37 +193,20 @@ export class MessageStore {
 
   /** A session that has deliverable messages and no owner, if any. */
   findFreeSession(nowMs: number): string | undefined {
-    for (const [id, record] of this.sessions) {
-      if (id === NO_SESSION || this.sessionLocked(record, nowMs)) continue;
-      const seq = this.peekValid(record.lane, nowMs);
-      if (seq !== undefined) return id;
+    for (const [id, record] of this.sessions.entries()) {
+      if (id === NO_SESSION || this.sessions.isLocked(record, nowMs)) continue;
+      if (this.peekValid(record.lane, nowMs) !== undefined) return id;
     }
     return undefined;
   }
 
   lockSession(sessionId: string, owner: object, nowMs: number): number {
-    const record = this.session(sessionId);
-    if (this.sessionLocked(record, nowMs) && record.owner !== owner) {
-      throw new BrokerError(
-        Condition.sessionCannotBeLocked,
-        `The session '${sessionId}' is locked by another receiver.`,
-        410,
-      );
-    }
-    record.owner = owner;
-    record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
-    return record.lockedUntilMs;
+    return this.sessions.lock(sessionId, owner, nowMs, this.settings.lockDurationMs);
   }
 
+  /** Renews the session lock and with it the locks of the session's messages. */
   renewSessionLock(sessionId: string, nowMs: number): number {
-    const record = this.sessions.get(sessionId);
-    if (!record || !this.sessionLocked(record, nowMs)) {
-      throw new BrokerError(
-        Condition.sessionLockLost,
-        `The session lock for '${sessionId}' was lost.`,
-        410,
-      );
-    }
+    const record = this.sessions.assertLocked(sessionId, nowMs);
     record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
     for (const message of this.locks.values()) {
       if (message.sessionId === sessionId) message.lockedUntilMs = record.lockedUntilMs;
@@ -264,15 +215,12 @@ export class MessageStore {
   }
 
   sessionLockedUntil(sessionId: string): number {
-    return this.sessions.get(sessionId)?.lockedUntilMs ?? 0;
+    return this.sessions.find(sessionId)?.lockedUntilMs ?? 0;
   }
 
   /** Releases the session and gives back its locked messages as abandoned. */
   releaseSession(sessionId: string, owner: object): void {
-    const record = this.sessions.get(sessionId);
-    if (!record || record.owner !== owner) return;
-    record.owner = null;
-    record.lockedUntilMs = 0;
+    if (!this.sessions.unlock(sessionId, owner)) return;
     for (const message of [...this.locks.values()]) {
       if (message.sessionId === sessionId) this.release(message);
     }
@@ -281,17 +229,12 @@ export class MessageStore {
 
   /** Session locks that ran out: returns the owners so the caller can detach their links. */
   expiredSessionOwners(nowMs: number): { sessionId: string; owner: object }[] {
-    const expired: { sessionId: string; owner: object }[] = [];
-    for (const [id, record] of this.sessions) {
-      if (record.owner && record.lockedUntilMs <= nowMs)
-        expired.push({ sessionId: id, owner: record.owner });
-    }
-    return expired;
+    return this.sessions.expiredOwners(nowMs);
   }
 
   /** Every session that has state set (for a journal snapshot). */
-  *sessionStates(): Iterable<[string, Buffer]> {
-    for (const [id, record] of this.sessions) if (record.state !== null) yield [id, record.state];
+  sessionStates(): Iterable<[string, Buffer]> {
+    return this.sessions.states();
   }
 
   /** Every stored message in sequence order (for a journal snapshot). */
@@ -300,23 +243,16 @@ export class MessageStore {
   }
 
   getSessionState(sessionId: string): Buffer | null {
-    return this.sessions.get(sessionId)?.state ?? null;
+    return this.sessions.find(sessionId)?.state ?? null;
   }
 
   setSessionState(sessionId: string, state: Buffer | null): void {
-    this.session(sessionId).state = state;
+    this.sessions.record(sessionId).state = state;
     this.journal.sessionState(this.key, sessionId, state);
   }
 
   assertSessionOwner(sessionId: string, nowMs: number): void {
-    const record = this.sessions.get(sessionId);
-    if (!record || !this.sessionLocked(record, nowMs)) {
-      throw new BrokerError(
-        Condition.sessionLockLost,
-        `The session lock for '${sessionId}' was lost.`,
-        410,
-      );
-    }
+    this.sessions.assertLocked(sessionId, nowMs);
   }
 
   // Timers -----------------------------------------------------------------------------------
@@ -449,30 +385,11 @@ export class MessageStore {
     return undefined;
   }
 
-  private sessionLocked(record: SessionRecord, nowMs: number): boolean {
-    return record.owner !== null && record.lockedUntilMs > nowMs;
-  }
-
   private laneKey(sessionId: string | null): string {
     return this.settings.requiresSession ? (sessionId ?? NO_SESSION) : NO_SESSION;
   }
 
   private laneFor(message: StoredMessage): Lane {
-    return this.session(this.laneKey(message.sessionId)).lane;
+    return this.sessions.record(this.laneKey(message.sessionId)).lane;
   }
-
-  private session(id: string): SessionRecord {
-    let record = this.sessions.get(id);
-    if (!record) {
-      record = { lane: new Lane(), state: null, owner: null, lockedUntilMs: 0 };
-      this.sessions.set(id, record);
-    }
-    return record;
-  }
-}
-
-function effectiveTtl(messageTtlMs: number | null, entityTtlMs: number | null): number | null {
-  if (messageTtlMs === null || messageTtlMs <= 0) return entityTtlMs;
-  if (entityTtlMs === null) return messageTtlMs;
-  return Math.min(messageTtlMs, entityTtlMs);
 }
