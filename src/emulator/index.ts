@@ -3,6 +3,7 @@ import { Broker } from './broker/broker';
 import { namespaceWithDefaults } from './config/defaults';
 import type { NamespaceConfig } from './config/types';
 import { journalSnapshot } from './entities/journalSnapshot';
+import type { EntityRegistry } from './entities/registry';
 import { replayChanges, RuntimeEntities } from './entities/runtimeEntities';
 import { DEFAULT_HTTP_PORT, startManagementApi, type RunningManagementServer } from './http';
 import { ManagementNode } from './management/management';
@@ -119,6 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     connectionString,
     close: () => {
       closing ??= (async () => {
+        if (!options.dataDir) warnOfDiscardedMessages(broker.registry, logger);
         await http?.close();
         broker.close();
         await listener.close();
@@ -129,4 +131,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
+}
+
+/** Without a data folder the messages die with the process: an operator should hear of it. */
+function warnOfDiscardedMessages(registry: EntityRegistry, logger: Logger): void {
+  let messages = 0;
+  let entities = 0;
+  for (const store of registry.allStores()) {
+    if (store.size === 0) continue;
+    messages += store.size;
+    entities += 1;
+  }
+  if (messages === 0) return;
+
+  logger.warn('Stopping with messages in memory: they are discarded (no data folder)', {
+    messages,
+    entities,
+  });
 }

@@ -134,9 +134,12 @@ function checkConnectionString(settingName: string, value: string): string {
         `for an identity-based connection set ${settingName}__fullyQualifiedNamespace instead`,
     );
   }
-  if (!/(^|;)\s*(SharedAccessKeyName|SharedAccessSignature)\s*=/i.test(value)) {
+  // What the SDK will insist on when it connects: a key with its name, or a signature.
+  const has = (part: string): boolean => new RegExp(`(^|;)\\s*${part}\\s*=`, 'i').test(value);
+  if (!has('SharedAccessSignature') && !(has('SharedAccessKeyName') && has('SharedAccessKey'))) {
     throw new ConfigError(
-      `setting ${settingName} has no SharedAccessKeyName/SharedAccessKey or SharedAccessSignature`,
+      `setting ${settingName} needs SharedAccessKeyName and SharedAccessKey, ` +
+        'or SharedAccessSignature',
     );
   }
   return value.trim();

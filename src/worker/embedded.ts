@@ -7,6 +7,8 @@ export const EMBEDDED_DEFAULT_PORT = 5672;
 
 export interface EmbeddedEmulator {
   port: number;
+  /** The management API's port; null when it is off. */
+  httpPort: number | null;
   connectionString: string;
   close(): Promise<void>;
 }

@@ -84,11 +84,14 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
 }
 
 function readHostJson(path: string): Record<string, unknown> {
+  const text = readFileSync(path, 'utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON (comments are not supported)`, {
+    // The host's reader allows comments; ours does not, so say so when there seem to be some.
+    const hint = /\/\/|\/\*/.test(text) ? ' (comments are not supported)' : '';
+    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}${hint}`, {
       cause: error,
     });
   }
@@ -139,15 +142,19 @@ function describe(tree: ConfigTree, path: string): string {
   return setting === undefined ? `host.json ${path}` : `setting ${setting}`;
 }
 
+/** The host reads these settings into .NET `int`s. */
+const INT32_MAX = 2_147_483_647;
+
 function readInteger(tree: ConfigTree, paths: string[], fallback: number, min: number): number {
   for (const path of paths) {
     const raw = get(tree, path);
     if (raw === undefined || raw === null) continue;
 
     const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    const whole = typeof value === 'number' && Number.isInteger(value);
+    if (!whole || value < min || value > INT32_MAX) {
       throw new ConfigError(
-        `${describe(tree, path)} must be an integer of at least ${min} ` +
+        `${describe(tree, path)} must be an integer from ${min} to ${INT32_MAX} ` +
           `(got ${JSON.stringify(raw)})`,
       );
     }
@@ -205,8 +212,9 @@ function readFunctionTimeout(tree: ConfigTree, consumption: boolean): number | n
   const maxMs = consumption ? 10 * MINUTE_MS : Infinity;
   if (valueMs === undefined || valueMs < SECOND_MS || valueMs > maxMs) {
     const range = consumption ? 'between 00:00:01 and 00:10:00' : 'at least 00:00:01, or -1';
+    const form = valueMs === undefined ? 'a TimeSpan (hh:mm:ss), ' : '';
     throw new ConfigError(
-      `${describe(tree, 'functionTimeout')} must be ${range} (got ${JSON.stringify(raw)})`,
+      `${describe(tree, 'functionTimeout')} must be ${form}${range} (got ${JSON.stringify(raw)})`,
     );
   }
   return valueMs;

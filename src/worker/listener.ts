@@ -218,6 +218,18 @@ export class MessageListener implements Listener {
       return;
     }
 
+    // A message whose lock ran out while it waited for a slot is already back on the queue:
+    // invoking it would run it twice. The host would invoke it; we let it be redelivered.
+    if (this.#slots !== undefined && lockExpired(message)) {
+      this.#slots.give();
+      this.deps.logger.warn('Lock expired while waiting in the prefetch buffer; not invoked', {
+        messageId: message.messageId === undefined ? undefined : String(message.messageId),
+        deliveryCount: (message.deliveryCount ?? 0) + 1,
+      });
+      this.#inFlight.leave(entry);
+      return;
+    }
+
     // The invocation holds one of the maxConcurrentCalls slots; the settlement round trip after
     // it does not (as with the SDK's own auto-complete), so the next message's credit goes out
     // while the broker confirms. The message stays in flight until settled, for shutdown.
@@ -233,4 +245,9 @@ export class MessageListener implements Listener {
       receiver.peekMessages(1).then(() => undefined),
     );
   }
+}
+
+function lockExpired(message: ServiceBusReceivedMessage): boolean {
+  const lockedUntilMs = message.lockedUntilUtc?.getTime();
+  return lockedUntilMs !== undefined && lockedUntilMs <= Date.now();
 }

@@ -1,6 +1,13 @@
 import type { Logger } from '../shared/logger';
 import type { ClientRetrySettings } from './hostSettings';
 
+/** Codes that mean the broker answered and said no: a wrong key or entity, not an outage. */
+const REFUSALS = new Set([
+  'UnauthorizedAccess',
+  'MessagingEntityNotFound',
+  'MessagingEntityDisabled',
+]);
+
 /** The delay before retry `attempt` (from 0), as the SDK computes it without jitter. */
 export function retryDelayMs(retry: ClientRetrySettings, attempt: number): number {
   if (retry.mode === 'fixed') return retry.delayMs;
@@ -32,26 +39,30 @@ export class OutageTracker {
    * without one the caller reports recovery itself (its own retries are the probe).
    */
   failed(error: Error, errorSource: string, probe?: () => Promise<void>): void {
-    const code = (error as { code?: unknown }).code;
+    // After its own retries the SDK reports an AggregateError with an empty message: the
+    // last attempt's error says what went wrong.
+    const cause = lastAttemptError(error);
+    const code = (cause as { code?: unknown }).code;
+    const fields = { errorSource, code, error: cause.message };
     if (this.#since !== undefined) {
-      this.logger.debug('Service Bus still unavailable', {
-        errorSource,
-        code,
-        error: error.message,
-      });
+      this.logger.debug('Service Bus still unavailable', fields);
       return;
     }
 
     this.#since = Date.now();
     this.#attempts = 0;
-    this.logger.warn(
-      'Service Bus connection lost; reconnecting with the clientRetryOptions delays',
-      {
-        errorSource,
-        code,
-        error: error.message,
-      },
-    );
+    if (typeof code === 'string' && REFUSALS.has(code)) {
+      this.logger.error(
+        'Service Bus refused the receiver; retrying with the clientRetryOptions delays. ' +
+          'Check the connection setting and that the entity exists',
+        fields,
+      );
+    } else {
+      this.logger.warn(
+        'Service Bus connection lost; reconnecting with the clientRetryOptions delays',
+        fields,
+      );
+    }
     if (probe !== undefined) this.#scheduleProbe(probe);
   }
 
@@ -84,4 +95,11 @@ export class OutageTracker {
     }, delayMs);
     this.#timer.unref();
   }
+}
+
+function lastAttemptError(error: Error): Error {
+  const attempts = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(attempts) || attempts.length === 0) return error;
+  const last: unknown = attempts[attempts.length - 1];
+  return last instanceof Error ? lastAttemptError(last) : error;
 }

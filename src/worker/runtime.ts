@@ -122,9 +122,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     embedded = await startEmbeddedEmulator(plan.functions, logger, options.embeddedPort);
     logger.info(
       'No Service Bus connection is configured: ' +
-        `started the embedded emulator on port ${embedded.port}. ` +
-        `Connection string: ${embedded.connectionString}`,
-      { port: embedded.port, entities: entityNames(plan.functions) },
+        `started the embedded emulator on port ${embedded.port}` +
+        (embedded.httpPort === null ? '' : ` (management API ${embedded.httpPort})`) +
+        `. Connection string: ${embedded.connectionString}`,
+      { port: embedded.port, httpPort: embedded.httpPort, entities: entityNames(plan.functions) },
     );
   }
   // A partly configured app (some names set, some not) fails here, naming the missing one.

@@ -87,6 +87,20 @@ describe('resolveConnection', () => {
     );
   });
 
+  it('refuses a key name without its key, as the SDK would when connecting', () => {
+    const noKey = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root';
+    const signature = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessSignature=sig';
+
+    assert.throws(
+      () => resolveConnection('ServiceBusConnection', { ServiceBusConnection: noKey }),
+      /setting ServiceBusConnection needs SharedAccessKeyName and SharedAccessKey/,
+    );
+    assert.equal(
+      resolveConnection('ServiceBusConnection', { ServiceBusConnection: signature })?.kind,
+      'connectionString',
+    );
+  });
+
   it('describes a connection string by its namespace host only', () => {
     const connection = resolveConnection('ServiceBusConnection', {
       ServiceBusConnection: CONNECTION,

@@ -167,6 +167,22 @@ describe('loadHostSettings', () => {
     assert.equal(settings.functionTimeoutMs, null);
   });
 
+  it('says why host.json is not JSON, and mentions comments only when there are some', () => {
+    const truncated = appWithHostJson('{');
+    const commented = appWithHostJson('{ // the host allows this\n "version": "2.0" }');
+    const wordy = appWithHostJson({ version: '2.0', functionTimeout: '10 minutes' });
+
+    assert.throws(
+      () => loadHostSettings(truncated, {}),
+      (error: Error) => /is not valid JSON: /.test(error.message) && !/comment/.test(error.message),
+    );
+    assert.throws(() => loadHostSettings(commented, {}), /comments are not supported/);
+    assert.throws(
+      () => loadHostSettings(wordy, {}),
+      /functionTimeout must be a TimeSpan \(hh:mm:ss\), at least 00:00:01, or -1 \(got "10 minutes"\)/,
+    );
+  });
+
   it('stops with an error naming the host.json key or the override setting', () => {
     const dir = appWithHostJson({
       version: '2.0',
@@ -175,7 +191,16 @@ describe('loadHostSettings', () => {
 
     assert.throws(
       () => loadHostSettings(dir, {}),
-      /host\.json extensions\.serviceBus\.maxConcurrentCalls must be an integer of at least 1/,
+      /host\.json extensions\.serviceBus\.maxConcurrentCalls must be an integer from 1 to/,
+    );
+    // The host reads these into .NET ints; a larger prefetch would also overflow AMQP credit.
+    assert.throws(
+      () =>
+        loadHostSettings(dir, {
+          AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '4',
+          AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: '10000000000',
+        }),
+      /prefetchCount must be an integer from 0 to 2147483647 \(got "10000000000"\)/,
     );
     assert.throws(
       () =>

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -189,6 +191,32 @@ describe('sbworker worker --check', () => {
       setting: 'ProbeConnection',
     });
     assert.ok(!result.stdout.includes('check-secret-value'));
+  });
+
+  it('takes the embedded emulator port from --emulator-port and names both ports', async () => {
+    const env = { PATH: process.env.PATH, ...envWithoutConnection('cli-port') };
+    const args = [cli, 'worker', '--app', PROBE_APP, '--emulator-port', '0'];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+
+    try {
+      const lines = createInterface({ input: child.stdout });
+      let announcement: Record<string, unknown> | undefined;
+      for await (const line of lines) {
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        if (!String(parsed.msg).startsWith('No Service Bus connection')) continue;
+        announcement = parsed;
+        break;
+      }
+
+      const port = Number(announcement?.port);
+      const httpPort = Number(announcement?.httpPort);
+      assert.ok(port > 0 && port !== 5672, `AMQP port ${port}`);
+      assert.ok(httpPort > 0 && httpPort !== 5300, `management port ${httpPort}`);
+      assert.match(String(announcement?.msg), new RegExp(`management API ${httpPort}`));
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
   });
 
   it('exits 1 with an error naming a missing setting', () => {

@@ -31,6 +31,7 @@ interface Harness {
   emulator: RunningEmulator;
   worker: RunningWorker;
   client: ServiceBusClient;
+  log: ReturnType<typeof captureLogger>;
 }
 
 let harness: Harness | undefined;
@@ -40,19 +41,29 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function setUp(prefix: string): Promise<Harness> {
+async function setUp(
+  prefix: string,
+  options: { concurrency?: number; prefetch?: number; lockDurationMs?: number } = {},
+): Promise<Harness> {
   const names = probeNames(prefix);
-  const emulator = await startTestEmulator(probeEntities(names));
+  const lock =
+    options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs };
+  const emulator = await startTestEmulator(probeEntities(names, lock));
+  const log = captureLogger();
   const worker = await startWorker({
     appDir: PROBE_APP,
     env: probeEnv(emulator.connectionString, names, {
-      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(CONCURRENCY),
-      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: String(PREFETCH),
+      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(
+        options.concurrency ?? CONCURRENCY,
+      ),
+      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: String(
+        options.prefetch ?? PREFETCH,
+      ),
     }),
-    logger: captureLogger().logger,
+    logger: log.logger,
     shutdownGraceMs: 5000,
   });
-  harness = { names, emulator, worker, client: testClient(emulator.connectionString) };
+  harness = { names, emulator, worker, client: testClient(emulator.connectionString), log };
   return harness;
 }
 
@@ -130,6 +141,33 @@ describe('worker: prefetchCount', () => {
     assert.equal(startedCount(ids), CONCURRENCY, 'no buffered message was invoked after stop');
     const receiver = h.client.createReceiver(h.names.queue);
     assert.equal((await receiver.peekMessages(10)).length, 0, 'the running two completed');
+    await receiver.close();
+  });
+
+  it('does not invoke a buffered message whose lock ran out while it waited', async () => {
+    // One slot, one buffered message, a 1 s lock and 1.5 s of work: the second message's lock
+    // expires in the buffer, so it must run only once, on its redelivery.
+    const h = await setUp('prefetch-expired', {
+      concurrency: 1,
+      prefetch: 1,
+      lockDurationMs: 1000,
+    });
+    const ids = ['prefetch-expired-0', 'prefetch-expired-1'];
+
+    await sendSlow(h, ids);
+    await waitFor('both messages run', () => (startedCount(ids) === 2 ? true : undefined), 8000);
+    const [second] = callsFor('probeQueue', 'prefetch-expired-1');
+    await new Promise((resolve) => setTimeout(resolve, WORK_MS + 500));
+
+    assert.equal(callsFor('probeQueue', 'prefetch-expired-1').length, 1, 'invoked once');
+    assert.equal(second?.triggerMetadata.deliveryCount, 2, 'on its second delivery');
+    const skipped = h.log
+      .lines()
+      .filter((line) => String(line.msg).startsWith('Lock expired while waiting'));
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0]?.messageId, 'prefetch-expired-1');
+    const receiver = h.client.createReceiver(h.names.queue);
+    assert.equal((await receiver.peekMessages(10)).length, 0, 'both completed');
     await receiver.close();
   });
 });

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 
 import { checkWorker, runWorkerProcess } from '../../worker';
+import { EMBEDDED_DEFAULT_PORT } from '../../worker/embedded';
+import { operatorAction, parseWholeNumber } from '../operator/commandSupport';
+
+interface WorkerCommandOptions {
+  app: string;
+  check?: boolean;
+  emulatorPort: string;
+}
 
 /** `sbworker worker [--app DIR] [--check]`: host a Functions app's Service Bus triggers. */
 export function registerWorkerCommand(program: Command): void {
@@ -9,11 +17,19 @@ export function registerWorkerCommand(program: Command): void {
     .description("Run the Service Bus functions of a Functions app with the host's semantics")
     .option('--app <dir>', 'the Functions app folder (package.json main, host.json)', '.')
     .option('--check', 'print the functions, entities and settings in effect, then exit')
-    .action(async (options: { app: string; check?: boolean }) => {
-      if (options.check === true) {
-        await checkWorker({ appDir: options.app }, (text) => process.stdout.write(text));
-        return;
-      }
-      await runWorkerProcess({ appDir: options.app });
-    });
+    .option(
+      '--emulator-port <port>',
+      'port of the embedded emulator (no connection configured); 0 for any free port',
+      String(EMBEDDED_DEFAULT_PORT),
+    )
+    .action(
+      operatorAction(async (options: WorkerCommandOptions) => {
+        const embeddedPort = parseWholeNumber('--emulator-port', options.emulatorPort, 0, 65_535);
+        if (options.check === true) {
+          await checkWorker({ appDir: options.app }, (text) => process.stdout.write(text));
+          return;
+        }
+        await runWorkerProcess({ appDir: options.app, embeddedPort });
+      }),
+    );
 }
