@@ -1,7 +1,7 @@
 /**
  * The one line the CLI prints for a failed command. The SDK gives up after its retries with an
  * AggregateError whose own message is empty, so the last attempt's error is the one to show;
- * a `code` (the SDK's, or ours) goes in front because operators search for it.
+ * a `code` (the SDK's, or ours) goes in front because operators search for it, once.
  */
 export function describeError(error: unknown): string {
   const last = lastAttempt(error);
@@ -9,7 +9,9 @@ export function describeError(error: unknown): string {
 
   const code = (last as { code?: unknown }).code;
   const message = last.message === '' ? last.name : last.message;
-  return typeof code === 'string' && code !== '' ? `${code}: ${message}` : message;
+  if (typeof code !== 'string' || code === '') return message;
+  // Node's system errors already start with their code ("ENOENT: no such file…").
+  return message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
 }
 
 function lastAttempt(error: unknown): unknown {

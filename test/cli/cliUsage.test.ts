@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { runCli } from './runCli';
+import { closedPort, emptyFolder, runCli } from './runCli';
 
 const SECRET_KEY = 'c2VjcmV0LXZhbHVlLW5ldmVyLXByaW50ZWQ=';
 
-/** A loopback port with nothing listening on it (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((closed) => server.close(closed));
-  return port;
+/**
+ * A connection to a port nobody listens on, for input errors that must stop the command
+ * before it connects: should one not, the send fails instead of reaching a shared port.
+ */
+function nowhere(): string[] {
+  return [
+    '--connection-string',
+    'Endpoint=sb://127.0.0.1:9;SharedAccessKeyName=ops;SharedAccessKey=k;' +
+      'UseDevelopmentEmulator=true',
+  ];
 }
 
 describe('sbworker operator commands: help, usage errors and exit codes', () => {
@@ -56,6 +59,12 @@ describe('sbworker operator commands: help, usage errors and exit codes', () => 
     ['dlq without a subcommand', ['dlq'], /Usage: sbworker dlq/],
     ['an unknown option', ['peek', 'q', '--colour'], /unknown option/],
     ['a path that is no entity', ['peek', 'a/b'], /is not an entity/],
+    // Free ports, so even a regression that starts the emulator takes no shared port.
+    [
+      'emulator --reset without --data-dir',
+      ['emulator', '--reset', '--port', '0', '--http-port', '0'],
+      /--reset needs --data-dir[\s\S]*Usage: sbworker emulator/,
+    ],
   ];
   for (const [name, args, message] of usageCases) {
     it(`exits 2 for ${name}`, async () => {
@@ -78,9 +87,34 @@ describe('sbworker operator commands: help, usage errors and exit codes', () => 
     assert.ok(!(result.stdout + result.stderr).includes(SECRET_KEY), 'the key was printed');
   });
 
-  it('exits 1 for an unreadable --file and names it', async () => {
-    const result = await runCli(['send', 'q', '--file', 'does-not-exist.jsonl']);
+  it('exits 1 for an unreadable --file and names it once', async () => {
+    const result = await runCli(['send', 'q', '--file', 'does-not-exist.jsonl', ...nowhere()]);
     assert.equal(result.exitCode, 1);
-    assert.match(result.stderr, /does-not-exist\.jsonl/);
+    assert.equal(
+      result.stderr,
+      'sbworker: InputUnreadable: cannot read --file does-not-exist.jsonl:' +
+        ' no such file or directory (ENOENT)\n',
+    );
+  });
+
+  it('exits 1 for a --csv that is not an invoice CSV, naming the file', async () => {
+    const folder = emptyFolder();
+    // A text file whose third line has a comma: csv-parse sees a row of two columns.
+    writeFileSync(join(folder, 'notes.md'), '# Notes\n\nOne line, with a comma.\n');
+    // A well-formed CSV with other columns.
+    writeFileSync(join(folder, 'people.csv'), 'Name,Age\nAda,36\n');
+
+    const notCsv = await runCli(['send', 'q', '--csv', 'notes.md', ...nowhere()], { cwd: folder });
+    assert.equal(notCsv.exitCode, 1);
+    assert.match(notCsv.stderr, /^sbworker: InvalidInput: notes\.md: .*line 3\n$/);
+
+    const otherCsv = await runCli(['send', 'q', '--csv', 'people.csv', ...nowhere()], {
+      cwd: folder,
+    });
+    assert.equal(otherCsv.exitCode, 1);
+    assert.match(
+      otherCsv.stderr,
+      /^sbworker: InvalidInput: people\.csv: CSV lacks the columns InvoiceNo, StockCode/,
+    );
   });
 });

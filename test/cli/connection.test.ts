@@ -58,12 +58,23 @@ describe('operator connection resolution', () => {
   it('falls back to the local emulator on its default port when nothing is set', () => {
     const connection = resolveOperatorConnection({ appDir: emptyFolder(), env: {} });
     assert.equal(connection.connectionString, LOCAL_EMULATOR_CONNECTION_STRING);
-    assert.equal(connection.endpoint, 'sb://127.0.0.1');
+    assert.equal(connection.endpoint, 'sb://127.0.0.1:5672');
     assert.equal(connection.isEmulator, true);
   });
 
   it('describes the endpoint without key name or key', () => {
     assert.equal(safeEndpoint(AZURE), 'sb://contoso.servicebus.windows.net');
     assert.equal(safeEndpoint(FROM_FILE), 'sb://127.0.0.1:5999');
+  });
+
+  it("names the SDK's emulator port when an emulator Endpoint has none", () => {
+    // The official emulator's documented string: the SDK connects to 5672 over plain AMQP.
+    const official =
+      'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;' +
+      'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+    assert.equal(safeEndpoint(official), 'sb://localhost:5672');
+    // A port written in the string is shown as written, with or without the emulator flag.
+    const withPort = AZURE.replace('windows.net/', 'windows.net:5671/');
+    assert.equal(safeEndpoint(withPort), 'sb://contoso.servicebus.windows.net:5671');
   });
 });

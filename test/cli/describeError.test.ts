@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { describeError } from '../../src/cli/describeError';
 import { startTestEmulator } from '../support/emulator';
-import { runCli } from './runCli';
+import { emptyFolder, runCli } from './runCli';
 
 describe('describeError', () => {
   it('shows the last attempt of an AggregateError with its code', () => {
@@ -16,6 +18,19 @@ describe('describeError', () => {
     const text = describeError(new AggregateError([first, last], ''));
 
     assert.equal(text, 'UnauthorizedAccess: token signature does not match');
+  });
+
+  it("does not repeat a code that Node's own message already starts with", () => {
+    let failure: unknown;
+    try {
+      readFileSync(join(emptyFolder(), 'missing.jsonl'));
+    } catch (error) {
+      failure = error;
+    }
+
+    const text = describeError(failure);
+
+    assert.match(text, /^ENOENT: no such file or directory, open '.*missing\.jsonl'$/);
   });
 
   it('falls back to the error name when the message is empty, and to text for non-errors', () => {

@@ -133,6 +133,10 @@ describe('message JSON shape', () => {
     assert.throws(() => parseMessageJson('{"subject":"x"}'), /body: missing/);
     assert.throws(() => parseMessageJson('not json'), /not JSON/);
     assert.throws(
+      () => parseMessageJson('{"bodyEncoding":"base64","body":"no spaces allowed"}'),
+      /^Error: body: not valid base64$/,
+    );
+    assert.throws(
       () => fromMessageJson({ bodyEncoding: 'base64', body: 'no spaces allowed' }),
       /base64/,
     );

@@ -27,7 +27,17 @@ describe('sbworker send and peek against the emulator', () => {
 
   before(async () => {
     emulator = await startTestEmulator({
-      queues: ['sp-body', 'sp-source', 'sp-copy', 'sp-batches', 'sp-csv', 'sp-scheduled'],
+      queues: [
+        'sp-body',
+        'sp-source',
+        'sp-copy',
+        'sp-batches',
+        'sp-csv',
+        'sp-scheduled',
+        'sp-oversize',
+        'sp-two-large',
+        'sp-base64',
+      ],
     });
     client = testClient(emulator.connectionString);
     cli = (args) =>
@@ -59,7 +69,11 @@ describe('sbworker send and peek against the emulator', () => {
       'ticket=T-1=2',
     ]);
     assert.equal(result.exitCode, 0, result.stderr);
-    assert.match(result.stdout, /^sent 1 message\(s\) to sp-body in 1 batch\(es\)/);
+    // The summary names the namespace with its port, and never the key.
+    assert.equal(
+      result.stdout,
+      `sent 1 message(s) to sp-body in 1 batch(es) (sb://localhost:${emulator.port})\n`,
+    );
 
     const [message, ...rest] = await drain(client, 'sp-body');
     assert.equal(rest.length, 0);
@@ -165,6 +179,68 @@ describe('sbworker send and peek against the emulator', () => {
       received.map((m) => m.messageId),
       lines.map((_, index) => `bulk-${index}`),
     );
+  });
+
+  it('checks every message against the size limit before the first send', async () => {
+    // Azure Service Bus Standard (and the emulator) take messages up to 256 KB = 262,144 bytes.
+    const small = (id: string) => JSON.stringify({ messageId: id, bodyEncoding: 'text', body: id });
+    const large = (id: string) =>
+      JSON.stringify({ messageId: id, bodyEncoding: 'text', body: 'x'.repeat(300 * 1024) });
+    const file = join(emptyFolder(), 'oversize.jsonl');
+    writeFileSync(file, [small('o-1'), large('o-2'), small('o-3'), large('o-4')].join('\n'));
+
+    const refused = await cli(['send', 'sp-oversize', '--file', file]);
+
+    assert.equal(refused.exitCode, 1);
+    assert.equal(
+      refused.stderr,
+      `sbworker: MessageSizeExceeded: ${file} line 2, ${file} line 4 are larger than the` +
+        " entity's message size limit of 262144 bytes; none of the 4 message(s) was sent\n",
+    );
+    assert.equal((await drain(client, 'sp-oversize')).length, 0, 'a message went out anyway');
+
+    // The fixed file is sent once, with no copy left over from the refused attempt.
+    writeFileSync(file, [small('o-1'), small('o-3')].join('\n'));
+    const fixed = await cli(['send', 'sp-oversize', '--file', file]);
+    assert.equal(fixed.exitCode, 0, fixed.stderr);
+    const received = await drain(client, 'sp-oversize');
+    assert.deepEqual(
+      received.map((message) => message.messageId),
+      ['o-1', 'o-3'],
+    );
+  });
+
+  it('sends messages that each fit the limit alone, though not together', async () => {
+    const lines = ['l-1', 'l-2'].map((id) =>
+      JSON.stringify({ messageId: id, bodyEncoding: 'text', body: 'y'.repeat(200 * 1024) }),
+    );
+    const file = join(emptyFolder(), 'two-large.jsonl');
+    writeFileSync(file, lines.join('\n'));
+
+    const result = await cli(['send', 'sp-two-large', '--file', file]);
+
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stdout, /^sent 2 message\(s\) to sp-two-large in 2 batch\(es\)/);
+    const received = await drain(client, 'sp-two-large');
+    assert.deepEqual(
+      received.map((message) => message.messageId),
+      ['l-1', 'l-2'],
+    );
+  });
+
+  it('names the line of a body that is not base64, and sends nothing', async () => {
+    const file = join(emptyFolder(), 'binary.jsonl');
+    writeFileSync(
+      file,
+      '{"bodyEncoding":"base64","body":"3q2+7w=="}\n' +
+        '{"bodyEncoding":"base64","body":"no spaces!"}\n',
+    );
+
+    const result = await cli(['send', 'sp-base64', '--file', file]);
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(result.stderr, `sbworker: InvalidInput: ${file} line 2: body: not valid base64\n`);
+    assert.equal((await drain(client, 'sp-base64')).length, 0);
   });
 
   it('sends an order CSV as one order message per invoice', async () => {

@@ -16,7 +16,7 @@ describe('send input', () => {
       '{"body":1,"subject":"old","applicationProperties":{"a":"1"}}\n\n{"body":2}\n',
     );
 
-    const messages = messagesFromFlags({
+    const inputs = messagesFromFlags({
       file,
       subject: 'new',
       sessionId: 's-1',
@@ -24,28 +24,36 @@ describe('send input', () => {
       scheduled: '2030-01-31T09:00:00+01:00',
     });
 
-    assert.deepEqual(messages, [
-      {
-        body: 1,
-        subject: 'new',
-        sessionId: 's-1',
-        applicationProperties: { a: '1', b: '2' },
-        scheduledEnqueueTimeUtc: '2030-01-31T08:00:00.000Z',
-      },
-      {
-        body: 2,
-        subject: 'new',
-        sessionId: 's-1',
-        applicationProperties: { b: '2' },
-        scheduledEnqueueTimeUtc: '2030-01-31T08:00:00.000Z',
-      },
-    ]);
+    assert.deepEqual(
+      inputs.map((input) => input.where),
+      [`${file} line 1`, `${file} line 3`],
+    );
+    assert.deepEqual(
+      inputs.map((input) => input.message),
+      [
+        {
+          body: 1,
+          subject: 'new',
+          sessionId: 's-1',
+          applicationProperties: { a: '1', b: '2' },
+          scheduledEnqueueTimeUtc: '2030-01-31T08:00:00.000Z',
+        },
+        {
+          body: 2,
+          subject: 'new',
+          sessionId: 's-1',
+          applicationProperties: { b: '2' },
+          scheduledEnqueueTimeUtc: '2030-01-31T08:00:00.000Z',
+        },
+      ],
+    );
   });
 
   it('reads standard input for --file -', () => {
     const stdin = Buffer.from('{"messageId":"from-stdin","bodyEncoding":"text","body":"x"}\n');
-    const [message] = messagesFromFlags({ file: '-' }, () => stdin);
-    assert.equal(message?.messageId, 'from-stdin');
+    const [input] = messagesFromFlags({ file: '-' }, () => stdin);
+    assert.equal(input?.message.messageId, 'from-stdin');
+    assert.equal(input?.where, 'standard input line 1');
   });
 
   it('names the file and line of a bad message before anything is sent', () => {
@@ -61,6 +69,42 @@ describe('send input', () => {
       () => messagesFromFlags({ file }),
       /typo\.jsonl line 3: unknown field "sessionID"/,
     );
+  });
+
+  it('names the line of a body that does not decode, before anything is sent', () => {
+    const file = join(emptyFolder(), 'b64.jsonl');
+    writeFileSync(
+      file,
+      '{"bodyEncoding":"base64","body":"AAE="}\n{"bodyEncoding":"base64","body":"a b"}\n',
+    );
+    assert.throws(() => messagesFromFlags({ file }), {
+      code: 'InvalidInput',
+      message: `${file} line 2: body: not valid base64`,
+    });
+  });
+
+  it('names an unreadable file once, without repeating the system code', () => {
+    const file = join(emptyFolder(), 'missing.jsonl');
+    assert.throws(() => messagesFromFlags({ file }), {
+      code: 'InputUnreadable',
+      message: `cannot read --file ${file}: no such file or directory (ENOENT)`,
+    });
+    assert.throws(() => messagesFromFlags({ csv: emptyFolder() }), {
+      code: 'InputUnreadable',
+      message: /^cannot read --csv \S+: illegal operation on a directory \(EISDIR\)$/,
+    });
+  });
+
+  it('names each order of a CSV by its id and file', () => {
+    const file = join(emptyFolder(), 'orders.csv');
+    writeFileSync(
+      file,
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n' +
+        '536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,17850,United Kingdom\n',
+    );
+    const [input] = messagesFromFlags({ csv: file });
+    assert.equal(input?.where, `order 536366 in ${file}`);
+    assert.equal(input?.message.messageId, '536366');
   });
 
   it('refuses --message-id for more than one message', () => {

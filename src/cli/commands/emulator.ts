@@ -31,9 +31,15 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .option('--data-dir <dir>', 'keep messages in this folder across restarts (memory otherwise)')
     .option('--reset', 'clear the data folder before starting')
-    .action(async (options: EmulatorCommandOptions) => {
+    .action(async (options: EmulatorCommandOptions, command: Command) => {
       const { port, httpPort } = options;
-      if (options.reset && !options.dataDir) throw new Error('--reset needs --data-dir');
+      if (options.reset && !options.dataDir) {
+        // A usage error like any other bad option: exit code 2, the help after it.
+        command.error('error: --reset needs --data-dir (the folder to clear)', {
+          exitCode: 2,
+          code: 'sbworker.usage',
+        });
+      }
       // Config errors name the entity and property, and stop us before listening.
       const namespace = options.config ? loadConfigFile(options.config) : undefined;
       // Logs go to stderr so stdout carries only the ready line, for scripts to read.

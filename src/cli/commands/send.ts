@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { sendInBatches } from '../operator/batchSender';
+import { packBatches, sendBatches } from '../operator/batchSender';
 import { createOperatorClient } from '../operator/clients';
 import {
   connectionFor,
@@ -53,14 +53,20 @@ async function runSend(
   if (address.kind !== 'queueOrTopic') {
     throw new UsageError('send takes a queue or topic, not a subscription');
   }
-  const messages = messagesFromFlags(flags).map(fromMessageJson);
+  const inputs = messagesFromFlags(flags);
+  const messages = inputs.map((input) => fromMessageJson(input.message));
   const connection = connectionFor(flags);
 
   const client = createOperatorClient(connection.connectionString);
   try {
     const sender = client.createSender(address.name);
+    // Every message is sized against the entity's limit before the first one goes out.
+    const batches = await packBatches(sender, messages, {
+      describeMessage: (index) => inputs[index]?.where ?? `message ${index + 1}`,
+    });
+
     const progress = createProgress({ verb: 'sent', total: messages.length });
-    const result = await sendInBatches(sender, messages, progress);
+    const result = await sendBatches(sender, batches, progress);
     progress.finish();
     writeOut(
       `sent ${result.sent} message(s) to ${address.display} in ${result.batches} batch(es)` +

@@ -12,6 +12,7 @@ import {
 } from '../operator/commandSupport';
 import { parseEntityAddress } from '../operator/entityAddress';
 import { collectStats, type EntityStats } from '../operator/entityStats';
+import { explainManagementFailure } from '../operator/managementErrors';
 import { formatTable, type TableColumn } from '../operator/table';
 
 interface StatsFlags extends ConnectionFlags {
@@ -43,7 +44,7 @@ export function registerStatsCommand(program: Command): void {
 async function runStats(
   entity: string | undefined,
   flags: StatsFlags,
-  _command: Command,
+  command: Command,
 ): Promise<void> {
   const address = entity === undefined ? undefined : parseEntityAddress(entity);
   const httpPort = parseWholeNumber('--http-port', flags.httpPort, 1, 65_535);
@@ -52,7 +53,13 @@ async function runStats(
   const admin = createAdministrationClient(connection.connectionString, {
     emulatorHttpPort: httpPort,
   });
-  const stats = await collectStats(admin, address);
+  const stats = await collectStats(admin, address).catch((error: unknown) => {
+    throw explainManagementFailure(error, {
+      isEmulator: connection.isEmulator,
+      httpPort,
+      httpPortGiven: command.getOptionValueSource('httpPort') !== 'default',
+    });
+  });
 
   if (flags.json === true) writeOut(jsonLines(stats));
   else if (stats.length === 0) writeOut(`no entities (${connection.endpoint})\n`);

@@ -92,5 +92,5 @@ export async function sendOrders(
 
 function tooLarge(order: OrderMessage): AppError {
   const message = `order ${order.orderId} does not fit in one message batch`;
-  return new AppError('MessageTooLarge', message);
+  return new AppError('MessageSizeExceeded', message);
 }

@@ -10,7 +10,7 @@ export const CONNECTION_SETTING_NAMES = ['ServiceBusConnection', 'SERVICEBUS_CON
  * published development key, not a secret; it is still never printed.
  */
 export const LOCAL_EMULATOR_CONNECTION_STRING =
-  'Endpoint=sb://127.0.0.1;SharedAccessKeyName=RootManageSharedAccessKey;' +
+  'Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=RootManageSharedAccessKey;' +
   'SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
 
 export interface OperatorConnection {
@@ -54,19 +54,30 @@ export function resolveOperatorConnection(
   return describe(LOCAL_EMULATOR_CONNECTION_STRING, 'local emulator default');
 }
 
-/** `sb://host[:port]` and nothing else: no key name, no key, no signature. */
+// The SDK's AMQP port for `UseDevelopmentEmulator=true` when the Endpoint names none.
+const SDK_EMULATOR_AMQP_PORT = 5672;
+
+/**
+ * `sb://host:port` and nothing else: no key name, no key, no signature. An emulator Endpoint
+ * without a port gets the port the SDK will use; an Azure one is shown as written (the SDK
+ * picks 5671, or 443 over WebSockets).
+ */
 export function safeEndpoint(connectionString: string): string {
   const endpoint = readConnectionStringFields(connectionString).get('endpoint');
   if (endpoint === undefined) {
     throw new ConfigError('the Service Bus connection string has no Endpoint');
   }
 
+  let url: URL;
   try {
-    const url = new URL(endpoint);
-    return `${url.protocol}//${url.host}`;
+    url = new URL(endpoint);
   } catch {
     throw new ConfigError('the Endpoint in the Service Bus connection string is not a URL');
   }
+  if (url.port === '' && isDevelopmentEmulator(connectionString)) {
+    url.port = String(SDK_EMULATOR_AMQP_PORT);
+  }
+  return `${url.protocol}//${url.host}`;
 }
 
 function describe(connectionString: string, source: string): OperatorConnection {

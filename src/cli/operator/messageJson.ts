@@ -107,6 +107,8 @@ export function parseMessageJson(line: string): MessageJson {
     const issue = parsed.error.issues[0];
     throw new Error(`${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`);
   }
+  // Decoded once here too, so a bad body is reported with its line before anything is sent.
+  decodeBody(parsed.data);
   return parsed.data;
 }
 

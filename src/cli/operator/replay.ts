@@ -126,7 +126,9 @@ async function replayBatch(
     replayCopy(message, options.source, { now, newMessageId: options.newMessageId }),
   );
   try {
-    await sendInBatches(options.sender, copies);
+    await sendInBatches(options.sender, copies, {
+      describeMessage: (index) => `the copy of dead letter ${String(due[index]?.sequenceNumber)}`,
+    });
   } catch (error) {
     // Not sent: the originals go back to the dead-letter queue at once.
     held.push(...due);

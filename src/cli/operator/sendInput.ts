@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 
+import type { OrderMessage } from '../../orders/contract';
 import { csvToOrderMessages } from '../../orders/csvToOrders';
+import { AppError, ensureError } from '../../shared/errors';
 import { parseMessageJson, type MessageJson } from './messageJson';
 import { UsageError } from './usageError';
 
@@ -17,58 +19,102 @@ export interface SendFlags {
   scheduled?: string;
 }
 
+/** One message to send and where it came from, so errors can name the file and line. */
+export interface SendInput {
+  /** "letters.jsonl line 2", "order 536365 in orders.csv" or "--body". */
+  where: string;
+  message: MessageJson;
+}
+
 /**
  * Turns `send`'s flags into the messages to send, in the JSON-lines shape: from `--file`
  * (`-` is stdin), `--csv` (orders) or `--body`; property flags then apply to every message.
  * Every line is checked before anything is sent.
- * @throws UsageError for conflicting or malformed flags; Error naming the bad input line.
+ * @throws UsageError for conflicting or malformed flags; AppError `InputUnreadable` naming a
+ *   file that cannot be read; AppError `InvalidInput` naming the bad file and line.
  */
 export function messagesFromFlags(
   flags: SendFlags,
   readStdin = () => readFileSync(0),
-): MessageJson[] {
+): SendInput[] {
   const sources = [flags.file, flags.csv, flags.body].filter((value) => value !== undefined);
   if (sources.length !== 1) throw new UsageError('give exactly one of --file, --csv or --body');
 
   const overrides = propertyOverrides(flags);
-  let messages: MessageJson[];
+  let inputs: SendInput[];
   if (flags.body !== undefined) {
-    messages = [{ bodyEncoding: 'text', body: flags.body }];
+    inputs = [{ where: '--body', message: { bodyEncoding: 'text', body: flags.body } }];
   } else if (flags.csv !== undefined) {
-    messages = ordersFromCsv(readFileSync(flags.csv));
+    inputs = ordersFromCsv(readInput(flags.csv, '--csv'), flags.csv);
+  } else if (flags.file === '-') {
+    const text = readInput('-', '--file', readStdin).toString('utf8');
+    inputs = parseJsonLines(text, 'standard input');
   } else {
-    const text = flags.file === '-' ? readStdin() : readFileSync(flags.file as string);
-    messages = parseJsonLines(text.toString('utf8'), flags.file as string);
+    const file = flags.file as string;
+    inputs = parseJsonLines(readInput(file, '--file').toString('utf8'), file);
   }
 
-  if (flags.messageId !== undefined && messages.length !== 1) {
-    throw new UsageError(`--message-id names one message, but the input holds ${messages.length}`);
+  if (flags.messageId !== undefined && inputs.length !== 1) {
+    throw new UsageError(`--message-id names one message, but the input holds ${inputs.length}`);
   }
-  return messages.map((message) => applyOverrides(message, overrides));
+  return inputs.map(({ where, message }) => ({
+    where,
+    message: applyOverrides(message, overrides),
+  }));
 }
 
 /** One message per non-blank line; errors name the file and line. */
-export function parseJsonLines(text: string, name: string): MessageJson[] {
-  const messages: MessageJson[] = [];
+export function parseJsonLines(text: string, name: string): SendInput[] {
+  const inputs: SendInput[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     if (line.trim() === '') return;
+    const where = `${name} line ${index + 1}`;
     try {
-      messages.push(parseMessageJson(line));
+      inputs.push({ where, message: parseMessageJson(line) });
     } catch (error) {
-      throw new Error(`${name} line ${index + 1}: ${(error as Error).message}`);
+      throw new AppError('InvalidInput', `${where}: ${ensureError(error).message}`);
     }
   });
-  return messages;
+  return inputs;
 }
 
 /** Orders through the order job's converter; the order id is the message id. */
-export function ordersFromCsv(csvText: Buffer | string): MessageJson[] {
-  return csvToOrderMessages(csvText).map((order) => ({
-    messageId: order.orderId,
-    contentType: 'application/json',
-    bodyEncoding: 'json',
-    body: order,
+export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
+  let orders: OrderMessage[];
+  try {
+    orders = csvToOrderMessages(csvText);
+  } catch (error) {
+    throw new AppError('InvalidInput', `${name}: ${ensureError(error).message}`, { cause: error });
+  }
+
+  return orders.map((order) => ({
+    where: `order ${order.orderId} in ${name}`,
+    message: {
+      messageId: order.orderId,
+      contentType: 'application/json',
+      bodyEncoding: 'json',
+      body: order,
+    },
   }));
+}
+
+/**
+ * The bytes of an input file, or one error that names the flag and the file once (Node's own
+ * message repeats its code and the path).
+ */
+function readInput(path: string, flag: string, read = () => readFileSync(path)): Buffer {
+  try {
+    return read();
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // Node writes "CODE: reason, syscall 'path'"; the reason alone is what is new here.
+    const reason = /^[A-Z0-9_]+: (.+?)(?:, \w+(?: '.*')?)?$/.exec(message)?.[1] ?? message;
+    const name = path === '-' ? 'standard input' : path;
+    const suffix = code === undefined ? '' : ` (${code})`;
+    throw new AppError('InputUnreadable', `cannot read ${flag} ${name}: ${reason}${suffix}`, {
+      cause: error,
+    });
+  }
 }
 
 type Overrides = Partial<Omit<MessageJson, 'body'>>;
