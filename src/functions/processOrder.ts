@@ -5,7 +5,12 @@ import {
   type ShipmentRequested,
 } from '../orders/contract';
 import { decodeMessage } from '../orders/decodeMessage';
-import { closeOrderRuntime, getOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
+import {
+  closeOrderRuntime,
+  getOrderRuntime,
+  type OrderRuntime,
+  orderSettingsFromEnv,
+} from '../orders/orderRuntime';
 import { processOrder } from '../orders/processOrder';
 import { recordRejection } from '../orders/recordRejection';
 import { brokerFactsFrom } from '../orders/rejectedMessages';
@@ -64,6 +69,10 @@ export function createProcessOrderHandler(
     return outcome.shipmentRequest ?? undefined;
   };
 }
+
+// A wrong setting stops the app while it loads, in both hosts, with an error naming it; the
+// store itself still opens on the first invocation.
+orderSettingsFromEnv();
 
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',

@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema } from '../orders/contract';
 import { decodeMessage } from '../orders/decodeMessage';
-import { getOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
+import { getOrderRuntime, type OrderRuntime, orderSettingsFromEnv } from '../orders/orderRuntime';
 import { processShipment, type ShipmentOutcome } from '../orders/processShipment';
 import { recordRejection } from '../orders/recordRejection';
 import { brokerFactsFrom } from '../orders/rejectedMessages';
@@ -46,6 +46,10 @@ export function createProcessShipmentHandler(
     return outcome;
   };
 }
+
+// A wrong setting stops the app while it loads, in both hosts, with an error naming it; the
+// store itself still opens on the first invocation.
+orderSettingsFromEnv();
 
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',

@@ -1,8 +1,14 @@
+import { ConfigError, isAppError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/logger';
 import { APP_ROOT, DEFAULT_STARTING_STOCK_FILE } from './sampleData';
 import { loadStartingStock, type StartingStock } from './startingStock';
 import type { Database } from './store/database';
-import { databaseSettingsFromEnv, openDatabase } from './store/openDatabase';
+import {
+  type DatabaseSettings,
+  databaseSettingsFromEnv,
+  embeddedDatabaseRefusal,
+  openDatabase,
+} from './store/openDatabase';
 import { DEFAULT_RETRY_POLICY, withTransientRetry, type RetryPolicy } from './transientRetry';
 
 /** What the order functions need at run time: the store, the starting stock, the policy. */
@@ -13,7 +19,29 @@ export interface OrderRuntime {
   logger: Logger;
 }
 
+/** The order job's settings, read and checked; nothing is connected to. */
+export interface OrderSettings {
+  database: DatabaseSettings;
+  startingStock: StartingStock;
+}
+
 let pending: Promise<OrderRuntime> | undefined;
+
+/**
+ * Reads every setting the order functions use and checks it without opening the store: the
+ * database settings (DATABASE_URL's shape, DATABASE_SSL, DATABASE_POOL_SIZE, PGlite refused on
+ * a platform) and the starting-stock file. The function files call this while the app loads,
+ * so a wrong value stops start-up in both hosts instead of failing every invocation.
+ *
+ * @throws ConfigError (`InvalidConfiguration`) naming the setting at fault.
+ */
+export function orderSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OrderSettings {
+  const database = databaseSettingsFromEnv(env, APP_ROOT);
+  const refusal = embeddedDatabaseRefusal(database);
+  if (refusal !== undefined) throw refusal;
+
+  return { database, startingStock: startingStockFromEnv(env) };
+}
 
 /**
  * The runtime, opened on first use and shared by every invocation in this process. Opening is
@@ -38,14 +66,26 @@ export async function closeOrderRuntime(): Promise<void> {
 
 async function openOrderRuntime(): Promise<OrderRuntime> {
   const logger = createLogger({ bindings: { component: 'orders' } });
-  const stockFile = process.env.STARTING_STOCK_FILE ?? DEFAULT_STARTING_STOCK_FILE;
-  const startingStock = loadStartingStock(stockFile);
+  const settings = orderSettingsFromEnv(process.env);
 
-  const settings = databaseSettingsFromEnv(process.env, APP_ROOT);
   const db = await withTransientRetry(
     'opening the database',
-    () => openDatabase(settings, logger),
+    () => openDatabase(settings.database, logger),
     logger,
   );
-  return { db, startingStock, retryPolicy: DEFAULT_RETRY_POLICY, logger };
+  return { db, startingStock: settings.startingStock, retryPolicy: DEFAULT_RETRY_POLICY, logger };
+}
+
+function startingStockFromEnv(env: NodeJS.ProcessEnv): StartingStock {
+  const setting = env.STARTING_STOCK_FILE;
+  if (setting === undefined || setting.trim() === '') {
+    return loadStartingStock(DEFAULT_STARTING_STOCK_FILE);
+  }
+
+  try {
+    return loadStartingStock(setting);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    throw new ConfigError(`STARTING_STOCK_FILE: ${error.message}`, { cause: error.cause });
+  }
 }

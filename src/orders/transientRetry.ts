@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors';
+import { AppError, ensureError, isAppError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 
@@ -49,9 +49,16 @@ const TRANSIENT_MESSAGES = [
   /the database system is (starting up|shutting down)/i,
 ];
 
+/** The error this module throws once the retries are spent; the caller decides what next. */
+export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
+
 /** Whether a database error is worth another attempt. Unknown errors are not. */
 export function isTransientDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+
+  // Our own errors (a connection failure translated at the store's edge) already say whether a
+  // retry can help; a spent retry budget is never retried again by an outer loop.
+  if (isAppError(error)) return error.retryable && error.code !== DATABASE_UNAVAILABLE;
 
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
@@ -88,8 +95,9 @@ export async function withTransientRetry<T>(
       const outOfBudget = elapsedMs + delayMs > policy.budgetMs;
       if (attempt >= policy.maxAttempts || outOfBudget) {
         throw new AppError(
-          'DatabaseUnavailable',
-          `${what} failed after ${attempt} attempts in ${elapsedMs} ms`,
+          DATABASE_UNAVAILABLE,
+          `${what} failed after ${attempt} attempts in ${elapsedMs} ms: ` +
+            ensureError(error).message,
           { retryable: true, cause: error },
         );
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isAppError } from '../../src/shared/errors';
+import { AppError, ConfigError, isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
 import { isTransientDatabaseError, withTransientRetry } from '../../src/orders/transientRetry';
 
@@ -21,6 +21,24 @@ describe('isTransientDatabaseError', () => {
     ['a syntax error', withCode('42601'), false],
     ['a plain error', new Error('boom'), false],
     ['a non-error', 'ECONNREFUSED', false],
+    [
+      'a connection failure translated as retryable',
+      new AppError('DatabaseUnreachable', 'could not reach', { retryable: true }),
+      true,
+    ],
+    [
+      'a connection failure translated as final',
+      new AppError('DatabaseUnreachable', 'could not reach', { retryable: false }),
+      false,
+    ],
+    [
+      'a spent retry budget, even when its cause was transient',
+      new AppError('DatabaseUnavailable', 'failed: Connection terminated unexpectedly', {
+        retryable: true,
+      }),
+      false,
+    ],
+    ['a configuration error', new ConfigError('DATABASE_SSL must be verify'), false],
   ];
   for (const [name, error, transient] of cases) {
     it(`treats ${name} as ${transient ? 'transient' : 'final'}`, () => {
@@ -80,6 +98,7 @@ describe('withTransientRetry', () => {
     assert.ok(isAppError(error));
     assert.equal(error.code, 'DatabaseUnavailable');
     assert.equal(error.retryable, true);
+    assert.match(error.message, /^test failed after 4 attempts in \d+ ms: failed$/, 'last cause');
     // 10 + 20 + 40 ms of backoff between four attempts.
     assert.ok(Date.now() - startedAt >= 70);
   });

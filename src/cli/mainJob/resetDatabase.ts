@@ -1,4 +1,5 @@
 import type { Database } from '../../orders/store/database';
+import { isLoopbackUrl } from '../../orders/store/databaseSettings';
 import { ConfigError } from '../../shared/errors';
 
 /** The order job's tables, children first; the schema (and schema_migrations) stays. */
@@ -38,13 +39,4 @@ export function resetRefusal(
     return 'DATABASE_URL points to a server on another machine; reset only a local database';
   }
   return undefined;
-}
-
-function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
-  } catch {
-    return false;
-  }
 }

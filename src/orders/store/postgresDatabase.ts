@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/logger';
+import { connectionErrorTranslator } from './connectionErrors';
 import type { Database, SqlClient } from './database';
 
 export interface PostgresOptions {
@@ -31,16 +32,46 @@ export function openPostgresDatabase(options: PostgresOptions): Database {
     });
   });
 
-  const clientOf = (target: pg.Pool | pg.PoolClient): SqlClient => ({
+  // Every statement checks a connection out here, so a failure to connect is told apart from
+  // a failing statement and translated once, naming DATABASE_URL's host and port.
+  const translate = connectionErrorTranslator(options.connectionString);
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      throw translate(error);
+    }
+  };
+
+  const clientOf = (target: pg.PoolClient): SqlClient => ({
     query: async <Row>(sql: string, params?: unknown[]) =>
       (await target.query(sql, params)).rows as Row[],
   });
 
+  const query = async <Row>(sql: string, params?: unknown[]): Promise<Row[]> => {
+    const client = await connect();
+    let failure: Error | undefined;
+    const onError = (error: Error): void => {
+      failure = error;
+    };
+    client.on('error', onError);
+    try {
+      return await clientOf(client).query<Row>(sql, params);
+    } catch (error) {
+      // As pg's own pool.query does: a client whose statement failed is not reused.
+      failure ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(failure);
+    }
+  };
+
   return {
     kind: 'postgres',
-    ...clientOf(pool),
+    query,
     transaction: async (work) => {
-      const client = await pool.connect();
+      const client = await connect();
       let broken: Error | undefined;
 
       // While checked out, a client whose server goes away emits 'error' between queries; with
@@ -66,7 +97,7 @@ export function openPostgresDatabase(options: PostgresOptions): Database {
       }
     },
     execScript: async (sql) => {
-      await pool.query(sql);
+      await query(sql);
     },
     close: () => pool.end(),
   };

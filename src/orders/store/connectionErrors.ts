@@ -1,0 +1,119 @@
+import { AppError } from '../../shared/errors';
+import { isTransientDatabaseError } from '../transientRetry';
+import { databaseTarget } from './databaseSettings';
+
+/** The code of every error raised when a connection to PostgreSQL cannot be opened. */
+export const DATABASE_UNREACHABLE = 'DatabaseUnreachable';
+
+interface Diagnosis {
+  /** What went wrong, in words an operator can act on. */
+  reason: string;
+  retryable: boolean;
+}
+
+/** pg-pool's own wait for a free pooled connection: the server may be fine, so not ours. */
+const POOL_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
+
+/**
+ * Makes the translator for one DATABASE_URL. A failed connection attempt becomes an AppError
+ * `DatabaseUnreachable` that names the setting, the host and the port, and says whether a
+ * retry can help; the user, the password and the URL itself never appear in it.
+ */
+export function connectionErrorTranslator(databaseUrl: string): (error: unknown) => unknown {
+  const target = databaseTarget(databaseUrl);
+  const secrets = passwordForms(databaseUrl);
+
+  return (error) => {
+    if (!(error instanceof Error) || POOL_WAIT_TIMEOUT.test(error.message)) return error;
+
+    const cause = lastAttempt(error);
+    const code = codeOf(cause) ?? codeOf(error);
+    const diagnosis = diagnose(code, cause.message, error);
+    const detail = redact(
+      code === undefined ? cause.message : `${code}: ${cause.message}`,
+      secrets,
+    );
+    const advice = diagnosis.retryable
+      ? 'a retry can help'
+      : 'a retry will not help until DATABASE_URL or the server changes';
+    return new AppError(
+      DATABASE_UNREACHABLE,
+      `Could not reach the database named by DATABASE_URL (host ${target.host}, ` +
+        `port ${target.port}): ${diagnosis.reason} (${detail}); ${advice}`,
+      { retryable: diagnosis.retryable, cause: error },
+    );
+  };
+}
+
+function diagnose(code: string | undefined, message: string, error: Error): Diagnosis {
+  switch (code) {
+    case 'ENOTFOUND':
+      return { reason: 'the host name does not resolve', retryable: false };
+    case 'EAI_AGAIN':
+      return { reason: 'the host name could not be looked up just now', retryable: true };
+    case 'ECONNREFUSED':
+      return { reason: 'nothing accepts connections on that host and port', retryable: true };
+    case 'ETIMEDOUT':
+      return { reason: 'the server did not answer in time', retryable: true };
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return { reason: 'the connection was cut while opening', retryable: true };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return { reason: 'there is no network route to the host', retryable: true };
+    case '28000':
+    case '28P01':
+      return {
+        reason: 'the server refused the login (check the user and password, and DATABASE_SSL)',
+        retryable: false,
+      };
+    case '3D000':
+      return { reason: 'the database named in the URL does not exist', retryable: false };
+    case '53300':
+    case '57P03':
+      return { reason: 'the server cannot take a connection just now', retryable: true };
+  }
+
+  if (isTlsFailure(code, message)) {
+    return {
+      reason: 'TLS failed (see DATABASE_SSL, or sslmode in DATABASE_URL)',
+      retryable: false,
+    };
+  }
+  return { reason: 'the connection failed', retryable: isTransientDatabaseError(error) };
+}
+
+function isTlsFailure(code: string | undefined, message: string): boolean {
+  if (code !== undefined && /^ERR_(TLS|SSL)_|CERT|SELF_SIGNED/.test(code)) return true;
+  return /\b(SSL|TLS)\b|certificate/i.test(message);
+}
+
+/** Node reports a failed connection to every address of a name as one AggregateError. */
+function lastAttempt(error: Error): Error {
+  let current = error;
+  while (current instanceof AggregateError && current.errors.length > 0) {
+    const last: unknown = current.errors[current.errors.length - 1];
+    if (!(last instanceof Error)) break;
+    current = last;
+  }
+  return current;
+}
+
+function codeOf(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}
+
+function passwordForms(databaseUrl: string): string[] {
+  try {
+    const { password } = new URL(databaseUrl);
+    if (password === '') return [];
+    return [...new Set([password, decodeURIComponent(password)])];
+  } catch {
+    return [];
+  }
+}
+
+function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
+}

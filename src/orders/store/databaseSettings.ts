@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../../shared/errors';
+
+export interface DatabaseSettings {
+  /** PostgreSQL URL; when absent, embedded PGlite is used (local runs only). */
+  databaseUrl?: string;
+  /** `verify` (default), `no-verify` (Heroku Postgres), or `off`; an sslmode in the URL wins. */
+  databaseSsl?: string;
+  /** Pool size; defaults to the worker's concurrency (host.json maxConcurrentCalls). */
+  poolSize?: number;
+  /** Folder for PGlite; `memory` keeps it in memory (tests). */
+  pgliteDir: string;
+  /** Set on Heroku dynos; embedded storage is refused there. */
+  dyno?: string;
+  nodeEnv?: string;
+}
+
+/** Where DATABASE_URL points, for messages: never the user, the password or the whole URL. */
+export interface DatabaseTarget {
+  host: string;
+  port: number;
+}
+
+/**
+ * Both hosts default to 16 when host.json sets nothing explicit here. One connection per
+ * concurrent call: a transaction holds it for milliseconds, so when both functions are busy at
+ * once the few that wait for a connection wait briefly, and a 16-connection pool stays inside
+ * the 20 connections of Heroku Postgres's smallest plans.
+ */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 16;
+
+const SSL_MODES = ['verify', 'no-verify', 'off'] as const;
+type SslMode = (typeof SSL_MODES)[number];
+/** The `sslmode` values pg knows; it would take any other one silently as verified TLS. */
+const URL_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+const URL_SHAPE = 'postgres://user:password@host:5432/database';
+const DEFAULT_POSTGRES_PORT = 5432;
+
+/**
+ * Reads and checks the store's settings without connecting to anything, so that a wrong value
+ * stops start-up instead of failing every invocation. The app root holds host.json and `data/`.
+ *
+ * @throws ConfigError (`InvalidConfiguration`) naming the setting at fault; never DATABASE_URL's
+ *   value, which holds a password.
+ */
+export function databaseSettingsFromEnv(env: NodeJS.ProcessEnv, appRoot: string): DatabaseSettings {
+  const databaseUrl = emptyToUndefined(env.DATABASE_URL)?.trim();
+  if (databaseUrl !== undefined) checkDatabaseUrl(databaseUrl);
+
+  const databaseSsl = emptyToUndefined(env.DATABASE_SSL);
+  if (databaseSsl !== undefined) parseSslMode(databaseSsl);
+
+  const poolText = emptyToUndefined(env.DATABASE_POOL_SIZE);
+  const poolSize = poolText === undefined ? undefined : parsePoolSize(poolText);
+
+  return {
+    databaseUrl,
+    databaseSsl,
+    poolSize: poolSize ?? maxConcurrentCalls(env, appRoot),
+    pgliteDir: env.PGLITE_DIR ?? join(appRoot, 'data', 'pglite'),
+    dyno: emptyToUndefined(env.DYNO),
+    nodeEnv: emptyToUndefined(env.NODE_ENV),
+  };
+}
+
+/** Why the embedded database may not run here, or undefined when it may. */
+export function embeddedDatabaseRefusal(settings: DatabaseSettings): ConfigError | undefined {
+  if (settings.databaseUrl !== undefined) return undefined;
+  if (settings.dyno === undefined && settings.nodeEnv !== 'production') return undefined;
+
+  return new ConfigError(
+    'DATABASE_URL is not set, and the embedded database (PGlite) is for local runs only: ' +
+      'it is refused when DYNO is set or NODE_ENV=production. Provision PostgreSQL ' +
+      '(Heroku Postgres, Azure Database for PostgreSQL) and set DATABASE_URL.',
+  );
+}
+
+/**
+ * TLS for pg: none on loopback, certificate checks by default (Azure Database for PostgreSQL),
+ * no certificate check on Heroku, whose Postgres certificates are not publicly chained.
+ */
+export function sslFor(settings: DatabaseSettings): false | { rejectUnauthorized: boolean } {
+  const explicit =
+    settings.databaseSsl === undefined ? undefined : parseSslMode(settings.databaseSsl);
+  const mode = explicit ?? (settings.dyno !== undefined ? 'no-verify' : undefined);
+  if (mode === 'off') return false;
+  if (mode === 'no-verify') return { rejectUnauthorized: false };
+  if (mode === undefined && isLoopbackUrl(settings.databaseUrl ?? '')) return false;
+  return { rejectUnauthorized: true };
+}
+
+/**
+ * The host and port a PostgreSQL URL names, as pg reads them: a `host` or `port` query
+ * parameter wins over the URL's own; no host means pg's default, localhost.
+ */
+export function databaseTarget(databaseUrl: string): DatabaseTarget {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return { host: 'unknown', port: DEFAULT_POSTGRES_PORT };
+  }
+
+  const host = url.searchParams.get('host') ?? url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.searchParams.get('port') ?? url.port);
+  return {
+    host: host === '' ? 'localhost' : host,
+    port: Number.isInteger(port) && port > 0 ? port : DEFAULT_POSTGRES_PORT,
+  };
+}
+
+function checkDatabaseUrl(trimmed: string): void {
+  if (trimmed.startsWith('<') || trimmed.endsWith('>')) {
+    throw new ConfigError(
+      'DATABASE_URL still holds a placeholder (text in <...>, as in ' +
+        'local.settings.example.json): ' +
+        `set it to ${URL_SHAPE}, or remove it to use the embedded database on this machine`,
+    );
+  }
+
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new ConfigError(
+      `DATABASE_URL is not a URL: it must look like ${URL_SHAPE} ` +
+        '(percent-encode special characters in the user name and password)',
+    );
+  }
+
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    // The scheme is not echoed: in `user:password@host` it would be the user name.
+    throw new ConfigError(
+      `DATABASE_URL must be a postgres:// or postgresql:// URL such as ${URL_SHAPE}`,
+    );
+  }
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !URL_SSL_MODES.includes(sslmode)) {
+    throw new ConfigError(
+      `DATABASE_URL has sslmode=${JSON.stringify(sslmode)}; use one of ${URL_SSL_MODES.join(', ')}`,
+    );
+  }
+}
+
+function parseSslMode(text: string): SslMode {
+  const mode = SSL_MODES.find((candidate) => candidate === text.trim());
+  if (mode === undefined) {
+    throw new ConfigError(`DATABASE_SSL must be verify, no-verify or off, got "${text}"`);
+  }
+  return mode;
+}
+
+function parsePoolSize(text: string): number {
+  const size = /^[0-9]+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(size) || size < 1) {
+    throw new ConfigError(
+      `DATABASE_POOL_SIZE must be a positive integer (connections in the pool), got "${text}"`,
+    );
+  }
+  return size;
+}
+
+/** Whether a database URL names this machine (the local development case). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The worker's concurrency, as both hosts read it: an app-setting override first, then
+ * host.json `extensions.serviceBus.maxConcurrentCalls`.
+ */
+function maxConcurrentCalls(env: NodeJS.ProcessEnv, appRoot: string): number {
+  const override = env.AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls;
+  if (override !== undefined && Number.isInteger(Number(override)) && Number(override) > 0) {
+    return Number(override);
+  }
+
+  try {
+    const hostJson = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')) as {
+      extensions?: { serviceBus?: { maxConcurrentCalls?: unknown } };
+    };
+    const value = hostJson.extensions?.serviceBus?.maxConcurrentCalls;
+    return typeof value === 'number' && Number.isInteger(value) && value > 0
+      ? value
+      : DEFAULT_MAX_CONCURRENT_CALLS;
+  } catch {
+    return DEFAULT_MAX_CONCURRENT_CALLS;
+  }
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
