@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
-import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
-import type { RunningEmulator } from '../../src/emulator';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { startTestEmulator, testClient } from '../support/emulator';
-import {
-  callsFor,
-  captureLogger,
-  closeInOrder,
-  PROBE_APP,
-  probeEntities,
-  probeEnv,
-  probeNames,
-  type ProbeNames,
-  waitFor,
-} from './support';
+import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
+import { callsFor, waitFor } from './support';
 
 // prefetchCount as the host applies it: up to maxConcurrentCalls invocations, and up to
 // prefetchCount more messages held locked in the worker's buffer, not invoked, until a slot
@@ -26,18 +14,12 @@ const CONCURRENCY = 2;
 const PREFETCH = 3;
 const WORK_MS = 1500;
 
-interface Harness {
-  names: ProbeNames;
-  emulator: RunningEmulator;
-  worker: RunningWorker;
-  client: ServiceBusClient;
-  log: ReturnType<typeof captureLogger>;
-}
+type Harness = ProbeHarness;
 
 let harness: Harness | undefined;
 
 afterEach(async () => {
-  await closeInOrder([harness?.worker], [harness?.client], harness?.emulator);
+  await stopProbeHarness(harness);
   harness = undefined;
 });
 
@@ -45,25 +27,15 @@ async function setUp(
   prefix: string,
   options: { concurrency?: number; prefetch?: number; lockDurationMs?: number } = {},
 ): Promise<Harness> {
-  const names = probeNames(prefix);
-  const lock =
-    options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs };
-  const emulator = await startTestEmulator(probeEntities(names, lock));
-  const log = captureLogger();
-  const worker = await startWorker({
-    appDir: PROBE_APP,
-    env: probeEnv(emulator.connectionString, names, {
-      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(
-        options.concurrency ?? CONCURRENCY,
-      ),
-      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: String(
-        options.prefetch ?? PREFETCH,
-      ),
-    }),
-    logger: log.logger,
+  const { concurrency = CONCURRENCY, prefetch = PREFETCH, lockDurationMs } = options;
+  harness = await startProbeHarness(prefix, {
+    queue: lockDurationMs === undefined ? {} : { lockDurationMs },
+    env: {
+      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(concurrency),
+      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: String(prefetch),
+    },
     shutdownGraceMs: 5000,
   });
-  harness = { names, emulator, worker, client: testClient(emulator.connectionString), log };
   return harness;
 }
 

@@ -1,39 +1,18 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
-import type { ServiceBusClient } from '@azure/service-bus';
-
-import type { RunningEmulator } from '../../src/emulator';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { startTestEmulator, testClient } from '../support/emulator';
-import {
-  callsFor,
-  captureLogger,
-  closeInOrder,
-  PROBE_APP,
-  probe,
-  probeEntities,
-  probeEnv,
-  probeNames,
-  type ProbeNames,
-  waitFor,
-} from './support';
+import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
+import { callsFor, probe, waitFor } from './support';
 
 // How messages end, as the host settles them: complete on success (auto-complete), abandon on
 // any failure (throw, timeout), nothing when the lock is lost, never a dead-letter of our own.
 
-interface Harness {
-  names: ProbeNames;
-  emulator: RunningEmulator;
-  worker: RunningWorker;
-  client: ServiceBusClient;
-  log: ReturnType<typeof captureLogger>;
-}
+type Harness = ProbeHarness;
 
 let harness: Harness | undefined;
 
 afterEach(async () => {
-  await closeInOrder([harness?.worker], [harness?.client], harness?.emulator);
+  await stopProbeHarness(harness);
   harness = undefined;
 });
 
@@ -41,18 +20,10 @@ async function setUp(
   prefix: string,
   options: { maxDeliveryCount?: number; env?: Record<string, string> } = {},
 ): Promise<Harness> {
-  const names = probeNames(prefix);
-  const emulator = await startTestEmulator(
-    probeEntities(names, { maxDeliveryCount: options.maxDeliveryCount ?? 10 }),
-  );
-  const log = captureLogger();
-  const worker = await startWorker({
-    appDir: PROBE_APP,
-    env: probeEnv(emulator.connectionString, names, options.env),
-    logger: log.logger,
-    shutdownGraceMs: 500,
+  harness = await startProbeHarness(prefix, {
+    queue: { maxDeliveryCount: options.maxDeliveryCount ?? 10 },
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
-  harness = { names, emulator, worker, client: testClient(emulator.connectionString), log };
   return harness;
 }
 

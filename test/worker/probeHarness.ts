@@ -1,0 +1,52 @@
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startWorker, type RunningWorker } from '../../src/worker';
+import { startTestEmulator, testClient } from '../support/emulator';
+import {
+  captureLogger,
+  closeInOrder,
+  PROBE_APP,
+  probeEntities,
+  probeEnv,
+  probeNames,
+  type ProbeNames,
+} from './support';
+
+/** An emulator with the probe app's entities, an in-process worker on it, and a client. */
+export interface ProbeHarness {
+  names: ProbeNames;
+  emulator: RunningEmulator;
+  worker: RunningWorker;
+  client: ServiceBusClient;
+  log: ReturnType<typeof captureLogger>;
+}
+
+export interface ProbeHarnessOptions {
+  /** Settings of the probe's main queue (the lock, MaxDeliveryCount). */
+  queue?: { lockDurationMs?: number; maxDeliveryCount?: number };
+  /** App settings beyond the probe's entity names. */
+  env?: Record<string, string>;
+  shutdownGraceMs?: number;
+}
+
+export async function startProbeHarness(
+  prefix: string,
+  options: ProbeHarnessOptions = {},
+): Promise<ProbeHarness> {
+  const names = probeNames(prefix);
+  const emulator = await startTestEmulator(probeEntities(names, options.queue));
+  const log = captureLogger();
+  const worker = await startWorker({
+    appDir: PROBE_APP,
+    env: probeEnv(emulator.connectionString, names, options.env),
+    logger: log.logger,
+    shutdownGraceMs: options.shutdownGraceMs ?? 500,
+  });
+  return { names, emulator, worker, client: testClient(emulator.connectionString), log };
+}
+
+/** Worker first (it drains), then the client, then the emulator. */
+export async function stopProbeHarness(harness: ProbeHarness | undefined): Promise<void> {
+  await closeInOrder([harness?.worker], [harness?.client], harness?.emulator);
+}
