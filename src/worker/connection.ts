@@ -127,6 +127,13 @@ export function describeConnection(connection: ResolvedConnection): {
 
 function checkConnectionString(settingName: string, value: string): string {
   // Never echo the value: it holds a key.
+  if (/^\s*<[^>]*>\s*$/.test(value)) {
+    throw new ConfigError(
+      `setting ${settingName} still holds a placeholder (text in <...>, as in ` +
+        'local.settings.example.json): set it to a connection string, or remove it to use ' +
+        'the embedded emulator on this machine',
+    );
+  }
   if (endpointHost(value) === undefined) {
     throw new ConfigError(
       `setting ${settingName} is not a Service Bus connection string ` +

@@ -142,6 +142,9 @@ function describe(tree: ConfigTree, path: string): string {
   return setting === undefined ? `host.json ${path}` : `setting ${setting}`;
 }
 
+/** The most messages one worker process holds per function: in flight plus prefetched. */
+const MAX_CREDIT = 100_000;
+
 /** The host reads these settings into .NET `int`s. */
 const INT32_MAX = 2_147_483_647;
 
@@ -242,7 +245,7 @@ function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSetti
     );
   }
 
-  return {
+  const settings: ServiceBusSettings = {
     prefetchCount: readInteger(tree, [`${sb}.prefetchCount`], 0, 0),
     maxConcurrentCalls: readInteger(
       tree,
@@ -286,6 +289,16 @@ function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSetti
       ]) ?? null,
     clientRetryOptions: readClientRetry(tree, `${sb}.clientRetryOptions`),
   };
+
+  // The worker asks the broker for this much credit. More is no use to one process, and a
+  // drain of billions of credits holds an AMQP peer's event loop for minutes.
+  if (settings.maxConcurrentCalls + settings.prefetchCount > MAX_CREDIT) {
+    throw new ConfigError(
+      `${describe(tree, `${sb}.maxConcurrentCalls`)} plus prefetchCount must not exceed ` +
+        `${MAX_CREDIT} (got ${settings.maxConcurrentCalls} + ${settings.prefetchCount})`,
+    );
+  }
+  return settings;
 }
 
 function readClientRetry(tree: ConfigTree, base: string): ClientRetrySettings {

@@ -207,6 +207,7 @@ export class MessageListener implements Listener {
 
     // A prefetched message counts as in flight, so that shutdown accounts for it.
     this.#inFlight.enter(entry);
+    const lockLeftOnArrivalMs = lockLeftMs(message);
     const slotTaken = this.#slots === undefined || (await this.#slots.take());
 
     // Like the host's listener after stop: a message that still arrives is handed back.
@@ -218,14 +219,18 @@ export class MessageListener implements Listener {
       return;
     }
 
-    // A message whose lock ran out while it waited for a slot is already back on the queue:
-    // invoking it would run it twice. The host would invoke it; we let it be redelivered.
-    if (this.#slots !== undefined && lockExpired(message)) {
+    // A message whose lock ran out (or nearly) while it waited for a slot is back on the queue
+    // or about to be: invoking it would run it twice. The host would invoke it; we let it be
+    // redelivered.
+    if (this.#slots !== undefined && lockNearlyGone(message, lockLeftOnArrivalMs)) {
       this.#slots.give();
-      this.deps.logger.warn('Lock expired while waiting in the prefetch buffer; not invoked', {
-        messageId: message.messageId === undefined ? undefined : String(message.messageId),
-        deliveryCount: (message.deliveryCount ?? 0) + 1,
-      });
+      this.deps.logger.warn(
+        'Lock expired (or nearly) while waiting in the prefetch buffer; not invoked',
+        {
+          messageId: message.messageId === undefined ? undefined : String(message.messageId),
+          deliveryCount: (message.deliveryCount ?? 0) + 1,
+        },
+      );
       this.#inFlight.leave(entry);
       return;
     }
@@ -247,7 +252,18 @@ export class MessageListener implements Listener {
   }
 }
 
-function lockExpired(message: ServiceBusReceivedMessage): boolean {
+/**
+ * A lock with less than this left (or less than half of what it had on arrival, for short
+ * locks) is as good as lost: the first renewal would come too late, and the message would run
+ * again on its redelivery.
+ */
+const LOCK_MARGIN_MS = 1000;
+
+function lockLeftMs(message: ServiceBusReceivedMessage): number {
   const lockedUntilMs = message.lockedUntilUtc?.getTime();
-  return lockedUntilMs !== undefined && lockedUntilMs <= Date.now();
+  return lockedUntilMs === undefined ? Infinity : lockedUntilMs - Date.now();
+}
+
+function lockNearlyGone(message: ServiceBusReceivedMessage, leftOnArrivalMs: number): boolean {
+  return lockLeftMs(message) < Math.min(LOCK_MARGIN_MS, leftOnArrivalMs / 2);
 }

@@ -87,6 +87,15 @@ describe('resolveConnection', () => {
     );
   });
 
+  it("says when the setting still holds the example file's placeholder", () => {
+    const placeholder = '<Service Bus connection string: Endpoint=sb://...;SharedAccessKey=...>';
+
+    assert.throws(
+      () => resolveConnection('ServiceBusConnection', { ServiceBusConnection: placeholder }),
+      /setting ServiceBusConnection still holds a placeholder/,
+    );
+  });
+
   it('refuses a key name without its key, as the SDK would when connecting', () => {
     const noKey = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root';
     const signature = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessSignature=sig';

@@ -205,6 +205,14 @@ describe('loadHostSettings', () => {
     assert.throws(
       () =>
         loadHostSettings(dir, {
+          AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '4',
+          AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: '200000',
+        }),
+      /maxConcurrentCalls plus prefetchCount must not exceed 100000 \(got 4 \+ 200000\)/,
+    );
+    assert.throws(
+      () =>
+        loadHostSettings(dir, {
           AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: 'many',
         }),
       new RegExp(

@@ -39,13 +39,13 @@ async function setUp(
   return harness;
 }
 
-async function sendSlow(h: Harness, ids: string[]): Promise<void> {
+async function sendSlow(h: Harness, ids: string[], workMs = WORK_MS): Promise<void> {
   const sender = h.client.createSender(h.names.queue);
   await sender.sendMessages(
     ids.map((messageId) => ({
       body: { messageId },
       messageId,
-      applicationProperties: { behaviour: `sleep:${WORK_MS}` },
+      applicationProperties: { behaviour: `sleep:${workMs}` },
     })),
   );
   await sender.close();
@@ -135,11 +135,30 @@ describe('worker: prefetchCount', () => {
     assert.equal(second?.triggerMetadata.deliveryCount, 2, 'on its second delivery');
     const skipped = h.log
       .lines()
-      .filter((line) => String(line.msg).startsWith('Lock expired while waiting'));
+      .filter((line) => String(line.msg).startsWith('Lock expired (or nearly) while waiting'));
     assert.equal(skipped.length, 1);
     assert.equal(skipped[0]?.messageId, 'prefetch-expired-1');
     const receiver = h.client.createReceiver(h.names.queue);
     assert.equal((await receiver.peekMessages(10)).length, 0, 'both completed');
     await receiver.close();
+  });
+
+  it('does not invoke a buffered message with less than a second of lock left', async () => {
+    // The first message works 1.9 s; the second waits that long on a 2 s lock, so it would
+    // start with a lock too short to renew in time, and run again on its redelivery.
+    const h = await setUp('prefetch-nearly', {
+      concurrency: 1,
+      prefetch: 1,
+      lockDurationMs: 2000,
+    });
+    const ids = ['prefetch-nearly-0', 'prefetch-nearly-1'];
+
+    await sendSlow(h, ids, 1900);
+    await waitFor('both messages run', () => (startedCount(ids) === 2 ? true : undefined), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+
+    const calls = callsFor('probeQueue', 'prefetch-nearly-1');
+    assert.equal(calls.length, 1, 'invoked once');
+    assert.equal(calls[0]?.triggerMetadata.deliveryCount, 2, 'on its second delivery');
   });
 });
