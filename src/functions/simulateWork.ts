@@ -37,7 +37,8 @@ const workMs = simulatedWorkMs();
 export async function simulateWork(message: unknown, context: InvocationContext): Promise<void> {
   context.log(
     `simulateWork received message ${String(context.triggerMetadata?.messageId)} ` +
-      `(delivery ${String(context.triggerMetadata?.deliveryCount)}, body type ${describe(message)}); ` +
+      `(delivery ${String(context.triggerMetadata?.deliveryCount)}, ` +
+      `body type ${describe(message)}); ` +
       `working for ${workMs} ms`,
   );
 

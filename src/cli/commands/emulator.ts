@@ -26,7 +26,8 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--config <file>', 'entities in the official emulator Config.json format')
     .option(
       '--http-port <n>',
-      `management API and /health (default ${DEFAULT_HTTP_PORT}; a free one if --port is not the default)`,
+      `management API and /health (default ${DEFAULT_HTTP_PORT}; ` +
+        'a free one if --port is not the default)',
       parsePort,
     )
     .option('--data-dir <dir>', 'keep messages in this folder across restarts (memory otherwise)')
