@@ -20,7 +20,7 @@ import { orderMessage, readOrderFacts, sampleOrders, SHORT_CLIENT_RETRY } from '
 installCleanups();
 
 describe('hostile message bodies', () => {
-  it('each end where the README says, the worker never crashes, and good orders keep flowing', async () => {
+  it('each ends where the README says; the worker never crashes; good orders flow', async () => {
     const postgres = await startTestPostgres();
     onCleanup(() => postgres.destroy());
     const emulator = await startTestEmulator({
