@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError } from '../shared/errors';
+import { parseJsonWithComments } from '../shared/jsonWithComments';
 import type { LogLevel } from '../shared/logger';
 import { MINUTE_MS, SECOND_MS } from '../shared/time';
 import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
@@ -84,17 +85,8 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
 }
 
 function readHostJson(path: string): Record<string, unknown> {
-  const text = readFileSync(path, 'utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    // The host's reader allows comments; ours does not, so say so when there seem to be some.
-    const hint = /\/\/|\/\*/.test(text) ? ' (comments are not supported)' : '';
-    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}${hint}`, {
-      cause: error,
-    });
-  }
+  // Comments are allowed, as the host's reader allows them.
+  const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`${path} must hold a JSON object`);
   }

@@ -11,6 +11,7 @@ import { ConcurrencySlots } from './concurrencySlots';
 import type { Dispatcher } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
+import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import {
   finishMessage,
   type InFlightMessage,
@@ -27,7 +28,10 @@ export interface Listener {
   start(): Promise<void>;
   /** Stops taking new messages; in-flight invocations carry on and settle. */
   stopReceiving(): Promise<void>;
+  /** Messages received and not yet settled: invoking, settling or held (below). */
   inFlightCount(): number;
+  /** Of those, the ones received but waiting for their invocation (prefetch, batch cache). */
+  heldCount(): number;
   /** Resolves when nothing is in flight any more. */
   whenIdle(): Promise<void>;
   /** Abandons what is still in flight (shutdown after the grace period). */
@@ -184,6 +188,10 @@ export class MessageListener implements Listener {
     return this.#inFlight.size;
   }
 
+  heldCount(): number {
+    return this.#slots?.waitingCount ?? 0;
+  }
+
   whenIdle(): Promise<void> {
     return this.#inFlight.whenIdle();
   }
@@ -250,20 +258,4 @@ export class MessageListener implements Listener {
       receiver.peekMessages(1).then(() => undefined),
     );
   }
-}
-
-/**
- * A lock with less than this left (or less than half of what it had on arrival, for short
- * locks) is as good as lost: the first renewal would come too late, and the message would run
- * again on its redelivery.
- */
-const LOCK_MARGIN_MS = 1000;
-
-function lockLeftMs(message: ServiceBusReceivedMessage): number {
-  const lockedUntilMs = message.lockedUntilUtc?.getTime();
-  return lockedUntilMs === undefined ? Infinity : lockedUntilMs - Date.now();
-}
-
-function lockNearlyGone(message: ServiceBusReceivedMessage, leftOnArrivalMs: number): boolean {
-  return lockLeftMs(message) < Math.min(LOCK_MARGIN_MS, leftOnArrivalMs / 2);
 }

@@ -31,6 +31,8 @@ export interface InFlightMessage {
   settledByShutdown: boolean;
   /** Set when the handler starts settling: shutdown then leaves the message to it. */
   settling?: boolean;
+  /** For a message held before its invocation: the lock it had left when it arrived. */
+  lockLeftOnArrivalMs?: number;
 }
 
 /**

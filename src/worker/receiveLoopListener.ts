@@ -10,7 +10,9 @@ import {
   type ListenerDeps,
   receiverOptions,
 } from './listener';
+import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import { handleMessage, type InFlightMessage, settle } from './messageHandler';
+import { MinBatchCache } from './minBatchCache';
 import { OutageTracker, retryDelayMs } from './outage';
 
 /**
@@ -27,7 +29,9 @@ const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);
  * Pull loops for sessions and batches, as the host runs them: for sessions,
  * `maxConcurrentSessions` loops each accept the next free session and handle its messages one
  * at a time in order until the session stays idle for `sessionIdleTimeout`; for
- * `cardinality: 'many'` one loop receives up to `maxMessageBatchSize` messages per invocation.
+ * `cardinality: 'many'` one loop receives up to `maxMessageBatchSize` messages per invocation,
+ * through the minimum-batch cache when `minMessageBatchSize` is over 1 (one cache per receiver,
+ * so per session).
  */
 export class ReceiveLoopListener implements Listener {
   readonly functionName: string;
@@ -35,6 +39,7 @@ export class ReceiveLoopListener implements Listener {
   readonly #outage: OutageTracker;
   readonly #abort = new AbortController();
   readonly #receivers = new Set<ServiceBusReceiver>();
+  readonly #caches = new Map<ServiceBusReceiver, MinBatchCache<InFlightMessage>>();
   #loops: Array<Promise<void>> = [];
   #stopping = false;
   #consecutiveErrors = 0;
@@ -55,10 +60,19 @@ export class ReceiveLoopListener implements Listener {
     this.#stopping = true;
     this.#outage.stop();
     this.#abort.abort();
+    // As the host does at stop: what the caches hold is invoked now, as partial batches, and
+    // counts as in flight for the grace period.
+    for (const cache of this.#caches.values()) cache.flush().catch(() => undefined);
   }
 
   inFlightCount(): number {
     return this.#inFlight.size;
+  }
+
+  heldCount(): number {
+    let held = 0;
+    for (const cache of this.#caches.values()) held += cache.heldCount;
+    return held;
   }
 
   whenIdle(): Promise<void> {
@@ -93,8 +107,14 @@ export class ReceiveLoopListener implements Listener {
 
         this.#outage.recovered();
         this.#consecutiveErrors = 0;
-        await this.#drainReceiver(receiver);
-        if (receiver !== fixed) await this.#release(receiver);
+        try {
+          await this.#drainReceiver(receiver);
+        } finally {
+          // As the host does, a session receiver is closed after an error too, so that its
+          // session can be taken again; at stop it stays open until close, for the batch that
+          // its cache may still be running.
+          if (receiver !== fixed && !this.#stopping) await this.#release(receiver);
+        }
       } catch (error) {
         if (this.#stopping) break;
         await this.#onReceiveError(error);
@@ -135,6 +155,7 @@ export class ReceiveLoopListener implements Listener {
   async #drainReceiver(receiver: ServiceBusReceiver): Promise<void> {
     const { fn, serviceBus } = this.deps;
     const batch = fn.cardinality === 'many';
+    const cache = batch ? this.#cacheFor(receiver) : undefined;
     const maxWaitTimeInMs = fn.isSessionsEnabled
       ? (serviceBus.sessionIdleTimeoutMs ?? serviceBus.clientRetryOptions.tryTimeoutMs)
       : serviceBus.clientRetryOptions.tryTimeoutMs;
@@ -146,15 +167,75 @@ export class ReceiveLoopListener implements Listener {
       });
       this.#outage.recovered();
       if (messages.length === 0) {
-        if (fn.isSessionsEnabled) return;
-        continue;
+        if (!fn.isSessionsEnabled) continue;
+        // The session stays idle: what its cache holds goes out before the session is closed.
+        await cache?.flush();
+        return;
       }
       if (this.#stopping) {
         await Promise.all(messages.map((m) => settle(receiver, m, 'abandon', this.deps.logger)));
         return;
       }
-      await this.#handle(receiver, messages, batch);
+      if (cache === undefined) await this.#handle(receiver, messages, batch);
+      else await cache.add(messages.map((message) => this.#hold(receiver, message)));
     }
+  }
+
+  /** The receiver's minimum-batch cache, or undefined when batches are not cached. */
+  #cacheFor(receiver: ServiceBusReceiver): MinBatchCache<InFlightMessage> | undefined {
+    const { fn, serviceBus } = this.deps;
+    if (serviceBus.minMessageBatchSize <= 1) return undefined;
+
+    let cache = this.#caches.get(receiver);
+    if (cache === undefined) {
+      cache = new MinBatchCache({
+        minSize: serviceBus.minMessageBatchSize,
+        maxSize: fn.maxMessageBatchSize,
+        maxWaitMs: serviceBus.maxBatchWaitTimeMs,
+        dispatch: (entries) => this.#handleHeld(receiver, entries),
+      });
+      this.#caches.set(receiver, cache);
+    }
+    return cache;
+  }
+
+  /** A message entering the cache: in flight from now on, so that shutdown accounts for it. */
+  #hold(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): InFlightMessage {
+    const entry: InFlightMessage = {
+      message,
+      receiver,
+      settledByShutdown: false,
+      lockLeftOnArrivalMs: lockLeftMs(message),
+    };
+    this.#inFlight.enter(entry);
+    return entry;
+  }
+
+  /**
+   * Invokes a batch taken from the cache. Messages that shutdown already abandoned are left
+   * out, and so are those whose lock ran out (or nearly) while they waited: they are back on
+   * the queue, and invoking them would run them twice.
+   */
+  async #handleHeld(receiver: ServiceBusReceiver, held: InFlightMessage[]): Promise<void> {
+    const ready: InFlightMessage[] = [];
+    for (const entry of held) {
+      if (entry.settledByShutdown) {
+        this.#inFlight.leave(entry);
+      } else if (lockNearlyGone(entry.message, entry.lockLeftOnArrivalMs ?? Infinity)) {
+        this.deps.logger.warn('Lock expired (or nearly) while waiting for a batch; not invoked', {
+          messageId: idText(entry.message.messageId),
+          deliveryCount: (entry.message.deliveryCount ?? 0) + 1,
+        });
+        this.#inFlight.leave(entry);
+      } else {
+        ready.push(entry);
+      }
+    }
+    if (ready.length === 0) return;
+
+    await this.#inFlight.runAll(ready, () =>
+      handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, ready),
+    );
   }
 
   async #handle(
@@ -184,6 +265,9 @@ export class ReceiveLoopListener implements Listener {
 
   async #release(receiver: ServiceBusReceiver): Promise<void> {
     this.#receivers.delete(receiver);
+    // Closing a session receiver releases its messages, those still cached included.
+    for (const entry of this.#caches.get(receiver)?.discard() ?? []) this.#inFlight.leave(entry);
+    this.#caches.delete(receiver);
     await receiver.close().catch(() => undefined);
   }
 
@@ -199,4 +283,8 @@ export class ReceiveLoopListener implements Listener {
     this.#consecutiveErrors += 1;
     await sleep(delayMs, this.#abort.signal);
   }
+}
+
+function idText(id: unknown): string | undefined {
+  return id === undefined ? undefined : String(id);
 }

@@ -230,9 +230,12 @@ interface DrainOptions {
  */
 export async function drainAndClose(options: DrainOptions): Promise<void> {
   const { listeners, logger } = options;
-  const inFlight = (): number => listeners.reduce((sum, l) => sum + l.inFlightCount(), 0);
+  const received = listeners.reduce((sum, l) => sum + l.inFlightCount(), 0);
+  const held = listeners.reduce((sum, l) => sum + l.heldCount(), 0);
+  // Held messages (prefetched, or cached for a minimum batch) are not invoking yet.
   logger.info(`Shutting down (${options.reason}): stopped receiving, draining`, {
-    inFlight: inFlight(),
+    inFlight: received - held,
+    held,
     graceMs: options.graceMs,
   });
 

@@ -167,16 +167,29 @@ describe('loadHostSettings', () => {
     assert.equal(settings.functionTimeoutMs, null);
   });
 
-  it('says why host.json is not JSON, and mentions comments only when there are some', () => {
-    const truncated = appWithHostJson('{');
-    const commented = appWithHostJson('{ // the host allows this\n "version": "2.0" }');
+  it('reads host.json comments as the host does, and says where invalid JSON goes wrong', () => {
+    const commented = appWithHostJson(
+      [
+        '{ // the host reads this with Json.NET, which skips comments',
+        '  "version": "2.0",',
+        '  /* a block comment */ "extensions": { "serviceBus": { "maxConcurrentCalls": 7 } }',
+        '}',
+      ].join('\n'),
+    );
+    const truncated = appWithHostJson('{\n  "version": "2.0",\n');
+    const trailingComma = appWithHostJson('{\n  "version": "2.0",\n}');
     const wordy = appWithHostJson({ version: '2.0', functionTimeout: '10 minutes' });
 
+    assert.equal(loadHostSettings(commented, {}).serviceBus.maxConcurrentCalls, 7);
     assert.throws(
       () => loadHostSettings(truncated, {}),
-      (error: Error) => /is not valid JSON: /.test(error.message) && !/comment/.test(error.message),
+      /host\.json is not valid JSON at line 3, column 1: /,
     );
-    assert.throws(() => loadHostSettings(commented, {}), /comments are not supported/);
+    // Json.NET is not known to take trailing commas everywhere, so they are refused here too.
+    assert.throws(
+      () => loadHostSettings(trailingComma, {}),
+      /host\.json is not valid JSON at line 3, column 1: property name expected/,
+    );
     assert.throws(
       () => loadHostSettings(wordy, {}),
       /functionTimeout must be a TimeSpan \(hh:mm:ss\), at least 00:00:01, or -1 \(got "10 minutes"\)/,

@@ -111,6 +111,9 @@ describe('worker: prefetchCount', () => {
     assert.equal(returned.filter((m) => m.deliveryCount === 1).length, PREFETCH);
     assert.ok(returnedAfterMs < WORK_MS, `returned after ${returnedAfterMs} ms`);
     assert.equal(startedCount(ids), CONCURRENCY, 'no buffered message was invoked after stop');
+    const line = h.log.lines().find((l) => String(l.msg).startsWith('Shutting down'));
+    assert.equal(line?.inFlight, CONCURRENCY, 'the shutdown line counts invocations');
+    assert.equal(line?.held, PREFETCH, 'and the buffered messages apart');
     const receiver = h.client.createReceiver(h.names.queue);
     assert.equal((await receiver.peekMessages(10)).length, 0, 'the running two completed');
     await receiver.close();

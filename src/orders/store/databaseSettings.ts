@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../shared/errors';
+import { parseJsonWithComments } from '../../shared/jsonWithComments';
 
 export interface DatabaseSettings {
   /** PostgreSQL URL; when absent, embedded PGlite is used (local runs only). */
@@ -182,7 +183,8 @@ function maxConcurrentCalls(env: NodeJS.ProcessEnv, appRoot: string): number {
   }
 
   try {
-    const hostJson = JSON.parse(readFileSync(join(appRoot, 'host.json'), 'utf8')) as {
+    const path = join(appRoot, 'host.json');
+    const hostJson = parseJsonWithComments(readFileSync(path, 'utf8'), path) as {
       extensions?: { serviceBus?: { maxConcurrentCalls?: unknown } };
     };
     const value = hostJson.extensions?.serviceBus?.maxConcurrentCalls;

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { MinBatchCache } from '../../src/worker/minBatchCache';
+
+// The cache's rules, from the host's ServiceBusMessageManager and listener: a receive that
+// brings the held count to the minimum sends one batch of up to the maximum, oldest first;
+// leftovers go out as a partial batch after the wait; stop sends everything.
+
+function recordingCache(minSize: number, maxSize: number, maxWaitMs: number) {
+  const sent: Array<{ batch: number[]; atMs: number }> = [];
+  const startedAt = Date.now();
+  const cache = new MinBatchCache<number>({
+    minSize,
+    maxSize,
+    maxWaitMs,
+    dispatch: async (batch) => {
+      sent.push({ batch, atMs: Date.now() - startedAt });
+    },
+  });
+  return { cache, sent };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('MinBatchCache', () => {
+  it('holds messages under the minimum, then sends one batch of at most the maximum', async () => {
+    const { cache, sent } = recordingCache(3, 4, 10_000);
+
+    await cache.add([1, 2]);
+    assert.equal(sent.length, 0);
+    assert.equal(cache.heldCount, 2);
+
+    await cache.add([3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      sent.map((s) => s.batch),
+      [[1, 2, 3, 4]],
+    );
+    assert.equal(cache.heldCount, 3, 'one batch per receive; the rest stays held');
+    cache.discard();
+  });
+
+  it('sends what it holds as a partial batch once the wait has passed', async () => {
+    const { cache, sent } = recordingCache(5, 10, 80);
+
+    await cache.add([1, 2]);
+    await sleep(40);
+    assert.equal(sent.length, 0, 'not before the wait');
+    await sleep(120);
+
+    assert.deepEqual(
+      sent.map((s) => s.batch),
+      [[1, 2]],
+    );
+    assert.ok((sent[0]?.atMs ?? 0) >= 75, `after the wait, at ${sent[0]?.atMs} ms`);
+  });
+
+  it('flush sends everything in batches of at most the maximum; discard hands it back', async () => {
+    const { cache, sent } = recordingCache(10, 2, 10_000);
+
+    await cache.add([1, 2, 3, 4, 5]);
+    await cache.flush();
+    assert.deepEqual(
+      sent.map((s) => s.batch),
+      [[1, 2], [3, 4], [5]],
+    );
+
+    await cache.add([6]);
+    assert.deepEqual(cache.discard(), [6]);
+    await sleep(20);
+    assert.equal(sent.length, 3, 'nothing sent after discard');
+  });
+});

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startWorker, type RunningWorker } from '../../src/worker';
+import { startTestEmulator, testClient } from '../support/emulator';
+import {
+  captureLogger,
+  closeInOrder,
+  PROBE_APP,
+  probe,
+  probeEntities,
+  probeEnv,
+  probeNames,
+  waitFor,
+} from './support';
+
+// The host's minimum-batch cache (`minMessageBatchSize` over 1, extension 5.10+): a batch
+// function is invoked with at least that many messages, or with what it holds once
+// `maxBatchWaitTime` has passed; at stop, what it holds is invoked before the worker closes.
+// The probe app's batch function takes at most 5 messages (`maxMessageBatchSize: 5`).
+
+const waiting = probeNames('mb-wait');
+const stopping = probeNames('mb-stop');
+const MIN_BATCH = '3';
+let emulator: RunningEmulator;
+let client: ServiceBusClient;
+let waitingWorker: RunningWorker;
+let stoppingWorker: RunningWorker | undefined;
+
+function minBatchEnv(names: typeof waiting, maxBatchWaitTime: string): NodeJS.ProcessEnv {
+  return probeEnv(emulator.connectionString, names, {
+    AzureFunctionsJobHost__extensions__serviceBus__minMessageBatchSize: MIN_BATCH,
+    AzureFunctionsJobHost__extensions__serviceBus__maxBatchWaitTime: maxBatchWaitTime,
+  });
+}
+
+function batchCalls(messageIdPrefix: string) {
+  return probe().calls.filter(
+    (call) =>
+      call.functionName === 'probeBatch' &&
+      (call.triggerMetadata.messageIdArray as string[]).every((id) =>
+        id.startsWith(messageIdPrefix),
+      ),
+  );
+}
+
+async function send(queue: string, messageIds: string[]): Promise<number> {
+  const sender = client.createSender(queue);
+  await sender.sendMessages(messageIds.map((messageId) => ({ body: { messageId }, messageId })));
+  await sender.close();
+  return Date.now();
+}
+
+async function remaining(queue: string): Promise<number> {
+  const receiver = client.createReceiver(queue);
+  const peeked = await receiver.peekMessages(10);
+  await receiver.close();
+  return peeked.length;
+}
+
+before(async () => {
+  const entities = (names: typeof waiting) => probeEntities(names, { lockDurationMs: 30_000 });
+  emulator = await startTestEmulator({
+    queues: [...entities(waiting).queues, ...entities(stopping).queues],
+    topics: [...entities(waiting).topics, ...entities(stopping).topics],
+  });
+  client = testClient(emulator.connectionString);
+  waitingWorker = await startWorker({
+    appDir: PROBE_APP,
+    env: minBatchEnv(waiting, '00:00:03'),
+    logger: captureLogger().logger,
+    shutdownGraceMs: 2000,
+  });
+});
+
+after(() => closeInOrder([waitingWorker, stoppingWorker], [client], emulator));
+
+describe('worker minimum batch size', () => {
+  it('holds fewer than minMessageBatchSize messages until maxBatchWaitTime, then invokes', async () => {
+    const sentAt = await send(waiting.batchQueue, ['few-1', 'few-2']);
+
+    const [call] = await waitFor(
+      'the partial batch',
+      () => {
+        const calls = batchCalls('few-');
+        return calls.length > 0 ? calls : undefined;
+      },
+      10_000,
+    );
+
+    assert.deepEqual(call?.triggerMetadata.messageIdArray, ['few-1', 'few-2']);
+    const heldMs = (call?.startedAt ?? 0) - sentAt;
+    // Longer than the SDK's own wait for more messages after the first (1 s).
+    assert.ok(heldMs >= 2900, `held for maxBatchWaitTime (3 s) first, was ${heldMs} ms`);
+    assert.equal(batchCalls('few-').length, 1);
+    assert.equal(await waitForCount(waiting.batchQueue, 0), 0, 'both completed');
+  });
+
+  it('invokes at once with at least minMessageBatchSize messages, at most maxMessageBatchSize', async () => {
+    const ids = ['many-1', 'many-2', 'many-3', 'many-4', 'many-5', 'many-6', 'many-7'];
+    const sentAt = await send(waiting.batchQueue, ids);
+
+    const calls = await waitFor(
+      'all seven messages',
+      () => {
+        const found = batchCalls('many-');
+        return found.flatMap((c) => c.triggerMetadata.messageIdArray as string[]).length >= 7
+          ? found
+          : undefined;
+      },
+      10_000,
+    );
+
+    const batches = calls.map((c) => c.triggerMetadata.messageIdArray as string[]);
+    assert.deepEqual(batches.flat().sort(), ids, 'each message once');
+    for (const batch of batches) assert.ok(batch.length <= 5, `at most 5, got ${batch.length}`);
+    const first = calls[0];
+    assert.ok((first?.triggerMetadata.messageIdArray as string[]).length >= 3);
+    assert.ok(
+      (first?.startedAt ?? Infinity) - sentAt < 2500,
+      'a full enough batch does not wait for maxBatchWaitTime',
+    );
+    // Only a last, partial batch may be smaller than the minimum, and only after the wait.
+    for (const call of calls.slice(1)) {
+      const size = (call.triggerMetadata.messageIdArray as string[]).length;
+      if (size < 3) assert.ok(call.startedAt - sentAt >= 2900, 'a partial batch waited');
+    }
+    assert.equal(await waitForCount(waiting.batchQueue, 0), 0, 'all completed');
+  });
+
+  it('invokes what the cache holds when the worker stops, and completes it', async () => {
+    const log = captureLogger();
+    stoppingWorker = await startWorker({
+      appDir: PROBE_APP,
+      env: minBatchEnv(stopping, '00:02:00'),
+      logger: log.logger,
+      shutdownGraceMs: 5000,
+    });
+    const worker = stoppingWorker;
+    await send(stopping.batchQueue, ['held-1', 'held-2']);
+
+    // Received and held: in flight, not invoked.
+    await waitFor('two held messages', () => (worker.activity().inFlight === 2 ? true : undefined));
+    assert.equal(batchCalls('held-').length, 0, 'not invoked while under the minimum');
+
+    await worker.stop('test stop');
+
+    const calls = batchCalls('held-');
+    assert.equal(calls.length, 1, 'one partial batch at stop');
+    assert.deepEqual(calls[0]?.triggerMetadata.messageIdArray, ['held-1', 'held-2']);
+    assert.equal(await remaining(stopping.batchQueue), 0, 'completed before the worker closed');
+    const line = log.lines().find((l) => String(l.msg).startsWith('Shutting down'));
+    assert.deepEqual([line?.inFlight, line?.held], [0, 2], 'held, not yet invoking, at stop');
+  });
+});
+
+/** Polls the queue until it holds `count` messages (locked ones included). */
+async function waitForCount(queue: string, count: number): Promise<number> {
+  const deadline = Date.now() + 5000;
+  let seen = await remaining(queue);
+  while (seen !== count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    seen = await remaining(queue);
+  }
+  return seen;
+}
