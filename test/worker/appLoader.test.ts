@@ -80,7 +80,7 @@ describe('loadApp', () => {
     assert.equal(second.registry.functions.size, 4);
   });
 
-  it('loads every file package.json main matches, in sorted order, and ES modules too', async () => {
+  it('loads every file that main matches, in sorted order, ES modules too', async () => {
     const register = (name: string) =>
       `const { app } = require('@azure/functions');\n` +
       `app.serviceBusQueue('${name}', ` +
@@ -142,7 +142,7 @@ describe('expandEntryPattern', () => {
 });
 
 describe('planFunctions', () => {
-  it('resolves %SETTING% entity names and applies per-function overrides over host.json', async () => {
+  it('resolves %SETTING% entity names; per-function overrides beat host.json', async () => {
     const app = await loadApp(PROBE_APP, () => undefined);
     const host = loadHostSettings(PROBE_APP, {});
 
@@ -192,7 +192,7 @@ describe('planFunctions', () => {
     assert.deepEqual(fn?.entity, { kind: 'queue', queueName: 'q-s' });
   });
 
-  it('names the function and the setting when an entity expression cannot be resolved', async () => {
+  it('names the function and setting when an entity expression is unresolved', async () => {
     const app = await loadApp(PROBE_APP, () => undefined);
     const host = loadHostSettings(PROBE_APP, {});
 

@@ -49,7 +49,7 @@ describe('resolveConnection', () => {
     assert.equal(connection?.settingName, 'ServiceBusConnection');
   });
 
-  it('selects an identity connection from <name>__fullyQualifiedNamespace with its credentials', () => {
+  it('selects an identity connection from <name>__fullyQualifiedNamespace', () => {
     const connection = resolveConnection('ServiceBusConnection', {
       ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
       ServiceBusConnection__clientId: 'client-1',
@@ -66,7 +66,7 @@ describe('resolveConnection', () => {
     });
   });
 
-  it('returns undefined when nothing is configured, and the error names every setting tried', () => {
+  it('returns undefined when nothing is set; the error names every setting tried', () => {
     assert.equal(resolveConnection('ServiceBusConnection', {}), undefined);
 
     const message = missingConnectionError('ServiceBusConnection').message;
@@ -76,7 +76,7 @@ describe('resolveConnection', () => {
     assert.match(message, /ServiceBusConnection__fullyQualifiedNamespace/);
   });
 
-  it('refuses a value that is not a connection string, naming the setting but not echoing it', () => {
+  it('refuses a non-connection-string value, naming the setting, not the value', () => {
     assert.throws(
       () =>
         resolveConnection('ServiceBusConnection', { ServiceBusConnection: 'secret-value-here' }),

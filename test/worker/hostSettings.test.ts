@@ -154,7 +154,7 @@ describe('loadHostSettings', () => {
     assert.equal(loadHostSettings(both, {}).serviceBus.maxConcurrentCalls, 9);
   });
 
-  it('accepts the infinite TimeSpan for maxAutoLockRenewalDuration and -1 for functionTimeout', () => {
+  it('accepts the infinite maxAutoLockRenewalDuration and -1 for functionTimeout', () => {
     const dir = appWithHostJson({
       version: '2.0',
       functionTimeout: '-1',
@@ -192,7 +192,10 @@ describe('loadHostSettings', () => {
     );
     assert.throws(
       () => loadHostSettings(wordy, {}),
-      /functionTimeout must be a TimeSpan \(hh:mm:ss\), at least 00:00:01, or -1 \(got "10 minutes"\)/,
+      new RegExp(
+        String.raw`functionTimeout must be a TimeSpan \(hh:mm:ss\), at least 00:00:01, ` +
+          String.raw`or -1 \(got "10 minutes"\)`,
+      ),
     );
   });
 
@@ -240,7 +243,7 @@ describe('loadHostSettings', () => {
     );
   });
 
-  it('requires version "2.0", refuses a Consumption timeout over 10 min and a batch wait over 150 s', () => {
+  it('requires version "2.0"; refuses a 10+ min Consumption timeout, a 150+ s batch wait', () => {
     assert.throws(
       () => loadHostSettings(appWithHostJson({ version: '1.0' }), {}),
       /version must be "2.0"/,

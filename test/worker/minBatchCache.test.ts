@@ -55,7 +55,7 @@ describe('MinBatchCache', () => {
     assert.ok((sent[0]?.atMs ?? 0) >= 75, `after the wait, at ${sent[0]?.atMs} ms`);
   });
 
-  it('flush sends everything in batches of at most the maximum; discard hands it back', async () => {
+  it('flush sends all in batches of at most the maximum; discard hands it back', async () => {
     const { cache, sent } = recordingCache(10, 2, 10_000);
 
     await cache.add([1, 2, 3, 4, 5]);

@@ -193,7 +193,7 @@ describe('trigger input through the library (triggerMetadata)', () => {
     });
   });
 
-  it('lower-cases only the first letter of application property keys, dates as UTC text', async () => {
+  it('lower-cases the first letter of application property keys; dates as UTC text', async () => {
     const call = await receive(
       message({
         applicationProperties: {
@@ -217,7 +217,7 @@ describe('trigger input through the library (triggerMetadata)', () => {
     );
   });
 
-  it('parses number-like ids as numbers and keeps leading-zero ids and GUIDs as strings', async () => {
+  it('parses number-like ids as numbers; leading-zero ids and GUIDs stay strings', async () => {
     assert.equal((await receive(message({ messageId: '123' }))).triggerMetadata.messageId, 123);
     const leadingZero = await receive(message({ messageId: '0123' }));
     assert.equal(leadingZero.triggerMetadata.messageId, '0123');

@@ -39,7 +39,7 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
 }
 
 describe('embedded mode', () => {
-  it('starts the emulator with the entities the app names, says so first, and processes messages', async () => {
+  it('starts the emulator with the entities named, says so, processes messages', async () => {
     const log = captureLogger();
     const names = probeNames('embedded');
     const worker = await startWorker({

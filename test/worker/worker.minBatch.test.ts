@@ -79,7 +79,7 @@ before(async () => {
 after(() => closeInOrder([waitingWorker, stoppingWorker], [client], emulator));
 
 describe('worker minimum batch size', () => {
-  it('holds fewer than minMessageBatchSize messages until maxBatchWaitTime, then invokes', async () => {
+  it('holds too few messages until maxBatchWaitTime, then invokes', async () => {
     const sentAt = await send(waiting.batchQueue, ['few-1', 'few-2']);
 
     const [call] = await waitFor(
@@ -99,7 +99,7 @@ describe('worker minimum batch size', () => {
     assert.equal(await waitForCount(waiting.batchQueue, 0), 0, 'both completed');
   });
 
-  it('invokes at once with at least minMessageBatchSize messages, at most maxMessageBatchSize', async () => {
+  it('invokes at once with min to max batch size messages', async () => {
     const ids = ['many-1', 'many-2', 'many-3', 'many-4', 'many-5', 'many-6', 'many-7'];
     const sentAt = await send(waiting.batchQueue, ids);
 

@@ -107,7 +107,7 @@ describe('worker parity: body', () => {
 });
 
 describe('worker parity: trigger metadata', () => {
-  it('carries delivery count from 1, broker fields and application properties with camel-cased keys', async () => {
+  it('carries deliveryCount from 1, broker fields, camel-cased property keys', async () => {
     const call = await deliver({
       body: { n: 1 },
       correlationId: 'corr-7',
@@ -169,7 +169,7 @@ describe('worker parity: trigger metadata', () => {
     );
   });
 
-  it('logs each invocation: function, invocation id, message id, delivery count, duration, outcome', async () => {
+  it('logs each invocation: function, ids, delivery count, duration, outcome', async () => {
     const call = await deliver({ body: Buffer.from('secret-body-marker') });
 
     const line = await waitFor('the invocation log line', () =>

@@ -53,7 +53,7 @@ const executed = (id: string) => (line: Record<string, unknown>) =>
   line.messageId === id && line.outcome !== undefined;
 
 describe('worker process shutdown', () => {
-  it('on SIGTERM stops receiving, lets the in-flight invocation finish and complete, then exits 0', async () => {
+  it('on SIGTERM stops receiving, lets the invocation finish and complete, exits 0', async () => {
     const { names, emulator, client } = await emulatorFor('proc-drain');
     const worker = track(
       spawnWorker(PROBE_APP, {
@@ -205,7 +205,7 @@ function startProxy(
 }
 
 describe('worker process and the broker', () => {
-  it('comes back after a network cut without a worker restart, logging the outage and the recovery', async () => {
+  it('comes back after a network cut by itself, logging outage and recovery', async () => {
     const { names, emulator, client } = await emulatorFor('proc-cut');
     const proxy = await startProxy(emulator.port);
     cleanups.push(() => proxy.close());
@@ -236,7 +236,7 @@ describe('worker process and the broker', () => {
     assert.equal(worker.child.exitCode, null, 'the worker kept running');
   });
 
-  it('shares a queue between two worker processes: each message is processed by exactly one', async () => {
+  it('shares a queue between two worker processes: each message handled by one', async () => {
     const { names, emulator, client } = await emulatorFor('proc-compete');
     const env = probeEnv(emulator.connectionString, names);
     const workers = [track(spawnWorker(PROBE_APP, env)), track(spawnWorker(PROBE_APP, env))];

@@ -50,7 +50,7 @@ before(async () => {
 after(() => closeInOrder([worker, sessionsWorker], [client], emulator));
 
 describe('worker sessions', () => {
-  it('handles each session in order, one message at a time, with two sessions at once', async () => {
+  it('handles each session in order, one at a time, two sessions at once', async () => {
     const sender = client.createSender(names.sessionQueue);
     const sessions = ['s-a', 's-b', 's-c'];
     for (let i = 0; i < 4; i += 1) {
@@ -102,7 +102,7 @@ describe('worker sessions', () => {
 });
 
 describe('worker batches', () => {
-  it("hands a cardinality 'many' function an array of bodies with Array metadata, then completes", async () => {
+  it("gives a 'many' function an array of bodies with Array metadata, completes", async () => {
     const sender = client.createSender(names.batchQueue);
     await sender.sendMessages([
       { body: { n: 1 }, messageId: 'batch-1', correlationId: 'c-1' },

@@ -69,7 +69,7 @@ describe('worker settlement', () => {
     assert.equal((await peekCount(h, h.names.queue)).length, 0);
   });
 
-  it('abandons on a throw: redelivered with deliveryCount + 1, dead-lettered at MaxDeliveryCount', async () => {
+  it('abandons on a throw: deliveryCount + 1, dead-lettered at MaxDeliveryCount', async () => {
     const h = await setUp('settle-throw', { maxDeliveryCount: 2 });
 
     await send(h, 'throw-1', { behaviour: 'throw' });
@@ -114,7 +114,7 @@ describe('worker settlement', () => {
     assert.equal((await invocationLine(h, quick?.invocationId ?? '')).outcome, 'succeeded');
   });
 
-  it('leaves a message alone on success with autoCompleteMessages false (redelivered later)', async () => {
+  it('leaves a message alone on success with autoCompleteMessages false', async () => {
     const h = await setUp('settle-noauto');
 
     await send(h, 'noauto-1', {}, h.names.topic);
@@ -134,7 +134,7 @@ describe('worker settlement', () => {
     assert.equal((await invocationLine(h, calls[0]?.invocationId ?? '')).settlement, 'none');
   });
 
-  it('renews the lock while a handler outlasts the lock duration, then completes once', async () => {
+  it('renews the lock while a handler outlasts it, then completes once', async () => {
     const h = await setUp('settle-renew', {
       env: { AzureFunctionsJobHost__functionTimeout: '00:00:30' },
     });
@@ -153,7 +153,7 @@ describe('worker settlement', () => {
     );
   });
 
-  it('does not settle when renewal stops at maxAutoLockRenewalDuration and the lock is lost', async () => {
+  it('does not settle once renewal stops at its limit and the lock is lost', async () => {
     const h = await setUp('settle-lost', {
       env: {
         AzureFunctionsJobHost__functionTimeout: '00:00:30',
@@ -179,7 +179,7 @@ describe('worker settlement', () => {
 });
 
 describe('worker outputs', () => {
-  it('sends Service Bus outputs (return value and extra output, body only) after success', async () => {
+  it('sends Service Bus outputs (return value, extra output; body only) on success', async () => {
     const h = await setUp('outputs-ok');
 
     await send(h, 'out-1', { output: 'shipped' });
