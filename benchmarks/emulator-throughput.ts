@@ -167,13 +167,15 @@ async function main(): Promise<void> {
     report(`time to ready (process start to ready line): ${memory.readyMs.toFixed(0)} ms`);
     report(`idle RSS of the sbworker CLI process: ${rssMb(memory.child.pid!).toFixed(1)} MB`);
     report(
-      `idle RSS of the emulator alone (startEmulator in a bare node process): ${(await bareIdleRssMb()).toFixed(1)} MB`,
+      'idle RSS of the emulator alone (startEmulator in a bare node process): ' +
+        `${(await bareIdleRssMb()).toFixed(1)} MB`,
     );
 
     await endToEnd(memory.connectionString, 'e2e', 2_000, 100);
     const inMemory = await endToEnd(memory.connectionString, 'e2e', RUN_MESSAGES, 100);
     report(
-      `end-to-end in memory (${RUN_MESSAGES} x 100 B, batched sends, subscribe 64, complete): ${inMemory.toFixed(0)} msg/s`,
+      `end-to-end in memory (${RUN_MESSAGES} x 100 B, batched sends, subscribe 64, complete): ` +
+        `${inMemory.toFixed(0)} msg/s`,
     );
 
     // Each run sends as many as it completes, so the backlog stays at its size throughout.
@@ -181,7 +183,8 @@ async function main(): Promise<void> {
     await prefill(memory.connectionString, 'backlog-small', 1_000, 1024);
     await prefill(memory.connectionString, 'backlog-large', 100_000, 1024);
     report(
-      `RSS with 100,000 x 1 KB queued (plus 1,000 in another queue): ${rssMb(memory.child.pid!).toFixed(1)} MB`,
+      'RSS with 100,000 x 1 KB queued (plus 1,000 in another queue): ' +
+        `${rssMb(memory.child.pid!).toFixed(1)} MB`,
     );
     const small: number[] = [];
     const large: number[] = [];
@@ -192,10 +195,12 @@ async function main(): Promise<void> {
     const smallMedian = median(small);
     const largeMedian = median(large);
     report(
-      `with 1,000 x 1 KB queued: ${smallMedian.toFixed(0)} msg/s (runs: ${small.map((v) => v.toFixed(0)).join(', ')})`,
+      `with 1,000 x 1 KB queued: ${smallMedian.toFixed(0)} msg/s ` +
+        `(runs: ${small.map((v) => v.toFixed(0)).join(', ')})`,
     );
     report(
-      `with 100,000 x 1 KB queued: ${largeMedian.toFixed(0)} msg/s (runs: ${large.map((v) => v.toFixed(0)).join(', ')}; ` +
+      `with 100,000 x 1 KB queued: ${largeMedian.toFixed(0)} msg/s ` +
+        `(runs: ${large.map((v) => v.toFixed(0)).join(', ')}; ` +
         `ratio to 1,000: ${(largeMedian / smallMedian).toFixed(2)})`,
     );
     await stop(memory);
@@ -204,7 +209,8 @@ async function main(): Promise<void> {
     await endToEnd(durable.connectionString, 'e2e', 2_000, 100);
     const withDisk = await endToEnd(durable.connectionString, 'e2e', RUN_MESSAGES, 100);
     report(
-      `end-to-end with --data-dir (fsync before each acknowledged send batch): ${withDisk.toFixed(0)} msg/s`,
+      'end-to-end with --data-dir (fsync before each acknowledged send batch): ' +
+        `${withDisk.toFixed(0)} msg/s`,
     );
     await stop(durable);
   } finally {

@@ -32,7 +32,7 @@ describe('sbworker stats counts what was sent', () => {
     await emulator.close();
   });
 
-  it('reports active, dead-lettered and scheduled messages of queues and subscriptions', async () => {
+  it('reports active, dead-lettered and scheduled counts per queue and subscription', async () => {
     const file = join(emptyFolder(), 'five.jsonl');
     const lines = [1, 2, 3, 4, 5].map((n) => JSON.stringify({ messageId: `o-${n}`, body: n }));
     writeFileSync(file, lines.join('\n'));

@@ -90,7 +90,7 @@ describe('emulator auth and bad input', () => {
     await drain.close();
   });
 
-  it('refuses a token issued for another entity (wrong audience) with UnauthorizedAccess', async () => {
+  it('refuses a token for another entity (wrong audience) with UnauthorizedAccess', async () => {
     const { name, key } = DEVELOPMENT_POLICY;
     const endpoint = emulator.connectionString.replace(/^Endpoint=sb:\/\/([^;]*);.*$/, 'sb://$1');
     const token = signSasToken(
@@ -116,7 +116,7 @@ describe('emulator auth and bad input', () => {
     await bad.close();
   });
 
-  it('lets a Send-only key send but not receive, and a Listen-only key receive but not send', async () => {
+  it('lets a Send-only key only send and a Listen-only key only receive', async () => {
     const sendOnly = testClient(withKey(emulator.connectionString, 'sender', 'send-key'));
     const listenOnly = testClient(withKey(emulator.connectionString, 'listener', 'listen-key'));
 

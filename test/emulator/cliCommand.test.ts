@@ -128,7 +128,7 @@ describe('sbworker emulator command', () => {
     assert.match(run.stderr(), /MaxDeliveryCount/);
   });
 
-  it('serves /health and the management API; created entities survive restart and --reset', async () => {
+  it('serves /health and management API; new entities survive restart, not --reset', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sbworker-cli-'));
     dirs.push(dir);
     const dataDir = join(dir, 'data');

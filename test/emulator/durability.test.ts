@@ -53,7 +53,7 @@ describe('emulator durability with a data dir', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps acknowledged messages, states, sequence numbers and delivery counts across kill -9', async () => {
+  it('keeps acked messages, states, sequence numbers, delivery counts over kill -9', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-durable-'));
     dirs.push(dataDir);
 

@@ -58,7 +58,7 @@ describe('emulator $management operations and competing receivers', () => {
     await receiver.close();
   });
 
-  it('schedules messages, shows them in peek, cancels one and delivers the other on time', async () => {
+  it('schedules messages, peeks them, cancels one and delivers the other on time', async () => {
     const sender = client.createSender('mgmt-schedule');
     const at = new Date(Date.now() + 700);
     const [keep, cancel] = await sender.scheduleMessages(

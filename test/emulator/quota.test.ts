@@ -25,7 +25,7 @@ describe('emulator: namespace size quota', () => {
     await emulator.close();
   });
 
-  it('refuses sends with QuotaExceeded at the quota and accepts again after receiving', async () => {
+  it('refuses sends with QuotaExceeded when full and accepts again after receiving', async () => {
     const sender = client.createSender('quota-queue');
     const body = Buffer.alloc(1000, 7);
     let accepted = 0;

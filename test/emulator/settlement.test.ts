@@ -124,7 +124,7 @@ describe('emulator settlement with the real SDK', () => {
     await receiver.close();
   });
 
-  it('releases an expired lock: the settle fails with MessageLockLost and the message returns', async () => {
+  it('on lock expiry, settling fails with MessageLockLost and the message returns', async () => {
     await client.createSender('settle-lock-expiry').sendMessages({ body: 'slow' });
     const receiver = client.createReceiver('settle-lock-expiry', {
       maxAutoLockRenewalDurationInMs: 0,

@@ -49,7 +49,7 @@ describe('emulator: the official sample Config.json routes as documented', () =>
     await emulator.close();
   });
 
-  it('copies each message to the subscriptions whose filters match, and runs the SQL action', async () => {
+  it('copies messages to subscriptions whose filters match and runs the SQL action', async () => {
     const sender = client.createSender('topic.1');
     await sender.sendMessages([
       {
@@ -116,7 +116,8 @@ describe('emulator: SQL filters and actions in topic routing', () => {
                 sql(
                   'tag',
                   '1=1',
-                  "SET priority = 'high'; SET total = total * 2; REMOVE secret; SET sys.Label = 'rewritten'",
+                  "SET priority = 'high'; SET total = total * 2; " +
+                    "REMOVE secret; SET sys.Label = 'rewritten'",
                 ),
               ],
             },
@@ -145,7 +146,7 @@ describe('emulator: SQL filters and actions in topic routing', () => {
     await emulator.close();
   });
 
-  it('routes by SQL expressions over user and system properties, with three-valued logic', async () => {
+  it('routes by SQL over user and system properties, with three-valued logic', async () => {
     const sender = client.createSender('sql-orders');
     await sender.sendMessages([
       {
@@ -212,7 +213,7 @@ describe('emulator: SQL filters and actions in topic routing', () => {
     await drain(client, 'sql-orders', 'two-actions');
   });
 
-  it('gives one copy per matching rule with an action and one for all plain rules together', async () => {
+  it('gives a copy per matching rule with an action and one for all plain rules', async () => {
     const sender = client.createSender('sql-orders');
     await sender.sendMessages({ body: 'multi', applicationProperties: { total: 1 } });
     await sender.close();

@@ -104,6 +104,7 @@ describe('emulator wire format for non-JavaScript clients', () => {
       queues: [
         'wire-bytes',
         'wire-lock',
+        'wire-drain',
         { name: 'wire-session', requiresSession: true, lockDurationMs: 30_000 },
       ],
     });
@@ -234,6 +235,28 @@ describe('emulator wire format for non-JavaScript clients', () => {
     const lockedUntilMs = Number((ticks.readBigInt64BE(0) - EPOCH_TICKS) / 10000n);
     assert.ok(lockedUntilMs >= before + 29_000 && lockedUntilMs <= Date.now() + 30_000 + 1000);
     assert.equal(receiver.remote.attach.source.filter['com.microsoft:session-filter'], 'g');
+    receiver.close();
+  });
+
+  it('answers a drain of the largest credit at once, with the credit given up', async () => {
+    await client.putToken('wire-drain');
+    const receiver = client.connection.open_receiver({
+      source: { address: 'wire-drain' },
+      autoaccept: false,
+      credit_window: 0,
+    });
+    await once(receiver, 'receiver_open');
+
+    // AMQP credit is a uint: 2^32 - 1 is the most a client can grant. Before the fix the
+    // emulator gave it up one unit at a time and stalled every client for many seconds.
+    receiver.add_credit(2 ** 32 - 1);
+    const startedAt = Date.now();
+    receiver.drain_credit();
+    await once(receiver, 'receiver_drained');
+    const drainedAfterMs = Date.now() - startedAt;
+
+    assert.ok(drainedAfterMs < 1000, `drained after ${drainedAfterMs} ms`);
+    assert.equal(receiver.credit, 0, 'the flow that answers the drain leaves no credit');
     receiver.close();
   });
 });

@@ -11,7 +11,7 @@ delete process.env.DATABASE_URL;
 describe('the shared order runtime', () => {
   after(() => closeOrderRuntime());
 
-  it('refuses to start on a platform without DATABASE_URL, and tries afresh next time', async () => {
+  it('refuses to start on a platform without DATABASE_URL and retries next time', async () => {
     process.env.DYNO = 'worker.1';
     const error = await getOrderRuntime().catch((e: unknown) => e);
     assert.ok(isAppError(error));

@@ -69,7 +69,7 @@ describe('a worker killed mid-invocation (kill -9)', () => {
 });
 
 describe('a worker asked to stop (SIGTERM)', () => {
-  it('finishes and completes everything in flight, starts nothing new, and exits 0 in time', async () => {
+  it('finishes and completes all in flight, starts nothing new and exits 0 in time', async () => {
     const { sender, client, queueName, effectsFile, env } = await setup('rel-drain');
     const worker = await startWorkerProcess(RELIABILITY_APP, {
       ...env,
@@ -118,7 +118,7 @@ describe('a worker asked to stop (SIGTERM)', () => {
     ]);
   });
 
-  it('abandons a function that will not finish in the grace period; it is processed later', async () => {
+  it('abandons a function that outlasts the grace period; it is processed later', async () => {
     const { sender, effectsFile, env } = await setup('rel-grace');
     const worker = await startWorkerProcess(RELIABILITY_APP, { ...env, SHUTDOWN_GRACE_MS: '2000' });
     await sender.sendMessages({

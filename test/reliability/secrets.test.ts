@@ -44,7 +44,7 @@ function emulatorConfig(): unknown {
 }
 
 describe('secrets in output', () => {
-  it('never shows a configured key or a database password in the emulator, worker or CLI output', async () => {
+  it('emulator, worker and CLI output show no configured key or database password', async () => {
     const dir = testDir('rel-secrets');
     const configFile = join(dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(emulatorConfig()));

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../worker/support';
 // Issue 7, soak: the short CI version of benchmarks/soak.ts (40 orders, faults, kills, restarts).
 
 describe('soak (short)', () => {
-  it('loses nothing and applies nothing twice through faults, worker kills and broker restarts', () => {
+  it('neither loses nor double-applies through faults, worker kills and broker restarts', () => {
     const script = join(REPO_ROOT, 'dist', 'benchmarks', 'soak.js');
     const result = spawnSync(process.execPath, [script, '40', '3'], {
       encoding: 'utf8',

@@ -27,7 +27,7 @@ interface Applied {
 }
 
 describe('two workers on one queue', () => {
-  it('process every order exactly once in effect, share the work, and one finishes when the other dies', async () => {
+  it('apply each order exactly once and share work; one finishes if the other dies', async () => {
     const postgres = await startTestPostgres();
     onCleanup(() => postgres.destroy());
     const emulator = await startTestEmulator({

@@ -41,7 +41,10 @@ export function uuidToString(value: unknown): string | null {
   if (typeof value === 'string') return value.toLowerCase();
   if (!Buffer.isBuffer(value) || value.length !== 16) return null;
   const hex = value.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return (
+    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-` +
+    `${hex.slice(16, 20)}-${hex.slice(20)}`
+  );
 }
 
 /** Milliseconds since the epoch → 8-byte big-endian .NET ticks (for wrap_long). */

@@ -358,7 +358,9 @@ function purge(store: MessageStore): void {
   for (const message of store.peek(1, store.size, null)) store.remove(message);
 }
 
-/** `sb://host/path`, `amqps://host:1/path` or `path` → lower-case `path` without slashes at ends. */
+/**
+ * `sb://host/path`, `amqps://host:1/path` or `path` → lower-case `path` without slashes at ends.
+ */
 export function normalizeAddress(address: string): string {
   let path = address.trim();
   const scheme = path.indexOf('://');

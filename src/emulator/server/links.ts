@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger';
 import { verifySasToken } from '../auth/sas';
 import type { Broker } from '../broker/broker';
+import { drainCreditAtOnce } from '../amqp/drainCredit';
 import { decodeMessage, parseMessage, splitBatch, type ParsedMessage } from '../amqp/messageCodec';
 import {
   RAW_BYTES,
@@ -71,6 +72,7 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
 
 /** The client opened a receiving link: a reply link or an entity to receive from. */
 export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDeps): void {
+  drainCreditAtOnce(link);
   const remote = link.remote.attach;
   const address = remote.source?.address ?? '';
   link.set_source({ address });
