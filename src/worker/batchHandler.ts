@@ -40,8 +40,8 @@ export async function handleBatch(
     ),
   );
 
+  // The listener's logger already binds `function`.
   const fields = {
-    function: fn.name,
     invocationId: outcome.invocationId,
     messageCount: messages.length,
     messageIds: messages.map((m) => (m.messageId === undefined ? undefined : String(m.messageId))),

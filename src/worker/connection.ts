@@ -105,6 +105,31 @@ export function resolveSettingExpressions(
   });
 }
 
+/**
+ * With `EntityPath` in a connection string the SDK serves that one queue or topic only, and
+ * fails at start with a message that names neither the setting nor the function; this says
+ * which setting and which function disagree, before anything connects.
+ *
+ * @throws ConfigError when `entity` (a queue, or the topic of a subscription) is not the
+ *   connection string's EntityPath.
+ */
+export function checkEntityPath(
+  connection: ResolvedConnection | undefined,
+  entity: string,
+  what: string,
+): void {
+  if (connection?.kind !== 'connectionString') return;
+  const entityPath = /(?:^|;)\s*EntityPath\s*=\s*([^;]*)/i.exec(connection.connectionString)?.[1];
+  if (entityPath === undefined || entityPath.trim() === '') return;
+  if (entityPath.trim().toLowerCase() === entity.toLowerCase()) return;
+
+  throw new ConfigError(
+    `${what} uses '${entity}', but the connection string in setting ${connection.settingName} ` +
+      `is limited to EntityPath=${entityPath.trim()}: remove EntityPath from it, ` +
+      'or use a namespace-level connection string',
+  );
+}
+
 /** A short, secret-free description for logs: the namespace host and how we authenticate. */
 export function describeConnection(connection: ResolvedConnection): {
   namespace: string;

@@ -1,4 +1,12 @@
 import { ConfigError } from '../shared/errors';
+import {
+  ENTITY_NAME,
+  ENTITY_NAME_RULE,
+  FUNCTION_NAME_RULE,
+  isValidFunctionName,
+  SUBSCRIPTION_NAME,
+  SUBSCRIPTION_NAME_RULE,
+} from '../shared/serviceBusNames';
 import { DEFAULT_CONNECTION_NAME, resolveSettingExpressions } from './connection';
 import type { AppRegistry, RegisteredFunction } from './coreModule';
 import type { RpcBindingInfo } from './coreTypes';
@@ -83,6 +91,11 @@ function planOne(
 ): ServiceBusFunction {
   const name = registered.metadata.name;
   const where = `function '${name}'`;
+  if (!isValidFunctionName(name)) {
+    throw new ConfigError(
+      `'${name}' is not a valid function name in Azure Functions (${FUNCTION_NAME_RULE})`,
+    );
+  }
 
   const outputs: ServiceBusOutput[] = [];
   const unsupportedOutputs: string[] = [];
@@ -96,9 +109,10 @@ function planOne(
     const entity = queueName ?? optionalString(binding.topicName);
     if (entity === undefined)
       throw new ConfigError(`${where}: output ${bindingName} names no queueName or topicName`);
+    const what = `${where} output ${bindingName}`;
     outputs.push({
       bindingName,
-      entityName: resolveSettingExpressions(entity, settings, `${where} output ${bindingName}`),
+      entityName: entityName(resolveSettingExpressions(entity, settings, what), what),
       entityKind: queueName === undefined ? 'topic' : 'queue',
       connectionName: optionalString(binding.connection) ?? DEFAULT_CONNECTION_NAME,
     });
@@ -135,9 +149,10 @@ function triggerEntity(
 ): TriggerEntity {
   const queueName = optionalString(trigger.queueName);
   if (queueName !== undefined) {
+    const what = `${where} queueName`;
     return {
       kind: 'queue',
-      queueName: resolveSettingExpressions(queueName, settings, `${where} queueName`),
+      queueName: entityName(resolveSettingExpressions(queueName, settings, what), what),
     };
   }
 
@@ -146,15 +161,28 @@ function triggerEntity(
   if (topicName === undefined || subscriptionName === undefined) {
     throw new ConfigError(`${where} needs queueName, or topicName and subscriptionName`);
   }
+  const topicWhat = `${where} topicName`;
+  const subscriptionWhat = `${where} subscriptionName`;
+  const subscription = resolveSettingExpressions(subscriptionName, settings, subscriptionWhat);
+  if (!SUBSCRIPTION_NAME.test(subscription)) {
+    throw new ConfigError(
+      `${subscriptionWhat} "${subscription}" is not a valid subscription name ` +
+        `(${SUBSCRIPTION_NAME_RULE})`,
+    );
+  }
   return {
     kind: 'subscription',
-    topicName: resolveSettingExpressions(topicName, settings, `${where} topicName`),
-    subscriptionName: resolveSettingExpressions(
-      subscriptionName,
-      settings,
-      `${where} subscriptionName`,
-    ),
+    topicName: entityName(resolveSettingExpressions(topicName, settings, topicWhat), topicWhat),
+    subscriptionName: subscription,
   };
+}
+
+/** A queue or topic name as Azure allows it (after %SETTING% expressions are resolved). */
+function entityName(name: string, what: string): string {
+  if (ENTITY_NAME.test(name)) return name;
+  throw new ConfigError(
+    `${what} "${name}" is not a valid Service Bus entity name (${ENTITY_NAME_RULE})`,
+  );
 }
 
 /** Where the trigger receives from, as the SDK and the logs name it. */

@@ -1,3 +1,4 @@
+import { AppError, ensureError } from '../shared/errors';
 import type { AppRegistry } from './coreModule';
 import type { HookName, RpcLogCategory, RpcLogLevel } from './coreTypes';
 
@@ -13,15 +14,27 @@ export async function runHooks(
   for (const callback of [...registry.hooksFor(name)]) await callback(context);
 }
 
-export function runAppStartHooks(
+/**
+ * @throws AppError `AppStartHookFailed` wrapping what the hook threw, so that start-up says the
+ *   app's hook failed rather than showing its error as the worker's own.
+ */
+export async function runAppStartHooks(
   registry: AppRegistry,
   functionAppDirectory: string,
 ): Promise<void> {
-  return runHooks(registry, 'appStart', {
-    hookData: registry.appLevelOnlyHookData,
-    appHookData: registry.appHookData,
-    functionAppDirectory,
-  });
+  try {
+    await runHooks(registry, 'appStart', {
+      hookData: registry.appLevelOnlyHookData,
+      appHookData: registry.appHookData,
+      functionAppDirectory,
+    });
+  } catch (error) {
+    throw new AppError(
+      'AppStartHookFailed',
+      `the app's appStart hook failed: ${ensureError(error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 export function runAppTerminateHooks(registry: AppRegistry): Promise<void> {

@@ -318,7 +318,17 @@ const HOST_LOG_LEVELS: Record<string, LogLevel> = {
   none: 'silent',
 };
 
+/** .NET's logging setup refuses a level it cannot parse at start-up; so does this. */
 function readLogLevel(tree: ConfigTree): LogLevel | undefined {
   const raw = get(tree, 'logging.logLevel.default');
-  return typeof raw === 'string' ? HOST_LOG_LEVELS[raw.toLowerCase()] : undefined;
+  if (raw === undefined || raw === null) return undefined;
+
+  const level = typeof raw === 'string' ? HOST_LOG_LEVELS[raw.trim().toLowerCase()] : undefined;
+  if (level === undefined) {
+    throw new ConfigError(
+      `${describe(tree, 'logging.logLevel.default')} must be one of Trace, Debug, Information, ` +
+        `Warning, Error, Critical, None (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return level;
 }

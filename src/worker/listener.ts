@@ -123,7 +123,11 @@ export class InFlightSet {
   async abandonAll(logger: Logger): Promise<number> {
     // A message whose handler is already settling it is left to that settlement.
     const entries = [...this.#entries].filter((entry) => entry.settling !== true);
-    for (const entry of entries) entry.settledByShutdown = true;
+    for (const entry of entries) {
+      entry.settledByShutdown = true;
+      // The handler may run on, but the message is given back: its lock is no longer ours.
+      entry.renewal?.stop();
+    }
     await Promise.all(
       entries.map((entry) => settle(entry.receiver, entry.message, 'abandon', logger)),
     );

@@ -33,6 +33,8 @@ export interface InFlightMessage {
   settling?: boolean;
   /** For a message held before its invocation: the lock it had left when it arrived. */
   lockLeftOnArrivalMs?: number;
+  /** While its invocation runs: the lock renewal, which shutdown stops when it abandons. */
+  renewal?: LockRenewal;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function invokeMessage(
     deps.lockRenewalMs > 0
       ? new LockRenewal(entry.receiver, message, deps.lockRenewalMs, deps.logger)
       : undefined;
+  entry.renewal = renewal;
 
   const outcome = await dispatcher.dispatch(fn, () => {
     const data = triggerInputData(message, fn.dataType);

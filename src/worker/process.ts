@@ -1,6 +1,7 @@
 import { ensureError } from '../shared/errors';
 import { SECOND_MS } from '../shared/time';
-import { configureWorker, describeConfiguration, startWorker, type WorkerOptions } from './runtime';
+import { configureWorker, startWorker, type WorkerOptions } from './runtime';
+import { describeConfiguration } from './startupSummary';
 
 /** Heroku may deliver SIGTERM more than once; repeats this close together are one signal. */
 const DUPLICATE_SIGNAL_WINDOW_MS = SECOND_MS;
@@ -8,8 +9,9 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /**
  * After a drain the process ends by itself once sockets have closed; a handler still running
  * (abandoned at the end of the grace period) would keep it alive, so this unref'd watchdog exits.
+ * Short: everything is closed by then, and the platform's kill comes 5 s after the grace.
  */
-const EXIT_WATCHDOG_MS = 1500;
+const EXIT_WATCHDOG_MS = 200;
 
 /** `sbworker worker --check`: resolve everything, print it, exit without connecting. */
 export async function checkWorker(

@@ -20,7 +20,7 @@ import { OutageTracker, retryDelayMs } from './outage';
  * signal and waits up to `tryTimeout` (60 s by default), longer than a platform's shutdown grace,
  * so close goes on without it; the process exits right after.
  */
-const LOOP_EXIT_WAIT_MS = 2000;
+const LOOP_EXIT_WAIT_MS = 500;
 
 /** Codes that only mean "no session is free right now". */
 const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);

@@ -9,7 +9,7 @@ import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 import { type LoadedApp, loadApp } from './appLoader';
 import { ClientPool } from './clients';
-import { describeConnection, resolveConnection } from './connection';
+import { checkEntityPath, describeConnection, resolveConnection } from './connection';
 import type { CoreLogSink } from './coreModule';
 import { Dispatcher, type InvocationCounts } from './dispatcher';
 import {
@@ -28,7 +28,9 @@ import { runAppStartHooks, runAppTerminateHooks } from './hooks';
 import { type HostSettings, loadHostSettings } from './hostSettings';
 import type { Listener } from './listener';
 import { createListener } from './listeners';
+import { drainAndClose } from './drain';
 import { OutputSender } from './outputs';
+import { logStartup } from './startupSummary';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25 * SECOND_MS;
 const EMBEDDED_CLOSE_PAUSE_MS = 200;
@@ -98,6 +100,7 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
     createLogger({ level: parseLogLevel(settings.values.LOG_LEVEL, host.logLevel ?? 'info') });
   const app = await loadApp(appDir, systemLogSink(logger.child({ category: 'system' })));
   const plan = planFunctions(app.registry, host.serviceBus, settings.values);
+  checkEntityPaths(plan.functions, settings.values);
 
   const names = connectionNames(plan.functions);
   const missingConnections = names.filter(
@@ -215,52 +218,6 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   };
 }
 
-interface DrainOptions {
-  reason: string;
-  listeners: Listener[];
-  graceMs: number;
-  logger: Logger;
-  close(): Promise<void>;
-}
-
-/**
- * Shutdown as the host's drain mode: stop receiving, let in-flight invocations finish within
- * the grace period, abandon what is left, then close everything (each step runs even if an
- * earlier one failed).
- */
-export async function drainAndClose(options: DrainOptions): Promise<void> {
-  const { listeners, logger } = options;
-  const received = listeners.reduce((sum, l) => sum + l.inFlightCount(), 0);
-  const held = listeners.reduce((sum, l) => sum + l.heldCount(), 0);
-  // Held messages (prefetched, or cached for a minimum batch) are not invoking yet.
-  logger.info(`Shutting down (${options.reason}): stopped receiving, draining`, {
-    inFlight: received - held,
-    held,
-    graceMs: options.graceMs,
-  });
-
-  await Promise.allSettled(listeners.map((l) => l.stopReceiving()));
-
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<'timeout'>((done) => {
-    timer = setTimeout(() => done('timeout'), options.graceMs);
-  });
-  const drained = await Promise.race([Promise.all(listeners.map((l) => l.whenIdle())), graceOver]);
-  clearTimeout(timer);
-
-  if (drained === 'timeout') {
-    const counts = await Promise.allSettled(listeners.map((l) => l.abandonInFlight()));
-    const abandoned = counts.reduce((sum, c) => sum + (c.status === 'fulfilled' ? c.value : 0), 0);
-    logger.warn('Grace period over: abandoned the invocations still in flight', { abandoned });
-  }
-
-  await Promise.allSettled(listeners.map((l) => l.close()));
-  await options.close().catch((error: unknown) => {
-    logger.error('Closing failed', { error: ensureError(error).message });
-  });
-  logger.info('Worker stopped');
-}
-
 const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** A mistyped setting stops start-up rather than silently falling back to a default. */
@@ -284,6 +241,18 @@ function graceFromSettings(settings: Record<string, string>): number {
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_SHUTDOWN_GRACE_MS;
 }
 
+function checkEntityPaths(functions: ServiceBusFunction[], settings: Record<string, string>): void {
+  for (const fn of functions) {
+    const trigger = fn.entity.kind === 'queue' ? fn.entity.queueName : fn.entity.topicName;
+    const where = `function '${fn.name}'`;
+    checkEntityPath(resolveConnection(fn.connectionName, settings), trigger, where);
+    for (const output of fn.outputs) {
+      const connection = resolveConnection(output.connectionName, settings);
+      checkEntityPath(connection, output.entityName, `${where} output ${output.bindingName}`);
+    }
+  }
+}
+
 function connectionNames(functions: ServiceBusFunction[]): string[] {
   const names = new Set<string>();
   for (const fn of functions) {
@@ -300,62 +269,6 @@ function entityNames(functions: ServiceBusFunction[]): string[] {
     for (const output of fn.outputs) names.add(output.entityName);
   }
   return [...names];
-}
-
-/** The start-up summary: functions, entities, settings in effect; never a secret. */
-export function describeConfiguration(
-  config: WorkerConfiguration,
-  clients?: ClientPool,
-): Record<string, unknown> {
-  const { host } = config;
-  return {
-    appDir: config.appDir,
-    main: config.app.mainPattern,
-    settingsFiles: config.settings.files,
-    hostJson: host.hostJsonPath,
-    overrides: host.overrides,
-    functionTimeoutMs: host.functionTimeoutMs,
-    serviceBus: host.serviceBus,
-    functions: config.plan.functions.map((fn) => ({
-      name: fn.name,
-      entity: entityPath(fn.entity),
-      connection: fn.connectionName,
-      connectionSource:
-        clients === undefined
-          ? connectionSource(config, fn.connectionName)
-          : clients.describe(fn.connectionName),
-      sessions: fn.isSessionsEnabled,
-      cardinality: fn.cardinality,
-      autoCompleteMessages: fn.autoCompleteMessages,
-      ...(fn.cardinality === 'many' ? { maxMessageBatchSize: fn.maxMessageBatchSize } : {}),
-      outputs: fn.outputs.map((o) => `${o.bindingName} -> ${o.entityKind} ${o.entityName}`),
-      ...(fn.unsupportedOutputs.length > 0 ? { ignoredOutputs: fn.unsupportedOutputs } : {}),
-    })),
-    skipped: config.plan.skipped,
-  };
-}
-
-function connectionSource(config: WorkerConfiguration, name: string): unknown {
-  if (config.embedded) return 'embedded emulator';
-  const connection = resolveConnection(name, config.settings.values);
-  return connection === undefined ? 'missing' : describeConnection(connection);
-}
-
-function logStartup(config: WorkerConfiguration, clients: ClientPool): void {
-  const { logger, plan } = config;
-  logger.info(
-    `Loaded ${plan.functions.length} Service Bus function(s) from ${config.appDir}`,
-    describeConfiguration(config, clients),
-  );
-  for (const skipped of plan.skipped)
-    logger.warn(`Function '${skipped.name}' is not hosted`, { reason: skipped.reason });
-  for (const fn of plan.functions) {
-    if (fn.unsupportedOutputs.length > 0) {
-      logger.warn(`Function '${fn.name}' has output bindings this worker does not send`, {
-        outputs: fn.unsupportedOutputs,
-      });
-    }
-  }
 }
 
 function systemLogSink(logger: Logger): CoreLogSink {

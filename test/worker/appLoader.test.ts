@@ -201,4 +201,38 @@ describe('planFunctions', () => {
       /function 'probeQueue' queueName refers to setting 'PROBE_QUEUE'/,
     );
   });
+
+  it('refuses entity names that Azure refuses, after resolving settings', async () => {
+    const app = await loadApp(PROBE_APP, () => undefined);
+    const host = loadHostSettings(PROBE_APP, {});
+    const plan = (settings: Record<string, string>) => () =>
+      planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, ...settings });
+
+    assert.throws(
+      plan({ PROBE_QUEUE: 'bad queue name' }),
+      /function 'probeQueue' queueName "bad queue name" is not a valid Service Bus entity name/,
+    );
+    assert.throws(plan({ PROBE_TOPIC: 'orders/' }), /topicName "orders\/" is not a valid/);
+    assert.throws(plan({ PROBE_OUT: '-out' }), /output \$return "-out" is not a valid Service Bus/);
+    assert.doesNotThrow(plan({ PROBE_QUEUE: 'shop/orders_v2.eu-1' }));
+  });
+
+  it('refuses a function name that the Functions host refuses', async () => {
+    const register = (name: string) =>
+      `require('@azure/functions').app.serviceBusQueue(${JSON.stringify(name)}, ` +
+      `{ connection: 'C', queueName: 'q', handler: async () => {} });\n`;
+    const plan = async (name: string) => {
+      const dir = tempApp({
+        'package.json': JSON.stringify({ main: 'index.js' }),
+        'index.js': register(name),
+      });
+      const app = await loadApp(dir, () => undefined);
+      return planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
+    };
+
+    await assert.rejects(plan('bad name!'), /'bad name!' is not a valid function name/);
+    await assert.rejects(plan('host'), /'host' is not a valid function name/);
+    await assert.rejects(plan('9lives'), /'9lives' is not a valid function name/);
+    assert.equal((await plan('process-order_2')).functions[0]?.name, 'process-order_2');
+  });
 });

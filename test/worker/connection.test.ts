@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { configureWorker } from '../../src/worker';
 import {
+  checkEntityPath,
   describeConnection,
   missingConnectionError,
   resolveConnection,
   resolveSettingExpressions,
 } from '../../src/worker/connection';
+import { PROBE_APP, probeEnv, probeNames } from './support';
 
 const CONNECTION =
   'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=abc=';
@@ -124,6 +127,37 @@ describe('resolveConnection', () => {
       setting: 'ServiceBusConnection',
     });
     assert.ok(!JSON.stringify(described).includes('abc='));
+  });
+});
+
+describe('checkEntityPath', () => {
+  const limited = resolveConnection('C', { C: `${CONNECTION};EntityPath=orders` });
+
+  it('accepts the EntityPath entity (any casing) and connection strings without one', () => {
+    assert.doesNotThrow(() => checkEntityPath(limited, 'Orders', "function 'f'"));
+    assert.doesNotThrow(() =>
+      checkEntityPath(resolveConnection('C', { C: CONNECTION }), 'shipments', "function 'f'"),
+    );
+  });
+
+  it('names the function, the entity and the setting when they disagree', () => {
+    assert.throws(
+      () => checkEntityPath(limited, 'shipments', "function 'ship'"),
+      new RegExp(
+        "^AppError: function 'ship' uses 'shipments', but the connection string in setting C " +
+          'is limited to EntityPath=orders',
+      ),
+    );
+  });
+
+  it('stops the worker at configuration, before anything connects', async () => {
+    await assert.rejects(
+      configureWorker({
+        appDir: PROBE_APP,
+        env: probeEnv(`${CONNECTION};EntityPath=only-this`, probeNames('path')),
+      }),
+      /uses 'path-in', but the connection string in setting ProbeConnection is limited to/,
+    );
   });
 });
 

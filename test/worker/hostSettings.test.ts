@@ -277,4 +277,23 @@ describe('loadHostSettings', () => {
 
     assert.equal(loadHostSettings(dir, {}).logLevel, 'warn');
   });
+
+  it('refuses a logging.logLevel.default that .NET cannot parse, naming it', () => {
+    const dir = appWithHostJson({ version: '2.0', logging: { logLevel: { default: 'Chatty' } } });
+
+    assert.throws(
+      () => loadHostSettings(dir, {}),
+      new RegExp(
+        String.raw`host\.json logging\.logLevel\.default must be one of Trace, Debug, ` +
+          String.raw`Information, Warning, Error, Critical, None \(got "Chatty"\)`,
+      ),
+    );
+    assert.throws(
+      () =>
+        loadHostSettings(appWithHostJson({ version: '2.0' }), {
+          AzureFunctionsJobHost__logging__logLevel__default: 'loud',
+        }),
+      /setting AzureFunctionsJobHost__logging__logLevel__default must be one of/,
+    );
+  });
 });

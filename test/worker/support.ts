@@ -34,6 +34,8 @@ export function probe(): Probe {
 export interface CapturedLogger {
   logger: Logger;
   lines(): Array<Record<string, unknown>>;
+  /** The lines as written, for what parsing hides (a repeated key). */
+  rawLines(): string[];
 }
 
 /** A JSON logger whose lines the test can read. */
@@ -41,14 +43,15 @@ export function captureLogger(level: 'debug' | 'info' = 'info'): CapturedLogger 
   const stream = new PassThrough();
   const chunks: string[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  const rawLines = (): string[] =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '');
   return {
     logger: createLogger({ destination: stream, pretty: false, level }),
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    lines: () => rawLines().map((line) => JSON.parse(line) as Record<string, unknown>),
+    rawLines,
   };
 }
 

@@ -150,6 +150,8 @@ describe('worker batches', () => {
 
     assert.equal(line.outcome, 'failed');
     assert.equal(line.settlement, 'abandon');
+    const raw = log.rawLines().find((l) => l.includes('"batch-bad"')) ?? '';
+    assert.equal(raw.match(/"function":/g)?.length, 1, `one function key: ${raw}`);
     assert.equal(
       probe().calls.filter((c) => c.functionName === 'probeBatch').length,
       before,

@@ -179,6 +179,25 @@ describe('worker settlement', () => {
 });
 
 describe('worker outputs', () => {
+  it('stops renewing the lock of an invocation abandoned when the grace ends', async () => {
+    // A 5 s lock is renewed after 2.5 s; the grace period (0.5 s) ends long before that.
+    const h = await setUp('renew-after-abandon', {
+      env: { AzureFunctionsJobHost__functionTimeout: '00:00:10' },
+    });
+    await send(h, 'renew-abandoned', { behaviour: 'sleep:6000' });
+    await waitFor('the invocation', () =>
+      callsFor('probeQueue', 'renew-abandoned').length === 1 ? true : undefined,
+    );
+
+    await h.worker.stop('test');
+    const abandoned = h.log.lines().find((l) => String(l.msg).startsWith('Grace period over'));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+
+    assert.equal(abandoned?.abandoned, 1);
+    const renewals = h.log.lines().filter((l) => String(l.msg).startsWith('Renewing the message'));
+    assert.deepEqual(renewals, [], 'no renewal of a message that was given back');
+  });
+
   it('sends Service Bus outputs (return value, extra output; body only) on success', async () => {
     const h = await setUp('outputs-ok');
 

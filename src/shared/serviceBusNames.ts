@@ -1,0 +1,21 @@
+/**
+ * Azure's naming rules for what the project creates or names: Service Bus queues and topics,
+ * subscriptions, and Functions. A name these refuse works nowhere in Azure, so it is refused
+ * locally too.
+ */
+export const ENTITY_NAME = /^[A-Za-z0-9](?:[\w.\-/]{0,258}[A-Za-z0-9])?$/;
+export const ENTITY_NAME_RULE =
+  '1-260 letters, digits, ".", "-", "_", "/", starting and ending with a letter or digit';
+
+export const SUBSCRIPTION_NAME = /^[A-Za-z0-9](?:[\w.-]{0,48}[A-Za-z0-9])?$/;
+export const SUBSCRIPTION_NAME_RULE =
+  '1-50 letters, digits, ".", "-", "_", starting and ending with a letter or digit';
+
+/** The Functions host's rule (`host` is reserved). */
+const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,127}$/;
+export const FUNCTION_NAME_RULE =
+  'a letter, then up to 127 letters, digits, "_" or "-", and not "host"';
+
+export function isValidFunctionName(name: string): boolean {
+  return FUNCTION_NAME.test(name) && name.toLowerCase() !== 'host';
+}
