@@ -14,8 +14,24 @@ const program = new Command('sbworker')
   });
 
 registerCommands(program);
+ignoreClosedPipes();
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`sbworker: ${describeError(error)}\n`);
   process.exit(1);
 });
+
+/**
+ * `sbworker peek … --json | head -1`: once the reader has gone, the rest of the output has
+ * nowhere to go, which is no failure of the command. Writes to a closed pipe fail with EPIPE
+ * (and ERR_STREAM_DESTROYED after that); they are dropped, and the command ends as it would
+ * have, with its own exit code. Any other stream error still ends the process loudly.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+      throw error;
+    });
+  }
+}

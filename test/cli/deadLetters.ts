@@ -1,4 +1,8 @@
-import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
+import type {
+  ServiceBusClient,
+  ServiceBusMessage,
+  ServiceBusReceivedMessage,
+} from '@azure/service-bus';
 
 import { peekUpTo } from '../../src/cli/operator/peekAll';
 
@@ -25,6 +29,18 @@ export async function exhaustDeliveries(
     await receiver.close();
     await deadLetters.close();
   }
+}
+
+/** Sends the messages to the queue, then dead-letters all of them (see `exhaustDeliveries`). */
+export async function sendAndDeadLetter(
+  client: ServiceBusClient,
+  queue: string,
+  messages: ServiceBusMessage[],
+): Promise<void> {
+  const sender = client.createSender(queue);
+  await sender.sendMessages(messages);
+  await sender.close();
+  await exhaustDeliveries(client, queue, messages.length);
 }
 
 /** Every message of the queue and of its dead-letter queue, taken out (receive-and-delete). */

@@ -6,7 +6,7 @@ import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 import type { MessageJson } from '../../src/cli/operator/messageJson';
 import type { RunningEmulator } from '../../src/emulator';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { drain, exhaustDeliveries, peekDeadLetters } from './deadLetters';
+import { drain, peekDeadLetters, sendAndDeadLetter } from './deadLetters';
 import { runCli } from './runCli';
 
 function orders(prefix: string, count: number): ServiceBusMessage[] {
@@ -24,12 +24,8 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
   let client: ServiceBusClient;
   let cli: (args: string[]) => ReturnType<typeof runCli>;
 
-  async function deadLetter(queue: string, messages: ServiceBusMessage[]): Promise<void> {
-    const sender = client.createSender(queue);
-    await sender.sendMessages(messages);
-    await sender.close();
-    await exhaustDeliveries(client, queue, messages.length);
-  }
+  const deadLetter = (queue: string, messages: ServiceBusMessage[]): Promise<void> =>
+    sendAndDeadLetter(client, queue, messages);
 
   before(async () => {
     emulator = await startTestEmulator({

@@ -8,7 +8,7 @@ import { parseEntityAddress } from '../../src/cli/operator/entityAddress';
 import { replayDeadLetters } from '../../src/cli/operator/replay';
 import type { RunningEmulator } from '../../src/emulator';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { drain, exhaustDeliveries, peekDeadLetters } from './deadLetters';
+import { drain, peekDeadLetters, sendAndDeadLetter } from './deadLetters';
 import { spawnCli } from './runCli';
 
 const LOCK_DURATION_MS = 1000;
@@ -24,12 +24,8 @@ describe('an interrupted dead-letter replay loses nothing', () => {
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
 
-  async function deadLetter(queue: string, messages: ServiceBusMessage[]): Promise<void> {
-    const sender = client.createSender(queue);
-    await sender.sendMessages(messages);
-    await sender.close();
-    await exhaustDeliveries(client, queue, messages.length);
-  }
+  const deadLetter = (queue: string, messages: ServiceBusMessage[]): Promise<void> =>
+    sendAndDeadLetter(client, queue, messages);
 
   /** Every message id found in the queue or its dead-letter queue once locks have lapsed. */
   async function survivors(queue: string): Promise<{ replayed: string[]; stillDead: string[] }> {

@@ -18,20 +18,36 @@ export interface CliRunOptions {
   cwd?: string;
   /** Added to an environment without any Service Bus connection setting. */
   env?: Record<string, string>;
+  /** Bytes written to the CLI's standard input, which is then closed. */
+  stdin?: Buffer;
 }
 
 /** Runs `sbworker` with the arguments; never throws for a non-zero exit. */
 export function runCli(args: string[], options: CliRunOptions = {}): Promise<CliResult> {
+  return runExecutable(process.execPath, [CLI_PATH, ...args], options);
+}
+
+/**
+ * Runs a `/bin/sh` script in which `sbworker` is the CLI, for tests of what a shell hands over:
+ * bytes that are not UTF-8 from `$(printf …)`, which Node's own argument passing cannot make.
+ */
+export function runCliInShell(script: string, options: CliRunOptions = {}): Promise<CliResult> {
+  const cli = `sbworker() { '${process.execPath}' '${CLI_PATH}' "$@"; }`;
+  return runExecutable('/bin/sh', ['-c', `${cli}\n${script}`], options);
+}
+
+function runExecutable(file: string, args: string[], options: CliRunOptions): Promise<CliResult> {
   return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [CLI_PATH, ...args],
+    const child = execFile(
+      file,
+      args,
       { cwd: options.cwd ?? emptyFolder(), env: cliEnvironment(options.env), encoding: 'utf8' },
       (error, stdout, stderr) => {
         const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         done({ exitCode, stdout, stderr });
       },
     );
+    child.stdin?.end(options.stdin);
   });
 }
 

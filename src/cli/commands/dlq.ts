@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 
-import {
-  createEntityReceiver,
-  createOperatorClient,
-  originalEntityName,
-} from '../operator/clients';
+import { createEntityReceiver } from '../operator/clients';
 import {
   connectionFor,
   jsonLines,
@@ -18,10 +14,12 @@ import {
 import { deadLetterPath, parseEntityAddress } from '../operator/entityAddress';
 import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
+import { withOperatorClient } from '../operator/operatorFailures';
 import { peekUpTo } from '../operator/peekAll';
 import { createProgress } from '../operator/progress';
 import { purgeDeadLetters } from '../operator/purge';
 import { replayDeadLetters } from '../operator/replay';
+import { checkReplayTarget, replayTargetName } from '../operator/replayTarget';
 import { UsageError } from '../operator/usageError';
 
 const ENTITY_HELP = 'queue, or <topic>/subscriptions/<name>';
@@ -59,7 +57,7 @@ export function registerDlqCommand(program: Command): void {
     .option('--all', 'every letter present when the replay starts')
     .option('--message-id <id>', 'only letters with this message id')
     .option('--reason <text>', 'only letters with this dead-letter reason (any case)')
-    .option('--to <entity>', 'send the copies here instead (default: the queue, or the topic)')
+    .option('--to <entity>', 'queue or topic for the copies (default: the queue, or the topic)')
     .option(
       '--new-message-id',
       'give each copy a new message id (entities with duplicate detection)',
@@ -108,7 +106,8 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
     throw new UsageError('give one of --message-id or --sequence-number');
   }
   if (flags.sequenceNumber !== undefined && !/^\d+$/.test(flags.sequenceNumber)) {
-    throw new UsageError(`--sequence-number must be a whole number, got "${flags.sequenceNumber}"`);
+    const given = flags.sequenceNumber;
+    throw new UsageError(`--sequence-number must be a whole number, got "${given}"`);
   }
 
   const letters = (await peekDeadLetters(address, flags, Infinity)).filter((letter) =>
@@ -134,41 +133,44 @@ interface ReplayFlags extends ConnectionFlags {
 async function runReplay(entity: string, flags: ReplayFlags, _command: Command): Promise<void> {
   const address = parseEntityAddress(entity);
   const select = replaySelection(flags);
-  const target = flags.to ?? originalEntityName(address);
+  const target = replayTargetName(address, flags.to);
   const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
   const connection = connectionFor(flags);
 
-  const client = createOperatorClient(connection.connectionString);
-  try {
-    const result = await replayDeadLetters({
-      receiver: createEntityReceiver(client, address, {
-        deadLetter: true,
-        receiveMode: 'peekLock',
-      }),
-      sender: client.createSender(target),
-      select,
-      source: deadLetterPath(address),
-      newMessageId: flags.newMessageId === true,
-      receiveBatchSize: batchSize,
-      onSelected: (count) =>
-        count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
-    });
+  const result = await withOperatorClient(
+    connection,
+    (client) => {
+      const sender = client.createSender(target);
+      return replayDeadLetters({
+        receiver: createEntityReceiver(client, address, {
+          deadLetter: true,
+          receiveMode: 'peekLock',
+        }),
+        sender,
+        select,
+        source: deadLetterPath(address),
+        newMessageId: flags.newMessageId === true,
+        receiveBatchSize: batchSize,
+        beforeReceive: (letters) => checkReplayTarget(client, sender, target, letters),
+        onSelected: (count) =>
+          count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
+      });
+    },
+    { readsFrom: address },
+  );
 
-    if (result.selected === 0 && flags.all !== true) {
-      throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
-    }
-    writeOut(
-      `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
-        ` ${address.display} to ${target} (${connection.endpoint})\n`,
+  if (result.selected === 0 && flags.all !== true) {
+    throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
+  }
+  writeOut(
+    `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
+      ` ${address.display} to ${target} (${connection.endpoint})\n`,
+  );
+  if (result.replayed < result.selected) {
+    throw new Error(
+      `${result.selected - result.replayed} selected letter(s) could not be received` +
+        ' (locked by another receiver or removed meanwhile); run the replay again',
     );
-    if (result.replayed < result.selected) {
-      throw new Error(
-        `${result.selected - result.replayed} selected letter(s) could not be received` +
-          ' (locked by another receiver or removed meanwhile); run the replay again',
-      );
-    }
-  } finally {
-    await client.close();
   }
 }
 
@@ -207,17 +209,18 @@ async function runPurge(entity: string, flags: PurgeFlags, _command: Command): P
   }
   const connection = connectionFor(flags);
 
-  const client = createOperatorClient(connection.connectionString);
-  try {
-    const receiver = createEntityReceiver(client, address, {
-      deadLetter: true,
-      receiveMode: 'receiveAndDelete',
-    });
-    const purged = await purgeDeadLetters(receiver, (count) => writeErr(`purged ${count}\n`));
-    writeOut(`purged ${purged} dead letter(s) from ${address.display} (${connection.endpoint})\n`);
-  } finally {
-    await client.close();
-  }
+  const purged = await withOperatorClient(
+    connection,
+    (client) => {
+      const receiver = createEntityReceiver(client, address, {
+        deadLetter: true,
+        receiveMode: 'receiveAndDelete',
+      });
+      return purgeDeadLetters(receiver, (count) => writeErr(`purged ${count}\n`));
+    },
+    { readsFrom: address },
+  );
+  writeOut(`purged ${purged} dead letter(s) from ${address.display} (${connection.endpoint})\n`);
 }
 
 async function peekDeadLetters(
@@ -225,12 +228,12 @@ async function peekDeadLetters(
   flags: ConnectionFlags,
   count: number,
 ): Promise<MessageJson[]> {
-  const connection = connectionFor(flags);
-  const client = createOperatorClient(connection.connectionString);
-  try {
-    const receiver = createEntityReceiver(client, address, { deadLetter: true });
-    return (await peekUpTo(receiver, count)).map(toMessageJson);
-  } finally {
-    await client.close();
-  }
+  return withOperatorClient(
+    connectionFor(flags),
+    async (client) => {
+      const receiver = createEntityReceiver(client, address, { deadLetter: true });
+      return (await peekUpTo(receiver, count)).map(toMessageJson);
+    },
+    { readsFrom: address },
+  );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { createEntityReceiver, createOperatorClient } from '../operator/clients';
+import { createEntityReceiver } from '../operator/clients';
 import {
   connectionFor,
   jsonLines,
@@ -13,6 +13,7 @@ import {
 import { parseEntityAddress } from '../operator/entityAddress';
 import { toMessageJson } from '../operator/messageJson';
 import { peekTable } from '../operator/messageViews';
+import { withOperatorClient } from '../operator/operatorFailures';
 import { peekUpTo } from '../operator/peekAll';
 
 interface PeekFlags extends ConnectionFlags {
@@ -44,21 +45,22 @@ async function runPeek(entity: string, flags: PeekFlags, _command: Command): Pro
   const count = parseWholeNumber('--count', flags.count, 1, MAX_PEEK_COUNT);
   const connection = connectionFor(flags);
 
-  const client = createOperatorClient(connection.connectionString);
-  try {
-    const receiver = createEntityReceiver(client, address, { deadLetter: flags.dlq === true });
-    const messages = (await peekUpTo(receiver, count)).map(toMessageJson);
+  const messages = await withOperatorClient(
+    connection,
+    async (client) => {
+      const receiver = createEntityReceiver(client, address, { deadLetter: flags.dlq === true });
+      return (await peekUpTo(receiver, count)).map(toMessageJson);
+    },
+    { readsFrom: address },
+  );
 
-    if (flags.json === true) {
-      writeOut(jsonLines(messages));
-    } else if (messages.length === 0) {
-      writeOut(
-        `no messages in ${address.display}${flags.dlq === true ? ' (dead-letter queue)' : ''}\n`,
-      );
-    } else {
-      writeOut(peekTable(messages, flags.dlq === true));
-    }
-  } finally {
-    await client.close();
+  if (flags.json === true) {
+    writeOut(jsonLines(messages));
+  } else if (messages.length === 0) {
+    writeOut(
+      `no messages in ${address.display}${flags.dlq === true ? ' (dead-letter queue)' : ''}\n`,
+    );
+  } else {
+    writeOut(peekTable(messages, flags.dlq === true));
   }
 }

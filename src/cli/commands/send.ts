@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 
 import { packBatches, sendBatches } from '../operator/batchSender';
-import { createOperatorClient } from '../operator/clients';
 import {
   connectionFor,
   operatorAction,
@@ -11,6 +10,7 @@ import {
 } from '../operator/commandSupport';
 import { parseEntityAddress } from '../operator/entityAddress';
 import { fromMessageJson } from '../operator/messageJson';
+import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { messagesFromFlags, type SendFlags } from '../operator/sendInput';
 import { UsageError } from '../operator/usageError';
@@ -57,8 +57,7 @@ async function runSend(
   const messages = inputs.map((input) => fromMessageJson(input.message));
   const connection = connectionFor(flags);
 
-  const client = createOperatorClient(connection.connectionString);
-  try {
+  const result = await withOperatorClient(connection, async (client) => {
     const sender = client.createSender(address.name);
     // Every message is sized against the entity's limit before the first one goes out.
     const batches = await packBatches(sender, messages, {
@@ -66,15 +65,14 @@ async function runSend(
     });
 
     const progress = createProgress({ verb: 'sent', total: messages.length });
-    const result = await sendBatches(sender, batches, progress);
+    const sent = await sendBatches(sender, batches, progress);
     progress.finish();
-    writeOut(
-      `sent ${result.sent} message(s) to ${address.display} in ${result.batches} batch(es)` +
-        ` (${connection.endpoint})\n`,
-    );
-  } finally {
-    await client.close();
-  }
+    return sent;
+  });
+  writeOut(
+    `sent ${result.sent} message(s) to ${address.display} in ${result.batches} batch(es)` +
+      ` (${connection.endpoint})\n`,
+  );
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,6 +1,12 @@
 import { isDevelopmentEmulator, readConnectionStringFields } from '../../shared/adminClient';
-import { getSetting, loadAppSettings } from '../../shared/appSettings';
-import { ConfigError } from '../../shared/errors';
+import {
+  getSetting,
+  loadAppSettings,
+  type AppSettings,
+  type SettingSource,
+} from '../../shared/appSettings';
+import { ConfigError, ensureError } from '../../shared/errors';
+import { missingConnectionError, resolveConnection } from '../../worker/connection';
 
 /** The worker's setting names, in the order they are looked up. */
 export const CONNECTION_SETTING_NAMES = ['ServiceBusConnection', 'SERVICEBUS_CONNECTION_STRING'];
@@ -17,6 +23,8 @@ export interface OperatorConnection {
   connectionString: string;
   /** Where it came from: `--connection-string`, a setting name and its source, or the default. */
   source: string;
+  /** False for the local emulator fallback, when no connection is configured at all. */
+  configured: boolean;
   isEmulator: boolean;
   /** The endpoint without credentials, safe to print. */
   endpoint: string;
@@ -33,25 +41,45 @@ export interface ResolveConnectionOptions {
 /**
  * Picks the connection the way the operator expects: the flag, then the worker's settings
  * (`ServiceBusConnection`, `SERVICEBUS_CONNECTION_STRING` from local.settings.json, .env or the
- * environment), then the local emulator on its default ports.
- * @throws ConfigError when the chosen connection string has no Endpoint.
+ * environment), then the local emulator on its default ports. A setting is checked by the
+ * worker's own rules, so both say the same about a placeholder or a string without a key.
+ * @throws ConfigError naming the flag, or the setting and the file or environment it came
+ *   from, when the chosen connection string cannot be used; never its value.
  */
 export function resolveOperatorConnection(
   options: ResolveConnectionOptions = {},
 ): OperatorConnection {
   if (options.flag !== undefined && options.flag.trim() !== '') {
-    return describe(options.flag.trim(), '--connection-string');
+    return describe(options.flag.trim(), '--connection-string', '--connection-string');
   }
 
   const settings = loadAppSettings({ appDir: options.appDir ?? process.cwd(), env: options.env });
   for (const name of CONNECTION_SETTING_NAMES) {
     const value = getSetting(settings.values, name);
-    if (value !== undefined && value.trim() !== '') {
-      return describe(value.trim(), `${name} (${settings.sources[name] ?? 'settings'})`);
+    if (value === undefined || value.trim() === '') continue;
+
+    const origin = sourceOf(settings, name);
+    let connectionString: string;
+    try {
+      const resolved = resolveConnection(name, settings.values);
+      if (resolved?.kind !== 'connectionString') throw missingConnectionError(name);
+      connectionString = resolved.connectionString;
+    } catch (error) {
+      throw new ConfigError(`${origin}: ${ensureError(error).message}`, { cause: error });
     }
+    return describe(connectionString, `${name} (${origin})`, origin);
   }
 
-  return describe(LOCAL_EMULATOR_CONNECTION_STRING, 'local emulator default');
+  return {
+    ...describe(LOCAL_EMULATOR_CONNECTION_STRING, 'local emulator default'),
+    configured: false,
+  };
+}
+
+/** Where a setting came from; names match in any case, as `getSetting` matches them. */
+function sourceOf(settings: AppSettings, name: string): SettingSource {
+  const key = Object.keys(settings.values).find((k) => k.toLowerCase() === name.toLowerCase());
+  return settings.sources[key ?? name] ?? 'environment';
 }
 
 // The SDK's AMQP port for `UseDevelopmentEmulator=true` when the Endpoint names none.
@@ -80,11 +108,18 @@ export function safeEndpoint(connectionString: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
-function describe(connectionString: string, source: string): OperatorConnection {
-  return {
-    connectionString,
-    source,
-    isEmulator: isDevelopmentEmulator(connectionString),
-    endpoint: safeEndpoint(connectionString),
-  };
+/** @param where Put in front of an error, so it names the flag or the setting's file. */
+function describe(connectionString: string, source: string, where?: string): OperatorConnection {
+  try {
+    return {
+      connectionString,
+      source,
+      configured: true,
+      isEmulator: isDevelopmentEmulator(connectionString),
+      endpoint: safeEndpoint(connectionString),
+    };
+  } catch (error) {
+    if (where === undefined) throw error;
+    throw new ConfigError(`${where}: ${ensureError(error).message}`, { cause: error });
+  }
 }

@@ -1,16 +1,8 @@
 import { AppError } from '../../shared/errors';
+import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
 
 // Network failures of the HTTP pipeline (Node's codes, and the pipeline's own for the rest).
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'REQUEST_SEND_ERROR',
-]);
+const UNREACHABLE_CODES = new Set([...UNREACHABLE_NETWORK_CODES, 'REQUEST_SEND_ERROR']);
 
 export interface ManagementTarget {
   isEmulator: boolean;

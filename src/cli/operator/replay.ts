@@ -36,6 +36,11 @@ export interface ReplayOptions {
   source: string;
   /** Give each copy a fresh message id (for entities with duplicate detection). */
   newMessageId?: boolean;
+  /**
+   * Called with the selected letters before the first one is received (and so locked), to
+   * refuse a replay that cannot send; not called when nothing is selected.
+   */
+  beforeReceive?: (selected: MessageJson[]) => Promise<void>;
   /** Called once the selection is known, with the number to replay. */
   onSelected?: (count: number) => Progress | undefined;
   receiveBatchSize?: number;
@@ -58,12 +63,9 @@ export interface ReplayResult {
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayResult> {
   const peeked = await peekUpTo(options.receiver, Infinity);
-  const selected = new Set(
-    peeked
-      .map(toMessageJson)
-      .filter(options.select)
-      .map((json) => json.sequenceNumber),
-  );
+  const letters = peeked.map(toMessageJson).filter(options.select);
+  const selected = new Set(letters.map((json) => json.sequenceNumber));
+  if (selected.size > 0) await options.beforeReceive?.(letters);
   const progress = options.onSelected?.(selected.size);
   if (selected.size === 0) return { selected: 0, replayed: 0 };
 

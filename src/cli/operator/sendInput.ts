@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { OrderMessage } from '../../orders/contract';
 import { csvToOrderMessages } from '../../orders/csvToOrders';
 import { AppError, ensureError } from '../../shared/errors';
+import { decodeInputText } from './inputText';
 import { parseMessageJson, type MessageJson } from './messageJson';
 import { UsageError } from './usageError';
 
@@ -43,15 +44,16 @@ export function messagesFromFlags(
   const overrides = propertyOverrides(flags);
   let inputs: SendInput[];
   if (flags.body !== undefined) {
-    inputs = [{ where: '--body', message: { bodyEncoding: 'text', body: flags.body } }];
+    inputs = [{ where: '--body', message: { bodyEncoding: 'text', body: checkBody(flags.body) } }];
   } else if (flags.csv !== undefined) {
-    inputs = ordersFromCsv(readInput(flags.csv, '--csv'), flags.csv);
+    inputs = ordersFromCsv(decodeInputText(readInput(flags.csv, '--csv'), flags.csv), flags.csv);
   } else if (flags.file === '-') {
-    const text = readInput('-', '--file', readStdin).toString('utf8');
-    inputs = parseJsonLines(text, 'standard input');
+    const name = 'standard input';
+    const text = decodeInputText(readInput('-', '--file', readStdin), name, BASE64_ADVICE);
+    inputs = parseJsonLines(text, name);
   } else {
     const file = flags.file as string;
-    inputs = parseJsonLines(readInput(file, '--file').toString('utf8'), file);
+    inputs = parseJsonLines(decodeInputText(readInput(file, '--file'), file, BASE64_ADVICE), file);
   }
 
   if (flags.messageId !== undefined && inputs.length !== 1) {
@@ -78,8 +80,16 @@ export function parseJsonLines(text: string, name: string): SendInput[] {
   return inputs;
 }
 
-/** Orders through the order job's converter; the order id is the message id. */
+/**
+ * Orders through the order job's converter; the order id is the message id. An input without
+ * even a header line is refused: it is a wrong or truncated file, not an empty order book.
+ */
 export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
+  const withoutBom = csvText.toString().replace(/^\uFEFF/, '');
+  if (withoutBom.trim() === '') {
+    throw new AppError('InvalidInput', `${name} is empty: an order CSV starts with a header line`);
+  }
+
   let orders: OrderMessage[];
   try {
     orders = csvToOrderMessages(csvText);
@@ -96,6 +106,23 @@ export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput
       body: order,
     },
   }));
+}
+
+const BASE64_ADVICE = '; a body that is not UTF-8 text goes in as "bodyEncoding":"base64"';
+
+/**
+ * Node decodes the command line as UTF-8 and puts U+FFFD where the bytes are not UTF-8, so
+ * the original bytes are gone by now: sending the text would send something else.
+ */
+function checkBody(body: string): string {
+  if (!body.includes('\uFFFD')) return body;
+  throw new AppError(
+    'InvalidInput',
+    '--body holds U+FFFD, the stand-in for bytes that are not UTF-8: the shell passed such' +
+      ' bytes, and Node replaced them before sbworker saw them. Send them as a --file line with' +
+      ' a base64 body, e.g. {"bodyEncoding":"base64","body":"Y2Fm6Q=="} for the bytes' +
+      ' 63 61 66 e9 (a U+FFFD that is meant goes in a --file line too)',
+  );
 }
 
 /**

@@ -1,0 +1,110 @@
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import { AppError, isAppError } from '../../shared/errors';
+import { createOperatorClient } from './clients';
+import type { OperatorConnection } from './connection';
+import type { EntityAddress } from './entityAddress';
+import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
+import { UsageError } from './usageError';
+
+export interface OperatorClientOptions {
+  /** The queue, topic or subscription the command reads from, for a hint when it is missing. */
+  readsFrom?: EntityAddress;
+}
+
+/**
+ * Runs `work` with an SDK client for the connection and closes it afterwards. The SDK's
+ * errors are made actionable here, once: a broker that does not answer names the address and
+ * where the connection came from, and a topic given where a queue or subscription is read
+ * says how to read it.
+ */
+export async function withOperatorClient<T>(
+  connection: OperatorConnection,
+  work: (client: ServiceBusClient) => Promise<T>,
+  options: OperatorClientOptions = {},
+): Promise<T> {
+  const client = createOperatorClient(connection.connectionString);
+  try {
+    return await work(client);
+  } catch (error) {
+    throw await explainFailure(error, client, connection, options.readsFrom);
+  } finally {
+    await client.close();
+  }
+}
+
+async function explainFailure(
+  error: unknown,
+  client: ServiceBusClient,
+  connection: OperatorConnection,
+  readsFrom: EntityAddress | undefined,
+): Promise<unknown> {
+  if (isAppError(error)) return error;
+
+  const unreachable = unreachableCode(error);
+  if (unreachable !== undefined) return unreachableError(unreachable, connection, error);
+
+  const code = (error as { code?: unknown }).code;
+  if (code === 'MessagingEntityNotFound' && readsFrom?.kind === 'queueOrTopic') {
+    return notFoundError(error as Error, readsFrom.name, await sendProbe(client, readsFrom.name));
+  }
+  return error;
+}
+
+function unreachableCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNREACHABLE_NETWORK_CODES.includes(code)) return code;
+
+  const message = error instanceof Error ? error.message : '';
+  return UNREACHABLE_NETWORK_CODES.find((known) => message.startsWith(`${known}:`));
+}
+
+function unreachableError(code: string, connection: OperatorConnection, cause: unknown): AppError {
+  const message = connection.configured
+    ? `could not reach ${connection.endpoint} (${code}), the endpoint of the connection` +
+      ` string ${connection.source === '--connection-string' ? 'given with' : 'in'}` +
+      ` ${connection.source}`
+    : `could not reach the local emulator at ${connection.endpoint.replace(/^sb:\/\//, '')}` +
+      ` (${code}); no connection is configured: start one with \`sbworker emulator\`, set` +
+      ' ServiceBusConnection, or pass --connection-string';
+  return new AppError('ServiceCommunicationProblem', message, { retryable: true, cause });
+}
+
+type SendProbe = 'attached' | 'notFound' | 'unknown';
+
+/**
+ * A queue or topic name that cannot be read from. When the same name takes a sender, it is a
+ * topic: its messages are in its subscriptions, so the command line was wrong (exit code 2).
+ * When it cannot be sent to either, nothing has the name; when the probe could not tell (no
+ * Send right), the error says how a topic is read.
+ */
+function notFoundError(error: Error, name: string, probe: SendProbe): unknown {
+  const subscriptionPath = `${name}/subscriptions/<name>`;
+  if (probe === 'attached') {
+    return new UsageError(
+      `'${name}' is a topic, which holds no messages itself: read one of its subscriptions,` +
+        ` ${subscriptionPath}`,
+    );
+  }
+  if (probe === 'notFound') return error;
+  return new AppError(
+    'MessagingEntityNotFound',
+    `${error.message.replace(/\.?$/, '.')} (A topic is read through its subscriptions:` +
+      ` ${subscriptionPath}.)`,
+    { cause: error },
+  );
+}
+
+/** Whether a sender link to the entity attaches; the SDK attaches it for a batch. */
+async function sendProbe(client: ServiceBusClient, name: string): Promise<SendProbe> {
+  const sender = client.createSender(name);
+  try {
+    await sender.createMessageBatch();
+    return 'attached';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code === 'MessagingEntityNotFound' ? 'notFound' : 'unknown';
+  } finally {
+    await sender.close().catch(() => undefined);
+  }
+}

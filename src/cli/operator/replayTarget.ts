@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+
+import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
+
+import { AppError, ensureError } from '../../shared/errors';
+import { SECOND_MS } from '../../shared/time';
+import { originalEntityName } from './clients';
+import { parseEntityAddress, type EntityAddress } from './entityAddress';
+import type { MessageJson } from './messageJson';
+import { UsageError } from './usageError';
+
+// The probe below is one link attach; past this it gives up and the replay goes on as before.
+const SESSION_PROBE_TIMEOUT_MS = 5 * SECOND_MS;
+// Enough sequence numbers to find the letters, without a screenful.
+const MAX_NAMED_LETTERS = 5;
+
+/**
+ * Where the copies go: `--to`, else the queue itself, or the topic of a subscription. A
+ * subscription cannot be sent to, so `--to` with a subscription path is a usage error.
+ */
+export function replayTargetName(source: EntityAddress, to: string | undefined): string {
+  if (to === undefined) return originalEntityName(source);
+
+  const target = parseEntityAddress(to);
+  if (target.kind === 'subscription') {
+    throw new UsageError(
+      `--to takes a queue or topic, not a subscription: send to its topic, ${target.topic}` +
+        ' (every subscription whose rules match gets the copy)',
+    );
+  }
+  return target.name;
+}
+
+/**
+ * Checks the target before any dead letter is locked: each letter received and then given
+ * back counts as one more delivery, so a replay that cannot send must fail before receiving.
+ * The sender link is attached first (a batch needs it), which fails for a missing entity or a
+ * missing Send right. Then, for a queue that requires sessions, letters without a session id
+ * are refused, since the broker would refuse their copies.
+ * @throws AppError naming the target and, for sessions, the letters.
+ */
+export async function checkReplayTarget(
+  client: ServiceBusClient,
+  sender: ServiceBusSender,
+  target: string,
+  selected: readonly MessageJson[],
+): Promise<void> {
+  try {
+    await sender.createMessageBatch();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new AppError(
+      typeof code === 'string' ? code : 'GeneralError',
+      `cannot send to ${target}: ${ensureError(error).message.replace(/\.$/, '')};` +
+        ' no dead letter was received',
+      { cause: error },
+    );
+  }
+
+  const withoutSession = selected.filter((letter) => (letter.sessionId ?? '') === '');
+  if (withoutSession.length === 0 || !(await requiresSession(client, target))) return;
+
+  const named = withoutSession.slice(0, MAX_NAMED_LETTERS).map((letter) => letter.sequenceNumber);
+  const more = withoutSession.length > MAX_NAMED_LETTERS ? ', …' : '';
+  throw new AppError(
+    'SessionIdRequired',
+    `${target} requires sessions, but ${withoutSession.length} selected dead letter(s) have no` +
+      ` session id (sequence numbers ${named.join(', ')}${more}); no dead letter was received.` +
+      ' Leave them out with --message-id or --reason, or peek them with --json, add a' +
+      ' sessionId and send them with `sbworker send --file`',
+  );
+}
+
+/**
+ * Whether the queue requires sessions. Service Bus and the emulator accept a session receiver
+ * only on such an entity, and any session id may be asked for, so one that no message uses
+ * locks nothing anyone waits for. Any failure (a topic, no Listen right, a timeout) says
+ * nothing either way: the replay then goes on, as it would without the probe.
+ */
+async function requiresSession(client: ServiceBusClient, queue: string): Promise<boolean> {
+  try {
+    const receiver = await client.acceptSession(queue, `sbworker-probe-${randomUUID()}`, {
+      abortSignal: AbortSignal.timeout(SESSION_PROBE_TIMEOUT_MS),
+      maxAutoLockRenewalDurationInMs: 0,
+    });
+    await receiver.close();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { before, describe, it } from 'node:test';
+
+import { resolveOperatorConnection } from '../../src/cli/operator/connection';
+import { withOperatorClient } from '../../src/cli/operator/operatorFailures';
+import { closedPort, emptyFolder, runCli } from './runCli';
+
+// The project's own example settings file (dist/test/cli → the project folder).
+const EXAMPLE_SETTINGS = resolve(__dirname, '..', '..', '..', 'local.settings.example.json');
+const KEY = 'bm90LWEtcmVhbC1rZXktYnV0LWEtc2VjcmV0';
+
+function emulatorString(port: number): string {
+  return (
+    `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=RootManageSharedAccessKey;` +
+    `SharedAccessKey=${KEY};UseDevelopmentEmulator=true`
+  );
+}
+
+describe('sbworker names the connection setting that cannot be used', () => {
+  it('names setting and file when local.settings.json holds the example placeholder', async () => {
+    const folder = emptyFolder();
+    copyFileSync(EXAMPLE_SETTINGS, join(folder, 'local.settings.json'));
+
+    const result = await runCli(['peek', 'cn-orders'], { cwd: folder });
+
+    assert.equal(result.exitCode, 1);
+    // The worker's own words for the same setting, and where the CLI read it.
+    assert.equal(
+      result.stderr,
+      'sbworker: InvalidConfiguration: local.settings.json: setting ServiceBusConnection still' +
+        ' holds a placeholder (text in <...>, as in local.settings.example.json): set it to a' +
+        ' connection string, or remove it to use the embedded emulator on this machine\n',
+    );
+  });
+
+  it('names .env and the setting for a string without a key, and never prints it', async () => {
+    const folder = emptyFolder();
+    const withoutKey = 'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send';
+    writeFileSync(join(folder, '.env'), `SERVICEBUS_CONNECTION_STRING=${withoutKey}\n`);
+
+    const result = await runCli(['dlq', 'list', 'cn-orders'], { cwd: folder });
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      'sbworker: InvalidConfiguration: .env: setting SERVICEBUS_CONNECTION_STRING needs' +
+        ' SharedAccessKeyName and SharedAccessKey, or SharedAccessSignature\n',
+    );
+  });
+
+  it('names --connection-string for a value without an Endpoint', async () => {
+    const result = await runCli(['send', 'cn-orders', '--body', 'x', '--connection-string', KEY]);
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      'sbworker: InvalidConfiguration: --connection-string: the Service Bus connection string' +
+        ' has no Endpoint\n',
+    );
+  });
+});
+
+describe('sbworker says what it could not reach, and why it tried there', () => {
+  let port: number;
+
+  before(async () => {
+    port = await closedPort();
+  });
+
+  it('names the endpoint and the setting it came from, not the key', async () => {
+    const result = await runCli(['peek', 'cn-orders'], {
+      env: { ServiceBusConnection: emulatorString(port) },
+    });
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      `sbworker: ServiceCommunicationProblem: could not reach sb://127.0.0.1:${port}` +
+        ' (ECONNREFUSED), the endpoint of the connection string in ServiceBusConnection' +
+        ' (environment)\n',
+    );
+  });
+
+  it('names --connection-string when the string came from the command line', async () => {
+    const result = await runCli([
+      'dlq',
+      'replay',
+      'cn-orders',
+      '--all',
+      '--connection-string',
+      emulatorString(port),
+    ]);
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      `sbworker: ServiceCommunicationProblem: could not reach sb://127.0.0.1:${port}` +
+        ' (ECONNREFUSED), the endpoint of the connection string given with --connection-string\n',
+    );
+    assert.ok(!result.stderr.includes(KEY), 'the key was printed');
+  });
+
+  it('says that nothing is configured when the local emulator default is not there', async () => {
+    // The default itself is 127.0.0.1:5672, which tests leave alone: the same connection on a
+    // free port stands in for it, with the real SDK failing to connect.
+    const fallback = resolveOperatorConnection({ appDir: emptyFolder(), env: {} });
+    assert.equal(fallback.configured, false);
+    const standIn = {
+      ...fallback,
+      connectionString: fallback.connectionString.replace(':5672;', `:${port};`),
+      endpoint: `sb://127.0.0.1:${port}`,
+    };
+
+    const failure = await withOperatorClient(standIn, (client) =>
+      client.createReceiver('cn-orders').peekMessages(1),
+    ).then(
+      () => assert.fail('the peek reached a closed port'),
+      (error: unknown) => error as Error & { code?: string },
+    );
+
+    assert.equal(failure.code, 'ServiceCommunicationProblem');
+    assert.equal(
+      failure.message,
+      `could not reach the local emulator at 127.0.0.1:${port} (ECONNREFUSED); no connection` +
+        ' is configured: start one with `sbworker emulator`, set ServiceBusConnection, or pass' +
+        ' --connection-string',
+    );
+  });
+});

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startTestEmulator, testClient } from '../support/emulator';
+import { drain, peekDeadLetters, sendAndDeadLetter } from './deadLetters';
+import { runCli } from './runCli';
+
+describe('sbworker dlq replay checks its target before it locks a letter', () => {
+  let emulator: RunningEmulator;
+  let client: ServiceBusClient;
+  let cli: (args: string[]) => ReturnType<typeof runCli>;
+
+  const deadLetter = (queue: string, messages: ServiceBusMessage[]): Promise<void> =>
+    sendAndDeadLetter(client, queue, messages);
+
+  async function deliveryCounts(queue: string): Promise<(number | undefined)[]> {
+    return (await peekDeadLetters(client, queue)).map((letter) => letter.deliveryCount);
+  }
+
+  before(async () => {
+    emulator = await startTestEmulator({
+      queues: [
+        { name: 'rt-letters', maxDeliveryCount: 1 },
+        { name: 'rt-session-letters', maxDeliveryCount: 1 },
+        { name: 'rt-sessions', requiresSession: true },
+        'rt-plain',
+      ],
+      topics: [{ name: 'rt-topic', subscriptions: ['rt-all'] }],
+    });
+    client = testClient(emulator.connectionString);
+    cli = (args) => runCli([...args, '--connection-string', emulator.connectionString]);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('leaves the delivery count alone when the target is wrong, three times over', async () => {
+    await deadLetter('rt-letters', [
+      { body: 'first', messageId: 'rt-1' },
+      { body: 'second', messageId: 'rt-2' },
+    ]);
+    // MaxDeliveryCount 1: each letter was delivered once before the broker dead-lettered it.
+    assert.deepEqual(await deliveryCounts('rt-letters'), [1, 1]);
+
+    const missing = await cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-nosuch']);
+    const subscription = await cli([
+      'dlq',
+      'replay',
+      'rt-letters',
+      '--all',
+      '--to',
+      'rt-topic/subscriptions/rt-all',
+    ]);
+    const sessions = await cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-sessions']);
+
+    assert.deepEqual(await deliveryCounts('rt-letters'), [1, 1], 'a failed replay counted');
+    assert.equal(missing.exitCode, 1);
+    assert.equal(
+      missing.stderr,
+      'sbworker: MessagingEntityNotFound: cannot send to rt-nosuch: The messaging entity' +
+        " 'rt-nosuch' could not be found; no dead letter was received\n",
+    );
+    assert.equal(subscription.exitCode, 2);
+    assert.equal(sessions.exitCode, 1);
+    assert.match(
+      sessions.stderr,
+      /^sbworker: SessionIdRequired: rt-sessions requires sessions, but 2 selected dead letter/,
+    );
+    assert.match(sessions.stderr, /\(sequence numbers 1, 2\); no dead letter was received/);
+    // Peeking needs no session receiver: nothing reached the session queue.
+    const peeked = await client.createReceiver('rt-sessions').peekMessages(10);
+    assert.deepEqual(peeked, []);
+
+    // The letters are still there to replay where they can go.
+    const replayed = await cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-plain']);
+    assert.equal(replayed.exitCode, 0, replayed.stderr);
+    const copies = await drain(client, 'rt-plain');
+    assert.deepEqual(
+      copies.map((copy) => copy.messageId),
+      ['rt-1', 'rt-2'],
+    );
+    assert.deepEqual(await deliveryCounts('rt-letters'), []);
+  });
+
+  it('replays letters with session ids to a queue that requires sessions', async () => {
+    await deadLetter('rt-session-letters', [
+      { body: 'a', messageId: 'rs-1', sessionId: 'customer-7' },
+    ]);
+
+    const result = await cli([
+      'dlq',
+      'replay',
+      'rt-session-letters',
+      '--all',
+      '--to',
+      'rt-sessions',
+    ]);
+
+    assert.equal(result.exitCode, 0, result.stderr);
+    const receiver = await client.acceptSession('rt-sessions', 'customer-7', {
+      receiveMode: 'receiveAndDelete',
+    });
+    const [copy] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await receiver.close();
+    assert.equal(copy?.messageId, 'rs-1');
+    assert.equal(copy?.sessionId, 'customer-7');
+  });
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startTestEmulator } from '../support/emulator';
+import { runCli } from './runCli';
+
+describe('sbworker given a topic where messages are read', () => {
+  let emulator: RunningEmulator;
+  let cli: (args: string[]) => ReturnType<typeof runCli>;
+
+  before(async () => {
+    emulator = await startTestEmulator({
+      queues: ['we-queue'],
+      topics: [{ name: 'we-events', subscriptions: ['we-all'] }],
+    });
+    cli = (args) =>
+      runCli(args, { env: { SERVICEBUS_CONNECTION_STRING: emulator.connectionString } });
+  });
+
+  after(async () => {
+    await emulator.close();
+  });
+
+  it('says that peek reads a topic through its subscriptions (usage error)', async () => {
+    const result = await cli(['peek', 'we-events']);
+
+    assert.equal(result.exitCode, 2);
+    assert.match(
+      result.stderr,
+      /^error: 'we-events' is a topic, which holds no messages itself: read one of its/,
+    );
+    assert.match(result.stderr, / we-events\/subscriptions\/<name>\n/);
+    assert.match(result.stderr, /Usage: sbworker peek/);
+  });
+
+  it('says the same for the dead letters of a topic', async () => {
+    const result = await cli(['dlq', 'list', 'we-events']);
+
+    assert.equal(result.exitCode, 2);
+    assert.match(result.stderr, /^error: 'we-events' is a topic/);
+  });
+
+  it('reads the subscription the hint names', async () => {
+    const result = await cli(['peek', 'we-events/subscriptions/we-all']);
+
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout, 'no messages in we-events/subscriptions/we-all\n');
+  });
+
+  it('leaves a name that is neither queue nor topic as the broker says it', async () => {
+    const result = await cli(['peek', 'we-nosuch']);
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      "sbworker: MessagingEntityNotFound: The messaging entity 'we-nosuch' could not be found.\n",
+    );
+  });
+
+  it('refuses replay --to a subscription path as a usage error, as send does', async () => {
+    const replay = await cli([
+      'dlq',
+      'replay',
+      'we-queue',
+      '--all',
+      '--to',
+      'we-events/subscriptions/we-all',
+    ]);
+    const send = await cli(['send', 'we-events/subscriptions/we-all', '--body', 'x']);
+
+    assert.equal(replay.exitCode, 2);
+    assert.match(
+      replay.stderr,
+      /^error: --to takes a queue or topic, not a subscription: send to its topic, we-events /,
+    );
+    assert.equal(send.exitCode, 2);
+    assert.match(send.stderr, /^error: send takes a queue or topic, not a subscription/);
+  });
+});
