@@ -142,7 +142,7 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
     await drainBodies(client, 'rm-events', 'errors');
   });
 
-  it('refuses a duplicate rule, an unknown rule and SQL that does not parse', async () => {
+  it('refuses a duplicate rule, an unknown rule, a bad name and SQL that does not parse', async () => {
     const manager = client.createRuleManager('rm-events', 'errors');
     await assert.rejects(manager.createRule('$default', { sqlExpression: '1=1' }), {
       code: 'MessagingEntityAlreadyExists',
@@ -152,6 +152,12 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
       manager.createRule('broken', { sqlExpression: 'total > > 1' }),
       /position 9/,
     );
+    // The rule-name rule of config files and the management API (no "/", 50 at most).
+    await assert.rejects(
+      manager.createRule('a/b', { sqlExpression: '1=1' }),
+      /The rule name "a\/b" is not a valid rule name/,
+    );
+    await assert.rejects(manager.createRule('r'.repeat(51), { sqlExpression: '1=1' }), /rule name/);
     assert.deepEqual(
       (await allRules(manager)).map((rule) => rule.name),
       ['$Default'],

@@ -7,13 +7,20 @@ import {
 } from '../amqp/messageCodec';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
-import { EntityRegistry, type SendTarget } from '../entities/registry';
+import {
+  EntityRegistry,
+  type QueueEntity,
+  type SendTarget,
+  type SubscriptionEntity,
+} from '../entities/registry';
 import type { MessageStore, StoreHooks } from '../store/messageStore';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
 import { copiesForSubscription } from './ruleRouting';
 
 /** Service Bus allows a message to be auto-forwarded at most this many times. */
 const MAX_FORWARD_HOPS = 4;
+/** The dead-letter reason Service Bus gives a message it would have to forward once more. */
+const HOP_LIMIT_REASON = 'MaxTransferHopCountExceeded';
 const SWEEP_INTERVAL_MS = 100;
 
 /**
@@ -123,13 +130,14 @@ export class Broker implements StoreHooks {
     const forwardTo = source.owner.config.forwardDeadLetteredMessagesTo;
     const forwardTarget = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
     if (forwardTarget) {
-      this.enqueue(forwardTarget, storedToParsed({ ...message, bare }), this.now(), 1);
+      // Only a dead letter moved on this way names where it died (x-opt-deadletter-source).
+      const carried = { deadLetterSource: store.settings.path };
+      this.enqueue(forwardTarget, storedToParsed({ ...message, bare }), this.now(), 1, carried);
       return;
     }
 
     source.owner.deadLetter.add(storedToParsed({ ...message, bare }), this.now(), {
       deliveryCount: message.deliveryCount,
-      deadLetterSource: store.settings.path,
       enqueueSeq: message.seq,
       expiresAtMs: null,
       enqueuedAtMs: message.enqueuedAtMs,
@@ -144,23 +152,30 @@ export class Broker implements StoreHooks {
 
   private routeScheduled(store: MessageStore, message: StoredMessage): void {
     const target = this.registry.sendTarget(store.settings.path);
-    if (target?.kind === 'topic') this.fanOut(target, storedToParsed(message), this.now(), 0);
+    if (target?.kind === 'topic') this.fanOut(target, storedToParsed(message), this.now(), 0, {});
   }
 
   // Internals --------------------------------------------------------------------------------
 
-  private enqueue(target: SendTarget, message: ParsedMessage, nowMs: number, hops: number): number {
+  /**
+   * Puts a message into the target, or into the entities it forwards to. `hops` counts the
+   * forwards so far; `carried` is what every copy keeps (a forwarded dead letter's source).
+   */
+  private enqueue(
+    target: SendTarget,
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage> = {},
+  ): number {
     if (target.kind === 'topic') {
       if (message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs) {
         return target.scheduled.add(message, nowMs).seq;
       }
-      this.fanOut(target, message, nowMs, hops);
+      this.fanOut(target, message, nowMs, hops, carried);
       return target.scheduled.lastSequenceNumber;
     }
-
-    const forwarded = this.forwardTarget(target.config.forwardTo, hops);
-    if (forwarded) return this.enqueue(forwarded, message, nowMs, hops + 1);
-    return target.store.add(message, nowMs).seq;
+    return this.place(target, message, nowMs, hops, carried);
   }
 
   private fanOut(
@@ -168,25 +183,58 @@ export class Broker implements StoreHooks {
     message: ParsedMessage,
     nowMs: number,
     hops: number,
+    carried: Partial<StoredMessage>,
   ): void {
     for (const sub of topic.subscriptions) {
       for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs)) {
-        const forwarded = this.forwardTarget(sub.config.forwardTo, hops);
-        if (forwarded) this.enqueue(forwarded, copy, nowMs, hops + 1);
-        else sub.store.add(copy, nowMs);
+        this.place(sub, copy, nowMs, hops, carried);
       }
     }
   }
 
-  private forwardTarget(name: string | null, hops: number): SendTarget | undefined {
-    if (!name) return undefined;
-    if (hops >= MAX_FORWARD_HOPS) {
-      this.logger.warn('auto-forward chain too long; message kept where it is', {
-        forwardTo: name,
-      });
-      return undefined;
-    }
-    return this.registry.sendTarget(name);
+  /** Stores a message in a queue or subscription, or moves it on when the entity forwards. */
+  private place(
+    holder: QueueEntity | SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage>,
+  ): number {
+    const forwardTo = holder.config.forwardTo;
+    const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (next === undefined) return holder.store.add(message, nowMs, carried).seq;
+    if (hops < MAX_FORWARD_HOPS) return this.enqueue(next, message, nowMs, hops + 1, carried);
+    return this.deadLetterAtHopLimit(holder, message, nowMs, carried);
+  }
+
+  /**
+   * Service Bus dead-letters a message that would need a fifth forward, in the entity that
+   * holds it, with reason MaxTransferHopCountExceeded. It stays in that dead-letter queue
+   * even when the entity forwards its dead letters (as Azure does), so a loop of forwards,
+   * through a topic's fan-out too, ends there and an operator can see why.
+   */
+  private deadLetterAtHopLimit(
+    holder: QueueEntity | SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    carried: Partial<StoredMessage>,
+  ): number {
+    const description =
+      `Auto-forwarded ${MAX_FORWARD_HOPS} times, the most Service Bus allows; ` +
+      `not forwarded again to "${holder.config.forwardTo}".`;
+    const bare = withApplicationProperties(message.bare, {
+      DeadLetterReason: HOP_LIMIT_REASON,
+      DeadLetterErrorDescription: description,
+    });
+    const dead = { ...message, bare, scheduledEnqueueAtMs: null };
+    const stored = holder.deadLetter.add(dead, nowMs, { ...carried, expiresAtMs: null });
+    this.logger.warn('auto-forward hop limit reached; message dead-lettered', {
+      entity: holder.store.settings.path,
+      forwardTo: holder.config.forwardTo,
+      messageId: message.messageId,
+      hops: MAX_FORWARD_HOPS,
+    });
+    return stored.seq;
   }
 
   private sweep(): void {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, ensureError } from '../../shared/errors';
-import { compileSqlAction, compileSqlFilter, SqlSyntaxError } from '../rules';
-import { checkReferences } from './references';
+import { outlineOf } from './outline';
+import { crossEntityProblems, resolveForwardTargets } from './references';
 import {
   configFileSchema,
   type ConfigFile,
@@ -61,15 +61,22 @@ export function loadConfigFile(path: string): NamespaceConfig {
 
 /**
  * Checks parsed JSON against Azure Service Bus's limits and turns it into the broker's model,
- * with Azure's defaults for whatever is left out.
+ * with Azure's defaults for whatever is left out. Every problem is reported in one go: the
+ * schema's (types, ranges, names, unknown properties), then names used twice, SQL that does
+ * not parse and forwarding targets.
  * @param source - named at the start of every error message (usually the file path)
- * @throws ConfigError (code `InvalidConfiguration`) naming the entity and the property.
+ * @throws ConfigError (code `InvalidConfiguration`), one line per problem, each naming the
+ *   entity and the property.
  */
 export function parseConfig(json: unknown, source: string): NamespaceConfig {
   const result = configFileSchema.safeParse(json, { reportInput: true });
-  if (!result.success) {
-    const messages = result.error.issues.map((issue) => `${source}: ${describeIssue(json, issue)}`);
-    throw new ConfigError(messages.join('\n'), { cause: result.error });
+  const schemaProblems = result.success
+    ? []
+    : result.error.issues.map((issue) => describeIssue(json, issue));
+  const problems = [...schemaProblems, ...crossEntityProblems(outlineOf(json))];
+  if (!result.success || problems.length > 0) {
+    const message = problems.map((problem) => `${source}: ${problem}`).join('\n');
+    throw new ConfigError(message, { cause: result.error });
   }
 
   const file = result.data;
@@ -77,13 +84,13 @@ export function parseConfig(json: unknown, source: string): NamespaceConfig {
   const config = namespaceWithDefaults({
     name: namespace.Name ?? DEFAULT_NAMESPACE_NAME,
     queues: (namespace.Queues ?? []).map(toQueue),
-    topics: (namespace.Topics ?? []).map((topic) => toTopic(topic, source)),
+    topics: (namespace.Topics ?? []).map(toTopic),
     policies: toPolicies(file),
     maxMessageSizeBytes: toMaxMessageSize(file),
     namespaceQuotaBytes: toQuota(file),
   });
 
-  checkReferences(config, source);
+  resolveForwardTargets(config);
   return config;
 }
 
@@ -105,27 +112,21 @@ function toQueue(queue: QueueSection): QueueConfig {
   );
 }
 
-function toTopic(topic: TopicSection, source: string): TopicConfig {
+function toTopic(topic: TopicSection): TopicConfig {
   const properties = topic.Properties ?? {};
-  const where = `topic "${topic.Name}"`;
   return topicWithDefaults(
     topic.Name,
     dropUndefined({
       defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
       requiresDuplicateDetection: properties.RequiresDuplicateDetection,
       duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
-      subscriptions: (topic.Subscriptions ?? []).map((s) => toSubscription(s, where, source)),
+      subscriptions: (topic.Subscriptions ?? []).map(toSubscription),
     }),
   );
 }
 
-function toSubscription(
-  subscription: SubscriptionSection,
-  topicWhere: string,
-  source: string,
-): SubscriptionConfig {
+function toSubscription(subscription: SubscriptionSection): SubscriptionConfig {
   const properties = subscription.Properties ?? {};
-  const where = `${topicWhere} subscription "${subscription.Name}"`;
   return subscriptionWithDefaults(
     subscription.Name,
     dropUndefined({
@@ -136,34 +137,25 @@ function toSubscription(
       deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
       forwardTo: properties.ForwardTo,
       forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
-      rules: (subscription.Rules ?? []).map((rule) => toRule(rule, where, source)),
+      rules: (subscription.Rules ?? []).map(toRule),
     }),
   );
 }
 
-function toRule(rule: RuleSection, subscriptionWhere: string, source: string): RuleConfig {
+/** The schema has made sure the filter FilterType names is there; SQL has been parsed. */
+function toRule(rule: RuleSection): RuleConfig {
   const properties = rule.Properties;
-  const where = `${source}: ${subscriptionWhere} rule "${rule.Name}"`;
-
   const action =
     properties.Action === undefined
       ? null
       : { kind: 'sql' as const, expression: properties.Action.SqlExpression };
-  if (action !== null) checkSql(() => compileSqlAction(action.expression), `${where}: Action`);
 
   if (properties.FilterType === 'Sql') {
-    if (properties.SqlFilter === undefined) {
-      throw new ConfigError(`${where}: FilterType is "Sql" but SqlFilter is missing`);
-    }
-    const expression = properties.SqlFilter.SqlExpression;
-    checkSql(() => compileSqlFilter(expression), `${where}: SqlFilter`);
+    const expression = properties.SqlFilter?.SqlExpression ?? '';
     return { name: rule.Name, filter: { kind: 'sql', expression }, action };
   }
 
-  const correlation = properties.CorrelationFilter;
-  if (correlation === undefined) {
-    throw new ConfigError(`${where}: FilterType is "Correlation" but CorrelationFilter is missing`);
-  }
+  const correlation = properties.CorrelationFilter ?? {};
   const filter = dropUndefined({
     correlationId: correlation.CorrelationId,
     messageId: correlation.MessageId,
@@ -180,16 +172,6 @@ function toRule(rule: RuleSection, subscriptionWhere: string, source: string): R
     filter: { kind: 'correlation', ...filter, properties: applicationProperties },
     action,
   };
-}
-
-/** Parses SQL now, so a bad expression stops the start with its position. */
-function checkSql(compile: () => unknown, where: string): void {
-  try {
-    compile();
-  } catch (error) {
-    if (!(error instanceof SqlSyntaxError)) throw error;
-    throw new ConfigError(`${where}.SqlExpression: ${error.message}`, { cause: error });
-  }
 }
 
 function toPolicies(file: ConfigFile): SharedAccessPolicy[] {

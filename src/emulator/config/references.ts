@@ -1,109 +1,142 @@
-import { ConfigError } from '../../shared/errors';
+import { compileSqlAction, compileSqlFilter, SqlSyntaxError } from '../rules';
+import { forwardingProblem, type ForwardProperty, type ForwardSource } from './forwarding';
+import type { ConfigOutline, OutlineQueue } from './outline';
 import type { NamespaceConfig } from './types';
 
+// Longer or empty texts are the schema's to report; parsing them would only repeat it.
+const MAX_SQL_LENGTH = 1024;
+
 /**
- * Checks that need the whole namespace: names unique (case-insensitively, as Azure looks
- * entities up) and forwarding targets that exist. Forward targets are rewritten to the
- * target's own spelling so the broker can look them up directly.
+ * Checks that look across the whole file, in this order: names unique (case-insensitively, as
+ * Azure looks entities up), SQL that parses, forwarding targets. Every problem is collected as
+ * `<where>: <what>`, none stops the others.
  */
-export function checkReferences(config: NamespaceConfig, source: string): void {
-  const entities = new Map<string, string>();
-  const claim = (name: string, where: string): void => {
-    const previous = entities.get(name.toLowerCase());
-    if (previous !== undefined) {
-      const detail = `Name duplicates ${previous} (names are case-insensitive)`;
-      throw new ConfigError(`${source}: ${where}: ${detail}`);
-    }
-    entities.set(name.toLowerCase(), where);
-  };
+export function crossEntityProblems(outline: ConfigOutline): string[] {
+  return [...duplicateNames(outline), ...sqlProblems(outline), ...forwardingProblems(outline)];
+}
 
-  for (const queue of config.queues) claim(queue.name, `queue "${queue.name}"`);
-  for (const topic of config.topics) claim(topic.name, `topic "${topic.name}"`);
-  checkUnique(
-    config.policies.map((p) => p.name),
-    'policy',
-    '',
-    source,
-  );
-
+/** Rewrites forward targets to the target's own spelling so the broker finds them directly. */
+export function resolveForwardTargets(config: NamespaceConfig): void {
   const canonical = new Map<string, string>();
   for (const entity of [...config.queues, ...config.topics]) {
     canonical.set(entity.name.toLowerCase(), entity.name);
   }
-  const resolve = (
-    target: string | null,
-    property: string,
-    where: string,
-    self: string,
-    selfLabel = 'itself',
-  ): string | null => {
-    if (target === null) return null;
-    const found = canonical.get(target.toLowerCase());
-    if (found === undefined) {
-      throw new ConfigError(`${source}: ${where}: ${property} "${target}" names no queue or topic`);
-    }
-    if (found.toLowerCase() === self.toLowerCase()) {
-      const detail = `${property} "${target}" points back at ${selfLabel}`;
-      throw new ConfigError(`${source}: ${where}: ${detail}`);
-    }
-    return found;
-  };
+  const resolve = (target: string | null): string | null =>
+    target === null ? null : (canonical.get(target.toLowerCase()) ?? target);
 
-  for (const queue of config.queues) {
-    const where = `queue "${queue.name}"`;
-    queue.forwardTo = resolve(queue.forwardTo, 'ForwardTo', where, queue.name);
-    queue.forwardDeadLetteredMessagesTo = resolve(
-      queue.forwardDeadLetteredMessagesTo,
-      'ForwardDeadLetteredMessagesTo',
-      where,
-      queue.name,
-    );
-  }
-
-  for (const topic of config.topics) {
-    const topicWhere = `topic "${topic.name}"`;
-    checkUnique(
-      topic.subscriptions.map((s) => s.name),
-      'subscription',
-      topicWhere,
-      source,
-    );
-
-    for (const subscription of topic.subscriptions) {
-      const where = `${topicWhere} subscription "${subscription.name}"`;
-      checkUnique(
-        subscription.rules.map((r) => r.name),
-        'rule',
-        where,
-        source,
-      );
-      // Forwarding a subscription into its own topic would copy every message back in a loop.
-      subscription.forwardTo = resolve(
-        subscription.forwardTo,
-        'ForwardTo',
-        where,
-        topic.name,
-        'its own topic',
-      );
-      subscription.forwardDeadLetteredMessagesTo = resolve(
-        subscription.forwardDeadLetteredMessagesTo,
-        'ForwardDeadLetteredMessagesTo',
-        where,
-        '',
-      );
-    }
+  const sources = [...config.queues, ...config.topics.flatMap((topic) => topic.subscriptions)];
+  for (const source of sources) {
+    source.forwardTo = resolve(source.forwardTo);
+    source.forwardDeadLetteredMessagesTo = resolve(source.forwardDeadLetteredMessagesTo);
   }
 }
 
-function checkUnique(names: string[], kind: string, parent: string, source: string): void {
-  const seen = new Map<string, string>();
-  for (const name of names) {
-    const previous = seen.get(name.toLowerCase());
-    if (previous !== undefined) {
-      const where = parent === '' ? `${kind} "${name}"` : `${parent} ${kind} "${name}"`;
-      const detail = `Name duplicates ${kind} "${previous}" (names are case-insensitive)`;
-      throw new ConfigError(`${source}: ${where}: ${detail}`);
+function duplicateNames(outline: ConfigOutline): string[] {
+  const problems: string[] = [];
+  const targets = [
+    ...outline.queues.map((queue) => named('queue', '', queue.name)),
+    ...outline.topics.map((topic) => named('topic', '', topic.name)),
+  ];
+  problems.push(...duplicatesAmong(targets));
+  problems.push(...duplicatesAmong(outline.policies.map((name) => named('policy', '', name))));
+
+  for (const topic of outline.topics) {
+    const topicWhere = `topic "${topic.name}"`;
+    const subscriptions = topic.subscriptions.map((s) => s.name);
+    problems.push(
+      ...duplicatesAmong(subscriptions.map((n) => named('subscription', topicWhere, n))),
+    );
+    for (const subscription of topic.subscriptions) {
+      const where = `${topicWhere} subscription "${subscription.name}"`;
+      problems.push(
+        ...duplicatesAmong(subscription.rules.map((r) => named('rule', where, r.name))),
+      );
     }
-    seen.set(name.toLowerCase(), name);
   }
+  return problems;
+}
+
+interface NamedEntry {
+  name: string;
+  /** `queue "orders"` */
+  label: string;
+  /** The label after its parents: `topic "t" subscription "s"` */
+  where: string;
+}
+
+function named(kind: string, parent: string, name: string): NamedEntry {
+  const label = `${kind} "${name}"`;
+  return { name, label, where: parent === '' ? label : `${parent} ${label}` };
+}
+
+function duplicatesAmong(entries: NamedEntry[]): string[] {
+  const seen = new Map<string, NamedEntry>();
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const key = entry.name.toLowerCase();
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, entry);
+    } else {
+      const detail = `Name duplicates ${first.label} (names are case-insensitive)`;
+      problems.push(`${entry.where}: ${detail}`);
+    }
+  }
+  return problems;
+}
+
+function sqlProblems(outline: ConfigOutline): string[] {
+  const problems: string[] = [];
+  for (const topic of outline.topics) {
+    for (const subscription of topic.subscriptions) {
+      const subscriptionWhere = `topic "${topic.name}" subscription "${subscription.name}"`;
+      for (const rule of subscription.rules) {
+        const where = `${subscriptionWhere} rule "${rule.name}"`;
+        const filter = sqlProblem(rule.filterSql, compileSqlFilter);
+        if (filter !== null) problems.push(`${where}: SqlFilter.SqlExpression: ${filter}`);
+        const action = sqlProblem(rule.actionSql, compileSqlAction);
+        if (action !== null) problems.push(`${where}: Action.SqlExpression: ${action}`);
+      }
+    }
+  }
+  return problems;
+}
+
+function sqlProblem(text: string | null, compile: (text: string) => unknown): string | null {
+  if (text === null || text.length === 0 || text.length > MAX_SQL_LENGTH) return null;
+  try {
+    compile(text);
+    return null;
+  } catch (error) {
+    if (!(error instanceof SqlSyntaxError)) throw error;
+    return error.message;
+  }
+}
+
+function forwardingProblems(outline: ConfigOutline): string[] {
+  const names = new Set([...outline.queues, ...outline.topics].map((e) => e.name.toLowerCase()));
+  const exists = (name: string): boolean => names.has(name.toLowerCase());
+  const problems: string[] = [];
+
+  const check = (source: ForwardSource, entity: OutlineQueue, where: string): void => {
+    const targets: [ForwardProperty, string | null][] = [
+      ['ForwardTo', entity.forwardTo],
+      ['ForwardDeadLetteredMessagesTo', entity.forwardDeadLetteredMessagesTo],
+    ];
+    for (const [property, target] of targets) {
+      const problem = target === null ? null : forwardingProblem(source, property, target, exists);
+      if (problem !== null) problems.push(`${where}: ${problem}`);
+    }
+  };
+
+  for (const queue of outline.queues) {
+    check({ kind: 'queue', name: queue.name }, queue, `queue "${queue.name}"`);
+  }
+  for (const topic of outline.topics) {
+    for (const sub of topic.subscriptions) {
+      const source: ForwardSource = { kind: 'subscription', name: sub.name, topic: topic.name };
+      check(source, sub, `topic "${topic.name}" subscription "${sub.name}"`);
+    }
+  }
+  return problems;
 }

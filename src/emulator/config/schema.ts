@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DAY_MS, SECOND_MS } from '../../shared/time';
 import { MAX_LOCK_DURATION_MS, MIN_LOCK_DURATION_MS } from './defaults';
 import { describeDuration, parseIsoDuration } from './duration';
+import { nameProblem, type NameKind } from './names';
 
 /**
  * The official emulator's Config.json shape, checked against Azure Service Bus's own limits
@@ -48,26 +49,17 @@ const maxDeliveryCount = z.number().int().min(1).max(2000);
 // Official configs write "" for "no forwarding".
 const forwardTarget = z.string().transform((name) => (name.trim() === '' ? null : name.trim()));
 
-export const ENTITY_NAME = /^[A-Za-z0-9](?:[\w.\-/]{0,258}[A-Za-z0-9])?$/;
-export const SUBSCRIPTION_NAME = /^[A-Za-z0-9](?:[\w.-]{0,48}[A-Za-z0-9])?$/;
-export const RULE_NAME = /^(?:\$Default|[A-Za-z0-9_](?:[\w.-]{0,48}[A-Za-z0-9_])?)$/;
-export const POLICY_NAME = /^[A-Za-z0-9](?:[\w.-]{0,254}[A-Za-z0-9])?$/;
-
-function name(pattern: RegExp, rule: string) {
-  return z.string().regex(pattern, { error: (issue) => `"${String(issue.input)}" ${rule}` });
+/** A name checked by Azure's rule for its kind (names.ts, shared with the management API). */
+function name(kind: NameKind) {
+  return z.string().superRefine((text, context) => {
+    const problem = nameProblem(kind, text);
+    if (problem !== null) context.addIssue({ code: 'custom', input: text, message: problem });
+  });
 }
 
-const entityName = name(
-  ENTITY_NAME,
-  'is not a valid entity name (1-260 letters, digits, ".", "-", "_", "/", ' +
-    'starting and ending with a letter or digit)',
-);
-const subscriptionName = name(
-  SUBSCRIPTION_NAME,
-  'is not a valid subscription name (1-50 letters, digits, ".", "-", "_", ' +
-    'starting and ending with a letter or digit)',
-);
-const ruleName = name(RULE_NAME, 'is not a valid rule name (1-50 letters, digits, ".", "-", "_")');
+const entityName = name('queue');
+const subscriptionName = name('subscription');
+const ruleName = name('rule');
 
 const queueProperties = z.strictObject({
   LockDuration: lockDuration.optional(),
@@ -118,12 +110,24 @@ const correlationFilter = z
       'ReplyToSessionId, SessionId, To or Properties',
   });
 
-const ruleProperties = z.strictObject({
-  FilterType: z.enum(['Correlation', 'Sql']),
-  CorrelationFilter: correlationFilter.optional(),
-  SqlFilter: sqlExpression.optional(),
-  Action: sqlExpression.optional(),
-});
+const ruleProperties = z
+  .strictObject({
+    FilterType: z.enum(['Correlation', 'Sql']),
+    CorrelationFilter: correlationFilter.optional(),
+    SqlFilter: sqlExpression.optional(),
+    Action: sqlExpression.optional(),
+  })
+  .superRefine((rule, context) => {
+    const filter = rule.FilterType === 'Sql' ? 'SqlFilter' : 'CorrelationFilter';
+    if (rule[filter] === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['FilterType'],
+        input: rule.FilterType,
+        message: `is "${rule.FilterType}" but ${filter} is missing`,
+      });
+    }
+  });
 
 const rule = z.strictObject({ Name: ruleName, Properties: ruleProperties });
 
@@ -148,7 +152,7 @@ const namespace = z.strictObject({
 });
 
 const policy = z.strictObject({
-  Name: name(POLICY_NAME, 'is not a valid policy name (1-256 letters, digits, ".", "-", "_")'),
+  Name: name('policy'),
   Key: z.string().min(1).max(256),
   Rights: z.array(z.enum(['Manage', 'Send', 'Listen'])).min(1),
 });

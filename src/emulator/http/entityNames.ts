@@ -1,26 +1,25 @@
+import { isValidName, nameRule, type NameKind } from '../config/names';
 import { AdminError } from './backend';
 
-// Queue and topic names as the official emulator's schema allows them (`/` included, for
-// hierarchical names, but no `/Subscriptions` segment, which would read as a subscription
-// path); subscription and rule names are single path segments. Rule names may start with `$`.
-const ENTITY_NAME = /^[A-Za-z0-9]$|^[A-Za-z0-9][\w.\/-]*[A-Za-z0-9]$/;
-const SEGMENT_NAME = /^[A-Za-z0-9$][\w.$-]*$/;
-const MAX_ENTITY_NAME_LENGTH = 260;
-const MAX_SEGMENT_NAME_LENGTH = 50;
-
-export function requireEntityName(name: string): void {
-  const reserved = /\/subscriptions(\/|$)/i.test(name);
-  if (name.length > MAX_ENTITY_NAME_LENGTH || !ENTITY_NAME.test(name) || reserved) {
-    throw badName(name, 'letters, digits, `.`, `-`, `_` and `/`, starting and ending with one');
+/**
+ * Names a PUT would create, checked by the same rules as a config file's (config/names.ts).
+ * Queue and topic names may hold `/`; subscription and rule names are one path segment.
+ */
+export function requireName(kind: NameKind, name: string): void {
+  if (!isValidName(kind, name)) {
+    const rule = nameRule(kind);
+    throw new AdminError('BadRequest', `The ${kind} name '${name}' is not valid: use ${rule}.`);
   }
 }
 
-export function requireSegmentName(name: string): void {
-  if (name.length > MAX_SEGMENT_NAME_LENGTH || !SEGMENT_NAME.test(name)) {
-    throw badName(name, `letters, digits, '.', '-', '_' (${MAX_SEGMENT_NAME_LENGTH} at most)`);
-  }
-}
-
-function badName(name: string, allowed: string): AdminError {
-  return new AdminError('BadRequest', `The name '${name}' is not valid: use ${allowed}.`);
+/**
+ * A PUT to the namespace root: the client named no entity. `.` and `..` end up here, since
+ * URL rules resolve them away before the request is sent.
+ */
+export function noEntityNamed(): AdminError {
+  return new AdminError(
+    'BadRequest',
+    `The request names no entity. Queue and topic names are ${nameRule('queue')}; ` +
+      "'.' and '..' are not names (the URL resolves them away).",
+  );
 }

@@ -1,3 +1,4 @@
+import { forwardingProblem, type ForwardSource } from '../config/forwarding';
 import type { RuleConfig } from '../config/types';
 import { compileRule } from '../rules';
 import {
@@ -18,7 +19,7 @@ import {
   type SubscriptionView,
   type TopicView,
 } from './backend';
-import { requireEntityName, requireSegmentName } from './entityNames';
+import { requireName } from './entityNames';
 import {
   namespaceInfo,
   queueDescription,
@@ -129,11 +130,11 @@ export class ManagementHandlers {
     }
 
     requireMethod(request, 'PUT');
-    requireEntityName(name);
     const queueXml = await readEntryContent(request.body, 'QueueDescription');
     if (queueXml) {
+      requireName('queue', name);
       const { config, extras } = readQueue(name, queueXml);
-      this.requireForwardTargets(config.forwardTo, config.forwardDeadLetteredMessagesTo);
+      this.requireForwardTargets({ kind: 'queue', name }, config);
       const view = request.isUpdate
         ? backend.updateQueue(config, extras)
         : backend.createQueue(config, extras);
@@ -142,6 +143,7 @@ export class ManagementHandlers {
 
     const topicXml = await readEntryContent(request.body, 'TopicDescription');
     if (!topicXml) throw missingDescription('QueueDescription or TopicDescription');
+    requireName('topic', name);
     const { config, extras } = readTopic(name, topicXml);
     const view = request.isUpdate
       ? backend.updateTopic(config, extras)
@@ -165,11 +167,11 @@ export class ManagementHandlers {
     }
 
     requireMethod(request, 'PUT');
-    requireSegmentName(name);
+    requireName('subscription', name);
     const xml = await readEntryContent(request.body, 'SubscriptionDescription');
     if (!xml) throw missingDescription('SubscriptionDescription');
     const { config, extras } = readSubscription(name, xml);
-    this.requireForwardTargets(config.forwardTo, config.forwardDeadLetteredMessagesTo);
+    this.requireForwardTargets({ kind: 'subscription', name, topic }, config);
     config.rules.forEach(requireUsableRule);
 
     const { rules: _rules, ...settings } = config;
@@ -228,11 +230,25 @@ export class ManagementHandlers {
     return { status: 200, body: feedDocument(title, selfUrl, pageEntries, nextUrl), feed: true };
   }
 
-  // Forwarding to an entity that does not exist is refused, as Service Bus does.
-  private requireForwardTargets(...names: (string | null)[]): void {
-    for (const name of names) {
-      if (name !== null && !this.backend.getQueue(name) && !this.backend.getTopic(name)) {
-        throw new AdminError('BadRequest', `The forwarding destination '${name}' does not exist.`);
+  /** The config file's forwarding rules (config/forwarding.ts), on create and update. */
+  private requireForwardTargets(
+    source: ForwardSource,
+    targets: { forwardTo: string | null; forwardDeadLetteredMessagesTo: string | null },
+  ): void {
+    const exists = (name: string): boolean =>
+      this.backend.getQueue(name) !== undefined || this.backend.getTopic(name) !== undefined;
+    const checks = [
+      ['ForwardTo', targets.forwardTo],
+      ['ForwardDeadLetteredMessagesTo', targets.forwardDeadLetteredMessagesTo],
+    ] as const;
+    for (const [property, target] of checks) {
+      const problem = target === null ? null : forwardingProblem(source, property, target, exists);
+      if (problem !== null) {
+        const what =
+          source.kind === 'queue'
+            ? `queue '${source.name}'`
+            : `subscription '${subscriptionPath(source.topic, source.name)}'`;
+        throw new AdminError('BadRequest', `The ${what} cannot be saved: ${problem}.`);
       }
     }
   }
@@ -299,7 +315,7 @@ function missingDescription(what: string): AdminError {
 
 /** A rule is refused before anything is stored: bad name, or SQL that does not parse. */
 function requireUsableRule(rule: RuleConfig): void {
-  requireSegmentName(rule.name);
+  requireName('rule', rule.name);
   try {
     compileRule(rule);
   } catch (error) {
@@ -308,8 +324,13 @@ function requireUsableRule(rule: RuleConfig): void {
   }
 }
 
+/**
+ * Service Bus reports a forwarding target as the namespace's entity URI,
+ * `sb://<namespace host>/<name>`: no port, so the management port never shows. The SDK passes
+ * the text through as is and reads either form back when it is sent again.
+ */
 function forwardBase(request: ManagementRequest): string {
-  return request.baseUrl.replace(/^https?:/, 'sb:');
+  return `sb://${new URL(request.baseUrl).hostname}`;
 }
 
 function nonNegative(text: string | null, fallback: number): number {

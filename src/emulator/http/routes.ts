@@ -16,14 +16,21 @@ export type Route =
   | { kind: 'rules'; topic: string; subscription: string }
   | { kind: 'rule'; topic: string; subscription: string; name: string };
 
-const RULE = /^(.+)\/subscriptions\/([^/]+)\/rules\/([^/]+)$/i;
-const RULES = /^(.+)\/subscriptions\/([^/]+)\/rules$/i;
-const SUBSCRIPTION = /^(.+)\/subscriptions\/([^/]+)$/i;
-const SUBSCRIPTIONS = /^(.+)\/subscriptions$/i;
+// The topic part ends at the first `/Subscriptions/` (a topic name cannot hold that segment).
+// Subscription and rule names match anything after it, `/` included, so a name with `/` is
+// refused as a bad subscription or rule name rather than read as a queue path.
+const RULES = /^(.+?)\/subscriptions\/([^/]+)\/rules\/?$/i;
+const RULE = /^(.+?)\/subscriptions\/([^/]+)\/rules\/(.+)$/i;
+const SUBSCRIPTIONS = /^(.+?)\/subscriptions\/?$/i;
+const SUBSCRIPTION = /^(.+?)\/subscriptions\/(.+)$/i;
 
-/** A decoded URL path (without query) → its route; undefined when it names nothing. */
+/**
+ * A decoded URL path (without query) → its route; undefined for the namespace root, which
+ * names nothing. Only the one leading `/` of the path is dropped: the rest is the name as the
+ * client sent it, so `//lead` is the (invalid) name `/lead`, not `lead`.
+ */
 export function routeOf(pathname: string): Route | undefined {
-  const path = pathname.replace(/^\/+|\/+$/g, '');
+  const path = pathname.startsWith('/') ? pathname.slice(1) : pathname;
   if (path === '') return undefined;
 
   const lower = path.toLowerCase();
@@ -32,14 +39,14 @@ export function routeOf(pathname: string): Route | undefined {
   if (lower === '$resources/queues') return { kind: 'queues' };
   if (lower === '$resources/topics') return { kind: 'topics' };
 
-  let match = RULE.exec(path);
-  if (match) return { kind: 'rule', topic: match[1]!, subscription: match[2]!, name: match[3]! };
-  match = RULES.exec(path);
+  let match = RULES.exec(path);
   if (match) return { kind: 'rules', topic: match[1]!, subscription: match[2]! };
-  match = SUBSCRIPTION.exec(path);
-  if (match) return { kind: 'subscription', topic: match[1]!, name: match[2]! };
+  match = RULE.exec(path);
+  if (match) return { kind: 'rule', topic: match[1]!, subscription: match[2]!, name: match[3]! };
   match = SUBSCRIPTIONS.exec(path);
   if (match) return { kind: 'subscriptions', topic: match[1]! };
+  match = SUBSCRIPTION.exec(path);
+  if (match) return { kind: 'subscription', topic: match[1]!, name: match[2]! };
   return { kind: 'entity', name: path };
 }
 

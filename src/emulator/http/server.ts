@@ -12,6 +12,7 @@ import type { SharedAccessPolicy } from '../config/types';
 import { errorDocument } from './atom';
 import { requireManageRight } from './auth';
 import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
+import { noEntityNamed } from './entityNames';
 import { ManagementHandlers } from './handlers';
 import { routeOf } from './routes';
 
@@ -122,7 +123,7 @@ function requestServer(
 
   return async (request, response) => {
     const host = request.headers.host ?? '127.0.0.1';
-    const url = new URL(request.url ?? '/', `http://${host}`);
+    const url = requestUrl(host, request.url ?? '/');
     const route = routeOf(safeDecode(url.pathname));
     const method = request.method ?? 'GET';
     if (route?.kind === 'health' && method === 'GET') {
@@ -132,6 +133,7 @@ function requestServer(
 
     try {
       requireManageRight(request.headers.authorization, url.toString(), options.policies, now());
+      if (!route && method === 'PUT') throw noEntityNamed();
       if (!route || route.kind === 'health') {
         throw new AdminError('NotFound', `Nothing is served at ${url.pathname}.`);
       }
@@ -201,6 +203,15 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
+}
+
+/**
+ * The request's absolute URL. A path is appended to the origin rather than resolved against
+ * it: resolving would read `//lead` as a URL whose host is `lead`.
+ */
+function requestUrl(host: string, target: string): URL {
+  const origin = `http://${host}`;
+  return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin);
 }
 
 function safeDecode(path: string): string {

@@ -1,6 +1,7 @@
 import { types, type Typed } from '../amqp/rhea';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { CorrelationFilter, RuleConfig, RuleFilter } from '../config/types';
+import { nameProblem } from '../config/names';
 import { compileRule, SqlSyntaxError } from '../rules';
 
 /**
@@ -18,7 +19,6 @@ const DESCRIPTOR = {
   sqlAction: 0x0000013700000006,
 } as const;
 
-const MAX_RULE_NAME_LENGTH = 50;
 const MAX_SQL_LENGTH = 1024;
 
 type Map = Record<string, unknown>;
@@ -26,9 +26,9 @@ type Map = Record<string, unknown>;
 /** add-rule: `rule-name` and `rule-description` → a rule whose SQL is known to parse. */
 export function ruleFromRequest(body: Map): RuleConfig {
   const name = typeof body['rule-name'] === 'string' ? body['rule-name'] : '';
-  if (name.length === 0 || name.length > MAX_RULE_NAME_LENGTH || name.includes('/')) {
-    throw argumentError(`The rule name '${name}' is not valid: 1 to 50 characters, no '/'.`);
-  }
+  // The same rule as a config file and the management API apply.
+  const problem = nameProblem('rule', name);
+  if (problem !== null) throw argumentError(`The rule name ${problem}.`);
 
   const description = asMap(body['rule-description']);
   const sql = asMap(description['sql-filter']);

@@ -138,6 +138,38 @@ export function describeEntityApi(label: string, start: () => Promise<TestManage
       assert.match(await refusal(test.admin.createTopic('ent t spaced'), 400), /not valid/);
     });
 
+    it('refuses a name with a leading or trailing / with 400 naming the rule', async () => {
+      const rule = 'starting and ending with a letter or digit';
+      const leading = await refusal(test.admin.createQueue('/ent-lead'), 400, 'ServiceError');
+      assert.match(leading, /^The queue name '\/ent-lead' is not valid: use 1-260 letters/);
+      assert.ok(leading.includes(rule), leading);
+      const trailing = await refusal(test.admin.createTopic('ent-trail/'), 400, 'ServiceError');
+      assert.match(trailing, /^The topic name 'ent-trail\/' is not valid/);
+
+      assert.equal(await test.admin.queueExists('ent-lead'), false);
+      assert.equal(await test.admin.topicExists('ent-trail'), false);
+    });
+
+    it('refuses "." and ".." (the URL resolves them to no name) with 400', async () => {
+      for (const name of ['..', '.']) {
+        const message = await refusal(test.admin.createQueue(name), 400, 'ServiceError');
+        assert.match(message, /^The request names no entity\. Queue and topic names are 1-260/);
+      }
+    });
+
+    it('refuses subscription and rule names holding / with a 400 saying so', async () => {
+      await test.admin.createTopic('ent-t-slash');
+
+      const sub = await refusal(test.admin.createSubscription('ent-t-slash', 'a/b'), 400);
+      assert.match(sub, /^The subscription name 'a\/b' is not valid: .*; no "\/"\.$/);
+
+      await test.admin.createSubscription('ent-t-slash', 's');
+      const sql = { sqlExpression: 'a = 1' };
+      const rule = await refusal(test.admin.createRule('ent-t-slash', 's', 'r/x', sql), 400);
+      assert.match(rule, /^The rule name 'r\/x' is not valid: .*; no "\/"\.$/);
+      assert.equal(await test.admin.subscriptionExists('ent-t-slash', 'a'), false);
+    });
+
     it('lists queues in pages with $skip and $top', async () => {
       const names = ['ent-page-a', 'ent-page-b', 'ent-page-c'];
       for (const name of names) await test.admin.createQueue(name);
@@ -260,17 +292,75 @@ export function describeEntityApi(label: string, start: () => Promise<TestManage
       assert.equal(await test.admin.subscriptionExists('ent-t-cascade', 'gone'), false);
     });
 
-    it('reports forwarding targets as sb:// addresses and refuses unknown ones', async () => {
+    it('reports forwarding targets as the namespace entity URI, without a port', async () => {
       await test.admin.createQueue('ent-fwd-target');
       await test.admin.createTopic('ent-t-fwd');
 
       const sub = await test.admin.createSubscription('ent-t-fwd', 'relay', {
         forwardTo: 'ent-fwd-target',
+        forwardDeadLetteredMessagesTo: 'ent-fwd-target',
       });
 
-      assert.match(sub.forwardTo ?? '', /^sb:\/\/127\.0\.0\.1:\d+\/ent-fwd-target$/);
+      // Azure answers sb://<namespace host>/<entity>; the client connected to 127.0.0.1.
+      assert.equal(sub.forwardTo, 'sb://127.0.0.1/ent-fwd-target');
+      assert.equal(sub.forwardDeadLetteredMessagesTo, 'sb://127.0.0.1/ent-fwd-target');
+      const updated = await test.admin.updateSubscription({ ...sub, maxDeliveryCount: 3 });
+      assert.equal(updated.forwardTo, 'sb://127.0.0.1/ent-fwd-target');
       const unknown = test.admin.createQueue('ent-fwd-bad', { forwardTo: 'ent-fwd-nowhere' });
-      assert.match(await refusal(unknown, 400), /ent-fwd-nowhere/);
+      assert.match(await refusal(unknown, 400), /ForwardTo "ent-fwd-nowhere" names no queue/);
+    });
+
+    it('refuses a queue that forwards to itself, on create and update', async () => {
+      const self = test.admin.createQueue('ent-fwd-self', { forwardTo: 'ent-fwd-self' });
+      assert.equal(
+        await refusal(self, 400, 'ServiceError'),
+        `The queue 'ent-fwd-self' cannot be saved: ForwardTo "ent-fwd-self" points back at ` +
+          'itself.',
+      );
+      assert.equal(await test.admin.queueExists('ent-fwd-self'), false);
+
+      const queue = await test.admin.createQueue('ent-fwd-self-later');
+      const update = test.admin.updateQueue({ ...queue, forwardTo: 'ENT-FWD-SELF-LATER' });
+      assert.match(
+        await refusal(update, 400),
+        /ForwardTo "ENT-FWD-SELF-LATER" points back at itself/,
+      );
+      const dlq = test.admin.updateQueue({
+        ...queue,
+        forwardDeadLetteredMessagesTo: 'ent-fwd-self-later',
+      });
+      assert.match(
+        await refusal(dlq, 400),
+        /ForwardDeadLetteredMessagesTo .* points back at itself/,
+      );
+      const unchanged = await test.admin.getQueue('ent-fwd-self-later');
+      assert.deepEqual(
+        [unchanged.forwardTo, unchanged.forwardDeadLetteredMessagesTo],
+        [undefined, undefined],
+      );
+    });
+
+    it('refuses a subscription forwarding into its own topic, on create and update', async () => {
+      await test.admin.createTopic('ent-t-loop');
+
+      const options = { forwardTo: 'ent-t-loop' };
+      const loop = test.admin.createSubscription('ent-t-loop', 'loop', options);
+      assert.equal(
+        await refusal(loop, 400, 'ServiceError'),
+        "The subscription 'ent-t-loop/Subscriptions/loop' cannot be saved: ForwardTo " +
+          '"ent-t-loop" points back at its own topic.',
+      );
+      assert.equal(await test.admin.subscriptionExists('ent-t-loop', 'loop'), false);
+
+      const plain = await test.admin.createSubscription('ent-t-loop', 'plain');
+      const update = test.admin.updateSubscription({ ...plain, forwardTo: 'ent-t-loop' });
+      assert.match(await refusal(update, 400), /points back at its own topic/);
+      // Dead letters may go back through the topic once, as a config file allows too.
+      const dlq = await test.admin.updateSubscription({
+        ...plain,
+        forwardDeadLetteredMessagesTo: 'ent-t-loop',
+      });
+      assert.equal(dlq.forwardDeadLetteredMessagesTo, 'sb://127.0.0.1/ent-t-loop');
     });
 
     it('answers subscriptions of a missing topic with 404', async () => {

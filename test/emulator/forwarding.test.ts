@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
+
+import { testClient } from '../support/emulator';
+import { startBrokerWithManagement, type BrokerWithManagement } from './http/brokerSupport';
+
+// Azure's dead-letter reason for a message that would be forwarded a fifth time.
+const HOP_LIMIT = 'MaxTransferHopCountExceeded';
+
+interface Counts {
+  active: number;
+  deadLetter: number;
+}
+
+describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', () => {
+  let emulator: BrokerWithManagement;
+  let admin: ServiceBusAdministrationClient;
+  let client: ServiceBusClient;
+
+  before(async () => {
+    emulator = await startBrokerWithManagement();
+    admin = emulator.admin;
+    client = testClient(emulator.connectionString);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  /** Creates queues so that each forwards to the next (the last forwards nowhere). */
+  async function chain(names: string[]): Promise<void> {
+    for (let i = names.length - 1; i >= 0; i--) {
+      const next = names[i + 1];
+      await admin.createQueue(names[i]!, next === undefined ? {} : { forwardTo: next });
+    }
+  }
+
+  async function queueCounts(name: string): Promise<Counts> {
+    const runtime = await admin.getQueueRuntimeProperties(name);
+    return { active: runtime.activeMessageCount, deadLetter: runtime.deadLetterMessageCount };
+  }
+
+  async function subscriptionCounts(topic: string, name: string): Promise<Counts> {
+    const runtime = await admin.getSubscriptionRuntimeProperties(topic, name);
+    return { active: runtime.activeMessageCount, deadLetter: runtime.deadLetterMessageCount };
+  }
+
+  async function peekDeadLetters(queue: string) {
+    const receiver = client.createReceiver(queue, { subQueueType: 'deadLetter' });
+    const messages = await receiver.peekMessages(10);
+    await receiver.close();
+    return messages;
+  }
+
+  it('follows four forwards and delivers to the fifth queue', async () => {
+    const names = ['hop4-a', 'hop4-b', 'hop4-c', 'hop4-d', 'hop4-e'];
+    await chain(names);
+
+    await client.createSender('hop4-a').sendMessages({ body: 'four hops', messageId: 'h4' });
+
+    assert.deepEqual(await queueCounts('hop4-e'), { active: 1, deadLetter: 0 });
+    for (const name of names.slice(0, 4)) {
+      assert.deepEqual(await queueCounts(name), { active: 0, deadLetter: 0 }, name);
+    }
+  });
+
+  it('dead-letters a message that would need a fifth forward, where it is', async () => {
+    const names = ['hop5-a', 'hop5-b', 'hop5-c', 'hop5-d', 'hop5-e', 'hop5-f'];
+    await chain(names);
+
+    await client.createSender('hop5-a').sendMessages({ body: 'five hops', messageId: 'h5' });
+
+    assert.deepEqual(await queueCounts('hop5-e'), { active: 0, deadLetter: 1 });
+    assert.deepEqual(await queueCounts('hop5-f'), { active: 0, deadLetter: 0 });
+    const [dead] = await peekDeadLetters('hop5-e');
+    assert.deepEqual([dead?.messageId, dead?.body], ['h5', 'five hops']);
+    assert.equal(dead?.deadLetterReason, HOP_LIMIT);
+    assert.match(dead?.deadLetterErrorDescription ?? '', /Auto-forwarded 4 times.*"hop5-f"/);
+    assert.equal(dead?.deadLetterSource, undefined);
+  });
+
+  it('ends a loop of two queues built with both existing in one dead letter', async () => {
+    await admin.createQueue('loop-a');
+    await admin.createQueue('loop-b', { forwardTo: 'loop-a' });
+    const a = await admin.getQueue('loop-a');
+    await admin.updateQueue({ ...a, forwardTo: 'loop-b' });
+
+    await client.createSender('loop-a').sendMessages({ body: 'round and round' });
+
+    // a → b → a → b → a: four forwards, then the fifth is refused in loop-a.
+    assert.deepEqual(await queueCounts('loop-a'), { active: 0, deadLetter: 1 });
+    assert.deepEqual(await queueCounts('loop-b'), { active: 0, deadLetter: 0 });
+    const [dead] = await peekDeadLetters('loop-a');
+    assert.equal(dead?.deadLetterReason, HOP_LIMIT);
+  });
+
+  it('bounds a topic fan-out that loops back through a queue', async () => {
+    // fan-t → relay → fan-q → fan-t: each pass through the topic gives `plain` a copy.
+    await admin.createTopic('fan-t');
+    await admin.createQueue('fan-q');
+    await admin.createQueue('fan-dlq');
+    await admin.createSubscription('fan-t', 'plain');
+    await admin.createSubscription('fan-t', 'relay', {
+      forwardTo: 'fan-q',
+      forwardDeadLetteredMessagesTo: 'fan-dlq',
+    });
+    const queue = await admin.getQueue('fan-q');
+    await admin.updateQueue({ ...queue, forwardTo: 'fan-t' });
+
+    await client.createSender('fan-t').sendMessages({ body: 'echo' });
+
+    // Sent (hop 0), back after relay → fan-q → fan-t (hop 2) and again (hop 4): 3 passes.
+    assert.deepEqual(await subscriptionCounts('fan-t', 'plain'), { active: 3, deadLetter: 0 });
+    // The copy relay holds at hop 4 is dead-lettered there and not forwarded to fan-dlq.
+    assert.deepEqual(await subscriptionCounts('fan-t', 'relay'), { active: 0, deadLetter: 1 });
+    assert.deepEqual(await queueCounts('fan-q'), { active: 0, deadLetter: 0 });
+    assert.deepEqual(await queueCounts('fan-dlq'), { active: 0, deadLetter: 0 });
+    const receiver = client.createReceiver('fan-t', 'relay', { subQueueType: 'deadLetter' });
+    const [dead] = await receiver.peekMessages(1);
+    await receiver.close();
+    assert.equal(dead?.deadLetterReason, HOP_LIMIT);
+  });
+
+  it('sets deadLetterSource only on dead letters that auto-forwarding moved on', async () => {
+    await admin.createQueue('dls-collected');
+    await admin.createQueue('dls-forwarding', {
+      maxDeliveryCount: 1,
+      forwardDeadLetteredMessagesTo: 'dls-collected',
+    });
+    await admin.createQueue('dls-in-place', { maxDeliveryCount: 1 });
+
+    for (const queue of ['dls-forwarding', 'dls-in-place']) {
+      await client.createSender(queue).sendMessages({ body: queue, messageId: queue });
+      const receiver = client.createReceiver(queue);
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+      await receiver.deadLetterMessage(message!, {
+        deadLetterReason: 'Invalid',
+        deadLetterErrorDescription: 'bad body',
+      });
+      await receiver.close();
+    }
+
+    const collected = client.createReceiver('dls-collected', { receiveMode: 'receiveAndDelete' });
+    const [moved] = await collected.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await collected.close();
+    assert.deepEqual(
+      [moved?.messageId, moved?.deadLetterReason, moved?.deadLetterSource],
+      ['dls-forwarding', 'Invalid', 'dls-forwarding'],
+    );
+
+    const [inPlace] = await peekDeadLetters('dls-in-place');
+    assert.deepEqual(
+      [inPlace?.messageId, inPlace?.deadLetterReason, inPlace?.deadLetterSource],
+      ['dls-in-place', 'Invalid', undefined],
+    );
+  });
+
+  it('names a subscription as the source of its dead letters moved on to a queue', async () => {
+    await admin.createQueue('dls-sub-target');
+    await admin.createTopic('dls-t');
+    await admin.createSubscription('dls-t', 'audit', {
+      maxDeliveryCount: 1,
+      forwardDeadLetteredMessagesTo: 'dls-sub-target',
+    });
+
+    await client.createSender('dls-t').sendMessages({ body: 'from a topic' });
+    const receiver = client.createReceiver('dls-t', 'audit');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await receiver.abandonMessage(message!);
+    await receiver.close();
+
+    const target = client.createReceiver('dls-sub-target', { receiveMode: 'receiveAndDelete' });
+    const [moved] = await target.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await target.close();
+    assert.deepEqual(
+      [moved?.body, moved?.deadLetterReason, moved?.deadLetterSource],
+      ['from a topic', 'MaxDeliveryCountExceeded', 'dls-t/Subscriptions/audit'],
+    );
+  });
+});
