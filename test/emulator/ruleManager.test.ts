@@ -142,7 +142,7 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
     await drainBodies(client, 'rm-events', 'errors');
   });
 
-  it('refuses a duplicate rule, an unknown rule, a bad name and SQL that does not parse', async () => {
+  it('refuses a duplicate rule, an unknown rule, a bad name, SQL that does not parse', async () => {
     const manager = client.createRuleManager('rm-events', 'errors');
     await assert.rejects(manager.createRule('$default', { sqlExpression: '1=1' }), {
       code: 'MessagingEntityAlreadyExists',
