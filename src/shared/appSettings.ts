@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 
 import { ConfigError } from './errors';
+import { parseJsonWithComments } from './jsonWithComments';
 
 /** Where a setting's value came from, lowest precedence first. */
 export type SettingSource = 'local.settings.json' | '.env' | 'environment';
@@ -80,12 +81,8 @@ export function getSetting(values: Record<string, string>, name: string): string
 }
 
 function readLocalSettings(path: string): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON`, { cause: error });
-  }
+  // Core Tools reads this file with Json.NET, which skips comments, as host.json is read.
+  const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
 
   const values = (parsed as { Values?: unknown } | null)?.Values;
   if (values === undefined) return {};

@@ -4,12 +4,15 @@ import { ConfigError } from './errors';
 
 /**
  * Parses a settings file the way the Functions host reads host.json (Json.NET's
- * `JObject.Parse`): `//` and `/* *\/` comments are allowed; anything else that is not JSON,
- * trailing commas included, is refused with the line and column of the first problem.
+ * `JObject.Parse`): a leading byte order mark and `//` and `/* *\/` comments are allowed;
+ * anything else that is not JSON, trailing commas included, is refused with the line and
+ * column of the first problem.
  *
  * @throws ConfigError naming `path`, the position and what was expected there.
  */
-export function parseJsonWithComments(text: string, path: string): unknown {
+export function parseJsonWithComments(fileText: string, path: string): unknown {
+  // .NET's file reading drops a UTF-8 byte order mark, which Windows editors write.
+  const text = fileText.startsWith('\uFEFF') ? fileText.slice(1) : fileText;
   const errors: ParseError[] = [];
   const value: unknown = parse(text, errors, { allowTrailingComma: false });
 

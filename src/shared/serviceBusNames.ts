@@ -4,8 +4,16 @@
  * locally too.
  */
 export const ENTITY_NAME = /^[A-Za-z0-9](?:[\w.\-/]{0,258}[A-Za-z0-9])?$/;
+// A queue or topic path segment named Subscriptions would read as a subscription's address.
+const RESERVED_SEGMENT = /(^|\/)subscriptions(\/|$)/i;
 export const ENTITY_NAME_RULE =
-  '1-260 letters, digits, ".", "-", "_", "/", starting and ending with a letter or digit';
+  '1-260 letters, digits, ".", "-", "_", "/", starting and ending with a letter or digit, ' +
+  'with no "Subscriptions" segment';
+
+/** A queue or topic name (a path of segments) as Azure allows it. */
+export function isValidEntityName(name: string): boolean {
+  return ENTITY_NAME.test(name) && !RESERVED_SEGMENT.test(name);
+}
 
 export const SUBSCRIPTION_NAME = /^[A-Za-z0-9](?:[\w.-]{0,48}[A-Za-z0-9])?$/;
 export const SUBSCRIPTION_NAME_RULE =

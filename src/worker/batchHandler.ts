@@ -22,10 +22,14 @@ export async function handleBatch(
     (entry) => entry.message as ServiceBusReceivedMessage & ReceivedMessageLike,
   );
 
-  const outcome = await deps.dispatcher.dispatch(fn, () => ({
-    inputData: [{ name: fn.triggerBindingName, data: batchInputData(messages, fn.dataType) }],
-    triggerMetadata: buildBatchTriggerMetadata(messages, deps.triggerInfo),
-  }));
+  const outcome = await deps.dispatcher.dispatch(
+    fn,
+    () => ({
+      inputData: [{ name: fn.triggerBindingName, data: batchInputData(messages, fn.dataType) }],
+      triggerMetadata: buildBatchTriggerMetadata(messages, deps.triggerInfo),
+    }),
+    () => entries.some((entry) => entry.settledByShutdown),
+  );
 
   const settlement = decideSettlement({
     result: outcome.result,

@@ -30,6 +30,8 @@ export type ResolvedConnection =
 export function resolveConnection(
   connectionName: string | undefined,
   settings: Record<string, string>,
+  /** Where each setting was read, for the errors (e.g. `local.settings.json`). */
+  sources: Record<string, string> = {},
 ): ResolvedConnection | undefined {
   const name =
     connectionName === undefined || connectionName === ''
@@ -46,7 +48,11 @@ export function resolveConnection(
         kind: 'connectionString',
         name,
         settingName,
-        connectionString: checkConnectionString(settingName, value),
+        connectionString: checkConnectionString(
+          settingName,
+          settingLabel(settingName, sources),
+          value,
+        ),
       };
     }
 
@@ -57,7 +63,7 @@ export function resolveConnection(
         name,
         settingName: `${settingName}__fullyQualifiedNamespace`,
         fullyQualifiedNamespace: checkNamespace(
-          `${settingName}__fullyQualifiedNamespace`,
+          settingLabel(`${settingName}__fullyQualifiedNamespace`, sources),
           fullyQualifiedNamespace,
         ),
         credentialSettings: sectionOf(settings, settingName),
@@ -97,8 +103,9 @@ export function resolveSettingExpressions(
   return text.replace(/%([^%]+)%/g, (_match, settingName: string) => {
     const value = getSetting(settings, settingName);
     if (value === undefined || value === '') {
+      const state = value === undefined ? 'does not exist' : 'is empty';
       throw new ConfigError(
-        `${what} refers to setting '${settingName}' (as %${settingName}%), which does not exist`,
+        `${what} refers to setting '${settingName}' (as %${settingName}%), which ${state}`,
       );
     }
     return value;
@@ -121,7 +128,8 @@ export function checkEntityPath(
   if (connection?.kind !== 'connectionString') return;
   const entityPath = /(?:^|;)\s*EntityPath\s*=\s*([^;]*)/i.exec(connection.connectionString)?.[1];
   if (entityPath === undefined || entityPath.trim() === '') return;
-  if (entityPath.trim().toLowerCase() === entity.toLowerCase()) return;
+  // The SDK compares the names exactly.
+  if (entityPath.trim() === entity) return;
 
   throw new ConfigError(
     `${what} uses '${entity}', but the connection string in setting ${connection.settingName} ` +
@@ -150,41 +158,48 @@ export function describeConnection(connection: ResolvedConnection): {
   };
 }
 
-function checkConnectionString(settingName: string, value: string): string {
+/** `ServiceBusConnection (from local.settings.json)`, or the name alone without a source. */
+function settingLabel(settingName: string, sources: Record<string, string>): string {
+  const source = getSetting(sources, settingName);
+  return source === undefined ? settingName : `${settingName} (from ${source})`;
+}
+
+/** `setting` names the setting for errors: `settingName` with its source when known. */
+function checkConnectionString(settingName: string, setting: string, value: string): string {
   // Never echo the value: it holds a key.
   if (/^\s*<[^>]*>\s*$/.test(value)) {
     throw new ConfigError(
-      `setting ${settingName} still holds a placeholder (text in <...>, as in ` +
+      `setting ${setting} still holds a placeholder (text in <...>, as in ` +
         'local.settings.example.json): set it to a connection string, or remove it to use ' +
         'the embedded emulator on this machine',
     );
   }
   if (endpointHost(value) === undefined) {
     throw new ConfigError(
-      `setting ${settingName} is not a Service Bus connection string ` +
-        `(it needs Endpoint=sb://<host>/); ` +
-        `for an identity-based connection set ${settingName}__fullyQualifiedNamespace instead`,
+      `setting ${setting} is not a Service Bus connection string ` +
+        `(it needs Endpoint=sb://<host>/); for an identity-based connection set ` +
+        `${settingName}__fullyQualifiedNamespace instead`,
     );
   }
   // What the SDK will insist on when it connects: a key with its name, or a signature.
   const has = (part: string): boolean => new RegExp(`(^|;)\\s*${part}\\s*=`, 'i').test(value);
   if (!has('SharedAccessSignature') && !(has('SharedAccessKeyName') && has('SharedAccessKey'))) {
     throw new ConfigError(
-      `setting ${settingName} needs SharedAccessKeyName and SharedAccessKey, ` +
+      `setting ${setting} needs SharedAccessKeyName and SharedAccessKey, ` +
         'or SharedAccessSignature',
     );
   }
   return value.trim();
 }
 
-function checkNamespace(settingName: string, value: string): string {
+function checkNamespace(setting: string, value: string): string {
   const host = value
     .trim()
     .replace(/^sb:\/\//i, '')
     .replace(/\/+$/, '');
   if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) {
     throw new ConfigError(
-      `setting ${settingName} must be a host name such as <namespace>.servicebus.windows.net`,
+      `setting ${setting} must be a host name such as <namespace>.servicebus.windows.net`,
     );
   }
   return host;

@@ -56,12 +56,17 @@ export class Dispatcher {
     return structuredClone(this.#ended);
   }
 
+  /**
+   * @param givenBack Whether shutdown has given the message(s) back meanwhile: their outputs are
+   *   then not sent, because the messages run again and would send them twice.
+   */
   async dispatch(
     fn: ServiceBusFunction,
     buildRequest: (invocationId: string) => Omit<RpcInvocationRequest, 'invocationId'>,
+    givenBack: () => boolean = () => false,
   ): Promise<DispatchResult> {
     this.#started++;
-    const outcome = await this.#dispatch(fn, buildRequest);
+    const outcome = await this.#dispatch(fn, buildRequest, givenBack);
     const counts = (this.#ended[fn.name] ??= { succeeded: 0, failed: 0, timedOut: 0 });
     counts[outcome.result]++;
     return outcome;
@@ -70,6 +75,7 @@ export class Dispatcher {
   async #dispatch(
     fn: ServiceBusFunction,
     buildRequest: (invocationId: string) => Omit<RpcInvocationRequest, 'invocationId'>,
+    givenBack: () => boolean,
   ): Promise<DispatchResult> {
     const invocationId = randomUUID();
     const startedAt = performance.now();
@@ -100,7 +106,12 @@ export class Dispatcher {
         return { invocationId, result: 'timedOut', durationMs, error };
       }
 
-      if (fn.outputs.length > 0) {
+      if (fn.outputs.length > 0 && givenBack()) {
+        this.options.logger.warn('Outputs not sent: the message was given back at shutdown', {
+          function: fn.name,
+          invocationId,
+        });
+      } else if (fn.outputs.length > 0) {
         await this.options.outputs.send(collectOutputs(response, fn.outputs));
       }
       return { invocationId, result: 'succeeded', durationMs: performance.now() - startedAt };

@@ -1,8 +1,8 @@
 import { ConfigError } from '../shared/errors';
 import {
-  ENTITY_NAME,
   ENTITY_NAME_RULE,
   FUNCTION_NAME_RULE,
+  isValidEntityName,
   isValidFunctionName,
   SUBSCRIPTION_NAME,
   SUBSCRIPTION_NAME_RULE,
@@ -132,11 +132,7 @@ function planOne(
       serviceBus.autoCompleteMessages,
       `${where} autoCompleteMessages`,
     ),
-    maxMessageBatchSize: positiveInteger(
-      trigger.maxMessageBatchSize,
-      serviceBus.maxMessageBatchSize,
-      where,
-    ),
+    maxMessageBatchSize: batchSize(trigger, serviceBus, where),
     outputs,
     unsupportedOutputs,
   };
@@ -179,7 +175,7 @@ function triggerEntity(
 
 /** A queue or topic name as Azure allows it (after %SETTING% expressions are resolved). */
 function entityName(name: string, what: string): string {
-  if (ENTITY_NAME.test(name)) return name;
+  if (isValidEntityName(name)) return name;
   throw new ConfigError(
     `${what} "${name}" is not a valid Service Bus entity name (${ENTITY_NAME_RULE})`,
   );
@@ -215,6 +211,18 @@ function dataType(value: unknown, where: string): ServiceBusFunction['dataType']
   throw new ConfigError(
     `${where}: dataType ${JSON.stringify(value)} is not supported for Service Bus`,
   );
+}
+
+/** A function's own batch size must leave room for the host's minimum batch. */
+function batchSize(trigger: RpcBindingInfo, serviceBus: ServiceBusSettings, where: string): number {
+  const size = positiveInteger(trigger.maxMessageBatchSize, serviceBus.maxMessageBatchSize, where);
+  if (trigger.cardinality === 'many' && size < serviceBus.minMessageBatchSize) {
+    throw new ConfigError(
+      `${where}: maxMessageBatchSize ${size} is below minMessageBatchSize ` +
+        `${serviceBus.minMessageBatchSize}, so no batch could reach the minimum`,
+    );
+  }
+  return size;
 }
 
 function positiveInteger(value: unknown, fallback: number, where: string): number {

@@ -145,7 +145,8 @@ function readInteger(tree: ConfigTree, paths: string[], fallback: number, min: n
     const raw = get(tree, path);
     if (raw === undefined || raw === null) continue;
 
-    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    // .NET's int parsing takes optional sign and digits only (no hex, binary or exponent).
+    const value = typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : raw;
     const whole = typeof value === 'number' && Number.isInteger(value);
     if (!whole || value < min || value > INT32_MAX) {
       throw new ConfigError(
@@ -233,7 +234,8 @@ function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSetti
   }
   if (minMessageBatchSize > maxMessageBatchSize) {
     throw new ConfigError(
-      `${describe(tree, `${sb}.minMessageBatchSize`)} must not exceed maxMessageBatchSize`,
+      `${describe(tree, `${sb}.minMessageBatchSize`)} (${minMessageBatchSize}) must not exceed ` +
+        `${describe(tree, `${sb}.maxMessageBatchSize`)} (${maxMessageBatchSize})`,
     );
   }
 

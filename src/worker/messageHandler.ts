@@ -31,8 +31,10 @@ export interface InFlightMessage {
   settledByShutdown: boolean;
   /** Set when the handler starts settling: shutdown then leaves the message to it. */
   settling?: boolean;
-  /** For a message held before its invocation: the lock it had left when it arrived. */
+  /** For a message held before its invocation: the lock it had left when it arrived, */
   lockLeftOnArrivalMs?: number;
+  /** and when that was (epoch ms). */
+  heldSinceMs?: number;
   /** While its invocation runs: the lock renewal, which shutdown stops when it abandons. */
   renewal?: LockRenewal;
 }
@@ -66,15 +68,19 @@ export async function invokeMessage(
       : undefined;
   entry.renewal = renewal;
 
-  const outcome = await dispatcher.dispatch(fn, () => {
-    const data = triggerInputData(message, fn.dataType);
-    const bodyText = fn.dataType === 'binary' || data === null ? null : bodyAsHostString(message);
-    return {
-      inputData: [{ name: fn.triggerBindingName, data }],
-      triggerMetadata: buildTriggerMetadata(message, deps.triggerInfo, bodyText),
-      traceContext: buildTraceContext(message),
-    };
-  });
+  const outcome = await dispatcher.dispatch(
+    fn,
+    () => {
+      const data = triggerInputData(message, fn.dataType);
+      const bodyText = fn.dataType === 'binary' || data === null ? null : bodyAsHostString(message);
+      return {
+        inputData: [{ name: fn.triggerBindingName, data }],
+        triggerMetadata: buildTriggerMetadata(message, deps.triggerInfo, bodyText),
+        traceContext: buildTraceContext(message),
+      };
+    },
+    () => entry.settledByShutdown,
+  );
   // As in the host, renewal ends with the invocation, whether or not the message is settled.
   renewal?.stop();
   return outcome;

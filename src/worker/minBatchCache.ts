@@ -1,9 +1,10 @@
 /**
  * The host's minimum-batch cache for `cardinality: 'many'` functions (`minMessageBatchSize`
  * over 1): received messages are held until at least `minSize` are there, then one batch of up
- * to `maxSize` goes out per receive; when messages are left over, a timer of `maxWaitMs` sends
- * whatever is held as a partial batch. A batch sent by a receive stops the timer; the next
- * leftover starts it again. Batches go out one at a time, in arrival order.
+ * to `maxSize` goes out per receive; when messages are left over, a timer of `maxWaitMs` (or
+ * less, when the oldest item's deadline comes sooner) sends what is held as a partial batch.
+ * A batch sent by a receive stops the timer; the next leftover starts it again. Batches go out
+ * one at a time, in arrival order.
  */
 export class MinBatchCache<T> {
   readonly #held: T[] = [];
@@ -17,6 +18,8 @@ export class MinBatchCache<T> {
       maxSize: number;
       maxWaitMs: number;
       dispatch: (batch: T[]) => Promise<void>;
+      /** When an item must be sent at the latest (epoch ms), e.g. before its lock runs out. */
+      deadlineMs?: (item: T) => number;
     },
   ) {}
 
@@ -62,15 +65,19 @@ export class MinBatchCache<T> {
   }
 
   #startTimerIfHolding(): void {
-    if (this.#timer !== undefined || this.#held.length === 0) return;
+    const oldest = this.#held[0];
+    if (this.#timer !== undefined || oldest === undefined) return;
 
+    // The oldest item's deadline comes first: items arrive in order, with the same lock.
+    const deadlineMs = this.options.deadlineMs?.(oldest) ?? Infinity;
+    const waitMs = Math.max(0, Math.min(this.options.maxWaitMs, deadlineMs - Date.now()));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       // One partial batch per wait, as in the host; a later receive or wait sends the rest.
       this.#inTurn(() => this.#sendBatch())
         .catch(() => undefined)
         .finally(() => this.#startTimerIfHolding());
-    }, this.options.maxWaitMs);
+    }, waitMs);
   }
 
   #stopTimer(): void {

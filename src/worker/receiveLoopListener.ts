@@ -130,9 +130,10 @@ export class ReceiveLoopListener implements Listener {
 
   async #acceptSession(): Promise<ServiceBusReceiver | undefined> {
     const { client, fn, serviceBus } = this.deps;
+    const call = this.#callSignal();
     const options = {
       ...receiverOptions(serviceBus.maxAutoLockRenewalDurationMs),
-      abortSignal: this.#abort.signal,
+      abortSignal: call.signal,
     };
     try {
       const receiver =
@@ -148,7 +149,25 @@ export class ReceiveLoopListener implements Listener {
     } catch (error) {
       if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) return undefined;
       throw error;
+    } finally {
+      call.done();
     }
+  }
+
+  /**
+   * A signal for one SDK call that aborts when the listener stops. The SDK (7.9.5) leaves a
+   * listener behind on the signal of every receive, so a signal shared by all calls would
+   * collect one per receive for the life of the process.
+   */
+  #callSignal(): { signal: AbortSignal; done(): void } {
+    const call = new AbortController();
+    const stop = (): void => call.abort();
+    if (this.#abort.signal.aborted) call.abort();
+    else this.#abort.signal.addEventListener('abort', stop, { once: true });
+    return {
+      signal: call.signal,
+      done: () => this.#abort.signal.removeEventListener('abort', stop),
+    };
   }
 
   /** Receives and handles until the receiver comes back empty (sessions) or stop. */
@@ -161,10 +180,13 @@ export class ReceiveLoopListener implements Listener {
       : serviceBus.clientRetryOptions.tryTimeoutMs;
 
     while (!this.#stopping) {
-      const messages = await receiver.receiveMessages(batch ? fn.maxMessageBatchSize : 1, {
-        maxWaitTimeInMs,
-        abortSignal: this.#abort.signal,
-      });
+      const call = this.#callSignal();
+      const messages = await receiver
+        .receiveMessages(batch ? fn.maxMessageBatchSize : 1, {
+          maxWaitTimeInMs,
+          abortSignal: call.signal,
+        })
+        .finally(() => call.done());
       this.#outage.recovered();
       if (messages.length === 0) {
         if (!fn.isSessionsEnabled) continue;
@@ -193,6 +215,9 @@ export class ReceiveLoopListener implements Listener {
         maxSize: fn.maxMessageBatchSize,
         maxWaitMs: serviceBus.maxBatchWaitTimeMs,
         dispatch: (entries) => this.#handleHeld(receiver, entries),
+        // Azure asks for a wait of at most half the lock; a longer one is cut to that, so that
+        // a held message is invoked while its lock holds. A session's lock is renewed instead.
+        ...(fn.isSessionsEnabled ? {} : { deadlineMs: halfLockDeadlineMs }),
       });
       this.#caches.set(receiver, cache);
     }
@@ -206,6 +231,7 @@ export class ReceiveLoopListener implements Listener {
       receiver,
       settledByShutdown: false,
       lockLeftOnArrivalMs: lockLeftMs(message),
+      heldSinceMs: Date.now(),
     };
     this.#inFlight.enter(entry);
     return entry;
@@ -221,7 +247,11 @@ export class ReceiveLoopListener implements Listener {
     for (const entry of held) {
       if (entry.settledByShutdown) {
         this.#inFlight.leave(entry);
-      } else if (lockNearlyGone(entry.message, entry.lockLeftOnArrivalMs ?? Infinity)) {
+      } else if (
+        // A session message's lock is the session's, which the receiver renews.
+        !this.deps.fn.isSessionsEnabled &&
+        lockNearlyGone(entry.message, entry.lockLeftOnArrivalMs ?? Infinity)
+      ) {
         this.deps.logger.warn('Lock expired (or nearly) while waiting for a batch; not invoked', {
           messageId: idText(entry.message.messageId),
           deliveryCount: (entry.message.deliveryCount ?? 0) + 1,
@@ -287,4 +317,9 @@ export class ReceiveLoopListener implements Listener {
 
 function idText(id: unknown): string | undefined {
   return id === undefined ? undefined : String(id);
+}
+
+/** Halfway through the lock a message had when it was received. */
+function halfLockDeadlineMs(entry: InFlightMessage): number {
+  return (entry.heldSinceMs ?? Date.now()) + (entry.lockLeftOnArrivalMs ?? Infinity) / 2;
 }

@@ -34,6 +34,7 @@ import { logStartup } from './startupSummary';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25 * SECOND_MS;
 const EMBEDDED_CLOSE_PAUSE_MS = 200;
+const MAX_TIMER_MS = 2_147_483_647;
 
 export interface WorkerOptions {
   /** The Functions app folder (package.json, host.json); default: the current directory. */
@@ -100,11 +101,11 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
     createLogger({ level: parseLogLevel(settings.values.LOG_LEVEL, host.logLevel ?? 'info') });
   const app = await loadApp(appDir, systemLogSink(logger.child({ category: 'system' })));
   const plan = planFunctions(app.registry, host.serviceBus, settings.values);
-  checkEntityPaths(plan.functions, settings.values);
+  checkEntityPaths(plan.functions, settings);
 
   const names = connectionNames(plan.functions);
   const missingConnections = names.filter(
-    (name) => resolveConnection(name, settings.values) === undefined,
+    (name) => resolveConnection(name, settings.values, settings.sources) === undefined,
   );
   const embedded = missingConnections.length > 0 && missingConnections.length === names.length;
   if (embedded) {
@@ -227,10 +228,16 @@ function checkWorkerSettings(settings: Record<string, string>): void {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}; got "${level}"`);
   }
 
+  // A timer takes at most 2^31 - 1 ms; Node would turn a longer one into 1 ms.
   const grace = settings.SHUTDOWN_GRACE_MS;
-  if (grace !== undefined && grace !== '' && !/^\d+$/.test(grace.trim())) {
+  if (
+    grace !== undefined &&
+    grace !== '' &&
+    (!/^\d+$/.test(grace.trim()) || Number(grace) > MAX_TIMER_MS)
+  ) {
     throw new ConfigError(
-      `SHUTDOWN_GRACE_MS must be a whole number of milliseconds (0 or more); got "${grace}"`,
+      `SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}; ` +
+        `got "${grace}"`,
     );
   }
 }
@@ -241,13 +248,14 @@ function graceFromSettings(settings: Record<string, string>): number {
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_SHUTDOWN_GRACE_MS;
 }
 
-function checkEntityPaths(functions: ServiceBusFunction[], settings: Record<string, string>): void {
+function checkEntityPaths(functions: ServiceBusFunction[], settings: AppSettings): void {
+  const resolve = (name: string) => resolveConnection(name, settings.values, settings.sources);
   for (const fn of functions) {
     const trigger = fn.entity.kind === 'queue' ? fn.entity.queueName : fn.entity.topicName;
     const where = `function '${fn.name}'`;
-    checkEntityPath(resolveConnection(fn.connectionName, settings), trigger, where);
+    checkEntityPath(resolve(fn.connectionName), trigger, where);
     for (const output of fn.outputs) {
-      const connection = resolveConnection(output.connectionName, settings);
+      const connection = resolve(output.connectionName);
       checkEntityPath(connection, output.entityName, `${where} output ${output.bindingName}`);
     }
   }

@@ -20,6 +20,17 @@ describe('describeError', () => {
     assert.equal(text, 'UnauthorizedAccess: token signature does not match');
   });
 
+  it('prefers the last attempt with a code and a message, in nested aggregates too', () => {
+    const refused = Object.assign(new Error("'Send' claim(s) are required"), {
+      code: 'UnauthorizedAccess',
+    });
+    const bare = new Error('');
+
+    const text = describeError(new AggregateError([new AggregateError([refused], ''), bare], ''));
+
+    assert.equal(text, "UnauthorizedAccess: 'Send' claim(s) are required");
+  });
+
   it("does not repeat a code that Node's own message already starts with", () => {
     let failure: unknown;
     try {

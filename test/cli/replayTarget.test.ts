@@ -4,9 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient } from '../support/emulator';
+import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
+import { startTestEmulator, testClient, withKey } from '../support/emulator';
 import { drain, peekDeadLetters, sendAndDeadLetter } from './deadLetters';
 import { runCli } from './runCli';
+
+// A key that may read the dead-letter queue but send nowhere.
+const LISTEN_ONLY = { name: 'rt-listener', key: 'rt-listen-key', rights: ['Listen' as const] };
 
 describe('sbworker dlq replay checks its target before it locks a letter', () => {
   let emulator: RunningEmulator;
@@ -27,8 +31,11 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
         { name: 'rt-session-letters', maxDeliveryCount: 1 },
         { name: 'rt-sessions', requiresSession: true },
         'rt-plain',
+        { name: 'rt-listen-letters', maxDeliveryCount: 1 },
+        'rt-listen-target',
       ],
       topics: [{ name: 'rt-topic', subscriptions: ['rt-all'] }],
+      namespace: { policies: [DEVELOPMENT_POLICY, LISTEN_ONLY] },
     });
     client = testClient(emulator.connectionString);
     cli = (args) => runCli([...args, '--connection-string', emulator.connectionString]);
@@ -109,5 +116,37 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
     await receiver.close();
     assert.equal(copy?.messageId, 'rs-1');
     assert.equal(copy?.sessionId, 'customer-7');
+  });
+
+  it('names the missing Send right and its code, as send does, and receives nothing', async () => {
+    await deadLetter('rt-listen-letters', [{ body: 'x', messageId: 'rl-1' }]);
+    const listenOnly = withKey(emulator.connectionString, LISTEN_ONLY.name, LISTEN_ONLY.key);
+    const asListener = (args: string[]): ReturnType<typeof runCli> =>
+      runCli([...args, '--connection-string', listenOnly]);
+
+    const replay = await asListener([
+      'dlq',
+      'replay',
+      'rt-listen-letters',
+      '--all',
+      '--to',
+      'rt-listen-target',
+    ]);
+    const send = await asListener(['send', 'rt-listen-target', '--body', 'x']);
+
+    // The broker's refusal of a sender link without the Send claim, as Service Bus words it.
+    const refusal =
+      "UnauthorizedAccess: Unauthorized access. 'Send' claim(s) are required to perform this" +
+      " operation. Resource: 'rt-listen-target'";
+    assert.equal(replay.exitCode, 1);
+    assert.equal(
+      replay.stderr,
+      `sbworker: ${refusal.replace(': ', ': cannot send to rt-listen-target: ')};` +
+        ' no dead letter was received\n',
+    );
+    assert.equal(send.exitCode, 1);
+    assert.equal(send.stderr, `sbworker: ${refusal}.\n`);
+    assert.deepEqual(await deliveryCounts('rt-listen-letters'), [1], 'a failed replay counted');
+    assert.ok(!replay.stderr.includes(LISTEN_ONLY.key), 'the key is never printed');
   });
 });

@@ -33,7 +33,16 @@ describe('sbworker send keeps the bytes of its input, or refuses it', () => {
 
   before(async () => {
     emulator = await startTestEmulator({
-      queues: ['se-latin1', 'se-stdin', 'se-argv', 'se-bom', 'se-utf16', 'se-csv', 'se-b64'],
+      queues: [
+        'se-latin1',
+        'se-stdin',
+        'se-argv',
+        'se-bom',
+        'se-utf16',
+        'se-csv',
+        'se-b64',
+        'se-empty',
+      ],
     });
     client = testClient(emulator.connectionString);
     env = { SERVICEBUS_CONNECTION_STRING: emulator.connectionString };
@@ -166,5 +175,41 @@ describe('sbworker send keeps the bytes of its input, or refuses it', () => {
         ` ${Buffer.byteLength(beforeBadByte)}); save it as UTF-8\n`,
     );
     assert.deepEqual(await drain(client, 'se-csv'), []);
+  });
+
+  it('refuses a --file or standard input with no messages, and a header-only --csv', async () => {
+    const folder = emptyFolder();
+    const empty = join(folder, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const blank = join(folder, 'blank.jsonl');
+    writeFileSync(blank, '\n  \r\n\t\n');
+    const headerOnly = join(folder, 'header-only.csv');
+    writeFileSync(headerOnly, Buffer.concat([UTF8_BOM, Buffer.from(CSV_HEADER)]));
+
+    const results = await Promise.all([
+      cli(['send', 'se-empty', '--file', empty]),
+      cli(['send', 'se-empty', '--file', blank]),
+      cli(['send', 'se-empty', '--file', '-'], { stdin: Buffer.from('\n\n') }),
+      cli(['send', 'se-empty', '--csv', headerOnly]),
+    ]);
+
+    const noLines =
+      'has no messages: it is empty or holds only blank lines; write one JSON' +
+      ' message a line\n';
+    assert.deepEqual(
+      results.map((result) => [result.exitCode, result.stdout, result.stderr]),
+      [
+        [1, '', `sbworker: InvalidInput: ${empty} ${noLines}`],
+        [1, '', `sbworker: InvalidInput: ${blank} ${noLines}`],
+        [1, '', `sbworker: InvalidInput: standard input ${noLines}`],
+        [
+          1,
+          '',
+          `sbworker: InvalidInput: ${headerOnly} has no messages: it has a header line but no` +
+            ' order rows\n',
+        ],
+      ],
+    );
+    assert.deepEqual(await drain(client, 'se-empty'), []);
   });
 });

@@ -77,4 +77,37 @@ describe('sbworker given a topic where messages are read', () => {
     assert.equal(send.exitCode, 2);
     assert.match(send.stderr, /^error: send takes a queue or topic, not a subscription/);
   });
+
+  it('says that a dead-letter queue cannot be sent to, and names the queue or topic', async () => {
+    const cases: [string, string][] = [
+      ['we-queue/$DeadLetterQueue', 'we-queue'],
+      ['we-queue/$deadletterqueue', 'we-queue'],
+      ['we-events/subscriptions/we-all/$DEADLETTERQUEUE', 'we-events'],
+    ];
+
+    for (const [path, entity] of cases) {
+      const replay = await cli(['dlq', 'replay', 'we-queue', '--all', '--to', path]);
+      const send = await cli(['send', path, '--body', 'x']);
+
+      const reason =
+        ` takes a queue or topic; "${path}" is a dead-letter queue, and dead-letter queues` +
+        ` cannot be sent to: send to the queue or topic, ${entity}\n`;
+      assert.equal(replay.exitCode, 2, path);
+      assert.ok(replay.stderr.startsWith(`error: --to${reason}`), replay.stderr);
+      const [firstLine] = replay.stderr.split('\n');
+      assert.ok(!firstLine?.includes('subscriptions/<name>'), replay.stderr);
+      assert.equal(send.exitCode, 2, path);
+      assert.ok(send.stderr.startsWith(`error: send${reason}`), send.stderr);
+    }
+  });
+
+  it('points peek at --dlq for a dead-letter queue path', async () => {
+    const result = await cli(['peek', 'we-queue/$DeadLetterQueue']);
+
+    assert.equal(result.exitCode, 2);
+    assert.match(
+      result.stderr,
+      /^error: "we-queue\/\$DeadLetterQueue" is a dead-letter queue: give its entity, we-queue,/,
+    );
+  });
 });

@@ -124,6 +124,67 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
     assert.equal(dead?.deadLetterReason, HOP_LIMIT);
   });
 
+  /** Polls until the check holds; a loop that never ends makes this fail after the limit. */
+  async function eventually(check: () => Promise<boolean>, limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) assert.fail(`not reached within ${limitMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('counts dead-letter forwarding as hops, so an expiry loop ends', async () => {
+    // dle-a's dead letters go to dle-b, which forwards everything back to dle-a.
+    await admin.createQueue('dle-a', {
+      defaultMessageTimeToLive: 'PT1S',
+      deadLetteringOnMessageExpiration: true,
+    });
+    await admin.createQueue('dle-b', { forwardTo: 'dle-a' });
+    const a = await admin.getQueue('dle-a');
+    await admin.updateQueue({ ...a, forwardDeadLetteredMessagesTo: 'dle-b' });
+
+    await client.createSender('dle-a').sendMessages({ body: 'expires', messageId: 'dle' });
+
+    // Each round is two transfers (a's DLQ → b → a): held in a at hop 0, 2 and 4; the third
+    // expiry would need a fifth transfer, so it stays in dle-a's dead-letter queue.
+    await eventually(async () => (await queueCounts('dle-a')).deadLetter > 0, 6000);
+    const [dead] = await peekDeadLetters('dle-a');
+    assert.deepEqual([dead?.messageId, dead?.deadLetterReason], ['dle', HOP_LIMIT]);
+    assert.equal(dead?.enqueuedSequenceNumber, 3);
+    assert.match(dead?.deadLetterErrorDescription ?? '', /TTLExpiredException.*"dle-b"/);
+
+    // It stays there: no further copy turns up after another TTL has passed.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    assert.deepEqual(await queueCounts('dle-a'), { active: 0, deadLetter: 1 });
+    assert.deepEqual(await queueCounts('dle-b'), { active: 0, deadLetter: 0 });
+  });
+
+  it('ends a loop of two queues forwarding their dead letters to each other', async () => {
+    await admin.createQueue('dlx-c');
+    await admin.createQueue('dlx-d', { forwardDeadLetteredMessagesTo: 'dlx-c' });
+    const c = await admin.getQueue('dlx-c');
+    await admin.updateQueue({ ...c, forwardDeadLetteredMessagesTo: 'dlx-d' });
+    await client.createSender('dlx-c').sendMessages({ body: 'rejected', messageId: 'dlx' });
+
+    // Four dead-letterings move it on (hops 1–4); the fifth leaves it in dlx-c's DLQ.
+    for (const queue of ['dlx-c', 'dlx-d', 'dlx-c', 'dlx-d', 'dlx-c']) {
+      const receiver = client.createReceiver(queue);
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+      assert.equal(message?.messageId, 'dlx', queue);
+      await receiver.deadLetterMessage(message!, {
+        deadLetterReason: 'Rejected',
+        deadLetterErrorDescription: 'round ' + queue,
+      });
+      await receiver.close();
+    }
+
+    assert.deepEqual(await queueCounts('dlx-c'), { active: 0, deadLetter: 1 });
+    assert.deepEqual(await queueCounts('dlx-d'), { active: 0, deadLetter: 0 });
+    const [dead] = await peekDeadLetters('dlx-c');
+    assert.equal(dead?.deadLetterReason, HOP_LIMIT);
+    assert.match(dead?.deadLetterErrorDescription ?? '', /\(Rejected: .*"dlx-d"/);
+  });
+
   it('sets deadLetterSource only on dead letters that auto-forwarding moved on', async () => {
     await admin.createQueue('dls-collected');
     await admin.createQueue('dls-forwarding', {

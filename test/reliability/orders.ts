@@ -36,6 +36,8 @@ export interface OrderFacts {
   orders: Map<string, number>;
   rejected: Array<{ message_id: string | null; reason_code: string; reason: string }>;
   violations: number;
+  /** Orders a delivery found already applied (the job's `repeat_deliveries` records). */
+  repeatedOrderIds: Set<string>;
 }
 
 /** Reads what the order job recorded, straight from PostgreSQL. */
@@ -56,10 +58,14 @@ export async function readOrderFacts(url: string): Promise<OrderFacts> {
       reason: string;
     }>('SELECT message_id, reason_code, reason FROM rejected_messages');
     const check = await checkStockInvariants(db);
+    const repeated = await db.query<{ business_key: string }>(
+      "SELECT business_key FROM repeat_deliveries WHERE function_name = 'processOrder'",
+    );
     return {
       orders: new Map(rows.map((r) => [r.order_id, r.n])),
       rejected,
       violations: check.violations.length,
+      repeatedOrderIds: new Set(repeated.map((row) => row.business_key)),
     };
   } finally {
     await db.close();

@@ -198,7 +198,20 @@ describe('planFunctions', () => {
 
     assert.throws(
       () => planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, PROBE_QUEUE: '' }),
-      /function 'probeQueue' queueName refers to setting 'PROBE_QUEUE'/,
+      /queueName refers to setting 'PROBE_QUEUE' \(as %PROBE_QUEUE%\), which is empty/,
+    );
+  });
+
+  it("refuses a batch function whose maxMessageBatchSize is below the host's minimum", async () => {
+    const app = await loadApp(PROBE_APP, () => undefined);
+    const host = loadHostSettings(PROBE_APP, {
+      AzureFunctionsJobHost__extensions__serviceBus__minMessageBatchSize: '6',
+    });
+
+    // probeBatch sets maxMessageBatchSize 5 on its trigger.
+    assert.throws(
+      () => planFunctions(app.registry, host.serviceBus, PROBE_SETTINGS),
+      /function 'probeBatch': maxMessageBatchSize 5 is below minMessageBatchSize 6/,
     );
   });
 
@@ -214,6 +227,7 @@ describe('planFunctions', () => {
     );
     assert.throws(plan({ PROBE_TOPIC: 'orders/' }), /topicName "orders\/" is not a valid/);
     assert.throws(plan({ PROBE_OUT: '-out' }), /output \$return "-out" is not a valid Service Bus/);
+    assert.throws(plan({ PROBE_QUEUE: 'vt/Subscriptions/vs' }), /no "Subscriptions" segment/);
     assert.doesNotThrow(plan({ PROBE_QUEUE: 'shop/orders_v2.eu-1' }));
   });
 

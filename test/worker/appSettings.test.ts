@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { applyAppSettings, getSetting, loadAppSettings } from '../../src/shared/appSettings';
+import { loadHostSettings } from '../../src/worker/hostSettings';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -48,17 +49,28 @@ describe('loadAppSettings', () => {
     assert.deepEqual(settings.files, []);
   });
 
-  it('stops with an error naming local.settings.json when it is not JSON', () => {
-    const dir = appDir({ 'local.settings.json': '{ "Values": ' });
+  it('stops with an error naming local.settings.json and the position when it is not JSON', () => {
+    const dir = appDir({ 'local.settings.json': '{\n  "Values": {\n    "A": "1",\n  }\n}' });
 
     assert.throws(
       () => loadAppSettings({ appDir: dir, env: {} }),
       (error: Error & { code?: string }) => {
-        return (
-          error.code === 'InvalidConfiguration' && error.message.includes('local.settings.json')
-        );
+        assert.equal(error.code, 'InvalidConfiguration');
+        assert.match(error.message, /local\.settings\.json is not valid JSON at line 4, column 3/);
+        return true;
       },
     );
+  });
+
+  it('reads local.settings.json and host.json with a byte order mark and comments', () => {
+    const bom = '\uFEFF';
+    const dir = appDir({
+      'local.settings.json': `${bom}{ // written by a Windows editor\n "Values": { "A": "1" } }`,
+      'host.json': `${bom}{ "version": "2.0" /* as Core Tools writes it */ }`,
+    });
+
+    assert.equal(loadAppSettings({ appDir: dir, env: {} }).values.A, '1');
+    assert.equal(loadHostSettings(dir, {}).hostJsonPath, join(dir, 'host.json'));
   });
 
   it('copies file settings into the environment without overwriting what is set', () => {

@@ -130,11 +130,26 @@ describe('resolveConnection', () => {
   });
 });
 
+describe('resolveConnection errors', () => {
+  it('say where the setting was read when the source is known', () => {
+    assert.throws(
+      () =>
+        resolveConnection(
+          'ServiceBusConnection',
+          { ServiceBusConnection: '<your connection string>' },
+          { ServiceBusConnection: 'local.settings.json' },
+        ),
+      /^AppError: setting ServiceBusConnection \(from local\.settings\.json\) still holds/,
+    );
+  });
+});
+
 describe('checkEntityPath', () => {
   const limited = resolveConnection('C', { C: `${CONNECTION};EntityPath=orders` });
 
-  it('accepts the EntityPath entity (any casing) and connection strings without one', () => {
-    assert.doesNotThrow(() => checkEntityPath(limited, 'Orders', "function 'f'"));
+  it('accepts the EntityPath entity (exactly, as the SDK compares) and strings without one', () => {
+    assert.doesNotThrow(() => checkEntityPath(limited, 'orders', "function 'f'"));
+    assert.throws(() => checkEntityPath(limited, 'Orders', "function 'f'"), /EntityPath=orders/);
     assert.doesNotThrow(() =>
       checkEntityPath(resolveConnection('C', { C: CONNECTION }), 'shipments', "function 'f'"),
     );

@@ -199,6 +199,38 @@ describe('loadHostSettings', () => {
     );
   });
 
+  it('reads whole numbers as .NET does: digits only, no hex, binary or exponent', () => {
+    const dir = appWithHostJson({ version: '2.0' });
+    const withCalls = (value: string) => () =>
+      loadHostSettings(dir, {
+        AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: value,
+      });
+
+    assert.equal(withCalls(' +12 ')().serviceBus.maxConcurrentCalls, 12);
+    for (const text of ['0x10', '0b11', '1e1', '12.0']) {
+      assert.throws(withCalls(text), /maxConcurrentCalls must be an integer/, text);
+    }
+  });
+
+  it('names both batch sizes and where they came from when min exceeds max', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      extensions: { serviceBus: { minMessageBatchSize: 5 } },
+    });
+
+    assert.throws(
+      () =>
+        loadHostSettings(dir, {
+          AzureFunctionsJobHost__extensions__serviceBus__maxMessageBatchSize: '2',
+        }),
+      new RegExp(
+        String.raw`host\.json extensions\.serviceBus\.minMessageBatchSize \(5\) must not ` +
+          String.raw`exceed setting AzureFunctionsJobHost__extensions__serviceBus__` +
+          String.raw`maxMessageBatchSize \(2\)`,
+      ),
+    );
+  });
+
   it('stops with an error naming the host.json key or the override setting', () => {
     const dir = appWithHostJson({
       version: '2.0',

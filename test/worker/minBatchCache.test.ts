@@ -55,6 +55,25 @@ describe('MinBatchCache', () => {
     assert.ok((sent[0]?.atMs ?? 0) >= 75, `after the wait, at ${sent[0]?.atMs} ms`);
   });
 
+  it('sends a partial batch early when the oldest item reaches its deadline', async () => {
+    const sent: number[][] = [];
+    const startedAt = Date.now();
+    const cache = new MinBatchCache<number>({
+      minSize: 5,
+      maxSize: 10,
+      maxWaitMs: 10_000,
+      dispatch: async (batch) => {
+        sent.push(batch);
+      },
+      deadlineMs: () => startedAt + 60,
+    });
+
+    await cache.add([1, 2]);
+    await sleep(150);
+
+    assert.deepEqual(sent, [[1, 2]], 'at the deadline, long before the 10 s wait');
+  });
+
   it('flush sends all in batches of at most the maximum; discard hands it back', async () => {
     const { cache, sent } = recordingCache(10, 2, 10_000);
 

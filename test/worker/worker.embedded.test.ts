@@ -122,8 +122,9 @@ describe('embedded mode', () => {
   for (const [setting, value] of [
     ['LOG_LEVEL', 'loud'],
     ['SHUTDOWN_GRACE_MS', '-5'],
+    ['SHUTDOWN_GRACE_MS', '2147483648'],
   ] as const) {
-    it(`refuses to start with an invalid ${setting}, naming it`, async () => {
+    it(`refuses to start with ${setting}=${value}, naming it`, async () => {
       await assert.rejects(
         startWorker({
           appDir: PROBE_APP,

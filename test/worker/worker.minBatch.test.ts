@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import type { ServiceBusClient } from '@azure/service-bus';
@@ -10,6 +11,7 @@ import {
   captureLogger,
   closeInOrder,
   PROBE_APP,
+  REPO_ROOT,
   probe,
   probeEntities,
   probeEnv,
@@ -24,11 +26,15 @@ import {
 
 const waiting = probeNames('mb-wait');
 const stopping = probeNames('mb-stop');
+const shortLock = probeNames('mb-lock');
+const SESSION_BATCH_QUEUE = 'mb-session-batch';
+const SESSION_BATCH_APP = join(REPO_ROOT, 'test', 'fixtures', 'apps', 'session-batch');
 const MIN_BATCH = '3';
 let emulator: RunningEmulator;
 let client: ServiceBusClient;
 let waitingWorker: RunningWorker;
 let stoppingWorker: RunningWorker | undefined;
+const laterWorkers: RunningWorker[] = [];
 
 function minBatchEnv(names: typeof waiting, maxBatchWaitTime: string): NodeJS.ProcessEnv {
   return probeEnv(emulator.connectionString, names, {
@@ -62,10 +68,20 @@ async function remaining(queue: string): Promise<number> {
 }
 
 before(async () => {
-  const entities = (names: typeof waiting) => probeEntities(names, { lockDurationMs: 30_000 });
+  const entities = (names: typeof waiting, lockDurationMs = 30_000) =>
+    probeEntities(names, { lockDurationMs });
   emulator = await startTestEmulator({
-    queues: [...entities(waiting).queues, ...entities(stopping).queues],
-    topics: [...entities(waiting).topics, ...entities(stopping).topics],
+    queues: [
+      ...entities(waiting).queues,
+      ...entities(stopping).queues,
+      ...entities(shortLock, 5000).queues,
+      { name: SESSION_BATCH_QUEUE, requiresSession: true, lockDurationMs: 5000 },
+    ],
+    topics: [
+      ...entities(waiting).topics,
+      ...entities(stopping).topics,
+      ...entities(shortLock, 5000).topics,
+    ],
   });
   client = testClient(emulator.connectionString);
   waitingWorker = await startWorker({
@@ -76,7 +92,7 @@ before(async () => {
   });
 });
 
-after(() => closeInOrder([waitingWorker, stoppingWorker], [client], emulator));
+after(() => closeInOrder([waitingWorker, stoppingWorker, ...laterWorkers], [client], emulator));
 
 describe('worker minimum batch size', () => {
   it('holds too few messages until maxBatchWaitTime, then invokes', async () => {
@@ -154,6 +170,73 @@ describe('worker minimum batch size', () => {
     assert.equal(await remaining(stopping.batchQueue), 0, 'completed before the worker closed');
     const line = log.lines().find((l) => String(l.msg).startsWith('Shutting down'));
     assert.deepEqual([line?.inFlight, line?.held], [0, 2], 'held, not yet invoking, at stop');
+  });
+
+  it('cuts a wait longer than half the lock to half, so a held message runs once', async () => {
+    // A 5 s lock and a 30 s wait: Azure asks for at most half the lock. Held to the end of the
+    // wait, the message's lock would run out: redelivered, never invoked, dead-lettered.
+    const worker = await startWorker({
+      appDir: PROBE_APP,
+      env: probeEnv(emulator.connectionString, shortLock, {
+        AzureFunctionsJobHost__extensions__serviceBus__minMessageBatchSize: MIN_BATCH,
+        AzureFunctionsJobHost__extensions__serviceBus__maxBatchWaitTime: '00:00:30',
+      }),
+      logger: captureLogger().logger,
+      shutdownGraceMs: 2000,
+    });
+    laterWorkers.push(worker);
+    const sentAt = await send(shortLock.batchQueue, ['lock-1']);
+
+    const [call] = await waitFor(
+      'the early partial batch',
+      () => {
+        const calls = batchCalls('lock-');
+        return calls.length > 0 ? calls : undefined;
+      },
+      10_000,
+    );
+
+    assert.deepEqual(call?.triggerMetadata.messageIdArray, ['lock-1']);
+    assert.deepEqual(call?.triggerMetadata.deliveryCountArray, [1], 'on its first delivery');
+    const heldMs = (call?.startedAt ?? 0) - sentAt;
+    assert.ok(heldMs < 5000, `invoked within the 5 s lock, after ${heldMs} ms`);
+    assert.equal(await waitForCount(shortLock.batchQueue, 0), 0, 'completed');
+  });
+
+  it('keeps a session batch in order while the session lock is renewed', async () => {
+    // Each session message carries the session's lock (5 s), which the receiver renews. Held
+    // past that for the 6 s wait, the messages must still run, in order, in one batch.
+    const worker = await startWorker({
+      appDir: SESSION_BATCH_APP,
+      env: {
+        ProbeConnection: emulator.connectionString,
+        PROBE_SESSION_BATCH_QUEUE: SESSION_BATCH_QUEUE,
+        AzureFunctionsJobHost__extensions__serviceBus__minMessageBatchSize: MIN_BATCH,
+        AzureFunctionsJobHost__extensions__serviceBus__maxBatchWaitTime: '00:00:06',
+        AzureFunctionsJobHost__extensions__serviceBus__sessionIdleTimeout: '00:00:20',
+      },
+      logger: captureLogger().logger,
+      shutdownGraceMs: 2000,
+    });
+    laterWorkers.push(worker);
+    const sender = client.createSender(SESSION_BATCH_QUEUE);
+    await sender.sendMessages(
+      ['s-1', 's-2'].map((messageId) => ({ body: { messageId }, messageId, sessionId: 'A' })),
+    );
+    await sender.close();
+
+    const calls = await waitFor(
+      'the session batch',
+      () => {
+        const found = probe().calls.filter((c) => c.functionName === 'probeSessionBatch');
+        return found.length > 0 ? found : undefined;
+      },
+      15_000,
+    );
+
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]?.triggerMetadata.messageIdArray, ['s-1', 's-2']);
+    assert.deepEqual(calls[0]?.triggerMetadata.deliveryCountArray, [1, 1]);
   });
 });
 

@@ -198,6 +198,30 @@ describe('worker outputs', () => {
     assert.deepEqual(renewals, [], 'no renewal of a message that was given back');
   });
 
+  it('sends no outputs for an invocation whose message was given back at shutdown', async () => {
+    const h = await setUp('outputs-after-abandon', {
+      env: { AzureFunctionsJobHost__functionTimeout: '00:00:10' },
+    });
+    await send(h, 'late-output', { behaviour: 'sleep:1000', output: 'late' });
+    await waitFor('the invocation', () =>
+      callsFor('probeQueue', 'late-output').length === 1 ? true : undefined,
+    );
+
+    // The grace period (0.5 s) ends first; the handler then succeeds while the worker is still
+    // closing (held open here for 1.5 s, as a slow appTerminate hook would).
+    await h.worker.stop('test', {
+      afterDrain: () => new Promise((resolve) => setTimeout(resolve, 1500)),
+    });
+
+    const receiver = h.client.createReceiver(h.names.out);
+    assert.deepEqual(await receiver.peekMessages(5), [], 'the message will run again');
+    await receiver.close();
+    assert.ok(
+      h.log.lines().some((l) => String(l.msg).startsWith('Outputs not sent')),
+      'says why the outputs were not sent',
+    );
+  });
+
   it('sends Service Bus outputs (return value, extra output; body only) on success', async () => {
     const h = await setUp('outputs-ok');
 

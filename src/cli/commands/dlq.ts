@@ -11,7 +11,7 @@ import {
   writeOut,
   type ConnectionFlags,
 } from '../operator/commandSupport';
-import { deadLetterPath, parseEntityAddress } from '../operator/entityAddress';
+import { deadLetterPath, parseEntityAddress, readUse } from '../operator/entityAddress';
 import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
@@ -88,7 +88,7 @@ async function runList(entity: string, flags: ListFlags, _command: Command): Pro
   const address = parseEntityAddress(entity);
   const count = parseWholeNumber('--count', flags.count, 1, 100_000);
 
-  const letters = await peekDeadLetters(address, flags, count);
+  const letters = await peekDeadLetters(address, flags, count, 'dlq list');
   if (flags.json === true) writeOut(jsonLines(letters));
   else if (letters.length === 0) writeOut(`no dead letters in ${address.display}\n`);
   else writeOut(deadLetterTable(letters));
@@ -110,7 +110,7 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
     throw new UsageError(`--sequence-number must be a whole number, got "${given}"`);
   }
 
-  const letters = (await peekDeadLetters(address, flags, Infinity)).filter((letter) =>
+  const letters = (await peekDeadLetters(address, flags, Infinity, 'dlq show')).filter((letter) =>
     flags.messageId !== undefined
       ? letter.messageId === flags.messageId
       : letter.sequenceNumber === flags.sequenceNumber,
@@ -135,7 +135,10 @@ async function runReplay(entity: string, flags: ReplayFlags, _command: Command):
   const select = replaySelection(flags);
   const target = replayTargetName(address, flags.to);
   const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
-  const connection = connectionFor(flags);
+  const connection = connectionFor(flags, readUse(address, 'dlq replay'), {
+    entity: target,
+    what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
+  });
 
   const result = await withOperatorClient(
     connection,
@@ -207,7 +210,7 @@ async function runPurge(entity: string, flags: PurgeFlags, _command: Command): P
       `purge deletes every dead letter of ${address.display} for good; add --yes`,
     );
   }
-  const connection = connectionFor(flags);
+  const connection = connectionFor(flags, readUse(address, 'dlq purge'));
 
   const purged = await withOperatorClient(
     connection,
@@ -227,9 +230,10 @@ async function peekDeadLetters(
   address: ReturnType<typeof parseEntityAddress>,
   flags: ConnectionFlags,
   count: number,
+  command: string,
 ): Promise<MessageJson[]> {
   return withOperatorClient(
-    connectionFor(flags),
+    connectionFor(flags, readUse(address, command)),
     async (client) => {
       const receiver = createEntityReceiver(client, address, { deadLetter: true });
       return (await peekUpTo(receiver, count)).map(toMessageJson);

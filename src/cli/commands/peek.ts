@@ -10,7 +10,7 @@ import {
   writeOut,
   type ConnectionFlags,
 } from '../operator/commandSupport';
-import { parseEntityAddress } from '../operator/entityAddress';
+import { parseEntityAddress, readUse } from '../operator/entityAddress';
 import { toMessageJson } from '../operator/messageJson';
 import { peekTable } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
@@ -43,7 +43,7 @@ export function registerPeekCommand(program: Command): void {
 async function runPeek(entity: string, flags: PeekFlags, _command: Command): Promise<void> {
   const address = parseEntityAddress(entity);
   const count = parseWholeNumber('--count', flags.count, 1, MAX_PEEK_COUNT);
-  const connection = connectionFor(flags);
+  const connection = connectionFor(flags, readUse(address, 'peek'));
 
   const messages = await withOperatorClient(
     connection,

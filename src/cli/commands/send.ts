@@ -8,12 +8,11 @@ import {
   writeOut,
   type ConnectionFlags,
 } from '../operator/commandSupport';
-import { parseEntityAddress } from '../operator/entityAddress';
+import { parseSendTarget } from '../operator/entityAddress';
 import { fromMessageJson } from '../operator/messageJson';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { messagesFromFlags, type SendFlags } from '../operator/sendInput';
-import { UsageError } from '../operator/usageError';
 
 export function registerSendCommand(program: Command): void {
   const command = program
@@ -49,16 +48,13 @@ async function runSend(
   flags: SendFlags & ConnectionFlags,
   _command: Command,
 ): Promise<void> {
-  const address = parseEntityAddress(entity);
-  if (address.kind !== 'queueOrTopic') {
-    throw new UsageError('send takes a queue or topic, not a subscription');
-  }
+  const target = parseSendTarget(entity, 'send');
   const inputs = messagesFromFlags(flags);
   const messages = inputs.map((input) => fromMessageJson(input.message));
-  const connection = connectionFor(flags);
+  const connection = connectionFor(flags, { entity: target, what: 'send targets' });
 
   const result = await withOperatorClient(connection, async (client) => {
-    const sender = client.createSender(address.name);
+    const sender = client.createSender(target);
     // Every message is sized against the entity's limit before the first one goes out.
     const batches = await packBatches(sender, messages, {
       describeMessage: (index) => inputs[index]?.where ?? `message ${index + 1}`,
@@ -70,7 +66,7 @@ async function runSend(
     return sent;
   });
   writeOut(
-    `sent ${result.sent} message(s) to ${address.display} in ${result.batches} batch(es)` +
+    `sent ${result.sent} message(s) to ${target} in ${result.batches} batch(es)` +
       ` (${connection.endpoint})\n`,
   );
 }

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 
-import { resolveOperatorConnection, type OperatorConnection } from './connection';
+import {
+  checkEntityPath,
+  resolveOperatorConnection,
+  type EntityUse,
+  type OperatorConnection,
+} from './connection';
 import { isUsageError, UsageError } from './usageError';
 
 export interface ConnectionFlags {
@@ -17,8 +22,17 @@ export function withConnectionOption(command: Command): Command {
   );
 }
 
-export function connectionFor(flags: ConnectionFlags): OperatorConnection {
-  return resolveOperatorConnection({ flag: flags.connectionString });
+/**
+ * The command's connection, checked against the entities it will use (an EntityPath in the
+ * connection string allows one queue or topic only).
+ */
+export function connectionFor(
+  flags: ConnectionFlags,
+  ...uses: readonly EntityUse[]
+): OperatorConnection {
+  const connection = resolveOperatorConnection({ flag: flags.connectionString });
+  for (const use of uses) checkEntityPath(connection, use);
+  return connection;
 }
 
 /**

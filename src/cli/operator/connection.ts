@@ -7,6 +7,7 @@ import {
 } from '../../shared/appSettings';
 import { ConfigError, ensureError } from '../../shared/errors';
 import { missingConnectionError, resolveConnection } from '../../worker/connection';
+import { UsageError } from './usageError';
 
 /** The worker's setting names, in the order they are looked up. */
 export const CONNECTION_SETTING_NAMES = ['ServiceBusConnection', 'SERVICEBUS_CONNECTION_STRING'];
@@ -122,4 +123,41 @@ function describe(connectionString: string, source: string, where?: string): Ope
     if (where === undefined) throw error;
     throw new ConfigError(`${where}: ${ensureError(error).message}`, { cause: error });
   }
+}
+
+/** What a command does with one queue or topic, for the EntityPath check: "send targets". */
+export interface EntityUse {
+  /** The queue or topic (for a subscription, its topic): what the SDK compares EntityPath to. */
+  entity: string;
+  /** How the command uses it, put before the name in the error. */
+  what: string;
+}
+
+/**
+ * A connection string with `EntityPath` serves that one queue or topic only, and the SDK's own
+ * refusal names neither the string's source nor the entity. This says both, before anything
+ * connects. The SDK reads the key `EntityPath` as written and compares the names exactly, so
+ * this does too.
+ * @throws UsageError naming the source of the string, its EntityPath and the entity; never
+ *   the string itself.
+ */
+export function checkEntityPath(connection: OperatorConnection, use: EntityUse): void {
+  const entityPath = connectionEntityPath(connection.connectionString);
+  if (entityPath === undefined || entityPath === use.entity) return;
+
+  const where =
+    connection.source === '--connection-string'
+      ? 'given with --connection-string'
+      : `in ${connection.source}`;
+  throw new UsageError(
+    `${use.what} '${use.entity}', but the connection string ${where} is limited to` +
+      ` EntityPath=${entityPath}: use that entity, or a connection string without EntityPath` +
+      ' (one of the namespace)',
+  );
+}
+
+function connectionEntityPath(connectionString: string): string | undefined {
+  const match = /(?:^|;)\s*EntityPath=([^;]*)/.exec(connectionString);
+  const entityPath = match?.[1]?.trim();
+  return entityPath === undefined || entityPath === '' ? undefined : entityPath;
 }

@@ -1,6 +1,7 @@
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import { AppError, isAppError } from '../../shared/errors';
+import { errorCode, mostTellingAttempt } from './attemptErrors';
 import { createOperatorClient } from './clients';
 import type { OperatorConnection } from './connection';
 import type { EntityAddress } from './entityAddress';
@@ -102,7 +103,7 @@ async function sendProbe(client: ServiceBusClient, name: string): Promise<SendPr
     await sender.createMessageBatch();
     return 'attached';
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    const code = errorCode(mostTellingAttempt(error));
     return code === 'MessagingEntityNotFound' ? 'notFound' : 'unknown';
   } finally {
     await sender.close().catch(() => undefined);

@@ -4,10 +4,10 @@ import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 
 import { AppError, ensureError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
+import { errorCode, mostTellingAttempt } from './attemptErrors';
 import { originalEntityName } from './clients';
-import { parseEntityAddress, type EntityAddress } from './entityAddress';
+import { parseSendTarget, type EntityAddress } from './entityAddress';
 import type { MessageJson } from './messageJson';
-import { UsageError } from './usageError';
 
 // The probe below is one link attach; past this it gives up and the replay goes on as before.
 const SESSION_PROBE_TIMEOUT_MS = 5 * SECOND_MS;
@@ -15,20 +15,12 @@ const SESSION_PROBE_TIMEOUT_MS = 5 * SECOND_MS;
 const MAX_NAMED_LETTERS = 5;
 
 /**
- * Where the copies go: `--to`, else the queue itself, or the topic of a subscription. A
- * subscription cannot be sent to, so `--to` with a subscription path is a usage error.
+ * Where the copies go: `--to`, else the queue itself, or the topic of a subscription.
+ * Subscriptions and dead-letter queues cannot be sent to, so `--to` with either is a usage
+ * error.
  */
 export function replayTargetName(source: EntityAddress, to: string | undefined): string {
-  if (to === undefined) return originalEntityName(source);
-
-  const target = parseEntityAddress(to);
-  if (target.kind === 'subscription') {
-    throw new UsageError(
-      `--to takes a queue or topic, not a subscription: send to its topic, ${target.topic}` +
-        ' (every subscription whose rules match gets the copy)',
-    );
-  }
-  return target.name;
+  return to === undefined ? originalEntityName(source) : parseSendTarget(to, '--to');
 }
 
 /**
@@ -48,11 +40,12 @@ export async function checkReplayTarget(
   try {
     await sender.createMessageBatch();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    // After its retries the SDK rejects with an AggregateError without code or message.
+    const attempt = ensureError(mostTellingAttempt(error));
+    const reason = (attempt.message === '' ? attempt.name : attempt.message).replace(/\.$/, '');
     throw new AppError(
-      typeof code === 'string' ? code : 'GeneralError',
-      `cannot send to ${target}: ${ensureError(error).message.replace(/\.$/, '')};` +
-        ' no dead letter was received',
+      errorCode(attempt) ?? 'GeneralError',
+      `cannot send to ${target}: ${reason}; no dead letter was received`,
       { cause: error },
     );
   }

@@ -50,10 +50,11 @@ export function messagesFromFlags(
   } else if (flags.file === '-') {
     const name = 'standard input';
     const text = decodeInputText(readInput('-', '--file', readStdin), name, BASE64_ADVICE);
-    inputs = parseJsonLines(text, name);
+    inputs = requireMessages(parseJsonLines(text, name), name, NO_JSON_LINES);
   } else {
     const file = flags.file as string;
-    inputs = parseJsonLines(decodeInputText(readInput(file, '--file'), file, BASE64_ADVICE), file);
+    const text = decodeInputText(readInput(file, '--file'), file, BASE64_ADVICE);
+    inputs = requireMessages(parseJsonLines(text, file), file, NO_JSON_LINES);
   }
 
   if (flags.messageId !== undefined && inputs.length !== 1) {
@@ -97,6 +98,7 @@ export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput
     throw new AppError('InvalidInput', `${name}: ${ensureError(error).message}`, { cause: error });
   }
 
+  requireMessages(orders, name, 'it has a header line but no order rows');
   return orders.map((order) => ({
     where: `order ${order.orderId} in ${name}`,
     message: {
@@ -107,6 +109,18 @@ export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput
     },
   }));
 }
+
+/**
+ * An input that holds nothing to send is a wrong or truncated file, not a request to send
+ * nothing: a script that sends an empty export should hear about it.
+ * @param why What the input holds instead, for the message.
+ */
+function requireMessages<T>(items: T[], name: string, why: string): T[] {
+  if (items.length > 0) return items;
+  throw new AppError('InvalidInput', `${name} has no messages: ${why}`);
+}
+
+const NO_JSON_LINES = 'it is empty or holds only blank lines; write one JSON message a line';
 
 const BASE64_ADVICE = '; a body that is not UTF-8 text goes in as "bodyEncoding":"base64"';
 

@@ -129,19 +129,27 @@ export class Broker implements StoreHooks {
     });
     const forwardTo = source.owner.config.forwardDeadLetteredMessagesTo;
     const forwardTarget = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
-    if (forwardTarget) {
-      // Only a dead letter moved on this way names where it died (x-opt-deadletter-source).
-      const carried = { deadLetterSource: store.settings.path };
-      this.enqueue(forwardTarget, storedToParsed({ ...message, bare }), this.now(), 1, carried);
-      return;
-    }
-
-    source.owner.deadLetter.add(storedToParsed({ ...message, bare }), this.now(), {
+    const dead = storedToParsed({ ...message, bare });
+    const kept: Partial<StoredMessage> = {
       deliveryCount: message.deliveryCount,
       enqueueSeq: message.seq,
       expiresAtMs: null,
       enqueuedAtMs: message.enqueuedAtMs,
-    });
+      forwardHops: message.forwardHops,
+    };
+    if (forwardTo && forwardTarget) {
+      if (message.forwardHops >= MAX_FORWARD_HOPS) {
+        // Moving it on would be one transfer too many; a loop of forwards ends here.
+        this.deadLetterAtHopLimit(source.owner, dead, this.now(), forwardTo, kept, fields);
+        return;
+      }
+      // Only a dead letter moved on this way names where it died (x-opt-deadletter-source).
+      const carried = { deadLetterSource: store.settings.path };
+      this.enqueue(forwardTarget, dead, this.now(), message.forwardHops + 1, carried);
+      return;
+    }
+
+    source.owner.deadLetter.add(dead, this.now(), kept);
     this.logger.debug('message dead-lettered', {
       entity: store.settings.path,
       messageId: message.messageId,
@@ -152,14 +160,16 @@ export class Broker implements StoreHooks {
 
   private routeScheduled(store: MessageStore, message: StoredMessage): void {
     const target = this.registry.sendTarget(store.settings.path);
-    if (target?.kind === 'topic') this.fanOut(target, storedToParsed(message), this.now(), 0, {});
+    if (target?.kind !== 'topic') return;
+    this.fanOut(target, storedToParsed(message), this.now(), message.forwardHops, {});
   }
 
   // Internals --------------------------------------------------------------------------------
 
   /**
    * Puts a message into the target, or into the entities it forwards to. `hops` counts the
-   * forwards so far; `carried` is what every copy keeps (a forwarded dead letter's source).
+   * forwards so far (stored with the message, so dead-letter forwarding goes on counting);
+   * `carried` is what every copy keeps (a forwarded dead letter's source).
    */
   private enqueue(
     target: SendTarget,
@@ -170,7 +180,7 @@ export class Broker implements StoreHooks {
   ): number {
     if (target.kind === 'topic') {
       if (message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs) {
-        return target.scheduled.add(message, nowMs).seq;
+        return target.scheduled.add(message, nowMs, { forwardHops: hops }).seq;
       }
       this.fanOut(target, message, nowMs, hops, carried);
       return target.scheduled.lastSequenceNumber;
@@ -202,35 +212,48 @@ export class Broker implements StoreHooks {
   ): number {
     const forwardTo = holder.config.forwardTo;
     const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
-    if (next === undefined) return holder.store.add(message, nowMs, carried).seq;
+    if (!forwardTo || next === undefined) {
+      return holder.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
+    }
     if (hops < MAX_FORWARD_HOPS) return this.enqueue(next, message, nowMs, hops + 1, carried);
-    return this.deadLetterAtHopLimit(holder, message, nowMs, carried);
+    return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried);
   }
 
   /**
    * Service Bus dead-letters a message that would need a fifth forward, in the entity that
    * holds it, with reason MaxTransferHopCountExceeded. It stays in that dead-letter queue
    * even when the entity forwards its dead letters (as Azure does), so a loop of forwards,
-   * through a topic's fan-out too, ends there and an operator can see why.
+   * through a topic's fan-out or dead-letter forwarding too, ends there and an operator can
+   * see why. `deadLettered`: why the entity was dead-lettering it anyway, kept in the
+   * description.
    */
   private deadLetterAtHopLimit(
     holder: QueueEntity | SubscriptionEntity,
     message: ParsedMessage,
     nowMs: number,
+    forwardTo: string,
     carried: Partial<StoredMessage>,
+    deadLettered?: DeadLetterFields,
   ): number {
+    const cause = deadLettered
+      ? ` before it was dead-lettered (${deadLettered.reason}: ${deadLettered.description})`
+      : '';
     const description =
-      `Auto-forwarded ${MAX_FORWARD_HOPS} times, the most Service Bus allows; ` +
-      `not forwarded again to "${holder.config.forwardTo}".`;
+      `Auto-forwarded ${MAX_FORWARD_HOPS} times${cause}, the most Service Bus allows; ` +
+      `not forwarded again to "${forwardTo}".`;
     const bare = withApplicationProperties(message.bare, {
       DeadLetterReason: HOP_LIMIT_REASON,
       DeadLetterErrorDescription: description,
     });
     const dead = { ...message, bare, scheduledEnqueueAtMs: null };
-    const stored = holder.deadLetter.add(dead, nowMs, { ...carried, expiresAtMs: null });
+    const stored = holder.deadLetter.add(dead, nowMs, {
+      ...carried,
+      expiresAtMs: null,
+      forwardHops: MAX_FORWARD_HOPS,
+    });
     this.logger.warn('auto-forward hop limit reached; message dead-lettered', {
       entity: holder.store.settings.path,
-      forwardTo: holder.config.forwardTo,
+      forwardTo,
       messageId: message.messageId,
       hops: MAX_FORWARD_HOPS,
     });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, ensureError } from '../../shared/errors';
+import { parseStrictJson } from './jsonText';
 import { outlineOf } from './outline';
 import { crossEntityProblems, resolveForwardTargets } from './references';
 import {
@@ -48,15 +49,9 @@ export function loadConfigFile(path: string): NamespaceConfig {
     });
   }
 
-  let json: unknown;
-  try {
-    // A UTF-8 byte-order mark is common in files saved by Windows editors.
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    const detail = ensureError(error).message;
-    throw new ConfigError(`${path}: not valid JSON: ${detail}`, { cause: error });
-  }
-  return parseConfig(json, path);
+  const parsed = parseStrictJson(text);
+  if ('problem' in parsed) throw new ConfigError(`${path}: not valid JSON: ${parsed.problem}`);
+  return parseConfig(parsed.value, path);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ENTITY_NAME, SUBSCRIPTION_NAME } from '../../shared/serviceBusNames';
+import { isValidEntityName, SUBSCRIPTION_NAME } from '../../shared/serviceBusNames';
 
 /**
  * Azure's naming rules for what a config file or the management API creates, in one place so
@@ -9,8 +9,6 @@ export type NameKind = 'queue' | 'topic' | 'subscription' | 'rule' | 'policy';
 // `$Default` in any casing: names are case-insensitive.
 const RULE_NAME = /^(?:\$Default|[A-Za-z0-9_](?:[\w.-]{0,48}[A-Za-z0-9_])?)$/i;
 const POLICY_NAME = /^[A-Za-z0-9](?:[\w.-]{0,254}[A-Za-z0-9])?$/;
-// A queue or topic path segment named Subscriptions would read as a subscription's address.
-const RESERVED_SEGMENT = /(^|\/)subscriptions(\/|$)/i;
 
 const ENTITY_RULE =
   '1-260 letters, digits, ".", "-", "_" and "/", starting and ending with a letter or digit, ' +
@@ -20,12 +18,12 @@ const RULES: Record<NameKind, { noun: string; rule: string; valid: (name: string
   queue: {
     noun: 'entity name',
     rule: ENTITY_RULE,
-    valid: (name) => ENTITY_NAME.test(name) && !RESERVED_SEGMENT.test(name),
+    valid: isValidEntityName,
   },
   topic: {
     noun: 'entity name',
     rule: ENTITY_RULE,
-    valid: (name) => ENTITY_NAME.test(name) && !RESERVED_SEGMENT.test(name),
+    valid: isValidEntityName,
   },
   subscription: {
     noun: 'subscription name',

@@ -34,6 +34,8 @@ import { rulePath, subscriptionPath, type Route } from './routes';
 export interface ManagementRequest {
   method: string;
   route: Exclude<Route, { kind: 'health' }>;
+  /** The decoded resource path without its leading `/`: the name a queue or topic PUT gives. */
+  path: string;
   /** `http://host:port` as the client addressed us: entry ids and links are built on it. */
   baseUrl: string;
   query: URLSearchParams;
@@ -61,6 +63,7 @@ export class ManagementHandlers {
 
   async handle(request: ManagementRequest): Promise<ManagementResponse> {
     const { route } = request;
+    if (request.method === 'PUT' && route.kind !== 'entity') await refuseMisplacedEntity(request);
     switch (route.kind) {
       case 'entity':
         return this.entity(request, route.name);
@@ -133,7 +136,7 @@ export class ManagementHandlers {
     const queueXml = await readEntryContent(request.body, 'QueueDescription');
     if (queueXml) {
       requireName('queue', name);
-      const { config, extras } = readQueue(name, queueXml);
+      const { config, extras } = readQueue(name, queueXml, namespaceHost(request));
       this.requireForwardTargets({ kind: 'queue', name }, config);
       const view = request.isUpdate
         ? backend.updateQueue(config, extras)
@@ -170,7 +173,7 @@ export class ManagementHandlers {
     requireName('subscription', name);
     const xml = await readEntryContent(request.body, 'SubscriptionDescription');
     if (!xml) throw missingDescription('SubscriptionDescription');
-    const { config, extras } = readSubscription(name, xml);
+    const { config, extras } = readSubscription(name, xml, namespaceHost(request));
     this.requireForwardTargets({ kind: 'subscription', name, topic }, config);
     config.rules.forEach(requireUsableRule);
 
@@ -309,6 +312,22 @@ function requireMethod(request: ManagementRequest, method: string): void {
   }
 }
 
+/**
+ * A queue or topic description PUT at a path that reads as something else (a subscription,
+ * a rule, a list): the name holds a `Subscriptions` segment or is reserved, so the answer is
+ * the rule for queue and topic names, not a complaint about the body.
+ */
+async function refuseMisplacedEntity(request: ManagementRequest): Promise<void> {
+  const descriptions = [
+    ['QueueDescription', 'queue'],
+    ['TopicDescription', 'topic'],
+  ] as const;
+  for (const [content, kind] of descriptions) {
+    const xml = await readEntryContent(request.body, content).catch(() => undefined);
+    if (xml) requireName(kind, request.path);
+  }
+}
+
 function missingDescription(what: string): AdminError {
   return new AdminError('BadRequest', `The request body holds no ${what}.`);
 }
@@ -330,7 +349,12 @@ function requireUsableRule(rule: RuleConfig): void {
  * the text through as is and reads either form back when it is sent again.
  */
 function forwardBase(request: ManagementRequest): string {
-  return `sb://${new URL(request.baseUrl).hostname}`;
+  return `sb://${namespaceHost(request)}`;
+}
+
+/** The host name the client addressed: the namespace, as far as this API can tell. */
+function namespaceHost(request: ManagementRequest): string {
+  return new URL(request.baseUrl).hostname;
 }
 
 function nonNegative(text: string | null, fallback: number): number {

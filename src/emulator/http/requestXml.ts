@@ -32,9 +32,19 @@ export interface ReadEntity<T> {
 const STATUSES: readonly EntityStatus[] = ['Active', 'Disabled', 'SendDisabled', 'ReceiveDisabled'];
 const MIN_DUPLICATE_WINDOW_MS = 20 * SECOND_MS;
 const MAX_DUPLICATE_WINDOW_MS = 7 * DAY_MS;
+// scheme://authority/path; the authority holds no user part (an `@` fails the host check).
+const ENTITY_URI = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)\/([^?#]*)$/i;
 
-export function readQueue(name: string, description: XmlObject): ReadEntity<QueueConfig> {
-  const fields = new Fields(description);
+/**
+ * @param namespaceHost - the host the client addressed; a forwarding target given as a URI
+ *   must name it, since Service Bus forwards only within one namespace
+ */
+export function readQueue(
+  name: string,
+  description: XmlObject,
+  namespaceHost: string,
+): ReadEntity<QueueConfig> {
+  const fields = new Fields(description, namespaceHost);
   refusePartitioning(fields);
   const defaults = queueWithDefaults(name);
   const config: QueueConfig = {
@@ -53,7 +63,7 @@ export function readQueue(name: string, description: XmlObject): ReadEntity<Queu
 }
 
 export function readTopic(name: string, description: XmlObject): ReadEntity<TopicSettings> {
-  const fields = new Fields(description);
+  const fields = new Fields(description, null);
   refusePartitioning(fields);
   const { subscriptions: _none, ...defaults } = topicWithDefaults(name);
   const config: TopicSettings = {
@@ -65,12 +75,16 @@ export function readTopic(name: string, description: XmlObject): ReadEntity<Topi
   return { config, extras: fields.extras() };
 }
 
-/** `rules` holds the default rule: the one the client described, else `$Default` (true). */
+/**
+ * `rules` holds the default rule: the one the client described, else `$Default` (true).
+ * `namespaceHost` as for readQueue.
+ */
 export function readSubscription(
   name: string,
   description: XmlObject,
+  namespaceHost: string,
 ): ReadEntity<SubscriptionConfig> {
-  const fields = new Fields(description);
+  const fields = new Fields(description, namespaceHost);
   const defaults = subscriptionWithDefaults(name);
   const ruleXml = asObject(description.DefaultRuleDescription);
   const named = typeof ruleXml?.Name === 'string' && ruleXml.Name !== '';
@@ -100,7 +114,11 @@ function refusePartitioning(fields: Fields): void {
 
 /** Typed reads of one description's text fields, with a clear 400 for bad values. */
 class Fields {
-  constructor(private readonly description: XmlObject) {}
+  /** namespaceHost: null where the description has no forwarding targets (topics). */
+  constructor(
+    private readonly description: XmlObject,
+    private readonly namespaceHost: string | null,
+  ) {}
 
   text(name: string): string | undefined {
     const value = this.description[name];
@@ -163,16 +181,37 @@ class Fields {
     return durationMs;
   }
 
-  /** `ForwardTo` arrives as `sb://host[:port]/name`; the broker wants the bare name. */
+  /**
+   * A forwarding target: a bare name, or the namespace's entity URI `sb://<host>[:port]/name`
+   * (the SDK turns a bare name into that, with the host and AMQP port of its connection
+   * string). The host must be the one the client addressed; the port is not compared, since
+   * the client reaches this API on another port than the one in its connection string.
+   */
   entityName(name: string): string | null {
     const text = this.text(name);
     if (text === undefined) return null;
-    const scheme = text.indexOf('://');
-    if (scheme < 0) return text.replace(/^\/+/, '');
-    const slash = text.indexOf('/', scheme + 3);
-    const path = slash < 0 ? '' : text.slice(slash + 1).replace(/\/+$/, '');
-    if (!path) throw invalid(name, 'an entity address such as sb://localhost/queue');
+    if (!text.includes('://')) return text.replace(/^\/+/, '');
+
+    const uri = ENTITY_URI.exec(text);
+    const path = uri?.[3]?.replace(/\/+$/, '');
+    if (!uri || uri[1]!.toLowerCase() !== 'sb' || !path) {
+      throw invalid(name, `an entity name, or an address such as sb://${this.host()}/queue`);
+    }
+    const host = uri[2]!.replace(/:\d*$/, '').toLowerCase();
+    if (host !== this.host().toLowerCase()) {
+      throw new AdminError(
+        'BadRequest',
+        `The value of ${name} is not valid: "${text}" is not in this namespace ` +
+          `(${this.host()}), and Service Bus forwards only within a namespace. ` +
+          `Give the entity name, or sb://${this.host()}/<name>.`,
+      );
+    }
     return path;
+  }
+
+  private host(): string {
+    if (this.namespaceHost === null) throw new Error('no namespace host to check addresses');
+    return this.namespaceHost;
   }
 
   extras(): AdminExtras {

@@ -124,7 +124,8 @@ function requestServer(
   return async (request, response) => {
     const host = request.headers.host ?? '127.0.0.1';
     const url = requestUrl(host, request.url ?? '/');
-    const route = routeOf(safeDecode(url.pathname));
+    const path = safeDecode(url.pathname);
+    const route = routeOf(path);
     const method = request.method ?? 'GET';
     if (route?.kind === 'health' && method === 'GET') {
       send(response, 200, JSON.stringify({ status: 'healthy' }), 'application/json');
@@ -140,6 +141,7 @@ function requestServer(
       const result = await handlers.handle({
         method,
         route,
+        path: path.startsWith('/') ? path.slice(1) : path,
         baseUrl: `http://${host}`,
         query: url.searchParams,
         isUpdate: request.headers['if-match'] === '*',

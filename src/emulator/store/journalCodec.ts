@@ -101,7 +101,10 @@ function decodeBody(body: Buffer): JournalRecord {
       ) as Omit<StoredMessage, 'bare' | 'lockToken' | 'lockedUntilMs'>;
       // Copy: a slice would keep the whole journal buffer alive.
       const bare = Buffer.from(payload.subarray(4 + jsonLength));
-      return { kind, key, message: { ...meta, bare, lockToken: null, lockedUntilMs: 0 } };
+      // A journal written before hops were recorded: its messages start counting afresh.
+      const forwardHops = (meta as { forwardHops?: number }).forwardHops ?? 0;
+      const message = { ...meta, forwardHops, bare, lockToken: null, lockedUntilMs: 0 };
+      return { kind, key, message };
     }
     case RecordKind.remove:
     case RecordKind.lastSequence:

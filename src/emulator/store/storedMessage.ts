@@ -38,6 +38,7 @@ export function newStoredMessage(
     lockedUntilMs: 0,
     deadLetterSource: null,
     enqueueSeq: null,
+    forwardHops: 0,
     ...carried,
   };
 }

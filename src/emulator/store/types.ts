@@ -21,6 +21,11 @@ export interface StoredMessage {
   lockedUntilMs: number;
   deadLetterSource: string | null;
   enqueueSeq: number | null;
+  /**
+   * Auto-forwards (ForwardTo and ForwardDeadLetteredMessagesTo alike) that brought the message
+   * here; Service Bus counts every transfer of a message against one hop limit.
+   */
+  forwardHops: number;
 }
 
 /** What a store needs to know about the entity it belongs to. */

@@ -56,6 +56,44 @@ describe('loadConfigFile', () => {
     assert.equal(config.topics[0]!.subscriptions[0]!.forwardTo, 'shipments');
   });
 
+  it('places a JSON syntax error by line and column, with or without BOM and CRLF', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbworker-config-'));
+    const file = join(dir, 'Config.json');
+    const lines = [
+      '{',
+      '  "UserConfig": {',
+      '    "Namespaces": [',
+      '      { "Name": "ns", "Queues": [ { "Name": "q" }, ] }',
+      '    ]',
+      '  }',
+      '}',
+    ];
+    // The "]" after the trailing comma is the 52nd character of line 4.
+    const expected = `${file}: not valid JSON: line 4, column 52: a trailing comma`;
+    try {
+      for (const text of [lines.join('\n'), `\uFEFF${lines.join('\r\n')}`]) {
+        writeFileSync(file, text);
+        assertStartsWith(() => loadConfigFile(file), expected);
+      }
+
+      const cases: [string, string][] = [
+        ['{\n  // orders\n  "UserConfig": {}\n}', 'line 2, column 3: a comment'],
+        ['{\n  "UserConfig": {}\n  "SbworkerEmulator": {}\n}', 'line 3, column 3: comma expected'],
+        ['{ "UserConfig": ', 'line 1, column 17: value expected (the file ends here)'],
+        [
+          '{ "UserConfig": { "Namespaces": [01] } }',
+          'line 1, column 35: comma expected, found "1"',
+        ],
+      ];
+      for (const [text, where] of cases) {
+        writeFileSync(file, text);
+        assertStartsWith(() => loadConfigFile(file), `${file}: not valid JSON: ${where}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the file when it is missing or not JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sbworker-config-'));
     try {

@@ -134,8 +134,34 @@ export function describeEntityApi(label: string, start: () => Promise<TestManage
 
     it('refuses entity names Service Bus does not allow', async () => {
       await refusal(test.admin.createQueue('-ent-q-leading-dash'), 400);
-      await refusal(test.admin.createQueue('ent-q/Subscriptions/x'), 400);
       assert.match(await refusal(test.admin.createTopic('ent t spaced'), 400), /not valid/);
+    });
+
+    it('answers a queue or topic name holding a Subscriptions segment with the rule', async () => {
+      const rule = /is not valid: use 1-260 letters.*with no "Subscriptions" segment\.$/;
+      const attempts: [string, () => Promise<unknown>][] = [
+        ['queue', () => test.admin.createQueue('ent-sq/subscriptions/b')],
+        ['queue', () => test.admin.createQueue('ent-sq/Subscriptions/b/Rules/c')],
+        ['queue', () => test.admin.createQueue('ent-sq/Subscriptions')],
+        ['topic', () => test.admin.createTopic('ent-st/SUBSCRIPTIONS/b')],
+        ['topic', () => test.admin.createTopic('ent-st/Subscriptions/b/rules/')],
+      ];
+      for (const [kind, attempt] of attempts) {
+        const message = await refusal(attempt(), 400, 'ServiceError');
+        assert.match(message, new RegExp(`^The ${kind} name 'ent-s[qt]/`), message);
+        assert.match(message, rule);
+      }
+
+      await test.admin.createQueue('ent-sq-real');
+      const queue = await test.admin.getQueue('ent-sq-real');
+      const update = test.admin.updateQueue({ ...queue, name: 'ent-sq-real/Subscriptions/x' });
+      assert.match(await refusal(update, 400), rule);
+
+      // The same path with a subscription description is a subscription, as before.
+      await test.admin.createTopic('ent-st-real');
+      await test.admin.createSubscription('ent-st-real', 'b');
+      assert.equal(await test.admin.subscriptionExists('ent-st-real', 'b'), true);
+      assert.equal(await test.admin.queueExists('ent-sq/subscriptions/b'), false);
     });
 
     it('refuses a name with a leading or trailing / with 400 naming the rule', async () => {
@@ -308,6 +334,49 @@ export function describeEntityApi(label: string, start: () => Promise<TestManage
       assert.equal(updated.forwardTo, 'sb://127.0.0.1/ent-fwd-target');
       const unknown = test.admin.createQueue('ent-fwd-bad', { forwardTo: 'ent-fwd-nowhere' });
       assert.match(await refusal(unknown, 400), /ForwardTo "ent-fwd-nowhere" names no queue/);
+    });
+
+    it('accepts forwarding URIs only on the namespace host the client addressed', async () => {
+      await test.admin.createQueue('ent-ns-target');
+      const local = await test.admin.createQueue('ent-ns-local', {
+        forwardTo: 'sb://127.0.0.1/ent-ns-target',
+        forwardDeadLetteredMessagesTo: 'sb://127.0.0.1:5999/ent-ns-target',
+      });
+      assert.equal(local.forwardTo, 'sb://127.0.0.1/ent-ns-target');
+      assert.equal(local.forwardDeadLetteredMessagesTo, 'sb://127.0.0.1/ent-ns-target');
+
+      const other = 'sb://otherns.servicebus.windows.net/ent-ns-target';
+      await test.admin.createTopic('ent-ns-t');
+      const dlq = 'ForwardDeadLetteredMessagesTo';
+      const attempts: [string, () => Promise<unknown>][] = [
+        ['ForwardTo', () => test.admin.createQueue('ent-ns-away', { forwardTo: other })],
+        [dlq, () => test.admin.updateQueue({ ...local, forwardDeadLetteredMessagesTo: other })],
+        [
+          'ForwardTo',
+          () => test.admin.createSubscription('ent-ns-t', 'away', { forwardTo: other }),
+        ],
+        [
+          dlq,
+          () =>
+            test.admin.createSubscription('ent-ns-t', 'away', {
+              forwardDeadLetteredMessagesTo: other,
+            }),
+        ],
+      ];
+      for (const [property, attempt] of attempts) {
+        const message = await refusal(attempt(), 400, 'ServiceError');
+        const expected =
+          `The value of ${property} is not valid: ` +
+          `"${other}" is not in this namespace (127.0.0.1)`;
+        assert.ok(message.startsWith(expected), message);
+      }
+      const https = test.admin.createQueue('ent-ns-away', { forwardTo: 'https://127.0.0.1/x' });
+      assert.match(await refusal(https, 400), /expected an entity name, or an address such as/);
+
+      assert.equal(await test.admin.queueExists('ent-ns-away'), false);
+      assert.equal(await test.admin.subscriptionExists('ent-ns-t', 'away'), false);
+      const unchanged = await test.admin.getQueue('ent-ns-local');
+      assert.equal(unchanged.forwardDeadLetteredMessagesTo, 'sb://127.0.0.1/ent-ns-target');
     });
 
     it('refuses a queue that forwards to itself, on create and update', async () => {
