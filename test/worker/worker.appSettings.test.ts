@@ -64,6 +64,20 @@ async function stopWorker(worker: WorkerProcess): Promise<void> {
 
 const isReady = (line: Record<string, unknown>) => String(line.msg).startsWith('Worker ready');
 
+/** Sends one real order from the sample data to the orders queue and returns it. */
+async function sendSampleOrder(index: number) {
+  const order = readSampleOrders()[index];
+  assert.ok(order !== undefined);
+  const sender = client.createSender('orders');
+  await sender.sendMessages({
+    body: order,
+    messageId: order.orderId,
+    contentType: 'application/json',
+  });
+  await sender.close();
+  return order;
+}
+
 describe('order-job settings at worker start-up', () => {
   before(async () => {
     emulator = await startTestEmulator({
@@ -89,15 +103,7 @@ describe('order-job settings at worker start-up', () => {
   }
 
   it('the worker exits 1 at load naming the setting, and takes no message', async () => {
-    const [order] = readSampleOrders();
-    assert.ok(order !== undefined);
-    const sender = client.createSender('orders');
-    await sender.sendMessages({
-      body: order,
-      messageId: order.orderId,
-      contentType: 'application/json',
-    });
-    await sender.close();
+    const order = await sendSampleOrder(0);
 
     const issueCases = invalidSettings.filter(([, , what]) =>
       ['an unknown mode', 'zero', 'not a URL', 'not a number'].includes(what),
@@ -142,15 +148,7 @@ describe('order-job settings at worker start-up', () => {
       'simulateWork',
     ]);
 
-    const order = readSampleOrders()[1];
-    assert.ok(order !== undefined);
-    const sender = client.createSender('orders');
-    await sender.sendMessages({
-      body: order,
-      messageId: order.orderId,
-      contentType: 'application/json',
-    });
-    await sender.close();
+    const order = await sendSampleOrder(1);
 
     const worker = spawnWorker(REPO_ROOT, valid);
     try {

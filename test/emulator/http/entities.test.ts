@@ -3,12 +3,16 @@ import { describe, it } from 'node:test';
 
 import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
 import { describeEntityApi } from './entityContract';
+import { describeEntityRulesApi } from './entityRulesContract';
 import { startBrokerWithManagement } from './brokerSupport';
 import { refusal, startTestManagementServer } from './support';
 
 const QUOTA = 'QuotaExceededError';
 
 describeEntityApi('in-memory backend', () =>
+  startTestManagementServer(new MemoryAdminBackend('sbemulatorns')),
+);
+describeEntityRulesApi('in-memory backend', () =>
   startTestManagementServer(new MemoryAdminBackend('sbemulatorns')),
 );
 
@@ -58,3 +62,4 @@ describe('management API property limits', () => {
 });
 
 describeEntityApi('real broker via startEmulator', () => startBrokerWithManagement());
+describeEntityRulesApi('real broker via startEmulator', () => startBrokerWithManagement());
