@@ -1,3 +1,5 @@
+import { afterEach } from 'node:test';
+
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
@@ -28,6 +30,8 @@ export interface ProbeHarnessOptions {
   /** App settings beyond the probe's entity names. */
   env?: Record<string, string>;
   shutdownGraceMs?: number;
+  /** The connection string the worker gets, from the emulator's (e.g. with a wrong key). */
+  workerConnection?: (emulatorConnectionString: string) => string;
 }
 
 export async function startProbeHarness(
@@ -39,7 +43,11 @@ export async function startProbeHarness(
   const log = captureLogger();
   const worker = await startWorker({
     appDir: PROBE_APP,
-    env: probeEnv(emulator.connectionString, names, options.env),
+    env: probeEnv(
+      options.workerConnection?.(emulator.connectionString) ?? emulator.connectionString,
+      names,
+      options.env,
+    ),
     logger: log.logger,
     shutdownGraceMs: options.shutdownGraceMs ?? 500,
   });
@@ -49,4 +57,23 @@ export async function startProbeHarness(
 /** Worker first (it drains), then the client, then the emulator. */
 export async function stopProbeHarness(harness: ProbeHarness | undefined): Promise<void> {
   await closeInOrder([harness?.worker], [harness?.client], harness?.emulator);
+}
+
+/**
+ * For files that start a harness per test: returns the starter, and stops each test's harness
+ * after it (worker, client, emulator), whether the test passed or not.
+ */
+export function probeHarnessPerTest(): (
+  prefix: string,
+  options?: ProbeHarnessOptions,
+) => Promise<ProbeHarness> {
+  let current: ProbeHarness | undefined;
+  afterEach(async () => {
+    await stopProbeHarness(current);
+    current = undefined;
+  });
+  return async (prefix, options) => {
+    current = await startProbeHarness(prefix, options);
+    return current;
+  };
 }

@@ -53,6 +53,18 @@ function batchCalls(messageIdPrefix: string) {
   );
 }
 
+/** Waits for the probe's first batch of messages whose ids start with `messageIdPrefix`. */
+function firstBatch(messageIdPrefix: string) {
+  return waitFor(
+    `a batch of ${messageIdPrefix}* messages`,
+    () => {
+      const calls = batchCalls(messageIdPrefix);
+      return calls.length > 0 ? calls : undefined;
+    },
+    10_000,
+  );
+}
+
 async function send(queue: string, messageIds: string[]): Promise<number> {
   const sender = client.createSender(queue);
   await sender.sendMessages(messageIds.map((messageId) => ({ body: { messageId }, messageId })));
@@ -98,14 +110,7 @@ describe('worker minimum batch size', () => {
   it('holds too few messages until maxBatchWaitTime, then invokes', async () => {
     const sentAt = await send(waiting.batchQueue, ['few-1', 'few-2']);
 
-    const [call] = await waitFor(
-      'the partial batch',
-      () => {
-        const calls = batchCalls('few-');
-        return calls.length > 0 ? calls : undefined;
-      },
-      10_000,
-    );
+    const [call] = await firstBatch('few-');
 
     assert.deepEqual(call?.triggerMetadata.messageIdArray, ['few-1', 'few-2']);
     const heldMs = (call?.startedAt ?? 0) - sentAt;
@@ -187,14 +192,7 @@ describe('worker minimum batch size', () => {
     laterWorkers.push(worker);
     const sentAt = await send(shortLock.batchQueue, ['lock-1']);
 
-    const [call] = await waitFor(
-      'the early partial batch',
-      () => {
-        const calls = batchCalls('lock-');
-        return calls.length > 0 ? calls : undefined;
-      },
-      10_000,
-    );
+    const [call] = await firstBatch('lock-');
 
     assert.deepEqual(call?.triggerMetadata.messageIdArray, ['lock-1']);
     assert.deepEqual(call?.triggerMetadata.deliveryCountArray, [1], 'on its first delivery');

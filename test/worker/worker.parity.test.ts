@@ -4,41 +4,24 @@ import { after, before, describe, it } from 'node:test';
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 
-import type { RunningEmulator } from '../../src/emulator';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { startTestEmulator, testClient } from '../support/emulator';
-import {
-  callsFor,
-  captureLogger,
-  closeInOrder,
-  PROBE_APP,
-  probeEntities,
-  probeEnv,
-  probeNames,
-  waitFor,
-} from './support';
+import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
+import { callsFor, waitFor } from './support';
 
 // The parity matrix, bodies and trigger metadata: real messages sent with @azure/service-bus to
 // the emulator, received by the worker, handed to the probe app's handler through the library.
 // Expected values are the host's documented behaviour (shared notes, section 3).
 
-const names = probeNames('parity');
-let emulator: RunningEmulator;
-let worker: RunningWorker;
+let harness: ProbeHarness;
+let names: ProbeHarness['names'];
 let client: ServiceBusClient;
-const log = captureLogger();
+let log: ProbeHarness['log'];
 
 before(async () => {
-  emulator = await startTestEmulator(probeEntities(names));
-  worker = await startWorker({
-    appDir: PROBE_APP,
-    env: probeEnv(emulator.connectionString, names),
-    logger: log.logger,
-  });
-  client = testClient(emulator.connectionString);
+  harness = await startProbeHarness('parity', { shutdownGraceMs: 25_000 });
+  ({ names, client, log } = harness);
 });
 
-after(() => closeInOrder([worker], [client], emulator));
+after(() => stopProbeHarness(harness));
 
 let counter = 0;
 async function deliver(

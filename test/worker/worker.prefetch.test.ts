@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
-import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
+import { type ProbeHarness, probeHarnessPerTest } from './probeHarness';
 import { callsFor, waitFor } from './support';
 
 // prefetchCount as the host applies it: up to maxConcurrentCalls invocations, and up to
@@ -16,19 +16,14 @@ const WORK_MS = 1500;
 
 type Harness = ProbeHarness;
 
-let harness: Harness | undefined;
-
-afterEach(async () => {
-  await stopProbeHarness(harness);
-  harness = undefined;
-});
+const startHarness = probeHarnessPerTest();
 
 async function setUp(
   prefix: string,
   options: { concurrency?: number; prefetch?: number; lockDurationMs?: number } = {},
 ): Promise<Harness> {
   const { concurrency = CONCURRENCY, prefetch = PREFETCH, lockDurationMs } = options;
-  harness = await startProbeHarness(prefix, {
+  return startHarness(prefix, {
     queue: lockDurationMs === undefined ? {} : { lockDurationMs },
     env: {
       AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(concurrency),
@@ -36,7 +31,6 @@ async function setUp(
     },
     shutdownGraceMs: 5000,
   });
-  return harness;
 }
 
 async function sendSlow(h: Harness, ids: string[], workMs = WORK_MS): Promise<void> {
@@ -119,49 +113,48 @@ describe('worker: prefetchCount', () => {
     await receiver.close();
   });
 
-  it('does not invoke a buffered message whose lock ran out while it waited', async () => {
-    // One slot, one buffered message, a 1 s lock and 1.5 s of work: the second message's lock
-    // expires in the buffer, so it must run only once, on its redelivery.
-    const h = await setUp('prefetch-expired', {
-      concurrency: 1,
-      prefetch: 1,
+  // One slot and one buffered message: the second message waits for the first one's work,
+  // so it starts with its lock gone or too short to renew in time. It must run only once, on
+  // its redelivery.
+  for (const { name, prefix, lockDurationMs, workMs } of [
+    {
+      name: 'whose lock ran out while it waited',
+      prefix: 'prefetch-expired',
       lockDurationMs: 1000,
-    });
-    const ids = ['prefetch-expired-0', 'prefetch-expired-1'];
-
-    await sendSlow(h, ids);
-    await waitFor('both messages run', () => (startedCount(ids) === 2 ? true : undefined), 8000);
-    const [second] = callsFor('probeQueue', 'prefetch-expired-1');
-    await new Promise((resolve) => setTimeout(resolve, WORK_MS + 500));
-
-    assert.equal(callsFor('probeQueue', 'prefetch-expired-1').length, 1, 'invoked once');
-    assert.equal(second?.triggerMetadata.deliveryCount, 2, 'on its second delivery');
-    const skipped = h.log
-      .lines()
-      .filter((line) => String(line.msg).startsWith('Lock expired (or nearly) while waiting'));
-    assert.equal(skipped.length, 1);
-    assert.equal(skipped[0]?.messageId, 'prefetch-expired-1');
-    const receiver = h.client.createReceiver(h.names.queue);
-    assert.equal((await receiver.peekMessages(10)).length, 0, 'both completed');
-    await receiver.close();
-  });
-
-  it('does not invoke a buffered message with less than a second of lock left', async () => {
-    // The first message works 1.9 s; the second waits that long on a 2 s lock, so it would
-    // start with a lock too short to renew in time, and run again on its redelivery.
-    const h = await setUp('prefetch-nearly', {
-      concurrency: 1,
-      prefetch: 1,
+      workMs: WORK_MS,
+    },
+    {
+      name: 'with less than a second of lock left',
+      prefix: 'prefetch-nearly',
       lockDurationMs: 2000,
+      workMs: 1900,
+    },
+  ]) {
+    it(`does not invoke a buffered message ${name}`, async () => {
+      const h = await setUp(prefix, { concurrency: 1, prefetch: 1, lockDurationMs });
+      const ids = [`${prefix}-0`, `${prefix}-1`];
+
+      await sendSlow(h, ids, workMs);
+      await waitFor(
+        'both messages run',
+        () => (startedCount(ids) === 2 ? true : undefined),
+        10_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, workMs + 600));
+
+      const calls = callsFor('probeQueue', `${prefix}-1`);
+      assert.equal(calls.length, 1, 'invoked once');
+      assert.equal(calls[0]?.triggerMetadata.deliveryCount, 2, 'on its second delivery');
+      const skipped = h.log
+        .lines()
+        .filter((line) => String(line.msg).startsWith('Lock expired (or nearly) while waiting'));
+      assert.deepEqual(
+        skipped.map((line) => line.messageId),
+        [`${prefix}-1`],
+      );
+      const receiver = h.client.createReceiver(h.names.queue);
+      assert.equal((await receiver.peekMessages(10)).length, 0, 'both completed');
+      await receiver.close();
     });
-    const ids = ['prefetch-nearly-0', 'prefetch-nearly-1'];
-
-    await sendSlow(h, ids, 1900);
-    await waitFor('both messages run', () => (startedCount(ids) === 2 ? true : undefined), 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-
-    const calls = callsFor('probeQueue', 'prefetch-nearly-1');
-    assert.equal(calls.length, 1, 'invoked once');
-    assert.equal(calls[0]?.triggerMetadata.deliveryCount, 2, 'on its second delivery');
-  });
+  }
 });

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import type { RunningEmulator } from '../../src/emulator';
-import { startWorker, type RunningWorker } from '../../src/worker';
-import { startTestEmulator } from '../support/emulator';
-import {
-  captureLogger,
-  closeInOrder,
-  PROBE_APP,
-  probeEntities,
-  probeEnv,
-  probeNames,
-} from './support';
+import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
 
 // The receive loops (batch and session functions) pass an abort signal to every receive. The
 // SDK (7.9.5) leaves a listener on that signal each time a receive ends with a drain, so one
 // signal shared by every receive of a long-running worker grew without end (Node warns at 11).
 
-const names = probeNames('signals');
-let emulator: RunningEmulator;
-let worker: RunningWorker;
+let harness: ProbeHarness | undefined;
 const warnings: string[] = [];
 const onWarning = (warning: Error): void => {
   warnings.push(`${warning.name}: ${warning.message}`);
@@ -27,21 +15,17 @@ const onWarning = (warning: Error): void => {
 
 before(async () => {
   process.on('warning', onWarning);
-  emulator = await startTestEmulator(probeEntities(names));
-  worker = await startWorker({
-    appDir: PROBE_APP,
-    // Idle receives of the batch function end every 0.4 s, each with a drain.
-    env: probeEnv(emulator.connectionString, names, {
+  // Idle receives of the batch function end every 0.4 s, each with a drain.
+  harness = await startProbeHarness('signals', {
+    env: {
       AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__tryTimeout: '00:00:00.4',
-    }),
-    logger: captureLogger().logger,
-    shutdownGraceMs: 500,
+    },
   });
 });
 
 after(async () => {
   process.off('warning', onWarning);
-  await closeInOrder([worker], [], emulator);
+  await stopProbeHarness(harness);
 });
 
 describe('worker receive loops', () => {

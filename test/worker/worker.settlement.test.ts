@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
+import { type ProbeHarness, probeHarnessPerTest } from './probeHarness';
 import { callsFor, probe, waitFor } from './support';
 
 // How messages end, as the host settles them: complete on success (auto-complete), abandon on
@@ -9,22 +9,16 @@ import { callsFor, probe, waitFor } from './support';
 
 type Harness = ProbeHarness;
 
-let harness: Harness | undefined;
-
-afterEach(async () => {
-  await stopProbeHarness(harness);
-  harness = undefined;
-});
+const startHarness = probeHarnessPerTest();
 
 async function setUp(
   prefix: string,
   options: { maxDeliveryCount?: number; env?: Record<string, string> } = {},
 ): Promise<Harness> {
-  harness = await startProbeHarness(prefix, {
+  return startHarness(prefix, {
     queue: { maxDeliveryCount: options.maxDeliveryCount ?? 10 },
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  return harness;
 }
 
 async function send(
