@@ -1,4 +1,4 @@
-import { errorCode, mostTellingAttempt } from './operator/attemptErrors';
+import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 
 /**
  * The one line the CLI prints for a failed command. The SDK gives up after its retries with an

@@ -15,7 +15,18 @@ export const SUPPORTED_VERSIONS: Readonly<Record<string, readonly number[]>> = {
   [SHIPMENT_REQUESTED_TYPE]: [1],
 };
 
-const id = z.string().trim().min(1).max(64);
+/**
+ * Ids and codes are compared as sent: `"  T5C-1  "` is not `"T5C-1"`, and trimming it silently
+ * would make it a repeat of another order. So surrounding whitespace is refused, not removed.
+ */
+const noSurroundingWhitespace = (text: string): boolean => text === text.trim();
+const SURROUNDING_WHITESPACE = 'must not start or end with whitespace';
+const id = z.string().min(1).max(64).refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE);
+const countryName = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE);
 const decimalMoney = z
   .string()
   .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string with at most two decimals');
@@ -49,7 +60,7 @@ export const orderMessageV1Schema = z
     orderId: id,
     kind: orderKindSchema,
     customerId: id.nullable(),
-    country: z.string().trim().min(1).max(100),
+    country: countryName,
     placedAt: z.iso.datetime({ offset: true }),
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
     lines: z.array(orderLineSchema).max(5000),
@@ -71,7 +82,7 @@ export const shipmentRequestedV1Schema = z
     shipmentId: id,
     orderId: id,
     customerId: id.nullable(),
-    country: z.string().trim().min(1).max(100),
+    country: countryName,
     lines: z.array(shipmentLineSchema).min(1).max(5000),
   })
   .refine((request) => request.shipmentId === shipmentIdForOrder(request.orderId), {

@@ -33,13 +33,16 @@ export function decodeMessage<T>(
     return reject('NotAnObject', `the body is JSON ${describe(value)}, not an object`, body);
   }
 
-  const version = (value as Record<string, unknown>).version;
-  const type = (value as Record<string, unknown>).type;
+  // UnsupportedVersion is for a known type whose version this code does not know. A version
+  // that is missing or not a number is a malformed message: the schema names the field.
+  const fields = value as Record<string, unknown>;
+  const type = ownField(fields, 'type');
+  const version = ownField(fields, 'version');
   const supported = SUPPORTED_VERSIONS[messageType] ?? [];
-  if (type === messageType && !supported.includes(version as number)) {
+  if (type === messageType && typeof version === 'number' && !supported.includes(version)) {
     return reject(
       'UnsupportedVersion',
-      `${messageType} version ${JSON.stringify(version)} is not supported ` +
+      `${messageType} version ${String(version)} is not supported ` +
         `(supported: ${supported.join(', ')})`,
       body,
     );
@@ -47,7 +50,7 @@ export function decodeMessage<T>(
 
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const problems = summarise(parsed.error);
+    const problems = summarise(parsed.error, fields);
     return reject('SchemaViolation', `not a valid ${messageType}: ${problems}`, body);
   }
   return { ok: true, value: parsed.data };
@@ -83,13 +86,31 @@ function toJsonValue(body: unknown): Decoded<unknown> {
   }
 }
 
-function summarise(error: z.ZodError): string {
+function summarise(error: z.ZodError, message: Record<string, unknown>): string {
   const shown = error.issues.slice(0, 5).map((issue) => {
     const path = issue.path.length === 0 ? '(message)' : issue.path.join('.');
-    return `${path}: ${issue.message}`;
+    const problem = isMissing(message, issue.path) ? 'required, but missing' : issue.message;
+    return `${path}: ${problem}`;
   });
   const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
   return shown.join('; ') + more;
+}
+
+/** Whether the field an issue points at is absent (not merely wrong) in the message. */
+function isMissing(message: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  let parent: unknown = message;
+  for (const key of path.slice(0, -1)) {
+    if (typeof parent !== 'object' || parent === null) return false;
+    parent = ownField(parent as Record<PropertyKey, unknown>, key);
+  }
+  if (typeof parent !== 'object' || parent === null) return false;
+  return !Object.hasOwn(parent, path[path.length - 1] as PropertyKey);
+}
+
+/** An own property only: `__proto__` in a parsed body must never stand in for a field. */
+function ownField(object: Record<PropertyKey, unknown>, key: PropertyKey): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 function describe(value: unknown): string {

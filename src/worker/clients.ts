@@ -1,3 +1,4 @@
+import type { TokenCredential } from '@azure/identity';
 import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
 import {
@@ -85,23 +86,25 @@ export class ClientPool {
 }
 
 /**
- * The token credential for an identity-based connection, from the `<name>__…` section as the
- * host reads it: a client secret when one is configured, otherwise DefaultAzureCredential
- * (managed identity, workload identity, environment, developer logins).
+ * The token credential for an identity-based connection, as `resolveConnection` chose it from
+ * the `<name>__…` section: a service principal's client secret, or DefaultAzureCredential
+ * (managed identity, user-assigned when `__clientId` is set; workload identity, environment,
+ * developer logins). Building one contacts nothing; the first token request does.
  */
-async function createCredential(connection: Extract<ResolvedConnection, { kind: 'identity' }>) {
+export async function createCredential(
+  connection: Extract<ResolvedConnection, { kind: 'identity' }>,
+): Promise<TokenCredential> {
   // Loaded only for identity connections: it is a large package and most runs never need it.
   const identity = await import('@azure/identity');
-  const {
-    clientid: clientId,
-    clientsecret: clientSecret,
-    tenantid: tenantId,
-  } = connection.credentialSettings;
+  const { credential } = connection;
 
-  if (clientId !== undefined && clientSecret !== undefined && tenantId !== undefined) {
+  if (credential.kind === 'clientSecret') {
+    const { tenantId, clientId, clientSecret } = credential;
     return new identity.ClientSecretCredential(tenantId, clientId, clientSecret);
   }
   return new identity.DefaultAzureCredential(
-    clientId === undefined ? {} : { managedIdentityClientId: clientId },
+    credential.managedIdentityClientId === undefined
+      ? {}
+      : { managedIdentityClientId: credential.managedIdentityClientId },
   );
 }

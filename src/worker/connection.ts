@@ -17,7 +17,18 @@ export type ResolvedConnection =
       fullyQualifiedNamespace: string;
       /** `<name>__clientId` etc., for the credential; keys lower-cased. */
       credentialSettings: Record<string, string>;
+      credential: IdentityCredential;
     };
+
+/**
+ * Which token credential an identity-based connection uses. A service principal needs all of
+ * `__tenantId`, `__clientId` and `__clientSecret`; `__clientId` alone names a user-assigned
+ * managed identity (as in Azure); nothing names the default chain (managed identity,
+ * workload identity, environment, developer logins).
+ */
+export type IdentityCredential =
+  | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: string }
+  | { kind: 'default'; managedIdentityClientId?: string };
 
 /**
  * Resolves a binding's `connection` (the *name* of a setting) as the Service Bus extension
@@ -58,6 +69,7 @@ export function resolveConnection(
 
     const fullyQualifiedNamespace = getSetting(settings, `${settingName}__fullyQualifiedNamespace`);
     if (fullyQualifiedNamespace !== undefined && fullyQualifiedNamespace.trim() !== '') {
+      const credentialSettings = sectionOf(settings, settingName);
       return {
         kind: 'identity',
         name,
@@ -66,7 +78,8 @@ export function resolveConnection(
           settingLabel(`${settingName}__fullyQualifiedNamespace`, sources),
           fullyQualifiedNamespace,
         ),
-        credentialSettings: sectionOf(settings, settingName),
+        credentialSettings,
+        credential: chooseCredential(settingName, credentialSettings),
       };
     }
   }
@@ -164,9 +177,63 @@ function settingLabel(settingName: string, sources: Record<string, string>): str
   return source === undefined ? settingName : `${settingName} (from ${source})`;
 }
 
+/** The parts of a service principal, as `<name>__<part>` settings name them. */
+const SERVICE_PRINCIPAL_PARTS = ['tenantId', 'clientId', 'clientSecret'] as const;
+
+/**
+ * The credential for `<settingName>__…` settings (keys lower-cased), chosen as the host's
+ * Azure component factory does, except that a half-configured service principal stops
+ * start-up: the host would quietly try the default chain, which on Heroku fails later with
+ * an error about a managed identity nobody meant to use.
+ *
+ * @throws ConfigError naming the missing settings, never a value.
+ */
+function chooseCredential(
+  settingName: string,
+  section: Record<string, string>,
+): IdentityCredential {
+  const present = (part: string): string | undefined => {
+    const value = section[part.toLowerCase()]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  if (present('clientCertificate') !== undefined) {
+    throw new ConfigError(
+      `setting ${settingName}__clientCertificate is not supported here (the host reads a ` +
+        'certificate thumbprint from a certificate store, which Node.js has no access to): ' +
+        `use ${settingName}__clientSecret with __tenantId and __clientId instead`,
+    );
+  }
+
+  const tenantId = present('tenantId');
+  const clientId = present('clientId');
+  const clientSecret = present('clientSecret');
+  if (tenantId !== undefined && clientId !== undefined && clientSecret !== undefined)
+    return { kind: 'clientSecret', tenantId, clientId, clientSecret };
+
+  // A client id alone is a user-assigned managed identity, as the Functions docs describe.
+  if (tenantId === undefined && clientSecret === undefined) {
+    return clientId === undefined
+      ? { kind: 'default' }
+      : { kind: 'default', managedIdentityClientId: clientId };
+  }
+
+  const missing = SERVICE_PRINCIPAL_PARTS.filter((part) => present(part) === undefined);
+  const given = SERVICE_PRINCIPAL_PARTS.filter((part) => present(part) !== undefined);
+  const names = (parts: readonly string[]): string =>
+    parts.map((part) => `${settingName}__${part}`).join(', ');
+  throw new ConfigError(
+    `the identity connection ${settingName} has ${names(given)} but not ${names(missing)}: ` +
+      'a service principal needs all three (empty counts as missing); ' +
+      `set only ${settingName}__clientId for a user-assigned managed identity`,
+  );
+}
+
 /** `setting` names the setting for errors: `settingName` with its source when known. */
 function checkConnectionString(settingName: string, setting: string, value: string): string {
   // Never echo the value: it holds a key.
+  const pasteMistake = pasteMistakeIn(settingName, value);
+  if (pasteMistake !== undefined) throw new ConfigError(`setting ${setting} ${pasteMistake}`);
   if (/^\s*<[^>]*>\s*$/.test(value)) {
     throw new ConfigError(
       `setting ${setting} still holds a placeholder (text in <...>, as in ` +
@@ -190,6 +257,44 @@ function checkConnectionString(settingName: string, setting: string, value: stri
     );
   }
   return value.trim();
+}
+
+/**
+ * Two copy-paste mistakes that make a good connection string unusable, described without the
+ * value: quotes kept around it (`heroku config:set` and dashboards store them as typed), and
+ * the setting's own name pasted in front (`ServiceBusConnection=Endpoint=…`). Neither is
+ * repaired: a value that differs from what was meant may hide other damage.
+ */
+function pasteMistakeIn(settingName: string, value: string): string | undefined {
+  const text = value.trim();
+  const first = text[0];
+  const last = text[text.length - 1];
+  const isQuote = (c: string | undefined): boolean => c === '"' || c === "'";
+  if (isQuote(first) && isQuote(last))
+    return 'is wrapped in quotes, which became part of the value: remove them';
+  if (isQuote(first) || isQuote(last)) {
+    const end = isQuote(first) ? 'starts' : 'ends';
+    return `${end} with a quote mark, which became part of the value: remove it`;
+  }
+
+  const pastedName = /^([A-Za-z_][A-Za-z0-9_.:-]*)\s*=/.exec(text)?.[1];
+  if (pastedName !== undefined && isSettingNameOf(pastedName, settingName)) {
+    return (
+      `starts with "${pastedName}=", a setting name pasted with the value: ` +
+      'set it to the text after that = only'
+    );
+  }
+  return undefined;
+}
+
+/** Whether `candidate` names the setting or another name of the same connection. */
+function isSettingNameOf(candidate: string, settingName: string): boolean {
+  const lower = candidate.toLowerCase();
+  const names = [settingName, ALIASED_CONNECTION_NAME, CONNECTION_STRING_ALIAS];
+  return names.some((name) => {
+    const n = name.toLowerCase();
+    return lower === n || lower === `azurewebjobs${n}` || `azurewebjobs${lower}` === n;
+  });
 }
 
 function checkNamespace(setting: string, value: string): string {

@@ -43,12 +43,18 @@ export interface DispatcherOptions {
 export class Dispatcher {
   #started = 0;
   readonly #ended: InvocationCounts = {};
+  #lastEndedAtMs: number | undefined;
 
   constructor(private readonly options: DispatcherOptions) {}
 
   /** Invocations started since the worker began; it only grows (idle detection compares it). */
   get invocationsStarted(): number {
     return this.#started;
+  }
+
+  /** `performance.now()` when the latest invocation ended; undefined before the first. */
+  get lastInvocationEndedAtMs(): number | undefined {
+    return this.#lastEndedAtMs;
   }
 
   /** A copy of the per-function counts of ended invocations. */
@@ -69,6 +75,7 @@ export class Dispatcher {
     const outcome = await this.#dispatch(fn, buildRequest, givenBack);
     const counts = (this.#ended[fn.name] ??= { succeeded: 0, failed: 0, timedOut: 0 });
     counts[outcome.result]++;
+    this.#lastEndedAtMs = performance.now();
     return outcome;
   }
 

@@ -42,6 +42,20 @@ export interface ServiceBusFunction {
   outputs: ServiceBusOutput[];
   /** Output bindings of other types: their values are dropped (logged at start-up). */
   unsupportedOutputs: string[];
+  /** The function's `retry` option, which is not run for Service Bus (logged at start-up). */
+  ignoredRetry: IgnoredRetry | undefined;
+}
+
+/** What start-up logs about a `retry` option: its strategy and count, for the user to find. */
+export interface IgnoredRetry {
+  strategy: string;
+  maxRetryCount: number | undefined;
+}
+
+/** One start-up warning about the plan: a sentence and its fields, for the logger. */
+export interface PlanWarning {
+  message: string;
+  fields: Record<string, unknown>;
 }
 
 export interface FunctionPlan {
@@ -135,7 +149,53 @@ function planOne(
     maxMessageBatchSize: batchSize(trigger, serviceBus, where),
     outputs,
     unsupportedOutputs,
+    ignoredRetry: ignoredRetry(registered.metadata.retryOptions),
   };
+}
+
+/**
+ * The library passes `retry` on as `retryOptions` metadata. The host runs no such policy for
+ * Service Bus triggers (support was withdrawn), so neither does this worker; the broker's
+ * redelivery is the retry.
+ */
+function ignoredRetry(retryOptions: unknown): IgnoredRetry | undefined {
+  if (typeof retryOptions !== 'object' || retryOptions === null) return undefined;
+
+  const { strategy, retryStrategy, maxRetryCount } = retryOptions as Record<string, unknown>;
+  const named = [strategy, retryStrategy].find((v): v is string => typeof v === 'string');
+  return {
+    strategy: named ?? 'unknown',
+    maxRetryCount: typeof maxRetryCount === 'number' ? maxRetryCount : undefined,
+  };
+}
+
+/**
+ * The start-up warnings for a plan: functions not hosted, output bindings not sent, and retry
+ * policies not run. Each names the function; none holds a setting's value.
+ */
+export function planWarnings(plan: FunctionPlan): PlanWarning[] {
+  const warnings: PlanWarning[] = plan.skipped.map((skipped) => ({
+    message: `Function '${skipped.name}' is not hosted`,
+    fields: { reason: skipped.reason },
+  }));
+  for (const fn of plan.functions) {
+    if (fn.unsupportedOutputs.length > 0) {
+      warnings.push({
+        message: `Function '${fn.name}' has output bindings this worker does not send`,
+        fields: { outputs: fn.unsupportedOutputs },
+      });
+    }
+    if (fn.ignoredRetry !== undefined) {
+      warnings.push({
+        message:
+          `Function '${fn.name}' has a retry policy, which is ignored: the Functions host runs ` +
+          'no retry policy for Service Bus triggers either. A failed message is abandoned and ' +
+          "redelivered until the queue's maxDeliveryCount, then dead-lettered; that is the retry",
+        fields: { retry: fn.ignoredRetry },
+      });
+    }
+  }
+  return warnings;
 }
 
 function triggerEntity(

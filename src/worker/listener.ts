@@ -6,10 +6,12 @@ import type {
   ServiceBusReceiverOptions,
 } from '@azure/service-bus';
 
+import { ensureError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { ConcurrencySlots } from './concurrencySlots';
+import { InFlightSet } from './inFlightSet';
 import type { Dispatcher } from './dispatcher';
-import type { ServiceBusFunction } from './functionPlan';
+import { entityPath, type ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import {
@@ -19,7 +21,7 @@ import {
   type MessageHandlerDeps,
   settle,
 } from './messageHandler';
-import { OutageTracker } from './outage';
+import { type ListenerIdentity, OutageTracker } from './outage';
 import type { TriggerContextInfo } from './triggerInput';
 
 /** What shutdown and the runtime need from every kind of listener. */
@@ -75,64 +77,13 @@ export function createEntityReceiver(
     : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName, options);
 }
 
-/** Tracks the messages a listener is handling. */
-export class InFlightSet {
-  readonly #entries = new Set<InFlightMessage>();
-  #idleWaiters: Array<() => void> = [];
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** Counts a message in until `leave`: for work whose end is not one awaited call. */
-  enter(entry: InFlightMessage): void {
-    this.#entries.add(entry);
-  }
-
-  leave(entry: InFlightMessage): void {
-    this.#entries.delete(entry);
-    if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-  }
-
-  async run<T>(entry: InFlightMessage, work: () => Promise<T>): Promise<T> {
-    this.#entries.add(entry);
-    try {
-      return await work();
-    } finally {
-      this.#entries.delete(entry);
-      if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
-  }
-
-  /** Runs work that covers several messages (a batch). */
-  async runAll<T>(entries: InFlightMessage[], work: () => Promise<T>): Promise<T> {
-    for (const entry of entries) this.#entries.add(entry);
-    try {
-      return await work();
-    } finally {
-      for (const entry of entries) this.#entries.delete(entry);
-      if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
-  }
-
-  whenIdle(): Promise<void> {
-    if (this.#entries.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  async abandonAll(logger: Logger): Promise<number> {
-    // A message whose handler is already settling it is left to that settlement.
-    const entries = [...this.#entries].filter((entry) => entry.settling !== true);
-    for (const entry of entries) {
-      entry.settledByShutdown = true;
-      // The handler may run on, but the message is given back: its lock is no longer ours.
-      entry.renewal?.stop();
-    }
-    await Promise.all(
-      entries.map((entry) => settle(entry.receiver, entry.message, 'abandon', logger)),
-    );
-    return entries.length;
-  }
+/** What the refusal lines name: the function, its entity and its sessions setting. */
+export function listenerIdentity(fn: ServiceBusFunction): ListenerIdentity {
+  return {
+    functionName: fn.name,
+    entityPath: entityPath(fn.entity),
+    isSessionsEnabled: fn.isSessionsEnabled,
+  };
 }
 
 /**
@@ -143,13 +94,25 @@ export class InFlightSet {
  * `prefetchCount` works as the host's prefetch buffer: the SDK keeps credit for
  * `maxConcurrentCalls + prefetchCount` messages, and those beyond `maxConcurrentCalls` wait
  * for a slot, locked but not invoked and not renewed (as prefetched messages are in the host).
+ *
+ * Retries are ours: the SDK (7.9.5) retries a failed subscription forever at a fixed delay
+ * whatever `clientRetryOptions.mode` says. When the subscription reports a receive error the
+ * listener ends it (its abort signal stops the SDK's retry loop), waits the clientRetryOptions
+ * delay for that attempt, and subscribes again on a new receiver (see `#replaceReceiver`); the
+ * old one stays open until the messages it received are settled. Each subscription is a
+ * generation: late reports from an ended one are ignored.
  */
 export class MessageListener implements Listener {
   readonly functionName: string;
   readonly #inFlight = new InFlightSet();
   readonly #outage: OutageTracker;
   #receiver: ServiceBusReceiver | undefined;
+  /** Messages not yet settled, per receiver: a replaced receiver closes after its last one. */
+  readonly #unsettled = new Map<ServiceBusReceiver, number>();
   #subscription: { close(): Promise<void> } | undefined;
+  #subscriptionAbort: AbortController | undefined;
+  #generation = 0;
+  #resubscribeTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   /** Only when prefetching: without a buffer the SDK's own limit is the slot count. */
   readonly #slots: ConcurrencySlots | undefined;
@@ -158,31 +121,27 @@ export class MessageListener implements Listener {
 
   constructor(private readonly deps: ListenerDeps) {
     this.functionName = deps.fn.name;
-    this.#outage = new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions);
+    this.#outage = new OutageTracker(
+      deps.logger,
+      deps.serviceBus.clientRetryOptions,
+      listenerIdentity(deps.fn),
+    );
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
     const { prefetchCount, maxConcurrentCalls } = deps.serviceBus;
     this.#slots = prefetchCount > 0 ? new ConcurrencySlots(maxConcurrentCalls) : undefined;
   }
 
   async start(): Promise<void> {
-    const { fn, client, serviceBus } = this.deps;
-    const receiver = createEntityReceiver(client, fn, receiverOptions());
-    this.#receiver = receiver;
-    this.#subscription = receiver.subscribe(
-      {
-        processMessage: (message) => this.#onMessage(receiver, message),
-        processError: async (args) => this.#onError(receiver, args),
-      },
-      {
-        autoCompleteMessages: false,
-        maxConcurrentCalls: serviceBus.maxConcurrentCalls + serviceBus.prefetchCount,
-      },
-    );
+    const { fn, client } = this.deps;
+    this.#receiver = createEntityReceiver(client, fn, receiverOptions());
+    this.#subscribe(this.#receiver);
   }
 
   async stopReceiving(): Promise<void> {
     this.#stopping = true;
     this.#outage.stop();
+    clearTimeout(this.#resubscribeTimer);
+    this.#subscriptionAbort?.abort();
     // Prefetched messages go back at once rather than wait out their locks.
     this.#slots?.releaseWaiting();
     await this.#subscription?.close();
@@ -207,7 +166,28 @@ export class MessageListener implements Listener {
   async close(): Promise<void> {
     this.#stopping = true;
     this.#outage.stop();
-    await this.#receiver?.close();
+    clearTimeout(this.#resubscribeTimer);
+    this.#subscriptionAbort?.abort();
+    const receivers = new Set([...this.#unsettled.keys(), this.#receiver]);
+    await Promise.allSettled([...receivers].map((receiver) => receiver?.close()));
+  }
+
+  #subscribe(receiver: ServiceBusReceiver): void {
+    const { serviceBus } = this.deps;
+    const generation = ++this.#generation;
+    const abort = new AbortController();
+    this.#subscriptionAbort = abort;
+    this.#subscription = receiver.subscribe(
+      {
+        processMessage: (message) => this.#onMessage(receiver, message),
+        processError: async (args) => this.#onError(receiver, generation, args),
+      },
+      {
+        autoCompleteMessages: false,
+        maxConcurrentCalls: serviceBus.maxConcurrentCalls + serviceBus.prefetchCount,
+        abortSignal: abort.signal,
+      },
+    );
   }
 
   async #onMessage(
@@ -219,6 +199,11 @@ export class MessageListener implements Listener {
 
     // A prefetched message counts as in flight, so that shutdown accounts for it.
     this.#inFlight.enter(entry);
+    this.#unsettled.set(receiver, (this.#unsettled.get(receiver) ?? 0) + 1);
+    const leave = (): void => {
+      this.#inFlight.leave(entry);
+      this.#settledOn(receiver);
+    };
     const lockLeftOnArrivalMs = lockLeftMs(message);
     const slotTaken = this.#slots === undefined || (await this.#slots.take());
 
@@ -227,7 +212,7 @@ export class MessageListener implements Listener {
       if (slotTaken) this.#slots?.give();
       entry.settling = true;
       await settle(receiver, message, 'abandon', this.deps.logger);
-      this.#inFlight.leave(entry);
+      leave();
       return;
     }
 
@@ -243,7 +228,7 @@ export class MessageListener implements Listener {
           deliveryCount: (message.deliveryCount ?? 0) + 1,
         },
       );
-      this.#inFlight.leave(entry);
+      leave();
       return;
     }
 
@@ -252,14 +237,70 @@ export class MessageListener implements Listener {
     // while the broker confirms. The message stays in flight until settled, for shutdown.
     const outcome = await invokeMessage(this.#handlerDeps, entry);
     this.#slots?.give();
-    const leave = (): void => this.#inFlight.leave(entry);
     finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
   }
 
-  #onError(receiver: ServiceBusReceiver, args: ProcessErrorArgs): void {
-    if (this.#stopping) return;
-    this.#outage.failed(args.error, args.errorSource, () =>
-      receiver.peekMessages(1).then(() => undefined),
+  #onError(receiver: ServiceBusReceiver, generation: number, args: ProcessErrorArgs): void {
+    // Reports from a subscription this listener ended (its abort, its late retries) are noise.
+    if (this.#stopping || generation !== this.#generation || args.error.name === 'AbortError') {
+      return;
+    }
+    if (args.errorSource !== 'receive') {
+      this.deps.logger.warn('Service Bus receiver reported an error', {
+        errorSource: args.errorSource,
+        code: (args.error as { code?: unknown }).code,
+        error: args.error.message,
+      });
+      return;
+    }
+
+    this.#restart(receiver, args.error, args.errorSource);
+  }
+
+  /** Ends the current subscription and starts the next one after this attempt's delay. */
+  #restart(receiver: ServiceBusReceiver, error: Error, errorSource: string): void {
+    this.#generation += 1;
+    this.#subscriptionAbort?.abort();
+    const ended = this.#subscription?.close().catch(() => undefined);
+    const delayMs = this.#outage.failed(error, errorSource, () =>
+      (this.#receiver ?? receiver).peekMessages(1).then(() => undefined),
     );
+
+    this.#resubscribeTimer = setTimeout(() => {
+      void ended?.then(() => {
+        if (this.#stopping) return;
+        const next = this.#replaceReceiver(receiver);
+        try {
+          this.#subscribe(next);
+        } catch (thrown) {
+          this.#restart(next, ensureError(thrown), 'subscribe');
+        }
+      });
+    }, delayMs);
+  }
+
+  /**
+   * The next subscription gets a new receiver. On the same one it would attach a link with the
+   * lost link's name, and the SDK settles a message on the open link of its link's name: as a
+   * delivery the new link never had, which reaches no broker, so every attempt waits out
+   * tryTimeout. On a new receiver, messages from the lost link settle through `$management`
+   * with their lock tokens, as the SDK intends (a lock outlives its link).
+   */
+  #replaceReceiver(old: ServiceBusReceiver): ServiceBusReceiver {
+    const next = createEntityReceiver(this.deps.client, this.deps.fn, receiverOptions());
+    this.#receiver = next;
+    if (!this.#unsettled.has(old)) void old.close().catch(() => undefined);
+    return next;
+  }
+
+  /** One message of this receiver is settled; a replaced receiver closes after its last. */
+  #settledOn(receiver: ServiceBusReceiver): void {
+    const left = (this.#unsettled.get(receiver) ?? 1) - 1;
+    if (left > 0) {
+      this.#unsettled.set(receiver, left);
+      return;
+    }
+    this.#unsettled.delete(receiver);
+    if (receiver !== this.#receiver) void receiver.close().catch(() => undefined);
   }
 }

@@ -15,9 +15,13 @@ const MIN_RENEW_DELAY_MS = 100;
  * invocation.
  */
 export class LockRenewal {
+  readonly #startedAt = Date.now();
   readonly #renewUntil: number;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #lockedUntil: Date | undefined;
+  /** Named in the warning when the limit is reached; set once the invocation has its id. */
+  invocationId: string | undefined;
 
   constructor(
     private readonly receiver: ServiceBusReceiver,
@@ -37,6 +41,8 @@ export class LockRenewal {
   #schedule(lockedUntil: Date | undefined): void {
     if (this.#stopped || lockedUntil === undefined) return;
 
+    this.#lockedUntil = lockedUntil;
+
     const remainingMs = lockedUntil.getTime() - Date.now();
     // Long delays are rounded down to whole seconds: Node keeps one timer list per distinct
     // delay, and per-message millisecond delays would make one list per message.
@@ -44,9 +50,34 @@ export class LockRenewal {
       remainingMs > 2 * RENEW_AHEAD_MS
         ? Math.floor((remainingMs - RENEW_AHEAD_MS) / SECOND_MS) * SECOND_MS
         : Math.max(MIN_RENEW_DELAY_MS, remainingMs / 2);
-    if (Date.now() + delayMs >= this.#renewUntil) return;
+    if (Date.now() + delayMs >= this.#renewUntil) {
+      this.#timer = setTimeout(() => this.#limitReached(), this.#renewUntil - Date.now());
+      return;
+    }
 
     this.#timer = setTimeout(() => this.#renew(), delayMs);
+  }
+
+  /**
+   * The invocation outlived maxAutoLockRenewalDuration: the host stops renewing too, and the
+   * message comes back to the queue when its lock expires, possibly to a second invocation while
+   * this one still runs. Said once, so that a double run is explained in the logs.
+   */
+  #limitReached(): void {
+    if (this.#stopped) return;
+
+    this.#stopped = true;
+    this.logger.warn(
+      'Lock renewal stopped: maxAutoLockRenewalDuration reached while the invocation runs. ' +
+        'The lock will now expire and the message may be delivered again while this ' +
+        'invocation still runs',
+      {
+        messageId: String(this.message.messageId),
+        invocationId: this.invocationId,
+        renewedForMs: Date.now() - this.#startedAt,
+        lockedUntil: this.#lockedUntil?.toISOString(),
+      },
+    );
   }
 
   #renew(): void {

@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger';
 import type { Dispatcher, DispatchResult } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import { LockRenewal } from './lockRenewal';
-import { decideSettlement, isLockLostError, type Settlement } from './settle';
+import { decideSettlement, isLockLostError, settleFailureFields, type Settlement } from './settle';
 import {
   buildTraceContext,
   buildTriggerMetadata,
@@ -70,7 +70,8 @@ export async function invokeMessage(
 
   const outcome = await dispatcher.dispatch(
     fn,
-    () => {
+    (invocationId) => {
+      if (renewal !== undefined) renewal.invocationId = invocationId;
       const data = triggerInputData(message, fn.dataType);
       const bodyText = fn.dataType === 'binary' || data === null ? null : bodyAsHostString(message);
       return {
@@ -123,8 +124,7 @@ export async function settle(
     logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
       messageId: String(message.messageId),
       settlement,
-      code: (error as { code?: unknown }).code,
-      error: (error as Error).message,
+      ...settleFailureFields(error),
     });
     return 'settleFailed';
   }
@@ -151,10 +151,15 @@ function logInvocation(
     deps.logger.info(`Executed '${deps.fn.name}' (succeeded)`, fields);
     return;
   }
+  const cause = (outcome.error as { cause?: unknown } | undefined)?.cause;
   deps.logger.error(`Executed '${deps.fn.name}' (${outcome.result})`, {
     ...fields,
     error: outcome.error?.message,
     errorCode: (outcome.error as { code?: unknown } | undefined)?.code,
+    // What went wrong underneath (a failed output send: the broker's code and reason).
+    ...(cause instanceof Error
+      ? { causeCode: (cause as { code?: unknown }).code, cause: cause.message }
+      : {}),
   });
   deps.logger.debug('Invocation error stack', {
     invocationId: outcome.invocationId,

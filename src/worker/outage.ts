@@ -1,3 +1,4 @@
+import { mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import type { ClientRetrySettings } from './hostSettings';
 
@@ -8,6 +9,27 @@ const REFUSALS = new Set([
   'MessagingEntityDisabled',
 ]);
 
+/**
+ * How a receive failure is reported: `outage` (the broker is unreachable or failing), `refused`
+ * (it answered no), `sessionsMismatch` (it refused the receiver because the function's
+ * isSessionsEnabled does not match the entity's RequiresSession).
+ */
+export type FailureKind = 'outage' | 'refused' | 'sessionsMismatch';
+
+/** The listener a tracker reports for, to name it in the refusal lines. */
+export interface ListenerIdentity {
+  functionName: string;
+  entityPath: string;
+  isSessionsEnabled: boolean;
+}
+
+export interface ClassifiedFailure {
+  kind: FailureKind;
+  code: string | undefined;
+  /** The broker's or the SDK's reason (never empty when the SDK gave one). */
+  reason: string;
+}
+
 /** The delay before retry `attempt` (from 0), as the SDK computes it without jitter. */
 export function retryDelayMs(retry: ClientRetrySettings, attempt: number): number {
   if (retry.mode === 'fixed') return retry.delayMs;
@@ -15,19 +37,49 @@ export function retryDelayMs(retry: ClientRetrySettings, attempt: number): numbe
 }
 
 /**
- * Notices when receiving fails (a broker restart, a network cut), logs the outage once, and
- * logs the recovery when a message arrives again or a probe of the entity succeeds. Probes
- * wait the `clientRetryOptions` delays; the SDK reconnects the receivers by itself.
+ * Sorts a receive error. The broker refuses a receiver whose sessions setting does not match the
+ * entity with `amqp:not-allowed`, which the SDK reports as a GeneralError whose message starts
+ * with `InvalidOperationError:`; only the text says that sessions are the reason (Azure: "…
+ * requires sessions to create a non-sessionful message receiver", "A sessionful message
+ * receiver cannot be created on an entity that does not require sessions").
+ */
+export function classifyReceiveError(error: Error): ClassifiedFailure {
+  // After its own retries the SDK reports an AggregateError with an empty message: an
+  // attempt's error says what went wrong.
+  const telling = mostTellingAttempt(error);
+  const cause = telling instanceof Error ? telling : error;
+  const code = specificCode(cause);
+  const reason = cause.message;
+
+  if (code === 'InvalidOperationError' && /session/i.test(reason)) {
+    return { kind: 'sessionsMismatch', code, reason };
+  }
+  if (code !== undefined && REFUSALS.has(code)) return { kind: 'refused', code, reason };
+  return { kind: 'outage', code, reason };
+}
+
+/**
+ * Notices when receiving fails (a broker restart, a network cut, a refusal), logs it once per
+ * kind while it lasts, and gives the `clientRetryOptions` delay before the next attempt; the
+ * listener waits it out and tries again. Recovery is logged when a message arrives or a receive
+ * succeeds (`recovered`), or when a probe of the namespace succeeds after an outage
+ * (`probeSucceeded`). A probe only shows that the namespace answers, not that this receiver is
+ * accepted: until a message confirms it, a failure that follows is taken as the same streak
+ * (its delays go on growing and it is not logged again).
  */
 export class OutageTracker {
   #since: number | undefined;
   #attempts = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #logged = new Set<FailureKind>();
+  /** Set by a probe's success until a message or receive confirms the recovery. */
+  #unconfirmed: { since: number; attempts: number } | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(
     private readonly logger: Logger,
     private readonly retry: ClientRetrySettings,
+    private readonly identity?: ListenerIdentity,
   ) {}
 
   get inOutage(): boolean {
@@ -35,27 +87,91 @@ export class OutageTracker {
   }
 
   /**
-   * Records a failure. `probe`, when given, is retried with the retry delays until it succeeds;
-   * without one the caller reports recovery itself (its own retries are the probe).
+   * Records a failed attempt and returns how long to wait before the next one. `probe`, when
+   * given, is tried with the retry delays while an outage lasts (never for a refusal: the
+   * namespace answers then, and a probe would report a recovery that is not one).
    */
-  failed(error: Error, errorSource: string, probe?: () => Promise<void>): void {
-    // After its own retries the SDK reports an AggregateError with an empty message: the
-    // last attempt's error says what went wrong.
-    const cause = lastAttemptError(error);
-    const code = (cause as { code?: unknown }).code;
-    const fields = { errorSource, code, error: cause.message };
-    if (this.#since !== undefined) {
-      this.logger.debug('Service Bus still unavailable', fields);
-      return;
+  failed(error: Error, errorSource: string, probe?: () => Promise<void>): number {
+    const failure = classifyReceiveError(error);
+    const fields = { errorSource, code: failure.code, error: failure.reason };
+
+    if (this.#since === undefined && this.#unconfirmed !== undefined) {
+      // The probe said the namespace answers, yet the receiver fails again: the same streak.
+      this.#since = this.#unconfirmed.since;
+      this.#attempts = this.#unconfirmed.attempts;
+    } else if (this.#since === undefined) {
+      this.#since = Date.now();
+      this.#attempts = 0;
+      this.#logged.clear();
+    }
+    this.#unconfirmed = undefined;
+
+    // Once the broker has said no, other failures of the same streak (the SDK's own reports
+    // on the refused link) add nothing.
+    const refusedBefore = this.#logged.has('refused') || this.#logged.has('sessionsMismatch');
+    if (this.#logged.has(failure.kind) || (failure.kind === 'outage' && refusedBefore)) {
+      this.logger.debug('Service Bus still unavailable', { ...fields, attempt: this.#attempts });
+    } else {
+      this.#logged.add(failure.kind);
+      this.#logFirst(failure, fields);
     }
 
-    this.#since = Date.now();
+    const delayMs = retryDelayMs(this.retry, this.#attempts);
+    this.#attempts += 1;
+    clearTimeout(this.#probeTimer);
+    if (probe !== undefined && failure.kind === 'outage') this.#scheduleProbe(probe, delayMs);
+    return delayMs;
+  }
+
+  /** A message arrived or a receive succeeded: the receiver works. */
+  recovered(): void {
+    this.#unconfirmed = undefined;
+    if (this.#since === undefined) return;
+
+    this.#logRecovery();
+    this.#since = undefined;
     this.#attempts = 0;
-    if (typeof code === 'string' && REFUSALS.has(code)) {
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#probeTimer);
+  }
+
+  #probeSucceeded(): void {
+    if (this.#since === undefined) return;
+
+    this.#logRecovery();
+    this.#unconfirmed = { since: this.#since, attempts: this.#attempts };
+    this.#since = undefined;
+  }
+
+  #logRecovery(): void {
+    clearTimeout(this.#probeTimer);
+    this.logger.info('Service Bus connection recovered', {
+      outageMs: Date.now() - (this.#since ?? Date.now()),
+      attempts: this.#attempts,
+    });
+  }
+
+  #logFirst(failure: ClassifiedFailure, fields: Record<string, unknown>): void {
+    const identity = this.identity;
+    if (failure.kind === 'sessionsMismatch' && identity !== undefined) {
+      const entitySays = identity.isSessionsEnabled
+        ? 'does not have sessions enabled'
+        : 'requires sessions';
+      this.logger.error(
+        `Service Bus refused the receiver: function '${identity.functionName}' has ` +
+          `isSessionsEnabled ${String(identity.isSessionsEnabled)}, but entity ` +
+          `'${identity.entityPath}' ${entitySays}. Make the function's isSessionsEnabled ` +
+          "match the entity's RequiresSession; retrying with the clientRetryOptions delays",
+        { ...fields, entity: identity.entityPath, isSessionsEnabled: identity.isSessionsEnabled },
+      );
+    } else if (failure.kind !== 'outage') {
       this.logger.error(
         'Service Bus refused the receiver; retrying with the clientRetryOptions delays. ' +
           'Check the connection setting and that the entity exists',
-        fields,
+        identity === undefined ? fields : { ...fields, entity: identity.entityPath },
       );
     } else {
       this.logger.warn(
@@ -63,43 +179,25 @@ export class OutageTracker {
         fields,
       );
     }
-    if (probe !== undefined) this.#scheduleProbe(probe);
   }
 
-  recovered(): void {
-    if (this.#since === undefined) return;
-
-    clearTimeout(this.#timer);
-    this.logger.info('Service Bus connection recovered', {
-      outageMs: Date.now() - this.#since,
-      attempts: this.#attempts,
-    });
-    this.#since = undefined;
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-  }
-
-  #scheduleProbe(probe: () => Promise<void>): void {
+  #scheduleProbe(probe: () => Promise<void>, delayMs: number): void {
     if (this.#stopped || this.#since === undefined) return;
 
-    const delayMs = retryDelayMs(this.retry, this.#attempts);
-    this.#timer = setTimeout(() => {
-      this.#attempts += 1;
+    this.#probeTimer = setTimeout(() => {
       probe().then(
-        () => this.recovered(),
-        () => this.#scheduleProbe(probe),
+        () => this.#probeSucceeded(),
+        () => undefined,
       );
     }, delayMs);
-    this.#timer.unref();
+    this.#probeTimer.unref();
   }
 }
 
-function lastAttemptError(error: Error): Error {
-  const attempts = (error as { errors?: unknown }).errors;
-  if (!Array.isArray(attempts) || attempts.length === 0) return error;
-  const last: unknown = attempts[attempts.length - 1];
-  return last instanceof Error ? lastAttemptError(last) : error;
+/** The SDK's code, or for a GeneralError the more specific one its message starts with. */
+function specificCode(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  if (code !== 'GeneralError') return code;
+  return /^(\w+Error): /.exec(error.message)?.[1] ?? code;
 }

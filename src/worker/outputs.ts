@@ -1,6 +1,6 @@
 import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 
-import { AppError } from '../shared/errors';
+import { AppError, ensureError } from '../shared/errors';
 import type { ClientPool } from './clients';
 import type { RpcInvocationResponse, RpcTypedData } from './coreTypes';
 import type { ServiceBusOutput } from './functionPlan';
@@ -54,21 +54,26 @@ export class OutputSender {
 
   constructor(private readonly clients: ClientPool) {}
 
-  /** @throws AppError `OutputSendFailed` (retryable) when the broker refuses a send. */
+  /**
+   * @throws AppError `OutputSendFailed` (retryable) when the broker refuses a send; its message
+   *   carries the cause's code and reason (e.g. MessagingEntityNotFound), which the invocation
+   *   log line shows.
+   */
   async send(pending: PendingOutput[]): Promise<void> {
     for (const { output, bodies } of pending) {
-      const sender = await this.#sender(output);
       const messages: ServiceBusMessage[] = bodies.map((body) => ({ body }));
       try {
+        const sender = await this.#sender(output);
         await sender.sendMessages(messages);
       } catch (error) {
+        const cause = ensureError(error);
+        const causeCode = (cause as { code?: unknown }).code;
         throw new AppError(
           'OutputSendFailed',
-          `sending output ${output.bindingName} to ${output.entityName} failed`,
-          {
-            retryable: true,
-            cause: error,
-          },
+          `sending output ${output.bindingName} to ${output.entityName} failed: ` +
+            (typeof causeCode === 'string' ? `${causeCode}: ` : '') +
+            cause.message,
+          { retryable: true, cause },
         );
       }
     }

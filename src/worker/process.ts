@@ -1,6 +1,7 @@
 import { ensureError } from '../shared/errors';
 import { SECOND_MS } from '../shared/time';
-import { configureWorker, startWorker, type WorkerOptions } from './runtime';
+import { ABANDON_BUDGET_MS, CLOSE_APP_MIN_MS, CLOSE_CONNECTIONS_BUDGET_MS } from './drain';
+import { configureWorker, type RunningWorker, startWorker, type WorkerOptions } from './runtime';
 import { describeConfiguration } from './startupSummary';
 
 /** Heroku may deliver SIGTERM more than once; repeats this close together are one signal. */
@@ -9,16 +10,20 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /**
  * After a drain the process ends by itself once sockets have closed; a handler still running
  * (abandoned at the end of the grace period) would keep it alive, so this unref'd watchdog exits.
- * Short: everything is closed by then, and the platform's kill comes 5 s after the grace.
+ * Short: everything is closed (or given up on) by then.
  */
 const EXIT_WATCHDOG_MS = 200;
+const HEROKU_KILL_AFTER_MS = 30 * SECOND_MS;
+/** What a drain may take beyond the grace period: the close steps' bounds and the watchdog. */
+const SHUTDOWN_OVERRUN_MS =
+  ABANDON_BUDGET_MS + CLOSE_APP_MIN_MS + CLOSE_CONNECTIONS_BUDGET_MS + EXIT_WATCHDOG_MS;
 
 /** `sbworker worker --check`: resolve everything, print it, exit without connecting. */
 export async function checkWorker(
   options: WorkerOptions,
   write: (text: string) => void,
 ): Promise<void> {
-  const config = await configureWorker(options);
+  const config = await configureWorker({ ...options, captureConsole: 'stderr' });
   write(
     `${JSON.stringify({ embedded: config.embedded, ...describeConfiguration(config) }, null, 2)}\n`,
   );
@@ -27,36 +32,73 @@ export async function checkWorker(
 /**
  * Runs the worker as the process's main job: starts it, then on the first SIGTERM or SIGINT
  * drains (stop receiving, wait up to the grace period, abandon the rest) and exits 0. A later
- * signal forces an immediate exit.
+ * signal forces an immediate exit, except a SIGTERM on a Heroku dyno, which Heroku may repeat.
  */
 export async function runWorkerProcess(
   options: WorkerOptions,
   exit: (code: number) => never = process.exit,
 ): Promise<void> {
-  const worker = await startWorker(options);
-  const { logger } = worker;
-  let firstSignalAt: number | undefined;
+  const onDyno = (options.env ?? process.env).DYNO !== undefined;
+  let worker: RunningWorker | undefined;
+  let first: { signal: NodeJS.Signals; atMs: number } | undefined;
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    const now = Date.now();
-    if (firstSignalAt === undefined) {
-      firstSignalAt = now;
-      worker.stop(`received ${signal}`).then(
-        () => {
-          process.exitCode = 0;
-          setTimeout(() => exit(0), EXIT_WATCHDOG_MS).unref();
-        },
-        (error: unknown) => {
-          logger.error('Shutdown failed', { error: ensureError(error).message });
-          exit(1);
-        },
-      );
+    const nowMs = Date.now();
+    if (first === undefined) {
+      first = { signal, atMs: nowMs };
+      if (worker !== undefined) drainThenExit(worker, signal, exit);
       return;
     }
-    if (now - firstSignalAt < DUPLICATE_SIGNAL_WINDOW_MS) return;
+    if (nowMs - first.atMs < DUPLICATE_SIGNAL_WINDOW_MS) return;
 
-    process.stderr.write(`sbworker: second ${signal} received, exiting without draining\n`);
+    if (signal === 'SIGTERM' && onDyno) {
+      worker?.logger.info('SIGTERM received again; still draining (send SIGINT to force)');
+      return;
+    }
+    const text = `second ${signal} received, exiting without draining`;
+    if (worker === undefined) process.stderr.write(`sbworker: ${text}\n`);
+    else worker.logger.warn(text, { inFlight: worker.activity().inFlight });
     exit(1);
   };
+  // Watched from the start: a signal during start-up stops the worker once it is ready instead
+  // of killing the process half-way.
   for (const signal of SIGNALS) process.on(signal, onSignal);
+
+  try {
+    worker = await startWorker({ captureConsole: 'log', ...options });
+  } catch (error) {
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    throw error;
+  }
+  if (onDyno) warnIfDrainOutlastsDyno(worker);
+  if (first !== undefined) drainThenExit(worker, first.signal, exit);
+}
+
+function drainThenExit(
+  worker: RunningWorker,
+  signal: NodeJS.Signals,
+  exit: (code: number) => never,
+): void {
+  worker.stop(`received ${signal}`).then(
+    () => {
+      process.exitCode = 0;
+      setTimeout(() => exit(0), EXIT_WATCHDOG_MS).unref();
+    },
+    (error: unknown) => {
+      worker.logger.error('Shutdown failed', { error: ensureError(error).message });
+      exit(1);
+    },
+  );
+}
+
+/** Heroku kills a dyno 30 s after SIGTERM; a longer drain is cut off half-way. */
+function warnIfDrainOutlastsDyno(worker: RunningWorker): void {
+  const longestShutdownMs = worker.shutdownGraceMs + SHUTDOWN_OVERRUN_MS;
+  if (longestShutdownMs < HEROKU_KILL_AFTER_MS) return;
+
+  worker.logger.warn(
+    'SHUTDOWN_GRACE_MS is too long for a Heroku dyno: Heroku kills the process 30 s after ' +
+      'SIGTERM, before the drain can finish (keep it at 25000 or less)',
+    { shutdownGraceMs: worker.shutdownGraceMs, longestShutdownMs },
+  );
 }

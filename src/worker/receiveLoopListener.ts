@@ -3,17 +3,18 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
 import { handleBatch } from './batchHandler';
+import { InFlightSet } from './inFlightSet';
 import {
   createEntityReceiver,
-  InFlightSet,
   type Listener,
   type ListenerDeps,
+  listenerIdentity,
   receiverOptions,
 } from './listener';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import { handleMessage, type InFlightMessage, settle } from './messageHandler';
 import { MinBatchCache } from './minBatchCache';
-import { OutageTracker, retryDelayMs } from './outage';
+import { OutageTracker } from './outage';
 
 /**
  * How long close waits for the loops to notice the stop. Accepting a session ignores the abort
@@ -42,11 +43,14 @@ export class ReceiveLoopListener implements Listener {
   readonly #caches = new Map<ServiceBusReceiver, MinBatchCache<InFlightMessage>>();
   #loops: Array<Promise<void>> = [];
   #stopping = false;
-  #consecutiveErrors = 0;
 
   constructor(private readonly deps: ListenerDeps) {
     this.functionName = deps.fn.name;
-    this.#outage = new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions);
+    this.#outage = new OutageTracker(
+      deps.logger,
+      deps.serviceBus.clientRetryOptions,
+      listenerIdentity(deps.fn),
+    );
   }
 
   async start(): Promise<void> {
@@ -105,8 +109,6 @@ export class ReceiveLoopListener implements Listener {
           : (fixed ??= this.#openReceiver());
         if (receiver === undefined) continue;
 
-        this.#outage.recovered();
-        this.#consecutiveErrors = 0;
         try {
           await this.#drainReceiver(receiver);
         } finally {
@@ -145,9 +147,14 @@ export class ReceiveLoopListener implements Listener {
               options,
             );
       this.#receivers.add(receiver);
+      this.#outage.recovered();
       return receiver;
     } catch (error) {
-      if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) return undefined;
+      // "No session is free" is an answer: the broker and the entity work.
+      if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) {
+        this.#outage.recovered();
+        return undefined;
+      }
       throw error;
     } finally {
       call.done();
@@ -302,15 +309,9 @@ export class ReceiveLoopListener implements Listener {
   }
 
   async #onReceiveError(error: unknown): Promise<void> {
-    const failure = ensureError(error);
-    this.deps.logger.debug('Receive loop error', {
-      error: failure.message,
-      code: (failure as { code?: unknown }).code,
-    });
-    // The loop itself is the probe: its next successful receive ends the outage.
-    this.#outage.failed(failure, 'receive');
-    const delayMs = retryDelayMs(this.deps.serviceBus.clientRetryOptions, this.#consecutiveErrors);
-    this.#consecutiveErrors += 1;
+    // The loop itself is the probe: its next successful receive ends the outage. The delays
+    // are the tracker's, one streak for all of this function's loops.
+    const delayMs = this.#outage.failed(ensureError(error), 'receive');
     await sleep(delayMs, this.#abort.signal);
   }
 }

@@ -5,10 +5,13 @@ import type { ServiceBusClient } from '@azure/service-bus';
 
 import { type AppSettings, applyAppSettings, loadAppSettings } from '../shared/appSettings';
 import { ConfigError, ensureError } from '../shared/errors';
+import { refuseWebDyno } from '../shared/herokuDyno';
 import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 import { type LoadedApp, loadApp } from './appLoader';
 import { ClientPool } from './clients';
+import { captureConsole } from './consoleCapture';
+import { checkSomethingToHost, chooseEmbedded } from './connectionChoice';
 import { checkEntityPath, describeConnection, resolveConnection } from './connection';
 import type { CoreLogSink } from './coreModule';
 import { Dispatcher, type InvocationCounts } from './dispatcher';
@@ -39,6 +42,11 @@ const MAX_TIMER_MS = 2_147_483_647;
 export interface WorkerOptions {
   /** The Functions app folder (package.json, host.json); default: the current directory. */
   appDir?: string;
+  /**
+   * Route the app's console output through the worker's log (`log`), or as JSON lines to stderr
+   * (`stderr`, for `--check`, whose stdout is its report); by default it is left alone.
+   */
+  captureConsole?: 'log' | 'stderr';
   /** Settings source instead of process.env (tests). */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -56,7 +64,6 @@ export interface WorkerConfiguration {
   app: LoadedApp;
   plan: FunctionPlan;
   /** Connection names that have no setting; all of them when embedded mode applies. */
-  missingConnections: string[];
   embedded: boolean;
   logger: Logger;
 }
@@ -69,6 +76,8 @@ export interface WorkerActivity {
   invocationsStarted: number;
   /** Ended invocations per function and result. */
   invocations: InvocationCounts;
+  /** `performance.now()` when the latest invocation ended; undefined before the first. */
+  lastInvocationEndedAtMs: number | undefined;
 }
 
 export interface RunningWorker {
@@ -76,6 +85,7 @@ export interface RunningWorker {
   /** Set in embedded mode. */
   readonly embedded: EmbeddedEmulator | undefined;
   readonly readyMs: number;
+  readonly shutdownGraceMs: number;
   readonly logger: Logger;
   activity(): WorkerActivity;
   /** The worker's client for a connection name; `stop()` closes it with everything it opened. */
@@ -99,20 +109,19 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
   const logger =
     options.logger ??
     createLogger({ level: parseLogLevel(settings.values.LOG_LEVEL, host.logLevel ?? 'info') });
+  if (options.captureConsole !== undefined) {
+    const toStderr = options.captureConsole === 'stderr';
+    const target = toStderr ? createLogger({ destination: process.stderr, pretty: false }) : logger;
+    // Undone by the process's exit: the worker owns its process.
+    captureConsole(target);
+  }
   const app = await loadApp(appDir, systemLogSink(logger.child({ category: 'system' })));
   const plan = planFunctions(app.registry, host.serviceBus, settings.values);
   checkEntityPaths(plan.functions, settings);
 
-  const names = connectionNames(plan.functions);
-  const missingConnections = names.filter(
-    (name) => resolveConnection(name, settings.values, settings.sources) === undefined,
-  );
-  const embedded = missingConnections.length > 0 && missingConnections.length === names.length;
-  if (embedded) {
-    const refusal = embeddedRefusal(settings.values);
-    if (refusal !== undefined) throw embeddedRefusedError(refusal, names);
-  }
-  return { appDir, settings, host, app, plan, missingConnections, embedded, logger };
+  checkSomethingToHost(plan);
+  const embedded = chooseEmbedded(connectionNames(plan.functions), settings);
+  return { appDir, settings, host, app, plan, embedded, logger };
 }
 
 /** Starts the worker: embedded emulator if needed, appStart hooks, one listener per function. */
@@ -180,33 +189,40 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const readyMs = Math.round(performance.now() - startedAt);
   logger.info(`Worker ready: ${plan.functions.length} function(s) listening`, { readyMs });
 
+  const shutdownGraceMs = options.shutdownGraceMs ?? graceFromSettings(settings.values);
   let stopping: Promise<void> | undefined;
   return {
     functions: plan.functions,
     embedded,
     readyMs,
+    shutdownGraceMs,
     logger,
     activity: () => ({
       inFlight: listeners.reduce((sum, listener) => sum + listener.inFlightCount(), 0),
       invocationsStarted: dispatcher.invocationsStarted,
       invocations: dispatcher.invocationCounts(),
+      lastInvocationEndedAtMs: dispatcher.lastInvocationEndedAtMs,
     }),
     client: async (connectionName) => (await clients.get(connectionName)).client,
     stop: (reason = 'stop requested', stopOptions = {}) => {
       stopping ??= drainAndClose({
         reason,
         listeners,
-        graceMs: options.shutdownGraceMs ?? graceFromSettings(settings.values),
+        graceMs: shutdownGraceMs,
         logger,
-        close: async () => {
+        closeApp: async () => {
           await stopOptions.afterDrain?.().catch((error: unknown) => {
             logger.error('Work after draining failed', { error: ensureError(error).message });
           });
           await runAppTerminateHooks(config.app.registry).catch((error: unknown) => {
             logger.error('An appTerminate hook failed', { error: ensureError(error).message });
           });
+        },
+        closeConnections: async () => {
           await outputs.closeAll();
           await clients.closeAll();
+        },
+        closeLocal: async () => {
           if (embedded !== undefined) {
             // Let the emulator see the clients' AMQP close before its sockets go away.
             await sleep(EMBEDDED_CLOSE_PAUSE_MS);
@@ -223,6 +239,8 @@ const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** A mistyped setting stops start-up rather than silently falling back to a default. */
 function checkWorkerSettings(settings: Record<string, string>): void {
+  refuseWebDyno(settings.DYNO);
+
   const level = settings.LOG_LEVEL;
   if (level !== undefined && level !== '' && !LOG_LEVEL_NAMES.includes(level.toLowerCase())) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}; got "${level}"`);

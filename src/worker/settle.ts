@@ -1,3 +1,5 @@
+import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
+
 export type InvocationResult = 'succeeded' | 'failed' | 'timedOut';
 export type Settlement = 'complete' | 'abandon' | 'none';
 
@@ -21,8 +23,32 @@ export function decideSettlement(input: SettleInput): Settlement {
   return 'abandon';
 }
 
-/** Whether an error from the SDK means the lock is gone (settling again cannot help). */
+/**
+ * Whether an error from the SDK means the lock is gone (settling again cannot help). After its
+ * retries the SDK throws an AggregateError of the attempts: the lock is gone if the last
+ * attempt that said anything said so.
+ */
 export function isLockLostError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(mostTellingAttempt(error));
   return code === 'MessageLockLost' || code === 'SessionLockLost';
+}
+
+/**
+ * What the settlement failure log line says about the error. The SDK's AggregateError has no
+ * code and an empty message: the line gives its most telling attempt instead, and how many
+ * attempts were made.
+ */
+export function settleFailureFields(error: unknown): {
+  code?: string;
+  error: string;
+  attempts?: number;
+} {
+  const telling = mostTellingAttempt(error);
+  const code = errorCode(telling);
+  const text = telling instanceof Error ? telling.message || telling.name : String(telling);
+  return {
+    ...(code === undefined ? {} : { code }),
+    error: text,
+    ...(error instanceof AggregateError ? { attempts: error.errors.length } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import type { ClientPool } from './clients';
 import { describeConnection, resolveConnection } from './connection';
-import { entityPath } from './functionPlan';
+import { entityPath, planWarnings } from './functionPlan';
 import type { WorkerConfiguration } from './runtime';
 
 /** The start-up summary: functions, entities, settings in effect; never a secret. */
@@ -31,6 +31,7 @@ export function describeConfiguration(
       ...(fn.cardinality === 'many' ? { maxMessageBatchSize: fn.maxMessageBatchSize } : {}),
       outputs: fn.outputs.map((o) => `${o.bindingName} -> ${o.entityKind} ${o.entityName}`),
       ...(fn.unsupportedOutputs.length > 0 ? { ignoredOutputs: fn.unsupportedOutputs } : {}),
+      ...(fn.ignoredRetry !== undefined ? { ignoredRetry: fn.ignoredRetry } : {}),
     })),
     skipped: config.plan.skipped,
   };
@@ -48,13 +49,5 @@ export function logStartup(config: WorkerConfiguration, clients: ClientPool): vo
     `Loaded ${plan.functions.length} Service Bus function(s) from ${config.appDir}`,
     describeConfiguration(config, clients),
   );
-  for (const skipped of plan.skipped)
-    logger.warn(`Function '${skipped.name}' is not hosted`, { reason: skipped.reason });
-  for (const fn of plan.functions) {
-    if (fn.unsupportedOutputs.length > 0) {
-      logger.warn(`Function '${fn.name}' has output bindings this worker does not send`, {
-        outputs: fn.unsupportedOutputs,
-      });
-    }
-  }
+  for (const warning of planWarnings(plan)) logger.warn(warning.message, warning.fields);
 }

@@ -40,6 +40,7 @@ describe('an interrupted dead-letter replay loses nothing', () => {
       queues: [
         { name: 'ri-killed', maxDeliveryCount: 1, lockDurationMs: LOCK_DURATION_MS },
         { name: 'ri-send-fails', maxDeliveryCount: 1, lockDurationMs: LOCK_DURATION_MS },
+        { name: 'ri-sigint', maxDeliveryCount: 1, lockDurationMs: LOCK_DURATION_MS },
       ],
     });
     client = testClient(emulator.connectionString);
@@ -79,6 +80,54 @@ describe('an interrupted dead-letter replay loses nothing', () => {
     );
     const found = new Set([...replayed, ...stillDead]);
     assert.deepEqual([...found].sort(), sent.map((m) => String(m.messageId)).sort());
+  });
+
+  it('on Ctrl+C stops, prints how far it got and what is left, and exits 130', async () => {
+    const sent = letters('sigint', 100);
+    await deadLetter('ri-sigint', sent);
+
+    const child = spawnCli([
+      'dlq',
+      'replay',
+      'ri-sigint',
+      '--all',
+      '--batch-size',
+      '1',
+      '--connection-string',
+      emulator.connectionString,
+    ]);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) =>
+      child.on('exit', (code, signal) => done([code, signal])),
+    );
+    let interrupted = false;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (!interrupted && chunk.toString().includes('replayed')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+
+    // 128 + 2, as a shell reports a command stopped by Ctrl+C.
+    assert.deepEqual(await exited, [130, null]);
+    const { replayed, stillDead } = await survivors('ri-sigint');
+    assert.ok(
+      replayed.length >= 1 && replayed.length < sent.length,
+      `replayed ${replayed.length}: not interrupted`,
+    );
+    assert.equal(replayed.length + stillDead.length, sent.length);
+    // The summary counts what the broker holds: copies sent, letters left.
+    assert.match(
+      stdout,
+      new RegExp(
+        `^interrupted by SIGINT: replayed ${replayed.length} of ${sent.length} selected ` +
+          'dead letter\\(s\\) from ri-sigint to ri-sigint \\(sb://[^)]+\\); ' +
+          `${stillDead.length} selected letter\\(s\\) were not replayed and are still in ` +
+          'ri-sigint/\\$deadletterqueue ',
+      ),
+    );
+    assert.match(stdout, /`sbworker stats ri-sigint`/);
   });
 
   it('leaves the letters of a batch whose send failed in the dead-letter queue', async () => {

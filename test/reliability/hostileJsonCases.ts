@@ -76,7 +76,8 @@ export function addJsonCases(builder: CaseBuilder): void {
   for (const value of [2, 0, -1, '1', null, true, 1.5, [1]]) {
     add(`version = ${JSON.stringify(value)}`, (id) => ({
       message: json(order(id, { version: value }), id),
-      expect: rejected('UnsupportedVersion'),
+      // Only a number can be a version that is not supported; anything else breaks the schema.
+      expect: typeof value === 'number' ? rejected('UnsupportedVersion') : SCHEMA,
     }));
   }
   const lineWrong: Record<string, unknown[]> = {
@@ -102,7 +103,7 @@ export function addJsonCases(builder: CaseBuilder): void {
       delete body[field];
       return {
         message: json(body, id),
-        expect: field === 'version' ? rejected('UnsupportedVersion') : SCHEMA,
+        expect: SCHEMA,
       };
     });
   }

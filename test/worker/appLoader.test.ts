@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it, mock } from 'node:test';
+import { describe, it, mock } from 'node:test';
 
 import { loadApp } from '../../src/worker/appLoader';
 import { expandEntryPattern } from '../../src/worker/entryGlob';
-import { planFunctions } from '../../src/worker/functionPlan';
+import { planFunctions, planWarnings } from '../../src/worker/functionPlan';
 import { loadHostSettings } from '../../src/worker/hostSettings';
 import { PROBE_APP, REPO_ROOT, SESSIONS_APP } from './support';
-
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function tempApp(files: Record<string, string>): string {
-  // Inside the repository, so that the apps resolve @azure/functions from its node_modules.
-  const parent = join(REPO_ROOT, 'dist', 'tmp');
-  mkdirSync(parent, { recursive: true });
-  const dir = mkdtempSync(join(parent, 'sbworker-app-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+import { tempApp } from './tempApp';
 
 const PROBE_SETTINGS = {
   PROBE_QUEUE: 'q-in',
@@ -121,6 +105,114 @@ describe('loadApp', () => {
         () => undefined,
       ),
       /Loading entry file .*a\.js failed: boom at load/,
+    );
+  });
+});
+
+describe('loadApp errors in the app code', () => {
+  const failure = async (files: Record<string, string>) => {
+    const error = await loadApp(tempApp(files), () => undefined).then(
+      () => assert.fail('the app loaded'),
+      (e: unknown) => e as Error & { code?: string; retryable?: boolean },
+    );
+    assert.equal(error.code, 'AppLoadFailed');
+    assert.equal(error.retryable, false);
+    return error.message;
+  };
+  // The column is where V8 puts its caret: the second '=' is the 11th character.
+  const BAD_SYNTAX = 'const a = 1;\nconst x = = 1;\n';
+
+  it('give a CommonJS syntax error its own code, the file, line and column', async () => {
+    const message = await failure({
+      'package.json': JSON.stringify({ main: 'dist/functions/*.js' }),
+      'dist/functions/b.js': BAD_SYNTAX,
+    });
+
+    assert.match(message, /^Loading entry file \S+\/dist\/functions\/b\.js failed: /);
+    assert.match(
+      message,
+      / failed: SyntaxError: Unexpected token '=' \(at dist\/functions\/b\.js:2:11\)$/,
+    );
+  });
+
+  it('name the file required by the entry file when the syntax error is there', async () => {
+    const message = await failure({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'index.js': "require('./lib/helper');\n",
+      'lib/helper.js': BAD_SYNTAX,
+    });
+
+    assert.match(message, /\(at lib\/helper\.js:2:11\)$/);
+  });
+
+  it('give an ES module syntax error the line and column too', async () => {
+    const message = await failure({
+      'package.json': JSON.stringify({ main: 'esm.mjs' }),
+      'esm.mjs': BAD_SYNTAX,
+    });
+
+    assert.match(message, /failed: SyntaxError: Unexpected token '=' \(at esm\.mjs:2:11\)$/);
+  });
+
+  it('say when an ES module syntax error is in a module that the entry imports', async () => {
+    const message = await failure({
+      'package.json': JSON.stringify({ main: 'esm.mjs', type: 'module' }),
+      'esm.mjs': "import './other.js';\n",
+      'other.js': BAD_SYNTAX,
+    });
+
+    assert.match(message, /SyntaxError: .* \(in a module that the entry file imports\)$/);
+  });
+
+  it('give an ES module import of a missing export its position', async () => {
+    const message = await failure({
+      'package.json': JSON.stringify({ main: 'esm.mjs' }),
+      'esm.mjs': "import { missing } from './dep.mjs';\n",
+      'dep.mjs': 'export const present = 1;\n',
+    });
+
+    assert.match(message, /does not provide an export named 'missing' \(at esm\.mjs:1:10\)$/);
+  });
+
+  it("show the app's innermost frames for an error thrown while loading", async () => {
+    const thrower = 'function f() {\n  throw new TypeError("bad at load");\n}\nf();\n';
+    const cjs = await failure({ 'package.json': '{"main": "a.js"}', 'a.js': thrower });
+    const esm = await failure({ 'package.json': '{"main": "a.mjs"}', 'a.mjs': thrower });
+
+    assert.match(
+      cjs,
+      /a\.js failed: TypeError: bad at load \(at a\.js:2:9 in f, from a\.js:4:1\)$/,
+    );
+    assert.match(
+      esm,
+      /a\.mjs failed: TypeError: bad at load \(at a\.mjs:2:9 in f, from a\.mjs:4:1\)$/,
+    );
+  });
+
+  it("leave out frames in the app's dependencies", async () => {
+    const message = await failure({
+      'package.json': '{"main": "index.js"}',
+      'index.js': "\nrequire('broken-lib');\n",
+      'node_modules/broken-lib/index.js': 'throw new Error("lib failed");\n',
+    });
+
+    assert.match(message, /failed: lib failed \(at index\.js:2:1\)$/);
+  });
+
+  it('keep the code of an AppError the app throws on purpose', async () => {
+    const errors = join(REPO_ROOT, 'dist', 'src', 'shared', 'errors.js');
+    const dir = tempApp({
+      'package.json': '{"main": "index.js"}',
+      'index.js':
+        `const { ConfigError } = require(${JSON.stringify(errors)});\n` +
+        'throw new ConfigError("setting X must be a number");\n',
+    });
+
+    await assert.rejects(
+      loadApp(dir, () => undefined),
+      (error: Error & { code?: string }) =>
+        error.code === 'InvalidConfiguration' &&
+        /index\.js failed: setting X must be a number$/.test(error.message),
     );
   });
 });
@@ -229,6 +321,37 @@ describe('planFunctions', () => {
     assert.throws(plan({ PROBE_OUT: '-out' }), /output \$return "-out" is not a valid Service Bus/);
     assert.throws(plan({ PROBE_QUEUE: 'vt/Subscriptions/vs' }), /no "Subscriptions" segment/);
     assert.doesNotThrow(plan({ PROBE_QUEUE: 'shop/orders_v2.eu-1' }));
+  });
+
+  it('warns once per function that its retry policy is not run', async () => {
+    const dir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'index.js':
+        "const { app } = require('@azure/functions');\n" +
+        "app.serviceBusQueue('withRetry', { connection: 'C', queueName: 'q', " +
+        "retry: { strategy: 'fixedDelay', maxRetryCount: 3, delayInterval: { seconds: 10 } }, " +
+        'handler: async () => {} });\n' +
+        "app.serviceBusQueue('plain', { connection: 'C', queueName: 'p', " +
+        'handler: async () => {} });\n',
+    });
+    const app = await loadApp(dir, () => undefined);
+
+    const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
+    const warnings = planWarnings(plan);
+
+    const byName = new Map(plan.functions.map((fn) => [fn.name, fn]));
+    assert.deepEqual(byName.get('withRetry')?.ignoredRetry, {
+      strategy: 'fixedDelay',
+      maxRetryCount: 3,
+    });
+    assert.equal(byName.get('plain')?.ignoredRetry, undefined);
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]?.message ?? '',
+      /^Function 'withRetry' has a retry policy, which is ignored/,
+    );
+    assert.match(warnings[0]?.message ?? '', /maxDeliveryCount/);
+    assert.deepEqual(warnings[0]?.fields, { retry: { strategy: 'fixedDelay', maxRetryCount: 3 } });
   });
 
   it('refuses a function name that the Functions host refuses', async () => {

@@ -144,6 +144,157 @@ describe('resolveConnection errors', () => {
   });
 });
 
+describe('resolveConnection paste mistakes', () => {
+  const KEY = 'k3y-that-must-not-show=';
+  const ENDPOINT = 'Endpoint=sb://ns.servicebus.windows.net/';
+  const GOOD = `${ENDPOINT};SharedAccessKeyName=Root;SharedAccessKey=${KEY}`;
+  const refusal = (value: string): Error & { code?: string } => {
+    try {
+      resolveConnection('ServiceBusConnection', { ServiceBusConnection: value });
+    } catch (error) {
+      return error as Error & { code?: string };
+    }
+    assert.fail('the value was accepted');
+  };
+
+  it('says a value is wrapped in quotes (double or single), without the value', () => {
+    for (const value of [`"${GOOD}"`, `'${GOOD}'`, ` "${GOOD}" `]) {
+      const error = refusal(value);
+
+      assert.equal(error.code, 'InvalidConfiguration');
+      assert.match(
+        error.message,
+        /^setting ServiceBusConnection is wrapped in quotes, .*: remove them$/,
+      );
+      assert.ok(!error.message.includes(KEY), 'the key stays out of the message');
+      assert.ok(!error.message.includes('ns.servicebus'), 'the value stays out of the message');
+    }
+  });
+
+  it('says a value starts or ends with a stray quote mark', () => {
+    assert.match(refusal(`"${GOOD}`).message, /starts with a quote mark, .*: remove it$/);
+    assert.match(refusal(`${GOOD}'`).message, /ends with a quote mark, .*: remove it$/);
+  });
+
+  it("says a value starts with the setting's own name and =", () => {
+    for (const name of [
+      'ServiceBusConnection',
+      'servicebusconnection ',
+      'AzureWebJobsServiceBusConnection',
+    ]) {
+      const error = refusal(`${name}=${GOOD}`);
+
+      assert.equal(error.code, 'InvalidConfiguration');
+      assert.match(
+        error.message,
+        new RegExp(`^setting ServiceBusConnection starts with "${name.trim()}=", a setting name`),
+      );
+      assert.ok(!error.message.includes(KEY));
+    }
+  });
+
+  it('still accepts connection strings whose keys come in another order', () => {
+    const reordered = `SharedAccessKeyName=Root;SharedAccessKey=${KEY};${ENDPOINT}`;
+
+    assert.equal(
+      resolveConnection('ServiceBusConnection', { ServiceBusConnection: reordered })?.kind,
+      'connectionString',
+    );
+  });
+});
+
+describe('identity connection credentials', () => {
+  const NAMESPACE = { ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' };
+  const SECRET = 'spn-secret-that-must-not-show';
+  const resolveIdentity = (settings: Record<string, string>) =>
+    resolveConnection('ServiceBusConnection', { ...NAMESPACE, ...settings });
+
+  it('uses a service principal when tenantId, clientId and clientSecret are all set', () => {
+    const connection = resolveIdentity({
+      ServiceBusConnection__tenantId: 'tenant-1',
+      ServiceBusConnection__clientId: 'client-1',
+      ServiceBusConnection__clientSecret: SECRET,
+    });
+
+    assert.ok(connection?.kind === 'identity');
+    assert.deepEqual(connection.credential, {
+      kind: 'clientSecret',
+      tenantId: 'tenant-1',
+      clientId: 'client-1',
+      clientSecret: SECRET,
+    });
+    assert.ok(!JSON.stringify(describeConnection(connection)).includes(SECRET));
+  });
+
+  it('takes clientId alone as a user-assigned managed identity, nothing as the default', () => {
+    const userAssigned = resolveIdentity({ ServiceBusConnection__clientId: 'client-1' });
+    const plain = resolveIdentity({});
+
+    assert.ok(userAssigned?.kind === 'identity' && plain?.kind === 'identity');
+    assert.deepEqual(userAssigned.credential, {
+      kind: 'default',
+      managedIdentityClientId: 'client-1',
+    });
+    assert.deepEqual(plain.credential, { kind: 'default' });
+  });
+
+  it('stops on a partial service principal, naming what is missing, never a value', () => {
+    const cases: Array<[settings: Record<string, string>, missing: string[]]> = [
+      [{ clientSecret: SECRET }, ['clientId', 'tenantId']],
+      [{ tenantId: 'tenant-1' }, ['clientId', 'clientSecret']],
+      [{ tenantId: 'tenant-1', clientId: 'client-1' }, ['clientSecret']],
+      [{ clientId: 'client-1', clientSecret: SECRET }, ['tenantId']],
+      [{ tenantId: 'tenant-1', clientId: 'client-1', clientSecret: ' ' }, ['clientSecret']],
+    ];
+    for (const [parts, missing] of cases) {
+      const settings = Object.fromEntries(
+        Object.entries(parts).map(([part, value]) => [`ServiceBusConnection__${part}`, value]),
+      );
+
+      assert.throws(
+        () => resolveIdentity(settings),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'InvalidConfiguration');
+          const notPart = error.message.split(' but not ')[1] ?? '';
+          for (const part of missing) assert.ok(notPart.includes(`ServiceBusConnection__${part}`));
+          assert.ok(!error.message.includes(SECRET) && !error.message.includes('tenant-1'));
+          return true;
+        },
+        JSON.stringify(parts),
+      );
+    }
+  });
+
+  it('refuses a certificate credential, which cannot be read here', () => {
+    assert.throws(
+      () =>
+        resolveIdentity({
+          ServiceBusConnection__tenantId: 'tenant-1',
+          ServiceBusConnection__clientId: 'client-1',
+          ServiceBusConnection__clientCertificate: 'ABCDEF0123',
+        }),
+      /setting ServiceBusConnection__clientCertificate is not supported here/,
+    );
+  });
+
+  it('stops the worker at configuration, before any token is asked for', async () => {
+    await assert.rejects(
+      configureWorker({
+        appDir: PROBE_APP,
+        env: {
+          ...probeEnv('', probeNames('spn')),
+          ProbeConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+          ProbeConnection__clientSecret: SECRET,
+        },
+      }),
+      new RegExp(
+        'identity connection ProbeConnection has ProbeConnection__clientSecret ' +
+          'but not ProbeConnection__tenantId, ProbeConnection__clientId:',
+      ),
+    );
+  });
+});
+
 describe('checkEntityPath', () => {
   const limited = resolveConnection('C', { C: `${CONNECTION};EntityPath=orders` });
 

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { retry, RetryOperationType } from '@azure/core-amqp';
+import { ServiceBusError } from '@azure/service-bus';
+
 import {
   decideSettlement,
   isLockLostError,
+  settleFailureFields,
   type SettleInput,
   type Settlement,
 } from '../../src/worker/settle';
@@ -40,5 +44,56 @@ describe('isLockLostError', () => {
     assert.equal(isLockLostError({ code: 'ServiceBusy' }), false);
     assert.equal(isLockLostError(new Error('x')), false);
     assert.equal(isLockLostError(null), false);
+  });
+});
+
+/** What a settlement throws after its retries: the SDK's retry loop over the given failures. */
+async function settlementFailure(attempts: ServiceBusError[]): Promise<unknown> {
+  let attempt = 0;
+  return retry({
+    operation: () => Promise.reject(attempts[Math.min(attempt++, attempts.length - 1)]),
+    connectionId: 'settle-test',
+    operationType: RetryOperationType.messageSettlement,
+    retryOptions: { maxRetries: attempts.length - 1, retryDelayInMs: 1 },
+  }).then(
+    () => assert.fail('the settlement should fail'),
+    (error: unknown) => error,
+  );
+}
+
+const timedOut = (): ServiceBusError =>
+  new ServiceBusError('Operation to settle the message has timed out.', 'ServiceTimeout');
+
+/** A lost lock, which the SDK's translation marks as not worth a retry. */
+function lockLost(): ServiceBusError {
+  const error = new ServiceBusError('The lock supplied is invalid.', 'MessageLockLost');
+  error.retryable = false;
+  return error;
+}
+
+describe('settlement errors after the SDK retried', () => {
+  it('gives the most telling attempt and the attempt count, not an empty message', async () => {
+    const error = await settlementFailure([timedOut(), timedOut()]);
+    assert.ok(error instanceof AggregateError);
+    assert.equal(error.message, '');
+
+    assert.deepEqual(settleFailureFields(error), {
+      code: 'ServiceTimeout',
+      error: 'Operation to settle the message has timed out.',
+      attempts: 2,
+    });
+  });
+
+  it('gives a single failure as it is', async () => {
+    const error = await settlementFailure([lockLost()]);
+    assert.deepEqual(settleFailureFields(error), {
+      code: 'MessageLockLost',
+      error: 'The lock supplied is invalid.',
+    });
+  });
+
+  it('counts a lock reported lost by the last attempt as lost', async () => {
+    assert.equal(isLockLostError(await settlementFailure([timedOut(), lockLost()])), true);
+    assert.equal(isLockLostError(await settlementFailure([timedOut(), timedOut()])), false);
   });
 });

@@ -148,6 +148,7 @@ export interface WorkerProcess {
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout(): string;
   stderr(): string;
 }
 
@@ -173,6 +174,7 @@ export function spawnWorker(appDir: string, env: NodeJS.ProcessEnv): WorkerProce
   return {
     child,
     lines,
+    stdout: () => stdout,
     stderr: () => stderr,
     exited,
     waitForLine: (what, match, timeoutMs = 10_000) =>

@@ -158,7 +158,42 @@ describe('worker process shutdown', () => {
 
     const exit = await worker.exited;
     assert.equal(exit.code, 1);
-    assert.match(worker.stderr(), /second SIGINT received, exiting without draining/);
+    const forced = worker
+      .lines()
+      .find((l) => l.msg === 'second SIGINT received, exiting without draining');
+    assert.equal(forced?.inFlight, 1);
+  });
+
+  it('on a Heroku dyno keeps draining when SIGTERM comes again', async () => {
+    const { names, emulator, client } = await emulatorFor('proc-dyno');
+    const worker = track(
+      spawnWorker(PROBE_APP, {
+        ...probeEnv(emulator.connectionString, names),
+        DYNO: 'worker.1',
+        SHUTDOWN_GRACE_MS: '20000',
+      }),
+    );
+    await worker.waitForLine('ready', isReady);
+
+    await client.createSender(names.queue).sendMessages({
+      body: 'x',
+      messageId: 'dyno-1',
+      applicationProperties: { behaviour: 'sleep:1800' },
+    });
+    await worker.waitForLine('the invocation start', started('dyno-1'));
+    worker.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    worker.child.kill('SIGTERM');
+
+    const exit = await worker.exited;
+    assert.equal(exit.code, 0);
+    const lines = worker.lines();
+    assert.ok(
+      lines.some((l) => l.msg === 'SIGTERM received again; still draining (send SIGINT to force)'),
+    );
+    const invocation = lines.find(executed('dyno-1'));
+    assert.equal(invocation?.outcome, 'succeeded');
+    assert.equal(invocation?.settlement, 'complete');
   });
 });
 

@@ -1,3 +1,5 @@
+import { constants as osConstants } from 'node:os';
+
 import type { Command } from 'commander';
 
 import { createEntityReceiver } from '../operator/clients';
@@ -139,6 +141,7 @@ async function runReplay(entity: string, flags: ReplayFlags, _command: Command):
     entity: target,
     what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
   });
+  const interruption = stopOnSignal();
 
   const result = await withOperatorClient(
     connection,
@@ -157,24 +160,75 @@ async function runReplay(entity: string, flags: ReplayFlags, _command: Command):
         beforeReceive: (letters) => checkReplayTarget(client, sender, target, letters),
         onSelected: (count) =>
           count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
+        signal: interruption.signal,
       });
     },
     { readsFrom: address },
-  );
+  ).finally(() => interruption.dispose());
+
+  const replayedText =
+    `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
+    ` ${address.display} to ${target} (${connection.endpoint})`;
+  if (result.interrupted) {
+    // The same summary as a finished replay, saying what is left; the exit code says "signal".
+    writeOut(
+      `interrupted by ${interruption.received() ?? 'a signal'}: ${replayedText};` +
+        ` ${result.selected - result.replayed} selected letter(s) were not replayed and are` +
+        ` still in ${deadLetterPath(address)} (run the same replay again to continue;` +
+        ` \`sbworker stats ${address.display}\` shows the current counts)\n`,
+    );
+    process.exitCode = interruption.exitCode();
+    return;
+  }
 
   if (result.selected === 0 && flags.all !== true) {
     throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
   }
-  writeOut(
-    `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
-      ` ${address.display} to ${target} (${connection.endpoint})\n`,
-  );
+  writeOut(`${replayedText}\n`);
   if (result.replayed < result.selected) {
     throw new Error(
       `${result.selected - result.replayed} selected letter(s) could not be received` +
         ' (locked by another receiver or removed meanwhile); run the replay again',
     );
   }
+}
+
+interface Interruption {
+  readonly signal: AbortSignal;
+  /** The signal received, if any. */
+  received(): NodeJS.Signals | undefined;
+  /** 128 + the signal's number, as a shell reports a process ended by it (130 for SIGINT). */
+  exitCode(): number;
+  dispose(): void;
+}
+
+/**
+ * Ctrl+C (or SIGTERM) during a replay: the first one lets the batch in hand finish, so the
+ * summary can say exactly how far the replay got; a second one exits at once, which is safe too,
+ * because a letter leaves the dead-letter queue only after its copy was sent.
+ */
+function stopOnSignal(): Interruption {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const exitCode = (): number => 128 + (received === undefined ? 2 : osConstants.signals[received]);
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) process.exit(exitCode());
+    received = signal;
+    writeErr(`${signal}: stopping after the letters in hand (again to stop at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    received: () => received,
+    exitCode,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 function describeFilter(flags: ReplayFlags): string {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { refuseWebDyno } from '../../shared/herokuDyno';
 import { EMBEDDED_DEFAULT_PORT } from '../../worker/embedded';
 import { parseWholeNumber, operatorAction } from '../operator/commandSupport';
 import { runStartCommand } from '../mainJob/startProcess';
@@ -29,6 +30,8 @@ export function registerStartCommand(program: Command): void {
     )
     .action(
       operatorAction(async (options: StartOptions) => {
+        // Before the database check: on a web dyno that one would be the wrong advice.
+        refuseWebDyno(process.env.DYNO);
         await runStartCommand({
           sample: options.sample,
           exitWhenIdle: options.exitWhenIdle === true,

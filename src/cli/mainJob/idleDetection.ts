@@ -1,16 +1,26 @@
 import type { ServiceBusReceiver } from '@azure/service-bus';
 import Long from 'long';
 
-import { sleep } from '../../shared/time';
+import type { Logger } from '../../shared/logger';
+import { MINUTE_MS, SECOND_MS, sleep } from '../../shared/time';
 import type { RunningWorker } from '../../worker';
+import { backlogText, describeBacklog, type EntityBacklog } from './backlog';
 
 export const DEFAULT_IDLE_POLL_MS = 100;
+/** How long the wait makes no progress before it says what it is waiting for. */
+export const DEFAULT_NOTICE_AFTER_MS = 5 * SECOND_MS;
+/** How often, at most, it says so again. */
+export const DEFAULT_NOTICE_EVERY_MS = MINUTE_MS;
+/** Messages peeked per entity to describe what it holds. */
+const BACKLOG_PEEK_LIMIT = 100;
 
 /** One entity the app's triggers read from, and a way to see whether it holds messages. */
 export interface EntityProbe {
   readonly entity: string;
   /** True when the entity holds no message in any state (active, locked, scheduled, deferred). */
   isEmpty(): Promise<boolean>;
+  /** What the entity holds, by state (a larger peek, for the rare notice). */
+  backlog(): Promise<EntityBacklog>;
   close(): Promise<void>;
 }
 
@@ -42,6 +52,12 @@ export function peekProbe(entity: string, receiver: ServiceBusReceiver): EntityP
     // Always from the start: without a sequence number the SDK continues after the last peek.
     isEmpty: async () =>
       (await receiver.peekMessages(1, { fromSequenceNumber: Long.ZERO })).length === 0,
+    backlog: async () => {
+      const peeked = await receiver.peekMessages(BACKLOG_PEEK_LIMIT, {
+        fromSequenceNumber: Long.ZERO,
+      });
+      return describeBacklog(entity, peeked, BACKLOG_PEEK_LIMIT);
+    },
     close: () => receiver.close(),
   };
 }
@@ -50,6 +66,13 @@ export interface IdleWaitOptions {
   pollMs?: number;
   /** Aborting ends the wait early (a signal); the result is then false. */
   signal?: AbortSignal;
+  /**
+   * Where to say what the wait is waiting for, once it has made no progress (no invocation
+   * started) for `noticeAfterMs`, and again at most every `noticeEveryMs`.
+   */
+  logger?: Logger;
+  noticeAfterMs?: number;
+  noticeEveryMs?: number;
 }
 
 /**
@@ -64,6 +87,7 @@ export async function waitUntilIdle(
   options: IdleWaitOptions = {},
 ): Promise<boolean> {
   const pollMs = options.pollMs ?? DEFAULT_IDLE_POLL_MS;
+  const notice = options.logger === undefined ? undefined : waitNotice(worker, probes, options);
 
   while (options.signal?.aborted !== true) {
     const before = worker.activity();
@@ -72,9 +96,69 @@ export async function waitUntilIdle(
       const quiet = after.inFlight === 0 && after.invocationsStarted === before.invocationsStarted;
       if (quiet) return true;
     }
+    await notice?.(before.invocationsStarted);
     await sleep(pollMs, options.signal);
   }
   return false;
+}
+
+/**
+ * A wait that never ends without a word: a message scheduled for next year keeps
+ * `--exit-when-idle` waiting, rightly (it is work still to come), so the operator is told which
+ * entity holds what. Progress (an invocation started) resets the clock: a backlog being worked
+ * through needs no notice.
+ */
+function waitNotice(
+  worker: Pick<RunningWorker, 'activity'>,
+  probes: EntityProbe[],
+  options: IdleWaitOptions,
+): (invocationsStarted: number) => Promise<void> {
+  const afterMs = options.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS;
+  const everyMs = options.noticeEveryMs ?? DEFAULT_NOTICE_EVERY_MS;
+  let started = -1;
+  let progressAt = performance.now();
+  let noticedAt: number | undefined;
+
+  return async (invocationsStarted) => {
+    const now = performance.now();
+    if (invocationsStarted !== started) {
+      started = invocationsStarted;
+      progressAt = now;
+      return;
+    }
+    if (now - progressAt < afterMs) return;
+    if (noticedAt !== undefined && now - noticedAt < everyMs) return;
+    noticedAt = now;
+
+    const { inFlight } = worker.activity();
+    const backlogs = (
+      await Promise.all(probes.map((probe) => probe.backlog().catch(() => undefined)))
+    ).filter(isHolding);
+    const reasons = backlogs.map((backlog) => backlogText(backlog) ?? backlog.entity);
+    if (inFlight > 0) reasons.unshift(`${inFlight} message(s) still being processed`);
+    if (reasons.length === 0) reasons.push('the entities were busy a moment ago; looking again');
+
+    options.logger?.info(`Not idle yet: ${reasons.join('; ')}`, {
+      waitingMs: Math.round(now - progressAt),
+      inFlight,
+      entities: backlogs.map(backlogFields),
+    });
+  };
+}
+
+function isHolding(backlog: EntityBacklog | undefined): backlog is EntityBacklog {
+  return backlog !== undefined && backlog.active + backlog.scheduled + backlog.deferred > 0;
+}
+
+function backlogFields(backlog: EntityBacklog): Record<string, unknown> {
+  return {
+    entity: backlog.entity,
+    active: backlog.active,
+    scheduled: backlog.scheduled,
+    deferred: backlog.deferred,
+    more: backlog.more,
+    firstDueAt: backlog.firstDueAt?.toISOString(),
+  };
 }
 
 async function allEmpty(probes: EntityProbe[]): Promise<boolean> {

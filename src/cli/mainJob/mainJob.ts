@@ -121,7 +121,6 @@ interface FinishInput {
 
 async function finish(input: FinishInput): Promise<MainJobReport> {
   const { worker, ended } = input;
-  const elapsedMs = Math.round(performance.now() - input.readyAt);
   await Promise.allSettled(input.probes.map((probe) => probe.close()));
 
   // The books are read once nothing is in flight and before the appTerminate hook closes the
@@ -136,7 +135,11 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
   figures ??= await readFigures(input.since);
   await closeOrderRuntime();
 
-  const { invocations } = worker.activity();
+  // Elapsed ends with the last message (drained ones included), not with the summary: a run
+  // stopped an hour after its work ended must not report an hour of processing.
+  const { invocations, lastInvocationEndedAtMs: lastEndedAt } = worker.activity();
+  const elapsedMs = lastEndedAt === undefined ? 0 : Math.round(lastEndedAt - input.readyAt);
+
   const messagesHandled = Object.values(invocations).reduce(
     (sum, counts) => sum + counts.succeeded + counts.failed + counts.timedOut,
     0,

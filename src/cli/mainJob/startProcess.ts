@@ -73,7 +73,11 @@ async function runUntilDone(
   const progress =
     terminal && sample.loaded > 0 ? showProgress(job.worker, sample.loaded) : undefined;
 
-  const idle = await job.waitUntilIdle({ signal });
+  // With --exit-when-idle the run's end depends on the wait, so a long one says why.
+  const idle = await job.waitUntilIdle({
+    signal,
+    logger: flags.exitWhenIdle ? logger : undefined,
+  });
   progress?.stop();
   if (flags.exitWhenIdle) return idle ? 'idle' : 'signal';
 

@@ -12,7 +12,10 @@ export interface MainJobReport {
   sample: SampleLoad;
   /** Settings, database, emulator and worker start-up. */
   startupMs: number;
-  /** From the worker being ready (before the sample is sent) to the end of processing. */
+  /**
+   * From the worker being ready (before the sample is sent) to the end of processing: the end
+   * of the last invocation, however long the run went on listening after it; 0 if none ran.
+   */
   elapsedMs: number;
   /** Invocations that ended (any result) in this run, over all functions. */
   messagesHandled: number;

@@ -1,7 +1,7 @@
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import { AppError, isAppError } from '../../shared/errors';
-import { errorCode, mostTellingAttempt } from './attemptErrors';
+import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { createOperatorClient } from './clients';
 import type { OperatorConnection } from './connection';
 import type { EntityAddress } from './entityAddress';

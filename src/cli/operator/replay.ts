@@ -46,11 +46,18 @@ export interface ReplayOptions {
   receiveBatchSize?: number;
   maxWaitTimeMs?: number;
   now?: () => Date;
+  /**
+   * Aborting stops the replay between batches (Ctrl+C): letters already copied are completed,
+   * letters received but not yet copied go back to the dead-letter queue.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReplayResult {
   selected: number;
   replayed: number;
+  /** The signal stopped the replay before every selected letter was replayed. */
+  interrupted: boolean;
 }
 
 /**
@@ -67,16 +74,23 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const selected = new Set(letters.map((json) => json.sequenceNumber));
   if (selected.size > 0) await options.beforeReceive?.(letters);
   const progress = options.onSelected?.(selected.size);
-  if (selected.size === 0) return { selected: 0, replayed: 0 };
+  if (selected.size === 0) return { selected: 0, replayed: 0, interrupted: false };
 
+  // A function, so that TypeScript does not narrow the flag between looks.
+  const aborted = (): boolean => options.signal?.aborted === true;
   const replayed = new Set<string>();
   const seen = new Set<string>();
   const held: ServiceBusReceivedMessage[] = [];
   try {
-    while (replayed.size < selected.size) {
+    while (replayed.size < selected.size && !aborted()) {
       const received = await options.receiver.receiveMessages(options.receiveBatchSize ?? 50, {
         maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,
       });
+      if (aborted()) {
+        // Interrupted while receiving: nothing of this batch was copied, so all of it goes back.
+        held.push(...received);
+        break;
+      }
       // Nothing new within the wait (or only skipped letters whose locks lapsed): the rest
       // were taken or settled by someone else.
       if (received.every((message) => seen.has(String(message.sequenceNumber)))) break;
@@ -93,7 +107,8 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     await abandonQuietly(options.receiver, held);
   }
 
-  return { selected: selected.size, replayed: replayed.size };
+  const interrupted = aborted() && replayed.size < selected.size;
+  return { selected: selected.size, replayed: replayed.size, interrupted };
 }
 
 /** The copy that goes back to the entity: same body and properties, plus where it came from. */

@@ -4,7 +4,7 @@ import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 
 import { AppError, ensureError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
-import { errorCode, mostTellingAttempt } from './attemptErrors';
+import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { originalEntityName } from './clients';
 import { parseSendTarget, type EntityAddress } from './entityAddress';
 import type { MessageJson } from './messageJson';

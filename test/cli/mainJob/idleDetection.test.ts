@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import type { EntityBacklog } from '../../../src/cli/mainJob/backlog';
 import { type EntityProbe, waitUntilIdle } from '../../../src/cli/mainJob/idleDetection';
 import type { WorkerActivity } from '../../../src/worker';
+import { collectingLogger } from '../../support/collectingLogger';
+
+function emptyBacklog(entity: string): EntityBacklog {
+  return { entity, active: 0, scheduled: 0, deferred: 0, more: false, firstDueAt: undefined };
+}
 
 /** A worker whose activity follows a script, one entry per call (the last one repeats). */
 function scriptedWorker(script: Array<Pick<WorkerActivity, 'inFlight' | 'invocationsStarted'>>) {
@@ -11,7 +17,7 @@ function scriptedWorker(script: Array<Pick<WorkerActivity, 'inFlight' | 'invocat
     calls: () => call,
     activity: (): WorkerActivity => {
       const step = script[Math.min(call++, script.length - 1)]!;
-      return { ...step, invocations: {} };
+      return { ...step, invocations: {}, lastInvocationEndedAtMs: undefined };
     },
   };
 }
@@ -21,6 +27,7 @@ function probe(entity: string, answers: boolean[]): EntityProbe {
   return {
     entity,
     isEmpty: async () => answers[Math.min(call++, answers.length - 1)]!,
+    backlog: async () => emptyBacklog(entity),
     close: async () => undefined,
   };
 }
@@ -67,6 +74,7 @@ describe('waitUntilIdle', () => {
     const counting: EntityProbe = {
       entity: 'orders',
       isEmpty: async () => (peeks++, true),
+      backlog: async () => emptyBacklog('orders'),
       close: async () => undefined,
     };
 
@@ -80,5 +88,91 @@ describe('waitUntilIdle', () => {
     setTimeout(() => stop.abort(), 20);
 
     assert.equal(await waitUntilIdle(worker, [], { pollMs: 5, signal: stop.signal }), false);
+  });
+
+  it('says once which entity holds what when the wait makes no progress', async () => {
+    const worker = scriptedWorker([{ inFlight: 0, invocationsStarted: 4 }]);
+    const jobs: EntityProbe = {
+      entity: 'jobs',
+      isEmpty: async () => false,
+      backlog: async () => ({
+        ...emptyBacklog('jobs'),
+        scheduled: 1,
+        firstDueAt: new Date(Date.UTC(2030, 0, 1)),
+      }),
+      close: async () => undefined,
+    };
+    const logger = collectingLogger();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+
+    const idle = await waitUntilIdle(worker, [probe('orders', [true]), jobs], {
+      pollMs: 5,
+      signal: stop.signal,
+      logger,
+      noticeAfterMs: 50,
+      noticeEveryMs: 60_000,
+    });
+
+    assert.equal(idle, false);
+    assert.equal(logger.lines.length, 1, JSON.stringify(logger.lines));
+    assert.equal(
+      logger.lines[0]?.message,
+      'Not idle yet: jobs holds 1 scheduled message (due 2030-01-01T00:00:00Z)',
+    );
+    assert.deepEqual(logger.lines[0]?.fields?.entities, [
+      {
+        entity: 'jobs',
+        active: 0,
+        scheduled: 1,
+        deferred: 0,
+        more: false,
+        firstDueAt: '2030-01-01T00:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('says it again after the repeat interval, and names work still in flight', async () => {
+    const worker = scriptedWorker([{ inFlight: 1, invocationsStarted: 9 }]);
+    const logger = collectingLogger();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+
+    await waitUntilIdle(worker, [probe('orders', [true])], {
+      pollMs: 5,
+      signal: stop.signal,
+      logger,
+      noticeAfterMs: 20,
+      noticeEveryMs: 100,
+    });
+
+    assert.ok(logger.lines.length >= 2 && logger.lines.length <= 3, `${logger.lines.length}`);
+    for (const line of logger.lines) {
+      assert.equal(line.message, 'Not idle yet: 1 message(s) still being processed');
+    }
+  });
+
+  it('stays silent while invocations keep starting', async () => {
+    let started = 0;
+    const worker = {
+      activity: (): WorkerActivity => ({
+        inFlight: 0,
+        invocationsStarted: started++,
+        lastInvocationEndedAtMs: undefined,
+        invocations: {},
+      }),
+    };
+    const logger = collectingLogger();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 200);
+
+    await waitUntilIdle(worker, [probe('orders', [false])], {
+      pollMs: 5,
+      signal: stop.signal,
+      logger,
+      noticeAfterMs: 20,
+    });
+
+    assert.deepEqual(logger.lines, []);
   });
 });

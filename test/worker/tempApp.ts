@@ -1,0 +1,41 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after } from 'node:test';
+
+import { REPO_ROOT } from './support';
+
+const dirs: string[] = [];
+let cleanupRegistered = false;
+
+/**
+ * Writes a throwaway Functions app (file name → text), removed after the test file. It lives
+ * inside the repository so that the app resolves @azure/functions from its node_modules.
+ */
+export function tempApp(files: Record<string, string>): string {
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  }
+  const parent = join(REPO_ROOT, 'dist', 'tmp');
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'sbworker-app-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+/** An app's entry file registering one Service Bus queue function per connection name. */
+export function queueFunctions(functions: Array<{ name: string; connection: string }>): string {
+  return [
+    `const { app } = require('@azure/functions');`,
+    ...functions.map(
+      ({ name, connection }) =>
+        `app.serviceBusQueue(${JSON.stringify(name)}, ` +
+        `{ connection: ${JSON.stringify(connection)}, ` +
+        `queueName: ${JSON.stringify(`${name}-q`)}, handler: async () => {} });`,
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { type RunningWorker, startWorker } from '../../src/worker';
+import { startTestEmulator } from '../support/emulator';
+import {
+  captureLogger,
+  closeInOrder,
+  PROBE_APP,
+  probeEntities,
+  probeEnv,
+  probeNames,
+  SESSIONS_APP,
+  waitFor,
+} from './support';
+
+// A function whose isSessionsEnabled does not match the entity's RequiresSession is refused by
+// the broker (amqp:not-allowed). That is a refusal, said once at error level with the function
+// and the entity, and retried with growing delays; not a connection loss and a "recovery" (the
+// namespace answers a peek) every retry, as before.
+
+/** Exponential delays from 0.1 s, at most 0.8 s: eight times fewer attempts than fixed. */
+const FAST_EXPONENTIAL = {
+  AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__mode: 'exponential',
+  AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__delay: '00:00:00.1',
+  AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__maxDelay: '00:00:00.8',
+};
+const WINDOW_MS = 3000;
+
+let emulator: RunningEmulator | undefined;
+let worker: RunningWorker | undefined;
+
+afterEach(async () => {
+  await closeInOrder([worker], [], emulator);
+  worker = undefined;
+  emulator = undefined;
+});
+
+async function startMismatched(
+  appDir: string,
+  prefix: string,
+  env: (names: ReturnType<typeof probeNames>) => Record<string, string>,
+) {
+  const names = probeNames(prefix);
+  emulator = await startTestEmulator(probeEntities(names));
+  const log = captureLogger('debug');
+  worker = await startWorker({
+    appDir,
+    env: probeEnv(emulator.connectionString, names, { ...FAST_EXPONENTIAL, ...env(names) }),
+    logger: log.logger,
+    shutdownGraceMs: 500,
+  });
+  return { names, log };
+}
+
+function linesOf(log: ReturnType<typeof captureLogger>, functionName: string) {
+  return log.lines().filter((line) => line.function === functionName);
+}
+
+function assertOneRefusal(
+  lines: Array<Record<string, unknown>>,
+  expected: { functionName: string; entity: string; isSessionsEnabled: boolean },
+): void {
+  const atInfoOrAbove = lines.filter((line) => line.level !== 'debug');
+  assert.deepEqual(
+    atInfoOrAbove.map((line) => line.level),
+    ['error'],
+    `one error line and nothing else: ${JSON.stringify(atInfoOrAbove)}`,
+  );
+  const [refusal] = atInfoOrAbove;
+  assert.equal(refusal?.code, 'InvalidOperationError');
+  assert.equal(refusal?.entity, expected.entity);
+  assert.equal(refusal?.isSessionsEnabled, expected.isSessionsEnabled);
+  assert.match(String(refusal?.msg), new RegExp(`function '${expected.functionName}'`));
+  assert.match(
+    String(refusal?.msg),
+    new RegExp(`isSessionsEnabled ${String(expected.isSessionsEnabled)}.*'${expected.entity}'`),
+  );
+  assert.match(String(refusal?.error), /session/i, 'the broker reason is kept');
+}
+
+/** Attempts the worker made (the first, logged at error level, and each retry after it). */
+function attempts(lines: Array<Record<string, unknown>>): number {
+  return lines.filter(
+    (line) => line.level === 'error' || line.msg === 'Service Bus still unavailable',
+  ).length;
+}
+
+describe('worker: isSessionsEnabled that does not match the entity', () => {
+  it('without sessions on a session queue: one refusal line, growing delays', async (t) => {
+    const { names, log } = await startMismatched(PROBE_APP, 'mismatch-plain', (n) => ({
+      PROBE_QUEUE: n.sessionQueue,
+    }));
+
+    await waitFor('the refusal', () => linesOf(log, 'probeQueue')[0], 5000);
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+
+    const lines = linesOf(log, 'probeQueue');
+    assertOneRefusal(lines, {
+      functionName: 'probeQueue',
+      entity: names.sessionQueue,
+      isSessionsEnabled: false,
+    });
+    // 0.1, 0.2, 0.4, 0.8, 0.8 … s: 6 or 7 attempts in 3 s (30 at a fixed 0.1 s).
+    const count = attempts(lines);
+    t.diagnostic(`attempts in ${WINDOW_MS} ms: ${count}`);
+    assert.ok(count >= 4 && count <= 9, `attempts in ${WINDOW_MS} ms: ${count}`);
+  });
+
+  it('with sessions on a plain queue: one refusal line, growing delays', async (t) => {
+    const { names, log } = await startMismatched(SESSIONS_APP, 'mismatch-sess', (n) => ({
+      PROBE_SESSION_QUEUE: n.queue,
+    }));
+
+    await waitFor('the refusal', () => linesOf(log, 'probeSessions')[0], 5000);
+    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+
+    const lines = linesOf(log, 'probeSessions');
+    assertOneRefusal(lines, {
+      functionName: 'probeSessions',
+      entity: names.queue,
+      isSessionsEnabled: true,
+    });
+    // Two session loops (maxConcurrentSessions 2) share one streak of delays.
+    const count = attempts(lines);
+    t.diagnostic(`attempts in ${WINDOW_MS} ms: ${count}`);
+    assert.ok(count >= 4 && count <= 14, `attempts in ${WINDOW_MS} ms: ${count}`);
+  });
+});
