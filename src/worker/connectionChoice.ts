@@ -19,7 +19,11 @@ export function chooseEmbedded(connectionNames: string[], settings: AppSettings)
     (name) => resolveConnection(name, settings.values, settings.sources) === undefined,
   );
   const [firstMissing] = missing;
-  if (firstMissing === undefined) return false;
+  if (firstMissing === undefined) {
+    checkIdentityOnDyno(connectionNames, settings);
+    return false;
+  }
+  for (const name of missing) checkNamespaceMissing(name, settings.values);
 
   // Some functions' connections resolve and some do not: the app is partly configured.
   if (missing.length < connectionNames.length) throw missingConnectionError(firstMissing);
@@ -29,8 +33,8 @@ export function chooseEmbedded(connectionNames: string[], settings: AppSettings)
     throw new ConfigError(
       `${missingConnectionError(firstMissing).message}, but ${configured.join(', ')} ` +
         `${configured.length === 1 ? 'holds' : 'hold'} a Service Bus connection: is the ` +
-        `function's connection name mistyped? The embedded emulator starts only when no ` +
-        'connection is configured at all.',
+        "function's connection name, or that setting's name, mistyped? The embedded emulator " +
+        'starts only when no connection is configured at all.',
     );
   }
 
@@ -46,7 +50,8 @@ function configuredConnectionSettings(settings: Record<string, string>): string[
       const value = settings[name]?.trim() ?? '';
       if (value === '') return false;
       if (/__fullyQualifiedNamespace$/i.test(name)) return true;
-      return /^["']?Endpoint\s*=\s*sb:\/\//i.test(value);
+      // Anywhere in the string: connection strings may list their parts in any order.
+      return /(^|;)\s*["']?\s*Endpoint\s*=\s*sb:\/\//i.test(value);
     })
     .sort();
 }
@@ -61,4 +66,62 @@ export function checkSomethingToHost(plan: FunctionPlan): void {
       (others.length === 0 ? '' : ` (not hosted here: ${others.join(', ')})`) +
       '. Register one with app.serviceBusQueue or app.serviceBusTopic.',
   );
+}
+
+const CREDENTIAL_PARTS = [
+  'clientId',
+  'tenantId',
+  'clientSecret',
+  'clientCertificate',
+  'credential',
+];
+
+/** Identity settings for a connection without its namespace: half a connection, not none. */
+function checkNamespaceMissing(name: string, settings: Record<string, string>): void {
+  const present = Object.keys(settings).filter((key) => {
+    const [prefix, part, ...rest] = key.split('__');
+    if (prefix === undefined || part === undefined || rest.length > 0) return false;
+    const forThis = [name, `AzureWebJobs${name}`].some(
+      (candidate) => candidate.toLowerCase() === prefix.toLowerCase(),
+    );
+    return forThis && CREDENTIAL_PARTS.some((p) => p.toLowerCase() === part.toLowerCase());
+  });
+  if (present.length === 0) return;
+
+  throw new ConfigError(
+    `Service Bus connection '${name}' has identity settings (${present.sort().join(', ')}) but ` +
+      `no ${name}__fullyQualifiedNamespace: set it to the namespace's host name ` +
+      '(<namespace>.servicebus.windows.net)',
+  );
+}
+
+/**
+ * On a Heroku dyno an identity connection with no service principal would fall back to a
+ * managed identity, which dynos do not have: the first token request would fail, after
+ * start-up had looked fine. The AZURE_* variables of the environment credential count.
+ */
+function checkIdentityOnDyno(connectionNames: string[], settings: AppSettings): void {
+  const values = settings.values;
+  if ((values.DYNO ?? '') === '') return;
+  const environmentPrincipal =
+    nonEmpty(values.AZURE_TENANT_ID) &&
+    nonEmpty(values.AZURE_CLIENT_ID) &&
+    (nonEmpty(values.AZURE_CLIENT_SECRET) ||
+      nonEmpty(values.AZURE_CLIENT_CERTIFICATE_PATH) ||
+      nonEmpty(values.AZURE_FEDERATED_TOKEN_FILE));
+  if (environmentPrincipal) return;
+
+  for (const name of connectionNames) {
+    const connection = resolveConnection(name, values, settings.sources);
+    if (connection?.kind !== 'identity' || connection.credential.kind !== 'default') continue;
+    throw new ConfigError(
+      `Service Bus connection '${name}' would use a managed identity, which a Heroku dyno does ` +
+        `not have: set ${name}__tenantId, ${name}__clientId and ${name}__clientSecret for a ` +
+        'service principal, or use a connection string',
+    );
+  }
+}
+
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== '';
 }

@@ -205,6 +205,19 @@ export class MessageListener implements Listener {
       this.#settledOn(receiver);
     };
     const lockLeftOnArrivalMs = lockLeftMs(message);
+
+    // A delivery held up on the way (a stalled network that then catches up) can arrive with
+    // its lock already gone: the broker has redelivered it, and invoking this copy would run
+    // the message twice at once. It is left alone; the fresh delivery runs.
+    if (lockLeftOnArrivalMs <= 0) {
+      this.deps.logger.warn('Lock had already expired when the message arrived; not invoked', {
+        messageId: message.messageId === undefined ? undefined : String(message.messageId),
+        deliveryCount: (message.deliveryCount ?? 0) + 1,
+        expiredForMs: -lockLeftOnArrivalMs,
+      });
+      leave();
+      return;
+    }
     const slotTaken = this.#slots === undefined || (await this.#slots.take());
 
     // Like the host's listener after stop: a message that still arrives is handed back.

@@ -25,10 +25,11 @@ describe('sbworker worker start-up failure', () => {
   });
 
   it('on a Heroku web dyno, start and worker say how to scale web to 0', async () => {
-    for (const args of [
-      ['start', '--no-sample'],
-      ['worker', '--app', BENCH_APP],
-    ]) {
+    const commands = [
+      { args: ['start', '--no-sample'], msg: 'Main job failed' },
+      { args: ['worker', '--app', BENCH_APP], msg: 'Worker failed to start' },
+    ];
+    for (const { args, msg } of commands) {
       const result = await runCli(args, { env: { DYNO: 'web.1' } });
 
       assert.equal(result.exitCode, 1, args[0]);
@@ -36,6 +37,7 @@ describe('sbworker worker start-up failure', () => {
         result.stderr,
         /Heroku web dyno \(DYNO=web\.1\).*heroku ps:scale web=0 worker=1/,
       );
+      assert.equal((JSON.parse(result.stdout) as { msg: string }).msg, msg);
     }
   });
 });

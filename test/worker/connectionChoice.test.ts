@@ -91,4 +91,52 @@ describe('choosing the embedded emulator', () => {
     await assert.rejects(configure(appDir, { ...env, DYNO: 'web.1' }), /ps:scale web=0 worker=1/);
     assert.equal((await configure(appDir, { ...env, DYNO: 'worker.1' })).embedded, false);
   });
+
+  it('counts a connection string whose Endpoint is not its first part', async () => {
+    const appDir = appWith([{ name: 'jobs', connection: 'ServiceBusConection' }]);
+    const reordered = 'SharedAccessKeyName=a;SharedAccessKey=b;Endpoint=sb://127.0.0.1:1';
+
+    await assert.rejects(configure(appDir, { X: reordered }), /X holds a Service Bus connection/);
+  });
+
+  it('refuses identity settings without their namespace', async () => {
+    const appDir = appWith([{ name: 'jobs', connection: 'ServiceBusConnection' }]);
+
+    await assert.rejects(
+      configure(appDir, {
+        ServiceBusConnection__clientId: 'c',
+        ServiceBusConnection__tenantId: 't',
+        ServiceBusConnection__clientSecret: 's',
+      }),
+      new RegExp(
+        'has identity settings \\(ServiceBusConnection__clientId, ' +
+          'ServiceBusConnection__clientSecret, ServiceBusConnection__tenantId\\) ' +
+          'but no ServiceBusConnection__fullyQualifiedNamespace',
+      ),
+    );
+  });
+
+  it('refuses a managed identity on a Heroku dyno, unless given a service principal', async () => {
+    const appDir = appWith([{ name: 'jobs', connection: 'ServiceBusConnection' }]);
+    const dyno = {
+      DYNO: 'worker.1',
+      ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+    };
+    const principal = {
+      ServiceBusConnection__tenantId: 't',
+      ServiceBusConnection__clientSecret: 's',
+    };
+
+    await assert.rejects(configure(appDir, dyno), /managed identity, which a Heroku dyno/);
+    await assert.rejects(
+      configure(appDir, { ...dyno, ServiceBusConnection__clientId: 'c' }),
+      /managed identity, which a Heroku dyno/,
+    );
+    const accepted = [
+      { ...dyno, ...principal, ServiceBusConnection__clientId: 'c' },
+      { ...dyno, AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's' },
+      { ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' },
+    ];
+    for (const env of accepted) assert.equal((await configure(appDir, env)).embedded, false);
+  });
 });

@@ -4,6 +4,7 @@ import { refuseWebDyno } from '../../shared/herokuDyno';
 import { EMBEDDED_DEFAULT_PORT } from '../../worker/embedded';
 import { parseWholeNumber, operatorAction } from '../operator/commandSupport';
 import { runStartCommand } from '../mainJob/startProcess';
+import { logFailureAsJson } from '../startFailure';
 
 interface StartOptions {
   sample: boolean;
@@ -30,14 +31,19 @@ export function registerStartCommand(program: Command): void {
     )
     .action(
       operatorAction(async (options: StartOptions) => {
-        // Before the database check: on a web dyno that one would be the wrong advice.
-        refuseWebDyno(process.env.DYNO);
-        await runStartCommand({
-          sample: options.sample,
-          exitWhenIdle: options.exitWhenIdle === true,
-          reset: options.reset === true,
-          emulatorPort: parseWholeNumber('--emulator-port', options.emulatorPort, 0, 65_535),
-        });
+        const emulatorPort = parseWholeNumber('--emulator-port', options.emulatorPort, 0, 65_535);
+        try {
+          // Before the database check: on a web dyno that one would be the wrong advice.
+          refuseWebDyno(process.env.DYNO);
+          await runStartCommand({
+            sample: options.sample,
+            exitWhenIdle: options.exitWhenIdle === true,
+            reset: options.reset === true,
+            emulatorPort,
+          });
+        } catch (error) {
+          logFailureAsJson('Main job failed', error);
+        }
       }),
     );
 }

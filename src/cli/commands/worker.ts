@@ -2,10 +2,8 @@ import type { Command } from 'commander';
 
 import { checkWorker, runWorkerProcess } from '../../worker';
 import { EMBEDDED_DEFAULT_PORT } from '../../worker/embedded';
-import { AppError } from '../../shared/errors';
-import { createLogger } from '../../shared/logger';
-import { describeError } from '../describeError';
 import { operatorAction, parseWholeNumber } from '../operator/commandSupport';
+import { logFailureAsJson } from '../startFailure';
 
 interface WorkerCommandOptions {
   app: string;
@@ -32,22 +30,9 @@ export function registerWorkerCommand(program: Command): void {
           await checkWorker({ appDir: options.app }, (text) => process.stdout.write(text));
           return;
         }
-        await runWorkerProcess({ appDir: options.app, embeddedPort }).catch(logStartFailure);
+        await runWorkerProcess({ appDir: options.app, embeddedPort }).catch((error: unknown) =>
+          logFailureAsJson('Worker failed to start', error),
+        );
       }),
     );
-}
-
-/**
- * A platform's log drain reads stdout as JSON lines: a start-up failure goes there too (the
- * CLI's own line still goes to stderr), so that it is found beside the worker's other logs.
- */
-function logStartFailure(error: unknown): never {
-  if (!process.stdout.isTTY) {
-    createLogger({ level: 'error' }).error('Worker failed to start', {
-      errorCode: error instanceof AppError ? error.code : undefined,
-      retryable: error instanceof AppError ? error.retryable : undefined,
-      error: describeError(error),
-    });
-  }
-  throw error;
 }
