@@ -1,44 +1,22 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { testClient } from '../support/emulator';
 import { waitFor } from '../worker/support';
-import { installCleanups, isRunning, onCleanup, startWorkerProcess, testDir } from './harness';
-import {
-  cpuTimeMs,
-  effectCounts,
-  freePort,
-  RELIABILITY_APP,
-  reliabilityEnv,
-  sleep,
-  spawnEmulator,
-} from './support';
+import { installCleanups, isRunning, restartableEmulator, startWorkerProcess } from './harness';
+import { cpuTimeMs, effectCounts, RELIABILITY_APP, sleep } from './support';
 
 // Issue 7, item 3: the emulator killed with -9 and restarted from its data folder, and the
 // emulator gone for 60 s, under a running worker process.
 
 installCleanups();
 
-async function durableEmulator(prefix: string) {
-  const queueName = `${prefix}-q`;
-  const entities = { queues: [{ name: queueName, lockDurationMs: 3000 }] };
-  const dataDir = testDir(prefix);
-  const port = await freePort();
-  const start = async () => {
-    const emulator = await spawnEmulator(entities, { port, dataDir });
-    onCleanup(() => emulator.stop());
-    return emulator;
-  };
-  const emulator = await start();
-  const effectsFile = join(dataDir, 'effects.jsonl');
-  const env = reliabilityEnv(emulator.connectionString, queueName, effectsFile);
-  return { queueName, emulator, start, effectsFile, env };
-}
-
 describe('the emulator killed (kill -9) and restarted with its data folder', () => {
   it('loses no message whose send succeeded, and the worker reconnects by itself', async () => {
-    const { queueName, emulator, start, effectsFile, env } = await durableEmulator('rel-restart');
+    const { queueName, emulator, start, effectsFile, env } = await restartableEmulator(
+      'rel-restart',
+      3000,
+    );
     const worker = await startWorkerProcess(RELIABILITY_APP, env);
 
     // A producer that keeps sending through the crash; only acknowledged sends must survive.
@@ -104,7 +82,10 @@ describe('the emulator killed (kill -9) and restarted with its data folder', () 
 
 describe('the emulator down for 60 s', () => {
   it('leaves the worker running without spinning, and it resumes afterwards', async () => {
-    const { queueName, emulator, start, effectsFile, env } = await durableEmulator('rel-outage');
+    const { queueName, emulator, start, effectsFile, env } = await restartableEmulator(
+      'rel-outage',
+      3000,
+    );
     const worker = await startWorkerProcess(RELIABILITY_APP, env);
     const pid = worker.child.pid ?? 0;
 

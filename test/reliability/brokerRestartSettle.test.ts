@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { testClient } from '../support/emulator';
 import { waitFor } from '../worker/support';
-import { installCleanups, onCleanup, startWorkerProcess, testDir } from './harness';
-import {
-  type EffectLine,
-  freePort,
-  readJsonLines,
-  RELIABILITY_APP,
-  reliabilityEnv,
-  sleep,
-  spawnEmulator,
-} from './support';
+import { installCleanups, restartableEmulator, startWorkerProcess } from './harness';
+import { type EffectLine, readJsonLines, RELIABILITY_APP, sleep } from './support';
 
 // Trial 5: invocations in flight when the emulator was killed (kill -9) and restarted settled
 // only minutes later, with an empty error. Their settlement went to the listener's new link,
@@ -28,20 +19,6 @@ const INVOCATION_MS = 5000;
 // settlement that waits for answers that never come takes 6.5 s.
 const PROMPT_ANSWER_MS = 2000;
 
-async function restartableEmulator(prefix: string) {
-  const queueName = `${prefix}-q`;
-  // A lock far longer than the invocation: no renewal runs while it does.
-  const entities = { queues: [{ name: queueName, lockDurationMs: 60_000 }] };
-  const dataDir = testDir(prefix);
-  const port = await freePort();
-  const start = async () => {
-    const emulator = await spawnEmulator(entities, { port, dataDir });
-    onCleanup(() => emulator.stop());
-    return emulator;
-  };
-  return { queueName, dataDir, start, emulator: await start() };
-}
-
 function effectAt(file: string, id: string, nth: number): number | undefined {
   return readJsonLines<EffectLine>(file).filter((l) => l.event === 'effect' && l.id === id)[nth]
     ?.at;
@@ -49,12 +26,12 @@ function effectAt(file: string, id: string, nth: number): number | undefined {
 
 describe('an invocation in flight while the emulator restarts', () => {
   it('settles as soon as it ends: the broker answers that the lock is lost', async () => {
-    const { queueName, dataDir, start, emulator } = await restartableEmulator('rel-settle');
-    const effectsFile = join(dataDir, 'effects.jsonl');
-    const worker = await startWorkerProcess(
-      RELIABILITY_APP,
-      reliabilityEnv(emulator.connectionString, queueName, effectsFile),
+    // A lock far longer than the invocation: no renewal runs while it does.
+    const { queueName, start, emulator, effectsFile, env } = await restartableEmulator(
+      'rel-settle',
+      60_000,
     );
+    const worker = await startWorkerProcess(RELIABILITY_APP, env);
 
     const client = testClient(emulator.connectionString);
     await client.createSender(queueName).sendMessages({

@@ -1,7 +1,16 @@
 import { afterEach } from 'node:test';
 
 import { spawnWorker, type WorkerProcess } from '../worker/support';
-import { isReady, tempDir } from './support';
+import { join } from 'node:path';
+
+import {
+  type EmulatorProcess,
+  freePort,
+  isReady,
+  reliabilityEnv,
+  spawnEmulator,
+  tempDir,
+} from './support';
 
 // Cleanups run after each test: clients first, then worker processes, then emulators and
 // folders, so every AMQP connection closes before its server goes away.
@@ -50,4 +59,24 @@ export function testDir(prefix: string): string {
   const { dir, remove } = tempDir(prefix);
   cleanups.push(remove);
   return dir;
+}
+
+/**
+ * An emulator process with one queue and a data folder, on a port that stays the same, so the
+ * test can kill it and `start` it again from its data; with the reliability fixture's settings.
+ */
+export async function restartableEmulator(prefix: string, lockDurationMs: number) {
+  const queueName = `${prefix}-q`;
+  const entities = { queues: [{ name: queueName, lockDurationMs }] };
+  const dataDir = testDir(prefix);
+  const port = await freePort();
+  const start = async (): Promise<EmulatorProcess> => {
+    const emulator = await spawnEmulator(entities, { port, dataDir });
+    onCleanup(() => emulator.stop());
+    return emulator;
+  };
+  const emulator = await start();
+  const effectsFile = join(dataDir, 'effects.jsonl');
+  const env = reliabilityEnv(emulator.connectionString, queueName, effectsFile);
+  return { queueName, emulator, start, effectsFile, env };
 }

@@ -4,13 +4,7 @@ import { describe, it } from 'node:test';
 
 import { testClient } from '../support/emulator';
 import { waitFor } from '../worker/support';
-import {
-  installCleanups,
-  onCleanup,
-  onClientCleanup,
-  startWorkerProcess,
-  testDir,
-} from './harness';
+import { installCleanups, onCleanup, startWorkerProcess, testDir } from './harness';
 import {
   readJsonLines,
   type EffectLine,

@@ -77,3 +77,19 @@ export function probeHarnessPerTest(): (
     return current;
   };
 }
+
+/** What a test started itself: closed after each test, worker first. */
+export interface StartedPerTest {
+  emulator?: RunningEmulator;
+  worker?: RunningWorker;
+}
+
+export function closedAfterEachTest(): StartedPerTest {
+  const started: StartedPerTest = {};
+  afterEach(async () => {
+    await closeInOrder([started.worker], [], started.emulator);
+    started.worker = undefined;
+    started.emulator = undefined;
+  });
+  return started;
+}

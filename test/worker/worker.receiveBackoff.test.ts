@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { RunningEmulator } from '../../src/emulator';
-import { type RunningWorker, startWorker } from '../../src/worker';
+import { startWorker } from '../../src/worker';
 import { startTestEmulator } from '../support/emulator';
-import {
-  captureLogger,
-  closeInOrder,
-  PROBE_APP,
-  probeEntities,
-  probeEnv,
-  probeNames,
-  waitFor,
-} from './support';
+import { captureLogger, PROBE_APP, probeEntities, probeEnv, probeNames, waitFor } from './support';
+import { closedAfterEachTest } from './probeHarness';
 
 // The SDK (7.9.5) retries a failed subscription at a fixed delay whatever clientRetryOptions
 // says (RetryMode.Exponential is 0, which its retryForever takes for "unset"). The worker's
@@ -21,32 +13,27 @@ import {
 
 const RETRY = 'AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__';
 
-let emulator: RunningEmulator | undefined;
-let worker: RunningWorker | undefined;
-
-afterEach(async () => {
-  await closeInOrder([worker], [], emulator);
-  worker = undefined;
-  emulator = undefined;
-});
+const started = closedAfterEachTest();
 
 /** A worker with a wrong key, and the emulator's log, where each refused token is a line. */
 async function startWithWrongKey(prefix: string, retry: Record<string, string>) {
   const names = probeNames(prefix);
   const brokerLog = captureLogger();
-  emulator = await startTestEmulator(probeEntities(names), { logger: brokerLog.logger });
+  const emulator = await startTestEmulator(probeEntities(names), { logger: brokerLog.logger });
+  started.emulator = emulator;
   const connectionString = emulator.connectionString.replace(
     /SharedAccessKey=[^;]*/,
     'SharedAccessKey=not-the-key',
   );
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(retry)) env[`${RETRY}${name}`] = value;
-  worker = await startWorker({
+  const worker = await startWorker({
     appDir: PROBE_APP,
     env: probeEnv(connectionString, names, env),
     logger: captureLogger().logger,
     shutdownGraceMs: 500,
   });
+  started.worker = worker;
 
   /** When the broker refused a token for the probe queue's receiver (epoch ms). */
   const refusedAt = (): number[] =>
@@ -95,7 +82,7 @@ describe('worker: retries of a refused receiver', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const stopStarted = Date.now();
-    await worker?.stop('test');
+    await started.worker?.stop('test');
     const stopMs = Date.now() - stopStarted;
     const attemptsAtStop = refusedAt().length;
     await new Promise((resolve) => setTimeout(resolve, 5500));

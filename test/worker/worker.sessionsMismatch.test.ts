@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { RunningEmulator } from '../../src/emulator';
-import { type RunningWorker, startWorker } from '../../src/worker';
+import { startWorker } from '../../src/worker';
 import { startTestEmulator } from '../support/emulator';
 import {
   captureLogger,
-  closeInOrder,
   PROBE_APP,
   probeEntities,
   probeEnv,
@@ -14,6 +12,7 @@ import {
   SESSIONS_APP,
   waitFor,
 } from './support';
+import { closedAfterEachTest } from './probeHarness';
 
 // A function whose isSessionsEnabled does not match the entity's RequiresSession is refused by
 // the broker (amqp:not-allowed). That is a refusal, said once at error level with the function
@@ -28,14 +27,7 @@ const FAST_EXPONENTIAL = {
 };
 const WINDOW_MS = 3000;
 
-let emulator: RunningEmulator | undefined;
-let worker: RunningWorker | undefined;
-
-afterEach(async () => {
-  await closeInOrder([worker], [], emulator);
-  worker = undefined;
-  emulator = undefined;
-});
+const started = closedAfterEachTest();
 
 async function startMismatched(
   appDir: string,
@@ -43,14 +35,16 @@ async function startMismatched(
   env: (names: ReturnType<typeof probeNames>) => Record<string, string>,
 ) {
   const names = probeNames(prefix);
-  emulator = await startTestEmulator(probeEntities(names));
+  const emulator = await startTestEmulator(probeEntities(names));
+  started.emulator = emulator;
   const log = captureLogger('debug');
-  worker = await startWorker({
+  const worker = await startWorker({
     appDir,
     env: probeEnv(emulator.connectionString, names, { ...FAST_EXPONENTIAL, ...env(names) }),
     logger: log.logger,
     shutdownGraceMs: 500,
   });
+  started.worker = worker;
   return { names, log };
 }
 
