@@ -298,6 +298,12 @@ function isSettingNameOf(candidate: string, settingName: string): boolean {
 }
 
 function checkNamespace(setting: string, value: string): string {
+  if (/^\s*<[^>]*>\s*$/.test(value)) {
+    throw new ConfigError(
+      `setting ${setting} still holds a placeholder (text in <...>, as in ` +
+        'local.settings.example.json): set it to the namespace host name, or remove it',
+    );
+  }
   const host = value
     .trim()
     .replace(/^sb:\/\//i, '')

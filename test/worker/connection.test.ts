@@ -97,6 +97,12 @@ describe('resolveConnection', () => {
       () => resolveConnection('ServiceBusConnection', { ServiceBusConnection: placeholder }),
       /setting ServiceBusConnection still holds a placeholder/,
     );
+    // The example's identity line, left in when the string is removed for embedded mode.
+    const namespace = { ServiceBusConnection__fullyQualifiedNamespace: '<namespace host>' };
+    assert.throws(
+      () => resolveConnection('ServiceBusConnection', namespace),
+      /ServiceBusConnection__fullyQualifiedNamespace still holds a placeholder .* or remove it/,
+    );
   });
 
   it('refuses a key name without its key, as the SDK would when connecting', () => {

@@ -21,6 +21,14 @@ import { copiesForSubscription } from './ruleRouting';
 const MAX_FORWARD_HOPS = 4;
 /** The dead-letter reason Service Bus gives a message it would have to forward once more. */
 const HOP_LIMIT_REASON = 'MaxTransferHopCountExceeded';
+/**
+ * What Service Bus writes on a topic's copy that lands, without a session id, in a subscription
+ * that requires sessions (the dead-letter queues overview, and its field reports).
+ */
+const NULL_SESSION_DEAD_LETTER: DeadLetterFields = {
+  reason: 'Session id is null.',
+  description: "Session enabled entity doesn't allow a message whose session identifier is null.",
+};
 const SWEEP_INTERVAL_MS = 100;
 
 /**
@@ -210,6 +218,14 @@ export class Broker implements StoreHooks {
     hops: number,
     carried: Partial<StoredMessage>,
   ): number {
+    // A send straight to a session queue is refused in send(); a topic cannot refuse a copy
+    // that only one of its subscriptions cannot take, so Azure dead-letters that copy there.
+    if (holder.kind === 'subscription' && holder.config.requiresSession) {
+      if (message.sessionId === null) {
+        return this.deadLetterOnArrival(holder, message, nowMs, hops, carried);
+      }
+    }
+
     const forwardTo = holder.config.forwardTo;
     const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
     if (!forwardTo || next === undefined) {
@@ -217,6 +233,42 @@ export class Broker implements StoreHooks {
     }
     if (hops < MAX_FORWARD_HOPS) return this.enqueue(next, message, nowMs, hops + 1, carried);
     return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried);
+  }
+
+  /**
+   * Dead-letters a copy a session subscription cannot hold, as deadLetter() does for a stored
+   * message: into its dead-letter queue, or on to where the subscription forwards dead letters.
+   */
+  private deadLetterOnArrival(
+    holder: SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage>,
+  ): number {
+    const fields = NULL_SESSION_DEAD_LETTER;
+    const bare = withApplicationProperties(message.bare, {
+      DeadLetterReason: fields.reason,
+      DeadLetterErrorDescription: fields.description,
+    });
+    const dead = { ...message, bare, scheduledEnqueueAtMs: null };
+    this.logger.debug('message without a session id dead-lettered', {
+      entity: holder.store.settings.path,
+      messageId: message.messageId,
+      reason: fields.reason,
+    });
+
+    const forwardTo = holder.config.forwardDeadLetteredMessagesTo;
+    const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (forwardTo && next) {
+      if (hops >= MAX_FORWARD_HOPS) {
+        return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried, fields);
+      }
+      const moved = { ...carried, deadLetterSource: holder.store.settings.path };
+      return this.enqueue(next, dead, nowMs, hops + 1, moved);
+    }
+    const kept = { ...carried, expiresAtMs: null, forwardHops: hops };
+    return holder.deadLetter.add(dead, nowMs, kept).seq;
   }
 
   /**

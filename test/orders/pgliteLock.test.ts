@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isAppError } from '../../src/shared/errors';
+import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
+import { PGLITE_LOCK_FILE_NAME } from '../../src/orders/store/pgliteLock';
+
+const root = mkdtempSync(join(tmpdir(), 'sbworker-pglite-lock-'));
+const storeModule = join(__dirname, '../../src/orders/store/pgliteDatabase.js');
+
+/**
+ * A separate Node process that opens `dir` with the real store and says `ready`. On a line
+ * `close` on stdin it closes the store and exits; on `exit` it exits without closing.
+ */
+function startHolder(dir: string): { child: ChildProcess; ready: Promise<void> } {
+  const script = `
+    const { openPgliteDatabase } = require(${JSON.stringify(storeModule)});
+    openPgliteDatabase(${JSON.stringify(dir)}).then(async (db) => {
+      await db.query("CREATE TABLE IF NOT EXISTS marks (who text)");
+      await db.query("INSERT INTO marks VALUES ('holder')");
+      process.stdout.write('ready\\n');
+      process.stdin.setEncoding('utf8');
+      process.stdin.on('data', async (line) => {
+        if (line.startsWith('close')) { await db.close(); process.exit(0); }
+        if (line.startsWith('exit')) process.exit(0);
+      });
+    }, (error) => { process.stderr.write(String(error)); process.exit(3); });
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (text: string) => {
+      if (text.includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+  });
+  return { child, ready };
+}
+
+/** Opens `dir` expecting a refusal; a store that opened anyway is closed so nothing hangs. */
+async function openExpectingRefusal(dir: string): Promise<unknown> {
+  return openPgliteDatabase(dir).then(
+    async (db) => {
+      await db.close();
+      return db;
+    },
+    (error: unknown) => error,
+  );
+}
+
+async function stop(child: ChildProcess, command: 'close' | 'exit'): Promise<number | null> {
+  const exited = once(child, 'exit');
+  child.stdin?.write(`${command}\n`);
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+describe('PGlite folder lock', () => {
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses a 2nd process while one holds the folder, naming folder and pid', async () => {
+    const dir = join(root, 'shared');
+    const holder = startHolder(dir);
+    children.push(holder.child);
+    await holder.ready;
+
+    const error = await openExpectingRefusal(dir);
+    assert.ok(isAppError(error), `expected an AppError, got ${String(error)}`);
+    assert.equal(error.code, 'DatabaseInUse');
+    assert.equal(error.retryable, false);
+    assert.ok(error.message.includes(dir), error.message);
+    assert.ok(error.message.includes(`process ${holder.child.pid}`), error.message);
+    assert.match(error.message, /PGlite serves one process/);
+    assert.match(error.message, /DATABASE_URL/);
+
+    assert.equal(await stop(holder.child, 'close'), 0);
+    assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), false);
+    const db = await openPgliteDatabase(dir);
+    const rows = await db.query('SELECT who FROM marks');
+    await db.close();
+    assert.deepEqual(rows, [{ who: 'holder' }]);
+  });
+
+  it('takes over the lock of a process killed with SIGKILL and keeps its data', async () => {
+    const dir = join(root, 'killed');
+    const holder = startHolder(dir);
+    children.push(holder.child);
+    await holder.ready;
+    const exited = once(holder.child, 'exit');
+    holder.child.kill('SIGKILL');
+    await exited;
+
+    const lockPath = join(dir, PGLITE_LOCK_FILE_NAME);
+    assert.equal(readFileSync(lockPath, 'utf8').trim(), String(holder.child.pid));
+    const db = await openPgliteDatabase(dir);
+    assert.equal(readFileSync(lockPath, 'utf8').trim(), String(process.pid));
+    const rows = await db.query('SELECT who FROM marks');
+    await db.close();
+    assert.deepEqual(rows, [{ who: 'holder' }]);
+    assert.equal(existsSync(lockPath), false);
+  });
+
+  it('takes over a stale lock file naming a pid that no longer runs', async () => {
+    const dir = join(root, 'stale');
+    const gone = spawn(process.execPath, ['-e', '']);
+    await once(gone, 'exit');
+    const first = await openPgliteDatabase(dir);
+    await first.close();
+    writeFileSync(join(dir, PGLITE_LOCK_FILE_NAME), `${gone.pid}\n`);
+
+    const db = await openPgliteDatabase(dir);
+    const holder = readFileSync(join(dir, PGLITE_LOCK_FILE_NAME), 'utf8').trim();
+    assert.equal(holder, String(process.pid));
+    await db.close();
+  });
+
+  it('takes over a stale lock naming its own pid (a restarted container reuses pids)', async () => {
+    const dir = join(root, 'same-pid');
+    const first = await openPgliteDatabase(dir);
+    await first.close();
+    writeFileSync(join(dir, PGLITE_LOCK_FILE_NAME), `${process.pid}\n`);
+
+    const db = await openPgliteDatabase(dir);
+    await assert.rejects(openPgliteDatabase(dir), /this process, opened twice/);
+    await db.close();
+  });
+
+  it('removes the lock when a process exits normally without closing the store', async () => {
+    const dir = join(root, 'exit');
+    const holder = startHolder(dir);
+    children.push(holder.child);
+    await holder.ready;
+    assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), true);
+
+    assert.equal(await stop(holder.child, 'exit'), 0);
+    assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), false);
+  });
+
+  it('refuses the same folder opened twice in one process, and frees it on close', async () => {
+    const dir = join(root, 'twice');
+    const first = await openPgliteDatabase(dir);
+    const error = await openExpectingRefusal(dir);
+    assert.ok(isAppError(error));
+    assert.equal(error.code, 'DatabaseInUse');
+    assert.match(error.message, new RegExp(`process ${process.pid} \\(this process`));
+
+    await first.close();
+    assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), false);
+    const again = await openPgliteDatabase(dir);
+    await again.close();
+  });
+
+  it('takes no lock for an in-memory database', async () => {
+    const one = await openPgliteDatabase();
+    const two = await openPgliteDatabase();
+    await Promise.all([one.close(), two.close()]);
+  });
+});
