@@ -20,6 +20,20 @@ function letters(prefix: string, count: number): ServiceBusMessage[] {
   }));
 }
 
+/** `dlq replay <entity> --all`, one letter a batch, so that an interruption lands mid-way. */
+function replayOneByOne(entity: string, connectionString: string) {
+  return spawnCli([
+    'dlq',
+    'replay',
+    entity,
+    '--all',
+    '--batch-size',
+    '1',
+    '--connection-string',
+    connectionString,
+  ]);
+}
+
 describe('an interrupted dead-letter replay loses nothing', () => {
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
@@ -55,16 +69,7 @@ describe('an interrupted dead-letter replay loses nothing', () => {
     const sent = letters('killed', 40);
     await deadLetter('ri-killed', sent);
 
-    const child = spawnCli([
-      'dlq',
-      'replay',
-      'ri-killed',
-      '--all',
-      '--batch-size',
-      '1',
-      '--connection-string',
-      emulator.connectionString,
-    ]);
+    const child = replayOneByOne('ri-killed', emulator.connectionString);
     const exited = new Promise<NodeJS.Signals | null>((done) =>
       child.on('exit', (_code, signal) => done(signal)),
     );
@@ -86,16 +91,7 @@ describe('an interrupted dead-letter replay loses nothing', () => {
     const sent = letters('sigint', 100);
     await deadLetter('ri-sigint', sent);
 
-    const child = spawnCli([
-      'dlq',
-      'replay',
-      'ri-sigint',
-      '--all',
-      '--batch-size',
-      '1',
-      '--connection-string',
-      emulator.connectionString,
-    ]);
+    const child = replayOneByOne('ri-sigint', emulator.connectionString);
     let stdout = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) =>

@@ -9,6 +9,7 @@ import {
   probeEntities,
   probeEnv,
   probeNames,
+  type ProbeNames,
   SESSIONS_APP,
   waitFor,
 } from './support';
@@ -81,44 +82,48 @@ function attempts(lines: Array<Record<string, unknown>>): number {
   ).length;
 }
 
-describe('worker: isSessionsEnabled that does not match the entity', () => {
-  it('without sessions on a session queue: one refusal line, growing delays', async (t) => {
-    const { names, log } = await startMismatched(PROBE_APP, 'mismatch-plain', (n) => ({
-      PROBE_QUEUE: n.sessionQueue,
-    }));
-
-    await waitFor('the refusal', () => linesOf(log, 'probeQueue')[0], 5000);
-    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
-
-    const lines = linesOf(log, 'probeQueue');
-    assertOneRefusal(lines, {
-      functionName: 'probeQueue',
-      entity: names.sessionQueue,
-      isSessionsEnabled: false,
-    });
+const CASES = [
+  {
+    title: 'without sessions on a session queue',
+    app: PROBE_APP,
+    prefix: 'mismatch-plain',
+    functionName: 'probeQueue',
+    isSessionsEnabled: false,
+    queueSetting: (n: ProbeNames) => ({ PROBE_QUEUE: n.sessionQueue }),
+    entity: (n: ProbeNames) => n.sessionQueue,
     // 0.1, 0.2, 0.4, 0.8, 0.8 … s: 6 or 7 attempts in 3 s (30 at a fixed 0.1 s).
-    const count = attempts(lines);
-    t.diagnostic(`attempts in ${WINDOW_MS} ms: ${count}`);
-    assert.ok(count >= 4 && count <= 9, `attempts in ${WINDOW_MS} ms: ${count}`);
-  });
-
-  it('with sessions on a plain queue: one refusal line, growing delays', async (t) => {
-    const { names, log } = await startMismatched(SESSIONS_APP, 'mismatch-sess', (n) => ({
-      PROBE_SESSION_QUEUE: n.queue,
-    }));
-
-    await waitFor('the refusal', () => linesOf(log, 'probeSessions')[0], 5000);
-    await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
-
-    const lines = linesOf(log, 'probeSessions');
-    assertOneRefusal(lines, {
-      functionName: 'probeSessions',
-      entity: names.queue,
-      isSessionsEnabled: true,
-    });
+    maxAttempts: 9,
+  },
+  {
+    title: 'with sessions on a plain queue',
+    app: SESSIONS_APP,
+    prefix: 'mismatch-sess',
+    functionName: 'probeSessions',
+    isSessionsEnabled: true,
+    queueSetting: (n: ProbeNames) => ({ PROBE_SESSION_QUEUE: n.queue }),
+    entity: (n: ProbeNames) => n.queue,
     // Two session loops (maxConcurrentSessions 2) share one streak of delays.
-    const count = attempts(lines);
-    t.diagnostic(`attempts in ${WINDOW_MS} ms: ${count}`);
-    assert.ok(count >= 4 && count <= 14, `attempts in ${WINDOW_MS} ms: ${count}`);
-  });
+    maxAttempts: 14,
+  },
+];
+
+describe('worker: isSessionsEnabled that does not match the entity', () => {
+  for (const c of CASES) {
+    it(`${c.title}: one refusal line, growing delays`, async (t) => {
+      const { names, log } = await startMismatched(c.app, c.prefix, c.queueSetting);
+
+      await waitFor('the refusal', () => linesOf(log, c.functionName)[0], 5000);
+      await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
+
+      const lines = linesOf(log, c.functionName);
+      assertOneRefusal(lines, {
+        functionName: c.functionName,
+        entity: c.entity(names),
+        isSessionsEnabled: c.isSessionsEnabled,
+      });
+      const count = attempts(lines);
+      t.diagnostic(`attempts in ${WINDOW_MS} ms: ${count}`);
+      assert.ok(count >= 4 && count <= c.maxAttempts, `attempts in ${WINDOW_MS} ms: ${count}`);
+    });
+  }
 });

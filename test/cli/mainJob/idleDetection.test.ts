@@ -32,6 +32,25 @@ function probe(entity: string, answers: boolean[]): EntityProbe {
   };
 }
 
+/** Waits with notices on, stopping after `stopAfterMs`; returns the result and the lines. */
+async function waitWithNotices(
+  worker: Parameters<typeof waitUntilIdle>[0],
+  probes: EntityProbe[],
+  stopAfterMs: number,
+  notices: { noticeAfterMs: number; noticeEveryMs?: number },
+) {
+  const logger = collectingLogger();
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), stopAfterMs);
+  const idle = await waitUntilIdle(worker, probes, {
+    pollMs: 5,
+    signal: stop.signal,
+    logger,
+    ...notices,
+  });
+  return { idle, lines: logger.lines };
+}
+
 describe('waitUntilIdle', () => {
   it('is idle when all entities are empty and the worker was quiet for the round', async () => {
     const worker = scriptedWorker([{ inFlight: 0, invocationsStarted: 7 }]);
@@ -102,25 +121,18 @@ describe('waitUntilIdle', () => {
       }),
       close: async () => undefined,
     };
-    const logger = collectingLogger();
-    const stop = new AbortController();
-    setTimeout(() => stop.abort(), 300);
-
-    const idle = await waitUntilIdle(worker, [probe('orders', [true]), jobs], {
-      pollMs: 5,
-      signal: stop.signal,
-      logger,
+    const { idle, lines } = await waitWithNotices(worker, [probe('orders', [true]), jobs], 300, {
       noticeAfterMs: 50,
       noticeEveryMs: 60_000,
     });
 
     assert.equal(idle, false);
-    assert.equal(logger.lines.length, 1, JSON.stringify(logger.lines));
+    assert.equal(lines.length, 1, JSON.stringify(lines));
     assert.equal(
-      logger.lines[0]?.message,
+      lines[0]?.message,
       'Not idle yet: jobs holds 1 scheduled message (due 2030-01-01T00:00:00Z)',
     );
-    assert.deepEqual(logger.lines[0]?.fields?.entities, [
+    assert.deepEqual(lines[0]?.fields?.entities, [
       {
         entity: 'jobs',
         active: 0,
@@ -134,20 +146,13 @@ describe('waitUntilIdle', () => {
 
   it('says it again after the repeat interval, and names work still in flight', async () => {
     const worker = scriptedWorker([{ inFlight: 1, invocationsStarted: 9 }]);
-    const logger = collectingLogger();
-    const stop = new AbortController();
-    setTimeout(() => stop.abort(), 300);
-
-    await waitUntilIdle(worker, [probe('orders', [true])], {
-      pollMs: 5,
-      signal: stop.signal,
-      logger,
+    const { lines } = await waitWithNotices(worker, [probe('orders', [true])], 300, {
       noticeAfterMs: 20,
       noticeEveryMs: 100,
     });
 
-    assert.ok(logger.lines.length >= 2 && logger.lines.length <= 3, `${logger.lines.length}`);
-    for (const line of logger.lines) {
+    assert.ok(lines.length >= 2 && lines.length <= 3, `${lines.length}`);
+    for (const line of lines) {
       assert.equal(line.message, 'Not idle yet: 1 message(s) still being processed');
     }
   });
@@ -162,17 +167,10 @@ describe('waitUntilIdle', () => {
         invocations: {},
       }),
     };
-    const logger = collectingLogger();
-    const stop = new AbortController();
-    setTimeout(() => stop.abort(), 200);
-
-    await waitUntilIdle(worker, [probe('orders', [false])], {
-      pollMs: 5,
-      signal: stop.signal,
-      logger,
+    const { lines } = await waitWithNotices(worker, [probe('orders', [false])], 200, {
       noticeAfterMs: 20,
     });
 
-    assert.deepEqual(logger.lines, []);
+    assert.deepEqual(lines, []);
   });
 });
