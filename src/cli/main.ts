@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 
+import { holdEarlySignals } from '../shared/earlySignals';
 import { registerCommands } from './commands';
 import { describeError } from './describeError';
+
+// The commands that drain on a signal take over the signals held from here, before the worker
+// and the SDK load; other commands keep Node's default (a signal ends them at once).
+if (process.argv[2] === 'worker' || process.argv[2] === 'start') holdEarlySignals();
 
 const program = new Command('sbworker')
   .description('Service Bus background jobs: the worker, the local emulator and operator tools')

@@ -108,8 +108,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   logger.info('emulator listening', {
     port: listener.port,
     httpPort: http?.port ?? null,
-    queues: namespace.queues.length,
-    topics: namespace.topics.length,
+    // What the namespace holds now: with --data-dir, entities created at run time count too.
+    ...broker.registry.entityCounts(),
     durable: Boolean(options.dataDir),
   });
 

@@ -75,7 +75,12 @@ export async function drainAndClose(options: DrainOptions): Promise<void> {
         (sum, c) => sum + (c.status === 'fulfilled' ? c.value : 0),
         0,
       );
-      logger.warn('Grace period over: abandoned the invocations still in flight', { abandoned });
+      // The rest were already being completed or abandoned by their own invocation.
+      logger.warn('Grace period over: abandoned the invocations still in flight', {
+        inFlight: stillInFlight,
+        abandoned,
+        settlementsUnconfirmed: Math.max(0, stillInFlight - abandoned),
+      });
     }
   }
 

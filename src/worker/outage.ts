@@ -2,6 +2,13 @@ import { mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import type { ClientRetrySettings } from './hostSettings';
 
+/**
+ * After a probe's success, how long past the listener's next attempt a failure still counts as
+ * the same streak: long enough for the new receiver's link to be refused. A failure later than
+ * that is a new outage, logged as such.
+ */
+const CONFIRM_MARGIN_MS = 5000;
+
 /** Codes that mean the broker answered and said no: a wrong key or entity, not an outage. */
 const REFUSALS = new Set([
   'UnauthorizedAccess',
@@ -64,15 +71,17 @@ export function classifyReceiveError(error: Error): ClassifiedFailure {
  * listener waits it out and tries again. Recovery is logged when a message arrives or a receive
  * succeeds (`recovered`), or when a probe of the namespace succeeds after an outage
  * (`probeSucceeded`). A probe only shows that the namespace answers, not that this receiver is
- * accepted: until a message confirms it, a failure that follows is taken as the same streak
- * (its delays go on growing and it is not logged again).
+ * accepted: a failure that follows before the listener's next attempt could have been refused
+ * is taken as the same streak (its delays go on growing and it is not logged again). An idle
+ * receiver gets no message to confirm it, so a later failure starts a new outage.
  */
 export class OutageTracker {
   #since: number | undefined;
   #attempts = 0;
   readonly #logged = new Set<FailureKind>();
-  /** Set by a probe's success until a message or receive confirms the recovery. */
-  #unconfirmed: { since: number; attempts: number } | undefined;
+  /** Set by a probe's success until a message confirms the recovery or `until` passes. */
+  #unconfirmed: { since: number; attempts: number; until: number } | undefined;
+  #lastDelayMs = 0;
   #probeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -95,10 +104,11 @@ export class OutageTracker {
     const failure = classifyReceiveError(error);
     const fields = { errorSource, code: failure.code, error: failure.reason };
 
-    if (this.#since === undefined && this.#unconfirmed !== undefined) {
+    const unconfirmed = this.#unconfirmed;
+    if (this.#since === undefined && unconfirmed !== undefined && Date.now() <= unconfirmed.until) {
       // The probe said the namespace answers, yet the receiver fails again: the same streak.
-      this.#since = this.#unconfirmed.since;
-      this.#attempts = this.#unconfirmed.attempts;
+      this.#since = unconfirmed.since;
+      this.#attempts = unconfirmed.attempts;
     } else if (this.#since === undefined) {
       this.#since = Date.now();
       this.#attempts = 0;
@@ -118,6 +128,7 @@ export class OutageTracker {
 
     const delayMs = retryDelayMs(this.retry, this.#attempts);
     this.#attempts += 1;
+    this.#lastDelayMs = delayMs;
     clearTimeout(this.#probeTimer);
     if (probe !== undefined && failure.kind === 'outage') this.#scheduleProbe(probe, delayMs);
     return delayMs;
@@ -142,7 +153,11 @@ export class OutageTracker {
     if (this.#since === undefined) return;
 
     this.#logRecovery();
-    this.#unconfirmed = { since: this.#since, attempts: this.#attempts };
+    this.#unconfirmed = {
+      since: this.#since,
+      attempts: this.#attempts,
+      until: Date.now() + this.#lastDelayMs + CONFIRM_MARGIN_MS,
+    };
     this.#since = undefined;
   }
 

@@ -1,3 +1,4 @@
+import { takeEarlySignals } from '../shared/earlySignals';
 import { ensureError } from '../shared/errors';
 import { SECOND_MS } from '../shared/time';
 import { ABANDON_BUDGET_MS, CLOSE_APP_MIN_MS, CLOSE_CONNECTIONS_BUDGET_MS } from './drain';
@@ -63,6 +64,7 @@ export async function runWorkerProcess(
   // Watched from the start: a signal during start-up stops the worker once it is ready instead
   // of killing the process half-way.
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of takeEarlySignals()) onSignal(signal);
 
   try {
     worker = await startWorker({ captureConsole: 'log', ...options });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 import { resolveOperatorConnection } from '../../src/cli/operator/connection';
 import { withOperatorClient } from '../../src/cli/operator/operatorFailures';
+import type { RunningEmulator } from '../../src/emulator';
+import { startTestEmulator } from '../support/emulator';
 import { closedPort, emptyFolder, runCli } from './runCli';
 
 // The project's own example settings file (dist/test/cli → the project folder).
@@ -126,6 +128,48 @@ describe('sbworker says what it could not reach, and why it tried there', () => 
       `could not reach the local emulator at 127.0.0.1:${port} (ECONNREFUSED); no connection` +
         ' is configured: start one with `sbworker emulator`, set ServiceBusConnection, or pass' +
         ' --connection-string',
+    );
+  });
+});
+
+describe('sbworker says which connection string a running emulator refused', () => {
+  let emulator: RunningEmulator;
+
+  before(async () => {
+    emulator = await startTestEmulator({ queues: ['cn-live'] });
+  });
+
+  after(async () => {
+    await emulator.close();
+  });
+
+  it('names the setting and endpoint of a wrong key, never the key', async () => {
+    const result = await runCli(['peek', 'cn-live'], {
+      env: { ServiceBusConnection: emulatorString(emulator.port) },
+    });
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      'sbworker: UnauthorizedAccess: The token signature does not match the shared access key.' +
+        ` (the connection string from ServiceBusConnection (environment), for` +
+        ` sb://127.0.0.1:${emulator.port})\n`,
+    );
+    assert.ok(!result.stderr.includes(KEY), 'the key was printed');
+  });
+
+  it('says that a loopback endpoint without UseDevelopmentEmulator was spoken to in TLS', async () => {
+    const withoutFlag = emulator.connectionString.replace(';UseDevelopmentEmulator=true', '');
+
+    const result = await runCli(['peek', 'cn-live', '--connection-string', withoutFlag]);
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      `sbworker: ServiceCommunicationProblem: could not connect to sb://localhost:${emulator.port}:` +
+        ' it is on this machine, but the connection string given with --connection-string lacks' +
+        ' UseDevelopmentEmulator=true, so the SDK spoke TLS to it; the emulator listens without' +
+        ' TLS\n',
     );
   });
 });

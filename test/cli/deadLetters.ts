@@ -78,3 +78,43 @@ export async function peekDeadLetters(
     await receiver.close();
   }
 }
+
+/**
+ * Sends the messages, then dead-letters each one explicitly with `reason`, as a handler that
+ * gives up on a message does; quicker than exhausting deliveries for thousands of letters.
+ */
+export async function sendAndDeadLetterAs(
+  client: ServiceBusClient,
+  queue: string,
+  messages: ServiceBusMessage[],
+  reason: string,
+): Promise<void> {
+  const sender = client.createSender(queue);
+  let batch = await sender.createMessageBatch();
+  for (const message of messages) {
+    if (batch.tryAddMessage(message)) continue;
+    await sender.sendMessages(batch);
+    batch = await sender.createMessageBatch();
+    if (!batch.tryAddMessage(message)) throw new Error(`${queue}: a message is too large`);
+  }
+  if (batch.count > 0) await sender.sendMessages(batch);
+  await sender.close();
+
+  const receiver = client.createReceiver(queue, { maxAutoLockRenewalDurationInMs: 0 });
+  try {
+    let dead = 0;
+    while (dead < messages.length) {
+      const received = await receiver.receiveMessages(500, { maxWaitTimeInMs: 1000 });
+      if (received.length === 0) throw new Error(`${queue}: only ${dead} letters dead-lettered`);
+      for (const message of received) {
+        await receiver.deadLetterMessage(message, {
+          deadLetterReason: reason,
+          deadLetterErrorDescription: 'dead-lettered by the test',
+        });
+      }
+      dead += received.length;
+    }
+  } finally {
+    await receiver.close();
+  }
+}

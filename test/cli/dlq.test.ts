@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
+import type { ServiceBusMessage } from '@azure/service-bus';
 
 import type { MessageJson } from '../../src/cli/operator/messageJson';
-import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient } from '../support/emulator';
 import { drain, peekDeadLetters, sendAndDeadLetter } from './deadLetters';
-import { runCli } from './runCli';
+import { cliEmulatorFor } from './cliEmulator';
 
 function orders(prefix: string, count: number): ServiceBusMessage[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -20,36 +18,23 @@ function orders(prefix: string, count: number): ServiceBusMessage[] {
 }
 
 describe('sbworker dlq against the emulator, with real dead letters', () => {
-  let emulator: RunningEmulator;
-  let client: ServiceBusClient;
-  let cli: (args: string[]) => ReturnType<typeof runCli>;
+  const fx = cliEmulatorFor({
+    queues: [
+      { name: 'dl-list', maxDeliveryCount: 2 },
+      { name: 'dl-replay', maxDeliveryCount: 2 },
+      { name: 'dl-one', maxDeliveryCount: 1 },
+      { name: 'dl-purge', maxDeliveryCount: 1 },
+    ],
+    topics: [{ name: 'dl-topic', subscriptions: [{ name: 'audit', maxDeliveryCount: 1 }] }],
+  });
 
   const deadLetter = (queue: string, messages: ServiceBusMessage[]): Promise<void> =>
-    sendAndDeadLetter(client, queue, messages);
-
-  before(async () => {
-    emulator = await startTestEmulator({
-      queues: [
-        { name: 'dl-list', maxDeliveryCount: 2 },
-        { name: 'dl-replay', maxDeliveryCount: 2 },
-        { name: 'dl-one', maxDeliveryCount: 1 },
-        { name: 'dl-purge', maxDeliveryCount: 1 },
-      ],
-      topics: [{ name: 'dl-topic', subscriptions: [{ name: 'audit', maxDeliveryCount: 1 }] }],
-    });
-    client = testClient(emulator.connectionString);
-    cli = (args) => runCli([...args, '--connection-string', emulator.connectionString]);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
-  });
+    sendAndDeadLetter(fx.client, queue, messages);
 
   it('lists dead letters with the reason the broker gave and shows one in full', async () => {
     await deadLetter('dl-list', orders('list', 2));
 
-    const listed = await cli(['dlq', 'list', 'dl-list']);
+    const listed = await fx.cli(['dlq', 'list', 'dl-list']);
     assert.equal(listed.exitCode, 0, listed.stderr);
     const rows = listed.stdout.trim().split('\n');
     assert.match(
@@ -59,14 +44,14 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
     assert.equal(rows.length, 4);
     assert.match(rows[2] ?? '', /list-0 .* MaxDeliveryCountExceeded/);
 
-    const shown = await cli(['dlq', 'show', 'dl-list', '--message-id', 'list-1']);
+    const shown = await fx.cli(['dlq', 'show', 'dl-list', '--message-id', 'list-1']);
     assert.equal(shown.exitCode, 0, shown.stderr);
     assert.match(shown.stdout, /^messageId: list-1$/m);
     assert.match(shown.stdout, /^deadLetterReason: MaxDeliveryCountExceeded$/m);
     assert.match(shown.stdout, /^property tenant: north$/m);
     assert.match(shown.stdout, /^body \(json\): \{"orderId":"list-1","kind":"sale"\}$/m);
 
-    const missing = await cli(['dlq', 'show', 'dl-list', '--message-id', 'nope']);
+    const missing = await fx.cli(['dlq', 'show', 'dl-list', '--message-id', 'nope']);
     assert.equal(missing.exitCode, 1);
   });
 
@@ -75,7 +60,7 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
     await deadLetter('dl-replay', sent);
     const sequenceNumbers = await deadLetterSequenceNumbers('dl-replay');
 
-    const result = await cli([
+    const result = await fx.cli([
       'dlq',
       'replay',
       'dl-replay',
@@ -88,8 +73,8 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
       result.stdout,
       /^replayed 3 of 3 selected dead letter\(s\) from dl-replay to dl-replay/,
     );
-    assert.equal((await drain(client, 'dl-replay', true)).length, 0, 'letters left in the DLQ');
-    const copies = await drain(client, 'dl-replay');
+    assert.equal((await drain(fx.client, 'dl-replay', true)).length, 0, 'letters left in the DLQ');
+    const copies = await drain(fx.client, 'dl-replay');
     assert.deepEqual(
       copies.map((copy) => copy.messageId),
       sent.map((message) => message.messageId),
@@ -115,19 +100,19 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
   it('replays only the letter named by --message-id', async () => {
     await deadLetter('dl-one', orders('one', 3));
 
-    const result = await cli(['dlq', 'replay', 'dl-one', '--message-id', 'one-1']);
+    const result = await fx.cli(['dlq', 'replay', 'dl-one', '--message-id', 'one-1']);
 
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(
-      (await drain(client, 'dl-one')).map((m) => m.messageId),
+      (await drain(fx.client, 'dl-one')).map((m) => m.messageId),
       ['one-1'],
     );
     assert.deepEqual(
-      (await drain(client, 'dl-one', true)).map((m) => m.messageId),
+      (await drain(fx.client, 'dl-one', true)).map((m) => m.messageId),
       ['one-0', 'one-2'],
     );
 
-    const none = await cli(['dlq', 'replay', 'dl-one', '--message-id', 'one-9']);
+    const none = await fx.cli(['dlq', 'replay', 'dl-one', '--message-id', 'one-9']);
     assert.equal(none.exitCode, 1, none.stdout);
     assert.match(none.stderr, /no dead letter in dl-one matched --message-id one-9/);
   });
@@ -135,26 +120,26 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
   it('purges only with --yes', async () => {
     await deadLetter('dl-purge', orders('purge', 4));
 
-    const refused = await cli(['dlq', 'purge', 'dl-purge']);
+    const refused = await fx.cli(['dlq', 'purge', 'dl-purge']);
     assert.equal(refused.exitCode, 2);
-    assert.equal((await peekDeadLetters(client, 'dl-purge')).length, 4);
+    assert.equal((await peekDeadLetters(fx.client, 'dl-purge')).length, 4);
 
-    const purged = await cli(['dlq', 'purge', 'dl-purge', '--yes']);
+    const purged = await fx.cli(['dlq', 'purge', 'dl-purge', '--yes']);
     assert.equal(purged.exitCode, 0, purged.stderr);
     assert.match(purged.stdout, /^purged 4 dead letter\(s\) from dl-purge/);
-    assert.equal((await peekDeadLetters(client, 'dl-purge')).length, 0);
+    assert.equal((await peekDeadLetters(fx.client, 'dl-purge')).length, 0);
   });
 
   it("peeks and replays a subscription's dead letters through its topic", async () => {
-    const sender = client.createSender('dl-topic');
+    const sender = fx.client.createSender('dl-topic');
     await sender.sendMessages(orders('sub', 2));
     await sender.close();
-    const receiver = client.createReceiver('dl-topic', 'audit');
+    const receiver = fx.client.createReceiver('dl-topic', 'audit');
     for (const message of await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 })) {
       await receiver.abandonMessage(message);
     }
 
-    const peeked = await cli(['peek', 'dl-topic/subscriptions/audit', '--dlq', '--json']);
+    const peeked = await fx.cli(['peek', 'dl-topic/subscriptions/audit', '--dlq', '--json']);
     assert.equal(peeked.exitCode, 0, peeked.stderr);
     const lines = peeked.stdout
       .trim()
@@ -165,7 +150,7 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
       ['sub-0', 'sub-1'],
     );
 
-    const replayed = await cli(['dlq', 'replay', 'dl-topic/subscriptions/audit', '--all']);
+    const replayed = await fx.cli(['dlq', 'replay', 'dl-topic/subscriptions/audit', '--all']);
     assert.equal(replayed.exitCode, 0, replayed.stderr);
     assert.match(replayed.stdout, /replayed 2 of 2 .* to dl-topic /);
     const copies = await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 });
@@ -181,6 +166,6 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
   });
 
   async function deadLetterSequenceNumbers(queue: string): Promise<string[]> {
-    return (await peekDeadLetters(client, queue)).map((letter) => String(letter.sequenceNumber));
+    return (await peekDeadLetters(fx.client, queue)).map((letter) => String(letter.sequenceNumber));
   }
 });

@@ -18,6 +18,13 @@ describe('safe body rendering', () => {
     assert.equal(escapeControlCharacters('a\u001b[2Jb\nc\u009bd'), 'a\\x1b[2Jb\\nc\\u009bd');
     assert.equal(previewBody({ bodyEncoding: 'text', body: 'red\u001b[31m' }, 60), 'red\\x1b[31m');
   });
+
+  it('escapes the bidirectional controls that reorder what follows them', () => {
+    // U+202E (right-to-left override) would show "invoice-\u202Efdp.exe" as "invoice-exe.pdf".
+    assert.equal(escapeControlCharacters('invoice-\u202efdp.exe'), 'invoice-\\u202efdp.exe');
+    assert.equal(escapeControlCharacters('a\u2066b\u2069c'), 'a\\u2066b\\u2069c');
+    assert.equal(escapeControlCharacters('plain café'), 'plain café');
+  });
 });
 
 describe('table layout', () => {

@@ -1,50 +1,37 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
+import type { ServiceBusMessage } from '@azure/service-bus';
 
-import type { RunningEmulator } from '../../src/emulator';
 import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
-import { startTestEmulator, testClient, withKey } from '../support/emulator';
+import { withKey } from '../support/emulator';
 import { drain, peekDeadLetters, sendAndDeadLetter } from './deadLetters';
+import { cliEmulatorFor } from './cliEmulator';
 import { runCli } from './runCli';
 
 // A key that may read the dead-letter queue but send nowhere.
 const LISTEN_ONLY = { name: 'rt-listener', key: 'rt-listen-key', rights: ['Listen' as const] };
 
 describe('sbworker dlq replay checks its target before it locks a letter', () => {
-  let emulator: RunningEmulator;
-  let client: ServiceBusClient;
-  let cli: (args: string[]) => ReturnType<typeof runCli>;
+  const fx = cliEmulatorFor({
+    queues: [
+      { name: 'rt-letters', maxDeliveryCount: 1 },
+      { name: 'rt-session-letters', maxDeliveryCount: 1 },
+      { name: 'rt-sessions', requiresSession: true },
+      'rt-plain',
+      { name: 'rt-listen-letters', maxDeliveryCount: 1 },
+      'rt-listen-target',
+    ],
+    topics: [{ name: 'rt-topic', subscriptions: ['rt-all'] }],
+    namespace: { policies: [DEVELOPMENT_POLICY, LISTEN_ONLY] },
+  });
 
   const deadLetter = (queue: string, messages: ServiceBusMessage[]): Promise<void> =>
-    sendAndDeadLetter(client, queue, messages);
+    sendAndDeadLetter(fx.client, queue, messages);
 
   async function deliveryCounts(queue: string): Promise<(number | undefined)[]> {
-    return (await peekDeadLetters(client, queue)).map((letter) => letter.deliveryCount);
+    return (await peekDeadLetters(fx.client, queue)).map((letter) => letter.deliveryCount);
   }
-
-  before(async () => {
-    emulator = await startTestEmulator({
-      queues: [
-        { name: 'rt-letters', maxDeliveryCount: 1 },
-        { name: 'rt-session-letters', maxDeliveryCount: 1 },
-        { name: 'rt-sessions', requiresSession: true },
-        'rt-plain',
-        { name: 'rt-listen-letters', maxDeliveryCount: 1 },
-        'rt-listen-target',
-      ],
-      topics: [{ name: 'rt-topic', subscriptions: ['rt-all'] }],
-      namespace: { policies: [DEVELOPMENT_POLICY, LISTEN_ONLY] },
-    });
-    client = testClient(emulator.connectionString);
-    cli = (args) => runCli([...args, '--connection-string', emulator.connectionString]);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
-  });
 
   it('leaves the delivery count alone when the target is wrong, three times over', async () => {
     await deadLetter('rt-letters', [
@@ -54,8 +41,8 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
     // MaxDeliveryCount 1: each letter was delivered once before the broker dead-lettered it.
     assert.deepEqual(await deliveryCounts('rt-letters'), [1, 1]);
 
-    const missing = await cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-nosuch']);
-    const subscription = await cli([
+    const missing = await fx.cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-nosuch']);
+    const subscription = await fx.cli([
       'dlq',
       'replay',
       'rt-letters',
@@ -63,7 +50,7 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
       '--to',
       'rt-topic/subscriptions/rt-all',
     ]);
-    const sessions = await cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-sessions']);
+    const sessions = await fx.cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-sessions']);
 
     assert.deepEqual(await deliveryCounts('rt-letters'), [1, 1], 'a failed replay counted');
     assert.equal(missing.exitCode, 1);
@@ -80,13 +67,13 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
     );
     assert.match(sessions.stderr, /\(sequence numbers 1, 2\); no dead letter was received/);
     // Peeking needs no session receiver: nothing reached the session queue.
-    const peeked = await client.createReceiver('rt-sessions').peekMessages(10);
+    const peeked = await fx.client.createReceiver('rt-sessions').peekMessages(10);
     assert.deepEqual(peeked, []);
 
     // The letters are still there to replay where they can go.
-    const replayed = await cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-plain']);
+    const replayed = await fx.cli(['dlq', 'replay', 'rt-letters', '--all', '--to', 'rt-plain']);
     assert.equal(replayed.exitCode, 0, replayed.stderr);
-    const copies = await drain(client, 'rt-plain');
+    const copies = await drain(fx.client, 'rt-plain');
     assert.deepEqual(
       copies.map((copy) => copy.messageId),
       ['rt-1', 'rt-2'],
@@ -99,7 +86,7 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
       { body: 'a', messageId: 'rs-1', sessionId: 'customer-7' },
     ]);
 
-    const result = await cli([
+    const result = await fx.cli([
       'dlq',
       'replay',
       'rt-session-letters',
@@ -109,7 +96,7 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
     ]);
 
     assert.equal(result.exitCode, 0, result.stderr);
-    const receiver = await client.acceptSession('rt-sessions', 'customer-7', {
+    const receiver = await fx.client.acceptSession('rt-sessions', 'customer-7', {
       receiveMode: 'receiveAndDelete',
     });
     const [copy] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
@@ -120,7 +107,7 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
 
   it('names the missing Send right and its code, as send does, and receives nothing', async () => {
     await deadLetter('rt-listen-letters', [{ body: 'x', messageId: 'rl-1' }]);
-    const listenOnly = withKey(emulator.connectionString, LISTEN_ONLY.name, LISTEN_ONLY.key);
+    const listenOnly = withKey(fx.emulator.connectionString, LISTEN_ONLY.name, LISTEN_ONLY.key);
     const asListener = (args: string[]): ReturnType<typeof runCli> =>
       runCli([...args, '--connection-string', listenOnly]);
 
@@ -145,7 +132,12 @@ describe('sbworker dlq replay checks its target before it locks a letter', () =>
         ' no dead letter was received\n',
     );
     assert.equal(send.exitCode, 1);
-    assert.equal(send.stderr, `sbworker: ${refusal}.\n`);
+    // Which connection string lacks the claim, never its key.
+    assert.equal(
+      send.stderr,
+      `sbworker: ${refusal}. (the connection string given with --connection-string, for` +
+        ` sb://localhost:${fx.emulator.port})\n`,
+    );
     assert.deepEqual(await deliveryCounts('rt-listen-letters'), [1], 'a failed replay counted');
     assert.ok(!replay.stderr.includes(LISTEN_ONLY.key), 'the key is never printed');
   });

@@ -174,6 +174,13 @@ describe('sbworker send and peek against the emulator', () => {
     // 300 messages of about 2 KB are about 600 KB: three batches of at most 256 KB.
     assert.match(result.stdout, /sent 300 message\(s\) to sp-batches in 3 batch\(es\)/);
     assert.match(result.stderr, /^sent 300\/300 messages$/m);
+    // A listing that is not the whole queue says so, on stderr, and only then.
+    const part = await cli(['peek', 'sp-batches', '--count', '299', '--json']);
+    const whole = await cli(['peek', 'sp-batches', '--count', '300', '--json']);
+    assert.equal(part.stdout.trim().split('\n').length, 299);
+    assert.match(part.stderr, /^\(the oldest 299 shown; there are more: raise --count/m);
+    assert.equal(whole.stdout.trim().split('\n').length, 300);
+    assert.doesNotMatch(whole.stderr, /there are more/);
     const received = await drain(client, 'sp-batches');
     assert.deepEqual(
       received.map((m) => m.messageId),

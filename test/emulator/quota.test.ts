@@ -41,6 +41,11 @@ describe('emulator: namespace size quota', () => {
     // Each 1,000-byte body is stored with its properties, so four fit in 4,096 bytes at most.
     assert.ok(accepted >= 3 && accepted <= 4, `accepted ${accepted}`);
     assert.equal((refusal as { code?: string }).code, 'QuotaExceeded');
+    // The refusal says that this send would pass the quota, not that the namespace is under it.
+    assert.match(
+      (refusal as Error).message,
+      /would take the namespace past its quota of 4096 bytes/,
+    );
 
     const receiver = client.createReceiver('quota-queue', { receiveMode: 'receiveAndDelete' });
     const drained = await receiver.receiveMessages(accepted, { maxWaitTimeInMs: 1000 });

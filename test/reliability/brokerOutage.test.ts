@@ -112,3 +112,31 @@ describe('the emulator down for 60 s', () => {
     assert.equal(lost.length, 1, 'the outage is logged once, not once per retry');
   });
 });
+
+describe('two emulator restarts, some time apart, under an idle worker', () => {
+  it('logs each outage once and each recovery with its own length', async () => {
+    const { emulator, start, env } = await restartableEmulator('rel-twice', 3000);
+    const worker = await startWorkerProcess(RELIABILITY_APP, env);
+    const lines = (text: string) => worker.lines().filter((l) => String(l.msg).startsWith(text));
+    const recoveries = (count: number) => () =>
+      lines('Service Bus connection recovered').length >= count ? true : undefined;
+
+    let running = emulator;
+    for (const round of [1, 2]) {
+      await running.kill9();
+      await sleep(1500);
+      running = await start();
+      await waitFor(`recovery ${round}`, recoveries(round), 20_000);
+      // Idle: no message confirms the recovery before the next outage.
+      if (round === 1) await sleep(12_000);
+    }
+
+    assert.equal(lines('Service Bus connection lost').length, 2, 'each outage is logged');
+    const outageMs = lines('Service Bus connection recovered').map((l) => Number(l.outageMs));
+    // Each outage lasted about 1.5 s plus the reconnect; 12 s apart, neither includes the gap.
+    assert.ok(
+      outageMs.every((ms) => ms > 1000 && ms < 8000),
+      `outages of ${outageMs.join(', ')} ms`,
+    );
+  });
+});

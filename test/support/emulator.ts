@@ -1,3 +1,5 @@
+import { after, before } from 'node:test';
+
 import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
 import {
@@ -69,6 +71,31 @@ export function testClient(
   options: ServiceBusClientOptions = {},
 ): ServiceBusClient {
   return new ServiceBusClient(connectionString, { retryOptions: FAST_RETRY, ...options });
+}
+
+/** An emulator and an SDK client for the tests of one suite. */
+export interface SuiteEmulator {
+  emulator: RunningEmulator;
+  client: ServiceBusClient;
+}
+
+/**
+ * Starts an emulator with the entities before the enclosing suite and stops it after; call it
+ * inside `describe`. The fields of the returned object are there once the suite's tests run.
+ */
+export function emulatorForSuite(entities: TestEntities = {}): SuiteEmulator {
+  const suite = {} as SuiteEmulator;
+
+  before(async () => {
+    suite.emulator = await startTestEmulator(entities);
+    suite.client = testClient(suite.emulator.connectionString);
+  });
+
+  after(async () => {
+    await suite.client.close();
+    await suite.emulator.close();
+  });
+  return suite;
 }
 
 /** The emulator's connection string with another policy name and key. */

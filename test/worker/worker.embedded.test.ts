@@ -220,6 +220,24 @@ describe('sbworker worker --check', () => {
     }
   });
 
+  it('drains and exits 0 on a SIGTERM that comes while the CLI is still loading', async () => {
+    const env = { PATH: process.env.PATH, ...envWithoutConnection('early-signal') };
+    const preload = join(REPO_ROOT, 'test', 'fixtures', 'preload', 'sigtermWhileLoading.js');
+    const args = ['--require', preload, cli, 'worker', '--app', PROBE_APP, '--emulator-port', '0'];
+
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const messages: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+
+    // Without a handler this early, Node's default action ends the process by the signal.
+    assert.deepEqual([code, signal], [0, null]);
+    assert.ok(messages.includes('Shutting down (received SIGTERM): stopped receiving, draining'));
+    assert.equal(messages.at(-1), 'Worker stopped');
+  });
+
   it('exits 1 with an error naming a missing setting', () => {
     const env = { PATH: process.env.PATH, ProbeConnection: secret };
 

@@ -1,11 +1,10 @@
-import { constants as osConstants } from 'node:os';
-
 import type { Command } from 'commander';
 
 import { createEntityReceiver } from '../operator/clients';
 import {
   connectionFor,
   jsonLines,
+  shownOf,
   operatorAction,
   parseWholeNumber,
   withConnectionOption,
@@ -18,11 +17,9 @@ import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { peekUpTo } from '../operator/peekAll';
-import { createProgress } from '../operator/progress';
 import { purgeDeadLetters } from '../operator/purge';
-import { replayDeadLetters } from '../operator/replay';
-import { checkReplayTarget, replayTargetName } from '../operator/replayTarget';
 import { UsageError } from '../operator/usageError';
+import { runReplay } from './dlqReplay';
 
 const ENTITY_HELP = 'queue, or <topic>/subscriptions/<name>';
 
@@ -64,6 +61,10 @@ export function registerDlqCommand(program: Command): void {
       '--new-message-id',
       'give each copy a new message id (entities with duplicate detection)',
     )
+    .option(
+      '--time-to-live <seconds>',
+      "each copy's time to live (default: its letter's; see the warning for expired letters)",
+    )
     .option('--batch-size <n>', 'letters received, copied and completed per step', '50')
     .addHelpText(
       'after',
@@ -90,7 +91,8 @@ async function runList(entity: string, flags: ListFlags, _command: Command): Pro
   const address = parseEntityAddress(entity);
   const count = parseWholeNumber('--count', flags.count, 1, 100_000);
 
-  const letters = await peekDeadLetters(address, flags, count, 'dlq list');
+  // One more than asked, to tell whether the listing is the whole dead-letter queue.
+  const letters = shownOf(await peekDeadLetters(address, flags, count + 1, 'dlq list'), count);
   if (flags.json === true) writeOut(jsonLines(letters));
   else if (letters.length === 0) writeOut(`no dead letters in ${address.display}\n`);
   else writeOut(deadLetterTable(letters));
@@ -121,136 +123,6 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
 
   if (flags.json === true) writeOut(jsonLines(letters));
   else writeOut(letters.map(messageDetail).join('\n'));
-}
-
-interface ReplayFlags extends ConnectionFlags {
-  all?: boolean;
-  messageId?: string;
-  reason?: string;
-  to?: string;
-  newMessageId?: boolean;
-  batchSize: string;
-}
-
-async function runReplay(entity: string, flags: ReplayFlags, _command: Command): Promise<void> {
-  const address = parseEntityAddress(entity);
-  const select = replaySelection(flags);
-  const target = replayTargetName(address, flags.to);
-  const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
-  const connection = connectionFor(flags, readUse(address, 'dlq replay'), {
-    entity: target,
-    what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
-  });
-  const interruption = stopOnSignal();
-
-  const result = await withOperatorClient(
-    connection,
-    (client) => {
-      const sender = client.createSender(target);
-      return replayDeadLetters({
-        receiver: createEntityReceiver(client, address, {
-          deadLetter: true,
-          receiveMode: 'peekLock',
-        }),
-        sender,
-        select,
-        source: deadLetterPath(address),
-        newMessageId: flags.newMessageId === true,
-        receiveBatchSize: batchSize,
-        beforeReceive: (letters) => checkReplayTarget(client, sender, target, letters),
-        onSelected: (count) =>
-          count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
-        signal: interruption.signal,
-      });
-    },
-    { readsFrom: address },
-  ).finally(() => interruption.dispose());
-
-  const replayedText =
-    `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
-    ` ${address.display} to ${target} (${connection.endpoint})`;
-  if (result.interrupted) {
-    // The same summary as a finished replay, saying what is left; the exit code says "signal".
-    writeOut(
-      `interrupted by ${interruption.received() ?? 'a signal'}: ${replayedText};` +
-        ` ${result.selected - result.replayed} selected letter(s) were not replayed and are` +
-        ` still in ${deadLetterPath(address)} (run the same replay again to continue;` +
-        ` \`sbworker stats ${address.display}\` shows the current counts)\n`,
-    );
-    process.exitCode = interruption.exitCode();
-    return;
-  }
-
-  if (result.selected === 0 && flags.all !== true) {
-    throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
-  }
-  writeOut(`${replayedText}\n`);
-  if (result.replayed < result.selected) {
-    throw new Error(
-      `${result.selected - result.replayed} selected letter(s) could not be received` +
-        ' (locked by another receiver or removed meanwhile); run the replay again',
-    );
-  }
-}
-
-interface Interruption {
-  readonly signal: AbortSignal;
-  /** The signal received, if any. */
-  received(): NodeJS.Signals | undefined;
-  /** 128 + the signal's number, as a shell reports a process ended by it (130 for SIGINT). */
-  exitCode(): number;
-  dispose(): void;
-}
-
-/**
- * Ctrl+C (or SIGTERM) during a replay: the first one lets the batch in hand finish, so the
- * summary can say exactly how far the replay got; a second one exits at once, which is safe too,
- * because a letter leaves the dead-letter queue only after its copy was sent.
- */
-function stopOnSignal(): Interruption {
-  const controller = new AbortController();
-  let received: NodeJS.Signals | undefined;
-  const exitCode = (): number => 128 + (received === undefined ? 2 : osConstants.signals[received]);
-
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (received !== undefined) process.exit(exitCode());
-    received = signal;
-    writeErr(`${signal}: stopping after the letters in hand (again to stop at once)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    received: () => received,
-    exitCode,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-function describeFilter(flags: ReplayFlags): string {
-  const parts: string[] = [];
-  if (flags.messageId !== undefined) parts.push(`--message-id ${flags.messageId}`);
-  if (flags.reason !== undefined) parts.push(`--reason ${flags.reason}`);
-  return parts.join(' and ');
-}
-
-function replaySelection(flags: ReplayFlags): (letter: MessageJson) => boolean {
-  const filtered = flags.messageId !== undefined || flags.reason !== undefined;
-  if (flags.all === true && filtered) {
-    throw new UsageError('--all replays everything; leave out --message-id and --reason');
-  }
-  if (flags.all !== true && !filtered) {
-    throw new UsageError('say what to replay: --all, --message-id ID or --reason TEXT');
-  }
-
-  const reason = flags.reason?.toLowerCase();
-  return (letter) =>
-    (flags.messageId === undefined || letter.messageId === flags.messageId) &&
-    (reason === undefined || letter.deadLetterReason?.toLowerCase() === reason);
 }
 
 interface PurgeFlags extends ConnectionFlags {

@@ -4,6 +4,7 @@ import { createEntityReceiver } from '../operator/clients';
 import {
   connectionFor,
   jsonLines,
+  shownOf,
   operatorAction,
   parseWholeNumber,
   withConnectionOption,
@@ -49,10 +50,11 @@ async function runPeek(entity: string, flags: PeekFlags, _command: Command): Pro
     connection,
     async (client) => {
       const receiver = createEntityReceiver(client, address, { deadLetter: flags.dlq === true });
-      return (await peekUpTo(receiver, count)).map(toMessageJson);
+      // One more than asked, to tell whether the listing is the whole entity.
+      return (await peekUpTo(receiver, count + 1)).map(toMessageJson);
     },
     { readsFrom: address },
-  );
+  ).then((peeked) => shownOf(peeked, count));
 
   if (flags.json === true) {
     writeOut(jsonLines(messages));

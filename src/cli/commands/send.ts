@@ -63,7 +63,16 @@ async function runSend(
     const progress = createProgress({ verb: 'sent', total: messages.length });
     const sent = await sendBatches(sender, batches, progress);
     progress.finish();
-    return sent;
+    if (sent.failure === undefined) return sent;
+
+    // How far it got comes first; the error follows on the CLI's failure path.
+    writeOut(
+      `stopped by an error: sent ${sent.sent} of ${messages.length} message(s) to ${target} in` +
+        ` ${sent.batches} batch(es) (${connection.endpoint}); the batch in hand when it failed` +
+        ` (${batches[sent.batches]?.count ?? 0} message(s)) may have arrived or not, the rest` +
+        ' were not sent\n',
+    );
+    throw sent.failure;
   });
   writeOut(
     `sent ${result.sent} message(s) to ${target} in ${result.batches} batch(es)` +

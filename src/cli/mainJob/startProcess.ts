@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 
+import { takeEarlySignals } from '../../shared/earlySignals';
 import { createLogger, type Logger, parseLogLevel } from '../../shared/logger';
 import { SECOND_MS } from '../../shared/time';
 import type { RunningWorker } from '../../worker';
@@ -152,4 +153,5 @@ function listenForSignals(
     exit(1);
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of takeEarlySignals()) onSignal(signal);
 }

@@ -17,20 +17,25 @@ export interface PackOptions {
 // Enough places for an operator to fix a file in one go, without a screenful.
 const MAX_NAMED_PLACES = 5;
 
+export interface PackedBatches {
+  batches: ServiceBusMessageBatch[];
+  /** Indexes of the messages that do not fit even an empty batch, in order. */
+  tooLarge: number[];
+  /** The size limit the broker announced for the link. */
+  maxSizeInBytes: number;
+}
+
 /**
- * Packs every message, in order, into as few batches as the entity allows, before anything is
- * sent. Each batch comes from `createMessageBatch()`, whose size limit is the one the broker
- * announced for the link, so a message that does not fit even an empty batch is found here.
- * @throws AppError `MessageSizeExceeded` naming every message over the limit (nothing sent);
- *   AppError `InvalidInput` when the SDK refuses a message, naming it.
+ * Packs every message that fits, in order, into as few batches as the entity allows. Each
+ * batch comes from `createMessageBatch()`, whose size limit is the one the broker announced
+ * for the link, so a message that does not fit even an empty batch is found here and left out.
+ * @throws AppError `InvalidInput` when the SDK refuses a message, naming it.
  */
-export async function packBatches(
+export async function packFitting(
   sender: ServiceBusSender,
   messages: readonly SendableMessage[],
   options: PackOptions = {},
-): Promise<ServiceBusMessageBatch[]> {
-  if (messages.length === 0) return [];
-
+): Promise<PackedBatches> {
   const describe = options.describeMessage ?? ((index: number) => `message ${index + 1}`);
   const batches: ServiceBusMessageBatch[] = [];
   const tooLarge: number[] = [];
@@ -48,39 +53,49 @@ export async function packBatches(
     tooLarge.push(index);
   }
   if (batch.count > 0) batches.push(batch);
-
-  if (tooLarge.length > 0) {
-    throw new AppError('MessageSizeExceeded', tooLargeMessage(tooLarge, describe, batch, messages));
-  }
-  return batches;
+  return { batches, tooLarge, maxSizeInBytes: batch.maxSizeInBytes };
 }
 
-/** Sends batches from `packBatches` in order, reporting each one to `progress`. */
+/**
+ * Packs every message like `packFitting`, but all or nothing: before anything is sent.
+ * @throws AppError `MessageSizeExceeded` naming every message over the limit (nothing sent);
+ *   AppError `InvalidInput` when the SDK refuses a message, naming it.
+ */
+export async function packBatches(
+  sender: ServiceBusSender,
+  messages: readonly SendableMessage[],
+  options: PackOptions = {},
+): Promise<ServiceBusMessageBatch[]> {
+  if (messages.length === 0) return [];
+
+  const packed = await packFitting(sender, messages, options);
+  if (packed.tooLarge.length > 0) {
+    const describe = options.describeMessage ?? ((index: number) => `message ${index + 1}`);
+    throw new AppError('MessageSizeExceeded', tooLargeMessage(packed, describe, messages.length));
+  }
+  return packed.batches;
+}
+
+/**
+ * Sends batches from `packBatches` in order, reporting each one to `progress`. A failure does
+ * not throw: it comes back as `failure`, with what was sent before it.
+ */
 export async function sendBatches(
   sender: ServiceBusSender,
   batches: readonly ServiceBusMessageBatch[],
   progress?: Progress,
-): Promise<BatchSendResult> {
+): Promise<BatchSendResult & { failure?: unknown }> {
   let sent = 0;
-  for (const batch of batches) {
-    await sender.sendMessages(batch);
+  for (const [index, batch] of batches.entries()) {
+    try {
+      await sender.sendMessages(batch);
+    } catch (failure) {
+      return { sent, batches: index, failure };
+    }
     sent += batch.count;
     progress?.advance(batch.count);
   }
   return { sent, batches: batches.length };
-}
-
-/**
- * Packs, then sends: either every message goes out in order, or, when one is too large, none.
- * @throws AppError `MessageSizeExceeded` or `InvalidInput`, as `packBatches`.
- */
-export async function sendInBatches(
-  sender: ServiceBusSender,
-  messages: readonly SendableMessage[],
-  options: PackOptions & { progress?: Progress } = {},
-): Promise<BatchSendResult> {
-  const batches = await packBatches(sender, messages, options);
-  return sendBatches(sender, batches, options.progress);
 }
 
 /** The SDK throws (rather than returns false) for a message it cannot send at all. */
@@ -99,17 +114,17 @@ function tryAdd(
 }
 
 function tooLargeMessage(
-  indexes: readonly number[],
+  packed: PackedBatches,
   describe: (index: number) => string,
-  batch: ServiceBusMessageBatch,
-  messages: readonly SendableMessage[],
+  messageCount: number,
 ): string {
+  const indexes = packed.tooLarge;
   const named = indexes.slice(0, MAX_NAMED_PLACES).map(describe).join(', ');
   const more =
     indexes.length > MAX_NAMED_PLACES ? ` and ${indexes.length - MAX_NAMED_PLACES} more` : '';
   const subject = indexes.length === 1 ? 'is' : 'are';
   return (
     `${named}${more} ${subject} larger than the entity's message size limit of` +
-    ` ${batch.maxSizeInBytes} bytes; none of the ${messages.length} message(s) was sent`
+    ` ${packed.maxSizeInBytes} bytes; none of the ${messageCount} message(s) was sent`
   );
 }

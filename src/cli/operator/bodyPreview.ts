@@ -28,9 +28,13 @@ function bodyAsText(json: MessageJson): string {
   }
 }
 
-/** Replaces C0/C1 controls and DEL with visible escapes (`\n`, `\x1b`, `\u009b`). */
+/**
+ * Replaces C0/C1 controls and DEL with visible escapes (`\n`, `\x1b`, `\u009b`), and so the
+ * bidirectional embeddings, overrides and isolates, which reorder what follows them on screen
+ * (a right-to-left override makes `exe.txt` read `txt.exe`).
+ */
 export function escapeControlCharacters(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (char) => {
     if (char === '\n') return '\\n';
     if (char === '\r') return '\\r';
     if (char === '\t') return '\\t';

@@ -69,6 +69,20 @@ export function jsonLines(items: readonly unknown[]): string {
   return items.map((item) => JSON.stringify(item) + '\n').join('');
 }
 
+/**
+ * The first `count` of a listing peeked with one extra item; when the extra one was there, a
+ * note on stderr says that the listing is not the whole entity (stdout stays the data).
+ */
+export function shownOf<T>(peeked: readonly T[], count: number): T[] {
+  if (peeked.length > count) {
+    writeErr(
+      `(the oldest ${count} shown; there are more: raise --count, or see` +
+        ' `sbworker stats` for the totals)\n',
+    );
+  }
+  return peeked.slice(0, count);
+}
+
 export function writeOut(text: string): void {
   process.stdout.write(text);
 }

@@ -45,14 +45,46 @@ async function explainFailure(
   const unreachable = unreachableCode(error);
   if (unreachable !== undefined) return unreachableError(unreachable, connection, error);
 
-  const code = (error as { code?: unknown }).code;
+  const attempt = mostTellingAttempt(error);
+  const code = errorCode(attempt);
   if (code === 'MessagingEntityNotFound' && readsFrom?.kind === 'queueOrTopic') {
     return notFoundError(error as Error, readsFrom.name, await sendProbe(client, readsFrom.name));
+  }
+  if (code === 'UnauthorizedAccess' && attempt instanceof Error) {
+    const where = `the connection string ${sourcePhrase(connection)}, for ${connection.endpoint}`;
+    return new AppError('UnauthorizedAccess', `${attempt.message} (${where})`, { cause: error });
+  }
+  if (isTlsToPlainListener(attempt, connection)) {
+    return new AppError(
+      'ServiceCommunicationProblem',
+      `could not connect to ${connection.endpoint}: it is on this machine, but the connection` +
+        ` string ${sourcePhrase(connection)} lacks UseDevelopmentEmulator=true, so the SDK` +
+        ' spoke TLS to it; the emulator listens without TLS',
+      { retryable: false, cause: error },
+    );
   }
   return error;
 }
 
-function unreachableCode(error: unknown): string | undefined {
+function sourcePhrase(connection: OperatorConnection): string {
+  return connection.source === '--connection-string'
+    ? 'given with --connection-string'
+    : `from ${connection.source}`;
+}
+
+/**
+ * The SDK's bare "Failed to connect" is what a TLS handshake with a plain listener ends in; on
+ * a loopback endpoint without the emulator flag, that is the likely cause.
+ */
+function isTlsToPlainListener(attempt: unknown, connection: OperatorConnection): boolean {
+  if (connection.isEmulator || !(attempt instanceof Error)) return false;
+  if (!/^Failed to connect\.?$/.test(attempt.message)) return false;
+  return /^sb:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/i.test(connection.endpoint);
+}
+
+function unreachableCode(thrown: unknown): string | undefined {
+  // After its retries the SDK rejects with an AggregateError of the attempts.
+  const error = mostTellingAttempt(thrown);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNREACHABLE_NETWORK_CODES.includes(code)) return code;
 

@@ -6,15 +6,17 @@ import type {
   ServiceBusSender,
 } from '@azure/service-bus';
 
+import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
+import { AppError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
-import { sendInBatches } from './batchSender';
+import { packFitting } from './batchSender';
 import {
   fromMessageJson,
   toMessageJson,
   type MessageJson,
   type SendableMessage,
 } from './messageJson';
-import { peekUpTo } from './peekAll';
+import { peekPages } from './peekAll';
 import type { Progress } from './progress';
 
 /** Application properties stamped on every replayed copy. */
@@ -25,22 +27,42 @@ export const REPLAY_PROPERTIES = {
   sequenceNumber: 'ReplayedSequenceNumber',
 } as const;
 
+/**
+ * rhea gives each session room for 2,048 unsettled deliveries and the SDK opens a session per
+ * receiver, so a receiver that holds that many skipped letters gets no more: the replay goes on
+ * with a new receiver before it comes to that.
+ */
+export const HELD_PER_RECEIVER = 2000;
+
+/** What the replay keeps of a selected letter: enough to find it and to check the target. */
+export type SelectedLetter = Pick<
+  MessageJson,
+  'sequenceNumber' | 'sessionId' | 'deadLetterReason' | 'timeToLiveMs'
+>;
+
 export interface ReplayOptions {
-  /** Peek-lock receiver on the dead-letter queue, with `skipParsingBodyAsJson: true`. */
-  receiver: ServiceBusReceiver;
-  /** Sender to the original entity. */
+  /**
+   * Opens a peek-lock receiver on the dead-letter queue, with `skipParsingBodyAsJson: true`.
+   * Called once, and again whenever a receiver holds `HELD_PER_RECEIVER` skipped letters.
+   */
+  openReceiver: () => ServiceBusReceiver;
+  /** Sender to the target entity. */
   sender: ServiceBusSender;
+  /** The target's name, for errors. */
+  target: string;
   /** Which dead letters to replay, judged on their JSON shape. */
   select: (message: MessageJson) => boolean;
   /** The dead-letter queue's path, written into the copy. */
   source: string;
   /** Give each copy a fresh message id (for entities with duplicate detection). */
   newMessageId?: boolean;
+  /** The copies' time to live; by default each keeps its letter's. */
+  timeToLiveMs?: number;
   /**
    * Called with the selected letters before the first one is received (and so locked), to
    * refuse a replay that cannot send; not called when nothing is selected.
    */
-  beforeReceive?: (selected: MessageJson[]) => Promise<void>;
+  beforeReceive?: (selected: SelectedLetter[]) => Promise<void>;
   /** Called once the selection is known, with the number to replay. */
   onSelected?: (count: number) => Progress | undefined;
   receiveBatchSize?: number;
@@ -58,6 +80,20 @@ export interface ReplayResult {
   replayed: number;
   /** The signal stopped the replay before every selected letter was replayed. */
   interrupted: boolean;
+  /** Letters left in the dead-letter queue because their copy exceeds the size limit. */
+  tooLarge: string[];
+  /** The target's message size limit, once a batch was made. */
+  maxSizeInBytes?: number;
+  /** Letters whose copy was sent but which could not be completed: they are in both places. */
+  sentNotCompleted: string[];
+  /** What stopped the replay early, after the counts above were taken. */
+  failure?: unknown;
+}
+
+interface ReceiverSlot {
+  receiver: ServiceBusReceiver;
+  /** Letters received on this receiver and not settled: given back at the end. */
+  held: ServiceBusReceivedMessage[];
 }
 
 /**
@@ -66,56 +102,93 @@ export interface ReplayResult {
  * received letter is copied, the copies are sent, and only after the send succeeded are the
  * originals completed: a crash at any point leaves every letter either in the dead-letter queue
  * or sent again (at worst both), never neither. Letters received but not selected stay locked
- * until the end, so the receiver moves past them, and are then abandoned.
+ * until the end, so the receivers move past them, and are then abandoned.
+ *
+ * A failure after the first letter was received does not throw: it comes back as `failure`
+ * with the counts, so the caller can say how far the replay got before it reports the error.
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayResult> {
-  const peeked = await peekUpTo(options.receiver, Infinity);
-  const letters = peeked.map(toMessageJson).filter(options.select);
-  const selected = new Set(letters.map((json) => json.sequenceNumber));
-  if (selected.size > 0) await options.beforeReceive?.(letters);
-  const progress = options.onSelected?.(selected.size);
-  if (selected.size === 0) return { selected: 0, replayed: 0, interrupted: false };
-
-  // A function, so that TypeScript does not narrow the flag between looks.
-  const aborted = (): boolean => options.signal?.aborted === true;
-  const replayed = new Set<string>();
-  const seen = new Set<string>();
-  const held: ServiceBusReceivedMessage[] = [];
+  const slots: ReceiverSlot[] = [{ receiver: options.openReceiver(), held: [] }];
+  const result: ReplayResult = {
+    selected: 0,
+    replayed: 0,
+    interrupted: false,
+    tooLarge: [],
+    sentNotCompleted: [],
+  };
   try {
-    while (replayed.size < selected.size && !aborted()) {
-      const received = await options.receiver.receiveMessages(options.receiveBatchSize ?? 50, {
-        maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,
-      });
-      if (aborted()) {
-        // Interrupted while receiving: nothing of this batch was copied, so all of it goes back.
-        held.push(...received);
-        break;
-      }
-      // Nothing new within the wait (or only skipped letters whose locks lapsed): the rest
-      // were taken or settled by someone else.
-      if (received.every((message) => seen.has(String(message.sequenceNumber)))) break;
-      for (const message of received) seen.add(String(message.sequenceNumber));
+    const letters = await selectLetters(slots[0]!.receiver, options.select, options.signal);
+    if (wasAborted(options.signal)) return { ...result, interrupted: true };
+    const selected = new Set(letters.map((letter) => letter.sequenceNumber));
+    result.selected = selected.size;
+    if (selected.size > 0) await options.beforeReceive?.(letters);
+    const progress = options.onSelected?.(selected.size);
+    if (selected.size === 0) return result;
 
-      const due = received.filter((message) => isDue(message, selected, replayed));
-      held.push(...received.filter((message) => !due.includes(message)));
-      await replayBatch(options, due, held);
-      for (const message of due) replayed.add(String(message.sequenceNumber));
-      progress?.advance(due.length);
+    try {
+      await receiveAndReplay(options, slots, selected, result, progress);
+    } catch (error) {
+      result.failure = error;
+    } finally {
+      progress?.finish();
     }
   } finally {
-    progress?.finish();
-    await abandonQuietly(options.receiver, held);
+    for (const slot of slots) await giveBack(slot);
   }
 
-  const interrupted = aborted() && replayed.size < selected.size;
-  return { selected: selected.size, replayed: replayed.size, interrupted };
+  result.interrupted = wasAborted(options.signal) && result.replayed < result.selected;
+  return result;
+}
+
+async function receiveAndReplay(
+  options: ReplayOptions,
+  slots: ReceiverSlot[],
+  selected: Set<string | undefined>,
+  result: ReplayResult,
+  progress: Progress | undefined,
+): Promise<void> {
+  const aborted = (): boolean => wasAborted(options.signal);
+  const batchSize = options.receiveBatchSize ?? 50;
+  const done = new Set<string>();
+  const seen = new Set<string>();
+
+  while (done.size < selected.size && !aborted()) {
+    let slot = slots[slots.length - 1]!;
+    if (slot.held.length + batchSize > HELD_PER_RECEIVER) {
+      slot = { receiver: options.openReceiver(), held: [] };
+      slots.push(slot);
+    }
+
+    const received = await slot.receiver.receiveMessages(batchSize, {
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,
+    });
+    if (aborted()) {
+      // Interrupted while receiving: nothing of this batch was copied, so all of it goes back.
+      slot.held.push(...received);
+      return;
+    }
+    // Nothing new within the wait (or only skipped letters whose locks lapsed): the rest
+    // were taken or settled by someone else.
+    if (received.every((message) => seen.has(sequenceOf(message)))) return;
+    for (const message of received) seen.add(sequenceOf(message));
+
+    const due = received.filter((message) => {
+      const sequenceNumber = sequenceOf(message);
+      return selected.has(sequenceNumber) && !done.has(sequenceNumber);
+    });
+    slot.held.push(...received.filter((message) => !due.includes(message)));
+    for (const message of due) done.add(sequenceOf(message));
+    const replayedBefore = result.replayed;
+    await replayBatch(options, slot, due, result);
+    progress?.advance(result.replayed - replayedBefore);
+  }
 }
 
 /** The copy that goes back to the entity: same body and properties, plus where it came from. */
 export function replayCopy(
   message: ServiceBusReceivedMessage,
   source: string,
-  options: { now: Date; newMessageId?: boolean },
+  options: { now: Date; newMessageId?: boolean; timeToLiveMs?: number },
 ): SendableMessage {
   const json = toMessageJson(message);
   json.applicationProperties = {
@@ -128,51 +201,123 @@ export function replayCopy(
   // A replay is meant to run now, not at the time first scheduled.
   delete json.scheduledEnqueueTimeUtc;
   if (options.newMessageId === true) json.messageId = randomUUID();
+  if (options.timeToLiveMs !== undefined) json.timeToLiveMs = options.timeToLiveMs;
   return fromMessageJson(json);
 }
 
+/** The selected letters, judged page by page, so that no body outlives its page. */
+async function selectLetters(
+  receiver: ServiceBusReceiver,
+  select: (message: MessageJson) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<SelectedLetter[]> {
+  const selected: SelectedLetter[] = [];
+  for await (const page of peekPages(receiver)) {
+    // Nothing is locked yet, so a signal can stop the selection at once.
+    if (signal?.aborted === true) break;
+    for (const json of page.map(toMessageJson).filter(select)) {
+      const { sequenceNumber, sessionId, deadLetterReason, timeToLiveMs } = json;
+      selected.push({ sequenceNumber, sessionId, deadLetterReason, timeToLiveMs });
+    }
+  }
+  return selected;
+}
+
+/**
+ * Sends the copies batch by batch and completes each batch's originals once it is sent. A copy
+ * over the size limit is not sent; its letter stays. A letter that cannot be completed after
+ * its copy went out is counted, since it now exists twice, and stops the replay.
+ */
 async function replayBatch(
   options: ReplayOptions,
+  slot: ReceiverSlot,
   due: ServiceBusReceivedMessage[],
-  held: ServiceBusReceivedMessage[],
+  result: ReplayResult,
 ): Promise<void> {
   if (due.length === 0) return;
 
   const now = (options.now ?? (() => new Date()))();
   const copies = due.map((message) =>
-    replayCopy(message, options.source, { now, newMessageId: options.newMessageId }),
+    replayCopy(message, options.source, {
+      now,
+      newMessageId: options.newMessageId,
+      timeToLiveMs: options.timeToLiveMs,
+    }),
   );
-  try {
-    await sendInBatches(options.sender, copies, {
-      describeMessage: (index) => `the copy of dead letter ${String(due[index]?.sequenceNumber)}`,
-    });
-  } catch (error) {
-    // Not sent: the originals go back to the dead-letter queue at once.
-    held.push(...due);
-    throw error;
-  }
+  const packed = await packFitting(options.sender, copies, {
+    describeMessage: (index) => `the copy of dead letter ${sequenceOf(due[index])}`,
+  }).catch((error: unknown) => {
+    slot.held.push(...due);
+    throw sendError(error, options.target);
+  });
+  result.maxSizeInBytes = packed.maxSizeInBytes;
+  const tooLarge = new Set(packed.tooLarge.map((index) => due[index]));
+  for (const message of tooLarge) result.tooLarge.push(sequenceOf(message));
+  slot.held.push(...due.filter((message) => tooLarge.has(message)));
 
-  for (const message of due) await options.receiver.completeMessage(message);
-}
-
-function isDue(
-  message: ServiceBusReceivedMessage,
-  selected: Set<string | undefined>,
-  replayed: Set<string>,
-): boolean {
-  const sequenceNumber = String(message.sequenceNumber);
-  return selected.has(sequenceNumber) && !replayed.has(sequenceNumber);
-}
-
-async function abandonQuietly(
-  receiver: ServiceBusReceiver,
-  messages: ServiceBusReceivedMessage[],
-): Promise<void> {
-  for (const message of messages) {
+  // Batches are filled in order, so each takes the next `count` letters that fit.
+  const fitting = due.filter((message) => !tooLarge.has(message));
+  let firstOfBatch = 0;
+  for (const batch of packed.batches) {
+    const originals = fitting.slice(firstOfBatch, firstOfBatch + batch.count);
+    firstOfBatch += batch.count;
     try {
-      await receiver.abandonMessage(message);
+      await options.sender.sendMessages(batch);
+    } catch (error) {
+      // Not sent: these originals, and those of later batches, go back at once.
+      slot.held.push(...fitting.slice(firstOfBatch - batch.count));
+      throw sendError(error, options.target);
+    }
+    await completeSent(slot.receiver, originals, result);
+  }
+}
+
+async function completeSent(
+  receiver: ServiceBusReceiver,
+  originals: ServiceBusReceivedMessage[],
+  result: ReplayResult,
+): Promise<void> {
+  let failure: unknown;
+  for (const message of originals) {
+    try {
+      await receiver.completeMessage(message);
+      result.replayed += 1;
+    } catch (error) {
+      result.sentNotCompleted.push(sequenceOf(message));
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** A target that vanished mid-replay is named; the source's not-found hint would mislead. */
+function sendError(error: unknown, target: string): unknown {
+  const attempt = mostTellingAttempt(error);
+  if (errorCode(attempt) !== 'MessagingEntityNotFound') return error;
+  return new AppError(
+    'MessagingEntityNotFound',
+    `${target} was not found when the copies were sent (deleted during the replay?); the` +
+      ' letters of the batch in hand stay in the dead-letter queue',
+    { cause: error },
+  );
+}
+
+/** A function, so that TypeScript does not narrow the flag between looks. */
+function wasAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function sequenceOf(message: ServiceBusReceivedMessage | undefined): string {
+  return String(message?.sequenceNumber);
+}
+
+async function giveBack(slot: ReceiverSlot): Promise<void> {
+  for (const message of slot.held) {
+    try {
+      await slot.receiver.abandonMessage(message);
     } catch {
       // The lock already expired or the link closed: the broker releases it either way.
     }
   }
+  await slot.receiver.close().catch(() => undefined);
 }

@@ -6,8 +6,8 @@ import { AppError, ensureError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { originalEntityName } from './clients';
-import { parseSendTarget, type EntityAddress } from './entityAddress';
-import type { MessageJson } from './messageJson';
+import { deadLetterPath, parseSendTarget, type EntityAddress } from './entityAddress';
+import type { SelectedLetter } from './replay';
 
 // The probe below is one link attach; past this it gives up and the replay goes on as before.
 const SESSION_PROBE_TIMEOUT_MS = 5 * SECOND_MS;
@@ -35,7 +35,7 @@ export async function checkReplayTarget(
   client: ServiceBusClient,
   sender: ServiceBusSender,
   target: string,
-  selected: readonly MessageJson[],
+  selected: readonly SelectedLetter[],
 ): Promise<void> {
   try {
     await sender.createMessageBatch();
@@ -53,15 +53,55 @@ export async function checkReplayTarget(
   const withoutSession = selected.filter((letter) => (letter.sessionId ?? '') === '');
   if (withoutSession.length === 0 || !(await requiresSession(client, target))) return;
 
-  const named = withoutSession.slice(0, MAX_NAMED_LETTERS).map((letter) => letter.sequenceNumber);
-  const more = withoutSession.length > MAX_NAMED_LETTERS ? ', …' : '';
   throw new AppError(
     'SessionIdRequired',
     `${target} requires sessions, but ${withoutSession.length} selected dead letter(s) have no` +
-      ` session id (sequence numbers ${named.join(', ')}${more}); no dead letter was received.` +
+      ` session id (sequence numbers ${sequenceNumberList(withoutSession)}); no dead letter was received.` +
       ' Leave them out with --message-id or --reason, or peek them with --json, add a' +
       ' sessionId and send them with `sbworker send --file`',
   );
+}
+
+/**
+ * A subscription that requires sessions dead-letters a topic's message that has no session id
+ * ("Session id is null."). Its copy, sent back to the topic, would have none either: that
+ * subscription would dead-letter it again and every other subscription would get it twice.
+ * @throws AppError `SessionIdRequired` when such letters are selected and no `--to` names
+ *   another target; nothing was received then.
+ */
+export function refuseSessionlessCopies(
+  source: EntityAddress,
+  to: string | undefined,
+  selected: readonly SelectedLetter[],
+): void {
+  if (source.kind !== 'subscription' || to !== undefined) return;
+  const sessionless = selected.filter(
+    (letter) =>
+      (letter.sessionId ?? '') === '' &&
+      letter.deadLetterReason?.toLowerCase() === 'session id is null.',
+  );
+  if (sessionless.length === 0) return;
+
+  throw new AppError(
+    'SessionIdRequired',
+    `${sessionless.length} selected letter(s) in ${deadLetterPath(source)} were dead-lettered` +
+      ` because they have no session id (sequence numbers ${sequenceNumberList(sessionless)});` +
+      ` copies sent to ${source.topic} would have none either and would reach every` +
+      ' subscription again.' +
+      ' Leave them out with --reason, send them to a queue with --to, or peek them with --json,' +
+      ' add a sessionId and send them with `sbworker send --file`',
+  );
+}
+
+/** The first few sequence numbers of the letters, enough to find them without a screenful. */
+export function sequenceNumberList(
+  letters: ReadonlyArray<string | { sequenceNumber?: string }>,
+): string {
+  const numbers = letters.map((letter) =>
+    typeof letter === 'string' ? letter : String(letter.sequenceNumber),
+  );
+  const more = numbers.length > MAX_NAMED_LETTERS ? ', …' : '';
+  return numbers.slice(0, MAX_NAMED_LETTERS).join(', ') + more;
 }
 
 /**

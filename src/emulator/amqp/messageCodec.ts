@@ -153,6 +153,39 @@ function withMessageId(bare: Buffer, decoded: AmqpMessage, messageId: string): B
   ]);
 }
 
+/** Positions in the AMQP properties list. */
+const ABSOLUTE_EXPIRY_FIELD = 8;
+const CREATION_TIME_FIELD = 9;
+
+/**
+ * Shortens the expiry the sender wrote into the properties (absolute-expiry-time, from
+ * creation-time) to `ttlMs`. The SDK derives a received message's timeToLive from these two
+ * fields when they are there, so a TTL the entity cut down must be cut here too. Returns the
+ * bytes unchanged when the sender set no such pair.
+ */
+export function withExpiryAfterCreation(bare: Buffer, ttlMs: number): Buffer {
+  const properties = sections(bare).find((range) => range.code === SECTION.properties);
+  if (!properties) return bare;
+  const list = new types.Reader(bare.subarray(properties.start)).read().value as Typed[];
+  const expiry = timestampMs(list[ABSOLUTE_EXPIRY_FIELD]?.value);
+  const created = timestampMs(list[CREATION_TIME_FIELD]?.value);
+  if (expiry === null || created === null || expiry - created <= ttlMs) return bare;
+
+  const fields = [...list];
+  fields[ABSOLUTE_EXPIRY_FIELD] = types.wrap_timestamp(created + ttlMs);
+  const section = encodeSection(SECTION.properties, types.wrap_list(fields));
+  return Buffer.concat([
+    bare.subarray(0, properties.start),
+    section,
+    bare.subarray(properties.end),
+  ]);
+}
+
+function timestampMs(value: unknown): number | null {
+  if (value instanceof Date) return value.getTime();
+  return typeof value === 'number' ? value : null;
+}
+
 /**
  * Sets application properties on a stored bare message (abandon/defer/dead-letter with
  * property changes). Existing entries keep their wire types; only named keys change.

@@ -47,12 +47,7 @@ export class Broker implements StoreHooks {
     private readonly logger: Logger,
     readonly now: () => number = Date.now,
   ) {
-    const topicHooks: StoreHooks = {
-      available: (store) => this.available(store),
-      deadLetter: (store, message, fields) => this.deadLetter(store, message, fields),
-      route: (store, message) => this.routeScheduled(store, message),
-    };
-    this.registry = new EntityRegistry(config, journal, this, topicHooks);
+    this.registry = new EntityRegistry(config, journal, this);
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
@@ -71,7 +66,8 @@ export class Broker implements StoreHooks {
 
   /**
    * Enqueues messages sent to a queue or topic, all or nothing. Returns the sequence numbers
-   * in the entity the client addressed (0 for duplicates that were dropped).
+   * in the entity the client addressed; a duplicate that was dropped gets a number of its own
+   * too, as Azure gives one to a scheduled duplicate (Azure/azure-service-bus#265).
    */
   send(target: SendTarget, messages: ParsedMessage[]): number[] {
     const nowMs = this.now();
@@ -90,7 +86,10 @@ export class Broker implements StoreHooks {
 
     return messages.map((message) => {
       if (target.duplicates) {
-        if (target.duplicates.isDuplicate(message.messageId, nowMs)) return 0;
+        if (target.duplicates.isDuplicate(message.messageId, nowMs)) {
+          const holder = target.kind === 'queue' ? target.store : target.scheduled;
+          return holder.skipSequenceNumber();
+        }
         this.journal.duplicate(target.name.toLowerCase(), message.messageId, nowMs);
       }
       return this.enqueue(target, message, nowMs, 0);
@@ -113,8 +112,9 @@ export class Broker implements StoreHooks {
     if (used + incoming > quota) {
       throw new BrokerError(
         Condition.quotaExceeded,
-        `The namespace holds ${used} bytes of messages; its quota is ${quota} bytes. ` +
-          'Receive or purge messages before sending more.',
+        `This send of ${incoming} bytes would take the namespace past its quota of ${quota} ` +
+          `bytes (it holds ${used} bytes of messages). Receive or purge messages before ` +
+          'sending more.',
         403,
       );
     }
@@ -166,10 +166,19 @@ export class Broker implements StoreHooks {
     });
   }
 
-  private routeScheduled(store: MessageStore, message: StoredMessage): void {
+  /**
+   * A scheduled message becomes active "as if enqueued at that instant" (message sequencing
+   * page): a new sequence number and enqueued time behind what was sent meanwhile. A queue
+   * held it itself until now, so it is forwarded only now and could be cancelled until then.
+   */
+  route(store: MessageStore, message: StoredMessage): boolean {
     const target = this.registry.sendTarget(store.settings.path);
-    if (target?.kind !== 'topic') return;
-    this.fanOut(target, storedToParsed(message), this.now(), message.forwardHops, {});
+    if (!target) return false;
+    const parsed = storedToParsed(message);
+    const nowMs = this.now();
+    if (target.kind === 'topic') this.fanOut(target, parsed, nowMs, message.forwardHops, {});
+    else this.place(target, parsed, nowMs, message.forwardHops, {});
+    return true;
   }
 
   // Internals --------------------------------------------------------------------------------
@@ -186,13 +195,15 @@ export class Broker implements StoreHooks {
     hops: number,
     carried: Partial<StoredMessage> = {},
   ): number {
+    // A scheduled message waits in the entity it was sent to, forwarding or not, so that
+    // cancelling with the sequence number it got there works until it is due.
+    const scheduled = message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs;
     if (target.kind === 'topic') {
-      if (message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs) {
-        return target.scheduled.add(message, nowMs, { forwardHops: hops }).seq;
-      }
+      if (scheduled) return target.scheduled.add(message, nowMs, { forwardHops: hops }).seq;
       this.fanOut(target, message, nowMs, hops, carried);
       return target.scheduled.lastSequenceNumber;
     }
+    if (scheduled) return target.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
     return this.place(target, message, nowMs, hops, carried);
   }
 

@@ -81,10 +81,22 @@ export class EntityRegistry {
     config: NamespaceConfig,
     private readonly journal: Journal,
     private readonly hooks: StoreHooks,
-    private readonly topicHooks: StoreHooks,
   ) {
     for (const queue of config.queues) this.createQueue(queue);
     for (const topic of config.topics) this.createTopic(topic);
+  }
+
+  /** Queues, topics and subscriptions as they are now (configured and created at run time). */
+  entityCounts(): { queues: number; topics: number; subscriptions: number } {
+    const counts = { queues: 0, topics: 0, subscriptions: 0 };
+    for (const target of this.targets.values()) {
+      if (target.kind === 'queue') counts.queues++;
+      else {
+        counts.topics++;
+        counts.subscriptions += target.subscriptions.length;
+      }
+    }
+    return counts;
   }
 
   allStores(): Iterable<MessageStore> {
@@ -163,7 +175,7 @@ export class EntityRegistry {
   createTopic(config: TopicConfig): void {
     const key = config.name.toLowerCase();
     if (this.targets.has(key)) throw new ConfigError(`entity '${config.name}' is defined twice`);
-    const scheduled = new MessageStore(topicSettings(config.name), this.journal, this.topicHooks);
+    const scheduled = new MessageStore(topicSettings(config.name), this.journal, this.hooks);
     const topic: TopicEntity = {
       kind: 'topic',
       name: config.name,
@@ -318,6 +330,7 @@ export class EntityRegistry {
         defaultTimeToLiveMs: null,
         requiresSession: false,
         deadLetterOnExpiration: false,
+        isDeadLetterQueue: true,
       },
       this.journal,
       this.hooks,

@@ -21,7 +21,9 @@ export class RuntimeEntities {
   }
 
   updateQueue(config: QueueConfig): void {
-    this.apply({ op: 'updateQueue', config });
+    const queue = this.registry.sendTarget(config.name);
+    const before = queue?.kind === 'queue' ? { ...queue.config } : undefined;
+    this.apply({ op: 'updateQueue', config, ...(before ? { before } : {}) });
   }
 
   deleteQueue(name: string): void {
@@ -33,7 +35,9 @@ export class RuntimeEntities {
   }
 
   updateTopic(config: Omit<TopicConfig, 'subscriptions'>): void {
-    this.apply({ op: 'updateTopic', config });
+    const topic = this.registry.sendTarget(config.name);
+    const before = topic?.kind === 'topic' ? withoutKey(topic.config, 'subscriptions') : undefined;
+    this.apply({ op: 'updateTopic', config, ...(before ? { before } : {}) });
   }
 
   deleteTopic(name: string): void {
@@ -45,7 +49,9 @@ export class RuntimeEntities {
   }
 
   updateSubscription(topic: string, config: Omit<SubscriptionConfig, 'rules'>): void {
-    this.apply({ op: 'updateSubscription', topic, config });
+    const sub = this.registry.subscription(topic, config.name);
+    const before = sub ? withoutKey(sub.config, 'rules') : undefined;
+    this.apply({ op: 'updateSubscription', topic, config, ...(before ? { before } : {}) });
   }
 
   deleteSubscription(topic: string, name: string): void {
@@ -78,6 +84,17 @@ export function replayChanges(
   logger: Logger,
 ): void {
   for (const change of changes) {
+    const edited = editedSince(registry, change);
+    if (edited.length > 0) {
+      // The config file now says something else than what this update replaced: the file
+      // was edited after the change was made, and the file wins.
+      logger.warn('recorded entity change skipped: the config was edited since', {
+        op: change.op,
+        entity: changedEntity(change),
+        properties: edited,
+      });
+      continue;
+    }
     try {
       applyChange(registry, change);
     } catch (error) {
@@ -125,4 +142,47 @@ function applyChange(registry: EntityRegistry, change: EntityChange): MessageSto
       registry.removeRule(change.topic, change.subscription, change.name);
       return [];
   }
+}
+
+/** Properties whose current value differs from what a recorded update replaced. */
+function editedSince(registry: EntityRegistry, change: EntityChange): string[] {
+  if (!('before' in change) || change.before === undefined) return [];
+  const current = currentSettings(registry, change);
+  if (current === undefined) return [];
+  const before = change.before as unknown as Record<string, unknown>;
+  const keys = new Set([...Object.keys(before), ...Object.keys(current)]);
+  keys.delete('name');
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(current[key]));
+}
+
+function currentSettings(
+  registry: EntityRegistry,
+  change: EntityChange,
+): Record<string, unknown> | undefined {
+  if (change.op === 'updateSubscription') {
+    const sub = registry.subscription(change.topic, change.config.name);
+    return sub && withoutKey(sub.config, 'rules');
+  }
+  if (change.op !== 'updateQueue' && change.op !== 'updateTopic') return undefined;
+  const target = registry.sendTarget(change.config.name);
+  if (target?.kind === 'queue' && change.op === 'updateQueue') return { ...target.config };
+  if (target?.kind === 'topic' && change.op === 'updateTopic') {
+    return withoutKey(target.config, 'subscriptions');
+  }
+  return undefined;
+}
+
+function changedEntity(change: EntityChange): string {
+  if ('config' in change) {
+    return 'topic' in change
+      ? `${change.topic}/Subscriptions/${change.config.name}`
+      : change.config.name;
+  }
+  return 'name' in change ? change.name : '';
+}
+
+function withoutKey<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  const copy = { ...value };
+  delete copy[key];
+  return copy;
 }

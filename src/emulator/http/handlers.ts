@@ -20,6 +20,7 @@ import {
   type TopicView,
 } from './backend';
 import { requireName } from './entityNames';
+import { refuseFixedChanges } from './fixedOnCreate';
 import {
   namespaceInfo,
   queueDescription,
@@ -138,6 +139,8 @@ export class ManagementHandlers {
       requireName('queue', name);
       const { config, extras } = readQueue(name, queueXml, namespaceHost(request));
       this.requireForwardTargets({ kind: 'queue', name }, config);
+      const current = request.isUpdate ? backend.getQueue(name) : undefined;
+      if (current) refuseFixedChanges(`queue '${name}'`, current.config, config);
       const view = request.isUpdate
         ? backend.updateQueue(config, extras)
         : backend.createQueue(config, extras);
@@ -148,6 +151,8 @@ export class ManagementHandlers {
     if (!topicXml) throw missingDescription('QueueDescription or TopicDescription');
     requireName('topic', name);
     const { config, extras } = readTopic(name, topicXml);
+    const currentTopic = request.isUpdate ? backend.getTopic(name) : undefined;
+    if (currentTopic) refuseFixedChanges(`topic '${name}'`, currentTopic.config, config);
     const view = request.isUpdate
       ? backend.updateTopic(config, extras)
       : backend.createTopic(config, extras);
@@ -178,6 +183,14 @@ export class ManagementHandlers {
     config.rules.forEach(requireUsableRule);
 
     const { rules: _rules, ...settings } = config;
+    const current = request.isUpdate ? this.backend.getSubscription(topic, name) : undefined;
+    if (current) {
+      refuseFixedChanges(
+        `subscription '${subscriptionPath(topic, name)}'`,
+        current.config,
+        settings,
+      );
+    }
     const view = request.isUpdate
       ? this.backend.updateSubscription(topic, settings, extras)
       : this.backend.createSubscription(topic, config, extras);

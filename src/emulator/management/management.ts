@@ -130,7 +130,19 @@ export class ManagementNode {
     const target = this.broker.registry.sendTarget(path);
     if (!target) throw notFound(path);
     const store = target.kind === 'queue' ? target.store : target.scheduled;
-    for (const seq of sequenceNumbers(body)) store.cancelScheduled(seq);
+    const seqs = sequenceNumbers(body);
+    // Real namespaces answer an unknown (or already active) number with "Messages not found.
+    // Missing sequence numbers: …" (Azure/azure-service-bus#239). Nothing is cancelled then,
+    // so a mistyped number never takes a good one with it.
+    const missing = seqs.filter((seq) => !store.isScheduled(seq));
+    if (missing.length > 0) {
+      throw new BrokerError(
+        Condition.messageNotFound,
+        `Messages not found. Missing sequence numbers: ${missing.join(', ')}`,
+        404,
+      );
+    }
+    for (const seq of seqs) store.cancelScheduled(seq);
     return ok();
   }
 

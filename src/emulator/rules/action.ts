@@ -1,5 +1,6 @@
 import type { ActionStatement, SqlValue } from './ast';
 import { evaluate } from './evaluate';
+import { isIgnoredSystemProperty } from './systemProperties';
 import type { MutableRuleMessage } from './types';
 import { findUserPropertyName, toPropertyValue } from './values';
 
@@ -13,6 +14,7 @@ export function runAction(statements: ActionStatement[], message: MutableRuleMes
     const ref = statement.ref;
 
     if (ref.scope === 'sys') {
+      if (isIgnoredSystemProperty(ref.key)) continue;
       // The parser lets only the string-valued, sender-controlled properties through.
       const key = ref.key as 'messageId';
       if (statement.type === 'remove') delete message.system[key];

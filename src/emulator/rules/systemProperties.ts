@@ -56,6 +56,17 @@ export function findSystemProperty(name: string): SystemPropertyKey | undefined 
   return SYSTEM_PROPERTY_NAMES.get(name.toLowerCase());
 }
 
+/**
+ * Properties an action may name although the change has no effect: the "Topic filters and
+ * actions" page says an update of ScheduledEnqueueTimeUtc is accepted and ignored, so a rule
+ * with one is created and the message keeps its schedule.
+ */
+const IGNORED_SYSTEM_PROPERTIES = new Set<SystemPropertyKey>(['scheduledEnqueueTimeUtc']);
+
 export function isWritableSystemProperty(key: SystemPropertyKey): boolean {
-  return WRITABLE_SYSTEM_PROPERTIES.has(key);
+  return WRITABLE_SYSTEM_PROPERTIES.has(key) || IGNORED_SYSTEM_PROPERTIES.has(key);
+}
+
+export function isIgnoredSystemProperty(key: SystemPropertyKey): boolean {
+  return IGNORED_SYSTEM_PROPERTIES.has(key);
 }

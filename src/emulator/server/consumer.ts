@@ -4,6 +4,7 @@ import { amqpMessage, type Delivery, type Sender } from '../amqp/rhea';
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
 import type { ReceiveSource } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
+import { shownTimeToLiveMs } from '../store/storedMessage';
 import { MessageState, type StoredMessage } from '../store/types';
 import { settleOutgoing } from './outcomes';
 
@@ -124,7 +125,7 @@ export class Consumer {
       sequenceNumber: message.seq,
       enqueuedAtMs: message.enqueuedAtMs,
       deliveryCount: message.deliveryCount,
-      timeToLiveMs: message.timeToLiveMs,
+      timeToLiveMs: shownTimeToLiveMs(message),
       priority: message.priority,
       durable: message.durable,
       annotations: message.annotations,
@@ -141,7 +142,7 @@ export function fullStamp(message: StoredMessage): Parameters<typeof encodeDeliv
     sequenceNumber: message.seq,
     enqueuedAtMs: message.enqueuedAtMs,
     deliveryCount: message.deliveryCount,
-    timeToLiveMs: message.timeToLiveMs,
+    timeToLiveMs: shownTimeToLiveMs(message),
     priority: message.priority,
     durable: message.durable,
     annotations: message.annotations,

@@ -6,13 +6,27 @@ import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '.
 const ENTITY_LOG_FILE = 'entities.log';
 
 /** One run-time change of the namespace's entities, as recorded in the data folder. */
+/**
+ * An update carries `before`, the settings it replaced, so a replay can tell that the config
+ * file was edited since (older logs have none and are replayed as they are).
+ */
 export type EntityChange =
-  | { op: 'createQueue' | 'updateQueue'; config: QueueConfig }
+  | { op: 'createQueue'; config: QueueConfig }
+  | { op: 'updateQueue'; config: QueueConfig; before?: QueueConfig }
   | { op: 'deleteQueue' | 'deleteTopic'; name: string }
   | { op: 'createTopic'; config: TopicConfig }
-  | { op: 'updateTopic'; config: Omit<TopicConfig, 'subscriptions'> }
+  | {
+      op: 'updateTopic';
+      config: Omit<TopicConfig, 'subscriptions'>;
+      before?: Omit<TopicConfig, 'subscriptions'>;
+    }
   | { op: 'createSubscription'; topic: string; config: SubscriptionConfig }
-  | { op: 'updateSubscription'; topic: string; config: Omit<SubscriptionConfig, 'rules'> }
+  | {
+      op: 'updateSubscription';
+      topic: string;
+      config: Omit<SubscriptionConfig, 'rules'>;
+      before?: Omit<SubscriptionConfig, 'rules'>;
+    }
   | { op: 'deleteSubscription'; topic: string; name: string }
   | { op: 'addRule' | 'updateRule'; topic: string; subscription: string; rule: RuleConfig }
   | { op: 'removeRule'; topic: string; subscription: string; name: string };

@@ -80,6 +80,10 @@ class FileJournal implements Journal {
     this.append({ kind: RecordKind.remove, key, seq });
   }
 
+  sequence(key: string, seq: number): void {
+    this.append({ kind: RecordKind.lastSequence, key, seq });
+  }
+
   sessionState(key: string, sessionId: string, state: Buffer | null): void {
     this.append({ kind: RecordKind.sessionState, key, sessionId, state });
   }

@@ -16,8 +16,12 @@ export interface StoreHooks {
   available(store: MessageStore): void;
   /** Put a copy into the dead-letter target; the store removes the original afterwards. */
   deadLetter(store: MessageStore, message: StoredMessage, fields: DeadLetterFields): void;
-  /** A scheduled message fell due in a store that only holds (a topic): route it. */
-  route?(store: MessageStore, message: StoredMessage): void;
+  /**
+   * A scheduled message fell due: enqueue it in its entity as if it were sent now (a new
+   * sequence number and enqueued time, then forwarding or a topic's fan-out). False when the
+   * store has no entity to route through; the message then becomes active where it is.
+   */
+  route?(store: MessageStore, message: StoredMessage): boolean;
 }
 
 /**
@@ -164,7 +168,34 @@ export class MessageStore {
   }
 
   deadLetter(token: string, nowMs: number, fields: DeadLetterFields): void {
-    this.moveToDeadLetter(this.lockedMessage(token, nowMs), fields);
+    const message = this.lockedMessage(token, nowMs);
+    // Service Bus has no dead-letter queue for a dead-letter queue; refusing keeps the message.
+    // The SDK counts a refused settlement as settled and cannot settle it again, so the lock is
+    // given back at once (not counted as a delivery) rather than left to run out.
+    if (this.settings.isDeadLetterQueue) {
+      this.unlock(message);
+      this.laneFor(message).giveBack(message.seq);
+      this.hooks.available(this);
+      throw new BrokerError(
+        Condition.notAllowed,
+        `Cannot dead-letter a message received from the dead-letter queue ` +
+          `'${this.settings.path}'. It stays there: complete it to remove it.`,
+      );
+    }
+    this.moveToDeadLetter(message, fields);
+  }
+
+  isScheduled(seq: number): boolean {
+    return this.messages.get(seq)?.state === MessageState.scheduled;
+  }
+
+  /**
+   * Takes a sequence number for a message the entity does not keep (a duplicate it dropped):
+   * Azure answers such a schedule with a number of its own (Azure/azure-service-bus#265).
+   */
+  skipSequenceNumber(): number {
+    this.journal.sequence(this.key, ++this.lastSeq);
+    return this.lastSeq;
   }
 
   /** Cancels a scheduled message; false when there is no such scheduled message. */
@@ -274,10 +305,10 @@ export class MessageStore {
 
     while ((this.expiryTimers.peekKey() ?? Infinity) <= nowMs) {
       const message = this.messages.get(this.expiryTimers.pop()!);
+      // Deferred messages are neither purged nor dead-lettered when they expire (Azure's
+      // deferral page): the application holds their sequence numbers and must still find them.
       if (!message || message.lockToken !== null) continue;
-      if (message.state === MessageState.active || message.state === MessageState.deferred) {
-        this.expire(message);
-      }
+      if (message.state === MessageState.active) this.expire(message);
     }
   }
 
@@ -307,8 +338,8 @@ export class MessageStore {
     if (message.state === MessageState.scheduled) this.scheduledCount--;
     message.state = MessageState.active;
     message.scheduledAtMs = null;
-    if (this.hooks.route) {
-      this.hooks.route(this, message);
+    // The copy is enqueued before the original goes, so a crash in between leaves two, not none.
+    if (this.hooks.route?.(this, message)) {
       this.remove(message);
       return;
     }

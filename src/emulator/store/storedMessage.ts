@@ -1,4 +1,4 @@
-import type { ParsedMessage } from '../amqp/messageCodec';
+import { withExpiryAfterCreation, type ParsedMessage } from '../amqp/messageCodec';
 import { MessageState, type StoredMessage, type StoreSettings } from './types';
 
 /**
@@ -24,7 +24,11 @@ export function newStoredMessage(
     seq,
     messageId: parsed.messageId,
     sessionId: parsed.sessionId,
-    bare: parsed.bare,
+    // Azure silently cuts a TTL longer than the entity's; received copies must say so.
+    bare:
+      ttl !== null && ttl !== parsed.timeToLiveMs
+        ? withExpiryAfterCreation(parsed.bare, ttl)
+        : parsed.bare,
     annotations: parsed.annotations,
     timeToLiveMs: parsed.timeToLiveMs,
     priority: parsed.priority,
@@ -47,4 +51,19 @@ function effectiveTtl(messageTtlMs: number | null, entityTtlMs: number | null): 
   if (messageTtlMs === null || messageTtlMs <= 0) return entityTtlMs;
   if (entityTtlMs === null) return messageTtlMs;
   return Math.min(messageTtlMs, entityTtlMs);
+}
+
+/** The header's time-to-live field is an AMQP uint of milliseconds. */
+const MAX_HEADER_TTL_MS = 0xffffffff;
+
+/**
+ * The time to live a delivered or peeked copy shows: the one that applies (Azure reports the
+ * entity's default when the sender gave none, and a longer one cut down to it), so the SDK's
+ * `expiresAtUtc` (enqueued time + header TTL) is the real expiry. A dead letter no longer
+ * expires and shows what the sender gave. A TTL past the header's range is shown as its
+ * largest value.
+ */
+export function shownTimeToLiveMs(message: StoredMessage): number | null {
+  if (message.expiresAtMs === null) return message.timeToLiveMs;
+  return Math.min(Math.max(0, message.expiresAtMs - message.enqueuedAtMs), MAX_HEADER_TTL_MS);
 }

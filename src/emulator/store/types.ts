@@ -38,6 +38,8 @@ export interface StoreSettings {
   defaultTimeToLiveMs: number | null;
   requiresSession: boolean;
   deadLetterOnExpiration: boolean;
+  /** A dead-letter sub-queue: its messages cannot be dead-lettered again. */
+  isDeadLetterQueue?: boolean;
 }
 
 /** Records every durable state change; the in-memory journal ignores them. */
@@ -45,6 +47,8 @@ export interface Journal {
   enqueue(storeKey: string, message: StoredMessage): void;
   update(storeKey: string, message: StoredMessage): void;
   remove(storeKey: string, seq: number): void;
+  /** A sequence number was used without storing a message (never to be given out again). */
+  sequence(storeKey: string, seq: number): void;
   sessionState(storeKey: string, sessionId: string, state: Buffer | null): void;
   /** A message id a duplicate-detecting entity accepted (entityKey: its lower-case name). */
   duplicate(entityKey: string, messageId: string, seenAtMs: number): void;
@@ -81,6 +85,7 @@ export const memoryJournal: Journal = {
   enqueue: () => undefined,
   update: () => undefined,
   remove: () => undefined,
+  sequence: () => undefined,
   sessionState: () => undefined,
   duplicate: () => undefined,
   flush: () => Promise.resolve(),

@@ -194,6 +194,31 @@ export function describeEntityApi(label: string, start: () => Promise<TestManage
       assert.ok(all.includes('ent-t-runtime'));
     });
 
+    // Sessions and duplicate detection are fixed at creation (enable-message-sessions and
+    // enable-duplicate-detection pages); Azure answers such an update with 400.
+    it('refuses an update that changes RequiresSession or RequiresDuplicateDetection', async () => {
+      const queue = await test.admin.createQueue('ent-q-fixed', {
+        requiresDuplicateDetection: true,
+      });
+      const sessions = test.admin.updateQueue({ ...queue, requiresSession: true });
+      assert.match(await refusal(sessions, 400), /RequiresSession cannot be changed/);
+      const duplicates = test.admin.updateQueue({ ...queue, requiresDuplicateDetection: false });
+      assert.match(await refusal(duplicates, 400), /RequiresDuplicateDetection cannot be changed/);
+      const kept = await test.admin.getQueue('ent-q-fixed');
+      assert.deepEqual([kept.requiresSession, kept.requiresDuplicateDetection], [false, true]);
+
+      const topic = await test.admin.createTopic('ent-t-fixed');
+      const topicChange = test.admin.updateTopic({ ...topic, requiresDuplicateDetection: true });
+      assert.match(await refusal(topicChange, 400), /RequiresDuplicateDetection/);
+      const sub = await test.admin.createSubscription('ent-t-fixed', 'fixed');
+      const subChange = test.admin.updateSubscription({ ...sub, requiresSession: true });
+      assert.match(await refusal(subChange, 400), /RequiresSession/);
+
+      // Other properties still change with the fixed ones left as they are.
+      const updated = await test.admin.updateQueue({ ...kept, maxDeliveryCount: 8 });
+      assert.equal(updated.maxDeliveryCount, 8);
+    });
+
     it('creates, reads, updates, lists and deletes subscriptions', async () => {
       await test.admin.createTopic('ent-t-subs');
       const created = await test.admin.createSubscription('ent-t-subs', 'audit', {

@@ -31,6 +31,15 @@ describe('SQL actions', () => {
     assert.equal(message.properties.half, 3);
   });
 
+  // "Topic filters and actions": an update of ScheduledEnqueueTimeUtc is accepted and ignored.
+  it('accepts SET or REMOVE sys.ScheduledEnqueueTimeUtc and changes nothing with it', () => {
+    const sample = sampleMessage();
+    const set = run("SET sys.ScheduledEnqueueTimeUtc = '2030-01-01T00:00:00Z'; SET a = 1");
+    assert.deepEqual(set.system, sample.system);
+    assert.equal(set.properties.a, 1);
+    assert.deepEqual(run('REMOVE sys.ScheduledEnqueueTimeUtc').system, sample.system);
+  });
+
   it('runs statements in order, each seeing the ones before', () => {
     assert.equal(run('SET a = 1; SET b = a + 1').properties.b, 2);
   });

@@ -1,0 +1,196 @@
+import type { Command } from 'commander';
+
+import { createEntityReceiver } from '../operator/clients';
+import {
+  connectionFor,
+  parseWholeNumber,
+  writeErr,
+  writeOut,
+  type ConnectionFlags,
+} from '../operator/commandSupport';
+import {
+  deadLetterPath,
+  parseEntityAddress,
+  readUse,
+  type EntityAddress,
+} from '../operator/entityAddress';
+import type { MessageJson } from '../operator/messageJson';
+import { withOperatorClient } from '../operator/operatorFailures';
+import { createProgress } from '../operator/progress';
+import { replayDeadLetters, type ReplayResult, type SelectedLetter } from '../operator/replay';
+import {
+  checkReplayTarget,
+  refuseSessionlessCopies,
+  replayTargetName,
+  sequenceNumberList,
+} from '../operator/replayTarget';
+import { stopOnSignal } from '../operator/stopOnSignal';
+import { UsageError } from '../operator/usageError';
+
+const MAX_TIME_TO_LIVE_S = 10 * 365 * 24 * 60 * 60;
+
+export interface ReplayFlags extends ConnectionFlags {
+  all?: boolean;
+  messageId?: string;
+  reason?: string;
+  to?: string;
+  newMessageId?: boolean;
+  timeToLive?: string;
+  batchSize: string;
+}
+
+export async function runReplay(
+  entity: string,
+  flags: ReplayFlags,
+  _command: Command,
+): Promise<void> {
+  const address = parseEntityAddress(entity);
+  const select = replaySelection(flags);
+  const target = replayTargetName(address, flags.to);
+  const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
+  const timeToLiveMs =
+    flags.timeToLive === undefined
+      ? undefined
+      : parseWholeNumber('--time-to-live', flags.timeToLive, 1, MAX_TIME_TO_LIVE_S) * 1000;
+  const connection = connectionFor(flags, readUse(address, 'dlq replay'), {
+    entity: target,
+    what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
+  });
+  const interruption = stopOnSignal();
+  const summary = (result: ReplayResult): string =>
+    `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
+    ` ${address.display} to ${target} (${connection.endpoint})`;
+
+  const result = await withOperatorClient(
+    connection,
+    async (client) => {
+      const sender = client.createSender(target);
+      const outcome = await replayDeadLetters({
+        openReceiver: () =>
+          createEntityReceiver(client, address, { deadLetter: true, receiveMode: 'peekLock' }),
+        sender,
+        target,
+        select,
+        source: deadLetterPath(address),
+        newMessageId: flags.newMessageId === true,
+        timeToLiveMs,
+        receiveBatchSize: batchSize,
+        beforeReceive: async (letters) => {
+          refuseSessionlessCopies(address, flags.to, letters);
+          await checkReplayTarget(client, sender, target, letters);
+          if (timeToLiveMs === undefined) warnOfExpiredLetters(letters);
+        },
+        onSelected: (count) =>
+          count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
+        signal: interruption.signal,
+      });
+      if (outcome.failure === undefined) return outcome;
+
+      // How far it got comes first; the error follows on the CLI's failure path.
+      writeOut(`stopped by an error: ${summary(outcome)}\n${leftBehind(outcome, address)}`);
+      throw outcome.failure;
+    },
+    { readsFrom: address },
+  ).finally(() => interruption.dispose());
+
+  if (result.interrupted && result.replayed === 0) {
+    writeOut(
+      `interrupted by ${interruption.received() ?? 'a signal'} before any letter was replayed:` +
+        ` every letter is still in ${deadLetterPath(address)}\n`,
+    );
+    process.exitCode = interruption.exitCode();
+    return;
+  }
+  if (result.interrupted) {
+    // The same summary as a finished replay, saying what is left; the exit code says "signal".
+    writeOut(
+      `interrupted by ${interruption.received() ?? 'a signal'}: ${summary(result)};` +
+        ` ${result.selected - result.replayed} selected letter(s) were not replayed and are` +
+        ` still in ${deadLetterPath(address)} (run the same replay again to continue;` +
+        ` \`sbworker stats ${address.display}\` shows the current counts)\n` +
+        leftBehind(result, address),
+    );
+    process.exitCode = interruption.exitCode();
+    return;
+  }
+
+  if (result.selected === 0 && flags.all !== true) {
+    throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
+  }
+  writeOut(`${summary(result)}\n${leftBehind(result, address)}`);
+  const unreceived = result.selected - result.replayed - result.tooLarge.length;
+  if (unreceived > 0) {
+    throw new Error(
+      `${unreceived} selected letter(s) could not be received` +
+        ' (locked by another receiver or removed meanwhile); run the replay again',
+    );
+  }
+  if (result.tooLarge.length > 0) {
+    throw new Error(`${result.tooLarge.length} selected letter(s) were not replayed (above)`);
+  }
+}
+
+/** Lines for letters that did not simply move: copies too large, or sent but not completed. */
+function leftBehind(result: ReplayResult, address: EntityAddress): string {
+  const lines: string[] = [];
+  const queue = deadLetterPath(address);
+  if (result.tooLarge.length > 0) {
+    lines.push(
+      `${result.tooLarge.length} selected letter(s) stay in ${queue}: their copies would exceed` +
+        ` the target's message size limit of ${result.maxSizeInBytes ?? '?'} bytes (sequence` +
+        ` numbers ${sequenceNumberList(result.tooLarge)}; \`sbworker dlq show ${address.display}` +
+        ' --sequence-number N --json` shows one)',
+    );
+  }
+  if (result.sentNotCompleted.length > 0) {
+    lines.push(
+      `${result.sentNotCompleted.length} letter(s) were copied to the target but could not be` +
+        ` completed, so they are still in ${queue} as well (sequence numbers` +
+        ` ${sequenceNumberList(result.sentNotCompleted)}; each copy carries it as ReplayedSequenceNumber):` +
+        ' replaying them again sends them twice',
+    );
+  }
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+/**
+ * Copies keep their letter's time to live by default; letters that expired once are likely to
+ * expire again when they are short-lived, and a target that does not dead-letter on expiry
+ * drops them for good.
+ */
+function warnOfExpiredLetters(letters: readonly SelectedLetter[]): void {
+  const expired = letters.filter(
+    (letter) => letter.deadLetterReason?.toLowerCase() === 'ttlexpiredexception',
+  );
+  const lifetimesMs = expired.flatMap((letter) => letter.timeToLiveMs ?? []);
+  if (lifetimesMs.length === 0) return;
+
+  const shortestS = Math.min(...lifetimesMs) / 1000;
+  writeErr(
+    `warning: ${expired.length} selected letter(s) were dead-lettered because their time to` +
+      ` live ran out; their copies keep it (the shortest is ${shortestS} s) and may expire` +
+      ' again before they are processed; --time-to-live <seconds> gives the copies another\n',
+  );
+}
+
+function describeFilter(flags: ReplayFlags): string {
+  const parts: string[] = [];
+  if (flags.messageId !== undefined) parts.push(`--message-id ${flags.messageId}`);
+  if (flags.reason !== undefined) parts.push(`--reason ${flags.reason}`);
+  return parts.join(' and ');
+}
+
+function replaySelection(flags: ReplayFlags): (letter: MessageJson) => boolean {
+  const filtered = flags.messageId !== undefined || flags.reason !== undefined;
+  if (flags.all === true && filtered) {
+    throw new UsageError('--all replays everything; leave out --message-id and --reason');
+  }
+  if (flags.all !== true && !filtered) {
+    throw new UsageError('say what to replay: --all, --message-id ID or --reason TEXT');
+  }
+
+  const reason = flags.reason?.toLowerCase();
+  return (letter) =>
+    (flags.messageId === undefined || letter.messageId === flags.messageId) &&
+    (reason === undefined || letter.deadLetterReason?.toLowerCase() === reason);
+}

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  ServiceBusError,
+  type ServiceBusMessage,
+  type ServiceBusReceiver,
+} from '@azure/service-bus';
+
+import { createEntityReceiver } from '../../src/cli/operator/clients';
+import { resolveOperatorConnection } from '../../src/cli/operator/connection';
+import { parseEntityAddress } from '../../src/cli/operator/entityAddress';
+import { withOperatorClient } from '../../src/cli/operator/operatorFailures';
+import { replayDeadLetters, type ReplayOptions } from '../../src/cli/operator/replay';
+import { createAdministrationClient } from '../../src/shared/adminClient';
+import { isAppError } from '../../src/shared/errors';
+import { drain, peekDeadLetters, sendAndDeadLetterAs } from './deadLetters';
+import { cliEmulatorFor } from './cliEmulator';
+
+function letters(prefix: string, count: number): ServiceBusMessage[] {
+  return Array.from({ length: count }, (_, index) => ({
+    body: `${prefix}-${index}`,
+    messageId: `${prefix}-${index}`,
+  }));
+}
+
+/** The object with one method replaced; everything else is the real one. */
+function withMethod<T extends object>(real: T, name: keyof T, method: unknown): T {
+  return new Proxy(real, {
+    get: (target, property, receiver) =>
+      property === name ? method : (Reflect.get(target, property, receiver) as unknown),
+  });
+}
+
+describe('a dead-letter replay that stops part-way says how far it got', () => {
+  const fx = cliEmulatorFor({
+    queues: ['rs-source', 'rs-doomed', 'rs-complete'],
+  });
+
+  function replayOptions(queue: string, overrides: Partial<ReplayOptions>): ReplayOptions {
+    const address = parseEntityAddress(queue);
+    return {
+      openReceiver: () =>
+        createEntityReceiver(fx.client, address, { deadLetter: true, receiveMode: 'peekLock' }),
+      sender: fx.client.createSender(queue),
+      target: queue,
+      select: () => true,
+      source: `${queue}/$deadletterqueue`,
+      receiveBatchSize: 1,
+      ...overrides,
+    };
+  }
+
+  it('names the target when it is deleted during the replay', async () => {
+    await sendAndDeadLetterAs(fx.client, 'rs-source', letters('gone', 3), 'Rejected');
+    const admin = createAdministrationClient(fx.emulator.connectionString, {
+      emulatorHttpPort: fx.emulator.httpPort ?? undefined,
+    });
+    const realSender = fx.client.createSender('rs-doomed');
+    let sends = 0;
+    // The second send goes to a queue that was deleted just before it, on the real broker.
+    const sender = withMethod(realSender, 'sendMessages', async (...args: unknown[]) => {
+      sends += 1;
+      if (sends === 2) await admin.deleteQueue('rs-doomed');
+      return (realSender.sendMessages as (...a: unknown[]) => Promise<void>)(...args);
+    });
+
+    const result = await replayDeadLetters(
+      replayOptions('rs-source', { sender, target: 'rs-doomed' }),
+    );
+    await realSender.close();
+
+    assert.equal(result.replayed, 1);
+    assert.ok(isAppError(result.failure), String(result.failure));
+    assert.equal(result.failure.code, 'MessagingEntityNotFound');
+    assert.match(result.failure.message, /^rs-doomed was not found when the copies were sent/);
+    assert.deepEqual(
+      (await peekDeadLetters(fx.client, 'rs-source')).map((letter) => letter.messageId),
+      ['gone-1', 'gone-2'],
+    );
+  });
+
+  it('counts letters whose copy went out but which could not be completed', async () => {
+    await sendAndDeadLetterAs(fx.client, 'rs-complete', letters('twice', 3), 'Rejected');
+    const address = parseEntityAddress('rs-complete');
+    let completes = 0;
+    // The second complete fails, as it does when the lock was lost after the send.
+    const openReceiver = (): ServiceBusReceiver => {
+      const real = createEntityReceiver(fx.client, address, {
+        deadLetter: true,
+        receiveMode: 'peekLock',
+      });
+      return withMethod(real, 'completeMessage', async (...args: unknown[]) => {
+        completes += 1;
+        if (completes === 2) throw new ServiceBusError('The lock was lost', 'MessageLockLost');
+        return (real.completeMessage as (...a: unknown[]) => Promise<void>)(...args);
+      });
+    };
+
+    const result = await replayDeadLetters(replayOptions('rs-complete', { openReceiver }));
+
+    assert.equal(result.replayed, 1);
+    assert.equal((result.failure as ServiceBusError).code, 'MessageLockLost');
+    const [, second] = await drain(fx.client, 'rs-complete');
+    const stillDead = await peekDeadLetters(fx.client, 'rs-complete');
+    assert.deepEqual(
+      stillDead.map((letter) => letter.messageId),
+      ['twice-1', 'twice-2'],
+    );
+    // The letter that is now in both places is the one named, by its sequence number.
+    assert.equal(second?.messageId, 'twice-1');
+    assert.deepEqual(result.sentNotCompleted, [String(stillDead[0]?.sequenceNumber)]);
+  });
+
+  it('reports an unreachable broker behind the SDK retries as a communication problem', async () => {
+    const connection = resolveOperatorConnection({
+      flag:
+        'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;' +
+        'UseDevelopmentEmulator=true',
+    });
+    // What the SDK rejects with after its retries when the broker went away mid-command.
+    const attempts = new AggregateError([
+      new ServiceBusError('ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1', 'GeneralError'),
+    ]);
+
+    await assert.rejects(
+      withOperatorClient(connection, () => Promise.reject(attempts)),
+      (error: unknown) =>
+        isAppError(error) &&
+        error.code === 'ServiceCommunicationProblem' &&
+        error.message.startsWith('could not reach sb://127.0.0.1:1 (ECONNREFUSED)'),
+    );
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { cliEmulatorFor } from './cliEmulator';
+import { drain } from './deadLetters';
+import { emptyFolder } from './runCli';
+
+// Room for the first batch of about 256 KB, not for the second.
+const QUOTA_BYTES = 400 * 1024;
+
+describe('sbworker send that the broker stops part-way', () => {
+  const fx = cliEmulatorFor({
+    queues: ['ss-full'],
+    namespace: { namespaceQuotaBytes: QUOTA_BYTES },
+  });
+
+  it('says how many messages went out before the error, then the error', async () => {
+    // 300 messages of about 2 KB: three batches of at most 256 KB.
+    const lines = Array.from({ length: 300 }, (_, index) =>
+      JSON.stringify({ messageId: `full-${index}`, bodyEncoding: 'text', body: 'q'.repeat(2000) }),
+    );
+    const file = join(emptyFolder(), 'full.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+
+    const result = await fx.cli(['send', 'ss-full', '--file', file]);
+
+    const arrived = await drain(fx.client, 'ss-full');
+    assert.equal(result.exitCode, 1);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^stopped by an error: sent ${arrived.length} of 300 message\\(s\\) to ss-full in 1` +
+          ` batch\\(es\\) \\(sb://localhost:${fx.emulator.port}\\); the batch in hand when it` +
+          ` failed \\(\\d+ message\\(s\\)\\) may have arrived or not, the rest were not sent\\n$`,
+      ),
+    );
+    assert.ok(arrived.length > 0 && arrived.length < 300, `${arrived.length} arrived`);
+    assert.match(result.stderr, /^sbworker: QuotaExceeded: /m);
+  });
+});
