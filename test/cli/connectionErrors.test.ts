@@ -158,7 +158,7 @@ describe('sbworker says which connection string a running emulator refused', () 
     assert.ok(!result.stderr.includes(KEY), 'the key was printed');
   });
 
-  it('says that a loopback endpoint without UseDevelopmentEmulator was spoken to in TLS', async () => {
+  it('says that a loopback endpoint without the emulator flag was spoken to in TLS', async () => {
     const withoutFlag = emulator.connectionString.replace(';UseDevelopmentEmulator=true', '');
 
     const result = await runCli(['peek', 'cn-live', '--connection-string', withoutFlag]);
@@ -166,7 +166,8 @@ describe('sbworker says which connection string a running emulator refused', () 
     assert.equal(result.exitCode, 1);
     assert.equal(
       result.stderr,
-      `sbworker: ServiceCommunicationProblem: could not connect to sb://localhost:${emulator.port}:` +
+      'sbworker: ServiceCommunicationProblem: could not connect to' +
+        ` sb://localhost:${emulator.port}:` +
         ' it is on this machine, but the connection string given with --connection-string lacks' +
         ' UseDevelopmentEmulator=true, so the SDK spoke TLS to it; the emulator listens without' +
         ' TLS\n',

@@ -112,7 +112,7 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
     assert.deepEqual(result.sentNotCompleted, [String(stillDead[0]?.sequenceNumber)]);
   });
 
-  it('reports an unreachable broker behind the SDK retries as a communication problem', async () => {
+  it('reports a broker unreachable behind the SDK retries as a communication problem', async () => {
     const connection = resolveOperatorConnection({
       flag:
         'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;' +

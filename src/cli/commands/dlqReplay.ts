@@ -146,7 +146,8 @@ function leftBehind(result: ReplayResult, address: EntityAddress): string {
     lines.push(
       `${result.sentNotCompleted.length} letter(s) were copied to the target but could not be` +
         ` completed, so they are still in ${queue} as well (sequence numbers` +
-        ` ${sequenceNumberList(result.sentNotCompleted)}; each copy carries it as ReplayedSequenceNumber):` +
+        ` ${sequenceNumberList(result.sentNotCompleted)}; each copy carries it as` +
+        ' ReplayedSequenceNumber):' +
         ' replaying them again sends them twice',
     );
   }

@@ -56,7 +56,8 @@ export async function checkReplayTarget(
   throw new AppError(
     'SessionIdRequired',
     `${target} requires sessions, but ${withoutSession.length} selected dead letter(s) have no` +
-      ` session id (sequence numbers ${sequenceNumberList(withoutSession)}); no dead letter was received.` +
+      ` session id (sequence numbers ${sequenceNumberList(withoutSession)}); no dead letter was` +
+      ' received.' +
       ' Leave them out with --message-id or --reason, or peek them with --json, add a' +
       ' sessionId and send them with `sbworker send --file`',
   );
