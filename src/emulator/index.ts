@@ -101,7 +101,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     );
   }
 
-  const policy = namespace.policies[0];
+  // The announced connection string must be able to do everything the tools do (peek, send,
+  // replay, stats), so it names a Manage policy when there is one, whatever the config's order.
+  const policy =
+    namespace.policies.find((candidate) => candidate.rights.includes('Manage')) ??
+    namespace.policies[0];
   const connectionString =
     `Endpoint=sb://localhost:${listener.port};SharedAccessKeyName=${policy?.name ?? ''};` +
     `SharedAccessKey=${policy?.key ?? ''};UseDevelopmentEmulator=true;`;

@@ -70,9 +70,8 @@ export function createProcessOrderHandler(
   };
 }
 
-// A wrong setting stops the app while it loads, in both hosts, with an error naming it; the
-// store itself still opens on the first invocation.
-orderSettingsFromEnv();
+// A wrong setting stops the app while it loads, in both hosts, with an error naming it.
+const settings = orderSettingsFromEnv();
 
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',
@@ -81,4 +80,11 @@ app.serviceBusQueue(FUNCTION_NAME, {
   handler: createProcessOrderHandler(),
 });
 
+// A PGlite folder serves one process: opening it at start-up makes a second process on the
+// same folder stop there (DatabaseInUse) instead of taking messages that all fail into the
+// dead-letter queue. A server database still opens on the first invocation, so a server that
+// is down does not keep the worker from starting.
+app.hook.appStart(async () => {
+  if (settings.database.databaseUrl === undefined) await getOrderRuntime();
+});
 app.hook.appTerminate(() => closeOrderRuntime());

@@ -30,7 +30,7 @@ export function decodeMessage<T>(
 
   const value = json.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return reject('NotAnObject', `the body is JSON ${describe(value)}, not an object`, body);
+    return reject('NotAnObject', `the body is ${describe(value)}, not a JSON object`, body);
   }
 
   // UnsupportedVersion is for a known type whose version this code does not know. A version
@@ -114,9 +114,9 @@ function ownField(object: Record<PropertyKey, unknown>, key: PropertyKey): unkno
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  if (value === null) return 'JSON null';
+  if (Array.isArray(value)) return 'a JSON array';
+  return `a JSON ${typeof value}`;
 }
 
 function reject(code: RejectionCode, reason: string, body: unknown): Decoded<never> {

@@ -1,4 +1,4 @@
-import { AppError, ensureError } from '../shared/errors';
+import { AppError, ensureError, isAppError } from '../shared/errors';
 import type { AppRegistry } from './coreModule';
 import type { HookName, RpcLogCategory, RpcLogLevel } from './coreTypes';
 
@@ -15,8 +15,9 @@ export async function runHooks(
 }
 
 /**
- * @throws AppError `AppStartHookFailed` wrapping what the hook threw, so that start-up says the
- *   app's hook failed rather than showing its error as the worker's own.
+ * @throws AppError `AppStartHookFailed` wrapping what the hook threw (with its code, when it is
+ *   an AppError), so that start-up says the app's hook failed rather than showing its error as
+ *   the worker's own.
  */
 export async function runAppStartHooks(
   registry: AppRegistry,
@@ -29,9 +30,12 @@ export async function runAppStartHooks(
       functionAppDirectory,
     });
   } catch (error) {
+    // The hook's own code, when it has one, is what an operator searches for.
+    const code = isAppError(error) ? error.code : undefined;
     throw new AppError(
       'AppStartHookFailed',
-      `the app's appStart hook failed: ${ensureError(error).message}`,
+      `the app's appStart hook failed: ${code === undefined ? '' : `${code}: `}` +
+        ensureError(error).message,
       { cause: error },
     );
   }

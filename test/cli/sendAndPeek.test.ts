@@ -269,6 +269,11 @@ describe('sbworker send and peek against the emulator', () => {
     assert.equal(first.orderId, '536365');
     assert.equal(first.lines.length, 2);
     assert.equal(received[0]?.contentType, 'application/json');
+    // The contract's message type as the subject, as the main job's loader sends orders.
+    assert.deepEqual(
+      received.map((m) => m.subject),
+      ['Order', 'Order', 'Order'],
+    );
   });
 
   it('schedules messages with --scheduled', async () => {

@@ -48,14 +48,17 @@ describe('sbworker given a topic where messages are read', () => {
     assert.equal(result.stdout, 'no messages in we-events/subscriptions/we-all\n');
   });
 
-  it('leaves a name that is neither queue nor topic as the broker says it', async () => {
+  it('says where an emulator gets its entities for a name that is neither', async () => {
     const result = await cli(['peek', 'we-nosuch']);
+    const send = await cli(['send', 'we-nosuch', '--body', 'x']);
 
-    assert.equal(result.exitCode, 1);
-    assert.equal(
-      result.stderr,
-      "sbworker: MessagingEntityNotFound: The messaging entity 'we-nosuch' could not be found.\n",
-    );
+    // The broker's words, then what the SDK cannot say: the emulator starts with no entities.
+    const expected =
+      "sbworker: MessagingEntityNotFound: The messaging entity 'we-nosuch' could not be found." +
+      ' (An emulator has only the entities of its --config file and those created through its' +
+      ' management API.)\n';
+    assert.deepEqual([result.exitCode, result.stderr], [1, expected]);
+    assert.deepEqual([send.exitCode, send.stderr], [1, expected]);
   });
 
   it('refuses replay --to a subscription path as a usage error, as send does', async () => {

@@ -80,7 +80,16 @@ describe('sbworker start (the process)', () => {
     assert.equal(summary.units.returned, facts.returnedUnits);
     assert.equal(summary.invariants.ok, true);
     assert.ok(summary.messagesPerSecond > 0);
-    assert.ok(run.lines.some((l) => /embedded emulator on port \d+/.test(String(l.msg))));
+    // Both ports, for send/peek and for stats from another terminal.
+    const announced = run.lines.find((l) => String(l.msg).startsWith('Service Bus: the embedded'));
+    assert.match(
+      String(announced?.msg),
+      new RegExp(
+        `^Service Bus: the embedded emulator on port ${String(announced?.port)}, management API` +
+          ` on port ${String(announced?.httpPort)} \\(connection string: Endpoint=sb://`,
+      ),
+    );
+    assert.ok(Number(announced?.httpPort) > 0 && announced?.httpPort !== 5300);
   });
 
   it('keeps running when idle; on SIGTERM drains and prints the summary', async () => {

@@ -52,8 +52,8 @@ describe('decodeMessage', () => {
     ['text that is not JSON', 'hello {', 'InvalidJson', /not JSON/],
     ['bytes that are not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'UndecodableBody', /UTF-8/],
     ['a lossy string from a non-UTF-8 body', '{\uFFFD}', 'UndecodableBody', /UTF-8/],
-    ['a JSON number', 123, 'NotAnObject', /a number/],
-    ['a JSON array', [validOrder], 'NotAnObject', /an array/],
+    ['a JSON number', 123, 'NotAnObject', /^the body is a JSON number, not a JSON object$/],
+    ['a JSON array', [validOrder], 'NotAnObject', /^the body is a JSON array, not a JSON object$/],
     [
       'an unknown version',
       { ...validOrder, version: 2 },

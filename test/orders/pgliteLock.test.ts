@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { PGLITE_LOCK_FILE_NAME } from '../../src/orders/store/pgliteLock';
 
 const root = mkdtempSync(join(tmpdir(), 'sbworker-pglite-lock-'));
 const storeModule = join(__dirname, '../../src/orders/store/pgliteDatabase.js');
+const cli = join(__dirname, '../../src/cli/main.js');
+const projectRoot = join(__dirname, '../../..');
 
 /**
  * A separate Node process that opens `dir` with the real store and says `ready`. On a line
@@ -87,6 +90,43 @@ describe('PGlite folder lock', () => {
     const rows = await db.query('SELECT who FROM marks');
     await db.close();
     assert.deepEqual(rows, [{ who: 'holder' }]);
+  });
+
+  it('stops a worker on a held folder at start-up, before it takes a message', async () => {
+    const dir = join(root, 'worker');
+    const holder = startHolder(dir);
+    children.push(holder.child);
+    await holder.ready;
+
+    const env = { PATH: process.env.PATH, PGLITE_DIR: dir, LOG_LEVEL: 'info' };
+    const args = [cli, 'worker', '--app', projectRoot, '--emulator-port', '0'];
+    const worker = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(worker);
+    let stderr = '';
+    worker.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const messages: string[] = [];
+    const lines = createInterface({ input: worker.stdout! });
+    // Ready means it would take messages; that, or its exit, ends the wait.
+    const readyOrExit = new Promise<void>((resolve) => {
+      lines.on('line', (line) => {
+        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+        if (messages.at(-1)?.startsWith('Worker ready')) resolve();
+      });
+      worker.once('exit', () => resolve());
+    });
+    await readyOrExit;
+    if (worker.exitCode === null) worker.kill('SIGKILL');
+
+    assert.ok(!messages.some((msg) => msg.startsWith('Worker ready')), 'the worker became ready');
+    assert.equal(worker.exitCode, 1);
+    assert.match(
+      stderr,
+      new RegExp(
+        "AppStartHookFailed: the app's appStart hook failed: DatabaseInUse: the PGlite folder" +
+          ' .* is in use by process \\d+',
+      ),
+    );
+    await stop(holder.child, 'close');
   });
 
   it('takes over the lock of a process killed with SIGKILL and keeps its data', async () => {

@@ -31,7 +31,7 @@ export function registerEmulatorCommand(program: Command): void {
       parsePort,
     )
     .option('--data-dir <dir>', 'keep messages in this folder across restarts (memory otherwise)')
-    .option('--reset', 'clear the data folder before starting')
+    .option('--reset', "delete the emulator's journal and entity log in --data-dir before starting")
     .action(async (options: EmulatorCommandOptions, command: Command) => {
       const { port, httpPort } = options;
       if (options.reset && !options.dataDir) {

@@ -179,10 +179,13 @@ function describeStore(db: Database): string {
 
 function logWorker(worker: RunningWorker, logger: Logger): void {
   if (worker.embedded !== undefined) {
+    const { port, httpPort, connectionString } = worker.embedded;
+    // `sbworker stats` from another terminal needs the management port, which may be random.
+    const management = httpPort === null ? '' : `, management API on port ${httpPort}`;
     logger.info(
-      `Service Bus: the embedded emulator on port ${worker.embedded.port} ` +
-        `(connection string: ${worker.embedded.connectionString})`,
-      { port: worker.embedded.port },
+      `Service Bus: the embedded emulator on port ${port}${management}` +
+        ` (connection string: ${connectionString})`,
+      { port, httpPort },
     );
   } else {
     logger.info('Service Bus: the configured namespace');

@@ -48,8 +48,14 @@ async function explainFailure(
   const attempt = mostTellingAttempt(error);
   const code = errorCode(attempt);
   if (code === 'MessagingEntityNotFound' && readsFrom?.kind === 'queueOrTopic') {
-    return notFoundError(error as Error, readsFrom.name, await sendProbe(client, readsFrom.name));
+    const explained = notFoundError(
+      error as Error,
+      readsFrom.name,
+      await sendProbe(client, readsFrom.name),
+    );
+    return explained === error ? missingOnEmulator(attempt, connection, error) : explained;
   }
+  if (code === 'MessagingEntityNotFound') return missingOnEmulator(attempt, connection, error);
   if (code === 'UnauthorizedAccess' && attempt instanceof Error) {
     const where = `the connection string ${sourcePhrase(connection)}, for ${connection.endpoint}`;
     return new AppError('UnauthorizedAccess', `${attempt.message} (${where})`, { cause: error });
@@ -64,6 +70,21 @@ async function explainFailure(
     );
   }
   return error;
+}
+
+/** An emulator holds only what its config and management API created; the SDK cannot say so. */
+function missingOnEmulator(
+  attempt: unknown,
+  connection: OperatorConnection,
+  error: unknown,
+): unknown {
+  if (!connection.isEmulator || !(attempt instanceof Error)) return error;
+  return new AppError(
+    'MessagingEntityNotFound',
+    `${attempt.message.replace(/\.?$/, '.')} (An emulator has only the entities of its --config` +
+      ' file and those created through its management API.)',
+    { cause: error },
+  );
 }
 
 function sourcePhrase(connection: OperatorConnection): string {

@@ -104,6 +104,8 @@ export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput
     message: {
       messageId: order.orderId,
       contentType: 'application/json',
+      // As the main job's sample loader sends them, so subscription filters see one shape.
+      subject: order.type,
       bodyEncoding: 'json',
       body: order,
     },
