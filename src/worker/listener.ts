@@ -283,6 +283,7 @@ export class MessageListener implements Listener {
       void ended?.then(() => {
         if (this.#stopping) return;
         const next = this.#replaceReceiver(receiver);
+        this.#outage.resubscribed();
         try {
           this.#subscribe(next);
         } catch (thrown) {

@@ -7,7 +7,7 @@ import type { ClientRetrySettings } from './hostSettings';
  * the same streak: long enough for the new receiver's link to be refused. A failure later than
  * that is a new outage, logged as such.
  */
-const CONFIRM_MARGIN_MS = 5000;
+const CONFIRM_MARGIN_MS = 3000;
 
 /** Codes that mean the broker answered and said no: a wrong key or entity, not an outage. */
 const REFUSALS = new Set([
@@ -71,9 +71,10 @@ export function classifyReceiveError(error: Error): ClassifiedFailure {
  * listener waits it out and tries again. Recovery is logged when a message arrives or a receive
  * succeeds (`recovered`), or when a probe of the namespace succeeds after an outage
  * (`probeSucceeded`). A probe only shows that the namespace answers, not that this receiver is
- * accepted: a failure that follows before the listener's next attempt could have been refused
- * is taken as the same streak (its delays go on growing and it is not logged again). An idle
- * receiver gets no message to confirm it, so a later failure starts a new outage.
+ * accepted: a refusal that follows is taken as the same streak (its delays go on growing and it
+ * is not logged again), and so is a lost connection before the listener's next attempt could
+ * have been refused (`resubscribed` says when it was made). An idle receiver gets no message to
+ * confirm a recovery, so a lost connection after that starts a new outage, with its own line.
  */
 export class OutageTracker {
   #since: number | undefined;
@@ -105,7 +106,9 @@ export class OutageTracker {
     const fields = { errorSource, code: failure.code, error: failure.reason };
 
     const unconfirmed = this.#unconfirmed;
-    if (this.#since === undefined && unconfirmed !== undefined && Date.now() <= unconfirmed.until) {
+    const sameStreak =
+      unconfirmed !== undefined && (failure.kind !== 'outage' || Date.now() <= unconfirmed.until);
+    if (this.#since === undefined && unconfirmed !== undefined && sameStreak) {
       // The probe said the namespace answers, yet the receiver fails again: the same streak.
       this.#since = unconfirmed.since;
       this.#attempts = unconfirmed.attempts;
@@ -142,6 +145,12 @@ export class OutageTracker {
     this.#logRecovery();
     this.#since = undefined;
     this.#attempts = 0;
+  }
+
+  /** The listener subscribed again after a failure: a refusal of that comes within the margin. */
+  resubscribed(): void {
+    if (this.#unconfirmed === undefined) return;
+    this.#unconfirmed.until = Math.min(this.#unconfirmed.until, Date.now() + CONFIRM_MARGIN_MS);
   }
 
   stop(): void {

@@ -23,6 +23,7 @@ describe('safe body rendering', () => {
     // U+202E (right-to-left override) would show "invoice-\u202Efdp.exe" as "invoice-exe.pdf".
     assert.equal(escapeControlCharacters('invoice-\u202efdp.exe'), 'invoice-\\u202efdp.exe');
     assert.equal(escapeControlCharacters('a\u2066b\u2069c'), 'a\\u2066b\\u2069c');
+    assert.equal(escapeControlCharacters('x\u200fy\u061cz\u200e'), 'x\\u200fy\\u061cz\\u200e');
     assert.equal(escapeControlCharacters('plain café'), 'plain café');
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 
-import { HELD_PER_RECEIVER } from '../../src/cli/operator/replay';
+import { HELD_PER_RECEIVER } from '../../src/cli/operator/replayReceive';
 import { drain, peekDeadLetters, sendAndDeadLetterAs } from './deadLetters';
 import { cliEmulatorFor } from './cliEmulator';
 

@@ -39,7 +39,11 @@ describe('dlq replay of letters whose copies would be dead-lettered again', () =
     await drain(fx.client, 'rw-topic/subscriptions/rw-plain');
 
     const replay = await fx.cli(['dlq', 'replay', address, '--all']);
+    // The same topic named with --to (in another case) is the same place.
+    const named = await fx.cli(['dlq', 'replay', address, '--all', '--to', 'RW-TOPIC']);
 
+    assert.equal(named.exitCode, 1);
+    assert.match(named.stderr, /^sbworker: SessionIdRequired: /);
     assert.equal(replay.exitCode, 1);
     assert.match(
       replay.stderr,

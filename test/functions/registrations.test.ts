@@ -58,7 +58,7 @@ describe('function registrations', () => {
     assert.equal(bindings[0]?.connection, 'ServiceBusConnection');
   });
 
-  it('closes the store when the app terminates', () => {
-    assert.deepEqual(hooks, ['appTerminate']);
+  it('opens an embedded store at start-up and closes the store when the app terminates', () => {
+    assert.deepEqual(hooks, ['appStart', 'appTerminate']);
   });
 });

@@ -17,7 +17,8 @@ import {
 import type { MessageJson } from '../operator/messageJson';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
-import { replayDeadLetters, type ReplayResult, type SelectedLetter } from '../operator/replay';
+import { replayDeadLetters, type ReplayResult } from '../operator/replay';
+import type { SelectedLetter } from '../operator/replayReceive';
 import {
   checkReplayTarget,
   refuseSessionlessCopies,
@@ -76,7 +77,7 @@ export async function runReplay(
         timeToLiveMs,
         receiveBatchSize: batchSize,
         beforeReceive: async (letters) => {
-          refuseSessionlessCopies(address, flags.to, letters);
+          refuseSessionlessCopies(address, target, letters);
           await checkReplayTarget(client, sender, target, letters);
           if (timeToLiveMs === undefined) warnOfExpiredLetters(letters);
         },

@@ -30,17 +30,20 @@ function bodyAsText(json: MessageJson): string {
 
 /**
  * Replaces C0/C1 controls and DEL with visible escapes (`\n`, `\x1b`, `\u009b`), and so the
- * bidirectional embeddings, overrides and isolates, which reorder what follows them on screen
- * (a right-to-left override makes `exe.txt` read `txt.exe`).
+ * bidirectional marks, embeddings, overrides and isolates, which reorder what follows them on
+ * screen (a right-to-left override makes `exe.txt` read `txt.exe`).
  */
 export function escapeControlCharacters(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (char) => {
-    if (char === '\n') return '\\n';
-    if (char === '\r') return '\\r';
-    if (char === '\t') return '\\t';
-    const code = char.charCodeAt(0);
-    return code < 0x80
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => {
+      if (char === '\n') return '\\n';
+      if (char === '\r') return '\\r';
+      if (char === '\t') return '\\t';
+      const code = char.charCodeAt(0);
+      return code < 0x80
+        ? `\\x${code.toString(16).padStart(2, '0')}`
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
+  );
 }

@@ -16,8 +16,15 @@ import {
   type MessageJson,
   type SendableMessage,
 } from './messageJson';
-import { peekPages } from './peekAll';
 import type { Progress } from './progress';
+import {
+  giveBack,
+  HELD_PER_RECEIVER,
+  receiveBatch,
+  selectLetters,
+  type ReceiverSlot,
+  type SelectedLetter,
+} from './replayReceive';
 
 /** Application properties stamped on every replayed copy. */
 export const REPLAY_PROPERTIES = {
@@ -26,19 +33,6 @@ export const REPLAY_PROPERTIES = {
   deadLetterReason: 'ReplayedDeadLetterReason',
   sequenceNumber: 'ReplayedSequenceNumber',
 } as const;
-
-/**
- * rhea gives each session room for 2,048 unsettled deliveries and the SDK opens a session per
- * receiver, so a receiver that holds that many skipped letters gets no more: the replay goes on
- * with a new receiver before it comes to that.
- */
-export const HELD_PER_RECEIVER = 2000;
-
-/** What the replay keeps of a selected letter: enough to find it and to check the target. */
-export type SelectedLetter = Pick<
-  MessageJson,
-  'sequenceNumber' | 'sessionId' | 'deadLetterReason' | 'timeToLiveMs'
->;
 
 export interface ReplayOptions {
   /**
@@ -67,6 +61,8 @@ export interface ReplayOptions {
   onSelected?: (count: number) => Progress | undefined;
   receiveBatchSize?: number;
   maxWaitTimeMs?: number;
+  /** How long past `maxWaitTimeMs` a receive may take before the broker counts as gone. */
+  receiveAnswerMarginMs?: number;
   now?: () => Date;
   /**
    * Aborting stops the replay between batches (Ctrl+C): letters already copied are completed,
@@ -88,12 +84,6 @@ export interface ReplayResult {
   sentNotCompleted: string[];
   /** What stopped the replay early, after the counts above were taken. */
   failure?: unknown;
-}
-
-interface ReceiverSlot {
-  receiver: ServiceBusReceiver;
-  /** Letters received on this receiver and not settled: given back at the end. */
-  held: ServiceBusReceivedMessage[];
 }
 
 /**
@@ -159,8 +149,9 @@ async function receiveAndReplay(
       slots.push(slot);
     }
 
-    const received = await slot.receiver.receiveMessages(batchSize, {
+    const received = await receiveBatch(slot.receiver, batchSize, {
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,
+      answerMarginMs: options.receiveAnswerMarginMs,
     });
     if (aborted()) {
       // Interrupted while receiving: nothing of this batch was copied, so all of it goes back.
@@ -203,24 +194,6 @@ export function replayCopy(
   if (options.newMessageId === true) json.messageId = randomUUID();
   if (options.timeToLiveMs !== undefined) json.timeToLiveMs = options.timeToLiveMs;
   return fromMessageJson(json);
-}
-
-/** The selected letters, judged page by page, so that no body outlives its page. */
-async function selectLetters(
-  receiver: ServiceBusReceiver,
-  select: (message: MessageJson) => boolean,
-  signal: AbortSignal | undefined,
-): Promise<SelectedLetter[]> {
-  const selected: SelectedLetter[] = [];
-  for await (const page of peekPages(receiver)) {
-    // Nothing is locked yet, so a signal can stop the selection at once.
-    if (signal?.aborted === true) break;
-    for (const json of page.map(toMessageJson).filter(select)) {
-      const { sequenceNumber, sessionId, deadLetterReason, timeToLiveMs } = json;
-      selected.push({ sequenceNumber, sessionId, deadLetterReason, timeToLiveMs });
-    }
-  }
-  return selected;
 }
 
 /**
@@ -309,15 +282,4 @@ function wasAborted(signal: AbortSignal | undefined): boolean {
 
 function sequenceOf(message: ServiceBusReceivedMessage | undefined): string {
   return String(message?.sequenceNumber);
-}
-
-async function giveBack(slot: ReceiverSlot): Promise<void> {
-  for (const message of slot.held) {
-    try {
-      await slot.receiver.abandonMessage(message);
-    } catch {
-      // The lock already expired or the link closed: the broker releases it either way.
-    }
-  }
-  await slot.receiver.close().catch(() => undefined);
 }

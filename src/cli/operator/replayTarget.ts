@@ -7,7 +7,7 @@ import { SECOND_MS } from '../../shared/time';
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { originalEntityName } from './clients';
 import { deadLetterPath, parseSendTarget, type EntityAddress } from './entityAddress';
-import type { SelectedLetter } from './replay';
+import type { SelectedLetter } from './replayReceive';
 
 // The probe below is one link attach; past this it gives up and the replay goes on as before.
 const SESSION_PROBE_TIMEOUT_MS = 5 * SECOND_MS;
@@ -67,15 +67,16 @@ export async function checkReplayTarget(
  * A subscription that requires sessions dead-letters a topic's message that has no session id
  * ("Session id is null."). Its copy, sent back to the topic, would have none either: that
  * subscription would dead-letter it again and every other subscription would get it twice.
- * @throws AppError `SessionIdRequired` when such letters are selected and no `--to` names
- *   another target; nothing was received then.
+ * @throws AppError `SessionIdRequired` when such letters are selected and the copies go to
+ *   that topic (by default, or named with `--to`); nothing was received then.
  */
 export function refuseSessionlessCopies(
   source: EntityAddress,
-  to: string | undefined,
+  target: string,
   selected: readonly SelectedLetter[],
 ): void {
-  if (source.kind !== 'subscription' || to !== undefined) return;
+  if (source.kind !== 'subscription') return;
+  if (target.toLowerCase() !== source.topic.toLowerCase()) return;
   const sessionless = selected.filter(
     (letter) =>
       (letter.sessionId ?? '') === '' &&

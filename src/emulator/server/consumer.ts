@@ -31,6 +31,11 @@ export class Consumer {
     readonly mode: ReceiveMode,
     private readonly logger: Logger,
     private readonly now: () => number,
+    /** Runs the acknowledgement once the store's change is durable (see `whenDurable`). */
+    private readonly whenDurable: (
+      acknowledge: () => void,
+      onFailure: (error: unknown) => void,
+    ) => void,
   ) {}
 
   get store(): MessageStore {
@@ -82,19 +87,19 @@ export class Consumer {
       switch (outcome) {
         case 'accepted':
           this.store.complete(token, nowMs);
-          settleOutgoing(delivery, amqpMessage.accepted());
+          this.acknowledge(delivery, amqpMessage.accepted());
           return;
         case 'modified':
           if (state.undeliverable_here) this.store.defer(token, nowMs, state.message_annotations);
           else this.store.abandon(token, nowMs, state.message_annotations);
-          settleOutgoing(
+          this.acknowledge(
             delivery,
             amqpMessage.modified({ undeliverable_here: state.undeliverable_here }),
           );
           return;
         case 'released':
           this.store.abandon(token, nowMs);
-          settleOutgoing(delivery, amqpMessage.released());
+          this.acknowledge(delivery, amqpMessage.released());
           return;
         case 'rejected': {
           const info = { ...(state.error?.info ?? {}) } as Record<string, unknown>;
@@ -103,7 +108,7 @@ export class Consumer {
           delete info.DeadLetterReason;
           delete info.DeadLetterErrorDescription;
           this.store.deadLetter(token, nowMs, { reason, description, properties: info });
-          settleOutgoing(delivery, undefined);
+          this.acknowledge(delivery, undefined);
           return;
         }
       }
@@ -118,6 +123,23 @@ export class Consumer {
         description: error.message,
       });
     }
+  }
+
+  /**
+   * Tells the client its settlement took effect once the change is on disk: a complete that
+   * a crash loses would bring the message back after the client was told it was gone.
+   */
+  private acknowledge(delivery: Delivery, outcome: object | undefined): void {
+    this.whenDurable(
+      () => settleOutgoing(delivery, outcome),
+      (error: unknown) => {
+        this.logger.warn('settlement not stored', { error: String(error) });
+        settleOutgoing(delivery, undefined, {
+          condition: Condition.internalError,
+          description: 'The broker could not store the settlement.',
+        });
+      },
+    );
   }
 
   private stamp(message: StoredMessage): Parameters<typeof encodeDelivery>[1] {

@@ -15,11 +15,11 @@ import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
 import type { SendTarget } from '../entities/registry';
 import type { ManagementNode } from '../management/management';
-import { memoryJournal } from '../store/types';
 import type { ConnectionState } from './connectionState';
 import { Consumer } from './consumer';
 import type { Dispatcher } from './dispatcher';
-import { cbsResponse } from './requestResponse';
+import { whenDurable } from './durable';
+import { cbsResponse, managementResponse } from './requestResponse';
 import { settleAccepted, settleRejected } from './outcomes';
 
 const BATCH_FORMAT = 0x80013700;
@@ -102,6 +102,7 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
     receiveAndDelete ? 'receiveAndDelete' : 'peekLock',
     state.logger,
     deps.broker.now,
+    (acknowledge, onFailure) => whenDurable(deps.broker.journal, acknowledge, onFailure),
   );
 
   const sessionful = source.store.settings.requiresSession;
@@ -175,7 +176,14 @@ export function onIncomingMessage(
     settleAccepted(delivery);
     const request = context.message as AmqpMessage;
     const response = deps.management.handle(role.entityPath, request, state.auth);
-    state.replies.reply(request, response);
+    whenDurable(
+      deps.broker.journal,
+      () => state.replies.reply(request, response),
+      (error: unknown) => {
+        state.logger.warn('management change not stored', { error: String(error) });
+        state.replies.reply(request, journalFailureResponse());
+      },
+    );
     return;
   }
   receiveMessages(role.target, role.address, context, delivery, state, deps);
@@ -217,11 +225,8 @@ function receiveMessages(
     return rejectSend(delivery, error, state, address);
   }
 
-  if (deps.broker.journal === memoryJournal) {
-    settleAccepted(delivery);
-    return;
-  }
-  deps.broker.journal.flush().then(
+  whenDurable(
+    deps.broker.journal,
     () => settleAccepted(delivery),
     (error: unknown) => rejectSend(delivery, error, state, address),
   );
@@ -236,6 +241,16 @@ function parseTransfer(context: EventContext): ParsedMessage[] {
     );
   }
   throw new BrokerError(Condition.notImplemented, `Message format ${format} is not supported.`);
+}
+
+/** What a management request gets when its change could not be written to the data folder. */
+function journalFailureResponse(): ReturnType<typeof managementResponse> {
+  return managementResponse(
+    500,
+    'The broker could not store the change.',
+    undefined,
+    Condition.internalError,
+  );
 }
 
 function rejectSend(

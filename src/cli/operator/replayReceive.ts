@@ -1,0 +1,84 @@
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
+import { AppError } from '../../shared/errors';
+import { SECOND_MS } from '../../shared/time';
+import { toMessageJson, type MessageJson } from './messageJson';
+import { peekPages } from './peekAll';
+
+// The receiving side of a dead-letter replay: the selection, the receivers and their letters.
+
+/**
+ * rhea gives each session room for 2,048 unsettled deliveries and the SDK opens a session per
+ * receiver, so a receiver that holds that many skipped letters gets no more: the replay goes on
+ * with a new receiver before it comes to that.
+ */
+export const HELD_PER_RECEIVER = 2000;
+
+/** How long past its wait a receive may take before the broker counts as not answering. */
+const RECEIVE_ANSWER_MARGIN_MS = 30 * SECOND_MS;
+
+/** What the replay keeps of a selected letter: enough to find it and to check the target. */
+export type SelectedLetter = Pick<
+  MessageJson,
+  'sequenceNumber' | 'sessionId' | 'deadLetterReason' | 'timeToLiveMs'
+>;
+
+export interface ReceiverSlot {
+  receiver: ServiceBusReceiver;
+  /** Letters received on this receiver and not settled: given back at the end. */
+  held: ServiceBusReceivedMessage[];
+}
+
+/**
+ * One receive that cannot hang the replay: the SDK answers within its wait plus a drain round
+ * trip, so a receive still open long after that means the broker stopped answering, and the
+ * replay ends with its summary instead of waiting for ever.
+ */
+export async function receiveBatch(
+  receiver: ServiceBusReceiver,
+  count: number,
+  wait: { maxWaitTimeInMs: number; answerMarginMs?: number },
+): Promise<ServiceBusReceivedMessage[]> {
+  const { maxWaitTimeInMs } = wait;
+  const waitedMs = maxWaitTimeInMs + (wait.answerMarginMs ?? RECEIVE_ANSWER_MARGIN_MS);
+  const abortSignal = AbortSignal.timeout(waitedMs);
+  try {
+    return await receiver.receiveMessages(count, { maxWaitTimeInMs, abortSignal });
+  } catch (error) {
+    if (!abortSignal.aborted) throw error;
+    throw new AppError(
+      'ServiceTimeout',
+      `Service Bus did not answer a receive within ${waitedMs / SECOND_MS} s`,
+      { retryable: true, cause: error },
+    );
+  }
+}
+
+/** The selected letters, judged page by page, so that no body outlives its page. */
+export async function selectLetters(
+  receiver: ServiceBusReceiver,
+  select: (message: MessageJson) => boolean,
+  signal: AbortSignal | undefined,
+): Promise<SelectedLetter[]> {
+  const selected: SelectedLetter[] = [];
+  for await (const page of peekPages(receiver)) {
+    // Nothing is locked yet, so a signal can stop the selection at once.
+    if (signal?.aborted === true) break;
+    for (const json of page.map(toMessageJson).filter(select)) {
+      const { sequenceNumber, sessionId, deadLetterReason, timeToLiveMs } = json;
+      selected.push({ sequenceNumber, sessionId, deadLetterReason, timeToLiveMs });
+    }
+  }
+  return selected;
+}
+
+export async function giveBack(slot: ReceiverSlot): Promise<void> {
+  for (const message of slot.held) {
+    try {
+      await slot.receiver.abandonMessage(message);
+    } catch {
+      // The lock already expired or the link closed: the broker releases it either way.
+    }
+  }
+  await slot.receiver.close().catch(() => undefined);
+}
