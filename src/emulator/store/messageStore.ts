@@ -1,6 +1,7 @@
 import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
-import { BrokerError, Condition, newLockToken } from '../amqp/wire';
+import { BrokerError, Condition } from '../amqp/wire';
 import { type Lane, MinHeap } from './heap';
+import { LockTable } from './lockTable';
 import { NO_SESSION, SessionTable } from './sessionTable';
 import { newStoredMessage } from './storedMessage';
 import {
@@ -33,8 +34,7 @@ export class MessageStore {
   readonly key: string;
   private readonly messages = new Map<number, StoredMessage>();
   private readonly sessions = new SessionTable();
-  private readonly locks = new Map<string, StoredMessage>();
-  private readonly lockTimers = new MinHeap<string>();
+  private readonly locks = new LockTable();
   private readonly expiryTimers = new MinHeap<number>();
   private readonly scheduleTimers = new MinHeap<number>();
   private lastSeq = 0;
@@ -125,25 +125,19 @@ export class MessageStore {
   }
 
   lock(message: StoredMessage, nowMs: number, untilMs?: number): string {
-    const token = newLockToken();
-    message.lockToken = token;
-    message.lockedUntilMs = untilMs ?? nowMs + this.settings.lockDurationMs;
-    this.locks.set(token, message);
-    if (untilMs === undefined) this.lockTimers.push(message.lockedUntilMs, token);
-    return token;
+    const timed = untilMs === undefined;
+    return this.locks.lock(message, untilMs ?? nowMs + this.settings.lockDurationMs, timed);
   }
 
   renewLock(token: string, nowMs: number): number {
     const message = this.lockedMessage(token, nowMs);
-    message.lockedUntilMs = nowMs + this.settings.lockDurationMs;
-    this.lockTimers.push(message.lockedUntilMs, token);
+    this.locks.renew(message, nowMs + this.settings.lockDurationMs);
     return message.lockedUntilMs;
   }
 
   /** Complete, or receive-and-delete. */
   remove(message: StoredMessage): void {
-    if (message.lockToken !== null) this.locks.delete(message.lockToken);
-    message.lockToken = null;
+    this.locks.unlock(message);
     if (this.messages.delete(message.seq)) {
       this.storedBytes -= message.bare.length;
       if (message.state === MessageState.scheduled) this.scheduledCount--;
@@ -161,7 +155,7 @@ export class MessageStore {
 
   defer(token: string, nowMs: number, properties?: Record<string, unknown>): void {
     const message = this.lockedMessage(token, nowMs);
-    this.unlock(message);
+    this.locks.unlock(message);
     if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.state = MessageState.deferred;
     this.journal.update(this.key, message);
@@ -173,7 +167,7 @@ export class MessageStore {
     // The SDK counts a refused settlement as settled and cannot settle it again, so the lock is
     // given back at once (not counted as a delivery) rather than left to run out.
     if (this.settings.isDeadLetterQueue) {
-      this.unlock(message);
+      this.locks.unlock(message);
       this.laneFor(message).giveBack(message.seq);
       this.hooks.available(this);
       throw new BrokerError(
@@ -239,8 +233,8 @@ export class MessageStore {
   renewSessionLock(sessionId: string, nowMs: number): number {
     const record = this.sessions.assertLocked(sessionId, nowMs);
     record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
-    for (const message of this.locks.values()) {
-      if (message.sessionId === sessionId) message.lockedUntilMs = record.lockedUntilMs;
+    for (const message of this.locks.ofSession(sessionId)) {
+      message.lockedUntilMs = record.lockedUntilMs;
     }
     return record.lockedUntilMs;
   }
@@ -252,9 +246,7 @@ export class MessageStore {
   /** Releases the session and gives back its locked messages as abandoned. */
   releaseSession(sessionId: string, owner: object): void {
     if (!this.sessions.unlock(sessionId, owner)) return;
-    for (const message of [...this.locks.values()]) {
-      if (message.sessionId === sessionId) this.release(message);
-    }
+    for (const message of this.locks.ofSession(sessionId)) this.release(message);
     this.hooks.available(this);
   }
 
@@ -290,13 +282,7 @@ export class MessageStore {
 
   /** Lock expiry, scheduled activation and TTL expiry that are due. */
   sweep(nowMs: number): void {
-    while ((this.lockTimers.peekKey() ?? Infinity) <= nowMs) {
-      const token = this.lockTimers.pop()!;
-      const message = this.locks.get(token);
-      // A renewal pushed a later timer for the same token; this one is stale then.
-      if (message && message.lockToken === token && message.lockedUntilMs <= nowMs)
-        this.release(message);
-    }
+    for (const message of this.locks.expired(nowMs)) this.release(message);
 
     while ((this.scheduleTimers.peekKey() ?? Infinity) <= nowMs) {
       const message = this.messages.get(this.scheduleTimers.pop()!);
@@ -350,7 +336,7 @@ export class MessageStore {
   }
 
   private release(message: StoredMessage, properties?: Record<string, unknown>): void {
-    this.unlock(message);
+    this.locks.unlock(message);
     if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.deliveryCount++;
     const max = this.settings.maxDeliveryCount;
@@ -380,29 +366,17 @@ export class MessageStore {
   }
 
   private moveToDeadLetter(message: StoredMessage, fields: DeadLetterFields): void {
-    this.unlock(message);
+    this.locks.unlock(message);
     this.hooks.deadLetter(this, message, fields);
     this.remove(message);
   }
 
-  private unlock(message: StoredMessage): void {
-    if (message.lockToken !== null) this.locks.delete(message.lockToken);
-    message.lockToken = null;
-    message.lockedUntilMs = 0;
-  }
-
   private lockedMessage(token: string, nowMs: number): StoredMessage {
-    const message = this.locks.get(token);
-    const sessionBound = message?.sessionId !== null && this.settings.requiresSession;
-    if (!message || (!sessionBound && message.lockedUntilMs <= nowMs)) {
-      throw new BrokerError(
-        Condition.lockLost,
-        'The lock supplied is invalid. Either the lock expired, ' +
-          'or the message has already been removed from the queue.',
-        410,
-      );
-    }
-    return message;
+    return this.locks.held(
+      token,
+      nowMs,
+      (message) => message.sessionId !== null && this.settings.requiresSession,
+    );
   }
 
   private peekValid(lane: Lane, nowMs: number): number | undefined {

@@ -1,0 +1,75 @@
+import { BrokerError, Condition, newLockToken } from '../amqp/wire';
+import { MinHeap } from './heap';
+import type { StoredMessage } from './types';
+
+/**
+ * The peek-lock locks of one store: which message each token holds, and when each lock runs
+ * out. Locks are memory-only (a restart releases them); the message carries its own token and
+ * expiry, so this table and the message always agree.
+ */
+export class LockTable {
+  private readonly byToken = new Map<string, StoredMessage>();
+  private readonly timers = new MinHeap<string>();
+
+  /** Locks the message until `untilMs`; a lock without a timer follows its session's lock. */
+  lock(message: StoredMessage, untilMs: number, timed: boolean): string {
+    const token = newLockToken();
+    message.lockToken = token;
+    message.lockedUntilMs = untilMs;
+    this.byToken.set(token, message);
+    if (timed) this.timers.push(untilMs, token);
+    return token;
+  }
+
+  renew(message: StoredMessage, untilMs: number): void {
+    message.lockedUntilMs = untilMs;
+    if (message.lockToken !== null) this.timers.push(untilMs, message.lockToken);
+  }
+
+  get(token: string): StoredMessage | undefined {
+    return this.byToken.get(token);
+  }
+
+  /** The locked messages of a session (a copy: callers may unlock while they go through it). */
+  ofSession(sessionId: string): StoredMessage[] {
+    return [...this.byToken.values()].filter((message) => message.sessionId === sessionId);
+  }
+
+  unlock(message: StoredMessage): void {
+    if (message.lockToken !== null) this.byToken.delete(message.lockToken);
+    message.lockToken = null;
+    message.lockedUntilMs = 0;
+  }
+
+  /**
+   * The message a settlement names, while its lock holds; a session message's lock is the
+   * session's, which the caller has checked.
+   * @throws BrokerError `lockLost` (410), as Service Bus words it.
+   */
+  held(
+    token: string,
+    nowMs: number,
+    sessionBound: (message: StoredMessage) => boolean,
+  ): StoredMessage {
+    const message = this.byToken.get(token);
+    if (!message || (!sessionBound(message) && message.lockedUntilMs <= nowMs)) {
+      throw new BrokerError(
+        Condition.lockLost,
+        'The lock supplied is invalid. Either the lock expired, ' +
+          'or the message has already been removed from the queue.',
+        410,
+      );
+    }
+    return message;
+  }
+
+  /** The messages whose locks ran out by `nowMs`, once each. */
+  *expired(nowMs: number): Generator<StoredMessage> {
+    while ((this.timers.peekKey() ?? Infinity) <= nowMs) {
+      const token = this.timers.pop()!;
+      const message = this.byToken.get(token);
+      // A renewal pushed a later timer for the same token; this one is stale then.
+      if (message && message.lockToken === token && message.lockedUntilMs <= nowMs) yield message;
+    }
+  }
+}
