@@ -24,6 +24,7 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
       { name: 'dl-replay', maxDeliveryCount: 2 },
       { name: 'dl-one', maxDeliveryCount: 1 },
       { name: 'dl-purge', maxDeliveryCount: 1 },
+      { name: 'dl-json', maxDeliveryCount: 1 },
     ],
     topics: [{ name: 'dl-topic', subscriptions: [{ name: 'audit', maxDeliveryCount: 1 }] }],
   });
@@ -128,6 +129,39 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
     assert.equal(purged.exitCode, 0, purged.stderr);
     assert.match(purged.stdout, /^purged 4 dead letter\(s\) from dl-purge/);
     assert.equal((await peekDeadLetters(fx.client, 'dl-purge')).length, 0);
+  });
+
+  it('prints the replay and purge summaries as JSON objects with --json', async () => {
+    await deadLetter('dl-json', orders('json', 3));
+    const [first] = await deadLetterSequenceNumbers('dl-json');
+
+    const replayed = await fx.cli(['dlq', 'replay', 'dl-json', '--message-id', 'json-0', '--json']);
+    assert.equal(replayed.exitCode, 0, replayed.stderr);
+    assert.deepEqual(JSON.parse(replayed.stdout), {
+      outcome: 'replayed',
+      source: 'dl-json/$deadletterqueue',
+      target: 'dl-json',
+      endpoint: `sb://localhost:${fx.emulator.port}`,
+      selected: 1,
+      replayed: 1,
+      tooLarge: [],
+      maxSizeInBytes: 262_144,
+      sentNotCompleted: [],
+    });
+    const copies = await drain(fx.client, 'dl-json');
+    assert.deepEqual(
+      copies.map((copy) => [copy.messageId, copy.applicationProperties?.ReplayedSequenceNumber]),
+      [['json-0', first]],
+    );
+
+    const purged = await fx.cli(['dlq', 'purge', 'dl-json', '--yes', '--json']);
+    assert.equal(purged.exitCode, 0, purged.stderr);
+    assert.deepEqual(JSON.parse(purged.stdout), {
+      entity: 'dl-json/$deadletterqueue',
+      endpoint: `sb://localhost:${fx.emulator.port}`,
+      purged: 2,
+    });
+    assert.equal((await peekDeadLetters(fx.client, 'dl-json')).length, 0);
   });
 
   it("peeks and replays a subscription's dead letters through its topic", async () => {

@@ -85,6 +85,25 @@ describe('sbworker send and peek against the emulator', () => {
     assert.deepEqual(message?.applicationProperties, { source: 'ops', ticket: 'T-1=2' });
   });
 
+  it('prints the summary as one JSON object with --json', async () => {
+    const result = await cli(['send', 'sp-body', '--body', 'hello', '--json']);
+
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), {
+      outcome: 'sent',
+      entity: 'sp-body',
+      endpoint: `sb://localhost:${emulator.port}`,
+      total: 1,
+      sent: 1,
+      batches: 1,
+    });
+    const messages = await drain(client, 'sp-body');
+    assert.deepEqual(
+      messages.map((message) => message.body),
+      [Buffer.from('hello')],
+    );
+  });
+
   it('sends again, through send --file, exactly what peek --json printed', async () => {
     const sender = client.createSender('sp-source');
     await sender.sendMessages([

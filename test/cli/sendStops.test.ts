@@ -12,7 +12,7 @@ const QUOTA_BYTES = 400 * 1024;
 
 describe('sbworker send that the broker stops part-way', () => {
   const fx = cliEmulatorFor({
-    queues: ['ss-full'],
+    queues: ['ss-full', 'ss-json-full'],
     namespace: { namespaceQuotaBytes: QUOTA_BYTES },
   });
 
@@ -39,4 +39,42 @@ describe('sbworker send that the broker stops part-way', () => {
     assert.ok(arrived.length > 0 && arrived.length < 300, `${arrived.length} arrived`);
     assert.match(result.stderr, /^sbworker: QuotaExceeded: /m);
   });
+
+  it('with --json prints the same counts as one JSON object, then the error', async () => {
+    const result = await fx.cli([
+      'send',
+      'ss-json-full',
+      '--file',
+      largeLines('json', 300),
+      '--json',
+    ]);
+
+    const arrived = await drain(fx.client, 'ss-json-full');
+    assert.equal(result.exitCode, 1, result.stdout + result.stderr);
+    const { uncertain, ...summary } = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.deepEqual(summary, {
+      outcome: 'stopped',
+      entity: 'ss-json-full',
+      endpoint: `sb://localhost:${fx.emulator.port}`,
+      total: 300,
+      sent: arrived.length,
+      batches: 1,
+    });
+    // The failed batch: the second, of about 256 KB of 2 KB messages.
+    assert.ok(typeof uncertain === 'number' && uncertain > 100 && uncertain < 300 - arrived.length);
+    assert.match(result.stderr, /^sbworker: QuotaExceeded: /m);
+  });
 });
+
+function largeLines(prefix: string, count: number): string {
+  const lines = Array.from({ length: count }, (_, index) =>
+    JSON.stringify({
+      messageId: `${prefix}-${index}`,
+      bodyEncoding: 'text',
+      body: 'q'.repeat(2000),
+    }),
+  );
+  const file = join(emptyFolder(), `${prefix}.jsonl`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}

@@ -36,7 +36,8 @@ describe('sbworker stats when the management API is not where it looks', () => {
       "sbworker: ServiceCommunicationProblem: the emulator's management API could not be" +
         ` reached at http://127.0.0.1:${wrongPort} (ECONNREFUSED); check that the emulator` +
         ` runs and that ${wrongPort} is its management port (\`sbworker emulator\` prints it` +
-        ' in its ready line)\n',
+        ' in its ready line); the connection string is from SERVICEBUS_CONNECTION_STRING' +
+        ' (environment)\n',
     );
   });
 
@@ -51,7 +52,7 @@ describe('sbworker stats when the management API is not where it looks', () => {
     );
 
     const explained = explainManagementFailure(failure, {
-      isEmulator: true,
+      connection: { ...EMULATOR_TARGET, source: '--connection-string' },
       httpPort: wrongPort,
       httpPortGiven: false,
     });
@@ -60,20 +61,79 @@ describe('sbworker stats when the management API is not where it looks', () => {
       (explained as Error).message,
       `the emulator's management API could not be reached at http://127.0.0.1:${wrongPort}` +
         ` (ECONNREFUSED); ${wrongPort} is only the default port; pass the emulator's management` +
-        ' port with --http-port N (`sbworker emulator` prints it in its ready line)',
+        ' port with --http-port N (`sbworker emulator` prints it in its ready line); the' +
+        ' connection string is given with --connection-string',
     );
     assert.equal((explained as { code?: string }).code, 'ServiceCommunicationProblem');
   });
 
-  it('leaves errors that are not about reaching the API alone', () => {
-    const notFound = Object.assign(new Error('no such queue'), {
-      code: 'MessageEntityNotFoundError',
-    });
-    const explained = explainManagementFailure(notFound, {
-      isEmulator: true,
+  it('says where the local emulator default came from when nothing is configured', async () => {
+    const result = await runCli(['stats', '--http-port', String(wrongPort)]);
+
+    assert.equal(result.exitCode, 1);
+    assert.match(
+      result.stderr,
+      /; no connection is configured, so the local emulator was tried\n$/,
+    );
+  });
+
+  it('leaves other errors alone', () => {
+    const conflict = Object.assign(new Error('conflict'), { code: 'X', statusCode: 409 });
+    const explained = explainManagementFailure(conflict, {
+      connection: EMULATOR_TARGET,
       httpPort: wrongPort,
       httpPortGiven: false,
     });
-    assert.equal(explained, notFound);
+    assert.equal(explained, conflict);
+  });
+});
+
+const EMULATOR_TARGET = {
+  source: 'ServiceBusConnection (environment)',
+  configured: true,
+  isEmulator: true,
+  endpoint: 'sb://127.0.0.1:5672',
+};
+
+// The administration client's own errors, as `stats` meets them, under the AMQP commands' codes.
+describe('sbworker stats when the entity is missing or the key is wrong', () => {
+  let emulator: RunningEmulator;
+  let connectionString: string;
+
+  before(async () => {
+    emulator = await startTestEmulator({ queues: ['sm-orders'] });
+    connectionString = emulator.connectionString.replace('localhost', '127.0.0.1');
+  });
+
+  after(async () => {
+    await emulator.close();
+  });
+
+  const stats = (entity: string, key = 'SAS_KEY_VALUE') =>
+    runCli(['stats', entity, '--http-port', String(emulator.httpPort)], {
+      env: { ServiceBusConnection: connectionString.replace('SAS_KEY_VALUE', key) },
+    });
+
+  it('reports a missing entity as MessagingEntityNotFound, as peek and send do', async () => {
+    const result = await stats('sm-nosuch');
+
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr,
+      "sbworker: MessagingEntityNotFound: The messaging entity 'sm-nosuch' could not be found." +
+        ' (An emulator has only the entities of its --config file and those created through' +
+        ' its management API.)\n',
+    );
+  });
+
+  it('reports a wrong key as UnauthorizedAccess with the connection source', async () => {
+    const result = await stats('sm-orders', 'not-the-key');
+
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, /^sbworker: UnauthorizedAccess: /);
+    assert.match(
+      result.stderr,
+      / \(the connection string from ServiceBusConnection \(environment\), for sb:\/\/127\.0\.0\.1:\d+\)\n$/,
+    );
   });
 });

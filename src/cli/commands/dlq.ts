@@ -66,6 +66,7 @@ export function registerDlqCommand(program: Command): void {
       "each copy's time to live (default: its letter's; see the warning for expired letters)",
     )
     .option('--batch-size <n>', 'letters received, copied and completed per step', '50')
+    .option('--json', 'the summary as one JSON object (also when interrupted or stopped)')
     .addHelpText(
       'after',
       '\nExamples:\n  sbworker dlq replay orders --all\n' +
@@ -78,6 +79,7 @@ export function registerDlqCommand(program: Command): void {
     .description('delete every dead letter (asks for --yes)')
     .argument('<entity>', ENTITY_HELP)
     .option('--yes', 'really delete them')
+    .option('--json', 'the summary as one JSON object')
     .addHelpText('after', '\nExample:\n  sbworker dlq purge orders --yes\n');
   withConnectionOption(purge).action(operatorAction(runPurge));
 }
@@ -127,6 +129,7 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
 
 interface PurgeFlags extends ConnectionFlags {
   yes?: boolean;
+  json?: boolean;
 }
 
 async function runPurge(entity: string, flags: PurgeFlags, _command: Command): Promise<void> {
@@ -149,7 +152,12 @@ async function runPurge(entity: string, flags: PurgeFlags, _command: Command): P
     },
     { readsFrom: address },
   );
-  writeOut(`purged ${purged} dead letter(s) from ${address.display} (${connection.endpoint})\n`);
+  const from = deadLetterPath(address);
+  writeOut(
+    flags.json === true
+      ? `${JSON.stringify({ entity: from, endpoint: connection.endpoint, purged })}\n`
+      : `purged ${purged} dead letter(s) from ${address.display} (${connection.endpoint})\n`,
+  );
 }
 
 async function peekDeadLetters(

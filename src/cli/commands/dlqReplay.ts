@@ -38,6 +38,7 @@ export interface ReplayFlags extends ConnectionFlags {
   newMessageId?: boolean;
   timeToLive?: string;
   batchSize: string;
+  json?: boolean;
 }
 
 export async function runReplay(
@@ -58,6 +59,24 @@ export async function runReplay(
     what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
   });
   const interruption = stopOnSignal();
+  const jsonSummary = (
+    outcome: 'replayed' | 'interrupted' | 'stopped',
+    result: ReplayResult,
+    signal?: string,
+  ): string =>
+    JSON.stringify({
+      outcome,
+      ...(signal === undefined ? {} : { signal }),
+      source: deadLetterPath(address),
+      target,
+      endpoint: connection.endpoint,
+      selected: result.selected,
+      replayed: result.replayed,
+      // Sequence numbers in the source's dead-letter queue, every one (the text names ten).
+      tooLarge: result.tooLarge,
+      maxSizeInBytes: result.maxSizeInBytes,
+      sentNotCompleted: result.sentNotCompleted,
+    }) + '\n';
   const summary = (result: ReplayResult): string =>
     `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
     ` ${address.display} to ${target} (${connection.endpoint})`;
@@ -88,12 +107,21 @@ export async function runReplay(
       if (outcome.failure === undefined) return outcome;
 
       // How far it got comes first; the error follows on the CLI's failure path.
-      writeOut(`stopped by an error: ${summary(outcome)}\n${leftBehind(outcome, address)}`);
+      writeOut(
+        flags.json === true
+          ? jsonSummary('stopped', outcome)
+          : `stopped by an error: ${summary(outcome)}\n${leftBehind(outcome, address)}`,
+      );
       throw outcome.failure;
     },
     { readsFrom: address },
   ).finally(() => interruption.dispose());
 
+  if (result.interrupted && flags.json === true) {
+    writeOut(jsonSummary('interrupted', result, interruption.received()));
+    process.exitCode = interruption.exitCode();
+    return;
+  }
   if (result.interrupted && result.replayed === 0) {
     writeOut(
       `interrupted by ${interruption.received() ?? 'a signal'} before any letter was replayed:` +
@@ -118,7 +146,11 @@ export async function runReplay(
   if (result.selected === 0 && flags.all !== true) {
     throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
   }
-  writeOut(`${summary(result)}\n${leftBehind(result, address)}`);
+  writeOut(
+    flags.json === true
+      ? jsonSummary('replayed', result)
+      : `${summary(result)}\n${leftBehind(result, address)}`,
+  );
   const unreceived = result.selected - result.replayed - result.tooLarge.length;
   if (unreceived > 0) {
     throw new Error(

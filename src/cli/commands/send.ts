@@ -32,6 +32,7 @@ export function registerSendCommand(program: Command): void {
     .option('--correlation-id <id>', 'correlation id of every message')
     .option('--property <key=value>', 'application property, repeatable', collect, [])
     .option('--scheduled <time>', 'ISO 8601 time at which the messages become visible')
+    .option('--json', 'the summary as one JSON object (also when the send stops part-way)')
     .addHelpText(
       'after',
       '\nExamples:\n  sbworker peek orders --dlq --json > letters.jsonl\n' +
@@ -45,7 +46,7 @@ export function registerSendCommand(program: Command): void {
 
 async function runSend(
   entity: string,
-  flags: SendFlags & ConnectionFlags,
+  flags: SendFlags & ConnectionFlags & { json?: boolean },
   _command: Command,
 ): Promise<void> {
   const target = parseSendTarget(entity, 'send');
@@ -66,18 +67,40 @@ async function runSend(
     if (sent.failure === undefined) return sent;
 
     // How far it got comes first; the error follows on the CLI's failure path.
+    const inHand = batches[sent.batches]?.count ?? 0;
     writeOut(
-      `stopped by an error: sent ${sent.sent} of ${messages.length} message(s) to ${target} in` +
-        ` ${sent.batches} batch(es) (${connection.endpoint}); the batch in hand when it failed` +
-        ` (${batches[sent.batches]?.count ?? 0} message(s)) may have arrived or not, the rest` +
-        ' were not sent\n',
+      flags.json === true
+        ? jsonSummary('stopped', { ...sent, inHand })
+        : `stopped by an error: sent ${sent.sent} of ${messages.length} message(s) to` +
+            ` ${target} in ${sent.batches} batch(es) (${connection.endpoint}); the batch in hand` +
+            ` when it failed (${inHand} message(s)) may have arrived or not, the rest were not` +
+            ' sent\n',
     );
     throw sent.failure;
   });
   writeOut(
-    `sent ${result.sent} message(s) to ${target} in ${result.batches} batch(es)` +
-      ` (${connection.endpoint})\n`,
+    flags.json === true
+      ? jsonSummary('sent', { ...result, inHand: 0 })
+      : `sent ${result.sent} message(s) to ${target} in ${result.batches} batch(es)` +
+          ` (${connection.endpoint})\n`,
   );
+
+  function jsonSummary(
+    outcome: 'sent' | 'stopped',
+    counts: { sent: number; batches: number; inHand: number },
+  ): string {
+    const summary = {
+      outcome,
+      entity: target,
+      endpoint: connection.endpoint,
+      total: messages.length,
+      sent: counts.sent,
+      batches: counts.batches,
+      // Only when stopped: the messages of the failed batch, which may have arrived or not.
+      ...(outcome === 'stopped' ? { uncertain: counts.inHand } : {}),
+    };
+    return `${JSON.stringify(summary)}\n`;
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {

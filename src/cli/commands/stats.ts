@@ -55,7 +55,7 @@ async function runStats(
   });
   const stats = await collectStats(admin, address).catch((error: unknown) => {
     throw explainManagementFailure(error, {
-      isEmulator: connection.isEmulator,
+      connection,
       httpPort,
       httpPortGiven: command.getOptionValueSource('httpPort') !== 'default',
     });

@@ -77,6 +77,13 @@ export function resolveOperatorConnection(
   };
 }
 
+/** Where the connection string came from, as a phrase after "the connection string". */
+export function connectionSourcePhrase(connection: Pick<OperatorConnection, 'source'>): string {
+  return connection.source === '--connection-string'
+    ? 'given with --connection-string'
+    : `from ${connection.source}`;
+}
+
 /** Where a setting came from; names match in any case, as `getSetting` matches them. */
 function sourceOf(settings: AppSettings, name: string): SettingSource {
   const key = Object.keys(settings.values).find((k) => k.toLowerCase() === name.toLowerCase());

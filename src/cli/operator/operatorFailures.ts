@@ -3,7 +3,7 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import { AppError, isAppError } from '../../shared/errors';
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { createOperatorClient } from './clients';
-import type { OperatorConnection } from './connection';
+import { connectionSourcePhrase, type OperatorConnection } from './connection';
 import type { EntityAddress } from './entityAddress';
 import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
 import { UsageError } from './usageError';
@@ -57,14 +57,14 @@ async function explainFailure(
   }
   if (code === 'MessagingEntityNotFound') return missingOnEmulator(attempt, connection, error);
   if (code === 'UnauthorizedAccess' && attempt instanceof Error) {
-    const where = `the connection string ${sourcePhrase(connection)}, for ${connection.endpoint}`;
+    const where = `the connection string ${connectionSourcePhrase(connection)}, for ${connection.endpoint}`;
     return new AppError('UnauthorizedAccess', `${attempt.message} (${where})`, { cause: error });
   }
   if (isTlsToPlainListener(attempt, connection)) {
     return new AppError(
       'ServiceCommunicationProblem',
       `could not connect to ${connection.endpoint}: it is on this machine, but the connection` +
-        ` string ${sourcePhrase(connection)} lacks UseDevelopmentEmulator=true, so the SDK` +
+        ` string ${connectionSourcePhrase(connection)} lacks UseDevelopmentEmulator=true, so the SDK` +
         ' spoke TLS to it; the emulator listens without TLS',
       { retryable: false, cause: error },
     );
@@ -85,12 +85,6 @@ function missingOnEmulator(
       ' file and those created through its management API.)',
     { cause: error },
   );
-}
-
-function sourcePhrase(connection: OperatorConnection): string {
-  return connection.source === '--connection-string'
-    ? 'given with --connection-string'
-    : `from ${connection.source}`;
 }
 
 /**
