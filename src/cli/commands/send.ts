@@ -54,6 +54,17 @@ async function runSend(
   const messages = inputs.map((input) => fromMessageJson(input.message));
   const connection = connectionFor(flags, { entity: target, what: 'send targets' });
 
+  const summaryOf = (sent: SendCounts, uncertain?: number): SendSummary => ({
+    outcome: uncertain === undefined ? 'sent' : 'stopped',
+    entity: target,
+    endpoint: connection.endpoint,
+    total: messages.length,
+    sent: sent.sent,
+    batches: sent.batches,
+    ...(uncertain === undefined ? {} : { uncertain }),
+  });
+  const render = flags.json === true ? summaryJson : summaryText;
+
   const result = await withOperatorClient(connection, async (client) => {
     const sender = client.createSender(target);
     // Every message is sized against the entity's limit before the first one goes out.
@@ -67,40 +78,40 @@ async function runSend(
     if (sent.failure === undefined) return sent;
 
     // How far it got comes first; the error follows on the CLI's failure path.
-    const inHand = batches[sent.batches]?.count ?? 0;
-    writeOut(
-      flags.json === true
-        ? jsonSummary('stopped', { ...sent, inHand })
-        : `stopped by an error: sent ${sent.sent} of ${messages.length} message(s) to` +
-            ` ${target} in ${sent.batches} batch(es) (${connection.endpoint}); the batch in hand` +
-            ` when it failed (${inHand} message(s)) may have arrived or not, the rest were not` +
-            ' sent\n',
-    );
+    writeOut(render(summaryOf(sent, batches[sent.batches]?.count ?? 0)));
     throw sent.failure;
   });
-  writeOut(
-    flags.json === true
-      ? jsonSummary('sent', { ...result, inHand: 0 })
-      : `sent ${result.sent} message(s) to ${target} in ${result.batches} batch(es)` +
-          ` (${connection.endpoint})\n`,
-  );
+  writeOut(render(summaryOf(result)));
+}
 
-  function jsonSummary(
-    outcome: 'sent' | 'stopped',
-    counts: { sent: number; batches: number; inHand: number },
-  ): string {
-    const summary = {
-      outcome,
-      entity: target,
-      endpoint: connection.endpoint,
-      total: messages.length,
-      sent: counts.sent,
-      batches: counts.batches,
-      // Only when stopped: the messages of the failed batch, which may have arrived or not.
-      ...(outcome === 'stopped' ? { uncertain: counts.inHand } : {}),
-    };
-    return `${JSON.stringify(summary)}\n`;
+interface SendCounts {
+  sent: number;
+  batches: number;
+}
+
+interface SendSummary extends SendCounts {
+  outcome: 'sent' | 'stopped';
+  entity: string;
+  endpoint: string;
+  total: number;
+  /** Only when stopped: the messages of the failed batch, which may have arrived or not. */
+  uncertain?: number;
+}
+
+function summaryJson(summary: SendSummary): string {
+  return `${JSON.stringify(summary)}\n`;
+}
+
+function summaryText(summary: SendSummary): string {
+  const { entity, endpoint, sent, batches } = summary;
+  if (summary.uncertain === undefined) {
+    return `sent ${sent} message(s) to ${entity} in ${batches} batch(es) (${endpoint})\n`;
   }
+  return (
+    `stopped by an error: sent ${sent} of ${summary.total} message(s) to ${entity} in` +
+    ` ${batches} batch(es) (${endpoint}); the batch in hand when it failed` +
+    ` (${summary.uncertain} message(s)) may have arrived or not, the rest were not sent\n`
+  );
 }
 
 function collect(value: string, previous: string[]): string[] {
