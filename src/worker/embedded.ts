@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/errors';
+import { platformReason } from '../shared/platform';
 import type { Logger } from '../shared/logger';
 import type { NamespaceConfig } from '../emulator/config/types';
 import type { ServiceBusFunction } from './functionPlan';
@@ -14,13 +15,11 @@ export interface EmbeddedEmulator {
 }
 
 /**
- * Why embedded mode is not allowed here, or undefined when it is: on a platform (a Heroku dyno,
- * or NODE_ENV=production) a private in-process broker would silently swallow the work.
+ * Why embedded mode is not allowed here, or undefined when it is: on a platform (see
+ * `platformReason`) a private in-process broker would silently swallow the work.
  */
 export function embeddedRefusal(settings: Record<string, string>): string | undefined {
-  if (settings.DYNO !== undefined && settings.DYNO !== '') return `DYNO is set (${settings.DYNO})`;
-  if ((settings.NODE_ENV ?? '').toLowerCase() === 'production') return 'NODE_ENV is production';
-  return undefined;
+  return platformReason(settings);
 }
 
 export function embeddedRefusedError(reason: string, connectionNames: string[]): ConfigError {

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
-import { databaseSettingsFromEnv, openDatabase, sslFor } from '../../src/orders/store/openDatabase';
+import {
+  databaseSettingsFromEnv,
+  embeddedDatabaseRefusal,
+  openDatabase,
+  sslFor,
+} from '../../src/orders/store/openDatabase';
 
 const root = mkdtempSync(join(tmpdir(), 'sbworker-store-'));
 writeFileSync(
@@ -41,6 +46,7 @@ describe('store selection', () => {
   for (const [name, env] of [
     ['on a Heroku dyno', { DYNO: 'worker.1' }],
     ['with NODE_ENV=production', { NODE_ENV: 'production' }],
+    ['on Azure Functions', { WEBSITE_INSTANCE_ID: 'a1b2c3', FUNCTIONS_WORKER_RUNTIME: 'node' }],
   ] as const) {
     it(`refuses the embedded database ${name}, saying what to do`, async () => {
       const settings = databaseSettingsFromEnv(env, root);
@@ -48,9 +54,17 @@ describe('store selection', () => {
       assert.ok(isAppError(error));
       assert.equal(error.code, 'InvalidConfiguration');
       assert.match(error.message, /DATABASE_URL is not set/);
-      assert.match(error.message, /refused when DYNO is set or NODE_ENV=production/);
+      assert.match(
+        error.message,
+        /it is refused on a platform, and (DYNO|WEBSITE_INSTANCE_ID|NODE_ENV)/,
+      );
     });
   }
+
+  it('allows the embedded database under func start, which sets no WEBSITE_INSTANCE_ID', () => {
+    const env = { FUNCTIONS_WORKER_RUNTIME: 'node', AZURE_FUNCTIONS_ENVIRONMENT: 'Development' };
+    assert.equal(embeddedDatabaseRefusal(databaseSettingsFromEnv(env, root)), undefined);
+  });
 
   it('chooses TLS as the managed services need it', () => {
     const url = 'postgres://u:p@db.example.com:5432/d';

@@ -37,7 +37,11 @@ describe('the order settings, checked at load', () => {
 
   it('refuses the embedded database on a platform before any invocation', () => {
     assert.match(refusal({ DYNO: 'worker.1' }), /^DATABASE_URL is not set/);
-    assert.match(refusal({ NODE_ENV: 'production' }), /refused when DYNO is set/);
+    assert.match(refusal({ NODE_ENV: 'production' }), /refused on a platform, and NODE_ENV is/);
+    assert.match(
+      refusal({ WEBSITE_INSTANCE_ID: 'a1b2c3' }),
+      /refused on a platform, and WEBSITE_INSTANCE_ID is set \(Azure Functions or App Service\)/,
+    );
     assert.doesNotThrow(() =>
       orderSettingsFromEnv({ DYNO: 'worker.1', DATABASE_URL: 'postgres://u:p@db.example.com/d' }),
     );

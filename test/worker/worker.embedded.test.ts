@@ -141,6 +141,7 @@ describe('embedded mode', () => {
   for (const [name, extra, reason] of [
     ['on a Heroku dyno (DYNO set)', { DYNO: 'worker.1' }, /DYNO is set/],
     ['with NODE_ENV=production', { NODE_ENV: 'production' }, /NODE_ENV is production/],
+    ['on Azure (WEBSITE_INSTANCE_ID set)', { WEBSITE_INSTANCE_ID: 'a1' }, /WEBSITE_INSTANCE_ID/],
   ] as const) {
     it(`is refused ${name}, with an error naming the connection setting`, async () => {
       await assert.rejects(

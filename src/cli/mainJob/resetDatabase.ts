@@ -1,6 +1,7 @@
 import type { Database } from '../../orders/store/database';
 import { isLoopbackUrl } from '../../orders/store/databaseSettings';
 import { ConfigError } from '../../shared/errors';
+import { platformReason } from '../../shared/platform';
 
 /** The order job's tables, children first; the schema (and schema_migrations) stays. */
 const ORDER_TABLES = [
@@ -33,8 +34,8 @@ export function resetRefusal(
   db: Pick<Database, 'kind'>,
   settings: Record<string, string | undefined>,
 ): string | undefined {
-  if ((settings.DYNO ?? '') !== '') return 'DYNO is set (a Heroku dyno)';
-  if ((settings.NODE_ENV ?? '').toLowerCase() === 'production') return 'NODE_ENV is production';
+  const platform = platformReason(settings);
+  if (platform !== undefined) return platform;
   if (db.kind === 'postgres' && !isLoopbackUrl(settings.DATABASE_URL ?? '')) {
     return 'DATABASE_URL points to a server on another machine; reset only a local database';
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../shared/errors';
+import { platformReason } from '../../shared/platform';
 import { parseJsonWithComments } from '../../shared/jsonWithComments';
 
 export interface DatabaseSettings {
@@ -12,9 +13,10 @@ export interface DatabaseSettings {
   poolSize?: number;
   /** Folder for PGlite; `memory` keeps it in memory (tests). */
   pgliteDir: string;
-  /** Set on Heroku dynos; embedded storage is refused there. */
+  /** Set on Heroku dynos: TLS without certificate checks by default. */
   dyno?: string;
-  nodeEnv?: string;
+  /** Why this is a hosting platform (`platformReason`), where PGlite is refused. */
+  platform?: string;
 }
 
 /** Where DATABASE_URL points, for messages: never the user, the password or the whole URL. */
@@ -61,18 +63,18 @@ export function databaseSettingsFromEnv(env: NodeJS.ProcessEnv, appRoot: string)
     poolSize: poolSize ?? maxConcurrentCalls(env, appRoot),
     pgliteDir: env.PGLITE_DIR ?? join(appRoot, 'data', 'pglite'),
     dyno: emptyToUndefined(env.DYNO),
-    nodeEnv: emptyToUndefined(env.NODE_ENV),
+    platform: platformReason(env),
   };
 }
 
 /** Why the embedded database may not run here, or undefined when it may. */
 export function embeddedDatabaseRefusal(settings: DatabaseSettings): ConfigError | undefined {
   if (settings.databaseUrl !== undefined) return undefined;
-  if (settings.dyno === undefined && settings.nodeEnv !== 'production') return undefined;
+  if (settings.platform === undefined) return undefined;
 
   return new ConfigError(
     'DATABASE_URL is not set, and the embedded database (PGlite) is for local runs only: ' +
-      'it is refused when DYNO is set or NODE_ENV=production. Provision PostgreSQL ' +
+      `it is refused on a platform, and ${settings.platform}. Provision PostgreSQL ` +
       '(Heroku Postgres, Azure Database for PostgreSQL) and set DATABASE_URL.',
   );
 }

@@ -16,6 +16,7 @@ describe('resetRefusal', () => {
       /another machine/,
     ],
     ['refuses on a Heroku dyno', 'pglite', { DYNO: 'worker.1' }, /DYNO/],
+    ['refuses on Azure', 'pglite', { WEBSITE_INSTANCE_ID: 'a1' }, /WEBSITE_INSTANCE_ID/],
     [
       'refuses with NODE_ENV=production',
       'postgres',
