@@ -10,6 +10,7 @@ import {
 import { DEFAULT_CONNECTION_NAME, resolveSettingExpressions } from './connection';
 import type { AppRegistry, RegisteredFunction } from './coreModule';
 import type { RpcBindingInfo } from './coreTypes';
+import { notHostedReason } from './functionSelection';
 import type { ServiceBusSettings } from './hostSettings';
 
 export type TriggerEntity =
@@ -75,6 +76,7 @@ export function planFunctions(
   registry: AppRegistry,
   serviceBus: ServiceBusSettings,
   settings: Record<string, string>,
+  functionNames?: string[],
 ): FunctionPlan {
   const plan: FunctionPlan = { functions: [], skipped: [] };
   for (const registered of registry.functions.values()) {
@@ -86,6 +88,14 @@ export function planFunctions(
         name: registered.metadata.name,
         reason: `trigger type ${type} is not hosted here`,
       });
+      continue;
+    }
+    const notHosted = notHostedReason(registered.metadata.name, trigger[1], {
+      functionNames,
+      settings,
+    });
+    if (notHosted !== undefined) {
+      plan.skipped.push({ name: registered.metadata.name, reason: notHosted });
       continue;
     }
     plan.functions.push(
@@ -183,6 +193,16 @@ export function planWarnings(plan: FunctionPlan): PlanWarning[] {
       warnings.push({
         message: `Function '${fn.name}' has output bindings this worker does not send`,
         fields: { outputs: fn.unsupportedOutputs },
+      });
+    }
+    if (!fn.autoCompleteMessages) {
+      warnings.push({
+        message:
+          `Function '${fn.name}' has autoCompleteMessages false: nothing settles its messages` +
+          ' (the Functions host supports settling in the function for C# only), so each one' +
+          " returns when its lock expires and is dead-lettered after the queue's" +
+          ' maxDeliveryCount',
+        fields: { autoCompleteMessages: false },
       });
     }
     if (fn.ignoredRetry !== undefined) {

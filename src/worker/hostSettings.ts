@@ -39,6 +39,8 @@ export interface HostSettings {
   serviceBus: ServiceBusSettings;
   /** From `logging.logLevel.default`, when set. */
   logLevel: LogLevel | undefined;
+  /** host.json `functions`: the only functions the host runs, when set. */
+  functionNames: string[] | undefined;
   /** The host.json that was read; null when the app has none and defaults apply. */
   hostJsonPath: string | null;
   /** Names of the `AzureFunctionsJobHost__…` settings that were applied. */
@@ -79,6 +81,7 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
     functionTimeoutMs: readFunctionTimeout(tree, consumption),
     serviceBus: readServiceBus(tree, consumption),
     logLevel: readLogLevel(tree),
+    functionNames: readFunctionNames(tree),
     hostJsonPath: found ? hostJsonPath : null,
     overrides,
   };
@@ -308,6 +311,16 @@ function readClientRetry(tree: ConfigTree, base: string): ClientRetrySettings {
     maxDelayMs: readDuration(tree, [`${base}.maxDelay`]) ?? MINUTE_MS,
     maxRetries: readInteger(tree, [`${base}.maxRetries`], 3, 0),
   };
+}
+
+function readFunctionNames(tree: ConfigTree): string[] | undefined {
+  const raw = get(tree, 'functions');
+  if (raw === undefined || raw === null) return undefined;
+
+  if (!Array.isArray(raw) || !raw.every((name) => typeof name === 'string')) {
+    throw new ConfigError(`${describe(tree, 'functions')} must be a list of function names`);
+  }
+  return raw as string[];
 }
 
 const HOST_LOG_LEVELS: Record<string, LogLevel> = {

@@ -1,5 +1,6 @@
 import { takeEarlySignals } from '../shared/earlySignals';
 import { ensureError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
 import { ABANDON_BUDGET_MS, CLOSE_APP_MIN_MS, CLOSE_CONNECTIONS_BUDGET_MS } from './drain';
 import { configureWorker, type RunningWorker, startWorker, type WorkerOptions } from './runtime';
@@ -24,7 +25,10 @@ export async function checkWorker(
   options: WorkerOptions,
   write: (text: string) => void,
 ): Promise<void> {
-  const config = await configureWorker({ ...options, captureConsole: 'stderr' });
+  // Stdout carries only the printed configuration, so that it can be piped to a JSON tool;
+  // log lines (the library's own, warnings about the plan) go to stderr.
+  const logger = options.logger ?? createLogger({ destination: process.stderr, pretty: false });
+  const config = await configureWorker({ ...options, logger, captureConsole: 'stderr' });
   write(
     `${JSON.stringify({ embedded: config.embedded, ...describeConfiguration(config) }, null, 2)}\n`,
   );

@@ -116,7 +116,7 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
     captureConsole(target);
   }
   const app = await loadApp(appDir, systemLogSink(logger.child({ category: 'system' })));
-  const plan = planFunctions(app.registry, host.serviceBus, settings.values);
+  const plan = planFunctions(app.registry, host.serviceBus, settings.values, host.functionNames);
   checkEntityPaths(plan.functions, settings);
 
   checkSomethingToHost(plan);

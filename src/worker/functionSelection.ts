@@ -1,0 +1,43 @@
+import { getSetting } from '../shared/appSettings';
+import type { RpcBindingInfo } from './coreTypes';
+
+/** What decides whether the host runs a registered function, besides its trigger type. */
+export interface FunctionSelection {
+  /** host.json `functions`, when set: the host runs these only. */
+  functionNames: string[] | undefined;
+  /** The app settings, for `AzureWebJobs.<name>.Disabled`. */
+  settings: Record<string, string>;
+}
+
+/**
+ * Why the host would not run this Service Bus-triggered function, or undefined when it would:
+ * - host.json `functions` lists the functions to run (names in any case);
+ * - the app setting `AzureWebJobs.<name>.Disabled` set to `true` (any case) or `1` disables a
+ *   function, the documented way to stop one without a deploy; the host reads it at start-up;
+ * - an SDK-type trigger (`sdkBinding: true`) hands the handler the host's own message object,
+ *   which only the Functions host can build: run here, the handler would get the plain body.
+ */
+export function notHostedReason(
+  name: string,
+  trigger: RpcBindingInfo,
+  selection: FunctionSelection,
+): string | undefined {
+  const listed = selection.functionNames;
+  if (listed !== undefined && !listed.some((n) => n.toLowerCase() === name.toLowerCase())) {
+    return `host.json "functions" does not list it`;
+  }
+
+  const disabledSetting = `AzureWebJobs.${name}.Disabled`;
+  const disabled = getSetting(selection.settings, disabledSetting)?.trim().toLowerCase();
+  if (disabled === 'true' || disabled === '1') return `disabled by the setting ${disabledSetting}`;
+
+  const deferred = (trigger.properties as Record<string, unknown> | undefined)
+    ?.supportsDeferredBinding;
+  if (String(deferred).toLowerCase() === 'true') {
+    return (
+      'its trigger is an SDK-type binding (sdkBinding: true), which only the Functions host' +
+      ' can provide'
+    );
+  }
+  return undefined;
+}
