@@ -84,6 +84,15 @@ function readLocalSettings(path: string): Record<string, string> {
   // Core Tools reads this file with Json.NET, which skips comments, as host.json is read.
   const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
 
+  // Core Tools encrypts the values with a key of the machine that ran `func settings encrypt`;
+  // read as they are, they would be taken for settings and fail as garbled ones.
+  if ((parsed as { IsEncrypted?: unknown } | null)?.IsEncrypted === true) {
+    throw new ConfigError(
+      `${path} is encrypted ("IsEncrypted": true): its values can be read only where they were` +
+        ' encrypted; run `func settings decrypt` there, or set the values in the environment or' +
+        ' .env',
+    );
+  }
   const values = (parsed as { Values?: unknown } | null)?.Values;
   if (values === undefined) return {};
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {

@@ -1,4 +1,5 @@
 import type {
+  MessageHandlers,
   ProcessErrorArgs,
   ServiceBusClient,
   ServiceBusReceivedMessage,
@@ -181,7 +182,10 @@ export class MessageListener implements Listener {
       {
         processMessage: (message) => this.#onMessage(receiver, message),
         processError: async (args) => this.#onError(receiver, generation, args),
-      },
+        // Not in the SDK's public types, but called by its subscribe loop once the receive link
+        // is attached: Service Bus answered (it may still detach the link with a refusal).
+        postInitialize: async () => this.#outage.reached(),
+      } as MessageHandlers,
       {
         autoCompleteMessages: false,
         maxConcurrentCalls: serviceBus.maxConcurrentCalls + serviceBus.prefetchCount,

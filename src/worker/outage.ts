@@ -9,6 +9,9 @@ import type { ClientRetrySettings } from './hostSettings';
  */
 const CONFIRM_MARGIN_MS = 3000;
 
+/** While an outage or refusal lasts, how often a line says it still does (else debug only). */
+export const STILL_FAILING_EVERY_MS = 5 * 60_000;
+
 /** Codes that mean the broker answered and said no: a wrong key or entity, not an outage. */
 const REFUSALS = new Set([
   'UnauthorizedAccess',
@@ -85,6 +88,9 @@ export class OutageTracker {
   #lastDelayMs = 0;
   #probeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Whether Service Bus ever accepted this listener: "lost" then, "could not be reached" not. */
+  #reachedOnce = false;
+  #lastReportAt = 0;
 
   constructor(
     private readonly logger: Logger,
@@ -123,9 +129,10 @@ export class OutageTracker {
     // on the refused link) add nothing.
     const refusedBefore = this.#logged.has('refused') || this.#logged.has('sessionsMismatch');
     if (this.#logged.has(failure.kind) || (failure.kind === 'outage' && refusedBefore)) {
-      this.logger.debug('Service Bus still unavailable', { ...fields, attempt: this.#attempts });
+      this.#logStill(fields);
     } else {
       this.#logged.add(failure.kind);
+      this.#lastReportAt = Date.now();
       this.#logFirst(failure, fields);
     }
 
@@ -137,8 +144,14 @@ export class OutageTracker {
     return delayMs;
   }
 
+  /** Service Bus answered this listener (a link attached): later failures "lose" it. */
+  reached(): void {
+    this.#reachedOnce = true;
+  }
+
   /** A message arrived or a receive succeeded: the receiver works. */
   recovered(): void {
+    this.#reachedOnce = true;
     this.#unconfirmed = undefined;
     if (this.#since === undefined) return;
 
@@ -159,6 +172,7 @@ export class OutageTracker {
   }
 
   #probeSucceeded(): void {
+    this.#reachedOnce = true;
     if (this.#since === undefined) return;
 
     this.#logRecovery();
@@ -197,12 +211,31 @@ export class OutageTracker {
           'Check the connection setting and that the entity exists',
         identity === undefined ? fields : { ...fields, entity: identity.entityPath },
       );
-    } else {
+    } else if (this.#reachedOnce) {
       this.logger.warn(
         'Service Bus connection lost; reconnecting with the clientRetryOptions delays',
         fields,
       );
+    } else {
+      this.logger.warn(
+        `Service Bus could not be reached${unreachableHint(failure.reason)}; retrying with the` +
+          ' clientRetryOptions delays',
+        fields,
+      );
     }
+  }
+
+  /** A repeated failure: at debug, and at warn once each STILL_FAILING_EVERY_MS. */
+  #logStill(fields: Record<string, unknown>): void {
+    const now = Date.now();
+    const details = { ...fields, attempt: this.#attempts, outageMs: now - (this.#since ?? now) };
+    if (now - this.#lastReportAt < STILL_FAILING_EVERY_MS) {
+      this.logger.debug('Service Bus still unavailable', details);
+      return;
+    }
+
+    this.#lastReportAt = now;
+    this.logger.warn('Service Bus still unavailable; retrying', details);
   }
 
   #scheduleProbe(probe: () => Promise<void>, delayMs: number): void {
@@ -216,6 +249,14 @@ export class OutageTracker {
     }, delayMs);
     this.#probeTimer.unref();
   }
+}
+
+/** What a failure to reach Service Bus at all most likely means, when its text says. */
+function unreachableHint(reason: string): string {
+  if (/\b(ENOTFOUND|EAI_AGAIN)\b/.test(reason)) {
+    return ': its host name does not resolve (check the namespace in the connection setting)';
+  }
+  return '';
 }
 
 /** The SDK's code, or for a GeneralError the more specific one its message starts with. */

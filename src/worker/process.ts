@@ -77,7 +77,29 @@ export async function runWorkerProcess(
     throw error;
   }
   if (onDyno) warnIfDrainOutlastsDyno(worker);
+  exitOnUncaughtException(worker, exit);
   if (first !== undefined) drainThenExit(worker, first.signal, exit);
+}
+
+/**
+ * An exception nothing caught (a throw in an app's timer, a rejected promise nobody awaits)
+ * leaves the process in an unknown state. The Functions host's Node.js worker logs it and
+ * exits, and the host starts a new one; this worker does the same, with a log line a drain can
+ * find, and exit code 1 so that the platform restarts it. Messages in flight return to their
+ * queues when their locks expire.
+ */
+function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => never): void {
+  process.on('uncaughtException', (error: unknown, origin: string) => {
+    const thrown = ensureError(error);
+    worker.logger.error('Worker stopped: an exception was not caught (the app has a bug)', {
+      origin,
+      errorName: thrown.name,
+      error: thrown.message,
+      stack: thrown.stack,
+      inFlight: worker.activity().inFlight,
+    });
+    exit(1);
+  });
 }
 
 function drainThenExit(

@@ -3,6 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { ServiceBusError } from '@azure/service-bus';
+
+import { batchMayHaveArrived } from '../../src/cli/operator/batchSender';
 import { cliEmulatorFor } from './cliEmulator';
 import { drain } from './deadLetters';
 import { emptyFolder } from './runCli';
@@ -32,8 +35,8 @@ describe('sbworker send that the broker stops part-way', () => {
       result.stdout,
       new RegExp(
         `^stopped by an error: sent ${arrived.length} of 300 message\\(s\\) to ss-full in 1` +
-          ` batch\\(es\\) \\(sb://localhost:${fx.emulator.port}\\); the batch in hand when it` +
-          ` failed \\(\\d+ message\\(s\\)\\) may have arrived or not, the rest were not sent\\n$`,
+          ` batch\\(es\\) \\(sb://localhost:${fx.emulator.port}\\); the broker refused the batch in` +
+          ` hand \\(\\d+ message\\(s\\)\\), so none of it arrived, and the rest were not sent\\n$`,
       ),
     );
     assert.ok(arrived.length > 0 && arrived.length < 300, `${arrived.length} arrived`);
@@ -51,7 +54,7 @@ describe('sbworker send that the broker stops part-way', () => {
 
     const arrived = await drain(fx.client, 'ss-json-full');
     assert.equal(result.exitCode, 1, result.stdout + result.stderr);
-    const { uncertain, ...summary } = JSON.parse(result.stdout) as Record<string, unknown>;
+    const { refused, ...summary } = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.deepEqual(summary, {
       outcome: 'stopped',
       entity: 'ss-json-full',
@@ -60,9 +63,28 @@ describe('sbworker send that the broker stops part-way', () => {
       sent: arrived.length,
       batches: 1,
     });
-    // The failed batch: the second, of about 256 KB of 2 KB messages.
-    assert.ok(typeof uncertain === 'number' && uncertain > 100 && uncertain < 300 - arrived.length);
+    // The failed batch, the second, of about 256 KB of 2 KB messages: the quota refused it.
+    assert.ok(typeof refused === 'number' && refused > 100 && refused < 300 - arrived.length);
     assert.match(result.stderr, /^sbworker: QuotaExceeded: /m);
+  });
+});
+
+describe('whether the batch in hand may have arrived', () => {
+  it('says a batch the broker refused did not, and one without an answer may have', () => {
+    const refusals = [
+      new ServiceBusError('Quota exceeded', 'QuotaExceeded'),
+      new ServiceBusError('InvalidOperationError: requires sessions', 'GeneralError'),
+      new ServiceBusError('Unauthorized access', 'UnauthorizedAccess'),
+    ];
+    const noAnswer = [
+      new ServiceBusError('timed out', 'ServiceTimeout'),
+      new ServiceBusError('connection closed', 'ServiceCommunicationProblem'),
+      // After its retries the SDK gives the attempts; a reset connection is the telling one.
+      new AggregateError([Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })]),
+    ];
+
+    assert.deepEqual(refusals.map(batchMayHaveArrived), [false, false, false]);
+    assert.deepEqual(noAnswer.map(batchMayHaveArrived), [true, true, true]);
   });
 });
 

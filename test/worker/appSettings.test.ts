@@ -42,6 +42,26 @@ describe('loadAppSettings', () => {
     assert.equal(settings.files.length, 2);
   });
 
+  it('refuses an encrypted local.settings.json, saying so, instead of reading garbled values', () => {
+    // The shape `func settings encrypt` leaves: base64 ciphertext in place of each value.
+    const dir = appDir({
+      'local.settings.json': JSON.stringify({
+        IsEncrypted: true,
+        Values: { ServiceBusConnection: 'CfDJ8Kk5vFq0T2xUeLrM1pQz9wAbCdEfGhIjKlMnOpQrStUvWxYz' },
+      }),
+    });
+
+    assert.throws(
+      () => loadAppSettings({ appDir: dir, env: {} }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'InvalidConfiguration');
+        assert.match(error.message, /local\.settings\.json is encrypted \("IsEncrypted": true\)/);
+        assert.match(error.message, /func settings decrypt/);
+        return true;
+      },
+    );
+  });
+
   it('works with neither file present', () => {
     const settings = loadAppSettings({ appDir: appDir({}), env: { X: '1' } });
 

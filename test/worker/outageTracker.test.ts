@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 
 import { ServiceBusError } from '@azure/service-bus';
 
-import { OutageTracker } from '../../src/worker/outage';
+import { OutageTracker, STILL_FAILING_EVERY_MS } from '../../src/worker/outage';
 import { captureLogger } from './support';
 
 // The host's defaults grown a few steps: the next attempt is seconds away, as after a while.
@@ -26,6 +26,8 @@ describe('OutageTracker on an idle receiver, where only a probe can confirm a re
 
   async function lostThenProbed(log: ReturnType<typeof captureLogger>) {
     const tracker = new OutageTracker(log.logger, RETRY);
+    // The receive link attached at start-up, as the SDK reports it.
+    tracker.recovered();
     const delayMs = tracker.failed(lost(), 'receive', () => Promise.resolve());
     mock.timers.tick(delayMs);
     await turn();
@@ -83,5 +85,62 @@ describe('OutageTracker on an idle receiver, where only a probe can confirm a re
       'Service Bus connection lost',
       'Service Bus connection recovered',
     ]);
+  });
+});
+
+describe('OutageTracker before Service Bus was ever reached, and during a long outage', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  it('says a host that never answered could not be reached, and why when the name is wrong', () => {
+    const log = captureLogger();
+    const tracker = new OutageTracker(log.logger, RETRY);
+
+    // What the SDK reports for a namespace whose name does not resolve.
+    const unresolved = new ServiceBusError(
+      'ENOTFOUND: getaddrinfo ENOTFOUND mytypo.servicebus.windows.net',
+      'GeneralError',
+    );
+    tracker.failed(unresolved, 'receive');
+
+    assert.deepEqual(
+      log.lines().map((line) => [line.level, line.msg]),
+      [
+        [
+          'warn',
+          'Service Bus could not be reached: its host name does not resolve (check the namespace' +
+            ' in the connection setting); retrying with the clientRetryOptions delays',
+        ],
+      ],
+    );
+  });
+
+  it('repeats at warn, with the outage so far, once every few minutes while it lasts', () => {
+    const log = captureLogger();
+    const tracker = new OutageTracker(log.logger, RETRY);
+    tracker.recovered();
+
+    let elapsedMs = 0;
+    while (elapsedMs < 2 * STILL_FAILING_EVERY_MS + 1) {
+      const delayMs = tracker.failed(lost(), 'receive');
+      mock.timers.tick(delayMs);
+      elapsedMs += delayMs;
+    }
+    tracker.failed(lost(), 'receive');
+
+    const warnings = log.lines().filter((line) => line.level === 'warn');
+    assert.deepEqual(
+      warnings.map((line) => String(line.msg).split(';')[0]),
+      [
+        'Service Bus connection lost',
+        'Service Bus still unavailable',
+        'Service Bus still unavailable',
+      ],
+    );
+    const outageMs = warnings.slice(1).map((line) => Number(line.outageMs));
+    assert.ok(
+      outageMs[0]! >= STILL_FAILING_EVERY_MS && outageMs[0]! < STILL_FAILING_EVERY_MS + 60_000,
+    );
+    assert.ok(outageMs[1]! >= 2 * STILL_FAILING_EVERY_MS);
   });
 });

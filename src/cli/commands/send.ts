@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { packBatches, sendBatches } from '../operator/batchSender';
+import { batchMayHaveArrived, packBatches, sendBatches } from '../operator/batchSender';
 import {
   connectionFor,
   operatorAction,
@@ -54,14 +54,16 @@ async function runSend(
   const messages = inputs.map((input) => fromMessageJson(input.message));
   const connection = connectionFor(flags, { entity: target, what: 'send targets' });
 
-  const summaryOf = (sent: SendCounts, uncertain?: number): SendSummary => ({
-    outcome: uncertain === undefined ? 'sent' : 'stopped',
+  const summaryOf = (sent: SendCounts, failedBatch?: FailedBatch): SendSummary => ({
+    outcome: failedBatch === undefined ? 'sent' : 'stopped',
     entity: target,
     endpoint: connection.endpoint,
     total: messages.length,
     sent: sent.sent,
     batches: sent.batches,
-    ...(uncertain === undefined ? {} : { uncertain }),
+    ...(failedBatch === undefined
+      ? {}
+      : { [failedBatch.mayHaveArrived ? 'uncertain' : 'refused']: failedBatch.count }),
   });
   const render = flags.json === true ? summaryJson : summaryText;
 
@@ -78,7 +80,8 @@ async function runSend(
     if (sent.failure === undefined) return sent;
 
     // How far it got comes first; the error follows on the CLI's failure path.
-    writeOut(render(summaryOf(sent, batches[sent.batches]?.count ?? 0)));
+    const count = batches[sent.batches]?.count ?? 0;
+    writeOut(render(summaryOf(sent, { count, mayHaveArrived: batchMayHaveArrived(sent.failure) })));
     throw sent.failure;
   });
   writeOut(render(summaryOf(result)));
@@ -89,13 +92,20 @@ interface SendCounts {
   batches: number;
 }
 
+interface FailedBatch {
+  count: number;
+  mayHaveArrived: boolean;
+}
+
 interface SendSummary extends SendCounts {
   outcome: 'sent' | 'stopped';
   entity: string;
   endpoint: string;
   total: number;
-  /** Only when stopped: the messages of the failed batch, which may have arrived or not. */
+  /** When stopped without an answer: the messages of the batch, which may have arrived or not. */
   uncertain?: number;
+  /** When stopped by the broker's refusal of the batch: its messages, none of which arrived. */
+  refused?: number;
 }
 
 function summaryJson(summary: SendSummary): string {
@@ -104,14 +114,20 @@ function summaryJson(summary: SendSummary): string {
 
 function summaryText(summary: SendSummary): string {
   const { entity, endpoint, sent, batches } = summary;
-  if (summary.uncertain === undefined) {
-    return `sent ${sent} message(s) to ${entity} in ${batches} batch(es) (${endpoint})\n`;
+  const head = `sent ${sent} of ${summary.total} message(s) to ${entity} in ${batches} batch(es)`;
+  if (summary.refused !== undefined) {
+    return (
+      `stopped by an error: ${head} (${endpoint}); the broker refused the batch in hand` +
+      ` (${summary.refused} message(s)), so none of it arrived, and the rest were not sent\n`
+    );
   }
-  return (
-    `stopped by an error: sent ${sent} of ${summary.total} message(s) to ${entity} in` +
-    ` ${batches} batch(es) (${endpoint}); the batch in hand when it failed` +
-    ` (${summary.uncertain} message(s)) may have arrived or not, the rest were not sent\n`
-  );
+  if (summary.uncertain !== undefined) {
+    return (
+      `stopped by an error: ${head} (${endpoint}); the batch in hand when it failed` +
+      ` (${summary.uncertain} message(s)) may have arrived or not, the rest were not sent\n`
+    );
+  }
+  return `sent ${sent} message(s) to ${entity} in ${batches} batch(es) (${endpoint})\n`;
 }
 
 function collect(value: string, previous: string[]): string[] {

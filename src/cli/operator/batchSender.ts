@@ -1,7 +1,9 @@
 import type { ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
 
+import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { AppError, ensureError } from '../../shared/errors';
 import type { SendableMessage } from './messageJson';
+import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
 import type { Progress } from './progress';
 
 export interface BatchSendResult {
@@ -127,4 +129,19 @@ function tooLargeMessage(
     `${named}${more} ${subject} larger than the entity's message size limit of` +
     ` ${packed.maxSizeInBytes} bytes; none of the ${messageCount} message(s) was sent`
   );
+}
+
+/**
+ * Whether a failed batch may still have arrived: when the broker's answer never came (a
+ * timeout, a lost connection), it may have taken the batch; when it answered with an error,
+ * it refused the whole batch.
+ */
+export function batchMayHaveArrived(failure: unknown): boolean {
+  const attempt = mostTellingAttempt(failure);
+  const code = errorCode(attempt);
+  if (code === 'ServiceTimeout' || code === 'ServiceCommunicationProblem') return true;
+  if (code !== undefined && UNREACHABLE_NETWORK_CODES.includes(code)) return true;
+
+  const message = attempt instanceof Error ? attempt.message : '';
+  return code === undefined || UNREACHABLE_NETWORK_CODES.some((known) => message.includes(known));
 }
