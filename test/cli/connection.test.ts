@@ -62,6 +62,45 @@ describe('operator connection resolution', () => {
     assert.equal(connection.isEmulator, true);
   });
 
+  it("takes --connection-setting as a function's connection name: <name>, then AzureWebJobs<name>", () => {
+    const appDir = emptyFolder();
+    writeFileSync(
+      join(appDir, 'local.settings.json'),
+      JSON.stringify({ Values: { AzureWebJobsOrdersBus: FROM_FILE, ServiceBusConnection: AZURE } }),
+    );
+
+    const named = resolveOperatorConnection({ appDir, env: {}, settingName: 'OrdersBus' });
+    assert.equal(named.connectionString, FROM_FILE);
+    assert.equal(named.source, 'AzureWebJobsOrdersBus (local.settings.json)');
+
+    const plain = resolveOperatorConnection({
+      appDir,
+      env: { OrdersBus: AZURE },
+      settingName: 'OrdersBus',
+    });
+    assert.equal(plain.source, 'OrdersBus (environment)');
+  });
+
+  it('never falls back to the local emulator when the named setting is missing', () => {
+    assert.throws(
+      () => resolveOperatorConnection({ appDir: emptyFolder(), env: {}, settingName: 'Nope' }),
+      (error: Error & { code?: string }) =>
+        error.code === 'InvalidConfiguration' &&
+        error.message ===
+          "Service Bus connection setting 'Nope' does not exist in the settings (looked for" +
+            ' Nope, AzureWebJobsNope and Nope__fullyQualifiedNamespace)',
+    );
+    assert.throws(
+      () =>
+        resolveOperatorConnection({
+          appDir: emptyFolder(),
+          env: { Bus__fullyQualifiedNamespace: 'contoso.servicebus.windows.net' },
+          settingName: 'Bus',
+        }),
+      /--connection-setting Bus: the setting is an identity-based connection/,
+    );
+  });
+
   it('describes the endpoint without key name or key', () => {
     assert.equal(safeEndpoint(AZURE), 'sb://contoso.servicebus.windows.net');
     assert.equal(safeEndpoint(FROM_FILE), 'sb://127.0.0.1:5999');

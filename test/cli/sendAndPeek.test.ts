@@ -85,6 +85,26 @@ describe('sbworker send and peek against the emulator', () => {
     assert.deepEqual(message?.applicationProperties, { source: 'ops', ticket: 'T-1=2' });
   });
 
+  it("sends through the setting a function's connection names, with --connection-setting", async () => {
+    const env = { AzureWebJobsOrdersBus: emulator.connectionString };
+    const sent = await runCli(
+      ['send', 'sp-body', '--body', 'via setting', '--connection-setting', 'OrdersBus'],
+      { env },
+    );
+    const both = await runCli(
+      ['peek', 'sp-body', '--connection-setting', 'OrdersBus', '--connection-string', 'x'],
+      { env },
+    );
+
+    assert.equal(sent.exitCode, 0, sent.stderr);
+    assert.deepEqual(
+      (await drain(client, 'sp-body')).map((message) => message.body),
+      [Buffer.from('via setting')],
+    );
+    assert.equal(both.exitCode, 2);
+    assert.match(both.stderr, /give --connection-string or --connection-setting, not both/);
+  });
+
   it('prints the summary as one JSON object with --json', async () => {
     const result = await cli(['send', 'sp-body', '--body', 'hello', '--json']);
 

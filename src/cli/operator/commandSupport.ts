@@ -10,16 +10,23 @@ import { isUsageError, UsageError } from './usageError';
 
 export interface ConnectionFlags {
   connectionString?: string;
+  connectionSetting?: string;
 }
 
 /** The flag every operator command takes; its help never shows a value. */
 export function withConnectionOption(command: Command): Command {
-  return command.option(
-    '--connection-string <value>',
-    'Service Bus connection string (default: ServiceBusConnection or ' +
-      'SERVICEBUS_CONNECTION_STRING from the environment, .env or local.settings.json; ' +
-      'else the local emulator on 127.0.0.1:5672)',
-  );
+  return command
+    .option(
+      '--connection-string <value>',
+      'Service Bus connection string (default: ServiceBusConnection or ' +
+        'SERVICEBUS_CONNECTION_STRING from the environment, .env or local.settings.json; ' +
+        'else the local emulator on 127.0.0.1:5672)',
+    )
+    .option(
+      '--connection-setting <name>',
+      "the setting a function's `connection` names (<name>, then AzureWebJobs<name>), read" +
+        ' like ServiceBusConnection; no fallback to the local emulator',
+    );
 }
 
 /**
@@ -30,7 +37,13 @@ export function connectionFor(
   flags: ConnectionFlags,
   ...uses: readonly EntityUse[]
 ): OperatorConnection {
-  const connection = resolveOperatorConnection({ flag: flags.connectionString });
+  if (flags.connectionString !== undefined && flags.connectionSetting !== undefined) {
+    throw new UsageError('give --connection-string or --connection-setting, not both');
+  }
+  const connection = resolveOperatorConnection({
+    flag: flags.connectionString,
+    settingName: flags.connectionSetting,
+  });
   for (const use of uses) checkEntityPath(connection, use);
   return connection;
 }

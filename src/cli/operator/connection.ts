@@ -34,6 +34,8 @@ export interface OperatorConnection {
 export interface ResolveConnectionOptions {
   /** The `--connection-string` flag. */
   flag?: string;
+  /** The `--connection-setting` flag: a function's `connection` name, looked up as the worker does. */
+  settingName?: string;
   /** Folder with local.settings.json and .env; defaults to the working directory. */
   appDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -55,6 +57,8 @@ export function resolveOperatorConnection(
   }
 
   const settings = loadAppSettings({ appDir: options.appDir ?? process.cwd(), env: options.env });
+  if (options.settingName !== undefined) return namedConnection(settings, options.settingName);
+
   for (const name of CONNECTION_SETTING_NAMES) {
     const value = getSetting(settings.values, name);
     if (value === undefined || value.trim() === '') continue;
@@ -82,6 +86,31 @@ export function connectionSourcePhrase(connection: Pick<OperatorConnection, 'sou
   return connection.source === '--connection-string'
     ? 'given with --connection-string'
     : `from ${connection.source}`;
+}
+
+/**
+ * The connection a function with `connection: '<name>'` uses: `<name>`, then
+ * `AzureWebJobs<name>`, as the worker resolves it; never the local emulator default, since the
+ * operator named a setting. An identity-based setting cannot serve the CLI.
+ */
+function namedConnection(settings: AppSettings, name: string): OperatorConnection {
+  const flag = `--connection-setting ${name}`;
+  let resolved: ReturnType<typeof resolveConnection>;
+  try {
+    resolved = resolveConnection(name, settings.values, settings.sources);
+  } catch (error) {
+    throw new ConfigError(`${flag}: ${ensureError(error).message}`, { cause: error });
+  }
+  if (resolved === undefined) throw missingConnectionError(name);
+  if (resolved.kind !== 'connectionString') {
+    throw new ConfigError(
+      `${flag}: the setting is an identity-based connection (${name}__fullyQualifiedNamespace);` +
+        ' the operator commands need a connection string (--connection-string)',
+    );
+  }
+
+  const origin = sourceOf(settings, resolved.settingName);
+  return describe(resolved.connectionString, `${resolved.settingName} (${origin})`, origin);
 }
 
 /** Where a setting came from; names match in any case, as `getSetting` matches them. */
