@@ -11,7 +11,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
-  child(bindings: LogFields): Logger;
+  /** A logger adding `bindings` to every line; `level` gives it its own level (a category's). */
+  child(bindings: LogFields, options?: { level?: LogLevel }): Logger;
 }
 
 export type LogFields = Record<string, unknown>;
@@ -37,12 +38,32 @@ const SECRET_FIELDS = new Set([
 ]);
 const CENSORED = '[redacted]';
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+/**
+ * Our level names, then the Functions (.NET) ones, which LOG_LEVEL takes too: pino has no level
+ * below debug, so Trace is debug; Critical is error; None is silent.
+ */
+const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = {
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  silent: 'silent',
+  trace: 'debug',
+  information: 'info',
+  warning: 'warn',
+  critical: 'error',
+  none: 'silent',
+};
+
+/** The level a name stands for, in any case; undefined for a name that is none of them. */
+export function toLogLevel(text: string): LogLevel | undefined {
+  const name = text.trim().toLowerCase();
+  return Object.hasOwn(LEVEL_NAMES, name) ? LEVEL_NAMES[name] : undefined;
+}
 
 export function parseLogLevel(text: string | undefined, fallback: LogLevel = 'info'): LogLevel {
   if (text === undefined || text === '') return fallback;
-  const level = text.toLowerCase() as LogLevel;
-  return LEVELS.includes(level) ? level : fallback;
+  return toLogLevel(text) ?? fallback;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -111,6 +132,11 @@ function wrap(inner: pino.Logger): Logger {
     info: (message, fields) => inner.info(fields ?? {}, message),
     warn: (message, fields) => inner.warn(fields ?? {}, message),
     error: (message, fields) => inner.error(fields ?? {}, message),
-    child: (bindings) => wrap(inner.child(bindings)),
+    child: (bindings, options) =>
+      wrap(
+        options?.level === undefined
+          ? inner.child(bindings)
+          : inner.child(bindings, { level: options.level }),
+      ),
   };
 }

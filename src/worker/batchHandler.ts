@@ -44,7 +44,7 @@ export async function handleBatch(
     ),
   );
 
-  // The listener's logger already binds `function`.
+  // The invocation logger already binds `function`.
   const fields = {
     invocationId: outcome.invocationId,
     messageCount: messages.length,
@@ -54,9 +54,9 @@ export async function handleBatch(
     settlement: [...new Set(results)].join(','),
   };
   if (outcome.result === 'succeeded')
-    deps.logger.info(`Executed '${fn.name}' on a batch (succeeded)`, fields);
+    deps.invocationLogger.info(`Executed '${fn.name}' on a batch (succeeded)`, fields);
   else
-    deps.logger.error(`Executed '${fn.name}' on a batch (${outcome.result})`, {
+    deps.invocationLogger.error(`Executed '${fn.name}' on a batch (${outcome.result})`, {
       ...fields,
       error: outcome.error?.message,
     });

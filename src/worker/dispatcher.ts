@@ -12,6 +12,7 @@ import type {
 import type { ServiceBusFunction } from './functionPlan';
 import { applyLogHooks } from './hooks';
 import { invokeRegistered } from './invoke';
+import type { FunctionLogLevels } from './logLevels';
 import { collectOutputs, type OutputSender } from './outputs';
 import type { InvocationResult } from './settle';
 
@@ -31,6 +32,8 @@ export interface DispatcherOptions {
   registry: AppRegistry;
   outputs: OutputSender;
   logger: Logger;
+  /** host.json's levels for each function's lines; a function without one takes the logger's. */
+  functionLogLevels?: Record<string, FunctionLogLevels>;
   /** null: unbounded. */
   functionTimeoutMs: number | null;
 }
@@ -151,13 +154,16 @@ export class Dispatcher {
   #userLog(functionName: string, invocationId: string) {
     // Made on the first line only: most invocations log nothing, and a child logger per
     // invocation is a measurable share of a no-op function's cost.
-    let scoped: Logger | undefined;
+    const scoped: Partial<Record<RpcLogCategory, Logger>> = {};
+    const levels = this.options.functionLogLevels?.[functionName];
     return (level: RpcLogLevel, category: RpcLogCategory, message: string): void => {
       const line = applyLogHooks(this.options.registry, { level, category, message });
-      const logger = (scoped ??= this.options.logger.child({
-        function: functionName,
-        invocationId,
-      }));
+      // The function's own logs are its `.User` category; the library's about the invocation
+      // are the function's category, as the host's lines about it.
+      const logger = (scoped[category] ??= this.options.logger.child(
+        { function: functionName, invocationId },
+        { level: category === 'user' ? levels?.user : levels?.invocations },
+      ));
       const fields = { category };
       switch (line.level) {
         case 'trace':

@@ -6,6 +6,7 @@ import { ConfigError } from '../shared/errors';
 import { parseJsonWithComments } from '../shared/jsonWithComments';
 import type { LogLevel } from '../shared/logger';
 import { MINUTE_MS, SECOND_MS } from '../shared/time';
+import { type CategoryLevel, hostLogLevel } from './logLevels';
 import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
 
 /** `extensions.serviceBus.clientRetryOptions`, durations in milliseconds. */
@@ -39,6 +40,8 @@ export interface HostSettings {
   serviceBus: ServiceBusSettings;
   /** From `logging.logLevel.default`, when set. */
   logLevel: LogLevel | undefined;
+  /** The other `logging.logLevel` keys (categories), as written. */
+  categoryLogLevels: CategoryLevel[];
   /** host.json `functions`: the only functions the host runs, when set. */
   functionNames: string[] | undefined;
   /** The host.json that was read; null when the app has none and defaults apply. */
@@ -50,10 +53,14 @@ export interface HostSettings {
 const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
 const MAX_BATCH_WAIT_TIME_MS = 150 * SECOND_MS;
 
-/** A host.json tree with lower-cased keys, and where each overridden path came from. */
+/**
+ * A host.json tree with lower-cased keys, where each overridden path came from, and how each key
+ * was written (lower-cased path to key): log categories are named in warnings as written.
+ */
 interface ConfigTree {
   root: Record<string, unknown>;
   origins: Map<string, string>;
+  spellings: Map<string, string>;
 }
 
 /**
@@ -66,7 +73,9 @@ interface ConfigTree {
 export function loadHostSettings(appDir: string, settings: Record<string, string>): HostSettings {
   const hostJsonPath = join(appDir, 'host.json');
   const found = existsSync(hostJsonPath);
-  const tree: ConfigTree = { root: found ? readHostJson(hostJsonPath) : {}, origins: new Map() };
+  const spellings = new Map<string, string>();
+  const root = found ? lowerKeys(readHostJson(hostJsonPath), '', spellings) : {};
+  const tree: ConfigTree = { root: root as Record<string, unknown>, origins: new Map(), spellings };
   const overrides = applyOverrides(tree, settings);
 
   const version = get(tree, 'version');
@@ -80,7 +89,8 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
   return {
     functionTimeoutMs: readFunctionTimeout(tree, consumption),
     serviceBus: readServiceBus(tree, consumption),
-    logLevel: readLogLevel(tree),
+    logLevel: readLogLevel(tree, 'logging.logLevel.default', get(tree, 'logging.logLevel.default')),
+    categoryLogLevels: readCategoryLogLevels(tree),
     functionNames: readFunctionNames(tree),
     hostJsonPath: found ? hostJsonPath : null,
     overrides,
@@ -93,13 +103,17 @@ function readHostJson(path: string): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`${path} must hold a JSON object`);
   }
-  return lowerKeys(parsed) as Record<string, unknown>;
+  return parsed as Record<string, unknown>;
 }
 
-function lowerKeys(value: unknown): unknown {
+function lowerKeys(value: unknown, path: string, spellings: Map<string, string>): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const result: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) result[key.toLowerCase()] = lowerKeys(inner);
+  for (const [key, inner] of Object.entries(value)) {
+    const innerPath = path === '' ? key.toLowerCase() : `${path}.${key.toLowerCase()}`;
+    spellings.set(innerPath, key);
+    result[key.toLowerCase()] = lowerKeys(inner, innerPath, spellings);
+  }
   return result;
 }
 
@@ -108,7 +122,8 @@ function applyOverrides(tree: ConfigTree, settings: Record<string, string>): str
   for (const [name, value] of Object.entries(settings)) {
     if (!name.toLowerCase().startsWith(OVERRIDE_PREFIX)) continue;
 
-    const path = name.slice(OVERRIDE_PREFIX.length).toLowerCase().split('__');
+    const written = name.slice(OVERRIDE_PREFIX.length).split('__');
+    const path = written.map((key) => key.toLowerCase());
     let node = tree.root;
     for (const key of path.slice(0, -1)) {
       const next = node[key];
@@ -117,6 +132,7 @@ function applyOverrides(tree: ConfigTree, settings: Record<string, string>): str
     }
     node[path[path.length - 1] ?? ''] = value;
     tree.origins.set(path.join('.'), name);
+    tree.spellings.set(path.join('.'), written[written.length - 1] ?? '');
     applied.push(name);
   }
   return applied.sort();
@@ -323,27 +339,37 @@ function readFunctionNames(tree: ConfigTree): string[] | undefined {
   return raw as string[];
 }
 
-const HOST_LOG_LEVELS: Record<string, LogLevel> = {
-  trace: 'debug',
-  debug: 'debug',
-  information: 'info',
-  warning: 'warn',
-  error: 'error',
-  critical: 'error',
-  none: 'silent',
-};
-
 /** .NET's logging setup refuses a level it cannot parse at start-up; so does this. */
-function readLogLevel(tree: ConfigTree): LogLevel | undefined {
-  const raw = get(tree, 'logging.logLevel.default');
+function readLogLevel(tree: ConfigTree, path: string, raw: unknown): LogLevel | undefined {
   if (raw === undefined || raw === null) return undefined;
 
-  const level = typeof raw === 'string' ? HOST_LOG_LEVELS[raw.trim().toLowerCase()] : undefined;
+  const level = typeof raw === 'string' ? hostLogLevel(raw) : undefined;
   if (level === undefined) {
     throw new ConfigError(
-      `${describe(tree, 'logging.logLevel.default')} must be one of Trace, Debug, Information, ` +
+      `${describe(tree, path)} must be one of Trace, Debug, Information, ` +
         `Warning, Error, Critical, None (got ${JSON.stringify(raw)})`,
     );
   }
   return level;
+}
+
+/** The `logging.logLevel` keys other than `default`, in the order written. */
+function readCategoryLogLevels(tree: ConfigTree): CategoryLevel[] {
+  const node = get(tree, 'logging.logLevel');
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return [];
+
+  const rules: CategoryLevel[] = [];
+  // Category keys hold dots, so they are read from the node, not by path.
+  for (const [key, raw] of Object.entries(node)) {
+    if (key === 'default') continue;
+    const spelled = tree.spellings.get(`logging.loglevel.${key}`) ?? key;
+    const path = `logging.logLevel.${spelled}`;
+    // .NET's filter refuses a category with two wildcards at the first line it logs.
+    if (key.indexOf('*') !== key.lastIndexOf('*')) {
+      throw new ConfigError(`${describe(tree, path)}: a category may hold one * at most`);
+    }
+    const level = readLogLevel(tree, path, raw);
+    if (level !== undefined) rules.push({ category: spelled, level });
+  }
+  return rules;
 }

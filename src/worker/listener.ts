@@ -48,6 +48,8 @@ export interface ListenerDeps {
   dispatcher: Dispatcher;
   serviceBus: ServiceBusSettings;
   logger: Logger;
+  /** For the lines about the function's invocations: the level of `Function.<name>`. */
+  invocationLogger: Logger;
   triggerInfo: TriggerContextInfo;
 }
 

@@ -20,6 +20,8 @@ export interface MessageHandlerDeps {
   lockRenewalMs: number;
   dispatcher: Dispatcher;
   logger: Logger;
+  /** For the invocation lines (`Executed …`): the level of `Function.<name>`. */
+  invocationLogger: Logger;
   triggerInfo: TriggerContextInfo;
 }
 
@@ -136,7 +138,7 @@ function logInvocation(
   outcome: DispatchResult,
   settlement: string,
 ): void {
-  // The listener's logger already binds `function`.
+  // The invocation logger already binds `function`.
   const fields = {
     invocationId: outcome.invocationId,
     messageId: message.messageId === undefined ? undefined : String(message.messageId),
@@ -148,11 +150,11 @@ function logInvocation(
   };
 
   if (outcome.result === 'succeeded') {
-    deps.logger.info(`Executed '${deps.fn.name}' (succeeded)`, fields);
+    deps.invocationLogger.info(`Executed '${deps.fn.name}' (succeeded)`, fields);
     return;
   }
   const cause = (outcome.error as { cause?: unknown } | undefined)?.cause;
-  deps.logger.error(`Executed '${deps.fn.name}' (${outcome.result})`, {
+  deps.invocationLogger.error(`Executed '${deps.fn.name}' (${outcome.result})`, {
     ...fields,
     error: outcome.error?.message,
     errorCode: (outcome.error as { code?: unknown } | undefined)?.code,
@@ -161,7 +163,7 @@ function logInvocation(
       ? { causeCode: (cause as { code?: unknown }).code, cause: cause.message }
       : {}),
   });
-  deps.logger.debug('Invocation error stack', {
+  deps.invocationLogger.debug('Invocation error stack', {
     invocationId: outcome.invocationId,
     stack: outcome.error?.stack,
   });

@@ -6,7 +6,7 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import { type AppSettings, applyAppSettings, loadAppSettings } from '../shared/appSettings';
 import { ConfigError, ensureError } from '../shared/errors';
 import { refuseWebDyno } from '../shared/herokuDyno';
-import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
+import { createLogger, type Logger, parseLogLevel, toLogLevel } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 import { type LoadedApp, loadApp } from './appLoader';
 import { ClientPool } from './clients';
@@ -31,6 +31,7 @@ import { runAppStartHooks, runAppTerminateHooks } from './hooks';
 import { type HostSettings, loadHostSettings } from './hostSettings';
 import type { Listener } from './listener';
 import { createListener } from './listeners';
+import { resolveLogLevels, type WorkerLogLevels } from './logLevels';
 import { drainAndClose } from './drain';
 import { OutputSender } from './outputs';
 import { logStartup } from './startupSummary';
@@ -66,6 +67,7 @@ export interface WorkerConfiguration {
   /** Connection names that have no setting; all of them when embedded mode applies. */
   embedded: boolean;
   logger: Logger;
+  logLevels: WorkerLogLevels;
 }
 
 /** A snapshot of what the worker is doing, for idle detection and run summaries. */
@@ -121,14 +123,20 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
 
   checkSomethingToHost(plan);
   const embedded = chooseEmbedded(connectionNames(plan.functions), settings);
-  return { appDir, settings, host, app, plan, embedded, logger };
+  const logLevels = resolveLogLevels({
+    logLevelSetting: settings.values.LOG_LEVEL,
+    hostDefault: host.logLevel,
+    hostCategories: host.categoryLogLevels,
+    functionNames: plan.functions.map((fn) => fn.name),
+  });
+  return { appDir, settings, host, app, plan, embedded, logger, logLevels };
 }
 
 /** Starts the worker: embedded emulator if needed, appStart hooks, one listener per function. */
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
   const startedAt = performance.now();
   const config = await configureWorker(options);
-  const { logger, host, plan, settings } = config;
+  const { logger, host, plan, settings, logLevels } = config;
 
   let embedded: EmbeddedEmulator | undefined;
   if (config.embedded) {
@@ -155,6 +163,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     registry: config.app.registry,
     outputs,
     logger,
+    functionLogLevels: logLevels.functions,
     functionTimeoutMs: host.functionTimeoutMs,
   });
 
@@ -169,6 +178,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
         dispatcher,
         serviceBus: host.serviceBus,
         logger: logger.child({ function: fn.name }),
+        invocationLogger: logger.child(
+          { function: fn.name },
+          { level: logLevels.functions[fn.name]?.invocations },
+        ),
         triggerInfo: {
           isSessionsEnabled: fn.isSessionsEnabled,
           fullyQualifiedNamespace: describeConnection(connection).namespace,
@@ -235,15 +248,16 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   };
 }
 
-const LOG_LEVEL_NAMES = ['debug', 'info', 'warn', 'error', 'silent'];
-
 /** A mistyped setting stops start-up rather than silently falling back to a default. */
 function checkWorkerSettings(settings: Record<string, string>): void {
   refuseWebDyno(settings.DYNO);
 
   const level = settings.LOG_LEVEL;
-  if (level !== undefined && level !== '' && !LOG_LEVEL_NAMES.includes(level.toLowerCase())) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}; got "${level}"`);
+  if (level !== undefined && level !== '' && toLogLevel(level) === undefined) {
+    throw new ConfigError(
+      'LOG_LEVEL must be one of debug, info, warn, error, silent, or a Functions level: ' +
+        `Trace, Debug, Information, Warning, Error, Critical, None; got "${level}"`,
+    );
   }
 
   // A timer takes at most 2^31 - 1 ms; Node would turn a longer one into 1 ms.

@@ -1,6 +1,7 @@
 import type { ClientPool } from './clients';
 import { describeConnection, resolveConnection } from './connection';
 import { entityPath, planWarnings } from './functionPlan';
+import { describeLogLevels, type WorkerLogLevels } from './logLevels';
 import type { WorkerConfiguration } from './runtime';
 
 /** The start-up summary: functions, entities, settings in effect; never a secret. */
@@ -16,6 +17,10 @@ export function describeConfiguration(
     hostJson: host.hostJsonPath,
     overrides: host.overrides,
     functionTimeoutMs: host.functionTimeoutMs,
+    logLevels: describeLogLevels(
+      config.logLevels,
+      config.plan.functions.map((fn) => fn.name),
+    ),
     serviceBus: host.serviceBus,
     functions: config.plan.functions.map((fn) => ({
       name: fn.name,
@@ -50,4 +55,32 @@ export function logStartup(config: WorkerConfiguration, clients: ClientPool): vo
     describeConfiguration(config, clients),
   );
   for (const warning of planWarnings(plan)) logger.warn(warning.message, warning.fields);
+  for (const warning of logLevelWarnings(config.logLevels)) {
+    logger.warn(warning.message, warning.fields);
+  }
+}
+
+/** So that nobody loses lines without a word: the host.json levels the worker does not apply. */
+function logLevelWarnings(
+  levels: WorkerLogLevels,
+): Array<{ message: string; fields: Record<string, unknown> }> {
+  const warnings = [];
+  if (levels.notApplied.length > 0) {
+    warnings.push({
+      message:
+        `host.json logging.logLevel ${levels.notApplied.join(', ')} not applied: the worker ` +
+        'applies only default and the categories of its functions (Function.<name> for the ' +
+        'invocation lines, Function.<name>.User for context.log)',
+      fields: { categories: levels.notApplied },
+    });
+  }
+  if (levels.overridden.length > 0) {
+    warnings.push({
+      message:
+        `host.json logging.logLevel ${levels.overridden.join(', ')} not applied: LOG_LEVEL ` +
+        `sets the level of every line (${levels.default})`,
+      fields: { categories: levels.overridden, logLevel: levels.default },
+    });
+  }
+  return warnings;
 }

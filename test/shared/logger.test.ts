@@ -86,4 +86,12 @@ describe('parseLogLevel', () => {
     assert.equal(parseLogLevel('verbose', 'warn'), 'warn');
     assert.equal(parseLogLevel(undefined), 'info');
   });
+
+  it('accepts the Functions level names in any case: Trace is debug, Critical error', () => {
+    assert.equal(parseLogLevel('Trace', 'warn'), 'debug');
+    assert.equal(parseLogLevel('information', 'warn'), 'info');
+    assert.equal(parseLogLevel('WARNING'), 'warn');
+    assert.equal(parseLogLevel('Critical'), 'error');
+    assert.equal(parseLogLevel('None'), 'silent');
+  });
 });

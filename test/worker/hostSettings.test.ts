@@ -328,4 +328,41 @@ describe('loadHostSettings', () => {
       /setting AzureFunctionsJobHost__logging__logLevel__default must be one of/,
     );
   });
+
+  it('reads the other logging.logLevel keys as categories, spelled as written', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      logging: { logLevel: { Default: 'Warning', 'Function.topicFn.User': 'trace', Host: 'None' } },
+    });
+
+    const settings = loadHostSettings(dir, {
+      'AzureFunctionsJobHost__logging__logLevel__Host.Results': 'Critical',
+    });
+    assert.equal(settings.logLevel, 'warn');
+    assert.deepEqual(settings.categoryLogLevels, [
+      { category: 'Function.topicFn.User', level: 'debug' },
+      { category: 'Host', level: 'silent' },
+      { category: 'Host.Results', level: 'error' },
+    ]);
+  });
+
+  it('refuses a category level that .NET cannot parse, and two wildcards, naming the key', () => {
+    const badLevel = appWithHostJson({
+      version: '2.0',
+      logging: { logLevel: { 'Function.a': 'info' } },
+    });
+    assert.throws(
+      () => loadHostSettings(badLevel, {}),
+      /host\.json logging\.logLevel\.Function\.a must be one of Trace, .* \(got "info"\)/,
+    );
+
+    const twoStars = appWithHostJson({
+      version: '2.0',
+      logging: { logLevel: { 'Function.*.*': 'Trace' } },
+    });
+    assert.throws(
+      () => loadHostSettings(twoStars, {}),
+      /host\.json logging\.logLevel\.Function\.\*\.\*: a category may hold one \* at most/,
+    );
+  });
 });
