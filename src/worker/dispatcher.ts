@@ -18,11 +18,22 @@ import type { InvocationResult } from './settle';
 
 const TIMED_OUT = Symbol('timedOut');
 
+/** One invocation's function timeout: `performance.now()` when it passed, if it has. */
+interface Deadline {
+  passedAtMs: number | undefined;
+}
+
 export interface DispatchResult {
   invocationId: string;
   result: InvocationResult;
   durationMs: number;
   error?: Error;
+  /**
+   * Set when the invocation timed out: settles when the handler's promise does (JavaScript
+   * cannot stop it), with how long after the timeout that was. Until then the handler still
+   * runs, so its listener keeps its concurrency slot.
+   */
+  handlerReturnedAfterTimeoutMs?: Promise<number>;
 }
 
 /** How many invocations ended each way, per function. */
@@ -90,11 +101,13 @@ export class Dispatcher {
     const invocationId = randomUUID();
     const startedAt = performance.now();
     const log = this.#userLog(fn.name, invocationId);
+    const deadline: Deadline = { passedAtMs: undefined };
 
     let work: Promise<RpcInvocationResponse>;
     try {
       const request = { ...buildRequest(invocationId), invocationId, functionId: fn.name };
-      work = invokeRegistered(this.options.registry, fn.registered, request, log).then(
+      const timedOut = () => deadline.passedAtMs !== undefined;
+      work = invokeRegistered(this.options.registry, fn.registered, request, log, timedOut).then(
         (outcome) => outcome.response,
       );
     } catch (error) {
@@ -103,17 +116,27 @@ export class Dispatcher {
     }
 
     try {
-      const response = await this.#withTimeout(work);
+      const response = await this.#withTimeout(work, deadline);
       if (response === TIMED_OUT) {
-        // The handler keeps running (JavaScript cannot stop it), but its result is ignored.
-        work.catch(() => undefined);
+        // The handler keeps running, but its result is ignored.
+        const timedOutAtMs = deadline.passedAtMs ?? performance.now();
+        const handlerReturnedAfterTimeoutMs = work.then(
+          () => performance.now() - timedOutAtMs,
+          () => performance.now() - timedOutAtMs,
+        );
         const timeoutMs = this.options.functionTimeoutMs;
         const error = new AppError(
           'FunctionTimeout',
           `Timeout value of ${timeoutMs} ms was exceeded by function ${fn.name}`,
         );
-        const durationMs = performance.now() - startedAt;
-        return { invocationId, result: 'timedOut', durationMs, error };
+        const durationMs = timedOutAtMs - startedAt;
+        return {
+          invocationId,
+          result: 'timedOut',
+          durationMs,
+          error,
+          handlerReturnedAfterTimeoutMs,
+        };
       }
 
       if (fn.outputs.length > 0 && givenBack()) {
@@ -131,13 +154,19 @@ export class Dispatcher {
     }
   }
 
-  /** The work's result, or TIMED_OUT when the function timeout passes first. */
-  #withTimeout<T>(work: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  /**
+   * The work's result, or TIMED_OUT when the function timeout passes first; the deadline then
+   * records when, so that the work stops short of its postInvocation hooks.
+   */
+  #withTimeout<T>(work: Promise<T>, deadline: Deadline): Promise<T | typeof TIMED_OUT> {
     const timeoutMs = this.options.functionTimeoutMs;
     if (timeoutMs === null) return work;
 
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+      const timer = setTimeout(() => {
+        deadline.passedAtMs = performance.now();
+        resolve(TIMED_OUT);
+      }, timeoutMs);
       work.then(
         (value) => {
           clearTimeout(timer);

@@ -25,12 +25,18 @@ export interface InvocationOutcome {
  * invocation model builds the context and inputs, preInvocation hooks may replace inputs and
  * handler, the handler runs, postInvocation hooks may replace result or error, and the model
  * converts the outputs. A failure anywhere rejects (the caller abandons).
+ *
+ * @param timedOut Whether the function timeout has passed. From then on the invocation goes no
+ *   further than the handler already running: in Azure the host restarts the worker process at
+ *   a timeout, so the handler (if not started yet) and the postInvocation hooks never run.
+ * @throws AppError `InvocationTimedOut` when it stopped short for that reason.
  */
 export async function invokeRegistered(
   registry: AppRegistry,
   registered: RegisteredFunction,
   request: RpcInvocationRequest & { invocationId: string },
   log: InvocationLog,
+  timedOut: () => boolean = () => false,
 ): Promise<InvocationOutcome> {
   const model = getProgrammingModel();
   if (model === undefined)
@@ -67,6 +73,7 @@ export async function invokeRegistered(
 
   let result: unknown = null;
   let failure: unknown = null;
+  if (timedOut()) throw stoppedByTimeout();
   coreContext.state = 'invocation';
   try {
     result = await invocationModel.invokeFunction(context, args, callback);
@@ -75,6 +82,7 @@ export async function invokeRegistered(
   } finally {
     coreContext.state = undefined;
   }
+  if (timedOut()) throw stoppedByTimeout();
 
   if (hookData !== undefined && registry.hooksFor('postInvocation').length > 0) {
     const post: Record<string, unknown> = {
@@ -101,6 +109,13 @@ export async function invokeRegistered(
     );
   }
   return { response: await invocationModel.getResponse(context, result), context };
+}
+
+function stoppedByTimeout(): AppError {
+  return new AppError(
+    'InvocationTimedOut',
+    'the function timeout passed: the rest of the invocation does not run',
+  );
 }
 
 async function withState(

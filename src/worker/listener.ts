@@ -23,6 +23,7 @@ import {
   settle,
 } from './messageHandler';
 import { type ListenerIdentity, OutageTracker } from './outage';
+import { type SlotsExhausted, TimedOutHandlers } from './timedOutHandlers';
 import type { TriggerContextInfo } from './triggerInput';
 
 /** What shutdown and the runtime need from every kind of listener. */
@@ -51,6 +52,8 @@ export interface ListenerDeps {
   /** For the lines about the function's invocations: the level of `Function.<name>`. */
   invocationLogger: Logger;
   triggerInfo: TriggerContextInfo;
+  /** Every slot of the function is held by a timed-out handler that has not returned. */
+  onSlotsExhausted?: (report: SlotsExhausted) => void;
 }
 
 /**
@@ -119,6 +122,7 @@ export class MessageListener implements Listener {
   #stopping = false;
   /** Only when prefetching: without a buffer the SDK's own limit is the slot count. */
   readonly #slots: ConcurrencySlots | undefined;
+  readonly #timedOut: TimedOutHandlers;
 
   readonly #handlerDeps: MessageHandlerDeps;
 
@@ -132,6 +136,13 @@ export class MessageListener implements Listener {
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
     const { prefetchCount, maxConcurrentCalls } = deps.serviceBus;
     this.#slots = prefetchCount > 0 ? new ConcurrencySlots(maxConcurrentCalls) : undefined;
+    this.#timedOut = new TimedOutHandlers({
+      functionName: deps.fn.name,
+      slotName: 'maxConcurrentCalls',
+      slotCount: maxConcurrentCalls,
+      logger: deps.logger,
+      onSlotsExhausted: deps.onSlotsExhausted,
+    });
   }
 
   async start(): Promise<void> {
@@ -255,8 +266,18 @@ export class MessageListener implements Listener {
     // it does not (as with the SDK's own auto-complete), so the next message's credit goes out
     // while the broker confirms. The message stays in flight until settled, for shutdown.
     const outcome = await invokeMessage(this.#handlerDeps, entry);
+    if (outcome.handlerReturnedAfterTimeoutMs === undefined) {
+      this.#slots?.give();
+      finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
+      return;
+    }
+
+    // Timed out: the message is abandoned now, but the handler still runs, so its slot (ours
+    // when prefetching, else the SDK's, which waits for this promise) stays taken until it
+    // returns. Otherwise the redelivered message would run beside it.
+    await finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
+    await this.#timedOut.holdUntilReturned(outcome);
     this.#slots?.give();
-    finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
   }
 
   #onError(receiver: ServiceBusReceiver, generation: number, args: ProcessErrorArgs): void {

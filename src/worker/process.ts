@@ -38,6 +38,8 @@ export async function checkWorker(
  * Runs the worker as the process's main job: starts it, then on the first SIGTERM or SIGINT
  * drains (stop receiving, wait up to the grace period, abandon the rest) and exits 0. A later
  * signal forces an immediate exit, except a SIGTERM on a Heroku dyno, which Heroku may repeat.
+ * When the worker must be restarted (timed-out handlers hold every slot of a function), it
+ * drains the same way and exits 1, so that the platform restarts it.
  */
 export async function runWorkerProcess(
   options: WorkerOptions,
@@ -46,12 +48,16 @@ export async function runWorkerProcess(
   const onDyno = (options.env ?? process.env).DYNO !== undefined;
   let worker: RunningWorker | undefined;
   let first: { signal: NodeJS.Signals; atMs: number } | undefined;
+  let restartReason: string | undefined;
 
   const onSignal = (signal: NodeJS.Signals): void => {
     const nowMs = Date.now();
     if (first === undefined) {
       first = { signal, atMs: nowMs };
-      if (worker !== undefined) drainThenExit(worker, signal, exit);
+      // Already draining for a restart: that drain goes on, and still exits 1.
+      if (worker !== undefined && restartReason === undefined) {
+        drainThenExit(worker, `received ${signal}`, 0, exit);
+      }
       return;
     }
     if (nowMs - first.atMs < DUPLICATE_SIGNAL_WINDOW_MS) return;
@@ -70,15 +76,22 @@ export async function runWorkerProcess(
   for (const signal of SIGNALS) process.on(signal, onSignal);
   for (const signal of takeEarlySignals()) onSignal(signal);
 
+  const onMustRestart = (reason: string): void => {
+    if (first !== undefined || restartReason !== undefined) return;
+    restartReason = reason;
+    if (worker !== undefined) drainThenExit(worker, reason, 1, exit);
+  };
+
   try {
-    worker = await startWorker({ captureConsole: 'log', ...options });
+    worker = await startWorker({ captureConsole: 'log', ...options, onMustRestart });
   } catch (error) {
     for (const signal of SIGNALS) process.off(signal, onSignal);
     throw error;
   }
   if (onDyno) warnIfDrainOutlastsDyno(worker);
   exitOnUncaughtException(worker, exit);
-  if (first !== undefined) drainThenExit(worker, first.signal, exit);
+  if (first !== undefined) drainThenExit(worker, `received ${first.signal}`, 0, exit);
+  else if (restartReason !== undefined) drainThenExit(worker, restartReason, 1, exit);
 }
 
 /**
@@ -104,13 +117,14 @@ function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => 
 
 function drainThenExit(
   worker: RunningWorker,
-  signal: NodeJS.Signals,
+  reason: string,
+  exitCode: 0 | 1,
   exit: (code: number) => never,
 ): void {
-  worker.stop(`received ${signal}`).then(
+  worker.stop(reason).then(
     () => {
-      process.exitCode = 0;
-      setTimeout(() => exit(0), EXIT_WATCHDOG_MS).unref();
+      process.exitCode = exitCode;
+      setTimeout(() => exit(exitCode), EXIT_WATCHDOG_MS).unref();
     },
     (error: unknown) => {
       worker.logger.error('Shutdown failed', { error: ensureError(error).message });

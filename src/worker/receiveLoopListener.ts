@@ -15,6 +15,7 @@ import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import { handleMessage, type InFlightMessage, settle } from './messageHandler';
 import { MinBatchCache } from './minBatchCache';
 import { OutageTracker } from './outage';
+import { TimedOutHandlers } from './timedOutHandlers';
 
 /**
  * How long close waits for the loops to notice the stop. Accepting a session ignores the abort
@@ -43,21 +44,31 @@ export class ReceiveLoopListener implements Listener {
   readonly #caches = new Map<ServiceBusReceiver, MinBatchCache<InFlightMessage>>();
   #loops: Array<Promise<void>> = [];
   #stopping = false;
+  readonly #loopCount: number;
+  /** Each loop is a slot: a timed-out handler holds its loop (and session) until it returns. */
+  readonly #timedOut: TimedOutHandlers;
 
   constructor(private readonly deps: ListenerDeps) {
-    this.functionName = deps.fn.name;
+    const { fn, serviceBus } = deps;
+    this.functionName = fn.name;
     this.#outage = new OutageTracker(
       deps.logger,
-      deps.serviceBus.clientRetryOptions,
-      listenerIdentity(deps.fn),
+      serviceBus.clientRetryOptions,
+      listenerIdentity(fn),
     );
+    const perSession = fn.isSessionsEnabled && fn.cardinality === 'one';
+    this.#loopCount = perSession ? serviceBus.maxConcurrentSessions : 1;
+    this.#timedOut = new TimedOutHandlers({
+      functionName: fn.name,
+      slotName: perSession ? 'maxConcurrentSessions' : 'batch',
+      slotCount: this.#loopCount,
+      logger: deps.logger,
+      onSlotsExhausted: deps.onSlotsExhausted,
+    });
   }
 
   async start(): Promise<void> {
-    const { fn, serviceBus } = this.deps;
-    const loopCount =
-      fn.isSessionsEnabled && fn.cardinality === 'one' ? serviceBus.maxConcurrentSessions : 1;
-    this.#loops = Array.from({ length: loopCount }, () => this.#runLoop());
+    this.#loops = Array.from({ length: this.#loopCount }, () => this.#runLoop());
   }
 
   async stopReceiving(): Promise<void> {
@@ -270,9 +281,11 @@ export class ReceiveLoopListener implements Listener {
     }
     if (ready.length === 0) return;
 
-    await this.#inFlight.runAll(ready, () =>
+    const outcome = await this.#inFlight.runAll(ready, () =>
       handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, ready),
     );
+    // The cache sends one batch at a time: the next waits for a timed-out handler to return.
+    await this.#timedOut.holdUntilReturned(outcome);
   }
 
   async #handle(
@@ -286,17 +299,21 @@ export class ReceiveLoopListener implements Listener {
       settledByShutdown: false,
     }));
     if (batch) {
-      await this.#inFlight.runAll(entries, () =>
+      const outcome = await this.#inFlight.runAll(entries, () =>
         handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, entries),
       );
+      await this.#timedOut.holdUntilReturned(outcome);
       return;
     }
 
     // Sessions: the session lock is renewed by the receiver, one message at a time in order.
+    // A timed-out handler keeps the session's turn until it returns (its message, abandoned,
+    // comes back to this receiver only then), and so this loop's maxConcurrentSessions slot.
     for (const entry of entries) {
-      await this.#inFlight.run(entry, () =>
+      const outcome = await this.#inFlight.run(entry, () =>
         handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry),
       );
+      await this.#timedOut.holdUntilReturned(outcome);
     }
   }
 

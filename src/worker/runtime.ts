@@ -35,6 +35,7 @@ import { resolveLogLevels, type WorkerLogLevels } from './logLevels';
 import { drainAndClose } from './drain';
 import { OutputSender } from './outputs';
 import { logStartup } from './startupSummary';
+import type { SlotsExhausted } from './timedOutHandlers';
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25 * SECOND_MS;
 const EMBEDDED_CLOSE_PAUSE_MS = 200;
@@ -55,6 +56,13 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** Port for embedded mode (default 5672; tests pass 0). */
   embeddedPort?: number;
+  /**
+   * Called once when the worker can take no more messages of a function, because every slot
+   * of it is held by a timed-out handler that has not returned: the host would restart its
+   * worker process, so the caller stops the worker and exits non-zero. Without it the worker
+   * only logs the error.
+   */
+  onMustRestart?: (reason: string) => void;
 }
 
 /** What start-up resolved: enough for `--check` and for the first log lines. */
@@ -167,6 +175,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     functionTimeoutMs: host.functionTimeoutMs,
   });
 
+  const onSlotsExhausted = slotsExhaustedHandler(logger, options.onMustRestart);
   const listeners: Listener[] = [];
   try {
     await runAppStartHooks(config.app.registry, config.appDir);
@@ -187,6 +196,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
           fullyQualifiedNamespace: describeConnection(connection).namespace,
           clientIdentifier: `${describeConnection(connection).namespace}-${randomUUID()}`,
         },
+        onSlotsExhausted,
       });
       await listener.start();
       listeners.push(listener);
@@ -245,6 +255,31 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       });
       return stopping;
     },
+  };
+}
+
+/**
+ * Logs that a function can run nothing more until a timed-out handler returns, and the first
+ * time asks the caller to restart the worker (the host restarts its process at every timeout).
+ */
+function slotsExhaustedHandler(
+  logger: Logger,
+  onMustRestart: ((reason: string) => void) | undefined,
+): (report: SlotsExhausted) => void {
+  let asked = false;
+  return ({ functionName, slotName, slotCount }) => {
+    const reason = `every ${slotName} slot of function '${functionName}' is held by a timed-out handler`;
+    logger.error(
+      `All ${slotCount} ${slotName} slot(s) of function '${functionName}' are held by ` +
+        'timed-out invocations whose handlers have not returned: ' +
+        (onMustRestart === undefined
+          ? 'none of its messages run until one returns'
+          : 'stopping the worker with exit code 1 so that the platform restarts it'),
+      { function: functionName, code: 'FunctionTimeoutSlotsExhausted', slotName, slotCount },
+    );
+    if (onMustRestart === undefined || asked) return;
+    asked = true;
+    onMustRestart(reason);
   };
 }
 
