@@ -16,6 +16,8 @@ export interface AppSettings {
   sources: Record<string, SettingSource>;
   /** The files that were found and read. */
   files: string[];
+  /** What the worker says at start-up about the files (an encrypted file left unread). */
+  warnings: string[];
 }
 
 export interface LoadAppSettingsOptions {
@@ -34,26 +36,59 @@ export interface LoadAppSettingsOptions {
  */
 export function loadAppSettings(options: LoadAppSettingsOptions): AppSettings {
   const env = options.env ?? process.env;
-  const settings: AppSettings = { values: {}, sources: {}, files: [] };
-
-  const localSettingsPath = join(options.appDir, 'local.settings.json');
-  if (existsSync(localSettingsPath)) {
-    merge(settings, readLocalSettings(localSettingsPath), 'local.settings.json');
-    settings.files.push(localSettingsPath);
-  }
+  const settings: AppSettings = { values: {}, sources: {}, files: [], warnings: [] };
 
   const dotenvPath = join(options.appDir, '.env');
-  if (existsSync(dotenvPath)) {
-    merge(settings, parseDotenv(readFileSync(dotenvPath)), '.env');
-    settings.files.push(dotenvPath);
-  }
-
+  const dotenv = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : undefined;
   const fromEnvironment: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined) fromEnvironment[name] = value;
   }
+
+  const localSettingsPath = join(options.appDir, 'local.settings.json');
+  if (existsSync(localSettingsPath)) {
+    const local = readLocalSettings(localSettingsPath);
+    if (local.encrypted) {
+      settings.warnings.push(
+        checkEncryptedCovered(localSettingsPath, local.values, { ...dotenv, ...fromEnvironment }),
+      );
+    } else {
+      merge(settings, local.values, 'local.settings.json');
+    }
+    settings.files.push(localSettingsPath);
+  }
+  if (dotenv !== undefined) {
+    merge(settings, dotenv, '.env');
+    settings.files.push(dotenvPath);
+  }
   merge(settings, fromEnvironment, 'environment');
   return settings;
+}
+
+/**
+ * Core Tools encrypts the values with a key of the machine that ran `func settings encrypt`;
+ * read as they are, they would be taken for settings and fail as garbled ones. The file is
+ * left unread; that is fine when every setting it holds is set in `.env` or the environment.
+ *
+ * @returns the warning to log; @throws ConfigError naming the settings found nowhere else.
+ */
+function checkEncryptedCovered(
+  path: string,
+  encrypted: Record<string, string>,
+  elsewhere: Record<string, string>,
+): string {
+  const missing = Object.keys(encrypted).filter(
+    (name) => getSetting(elsewhere, name) === undefined,
+  );
+  const what = `${path} is encrypted ("IsEncrypted": true)`;
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${what}: its values can be read only where they were encrypted, and ` +
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set in .env or the` +
+        ' environment; run `func settings decrypt` there, or set them in .env or the environment',
+    );
+  }
+  return `${what}: its values are not read; .env and the environment set all of them`;
 }
 
 /**
@@ -80,21 +115,23 @@ export function getSetting(values: Record<string, string>, name: string): string
   return undefined;
 }
 
-function readLocalSettings(path: string): Record<string, string> {
-  // Core Tools reads this file with Json.NET, which skips comments, as host.json is read.
+function readLocalSettings(path: string): {
+  encrypted: boolean;
+  values: Record<string, string>;
+} {
+  // Core Tools reads this file with Json.NET, which skips comments, as host.json is read, and
+  // matches the property names in any case.
   const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
+  const top =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  const property = (name: string): unknown =>
+    top[Object.keys(top).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name];
 
-  // Core Tools encrypts the values with a key of the machine that ran `func settings encrypt`;
-  // read as they are, they would be taken for settings and fail as garbled ones.
-  if ((parsed as { IsEncrypted?: unknown } | null)?.IsEncrypted === true) {
-    throw new ConfigError(
-      `${path} is encrypted ("IsEncrypted": true): its values can be read only where they were` +
-        ' encrypted; run `func settings decrypt` there, or set the values in the environment or' +
-        ' .env',
-    );
-  }
-  const values = (parsed as { Values?: unknown } | null)?.Values;
-  if (values === undefined) return {};
+  const values = property('Values');
+  const encrypted = property('IsEncrypted') === true;
+  if (values === undefined) return { encrypted, values: {} };
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new ConfigError(`${path}: "Values" must be an object of setting names to strings`);
   }
@@ -107,7 +144,7 @@ function readLocalSettings(path: string): Record<string, string> {
     }
     result[name] = String(value);
   }
-  return result;
+  return { encrypted, values: result };
 }
 
 function merge(settings: AppSettings, values: Record<string, string>, source: SettingSource): void {

@@ -58,7 +58,9 @@ function configuredConnectionSettings(settings: Record<string, string>): string[
 
 /** An app with nothing to host would exit at once: on a worker dyno, a restart loop. */
 export function checkSomethingToHost(plan: FunctionPlan): void {
-  if (plan.functions.length > 0) return;
+  // Every Service Bus function left out on purpose (disabled, say): the worker runs idle, as
+  // the host does, rather than exit and be restarted in a loop.
+  if (plan.functions.length > 0 || plan.skipped.some((s) => s.serviceBus === true)) return;
 
   const others = plan.skipped.map((s) => s.name);
   throw new ConfigError(

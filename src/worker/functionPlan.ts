@@ -10,7 +10,7 @@ import {
 import { DEFAULT_CONNECTION_NAME, resolveSettingExpressions } from './connection';
 import type { AppRegistry, RegisteredFunction } from './coreModule';
 import type { RpcBindingInfo } from './coreTypes';
-import { notHostedReason } from './functionSelection';
+import { disabledSettingsForUnknownFunctions, notHostedReason } from './functionSelection';
 import type { ServiceBusSettings } from './hostSettings';
 
 export type TriggerEntity =
@@ -61,8 +61,13 @@ export interface PlanWarning {
 
 export interface FunctionPlan {
   functions: ServiceBusFunction[];
-  /** Registered functions this worker cannot host, with the reason. */
-  skipped: Array<{ name: string; reason: string }>;
+  /**
+   * Registered functions this worker does not run, with the reason; `serviceBus` when it has a
+   * Service Bus trigger but is left out (disabled, not listed, an SDK-type trigger).
+   */
+  skipped: Array<{ name: string; reason: string; serviceBus?: boolean }>;
+  /** `AzureWebJobs.<name>.Disabled` settings whose name is no registered function. */
+  unknownDisabled: string[];
 }
 
 /**
@@ -78,7 +83,12 @@ export function planFunctions(
   settings: Record<string, string>,
   functionNames?: string[],
 ): FunctionPlan {
-  const plan: FunctionPlan = { functions: [], skipped: [] };
+  const registeredNames = [...registry.functions.values()].map((r) => r.metadata.name);
+  const plan: FunctionPlan = {
+    functions: [],
+    skipped: [],
+    unknownDisabled: disabledSettingsForUnknownFunctions(settings, registeredNames),
+  };
   for (const registered of registry.functions.values()) {
     const bindings = Object.entries(registered.metadata.bindings);
     const trigger = bindings.find(([, b]) => /trigger$/i.test(b.type ?? ''));
@@ -95,7 +105,7 @@ export function planFunctions(
       settings,
     });
     if (notHosted !== undefined) {
-      plan.skipped.push({ name: registered.metadata.name, reason: notHosted });
+      plan.skipped.push({ name: registered.metadata.name, reason: notHosted, serviceBus: true });
       continue;
     }
     plan.functions.push(
@@ -188,6 +198,22 @@ export function planWarnings(plan: FunctionPlan): PlanWarning[] {
     message: `Function '${skipped.name}' is not hosted`,
     fields: { reason: skipped.reason },
   }));
+  if (plan.unknownDisabled.length > 0) {
+    warnings.push({
+      message:
+        'Settings that disable a function name none of the app: they disable nothing (check' +
+        ' the function name in AzureWebJobs.<name>.Disabled)',
+      fields: { settings: plan.unknownDisabled },
+    });
+  }
+  if (plan.functions.length === 0) {
+    warnings.push({
+      message:
+        'No Service Bus function runs: each one is left out (see above). The worker stays' +
+        ' idle until it is restarted with one enabled',
+      fields: {},
+    });
+  }
   for (const fn of plan.functions) {
     if (fn.unsupportedOutputs.length > 0) {
       warnings.push({

@@ -41,3 +41,18 @@ export function notHostedReason(
   }
   return undefined;
 }
+
+/**
+ * `AzureWebJobs.<name>.Disabled` settings that name no registered function (in any case): a
+ * mistyped name disables nothing, which the host does not say either.
+ */
+export function disabledSettingsForUnknownFunctions(
+  settings: Record<string, string>,
+  registeredNames: readonly string[],
+): string[] {
+  const known = new Set(registeredNames.map((name) => name.toLowerCase()));
+  return Object.keys(settings).filter((key) => {
+    const name = /^AzureWebJobs\.(.+)\.Disabled$/i.exec(key)?.[1];
+    return name !== undefined && !known.has(name.toLowerCase());
+  });
+}

@@ -15,6 +15,7 @@ import type { Dispatcher } from './dispatcher';
 import { entityPath, type ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
+import { forgetClosedReceivers } from './sdkReceiverTable';
 import {
   finishMessage,
   type InFlightMessage,
@@ -52,8 +53,10 @@ export interface ListenerDeps {
   /** For the lines about the function's invocations: the level of `Function.<name>`. */
   invocationLogger: Logger;
   triggerInfo: TriggerContextInfo;
-  /** Every slot of the function is held by a timed-out handler that has not returned. */
+  /** Every slot of the function is held by a timed-out handler that has not returned, */
   onSlotsExhausted?: (report: SlotsExhausted) => void;
+  /** for this long. */
+  slotsExhaustedWaitMs: number;
 }
 
 /**
@@ -115,6 +118,8 @@ export class MessageListener implements Listener {
   #receiver: ServiceBusReceiver | undefined;
   /** Messages not yet settled, per receiver: a replaced receiver closes after its last one. */
   readonly #unsettled = new Map<ServiceBusReceiver, number>();
+  /** Replaced receivers, closed again once a link attaches (see `#retire`). */
+  readonly #retired = new Set<ServiceBusReceiver>();
   #subscription: { close(): Promise<void> } | undefined;
   #subscriptionAbort: AbortController | undefined;
   #generation = 0;
@@ -142,6 +147,7 @@ export class MessageListener implements Listener {
       slotCount: maxConcurrentCalls,
       logger: deps.logger,
       onSlotsExhausted: deps.onSlotsExhausted,
+      exhaustedWaitMs: deps.slotsExhaustedWaitMs,
     });
   }
 
@@ -197,7 +203,10 @@ export class MessageListener implements Listener {
         processError: async (args) => this.#onError(receiver, generation, args),
         // Not in the SDK's public types, but called by its subscribe loop once the receive link
         // is attached: Service Bus answered (it may still detach the link with a refusal).
-        postInitialize: async () => this.#outage.reached(),
+        postInitialize: async () => {
+          this.#outage.reached();
+          void this.#closeRetired();
+        },
       } as MessageHandlers,
       {
         autoCompleteMessages: false,
@@ -330,7 +339,7 @@ export class MessageListener implements Listener {
   #replaceReceiver(old: ServiceBusReceiver): ServiceBusReceiver {
     const next = createEntityReceiver(this.deps.client, this.deps.fn, receiverOptions());
     this.#receiver = next;
-    if (!this.#unsettled.has(old)) void old.close().catch(() => undefined);
+    if (!this.#unsettled.has(old)) this.#retire(old);
     return next;
   }
 
@@ -342,6 +351,22 @@ export class MessageListener implements Listener {
       return;
     }
     this.#unsettled.delete(receiver);
-    if (receiver !== this.#receiver) void receiver.close().catch(() => undefined);
+    if (receiver !== this.#receiver) this.#retire(receiver);
+  }
+
+  /**
+   * Closes a replaced receiver. The SDK closes a receiver's link only over an open connection:
+   * closed during an outage, it is closed again once a link attaches (the connection is back).
+   */
+  #retire(receiver: ServiceBusReceiver): void {
+    this.#retired.add(receiver);
+    void receiver.close().catch(() => undefined);
+  }
+
+  async #closeRetired(): Promise<void> {
+    const retired = [...this.#retired];
+    this.#retired.clear();
+    await Promise.allSettled(retired.map((receiver) => receiver.close()));
+    forgetClosedReceivers(this.deps.client);
   }
 }

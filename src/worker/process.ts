@@ -4,7 +4,7 @@ import { createLogger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
 import { ABANDON_BUDGET_MS, CLOSE_APP_MIN_MS, CLOSE_CONNECTIONS_BUDGET_MS } from './drain';
 import { configureWorker, type RunningWorker, startWorker, type WorkerOptions } from './runtime';
-import { describeConfiguration } from './startupSummary';
+import { describeConfiguration, startupWarnings } from './startupSummary';
 
 /** Heroku may deliver SIGTERM more than once; repeats this close together are one signal. */
 const DUPLICATE_SIGNAL_WINDOW_MS = SECOND_MS;
@@ -30,7 +30,15 @@ export async function checkWorker(
   const logger = options.logger ?? createLogger({ destination: process.stderr, pretty: false });
   const config = await configureWorker({ ...options, logger, captureConsole: 'stderr' });
   write(
-    `${JSON.stringify({ embedded: config.embedded, ...describeConfiguration(config) }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        embedded: config.embedded,
+        ...describeConfiguration(config),
+        warnings: startupWarnings(config).map((warning) => warning.message),
+      },
+      null,
+      2,
+    )}\n`,
   );
 }
 
@@ -103,12 +111,14 @@ export async function runWorkerProcess(
  */
 function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => never): void {
   process.on('uncaughtException', (error: unknown, origin: string) => {
-    const thrown = ensureError(error);
+    // A thrown string or object has no stack of its own; one made here would point at us.
+    const what =
+      error instanceof Error
+        ? { errorName: error.name, error: error.message, stack: error.stack }
+        : { errorName: typeof error, error: String(error) };
     worker.logger.error('Worker stopped: an exception was not caught (the app has a bug)', {
       origin,
-      errorName: thrown.name,
-      error: thrown.message,
-      stack: thrown.stack,
+      ...what,
       inFlight: worker.activity().inFlight,
     });
     exit(1);

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
 import { ensureError } from '../shared/errors';
@@ -39,7 +41,7 @@ export class ReceiveLoopListener implements Listener {
   readonly functionName: string;
   readonly #inFlight = new InFlightSet();
   readonly #outage: OutageTracker;
-  readonly #abort = new AbortController();
+  readonly #abort = abortWithRoomFor(MAX_LOOP_LISTENERS);
   readonly #receivers = new Set<ServiceBusReceiver>();
   readonly #caches = new Map<ServiceBusReceiver, MinBatchCache<InFlightMessage>>();
   #loops: Array<Promise<void>> = [];
@@ -64,6 +66,7 @@ export class ReceiveLoopListener implements Listener {
       slotCount: this.#loopCount,
       logger: deps.logger,
       onSlotsExhausted: deps.onSlotsExhausted,
+      exhaustedWaitMs: deps.slotsExhaustedWaitMs,
     });
   }
 
@@ -340,4 +343,17 @@ function idText(id: unknown): string | undefined {
 /** Halfway through the lock a message had when it was received. */
 function halfLockDeadlineMs(entry: InFlightMessage): number {
   return (entry.heldSinceMs ?? Date.now()) + (entry.lockLeftOnArrivalMs ?? Infinity) / 2;
+}
+
+/**
+ * Each session loop keeps one listener on the listener's signal while its SDK call runs; Node
+ * warns ("Possible EventTarget memory leak") past 10, which reads like a leak in the logs.
+ * The count is bounded by maxConcurrentSessions, so the limit is raised to what it allows.
+ */
+const MAX_LOOP_LISTENERS = 100_000;
+
+function abortWithRoomFor(listeners: number): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(listeners, controller.signal);
+  return controller;
 }

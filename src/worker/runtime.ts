@@ -197,6 +197,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
           clientIdentifier: `${describeConnection(connection).namespace}-${randomUUID()}`,
         },
         onSlotsExhausted,
+        slotsExhaustedWaitMs: Math.min(
+          host.functionTimeoutMs ?? SLOTS_EXHAUSTED_MAX_WAIT_MS,
+          SLOTS_EXHAUSTED_MAX_WAIT_MS,
+        ),
       });
       await listener.start();
       listeners.push(listener);
@@ -257,6 +261,13 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     },
   };
 }
+
+/**
+ * How long every slot of a function may stay held by timed-out handlers before the worker gives
+ * up on them: one more functionTimeout, at most a minute. A handler only a little slower than
+ * its timeout frees its slot, and the worker goes on; one that hangs costs a restart.
+ */
+const SLOTS_EXHAUSTED_MAX_WAIT_MS = 60_000;
 
 /**
  * Logs that a function can run nothing more until a timed-out handler returns, and the first

@@ -42,6 +42,17 @@ export function describeConfiguration(
   };
 }
 
+/** What start-up warns about (each also a log line when the worker starts). */
+export function startupWarnings(
+  config: WorkerConfiguration,
+): Array<{ message: string; fields: Record<string, unknown> }> {
+  return [
+    ...config.settings.warnings.map((message) => ({ message, fields: {} })),
+    ...planWarnings(config.plan),
+    ...logLevelWarnings(config.logLevels),
+  ];
+}
+
 function connectionSource(config: WorkerConfiguration, name: string): unknown {
   if (config.embedded) return 'embedded emulator';
   const connection = resolveConnection(name, config.settings.values);
@@ -54,10 +65,7 @@ export function logStartup(config: WorkerConfiguration, clients: ClientPool): vo
     `Loaded ${plan.functions.length} Service Bus function(s) from ${config.appDir}`,
     describeConfiguration(config, clients),
   );
-  for (const warning of planWarnings(plan)) logger.warn(warning.message, warning.fields);
-  for (const warning of logLevelWarnings(config.logLevels)) {
-    logger.warn(warning.message, warning.fields);
-  }
+  for (const warning of startupWarnings(config)) logger.warn(warning.message, warning.fields);
 }
 
 /** So that nobody loses lines without a word: the host.json levels the worker does not apply. */

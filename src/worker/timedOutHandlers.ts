@@ -15,17 +15,20 @@ export interface TimedOutHandlersOptions {
   slotCount: number;
   logger: Logger;
   onSlotsExhausted?: (report: SlotsExhausted) => void;
+  /** How long every slot may stay held before `onSlotsExhausted`: a handler may yet return. */
+  exhaustedWaitMs: number;
 }
 
 /**
  * The handlers of one listener that timed out and still run. Each keeps the slot it ran in
  * (a concurrency slot, a session's turn) until it returns, so that no more handlers run at once
- * than the host would allow; when all slots are held that way, the listener can run nothing
- * more and says so once (again only after one came back).
+ * than the host would allow. When all slots are held that way, the listener can run nothing
+ * more: it waits `exhaustedWaitMs` for one to return (a handler only a little slow frees its
+ * slot), then reports once (again only after one came back).
  */
 export class TimedOutHandlers {
   #running = 0;
-  #exhaustedReported = false;
+  #exhaustedTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TimedOutHandlersOptions) {}
 
@@ -43,20 +46,35 @@ export class TimedOutHandlers {
     if (returned === undefined) return;
 
     this.#running += 1;
-    const { slotCount } = this.options;
-    if (this.#running >= slotCount && !this.#exhaustedReported) {
-      this.#exhaustedReported = true;
-      const { functionName, slotName, onSlotsExhausted } = this.options;
-      onSlotsExhausted?.({ functionName, slotName, slotCount });
-    }
+    if (this.#running >= this.options.slotCount) this.#waitThenReport();
 
     const afterTimeoutMs = Math.round(await returned);
     this.#running -= 1;
-    if (this.#running < slotCount) this.#exhaustedReported = false;
+    if (this.#running < this.options.slotCount) {
+      clearTimeout(this.#exhaustedTimer);
+      this.#exhaustedTimer = undefined;
+    }
     this.options.logger.warn(
       `The handler of a timed-out invocation returned ${afterTimeoutMs} ms after its timeout; ` +
         'its slot is free',
       { invocationId: outcome.invocationId, afterTimeoutMs, stillRunning: this.#running },
     );
+  }
+
+  #waitThenReport(): void {
+    if (this.#exhaustedTimer !== undefined) return;
+
+    const { functionName, slotName, slotCount, exhaustedWaitMs, logger } = this.options;
+    logger.warn(
+      `All ${slotCount} ${slotName} slot(s) are held by timed-out invocations whose handlers ` +
+        `have not returned; waiting ${exhaustedWaitMs} ms for one to return`,
+      { slotName, slotCount, waitMs: exhaustedWaitMs },
+    );
+    // Once reported, the timer stays set (no second report) until a handler returns.
+    this.#exhaustedTimer = setTimeout(() => {
+      if (this.#running < slotCount) return;
+      this.options.onSlotsExhausted?.({ functionName, slotName, slotCount });
+    }, exhaustedWaitMs);
+    this.#exhaustedTimer.unref();
   }
 }

@@ -42,24 +42,52 @@ describe('loadAppSettings', () => {
     assert.equal(settings.files.length, 2);
   });
 
-  it('refuses an encrypted local.settings.json, saying so, instead of reading garbled values', () => {
-    // The shape `func settings encrypt` leaves: base64 ciphertext in place of each value.
-    const dir = appDir({
-      'local.settings.json': JSON.stringify({
-        IsEncrypted: true,
-        Values: { ServiceBusConnection: 'CfDJ8Kk5vFq0T2xUeLrM1pQz9wAbCdEfGhIjKlMnOpQrStUvWxYz' },
-      }),
+  // The shape `func settings encrypt` leaves: base64 ciphertext in place of each value.
+  const encryptedFile = (isEncrypted = 'IsEncrypted', values = 'Values') =>
+    JSON.stringify({
+      [isEncrypted]: true,
+      [values]: { ServiceBusConnection: 'CfDJ8Kk5vFq0T2xUeLrM1pQz9wAbCdEfGhIjKlMnOpQrStUvWxYz' },
     });
 
-    assert.throws(
-      () => loadAppSettings({ appDir: dir, env: {} }),
-      (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'InvalidConfiguration');
-        assert.match(error.message, /local\.settings\.json is encrypted \("IsEncrypted": true\)/);
-        assert.match(error.message, /func settings decrypt/);
-        return true;
-      },
-    );
+  it('refuses an encrypted local.settings.json whose settings are set nowhere else', () => {
+    for (const keys of [[], ['isEncrypted', 'values']] as const) {
+      const dir = appDir({ 'local.settings.json': encryptedFile(...keys) });
+
+      assert.throws(
+        () => loadAppSettings({ appDir: dir, env: {} }),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'InvalidConfiguration');
+          assert.match(error.message, /local\.settings\.json is encrypted \("IsEncrypted": true\)/);
+          assert.match(
+            error.message,
+            /ServiceBusConnection is not set in \.env or the environment/,
+          );
+          assert.match(error.message, /func settings decrypt/);
+          return true;
+        },
+      );
+    }
+  });
+
+  it('leaves an encrypted file unread, with a warning, when .env sets what it holds', () => {
+    const connection = 'Endpoint=sb://127.0.0.1:5999;SharedAccessKeyName=k;SharedAccessKey=v';
+    const dir = appDir({
+      'local.settings.json': encryptedFile(),
+      '.env': `ServiceBusConnection=${connection}\n`,
+    });
+
+    const settings = loadAppSettings({ appDir: dir, env: {} });
+
+    assert.equal(settings.values.ServiceBusConnection, connection);
+    assert.equal(settings.sources.ServiceBusConnection, '.env');
+    assert.equal(settings.warnings.length, 1);
+    assert.match(settings.warnings[0] ?? '', /is encrypted .*: its values are not read/);
+  });
+
+  it('reads Values in any case, as Core Tools does', () => {
+    const dir = appDir({ 'local.settings.json': JSON.stringify({ values: { A: 'lower' } }) });
+
+    assert.equal(loadAppSettings({ appDir: dir, env: {} }).values.A, 'lower');
   });
 
   it('works with neither file present', () => {

@@ -38,6 +38,15 @@ function selectionApp(hostJson: Record<string, unknown> = {}): string {
   });
 }
 
+/**
+ * Stops a worker after its receive links had time to attach: the SDK leaves a 60 s lock timer
+ * behind for a link closed while it attaches, which holds the test process open that long.
+ */
+async function stopOnceAttached(worker: { stop(): Promise<void> }): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await worker.stop();
+}
+
 describe('which functions the worker runs', () => {
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
@@ -112,6 +121,10 @@ describe('which functions the worker runs', () => {
       assert.equal(more.length, 0);
       assert.equal(waiting?.messageId, `${queue}-1`);
       assert.equal(waiting?.deliveryCount, 0);
+      // Taken off, so the next tests' workers start on empty queues.
+      const receiver = client.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
+      await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+      await receiver.close();
     }
   });
 
@@ -133,7 +146,7 @@ describe('which functions the worker runs', () => {
         .map((line) => line.reason);
       assert.deepEqual(reasons, Array(3).fill('host.json "functions" does not list it'));
     } finally {
-      await worker.stop();
+      await stopOnceAttached(worker);
     }
   });
 
@@ -149,13 +162,64 @@ describe('which functions the worker runs', () => {
     );
 
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as { skipped: Array<{ name: string }> };
+    const report = JSON.parse(result.stdout) as {
+      skipped: Array<{ name: string }>;
+      warnings: string[];
+    };
     assert.deepEqual(
       report.skipped.map((skipped) => skipped.name),
       ['off', 'sdk'],
     );
+    // What start-up would warn about is in the report too.
+    assert.ok(report.warnings.some((warning) => warning.startsWith("Function 'manual' has")));
     // The library's note about the SDK-type binding is a log line, on stderr.
     assert.match(result.stderr, /EnableDeferredBinding/);
+  });
+
+  it('runs every function for an empty "functions", and takes its items from settings', async () => {
+    const all = await startWorker({
+      appDir: selectionApp({ functions: [] }),
+      env: env(),
+      logger: captureLogger().logger,
+    });
+    await stopOnceAttached(all);
+    const fromSetting = await startWorker({
+      appDir: selectionApp(),
+      env: env({ AzureFunctionsJobHost__functions__0: 'manual' }),
+      logger: captureLogger().logger,
+    });
+    await stopOnceAttached(fromSetting);
+
+    assert.deepEqual(
+      all.functions.map((fn) => fn.name),
+      ['kept', 'off', 'manual'],
+    );
+    assert.deepEqual(
+      fromSetting.functions.map((fn) => fn.name),
+      ['manual'],
+    );
+  });
+
+  it('runs idle, saying so, when every function is disabled; names unknown ones', async () => {
+    const log = captureLogger();
+    const disabled = Object.fromEntries(
+      ['kept', 'off', 'manual', 'processorder'].map((name) => [
+        `AzureWebJobs.${name}.Disabled`,
+        '1',
+      ]),
+    );
+    const worker = await startWorker({
+      appDir: selectionApp(),
+      env: env(disabled),
+      logger: log.logger,
+    });
+    await worker.stop();
+
+    assert.deepEqual(worker.functions, []);
+    const warnings = log.lines().filter((line) => line.level === 'warn');
+    assert.ok(warnings.some((line) => String(line.msg).startsWith('No Service Bus function runs')));
+    const unknown = warnings.find((line) => String(line.msg).startsWith('Settings that disable'));
+    assert.deepEqual(unknown?.settings, ['AzureWebJobs.processorder.Disabled']);
   });
 
   it('refuses a host.json "functions" that is not a list of names', async () => {

@@ -104,6 +104,36 @@ describe('a timed-out handler keeps its slot until it returns', () => {
     });
   }
 
+  it('gives a handler one more functionTimeout to return before it gives up', async () => {
+    const h = await startHarness('slot-wait', {
+      queue: { maxDeliveryCount: 1 },
+      env: {
+        AzureFunctionsJobHost__functionTimeout: '00:00:01',
+        [`${SB}maxConcurrentCalls`]: '1',
+      },
+    });
+
+    // 0.5 s past its 1 s timeout: inside the 1 s the worker waits with every slot held.
+    const sender = h.client.createSender(h.names.queue);
+    await sender.sendMessages({
+      body: 'a little slow',
+      messageId: 'slot-wait-1',
+      applicationProperties: { behaviour: 'sleep:1500' },
+    });
+    await sender.close();
+    const [call] = await waitFor('the invocation', () => {
+      const calls = callsFor('probeQueue', 'slot-wait-1');
+      return calls.length > 0 ? calls : undefined;
+    });
+    await waitFor('its return', () => h.log.lines().find(returnedLine(call!.invocationId)));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    const waiting = h.log.lines().find((l) => String(l.msg).includes('waiting 1000 ms for one'));
+    assert.equal(waiting?.slotName, 'maxConcurrentCalls');
+    const exhausted = h.log.lines().filter((l) => l.code === 'FunctionTimeoutSlotsExhausted');
+    assert.deepEqual(exhausted, [], 'no restart for a handler that came back in time');
+  });
+
   it('a session does not run its next message while a timed-out one still runs', async () => {
     const names = probeNames('slot-sess');
     started.emulator = await startTestEmulator(probeEntities(names, { maxDeliveryCount: 2 }));
@@ -206,8 +236,9 @@ describe('a worker process whose slots are all held by timed-out handlers', () =
     const client = testClient(emulator.connectionString);
     cleanups.push(() => client.close());
 
-    // probeQueue's one slot hangs past its 2 s timeout; meanwhile probeBinary runs 1.5 s, so it
-    // is still in flight when the worker stops, and gets the grace period.
+    // probeQueue's one slot hangs past its 2 s timeout and the 2 s the worker then waits for it;
+    // meanwhile probeBinary runs 1.9 s (inside its own timeout) from about 2.8 s on, so it is in
+    // flight when the worker stops (at about 4 s), and gets the grace period.
     const queueSender = client.createSender(names.queue);
     await queueSender.sendMessages({
       body: 'h',
@@ -216,12 +247,12 @@ describe('a worker process whose slots are all held by timed-out handlers', () =
     });
     await queueSender.close();
     await worker.waitForLine('the hang start', (l) => l.msg === 'probe started hang-1');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 2800));
     const binarySender = client.createSender(names.binaryQueue);
     await binarySender.sendMessages({
       body: Buffer.from('b'),
       messageId: 'bin-1',
-      applicationProperties: { behaviour: 'sleep:1500' },
+      applicationProperties: { behaviour: 'sleep:1900' },
     });
     await binarySender.close();
 

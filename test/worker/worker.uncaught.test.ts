@@ -21,6 +21,8 @@ const CRASH_APP = {
     `  handler: async () => { setTimeout(() => { throw new Error('boom from a timer'); }, 0); } });`,
     `app.serviceBusQueue('fromPromise', { connection: 'UcConnection', queueName: 'uc-promise',`,
     `  handler: async () => { Promise.reject(new Error('nobody awaits this')); } });`,
+    `app.serviceBusQueue('aString', { connection: 'UcConnection', queueName: 'uc-string',`,
+    `  handler: async () => { setTimeout(() => { throw 'a plain string'; }, 0); } });`,
   ].join('\n'),
 };
 
@@ -30,7 +32,7 @@ describe('an exception the app does not catch', () => {
   const appDir = tempApp(CRASH_APP);
 
   before(async () => {
-    emulator = await startTestEmulator({ queues: ['uc-timer', 'uc-promise'] });
+    emulator = await startTestEmulator({ queues: ['uc-timer', 'uc-promise', 'uc-string'] });
     client = testClient(emulator.connectionString);
   });
 
@@ -39,9 +41,10 @@ describe('an exception the app does not catch', () => {
     await emulator.close();
   });
 
-  for (const [queue, origin, error] of [
-    ['uc-timer', 'uncaughtException', 'boom from a timer'],
-    ['uc-promise', 'unhandledRejection', 'nobody awaits this'],
+  for (const [queue, origin, error, errorName] of [
+    ['uc-timer', 'uncaughtException', 'boom from a timer', 'Error'],
+    ['uc-promise', 'unhandledRejection', 'nobody awaits this', 'Error'],
+    ['uc-string', 'uncaughtException', 'a plain string', 'string'],
   ] as const) {
     it(`stops the worker with exit code 1 and a JSON line (${origin})`, async () => {
       const worker = spawnWorker(appDir, { UcConnection: emulator.connectionString });
@@ -63,7 +66,10 @@ describe('an exception the app does not catch', () => {
       assert.equal(crash?.level, 'error');
       assert.equal(crash?.origin, origin);
       assert.equal(crash?.error, error);
-      assert.match(String(crash?.stack), /index\.js/);
+      assert.equal(crash?.errorName, errorName);
+      // The app's stack, never one of sbworker's own (a string has none).
+      if (errorName === 'Error') assert.match(String(crash?.stack), /index\.js/);
+      else assert.equal(crash?.stack, undefined);
     });
   }
 });
