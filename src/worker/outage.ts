@@ -86,6 +86,7 @@ export class OutageTracker {
   /** Set by a probe's success until a message confirms the recovery or `until` passes. */
   #unconfirmed: { since: number; attempts: number; until: number } | undefined;
   #lastDelayMs = 0;
+  #lastFailedAt = 0;
   #probeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** Whether Service Bus ever accepted this listener: "lost" then, "could not be reached" not. */
@@ -136,8 +137,14 @@ export class OutageTracker {
       this.#logFirst(failure, fields);
     }
 
-    const delayMs = retryDelayMs(this.retry, this.#attempts);
-    this.#attempts += 1;
+    // A session function's receive loops fail together in one outage: a failure before the
+    // last delay has passed belongs to the same round, so the delay grows once per round, as
+    // for a single receiver, not once per loop.
+    const now = Date.now();
+    const sameRound = this.#attempts > 0 && now - this.#lastFailedAt < this.#lastDelayMs;
+    const delayMs = retryDelayMs(this.retry, sameRound ? this.#attempts - 1 : this.#attempts);
+    if (!sameRound) this.#attempts += 1;
+    this.#lastFailedAt = now;
     this.#lastDelayMs = delayMs;
     clearTimeout(this.#probeTimer);
     if (probe !== undefined && failure.kind === 'outage') this.#scheduleProbe(probe, delayMs);

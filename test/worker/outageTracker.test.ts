@@ -144,3 +144,23 @@ describe('OutageTracker before Service Bus was ever reached, and during a long o
     assert.ok(outageMs[1]! >= 2 * STILL_FAILING_EVERY_MS);
   });
 });
+
+describe('OutageTracker shared by the receive loops of a session function', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  it('grows the delay once per round of failures, not once per loop', () => {
+    const tracker = new OutageTracker(captureLogger().logger, RETRY);
+    tracker.recovered();
+
+    // Eight loops fail at once, wait, try again, and fail at once again.
+    const round = () => Array.from({ length: 8 }, () => tracker.failed(lost(), 'receive'));
+    const first = round();
+    mock.timers.tick(Math.max(...first));
+    const second = round();
+
+    // The host's exponential delays for the first and the second attempt: 4 s, then 8 s.
+    assert.deepEqual(new Set(first), new Set([4000]));
+    assert.deepEqual(new Set(second), new Set([8000]));
+  });
+});
