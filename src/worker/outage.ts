@@ -86,7 +86,7 @@ export class OutageTracker {
   /** Set by a probe's success until a message confirms the recovery or `until` passes. */
   #unconfirmed: { since: number; attempts: number; until: number } | undefined;
   #lastDelayMs = 0;
-  #lastFailedAt = 0;
+  #roundStartedAt = 0;
   #probeTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** Whether Service Bus ever accepted this listener: "lost" then, "could not be reached" not. */
@@ -137,14 +137,16 @@ export class OutageTracker {
       this.#logFirst(failure, fields);
     }
 
-    // A session function's receive loops fail together in one outage: a failure before the
-    // last delay has passed belongs to the same round, so the delay grows once per round, as
-    // for a single receiver, not once per loop.
+    // A session function's receive loops fail together in one outage: a failure within the
+    // round's delay from the round's first failure belongs to that round, so the delay grows
+    // once per round, as for a single receiver, not once per loop.
     const now = Date.now();
-    const sameRound = this.#attempts > 0 && now - this.#lastFailedAt < this.#lastDelayMs;
+    const sameRound = this.#attempts > 0 && now - this.#roundStartedAt < this.#lastDelayMs;
     const delayMs = retryDelayMs(this.retry, sameRound ? this.#attempts - 1 : this.#attempts);
-    if (!sameRound) this.#attempts += 1;
-    this.#lastFailedAt = now;
+    if (!sameRound) {
+      this.#attempts += 1;
+      this.#roundStartedAt = now;
+    }
     this.#lastDelayMs = delayMs;
     clearTimeout(this.#probeTimer);
     if (probe !== undefined && failure.kind === 'outage') this.#scheduleProbe(probe, delayMs);

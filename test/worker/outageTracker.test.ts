@@ -153,10 +153,14 @@ describe('OutageTracker shared by the receive loops of a session function', () =
     const tracker = new OutageTracker(captureLogger().logger, RETRY);
     tracker.recovered();
 
-    // Eight loops fail at once, wait, try again, and fail at once again.
-    const round = () => Array.from({ length: 8 }, () => tracker.failed(lost(), 'receive'));
+    // Eight loops fail a few ms apart, each waits its delay, tries again and fails again.
+    const round = () =>
+      Array.from({ length: 8 }, () => {
+        mock.timers.tick(60);
+        return tracker.failed(lost(), 'receive');
+      });
     const first = round();
-    mock.timers.tick(Math.max(...first));
+    mock.timers.tick(4000 - 8 * 60);
     const second = round();
 
     // The host's exponential delays for the first and the second attempt: 4 s, then 8 s.
