@@ -279,7 +279,8 @@ function slotsExhaustedHandler(
 ): (report: SlotsExhausted) => void {
   let asked = false;
   return ({ functionName, slotName, slotCount }) => {
-    const reason = `every ${slotName} slot of function '${functionName}' is held by a timed-out handler`;
+    const slots = `every ${slotName} slot of function '${functionName}'`;
+    const reason = `${slots} is held by a timed-out handler`;
     logger.error(
       `All ${slotCount} ${slotName} slot(s) of function '${functionName}' are held by ` +
         'timed-out invocations whose handlers have not returned: ' +

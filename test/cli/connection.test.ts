@@ -62,7 +62,7 @@ describe('operator connection resolution', () => {
     assert.equal(connection.isEmulator, true);
   });
 
-  it("takes --connection-setting as a function's connection name: <name>, then AzureWebJobs<name>", () => {
+  it("takes --connection-setting as a function's connection: <name>, AzureWebJobs<name>", () => {
     const appDir = emptyFolder();
     writeFileSync(
       join(appDir, 'local.settings.json'),

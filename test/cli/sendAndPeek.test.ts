@@ -85,7 +85,7 @@ describe('sbworker send and peek against the emulator', () => {
     assert.deepEqual(message?.applicationProperties, { source: 'ops', ticket: 'T-1=2' });
   });
 
-  it("sends through the setting a function's connection names, with --connection-setting", async () => {
+  it("sends through a function's connection setting, with --connection-setting", async () => {
     const env = { AzureWebJobsOrdersBus: emulator.connectionString };
     const sent = await runCli(
       ['send', 'sp-body', '--body', 'via setting', '--connection-setting', 'OrdersBus'],

@@ -35,8 +35,9 @@ describe('sbworker send that the broker stops part-way', () => {
       result.stdout,
       new RegExp(
         `^stopped by an error: sent ${arrived.length} of 300 message\\(s\\) to ss-full in 1` +
-          ` batch\\(es\\) \\(sb://localhost:${fx.emulator.port}\\); the broker refused the batch in` +
-          ` hand \\(\\d+ message\\(s\\)\\), so none of it arrived, and the rest were not sent\\n$`,
+          ` batch\\(es\\) \\(sb://localhost:${fx.emulator.port}\\); the broker refused the` +
+          ' batch in hand \\(\\d+ message\\(s\\)\\), so none of it arrived, and the rest' +
+          ' were not sent\\n$',
       ),
     );
     assert.ok(arrived.length > 0 && arrived.length < 300, `${arrived.length} arrived`);

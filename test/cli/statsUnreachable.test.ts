@@ -133,7 +133,10 @@ describe('sbworker stats when the entity is missing or the key is wrong', () => 
     assert.match(result.stderr, /^sbworker: UnauthorizedAccess: /);
     assert.match(
       result.stderr,
-      / \(the connection string from ServiceBusConnection \(environment\), for sb:\/\/127\.0\.0\.1:\d+\)\n$/,
+      new RegExp(
+        ' \\(the connection string from ServiceBusConnection \\(environment\\),' +
+          ' for sb://127\\.0\\.0\\.1:\\d+\\)\n$',
+      ),
     );
   });
 });

@@ -66,7 +66,7 @@ describe('which functions the worker runs', () => {
     ...extra,
   });
 
-  it('leaves out a function disabled by AzureWebJobs.<name>.Disabled, and SDK triggers', async () => {
+  it('leaves out functions disabled by AzureWebJobs.<name>.Disabled, SDK triggers', async () => {
     const log = captureLogger();
     const worker = await startWorker({
       appDir: selectionApp(),
@@ -176,7 +176,7 @@ describe('which functions the worker runs', () => {
     assert.match(result.stderr, /EnableDeferredBinding/);
   });
 
-  it('runs every function for an empty "functions", and takes its items from settings', async () => {
+  it('runs all functions for an empty "functions", and takes its items from settings', async () => {
     const all = await startWorker({
       appDir: selectionApp({ functions: [] }),
       env: env(),

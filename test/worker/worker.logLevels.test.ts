@@ -104,7 +104,7 @@ describe('log levels by category from host.json and LOG_LEVEL', () => {
     }
   }
 
-  it('applies Function and Function.<name>.User (longest match, any case), default elsewhere', async () => {
+  it('applies Function, Function.<name>.User (longest match, any case), default', async () => {
     const worker = await runOnce('trial', '');
 
     // Function: Information covers the invocation lines of both functions.
@@ -142,7 +142,7 @@ describe('log levels by category from host.json and LOG_LEVEL', () => {
     );
   });
 
-  it('takes LOG_LEVEL=Trace (a Functions name) as debug for every line, over host.json', async () => {
+  it('takes LOG_LEVEL=Trace (a Functions name) as debug for every line', async () => {
     const worker = await runOnce('trace', 'Trace');
 
     assert.equal(executedLines(worker).length, 2);

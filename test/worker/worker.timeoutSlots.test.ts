@@ -185,7 +185,8 @@ describe('a timed-out handler keeps its slot until it returns', () => {
     ]) {
       assert.ok(
         Number(later?.startedAt) >= Number(earlier?.startedAt) + SLOW_MS - SLACK_MS,
-        `a message of session S started ${Number(later?.startedAt) - Number(earlier?.startedAt)} ms after the previous one`,
+        `a message of session S started ${Number(later?.startedAt) - Number(earlier?.startedAt)}` +
+          ' ms after the previous one',
       );
     }
     const timedOut = log.lines().filter((l) => l.outcome === 'timedOut');

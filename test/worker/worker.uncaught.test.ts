@@ -18,7 +18,8 @@ const CRASH_APP = {
   'index.js': [
     `const { app } = require('@azure/functions');`,
     `app.serviceBusQueue('fromTimer', { connection: 'UcConnection', queueName: 'uc-timer',`,
-    `  handler: async () => { setTimeout(() => { throw new Error('boom from a timer'); }, 0); } });`,
+    `  handler: async () => {`,
+    `    setTimeout(() => { throw new Error('boom from a timer'); }, 0); } });`,
     `app.serviceBusQueue('fromPromise', { connection: 'UcConnection', queueName: 'uc-promise',`,
     `  handler: async () => { Promise.reject(new Error('nobody awaits this')); } });`,
     `app.serviceBusQueue('aString', { connection: 'UcConnection', queueName: 'uc-string',`,

@@ -34,7 +34,7 @@ export interface OperatorConnection {
 export interface ResolveConnectionOptions {
   /** The `--connection-string` flag. */
   flag?: string;
-  /** The `--connection-setting` flag: a function's `connection` name, looked up as the worker does. */
+  /** `--connection-setting`: a function's `connection` name, looked up as the worker does. */
   settingName?: string;
   /** Folder with local.settings.json and .env; defaults to the working directory. */
   appDir?: string;

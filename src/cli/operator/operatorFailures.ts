@@ -57,15 +57,16 @@ async function explainFailure(
   }
   if (code === 'MessagingEntityNotFound') return missingOnEmulator(attempt, connection, error);
   if (code === 'UnauthorizedAccess' && attempt instanceof Error) {
-    const where = `the connection string ${connectionSourcePhrase(connection)}, for ${connection.endpoint}`;
+    const source = connectionSourcePhrase(connection);
+    const where = `the connection string ${source}, for ${connection.endpoint}`;
     return new AppError('UnauthorizedAccess', `${attempt.message} (${where})`, { cause: error });
   }
   if (isTlsToPlainListener(attempt, connection)) {
     return new AppError(
       'ServiceCommunicationProblem',
       `could not connect to ${connection.endpoint}: it is on this machine, but the connection` +
-        ` string ${connectionSourcePhrase(connection)} lacks UseDevelopmentEmulator=true, so the SDK` +
-        ' spoke TLS to it; the emulator listens without TLS',
+        ` string ${connectionSourcePhrase(connection)} lacks UseDevelopmentEmulator=true, so` +
+        ' the SDK spoke TLS to it; the emulator listens without TLS',
       { retryable: false, cause: error },
     );
   }
