@@ -15,6 +15,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * Short: everything is closed (or given up on) by then.
  */
 const EXIT_WATCHDOG_MS = 200;
+const IDLE_TICK_MS = 60 * 60_000;
 const HEROKU_KILL_AFTER_MS = 30 * SECOND_MS;
 /** What a drain may take beyond the grace period: the close steps' bounds and the watchdog. */
 const SHUTDOWN_OVERRUN_MS =
@@ -97,6 +98,10 @@ export async function runWorkerProcess(
     throw error;
   }
   if (onDyno) warnIfDrainOutlastsDyno(worker);
+  // With every function left out (disabled) nothing else holds the event loop: the process
+  // would exit 0 at once, and a platform would start it again in a loop. It idles until a
+  // signal, as the host does.
+  if (worker.functions.length === 0) setInterval(() => undefined, IDLE_TICK_MS);
   exitOnUncaughtException(worker, exit);
   if (first !== undefined) drainThenExit(worker, `received ${first.signal}`, 0, exit);
   else if (restartReason !== undefined) drainThenExit(worker, restartReason, 1, exit);

@@ -8,7 +8,7 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../../src/emulator';
 import { startWorker } from '../../src/worker';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { captureLogger, REPO_ROOT, waitFor } from './support';
+import { captureLogger, REPO_ROOT, spawnWorker, waitFor } from './support';
 import { tempApp } from './tempApp';
 
 // Which registered functions the worker runs, as the Functions host decides it at start-up:
@@ -220,6 +220,23 @@ describe('which functions the worker runs', () => {
     assert.ok(warnings.some((line) => String(line.msg).startsWith('No Service Bus function runs')));
     const unknown = warnings.find((line) => String(line.msg).startsWith('Settings that disable'));
     assert.deepEqual(unknown?.settings, ['AzureWebJobs.processorder.Disabled']);
+  });
+
+  it('keeps a worker process with every function disabled running until a signal', async () => {
+    const disabled = { 'AzureWebJobs.kept.Disabled': 'true', 'AzureWebJobs.off.Disabled': '1' };
+    const worker = spawnWorker(selectionApp({ functions: ['kept', 'off'] }), env(disabled));
+    await worker.waitForLine(
+      'ready',
+      (line) => line.msg === 'Worker ready: 0 function(s) listening',
+    );
+
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const runningAfterReady = worker.child.exitCode === null;
+    worker.child.kill('SIGTERM');
+    const exited = await worker.exited;
+
+    assert.ok(runningAfterReady, 'the worker exited by itself');
+    assert.deepEqual(exited, { code: 0, signal: null });
   });
 
   it('refuses a host.json "functions" that is not a list of names', async () => {
