@@ -1,6 +1,6 @@
 import { afterEach } from 'node:test';
 
-import type { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { startWorker, type RunningWorker } from '../../src/worker';
@@ -52,6 +52,19 @@ export async function startProbeHarness(
     shutdownGraceMs: options.shutdownGraceMs ?? 500,
   });
   return { names, emulator, worker, client: testClient(emulator.connectionString), log };
+}
+
+/** Sends to the probe app's main queue, in one batch when given several, and closes the sender. */
+export async function sendToProbeQueue(
+  harness: Pick<ProbeHarness, 'client' | 'names'>,
+  messages: ServiceBusMessage | ServiceBusMessage[],
+): Promise<void> {
+  const sender = harness.client.createSender(harness.names.queue);
+  try {
+    await sender.sendMessages(messages);
+  } finally {
+    await sender.close();
+  }
 }
 
 /** Worker first (it drains), then the client, then the emulator. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 
-import { probeHarnessPerTest } from './probeHarness';
+import { probeHarnessPerTest, sendToProbeQueue } from './probeHarness';
 import { callsFor, waitFor } from './support';
 
 // A network that stalls and then catches up (trial 6: a 25 s black hole) hands the worker,
@@ -65,7 +65,7 @@ describe('deliveries that arrive with their lock already gone', () => {
     await waitFor('the worker connection', () => (proxy.connections() > 0 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 500));
     proxy.stall();
-    await h.client.createSender(h.names.queue).sendMessages({ body: 'x', messageId: 'late-1' });
+    await sendToProbeQueue(h, { body: 'x', messageId: 'late-1' });
     // The first delivery's lock runs out inside the stall; the redelivery's does not.
     await new Promise((resolve) => setTimeout(resolve, LOCK_MS * 1.5));
     proxy.release();

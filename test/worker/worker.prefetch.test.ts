@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
-import { type ProbeHarness, probeHarnessPerTest } from './probeHarness';
+import { type ProbeHarness, probeHarnessPerTest, sendToProbeQueue } from './probeHarness';
 import { callsFor, waitFor } from './support';
 
 // prefetchCount as the host applies it: up to maxConcurrentCalls invocations, and up to
@@ -34,15 +34,14 @@ async function setUp(
 }
 
 async function sendSlow(h: Harness, ids: string[], workMs = WORK_MS): Promise<void> {
-  const sender = h.client.createSender(h.names.queue);
-  await sender.sendMessages(
+  await sendToProbeQueue(
+    h,
     ids.map((messageId) => ({
       body: { messageId },
       messageId,
       applicationProperties: { behaviour: `sleep:${workMs}` },
     })),
   );
-  await sender.close();
 }
 
 /** What a competing receiver can take now: only messages the worker has not locked. */

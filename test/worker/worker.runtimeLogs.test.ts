@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { probeHarnessPerTest } from './probeHarness';
+import { probeHarnessPerTest, sendToProbeQueue } from './probeHarness';
 import { callsFor, waitFor } from './support';
 
 // What the invocation lines must say for a user to see what happened: why an output send failed
@@ -14,13 +14,11 @@ describe('worker logs', () => {
   it('name the cause of a failed output send: code and reason', async () => {
     const h = await startHarness('outcause', { env: { PROBE_OUT: 'outcause-no-such-out' } });
 
-    const sender = h.client.createSender(h.names.queue);
-    await sender.sendMessages({
+    await sendToProbeQueue(h, {
       body: 'x',
       messageId: 'outcause-1',
       applicationProperties: { output: 'to a missing queue' },
     });
-    await sender.close();
     const line = await waitFor(
       'the failed invocation line',
       () => h.log.lines().find((l) => l.messageId === 'outcause-1' && l.outcome !== undefined),
@@ -49,13 +47,11 @@ describe('worker logs', () => {
       },
     });
 
-    const sender = h.client.createSender(h.names.queue);
     const sentAt = Date.now();
-    await sender.sendMessages([
+    await sendToProbeQueue(h, [
       { body: 'x', messageId: 'renew-long', applicationProperties: { behaviour: 'sleep:6000' } },
       { body: 'x', messageId: 'renew-short', applicationProperties: { behaviour: 'sleep:500' } },
     ]);
-    await sender.close();
     const isWarning = (l: Record<string, unknown>) =>
       String(l.msg).startsWith('Lock renewal stopped: maxAutoLockRenewalDuration reached');
     const warning = await waitFor('the warning', () => h.log.lines().find(isWarning), 6000);

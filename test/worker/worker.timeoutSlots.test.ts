@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 
 import { startWorker } from '../../src/worker';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { closedAfterEachTest, probeHarnessPerTest } from './probeHarness';
+import { closedAfterEachTest, probeHarnessPerTest, sendToProbeQueue } from './probeHarness';
 import {
   callsFor,
   captureLogger,
@@ -52,14 +52,13 @@ describe('a timed-out handler keeps its slot until it returns', () => {
       const slowId = `slow-p${prefetchCount}`;
       const quickId = `quick-p${prefetchCount}`;
 
-      const sender = h.client.createSender(h.names.queue);
-      await sender.sendMessages({
+      // Two sends, so that the slow message is the first one received.
+      await sendToProbeQueue(h, {
         body: 'slow',
         messageId: slowId,
         applicationProperties: { behaviour: `sleep:${SLOW_MS}` },
       });
-      await sender.sendMessages({ body: 'quick', messageId: quickId });
-      await sender.close();
+      await sendToProbeQueue(h, { body: 'quick', messageId: quickId });
 
       const quickLine = await waitFor(
         'the quick invocation line',
@@ -114,13 +113,11 @@ describe('a timed-out handler keeps its slot until it returns', () => {
     });
 
     // 0.5 s past its 1 s timeout: inside the 1 s the worker waits with every slot held.
-    const sender = h.client.createSender(h.names.queue);
-    await sender.sendMessages({
+    await sendToProbeQueue(h, {
       body: 'a little slow',
       messageId: 'slot-wait-1',
       applicationProperties: { behaviour: 'sleep:1500' },
     });
-    await sender.close();
     const [call] = await waitFor('the invocation', () => {
       const calls = callsFor('probeQueue', 'slot-wait-1');
       return calls.length > 0 ? calls : undefined;
