@@ -54,8 +54,8 @@ export function loadAppSettings(options: LoadAppSettingsOptions): AppSettings {
       );
     } else {
       merge(settings, local.values, 'local.settings.json');
+      settings.files.push(localSettingsPath);
     }
-    settings.files.push(localSettingsPath);
   }
   if (dotenv !== undefined) {
     merge(settings, dotenv, '.env');
@@ -66,9 +66,21 @@ export function loadAppSettings(options: LoadAppSettingsOptions): AppSettings {
 }
 
 /**
+ * Settings that configure the Functions host itself (which language worker, which runtime
+ * version, host feature flags); neither this worker nor an app's code reads them.
+ */
+const HOST_ONLY_SETTINGS = [
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'AzureWebJobsFeatureFlags',
+].map((name) => name.toLowerCase());
+
+/**
  * Core Tools encrypts the values with a key of the machine that ran `func settings encrypt`;
  * read as they are, they would be taken for settings and fail as garbled ones. The file is
- * left unread; that is fine when every setting it holds is set in `.env` or the environment.
+ * left unread; that is fine when every setting it holds, other than the host's own, is set in
+ * `.env` or the environment.
  *
  * @returns the warning to log; @throws ConfigError naming the settings found nowhere else.
  */
@@ -78,7 +90,8 @@ function checkEncryptedCovered(
   elsewhere: Record<string, string>,
 ): string {
   const missing = Object.keys(encrypted).filter(
-    (name) => getSetting(elsewhere, name) === undefined,
+    (name) =>
+      !HOST_ONLY_SETTINGS.includes(name.toLowerCase()) && getSetting(elsewhere, name) === undefined,
   );
   const what = `${path} is encrypted ("IsEncrypted": true)`;
   if (missing.length > 0) {
@@ -88,7 +101,10 @@ function checkEncryptedCovered(
         ' environment; run `func settings decrypt` there, or set them in .env or the environment',
     );
   }
-  return `${what}: its values are not read; .env and the environment set all of them`;
+  return (
+    `${what}: its values are not read; .env and the environment set all of them that the` +
+    " worker uses (the Functions host's own, such as FUNCTIONS_WORKER_RUNTIME, are not needed)"
+  );
 }
 
 /**

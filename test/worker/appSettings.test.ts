@@ -46,7 +46,10 @@ describe('loadAppSettings', () => {
   const encryptedFile = (isEncrypted = 'IsEncrypted', values = 'Values') =>
     JSON.stringify({
       [isEncrypted]: true,
-      [values]: { ServiceBusConnection: 'CfDJ8Kk5vFq0T2xUeLrM1pQz9wAbCdEfGhIjKlMnOpQrStUvWxYz' },
+      [values]: {
+        FUNCTIONS_WORKER_RUNTIME: 'CfDJ8Ab3xQ9Lm2Rt7YpWz0Kc5NvEs1HuJd4GiOa6Bf8TgUq',
+        ServiceBusConnection: 'CfDJ8Kk5vFq0T2xUeLrM1pQz9wAbCdEfGhIjKlMnOpQrStUvWxYz',
+      },
     });
 
   it('refuses an encrypted local.settings.json whose settings are set nowhere else', () => {
@@ -58,10 +61,8 @@ describe('loadAppSettings', () => {
         (error: Error & { code?: string }) => {
           assert.equal(error.code, 'InvalidConfiguration');
           assert.match(error.message, /local\.settings\.json is encrypted \("IsEncrypted": true\)/);
-          assert.match(
-            error.message,
-            /ServiceBusConnection is not set in \.env or the environment/,
-          );
+          // The host's own FUNCTIONS_WORKER_RUNTIME is not needed, so not named.
+          assert.match(error.message, /and ServiceBusConnection is not set in \.env or the env/);
           assert.match(error.message, /func settings decrypt/);
           return true;
         },
@@ -82,6 +83,9 @@ describe('loadAppSettings', () => {
     assert.equal(settings.sources.ServiceBusConnection, '.env');
     assert.equal(settings.warnings.length, 1);
     assert.match(settings.warnings[0] ?? '', /is encrypted .*: its values are not read/);
+    assert.equal(settings.values.FUNCTIONS_WORKER_RUNTIME, undefined);
+    // The file is named in the warning, not among the files the settings came from.
+    assert.deepEqual(settings.files, [join(dir, '.env')]);
   });
 
   it('reads Values in any case, as Core Tools does', () => {
