@@ -3,7 +3,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { buildBatchTriggerMetadata, batchInputData } from './batchInput';
 import type { DispatchResult } from './dispatcher';
 import type { InFlightMessage, MessageHandlerDeps } from './messageHandler';
-import { settle } from './messageHandler';
+import { failureFields, settle } from './messageHandler';
 import { decideSettlement } from './settle';
 import type { ReceivedMessageLike } from './triggerInput';
 
@@ -58,7 +58,7 @@ export async function handleBatch(
   else
     deps.invocationLogger.error(`Executed '${fn.name}' on a batch (${outcome.result})`, {
       ...fields,
-      error: outcome.error?.message,
+      ...failureFields(outcome.error),
     });
   return outcome;
 }

@@ -153,18 +153,25 @@ function logInvocation(
     deps.invocationLogger.info(`Executed '${deps.fn.name}' (succeeded)`, fields);
     return;
   }
-  const cause = (outcome.error as { cause?: unknown } | undefined)?.cause;
   deps.invocationLogger.error(`Executed '${deps.fn.name}' (${outcome.result})`, {
     ...fields,
-    error: outcome.error?.message,
-    errorCode: (outcome.error as { code?: unknown } | undefined)?.code,
-    // What went wrong underneath (a failed output send: the broker's code and reason).
-    ...(cause instanceof Error
-      ? { causeCode: (cause as { code?: unknown }).code, cause: cause.message }
-      : {}),
+    ...failureFields(outcome.error),
   });
   deps.invocationLogger.debug('Invocation error stack', {
     invocationId: outcome.invocationId,
     stack: outcome.error?.stack,
   });
+}
+
+/** The log fields of a failed invocation's error: message, code, and what lay underneath. */
+export function failureFields(error: Error | undefined): Record<string, unknown> {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return {
+    error: error?.message,
+    errorCode: (error as { code?: unknown } | undefined)?.code,
+    // What went wrong underneath (a failed output send: the broker's code and reason).
+    ...(cause instanceof Error
+      ? { causeCode: (cause as { code?: unknown }).code, cause: cause.message }
+      : {}),
+  };
 }

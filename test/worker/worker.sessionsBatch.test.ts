@@ -150,8 +150,11 @@ describe('worker batches', () => {
 
     assert.equal(line.outcome, 'failed');
     assert.equal(line.settlement, 'abandon');
+    assert.equal(line.errorCode, 'UnsupportedMessageBody');
+    assert.match(String(line.error), /message 1 of the batch is not JSON/);
     const raw = log.rawLines().find((l) => l.includes('"batch-bad"')) ?? '';
     assert.equal(raw.match(/"function":/g)?.length, 1, `one function key: ${raw}`);
+    assert.equal(raw.includes('not json'), false, `no body text in the line: ${raw}`);
     assert.equal(
       probe().calls.filter((c) => c.functionName === 'probeBatch').length,
       before,
