@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
+import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
 import {
   describeConnection,
   missingConnectionError,
@@ -8,6 +9,9 @@ import {
   type ResolvedConnection,
 } from './connection';
 import type { ClientRetrySettings } from './hostSettings';
+
+// Every settlement the worker makes goes through rhea; see the module for the bug it fixes.
+fixRheaDispositionRanges();
 
 /** The SDK's retry options from host.json `clientRetryOptions` (the host's defaults apply). */
 export function toSdkRetryOptions(

@@ -53,12 +53,6 @@ export interface IgnoredRetry {
   maxRetryCount: number | undefined;
 }
 
-/** One start-up warning about the plan: a sentence and its fields, for the logger. */
-export interface PlanWarning {
-  message: string;
-  fields: Record<string, unknown>;
-}
-
 export interface FunctionPlan {
   functions: ServiceBusFunction[];
   /**
@@ -187,61 +181,6 @@ function ignoredRetry(retryOptions: unknown): IgnoredRetry | undefined {
     strategy: named ?? 'unknown',
     maxRetryCount: typeof maxRetryCount === 'number' ? maxRetryCount : undefined,
   };
-}
-
-/**
- * The start-up warnings for a plan: functions not hosted, output bindings not sent, and retry
- * policies not run. Each names the function; none holds a setting's value.
- */
-export function planWarnings(plan: FunctionPlan): PlanWarning[] {
-  const warnings: PlanWarning[] = plan.skipped.map((skipped) => ({
-    message: `Function '${skipped.name}' is not hosted`,
-    fields: { reason: skipped.reason },
-  }));
-  if (plan.unknownDisabled.length > 0) {
-    warnings.push({
-      message:
-        'Settings that disable a function name none of the app: they disable nothing (check' +
-        ' the function name in AzureWebJobs.<name>.Disabled)',
-      fields: { settings: plan.unknownDisabled },
-    });
-  }
-  if (plan.functions.length === 0) {
-    warnings.push({
-      message:
-        'No Service Bus function runs: each one is left out (see above). The worker stays' +
-        ' idle until it is restarted with one enabled',
-      fields: {},
-    });
-  }
-  for (const fn of plan.functions) {
-    if (fn.unsupportedOutputs.length > 0) {
-      warnings.push({
-        message: `Function '${fn.name}' has output bindings this worker does not send`,
-        fields: { outputs: fn.unsupportedOutputs },
-      });
-    }
-    if (!fn.autoCompleteMessages) {
-      warnings.push({
-        message:
-          `Function '${fn.name}' has autoCompleteMessages false: nothing settles its messages` +
-          ' (the Functions host supports settling in the function for C# only), so each one' +
-          " returns when its lock expires and is dead-lettered after the queue's" +
-          ' maxDeliveryCount',
-        fields: { autoCompleteMessages: false },
-      });
-    }
-    if (fn.ignoredRetry !== undefined) {
-      warnings.push({
-        message:
-          `Function '${fn.name}' has a retry policy, which is ignored: the Functions host runs ` +
-          'no retry policy for Service Bus triggers either. A failed message is abandoned and ' +
-          "redelivered until the queue's maxDeliveryCount, then dead-lettered; that is the retry",
-        fields: { retry: fn.ignoredRetry },
-      });
-    }
-  }
-  return warnings;
 }
 
 function triggerEntity(

@@ -1,6 +1,7 @@
 import type { ClientPool } from './clients';
 import { describeConnection, resolveConnection } from './connection';
-import { entityPath, planWarnings } from './functionPlan';
+import { entityPath } from './functionPlan';
+import { planWarnings } from './planWarnings';
 import { describeLogLevels, type WorkerLogLevels } from './logLevels';
 import type { WorkerConfiguration } from './runtime';
 

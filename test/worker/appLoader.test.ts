@@ -4,7 +4,8 @@ import { describe, it, mock } from 'node:test';
 
 import { loadApp } from '../../src/worker/appLoader';
 import { expandEntryPattern } from '../../src/worker/entryGlob';
-import { planFunctions, planWarnings } from '../../src/worker/functionPlan';
+import { planFunctions } from '../../src/worker/functionPlan';
+import { planWarnings } from '../../src/worker/planWarnings';
 import { loadHostSettings } from '../../src/worker/hostSettings';
 import { PROBE_APP, REPO_ROOT, SESSIONS_APP } from './support';
 import { tempApp } from './tempApp';
@@ -352,6 +353,40 @@ describe('planFunctions', () => {
     );
     assert.match(warnings[0]?.message ?? '', /maxDeliveryCount/);
     assert.deepEqual(warnings[0]?.fields, { retry: { strategy: 'fixedDelay', maxRetryCount: 3 } });
+  });
+
+  it('warns when functions are triggered by one entity through one connection', async () => {
+    const register = (name: string, connection: string, entity: string) =>
+      `app.serviceBusQueue('${name}', { connection: '${connection}', queueName: '${entity}', ` +
+      'handler: async () => {} });\n';
+    const dir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'index.js':
+        "const { app } = require('@azure/functions');\n" +
+        register('first', 'C', 'Orders') +
+        // Queue names are matched in any case, as Service Bus matches them.
+        register('second', 'C', 'orders') +
+        register('otherNamespace', 'D', 'orders') +
+        register('alone', 'C', 'shipments') +
+        "app.serviceBusTopic('subA', { connection: 'C', topicName: 't', " +
+        "subscriptionName: 's', handler: async () => {} });\n" +
+        "app.serviceBusTopic('subB', { connection: 'C', topicName: 't', " +
+        "subscriptionName: 'other', handler: async () => {} });\n" +
+        "app.serviceBusTopic('subC', { connection: 'C', topicName: 'T', " +
+        "subscriptionName: 'S', handler: async () => {} });\n",
+    });
+    const app = await loadApp(dir, () => undefined);
+
+    const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
+    const warnings = planWarnings(plan);
+
+    assert.equal(warnings.length, 2, JSON.stringify(warnings));
+    assert.match(
+      warnings[0]?.message ?? '',
+      /^Functions 'first', 'second' are triggered by the same queue 'Orders': each message goes/,
+    );
+    assert.deepEqual(warnings[0]?.fields, { functions: ['first', 'second'] });
+    assert.match(warnings[1]?.message ?? '', /^Functions 'subA', 'subC' .* subscription 't\/s'/);
   });
 
   it('refuses a function name that the Functions host refuses', async () => {

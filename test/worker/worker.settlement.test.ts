@@ -37,7 +37,7 @@ async function peekCount(h: Harness, queue: string, subQueueType?: 'deadLetter')
     queue,
     subQueueType === undefined ? {} : { subQueueType },
   );
-  const messages = await receiver.peekMessages(10);
+  const messages = await receiver.peekMessages(100);
   await receiver.close();
   return messages;
 }
@@ -51,6 +51,36 @@ function invocationLine(h: Harness, invocationId: string, timeoutMs = 5000) {
 }
 
 describe('worker settlement', () => {
+  it('settles each message with its own outcome when many end at once', async () => {
+    // maxDeliveryCount 1: an abandoned message is dead-lettered at once, a completed one gone.
+    const h = await setUp('settle-turn', {
+      maxDeliveryCount: 1,
+      env: { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '8' },
+    });
+    const ids = Array.from({ length: 60 }, (_, i) => `t${i + 1}`);
+    const failing = new Set(ids.filter((_, i) => i % 3 === 1));
+
+    const sender = h.client.createSender(h.names.queue);
+    await sender.sendMessages(
+      ids.map((id) => ({
+        body: { id },
+        messageId: id,
+        applicationProperties: { behaviour: failing.has(id) ? 'throw' : '' },
+      })),
+    );
+    await sender.close();
+    await waitFor('an invocation line for each', () =>
+      h.log.lines().filter((l) => l.outcome !== undefined).length >= ids.length ? true : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const ranTwice = ids.filter((id) => callsFor('probeQueue', id).length !== 1);
+    assert.deepEqual(ranTwice, [], 'each message ran once');
+    const deadLetters = await peekCount(h, h.names.queue, 'deadLetter');
+    assert.deepEqual(deadLetters.map((m) => m.messageId).sort(), [...failing].sort());
+    assert.equal((await peekCount(h, h.names.queue)).length, 0);
+  });
+
   it('completes the message when the handler succeeds', async () => {
     const h = await setUp('settle-ok');
 

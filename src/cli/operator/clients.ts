@@ -4,8 +4,12 @@ import {
   type ServiceBusReceiverOptions,
 } from '@azure/service-bus';
 
+import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
+
+// Replay completes some letters and abandons others in one go; see the module for why.
+fixRheaDispositionRanges();
 
 // An operator waits seconds, not minutes, to learn that the broker is not there.
 const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };

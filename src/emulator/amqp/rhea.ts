@@ -5,14 +5,20 @@
  * rhea decodes every format-0 transfer and drops the raw bytes. Service Bus keeps the bare
  * message (properties, application properties, body) exactly as sent, which matters to
  * non-JavaScript clients whose types rhea would not round-trip. So `message.decode` is wrapped
- * once to attach the bytes it decoded; nothing else in rhea changes.
+ * once to attach the bytes it decoded. The other change is shared with the clients: the
+ * order in which settlements are queued (shared/rheaDispositions.ts).
  */
+import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rheaModule = require('rhea') as RheaModule;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const messageModule = require('rhea/lib/message.js') as { decode: (buffer: Buffer) => object };
 
 export const RAW_BYTES = Symbol('sbworker.rawBytes');
+
+// The broker accepts some transfers and refuses others in one turn; see the module for why.
+fixRheaDispositionRanges();
 
 const wrapped = Symbol.for('sbworker.rheaDecodeWrapped');
 if (!(messageModule as Record<symbol, unknown>)[wrapped]) {
