@@ -9,9 +9,15 @@ export type RejectionCode =
   | 'UnsupportedVersion'
   | 'SchemaViolation';
 
+/** A body as it can be stored and sent again: `json` and `text` as text, bytes as base64. */
+export interface StoredBody {
+  encoding: 'json' | 'text' | 'base64';
+  text: string;
+}
+
 export type Decoded<T> =
   | { ok: true; value: T }
-  | { ok: false; code: RejectionCode; reason: string; bodyExcerpt: string | null };
+  | { ok: false; code: RejectionCode; reason: string; body: StoredBody | null };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -120,17 +126,20 @@ function describe(value: unknown): string {
 }
 
 function reject(code: RejectionCode, reason: string, body: unknown): Decoded<never> {
-  return { ok: false, code, reason, bodyExcerpt: excerpt(body) };
+  return { ok: false, code, reason, body: storedBody(body) };
 }
 
-function excerpt(body: unknown): string | null {
+/** The whole body, so that an operator can fix a rejected message and send it again. */
+function storedBody(body: unknown): StoredBody | null {
   if (body === undefined) return null;
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
-    return `base64:${Buffer.from(body).subarray(0, 3000).toString('base64')}`;
+    return { encoding: 'base64', text: Buffer.from(body).toString('base64') };
   }
-  if (typeof body === 'string') return body;
+  if (typeof body === 'string') return { encoding: 'text', text: body };
   try {
-    return JSON.stringify(body) ?? null;
+    // The host parsed it already: its JSON text again (the bytes sent are not available).
+    const text = JSON.stringify(body);
+    return text === undefined ? null : { encoding: 'json', text };
   } catch {
     return null;
   }

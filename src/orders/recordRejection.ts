@@ -25,7 +25,7 @@ export async function recordRejection(
         ...broker,
         reasonCode: rejected.code,
         reason: rejected.reason,
-        bodyExcerpt: rejected.bodyExcerpt,
+        body: rejected.body,
       }),
     logger,
     runtime.retryPolicy,

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+
+import type { StoredBody } from './decodeMessage';
 import type { Database } from './store/database';
 
 export interface RejectedMessage {
@@ -7,22 +10,29 @@ export interface RejectedMessage {
   deliveryCount: number | null;
   reasonCode: string;
   reason: string;
-  /** The start of the body as text, for whoever investigates; never logged. */
-  bodyExcerpt: string | null;
+  /** The whole body, for whoever fixes the message and sends it again; never logged. */
+  body: StoredBody | null;
 }
 
-const BODY_EXCERPT_CHARS = 4_000;
-
-/** @returns false when this message was already recorded by an earlier delivery. */
+/**
+ * Records a rejection once per message: a redelivery (the same id and the same body) adds
+ * nothing, while another message sent under an id already seen (a corrected resend, a replay
+ * of another version) gets a row of its own.
+ *
+ * @returns false when this message was already recorded by an earlier delivery.
+ */
 export async function recordRejectedMessage(
   db: Database,
   rejected: RejectedMessage,
 ): Promise<boolean> {
+  const body = rejected.body === null ? null : withoutNul(rejected.body.text);
   const rows = await db.query(
     `INSERT INTO rejected_messages
-       (function_name, message_id, delivery_count, reason_code, reason, body_excerpt)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (function_name, message_id) WHERE message_id IS NOT NULL DO NOTHING
+       (function_name, message_id, delivery_count, reason_code, reason,
+        body, body_encoding, body_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (function_name, message_id, body_sha256) WHERE message_id IS NOT NULL
+       DO NOTHING
      RETURNING id`,
     [
       rejected.functionName,
@@ -30,15 +40,15 @@ export async function recordRejectedMessage(
       rejected.deliveryCount,
       rejected.reasonCode,
       withoutNul(rejected.reason),
-      excerptOf(rejected.bodyExcerpt),
+      body,
+      rejected.body?.encoding ?? null,
+      // An empty body hashes too, so that its redeliveries are recorded once as well.
+      createHash('sha256')
+        .update(body ?? '')
+        .digest('hex'),
     ],
   );
   return rows.length > 0;
-}
-
-function excerptOf(body: string | null): string | null {
-  if (body === null) return null;
-  return withoutNul(body.slice(0, BODY_EXCERPT_CHARS));
 }
 
 /**
@@ -63,4 +73,64 @@ export function brokerFactsFrom(metadata: Record<string, unknown> | undefined): 
     messageId: messageId === undefined || messageId === null ? null : String(messageId),
     deliveryCount: Number.isInteger(deliveryCount) ? deliveryCount : null,
   };
+}
+
+/**
+ * A recorded rejection, as `sbworker rejected` shows it. Its body is whole; in rows recorded
+ * before schema version 2, its first 4,000 characters.
+ */
+export interface RejectedRow extends RejectedMessage {
+  id: number;
+  rejectedAt: Date;
+}
+
+export interface RejectedFilter {
+  functionName?: string;
+  messageId?: string;
+  /** The most rows to return, oldest first. */
+  limit: number;
+}
+
+export async function listRejectedMessages(
+  db: Database,
+  filter: RejectedFilter,
+): Promise<RejectedRow[]> {
+  const rows = await db.query<{
+    id: string | number;
+    rejected_at: Date | string;
+    function_name: string;
+    message_id: string | null;
+    delivery_count: number | null;
+    reason_code: string;
+    reason: string;
+    body: string | null;
+    body_encoding: StoredBody['encoding'] | null;
+  }>(
+    `SELECT id, rejected_at, function_name, message_id, delivery_count, reason_code, reason,
+            body, body_encoding
+       FROM rejected_messages
+      WHERE ($1::text IS NULL OR function_name = $1)
+        AND ($2::text IS NULL OR message_id = $2)
+      ORDER BY id
+      LIMIT $3`,
+    [filter.functionName ?? null, filter.messageId ?? null, filter.limit],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    rejectedAt: new Date(row.rejected_at),
+    functionName: row.function_name,
+    messageId: row.message_id,
+    deliveryCount: row.delivery_count,
+    reasonCode: row.reason_code,
+    reason: row.reason,
+    body: row.body === null ? null : storedBodyOf(row.body, row.body_encoding),
+  }));
+}
+
+/** Rows from before version 2 have no encoding: bytes were kept as `base64:` and their text. */
+function storedBodyOf(text: string, encoding: StoredBody['encoding'] | null): StoredBody {
+  if (encoding !== null) return { encoding, text };
+  return text.startsWith('base64:')
+    ? { encoding: 'base64', text: text.slice('base64:'.length) }
+    : { encoding: 'text', text };
 }

@@ -153,6 +153,39 @@ describe('processOrder and processShipment handlers', () => {
     );
   });
 
+  it('records another message under a rejected id with its own reason and whole body', async () => {
+    // A corrected resend under the same id that is still wrong, and a body past 4,000 chars.
+    const first = { ...order('900010'), quantity: -3 };
+    const second = { ...order('900010'), note: 'x'.repeat(6000) };
+    await processOrder()(first, contextFor('processOrder', 'resent', 1));
+    await processOrder()(second, contextFor('processOrder', 'resent', 1));
+    await processOrder()(second, contextFor('processOrder', 'resent', 2));
+
+    const rows = await db.query<{ reason: string; body: string; body_encoding: string }>(
+      `SELECT reason, body, body_encoding FROM rejected_messages WHERE message_id = 'resent'
+       ORDER BY id`,
+    );
+    assert.equal(rows.length, 2, 'the redelivery of the second is not recorded again');
+    assert.deepEqual(JSON.parse(rows[0]?.body ?? ''), first);
+    assert.match(rows[1]?.reason ?? '', /note/);
+    assert.deepEqual(JSON.parse(rows[1]?.body ?? ''), second);
+    assert.deepEqual(
+      rows.map((row) => row.body_encoding),
+      ['json', 'json'],
+    );
+  });
+
+  it('keeps a rejected body of bytes whole, as base64', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xc3, 0x28]), Buffer.alloc(5000, 0x41)]);
+    await processOrder()(bytes, contextFor('processOrder', 'bytes'));
+
+    const [row] = await db.query<{ body: string; body_encoding: string }>(
+      `SELECT body, body_encoding FROM rejected_messages WHERE message_id = 'bytes'`,
+    );
+    assert.equal(row?.body_encoding, 'base64');
+    assert.ok(Buffer.from(row?.body ?? '', 'base64').equals(bytes));
+  });
+
   it('rejects a shipment request whose id is not derived from its order id', async () => {
     const forged = {
       type: 'ShipmentRequested',

@@ -91,6 +91,6 @@ describe('store selection', () => {
     const versions = await second.query('SELECT version FROM schema_migrations');
     await second.close();
     assert.deepEqual(rows, [{ sku: 'X1', available: 3 }]);
-    assert.deepEqual(versions, [{ version: 1 }]);
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
   });
 });

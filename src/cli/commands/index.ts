@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Register> = {
   peek: () => (require('./peek') as typeof import('./peek')).registerPeekCommand,
   dlq: () => (require('./dlq') as typeof import('./dlq')).registerDlqCommand,
   stats: () => (require('./stats') as typeof import('./stats')).registerStatsCommand,
+  rejected: () => (require('./rejected') as typeof import('./rejected')).registerRejectedCommand,
   worker: () => (require('./worker') as typeof import('./worker')).registerWorkerCommand,
   start: () => (require('./start') as typeof import('./start')).registerStartCommand,
 };

@@ -6,7 +6,8 @@ import { z } from 'zod';
 /**
  * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so
  * output can be sent again. Broker-assigned fields (sequence number, enqueued time, delivery
- * count, state, dead-letter reason) are printed for reading and ignored on send.
+ * count, state, dead-letter reason) are printed for reading and ignored on send, as is
+ * `rejection`, the order job's record of why it rejected the message (`sbworker rejected`).
  *
  * The body is kept byte-exact: `bodyEncoding` says how `body` holds it.
  * - `json`: the bytes are exactly `JSON.stringify(body)` (what the SDK sends for objects).
@@ -31,6 +32,7 @@ export const messageJsonSchema = z.object({
   deadLetterReason: optionalText,
   deadLetterErrorDescription: optionalText,
   deadLetterSource: optionalText,
+  rejection: z.unknown().optional(),
   messageId: optionalText,
   contentType: optionalText,
   correlationId: optionalText,

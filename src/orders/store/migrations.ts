@@ -80,6 +80,21 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    name: 'rejected messages keep the whole body, once per id and body',
+    statements: [
+      // Rows from before keep what they had: the first 4,000 characters, `base64:` for bytes.
+      `ALTER TABLE rejected_messages RENAME COLUMN body_excerpt TO body`,
+      `ALTER TABLE rejected_messages ADD COLUMN body_encoding text
+         CHECK (body_encoding IN ('json', 'text', 'base64'))`,
+      `ALTER TABLE rejected_messages ADD COLUMN body_sha256 text`,
+      `DROP INDEX rejected_messages_once`,
+      `CREATE UNIQUE INDEX rejected_messages_once
+         ON rejected_messages (function_name, message_id, body_sha256)
+         WHERE message_id IS NOT NULL`,
+    ],
+  },
 ];
 
 /** Any fixed number: it only has to be the same in every process that migrates this database. */

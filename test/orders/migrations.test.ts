@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { recordRejectedMessage } from '../../src/orders/rejectedMessages';
+import { migrate, MIGRATIONS } from '../../src/orders/store/migrations';
+import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
+
+describe('schema upgrades', () => {
+  it('keeps rejected rows of the first schema and records whole bodies after version 2', async () => {
+    const db = await openPgliteDatabase();
+    // A database that a release with only the first migration created and used.
+    const [first] = MIGRATIONS;
+    assert.equal(first?.version, 1);
+    await db.query(`CREATE TABLE schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    for (const statement of first?.statements ?? []) await db.query(statement);
+    await db.query(`INSERT INTO schema_migrations (version, name) VALUES (1, 'first')`);
+    await db.query(
+      `INSERT INTO rejected_messages (function_name, message_id, reason_code, reason, body_excerpt)
+       VALUES ('processOrder', 'old', 'InvalidJson', 'the body is not JSON', '{"orderId": ')`,
+    );
+
+    const applied = await migrate(db);
+    const sameBody = {
+      functionName: 'processOrder',
+      messageId: 'old',
+      deliveryCount: 1,
+      reasonCode: 'InvalidJson',
+      reason: 'the body is not JSON',
+      body: { encoding: 'text' as const, text: '{"orderId": ' },
+    };
+    const recordedAgain = await recordRejectedMessage(db, sameBody);
+    const redelivery = await recordRejectedMessage(db, { ...sameBody, deliveryCount: 2 });
+
+    const rows = await db.query<{ body: string; body_encoding: string | null }>(
+      `SELECT body, body_encoding FROM rejected_messages ORDER BY id`,
+    );
+    await db.close();
+    assert.deepEqual(applied, [2]);
+    // The old row has no body hash, so the same message arriving after the upgrade is recorded
+    // once more, and its redeliveries not.
+    assert.equal(recordedAgain, true);
+    assert.equal(redelivery, false);
+    assert.deepEqual(rows, [
+      { body: '{"orderId": ', body_encoding: null },
+      { body: '{"orderId": ', body_encoding: 'text' },
+    ]);
+  });
+});
