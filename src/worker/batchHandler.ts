@@ -4,6 +4,7 @@ import { buildBatchTriggerMetadata, batchInputData } from './batchInput';
 import type { DispatchResult } from './dispatcher';
 import type { InFlightMessage, MessageHandlerDeps } from './messageHandler';
 import { failureFields, settle } from './messageHandler';
+import { messageIdText } from './messageIdText';
 import { decideSettlement } from './settle';
 import type { ReceivedMessageLike } from './triggerInput';
 
@@ -48,7 +49,7 @@ export async function handleBatch(
   const fields = {
     invocationId: outcome.invocationId,
     messageCount: messages.length,
-    messageIds: messages.map((m) => (m.messageId === undefined ? undefined : String(m.messageId))),
+    messageIds: messages.map((m) => messageIdText(m.messageId)),
     durationMs: Math.round(outcome.durationMs),
     outcome: outcome.result,
     settlement: [...new Set(results)].join(','),

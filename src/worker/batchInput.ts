@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors';
 import type { RpcTypedData } from './coreTypes';
+import { messageIdText } from './messageIdText';
 import { formatNetDate, isLong, toNetJsonValue } from './netFormat';
 import {
   bodyAsHostBytes,
@@ -82,7 +83,7 @@ export function buildBatchTriggerMetadata(
     ExpiresAtArray: json((m) => formatNetDate(date(m, 'expiresAtUtc'), '+00:00')),
     EnqueuedTimeUtcArray: json((m) => formatNetDate(date(m, 'enqueuedTimeUtc'), '')),
     EnqueuedTimeArray: json((m) => formatNetDate(date(m, 'enqueuedTimeUtc'), '+00:00')),
-    MessageIdArray: strings((m) => idText(m.messageId)),
+    MessageIdArray: strings((m) => messageIdText(m.messageId)),
     ContentTypeArray: strings((m) => m.contentType),
     ReplyToArray: strings((m) => m.replyTo),
     SequenceNumberArray: {
@@ -95,7 +96,7 @@ export function buildBatchTriggerMetadata(
     ToArray: strings((m) => m.to),
     LabelArray: strings((m) => m.subject),
     SubjectArray: strings((m) => m.subject),
-    CorrelationIdArray: strings((m) => idText(m.correlationId)),
+    CorrelationIdArray: strings((m) => messageIdText(m.correlationId)),
     ApplicationPropertiesArray: json((m) => toNetJsonValue(m.applicationProperties ?? {})),
     UserPropertiesArray: json((m) => toNetJsonValue(m.applicationProperties ?? {})),
     SessionIdArray: strings((m) => m.sessionId),
@@ -120,9 +121,4 @@ export function buildBatchTriggerMetadata(
     metadata.SessionActions = { json: '{}' };
   }
   return metadata;
-}
-
-function idText(id: unknown): string | undefined {
-  if (id === undefined || id === null) return undefined;
-  return Buffer.isBuffer(id) ? id.toString('hex') : String(id);
 }

@@ -15,6 +15,7 @@ import type { Dispatcher } from './dispatcher';
 import { entityPath, type ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
+import { messageIdText } from './messageIdText';
 import { forgetClosedReceivers } from './sdkReceiverTable';
 import {
   finishMessage,
@@ -237,7 +238,7 @@ export class MessageListener implements Listener {
     // the message twice at once. It is left alone; the fresh delivery runs.
     if (lockLeftOnArrivalMs <= 0) {
       this.deps.logger.warn('Lock had already expired when the message arrived; not invoked', {
-        messageId: message.messageId === undefined ? undefined : String(message.messageId),
+        messageId: messageIdText(message.messageId),
         deliveryCount: (message.deliveryCount ?? 0) + 1,
         expiredForMs: -lockLeftOnArrivalMs,
       });
@@ -263,7 +264,7 @@ export class MessageListener implements Listener {
       this.deps.logger.warn(
         'Lock expired (or nearly) while waiting in the prefetch buffer; not invoked',
         {
-          messageId: message.messageId === undefined ? undefined : String(message.messageId),
+          messageId: messageIdText(message.messageId),
           deliveryCount: (message.deliveryCount ?? 0) + 1,
         },
       );

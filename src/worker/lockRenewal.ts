@@ -2,6 +2,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 
 import type { Logger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
+import { messageIdText } from './messageIdText';
 
 /** Renew this long before the lock expires, or halfway through a short lock. */
 const RENEW_AHEAD_MS = 10 * SECOND_MS;
@@ -72,7 +73,7 @@ export class LockRenewal {
         'The lock will now expire and the message may be delivered again while this ' +
         'invocation still runs',
       {
-        messageId: String(this.message.messageId),
+        messageId: messageIdText(this.message.messageId),
         invocationId: this.invocationId,
         renewedForMs: Date.now() - this.#startedAt,
         lockedUntil: this.#lockedUntil?.toISOString(),
@@ -86,7 +87,7 @@ export class LockRenewal {
       (error: unknown) => {
         this.#stopped = true;
         this.logger.warn('Renewing the message lock failed', {
-          messageId: String(this.message.messageId),
+          messageId: messageIdText(this.message.messageId),
           code: (error as { code?: unknown }).code,
         });
       },

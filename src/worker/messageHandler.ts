@@ -4,6 +4,7 @@ import type { Logger } from '../shared/logger';
 import type { Dispatcher, DispatchResult } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import { LockRenewal } from './lockRenewal';
+import { messageIdText } from './messageIdText';
 import { decideSettlement, isLockLostError, settleFailureFields, type Settlement } from './settle';
 import {
   buildTraceContext,
@@ -124,7 +125,7 @@ export async function settle(
   } catch (error) {
     if (isLockLostError(error)) return 'lockLost';
     logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
-      messageId: String(message.messageId),
+      messageId: messageIdText(message.messageId),
       settlement,
       ...settleFailureFields(error),
     });
@@ -141,7 +142,7 @@ function logInvocation(
   // The invocation logger already binds `function`.
   const fields = {
     invocationId: outcome.invocationId,
-    messageId: message.messageId === undefined ? undefined : String(message.messageId),
+    messageId: messageIdText(message.messageId),
     deliveryCount: (message.deliveryCount ?? 0) + 1,
     sessionId: message.sessionId,
     durationMs: Math.round(outcome.durationMs),

@@ -15,6 +15,7 @@ import {
 } from './listener';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import { handleMessage, type InFlightMessage, settle } from './messageHandler';
+import { messageIdText } from './messageIdText';
 import { MinBatchCache } from './minBatchCache';
 import { OutageTracker } from './outage';
 import { TimedOutHandlers } from './timedOutHandlers';
@@ -274,7 +275,7 @@ export class ReceiveLoopListener implements Listener {
         lockNearlyGone(entry.message, entry.lockLeftOnArrivalMs ?? Infinity)
       ) {
         this.deps.logger.warn('Lock expired (or nearly) while waiting for a batch; not invoked', {
-          messageId: idText(entry.message.messageId),
+          messageId: messageIdText(entry.message.messageId),
           deliveryCount: (entry.message.deliveryCount ?? 0) + 1,
         });
         this.#inFlight.leave(entry);
@@ -334,10 +335,6 @@ export class ReceiveLoopListener implements Listener {
     const delayMs = this.#outage.failed(ensureError(error), 'receive');
     await sleep(delayMs, this.#abort.signal);
   }
-}
-
-function idText(id: unknown): string | undefined {
-  return id === undefined ? undefined : String(id);
 }
 
 /** Halfway through the lock a message had when it was received. */

@@ -33,6 +33,8 @@ export function describeConfiguration(
           : clients.describe(fn.connectionName),
       sessions: fn.isSessionsEnabled,
       cardinality: fn.cardinality,
+      // null: the function sets none, so a single body arrives parsed as JSON where it can be.
+      dataType: fn.dataType ?? null,
       autoCompleteMessages: fn.autoCompleteMessages,
       ...(fn.cardinality === 'many' ? { maxMessageBatchSize: fn.maxMessageBatchSize } : {}),
       outputs: fn.outputs.map((o) => `${o.bindingName} -> ${o.entityKind} ${o.entityName}`),

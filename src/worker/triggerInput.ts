@@ -1,6 +1,7 @@
 import { AppError } from '../shared/errors';
 import type { RpcTraceContext, RpcTypedData } from './coreTypes';
 import { textForLibrary } from './libraryText';
+import { messageIdText } from './messageIdText';
 import { formatNetDate, isLong, netScalarText, toNetJsonValue } from './netFormat';
 import { randomHex } from './randomHex';
 
@@ -118,14 +119,14 @@ export function buildTriggerMetadata(
   const enqueuedTime = formatNetDate(message.enqueuedTimeUtc ?? new Date(NaN), '');
   set('EnqueuedTimeUtc', json(enqueuedTime));
   set('EnqueuedTime', json(`${enqueuedTime}+00:00`));
-  set('MessageId', text(idText(message.messageId)));
+  set('MessageId', text(messageIdText(message.messageId)));
   set('ContentType', text(message.contentType));
   set('ReplyTo', text(message.replyTo));
   set('SequenceNumber', json(sequenceNumber(message.sequenceNumber)));
   set('To', text(message.to));
   set('Label', text(message.subject));
   set('Subject', text(message.subject));
-  set('CorrelationId', text(idText(message.correlationId)));
+  set('CorrelationId', text(messageIdText(message.correlationId)));
   const properties = toNetJsonValue(message.applicationProperties ?? {});
   set('ApplicationProperties', json(properties));
   set('UserProperties', json(properties));
@@ -223,12 +224,6 @@ function nestedJson(value: object): RpcTypedData | undefined {
 
 function json(value: unknown): RpcTypedData | undefined {
   return value === undefined || value === null ? undefined : { json: JSON.stringify(value) };
-}
-
-function idText(id: unknown): string | undefined {
-  if (id === undefined || id === null) return undefined;
-  if (Buffer.isBuffer(id)) return id.toString('hex');
-  return String(id);
 }
 
 function sequenceNumber(value: unknown): number | undefined {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
 import { loadApp, type LoadedApp } from '../../src/worker/appLoader';
+import { batchInputData, buildBatchTriggerMetadata } from '../../src/worker/batchInput';
 import { invokeRegistered } from '../../src/worker/invoke';
 import {
   buildTraceContext,
@@ -271,6 +272,54 @@ describe('trigger input through the library (triggerMetadata)', () => {
       const call = await receive(message(text(body)));
       assert.deepEqual(Object.keys(call.triggerMetadata).sort(), Object.keys(keys).sort(), body);
     }
+  });
+});
+
+// An AMQP uuid id reaches rhea as its 16 wire bytes. The .NET client reads them into a Guid
+// with the first three groups big-endian (Microsoft.Azure.Amqp AmqpBitConverter.ReadUuid) and
+// its string is Guid.ToString(): lowercase, dashed, the hex digits in wire order.
+const UUID_WIRE_BYTES = Buffer.from([1, 2, 3, ...Array<number>(13).fill(0)]);
+const UUID_TEXT = '01020300-0000-0000-0000-000000000000';
+const SEQUENTIAL_WIRE_BYTES = Buffer.from(Array.from({ length: 16 }, (_, i) => i));
+const SEQUENTIAL_TEXT = '00010203-0405-0607-0809-0a0b0c0d0e0f';
+
+describe('AMQP uuid message and correlation ids', () => {
+  it('reach a single-message handler as the dashed GUID text', async () => {
+    const call = await receive(
+      message({ messageId: UUID_WIRE_BYTES, correlationId: SEQUENTIAL_WIRE_BYTES }),
+    );
+
+    assert.equal(call.triggerMetadata.messageId, UUID_TEXT);
+    assert.equal(call.triggerMetadata.correlationId, SEQUENTIAL_TEXT);
+  });
+
+  it('reach a batch handler as the dashed GUID text in the *Array fields', async () => {
+    const fn = app.registry.functions.get('probeBatch');
+    assert.ok(fn !== undefined);
+    const triggerName =
+      Object.keys(fn.metadata.bindings).find((name) => name.startsWith('serviceBusTrigger')) ?? '';
+    const messages = [
+      message({ messageId: UUID_WIRE_BYTES, correlationId: SEQUENTIAL_WIRE_BYTES }),
+      message({ messageId: 'plain-id', correlationId: UUID_WIRE_BYTES }),
+    ];
+    const before = probe().calls.length;
+
+    await invokeRegistered(
+      app.registry,
+      fn,
+      {
+        invocationId: 'inv-batch',
+        inputData: [{ name: triggerName, data: batchInputData(messages, undefined) }],
+        triggerMetadata: buildBatchTriggerMetadata(messages, INFO),
+        traceContext: buildTraceContext(message()),
+      },
+      () => undefined,
+    );
+
+    const call = probe().calls[before];
+    assert.ok(call !== undefined, 'the handler ran');
+    assert.deepEqual(call.triggerMetadata.messageIdArray, [UUID_TEXT, 'plain-id']);
+    assert.deepEqual(call.triggerMetadata.correlationIdArray, [SEQUENTIAL_TEXT, UUID_TEXT]);
   });
 });
 

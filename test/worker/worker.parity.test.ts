@@ -5,7 +5,7 @@ import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import type { ServiceBusClient, ServiceBusMessage } from '@azure/service-bus';
 
 import { type ProbeHarness, startProbeHarness, stopProbeHarness } from './probeHarness';
-import { callsFor, waitFor } from './support';
+import { callsFor, probe, waitFor } from './support';
 
 // The parity matrix, bodies and trigger metadata: real messages sent with @azure/service-bus to
 // the emulator, received by the worker, handed to the probe app's handler through the library.
@@ -127,6 +127,29 @@ describe('worker parity: trigger metadata', () => {
     const call = await deliver({ body: 'x', correlationId: '2024' });
 
     assert.equal(call.triggerMetadata.correlationId, 2024);
+  });
+
+  it('an AMQP uuid id arrives as the dashed GUID the .NET client shows, in the log too', async () => {
+    // The SDK sends a Buffer id as an AMQP uuid (16 bytes, zero-padded). The .NET client's
+    // Guid.ToString() of it is lowercase and dashed, its hex digits in wire order.
+    const sender = client.createSender(names.queue);
+    await sender.sendMessages({
+      body: 'uuid ids',
+      messageId: Buffer.from([1, 2, 3]),
+      correlationId: Buffer.from(Array.from({ length: 16 }, (_, i) => i)),
+    });
+    await sender.close();
+
+    const call = await waitFor('the handler to receive the uuid-id message', () =>
+      probe().calls.find(
+        (c) => c.triggerMetadata.messageId === '01020300-0000-0000-0000-000000000000',
+      ),
+    );
+    assert.equal(call.triggerMetadata.correlationId, '00010203-0405-0607-0809-0a0b0c0d0e0f');
+    const line = await waitFor('the invocation log line', () =>
+      log.lines().find((l) => l.invocationId === call.invocationId && l.outcome !== undefined),
+    );
+    assert.equal(line.messageId, '01020300-0000-0000-0000-000000000000');
   });
 
   it('the trigger options the handler sees are the registered binding', async () => {

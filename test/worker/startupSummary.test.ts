@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { REPO_ROOT } from './support';
+import { tempApp } from './tempApp';
+
+// `sbworker worker --check` as a user runs it: a real process on a throwaway app. The check
+// stops before connecting, so the connection string only has to be well formed.
+
+const ENTRY = [
+  `const { app } = require('@azure/functions');`,
+  `const handler = async () => {};`,
+  `const on = (queueName, extra = {}) =>`,
+  `  ({ connection: 'CheckConnection', queueName, handler, ...extra });`,
+  `app.serviceBusQueue('bytes', on('check-bytes', { dataType: 'binary' }));`,
+  `app.serviceBusQueue('texts', on('check-texts', { dataType: 'string', cardinality: 'many' }));`,
+  `app.serviceBusQueue('plain', on('check-plain'));`,
+].join('\n');
+
+describe('worker --check', () => {
+  it("shows each function's dataType, null when it sets none", () => {
+    const appDir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'host.json': JSON.stringify({ version: '2.0' }),
+      'index.js': ENTRY,
+    });
+    const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+    const result = spawnSync(process.execPath, [cli, 'worker', '--app', appDir, '--check'], {
+      env: {
+        PATH: process.env.PATH,
+        CheckConnection:
+          'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=check;SharedAccessKey=unused;' +
+          'UseDevelopmentEmulator=true',
+      },
+      encoding: 'utf8',
+    });
+
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      functions: Array<{ name: string; dataType: unknown }>;
+    };
+    assert.deepEqual(
+      report.functions.map(({ name, dataType }) => ({ name, dataType })),
+      [
+        { name: 'bytes', dataType: 'binary' },
+        { name: 'texts', dataType: 'string' },
+        { name: 'plain', dataType: null },
+      ],
+    );
+  });
+});
