@@ -63,6 +63,11 @@ export interface WorkerOptions {
    * only logs the error.
    */
   onMustRestart?: (reason: string) => void;
+  /**
+   * What `configureWorker` resolved with these options, when the caller checked the settings
+   * before doing slow work of its own (the main job opens its database after it).
+   */
+  configuration?: WorkerConfiguration;
 }
 
 /** What start-up resolved: enough for `--check` and for the first log lines. */
@@ -143,7 +148,7 @@ export async function configureWorker(options: WorkerOptions = {}): Promise<Work
 /** Starts the worker: embedded emulator if needed, appStart hooks, one listener per function. */
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
   const startedAt = performance.now();
-  const config = await configureWorker(options);
+  const config = options.configuration ?? (await configureWorker(options));
   const { logger, host, plan, settings, logLevels } = config;
 
   let embedded: EmbeddedEmulator | undefined;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { runCli } from './runCli';
+import { closedPort, runCli } from './runCli';
 
 const BENCH_APP = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'apps', 'bench');
 
@@ -39,5 +39,21 @@ describe('sbworker worker start-up failure', () => {
       );
       assert.equal((JSON.parse(result.stdout) as { msg: string }).msg, msg);
     }
+  });
+
+  it('start names the missing Service Bus connection before it waits for the database', async () => {
+    // An Azure-like instance whose database does not answer (a closed loopback port).
+    const databaseUrl = `postgres://app:secret@127.0.0.1:${await closedPort()}/orders`;
+    const startedAt = Date.now();
+
+    const result = await runCli(['start', '--no-sample'], {
+      env: { WEBSITE_INSTANCE_ID: 'abc123', DATABASE_URL: databaseUrl },
+    });
+
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, /ServiceBusConnection/);
+    assert.doesNotMatch(result.stdout + result.stderr, /DatabaseUnreachable|Database ready/);
+    // The database's connection retries take about 16 s; the settings check takes none.
+    assert.ok(Date.now() - startedAt < 8000, `took ${Date.now() - startedAt} ms`);
   });
 });

@@ -6,7 +6,12 @@ import { databaseSettingsFromEnv } from '../../orders/store/openDatabase';
 import { applyAppSettings, loadAppSettings } from '../../shared/appSettings';
 import { ConfigError } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logger';
-import { type RunningWorker, startWorker } from '../../worker';
+import {
+  configureWorker,
+  type RunningWorker,
+  startWorker,
+  type WorkerOptions,
+} from '../../worker';
 import {
   type EntityProbe,
   type IdleWaitOptions,
@@ -64,6 +69,17 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
     if (refusal !== undefined) throw new ConfigError(`--reset is refused: ${refusal}`);
   }
 
+  // The worker's settings are checked before the database is waited for: a missing Service
+  // Bus connection is reported at once, not after the database's connection retries.
+  const workerOptions: WorkerOptions = {
+    appDir: APP_ROOT,
+    env,
+    logger: options.workerLogger ?? logger,
+    embeddedPort: options.embeddedPort,
+    shutdownGraceMs: options.shutdownGraceMs,
+  };
+  const configuration = await configureWorker(workerOptions);
+
   const { db } = await getOrderRuntime();
   logger.info(`Database ready: ${describeStore(db)}`, { store: db.kind });
   if (options.reset === true) {
@@ -78,13 +94,7 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
 
   let worker: RunningWorker;
   try {
-    worker = await startWorker({
-      appDir: APP_ROOT,
-      env,
-      logger: options.workerLogger ?? logger,
-      embeddedPort: options.embeddedPort,
-      shutdownGraceMs: options.shutdownGraceMs,
-    });
+    worker = await startWorker({ ...workerOptions, configuration });
   } catch (error) {
     await closeOrderRuntime();
     throw error;
