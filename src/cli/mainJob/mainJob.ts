@@ -6,12 +6,7 @@ import { databaseSettingsFromEnv } from '../../orders/store/openDatabase';
 import { applyAppSettings, loadAppSettings } from '../../shared/appSettings';
 import { ConfigError } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logger';
-import {
-  configureWorker,
-  type RunningWorker,
-  startWorker,
-  type WorkerOptions,
-} from '../../worker';
+import { configureWorker, type RunningWorker, startWorker, type WorkerOptions } from '../../worker';
 import {
   type EntityProbe,
   type IdleWaitOptions,
