@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
@@ -330,10 +331,33 @@ export class ReceiveLoopListener implements Listener {
   }
 
   async #onReceiveError(error: unknown): Promise<void> {
-    // The loop itself is the probe: its next successful receive ends the outage. The delays
-    // are the tracker's, one streak for all of this function's loops.
-    const delayMs = this.#outage.failed(ensureError(error), 'receive');
+    // The delays are the tracker's, one streak for all of this function's loops.
+    const delayMs = this.#outage.failed(ensureError(error), 'receive', () => this.#probe());
     await sleep(delayMs, this.#abort.signal);
+  }
+
+  /**
+   * Whether the broker takes this function's receivers again. The loops cannot tell soon: an
+   * idle session function's accept waits up to tryTimeout for a free session, and a batch
+   * function's receive as long for a message, so outages less than that apart would be taken
+   * for one.
+   */
+  async #probe(): Promise<void> {
+    const { client, fn } = this.deps;
+    if (!fn.isSessionsEnabled) {
+      const receiver = createEntityReceiver(client, fn, receiverOptions());
+      await receiver.peekMessages(1).finally(() => receiver.close().catch(() => undefined));
+      return;
+    }
+
+    // A session id that no one sends to: its lock is free at once, and taking it shows that
+    // the broker accepts session receivers on this entity.
+    const sessionId = `sbworker-probe-${randomUUID()}`;
+    const receiver =
+      fn.entity.kind === 'queue'
+        ? await client.acceptSession(fn.entity.queueName, sessionId)
+        : await client.acceptSession(fn.entity.topicName, fn.entity.subscriptionName, sessionId);
+    await receiver.close().catch(() => undefined);
   }
 }
 
