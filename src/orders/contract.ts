@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toMinorUnits } from './money';
 
 /**
  * The message contract of the order job: JSON in UTF-8, one message per order, versioned by
@@ -71,6 +72,10 @@ export const orderMessageV1Schema = z
   })
   .refine((order) => uniqueLineNumbers(order.lines, order.charges), {
     message: 'lineNo must be unique across lines and charges',
+  })
+  // Refinements also run when a field is wrong; that field's own issue says why, so skip.
+  .refine((order) => !amountsAreValid(order) || orderTotalMinor(order) <= MAX_STORED_TOTAL_MINOR, {
+    message: 'the order total (sum of quantity x unitPrice) must be at most 92233720368547758.07',
   });
 
 export const shipmentLineSchema = z.strictObject({ sku: id, quantity: positiveQuantity });
@@ -99,6 +104,33 @@ export type ShipmentRequested = z.infer<typeof shipmentRequestedV1Schema>;
 /** The shipment id is derived from the order id, so a repeated request names the same one. */
 export function shipmentIdForOrder(orderId: string): string {
   return `SHP-${orderId}`;
+}
+
+/** The largest PostgreSQL `bigint`: `orders.total_minor` holds the total in minor units. */
+const MAX_STORED_TOTAL_MINOR = 9_223_372_036_854_775_807n;
+
+/**
+ * The order's total in minor units, exact: one line alone can pass 2^53 (1,000,000 units at
+ * 999,999,999.99), where a `number` product would be rounded.
+ */
+export function orderTotalMinor(order: {
+  lines: { quantity: number; unitPrice: string }[];
+  charges: { quantity: number; unitPrice: string }[];
+}): bigint {
+  return [...order.lines, ...order.charges].reduce(
+    (total, line) => total + BigInt(line.quantity) * BigInt(toMinorUnits(line.unitPrice)),
+    0n,
+  );
+}
+
+function amountsAreValid(order: { lines: unknown[]; charges: unknown[] }): boolean {
+  return [...order.lines, ...order.charges].every(
+    (line) =>
+      typeof line === 'object' &&
+      line !== null &&
+      positiveQuantity.safeParse((line as { quantity?: unknown }).quantity).success &&
+      decimalMoney.safeParse((line as { unitPrice?: unknown }).unitPrice).success,
+  );
 }
 
 function uniqueLineNumbers(lines: { lineNo: number }[], charges: { lineNo: number }[]): boolean {

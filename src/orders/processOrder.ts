@@ -1,4 +1,5 @@
 import {
+  orderTotalMinor,
   SHIPMENT_REQUESTED_TYPE,
   shipmentIdForOrder,
   type OrderMessage,
@@ -8,6 +9,7 @@ import { AppError } from '../shared/errors';
 import { toMinorUnits } from './money';
 import type { StartingStock } from './startingStock';
 import type { Database, SqlClient } from './store/database';
+import { wholeNumberFrom } from './store/wholeNumber';
 
 export type OrderStatus =
   'fulfilled' | 'partly-backordered' | 'backordered' | 'cancelled' | 'adjusted';
@@ -69,11 +71,10 @@ export async function processOrder(
     await saveStock(tx, available);
 
     const outcome = summarise(order, effects);
-    const totalMinor = effects.reduce((sum, e) => sum + e.quantity * e.unitPriceMinor, 0);
     await tx.query('UPDATE orders SET status = $2, total_minor = $3 WHERE order_id = $1', [
       order.orderId,
       outcome.status,
-      totalMinor,
+      orderTotalMinor(order).toString(),
     ]);
 
     if (outcome.shipmentRequest !== null) {
@@ -109,11 +110,13 @@ async function lockStock(
      ON CONFLICT (sku) DO NOTHING`,
     [skus, skus.map((sku) => startingStock.quantityFor(sku))],
   );
-  const rows = await tx.query<{ sku: string; available: number }>(
+  const rows = await tx.query<{ sku: string; available: unknown }>(
     'SELECT sku, available FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE',
     [skus],
   );
-  return new Map(rows.map((row) => [row.sku, Number(row.available)]));
+  return new Map(
+    rows.map((row) => [row.sku, wholeNumberFrom(row.available, `stock of ${row.sku}`)]),
+  );
 }
 
 /** Walks the lines in order; `available` is updated in place to the stock left afterwards. */
@@ -182,7 +185,7 @@ async function saveStock(tx: SqlClient, available: Map<string, number>): Promise
   if (available.size === 0) return;
   await tx.query(
     `UPDATE stock SET available = t.available
-     FROM unnest($1::text[], $2::int[]) AS t (sku, available) WHERE stock.sku = t.sku`,
+     FROM unnest($1::text[], $2::bigint[]) AS t (sku, available) WHERE stock.sku = t.sku`,
     [[...available.keys()], [...available.values()]],
   );
 }
@@ -232,17 +235,17 @@ async function repeatedOutcome(tx: SqlClient, orderId: string): Promise<OrderOut
   );
   const [row] = await tx.query<{
     status: OrderStatus;
-    reserved: number;
-    backordered: number;
-    returned: number;
+    reserved: unknown;
+    backordered: unknown;
+    returned: unknown;
     message: ShipmentRequested | null;
   }>(
     `SELECT o.status,
-            (SELECT coalesce(sum(reserved), 0)::int FROM order_lines l
+            (SELECT coalesce(sum(reserved), 0)::bigint FROM order_lines l
               WHERE l.order_id = o.order_id) AS reserved,
-            (SELECT coalesce(sum(backordered), 0)::int FROM order_lines l
+            (SELECT coalesce(sum(backordered), 0)::bigint FROM order_lines l
               WHERE l.order_id = o.order_id) AS backordered,
-            (SELECT coalesce(sum(returned), 0)::int FROM order_lines l
+            (SELECT coalesce(sum(returned), 0)::bigint FROM order_lines l
               WHERE l.order_id = o.order_id) AS returned,
             s.message
        FROM orders o LEFT JOIN shipment_requests s ON s.order_id = o.order_id
@@ -257,9 +260,9 @@ async function repeatedOutcome(tx: SqlClient, orderId: string): Promise<OrderOut
     orderId,
     status: row.status,
     alreadyProcessed: true,
-    reservedUnits: row.reserved,
-    backorderedUnits: row.backordered,
-    returnedUnits: row.returned,
+    reservedUnits: wholeNumberFrom(row.reserved, `units reserved by ${orderId}`),
+    backorderedUnits: wholeNumberFrom(row.backordered, `units backordered by ${orderId}`),
+    returnedUnits: wholeNumberFrom(row.returned, `units returned by ${orderId}`),
     shipmentRequest: row.message,
   };
 }

@@ -2,6 +2,7 @@ import { AppError } from '../shared/errors';
 import type { ShipmentRequested } from './contract';
 import { newTrackingId, shippingServiceFor, type ShippingService } from './shippingService';
 import type { Database } from './store/database';
+import { wholeNumberFrom } from './store/wholeNumber';
 
 export interface ShipmentOutcome {
   shipmentId: string;
@@ -47,7 +48,7 @@ export async function processShipment(
       order_id: string;
       service: ShippingService;
       tracking_id: string;
-      units: number;
+      units: unknown;
     }>('SELECT order_id, service, tracking_id, units FROM shipments WHERE shipment_id = $1', [
       request.shipmentId,
     ]);
@@ -59,7 +60,7 @@ export async function processShipment(
       orderId: existing.order_id,
       service: existing.service,
       trackingId: existing.tracking_id,
-      units: existing.units,
+      units: wholeNumberFrom(existing.units, `units of shipment ${request.shipmentId}`),
       alreadyCreated: true,
     };
   });

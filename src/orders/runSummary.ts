@@ -1,4 +1,5 @@
 import type { SqlClient } from './store/database';
+import { wholeNumberFrom } from './store/wholeNumber';
 
 export interface RunSummary {
   orders: {
@@ -33,7 +34,7 @@ export interface StockCheck {
  */
 export async function computeRunSummary(db: SqlClient, since?: Date): Promise<RunSummary> {
   const after = since ?? new Date(0);
-  const [row] = await db.query<Record<string, number>>(
+  const [row] = await db.query<Record<string, unknown>>(
     `SELECT
        (SELECT count(*) FROM orders WHERE processed_at >= $1 AND status = 'fulfilled')::int
          AS fulfilled,
@@ -49,19 +50,21 @@ export async function computeRunSummary(db: SqlClient, since?: Date): Promise<Ru
        (SELECT count(*) FROM repeat_deliveries WHERE received_at >= $1)::int AS repeats,
        (SELECT count(*) FROM shipment_requests WHERE requested_at >= $1)::int AS requested,
        (SELECT count(*) FROM shipments WHERE created_at >= $1)::int AS created,
-       (SELECT coalesce(sum(l.quantity) FILTER (WHERE o.kind = 'sale'), 0)::int
+       (SELECT coalesce(sum(l.quantity) FILTER (WHERE o.kind = 'sale'), 0)::bigint
           FROM order_lines l JOIN orders o USING (order_id)
          WHERE l.is_product AND o.processed_at >= $1) AS ordered,
-       (SELECT coalesce(sum(l.reserved), 0)::int FROM order_lines l JOIN orders o USING (order_id)
-         WHERE o.processed_at >= $1) AS reserved,
-       (SELECT coalesce(sum(l.backordered), 0)::int
+       (SELECT coalesce(sum(l.reserved), 0)::bigint
+          FROM order_lines l JOIN orders o USING (order_id) WHERE o.processed_at >= $1)
+         AS reserved,
+       (SELECT coalesce(sum(l.backordered), 0)::bigint
           FROM order_lines l JOIN orders o USING (order_id) WHERE o.processed_at >= $1)
          AS backordered_units,
-       (SELECT coalesce(sum(l.returned), 0)::int FROM order_lines l JOIN orders o USING (order_id)
-         WHERE o.processed_at >= $1) AS returned`,
+       (SELECT coalesce(sum(l.returned), 0)::bigint
+          FROM order_lines l JOIN orders o USING (order_id) WHERE o.processed_at >= $1)
+         AS returned`,
     [after.toISOString()],
   );
-  const n = (key: string): number => Number(row?.[key] ?? 0);
+  const n = (key: string): number => wholeNumberFrom(row?.[key] ?? 0, `the summary's ${key}`);
 
   return {
     orders: {
@@ -92,18 +95,18 @@ export async function computeRunSummary(db: SqlClient, since?: Date): Promise<Ru
 export async function checkStockInvariants(db: SqlClient): Promise<StockCheck> {
   const rows = await db.query<{
     sku: string;
-    initial: number;
-    available: number;
-    ordered: number;
-    reserved: number;
-    backordered: number;
-    returned: number;
+    initial: unknown;
+    available: unknown;
+    ordered: unknown;
+    reserved: unknown;
+    backordered: unknown;
+    returned: unknown;
   }>(
     `SELECT s.sku, s.initial_quantity AS initial, s.available,
-            coalesce(sum(l.quantity) FILTER (WHERE o.kind = 'sale'), 0)::int AS ordered,
-            coalesce(sum(l.reserved), 0)::int AS reserved,
-            coalesce(sum(l.backordered), 0)::int AS backordered,
-            coalesce(sum(l.returned), 0)::int AS returned
+            coalesce(sum(l.quantity) FILTER (WHERE o.kind = 'sale'), 0)::bigint AS ordered,
+            coalesce(sum(l.reserved), 0)::bigint AS reserved,
+            coalesce(sum(l.backordered), 0)::bigint AS backordered,
+            coalesce(sum(l.returned), 0)::bigint AS returned
        FROM stock s
        LEFT JOIN order_lines l ON l.code = s.sku AND l.is_product
        LEFT JOIN orders o ON o.order_id = l.order_id
@@ -120,7 +123,14 @@ export async function checkStockInvariants(db: SqlClient): Promise<StockCheck> {
       row.reserved,
       row.backordered,
       row.returned,
-    ].map(Number) as [number, number, number, number, number, number];
+    ].map((value) => wholeNumberFrom(value, `a stock figure of ${row.sku}`)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
 
     if (reserved + backordered !== ordered) {
       violations.push({

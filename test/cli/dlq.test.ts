@@ -160,6 +160,7 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
       entity: 'dl-json/$deadletterqueue',
       endpoint: `sb://localhost:${fx.emulator.port}`,
       purged: 2,
+      kept: 0,
     });
     assert.equal((await peekDeadLetters(fx.client, 'dl-json')).length, 0);
   });

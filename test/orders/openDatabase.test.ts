@@ -88,9 +88,9 @@ describe('store selection', () => {
 
     const second = await openDatabase(settings, silentLogger());
     const rows = await second.query('SELECT sku, available FROM stock');
-    const versions = await second.query('SELECT version FROM schema_migrations');
+    const versions = await second.query('SELECT version FROM schema_migrations ORDER BY version');
     await second.close();
     assert.deepEqual(rows, [{ sku: 'X1', available: 3 }]);
-    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 });

@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/orders/store/openDatabase';
 import { withTransientRetry } from '../../src/orders/transientRetry';
 import { silentLogger } from '../../src/shared/logger';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { checkExactTotal, checkLargeQuantities } from './largeQuantities';
 import { SAMPLE_CSV, simulateInFileOrder, STARTING_STOCK } from './sampleFacts';
 
 const messages = csvToOrderMessages(readFileSync(SAMPLE_CSV));
@@ -68,7 +69,7 @@ describe('the order store on a real PostgreSQL server', () => {
     const rows = await first.query<{ version: number }>('SELECT version FROM schema_migrations');
     assert.deepEqual(
       rows.map((row) => row.version),
-      [1, 2],
+      [1, 2, 3],
     );
     const [tables] = await second.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,
@@ -113,6 +114,16 @@ describe('the order store on a real PostgreSQL server', () => {
     const [lines] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM order_lines');
     assert.equal(lines?.n, order.lines.length + order.charges.length);
     await db.close();
+  });
+
+  it('records, ships and sums 2.2 billion units and exact totals past 2^53', async () => {
+    const db = await freshDatabase(server, 'large_quantities');
+    try {
+      await checkLargeQuantities(db);
+      await checkExactTotal(db);
+    } finally {
+      await db.close();
+    }
   });
 
   it('rides out a database outage shorter than the retry budget', async () => {

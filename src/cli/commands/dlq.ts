@@ -17,7 +17,8 @@ import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { peekUpTo } from '../operator/peekAll';
-import { purgeDeadLetters } from '../operator/purge';
+import { letterSelection, type LetterSelectionFlags } from '../operator/letterSelection';
+import { purgeDeadLetters, purgeSelectedDeadLetters } from '../operator/purge';
 import { UsageError } from '../operator/usageError';
 import { runReplay } from './dlqReplay';
 
@@ -76,11 +77,18 @@ export function registerDlqCommand(program: Command): void {
 
   const purge = dlq
     .command('purge')
-    .description('delete every dead letter (asks for --yes)')
+    .description('delete dead letters: every one, or those selected (asks for --yes)')
     .argument('<entity>', ENTITY_HELP)
+    .option('--all', 'every letter (the default when no selection is given)')
+    .option('--message-id <id>', 'only letters with this message id')
+    .option('--reason <text>', 'only letters with this dead-letter reason (any case)')
     .option('--yes', 'really delete them')
     .option('--json', 'the summary as one JSON object')
-    .addHelpText('after', '\nExample:\n  sbworker dlq purge orders --yes\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sbworker dlq purge orders --yes\n' +
+        '  sbworker dlq purge orders --reason SchemaViolation --yes\n',
+    );
   withConnectionOption(purge).action(operatorAction(runPurge));
 }
 
@@ -127,37 +135,62 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
   else writeOut(letters.map(messageDetail).join('\n'));
 }
 
-interface PurgeFlags extends ConnectionFlags {
+interface PurgeFlags extends ConnectionFlags, LetterSelectionFlags {
   yes?: boolean;
   json?: boolean;
 }
 
 async function runPurge(entity: string, flags: PurgeFlags, _command: Command): Promise<void> {
   const address = parseEntityAddress(entity);
+  const selection = letterSelection(flags, 'purge', 'every');
   if (flags.yes !== true) {
-    throw new UsageError(
-      `purge deletes every dead letter of ${address.display} for good; add --yes`,
-    );
+    const which = selection.every
+      ? 'every dead letter'
+      : `the dead letters matching ${selection.described}`;
+    throw new UsageError(`purge deletes ${which} of ${address.display} for good; add --yes`);
   }
   const connection = connectionFor(flags, readUse(address, 'dlq purge'));
+  const onBatch = (count: number): void => writeErr(`purged ${count}\n`);
 
-  const purged = await withOperatorClient(
+  const result = await withOperatorClient(
     connection,
-    (client) => {
-      const receiver = createEntityReceiver(client, address, {
-        deadLetter: true,
-        receiveMode: 'receiveAndDelete',
+    async (client) => {
+      if (selection.every) {
+        const receiver = createEntityReceiver(client, address, {
+          deadLetter: true,
+          receiveMode: 'receiveAndDelete',
+        });
+        const purged = await purgeDeadLetters(receiver, onBatch);
+        return { selected: purged, purged, kept: 0 };
+      }
+      return purgeSelectedDeadLetters({
+        openReceiver: () =>
+          createEntityReceiver(client, address, { deadLetter: true, receiveMode: 'peekLock' }),
+        select: selection.matches,
+        onBatch,
       });
-      return purgeDeadLetters(receiver, (count) => writeErr(`purged ${count}\n`));
     },
     { readsFrom: address },
   );
+
+  if (result.selected === 0 && !selection.every) {
+    throw new Error(`no dead letter in ${address.display} matched ${selection.described}`);
+  }
   const from = deadLetterPath(address);
+  const { purged, kept } = result;
   writeOut(
     flags.json === true
-      ? `${JSON.stringify({ entity: from, endpoint: connection.endpoint, purged })}\n`
-      : `purged ${purged} dead letter(s) from ${address.display} (${connection.endpoint})\n`,
+      ? `${JSON.stringify({ entity: from, endpoint: connection.endpoint, purged, kept })}\n`
+      : `purged ${purged} dead letter(s) from ${address.display}, kept ${kept}` +
+          ` (${connection.endpoint})\n`,
   );
+  const unreceived = result.selected - purged;
+  if (unreceived > 0) {
+    throw new Error(
+      `${unreceived} selected letter(s) could not be received` +
+        ' (locked by another receiver or removed meanwhile); run the purge again',
+    );
+  }
 }
 
 async function peekDeadLetters(

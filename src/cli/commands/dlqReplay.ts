@@ -14,7 +14,7 @@ import {
   readUse,
   type EntityAddress,
 } from '../operator/entityAddress';
-import type { MessageJson } from '../operator/messageJson';
+import { letterSelection, type LetterSelectionFlags } from '../operator/letterSelection';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { replayDeadLetters, type ReplayResult } from '../operator/replay';
@@ -26,14 +26,10 @@ import {
   sequenceNumberList,
 } from '../operator/replayTarget';
 import { stopOnSignal } from '../operator/stopOnSignal';
-import { UsageError } from '../operator/usageError';
 
 const MAX_TIME_TO_LIVE_S = 10 * 365 * 24 * 60 * 60;
 
-export interface ReplayFlags extends ConnectionFlags {
-  all?: boolean;
-  messageId?: string;
-  reason?: string;
+export interface ReplayFlags extends ConnectionFlags, LetterSelectionFlags {
   to?: string;
   newMessageId?: boolean;
   timeToLive?: string;
@@ -47,7 +43,7 @@ export async function runReplay(
   _command: Command,
 ): Promise<void> {
   const address = parseEntityAddress(entity);
-  const select = replaySelection(flags);
+  const selection = letterSelection(flags, 'replay', 'ask');
   const target = replayTargetName(address, flags.to);
   const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
   const timeToLiveMs =
@@ -90,7 +86,7 @@ export async function runReplay(
           createEntityReceiver(client, address, { deadLetter: true, receiveMode: 'peekLock' }),
         sender,
         target,
-        select,
+        select: selection.matches,
         source: deadLetterPath(address),
         newMessageId: flags.newMessageId === true,
         timeToLiveMs,
@@ -143,8 +139,8 @@ export async function runReplay(
     return;
   }
 
-  if (result.selected === 0 && flags.all !== true) {
-    throw new Error(`no dead letter in ${address.display} matched ${describeFilter(flags)}`);
+  if (result.selected === 0 && !selection.every) {
+    throw new Error(`no dead letter in ${address.display} matched ${selection.described}`);
   }
   writeOut(
     flags.json === true
@@ -205,26 +201,4 @@ function warnOfExpiredLetters(letters: readonly SelectedLetter[]): void {
       ` live ran out; their copies keep it (the shortest is ${shortestS} s) and may expire` +
       ' again before they are processed; --time-to-live <seconds> gives the copies another\n',
   );
-}
-
-function describeFilter(flags: ReplayFlags): string {
-  const parts: string[] = [];
-  if (flags.messageId !== undefined) parts.push(`--message-id ${flags.messageId}`);
-  if (flags.reason !== undefined) parts.push(`--reason ${flags.reason}`);
-  return parts.join(' and ');
-}
-
-function replaySelection(flags: ReplayFlags): (letter: MessageJson) => boolean {
-  const filtered = flags.messageId !== undefined || flags.reason !== undefined;
-  if (flags.all === true && filtered) {
-    throw new UsageError('--all replays everything; leave out --message-id and --reason');
-  }
-  if (flags.all !== true && !filtered) {
-    throw new UsageError('say what to replay: --all, --message-id ID or --reason TEXT');
-  }
-
-  const reason = flags.reason?.toLowerCase();
-  return (letter) =>
-    (flags.messageId === undefined || letter.messageId === flags.messageId) &&
-    (reason === undefined || letter.deadLetterReason?.toLowerCase() === reason);
 }

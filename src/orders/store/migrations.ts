@@ -95,6 +95,16 @@ export const MIGRATIONS: readonly Migration[] = [
          WHERE message_id IS NOT NULL`,
     ],
   },
+  {
+    version: 3,
+    name: 'stock and shipment units as bigint',
+    // One line holds at most 1,000,000 units, but stock grows with every cancellation and one
+    // shipment carries up to 5,000 lines: both pass 2^31 - 1 with valid messages.
+    statements: [
+      `ALTER TABLE stock ALTER COLUMN available TYPE bigint`,
+      `ALTER TABLE shipments ALTER COLUMN units TYPE bigint`,
+    ],
+  },
 ];
 
 /** Any fixed number: it only has to be the same in every process that migrates this database. */
