@@ -4,7 +4,7 @@ import {
   orderMessageV1Schema,
   type ShipmentRequested,
 } from '../orders/contract';
-import { decodeMessage } from '../orders/decodeMessage';
+import { decodeMessage, storedBody } from '../orders/decodeMessage';
 import {
   closeOrderRuntime,
   getOrderRuntime,
@@ -56,6 +56,17 @@ export function createProcessOrderHandler(
       logger,
       runtime.retryPolicy,
     );
+
+    if (outcome.conflictingRepeat) {
+      // The first version stands; this one is kept, with why, where an operator finds it.
+      const reason =
+        `order ${order.orderId} was already processed from another message (other field ` +
+        'values); this one was not applied';
+      const code = 'ConflictingRepeat';
+      const rejected = { ok: false, code, reason, body: storedBody(body) } as const;
+      await recordRejection(runtime, FUNCTION_NAME, trigger, rejected, logger);
+      return undefined;
+    }
 
     logger.info(outcome.alreadyProcessed ? 'order already processed' : 'order processed', {
       orderId: order.orderId,

@@ -7,7 +7,9 @@ export type RejectionCode =
   | 'InvalidJson'
   | 'NotAnObject'
   | 'UnsupportedVersion'
-  | 'SchemaViolation';
+  | 'SchemaViolation'
+  /** A valid order under an order id already processed from another body: not applied. */
+  | 'ConflictingRepeat';
 
 /** A body as it can be stored and sent again: `json` and `text` as text, bytes as base64. */
 export interface StoredBody {
@@ -130,7 +132,7 @@ function reject(code: RejectionCode, reason: string, body: unknown): Decoded<nev
 }
 
 /** The whole body, so that an operator can fix a rejected message and send it again. */
-function storedBody(body: unknown): StoredBody | null {
+export function storedBody(body: unknown): StoredBody | null {
   if (body === undefined) return null;
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
     return { encoding: 'base64', text: Buffer.from(body).toString('base64') };

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import {
   orderTotalMinor,
   SHIPMENT_REQUESTED_TYPE,
@@ -19,6 +21,11 @@ export interface OrderOutcome {
   status: OrderStatus;
   /** True when this order was recorded by an earlier delivery: nothing changed this time. */
   alreadyProcessed: boolean;
+  /**
+   * True when the order id was processed from another message (another body, or the same
+   * order's fields with other values): this one was not applied, the first version stands.
+   */
+  conflictingRepeat: boolean;
   reservedUnits: number;
   backorderedUnits: number;
   returnedUnits: number;
@@ -47,11 +54,15 @@ export async function processOrder(
   order: OrderMessage,
   startingStock: StartingStock,
 ): Promise<OrderOutcome> {
+  // Of the validated order, whose fields the schema puts in one order: the same order sent
+  // with its fields in another order or other spacing is the same message.
+  const messageSha256 = createHash('sha256').update(JSON.stringify(order)).digest('hex');
+
   return db.transaction(async (tx) => {
     const claimed = await tx.query(
       `INSERT INTO orders (order_id, kind, status, customer_id, country, placed_at, currency,
-                           total_minor, message_version)
-       VALUES ($1, $2, 'processing', $3, $4, $5, $6, 0, $7)
+                           total_minor, message_version, message_sha256)
+       VALUES ($1, $2, 'processing', $3, $4, $5, $6, 0, $7, $8)
        ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
       [
         order.orderId,
@@ -61,9 +72,10 @@ export async function processOrder(
         order.placedAt,
         order.currency,
         order.version,
+        messageSha256,
       ],
     );
-    if (claimed.length === 0) return repeatedOutcome(tx, order.orderId);
+    if (claimed.length === 0) return repeatedOutcome(tx, order.orderId, messageSha256);
 
     const available = await lockStock(tx, order, startingStock);
     const effects = allocate(order, available);
@@ -214,6 +226,7 @@ function summarise(order: OrderMessage, effects: LineEffect[]): OrderOutcome {
     orderId: order.orderId,
     status,
     alreadyProcessed: false,
+    conflictingRepeat: false,
     reservedUnits,
     backorderedUnits,
     returnedUnits,
@@ -228,19 +241,20 @@ function statusOf(order: OrderMessage, reserved: number, backordered: number): O
   return reserved > 0 ? 'partly-backordered' : 'backordered';
 }
 
-async function repeatedOutcome(tx: SqlClient, orderId: string): Promise<OrderOutcome> {
-  await tx.query(
-    `INSERT INTO repeat_deliveries (function_name, business_key) VALUES ('processOrder', $1)`,
-    [orderId],
-  );
+async function repeatedOutcome(
+  tx: SqlClient,
+  orderId: string,
+  messageSha256: string,
+): Promise<OrderOutcome> {
   const [row] = await tx.query<{
+    message_sha256: string | null;
     status: OrderStatus;
     reserved: unknown;
     backordered: unknown;
     returned: unknown;
     message: ShipmentRequested | null;
   }>(
-    `SELECT o.status,
+    `SELECT o.message_sha256, o.status,
             (SELECT coalesce(sum(reserved), 0)::bigint FROM order_lines l
               WHERE l.order_id = o.order_id) AS reserved,
             (SELECT coalesce(sum(backordered), 0)::bigint FROM order_lines l
@@ -256,10 +270,20 @@ async function repeatedOutcome(tx: SqlClient, orderId: string): Promise<OrderOut
     throw new AppError('StoreInconsistent', `order ${orderId} vanished inside its transaction`);
   }
 
+  // A conflicting message is no repeat delivery: the caller records it as rejected.
+  const conflictingRepeat = row.message_sha256 !== null && row.message_sha256 !== messageSha256;
+  if (!conflictingRepeat) {
+    await tx.query(
+      `INSERT INTO repeat_deliveries (function_name, business_key) VALUES ('processOrder', $1)`,
+      [orderId],
+    );
+  }
+
   return {
     orderId,
     status: row.status,
     alreadyProcessed: true,
+    conflictingRepeat,
     reservedUnits: wholeNumberFrom(row.reserved, `units reserved by ${orderId}`),
     backorderedUnits: wholeNumberFrom(row.backordered, `units backordered by ${orderId}`),
     returnedUnits: wholeNumberFrom(row.returned, `units returned by ${orderId}`),

@@ -186,6 +186,38 @@ describe('processOrder and processShipment handlers', () => {
     assert.ok(Buffer.from(row?.body ?? '', 'base64').equals(bytes));
   });
 
+  it('records another order under a processed order id as rejected, not applied', async () => {
+    const first = order('900020', '22728', 5);
+    const changed = order('900020', '22728', 7);
+    // The same order with its fields in another order is the same message.
+    const reordered = Object.fromEntries(Object.entries(first).reverse());
+    const repeatsBefore = await count(
+      `SELECT count(*)::int AS n FROM repeat_deliveries WHERE business_key = '900020'`,
+    );
+
+    const processed = await processOrder()(first, contextFor('processOrder', 'o-900020'));
+    const conflicting = await processOrder()(changed, contextFor('processOrder', 'o-900020-b'));
+    const repeated = await processOrder()(reordered, contextFor('processOrder', 'o-900020', 2));
+
+    assert.equal(processed?.lines[0]?.quantity, 5);
+    assert.equal(conflicting, undefined, 'nothing to ship for a version not applied');
+    assert.deepEqual(repeated, processed, 'a repeat re-sends the recorded shipment request');
+    const [line] = await db.query(`SELECT quantity FROM order_lines WHERE order_id = '900020'`);
+    assert.deepEqual(line, { quantity: 5 });
+    const rejected = await db.query<{ message_id: string; reason_code: string; body: string }>(
+      `SELECT message_id, reason_code, body FROM rejected_messages
+        WHERE message_id LIKE 'o-900020%'`,
+    );
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]?.message_id, 'o-900020-b');
+    assert.equal(rejected[0]?.reason_code, 'ConflictingRepeat');
+    assert.deepEqual(JSON.parse(rejected[0]?.body ?? ''), changed);
+    const repeatsAfter = await count(
+      `SELECT count(*)::int AS n FROM repeat_deliveries WHERE business_key = '900020'`,
+    );
+    assert.equal((repeatsAfter ?? 0) - (repeatsBefore ?? 0), 1, 'only the true repeat counts');
+  });
+
   it('rejects a shipment request whose id is not derived from its order id', async () => {
     const forged = {
       type: 'ShipmentRequested',

@@ -129,7 +129,7 @@ describe('connecting to PostgreSQL, and failing to', () => {
       'SELECT version FROM schema_migrations ORDER BY version',
     );
     await db.close();
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it('says when a host name does not resolve, and that a retry will not help', async () => {

@@ -91,6 +91,6 @@ describe('store selection', () => {
     const versions = await second.query('SELECT version FROM schema_migrations ORDER BY version');
     await second.close();
     assert.deepEqual(rows, [{ sku: 'X1', available: 3 }]);
-    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }]);
+    assert.deepEqual(versions, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 });

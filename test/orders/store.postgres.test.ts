@@ -69,7 +69,7 @@ describe('the order store on a real PostgreSQL server', () => {
     const rows = await first.query<{ version: number }>('SELECT version FROM schema_migrations');
     assert.deepEqual(
       rows.map((row) => row.version),
-      [1, 2, 3],
+      [1, 2, 3, 4],
     );
     const [tables] = await second.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`,

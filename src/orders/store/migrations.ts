@@ -105,6 +105,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE shipments ALTER COLUMN units TYPE bigint`,
     ],
   },
+  {
+    version: 4,
+    name: 'orders remember the hash of the message they were processed from',
+    // Null for orders processed before: their repeats are not compared.
+    statements: [`ALTER TABLE orders ADD COLUMN message_sha256 text`],
+  },
 ];
 
 /** Any fixed number: it only has to be the same in every process that migrates this database. */
