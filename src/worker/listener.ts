@@ -21,6 +21,7 @@ import {
   finishMessage,
   type InFlightMessage,
   invokeMessage,
+  logHandedBack,
   type MessageHandlerDeps,
   settle,
 } from './messageHandler';
@@ -247,10 +248,13 @@ export class MessageListener implements Listener {
     }
     const slotTaken = this.#slots === undefined || (await this.#slots.take());
 
-    // Like the host's listener after stop: a message that still arrives is handed back.
+    // Like the host's listener after stop: a message that still arrives is handed back. Each
+    // one gets a line: its delivery counts, and at MaxDeliveryCount it is dead-lettered
+    // without ever having run.
     if (this.#stopping || !slotTaken) {
       if (slotTaken) this.#slots?.give();
       entry.settling = true;
+      logHandedBack(this.deps.logger, message, slotTaken ? 'arrivedAfterStop' : 'prefetched');
       await settle(receiver, message, 'abandon', this.deps.logger);
       leave();
       return;

@@ -176,3 +176,19 @@ export function failureFields(error: Error | undefined): Record<string, unknown>
       : {}),
   };
 }
+
+/**
+ * The line for a message handed back at shutdown without an invocation: its delivery counts,
+ * and at MaxDeliveryCount it is dead-lettered without ever having run.
+ */
+export function logHandedBack(
+  logger: Logger,
+  message: ServiceBusReceivedMessage,
+  reason: 'prefetched' | 'arrivedAfterStop',
+): void {
+  logger.info('Abandoned at shutdown without an invocation', {
+    messageId: messageIdText(message.messageId),
+    deliveryCount: (message.deliveryCount ?? 0) + 1,
+    reason,
+  });
+}

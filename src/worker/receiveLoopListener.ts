@@ -15,7 +15,7 @@ import {
   receiverOptions,
 } from './listener';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
-import { handleMessage, type InFlightMessage, settle } from './messageHandler';
+import { handleMessage, type InFlightMessage, logHandedBack, settle } from './messageHandler';
 import { messageIdText } from './messageIdText';
 import { MinBatchCache } from './minBatchCache';
 import { OutageTracker } from './outage';
@@ -218,6 +218,9 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
       if (this.#stopping) {
+        for (const message of messages) {
+          logHandedBack(this.deps.logger, message, 'arrivedAfterStop');
+        }
         await Promise.all(messages.map((m) => settle(receiver, m, 'abandon', this.deps.logger)));
         return;
       }

@@ -107,6 +107,17 @@ describe('worker: prefetchCount', () => {
     const line = h.log.lines().find((l) => String(l.msg).startsWith('Shutting down'));
     assert.equal(line?.inFlight, CONCURRENCY, 'the shutdown line counts invocations');
     assert.equal(line?.held, PREFETCH, 'and the buffered messages apart');
+    // Each buffered message is named, as it may reach MaxDeliveryCount without having run.
+    const handedBack = h.log
+      .lines()
+      .filter((l) => l.msg === 'Abandoned at shutdown without an invocation');
+    assert.deepEqual(
+      handedBack.map((l) => [l.messageId, l.deliveryCount, l.reason]).sort(),
+      returned
+        .filter((m) => m.deliveryCount === 1)
+        .map((m) => [m.messageId, 1, 'prefetched'])
+        .sort(),
+    );
     const receiver = h.client.createReceiver(h.names.queue);
     assert.equal((await receiver.peekMessages(10)).length, 0, 'the running two completed');
     await receiver.close();
