@@ -41,7 +41,7 @@ describe('sbworker worker start-up failure', () => {
     }
   });
 
-  it('start names the missing Service Bus connection before it waits for the database', async () => {
+  it('start names the missing Service Bus connection before it waits for a database', async () => {
     // An Azure-like instance whose database does not answer (a closed loopback port).
     const databaseUrl = `postgres://app:secret@127.0.0.1:${await closedPort()}/orders`;
     const startedAt = Date.now();

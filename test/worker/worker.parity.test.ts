@@ -129,7 +129,7 @@ describe('worker parity: trigger metadata', () => {
     assert.equal(call.triggerMetadata.correlationId, 2024);
   });
 
-  it('an AMQP uuid id arrives as the dashed GUID the .NET client shows, in the log too', async () => {
+  it('an AMQP uuid id arrives as the dashed GUID the .NET client shows and logs', async () => {
     // The SDK sends a Buffer id as an AMQP uuid (16 bytes, zero-padded). The .NET client's
     // Guid.ToString() of it is lowercase and dashed, its hex digits in wire order.
     const sender = client.createSender(names.queue);
