@@ -246,15 +246,20 @@ export class MessageListener implements Listener {
       leave();
       return;
     }
-    const slotTaken = this.#slots === undefined || (await this.#slots.take());
-
-    // Like the host's listener after stop: a message that still arrives is handed back. Each
-    // one gets a line: its delivery counts, and at MaxDeliveryCount it is dead-lettered
-    // without ever having run.
+    // Like the host's listener after stop: a message that still arrives is handed back at once
+    // (not after a slot frees), and so is one waiting in the prefetch buffer. Each one gets a
+    // line: its delivery counts, and at MaxDeliveryCount it is dead-lettered without having run.
+    const arrivedAfterStop = this.#stopping;
+    const slotTaken =
+      !arrivedAfterStop && (this.#slots === undefined || (await this.#slots.take()));
     if (this.#stopping || !slotTaken) {
       if (slotTaken) this.#slots?.give();
       entry.settling = true;
-      logHandedBack(this.deps.logger, message, slotTaken ? 'arrivedAfterStop' : 'prefetched');
+      logHandedBack(
+        this.deps.logger,
+        message,
+        arrivedAfterStop ? 'arrivedAfterStop' : 'prefetched',
+      );
       await settle(receiver, message, 'abandon', this.deps.logger);
       leave();
       return;

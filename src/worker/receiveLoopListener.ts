@@ -74,6 +74,12 @@ export class ReceiveLoopListener implements Listener {
 
   async start(): Promise<void> {
     this.#loops = Array.from({ length: this.#loopCount }, () => this.#runLoop());
+    // An idle loop's first call may wait a minute: the probe tells sooner that Service Bus
+    // took this function's receivers, so that an outage then is a lost connection.
+    this.#probe().then(
+      () => this.#outage.reached(),
+      () => undefined,
+    );
   }
 
   async stopReceiving(): Promise<void> {

@@ -105,7 +105,7 @@ export async function restartTwiceUnderIdleWorker(
   start: () => Promise<EmulatorProcess>,
   worker: WorkerProcess,
   times: { gapMs: number; recoveryWithinMs: number; maxOutageMs: number },
-): Promise<void> {
+): Promise<Array<Record<string, unknown>>> {
   const lines = (text: string) => worker.lines().filter((l) => String(l.msg).startsWith(text));
   const recoveries = (count: number) => () =>
     lines('Service Bus connection recovered').length >= count ? true : undefined;
@@ -129,4 +129,5 @@ export async function restartTwiceUnderIdleWorker(
     outageMs.every((ms) => ms > 1000 && ms < times.maxOutageMs),
     `outages of ${outageMs.join(', ')} ms`,
   );
+  return outages;
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { TestEntities } from '../support/emulator';
@@ -9,6 +10,7 @@ import {
   restartTwiceUnderIdleWorker,
   startWorkerProcess,
 } from './harness';
+import { sleep } from './support';
 
 // The receive loops of session and batch functions wait for up to tryTimeout (a minute by
 // default, set here) in an accept for a free session or in a receive for a message, so on an
@@ -40,13 +42,16 @@ async function restartTwiceUnder(
 ): Promise<void> {
   const { emulator, start } = await restartableEmulatorWith('idle-loop', entities);
   const worker = await startWorkerProcess(app, env(emulator.connectionString));
+  await sleep(1000);
 
   // Recoveries well under the minute that an accept or a receive waits.
-  await restartTwiceUnderIdleWorker(emulator, start, worker, {
+  const outages = await restartTwiceUnderIdleWorker(emulator, start, worker, {
     gapMs: 5000,
     recoveryWithinMs: 15_000,
     maxOutageMs: 10_000,
   });
+  // The loops had not returned from their first call, but Service Bus had taken them.
+  assert.match(String(outages[0]?.msg), /^Service Bus connection lost/);
 }
 
 describe('two emulator restarts under an idle receive loop', () => {
