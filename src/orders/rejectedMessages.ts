@@ -75,13 +75,15 @@ export function brokerFactsFrom(metadata: Record<string, unknown> | undefined): 
   };
 }
 
-/**
- * A recorded rejection, as `sbworker rejected` shows it. Its body is whole; in rows recorded
- * before schema version 2, its first 4,000 characters.
- */
+/** A recorded rejection, as `sbworker rejected` shows it. */
 export interface RejectedRow extends RejectedMessage {
   id: number;
   rejectedAt: Date;
+  /**
+   * False for a row recorded before schema version 2, which kept the first 4,000 characters
+   * of the body only.
+   */
+  bodyComplete: boolean;
 }
 
 export interface RejectedFilter {
@@ -91,10 +93,19 @@ export interface RejectedFilter {
   limit: number;
 }
 
+/**
+ * The rows, oldest first, from a database at any schema version: it is read as it is (the
+ * reader may not migrate it, and an older release may still be running against it).
+ */
 export async function listRejectedMessages(
   db: Database,
   filter: RejectedFilter,
 ): Promise<RejectedRow[]> {
+  const version = await schemaVersion(db);
+  if (version === 0) return [];
+
+  const bodyColumns =
+    version >= 2 ? 'body, body_encoding' : 'body_excerpt AS body, NULL::text AS body_encoding';
   const rows = await db.query<{
     id: string | number;
     rejected_at: Date | string;
@@ -107,7 +118,7 @@ export async function listRejectedMessages(
     body_encoding: StoredBody['encoding'] | null;
   }>(
     `SELECT id, rejected_at, function_name, message_id, delivery_count, reason_code, reason,
-            body, body_encoding
+            ${bodyColumns}
        FROM rejected_messages
       WHERE ($1::text IS NULL OR function_name = $1)
         AND ($2::text IS NULL OR message_id = $2)
@@ -124,13 +135,32 @@ export async function listRejectedMessages(
     reasonCode: row.reason_code,
     reason: row.reason,
     body: row.body === null ? null : storedBodyOf(row.body, row.body_encoding),
+    bodyComplete: row.body_encoding !== null || row.body === null,
   }));
 }
 
-/** Rows from before version 2 have no encoding: bytes were kept as `base64:` and their text. */
+/** The schema version of the order tables; 0 when no release has created them yet. */
+async function schemaVersion(db: Database): Promise<number> {
+  const [exists] = await db.query<{ present: boolean }>(
+    `SELECT to_regclass('schema_migrations') IS NOT NULL AS present`,
+  );
+  if (exists?.present !== true) return 0;
+  const [row] = await db.query<{ version: number | null }>(
+    'SELECT max(version) AS version FROM schema_migrations',
+  );
+  return Number(row?.version ?? 0);
+}
+
+/**
+ * Rows from before version 2 have no encoding: bytes were kept as `base64:` and their base64
+ * text. A text body that merely starts so is told apart when the rest is not base64.
+ */
 function storedBodyOf(text: string, encoding: StoredBody['encoding'] | null): StoredBody {
   if (encoding !== null) return { encoding, text };
-  return text.startsWith('base64:')
-    ? { encoding: 'base64', text: text.slice('base64:'.length) }
+  const rest = text.slice('base64:'.length);
+  return text.startsWith('base64:') && BASE64.test(rest)
+    ? { encoding: 'base64', text: rest }
     : { encoding: 'text', text };
 }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

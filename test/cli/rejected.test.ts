@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { recordRejectedMessage, type RejectedMessage } from '../../src/orders/rejectedMessages';
+import { MIGRATIONS } from '../../src/orders/store/migrations';
 import { openDatabase } from '../../src/orders/store/openDatabase';
+import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
 import { createLogger } from '../../src/shared/logger';
 import { emulatorForSuite } from '../support/emulator';
 import { drain } from './deadLetters';
@@ -58,13 +60,16 @@ describe('sbworker rejected', () => {
 
     assert.equal(result.exitCode, 0, result.stderr);
     const lines = result.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /^ID +REJECTED AT \(UTC\) +FUNCTION +MESSAGE ID +CODE +REASON/);
+    assert.match(
+      lines[0] ?? '',
+      /^ID +REJECTED AT \(UTC\) +FUNCTION +MESSAGE ID +CODE +BODY +REASON/,
+    );
     assert.deepEqual(
-      lines.slice(2).map((line) => line.split(/ {2,}/).slice(2, 5)),
+      lines.slice(2).map((line) => line.split(/ {2,}/).slice(2, 6)),
       [
-        ['processOrder', 'order-1', 'SchemaViolation'],
-        ['processOrder', 'order-2', 'InvalidJson'],
-        ['processShipment', 'ship-1', 'UndecodableBody'],
+        ['processOrder', 'order-1', 'SchemaViolation', 'whole'],
+        ['processOrder', 'order-2', 'InvalidJson', 'whole'],
+        ['processShipment', 'ship-1', 'UndecodableBody', 'whole'],
       ],
     );
   });
@@ -129,3 +134,59 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
+
+// A database an older release created and used: read as it is, never migrated by a reader.
+describe('sbworker rejected on a database of the first schema', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbworker-rejected-v1-'));
+  const env = { PGLITE_DIR: join(root, 'pglite'), DATABASE_URL: '' };
+  const bytes = Buffer.from([0xc3, 0x28, 0x41]);
+
+  before(async () => {
+    const db = await openPgliteDatabase(env.PGLITE_DIR);
+    await db.query(`CREATE TABLE schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    for (const statement of MIGRATIONS[0]?.statements ?? []) await db.query(statement);
+    await db.query(`INSERT INTO schema_migrations (version, name) VALUES (1, 'first')`);
+    // What the first release stored: bytes as `base64:` and their base64, text as it was.
+    const rows = [
+      ['old-bytes', `base64:${bytes.toString('base64')}`],
+      ['old-text', 'base64: not really base64 !!'],
+      ['old-cut', 'x'.repeat(4000)],
+    ];
+    for (const [messageId, excerpt] of rows) {
+      await db.query(
+        `INSERT INTO rejected_messages (function_name, message_id, reason_code, reason,
+                                        body_excerpt)
+         VALUES ('processOrder', $1, 'InvalidJson', 'the body is not JSON', $2)`,
+        [messageId, excerpt],
+      );
+    }
+    await db.close();
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('lists the old rows, marked as excerpts, and leaves the schema as it was', async () => {
+    const result = await runCli(['rejected', '--json'], { env });
+
+    assert.equal(result.exitCode, 0, result.stderr);
+    const lines = jsonLines(result.stdout);
+    assert.deepEqual(
+      lines.map((line) => [line.messageId, line.bodyEncoding, line.body]),
+      [
+        ['old-bytes', 'base64', bytes.toString('base64')],
+        ['old-text', 'text', 'base64: not really base64 !!'],
+        ['old-cut', 'text', 'x'.repeat(4000)],
+      ],
+    );
+    for (const line of lines) {
+      assert.equal((line.rejection as { bodyComplete?: boolean }).bodyComplete, false);
+    }
+    const db = await openPgliteDatabase(env.PGLITE_DIR);
+    const versions = await db.query('SELECT version FROM schema_migrations');
+    await db.close();
+    assert.deepEqual(versions, [{ version: 1 }]);
+  });
+});

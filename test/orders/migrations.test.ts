@@ -49,4 +49,24 @@ describe('schema upgrades', () => {
       { body: '{"orderId": ', body_encoding: 'text' },
     ]);
   });
+
+  it('tells of a schema that a newer release migrated, and changes nothing', async () => {
+    const db = await openPgliteDatabase();
+    await migrate(db);
+    await db.query(`INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')`);
+    const told: number[] = [];
+
+    const applied = await migrate(db, (newest) => told.push(newest));
+
+    const versions = await db.query<{ version: number }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
+    await db.close();
+    assert.deepEqual(applied, []);
+    assert.deepEqual(told, [99]);
+    assert.deepEqual(
+      versions.map((row) => row.version),
+      [1, 2, 3, 4, 99],
+    );
+  });
 });

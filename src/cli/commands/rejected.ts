@@ -64,7 +64,8 @@ async function runRejected(flags: RejectedFlags): Promise<void> {
 
   applyAppSettings(loadAppSettings({ appDir: APP_ROOT }));
   const logger = createLogger({ level: 'warn', destination: process.stderr, pretty: false });
-  const db = await openDatabase(databaseSettingsFromEnv(process.env, APP_ROOT), logger);
+  const settings = databaseSettingsFromEnv(process.env, APP_ROOT);
+  const db = await openDatabase(settings, logger, { migrate: false });
   const rows = await listRejectedMessages(db, filter).finally(() => db.close());
   const shown = shownOf(rows, count);
 
@@ -82,6 +83,8 @@ function rejectedJson(row: RejectedRow): Record<string, unknown> {
       functionName: row.functionName,
       reasonCode: row.reasonCode,
       reason: row.reason,
+      // A row from before schema version 2 holds the body's first 4,000 characters only.
+      ...(row.bodyComplete ? {} : { bodyComplete: false }),
     },
     deliveryCount: row.deliveryCount ?? undefined,
     messageId: row.messageId ?? undefined,
@@ -106,5 +109,6 @@ const REJECTED_COLUMNS: TableColumn<RejectedRow>[] = [
   { header: 'FUNCTION', value: (row) => row.functionName },
   { header: 'MESSAGE ID', value: (row) => row.messageId ?? '-', maxWidth: 40 },
   { header: 'CODE', value: (row) => row.reasonCode },
+  { header: 'BODY', value: (row) => (row.bodyComplete ? 'whole' : 'first 4,000 chars') },
   { header: 'REASON', value: (row) => row.reason, maxWidth: 80 },
 ];

@@ -122,7 +122,10 @@ const MIGRATION_LOCK_KEY = 4_204_711;
  *
  * @returns the versions applied by this call (empty when the schema was already current).
  */
-export async function migrate(db: Database): Promise<number[]> {
+export async function migrate(
+  db: Database,
+  onNewerSchema?: (newestVersion: number) => void,
+): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -133,6 +136,11 @@ export async function migrate(db: Database): Promise<number[]> {
 
     const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((row) => Number(row.version)));
+    // A newer release migrated it (a rollback, or an older instance beside newer ones). As
+    // with other migration tools, this is told, not refused: a newer schema often still takes
+    // what this code writes, and refusing would fail every message.
+    const newest = Math.max(0, ...done);
+    if (newest > LATEST_SCHEMA_VERSION) onNewerSchema?.(newest);
     const applied: number[] = [];
 
     for (const migration of MIGRATIONS) {
@@ -147,3 +155,6 @@ export async function migrate(db: Database): Promise<number[]> {
     return applied;
   });
 }
+
+/** The newest schema version this release knows. */
+export const LATEST_SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

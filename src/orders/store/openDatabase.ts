@@ -6,7 +6,7 @@ import {
   embeddedDatabaseRefusal,
   sslFor,
 } from './databaseSettings';
-import { migrate } from './migrations';
+import { LATEST_SCHEMA_VERSION, migrate } from './migrations';
 import { openPgliteDatabase } from './pgliteDatabase';
 import { openPostgresDatabase } from './postgresDatabase';
 
@@ -18,13 +18,18 @@ export {
 } from './databaseSettings';
 
 /**
- * Opens the store and applies the migrations: PostgreSQL when a URL is set, otherwise PGlite,
- * which is refused on a platform because a dyno's disk is wiped at every restart.
+ * Opens the store and applies the migrations (unless asked not to): PostgreSQL when a URL is
+ * set, otherwise PGlite, which is refused on a platform because a dyno's disk is wiped at every
+ * restart.
  *
  * @throws ConfigError when PGlite would run on a platform or a setting is invalid;
  *   AppError `DatabaseUnreachable` when PostgreSQL cannot be connected to.
  */
-export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<Database> {
+export async function openDatabase(
+  settings: DatabaseSettings,
+  logger: Logger,
+  options: { migrate?: boolean } = {},
+): Promise<Database> {
   const db =
     settings.databaseUrl === undefined
       ? await openEmbedded(settings, logger)
@@ -35,8 +40,18 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
           logger,
         });
 
+  // A reader (`sbworker rejected`) leaves the schema as it is: it may be a read-only role, or
+  // an older release may still be running against it.
+  if (options.migrate === false) return db;
+
   try {
-    const applied = await migrate(db);
+    const applied = await migrate(db, (newestVersion) =>
+      logger.warn(
+        'The database schema is newer than this release knows: a newer release migrated it. ' +
+          'What the newer schema changed may fail here; run that release',
+        { schemaVersion: newestVersion, knownVersion: LATEST_SCHEMA_VERSION },
+      ),
+    );
     logger.info('database ready', { store: db.kind, migrationsApplied: applied });
     return db;
   } catch (error) {
