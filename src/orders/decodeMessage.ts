@@ -137,7 +137,12 @@ export function storedBody(body: unknown): StoredBody | null {
   if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
     return { encoding: 'base64', text: Buffer.from(body).toString('base64') };
   }
-  if (typeof body === 'string') return { encoding: 'text', text: body };
+  // PostgreSQL text cannot hold NUL: such text is kept as its UTF-8 bytes.
+  if (typeof body === 'string') {
+    return body.includes('\u0000')
+      ? { encoding: 'base64', text: Buffer.from(body, 'utf8').toString('base64') }
+      : { encoding: 'text', text: body };
+  }
   try {
     // The host parsed it already: its JSON text again (the bytes sent are not available).
     const text = JSON.stringify(body);

@@ -120,7 +120,7 @@ export async function listRejectedMessages(
     `SELECT id, rejected_at, function_name, message_id, delivery_count, reason_code, reason,
             ${bodyColumns}
        FROM rejected_messages
-      WHERE ($1::text IS NULL OR function_name = $1)
+      WHERE ($1::text IS NULL OR lower(function_name) = lower($1))
         AND ($2::text IS NULL OR message_id = $2)
       ORDER BY id
       LIMIT $3`,

@@ -79,6 +79,7 @@ describe('sbworker rejected', () => {
       env,
     });
     const firstOnly = await runCli(['rejected', '--count', '1', '--json'], { env });
+    const anyCase = await runCli(['rejected', '--function', 'PROCESSORDER', '--json'], { env });
 
     assert.deepEqual(
       jsonLines(byFunction.stdout).map((line) => line.messageId),
@@ -88,7 +89,11 @@ describe('sbworker rejected', () => {
       jsonLines(firstOnly.stdout).map((line) => line.messageId),
       ['order-1'],
     );
-    assert.match(firstOnly.stderr, /the oldest 1 shown; there are more/);
+    assert.match(firstOnly.stderr, /the oldest 1 shown; there are more: raise --count\)/);
+    assert.deepEqual(
+      jsonLines(anyCase.stdout).map((line) => line.messageId),
+      ['order-1', 'order-2'],
+    );
   });
 
   it('prints whole bodies that `send --file` sends again byte for byte', async () => {

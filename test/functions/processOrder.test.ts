@@ -175,6 +175,19 @@ describe('processOrder and processShipment handlers', () => {
     );
   });
 
+  it('keeps a text body with NUL whole, as base64, apart from one with an escape', async () => {
+    await processOrder()('abc\u0000def', contextFor('processOrder', 'nul'));
+    await processOrder()('abc\\u0000def', contextFor('processOrder', 'nul'));
+
+    const rows = await db.query<{ body: string; body_encoding: string }>(
+      `SELECT body, body_encoding FROM rejected_messages WHERE message_id = 'nul' ORDER BY id`,
+    );
+    assert.deepEqual(rows, [
+      { body: Buffer.from('abc\u0000def').toString('base64'), body_encoding: 'base64' },
+      { body: 'abc\\u0000def', body_encoding: 'text' },
+    ]);
+  });
+
   it('keeps a rejected body of bytes whole, as base64', async () => {
     const bytes = Buffer.concat([Buffer.from([0xc3, 0x28]), Buffer.alloc(5000, 0x41)]);
     await processOrder()(bytes, contextFor('processOrder', 'bytes'));
@@ -189,8 +202,13 @@ describe('processOrder and processShipment handlers', () => {
   it('records another order under a processed order id as rejected, not applied', async () => {
     const first = order('900020', '22728', 5);
     const changed = order('900020', '22728', 7);
-    // The same order with its fields in another order is the same message.
-    const reordered = Object.fromEntries(Object.entries(first).reverse());
+    // The same order with its fields in another order, its amounts and time written otherwise,
+    // is the same message.
+    const reordered = {
+      ...Object.fromEntries(Object.entries(first).reverse()),
+      placedAt: '2010-12-01T08:45:00Z',
+      charges: [{ ...first.charges[0], unitPrice: '18' }],
+    };
     const repeatsBefore = await count(
       `SELECT count(*)::int AS n FROM repeat_deliveries WHERE business_key = '900020'`,
     );

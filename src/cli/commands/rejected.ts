@@ -35,7 +35,10 @@ export function registerRejectedCommand(program: Command): void {
       "the order job's rejected messages (rejected_messages): reason and whole body, oldest first",
     )
     .option('--count <n>', 'how many, from the oldest', '100')
-    .option('--function <name>', 'only those of this function (processOrder, processShipment)')
+    .option(
+      '--function <name>',
+      'only those of this function, in any case (processOrder, processShipment)',
+    )
     .option('--message-id <id>', 'only those sent under this message id')
     .option(
       '--json',
@@ -67,7 +70,7 @@ async function runRejected(flags: RejectedFlags): Promise<void> {
   const settings = databaseSettingsFromEnv(process.env, APP_ROOT);
   const db = await openDatabase(settings, logger, { migrate: false });
   const rows = await listRejectedMessages(db, filter).finally(() => db.close());
-  const shown = shownOf(rows, count);
+  const shown = shownOf(rows, count, '');
 
   if (flags.json === true) writeOut(jsonLines(shown.map(rejectedJson)));
   else if (shown.length === 0) writeOut(`no rejected messages (${db.kind})\n`);

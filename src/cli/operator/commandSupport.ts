@@ -86,12 +86,13 @@ export function jsonLines(items: readonly unknown[]): string {
  * The first `count` of a listing peeked with one extra item; when the extra one was there, a
  * note on stderr says that the listing is not the whole entity (stdout stays the data).
  */
-export function shownOf<T>(peeked: readonly T[], count: number): T[] {
+export function shownOf<T>(
+  peeked: readonly T[],
+  count: number,
+  totalsHint = ', or see `sbworker stats` for the totals',
+): T[] {
   if (peeked.length > count) {
-    writeErr(
-      `(the oldest ${count} shown; there are more: raise --count, or see` +
-        ' `sbworker stats` for the totals)\n',
-    );
+    writeErr(`(the oldest ${count} shown; there are more: raise --count${totalsHint})\n`);
   }
   return peeked.slice(0, count);
 }
