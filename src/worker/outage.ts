@@ -59,7 +59,11 @@ export function classifyReceiveError(error: Error): ClassifiedFailure {
   const telling = mostTellingAttempt(error);
   const cause = telling instanceof Error ? telling : error;
   const code = specificCode(cause);
-  const reason = cause.message;
+  // The SDK's text when its link closed with no error to translate (a dropped connection).
+  const reason =
+    cause.message === 'Unknown error encountered.' && code === undefined
+      ? 'the link closed without an error from Service Bus (the connection dropped)'
+      : cause.message;
 
   if (code === 'InvalidOperationError' && /session/i.test(reason)) {
     return { kind: 'sessionsMismatch', code, reason };

@@ -4,7 +4,11 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 
 import { ServiceBusError } from '@azure/service-bus';
 
-import { OutageTracker, STILL_FAILING_EVERY_MS } from '../../src/worker/outage';
+import {
+  classifyReceiveError,
+  OutageTracker,
+  STILL_FAILING_EVERY_MS,
+} from '../../src/worker/outage';
 import { captureLogger } from './support';
 
 // The host's defaults grown a few steps: the next attempt is seconds away, as after a while.
@@ -166,5 +170,18 @@ describe('OutageTracker shared by the receive loops of a session function', () =
     // The host's exponential delays for the first and the second attempt: 4 s, then 8 s.
     assert.deepEqual(new Set(first), new Set([4000]));
     assert.deepEqual(new Set(second), new Set([8000]));
+  });
+});
+
+describe('classifyReceiveError', () => {
+  it('says what the SDK means when it had no error to translate', () => {
+    // What @azure/core-amqp's translate() returns for an undefined error.
+    const failure = classifyReceiveError(new Error('Unknown error encountered.'));
+
+    assert.deepEqual(failure, {
+      kind: 'outage',
+      code: undefined,
+      reason: 'the link closed without an error from Service Bus (the connection dropped)',
+    });
   });
 });
