@@ -90,8 +90,18 @@ function toJsonValue(body: unknown): Decoded<unknown> {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    return reject('InvalidJson', `the body is not JSON: ${(error as Error).message}`, body);
+    return reject('InvalidJson', `the body is not JSON${whereJsonFails(error as Error)}`, body);
   }
+}
+
+/**
+ * Where JSON.parse gave up, without its own text: V8 quotes the start of the body there
+ * (`Unexpected token 's', "secret-tok"... is not valid JSON`), and the reason is logged.
+ */
+function whereJsonFails(error: Error): string {
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  if (position !== undefined) return ` (at position ${position})`;
+  return /Unexpected end of JSON input/.test(error.message) ? ' (it ends too early)' : '';
 }
 
 function summarise(error: z.ZodError, message: Record<string, unknown>): string {

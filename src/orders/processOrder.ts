@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import {
   orderTotalMinor,
   SHIPMENT_REQUESTED_TYPE,
@@ -9,6 +7,7 @@ import {
 } from './contract';
 import { AppError } from '../shared/errors';
 import { toMinorUnits } from './money';
+import { orderMessageSha256 } from './orderHash';
 import type { StartingStock } from './startingStock';
 import type { Database, SqlClient } from './store/database';
 import { wholeNumberFrom } from './store/wholeNumber';
@@ -54,7 +53,7 @@ export async function processOrder(
   order: OrderMessage,
   startingStock: StartingStock,
 ): Promise<OrderOutcome> {
-  const messageSha256 = createHash('sha256').update(canonicalOrderText(order)).digest('hex');
+  const messageSha256 = orderMessageSha256(order);
 
   return db.transaction(async (tx) => {
     const claimed = await tx.query(
@@ -295,23 +294,4 @@ function sum(effects: LineEffect[], key: 'reserved' | 'backordered' | 'returned'
 
 function columns<K extends keyof LineEffect>(effects: LineEffect[], keys: K[]): unknown[][] {
   return keys.map((key) => effects.map((effect) => effect[key]));
-}
-
-/**
- * The order as one text that is the same for the same order however it was written: the
- * schema puts the fields in one order (so key order and spacing drop out), amounts are taken
- * as minor units (`"18"` and `"18.00"`), and the time as the instant it names (`Z` and
- * `+00:00`).
- */
-function canonicalOrderText(order: OrderMessage): string {
-  const withMinorUnits = <L extends { unitPrice: string }>(line: L) => ({
-    ...line,
-    unitPrice: toMinorUnits(line.unitPrice),
-  });
-  return JSON.stringify({
-    ...order,
-    placedAt: new Date(order.placedAt).toISOString(),
-    lines: order.lines.map(withMinorUnits),
-    charges: order.charges.map(withMinorUnits),
-  });
 }

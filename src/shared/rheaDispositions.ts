@@ -27,10 +27,13 @@ interface SessionHalf {
   process(session?: unknown): void;
 }
 
-type SessionConstructor = new (
-  connection: object,
-  channel: number,
-) => { incoming: SessionHalf; outgoing: SessionHalf };
+/** A rhea session's two halves, as found (their shape is checked before use). */
+interface SessionHalves {
+  incoming: Record<string, unknown>;
+  outgoing: Record<string, unknown>;
+}
+
+type SessionConstructor = new (connection: object, channel: number) => SessionHalves;
 
 type DispositionFrame = (fields: Record<string, unknown>) => unknown;
 
@@ -48,6 +51,7 @@ export function fixRheaDispositionRanges(): void {
 
   // rhea does not export the two halves of a session; a session never opened gives them.
   const probe = new Session({}, 0);
+  checkShape(probe);
   takeSettlements(Object.getPrototypeOf(probe.incoming) as SessionHalf, 'updated', 'before');
   takeSettlements(
     Object.getPrototypeOf(probe.outgoing) as SessionHalf,
@@ -84,6 +88,29 @@ export function fixRheaDispositionRanges(): void {
   }
 
   Session[INSTALLED] = true;
+}
+
+/**
+ * The fix relies on rhea 3.0's insides; another rhea would make every settlement throw or be
+ * lost, so it is refused at start-up instead.
+ */
+function checkShape(session: SessionHalves): void {
+  const queues: Array<[Record<string, unknown>, string]> = [
+    [session.incoming, 'updated'],
+    [session.outgoing, 'pending_dispositions'],
+  ];
+  for (const [half, queueName] of queues) {
+    const ok =
+      Array.isArray(half[queueName]) &&
+      typeof half.update === 'function' &&
+      typeof half.process === 'function';
+    if (!ok) {
+      throw new Error(
+        `rhea's session is not as this release knows it (no ${queueName} queue): the fix of ` +
+          'its settlement frames cannot be installed; use the rhea version in package-lock.json',
+      );
+    }
+  }
 }
 
 /** One frame per range of neighbouring deliveries that may share an outcome, in order. */

@@ -4,7 +4,7 @@ import { buildBatchTriggerMetadata, batchInputData } from './batchInput';
 import type { DispatchResult } from './dispatcher';
 import type { InFlightMessage, MessageHandlerDeps } from './messageHandler';
 import { failureFields, settle } from './messageHandler';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 import { decideSettlement } from './settle';
 import type { ReceivedMessageLike } from './triggerInput';
 

@@ -1,6 +1,6 @@
 import { AppError } from '../shared/errors';
 import type { RpcTypedData } from './coreTypes';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 import { formatNetDate, isLong, toNetJsonValue } from './netFormat';
 import {
   bodyAsHostBytes,

@@ -15,7 +15,7 @@ import type { Dispatcher } from './dispatcher';
 import { entityPath, type ServiceBusFunction } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 import { forgetClosedReceivers } from './sdkReceiverTable';
 import {
   finishMessage,

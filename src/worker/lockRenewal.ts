@@ -2,7 +2,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 
 import type { Logger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 
 /** Renew this long before the lock expires, or halfway through a short lock. */
 const RENEW_AHEAD_MS = 10 * SECOND_MS;

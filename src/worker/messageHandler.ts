@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger';
 import type { Dispatcher, DispatchResult } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import { LockRenewal } from './lockRenewal';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 import { decideSettlement, isLockLostError, settleFailureFields, type Settlement } from './settle';
 import {
   buildTraceContext,

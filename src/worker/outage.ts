@@ -38,6 +38,8 @@ export interface ClassifiedFailure {
   code: string | undefined;
   /** The broker's or the SDK's reason (never empty when the SDK gave one). */
   reason: string;
+  /** The SDK's own text, when `reason` says what it means instead. */
+  sdkError?: string;
 }
 
 /** The delay before retry `attempt` (from 0), as the SDK computes it without jitter. */
@@ -60,10 +62,11 @@ export function classifyReceiveError(error: Error): ClassifiedFailure {
   const cause = telling instanceof Error ? telling : error;
   const code = specificCode(cause);
   // The SDK's text when its link closed with no error to translate (a dropped connection).
-  const reason =
-    cause.message === 'Unknown error encountered.' && code === undefined
-      ? 'the link closed without an error from Service Bus (the connection dropped)'
-      : cause.message;
+  if (cause.message === 'Unknown error encountered.' && code === undefined) {
+    const reason = 'the link closed without an error from Service Bus (the connection dropped)';
+    return { kind: 'outage', code, reason, sdkError: cause.message };
+  }
+  const reason = cause.message;
 
   if (code === 'InvalidOperationError' && /session/i.test(reason)) {
     return { kind: 'sessionsMismatch', code, reason };
@@ -114,7 +117,12 @@ export class OutageTracker {
    */
   failed(error: Error, errorSource: string, probe?: () => Promise<void>): number {
     const failure = classifyReceiveError(error);
-    const fields = { errorSource, code: failure.code, error: failure.reason };
+    const fields = {
+      errorSource,
+      code: failure.code,
+      error: failure.reason,
+      ...(failure.sdkError === undefined ? {} : { sdkError: failure.sdkError }),
+    };
 
     const unconfirmed = this.#unconfirmed;
     const sameStreak =

@@ -16,7 +16,7 @@ import {
 } from './listener';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import { handleMessage, type InFlightMessage, logHandedBack, settle } from './messageHandler';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 import { MinBatchCache } from './minBatchCache';
 import { OutageTracker } from './outage';
 import { TimedOutHandlers } from './timedOutHandlers';

@@ -1,7 +1,7 @@
 import { AppError } from '../shared/errors';
 import type { RpcTraceContext, RpcTypedData } from './coreTypes';
 import { textForLibrary } from './libraryText';
-import { messageIdText } from './messageIdText';
+import { messageIdText } from '../shared/messageIdText';
 import { formatNetDate, isLong, netScalarText, toNetJsonValue } from './netFormat';
 import { randomHex } from './randomHex';
 

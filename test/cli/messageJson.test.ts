@@ -31,6 +31,13 @@ describe('message JSON shape', () => {
     assert.deepEqual(json.body, { orderId: '536365', n: [1, 2] });
   });
 
+  it('shows a uuid message id as the dashed GUID that the worker logs', () => {
+    const uuid = Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex');
+    const json = toMessageJson(received({ messageId: uuid, correlationId: uuid }));
+    assert.equal(json.messageId, '01020304-0506-0708-090a-0b0c0d0e0f10');
+    assert.equal(json.correlationId, '01020304-0506-0708-090a-0b0c0d0e0f10');
+  });
+
   it('keeps JSON with spacing as text, so the bytes survive', () => {
     const json = toMessageJson(received({ body: Buffer.from('{ "a": 1 }') }));
     assert.equal(json.bodyEncoding, 'text');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,6 +94,16 @@ describe('sbworker rejected', () => {
       jsonLines(anyCase.stdout).map((line) => line.messageId),
       ['order-1', 'order-2'],
     );
+  });
+
+  it('says when the folder holds no database, and creates none', async () => {
+    const missing = join(root, 'typo');
+
+    const result = await runCli(['rejected'], { env: { ...env, PGLITE_DIR: missing } });
+
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, /DatabaseNotFound: no database in .*typo \(PGLITE_DIR/);
+    assert.equal(existsSync(missing), false);
   });
 
   it('prints whole bodies that `send --file` sends again byte for byte', async () => {

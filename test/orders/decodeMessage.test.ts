@@ -49,7 +49,15 @@ describe('decodeMessage', () => {
   const refusals: [string, unknown, string, RegExp][] = [
     ['no body', undefined, 'EmptyBody', /no body/],
     ['an empty string', '', 'EmptyBody', /empty/],
-    ['text that is not JSON', 'hello {', 'InvalidJson', /not JSON/],
+    // The reason is logged: none of the body may be in it, only where parsing stopped.
+    ['text that is not JSON', 'secret-token=abc123 {', 'InvalidJson', /^the body is not JSON$/],
+    [
+      'JSON cut short',
+      '{"orderId":',
+      'InvalidJson',
+      /^the body is not JSON \(it ends too early\)$/,
+    ],
+    ['a bad property name', '{secret', 'InvalidJson', /^the body is not JSON \(at position 1\)$/],
     ['bytes that are not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'UndecodableBody', /UTF-8/],
     ['a lossy string from a non-UTF-8 body', '{\uFFFD}', 'UndecodableBody', /UTF-8/],
     ['a JSON number', 123, 'NotAnObject', /^the body is a JSON number, not a JSON object$/],

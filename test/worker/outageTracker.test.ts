@@ -182,6 +182,7 @@ describe('classifyReceiveError', () => {
       kind: 'outage',
       code: undefined,
       reason: 'the link closed without an error from Service Bus (the connection dropped)',
+      sdkError: 'Unknown error encountered.',
     });
   });
 });

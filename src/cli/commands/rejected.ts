@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { Command } from 'commander';
 
 import type { StoredBody } from '../../orders/decodeMessage';
@@ -9,6 +12,7 @@ import {
 import { APP_ROOT } from '../../orders/sampleData';
 import { databaseSettingsFromEnv, openDatabase } from '../../orders/store/openDatabase';
 import { applyAppSettings, loadAppSettings } from '../../shared/appSettings';
+import { AppError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
 import {
   jsonLines,
@@ -68,6 +72,15 @@ async function runRejected(flags: RejectedFlags): Promise<void> {
   applyAppSettings(loadAppSettings({ appDir: APP_ROOT }));
   const logger = createLogger({ level: 'warn', destination: process.stderr, pretty: false });
   const settings = databaseSettingsFromEnv(process.env, APP_ROOT);
+  // Opening a folder that holds no database would create one, and report it empty.
+  const folder = settings.pgliteDir;
+  if (settings.databaseUrl === undefined && !existsSync(join(folder, 'PG_VERSION'))) {
+    throw new AppError(
+      'DatabaseNotFound',
+      `no database in ${folder} (PGLITE_DIR, default data/pglite): the order job has not ` +
+        'run with this folder; set PGLITE_DIR or DATABASE_URL to the one it uses',
+    );
+  }
   const db = await openDatabase(settings, logger, { migrate: false });
   const rows = await listRejectedMessages(db, filter).finally(() => db.close());
   const shown = shownOf(rows, count, '');

@@ -3,6 +3,8 @@ import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { z } from 'zod';
 
+import { messageIdText } from '../../shared/messageIdText';
+
 /**
  * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so
  * output can be sent again. Broker-assigned fields (sequence number, enqueued time, delivery
@@ -66,9 +68,9 @@ export function toMessageJson(message: ServiceBusReceivedMessage): MessageJson {
   json.deadLetterErrorDescription = textOrUndefined(message.deadLetterErrorDescription);
   json.deadLetterSource = textOrUndefined(message.deadLetterSource);
 
-  json.messageId = textOrUndefined(message.messageId);
+  json.messageId = idText(message.messageId);
   json.contentType = message.contentType;
-  json.correlationId = textOrUndefined(message.correlationId);
+  json.correlationId = idText(message.correlationId);
   json.subject = message.subject;
   json.sessionId = message.sessionId;
   json.partitionKey = message.partitionKey;
@@ -240,6 +242,16 @@ function toIsoOrUndefined(value: unknown): string | undefined {
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
   if (typeof value === 'number') return new Date(value).toISOString();
   return undefined;
+}
+
+/**
+ * An id as the worker's logs and `sbworker rejected` show it, so that one can be matched with
+ * the other: an AMQP uuid (16 bytes from rhea) as its dashed GUID, other bytes as base64.
+ */
+function idText(value: unknown): string | undefined {
+  return Buffer.isBuffer(value) && value.length === 16
+    ? messageIdText(value)
+    : textOrUndefined(value);
 }
 
 function textOrUndefined(value: unknown): string | undefined {

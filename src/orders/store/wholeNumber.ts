@@ -2,8 +2,9 @@ import { AppError } from '../../shared/errors';
 
 /**
  * Reads a whole number the database returned. PostgreSQL `bigint` (and every `sum` of integers
- * cast to it) reaches `pg` as a string and PGlite as a number; either is exact here only up to
- * 2^53 - 1, so a larger value is refused instead of being silently rounded.
+ * cast to it) reaches `pg` as a string, and PGlite as a number (a JS bigint past 2^53); any of
+ * them is exact here only up to 2^53 - 1, so a larger value is refused instead of being
+ * silently rounded.
  *
  * @throws AppError `StoredNumberTooLarge` beyond 2^53 - 1, `StoreInconsistent` when the value
  *   is not a whole number at all; neither is retryable (the stored value stays the same).
