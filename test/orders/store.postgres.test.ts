@@ -9,6 +9,7 @@ import { checkStockInvariants, computeRunSummary } from '../../src/orders/runSum
 import { loadStartingStock } from '../../src/orders/startingStock';
 import type { Database } from '../../src/orders/store/database';
 import { openDatabase } from '../../src/orders/store/openDatabase';
+import { openPostgresDatabase } from '../../src/orders/store/postgresDatabase';
 import { withTransientRetry } from '../../src/orders/transientRetry';
 import { silentLogger } from '../../src/shared/logger';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
@@ -122,6 +123,31 @@ describe('the order store on a real PostgreSQL server', () => {
       await checkLargeQuantities(db);
       await checkExactTotal(db);
     } finally {
+      await db.close();
+    }
+  });
+
+  it('says when every pooled connection is busy, not that the server is unreachable', async () => {
+    const db = openPostgresDatabase({
+      connectionString: server.url,
+      poolSize: 1,
+      ssl: false,
+      connectTimeoutMs: 300,
+      logger,
+    });
+    let release: () => void = () => undefined;
+    const held = db.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+
+    try {
+      await assert.rejects(db.query('SELECT 1'), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'DatabasePoolBusy');
+        assert.match(error.message, /^no free database connection within 300 ms: all 1 /);
+        assert.equal((error as Error & { retryable?: boolean }).retryable, true);
+        return true;
+      });
+    } finally {
+      release();
+      await held;
       await db.close();
     }
   });

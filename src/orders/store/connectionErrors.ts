@@ -11,8 +11,27 @@ interface Diagnosis {
   retryable: boolean;
 }
 
-/** pg-pool's own wait for a free pooled connection: the server may be fine, so not ours. */
+/** pg-pool's text when no connection came in time: from the server, or from the pool. */
 const POOL_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
+
+export function isPoolWaitTimeout(error: unknown): boolean {
+  return error instanceof Error && POOL_WAIT_TIMEOUT.test(error.message);
+}
+
+/**
+ * Every connection of the pool stayed busy for the connect timeout: the server is reachable,
+ * but the invocations holding them wait (for a lock held elsewhere, a slow query) or there
+ * are more invocations than connections.
+ */
+export function poolExhausted(poolSize: number, waitedMs: number, cause: unknown): AppError {
+  return new AppError(
+    'DatabasePoolBusy',
+    `no free database connection within ${waitedMs} ms: all ${poolSize} connections of this ` +
+      "process's pool (DATABASE_POOL_SIZE) are in use, by invocations that wait for a lock " +
+      'or a slow statement, or by more invocations than connections; a retry can help',
+    { retryable: true, cause },
+  );
+}
 
 /**
  * Makes the translator for one DATABASE_URL. A failed connection attempt becomes an AppError
@@ -24,7 +43,7 @@ export function connectionErrorTranslator(databaseUrl: string): (error: unknown)
   const secrets = passwordForms(databaseUrl);
 
   return (error) => {
-    if (!(error instanceof Error) || POOL_WAIT_TIMEOUT.test(error.message)) return error;
+    if (!(error instanceof Error)) return error;
 
     const cause = lastAttempt(error);
     const code = codeOf(cause) ?? codeOf(error);
@@ -46,6 +65,9 @@ export function connectionErrorTranslator(databaseUrl: string): (error: unknown)
 }
 
 function diagnose(code: string | undefined, message: string, error: Error): Diagnosis {
+  if (POOL_WAIT_TIMEOUT.test(message)) {
+    return { reason: 'the server did not complete a new connection in time', retryable: true };
+  }
   switch (code) {
     case 'ENOTFOUND':
       return { reason: 'the host name does not resolve', retryable: false };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/logger';
-import { connectionErrorTranslator } from './connectionErrors';
+import { connectionErrorTranslator, isPoolWaitTimeout, poolExhausted } from './connectionErrors';
 import type { Database, SqlClient } from './database';
 
 export interface PostgresOptions {
@@ -35,10 +35,16 @@ export function openPostgresDatabase(options: PostgresOptions): Database {
   // Every statement checks a connection out here, so a failure to connect is told apart from
   // a failing statement and translated once, naming DATABASE_URL's host and port.
   const translate = connectionErrorTranslator(options.connectionString);
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const connect = async (): Promise<pg.PoolClient> => {
     try {
       return await pool.connect();
     } catch (error) {
+      // pg says the same when the server does not answer and when every pooled connection is
+      // taken; only the pool can tell which.
+      if (isPoolWaitTimeout(error) && pool.totalCount >= options.poolSize) {
+        throw poolExhausted(options.poolSize, connectTimeoutMs, error);
+      }
       throw translate(error);
     }
   };
