@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
@@ -6,6 +5,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
 import { handleBatch } from './batchHandler';
+import { probeEntity } from './entityProbe';
 import { InFlightSet } from './inFlightSet';
 import {
   createEntityReceiver,
@@ -76,7 +76,7 @@ export class ReceiveLoopListener implements Listener {
     this.#loops = Array.from({ length: this.#loopCount }, () => this.#runLoop());
     // An idle loop's first call may wait a minute: the probe tells sooner that Service Bus
     // took this function's receivers, so that an outage then is a lost connection.
-    this.#probe().then(
+    probeEntity(this.deps.client, this.deps.fn).then(
       () => this.#outage.reached(),
       () => undefined,
     );
@@ -341,32 +341,10 @@ export class ReceiveLoopListener implements Listener {
 
   async #onReceiveError(error: unknown): Promise<void> {
     // The delays are the tracker's, one streak for all of this function's loops.
-    const delayMs = this.#outage.failed(ensureError(error), 'receive', () => this.#probe());
+    const delayMs = this.#outage.failed(ensureError(error), 'receive', () =>
+      probeEntity(this.deps.client, this.deps.fn),
+    );
     await sleep(delayMs, this.#abort.signal);
-  }
-
-  /**
-   * Whether the broker takes this function's receivers again. The loops cannot tell soon: an
-   * idle session function's accept waits up to tryTimeout for a free session, and a batch
-   * function's receive as long for a message, so outages less than that apart would be taken
-   * for one.
-   */
-  async #probe(): Promise<void> {
-    const { client, fn } = this.deps;
-    if (!fn.isSessionsEnabled) {
-      const receiver = createEntityReceiver(client, fn, receiverOptions());
-      await receiver.peekMessages(1).finally(() => receiver.close().catch(() => undefined));
-      return;
-    }
-
-    // A session id that no one sends to: its lock is free at once, and taking it shows that
-    // the broker accepts session receivers on this entity.
-    const sessionId = `sbworker-probe-${randomUUID()}`;
-    const receiver =
-      fn.entity.kind === 'queue'
-        ? await client.acceptSession(fn.entity.queueName, sessionId)
-        : await client.acceptSession(fn.entity.topicName, fn.entity.subscriptionName, sessionId);
-    await receiver.close().catch(() => undefined);
   }
 }
 
