@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { recordRejectedMessage, type RejectedMessage } from '../../src/orders/rejectedMessages';
-import { MIGRATIONS } from '../../src/orders/store/migrations';
 import { openDatabase } from '../../src/orders/store/openDatabase';
 import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
 import { createLogger } from '../../src/shared/logger';
+import { createFirstReleaseSchema } from '../orders/firstReleaseSchema';
 import { emulatorForSuite } from '../support/emulator';
 import { drain } from './deadLetters';
 import { runCli } from './runCli';
@@ -158,13 +158,7 @@ describe('sbworker rejected on a database of the first schema', () => {
 
   before(async () => {
     const db = await openPgliteDatabase(env.PGLITE_DIR);
-    await db.query(`CREATE TABLE schema_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    for (const statement of MIGRATIONS[0]?.statements ?? []) await db.query(statement);
-    await db.query(`INSERT INTO schema_migrations (version, name) VALUES (1, 'first')`);
+    await createFirstReleaseSchema(db);
     // What the first release stored: bytes as `base64:` and their base64, text as it was.
     const rows = [
       ['old-bytes', `base64:${bytes.toString('base64')}`],

@@ -2,32 +2,33 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ORDER_MESSAGE_TYPE, orderMessageV1Schema } from '../../src/orders/contract';
 import { decodeMessage } from '../../src/orders/decodeMessage';
-import { migrate, MIGRATIONS } from '../../src/orders/store/migrations';
+import type { Database } from '../../src/orders/store/database';
+import { migrate } from '../../src/orders/store/migrations';
 import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
 import { wholeNumberFrom } from '../../src/orders/store/wholeNumber';
+import { createFirstReleaseSchema } from './firstReleaseSchema';
 import { bigOrder, checkExactTotal, checkLargeQuantities } from './largeQuantities';
 
+/** A fresh in-memory database, closed after `work`. */
+async function withPglite(work: (db: Database) => Promise<void>): Promise<void> {
+  const db = await openPgliteDatabase();
+  try {
+    await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
 describe('quantities past a PostgreSQL integer (PGlite)', () => {
-  it('records, repeats, ships and sums 2.2 billion units without overflow', async () => {
-    const db = await openPgliteDatabase();
-    try {
+  it('records, repeats, ships and sums 2.2 billion units without overflow', () =>
+    withPglite(async (db) => {
       await migrate(db);
       await checkLargeQuantities(db);
-    } finally {
-      await db.close();
-    }
-  });
+    }));
 
-  it('widens the columns of a database made by the first release, keeping its rows', async () => {
-    const db = await openPgliteDatabase();
-    try {
-      await migrate(db);
-      await db.query('DROP TABLE stock, order_lines, orders, shipment_requests, shipments CASCADE');
-      await db.query('DROP TABLE rejected_messages, repeat_deliveries, schema_migrations');
-      for (const statement of MIGRATIONS[0]?.statements ?? []) await db.query(statement);
-      await db.query(`CREATE TABLE schema_migrations (version integer PRIMARY KEY,
-        name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-      await db.query(`INSERT INTO schema_migrations (version, name) VALUES (1, 'first')`);
+  it('widens the columns of a database made by the first release, keeping its rows', () =>
+    withPglite(async (db) => {
+      await createFirstReleaseSchema(db);
       await db.query(`INSERT INTO stock VALUES ('OLD-1', 7, 7)`);
 
       assert.deepEqual(await migrate(db), [2, 3, 4]);
@@ -35,20 +36,13 @@ describe('quantities past a PostgreSQL integer (PGlite)', () => {
         { sku: 'OLD-1', available: 7 },
       ]);
       await checkLargeQuantities(db);
-    } finally {
-      await db.close();
-    }
-  });
+    }));
 
-  it('stores an order total beyond 2^53 minor units exactly', async () => {
-    const db = await openPgliteDatabase();
-    try {
+  it('stores an order total beyond 2^53 minor units exactly', () =>
+    withPglite(async (db) => {
       await migrate(db);
       await checkExactTotal(db);
-    } finally {
-      await db.close();
-    }
-  });
+    }));
 
   it('rejects an order whose total would not fit a bigint, and says why', () => {
     const decode = (lineCount: number) => {

@@ -2,22 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { recordRejectedMessage } from '../../src/orders/rejectedMessages';
-import { migrate, MIGRATIONS } from '../../src/orders/store/migrations';
+import { migrate } from '../../src/orders/store/migrations';
 import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
+import { createFirstReleaseSchema } from './firstReleaseSchema';
 
 describe('schema upgrades', () => {
   it('keeps rejected rows of the first schema, and records whole bodies after it', async () => {
     const db = await openPgliteDatabase();
     // A database that a release with only the first migration created and used.
-    const [first] = MIGRATIONS;
-    assert.equal(first?.version, 1);
-    await db.query(`CREATE TABLE schema_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    for (const statement of first?.statements ?? []) await db.query(statement);
-    await db.query(`INSERT INTO schema_migrations (version, name) VALUES (1, 'first')`);
+    await createFirstReleaseSchema(db);
     await db.query(
       `INSERT INTO rejected_messages (function_name, message_id, reason_code, reason, body_excerpt)
        VALUES ('processOrder', 'old', 'InvalidJson', 'the body is not JSON', '{"orderId": ')`,

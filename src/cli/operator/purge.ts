@@ -4,9 +4,9 @@ import { SECOND_MS } from '../../shared/time';
 import type { MessageJson } from './messageJson';
 import {
   giveBack,
-  HELD_PER_RECEIVER,
   receiveBatch,
   selectLetters,
+  slotWithRoom,
   type ReceiverSlot,
 } from './replayReceive';
 
@@ -84,11 +84,7 @@ async function receiveAndDelete(
   const seen = new Set<string>();
 
   while (done.size < selected.size) {
-    let slot = slots[slots.length - 1]!;
-    if (slot.held.length + PURGE_BATCH_SIZE > HELD_PER_RECEIVER) {
-      slot = { receiver: options.openReceiver(), held: [] };
-      slots.push(slot);
-    }
+    const slot = slotWithRoom(slots, PURGE_BATCH_SIZE, options.openReceiver);
 
     const received = await receiveBatch(slot.receiver, PURGE_BATCH_SIZE, {
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,

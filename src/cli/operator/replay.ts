@@ -19,9 +19,9 @@ import {
 import type { Progress } from './progress';
 import {
   giveBack,
-  HELD_PER_RECEIVER,
   receiveBatch,
   selectLetters,
+  slotWithRoom,
   type ReceiverSlot,
   type SelectedLetter,
 } from './replayReceive';
@@ -143,11 +143,7 @@ async function receiveAndReplay(
   const seen = new Set<string>();
 
   while (done.size < selected.size && !aborted()) {
-    let slot = slots[slots.length - 1]!;
-    if (slot.held.length + batchSize > HELD_PER_RECEIVER) {
-      slot = { receiver: options.openReceiver(), held: [] };
-      slots.push(slot);
-    }
+    const slot = slotWithRoom(slots, batchSize, options.openReceiver);
 
     const received = await receiveBatch(slot.receiver, batchSize, {
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,

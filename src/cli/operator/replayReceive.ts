@@ -72,6 +72,23 @@ export async function selectLetters(
   return selected;
 }
 
+/**
+ * The receiver to receive the next `batchSize` letters on: the newest one while it has room
+ * for them beside the letters it holds, else a new one added to `slots`.
+ */
+export function slotWithRoom(
+  slots: ReceiverSlot[],
+  batchSize: number,
+  openReceiver: () => ServiceBusReceiver,
+): ReceiverSlot {
+  const newest = slots[slots.length - 1];
+  if (newest !== undefined && newest.held.length + batchSize <= HELD_PER_RECEIVER) return newest;
+
+  const slot = { receiver: openReceiver(), held: [] };
+  slots.push(slot);
+  return slot;
+}
+
 export async function giveBack(slot: ReceiverSlot): Promise<void> {
   for (const message of slot.held) {
     try {
