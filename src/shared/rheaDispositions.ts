@@ -51,7 +51,7 @@ export function fixRheaDispositionRanges(): void {
 
   // rhea does not export the two halves of a session; a session never opened gives them.
   const probe = new Session({}, 0);
-  checkShape(probe);
+  checkRheaSessionShape(probe);
   takeSettlements(Object.getPrototypeOf(probe.incoming) as SessionHalf, 'updated', 'before');
   takeSettlements(
     Object.getPrototypeOf(probe.outgoing) as SessionHalf,
@@ -94,7 +94,7 @@ export function fixRheaDispositionRanges(): void {
  * The fix relies on rhea 3.0's insides; another rhea would make every settlement throw or be
  * lost, so it is refused at start-up instead.
  */
-function checkShape(session: SessionHalves): void {
+export function checkRheaSessionShape(session: SessionHalves): void {
   const queues: Array<[Record<string, unknown>, string]> = [
     [session.incoming, 'updated'],
     [session.outgoing, 'pending_dispositions'],

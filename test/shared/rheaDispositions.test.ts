@@ -4,7 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
-import { fixRheaDispositionRanges, writeDispositions } from '../../src/shared/rheaDispositions';
+import {
+  checkRheaSessionShape,
+  fixRheaDispositionRanges,
+  writeDispositions,
+} from '../../src/shared/rheaDispositions';
 import { startTestEmulator, testClient } from '../support/emulator';
 
 // Settlements made in one turn of the event loop share disposition frames; each message must
@@ -141,5 +145,48 @@ describe('disposition frames', () => {
       [8, 9, undefined],
       [10, 10, undefined],
     ]);
+  });
+});
+
+describe("rhea's session shape", () => {
+  // rhea does not export a session's halves; a session never opened gives them.
+  const halvesOfNewSession = () => {
+    const Session = require('rhea/lib/session.js') as new (
+      connection: object,
+      channel: number,
+    ) => { incoming: Record<string, unknown>; outgoing: Record<string, unknown> };
+    return new Session({}, 0);
+  };
+
+  it('is accepted for the rhea in package-lock.json', () => {
+    assert.doesNotThrow(() => checkRheaSessionShape(halvesOfNewSession()));
+  });
+
+  it('is refused, naming the queue, when a half lacks its settlement queue', () => {
+    for (const [half, queueName] of [
+      ['incoming', 'updated'],
+      ['outgoing', 'pending_dispositions'],
+    ] as const) {
+      const session = halvesOfNewSession();
+      const changed = Object.create(Object.getPrototypeOf(session[half]) as object) as Record<
+        string,
+        unknown
+      >;
+      Object.assign(changed, session[half]);
+      delete changed[queueName];
+      session[half] = changed;
+
+      assert.throws(
+        () => checkRheaSessionShape(session),
+        new RegExp(`rhea's session is not as this release knows it \\(no ${queueName} queue\\)`),
+      );
+    }
+  });
+
+  it('is refused when a half cannot update or process settlements', () => {
+    const session = halvesOfNewSession();
+    session.outgoing = { pending_dispositions: [] };
+
+    assert.throws(() => checkRheaSessionShape(session), /no pending_dispositions queue/);
   });
 });
