@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema } from '../orders/contract';
-import { decodeMessage } from '../orders/decodeMessage';
+import { decodeMessage, storedBody } from '../orders/decodeMessage';
 import { getOrderRuntime, type OrderRuntime, orderSettingsFromEnv } from '../orders/orderRuntime';
 import { processShipment, type ShipmentOutcome } from '../orders/processShipment';
 import { recordRejection } from '../orders/recordRejection';
@@ -35,6 +35,14 @@ export function createProcessShipmentHandler(
       logger,
       runtime.retryPolicy,
     );
+
+    if ('refused' in outcome) {
+      // Kept whole, with why, where an operator finds it; nothing ships.
+      const { refused: code, reason } = outcome;
+      const rejected = { ok: false, code, reason, body: storedBody(body) } as const;
+      await recordRejection(runtime, FUNCTION_NAME, trigger, rejected, logger);
+      return undefined;
+    }
 
     logger.info(outcome.alreadyCreated ? 'shipment already created' : 'shipment created', {
       shipmentId: outcome.shipmentId,

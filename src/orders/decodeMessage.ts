@@ -9,7 +9,11 @@ export type RejectionCode =
   | 'UnsupportedVersion'
   | 'SchemaViolation'
   /** A valid order under an order id already processed from another body: not applied. */
-  | 'ConflictingRepeat';
+  | 'ConflictingRepeat'
+  /** A shipment request that processOrder never recorded: not shipped. */
+  | 'UnknownShipmentRequest'
+  /** A shipment request other than the one processOrder recorded under its id: not shipped. */
+  | 'ConflictingShipmentRequest';
 
 /** A body as it can be stored and sent again: `json` and `text` as text, bytes as base64. */
 export interface StoredBody {

@@ -14,15 +14,47 @@ export interface ShipmentOutcome {
   alreadyCreated: boolean;
 }
 
-/** Creates the shipment for a request, once per shipment id, whatever the number of requests. */
+/** A request that is not the one `processOrder` recorded under its shipment id: not applied. */
+export interface ShipmentRefusal {
+  refused: 'UnknownShipmentRequest' | 'ConflictingShipmentRequest';
+  reason: string;
+}
+
+/**
+ * Creates the shipment for a request, once per shipment id, whatever the number of requests.
+ * Only the request `processOrder` recorded with its reservation is shipped: goods must not
+ * leave for a request sent by hand, nor for other lines or a changed destination under an id.
+ */
 export async function processShipment(
   db: Database,
   request: ShipmentRequested,
-): Promise<ShipmentOutcome> {
+): Promise<ShipmentOutcome | ShipmentRefusal> {
   const service = shippingServiceFor(request.country);
   const units = request.lines.reduce((total, line) => total + line.quantity, 0);
 
   return db.transaction(async (tx) => {
+    // jsonb equality ignores key order and spacing, so only a change of values is refused.
+    const [recorded] = await tx.query<{ same: boolean }>(
+      'SELECT message = $2::jsonb AS same FROM shipment_requests WHERE shipment_id = $1',
+      [request.shipmentId, JSON.stringify(request)],
+    );
+    if (recorded === undefined) {
+      return {
+        refused: 'UnknownShipmentRequest',
+        reason:
+          `no shipment request ${request.shipmentId} was recorded by processOrder (sent by ` +
+          'hand, or the database was reset); this one was not applied',
+      };
+    }
+    if (!recorded.same) {
+      return {
+        refused: 'ConflictingShipmentRequest',
+        reason:
+          `shipment request ${request.shipmentId} differs from the one processOrder recorded ` +
+          `for order ${request.orderId} (other field values); this one was not applied`,
+      };
+    }
+
     const created = await tx.query<{ tracking_id: string }>(
       `INSERT INTO shipments (shipment_id, order_id, service, tracking_id, country, units)
        VALUES ($1, $2, $3, $4, $5, $6)

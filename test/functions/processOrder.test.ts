@@ -121,6 +121,49 @@ describe('processOrder and processShipment handlers', () => {
     assert.equal(await count(`SELECT count(*)::int AS n FROM shipments`), 1);
   });
 
+  it('ships only the request processOrder recorded, and keeps any other as rejected', async () => {
+    const request = await processOrder()(
+      order('900030', '22728', 2),
+      contextFor('processOrder', 'o30'),
+    );
+    assert.ok(request !== undefined);
+    // The recorded request with its fields in another order is the same request.
+    const reordered = Object.fromEntries(Object.entries(request).reverse());
+    const moreUnits = { ...request, lines: [{ sku: '22728', quantity: 20 }] };
+    const elsewhere = { ...request, country: 'Japan' };
+    const unrecorded = { ...request, orderId: '900031', shipmentId: 'SHP-900031' };
+
+    const refusedFirst = await processShipment(moreUnits, contextFor('processShipment', 's30-a'));
+    const shipped = await processShipment(reordered, contextFor('processShipment', 's30'));
+    const refusedAfter = await processShipment(elsewhere, contextFor('processShipment', 's30-b'));
+    const unknown = await processShipment(unrecorded, contextFor('processShipment', 's31'));
+
+    assert.equal(refusedFirst, undefined);
+    assert.equal(shipped?.units, 2);
+    assert.equal(shipped?.service, 'europe-tracked');
+    assert.equal(refusedAfter, undefined);
+    assert.equal(unknown, undefined);
+    const shipments = await db.query(
+      `SELECT shipment_id, units::int AS units, country FROM shipments
+        WHERE order_id IN ('900030', '900031')`,
+    );
+    assert.deepEqual(shipments, [{ shipment_id: 'SHP-900030', units: 2, country: 'France' }]);
+    const rejected = await db.query<{ message_id: string; reason_code: string; reason: string }>(
+      `SELECT message_id, reason_code, reason FROM rejected_messages
+        WHERE message_id LIKE 's3%' ORDER BY message_id`,
+    );
+    assert.deepEqual(
+      rejected.map((row) => [row.message_id, row.reason_code]),
+      [
+        ['s30-a', 'ConflictingShipmentRequest'],
+        ['s30-b', 'ConflictingShipmentRequest'],
+        ['s31', 'UnknownShipmentRequest'],
+      ],
+    );
+    assert.match(rejected[0]?.reason ?? '', /differs from the one processOrder recorded/);
+    assert.match(rejected[2]?.reason ?? '', /no shipment request SHP-900031 was recorded/);
+  });
+
   const badMessages: [string, unknown, string, RegExp][] = [
     ['bad JSON', '{"orderId": ', 'InvalidJson', /not JSON/],
     ['an undecodable body', Buffer.from([0xc3, 0x28]), 'UndecodableBody', /UTF-8/],
