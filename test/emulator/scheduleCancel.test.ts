@@ -6,6 +6,7 @@ import { emulatorForSuite } from '../support/emulator';
 describe('emulator: schedule and cancel answers', () => {
   const suite = emulatorForSuite({
     queues: ['cancel-unknown', { name: 'schedule-dedup', requiresDuplicateDetection: true }],
+    topics: [{ name: 'schedule-past', subscriptions: ['all'] }],
   });
 
   // Azure/azure-service-bus#239: a real namespace answers "Messages not found. Missing sequence
@@ -45,5 +46,21 @@ describe('emulator: schedule and cancel answers', () => {
       peeked.map((m) => m.body),
       ['a', 'c'],
     );
+  });
+
+  // Each schedule answers with its own number, also one for a time already past, which is
+  // delivered at once; a cancel with that number must not reach another scheduled message.
+  it('gives a topic message scheduled in the past a number no other message holds', async () => {
+    const sender = suite.client.createSender('schedule-past');
+    const [later] = await sender.scheduleMessages({ body: 'later' }, new Date(Date.now() + 60_000));
+    const [past] = await sender.scheduleMessages({ body: 'past' }, new Date(Date.now() - 1_000));
+
+    assert.notEqual(past!.toString(), later!.toString());
+    await assert.rejects(sender.cancelScheduledMessages(past!), { code: 'MessageNotFound' });
+    const receiver = suite.client.createReceiver('schedule-past', 'all');
+    const [delivered] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    assert.equal(delivered?.body, 'past');
+    // Still scheduled under its own number: the cancel finds it.
+    await sender.cancelScheduledMessages(later!);
   });
 });

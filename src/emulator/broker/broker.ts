@@ -201,7 +201,11 @@ export class Broker implements StoreHooks {
     if (target.kind === 'topic') {
       if (scheduled) return target.scheduled.add(message, nowMs, { forwardHops: hops }).seq;
       this.fanOut(target, message, nowMs, hops, carried);
-      return target.scheduled.lastSequenceNumber;
+      // A schedule for a time already past goes out at once, yet its answer must be a number
+      // of its own: a cancel with a number another scheduled message holds would cancel that.
+      return message.scheduledEnqueueAtMs === null
+        ? target.scheduled.lastSequenceNumber
+        : target.scheduled.skipSequenceNumber();
     }
     if (scheduled) return target.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
     return this.place(target, message, nowMs, hops, carried);
