@@ -1,20 +1,16 @@
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
-import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
+import { encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
+import { compact, recover, type RecoveredStore } from './journalRecovery';
 import type { Journal, JournalSnapshotRecord, RestorableRegistry, StoredMessage } from './types';
 
 const JOURNAL_FILE = 'journal.log';
+/** How long a batch that failed to write (a full disk) waits before it is written again. */
+const RETRY_FAILED_WRITE_AFTER_MS = 1_000;
 /** The journal is rewritten while running once it has grown by this much (and doubled). */
 export const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
-
-interface RecoveredStore {
-  lastSeq: number;
-  messages: Map<number, StoredMessage>;
-  sessionStates: Map<string, Buffer | null>;
-  duplicates: Map<string, number>;
-}
 
 /**
  * An append-only journal in the data folder. Changes are buffered and written in batches;
@@ -33,13 +29,18 @@ export async function openJournal(
   const recovered = await recover(path, logger);
   const compactedBytes = await compact(path, recovered);
   const file = await open(path, 'a');
+  const fileBytes = (await file.stat()).size;
   logger.info('journal recovered', {
     dataDir,
     stores: recovered.size,
     messages: [...recovered.values()].reduce((sum, store) => sum + store.messages.size, 0),
     durationMs: Date.now() - startedAtMs,
   });
-  return new FileJournal(path, file, recovered, logger, { compactAfterBytes, compactedBytes });
+  return new FileJournal(path, file, recovered, logger, {
+    compactAfterBytes,
+    compactedBytes,
+    fileBytes,
+  });
 }
 
 class FileJournal implements Journal {
@@ -51,13 +52,20 @@ class FileJournal implements Journal {
   private appendedBytes = 0;
   private snapshot: (() => Iterable<JournalSnapshotRecord>) | null = null;
   private compacting = false;
+  /** A write failed since the last good one: the file may end in part of a record. */
+  private damaged = false;
 
   constructor(
     private readonly path: string,
     private file: FileHandle,
     private recovered: Map<string, RecoveredStore> | null,
     private readonly logger: Logger,
-    private readonly sizes: { compactAfterBytes: number; compactedBytes: number },
+    private readonly sizes: {
+      compactAfterBytes: number;
+      compactedBytes: number;
+      /** The file's length up to the end of the last batch written whole. */
+      fileBytes: number;
+    },
   ) {}
 
   duplicate(key: string, messageId: string, seenAtMs: number): void {
@@ -124,11 +132,15 @@ class FileJournal implements Journal {
     }
   }
 
+  /** Writes what is pending, once more if a write failed before; then stops retrying. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-    await this.file.close();
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.file.close();
+    }
   }
 
   private append(record: JournalRecord): void {
@@ -140,15 +152,15 @@ class FileJournal implements Journal {
   }
 
   private schedule(): void {
-    if (this.cycle || this.compacting) return;
+    if (this.cycle || this.compacting || this.closed) return;
     const { compactAfterBytes, compactedBytes } = this.sizes;
     if (this.snapshot && this.appendedBytes > Math.max(compactAfterBytes, compactedBytes)) {
       this.cycle = this.compactWhileRunning(this.snapshot);
       return;
     }
-    this.cycle = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      this.writeBatch(),
-    );
+    const wait = (resolve: () => void) =>
+      this.damaged ? setTimeout(resolve, RETRY_FAILED_WRITE_AFTER_MS) : setImmediate(resolve);
+    this.cycle = new Promise<void>(wait).then(() => this.writeBatch());
   }
 
   /**
@@ -181,6 +193,8 @@ class FileJournal implements Journal {
       this.file = await open(this.path, 'a');
       await previous.close();
       this.sizes.compactedBytes = records.reduce((sum, record) => sum + record.length, 0);
+      this.sizes.fileBytes = this.sizes.compactedBytes;
+      this.damaged = false;
       this.logger.info('journal compacted', {
         grownBytes,
         bytes: this.sizes.compactedBytes,
@@ -198,114 +212,51 @@ class FileJournal implements Journal {
     }
   }
 
+  /**
+   * Writes the pending records and syncs them. A batch that fails is written again, whole,
+   * after the file is cut back to its last good length: the state in memory already holds
+   * those changes, and recovery stops at the first damaged record, so anything appended after
+   * part of a record would be lost at the next start.
+   */
   private async writeBatch(): Promise<void> {
+    if (this.closed) {
+      this.cycle = null;
+      return;
+    }
     const buffers = this.pending;
     const waiters = this.waiters;
     const failures = this.failures;
     this.pending = [];
     this.waiters = [];
     this.failures = [];
+    const batchBytes = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+
     try {
-      if (buffers.length > 0) await this.file.writev(buffers);
+      if (this.damaged) await this.file.truncate(this.sizes.fileBytes);
+      this.damaged = true;
+      if (buffers.length > 0) {
+        const { bytesWritten } = await this.file.writev(buffers);
+        if (bytesWritten !== batchBytes) {
+          throw new Error(`the journal took ${bytesWritten} of ${batchBytes} bytes`);
+        }
+      }
       await this.file.datasync();
+      this.damaged = false;
+      this.sizes.fileBytes += batchBytes;
       for (const resolve of waiters) resolve();
     } catch (error) {
-      this.logger.warn('journal write failed', { error: String(error) });
+      this.pending = [...buffers, ...this.pending];
+      this.logger.warn('journal write failed; the batch is written again', {
+        error: String(error),
+        records: buffers.length,
+        retryInMs: RETRY_FAILED_WRITE_AFTER_MS,
+      });
       for (const reject of failures) reject(error);
     } finally {
       this.cycle = null;
       if (this.pending.length > 0 || this.waiters.length > 0) this.schedule();
     }
   }
-}
-
-async function recover(path: string, logger: Logger): Promise<Map<string, RecoveredStore>> {
-  const stores = new Map<string, RecoveredStore>();
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return stores;
-    throw error;
-  }
-
-  const { records, validBytes } = decodeRecords(data);
-  if (validBytes < data.length) {
-    logger.warn('journal ends with a damaged record; it is ignored', {
-      ignoredBytes: data.length - validBytes,
-    });
-  }
-  const storeFor = (key: string) => {
-    let store = stores.get(key);
-    if (!store) {
-      store = { lastSeq: 0, messages: new Map(), sessionStates: new Map(), duplicates: new Map() };
-      stores.set(key, store);
-    }
-    return store;
-  };
-
-  for (const record of records) {
-    const store = storeFor(record.key);
-    switch (record.kind) {
-      case RecordKind.message:
-        store.messages.set(record.message.seq, record.message);
-        store.lastSeq = Math.max(store.lastSeq, record.message.seq);
-        break;
-      case RecordKind.remove:
-        store.messages.delete(record.seq);
-        break;
-      case RecordKind.sessionState:
-        store.sessionStates.set(record.sessionId, record.state);
-        break;
-      case RecordKind.lastSequence:
-        store.lastSeq = Math.max(store.lastSeq, record.seq);
-        break;
-      case RecordKind.duplicate:
-        store.duplicates.set(record.messageId, record.seenAtMs);
-        break;
-    }
-  }
-  return stores;
-}
-
-/**
- * Rewrites the journal with only the live state, then swaps it in atomically. Returns its size.
- * Duplicate-detection ids are all kept here (the windows live in the config); the detectors
- * drop expired ones, and the next compaction while running leaves them out.
- */
-async function compact(path: string, stores: Map<string, RecoveredStore>): Promise<number> {
-  let bytes = 0;
-  const temporary = `${path}.compact`;
-  const file = await open(temporary, 'w');
-  try {
-    let batch: Buffer[] = [];
-    const push = async (record: JournalRecord) => {
-      const encoded = encodeRecord(record);
-      bytes += encoded.length;
-      batch.push(encoded);
-      if (batch.length >= 1024) {
-        await file.writev(batch);
-        batch = [];
-      }
-    };
-    for (const [key, store] of stores) {
-      await push({ kind: RecordKind.lastSequence, key, seq: store.lastSeq });
-      for (const message of store.messages.values())
-        await push({ kind: RecordKind.message, key, message });
-      for (const [sessionId, state] of store.sessionStates) {
-        if (state !== null) await push({ kind: RecordKind.sessionState, key, sessionId, state });
-      }
-      for (const [messageId, seenAtMs] of store.duplicates) {
-        await push({ kind: RecordKind.duplicate, key, messageId, seenAtMs });
-      }
-    }
-    if (batch.length > 0) await file.writev(batch);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  return bytes;
 }
 
 function toJournalRecord(record: JournalSnapshotRecord): JournalRecord {

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { openJournal } from '../../src/emulator/store/journal';
+import { decodeRecords } from '../../src/emulator/store/journalCodec';
+import { silentLogger } from '../../src/shared/logger';
+
+type Writev = (this: unknown, buffers: Buffer[]) => Promise<{ bytesWritten: number }>;
+
+// A full disk can fail a journal write part-way. Recovery stops at the first damaged record,
+// so the journal must never append after part of one, and must write the failed batch again:
+// the emulator's state in memory already holds those changes.
+describe('emulator journal after a failed write', () => {
+  let dataDir: string;
+  let handlePrototype: { writev: Writev };
+  let originalWritev: Writev;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sbworker-journal-'));
+    const probe = await open(join(dataDir, 'probe'), 'w');
+    handlePrototype = Object.getPrototypeOf(probe) as { writev: Writev };
+    originalWritev = handlePrototype.writev;
+    await probe.close();
+  });
+
+  after(async () => {
+    handlePrototype.writev = originalWritev;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Makes the next writev write only the first `bytes` bytes, then end as `end` says. */
+  function failNextWrite(bytes: number, end: 'throw' | 'short'): void {
+    handlePrototype.writev = async function (this: unknown, buffers: Buffer[]) {
+      handlePrototype.writev = originalWritev;
+      const part = Buffer.concat(buffers).subarray(0, bytes);
+      const { bytesWritten } = await originalWritev.call(this, [part]);
+      if (end === 'short') return { bytesWritten };
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+  }
+
+  for (const end of ['throw', 'short'] as const) {
+    it(`keeps every record when a write ${end === 'throw' ? 'fails' : 'is short'}`, async () => {
+      const folder = join(dataDir, end);
+      const journal = await openJournal(folder, silentLogger());
+      journal.duplicate('q', 'first', 1);
+      await journal.flush();
+
+      failNextWrite(9, end);
+      journal.duplicate('q', 'refused', 2);
+      await assert.rejects(journal.flush());
+      journal.duplicate('q', 'after', 3);
+      await journal.flush();
+      await journal.close();
+
+      const data = await readFile(join(folder, 'journal.log'));
+      const { records, validBytes } = decodeRecords(data);
+      assert.equal(validBytes, data.length, 'no damaged record is left in the file');
+      const ids = records.flatMap((record) => (record.kind === 5 ? [record.messageId] : []));
+      assert.deepEqual(ids, ['first', 'refused', 'after']);
+    });
+  }
+});
