@@ -2,13 +2,13 @@ import type { Logger } from '../../shared/logger';
 import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
+import { managementResponse, type ResponseMessage } from '../amqp/responses';
 import { types, type AmqpMessage } from '../amqp/rhea';
 import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from '../amqp/wire';
 import type { AccessRight, RuleConfig } from '../config/types';
 import type { ReceiveSource, SubscriptionEntity } from '../entities/registry';
+import { fullStamp } from '../store/storedMessage';
 import { MessageState } from '../store/types';
-import { fullStamp } from '../server/consumer';
-import { managementResponse, type ResponseMessage } from '../server/requestResponse';
 import { describeRules, ruleFromRequest } from './ruleOperations';
 
 type Body = Record<string, unknown>;

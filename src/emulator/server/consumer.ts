@@ -158,25 +158,7 @@ export class Consumer {
   }
 }
 
-/** The stamp used for peeks and management responses (every state shown). */
-export function fullStamp(message: StoredMessage): Parameters<typeof encodeDelivery>[1] {
-  return {
-    sequenceNumber: message.seq,
-    enqueuedAtMs: message.enqueuedAtMs,
-    deliveryCount: message.deliveryCount,
-    timeToLiveMs: shownTimeToLiveMs(message),
-    priority: message.priority,
-    durable: message.durable,
-    annotations: message.annotations,
-    state: message.state,
-    deadLetterSource: message.deadLetterSource,
-    enqueueSequenceNumber: message.enqueueSeq ?? undefined,
-    scheduledEnqueueAtMs: message.scheduledAtMs,
-  };
-}
-
 function stringOr(value: unknown, fallback: string): string {
   return typeof value === 'string' ? value : fallback;
 }
 
-export { Condition };

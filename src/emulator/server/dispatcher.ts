@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/logger';
 import { types, type RemoteAttach } from '../amqp/rhea';
-import { BrokerError, Condition, msToTicksBuffer } from '../amqp/wire';
+import { Condition, msToTicksBuffer } from '../amqp/wire';
 import type { MessageStore } from '../store/messageStore';
 import type { Consumer } from './consumer';
 
@@ -174,4 +174,3 @@ export class Dispatcher {
   }
 }
 
-export { BrokerError };

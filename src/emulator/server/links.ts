@@ -19,7 +19,7 @@ import type { ConnectionState } from './connectionState';
 import { Consumer } from './consumer';
 import type { Dispatcher } from './dispatcher';
 import { whenDurable } from './durable';
-import { cbsResponse, managementResponse } from './requestResponse';
+import { cbsResponse, managementResponse } from '../amqp/responses';
 import { settleAccepted, settleRejected } from './outcomes';
 
 const BATCH_FORMAT = 0x80013700;

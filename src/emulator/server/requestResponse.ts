@@ -1,4 +1,5 @@
-import { types, type AmqpMessage, type Delivery, type Sender } from '../amqp/rhea';
+import type { ResponseMessage } from '../amqp/responses';
+import type { AmqpMessage, Delivery, Sender } from '../amqp/rhea';
 
 /**
  * Request/response nodes ($cbs, $management): the client opens a pair of links and names its
@@ -33,38 +34,4 @@ export class ReplyLinks {
     delivery.settled = true;
     return true;
   }
-}
-
-export interface ResponseMessage {
-  properties: Record<string, unknown>;
-  body?: unknown;
-}
-
-/** $management's camelCase status keys. */
-export function managementResponse(
-  statusCode: number,
-  description: string,
-  body?: unknown,
-  errorCondition?: string,
-): ResponseMessage {
-  const properties: Record<string, unknown> = {
-    statusCode: types.wrap_int(statusCode),
-    statusDescription: description,
-  };
-  if (errorCondition) properties.errorCondition = types.wrap_symbol(errorCondition);
-  return { properties, body };
-}
-
-/** $cbs's dashed status keys. */
-export function cbsResponse(
-  statusCode: number,
-  description: string,
-  errorCondition?: string,
-): ResponseMessage {
-  const properties: Record<string, unknown> = {
-    'status-code': types.wrap_int(statusCode),
-    'status-description': description,
-  };
-  if (errorCondition) properties['error-condition'] = types.wrap_symbol(errorCondition);
-  return { properties };
 }

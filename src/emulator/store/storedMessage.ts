@@ -1,4 +1,8 @@
-import { withExpiryAfterCreation, type ParsedMessage } from '../amqp/messageCodec';
+import {
+  type encodeDelivery,
+  withExpiryAfterCreation,
+  type ParsedMessage,
+} from '../amqp/messageCodec';
 import { MessageState, type StoredMessage, type StoreSettings } from './types';
 
 /**
@@ -66,4 +70,21 @@ const MAX_HEADER_TTL_MS = 0xffffffff;
 export function shownTimeToLiveMs(message: StoredMessage): number | null {
   if (message.expiresAtMs === null) return message.timeToLiveMs;
   return Math.min(Math.max(0, message.expiresAtMs - message.enqueuedAtMs), MAX_HEADER_TTL_MS);
+}
+
+/** The stamp used for peeks and management responses (every state shown). */
+export function fullStamp(message: StoredMessage): Parameters<typeof encodeDelivery>[1] {
+  return {
+    sequenceNumber: message.seq,
+    enqueuedAtMs: message.enqueuedAtMs,
+    deliveryCount: message.deliveryCount,
+    timeToLiveMs: shownTimeToLiveMs(message),
+    priority: message.priority,
+    durable: message.durable,
+    annotations: message.annotations,
+    state: message.state,
+    deadLetterSource: message.deadLetterSource,
+    enqueueSequenceNumber: message.enqueueSeq ?? undefined,
+    scheduledEnqueueAtMs: message.scheduledAtMs,
+  };
 }
