@@ -4,7 +4,7 @@ import { amqpMessage, type Delivery, type Sender } from '../amqp/rhea';
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
 import type { ReceiveSource } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
-import { shownTimeToLiveMs } from '../store/storedMessage';
+import { fullStamp } from '../store/storedMessage';
 import { MessageState, type StoredMessage } from '../store/types';
 import { settleOutgoing } from './outcomes';
 
@@ -142,18 +142,12 @@ export class Consumer {
     );
   }
 
+  /** A delivery shows its state only when it is not active, and no scheduled time. */
   private stamp(message: StoredMessage): Parameters<typeof encodeDelivery>[1] {
     return {
-      sequenceNumber: message.seq,
-      enqueuedAtMs: message.enqueuedAtMs,
-      deliveryCount: message.deliveryCount,
-      timeToLiveMs: shownTimeToLiveMs(message),
-      priority: message.priority,
-      durable: message.durable,
-      annotations: message.annotations,
+      ...fullStamp(message),
       state: message.state === MessageState.active ? undefined : message.state,
-      deadLetterSource: message.deadLetterSource,
-      enqueueSequenceNumber: message.enqueueSeq ?? undefined,
+      scheduledEnqueueAtMs: undefined,
     };
   }
 }
