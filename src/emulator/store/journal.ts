@@ -1,9 +1,9 @@
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
 import { encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
-import { compact, recover, type RecoveredStore } from './journalRecovery';
+import { compact, recover, replaceDurably, type RecoveredStore } from './journalRecovery';
 import type { Journal, JournalSnapshotRecord, RestorableRegistry, StoredMessage } from './types';
 
 const JOURNAL_FILE = 'journal.log';
@@ -188,7 +188,7 @@ class FileJournal implements Journal {
       } finally {
         await file.close();
       }
-      await rename(temporary, this.path);
+      await replaceDurably(temporary, this.path);
       const previous = this.file;
       this.file = await open(this.path, 'a');
       await previous.close();

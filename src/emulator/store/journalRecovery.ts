@@ -1,4 +1,5 @@
 import { open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
 import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
@@ -99,6 +100,20 @@ export async function compact(path: string, stores: Map<string, RecoveredStore>)
   } finally {
     await file.close();
   }
-  await rename(temporary, path);
+  await replaceDurably(temporary, path);
   return bytes;
+}
+
+/**
+ * Renames `temporary` over `path` and syncs the folder: until the folder's entry is on disk, a
+ * power cut can bring the old file back, and with it lose what was appended to the new one.
+ */
+export async function replaceDurably(temporary: string, path: string): Promise<void> {
+  await rename(temporary, path);
+  const folder = await open(dirname(path), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
 }
