@@ -150,7 +150,8 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
     await eventually(async () => (await queueCounts('dle-a')).deadLetter > 0, 6000);
     const [dead] = await peekDeadLetters('dle-a');
     assert.deepEqual([dead?.messageId, dead?.deadLetterReason], ['dle', HOP_LIMIT]);
-    assert.equal(dead?.enqueuedSequenceNumber, 3);
+    // The number it was first given, in dle-a, as the SDK documents for forwarded messages.
+    assert.equal(dead?.enqueuedSequenceNumber, 1);
     assert.match(dead?.deadLetterErrorDescription ?? '', /TTLExpiredException.*"dle-b"/);
 
     // It stays there: no further copy turns up after another TTL has passed.

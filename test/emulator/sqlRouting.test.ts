@@ -136,6 +136,14 @@ describe('emulator: SQL filters and actions in topic routing', () => {
             'defaulted',
           ],
         },
+        {
+          name: 'sql-numbers',
+          subscriptions: [
+            { name: 'even', rules: [sql('even', 'sys.SequenceNumber % 2 = 0')] },
+            { name: 'odd', rules: [sql('odd', 'sys.SequenceNumber % 2 <> 0')] },
+            { name: 'unnumbered', rules: [sql('null', 'sys.SequenceNumber IS NULL')] },
+          ],
+        },
       ],
     });
     client = testClient(emulator.connectionString);
@@ -222,5 +230,26 @@ describe('emulator: SQL filters and actions in topic routing', () => {
     const byCopy = copies.map((m) => m.applicationProperties?.copy ?? 'plain').sort();
     assert.deepEqual(byCopy, ['a', 'b', 'plain']);
     assert.ok(copies.every((m) => m.body === 'multi'));
+  });
+
+  // The topic numbers a message as it accepts it, before its filters run; each subscription
+  // then numbers its own copies from 1 (BrokeredMessage.SequenceNumber's documentation).
+  it("filters on the topic's sequence number; subscriptions number their copies", async () => {
+    await client
+      .createSender('sql-numbers')
+      .sendMessages(['m1', 'm2', 'm3', 'm4', 'm5'].map((body) => ({ body })));
+
+    const numbered = async (sub: string) =>
+      (await drain(client, 'sql-numbers', sub)).map((m) => [m.body, Number(m.sequenceNumber)]);
+    assert.deepEqual(await numbered('even'), [
+      ['m2', 1],
+      ['m4', 2],
+    ]);
+    assert.deepEqual(await numbered('odd'), [
+      ['m1', 1],
+      ['m3', 2],
+      ['m5', 3],
+    ]);
+    assert.deepEqual(await numbered('unnumbered'), []);
   });
 });

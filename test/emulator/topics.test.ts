@@ -75,6 +75,8 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
           duplicateDetectionHistoryTimeWindowMs: 60_000,
         },
         'forward-target',
+        { name: 'forward-first', forwardTo: 'forward-numbered' },
+        'forward-numbered',
         {
           name: 'forward-dlq-source',
           maxDeliveryCount: 1,
@@ -158,7 +160,33 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     const [dead] = await dlqTarget.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(dead?.body, 'fail');
     assert.equal(dead?.deadLetterReason, 'MaxDeliveryCountExceeded');
+    assert.equal(dead?.enqueuedSequenceNumber, 1, 'its number in forward-dlq-source');
     await dlqTarget.close();
     await source.close();
+  });
+
+  // The SDK documents enqueuedSequenceNumber of a forwarded message as the number it was first
+  // given where it was submitted: the forwarding queue's, or its topic's.
+  it('keeps where a forwarded message was first numbered', async () => {
+    await client.createSender('forward-numbered').sendMessages([{ body: 'a' }, { body: 'b' }]);
+    await client.createSender('forward-first').sendMessages({ body: 'forwarded' });
+    await client.createSender('topic-forward').sendMessages({ body: 'via-topic' });
+
+    const numbered = client.createReceiver('forward-numbered', { receiveMode: 'receiveAndDelete' });
+    const received = await numbered.receiveMessages(3, { maxWaitTimeInMs: 1000 });
+    assert.deepEqual(
+      received.map((m) => [m.body, Number(m.sequenceNumber), m.enqueuedSequenceNumber]),
+      [
+        ['a', 1, undefined],
+        ['b', 2, undefined],
+        ['forwarded', 3, 1],
+      ],
+    );
+    const target = client.createReceiver('forward-target', { receiveMode: 'receiveAndDelete' });
+    const [viaTopic] = await target.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(viaTopic?.body, 'via-topic');
+    assert.equal(viaTopic?.enqueuedSequenceNumber, 2, "the topic's second message");
+    await numbered.close();
+    await target.close();
   });
 });

@@ -140,7 +140,7 @@ export class Broker implements StoreHooks {
     const dead = storedToParsed({ ...message, bare });
     const kept: Partial<StoredMessage> = {
       deliveryCount: message.deliveryCount,
-      enqueueSeq: message.seq,
+      enqueueSeq: message.enqueueSeq ?? message.seq,
       expiresAtMs: null,
       enqueuedAtMs: message.enqueuedAtMs,
       forwardHops: message.forwardHops,
@@ -152,7 +152,7 @@ export class Broker implements StoreHooks {
         return;
       }
       // Only a dead letter moved on this way names where it died (x-opt-deadletter-source).
-      const carried = { deadLetterSource: store.settings.path };
+      const carried = { deadLetterSource: store.settings.path, enqueueSeq: kept.enqueueSeq };
       this.enqueue(forwardTarget, dead, this.now(), message.forwardHops + 1, carried);
       return;
     }
@@ -200,38 +200,47 @@ export class Broker implements StoreHooks {
     const scheduled = message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs;
     if (target.kind === 'topic') {
       if (scheduled) return target.scheduled.add(message, nowMs, { forwardHops: hops }).seq;
-      this.fanOut(target, message, nowMs, hops, carried);
-      // A schedule for a time already past goes out at once, yet its answer must be a number
-      // of its own: a cancel with a number another scheduled message holds would cancel that.
-      return message.scheduledEnqueueAtMs === null
-        ? target.scheduled.lastSequenceNumber
-        : target.scheduled.skipSequenceNumber();
+      return this.fanOut(target, message, nowMs, hops, carried);
     }
     if (scheduled) return target.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
     return this.place(target, message, nowMs, hops, carried);
   }
 
+  /**
+   * Copies a message into each subscription whose rules match. The topic numbers the message
+   * on arrival: its filters see that number as sys.SequenceNumber, a copy that a subscription
+   * forwards keeps it as where it was first submitted, and a schedule for a time already past
+   * answers with it (a number no scheduled message holds). Each subscription numbers its own
+   * copies, as Azure documents for BrokeredMessage.SequenceNumber.
+   */
   private fanOut(
     topic: SendTarget & { kind: 'topic' },
     message: ParsedMessage,
     nowMs: number,
     hops: number,
     carried: Partial<StoredMessage>,
-  ): void {
+  ): number {
+    const topicSeq = topic.scheduled.skipSequenceNumber();
     for (const sub of topic.subscriptions) {
-      for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs)) {
-        this.place(sub, copy, nowMs, hops, carried);
+      for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq)) {
+        this.place(sub, copy, nowMs, hops, carried, topicSeq);
       }
     }
+    return topicSeq;
   }
 
-  /** Stores a message in a queue or subscription, or moves it on when the entity forwards. */
+  /**
+   * Stores a message in a queue or subscription, or moves it on when the entity forwards.
+   * A forwarded message keeps the number it was first given (`x-opt-enqueue-sequence-number`):
+   * its topic's (`topicSeq`), or one the forwarding queue takes for it.
+   */
   private place(
     holder: QueueEntity | SubscriptionEntity,
     message: ParsedMessage,
     nowMs: number,
     hops: number,
     carried: Partial<StoredMessage>,
+    topicSeq?: number,
   ): number {
     // A send straight to a session queue is refused in send(); a topic cannot refuse a copy
     // that only one of its subscriptions cannot take, so Azure dead-letters that copy there.
@@ -246,7 +255,10 @@ export class Broker implements StoreHooks {
     if (!forwardTo || next === undefined) {
       return holder.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
     }
-    if (hops < MAX_FORWARD_HOPS) return this.enqueue(next, message, nowMs, hops + 1, carried);
+    if (hops < MAX_FORWARD_HOPS) {
+      const enqueueSeq = carried.enqueueSeq ?? topicSeq ?? holder.store.skipSequenceNumber();
+      return this.enqueue(next, message, nowMs, hops + 1, { ...carried, enqueueSeq });
+    }
     return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried);
   }
 

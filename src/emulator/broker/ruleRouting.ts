@@ -12,10 +12,11 @@ export function copiesForSubscription(
   rules: readonly CompiledRule[],
   message: ParsedMessage,
   nowMs: number,
+  topicSequenceNumber: number,
 ): ParsedMessage[] {
   if (rules.length === 0) return [];
 
-  const view = ruleMessageOf(message, nowMs);
+  const view = ruleMessageOf(message, nowMs, topicSequenceNumber);
   const copies: ParsedMessage[] = [];
   let plainMatch = false;
   for (const rule of rules) {
@@ -27,14 +28,22 @@ export function copiesForSubscription(
   return copies;
 }
 
-/** The SQL view of a message on its way through a topic (nothing broker-stamped yet). */
-export function ruleMessageOf(message: ParsedMessage, nowMs: number): RuleMessage {
+/**
+ * The SQL view of a message on its way through a topic: what the sender set, plus what the
+ * topic stamped on arrival (its sequence number and time); no subscription's stamps yet.
+ */
+export function ruleMessageOf(
+  message: ParsedMessage,
+  nowMs: number,
+  topicSequenceNumber: number,
+): RuleMessage {
   const routing = message.routing;
   const partitionKey = message.annotations?.[Annotation.partitionKey];
   const system: MutableRuleMessage['system'] = {
     messageId: routing.messageId,
     size: message.bare.length,
     enqueuedTimeUtc: new Date(nowMs),
+    sequenceNumber: topicSequenceNumber,
   };
   for (const field of REWRITABLE_FIELDS) {
     const value = routing[field];
