@@ -101,14 +101,10 @@ describe('emulator: scheduled messages when they become active', () => {
     const [cancelled] = await sender.scheduleMessages({ body: 'cancelled' }, due);
     await sender.scheduleMessages({ body: 'kept' }, due);
 
-    const waiting = await client.createReceiver('sched-forward').peekMessages(5);
-    assert.deepEqual(
-      waiting.map((m) => [m.body, m.state]),
-      [
-        ['cancelled', 'scheduled'],
-        ['kept', 'scheduled'],
-      ],
-    );
+    // Held there, though no one may browse it, as in Azure: the cancel below finds it.
+    await assert.rejects(client.createReceiver('sched-forward').peekMessages(5), {
+      message: /Cannot create a message browser on 'sched-forward'/,
+    });
     await sender.cancelScheduledMessages(cancelled!);
     await sleep(DUE_MS + 500);
 
@@ -118,7 +114,6 @@ describe('emulator: scheduled messages when they become active', () => {
       got.map((m) => m.body),
       ['kept'],
     );
-    assert.equal((await client.createReceiver('sched-forward').peekMessages(5)).length, 0);
     await receiver.close();
   });
 });

@@ -189,4 +189,24 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     await numbered.close();
     await target.close();
   });
+
+  // Azure: "Cannot create a message browser on an entity with auto-forwarding enabled"; the
+  // same goes for receivers. Its dead-letter queue can still be read.
+  it('refuses receivers and peeks on an entity that forwards, not on its DLQ', async () => {
+    const refusal = (error: unknown) => {
+      assert.match((error as Error).message, /Cannot create a message (receiver|browser) on/);
+      assert.match((error as Error).message, /auto-forwarding enabled \(ForwardTo /);
+      return true;
+    };
+    const queue = client.createReceiver('forward-first');
+    await assert.rejects(queue.receiveMessages(1, { maxWaitTimeInMs: 1000 }), refusal);
+    await assert.rejects(queue.peekMessages(1), refusal);
+    const subscription = client.createReceiver('topic-forward', 'to-queue');
+    await assert.rejects(subscription.receiveMessages(1, { maxWaitTimeInMs: 1000 }), refusal);
+
+    const deadLetters = client.createReceiver('forward-first', { subQueueType: 'deadLetter' });
+    assert.deepEqual(await deadLetters.receiveMessages(1, { maxWaitTimeInMs: 200 }), []);
+    assert.deepEqual(await deadLetters.peekMessages(1), []);
+    await Promise.all([queue.close(), subscription.close(), deadLetters.close()]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger';
 import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
+import { forwardingRefusal } from '../broker/forwardingRefusal';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
 import { managementResponse, type ResponseMessage } from '../amqp/responses';
 import { types, type AmqpMessage } from '../amqp/rhea';
@@ -94,6 +95,8 @@ export class ManagementNode {
 
   private peek(path: string, body: Body): ResponseMessage {
     const source = this.source(path);
+    const forwarding = forwardingRefusal(this.broker.registry, source, path, 'browser');
+    if (forwarding) throw forwarding;
     const from = longToNumber(body['from-sequence-number']) ?? 1;
     const count = Number(body['message-count'] ?? 1);
     const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;

@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger';
 import { verifySasToken } from '../auth/sas';
 import type { Broker } from '../broker/broker';
+import { forwardingRefusal } from '../broker/forwardingRefusal';
 import { drainCreditAtOnce } from '../amqp/drainCredit';
 import { decodeMessage, parseMessage, splitBatch, type ParsedMessage } from '../amqp/messageCodec';
 import {
@@ -92,6 +93,8 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
     return refuse(link, error);
   }
   link.set_target({ address: remote.target?.address ?? '' });
+  const forwarding = forwardingRefusal(deps.broker.registry, source, address, 'receiver');
+  if (forwarding) return refuse(link, forwarding);
 
   const receiveAndDelete = remote.snd_settle_mode === 1;
   if (receiveAndDelete) link.local.attach.snd_settle_mode = 1;
