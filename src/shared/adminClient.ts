@@ -12,12 +12,19 @@ export interface AdministrationClientOptions {
    * @defaultValue 5300
    */
   emulatorHttpPort?: number;
+  /**
+   * How long one management request may wait for its answer; then it fails with `ETIMEDOUT`.
+   * The SDK sets none, so a server that accepts the connection and never answers (a stopped
+   * process) would hold the caller for ever.
+   */
+  requestTimeoutMs?: number;
 }
 
 // The pipeline type comes from the client itself, so no transitive package is imported.
 type PipelinePolicy = Parameters<ServiceBusAdministrationClient['pipeline']['addPolicy']>[0];
 
 const EMULATOR_POLICY_NAME = 'sbworkerEmulatorEndpoint';
+const REQUEST_DEADLINE_POLICY_NAME = 'sbworkerRequestDeadline';
 // The SDK's SAS policy; it signs the URL it sees, so ours must run before it.
 const SDK_SIGNING_POLICY_NAME = 'signingPolicy';
 
@@ -35,6 +42,9 @@ export function createAdministrationClient(
   options: AdministrationClientOptions = {},
 ): ServiceBusAdministrationClient {
   const client = new ServiceBusAdministrationClient(connectionString);
+  if (options.requestTimeoutMs !== undefined) {
+    client.pipeline.addPolicy(requestDeadlinePolicy(options.requestTimeoutMs));
+  }
   if (!isDevelopmentEmulator(connectionString)) return client;
 
   const httpPort = options.emulatorHttpPort ?? DEFAULT_EMULATOR_HTTP_PORT;
@@ -82,6 +92,28 @@ export function emulatorEndpointPolicy(httpPort: number): PipelinePolicy {
       request.url = url.toString();
       request.allowInsecureConnection = true;
       return next(request);
+    },
+  };
+}
+
+/**
+ * Gives each request a deadline, and reports one that passes as `ETIMEDOUT` with the request
+ * (so the caller can name the address): the HTTP client reports it as an abort that names
+ * neither, and the SDK does not retry it.
+ */
+export function requestDeadlinePolicy(timeoutMs: number): PipelinePolicy {
+  return {
+    name: REQUEST_DEADLINE_POLICY_NAME,
+    async sendRequest(request, next) {
+      if (request.timeout === 0) request.timeout = timeoutMs;
+      try {
+        return await next(request);
+      } catch (error) {
+        const aborted = (error as { name?: unknown } | null)?.name === 'AbortError';
+        if (!aborted || request.abortSignal?.aborted === true) throw error;
+        const message = `no answer within ${request.timeout} ms`;
+        throw Object.assign(new Error(message, { cause: error }), { code: 'ETIMEDOUT', request });
+      }
     },
   };
 }

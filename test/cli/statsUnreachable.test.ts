@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
@@ -39,6 +40,33 @@ describe('sbworker stats when the management API is not where it looks', () => {
         ' in its ready line); the connection string is from SERVICEBUS_CONNECTION_STRING' +
         ' (environment)\n',
     );
+  });
+
+  // A stopped emulator (SIGSTOP) still takes connections from the kernel, and never answers.
+  it('gives up on a management API that takes the connection and never answers', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+
+    try {
+      const startedAtMs = Date.now();
+      const result = await runCli(['stats', '--http-port', String(silentPort)], {
+        env: { SERVICEBUS_CONNECTION_STRING: connectionString },
+      });
+
+      assert.equal(result.exitCode, 1);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          "^sbworker: ServiceCommunicationProblem: the emulator's management API could not be" +
+            ` reached at http://127\\.0\\.0\\.1:${silentPort} \\(ETIMEDOUT: no answer within` +
+            ' 10000 ms\\)',
+        ),
+      );
+      assert.ok(Date.now() - startedAtMs < 30_000, 'one deadline per request, no retries');
+    } finally {
+      silent.close();
+    }
   });
 
   it('suggests --http-port when the default port was used', async () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
 import { createAdministrationClient, DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/adminClient';
+import { SECOND_MS } from '../../shared/time';
 import {
   connectionFor,
   jsonLines,
@@ -14,6 +15,9 @@ import { parseEntityAddress } from '../operator/entityAddress';
 import { collectStats, type EntityStats } from '../operator/entityStats';
 import { explainManagementFailure } from '../operator/managementErrors';
 import { formatTable, type TableColumn } from '../operator/table';
+
+/** A management request answers in well under a second; a stopped server never does. */
+const MANAGEMENT_REQUEST_TIMEOUT_MS = 10 * SECOND_MS;
 
 interface StatsFlags extends ConnectionFlags {
   httpPort: string;
@@ -52,6 +56,7 @@ async function runStats(
 
   const admin = createAdministrationClient(connection.connectionString, {
     emulatorHttpPort: httpPort,
+    requestTimeoutMs: MANAGEMENT_REQUEST_TIMEOUT_MS,
   });
   const stats = await collectStats(admin, address).catch((error: unknown) => {
     throw explainManagementFailure(error, {

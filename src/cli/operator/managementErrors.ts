@@ -42,7 +42,9 @@ export function explainManagementFailure(error: unknown, target: ManagementTarge
   if (typeof code !== 'string' || !UNREACHABLE_CODES.has(code)) return error;
 
   const origin = requestOrigin(error);
-  const where = `${origin === undefined ? '' : ` at ${origin}`} (${code})`;
+  // A server that took the connection and stayed silent is there but stuck, not missing.
+  const silent = code === 'ETIMEDOUT' && error instanceof Error ? `: ${error.message}` : '';
+  const where = `${origin === undefined ? '' : ` at ${origin}`} (${code}${silent})`;
   const source = connection.configured
     ? `; the connection string is ${connectionSourcePhrase(connection)}`
     : '; no connection is configured, so the local emulator was tried';
