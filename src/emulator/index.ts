@@ -40,6 +40,13 @@ export interface RunningEmulator {
   /** The management API's port; null when it was turned off. */
   readonly httpPort: number | null;
   readonly connectionString: string;
+  /**
+   * Sent deliveries the AMQP layer still keeps (not settled on both sides yet); for tests and
+   * leak checks, not a Service Bus figure.
+   */
+  heldDeliveryCount(): number;
+  /** Session records an entity keeps (0 when there is no such entity); for tests and leak checks. */
+  sessionRecordCount(entityPath: string): number;
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -122,6 +129,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port: listener.port,
     httpPort: http?.port ?? null,
     connectionString,
+    heldDeliveryCount: () => listener.heldDeliveries(),
+    sessionRecordCount: (entityPath) =>
+      broker.registry.receiveSource(entityPath)?.store.sessionRecordCount ?? 0,
     close: () => {
       closing ??= (async () => {
         if (!options.dataDir) warnOfDiscardedMessages(broker.registry, logger);

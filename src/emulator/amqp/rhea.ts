@@ -5,10 +5,12 @@
  * rhea decodes every format-0 transfer and drops the raw bytes. Service Bus keeps the bare
  * message (properties, application properties, body) exactly as sent, which matters to
  * non-JavaScript clients whose types rhea would not round-trip. So `message.decode` is wrapped
- * once to attach the bytes it decoded. The other change is shared with the clients: the
- * order in which settlements are queued (shared/rheaDispositions.ts).
+ * once to attach the bytes it decoded. Another change is shared with the clients: the order
+ * in which settlements are queued (shared/rheaDispositions.ts). The last one frees deliveries
+ * whose lock is over from rhea's session ring (forgottenDeliveries.ts).
  */
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
+import { installForgottenDeliveries } from './forgottenDeliveries';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rheaModule = require('rhea') as RheaModule;
@@ -19,6 +21,8 @@ export const RAW_BYTES = Symbol('sbworker.rawBytes');
 
 // The broker accepts some transfers and refuses others in one turn; see the module for why.
 fixRheaDispositionRanges();
+// Peek-lock deliveries whose lock is over leave rhea's session ring (see the module).
+installForgottenDeliveries();
 
 const wrapped = Symbol.for('sbworker.rheaDecodeWrapped');
 if (!(messageModule as Record<symbol, unknown>)[wrapped]) {
@@ -119,6 +123,8 @@ export interface Connection {
   close(error?: AmqpError): void;
   is_open(): boolean;
   is_closed(): boolean;
+  /** Schedules rhea's next turn for the connection (writes and ring clean-up). */
+  _register(): void;
   [key: symbol]: unknown;
 }
 

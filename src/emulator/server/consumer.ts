@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/logger';
+import { forgetDelivery } from '../amqp/forgottenDeliveries';
 import { encodeDelivery } from '../amqp/messageCodec';
 import { amqpMessage, type Delivery, type Sender } from '../amqp/rhea';
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
@@ -24,6 +25,8 @@ export class Consumer {
    * the credit left is the peer's limit (delivery count + credit) minus what we queued.
    */
   private queued = 0;
+  /** Deliveries whose lock ended before rhea wrote them; forgotten once written. */
+  private readonly endedBeforeWritten = new Set<Delivery>();
 
   constructor(
     readonly link: Sender,
@@ -72,6 +75,22 @@ export class Consumer {
     });
     const delivery = this.link.send(payload, lockTokenToDeliveryTag(token), 0);
     delivery[LOCK_TOKEN] = token;
+    this.store.watchLock(token, () => this.lockEnded(delivery, token));
+    for (const waiting of this.endedBeforeWritten) {
+      if (forgetDelivery(waiting)) this.endedBeforeWritten.delete(waiting);
+    }
+  }
+
+  /**
+   * The lock of a delivery ended without the client's settlement (expired, settled through
+   * `$management`, message gone): rhea must stop keeping it, or every later delivery of the
+   * session stays in memory behind it. The token stays on the delivery, so a late settlement
+   * still goes to the store and gets its lock-lost answer.
+   */
+  private lockEnded(delivery: Delivery, token: string): void {
+    // The client's own settlement took the token off first and settles the delivery itself.
+    if (delivery[LOCK_TOKEN] !== token) return;
+    if (!forgetDelivery(delivery)) this.endedBeforeWritten.add(delivery);
   }
 
   /** The client's disposition of a peek-lock delivery. */
@@ -155,4 +174,3 @@ export class Consumer {
 function stringOr(value: unknown, fallback: string): string {
   return typeof value === 'string' ? value : fallback;
 }
-

@@ -2,6 +2,7 @@ import type { Server, Socket } from 'node:net';
 
 import type { Logger } from '../../shared/logger';
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
+import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { Condition } from '../amqp/wire';
 import { ConnectionState } from './connectionState';
 import { FrameGuard } from './frameGuard';
@@ -22,6 +23,8 @@ const OPEN_DEADLINE_MS = 30_000;
 
 export interface AmqpListener {
   port: number;
+  /** Deliveries rhea keeps in the open connections' outgoing session rings (leak checks). */
+  heldDeliveries(): number;
   close(): Promise<void>;
 }
 
@@ -158,6 +161,11 @@ export async function listenAmqp(
 
   return {
     port: boundPort,
+    heldDeliveries: () => {
+      let held = 0;
+      for (const connection of connections) held += heldOutgoingDeliveries(connection);
+      return held;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await Promise.all(

@@ -10,6 +10,8 @@ import type { StoredMessage } from './types';
 export class LockTable {
   private readonly byToken = new Map<string, StoredMessage>();
   private readonly timers = new MinHeap<string>();
+  /** Who wants to hear when a lock ends, however it ends (settled, expired, message gone). */
+  private readonly endWatchers = new Map<string, () => void>();
 
   /** Locks the message until `untilMs`; a lock without a timer follows its session's lock. */
   lock(message: StoredMessage, untilMs: number, timed: boolean): string {
@@ -19,6 +21,11 @@ export class LockTable {
     this.byToken.set(token, message);
     if (timed) this.timers.push(untilMs, token);
     return token;
+  }
+
+  /** Calls `onEnd` once, when the lock of `token` ends; nothing when it has ended already. */
+  watch(token: string, onEnd: () => void): void {
+    if (this.byToken.has(token)) this.endWatchers.set(token, onEnd);
   }
 
   renew(message: StoredMessage, untilMs: number): void {
@@ -36,9 +43,15 @@ export class LockTable {
   }
 
   unlock(message: StoredMessage): void {
-    if (message.lockToken !== null) this.byToken.delete(message.lockToken);
+    const token = message.lockToken;
     message.lockToken = null;
     message.lockedUntilMs = 0;
+    if (token === null) return;
+    this.byToken.delete(token);
+    const onEnd = this.endWatchers.get(token);
+    if (onEnd === undefined) return;
+    this.endWatchers.delete(token);
+    onEnd();
   }
 
   /**

@@ -54,6 +54,11 @@ export class MessageStore {
     return this.messages.size;
   }
 
+  /** How many session records the store keeps (for tests and leak checks). */
+  get sessionRecordCount(): number {
+    return this.sessions.size;
+  }
+
   /** Messages by state and their encoded size, kept up to date on every change. */
   counts(): { active: number; scheduled: number; sizeBytes: number } {
     return {
@@ -93,6 +98,7 @@ export class MessageStore {
 
   restoreSessionState(sessionId: string, state: Buffer | null): void {
     this.sessions.record(sessionId).state = state;
+    this.forgetSessionIfIdle(sessionId);
   }
 
   get(seq: number): StoredMessage | undefined {
@@ -105,18 +111,10 @@ export class MessageStore {
 
   /** The next deliverable message of a lane, or undefined. Takes it off the lane. */
   takeNext(sessionId: string | null, nowMs: number): StoredMessage | undefined {
-    const lane = this.sessions.find(this.laneKey(sessionId))?.lane;
-    if (!lane) return undefined;
-    for (let seq = lane.shift(); seq !== undefined; seq = lane.shift()) {
-      const message = this.messages.get(seq);
-      if (!message || message.state !== MessageState.active || message.lockToken !== null) continue;
-      if (message.expiresAtMs !== null && message.expiresAtMs <= nowMs) {
-        this.expire(message);
-        continue;
-      }
-      return message;
-    }
-    return undefined;
+    const key = this.laneKey(sessionId);
+    const found = this.shiftDeliverable(key, nowMs);
+    this.sessions.forgetIfIdle(key);
+    return found;
   }
 
   /** Puts a message taken with takeNext back at its place (nobody could take it). */
@@ -127,6 +125,11 @@ export class MessageStore {
   lock(message: StoredMessage, nowMs: number, untilMs?: number): string {
     const timed = untilMs === undefined;
     return this.locks.lock(message, untilMs ?? nowMs + this.settings.lockDurationMs, timed);
+  }
+
+  /** Calls `onEnd` when the lock of `token` ends, whichever way (see LockTable.watch). */
+  watchLock(token: string, onEnd: () => void): void {
+    this.locks.watch(token, onEnd);
   }
 
   renewLock(token: string, nowMs: number): number {
@@ -143,6 +146,7 @@ export class MessageStore {
       if (message.state === MessageState.scheduled) this.scheduledCount--;
     }
     this.journal.remove(this.key, message.seq);
+    if (this.settings.requiresSession) this.forgetSessionIfIdle(this.laneKey(message.sessionId));
   }
 
   complete(token: string, nowMs: number): void {
@@ -173,7 +177,7 @@ export class MessageStore {
       throw new BrokerError(
         Condition.notAllowed,
         `Cannot dead-letter a message received from the dead-letter queue ` +
-          `'${this.settings.path}'. It stays there: complete it to remove it.`,
+          `'${this.settings.path}'. It stays there, unlocked: receive it again to complete it.`,
       );
     }
     this.moveToDeadLetter(message, fields);
@@ -218,9 +222,11 @@ export class MessageStore {
 
   /** A session that has deliverable messages and no owner, if any. */
   findFreeSession(nowMs: number): string | undefined {
-    for (const [id, record] of this.sessions.entries()) {
-      if (id === NO_SESSION || this.sessions.isLocked(record, nowMs)) continue;
+    for (const id of this.sessions.withMessages()) {
+      const record = this.sessions.find(id);
+      if (id === NO_SESSION || !record || this.sessions.isLocked(record, nowMs)) continue;
       if (this.peekValid(record.lane, nowMs) !== undefined) return id;
+      this.sessions.forgetIfIdle(id);
     }
     return undefined;
   }
@@ -247,6 +253,7 @@ export class MessageStore {
   releaseSession(sessionId: string, owner: object): void {
     if (!this.sessions.unlock(sessionId, owner)) return;
     for (const message of this.locks.ofSession(sessionId)) this.release(message);
+    this.forgetSessionIfIdle(sessionId);
     this.hooks.available(this);
   }
 
@@ -272,6 +279,7 @@ export class MessageStore {
   setSessionState(sessionId: string, state: Buffer | null): void {
     this.sessions.record(sessionId).state = state;
     this.journal.sessionState(this.key, sessionId, state);
+    this.forgetSessionIfIdle(sessionId);
   }
 
   assertSessionOwner(sessionId: string, nowMs: number): void {
@@ -379,6 +387,38 @@ export class MessageStore {
     );
   }
 
+  private shiftDeliverable(laneKey: string, nowMs: number): StoredMessage | undefined {
+    const lane = this.sessions.find(laneKey)?.lane;
+    if (!lane) return undefined;
+    for (let seq = lane.shift(); seq !== undefined; seq = lane.shift()) {
+      const message = this.messages.get(seq);
+      if (!message || message.state !== MessageState.active || message.lockToken !== null) continue;
+      if (message.expiresAtMs !== null && message.expiresAtMs <= nowMs) {
+        this.expire(message);
+        continue;
+      }
+      return message;
+    }
+    return undefined;
+  }
+
+  /**
+   * Drops the lane's leading entries that can no longer be delivered (gone, locked, deferred),
+   * then the session's record when it holds nothing else. Expired messages are left to the
+   * sweep, which removes them and comes back here.
+   */
+  private forgetSessionIfIdle(laneKey: string): void {
+    const lane = this.sessions.find(laneKey)?.lane;
+    if (lane) {
+      for (let seq = lane.peek(); seq !== undefined; seq = lane.peek()) {
+        const message = this.messages.get(seq);
+        if (message && message.state === MessageState.active && message.lockToken === null) break;
+        lane.shift();
+      }
+    }
+    this.sessions.forgetIfIdle(laneKey);
+  }
+
   private peekValid(lane: Lane, nowMs: number): number | undefined {
     for (let seq = lane.peek(); seq !== undefined; seq = lane.peek()) {
       const message = this.messages.get(seq);
@@ -395,6 +435,6 @@ export class MessageStore {
   }
 
   private laneFor(message: StoredMessage): Lane {
-    return this.sessions.record(this.laneKey(message.sessionId)).lane;
+    return this.sessions.laneForAdding(this.laneKey(message.sessionId));
   }
 }

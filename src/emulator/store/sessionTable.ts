@@ -14,10 +14,21 @@ export const NO_SESSION = '';
 
 /**
  * The sessions of one entity: who holds each session lock and until when, and the session
- * state. Records are made on first use; the lane of `NO_SESSION` serves sessionless entities.
+ * state. Records are made on first use and dropped once they hold nothing (see `forgetIfIdle`),
+ * so an entity that sees many short-lived session ids does not keep one record per id; the
+ * lane of `NO_SESSION` serves sessionless entities and is kept.
  */
 export class SessionTable {
   readonly #records = new Map<string, SessionRecord>();
+  /** Sessions whose lane has entries (some may be stale): what `acceptNextSession` looks at. */
+  readonly #withMessages = new Set<string>();
+  /** Sessions that have an owner: the only ones whose lock can run out. */
+  readonly #owned = new Set<string>();
+
+  /** How many records are kept (for tests and leak checks). */
+  get size(): number {
+    return this.#records.size;
+  }
 
   /** The record of a session, made empty when there is none yet. */
   record(sessionId: string): SessionRecord {
@@ -33,8 +44,33 @@ export class SessionTable {
     return this.#records.get(sessionId);
   }
 
-  entries(): IterableIterator<[string, SessionRecord]> {
-    return this.#records.entries();
+  /** The lane of a session, for a message about to be put in it. */
+  laneForAdding(sessionId: string): Lane {
+    const lane = this.record(sessionId).lane;
+    this.#withMessages.add(sessionId);
+    return lane;
+  }
+
+  /** Sessions that may have deliverable messages, in the order they got them. */
+  withMessages(): IterableIterator<string> {
+    return this.#withMessages.values();
+  }
+
+  /**
+   * Drops what a session no longer needs: its place among the sessions with messages once its
+   * lane is empty, and its record once it also has no owner and no state (Azure keeps session
+   * state until it is set to null, so such a session stays).
+   */
+  forgetIfIdle(sessionId: string): void {
+    const record = this.#records.get(sessionId);
+    if (!record) {
+      this.#withMessages.delete(sessionId);
+      return;
+    }
+    if (record.lane.approximateSize > 0) return;
+    this.#withMessages.delete(sessionId);
+    if (sessionId === NO_SESSION || record.owner !== null || record.state !== null) return;
+    this.#records.delete(sessionId);
   }
 
   isLocked(record: SessionRecord, nowMs: number): boolean {
@@ -53,6 +89,7 @@ export class SessionTable {
     }
     record.owner = owner;
     record.lockedUntilMs = nowMs + lockDurationMs;
+    this.#owned.add(sessionId);
     return record.lockedUntilMs;
   }
 
@@ -75,14 +112,16 @@ export class SessionTable {
     if (!record || record.owner !== owner) return false;
     record.owner = null;
     record.lockedUntilMs = 0;
+    this.#owned.delete(sessionId);
     return true;
   }
 
   /** Session locks that ran out, with their owners. */
   expiredOwners(nowMs: number): { sessionId: string; owner: object }[] {
     const expired: { sessionId: string; owner: object }[] = [];
-    for (const [sessionId, record] of this.#records) {
-      if (record.owner && record.lockedUntilMs <= nowMs) {
+    for (const sessionId of this.#owned) {
+      const record = this.#records.get(sessionId);
+      if (record?.owner && record.lockedUntilMs <= nowMs) {
         expired.push({ sessionId, owner: record.owner });
       }
     }
