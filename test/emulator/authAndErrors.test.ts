@@ -162,6 +162,47 @@ describe('emulator auth and bad input', () => {
     assert.equal((message?.body as Buffer).length, 200 * 1024);
   });
 
+  // Service Bus quotas, every tier: 32 KB for one property, 64 KB for the whole header.
+  it('refuses a property over 32 KB, or a header over 64 KB, with MessageSizeExceeded', async () => {
+    const sender = client.createSender('errors-size');
+    const text = (kb: number) => 'x'.repeat(kb * 1024);
+    await assert.rejects(
+      sender.sendMessages({ body: 'big property', applicationProperties: { note: text(40) } }),
+      (error: unknown) =>
+        hasCode('MessageSizeExceeded')(error) &&
+        /application property 'note' takes \d+ bytes, over the limit of 32768/.test(
+          (error as Error).message,
+        ),
+    );
+    const threeOf30 = { a: text(30), b: text(30), c: text(30) };
+    await assert.rejects(
+      sender.sendMessages({ body: 'big header', applicationProperties: threeOf30 }),
+      (error: unknown) =>
+        hasCode('MessageSizeExceeded')(error) &&
+        /over the limit of 65536 bytes for a message header/.test((error as Error).message),
+    );
+    // One bad message refuses its whole batch.
+    await assert.rejects(
+      sender.sendMessages([
+        { body: 'fine' },
+        { body: 'big property', applicationProperties: { note: text(40) } },
+      ]),
+      hasCode('MessageSizeExceeded'),
+    );
+
+    await sender.sendMessages({
+      body: 'under',
+      applicationProperties: { a: text(30), b: text(30) },
+    });
+    const received = await client
+      .createReceiver('errors-size', { receiveMode: 'receiveAndDelete' })
+      .receiveMessages(5, { maxWaitTimeInMs: 2000 });
+    assert.deepEqual(
+      received.map((m) => m.body),
+      ['under'],
+    );
+  });
+
   it('closes a connection that sends garbage and keeps serving the others', async () => {
     const sender = client.createSender('errors-survive');
     await sender.sendMessages({ body: 'before' });

@@ -5,6 +5,7 @@ import {
   withApplicationProperties,
   type ParsedMessage,
 } from '../amqp/messageCodec';
+import { checkHeaderLimits } from '../amqp/headerLimits';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
 import {
@@ -82,6 +83,7 @@ export class Broker implements StoreHooks {
       }
     }
 
+    for (const message of messages) checkHeaderLimits(message.bare);
     this.checkQuota(messages);
 
     return messages.map((message) => {
