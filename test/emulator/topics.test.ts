@@ -65,6 +65,11 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
       queues: [
         { name: 'ttl-drop', defaultMessageTimeToLiveMs: 300 },
         {
+          name: 'ttl-locked',
+          defaultMessageTimeToLiveMs: 300,
+          deadLetteringOnMessageExpiration: true,
+        },
+        {
           name: 'ttl-dead-letter',
           defaultMessageTimeToLiveMs: 300,
           deadLetteringOnMessageExpiration: true,
@@ -208,5 +213,26 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     assert.deepEqual(await deadLetters.receiveMessages(1, { maxWaitTimeInMs: 200 }), []);
     assert.deepEqual(await deadLetters.peekMessages(1), []);
     await Promise.all([queue.close(), subscription.close(), deadLetters.close()]);
+  });
+
+  // Expiry waits while the message is locked (Azure's expiration page); once the lock ends,
+  // the message expires then, whether or not anyone receives from the queue again.
+  it('expires a message whose time ran out while locked as soon as it is abandoned', async () => {
+    await client.createSender('ttl-locked').sendMessages({ body: 'slow', messageId: 'slow' });
+    const receiver = client.createReceiver('ttl-locked');
+    const [locked] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await receiver.abandonMessage(locked!);
+    await receiver.close();
+
+    const peekedActive = await client.createReceiver('ttl-locked').peekMessages(5);
+    const deadLetters = client.createReceiver('ttl-locked', { subQueueType: 'deadLetter' });
+    const peekedDead = await deadLetters.peekMessages(5);
+    assert.deepEqual(peekedActive, []);
+    assert.deepEqual(
+      peekedDead.map((m) => [m.messageId, m.deadLetterReason]),
+      [['slow', 'TTLExpiredException']],
+    );
+    await deadLetters.close();
   });
 });

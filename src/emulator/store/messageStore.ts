@@ -154,7 +154,7 @@ export class MessageStore {
   }
 
   abandon(token: string, nowMs: number, properties?: Record<string, unknown>): void {
-    this.release(this.lockedMessage(token, nowMs), properties);
+    this.release(this.lockedMessage(token, nowMs), properties, nowMs);
   }
 
   defer(token: string, nowMs: number, properties?: Record<string, unknown>): void {
@@ -290,7 +290,7 @@ export class MessageStore {
 
   /** Lock expiry, scheduled activation and TTL expiry that are due. */
   sweep(nowMs: number): void {
-    for (const message of this.locks.expired(nowMs)) this.release(message);
+    for (const message of this.locks.expired(nowMs)) this.release(message, undefined, nowMs);
 
     while ((this.scheduleTimers.peekKey() ?? Infinity) <= nowMs) {
       const message = this.messages.get(this.scheduleTimers.pop()!);
@@ -343,7 +343,11 @@ export class MessageStore {
     this.hooks.available(this);
   }
 
-  private release(message: StoredMessage, properties?: Record<string, unknown>): void {
+  private release(
+    message: StoredMessage,
+    properties?: Record<string, unknown>,
+    nowMs?: number,
+  ): void {
     this.locks.unlock(message);
     if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.deliveryCount++;
@@ -356,6 +360,13 @@ export class MessageStore {
       return;
     }
     this.journal.update(this.key, message);
+    // Expiry waits while a message is locked; one whose time ran out meanwhile goes now, not
+    // when a receiver next asks for messages.
+    const expired = message.expiresAtMs !== null && message.expiresAtMs <= (nowMs ?? -Infinity);
+    if (message.state === MessageState.active && expired) {
+      this.expire(message);
+      return;
+    }
     if (message.state === MessageState.active) {
       this.laneFor(message).giveBack(message.seq);
       this.hooks.available(this);
