@@ -115,7 +115,7 @@ export async function runWorkerProcess(
  * queues when their locks expire.
  */
 function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => never): void {
-  process.on('uncaughtException', (error: unknown, origin: string) => {
+  const stopWorker = (error: unknown, origin: string): void => {
     // A thrown string or object has no stack of its own; one made here would point at us.
     const what =
       error instanceof Error
@@ -127,7 +127,35 @@ function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => 
       inFlight: worker.activity().inFlight,
     });
     exit(1);
+  };
+
+  process.on('uncaughtException', stopWorker);
+  process.on('unhandledRejection', (reason: unknown) => {
+    if (!isSdkLinkCloseTimeout(reason)) {
+      stopWorker(reason, 'unhandledRejection');
+      return;
+    }
+    worker.logger.warn(
+      'The Service Bus SDK could not close a receiver link in time (the broker does not ' +
+        'answer); the worker carries on and its receivers reconnect',
+      { errorName: reason.name, error: reason.message },
+    );
   });
+}
+
+/**
+ * @azure/service-bus 7.9.5 closes a batch receiver's link when a receive is cut short during a
+ * drain, and leaves that close's promise unhandled; against a broker that stopped answering it
+ * rejects a minute later. That is the SDK's own bookkeeping, not the app's, and the receive
+ * loops recover from the outage by themselves, so it must not stop the worker.
+ */
+function isSdkLinkCloseTimeout(reason: unknown): reason is Error {
+  return (
+    reason instanceof Error &&
+    reason.name === 'OperationTimeoutError' &&
+    /^Unable to close the (receiver|sender) '/.test(reason.message) &&
+    /[/\\]rhea-promise[/\\]/.test(reason.stack ?? '')
+  );
 }
 
 function drainThenExit(

@@ -6,6 +6,7 @@ import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
 import { handleBatch } from './batchHandler';
 import { probeEntity } from './entityProbe';
+import { receiveWithDeadline } from './receiveDeadline';
 import { InFlightSet } from './inFlightSet';
 import {
   createEntityReceiver,
@@ -45,6 +46,8 @@ export class ReceiveLoopListener implements Listener {
   readonly #outage: OutageTracker;
   readonly #abort = abortWithRoomFor(MAX_LOOP_LISTENERS);
   readonly #receivers = new Set<ServiceBusReceiver>();
+  /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
+  readonly #stalled = new WeakSet<ServiceBusReceiver>();
   readonly #caches = new Map<ServiceBusReceiver, MinBatchCache<InFlightMessage>>();
   #loops: Array<Promise<void>> = [];
   #stopping = false;
@@ -138,6 +141,10 @@ export class ReceiveLoopListener implements Listener {
           // session can be taken again; at stop it stays open until close, for the batch that
           // its cache may still be running.
           if (receiver !== fixed && !this.#stopping) await this.#release(receiver);
+          if (receiver === fixed && this.#stalled.has(receiver)) {
+            fixed = undefined;
+            await this.#release(receiver);
+          }
         }
       } catch (error) {
         if (this.#stopping) break;
@@ -210,12 +217,13 @@ export class ReceiveLoopListener implements Listener {
 
     while (!this.#stopping) {
       const call = this.#callSignal();
-      const messages = await receiver
-        .receiveMessages(batch ? fn.maxMessageBatchSize : 1, {
-          maxWaitTimeInMs,
-          abortSignal: call.signal,
-        })
-        .finally(() => call.done());
+      const messages = await receiveWithDeadline(
+        receiver,
+        batch ? fn.maxMessageBatchSize : 1,
+        { maxWaitTimeInMs, abortSignal: call.signal },
+        serviceBus.clientRetryOptions.tryTimeoutMs,
+        (late) => this.#retire(receiver, late),
+      ).finally(() => call.done());
       this.#outage.recovered();
       if (messages.length === 0) {
         if (!fn.isSessionsEnabled) continue;
@@ -332,11 +340,38 @@ export class ReceiveLoopListener implements Listener {
   }
 
   async #release(receiver: ServiceBusReceiver): Promise<void> {
-    this.#receivers.delete(receiver);
+    // A stalled receiver stays in the set, so that shutdown closes it if nothing else has.
+    if (!this.#stalled.has(receiver)) this.#receivers.delete(receiver);
     // Closing a session receiver releases its messages, those still cached included.
     for (const entry of this.#caches.get(receiver)?.discard() ?? []) this.#inFlight.leave(entry);
     this.#caches.delete(receiver);
-    await receiver.close().catch(() => undefined);
+    // A stalled receiver is closed by #retire, once its receive has ended.
+    if (!this.#stalled.has(receiver)) await receiver.close().catch(() => undefined);
+  }
+
+  /**
+   * A receiver whose receive stalled is replaced, and closed only once that receive ends: the
+   * messages it may still hand over are given back through it (another receiver cannot settle
+   * them). Closed at shutdown if it has not ended by then.
+   */
+  #retire(receiver: ServiceBusReceiver, late: Promise<ServiceBusReceivedMessage[]>): void {
+    this.#stalled.add(receiver);
+    const giveBack = async (messages: ServiceBusReceivedMessage[]): Promise<void> => {
+      for (const message of messages) {
+        this.deps.logger.info('Abandoned without an invocation: its receive had stalled', {
+          messageId: messageIdText(message.messageId),
+          deliveryCount: (message.deliveryCount ?? 0) + 1,
+          reason: 'arrivedAfterStall',
+        });
+        await settle(receiver, message, 'abandon', this.deps.logger);
+      }
+    };
+    late
+      .then(giveBack, () => undefined)
+      .finally(() => {
+        this.#receivers.delete(receiver);
+        receiver.close().catch(() => undefined);
+      });
   }
 
   async #onReceiveError(error: unknown): Promise<void> {

@@ -1,0 +1,54 @@
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
+import { AppError } from '../shared/errors';
+
+type ReceiveOptions = NonNullable<Parameters<ServiceBusReceiver['receiveMessages']>[1]>;
+
+/** Beyond the wait and the SDK's own link timeout: a receive this late will not return. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+/**
+ * `receiveMessages` with a deadline. @azure/service-bus 7.9.5 ends a receive by draining the
+ * link's credit; when the broker stops answering (a frozen process, a network black hole) it
+ * closes the link instead, and the receive never returns, even after the broker is back. So a
+ * receive past its wait, the SDK's link timeout (`tryTimeoutMs`) and a margin fails with
+ * `ReceiveStalled` (retried as an outage), and the caller replaces the receiver. The stalled
+ * call goes to `afterStall`: once the broker answers it may still hand over messages, which
+ * only its own receiver can give back.
+ */
+export async function receiveWithDeadline(
+  receiver: ServiceBusReceiver,
+  maxMessageCount: number,
+  options: ReceiveOptions & { maxWaitTimeInMs: number },
+  tryTimeoutMs: number,
+  afterStall: (late: Promise<ServiceBusReceivedMessage[]>) => void,
+): Promise<ServiceBusReceivedMessage[]> {
+  const deadlineMs = options.maxWaitTimeInMs + tryTimeoutMs + DEADLINE_MARGIN_MS;
+  const receiving = receiver.receiveMessages(maxMessageCount, options);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(stalled(deadlineMs)), deadlineMs);
+  });
+
+  try {
+    return await Promise.race([receiving, deadline]);
+  } catch (error) {
+    if (isReceiveStalled(error)) afterStall(receiving);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function stalled(deadlineMs: number): AppError {
+  return new AppError(
+    'ReceiveStalled',
+    `a receive did not return within ${deadlineMs} ms (Service Bus stopped answering); ` +
+      'the receiver is replaced',
+    { retryable: true },
+  );
+}
+
+function isReceiveStalled(error: unknown): boolean {
+  return error instanceof AppError && error.code === 'ReceiveStalled';
+}
