@@ -64,6 +64,22 @@ describe('sbworker names the connection setting that cannot be used', () => {
   });
 });
 
+describe('sbworker names a --connection-string wrapped in quotes', () => {
+  for (const quoted of [`"${emulatorString(1)}"`, `'${emulatorString(1)}'`]) {
+    it(`says so for ${quoted[0]}…${quoted[0]}, not that there is no Endpoint`, async () => {
+      const result = await runCli(['peek', 'cn-orders', '--connection-string', quoted]);
+
+      assert.equal(result.exitCode, 1);
+      assert.equal(
+        result.stderr,
+        'sbworker: InvalidConfiguration: --connection-string: the value is wrapped in quotes,' +
+          ' which are not part of a connection string; give it without them' +
+          ' (Endpoint=sb://…;SharedAccessKeyName=…;…)\n',
+      );
+    });
+  }
+});
+
 describe('sbworker says what it could not reach, and why it tried there', () => {
   let port: number;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { peekUpTo } from '../../src/cli/operator/peekAll';
-import { drain, peekDeadLetters } from './deadLetters';
+import { drain, peekDeadLetters, sendAndDeadLetterAs } from './deadLetters';
 import { cliEmulatorFor } from './cliEmulator';
 
 const SHORT_TIME_TO_LIVE_MS = 1000;
@@ -17,7 +17,12 @@ async function waitFor(what: string, check: () => Promise<boolean>): Promise<voi
 
 describe('dlq replay of letters whose copies would be dead-lettered again', () => {
   const fx = cliEmulatorFor({
-    queues: [{ name: 'rw-expiring', deadLetteringOnMessageExpiration: true }, 'rw-target'],
+    queues: [
+      { name: 'rw-expiring', deadLetteringOnMessageExpiration: true },
+      'rw-target',
+      'rw-expired-long',
+      { name: 'rw-short-lived', defaultMessageTimeToLiveMs: 60_000 },
+    ],
     topics: [
       {
         name: 'rw-topic',
@@ -96,6 +101,8 @@ describe('dlq replay of letters whose copies would be dead-lettered again', () =
       'rw-target',
       '--time-to-live',
       '3600',
+      '--http-port',
+      String(fx.emulator.httpPort),
     ]);
 
     assert.equal(warned.exitCode, 0, warned.stderr);
@@ -113,5 +120,68 @@ describe('dlq replay of letters whose copies would be dead-lettered again', () =
     await peeker.close();
     const lifetimes = Object.fromEntries(copies.map((copy) => [copy.messageId, copy.timeToLive]));
     assert.equal(lifetimes['rw-ttl-2'], 3_600_000);
+  });
+
+  it("names the target's default time to live when it, not the letter's, expires the copies", async () => {
+    // Letters that lived two minutes before they expired, bound for a queue that keeps one.
+    const twoMinutes = { timeToLive: 120_000 };
+    await sendAndDeadLetterAs(
+      fx.client,
+      'rw-expired-long',
+      [
+        { body: 'long', messageId: 'rw-long-1', ...twoMinutes },
+        { body: 'long', messageId: 'rw-long-2', ...twoMinutes },
+      ],
+      'TTLExpiredException',
+    );
+    const replay = (id: string, ...more: string[]) =>
+      fx.cli([
+        'dlq',
+        'replay',
+        'rw-expired-long',
+        '--message-id',
+        id,
+        '--to',
+        'rw-short-lived',
+        '--http-port',
+        String(fx.emulator.httpPort),
+        ...more,
+      ]);
+
+    const kept = await replay('rw-long-1');
+    const longer = await replay('rw-long-2', '--time-to-live', '3600');
+
+    assert.equal(kept.exitCode, 0, kept.stderr);
+    assert.match(
+      kept.stderr,
+      new RegExp(
+        '^warning: 1 selected letter\\(s\\) were dead-lettered because their time to live ran' +
+          ' out; their copies would expire after 1 minute, the default message time to live of' +
+          " rw-short-lived \\(Service Bus keeps the shorter of a message's and its entity's\\)," +
+          ' so --time-to-live cannot give them longer: raise the default message time to live' +
+          ' of rw-short-lived before replaying them$',
+        'm',
+      ),
+    );
+    assert.equal(longer.exitCode, 0, longer.stderr);
+    assert.match(
+      longer.stderr,
+      new RegExp(
+        '^warning: --time-to-live 3600 s is longer than the default message time to live of' +
+          ' rw-short-lived \\(1 minute\\); Service Bus keeps the shorter of the two, so the' +
+          " copies expire after 1 minute unless rw-short-lived's default message time to live" +
+          ' is raised$',
+        'm',
+      ),
+    );
+    // What the warnings say: the broker gave both copies the queue's minute.
+    const copies = await drain(fx.client, 'rw-short-lived');
+    assert.deepEqual(
+      copies.map((copy) => [copy.messageId, copy.timeToLive]),
+      [
+        ['rw-long-1', 60_000],
+        ['rw-long-2', 60_000],
+      ],
+    );
   });
 });

@@ -49,6 +49,17 @@ describe('send input', () => {
     );
   });
 
+  it('refuses a --property key given twice, naming it', () => {
+    assert.throws(
+      () => messagesFromFlags({ body: 'x', property: ['a=1', 'b=2', 'a=2'] }),
+      (error: Error) => {
+        assert.equal((error as Error & { code?: string }).code, 'UsageError');
+        assert.equal(error.message, '--property a is given more than once; give each key once');
+        return true;
+      },
+    );
+  });
+
   it('reads standard input for --file -', () => {
     const stdin = Buffer.from('{"messageId":"from-stdin","bodyEncoding":"text","body":"x"}\n');
     const [input] = messagesFromFlags({ file: '-' }, () => stdin);

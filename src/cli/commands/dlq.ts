@@ -16,7 +16,7 @@ import { deadLetterPath, parseEntityAddress, readUse } from '../operator/entityA
 import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
-import { peekUpTo } from '../operator/peekAll';
+import { peekPages, peekUpTo } from '../operator/peekAll';
 import { letterSelection, type LetterSelectionFlags } from '../operator/letterSelection';
 import { purgeDeadLetters, purgeSelectedDeadLetters } from '../operator/purge';
 import { UsageError } from '../operator/usageError';
@@ -33,9 +33,16 @@ export function registerDlqCommand(program: Command): void {
     .command('list')
     .description('list dead letters with their reason and description')
     .argument('<entity>', ENTITY_HELP)
+    .option('--all', 'every letter (the default when no selection is given)')
+    .option('--message-id <id>', 'only letters with this message id (as replay and purge pick)')
+    .option('--reason <text>', 'only letters with this dead-letter reason (any case)')
     .option('--count <n>', 'how many, from the oldest', '100')
     .option('--json', 'JSON lines (the `peek --json` shape)')
-    .addHelpText('after', '\nExample:\n  sbworker dlq list orders\n');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sbworker dlq list orders\n' +
+        '  sbworker dlq list orders --reason MaxDeliveryCountExceeded  # what replay would take\n',
+    );
   withConnectionOption(list).action(operatorAction(runList));
 
   const show = dlq
@@ -60,13 +67,24 @@ export function registerDlqCommand(program: Command): void {
     .option('--to <entity>', 'queue or topic for the copies (default: the queue, or the topic)')
     .option(
       '--new-message-id',
-      'give each copy a new message id (entities with duplicate detection)',
+      'give each copy a new message id, the original kept as ReplayedMessageId (needed' +
+        ' for a target with duplicate detection)',
+    )
+    .option(
+      '--keep-message-id',
+      "keep the letters' message ids even though the target detects duplicates (when its" +
+        ' window has passed since they were sent)',
     )
     .option(
       '--time-to-live <seconds>',
       "each copy's time to live (default: its letter's; see the warning for expired letters)",
     )
     .option('--batch-size <n>', 'letters received, copied and completed per step', '50')
+    .option(
+      '--http-port <port>',
+      "the emulator's management (HTTP) port, to read the target's settings (default 5300" +
+        ' beside AMQP port 5672)',
+    )
     .option('--json', 'the summary as one JSON object (also when interrupted or stopped)')
     .addHelpText(
       'after',
@@ -92,20 +110,24 @@ export function registerDlqCommand(program: Command): void {
   withConnectionOption(purge).action(operatorAction(runPurge));
 }
 
-interface ListFlags extends ConnectionFlags {
+interface ListFlags extends ConnectionFlags, LetterSelectionFlags {
   count: string;
   json?: boolean;
 }
 
 async function runList(entity: string, flags: ListFlags, _command: Command): Promise<void> {
   const address = parseEntityAddress(entity);
+  // The selection replay and purge make, so a listing previews what they would take.
+  const selection = letterSelection(flags, 'list', 'every');
   const count = parseWholeNumber('--count', flags.count, 1, 100_000);
 
-  // One more than asked, to tell whether the listing is the whole dead-letter queue.
-  const letters = shownOf(await peekDeadLetters(address, flags, count + 1, 'dlq list'), count);
+  // One more than asked, to tell whether the listing is the whole selection.
+  const peeked = await peekDeadLetters(address, flags, count + 1, 'dlq list', selection.matches);
+  const letters = shownOf(peeked, count, selection.every ? undefined : '');
   if (flags.json === true) writeOut(jsonLines(letters));
-  else if (letters.length === 0) writeOut(`no dead letters in ${address.display}\n`);
-  else writeOut(deadLetterTable(letters));
+  else if (letters.length > 0) writeOut(deadLetterTable(letters));
+  else if (selection.every) writeOut(`no dead letters in ${address.display}\n`);
+  else writeOut(`no dead letter in ${address.display} matched ${selection.described}\n`);
 }
 
 interface ShowFlags extends ConnectionFlags {
@@ -193,17 +215,26 @@ async function runPurge(entity: string, flags: PurgeFlags, _command: Command): P
   }
 }
 
+/** The first `count` dead letters that `select` keeps, peeked page by page from the oldest. */
 async function peekDeadLetters(
   address: ReturnType<typeof parseEntityAddress>,
   flags: ConnectionFlags,
   count: number,
   command: string,
+  select?: (letter: MessageJson) => boolean,
 ): Promise<MessageJson[]> {
   return withOperatorClient(
     connectionFor(flags, readUse(address, command)),
     async (client) => {
       const receiver = createEntityReceiver(client, address, { deadLetter: true });
-      return (await peekUpTo(receiver, count)).map(toMessageJson);
+      if (select === undefined) return (await peekUpTo(receiver, count)).map(toMessageJson);
+
+      const letters: MessageJson[] = [];
+      for await (const page of peekPages(receiver)) {
+        letters.push(...page.map(toMessageJson).filter(select));
+        if (letters.length >= count) break;
+      }
+      return letters.slice(0, count);
     },
     { readsFrom: address },
   );

@@ -18,7 +18,11 @@ import { letterSelection, type LetterSelectionFlags } from '../operator/letterSe
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { replayDeadLetters, type ReplayResult } from '../operator/replay';
-import type { SelectedLetter } from '../operator/replayReceive';
+import {
+  expiryWarnings,
+  refuseDroppedCopies,
+  type MessageIdChoice,
+} from '../operator/replaySafety';
 import {
   checkReplayTarget,
   refuseSessionlessCopies,
@@ -26,13 +30,17 @@ import {
   sequenceNumberList,
 } from '../operator/replayTarget';
 import { stopOnSignal } from '../operator/stopOnSignal';
+import { readTargetSettings, targetManagement } from '../operator/targetSettings';
+import { UsageError } from '../operator/usageError';
 
 const MAX_TIME_TO_LIVE_S = 10 * 365 * 24 * 60 * 60;
 
 export interface ReplayFlags extends ConnectionFlags, LetterSelectionFlags {
   to?: string;
   newMessageId?: boolean;
+  keepMessageId?: boolean;
   timeToLive?: string;
+  httpPort?: string;
   batchSize: string;
   json?: boolean;
 }
@@ -46,6 +54,11 @@ export async function runReplay(
   const selection = letterSelection(flags, 'replay', 'ask');
   const target = replayTargetName(address, flags.to);
   const batchSize = parseWholeNumber('--batch-size', flags.batchSize, 1, 1000);
+  const messageIds = messageIdChoice(flags);
+  const httpPort =
+    flags.httpPort === undefined
+      ? undefined
+      : parseWholeNumber('--http-port', flags.httpPort, 1, 65_535);
   const timeToLiveMs =
     flags.timeToLive === undefined
       ? undefined
@@ -54,6 +67,7 @@ export async function runReplay(
     entity: target,
     what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
   });
+  const management = targetManagement(connection, httpPort);
   const interruption = stopOnSignal();
   const jsonSummary = (
     outcome: 'replayed' | 'interrupted' | 'stopped',
@@ -88,13 +102,23 @@ export async function runReplay(
         target,
         select: selection.matches,
         source: deadLetterPath(address),
-        newMessageId: flags.newMessageId === true,
+        newMessageId: messageIds === 'new',
         timeToLiveMs,
         receiveBatchSize: batchSize,
         beforeReceive: async (letters) => {
           refuseSessionlessCopies(address, target, letters);
           await checkReplayTarget(client, sender, target, letters);
-          if (timeToLiveMs === undefined) warnOfExpiredLetters(letters);
+          const read = await readTargetSettings(management, target);
+          if (read.unreadable !== undefined) {
+            writeErr(
+              `warning: could not read the settings of ${target} (${read.unreadable}); its` +
+                ' duplicate detection and default time to live were not checked\n',
+            );
+          }
+          refuseDroppedCopies(target, read.settings, messageIds, letters);
+          for (const line of expiryWarnings(target, read.settings, letters, timeToLiveMs)) {
+            writeErr(`${line}\n`);
+          }
         },
         onSelected: (count) =>
           count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
@@ -183,22 +207,10 @@ function leftBehind(result: ReplayResult, address: EntityAddress): string {
   return lines.map((line) => `${line}\n`).join('');
 }
 
-/**
- * Copies keep their letter's time to live by default; letters that expired once are likely to
- * expire again when they are short-lived, and a target that does not dead-letter on expiry
- * drops them for good.
- */
-function warnOfExpiredLetters(letters: readonly SelectedLetter[]): void {
-  const expired = letters.filter(
-    (letter) => letter.deadLetterReason?.toLowerCase() === 'ttlexpiredexception',
-  );
-  const lifetimesMs = expired.flatMap((letter) => letter.timeToLiveMs ?? []);
-  if (lifetimesMs.length === 0) return;
-
-  const shortestS = Math.min(...lifetimesMs) / 1000;
-  writeErr(
-    `warning: ${expired.length} selected letter(s) were dead-lettered because their time to` +
-      ` live ran out; their copies keep it (the shortest is ${shortestS} s) and may expire` +
-      ' again before they are processed; --time-to-live <seconds> gives the copies another\n',
-  );
+function messageIdChoice(flags: ReplayFlags): MessageIdChoice {
+  if (flags.newMessageId === true && flags.keepMessageId === true) {
+    throw new UsageError('give --new-message-id or --keep-message-id, not both');
+  }
+  if (flags.newMessageId === true) return 'new';
+  return flags.keepMessageId === true ? 'keep' : 'refuse-on-duplicate-detection';
 }

@@ -7,9 +7,13 @@ import {
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
+import { keepTypedApplicationProperties } from './typedProperties';
 
 // Replay completes some letters and abandons others in one go; see the module for why.
 fixRheaDispositionRanges();
+
+// `peek --json` and replay copy application properties with their AMQP types.
+keepTypedApplicationProperties();
 
 // An operator waits seconds, not minutes, to learn that the broker is not there.
 const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };
@@ -28,6 +32,8 @@ export function createEntityReceiver(
   const withSubQueue: ServiceBusReceiverOptions = {
     // Bodies stay the exact bytes sent; the JSON shape decides how to show them.
     skipParsingBodyAsJson: true,
+    // Keeps rhea's application-properties object, on which the typed copy hangs.
+    skipConvertingDate: true,
     ...receiverOptions,
     ...(deadLetter === true ? { subQueueType: 'deadLetter' as const } : {}),
   };

@@ -53,6 +53,7 @@ export function resolveOperatorConnection(
   options: ResolveConnectionOptions = {},
 ): OperatorConnection {
   if (options.flag !== undefined && options.flag.trim() !== '') {
+    refuseQuotedFlag(options.flag.trim());
     return describe(options.flag.trim(), '--connection-string', '--connection-string');
   }
 
@@ -111,6 +112,22 @@ function namedConnection(settings: AppSettings, name: string): OperatorConnectio
 
   const origin = sourceOf(settings, resolved.settingName);
   return describe(resolved.connectionString, `${resolved.settingName} (${origin})`, origin);
+}
+
+// Straight and typographic quotes, as a script or a document may wrap the value in.
+const QUOTES = '"\'\u2018\u2019\u201c\u201d';
+
+/**
+ * A value wrapped in quotes (a shell that passed them on, as cmd.exe or a quoted variable in
+ * a script does) would be reported as having no Endpoint, which sends the operator to the
+ * wrong place.
+ */
+function refuseQuotedFlag(value: string): void {
+  if (!QUOTES.includes(value[0] ?? '') && !QUOTES.includes(value[value.length - 1] ?? '')) return;
+  throw new ConfigError(
+    '--connection-string: the value is wrapped in quotes, which are not part of a connection' +
+      ' string; give it without them (Endpoint=sb://…;SharedAccessKeyName=…;…)',
+  );
 }
 
 /** Where a setting came from; names match in any case, as `getSetting` matches them. */

@@ -4,6 +4,9 @@ import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/servic
 import { z } from 'zod';
 
 import { messageIdText } from '../../shared/messageIdText';
+import { propertyToSend } from './propertyFromJson';
+import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
+import { typedApplicationProperties } from './typedProperties';
 
 /**
  * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so
@@ -17,13 +20,15 @@ import { messageIdText } from '../../shared/messageIdText';
  * - `base64`: anything else (binary).
  * `bodyType` is the AMQP section: `data` (default, what every SDK sends), `value` or
  * `sequence`; the last two keep their JSON value.
+ *
+ * Application properties keep their AMQP types: values that plain JSON cannot carry are
+ * tagged, `{"type":"uuid","value":"…"}` (propertyJson.ts).
  */
 export type MessageJson = z.infer<typeof messageJsonSchema>;
 
 // The broker keeps these two in the application properties of a dead-lettered message.
 const DEAD_LETTER_PROPERTY_NAMES = new Set(['DeadLetterReason', 'DeadLetterErrorDescription']);
 
-const propertyValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const optionalText = z.string().optional();
 
 export const messageJsonSchema = z.object({
@@ -46,7 +51,7 @@ export const messageJsonSchema = z.object({
   to: optionalText,
   timeToLiveMs: z.number().int().positive().optional(),
   scheduledEnqueueTimeUtc: z.iso.datetime({ offset: true }).optional(),
-  applicationProperties: z.record(z.string(), propertyValue).optional(),
+  applicationProperties: z.record(z.string(), propertyJsonSchema).optional(),
   bodyType: z.enum(['data', 'value', 'sequence']).optional(),
   bodyEncoding: z.enum(['json', 'text', 'base64']).optional(),
   body: z.unknown(),
@@ -56,7 +61,8 @@ export type SendableMessage = ServiceBusMessage | AmqpAnnotatedMessage;
 
 /**
  * A received message as its JSON line. Receive it with `skipParsingBodyAsJson: true`, so a
- * data body arrives as the exact bytes that were sent.
+ * data body arrives as the exact bytes that were sent, and `skipConvertingDate: true`, so the
+ * application properties keep their typed copy (typedProperties.ts).
  */
 export function toMessageJson(message: ServiceBusReceivedMessage): MessageJson {
   const json: MessageJson = { body: null };
@@ -111,8 +117,10 @@ export function parseMessageJson(line: string): MessageJson {
     const issue = parsed.error.issues[0];
     throw new Error(`${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`);
   }
-  // Decoded once here too, so a bad body is reported with its line before anything is sent.
+  // Decoded once here too, so a bad body or property is reported with its line before
+  // anything is sent.
   decodeBody(parsed.data);
+  propertiesToSend(parsed.data.applicationProperties);
   return parsed.data;
 }
 
@@ -137,7 +145,7 @@ export function fromMessageJson(json: MessageJson): SendableMessage {
       to: json.to,
       timeToLive: json.timeToLiveMs,
       scheduledEnqueueTimeUtc: scheduled,
-      applicationProperties: json.applicationProperties,
+      applicationProperties: propertiesToSend(json.applicationProperties),
     });
     return message;
   }
@@ -155,7 +163,7 @@ export function fromMessageJson(json: MessageJson): SendableMessage {
     to: json.to,
   });
   if (json.applicationProperties !== undefined) {
-    annotated.applicationProperties = json.applicationProperties;
+    annotated.applicationProperties = propertiesToSend(json.applicationProperties);
   }
   if (json.timeToLiveMs !== undefined) annotated.header = { timeToLive: json.timeToLiveMs };
   const annotations: Record<string, unknown> = {};
@@ -207,25 +215,34 @@ function classifyBytes(bytes: Buffer): Pick<MessageJson, 'bodyEncoding' | 'body'
 
 function userProperties(
   properties: Record<string, unknown> | undefined,
-): Record<string, string | number | boolean | null> | undefined {
-  if (properties === undefined) return undefined;
+): Record<string, PropertyJson> | undefined {
+  if (properties === undefined || properties === null) return undefined;
 
-  const result: Record<string, string | number | boolean | null> = {};
-  for (const [name, value] of Object.entries(properties)) {
+  const typed = typedApplicationProperties(properties);
+  const result: Record<string, PropertyJson> = {};
+  for (const name of Object.keys(properties)) {
     if (DEAD_LETTER_PROPERTY_NAMES.has(name)) continue;
-    result[name] = toPropertyValue(value);
+    const typedValue = typed?.get(name);
+    result[name] =
+      typedValue === undefined ? plainToJson(properties[name]) : typedToJson(typedValue);
   }
   return Object.keys(result).length > 0 ? result : undefined;
 }
 
-function toPropertyValue(value: unknown): string | number | boolean | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    return value;
+/**
+ * The properties as the SDK takes them; tagged values become rhea typed values, which the
+ * SDK's typings do not know but its encoder (rhea's) sends as they are.
+ */
+function propertiesToSend(
+  properties: Record<string, PropertyJson> | undefined,
+): Record<string, string | number | boolean | Date | null> | undefined {
+  if (properties === undefined) return undefined;
+
+  const result: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(properties)) {
+    result[name] = propertyToSend(value, `applicationProperties.${name}`);
   }
-  if (value instanceof Date) return value.toISOString();
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  return String(value);
+  return result as Record<string, string | number | boolean | Date | null>;
 }
 
 // The SDK reports "never expires" as the largest duration; that is no useful number to print.

@@ -17,6 +17,11 @@ const messageId: TableColumn<MessageJson> = {
   value: (m) => m.messageId,
   maxWidth: 36,
 };
+const session: TableColumn<MessageJson> = {
+  header: 'SESSION ID',
+  value: (m) => m.sessionId,
+  maxWidth: 36,
+};
 const enqueued: TableColumn<MessageJson> = {
   header: 'ENQUEUED (UTC)',
   value: (m) => m.enqueuedTimeUtc?.replace('T', ' ').replace(/\.\d+Z$/, ''),
@@ -37,6 +42,7 @@ export function peekTable(messages: MessageJson[], deadLetter: boolean): string 
   const columns: TableColumn<MessageJson>[] = [
     sequence,
     messageId,
+    ...sessionColumn(messages),
     enqueued,
     deliveries,
     ...(deadLetter ? [reason] : []),
@@ -51,12 +57,18 @@ export function deadLetterTable(messages: MessageJson[]): string {
   const columns: TableColumn<MessageJson>[] = [
     sequence,
     messageId,
+    ...sessionColumn(messages),
     enqueued,
     deliveries,
     reason,
     { header: 'DESCRIPTION', value: (m) => m.deadLetterErrorDescription, maxWidth: 60 },
   ];
   return formatTable(columns, messages);
+}
+
+/** A session id column, only when some message has one: most entities use no sessions. */
+function sessionColumn(messages: MessageJson[]): TableColumn<MessageJson>[] {
+  return messages.some((m) => (m.sessionId ?? '') !== '') ? [session] : [];
 }
 
 /** `dlq show`: every property on its own line, then the body (cut past 4,000 chars). */
@@ -68,9 +80,9 @@ export function messageDetail(message: MessageJson): string {
   }
 
   for (const [name, value] of Object.entries(message.applicationProperties ?? {})) {
-    lines.push(
-      `property ${escapeControlCharacters(name)}: ${escapeControlCharacters(String(value))}`,
-    );
+    // Tagged values (uuid, long, map, ...) as their JSON, so the type shows too.
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    lines.push(`property ${escapeControlCharacters(name)}: ${escapeControlCharacters(text)}`);
   }
   lines.push(
     `body (${message.bodyEncoding ?? 'json'}): ${previewBody(message, DETAIL_BODY_CHARS)}`,

@@ -32,6 +32,8 @@ export const REPLAY_PROPERTIES = {
   at: 'ReplayedAt',
   deadLetterReason: 'ReplayedDeadLetterReason',
   sequenceNumber: 'ReplayedSequenceNumber',
+  /** Only on a copy given a new message id: its letter's id, so it can be traced. */
+  messageId: 'ReplayedMessageId',
 } as const;
 
 export interface ReplayOptions {
@@ -187,7 +189,10 @@ export function replayCopy(
   };
   // A replay is meant to run now, not at the time first scheduled.
   delete json.scheduledEnqueueTimeUtc;
-  if (options.newMessageId === true) json.messageId = randomUUID();
+  if (options.newMessageId === true) {
+    json.applicationProperties[REPLAY_PROPERTIES.messageId] = json.messageId ?? null;
+    json.messageId = randomUUID();
+  }
   if (options.timeToLiveMs !== undefined) json.timeToLiveMs = options.timeToLiveMs;
   return fromMessageJson(json);
 }

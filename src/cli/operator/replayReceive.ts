@@ -20,7 +20,7 @@ const RECEIVE_ANSWER_MARGIN_MS = 30 * SECOND_MS;
 /** What the replay keeps of a selected letter: enough to find it and to check the target. */
 export type SelectedLetter = Pick<
   MessageJson,
-  'sequenceNumber' | 'sessionId' | 'deadLetterReason' | 'timeToLiveMs'
+  'sequenceNumber' | 'messageId' | 'sessionId' | 'deadLetterReason' | 'timeToLiveMs'
 >;
 
 export interface ReceiverSlot {
@@ -65,8 +65,8 @@ export async function selectLetters(
     // Nothing is locked yet, so a signal can stop the selection at once.
     if (signal?.aborted === true) break;
     for (const json of page.map(toMessageJson).filter(select)) {
-      const { sequenceNumber, sessionId, deadLetterReason, timeToLiveMs } = json;
-      selected.push({ sequenceNumber, sessionId, deadLetterReason, timeToLiveMs });
+      const { sequenceNumber, messageId, sessionId, deadLetterReason, timeToLiveMs } = json;
+      selected.push({ sequenceNumber, messageId, sessionId, deadLetterReason, timeToLiveMs });
     }
   }
   return selected;

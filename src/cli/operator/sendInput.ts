@@ -173,7 +173,7 @@ function propertyOverrides(flags: SendFlags): Overrides {
     overrides.scheduledEnqueueTimeUtc = parseScheduled(flags.scheduled);
   }
   if (flags.property !== undefined && flags.property.length > 0) {
-    overrides.applicationProperties = Object.fromEntries(flags.property.map(parseProperty));
+    overrides.applicationProperties = propertyFlags(flags.property);
   }
   return overrides;
 }
@@ -184,6 +184,18 @@ function applyOverrides(message: MessageJson, overrides: Overrides): MessageJson
       ? message.applicationProperties
       : { ...message.applicationProperties, ...overrides.applicationProperties };
   return { ...message, ...overrides, applicationProperties: properties };
+}
+
+/** `--property` flags as properties; a key given twice is refused, not decided by order. */
+function propertyFlags(texts: string[]): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const [key, value] of texts.map(parseProperty)) {
+    if (Object.hasOwn(properties, key)) {
+      throw new UsageError(`--property ${key} is given more than once; give each key once`);
+    }
+    properties[key] = value;
+  }
+  return properties;
 }
 
 function parseProperty(text: string): [string, string] {

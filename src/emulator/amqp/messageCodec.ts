@@ -1,3 +1,4 @@
+import { exactReader } from '../../shared/rheaMessageDecode';
 import { amqpMessage, RAW_BYTES, types, type AmqpMessage, type Typed } from './rhea';
 import { Annotation, longToBuffer, newMessageId, uuidToBytes } from './wire';
 
@@ -188,13 +189,14 @@ function timestampMs(value: unknown): number | null {
 
 /**
  * Sets application properties on a stored bare message (abandon/defer/dead-letter with
- * property changes). Existing entries keep their wire types; only named keys change.
+ * property changes). Existing entries keep their wire types and bytes (a long past 2^53
+ * too); only named keys change.
  */
 export function withApplicationProperties(bare: Buffer, changes: Record<string, unknown>): Buffer {
   const ranges = sections(bare);
   const existing = ranges.find((range) => range.code === SECTION.applicationProperties);
   const entries: Typed[] = existing
-    ? (new types.Reader(bare.subarray(existing.start, existing.end)).read().value as Typed[])
+    ? ((exactReader(bare.subarray(existing.start, existing.end)).read() as Typed).value as Typed[])
     : [];
 
   const merged = new Map<string, [Typed, Typed]>();

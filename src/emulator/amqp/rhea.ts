@@ -4,18 +4,18 @@
  *
  * rhea decodes every format-0 transfer and drops the raw bytes. Service Bus keeps the bare
  * message (properties, application properties, body) exactly as sent, which matters to
- * non-JavaScript clients whose types rhea would not round-trip. So `message.decode` is wrapped
- * once to attach the bytes it decoded. Another change is shared with the clients: the order
- * in which settlements are queued (shared/rheaDispositions.ts). The last one frees deliveries
- * whose lock is over from rhea's session ring (forgottenDeliveries.ts).
+ * non-JavaScript clients whose types rhea would not round-trip. So a hook on rhea's decode
+ * (shared/rheaMessageDecode.ts) attaches the bytes it decoded. Another change is shared with
+ * the clients: the order in which settlements are queued (shared/rheaDispositions.ts). The
+ * last one frees deliveries whose lock is over from rhea's session ring
+ * (forgottenDeliveries.ts).
  */
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
+import { onMessageDecoded } from '../../shared/rheaMessageDecode';
 import { installForgottenDeliveries } from './forgottenDeliveries';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rheaModule = require('rhea') as RheaModule;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const messageModule = require('rhea/lib/message.js') as { decode: (buffer: Buffer) => object };
 
 export const RAW_BYTES = Symbol('sbworker.rawBytes');
 
@@ -24,15 +24,10 @@ fixRheaDispositionRanges();
 // Peek-lock deliveries whose lock is over leave rhea's session ring (see the module).
 installForgottenDeliveries();
 
-const wrapped = Symbol.for('sbworker.rheaDecodeWrapped');
-if (!(messageModule as Record<symbol, unknown>)[wrapped]) {
-  const originalDecode = messageModule.decode;
-  messageModule.decode = (buffer: Buffer) => {
-    const decoded = originalDecode(buffer);
-    Object.defineProperty(decoded, RAW_BYTES, { value: buffer, enumerable: false });
-    return decoded;
-  };
-  (messageModule as Record<symbol, unknown>)[wrapped] = true;
+onMessageDecoded(attachRawBytes);
+
+function attachRawBytes(decoded: object, bytes: Buffer): void {
+  Object.defineProperty(decoded, RAW_BYTES, { value: bytes, enumerable: false });
 }
 
 export const rhea = rheaModule;

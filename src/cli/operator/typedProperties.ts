@@ -1,0 +1,96 @@
+import { exactReader, onMessageDecoded } from '../../shared/rheaMessageDecode';
+
+/**
+ * The application properties of a received message as AMQP typed values, so that the CLI can
+ * show and copy them with their types (a .NET Guid stays a uuid, a long stays a long).
+ *
+ * A decode hook reads the application-properties section again from the message's bytes and
+ * hangs the typed entries on the very object rhea decoded. The SDK hands that object over as
+ * `applicationProperties` when the receiver is created with `skipConvertingDate: true`, for
+ * received and for peeked ($management) messages alike.
+ */
+
+/** One AMQP value as rhea's Reader gives it; 64-bit integers and timestamps as 8 bytes. */
+export interface TypedValue {
+  type: { name: string; typecode: number };
+  value: unknown;
+  descriptor?: TypedValue;
+  array_constructor?: { typecode: number; descriptor?: TypedValue };
+}
+
+const TYPED = Symbol('sbworker.typedApplicationProperties');
+
+const APPLICATION_PROPERTIES = { code: 0x74, name: 'amqp:application-properties:map' };
+/** Body sections (data, sequence, value) and the footer come after it, if it is there. */
+const FIRST_CODE_PAST = 0x75;
+
+let installed = false;
+
+/** Installs the decode hook for this process; idempotent. */
+export function keepTypedApplicationProperties(): void {
+  if (installed) return;
+  installed = true;
+  onMessageDecoded(attachTypedProperties);
+}
+
+/** The typed entries behind a received message's `applicationProperties`, when known. */
+export function typedApplicationProperties(
+  properties: Record<string, unknown> | undefined,
+): Map<string, TypedValue> | undefined {
+  return (properties as { [TYPED]?: Map<string, TypedValue> } | undefined)?.[TYPED];
+}
+
+function attachTypedProperties(decoded: object, bytes: Buffer): void {
+  const properties = (decoded as { application_properties?: unknown }).application_properties;
+  if (typeof properties !== 'object' || properties === null) return;
+
+  let typed: Map<string, TypedValue> | undefined;
+  try {
+    typed = readApplicationProperties(bytes);
+  } catch {
+    // rhea decoded these bytes a moment ago; should a second read still fail, the CLI falls
+    // back to the plain values, as before.
+    return;
+  }
+  if (typed !== undefined) {
+    Object.defineProperty(properties, TYPED, { value: typed, enumerable: false });
+  }
+}
+
+function readApplicationProperties(bytes: Buffer): Map<string, TypedValue> | undefined {
+  const reader = exactReader(bytes);
+  while (reader.remaining() > 0) {
+    const section = reader.read() as TypedValue;
+    const code = sectionCode(section.descriptor?.value);
+    if (code === APPLICATION_PROPERTIES.code) return entries(section);
+    if (code === undefined || code >= FIRST_CODE_PAST) return undefined;
+  }
+  return undefined;
+}
+
+function entries(section: TypedValue): Map<string, TypedValue> {
+  const items = Array.isArray(section.value) ? (section.value as TypedValue[]) : [];
+  const result = new Map<string, TypedValue>();
+  for (let index = 0; index + 1 < items.length; index += 2) {
+    result.set(String(items[index]?.value), items[index + 1]!);
+  }
+  return result;
+}
+
+function sectionCode(descriptor: unknown): number | undefined {
+  if (typeof descriptor === 'number') return descriptor;
+  if (Buffer.isBuffer(descriptor) && descriptor.length === 8) {
+    return Number(descriptor.readBigUInt64BE());
+  }
+  if (typeof descriptor !== 'string') return undefined;
+  if (descriptor === APPLICATION_PROPERTIES.name) return APPLICATION_PROPERTIES.code;
+  // Header, annotations and properties come before it; a body or footer means there is none.
+  return SYMBOLIC_PAST.has(descriptor) ? FIRST_CODE_PAST : 0;
+}
+
+const SYMBOLIC_PAST = new Set([
+  'amqp:data:binary',
+  'amqp:amqp-sequence:list',
+  'amqp:value:*',
+  'amqp:footer:map',
+]);
