@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -188,5 +189,39 @@ describe('sbworker says which connection string a running emulator refused', () 
         ' UseDevelopmentEmulator=true, so the SDK spoke TLS to it; the emulator listens without' +
         ' TLS\n',
     );
+  });
+});
+
+// A broker that takes the connection and never answers (a stopped process, a black hole): the
+// SDK's own text only says that time ran out.
+describe('sbworker says where it waited when the broker does not answer', () => {
+  let silent: Server;
+  let silentPort: number;
+
+  before(async () => {
+    silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentPort = (silent.address() as AddressInfo).port;
+  });
+
+  after(() => {
+    silent.close();
+  });
+
+  it('names the endpoint and where the connection string came from', async () => {
+    const result = await runCli(['peek', 'cn-silent'], {
+      env: { ServiceBusConnection: emulatorString(silentPort) },
+    });
+
+    assert.equal(result.exitCode, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^sbworker: ServiceTimeout: .*: sb://127\\.0\\.0\\.1:${silentPort} took the connection` +
+          ' but did not answer in time \\(the connection string from ServiceBusConnection' +
+          ' \\(environment\\)\\)',
+      ),
+    );
+    assert.ok(!result.stderr.includes(KEY), 'the key was printed');
   });
 });

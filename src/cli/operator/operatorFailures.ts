@@ -61,6 +61,17 @@ async function explainFailure(
     const where = `the connection string ${source}, for ${connection.endpoint}`;
     return new AppError('UnauthorizedAccess', `${attempt.message} (${where})`, { cause: error });
   }
+  if (isTimeout(attempt, code)) {
+    // The SDK's text says only that time ran out; an operator needs to know where it waited.
+    const text = (attempt as Error).message.replace(/\.?$/, '');
+    return new AppError(
+      'ServiceTimeout',
+      `${text}: ${connection.endpoint} took the connection but did not answer in time (the` +
+        ` connection string ${connectionSourcePhrase(connection)}); a broker that is stopped or` +
+        ' overloaded, or a network that drops packets',
+      { retryable: true, cause: error },
+    );
+  }
   if (isTlsToPlainListener(attempt, connection)) {
     return new AppError(
       'ServiceCommunicationProblem',
@@ -86,6 +97,11 @@ function missingOnEmulator(
       ' file and those created through its management API.)',
     { cause: error },
   );
+}
+
+function isTimeout(attempt: unknown, code: string | undefined): boolean {
+  if (!(attempt instanceof Error)) return false;
+  return code === 'ServiceTimeout' || attempt.name === 'OperationTimeoutError';
 }
 
 /**
