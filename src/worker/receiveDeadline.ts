@@ -1,6 +1,9 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
 import { AppError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { messageIdText } from '../shared/messageIdText';
+import { settle } from './messageHandler';
 
 type ReceiveOptions = NonNullable<Parameters<ServiceBusReceiver['receiveMessages']>[1]>;
 
@@ -51,4 +54,25 @@ function stalled(deadlineMs: number): AppError {
 
 function isReceiveStalled(error: unknown): boolean {
   return error instanceof AppError && error.code === 'ReceiveStalled';
+}
+
+/**
+ * Gives back, through `receiver`, what its stalled receive hands over once the broker answers
+ * (only that receiver can settle them), then closes it. Never rejects.
+ */
+export async function retireStalledReceiver(
+  receiver: ServiceBusReceiver,
+  late: Promise<ServiceBusReceivedMessage[]>,
+  logger: Logger,
+): Promise<void> {
+  const messages = await late.catch(() => []);
+  for (const message of messages) {
+    logger.info('Abandoned without an invocation: its receive had stalled', {
+      messageId: messageIdText(message.messageId),
+      deliveryCount: (message.deliveryCount ?? 0) + 1,
+      reason: 'arrivedAfterStall',
+    });
+    await settle(receiver, message, 'abandon', logger).catch(() => undefined);
+  }
+  await receiver.close().catch(() => undefined);
 }

@@ -6,7 +6,7 @@ import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
 import { handleBatch } from './batchHandler';
 import { probeEntity } from './entityProbe';
-import { receiveWithDeadline } from './receiveDeadline';
+import { receiveWithDeadline, retireStalledReceiver } from './receiveDeadline';
 import { InFlightSet } from './inFlightSet';
 import {
   createEntityReceiver,
@@ -15,11 +15,9 @@ import {
   listenerIdentity,
   receiverOptions,
 } from './listener';
-import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import { handleMessage, type InFlightMessage, logHandedBack, settle } from './messageHandler';
-import { messageIdText } from '../shared/messageIdText';
-import { MinBatchCache } from './minBatchCache';
 import { OutageTracker } from './outage';
+import { ReceiverBatchCaches } from './receiverBatchCaches';
 import { TimedOutHandlers } from './timedOutHandlers';
 
 /**
@@ -48,12 +46,12 @@ export class ReceiveLoopListener implements Listener {
   readonly #receivers = new Set<ServiceBusReceiver>();
   /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
   readonly #stalled = new WeakSet<ServiceBusReceiver>();
-  readonly #caches = new Map<ServiceBusReceiver, MinBatchCache<InFlightMessage>>();
   #loops: Array<Promise<void>> = [];
   #stopping = false;
   readonly #loopCount: number;
   /** Each loop is a slot: a timed-out handler holds its loop (and session) until it returns. */
   readonly #timedOut: TimedOutHandlers;
+  readonly #caches: ReceiverBatchCaches;
 
   constructor(private readonly deps: ListenerDeps) {
     const { fn, serviceBus } = deps;
@@ -73,6 +71,7 @@ export class ReceiveLoopListener implements Listener {
       onSlotsExhausted: deps.onSlotsExhausted,
       exhaustedWaitMs: deps.slotsExhaustedWaitMs,
     });
+    this.#caches = new ReceiverBatchCaches(deps, this.#inFlight, this.#timedOut);
   }
 
   async start(): Promise<void> {
@@ -91,7 +90,7 @@ export class ReceiveLoopListener implements Listener {
     this.#abort.abort();
     // As the host does at stop: what the caches hold is invoked now, as partial batches, and
     // counts as in flight for the grace period.
-    for (const cache of this.#caches.values()) cache.flush().catch(() => undefined);
+    this.#caches.flushAll();
   }
 
   inFlightCount(): number {
@@ -99,9 +98,7 @@ export class ReceiveLoopListener implements Listener {
   }
 
   heldCount(): number {
-    let held = 0;
-    for (const cache of this.#caches.values()) held += cache.heldCount;
-    return held;
+    return this.#caches.heldCount();
   }
 
   whenIdle(): Promise<void> {
@@ -210,7 +207,7 @@ export class ReceiveLoopListener implements Listener {
   async #drainReceiver(receiver: ServiceBusReceiver): Promise<void> {
     const { fn, serviceBus } = this.deps;
     const batch = fn.cardinality === 'many';
-    const cache = batch ? this.#cacheFor(receiver) : undefined;
+    const cache = batch ? this.#caches.cacheFor(receiver) : undefined;
     const maxWaitTimeInMs = fn.isSessionsEnabled
       ? (serviceBus.sessionIdleTimeoutMs ?? serviceBus.clientRetryOptions.tryTimeoutMs)
       : serviceBus.clientRetryOptions.tryTimeoutMs;
@@ -239,75 +236,8 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
       if (cache === undefined) await this.#handle(receiver, messages, batch);
-      else await cache.add(messages.map((message) => this.#hold(receiver, message)));
+      else await cache.add(messages.map((message) => this.#caches.hold(receiver, message)));
     }
-  }
-
-  /** The receiver's minimum-batch cache, or undefined when batches are not cached. */
-  #cacheFor(receiver: ServiceBusReceiver): MinBatchCache<InFlightMessage> | undefined {
-    const { fn, serviceBus } = this.deps;
-    if (serviceBus.minMessageBatchSize <= 1) return undefined;
-
-    let cache = this.#caches.get(receiver);
-    if (cache === undefined) {
-      cache = new MinBatchCache({
-        minSize: serviceBus.minMessageBatchSize,
-        maxSize: fn.maxMessageBatchSize,
-        maxWaitMs: serviceBus.maxBatchWaitTimeMs,
-        dispatch: (entries) => this.#handleHeld(receiver, entries),
-        // Azure asks for a wait of at most half the lock; a longer one is cut to that, so that
-        // a held message is invoked while its lock holds. A session's lock is renewed instead.
-        ...(fn.isSessionsEnabled ? {} : { deadlineMs: halfLockDeadlineMs }),
-      });
-      this.#caches.set(receiver, cache);
-    }
-    return cache;
-  }
-
-  /** A message entering the cache: in flight from now on, so that shutdown accounts for it. */
-  #hold(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): InFlightMessage {
-    const entry: InFlightMessage = {
-      message,
-      receiver,
-      settledByShutdown: false,
-      lockLeftOnArrivalMs: lockLeftMs(message),
-      heldSinceMs: Date.now(),
-    };
-    this.#inFlight.enter(entry);
-    return entry;
-  }
-
-  /**
-   * Invokes a batch taken from the cache. Messages that shutdown already abandoned are left
-   * out, and so are those whose lock ran out (or nearly) while they waited: they are back on
-   * the queue, and invoking them would run them twice.
-   */
-  async #handleHeld(receiver: ServiceBusReceiver, held: InFlightMessage[]): Promise<void> {
-    const ready: InFlightMessage[] = [];
-    for (const entry of held) {
-      if (entry.settledByShutdown) {
-        this.#inFlight.leave(entry);
-      } else if (
-        // A session message's lock is the session's, which the receiver renews.
-        !this.deps.fn.isSessionsEnabled &&
-        lockNearlyGone(entry.message, entry.lockLeftOnArrivalMs ?? Infinity)
-      ) {
-        this.deps.logger.warn('Lock expired (or nearly) while waiting for a batch; not invoked', {
-          messageId: messageIdText(entry.message.messageId),
-          deliveryCount: (entry.message.deliveryCount ?? 0) + 1,
-        });
-        this.#inFlight.leave(entry);
-      } else {
-        ready.push(entry);
-      }
-    }
-    if (ready.length === 0) return;
-
-    const outcome = await this.#inFlight.runAll(ready, () =>
-      handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, ready),
-    );
-    // The cache sends one batch at a time: the next waits for a timed-out handler to return.
-    await this.#timedOut.holdUntilReturned(outcome);
   }
 
   async #handle(
@@ -343,8 +273,7 @@ export class ReceiveLoopListener implements Listener {
     // A stalled receiver stays in the set, so that shutdown closes it if nothing else has.
     if (!this.#stalled.has(receiver)) this.#receivers.delete(receiver);
     // Closing a session receiver releases its messages, those still cached included.
-    for (const entry of this.#caches.get(receiver)?.discard() ?? []) this.#inFlight.leave(entry);
-    this.#caches.delete(receiver);
+    this.#caches.discard(receiver);
     // A stalled receiver is closed by #retire, once its receive has ended.
     if (!this.#stalled.has(receiver)) await receiver.close().catch(() => undefined);
   }
@@ -356,22 +285,9 @@ export class ReceiveLoopListener implements Listener {
    */
   #retire(receiver: ServiceBusReceiver, late: Promise<ServiceBusReceivedMessage[]>): void {
     this.#stalled.add(receiver);
-    const giveBack = async (messages: ServiceBusReceivedMessage[]): Promise<void> => {
-      for (const message of messages) {
-        this.deps.logger.info('Abandoned without an invocation: its receive had stalled', {
-          messageId: messageIdText(message.messageId),
-          deliveryCount: (message.deliveryCount ?? 0) + 1,
-          reason: 'arrivedAfterStall',
-        });
-        await settle(receiver, message, 'abandon', this.deps.logger);
-      }
-    };
-    late
-      .then(giveBack, () => undefined)
-      .finally(() => {
-        this.#receivers.delete(receiver);
-        receiver.close().catch(() => undefined);
-      });
+    void retireStalledReceiver(receiver, late, this.deps.logger).finally(() =>
+      this.#receivers.delete(receiver),
+    );
   }
 
   async #onReceiveError(error: unknown): Promise<void> {
@@ -381,11 +297,6 @@ export class ReceiveLoopListener implements Listener {
     );
     await sleep(delayMs, this.#abort.signal);
   }
-}
-
-/** Halfway through the lock a message had when it was received. */
-function halfLockDeadlineMs(entry: InFlightMessage): number {
-  return (entry.heldSinceMs ?? Date.now()) + (entry.lockLeftOnArrivalMs ?? Infinity) / 2;
 }
 
 /**
