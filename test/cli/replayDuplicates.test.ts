@@ -5,7 +5,7 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
 import { drain, peekDeadLetters, sendAndDeadLetterAs } from './deadLetters';
 import { cliEmulatorFor } from './cliEmulator';
-import { closedPort } from './runCli';
+import { closedPort, runCli } from './runCli';
 
 const DUPLICATES = { requiresDuplicateDetection: true };
 
@@ -135,13 +135,23 @@ describe('dlq replay to a target that detects duplicate message ids', () => {
     );
   });
 
-  it('warns in one line when the settings cannot be read, and replays as before', async () => {
+  // Settings that cannot be read (no Manage right on Azure, no management port) may hide
+  // duplicate detection: the replay refuses unless the operator chose how ids are handled.
+  it('refuses when the settings cannot be read, and warns once when ids are chosen', async () => {
     await deadLetters('rd-src-5', ['c-5', 'c-6']);
     const port = await closedPort();
+    const { connectionString } = fx.emulator;
 
     // Without --http-port the emulator's management port (a free one) cannot be guessed.
-    const unknown = await fx.cli(['dlq', 'replay', 'rd-src-5', '--message-id', 'c-6']);
-    const replay = await fx.cli([
+    const refused = await runCli([
+      'dlq',
+      'replay',
+      'rd-src-5',
+      '--all',
+      '--connection-string',
+      connectionString,
+    ]);
+    const kept = await runCli([
       'dlq',
       'replay',
       'rd-src-5',
@@ -149,13 +159,31 @@ describe('dlq replay to a target that detects duplicate message ids', () => {
       'c-5',
       '--to',
       'rd-plain',
+      '--keep-message-id',
       '--http-port',
       String(port),
+      '--connection-string',
+      connectionString,
+    ]);
+    const renewed = await runCli([
+      'dlq',
+      'replay',
+      'rd-src-5',
+      '--message-id',
+      'c-6',
+      '--new-message-id',
+      '--connection-string',
+      connectionString,
     ]);
 
-    assert.equal(replay.exitCode, 0, replay.stderr);
-    const lines = warningsOf(replay.stderr);
-    assert.equal(lines.length, 1, replay.stderr);
+    assert.equal(refused.exitCode, 1, refused.stdout);
+    assert.match(
+      refused.stderr,
+      /^sbworker: DuplicateDetection: could not read the settings of rd-src-5 \(the emulator's management port is not known .*pass it with --http-port N.*\), so whether it detects duplicate message ids is unknown.*no dead letter was received.*--new-message-id.*--keep-message-id/,
+    );
+    assert.equal(kept.exitCode, 0, kept.stderr);
+    const lines = warningsOf(kept.stderr);
+    assert.equal(lines.length, 1, kept.stderr);
     assert.match(
       lines[0] ?? '',
       new RegExp(
@@ -165,20 +193,14 @@ describe('dlq replay to a target that detects duplicate message ids', () => {
           ' checked$',
       ),
     );
-    assert.match(replay.stdout, /^replayed 1 of 1 /);
     assert.deepEqual(
       (await drain(fx.client, 'rd-plain')).map((copy) => copy.messageId),
       ['c-5'],
     );
-    assert.equal(unknown.exitCode, 0, unknown.stderr);
-    assert.match(
-      unknown.stderr,
-      /^warning: could not read the settings of rd-src-5 \(the emulator's management port is not known .*pass it with --http-port N/,
-    );
-    assert.equal(warningsOf(unknown.stderr).length, 1);
-    assert.deepEqual(
-      (await drain(fx.client, 'rd-src-5')).map((copy) => copy.messageId),
-      ['c-6'],
-    );
+    assert.equal(renewed.exitCode, 0, renewed.stderr);
+    assert.equal(warningsOf(renewed.stderr).length, 1);
+    const [copy] = await drain(fx.client, 'rd-src-5');
+    assert.equal(copy?.applicationProperties?.['ReplayedMessageId'], 'c-6');
+    assert.notEqual(copy?.messageId, 'c-6');
   });
 });

@@ -21,7 +21,7 @@ function letters(prefix: string, count: number): ServiceBusMessage[] {
 }
 
 /** `dlq replay <entity> --all`, one letter a batch, so that an interruption lands mid-way. */
-function replayOneByOne(entity: string, connectionString: string) {
+function replayOneByOne(entity: string, emulator: RunningEmulator) {
   return spawnCli([
     'dlq',
     'replay',
@@ -29,8 +29,10 @@ function replayOneByOne(entity: string, connectionString: string) {
     '--all',
     '--batch-size',
     '1',
+    '--http-port',
+    String(emulator.httpPort),
     '--connection-string',
-    connectionString,
+    emulator.connectionString,
   ]);
 }
 
@@ -69,7 +71,7 @@ describe('an interrupted dead-letter replay loses nothing', () => {
     const sent = letters('killed', 40);
     await deadLetter('ri-killed', sent);
 
-    const child = replayOneByOne('ri-killed', emulator.connectionString);
+    const child = replayOneByOne('ri-killed', emulator);
     const exited = new Promise<NodeJS.Signals | null>((done) =>
       child.on('exit', (_code, signal) => done(signal)),
     );
@@ -91,7 +93,7 @@ describe('an interrupted dead-letter replay loses nothing', () => {
     const sent = letters('sigint', 100);
     await deadLetter('ri-sigint', sent);
 
-    const child = replayOneByOne('ri-sigint', emulator.connectionString);
+    const child = replayOneByOne('ri-sigint', emulator);
     let stdout = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) =>

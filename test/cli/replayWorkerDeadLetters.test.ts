@@ -70,6 +70,8 @@ describe('replaying letters the worker dead-lettered', () => {
       names.queue,
       '--reason',
       'MaxDeliveryCountExceeded',
+      '--http-port',
+      String(emulator.httpPort),
       '--connection-string',
       emulator.connectionString,
     ]);

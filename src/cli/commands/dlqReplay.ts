@@ -109,13 +109,13 @@ export async function runReplay(
           refuseSessionlessCopies(address, target, letters);
           await checkReplayTarget(client, sender, target, letters);
           const read = await readTargetSettings(management, target);
+          refuseDroppedCopies(target, read, messageIds, letters);
           if (read.unreadable !== undefined) {
             writeErr(
               `warning: could not read the settings of ${target} (${read.unreadable}); its` +
                 ' duplicate detection and default time to live were not checked\n',
             );
           }
-          refuseDroppedCopies(target, read.settings, messageIds, letters);
           for (const line of expiryWarnings(target, read.settings, letters, timeToLiveMs)) {
             writeErr(`${line}\n`);
           }

@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
 import type { SelectedLetter } from './replayReceive';
 import { sequenceNumberList } from './replayTarget';
-import type { TargetSettings } from './targetSettings';
+import type { TargetSettings, TargetSettingsRead } from './targetSettings';
 
 /** What the copies' message ids are: the letters' own (by default), or new ones. */
 export type MessageIdChoice = 'refuse-on-duplicate-detection' | 'keep' | 'new';
@@ -19,14 +19,28 @@ export type MessageIdChoice = 'refuse-on-duplicate-detection' | 'keep' | 'new';
  */
 export function refuseDroppedCopies(
   target: string,
-  settings: TargetSettings | undefined,
+  read: TargetSettingsRead,
   choice: MessageIdChoice,
   selected: readonly SelectedLetter[],
 ): void {
-  const windowMs = settings?.duplicateDetectionWindowMs;
-  if (windowMs === undefined || choice === 'new') return;
+  if (choice === 'new') return;
+  // Settings that cannot be read (no Manage right, no management port) may hide duplicate
+  // detection: the replay refuses rather than risk the letters.
+  if (read.unreadable !== undefined && choice === 'refuse-on-duplicate-detection') {
+    throw new AppError(
+      'DuplicateDetection',
+      `could not read the settings of ${target} (${read.unreadable}), so whether it detects` +
+        " duplicate message ids is unknown: if it does, a copy that keeps its letter's message" +
+        ' id may be dropped, and its letter would be completed all the same; no dead letter was' +
+        ' received. Replay with --new-message-id (each copy gets a new id and carries the' +
+        ` original as ReplayedMessageId), or with --keep-message-id when ${target} has no` +
+        " duplicate detection or the letters' ids last reached it longer ago than its window",
+    );
+  }
+  const windowMs = read.settings?.duplicateDetectionWindowMs;
+  if (windowMs === undefined && read.unreadable === undefined) return;
 
-  const window = describeDuration(windowMs);
+  const window = windowMs === undefined ? 'unknown' : describeDuration(windowMs);
   if (choice === 'refuse-on-duplicate-detection') {
     throw new AppError(
       'DuplicateDetection',
@@ -41,12 +55,13 @@ export function refuseDroppedCopies(
 
   const sharing = lettersSharingAnId(selected);
   if (sharing.length === 0) return;
+  const detects = read.unreadable === undefined ? 'detects' : 'may detect';
   throw new AppError(
     'DuplicateDetection',
     `${sharing.length} selected dead letter(s) share their message id with another selected` +
-      ` letter (sequence numbers ${sequenceNumberList(sharing)}); ${target} detects duplicate` +
-      ' message ids, so only the first copy of each id would arrive, and every letter would be' +
-      ' completed; no dead letter was received. Replay them with --new-message-id',
+      ` letter (sequence numbers ${sequenceNumberList(sharing)}); ${target} ${detects}` +
+      ' duplicate message ids, so only the first copy of each id would arrive, and every letter' +
+      ' would be completed; no dead letter was received. Replay them with --new-message-id',
   );
 }
 
