@@ -136,8 +136,9 @@ function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => 
       return;
     }
     worker.logger.warn(
-      'The Service Bus SDK could not close a receiver link in time (the broker does not ' +
-        'answer); the worker carries on and its receivers reconnect',
+      'An AMQP link close timed out with nothing to catch it (the Service Bus SDK closes a ' +
+        'link by itself after an interrupted receive, and the broker does not answer); the ' +
+        'worker carries on',
       { errorName: reason.name, error: reason.message },
     );
   });

@@ -9,6 +9,11 @@ type ReceiveOptions = NonNullable<Parameters<ServiceBusReceiver['receiveMessages
 
 /** Beyond the wait and the SDK's own link timeout: a receive this late will not return. */
 const DEADLINE_MARGIN_MS = 5_000;
+/**
+ * How long a stalled receive may still hand over messages before it is aborted: past the
+ * SDK's fixed 60 s close of its link it never ends by itself, and its receiver would be held.
+ */
+const STALLED_RECEIVE_ABORT_AFTER_MS = 70_000;
 
 /**
  * `receiveMessages` with a deadline. @azure/service-bus 7.9.5 ends a receive by draining the
@@ -27,7 +32,15 @@ export async function receiveWithDeadline(
   afterStall: (late: Promise<ServiceBusReceivedMessage[]>) => void,
 ): Promise<ServiceBusReceivedMessage[]> {
   const deadlineMs = options.maxWaitTimeInMs + tryTimeoutMs + DEADLINE_MARGIN_MS;
-  const receiving = receiver.receiveMessages(maxMessageCount, options);
+  // The call's own signal: the caller's stops following a call once it has given up on it.
+  const call = new AbortController();
+  const abortCall = (): void => call.abort();
+  options.abortSignal?.addEventListener('abort', abortCall, { once: true });
+  if (options.abortSignal?.aborted === true) call.abort();
+  const receiving = receiver.receiveMessages(maxMessageCount, {
+    ...options,
+    abortSignal: call.signal,
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(stalled(deadlineMs)), deadlineMs);
@@ -36,10 +49,14 @@ export async function receiveWithDeadline(
   try {
     return await Promise.race([receiving, deadline]);
   } catch (error) {
-    if (isReceiveStalled(error)) afterStall(receiving);
+    if (isReceiveStalled(error)) {
+      setTimeout(abortCall, STALLED_RECEIVE_ABORT_AFTER_MS).unref();
+      afterStall(receiving);
+    }
     throw error;
   } finally {
     clearTimeout(timer);
+    options.abortSignal?.removeEventListener('abort', abortCall);
   }
 }
 

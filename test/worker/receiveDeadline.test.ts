@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
+import { receiveWithDeadline } from '../../src/worker/receiveDeadline';
+
+// The deadline's own logic, on a receiver that behaves as the SDK's does against a broker that
+// stopped answering: its receive ends only when its abort signal fires. (The worker process
+// against a frozen emulator is in test/reliability/frozenBrokerReceive.test.ts.)
+function silentReceiver(): ServiceBusReceiver & { signals: AbortSignal[] } {
+  const signals: AbortSignal[] = [];
+  const receiver = {
+    signals,
+    receiveMessages: (_count: number, options?: { abortSignal?: AbortSignal }) =>
+      new Promise<ServiceBusReceivedMessage[]>((_, reject) => {
+        const signal = options?.abortSignal;
+        if (signal === undefined) return;
+        signals.push(signal);
+        signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+      }),
+  };
+  return receiver as unknown as ServiceBusReceiver & { signals: AbortSignal[] };
+}
+
+describe('a receive with a deadline', () => {
+  it('fails as ReceiveStalled, then ends the stalled call so its receiver can close', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const receiver = silentReceiver();
+      let late: Promise<unknown> | undefined;
+
+      const receiving = receiveWithDeadline(receiver, 1, { maxWaitTimeInMs: 1000 }, 2000, (p) => {
+        late = p;
+      });
+      const failed = assert.rejects(receiving, { code: 'ReceiveStalled' });
+      mock.timers.tick(1000 + 2000 + 5000);
+      await failed;
+
+      assert.ok(late !== undefined, 'the stalled call was handed over');
+      assert.equal(receiver.signals[0]?.aborted, false, 'it may still hand over messages');
+      const ended = assert.rejects(late, /aborted/);
+      mock.timers.tick(70_000);
+      await ended;
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("follows the caller's signal until it gives up on the call", async () => {
+    const receiver = silentReceiver();
+    const caller = new AbortController();
+
+    const receiving = receiveWithDeadline(
+      receiver,
+      1,
+      { maxWaitTimeInMs: 60_000, abortSignal: caller.signal },
+      60_000,
+      () => undefined,
+    );
+    caller.abort();
+
+    await assert.rejects(receiving, /aborted/);
+  });
+});
