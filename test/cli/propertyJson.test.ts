@@ -35,6 +35,9 @@ describe('application property JSON', () => {
     { type: 'float', value: 0.5 },
     { type: 'timestamp', value: '1970-01-01T00:00:00.000Z' },
     { type: 'timestamp', value: '9223372036854775807' },
+    // Years past 9999 and before 0: a Date holds them, its ISO text has six-digit years.
+    { type: 'timestamp', value: '253402300800000' },
+    { type: 'timestamp', value: '-62198755200000' },
     { type: 'char', value: '€' },
     { type: 'decimal128', value: Buffer.alloc(16, 7).toString('base64') },
     { type: 'binary', value: '' },

@@ -210,11 +210,16 @@ function longJson(type: string, value: bigint): PropertyJson {
   return { type, value: value.toString() };
 }
 
-/** ISO text when a Date holds the time exactly, else the milliseconds as digits. */
+/**
+ * ISO text when a Date holds the time exactly and its year has four digits, else the
+ * milliseconds as digits: `send --file` reads ISO times with four-digit years only.
+ */
 function timestampJson(milliseconds: bigint): PropertyJson {
   const time = new Date(Number(milliseconds));
   const fits = !Number.isNaN(time.getTime()) && BigInt(time.getTime()) === milliseconds;
-  return { type: 'timestamp', value: fits ? time.toISOString() : milliseconds.toString() };
+  const iso = fits ? time.toISOString() : '';
+  const plainYear = /^\d{4}-/.test(iso);
+  return { type: 'timestamp', value: plainYear ? iso : milliseconds.toString() };
 }
 
 /** The AMQP type rhea gives a plain JavaScript number when it sends it. */
