@@ -1,5 +1,5 @@
 import type { PropertyJson } from './propertyJson';
-import type { TypedValue } from './typedProperties';
+import { rheaTypes, type TypedValue } from './typedProperties';
 
 /**
  * The value to hand the SDK for one application property of a JSON line (see propertyJson.ts
@@ -16,16 +16,7 @@ export function propertyToSend(json: unknown, where: string): unknown {
   return typedValue(json as { type: unknown; value: unknown; descriptor?: unknown }, where);
 }
 
-interface RheaTypes {
-  wrap(value: unknown): TypedValue;
-  described(descriptor: TypedValue, value: TypedValue): TypedValue;
-  Map32(items: TypedValue[]): TypedValue;
-  Array32(items: unknown[], code: number): TypedValue;
-  [wrapper: string]: unknown;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const types = (require('rhea') as { types: RheaTypes }).types;
+const types = rheaTypes;
 
 const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
   ubyte: [0n, 255n],

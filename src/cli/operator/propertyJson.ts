@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { messageIdText } from '../../shared/messageIdText';
-import type { TypedValue } from './typedProperties';
+import { rheaTypes, type TypedValue } from './typedProperties';
 
 /**
  * Application property values in a message's JSON line. A value that sends back as the same
@@ -36,14 +36,7 @@ export const propertyJsonSchema = z.union([
   z.strictObject({ type: z.string(), value: z.unknown(), descriptor: z.unknown().optional() }),
 ]);
 
-interface RheaTypes {
-  wrap(value: unknown): TypedValue;
-  described(descriptor: TypedValue, value: TypedValue): TypedValue;
-  [wrapper: string]: unknown;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const types = (require('rhea') as { types: RheaTypes }).types;
+const types = rheaTypes;
 
 /** rhea's type names by the AMQP type they encode (a SmallUint is a uint on a diet). */
 const AMQP_TYPE: Record<string, string> = {

@@ -18,11 +18,23 @@ export interface TypedValue {
   array_constructor?: { typecode: number; descriptor?: TypedValue };
 }
 
+/** rhea's type constructors, as the property converters use them. */
+export interface RheaTypes {
+  wrap(value: unknown): TypedValue;
+  described(descriptor: TypedValue, value: TypedValue): TypedValue;
+  Map32(items: TypedValue[]): TypedValue;
+  Array32(items: unknown[], code: number): TypedValue;
+  [wrapper: string]: unknown;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const rheaTypes = (require('rhea') as { types: RheaTypes }).types;
+
 const TYPED = Symbol('sbworker.typedApplicationProperties');
 
 const APPLICATION_PROPERTIES = { code: 0x74, name: 'amqp:application-properties:map' };
 /** Body sections (data, sequence, value) and the footer come after it, if it is there. */
-const FIRST_CODE_PAST = 0x75;
+const FIRST_CODE_AFTER_IT = 0x75;
 
 let installed = false;
 
@@ -63,7 +75,7 @@ function readApplicationProperties(bytes: Buffer): Map<string, TypedValue> | und
     const section = reader.read() as TypedValue;
     const code = sectionCode(section.descriptor?.value);
     if (code === APPLICATION_PROPERTIES.code) return entries(section);
-    if (code === undefined || code >= FIRST_CODE_PAST) return undefined;
+    if (code === undefined || code >= FIRST_CODE_AFTER_IT) return undefined;
   }
   return undefined;
 }
@@ -85,10 +97,10 @@ function sectionCode(descriptor: unknown): number | undefined {
   if (typeof descriptor !== 'string') return undefined;
   if (descriptor === APPLICATION_PROPERTIES.name) return APPLICATION_PROPERTIES.code;
   // Header, annotations and properties come before it; a body or footer means there is none.
-  return SYMBOLIC_PAST.has(descriptor) ? FIRST_CODE_PAST : 0;
+  return SECTIONS_AFTER_IT.has(descriptor) ? FIRST_CODE_AFTER_IT : 0;
 }
 
-const SYMBOLIC_PAST = new Set([
+const SECTIONS_AFTER_IT = new Set([
   'amqp:data:binary',
   'amqp:amqp-sequence:list',
   'amqp:value:*',
