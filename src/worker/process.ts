@@ -2,6 +2,7 @@ import { takeEarlySignals } from '../shared/earlySignals';
 import { ensureError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
+import { amqpStackRejection } from './amqpStackRejections';
 import { ABANDON_BUDGET_MS, CLOSE_APP_MIN_MS, CLOSE_CONNECTIONS_BUDGET_MS } from './drain';
 import { configureWorker, type RunningWorker, startWorker, type WorkerOptions } from './runtime';
 import { describeConfiguration, startupWarnings } from './startupSummary';
@@ -120,7 +121,7 @@ function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => 
     const what =
       error instanceof Error
         ? { errorName: error.name, error: error.message, stack: error.stack }
-        : { errorName: typeof error, error: String(error) };
+        : { errorName: typeof error, error: describeThrown(error) };
     worker.logger.error('Worker stopped: an exception was not caught (the app has a bug)', {
       origin,
       ...what,
@@ -131,32 +132,28 @@ function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => 
 
   process.on('uncaughtException', stopWorker);
   process.on('unhandledRejection', (reason: unknown) => {
-    if (!isSdkLinkCloseTimeout(reason)) {
+    const fromAmqpStack = amqpStackRejection(reason);
+    if (fromAmqpStack === undefined) {
       stopWorker(reason, 'unhandledRejection');
       return;
     }
     worker.logger.warn(
-      'An AMQP link close timed out with nothing to catch it (the Service Bus SDK closes a ' +
-        'link by itself after an interrupted receive, and the broker does not answer); the ' +
-        'worker carries on',
-      { errorName: reason.name, error: reason.message },
+      'The AMQP stack left a failure with nothing to catch it (the Service Bus SDK closing a ' +
+        'link or session by itself around an outage); the worker carries on',
+      fromAmqpStack,
     );
   });
 }
 
 /**
- * @azure/service-bus 7.9.5 closes a batch receiver's link when a receive is cut short during a
- * drain, and leaves that close's promise unhandled; against a broker that stopped answering it
- * rejects a minute later. That is the SDK's own bookkeeping, not the app's, and the receive
- * loops recover from the outage by themselves, so it must not stop the worker.
+ * A thrown value that is not an Error, in a few words: an object by its constructor and keys
+ * only, since its values may hold a message body or a secret.
  */
-function isSdkLinkCloseTimeout(reason: unknown): reason is Error {
-  return (
-    reason instanceof Error &&
-    reason.name === 'OperationTimeoutError' &&
-    /^Unable to close the (receiver|sender) '/.test(reason.message) &&
-    /[/\\]rhea-promise[/\\]/.test(reason.stack ?? '')
-  );
+function describeThrown(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  const kind = value.constructor?.name ?? 'Object';
+  const keys = Object.keys(value).slice(0, 10);
+  return `a ${kind} object${keys.length === 0 ? '' : ` with keys ${keys.join(', ')}`}`;
 }
 
 function drainThenExit(
