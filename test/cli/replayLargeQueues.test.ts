@@ -35,7 +35,7 @@ async function largestFittingBody(sender: ServiceBusSender, messageId: string): 
 
 describe('dlq replay on dead-letter queues that are long or hold oversized letters', () => {
   const fx = cliEmulatorFor({
-    queues: ['rl-long', 'rl-long-target', 'rl-big'],
+    queues: ['rl-long', 'rl-long-target', 'rl-big', 'rl-header'],
   });
 
   it('reaches a selected letter behind more letters than one receiver can hold', async () => {
@@ -87,7 +87,8 @@ describe('dlq replay on dead-letter queues that are long or hold oversized lette
       replay.stdout,
       new RegExp(
         `1 selected letter\\(s\\) stay in rl-big/\\$deadletterqueue: their copies would exceed` +
-          ` the target's message size limit of 262144 bytes \\(sequence numbers` +
+          ` the target's message size limit of 262144 bytes or the header limits \\(32 KB for` +
+          ' one application property, 64 KB for all properties\\) \\(sequence numbers' +
           ` ${String(bigLetter?.sequenceNumber)};`,
       ),
     );
@@ -99,6 +100,35 @@ describe('dlq replay on dead-letter queues that are long or hold oversized lette
     assert.deepEqual(
       (await peekDeadLetters(fx.client, 'rl-big')).map((message) => message.messageId),
       ['big-0'],
+    );
+  });
+
+  // The replay's own properties can push a letter that was just under the header limits over
+  // them: that copy is not sent and its letter stays, as for one over the size limit.
+  it('keeps a letter whose copy would pass the header limits, and replays the rest', async () => {
+    const nearly = 'x'.repeat(32_700);
+    await sendAndDeadLetterAs(
+      fx.client,
+      'rl-header',
+      [
+        { body: 'wide', messageId: 'wide-0', applicationProperties: { a: nearly, b: nearly } },
+        { body: 'small', messageId: 'small-0' },
+      ],
+      'Rejected',
+    );
+
+    const replay = await fx.cli(['dlq', 'replay', 'rl-header', '--all']);
+
+    assert.equal(replay.exitCode, 1, replay.stderr);
+    assert.match(replay.stdout, /^replayed 1 of 2 selected dead letter\(s\) from rl-header/);
+    assert.match(replay.stdout, /1 selected letter\(s\) stay in rl-header\/\$deadletterqueue/);
+    assert.deepEqual(
+      (await drain(fx.client, 'rl-header')).map((message) => message.messageId),
+      ['small-0'],
+    );
+    assert.deepEqual(
+      (await peekDeadLetters(fx.client, 'rl-header')).map((message) => message.messageId),
+      ['wide-0'],
     );
   });
 });

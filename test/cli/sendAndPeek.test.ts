@@ -256,6 +256,31 @@ describe('sbworker send and peek against the emulator', () => {
     );
   });
 
+  // Service Bus refuses a header over 64 KB, or one application property over 32 KB; the SDK
+  // does not check, so the CLI does, before the first send.
+  it('checks every message against the header limits before the first send', async () => {
+    const line = (id: string, properties: Record<string, string>) =>
+      JSON.stringify({ messageId: id, body: id, applicationProperties: properties });
+    const file = join(emptyFolder(), 'wide.jsonl');
+    writeFileSync(
+      file,
+      [line('h-1', { a: 'small' }), line('h-2', { p: 'x'.repeat(34_000) })].join('\n'),
+    );
+
+    const refused = await cli(['send', 'sp-oversize', '--file', file]);
+
+    assert.equal(refused.exitCode, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^sbworker: MessageSizeExceeded: ${file} line 2: its application property 'p' takes` +
+          ' \\d+ bytes, over the limit of 32768 bytes for one property; none of the 2' +
+          ' message\\(s\\) was sent\n$',
+      ),
+    );
+    assert.equal((await drain(client, 'sp-oversize')).length, 0, 'a message went out anyway');
+  });
+
   it('sends messages that each fit the limit alone, though not together', async () => {
     const lines = ['l-1', 'l-2'].map((id) =>
       JSON.stringify({ messageId: id, bodyEncoding: 'text', body: 'y'.repeat(200 * 1024) }),

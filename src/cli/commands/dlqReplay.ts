@@ -190,7 +190,8 @@ function leftBehind(result: ReplayResult, address: EntityAddress): string {
   if (result.tooLarge.length > 0) {
     lines.push(
       `${result.tooLarge.length} selected letter(s) stay in ${queue}: their copies would exceed` +
-        ` the target's message size limit of ${result.maxSizeInBytes ?? '?'} bytes (sequence` +
+        ` the target's message size limit of ${result.maxSizeInBytes ?? '?'} bytes or the header` +
+        ' limits (32 KB for one application property, 64 KB for all properties) (sequence' +
         ` numbers ${sequenceNumberList(result.tooLarge)}; \`sbworker dlq show ${address.display}` +
         ' --sequence-number N --json` shows one)',
     );

@@ -1,7 +1,14 @@
-import type { ServiceBusMessageBatch, ServiceBusSender } from '@azure/service-bus';
+// Type only: core-amqp is the SDK's own dependency (pinned in package.json overrides).
+import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
+import type {
+  ServiceBusMessage,
+  ServiceBusMessageBatch,
+  ServiceBusSender,
+} from '@azure/service-bus';
 
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { AppError, ensureError } from '../../shared/errors';
+import { headerLimitProblem } from '../../shared/headerLimits';
 import type { SendableMessage } from './messageJson';
 import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
 import type { Progress } from './progress';
@@ -16,13 +23,21 @@ export interface PackOptions {
   describeMessage?: (index: number) => string;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rheaMessage = (require('rhea') as { message: { encode(message: object): Buffer } }).message;
+
 // Enough places for an operator to fix a file in one go, without a screenful.
 const MAX_NAMED_PLACES = 5;
 
 export interface PackedBatches {
   batches: ServiceBusMessageBatch[];
-  /** Indexes of the messages that do not fit even an empty batch, in order. */
+  /**
+   * Indexes of the messages that do not fit even an empty batch, or whose header is over
+   * Service Bus's limits (which the SDK does not check), in order.
+   */
   tooLarge: number[];
+  /** Why each message over a header limit is, by index. */
+  headerProblems: Map<number, string>;
   /** The size limit the broker announced for the link. */
   maxSizeInBytes: number;
 }
@@ -41,9 +56,16 @@ export async function packFitting(
   const describe = options.describeMessage ?? ((index: number) => `message ${index + 1}`);
   const batches: ServiceBusMessageBatch[] = [];
   const tooLarge: number[] = [];
+  const headerProblems = new Map<number, string>();
   let batch = await sender.createMessageBatch();
 
   for (const [index, message] of messages.entries()) {
+    const headerProblem = headerLimitProblem(headerBytesOf(message));
+    if (headerProblem !== undefined) {
+      headerProblems.set(index, headerProblem);
+      tooLarge.push(index);
+      continue;
+    }
     if (tryAdd(batch, message, () => describe(index))) continue;
 
     // Full: the message gets a batch of its own to try, and is too large only if that fails.
@@ -55,7 +77,7 @@ export async function packFitting(
     tooLarge.push(index);
   }
   if (batch.count > 0) batches.push(batch);
-  return { batches, tooLarge, maxSizeInBytes: batch.maxSizeInBytes };
+  return { batches, tooLarge, headerProblems, maxSizeInBytes: batch.maxSizeInBytes };
 }
 
 /**
@@ -121,6 +143,14 @@ function tooLargeMessage(
   messageCount: number,
 ): string {
   const indexes = packed.tooLarge;
+  const header = indexes.find((index) => packed.headerProblems.has(index));
+  if (header !== undefined) {
+    return (
+      `${describe(header)}: ${packed.headerProblems.get(header)}` +
+      `${indexes.length > 1 ? ` (and ${indexes.length - 1} more over a limit)` : ''}; none of the` +
+      ` ${messageCount} message(s) was sent`
+    );
+  }
   const named = indexes.slice(0, MAX_NAMED_PLACES).map(describe).join(', ');
   const more =
     indexes.length > MAX_NAMED_PLACES ? ` and ${indexes.length - MAX_NAMED_PLACES} more` : '';
@@ -144,4 +174,27 @@ export function batchMayHaveArrived(failure: unknown): boolean {
 
   const message = attempt instanceof Error ? attempt.message : '';
   return code === undefined || UNREACHABLE_NETWORK_CODES.some((known) => message.includes(known));
+}
+
+/**
+ * The message's properties and application properties as AMQP sections, as the SDK will
+ * encode them (rhea is the SDK's encoder), for the header limits; no body.
+ */
+function headerBytesOf(message: SendableMessage): Buffer {
+  const annotated = 'bodyType' in message && message.properties !== undefined;
+  const fields = annotated
+    ? ((message as AmqpAnnotatedMessage).properties ?? {})
+    : (message as ServiceBusMessage);
+  const properties = fields as Record<string, unknown>;
+  return rheaMessage.encode({
+    message_id: properties.messageId,
+    correlation_id: properties.correlationId,
+    subject: properties.subject,
+    to: properties.to,
+    reply_to: properties.replyTo,
+    content_type: properties.contentType,
+    group_id: annotated ? properties.groupId : properties.sessionId,
+    reply_to_group_id: annotated ? properties.replyToGroupId : properties.replyToSessionId,
+    application_properties: message.applicationProperties,
+  });
 }

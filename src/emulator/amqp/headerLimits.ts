@@ -1,81 +1,16 @@
-import { types, type Typed } from './rhea';
+import { headerLimitProblem } from '../../shared/headerLimits';
 import { BrokerError, Condition } from './wire';
 
 /**
- * Service Bus limits a message's header as well as its size, in every tier: 64 KB for the
- * properties and application properties together, 32 KB for one application property. Over
- * them a send is refused with a serialization error under the message-size condition, so a
- * test that passes here does not fail there.
+ * Refuses a message whose header is over Service Bus's limits (shared/headerLimits.ts) as Azure
+ * does: a serialization error under the message-size condition.
  */
-export const MAX_HEADER_BYTES = 64 * 1024;
-export const MAX_PROPERTY_BYTES = 32 * 1024;
-
-const PROPERTIES = 0x73;
-const APPLICATION_PROPERTIES = 0x74;
-/** `00 53 xx`: a section described by its small-ulong code. */
-const DESCRIBED = 0x00;
-const SMALL_ULONG = 0x53;
-
-/** Throws when the bare message's header is over a limit; reads no body bytes. */
 export function checkHeaderLimits(bare: Buffer): void {
-  let headerBytes = 0;
-  let applicationProperties: Buffer | undefined;
-  for (let offset = 0; offset + 3 <= bare.length;) {
-    if (bare[offset] !== DESCRIBED || bare[offset + 1] !== SMALL_ULONG) break;
-    const code = bare[offset + 2]!;
-    if (code > APPLICATION_PROPERTIES) break;
-
-    const length = compoundLength(bare, offset + 3);
-    if (length === undefined) break;
-    if (code === PROPERTIES || code === APPLICATION_PROPERTIES) headerBytes += 3 + length;
-    if (code === APPLICATION_PROPERTIES) {
-      applicationProperties = bare.subarray(offset + 3, offset + 3 + length);
-    }
-    offset += 3 + length;
-  }
-
-  if (headerBytes > MAX_HEADER_BYTES) {
-    throw sizeError(
-      `its properties and application properties take ${headerBytes} bytes, over the limit ` +
-        `of ${MAX_HEADER_BYTES} bytes for a message header`,
-    );
-  }
-  // No single property can pass the limit while all of them together stay under it.
-  if (applicationProperties === undefined || applicationProperties.length <= MAX_PROPERTY_BYTES) {
-    return;
-  }
-  const entries = new types.Reader(applicationProperties).read().value as Typed[];
-  for (let i = 0; i + 1 < entries.length; i += 2) {
-    const writer = new types.Writer();
-    writer.write(entries[i]!);
-    writer.write(entries[i + 1]!);
-    const bytes = writer.toBuffer().length;
-    if (bytes > MAX_PROPERTY_BYTES) {
-      throw sizeError(
-        `its application property '${String(entries[i]!.value)}' takes ${bytes} bytes, over ` +
-          `the limit of ${MAX_PROPERTY_BYTES} bytes for one property`,
-      );
-    }
-  }
-}
-
-/** The encoded length of the list or map at `offset` (constructor included), if it is one. */
-function compoundLength(bytes: Buffer, offset: number): number | undefined {
-  const constructor = bytes[offset];
-  if (constructor === 0x45) return 1;
-  if ((constructor === 0xc0 || constructor === 0xc1) && offset + 2 <= bytes.length) {
-    return 2 + bytes.readUInt8(offset + 1);
-  }
-  if ((constructor === 0xd0 || constructor === 0xd1) && offset + 5 <= bytes.length) {
-    return 5 + bytes.readUInt32BE(offset + 1);
-  }
-  return undefined;
-}
-
-function sizeError(detail: string): BrokerError {
-  return new BrokerError(
+  const problem = headerLimitProblem(bare);
+  if (problem === undefined) return;
+  throw new BrokerError(
     Condition.messageSizeExceeded,
-    `A serialization error occurred while processing the message header: ${detail}.`,
+    `A serialization error occurred while processing the message header: ${problem}.`,
     413,
   );
 }
