@@ -203,6 +203,27 @@ describe('emulator auth and bad input', () => {
     );
   });
 
+  it('refuses settlements whose property changes would pass the header limits', async () => {
+    const sender = client.createSender('errors-size');
+    await sender.sendMessages({ body: 'settled', messageId: 'settled' });
+    const receiver = client.createReceiver('errors-size');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    const text = (kb: number) => 'x'.repeat(kb * 1024);
+
+    await assert.rejects(
+      receiver.abandonMessage(message!, { note: text(40) }),
+      hasCode('MessageSizeExceeded'),
+    );
+    const [stillThere] = await client.createReceiver('errors-size').peekMessages(1);
+    assert.equal(stillThere?.messageId, 'settled');
+    assert.equal(stillThere?.applicationProperties?.['note'], undefined, 'nothing changed');
+    const deadLetters = await client
+      .createReceiver('errors-size', { subQueueType: 'deadLetter' })
+      .peekMessages(1);
+    assert.deepEqual(deadLetters, []);
+    await receiver.close();
+  });
+
   it('closes a connection that sends garbage and keeps serving the others', async () => {
     const sender = client.createSender('errors-survive');
     await sender.sendMessages({ body: 'before' });

@@ -1,4 +1,5 @@
 import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
+import { checkHeaderLimits } from '../amqp/headerLimits';
 import { BrokerError, Condition } from '../amqp/wire';
 import { type Lane, MinHeap } from './heap';
 import { LockTable } from './lockTable';
@@ -154,11 +155,14 @@ export class MessageStore {
   }
 
   abandon(token: string, nowMs: number, properties?: Record<string, unknown>): void {
-    this.release(this.lockedMessage(token, nowMs), properties, nowMs);
+    const message = this.lockedMessage(token, nowMs);
+    checkChangedHeader(message, properties);
+    this.release(message, properties, nowMs);
   }
 
   defer(token: string, nowMs: number, properties?: Record<string, unknown>): void {
     const message = this.lockedMessage(token, nowMs);
+    checkChangedHeader(message, properties);
     this.locks.unlock(message);
     if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.state = MessageState.deferred;
@@ -180,6 +184,11 @@ export class MessageStore {
           `'${this.settings.path}'. It stays there, unlocked: receive it again to complete it.`,
       );
     }
+    checkChangedHeader(message, {
+      ...fields.properties,
+      DeadLetterReason: fields.reason,
+      DeadLetterErrorDescription: fields.description,
+    });
     this.moveToDeadLetter(message, fields);
   }
 
@@ -448,4 +457,12 @@ export class MessageStore {
   private laneFor(message: StoredMessage): Lane {
     return this.sessions.laneForAdding(this.laneKey(message.sessionId));
   }
+}
+
+/**
+ * Refuses property changes of a settlement that would take the message's header past Service
+ * Bus's limits, before anything changes: the message could be neither sent again nor replayed.
+ */
+function checkChangedHeader(message: StoredMessage, changes?: Record<string, unknown>): void {
+  if (changes !== undefined) checkHeaderLimits(withApplicationProperties(message.bare, changes));
 }
