@@ -71,6 +71,10 @@ export function classifyReceiveError(error: Error): ClassifiedFailure {
   if (code === 'InvalidOperationError' && /session/i.test(reason)) {
     return { kind: 'sessionsMismatch', code, reason };
   }
+  // An entity that forwards its messages takes no receiver: a setting to fix, not an outage.
+  if (code === 'InvalidOperationError' && /auto-forwarding enabled/i.test(reason)) {
+    return { kind: 'refused', code, reason };
+  }
   if (code !== undefined && REFUSALS.has(code)) return { kind: 'refused', code, reason };
   return { kind: 'outage', code, reason };
 }

@@ -26,7 +26,7 @@ export interface ProbeHarness {
 
 export interface ProbeHarnessOptions {
   /** Settings of the probe's main queue (the lock, MaxDeliveryCount). */
-  queue?: { lockDurationMs?: number; maxDeliveryCount?: number };
+  queue?: { lockDurationMs?: number; maxDeliveryCount?: number; forwardTo?: string };
   /** App settings beyond the probe's entity names. */
   env?: Record<string, string>;
   shutdownGraceMs?: number;

@@ -115,7 +115,7 @@ export function probeEnv(
 /** The queues and topic the probe app needs, with a short lock so lock tests stay fast. */
 export function probeEntities(
   names: ProbeNames,
-  queue: { lockDurationMs?: number; maxDeliveryCount?: number } = {},
+  queue: { lockDurationMs?: number; maxDeliveryCount?: number; forwardTo?: string } = {},
 ) {
   return {
     queues: [

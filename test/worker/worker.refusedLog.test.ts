@@ -30,4 +30,24 @@ describe('worker: a refused connection', () => {
     assert.match(String(refusal.error), /\S/, 'the reason is not empty');
     assert.ok(!JSON.stringify(log.lines()).includes('not-the-key'), 'the key is never logged');
   });
+
+  // An entity with ForwardTo takes no receiver (as in Azure): a setting to fix, not an outage.
+  it('logs a function on an entity that forwards as refused, not as a lost connection', async () => {
+    await stopProbeHarness(harness);
+    harness = await startProbeHarness('forwarding', { queue: { forwardTo: 'forwarding-out' } });
+    const { log } = harness;
+
+    const refusal = await waitFor(
+      'a refusal line',
+      () => log.lines().find((line) => String(line.msg).startsWith('Service Bus refused')),
+      15_000,
+    );
+
+    assert.equal(refusal.level, 'error');
+    assert.equal(refusal.code, 'InvalidOperationError');
+    assert.match(String(refusal.error), /auto-forwarding enabled/);
+    assert.ok(
+      !log.lines().some((line) => String(line.msg).startsWith('Service Bus connection lost')),
+    );
+  });
 });
