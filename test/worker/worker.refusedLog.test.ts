@@ -7,6 +7,14 @@ import { waitFor } from './support';
 // A wrong key is not an outage: the worker says the broker refused it, with the SDK's reason,
 // instead of an empty "connection lost" (the SDK wraps its attempts in an AggregateError).
 
+function refusalIn(log: ProbeHarness['log']) {
+  return waitFor(
+    'a refusal line',
+    () => log.lines().find((line) => String(line.msg).startsWith('Service Bus refused')),
+    15_000,
+  );
+}
+
 describe('worker: a refused connection', () => {
   let harness: ProbeHarness | undefined;
 
@@ -19,11 +27,7 @@ describe('worker: a refused connection', () => {
     });
     const { log } = harness;
 
-    const refusal = await waitFor(
-      'a refusal line',
-      () => log.lines().find((line) => String(line.msg).startsWith('Service Bus refused')),
-      15_000,
-    );
+    const refusal = await refusalIn(log);
 
     assert.equal(refusal.level, 'error');
     assert.equal(refusal.code, 'UnauthorizedAccess');
@@ -37,11 +41,7 @@ describe('worker: a refused connection', () => {
     harness = await startProbeHarness('forwarding', { queue: { forwardTo: 'forwarding-out' } });
     const { log } = harness;
 
-    const refusal = await waitFor(
-      'a refusal line',
-      () => log.lines().find((line) => String(line.msg).startsWith('Service Bus refused')),
-      15_000,
-    );
+    const refusal = await refusalIn(log);
 
     assert.equal(refusal.level, 'error');
     assert.equal(refusal.code, 'InvalidOperationError');
