@@ -65,6 +65,12 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
       queues: [
         { name: 'ttl-drop', defaultMessageTimeToLiveMs: 300 },
         {
+          name: 'ttl-locked-sessions',
+          requiresSession: true,
+          defaultMessageTimeToLiveMs: 300,
+          deadLetteringOnMessageExpiration: true,
+        },
+        {
           name: 'ttl-locked',
           defaultMessageTimeToLiveMs: 300,
           deadLetteringOnMessageExpiration: true,
@@ -232,6 +238,27 @@ describe('emulator topics, TTL, duplicates and auto-forward', () => {
     assert.deepEqual(
       peekedDead.map((m) => [m.messageId, m.deadLetterReason]),
       [['slow', 'TTLExpiredException']],
+    );
+    await deadLetters.close();
+  });
+
+  it('expires session messages whose time ran out while their session was held', async () => {
+    await client
+      .createSender('ttl-locked-sessions')
+      .sendMessages({ body: 'held', messageId: 'held', sessionId: 's' });
+    const session = await client.acceptSession('ttl-locked-sessions', 's');
+    const [locked] = await session.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(locked?.messageId, 'held');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await session.close();
+
+    const deadLetters = client.createReceiver('ttl-locked-sessions', {
+      subQueueType: 'deadLetter',
+    });
+    const peekedDead = await deadLetters.peekMessages(5);
+    assert.deepEqual(
+      peekedDead.map((m) => [m.messageId, m.deadLetterReason]),
+      [['held', 'TTLExpiredException']],
     );
     await deadLetters.close();
   });

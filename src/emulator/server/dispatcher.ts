@@ -45,7 +45,9 @@ export class Dispatcher {
     }
     const waiting = this.waiters.findIndex((waiter) => waiter.consumer === consumer);
     if (waiting >= 0) this.waiters.splice(waiting, 1);
-    if (consumer.sessionId !== null) consumer.store.releaseSession(consumer.sessionId, consumer);
+    if (consumer.sessionId !== null) {
+      consumer.store.releaseSession(consumer.sessionId, consumer, this.now());
+    }
   }
 
   /** The entity behind a store was deleted: its receivers are detached with not-found. */
@@ -139,7 +141,7 @@ export class Dispatcher {
       if (!store.settings.requiresSession) continue;
       for (const { sessionId, owner } of store.expiredSessionOwners(nowMs)) {
         const consumer = list.find((candidate) => candidate === owner);
-        store.releaseSession(sessionId, owner);
+        store.releaseSession(sessionId, owner, nowMs);
         if (consumer) {
           this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
           consumer.link.close({

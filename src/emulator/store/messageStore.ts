@@ -259,9 +259,9 @@ export class MessageStore {
   }
 
   /** Releases the session and gives back its locked messages as abandoned. */
-  releaseSession(sessionId: string, owner: object): void {
+  releaseSession(sessionId: string, owner: object, nowMs?: number): void {
     if (!this.sessions.unlock(sessionId, owner)) return;
-    for (const message of this.locks.ofSession(sessionId)) this.release(message);
+    for (const message of this.locks.ofSession(sessionId)) this.release(message, undefined, nowMs);
     this.forgetSessionIfIdle(sessionId);
     this.hooks.available(this);
   }
