@@ -61,8 +61,8 @@ export function headerLimitProblem(bare: Buffer): string | undefined {
     const bytes = writer.toBuffer().length;
     if (bytes > MAX_PROPERTY_BYTES) {
       return (
-        `its application property '${String(entries[i]!.value)}' takes ${bytes} bytes, over ` +
-        `the limit of ${MAX_PROPERTY_BYTES} bytes for one property`
+        `its application property '${shortName(String(entries[i]!.value))}' takes ${bytes}` +
+        ` bytes, over the limit of ${MAX_PROPERTY_BYTES} bytes for one property`
       );
     }
   }
@@ -80,4 +80,9 @@ function compoundLength(bytes: Buffer, offset: number): number | undefined {
     return 5 + bytes.readUInt32BE(offset + 1);
   }
   return undefined;
+}
+
+/** A property name as an error shows it: a name of thousands of characters is cut. */
+function shortName(name: string): string {
+  return name.length <= 60 ? name : `${name.slice(0, 60)}… (${name.length} characters)`;
 }
