@@ -179,7 +179,12 @@ describe('dlq replay to a target that detects duplicate message ids', () => {
     assert.equal(refused.exitCode, 1, refused.stdout);
     assert.match(
       refused.stderr,
-      /^sbworker: DuplicateDetection: could not read the settings of rd-src-5 \(the emulator's management port is not known .*pass it with --http-port N.*\), so whether it detects duplicate message ids is unknown.*no dead letter was received.*--new-message-id.*--keep-message-id/,
+      new RegExp(
+        "^sbworker: DuplicateDetection: could not read the settings of rd-src-5 \\(the emulator's" +
+          ' management port is not known .*pass it with --http-port N.*\\), so whether it detects' +
+          ' duplicate message ids is unknown.*no dead letter was received.*--new-message-id' +
+          '.*--keep-message-id',
+      ),
     );
     assert.equal(kept.exitCode, 0, kept.stderr);
     const lines = warningsOf(kept.stderr);
