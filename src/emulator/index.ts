@@ -131,7 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     connectionString,
     heldDeliveryCount: () => listener.heldDeliveries(),
     sessionRecordCount: (entityPath) =>
-      broker.registry.receiveSource(entityPath)?.store.sessionRecordCount ?? 0,
+      broker.registry.receiveSource(entityPath)?.store.sessions.recordCount ?? 0,
     close: () => {
       closing ??= (async () => {
         if (!options.dataDir) warnOfDiscardedMessages(broker.registry, logger);

@@ -90,14 +90,14 @@ describe('session store: a state set to null', () => {
       deadLetter: () => undefined,
     });
     const owner = {};
-    store.lockSession('cleared', owner, 0);
+    store.sessions.lock('cleared', owner, 0);
     store.setSessionState('cleared', Buffer.from('x'));
     store.releaseSession('cleared', owner);
-    assert.equal(store.sessionRecordCount, 1);
-    assert.deepEqual(store.getSessionState('cleared'), Buffer.from('x'));
+    assert.equal(store.sessions.recordCount, 1);
+    assert.deepEqual(store.sessions.getState('cleared'), Buffer.from('x'));
 
     store.setSessionState('cleared', null);
-    assert.equal(store.sessionRecordCount, 0);
-    assert.equal(store.getSessionState('cleared'), null);
+    assert.equal(store.sessions.recordCount, 0);
+    assert.equal(store.sessions.getState('cleared'), null);
   });
 });

@@ -1,5 +1,5 @@
 import type { PropertyJson } from './propertyJson';
-import { rheaTypes, type TypedValue } from './typedProperties';
+import { rheaTypes, SMALL_INTEGER_TYPES, type TypedValue } from './typedProperties';
 
 /**
  * The value to hand the SDK for one application property of a JSON line (see propertyJson.ts
@@ -79,6 +79,9 @@ function typedValue(
     throw new Error(`${where}: a ${String(type)} value must be ${what}`);
   };
 
+  if (typeof type === 'string' && SMALL_INTEGER_TYPES.has(type)) {
+    return wrapper(`wrap_${type}`)(Number(integer(value, type, fail)));
+  }
   switch (type) {
     case 'string':
       return typeof value === 'string' ? wrapper('wrap_string')(value) : fail('a string');
@@ -88,13 +91,6 @@ function typedValue(
       return typeof value === 'boolean' ? wrapper('wrap_boolean')(value) : fail('true or false');
     case 'null':
       return value === null ? types.wrap(null) : fail('null');
-    case 'ubyte':
-    case 'ushort':
-    case 'uint':
-    case 'byte':
-    case 'short':
-    case 'int':
-      return wrapper(`wrap_${type}`)(Number(integer(value, type, fail)));
     case 'long':
     case 'ulong':
       return wrapper(`wrap_${type}`)(eightBytes(integer(value, type, fail), type === 'long'));

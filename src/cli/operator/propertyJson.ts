@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { messageIdText } from '../../shared/messageIdText';
-import { rheaTypes, type TypedValue } from './typedProperties';
+import { rheaTypes, SMALL_INTEGER_TYPES, type TypedValue } from './typedProperties';
 
 /**
  * Application property values in a message's JSON line. A value that sends back as the same
@@ -114,6 +114,9 @@ function describeTyped(typed: TypedValue): PropertyJson {
 
   const type = AMQP_TYPE[typed.type.name] ?? typed.type.name;
   const value = typed.value;
+  if (SMALL_INTEGER_TYPES.has(type) || type === 'float' || type === 'double') {
+    return numberJson(type, Number(value));
+  }
   switch (type) {
     case 'null':
       return null;
@@ -121,15 +124,6 @@ function describeTyped(typed: TypedValue): PropertyJson {
       return Boolean(value);
     case 'string':
       return String(value);
-    case 'ubyte':
-    case 'ushort':
-    case 'uint':
-    case 'byte':
-    case 'short':
-    case 'int':
-    case 'float':
-    case 'double':
-      return numberJson(type, Number(value));
     case 'long':
     case 'ulong':
       return longJson(type, toBigInt(value, type === 'long'));

@@ -30,6 +30,16 @@ export interface RheaTypes {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const rheaTypes = (require('rhea') as { types: RheaTypes }).types;
 
+/** The AMQP integer types a JavaScript number holds exactly (long and ulong may not). */
+export const SMALL_INTEGER_TYPES: ReadonlySet<string> = new Set([
+  'ubyte',
+  'ushort',
+  'uint',
+  'byte',
+  'short',
+  'int',
+]);
+
 const TYPED = Symbol('sbworker.typedApplicationProperties');
 
 const APPLICATION_PROPERTIES = { code: 0x74, name: 'amqp:application-properties:map' };

@@ -9,7 +9,7 @@ export function* journalSnapshot(
   for (const store of registry.allStores()) {
     yield { kind: 'lastSequence', key: store.key, seq: store.lastSequenceNumber };
     for (const message of store.allMessages()) yield { kind: 'message', key: store.key, message };
-    for (const [sessionId, state] of store.sessionStates()) {
+    for (const [sessionId, state] of store.sessions.states()) {
       yield { kind: 'sessionState', key: store.key, sessionId, state };
     }
     const detector = registry.duplicatesByKey(store.key);

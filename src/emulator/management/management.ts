@@ -225,7 +225,7 @@ export class ManagementNode {
 
   private renewSessionLock(path: string, body: Body): ResponseMessage {
     const source = this.source(path);
-    const until = source.store.renewSessionLock(
+    const until = source.store.sessions.renewLock(
       String(body['session-id'] ?? ''),
       this.broker.now(),
     );
@@ -235,7 +235,7 @@ export class ManagementNode {
   private setSessionState(path: string, body: Body): ResponseMessage {
     const source = this.source(path);
     const sessionId = String(body['session-id'] ?? '');
-    source.store.assertSessionOwner(sessionId, this.broker.now());
+    source.store.sessions.assertOwner(sessionId, this.broker.now());
     const state = body['session-state'];
     source.store.setSessionState(sessionId, Buffer.isBuffer(state) ? state : null);
     return ok();
@@ -244,8 +244,8 @@ export class ManagementNode {
   private getSessionState(path: string, body: Body): ResponseMessage {
     const source = this.source(path);
     const sessionId = String(body['session-id'] ?? '');
-    source.store.assertSessionOwner(sessionId, this.broker.now());
-    const state = source.store.getSessionState(sessionId);
+    source.store.sessions.assertOwner(sessionId, this.broker.now());
+    const state = source.store.sessions.getState(sessionId);
     return ok({ 'session-state': state === null ? null : types.wrap_binary(state) });
   }
 

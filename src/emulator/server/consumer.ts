@@ -66,7 +66,7 @@ export class Consumer {
     }
 
     const sessionUntil =
-      this.sessionId === null ? undefined : this.store.sessionLockedUntil(this.sessionId);
+      this.sessionId === null ? undefined : this.store.sessions.lockedUntil(this.sessionId);
     const token = this.store.lock(message, nowMs, sessionUntil);
     const payload = encodeDelivery(message.bare, {
       ...this.stamp(message),
@@ -101,7 +101,7 @@ export class Consumer {
     const nowMs = this.now();
 
     try {
-      if (this.sessionId !== null) this.store.assertSessionOwner(this.sessionId, nowMs);
+      if (this.sessionId !== null) this.store.sessions.assertOwner(this.sessionId, nowMs);
       const state = delivery.remote_state ?? {};
       switch (outcome) {
         case 'accepted':

@@ -107,7 +107,7 @@ export class Dispatcher {
       this.bindSession(consumer, requested, address, nowMs);
       return 'open';
     }
-    const free = consumer.store.findFreeSession(nowMs);
+    const free = consumer.store.sessions.findFree(nowMs);
     if (free !== undefined) {
       this.bindSession(consumer, free, address, nowMs);
       return 'open';
@@ -139,7 +139,7 @@ export class Dispatcher {
 
     for (const [store, list] of this.consumers) {
       if (!store.settings.requiresSession) continue;
-      for (const { sessionId, owner } of store.expiredSessionOwners(nowMs)) {
+      for (const { sessionId, owner } of store.sessions.expiredOwners(nowMs)) {
         const consumer = list.find((candidate) => candidate === owner);
         store.releaseSession(sessionId, owner, nowMs);
         if (consumer) {
@@ -158,7 +158,7 @@ export class Dispatcher {
     for (const waiter of [...this.waiters]) {
       if (waiter.consumer.store !== store) continue;
       const nowMs = this.now();
-      const free = store.findFreeSession(nowMs);
+      const free = store.sessions.findFree(nowMs);
       if (free === undefined) return;
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
       this.bindSession(waiter.consumer, free, waiter.address, nowMs);
@@ -167,7 +167,7 @@ export class Dispatcher {
   }
 
   private bindSession(consumer: Consumer, sessionId: string, address: string, nowMs: number): void {
-    const lockedUntilMs = consumer.store.lockSession(sessionId, consumer, nowMs);
+    const lockedUntilMs = consumer.store.sessions.lock(sessionId, consumer, nowMs);
     consumer.sessionId = sessionId;
     consumer.link.set_source({ address, filter: { [SESSION_FILTER]: sessionId } });
     consumer.link.local.attach.properties = {

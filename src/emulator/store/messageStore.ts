@@ -1,9 +1,9 @@
 import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
 import { checkHeaderLimits } from '../amqp/headerLimits';
 import { BrokerError, Condition } from '../amqp/wire';
-import { type Lane, MinHeap } from './heap';
+import { MinHeap } from './heap';
 import { LockTable } from './lockTable';
-import { NO_SESSION, SessionTable } from './sessionTable';
+import { DeliveryLanes } from './deliveryLanes';
 import { newStoredMessage } from './storedMessage';
 import {
   MessageState,
@@ -34,8 +34,9 @@ export interface StoreHooks {
 export class MessageStore {
   readonly key: string;
   private readonly messages = new Map<number, StoredMessage>();
-  private readonly sessions = new SessionTable();
   private readonly locks = new LockTable();
+  /** Delivery order per session, and the sessions' locks and state. */
+  readonly sessions: DeliveryLanes;
   private readonly expiryTimers = new MinHeap<number>();
   private readonly scheduleTimers = new MinHeap<number>();
   private lastSeq = 0;
@@ -49,15 +50,13 @@ export class MessageStore {
     private readonly hooks: StoreHooks,
   ) {
     this.key = settings.path.toLowerCase();
+    this.sessions = new DeliveryLanes(settings, this.messages, this.locks, (message) =>
+      this.expire(message),
+    );
   }
 
   get size(): number {
     return this.messages.size;
-  }
-
-  /** How many session records the store keeps (for tests and leak checks). */
-  get sessionRecordCount(): number {
-    return this.sessions.size;
   }
 
   /** Messages by state and their encoded size, kept up to date on every change. */
@@ -98,8 +97,7 @@ export class MessageStore {
   }
 
   restoreSessionState(sessionId: string, state: Buffer | null): void {
-    this.sessions.record(sessionId).state = state;
-    this.forgetSessionIfIdle(sessionId);
+    this.sessions.setState(sessionId, state);
   }
 
   get(seq: number): StoredMessage | undefined {
@@ -112,15 +110,12 @@ export class MessageStore {
 
   /** The next deliverable message of a lane, or undefined. Takes it off the lane. */
   takeNext(sessionId: string | null, nowMs: number): StoredMessage | undefined {
-    const key = this.laneKey(sessionId);
-    const found = this.shiftDeliverable(key, nowMs);
-    this.sessions.forgetIfIdle(key);
-    return found;
+    return this.sessions.takeNext(sessionId, nowMs);
   }
 
   /** Puts a message taken with takeNext back at its place (nobody could take it). */
   putBack(message: StoredMessage): void {
-    this.laneFor(message).giveBack(message.seq);
+    this.sessions.laneFor(message).giveBack(message.seq);
   }
 
   lock(message: StoredMessage, nowMs: number, untilMs?: number): string {
@@ -147,7 +142,8 @@ export class MessageStore {
       if (message.state === MessageState.scheduled) this.scheduledCount--;
     }
     this.journal.remove(this.key, message.seq);
-    if (this.settings.requiresSession) this.forgetSessionIfIdle(this.laneKey(message.sessionId));
+    if (this.settings.requiresSession)
+      this.sessions.forgetIfIdle(this.sessions.laneKey(message.sessionId));
   }
 
   complete(token: string, nowMs: number): void {
@@ -176,7 +172,7 @@ export class MessageStore {
     // given back at once (not counted as a delivery) rather than left to run out.
     if (this.settings.isDeadLetterQueue) {
       this.locks.unlock(message);
-      this.laneFor(message).giveBack(message.seq);
+      this.sessions.laneFor(message).giveBack(message.seq);
       this.hooks.available(this);
       throw new BrokerError(
         Condition.notAllowed,
@@ -229,70 +225,22 @@ export class MessageStore {
 
   // Sessions ---------------------------------------------------------------------------------
 
-  /** A session that has deliverable messages and no owner, if any. */
-  findFreeSession(nowMs: number): string | undefined {
-    for (const id of this.sessions.withMessages()) {
-      const record = this.sessions.find(id);
-      if (id === NO_SESSION || !record || this.sessions.isLocked(record, nowMs)) continue;
-      if (this.peekValid(record.lane, nowMs) !== undefined) return id;
-      this.sessions.forgetIfIdle(id);
-    }
-    return undefined;
-  }
-
-  lockSession(sessionId: string, owner: object, nowMs: number): number {
-    return this.sessions.lock(sessionId, owner, nowMs, this.settings.lockDurationMs);
-  }
-
-  /** Renews the session lock and with it the locks of the session's messages. */
-  renewSessionLock(sessionId: string, nowMs: number): number {
-    const record = this.sessions.assertLocked(sessionId, nowMs);
-    record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
-    for (const message of this.locks.ofSession(sessionId)) {
-      message.lockedUntilMs = record.lockedUntilMs;
-    }
-    return record.lockedUntilMs;
-  }
-
-  sessionLockedUntil(sessionId: string): number {
-    return this.sessions.find(sessionId)?.lockedUntilMs ?? 0;
-  }
-
   /** Releases the session and gives back its locked messages as abandoned. */
   releaseSession(sessionId: string, owner: object, nowMs?: number): void {
     if (!this.sessions.unlock(sessionId, owner)) return;
     for (const message of this.locks.ofSession(sessionId)) this.release(message, undefined, nowMs);
-    this.forgetSessionIfIdle(sessionId);
+    this.sessions.forgetIfIdle(sessionId);
     this.hooks.available(this);
   }
 
-  /** Session locks that ran out: returns the owners so the caller can detach their links. */
-  expiredSessionOwners(nowMs: number): { sessionId: string; owner: object }[] {
-    return this.sessions.expiredOwners(nowMs);
-  }
-
-  /** Every session that has state set (for a journal snapshot). */
-  sessionStates(): Iterable<[string, Buffer]> {
-    return this.sessions.states();
+  setSessionState(sessionId: string, state: Buffer | null): void {
+    this.sessions.setState(sessionId, state);
+    this.journal.sessionState(this.key, sessionId, state);
   }
 
   /** Every stored message in sequence order (for a journal snapshot). */
   allMessages(): StoredMessage[] {
     return this.peek(1, this.messages.size, null);
-  }
-
-  getSessionState(sessionId: string): Buffer | null {
-    return this.sessions.find(sessionId)?.state ?? null;
-  }
-
-  setSessionState(sessionId: string, state: Buffer | null): void {
-    this.sessions.record(sessionId).state = state;
-    this.journal.sessionState(this.key, sessionId, state);
-    this.forgetSessionIfIdle(sessionId);
-  }
-
-  assertSessionOwner(sessionId: string, nowMs: number): void {
-    this.sessions.assertLocked(sessionId, nowMs);
   }
 
   // Timers -----------------------------------------------------------------------------------
@@ -327,7 +275,7 @@ export class MessageStore {
     }
     if (message.expiresAtMs !== null) this.expiryTimers.push(message.expiresAtMs, message.seq);
     if (message.state === MessageState.active) {
-      this.laneFor(message).append(message.seq);
+      this.sessions.laneFor(message).append(message.seq);
       this.hooks.available(this);
     }
   }
@@ -348,7 +296,7 @@ export class MessageStore {
     }
     this.journal.update(this.key, message);
     if (message.expiresAtMs !== null) this.expiryTimers.push(message.expiresAtMs, message.seq);
-    this.laneFor(message).append(message.seq);
+    this.sessions.laneFor(message).append(message.seq);
     this.hooks.available(this);
   }
 
@@ -377,7 +325,7 @@ export class MessageStore {
       return;
     }
     if (message.state === MessageState.active) {
-      this.laneFor(message).giveBack(message.seq);
+      this.sessions.laneFor(message).giveBack(message.seq);
       this.hooks.available(this);
     }
   }
@@ -405,57 +353,6 @@ export class MessageStore {
       nowMs,
       (message) => message.sessionId !== null && this.settings.requiresSession,
     );
-  }
-
-  private shiftDeliverable(laneKey: string, nowMs: number): StoredMessage | undefined {
-    const lane = this.sessions.find(laneKey)?.lane;
-    if (!lane) return undefined;
-    for (let seq = lane.shift(); seq !== undefined; seq = lane.shift()) {
-      const message = this.messages.get(seq);
-      if (!message || message.state !== MessageState.active || message.lockToken !== null) continue;
-      if (message.expiresAtMs !== null && message.expiresAtMs <= nowMs) {
-        this.expire(message);
-        continue;
-      }
-      return message;
-    }
-    return undefined;
-  }
-
-  /**
-   * Drops the lane's leading entries that can no longer be delivered (gone, locked, deferred),
-   * then the session's record when it holds nothing else. Expired messages are left to the
-   * sweep, which removes them and comes back here.
-   */
-  private forgetSessionIfIdle(laneKey: string): void {
-    const lane = this.sessions.find(laneKey)?.lane;
-    if (lane) {
-      for (let seq = lane.peek(); seq !== undefined; seq = lane.peek()) {
-        const message = this.messages.get(seq);
-        if (message && message.state === MessageState.active && message.lockToken === null) break;
-        lane.shift();
-      }
-    }
-    this.sessions.forgetIfIdle(laneKey);
-  }
-
-  private peekValid(lane: Lane, nowMs: number): number | undefined {
-    for (let seq = lane.peek(); seq !== undefined; seq = lane.peek()) {
-      const message = this.messages.get(seq);
-      const usable = message && message.state === MessageState.active && message.lockToken === null;
-      if (usable && (message.expiresAtMs === null || message.expiresAtMs > nowMs)) return seq;
-      lane.shift();
-      if (usable) this.expire(message);
-    }
-    return undefined;
-  }
-
-  private laneKey(sessionId: string | null): string {
-    return this.settings.requiresSession ? (sessionId ?? NO_SESSION) : NO_SESSION;
-  }
-
-  private laneFor(message: StoredMessage): Lane {
-    return this.sessions.laneForAdding(this.laneKey(message.sessionId));
   }
 }
 
