@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { openJournal } from '../../src/emulator/store/journal';
 import { decodeRecords } from '../../src/emulator/store/journalCodec';
 import { silentLogger } from '../../src/shared/logger';
+import { startTestEmulator, testClient } from '../support/emulator';
 
 type Writev = (this: unknown, buffers: Buffer[]) => Promise<{ bytesWritten: number }>;
 
@@ -50,8 +51,10 @@ describe('emulator journal after a failed write', () => {
       await journal.flush();
 
       failNextWrite(9, end);
-      journal.duplicate('q', 'refused', 2);
-      await assert.rejects(journal.flush());
+      journal.duplicate('q', 'retried', 2);
+      const startedAtMs = Date.now();
+      await journal.flush();
+      const waitedMs = Date.now() - startedAtMs;
       journal.duplicate('q', 'after', 3);
       await journal.flush();
       await journal.close();
@@ -60,7 +63,63 @@ describe('emulator journal after a failed write', () => {
       const { records, validBytes } = decodeRecords(data);
       assert.equal(validBytes, data.length, 'no damaged record is left in the file');
       const ids = records.flatMap((record) => (record.kind === 5 ? [record.messageId] : []));
-      assert.deepEqual(ids, ['first', 'refused', 'after']);
+      assert.deepEqual(ids, ['first', 'retried', 'after']);
+      // The answer waited for the second write (one second later) instead of failing at once.
+      assert.ok(waitedMs >= 900, `flush resolved after ${waitedMs} ms`);
     });
   }
+
+  it('fails what waits at close when the last write fails too, instead of hanging', async () => {
+    const journal = await openJournal(join(dataDir, 'close'), silentLogger());
+    handlePrototype.writev = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    try {
+      journal.duplicate('q', 'never', 1);
+      const waiting = journal.flush();
+      let settled = false;
+      waiting.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(settled, false, 'an answer waits while the disk refuses writes');
+
+      await assert.rejects(journal.close(), /ENOSPC/);
+      await assert.rejects(waiting, /ENOSPC/);
+    } finally {
+      handlePrototype.writev = originalWritev;
+    }
+  });
+
+  // Through the SDK: a send whose first write fails is acknowledged once the write goes
+  // through, and arrives once. An error answered at once made the SDK send it again while
+  // the first copy was already stored.
+  it('acknowledges a send after its write went through, and stores it once', async () => {
+    const emulator = await startTestEmulator(
+      { queues: ['orders'] },
+      { dataDir: join(dataDir, 'emulator') },
+    );
+    const client = testClient(emulator.connectionString, {
+      retryOptions: { maxRetries: 3, retryDelayInMs: 50, timeoutInMs: 20_000 },
+    });
+    try {
+      const sender = client.createSender('orders');
+      await sender.sendMessages({ body: 'warm-up', messageId: 'warm-up' });
+
+      failNextWrite(0, 'throw');
+      await sender.sendMessages({ body: 'kept', messageId: 'kept' });
+
+      const receiver = client.createReceiver('orders', { receiveMode: 'receiveAndDelete' });
+      const received = await receiver.receiveMessages(10, { maxWaitTimeInMs: 1_000 });
+      assert.deepEqual(
+        received.map((message) => message.messageId),
+        ['warm-up', 'kept'],
+      );
+    } finally {
+      handlePrototype.writev = originalWritev;
+      await client.close();
+      await emulator.close();
+    }
+  });
 });

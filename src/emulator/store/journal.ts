@@ -49,6 +49,8 @@ class FileJournal implements Journal {
   private failures: ((error: unknown) => void)[] = [];
   private cycle: Promise<void> | null = null;
   private closed = false;
+  /** Closing: a write that fails now is the last try, and its waiters get the error. */
+  private closing = false;
   private appendedBytes = 0;
   private snapshot: (() => Iterable<JournalSnapshotRecord>) | null = null;
   private compacting = false;
@@ -135,6 +137,7 @@ class FileJournal implements Journal {
   /** Writes what is pending, once more if a write failed before; then stops retrying. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     try {
       await this.flush();
     } finally {
@@ -216,7 +219,9 @@ class FileJournal implements Journal {
    * Writes the pending records and syncs them. A batch that fails is written again, whole,
    * after the file is cut back to its last good length: the state in memory already holds
    * those changes, and recovery stops at the first damaged record, so anything appended after
-   * part of a record would be lost at the next start.
+   * part of a record would be lost at the next start. Its waiters keep waiting for that write:
+   * an error answered now would be untrue once the retry lands (a refused send delivered, and
+   * the client's retry of it a second copy). Only the last try, at close, fails them.
    */
   private async writeBatch(): Promise<void> {
     if (this.closed) {
@@ -246,15 +251,26 @@ class FileJournal implements Journal {
       for (const resolve of waiters) resolve();
     } catch (error) {
       this.pending = [...buffers, ...this.pending];
-      this.logger.warn('journal write failed; the batch is written again', {
-        error: String(error),
-        records: buffers.length,
-        retryInMs: RETRY_FAILED_WRITE_AFTER_MS,
-      });
-      for (const reject of failures) reject(error);
+      if (this.closing) {
+        this.logger.error('journal write failed at close; the batch is lost', {
+          error: String(error),
+          records: buffers.length,
+        });
+        for (const reject of failures) reject(error);
+      } else {
+        this.waiters = [...waiters, ...this.waiters];
+        this.failures = [...failures, ...this.failures];
+        this.logger.warn('journal write failed; the batch is written again', {
+          error: String(error),
+          records: buffers.length,
+          waitingAnswers: this.waiters.length,
+          retryInMs: RETRY_FAILED_WRITE_AFTER_MS,
+        });
+      }
     } finally {
       this.cycle = null;
-      if (this.pending.length > 0 || this.waiters.length > 0) this.schedule();
+      const retrying = !this.closing && this.pending.length > 0;
+      if (retrying || this.waiters.length > 0) this.schedule();
     }
   }
 }
