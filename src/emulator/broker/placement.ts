@@ -1,0 +1,191 @@
+import type { Logger } from '../../shared/logger';
+import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
+import type {
+  EntityRegistry,
+  QueueEntity,
+  SendTarget,
+  SubscriptionEntity,
+} from '../entities/registry';
+import type { DeadLetterFields, StoredMessage } from '../store/types';
+import { copiesForSubscription } from './ruleRouting';
+
+/** Service Bus allows a message to be auto-forwarded at most this many times. */
+export const MAX_FORWARD_HOPS = 4;
+/** The dead-letter reason Service Bus gives a message it would have to forward once more. */
+const HOP_LIMIT_REASON = 'MaxTransferHopCountExceeded';
+/**
+ * What Service Bus writes on a topic's copy that lands, without a session id, in a subscription
+ * that requires sessions (the dead-letter queues overview, and its field reports).
+ */
+const NULL_SESSION_DEAD_LETTER: DeadLetterFields = {
+  reason: 'Session id is null.',
+  description: "Session enabled entity doesn't allow a message whose session identifier is null.",
+};
+
+/**
+ * Where a message goes once the broker has accepted it: into a queue, into each subscription
+ * of a topic whose rules match, on through auto-forwarding, or into a dead-letter queue when
+ * it cannot be held (a copy without a session id, a fifth forward).
+ */
+export class MessagePlacement {
+  constructor(
+    private readonly registry: EntityRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Puts a message into the target, or into the entities it forwards to. `hops` counts the
+   * forwards so far (stored with the message, so dead-letter forwarding goes on counting);
+   * `carried` is what every copy keeps (a forwarded dead letter's source).
+   */
+  enqueue(
+    target: SendTarget,
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage> = {},
+  ): number {
+    // A scheduled message waits in the entity it was sent to, forwarding or not, so that
+    // cancelling with the sequence number it got there works until it is due.
+    const scheduled = message.scheduledEnqueueAtMs !== null && message.scheduledEnqueueAtMs > nowMs;
+    if (target.kind === 'topic') {
+      if (scheduled) return target.scheduled.add(message, nowMs, { forwardHops: hops }).seq;
+      return this.fanOut(target, message, nowMs, hops, carried);
+    }
+    if (scheduled) return target.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
+    return this.place(target, message, nowMs, hops, carried);
+  }
+
+  /**
+   * Copies a message into each subscription whose rules match. The topic numbers the message
+   * on arrival: its filters see that number as sys.SequenceNumber, a copy that a subscription
+   * forwards keeps it as where it was first submitted, and a schedule for a time already past
+   * answers with it (a number no scheduled message holds). Each subscription numbers its own
+   * copies, as Azure documents for BrokeredMessage.SequenceNumber.
+   */
+  fanOut(
+    topic: SendTarget & { kind: 'topic' },
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage>,
+  ): number {
+    const topicSeq = topic.scheduled.skipSequenceNumber();
+    for (const sub of topic.subscriptions) {
+      for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq)) {
+        this.place(sub, copy, nowMs, hops, carried, topicSeq);
+      }
+    }
+    return topicSeq;
+  }
+
+  /**
+   * Stores a message in a queue or subscription, or moves it on when the entity forwards.
+   * A forwarded message keeps the number it was first given (`x-opt-enqueue-sequence-number`):
+   * its topic's (`topicSeq`), or one the forwarding queue takes for it.
+   */
+  place(
+    holder: QueueEntity | SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage>,
+    topicSeq?: number,
+  ): number {
+    // A send straight to a session queue is refused in send(); a topic cannot refuse a copy
+    // that only one of its subscriptions cannot take, so Azure dead-letters that copy there.
+    if (holder.kind === 'subscription' && holder.config.requiresSession) {
+      if (message.sessionId === null) {
+        return this.deadLetterOnArrival(holder, message, nowMs, hops, carried);
+      }
+    }
+
+    const forwardTo = holder.config.forwardTo;
+    const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (!forwardTo || next === undefined) {
+      return holder.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
+    }
+    if (hops < MAX_FORWARD_HOPS) {
+      const enqueueSeq = carried.enqueueSeq ?? topicSeq ?? holder.store.skipSequenceNumber();
+      return this.enqueue(next, message, nowMs, hops + 1, { ...carried, enqueueSeq });
+    }
+    return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried);
+  }
+
+  /**
+   * Dead-letters a copy a session subscription cannot hold, as deadLetter() does for a stored
+   * message: into its dead-letter queue, or on to where the subscription forwards dead letters.
+   */
+  private deadLetterOnArrival(
+    holder: SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage>,
+  ): number {
+    const fields = NULL_SESSION_DEAD_LETTER;
+    const bare = withApplicationProperties(message.bare, {
+      DeadLetterReason: fields.reason,
+      DeadLetterErrorDescription: fields.description,
+    });
+    const dead = { ...message, bare, scheduledEnqueueAtMs: null };
+    this.logger.debug('message without a session id dead-lettered', {
+      entity: holder.store.settings.path,
+      messageId: message.messageId,
+      reason: fields.reason,
+    });
+
+    const forwardTo = holder.config.forwardDeadLetteredMessagesTo;
+    const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (forwardTo && next) {
+      if (hops >= MAX_FORWARD_HOPS) {
+        return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried, fields);
+      }
+      const moved = { ...carried, deadLetterSource: holder.store.settings.path };
+      return this.enqueue(next, dead, nowMs, hops + 1, moved);
+    }
+    const kept = { ...carried, expiresAtMs: null, forwardHops: hops };
+    return holder.deadLetter.add(dead, nowMs, kept).seq;
+  }
+
+  /**
+   * Service Bus dead-letters a message that would need a fifth forward, in the entity that
+   * holds it, with reason MaxTransferHopCountExceeded. It stays in that dead-letter queue
+   * even when the entity forwards its dead letters (as Azure does), so a loop of forwards,
+   * through a topic's fan-out or dead-letter forwarding too, ends there and an operator can
+   * see why. `deadLettered`: why the entity was dead-lettering it anyway, kept in the
+   * description.
+   */
+  deadLetterAtHopLimit(
+    holder: QueueEntity | SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    forwardTo: string,
+    carried: Partial<StoredMessage>,
+    deadLettered?: DeadLetterFields,
+  ): number {
+    const cause = deadLettered
+      ? ` before it was dead-lettered (${deadLettered.reason}: ${deadLettered.description})`
+      : '';
+    const description =
+      `Auto-forwarded ${MAX_FORWARD_HOPS} times${cause}, the most Service Bus allows; ` +
+      `not forwarded again to "${forwardTo}".`;
+    const bare = withApplicationProperties(message.bare, {
+      DeadLetterReason: HOP_LIMIT_REASON,
+      DeadLetterErrorDescription: description,
+    });
+    const dead = { ...message, bare, scheduledEnqueueAtMs: null };
+    const stored = holder.deadLetter.add(dead, nowMs, {
+      ...carried,
+      expiresAtMs: null,
+      forwardHops: MAX_FORWARD_HOPS,
+    });
+    this.logger.warn('auto-forward hop limit reached; message dead-lettered', {
+      entity: holder.store.settings.path,
+      forwardTo,
+      messageId: message.messageId,
+      hops: MAX_FORWARD_HOPS,
+    });
+    return stored.seq;
+  }
+}
