@@ -26,15 +26,17 @@ export function toSdkRetryOptions(
   };
 }
 
+export interface PooledClient {
+  client: ServiceBusClient;
+  connection: ResolvedConnection;
+}
+
 /**
  * One ServiceBusClient per connection setting name, shared by the triggers and outputs that
  * name it. In embedded mode every name maps to the embedded emulator's connection string.
  */
 export class ClientPool {
-  readonly #clients = new Map<
-    string,
-    { client: ServiceBusClient; connection: ResolvedConnection }
-  >();
+  readonly #clients = new Map<string, Promise<PooledClient>>();
 
   constructor(
     private readonly settings: Record<string, string>,
@@ -57,12 +59,25 @@ export class ClientPool {
     return connection;
   }
 
-  async get(
-    connectionName: string,
-  ): Promise<{ client: ServiceBusClient; connection: ResolvedConnection }> {
+  /**
+   * One client per connection name. The promise is kept, not the client: two first uses at
+   * once (outputs to two entities of an output-only identity connection) would otherwise
+   * each build a client across the credential's await, and only the second would be closed.
+   */
+  get(connectionName: string): Promise<PooledClient> {
     const existing = this.#clients.get(connectionName);
     if (existing !== undefined) return existing;
 
+    const created = this.#create(connectionName);
+    this.#clients.set(connectionName, created);
+    // A failed creation (a bad setting) is not kept: the next use reports it again.
+    created.catch(() => {
+      if (this.#clients.get(connectionName) === created) this.#clients.delete(connectionName);
+    });
+    return created;
+  }
+
+  async #create(connectionName: string): Promise<PooledClient> {
     const connection = this.resolve(connectionName);
     const options: ServiceBusClientOptions = { retryOptions: toSdkRetryOptions(this.retry) };
     const client =
@@ -73,9 +88,7 @@ export class ClientPool {
             await createCredential(connection),
             options,
           );
-    const entry = { client, connection };
-    this.#clients.set(connectionName, entry);
-    return entry;
+    return { client, connection };
   }
 
   describe(connectionName: string): ReturnType<typeof describeConnection> {
@@ -83,9 +96,9 @@ export class ClientPool {
   }
 
   async closeAll(): Promise<void> {
-    const clients = [...this.#clients.values()];
+    const pending = [...this.#clients.values()];
     this.#clients.clear();
-    await Promise.allSettled(clients.map(({ client }) => client.close()));
+    await Promise.allSettled(pending.map(async (created) => (await created).client.close()));
   }
 }
 

@@ -105,6 +105,7 @@ export function listenerIdentity(fn: ServiceBusFunction): ListenerIdentity {
  * `prefetchCount` works as the host's prefetch buffer: the SDK keeps credit for
  * `maxConcurrentCalls + prefetchCount` messages, and those beyond `maxConcurrentCalls` wait
  * for a slot, locked but not invoked and not renewed (as prefetched messages are in the host).
+ * So do messages a new link brings while invocations of a lost one still hold the slots.
  *
  * Retries are ours: the SDK (7.9.5) retries a failed subscription forever at a fixed delay
  * whatever `clientRetryOptions.mode` says. When the subscription reports a receive error the
@@ -127,8 +128,12 @@ export class MessageListener implements Listener {
   #generation = 0;
   #resubscribeTimer: NodeJS.Timeout | undefined;
   #stopping = false;
-  /** Only when prefetching: without a buffer the SDK's own limit is the slot count. */
-  readonly #slots: ConcurrencySlots | undefined;
+  /**
+   * `maxConcurrentCalls` for the listener, not per subscription: after a link loss the next
+   * subscription gets fresh credit while invocations of the lost one still run, and the SDK's
+   * own limit counts only its subscription's (the host's processor has one limit for all).
+   */
+  readonly #slots: ConcurrencySlots;
   readonly #timedOut: TimedOutHandlers;
 
   readonly #handlerDeps: MessageHandlerDeps;
@@ -141,8 +146,8 @@ export class MessageListener implements Listener {
       listenerIdentity(deps.fn),
     );
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
-    const { prefetchCount, maxConcurrentCalls } = deps.serviceBus;
-    this.#slots = prefetchCount > 0 ? new ConcurrencySlots(maxConcurrentCalls) : undefined;
+    const { maxConcurrentCalls } = deps.serviceBus;
+    this.#slots = new ConcurrencySlots(maxConcurrentCalls);
     this.#timedOut = new TimedOutHandlers({
       functionName: deps.fn.name,
       slotName: 'maxConcurrentCalls',
@@ -165,7 +170,7 @@ export class MessageListener implements Listener {
     clearTimeout(this.#resubscribeTimer);
     this.#subscriptionAbort?.abort();
     // Prefetched messages go back at once rather than wait out their locks.
-    this.#slots?.releaseWaiting();
+    this.#slots.releaseWaiting();
     await this.#subscription?.close();
   }
 
@@ -174,7 +179,7 @@ export class MessageListener implements Listener {
   }
 
   heldCount(): number {
-    return this.#slots?.waitingCount ?? 0;
+    return this.#slots.waitingCount;
   }
 
   whenIdle(): Promise<void> {
@@ -250,10 +255,9 @@ export class MessageListener implements Listener {
     // (not after a slot frees), and so is one waiting in the prefetch buffer. Each one gets a
     // line: its delivery counts, and at MaxDeliveryCount it is dead-lettered without having run.
     const arrivedAfterStop = this.#stopping;
-    const slotTaken =
-      !arrivedAfterStop && (this.#slots === undefined || (await this.#slots.take()));
+    const slotTaken = !arrivedAfterStop && (await this.#slots.take());
     if (this.#stopping || !slotTaken) {
-      if (slotTaken) this.#slots?.give();
+      if (slotTaken) this.#slots.give();
       entry.settling = true;
       logHandedBack(
         this.deps.logger,
@@ -268,15 +272,12 @@ export class MessageListener implements Listener {
     // A message whose lock ran out (or nearly) while it waited for a slot is back on the queue
     // or about to be: invoking it would run it twice. The host would invoke it; we let it be
     // redelivered.
-    if (this.#slots !== undefined && lockNearlyGone(message, lockLeftOnArrivalMs)) {
+    if (lockNearlyGone(message, lockLeftOnArrivalMs)) {
       this.#slots.give();
-      this.deps.logger.warn(
-        'Lock expired (or nearly) while waiting in the prefetch buffer; not invoked',
-        {
-          messageId: messageIdText(message.messageId),
-          deliveryCount: (message.deliveryCount ?? 0) + 1,
-        },
-      );
+      this.deps.logger.warn('Lock expired (or nearly) while waiting for a slot; not invoked', {
+        messageId: messageIdText(message.messageId),
+        deliveryCount: (message.deliveryCount ?? 0) + 1,
+      });
       leave();
       return;
     }
@@ -286,17 +287,16 @@ export class MessageListener implements Listener {
     // while the broker confirms. The message stays in flight until settled, for shutdown.
     const outcome = await invokeMessage(this.#handlerDeps, entry);
     if (outcome.handlerReturnedAfterTimeoutMs === undefined) {
-      this.#slots?.give();
+      this.#slots.give();
       finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
       return;
     }
 
-    // Timed out: the message is abandoned now, but the handler still runs, so its slot (ours
-    // when prefetching, else the SDK's, which waits for this promise) stays taken until it
-    // returns. Otherwise the redelivered message would run beside it.
+    // Timed out: the message is abandoned now, but the handler still runs, so its slot stays
+    // taken until it returns. Otherwise the redelivered message would run beside it.
     await finishMessage(this.#handlerDeps, entry, outcome).then(leave, leave);
     await this.#timedOut.holdUntilReturned(outcome);
-    this.#slots?.give();
+    this.#slots.give();
   }
 
   #onError(receiver: ServiceBusReceiver, generation: number, args: ProcessErrorArgs): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { createCredential } from '../../src/worker/clients';
+import { ClientPool, createCredential } from '../../src/worker/clients';
 import { resolveConnection } from '../../src/worker/connection';
 
 // Building a credential contacts nothing (the first token request would); no test here asks
@@ -36,5 +36,35 @@ describe('createCredential', () => {
 
     assert.equal(userAssigned.constructor.name, 'DefaultAzureCredential');
     assert.equal(plain.constructor.name, 'DefaultAzureCredential');
+  });
+});
+
+describe('ClientPool', () => {
+  const retry = { mode: 'fixed', tryTimeoutMs: 1000, delayMs: 100, maxDelayMs: 100, maxRetries: 0 };
+
+  // Review Y: the first uses of an output-only identity connection come from invocations,
+  // possibly two at once; each built a client across the credential's await, and closeAll
+  // closed only the one the pool kept.
+  it('builds one client for two first uses at once, and closes it', async () => {
+    const pool = new ClientPool(
+      { Out__fullyQualifiedNamespace: 'ns.servicebus.windows.net' },
+      { ...retry, mode: 'fixed' },
+    );
+
+    const [first, second] = await Promise.all([pool.get('Out'), pool.get('Out')]);
+    assert.equal(first.client, second.client);
+
+    const close = first.client.close.bind(first.client);
+    let closed = 0;
+    first.client.close = () => ((closed += 1), close());
+    await pool.closeAll();
+    assert.equal(closed, 1);
+  });
+
+  it('reports a missing setting on each use instead of keeping the failure', async () => {
+    const pool = new ClientPool({}, { ...retry, mode: 'fixed' });
+
+    await assert.rejects(pool.get('Missing'), /Missing/);
+    await assert.rejects(pool.get('Missing'), /Missing/);
   });
 });
