@@ -29,7 +29,11 @@ export async function handleBatch(
       inputData: [{ name: fn.triggerBindingName, data: batchInputData(messages, fn.dataType) }],
       triggerMetadata: buildBatchTriggerMetadata(messages, deps.triggerInfo),
     }),
-    () => entries.some((entry) => entry.settledByShutdown),
+    () => {
+      if (entries.some((entry) => entry.settledByShutdown)) return false;
+      for (const entry of entries) entry.settling = true;
+      return true;
+    },
   );
 
   const settlement = decideSettlement({

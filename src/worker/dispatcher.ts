@@ -77,16 +77,18 @@ export class Dispatcher {
   }
 
   /**
-   * @param givenBack Whether shutdown has given the message(s) back meanwhile: their outputs are
-   *   then not sent, because the messages run again and would send them twice.
+   * @param claimOutputs Called once the function succeeded, before its outputs are sent: false
+   *   when shutdown has given the message(s) back meanwhile (the outputs are then not sent,
+   *   since the messages run again and would send them twice); true claims them, so that
+   *   shutdown leaves them to this invocation's own settlement while the outputs go out.
    */
   async dispatch(
     fn: ServiceBusFunction,
     buildRequest: (invocationId: string) => Omit<RpcInvocationRequest, 'invocationId'>,
-    givenBack: () => boolean = () => false,
+    claimOutputs: () => boolean = () => true,
   ): Promise<DispatchResult> {
     this.#started++;
-    const outcome = await this.#dispatch(fn, buildRequest, givenBack);
+    const outcome = await this.#dispatch(fn, buildRequest, claimOutputs);
     const counts = (this.#ended[fn.name] ??= { succeeded: 0, failed: 0, timedOut: 0 });
     counts[outcome.result]++;
     this.#lastEndedAtMs = performance.now();
@@ -96,7 +98,7 @@ export class Dispatcher {
   async #dispatch(
     fn: ServiceBusFunction,
     buildRequest: (invocationId: string) => Omit<RpcInvocationRequest, 'invocationId'>,
-    givenBack: () => boolean,
+    claimOutputs: () => boolean,
   ): Promise<DispatchResult> {
     const invocationId = randomUUID();
     const startedAt = performance.now();
@@ -139,7 +141,7 @@ export class Dispatcher {
         };
       }
 
-      if (fn.outputs.length > 0 && givenBack()) {
+      if (fn.outputs.length > 0 && !claimOutputs()) {
         this.options.logger.warn('Outputs not sent: the message was given back at shutdown', {
           function: fn.name,
           invocationId,

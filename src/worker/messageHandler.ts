@@ -83,7 +83,13 @@ export async function invokeMessage(
         traceContext: buildTraceContext(message),
       };
     },
-    () => entry.settledByShutdown,
+    // Outputs on their way make the message settling: shutdown's abandon would run it again
+    // and send them twice.
+    () => {
+      if (entry.settledByShutdown) return false;
+      entry.settling = true;
+      return true;
+    },
   );
   // As in the host, renewal ends with the invocation, whether or not the message is settled.
   renewal?.stop();
