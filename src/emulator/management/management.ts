@@ -9,11 +9,14 @@ import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from 
 import type { AccessRight, RuleConfig } from '../config/types';
 import type { ReceiveSource, SubscriptionEntity } from '../entities/registry';
 import { fullStamp } from '../store/storedMessage';
+import type { SessionHolder } from '../store/sessionTable';
 import { MessageState } from '../store/types';
 import { describeRules, ruleFromRequest } from './ruleOperations';
+import { requestHolder, type CallerReceiver } from './sessionHolder';
 
 type Body = Record<string, unknown>;
-type Operation = (path: string, body: Body) => ResponseMessage;
+/** `holder` tells whether a session lock belongs to the receive link the request acts for. */
+type Operation = (path: string, body: Body, holder: SessionHolder) => ResponseMessage;
 
 /** Rule changes that are recorded in the data folder (the broker's run-time entity changes). */
 export interface RuleChanges {
@@ -41,7 +44,7 @@ export class ManagementNode {
       'com.microsoft:cancel-scheduled-message': { right: 'Send', run: (p, b) => this.cancel(p, b) },
       'com.microsoft:receive-by-sequence-number': {
         right: 'Listen',
-        run: (p, b) => this.receiveBySeq(p, b),
+        run: (p, b, h) => this.receiveBySeq(p, b, h),
       },
       'com.microsoft:update-disposition': {
         right: 'Listen',
@@ -49,15 +52,15 @@ export class ManagementNode {
       },
       'com.microsoft:renew-session-lock': {
         right: 'Listen',
-        run: (p, b) => this.renewSessionLock(p, b),
+        run: (p, b, h) => this.renewSessionLock(p, b, h),
       },
       'com.microsoft:set-session-state': {
         right: 'Listen',
-        run: (p, b) => this.setSessionState(p, b),
+        run: (p, b, h) => this.setSessionState(p, b, h),
       },
       'com.microsoft:get-session-state': {
         right: 'Listen',
-        run: (p, b) => this.getSessionState(p, b),
+        run: (p, b, h) => this.getSessionState(p, b, h),
       },
       'com.microsoft:add-rule': { right: 'Manage', run: (p, b) => this.addRule(p, b) },
       'com.microsoft:remove-rule': { right: 'Manage', run: (p, b) => this.removeRule(p, b) },
@@ -68,7 +71,13 @@ export class ManagementNode {
     };
   }
 
-  handle(entityPath: string, request: AmqpMessage, auth: ConnectionAuth): ResponseMessage {
+  /** `receivers` are the receive links of the connection the request came on. */
+  handle(
+    entityPath: string,
+    request: AmqpMessage,
+    auth: ConnectionAuth,
+    receivers: Iterable<CallerReceiver>,
+  ): ResponseMessage {
     const operation = String(request.application_properties?.operation ?? '');
     const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Body;
     try {
@@ -81,7 +90,7 @@ export class ManagementNode {
         );
       }
       auth.require(`${entityPath}/$management`, known.right, this.broker.now());
-      return known.run(entityPath, body);
+      return known.run(entityPath, body, requestHolder(request, receivers));
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
       this.logger.debug('management operation refused', {
@@ -149,11 +158,15 @@ export class ManagementNode {
     return ok();
   }
 
-  private receiveBySeq(path: string, body: Body): ResponseMessage {
+  private receiveBySeq(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const nowMs = this.broker.now();
     const peekLock = Number(body['receiver-settle-mode'] ?? 1) === 1;
     const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;
+    // A session's deferred messages are for the receiver that holds the session.
+    if (source.store.settings.requiresSession) {
+      source.store.sessions.assertHeldBy(sessionId ?? '', holder, nowMs);
+    }
 
     const items = sequenceNumbers(body).map((seq) => {
       const message = source.store.get(seq);
@@ -223,28 +236,29 @@ export class ManagementNode {
     return ok();
   }
 
-  private renewSessionLock(path: string, body: Body): ResponseMessage {
+  private renewSessionLock(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const until = source.store.sessions.renewLock(
       String(body['session-id'] ?? ''),
+      holder,
       this.broker.now(),
     );
     return ok({ expiration: types.wrap_timestamp(until) });
   }
 
-  private setSessionState(path: string, body: Body): ResponseMessage {
+  private setSessionState(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const sessionId = String(body['session-id'] ?? '');
-    source.store.sessions.assertOwner(sessionId, this.broker.now());
+    source.store.sessions.assertHeldBy(sessionId, holder, this.broker.now());
     const state = body['session-state'];
     source.store.setSessionState(sessionId, Buffer.isBuffer(state) ? state : null);
     return ok();
   }
 
-  private getSessionState(path: string, body: Body): ResponseMessage {
+  private getSessionState(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const sessionId = String(body['session-id'] ?? '');
-    source.store.sessions.assertOwner(sessionId, this.broker.now());
+    source.store.sessions.assertHeldBy(sessionId, holder, this.broker.now());
     const state = source.store.sessions.getState(sessionId);
     return ok({ 'session-state': state === null ? null : types.wrap_binary(state) });
   }

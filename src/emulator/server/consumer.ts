@@ -1,7 +1,7 @@
 import type { Logger } from '../../shared/logger';
 import { forgetDelivery } from '../amqp/forgottenDeliveries';
 import { encodeDelivery } from '../amqp/messageCodec';
-import { amqpMessage, type Delivery, type Sender } from '../amqp/rhea';
+import { amqpMessage, type AmqpError, type Delivery, type Sender } from '../amqp/rhea';
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
 import type { ReceiveSource } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
@@ -27,6 +27,13 @@ export class Consumer {
   private queued = 0;
   /** Deliveries whose lock ended before rhea wrote them; forgotten once written. */
   private readonly endedBeforeWritten = new Set<Delivery>();
+  /** Lock tokens of the peek-lock deliveries whose lock is held and that are not settled yet. */
+  private readonly unsettled = new Set<string>();
+  /**
+   * Set when the session lock ran out while deliveries were unsettled: the settlements still
+   * awaited and the detach that follows them (see `loseSession`).
+   */
+  private lost: { awaited: Set<string>; error: AmqpError; detachAtMs: number } | null = null;
 
   constructor(
     readonly link: Sender,
@@ -75,6 +82,7 @@ export class Consumer {
     });
     const delivery = this.link.send(payload, lockTokenToDeliveryTag(token), 0);
     delivery[LOCK_TOKEN] = token;
+    this.unsettled.add(token);
     this.store.watchLock(token, () => this.lockEnded(delivery, token));
     for (const waiting of this.endedBeforeWritten) {
       if (forgetDelivery(waiting)) this.endedBeforeWritten.delete(waiting);
@@ -88,6 +96,7 @@ export class Consumer {
    * still goes to the store and gets its lock-lost answer.
    */
   private lockEnded(delivery: Delivery, token: string): void {
+    this.unsettled.delete(token);
     // The client's own settlement took the token off first and settles the delivery itself.
     if (delivery[LOCK_TOKEN] !== token) return;
     if (!forgetDelivery(delivery)) this.endedBeforeWritten.add(delivery);
@@ -98,10 +107,13 @@ export class Consumer {
     const token = delivery[LOCK_TOKEN];
     if (typeof token !== 'string') return;
     delete delivery[LOCK_TOKEN];
+    this.unsettled.delete(token);
     const nowMs = this.now();
 
     try {
-      if (this.sessionId !== null) this.store.sessions.assertOwner(this.sessionId, nowMs);
+      if (this.sessionId !== null) {
+        this.store.sessions.assertHeldBy(this.sessionId, (owner) => owner === this, nowMs);
+      }
       const state = delivery.remote_state ?? {};
       switch (outcome) {
         case 'accepted':
@@ -141,7 +153,42 @@ export class Consumer {
         condition: error.condition,
         description: error.message,
       });
+    } finally {
+      // The refusal above goes out before the detach (rhea writes a session's dispositions
+      // before its links' detaches), so the SDK still has the link's handlers to hear it.
+      if (this.lost?.awaited.delete(token) && this.lost.awaited.size === 0) this.detachLost();
     }
+  }
+
+  /**
+   * The session lock ran out (the caller has released the session). The SDK drops the link's
+   * handlers when it hears the detach, so a settlement of it that is still on the wire would
+   * get its answer too late and wait out the SDK's operation timeout (60 s). While deliveries
+   * are unsettled, the detach therefore waits until each of their settlements has been refused
+   * with SessionLockLost, or until `detachAtMs` (see `detachIfDue`).
+   * @returns true when the link was detached now, false when it waits for settlements.
+   */
+  loseSession(error: AmqpError, detachAtMs: number): boolean {
+    this.closed = true;
+    if (this.unsettled.size === 0) {
+      this.link.close(error);
+      return true;
+    }
+    this.lost = { awaited: new Set(this.unsettled), error, detachAtMs };
+    return false;
+  }
+
+  /** Detaches a link whose session was lost once its wait for settlements is over. */
+  detachIfDue(nowMs: number): boolean {
+    if (this.lost === null || this.lost.detachAtMs > nowMs) return false;
+    this.detachLost();
+    return true;
+  }
+
+  private detachLost(): void {
+    const error = this.lost?.error;
+    this.lost = null;
+    if (error) this.link.close(error);
   }
 
   /**

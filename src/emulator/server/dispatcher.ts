@@ -7,6 +7,12 @@ import type { Consumer } from './consumer';
 const SESSION_FILTER = 'com.microsoft:session-filter';
 /** Stay below rhea-promise's 60 s attach timeout whatever the client asked for. */
 const MAX_SESSION_WAIT_MS = 55_000;
+/**
+ * How long the link of a lost session stays attached for settlements that were on their way
+ * when its lock ran out: longer than a round trip, short enough that the SDK soon learns of
+ * the loss when the client is merely slow.
+ */
+const LOST_SESSION_SETTLEMENT_WAIT_MS = 2_000;
 
 interface SessionWaiter {
   consumer: Consumer;
@@ -23,6 +29,8 @@ export class Dispatcher {
   private readonly consumers = new Map<MessageStore, Consumer[]>();
   private readonly dirty = new Set<MessageStore>();
   private readonly waiters: SessionWaiter[] = [];
+  /** Receivers whose session was lost, attached until their settlements are answered. */
+  private readonly lingering = new Set<Consumer>();
   private scheduled = false;
 
   constructor(
@@ -38,6 +46,7 @@ export class Dispatcher {
 
   remove(consumer: Consumer): void {
     consumer.closed = true;
+    this.lingering.delete(consumer);
     const list = this.consumers.get(consumer.store);
     if (list) {
       const index = list.indexOf(consumer);
@@ -137,18 +146,27 @@ export class Dispatcher {
       waiter.consumer.closed = true;
     }
 
+    for (const consumer of [...this.lingering]) {
+      if (consumer.detachIfDue(nowMs)) this.lingering.delete(consumer);
+    }
+
     for (const [store, list] of this.consumers) {
       if (!store.settings.requiresSession) continue;
       for (const { sessionId, owner } of store.sessions.expiredOwners(nowMs)) {
         const consumer = list.find((candidate) => candidate === owner);
+        // Before the release, which ends the locks of the deliveries the receiver still holds.
+        const detached = consumer?.loseSession(
+          {
+            condition: Condition.sessionLockLost,
+            description: `The session lock for '${sessionId}' expired.`,
+          },
+          nowMs + LOST_SESSION_SETTLEMENT_WAIT_MS,
+        );
         store.releaseSession(sessionId, owner, nowMs);
         if (consumer) {
           this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
-          consumer.link.close({
-            condition: Condition.sessionLockLost,
-            description: `The session lock for '${sessionId}' expired.`,
-          });
           this.remove(consumer);
+          if (detached === false) this.lingering.add(consumer);
         }
       }
     }

@@ -178,7 +178,7 @@ export function onIncomingMessage(
   if (role.kind === 'management') {
     settleAccepted(delivery);
     const request = context.message as AmqpMessage;
-    const response = deps.management.handle(role.entityPath, request, state.auth);
+    const response = deps.management.handle(role.entityPath, request, state.auth, state.consumers);
     whenDurable(
       deps.broker.journal,
       () => state.replies.reply(request, response),

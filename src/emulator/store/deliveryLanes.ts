@@ -1,6 +1,6 @@
 import type { Lane } from './heap';
 import type { LockTable } from './lockTable';
-import { NO_SESSION, SessionTable } from './sessionTable';
+import { NO_SESSION, SessionTable, type SessionHolder } from './sessionTable';
 import { MessageState, type StoredMessage, type StoreSettings } from './types';
 
 /**
@@ -56,8 +56,8 @@ export class DeliveryLanes {
   }
 
   /** Renews the session lock and with it the locks of the session's messages. */
-  renewLock(sessionId: string, nowMs: number): number {
-    const record = this.table.assertLocked(sessionId, nowMs);
+  renewLock(sessionId: string, holder: SessionHolder, nowMs: number): number {
+    const record = this.table.assertHeldBy(sessionId, holder, nowMs);
     record.lockedUntilMs = nowMs + this.settings.lockDurationMs;
     for (const message of this.locks.ofSession(sessionId)) {
       message.lockedUntilMs = record.lockedUntilMs;
@@ -74,8 +74,9 @@ export class DeliveryLanes {
     return this.table.unlock(sessionId, owner);
   }
 
-  assertOwner(sessionId: string, nowMs: number): void {
-    this.table.assertLocked(sessionId, nowMs);
+  /** @throws BrokerError `SessionLockLost` unless `holder` holds the session's lock. */
+  assertHeldBy(sessionId: string, holder: SessionHolder, nowMs: number): void {
+    this.table.assertHeldBy(sessionId, holder, nowMs);
   }
 
   /** Session locks that ran out: the owners, so the caller can detach their links. */

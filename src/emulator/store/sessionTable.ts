@@ -9,6 +9,9 @@ export interface SessionRecord {
   lockedUntilMs: number;
 }
 
+/** Tells whether the owner of a session lock is the caller (its receive link). */
+export type SessionHolder = (owner: object) => boolean;
+
 /** The lane key of messages without a session (and of every message of a sessionless entity). */
 export const NO_SESSION = '';
 
@@ -93,10 +96,17 @@ export class SessionTable {
     return record.lockedUntilMs;
   }
 
-  /** @throws BrokerError `SessionLockLost` when the session is not locked (any more). */
-  assertLocked(sessionId: string, nowMs: number): SessionRecord {
+  /**
+   * The record of a session that `holder` has locked. Azure ties a session lock to the receive
+   * link that accepted the session, so a caller that is not that link is told the lock is lost,
+   * as its own link would be once the lock ran out.
+   * @throws BrokerError `SessionLockLost` when the session is not locked (any more) or another
+   *   receiver holds it.
+   */
+  assertHeldBy(sessionId: string, holder: SessionHolder, nowMs: number): SessionRecord {
     const record = this.#records.get(sessionId);
-    if (!record || !this.isLocked(record, nowMs)) {
+    const owner = record?.owner ?? null;
+    if (!record || owner === null || !this.isLocked(record, nowMs) || !holder(owner)) {
       throw new BrokerError(
         Condition.sessionLockLost,
         `The session lock for '${sessionId}' was lost.`,
