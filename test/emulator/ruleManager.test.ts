@@ -38,6 +38,19 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
       topics: [
         { name: 'rm-events', subscriptions: ['managed', 'listed', 'errors'] },
         {
+          name: 'rm-full',
+          subscriptions: [
+            {
+              name: 'full',
+              rules: Array.from({ length: 2000 }, (_, i) => ({
+                name: `r${i}`,
+                filter: { kind: 'correlation' as const, correlationId: `c${i}`, properties: {} },
+                action: null,
+              })),
+            },
+          ],
+        },
+        {
           name: 'rm-configured',
           subscriptions: [
             {
@@ -162,5 +175,18 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
       (await allRules(manager)).map((rule) => rule.name),
       ['$Default'],
     );
+  });
+
+  // The management API's bound (Azure Standard: 2,000 rules a subscription), over AMQP too.
+  it('refuses a rule past 2,000 on a subscription, and takes one once there is room', async () => {
+    const manager = client.createRuleManager('rm-full', 'full');
+
+    await assert.rejects(manager.createRule('one-more', { sqlExpression: '1=1' }), {
+      code: 'QuotaExceeded',
+      message: /already has 2000 rules/,
+    });
+
+    await manager.deleteRule('r0');
+    await manager.createRule('one-more', { sqlExpression: '1=1' });
   });
 });

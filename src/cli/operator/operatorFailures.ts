@@ -99,9 +99,15 @@ function missingOnEmulator(
   );
 }
 
+/**
+ * The SDK's timeouts: ServiceTimeout from most operations, and a plain Error with no code when
+ * the connection does not open for a sender's batch ("Unable to open the amqp connection …
+ * due to operation timeout.").
+ */
 function isTimeout(attempt: unknown, code: string | undefined): boolean {
   if (!(attempt instanceof Error)) return false;
-  return code === 'ServiceTimeout' || attempt.name === 'OperationTimeoutError';
+  if (code === 'ServiceTimeout' || attempt.name === 'OperationTimeoutError') return true;
+  return code === undefined && /due to operation timeout\.?$/.test(attempt.message);
 }
 
 /**

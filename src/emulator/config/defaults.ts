@@ -20,6 +20,8 @@ export const DEFAULT_MAX_MESSAGE_SIZE_BYTES = 256 * 1024;
 // Azure Service Bus's own defaults for a property left out (not the official emulator's).
 export const DEFAULT_LOCK_DURATION_MS = MINUTE_MS;
 export const DEFAULT_MAX_DELIVERY_COUNT = 10;
+/** The rules one subscription may have, whether added over HTTP or AMQP. */
+export const MAX_RULES_PER_SUBSCRIPTION = 2_000;
 export const DEFAULT_DUPLICATE_DETECTION_WINDOW_MS = 10 * MINUTE_MS;
 export const MIN_LOCK_DURATION_MS = 5 * SECOND_MS;
 export const MAX_LOCK_DURATION_MS = 5 * MINUTE_MS;

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors';
+import { MAX_RULES_PER_SUBSCRIPTION } from '../config/defaults';
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
 
 /**
@@ -162,7 +163,7 @@ export function alreadyExists(what: string): AdminError {
 export const DEFAULT_ENTITY_LIMITS: EntityLimits = {
   maxQueuesAndTopics: 10_000,
   maxSubscriptionsPerTopic: 2_000,
-  maxRulesPerSubscription: 2_000,
+  maxRulesPerSubscription: MAX_RULES_PER_SUBSCRIPTION,
 };
 
 export interface EntityLimits {

@@ -6,6 +6,7 @@ import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCode
 import { managementResponse, type ResponseMessage } from '../amqp/responses';
 import { types, type AmqpMessage } from '../amqp/rhea';
 import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from '../amqp/wire';
+import { MAX_RULES_PER_SUBSCRIPTION } from '../config/defaults';
 import type { AccessRight, RuleConfig } from '../config/types';
 import type { ReceiveSource, SubscriptionEntity } from '../entities/registry';
 import { fullStamp } from '../store/storedMessage';
@@ -271,6 +272,14 @@ export class ManagementNode {
         Condition.entityAlreadyExists,
         `The rule '${rule.name}' already exists on '${sub.store.settings.path}'.`,
         409,
+      );
+    }
+    const count = sub.config.rules.length;
+    if (count >= MAX_RULES_PER_SUBSCRIPTION) {
+      throw new BrokerError(
+        Condition.quotaExceeded,
+        `Quota exceeded: subscription '${sub.store.settings.path}' already has ${count} rules.`,
+        403,
       );
     }
     this.ruleChanges.addRule(sub.topic.name, sub.name, rule);
