@@ -231,9 +231,13 @@ export class OutageTracker {
         { ...fields, entity: identity.entityPath, isSessionsEnabled: identity.isSessionsEnabled },
       );
     } else if (failure.kind !== 'outage') {
+      // Azure's refusal of a receiver on an auto-forwarding entity says so in its reason.
+      const check = /auto-forwarding enabled/i.test(failure.reason)
+        ? 'The entity forwards its messages (ForwardTo): point the trigger at the entity ' +
+          'it forwards to, or remove ForwardTo'
+        : 'Check the connection setting and that the entity exists';
       this.logger.error(
-        'Service Bus refused the receiver; retrying with the clientRetryOptions delays. ' +
-          'Check the connection setting and that the entity exists',
+        `Service Bus refused the receiver; retrying with the clientRetryOptions delays. ${check}`,
         identity === undefined ? fields : { ...fields, entity: identity.entityPath },
       );
     } else if (this.#reachedOnce) {

@@ -66,15 +66,21 @@ describe('sbworker names the connection setting that cannot be used', () => {
 });
 
 describe('sbworker names a --connection-string wrapped in quotes', () => {
-  for (const quoted of [`"${emulatorString(1)}"`, `'${emulatorString(1)}'`]) {
-    it(`says so for ${quoted[0]}…${quoted[0]}, not that there is no Endpoint`, async () => {
-      const result = await runCli(['peek', 'cn-orders', '--connection-string', quoted]);
+  const cases = [
+    [`"${emulatorString(1)}"`, 'is wrapped in quotes'],
+    [`'${emulatorString(1)}'`, 'is wrapped in quotes'],
+    [`"${emulatorString(1)}`, 'starts with a quote'],
+    [`${emulatorString(1)}'`, 'ends with a quote'],
+  ];
+  for (const [quoted, says] of cases) {
+    it(`says the value ${says}, not that there is no Endpoint`, async () => {
+      const result = await runCli(['peek', 'cn-orders', '--connection-string', quoted ?? '']);
 
       assert.equal(result.exitCode, 1);
       assert.equal(
         result.stderr,
-        'sbworker: InvalidConfiguration: --connection-string: the value is wrapped in quotes,' +
-          ' which are not part of a connection string; give it without them' +
+        `sbworker: InvalidConfiguration: --connection-string: the value ${says},` +
+          ' which is not part of a connection string; give it without quotes' +
           ' (Endpoint=sb://…;SharedAccessKeyName=…;…)\n',
       );
     });

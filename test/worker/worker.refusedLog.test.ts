@@ -46,6 +46,8 @@ describe('worker: a refused connection', () => {
     assert.equal(refusal.level, 'error');
     assert.equal(refusal.code, 'InvalidOperationError');
     assert.match(String(refusal.error), /auto-forwarding enabled/);
+    // Trial Y: the hint sent operators to check that the entity exists.
+    assert.match(String(refusal.msg), /The entity forwards its messages \(ForwardTo\)/);
     assert.ok(
       !log.lines().some((line) => String(line.msg).startsWith('Service Bus connection lost')),
     );

@@ -179,7 +179,11 @@ export async function runReplay(
     );
   }
   if (result.tooLarge.length > 0) {
-    throw new Error(`${result.tooLarge.length} selected letter(s) were not replayed (above)`);
+    const listed = flags.json === true ? 'listed in tooLarge' : 'listed above';
+    throw new Error(
+      `${result.tooLarge.length} selected letter(s) were not replayed: over a size limit,` +
+        ` ${listed}; they stay in the dead-letter queue`,
+    );
   }
 }
 

@@ -123,10 +123,14 @@ const QUOTES = '"\'\u2018\u2019\u201c\u201d';
  * wrong place.
  */
 function refuseQuotedFlag(value: string): void {
-  if (!QUOTES.includes(value[0] ?? '') && !QUOTES.includes(value[value.length - 1] ?? '')) return;
+  const starts = QUOTES.includes(value[0] ?? '');
+  const ends = QUOTES.includes(value[value.length - 1] ?? '');
+  if (!starts && !ends) return;
+  const where =
+    starts && ends ? 'is wrapped in quotes' : `${starts ? 'starts' : 'ends'} with a quote`;
   throw new ConfigError(
-    '--connection-string: the value is wrapped in quotes, which are not part of a connection' +
-      ' string; give it without them (Endpoint=sb://…;SharedAccessKeyName=…;…)',
+    `--connection-string: the value ${where}, which is not part of a connection` +
+      ' string; give it without quotes (Endpoint=sb://…;SharedAccessKeyName=…;…)',
   );
 }
 
