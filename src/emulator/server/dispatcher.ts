@@ -111,6 +111,7 @@ export class Dispatcher {
     const filter = remote.source?.filter ?? null;
     const requested = filter ? filter[SESSION_FILTER] : undefined;
     const nowMs = this.now();
+    this.releaseExpiredSessions(consumer.store, nowMs);
 
     if (typeof requested === 'string') {
       this.bindSession(consumer, requested, address, nowMs);
@@ -150,24 +151,34 @@ export class Dispatcher {
       if (consumer.detachIfDue(nowMs)) this.lingering.delete(consumer);
     }
 
-    for (const [store, list] of this.consumers) {
-      if (!store.settings.requiresSession) continue;
-      for (const { sessionId, owner } of store.sessions.expiredOwners(nowMs)) {
-        const consumer = list.find((candidate) => candidate === owner);
-        // Before the release, which ends the locks of the deliveries the receiver still holds.
-        const detached = consumer?.loseSession(
-          {
-            condition: Condition.sessionLockLost,
-            description: `The session lock for '${sessionId}' expired.`,
-          },
-          nowMs + LOST_SESSION_SETTLEMENT_WAIT_MS,
-        );
-        store.releaseSession(sessionId, owner, nowMs);
-        if (consumer) {
-          this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
-          this.remove(consumer);
-          if (detached === false) this.lingering.add(consumer);
-        }
+    for (const store of this.consumers.keys()) this.releaseExpiredSessions(store, nowMs);
+  }
+
+  /**
+   * Ends the sessions of `store` whose lock ran out: detaches their receivers with
+   * SessionLockLost and gives their messages back to the session's lane. Run by the timer, and
+   * before a session is handed to a receiver: otherwise a new owner could take a session whose
+   * lock ran out since the last tick while its messages were still locked, get the later
+   * messages first and the earlier ones only after it lets go (trial Z).
+   */
+  private releaseExpiredSessions(store: MessageStore, nowMs: number): void {
+    if (!store.settings.requiresSession) return;
+    const list = this.consumers.get(store) ?? [];
+    for (const { sessionId, owner } of store.sessions.expiredOwners(nowMs)) {
+      const consumer = list.find((candidate) => candidate === owner);
+      // Before the release, which ends the locks of the deliveries the receiver still holds.
+      const detached = consumer?.loseSession(
+        {
+          condition: Condition.sessionLockLost,
+          description: `The session lock for '${sessionId}' expired.`,
+        },
+        nowMs + LOST_SESSION_SETTLEMENT_WAIT_MS,
+      );
+      store.releaseSession(sessionId, owner, nowMs);
+      if (consumer) {
+        this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
+        this.remove(consumer);
+        if (detached === false) this.lingering.add(consumer);
       }
     }
   }
@@ -176,6 +187,7 @@ export class Dispatcher {
     for (const waiter of [...this.waiters]) {
       if (waiter.consumer.store !== store) continue;
       const nowMs = this.now();
+      this.releaseExpiredSessions(store, nowMs);
       const free = store.sessions.findFree(nowMs);
       if (free === undefined) return;
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
