@@ -34,3 +34,8 @@ export function cbsResponse(
   if (errorCondition) properties['error-condition'] = types.wrap_symbol(errorCondition);
   return { properties };
 }
+
+/** A `$management` success (200), with a map body when there is one. */
+export function managementOk(body?: Record<string, unknown>): ResponseMessage {
+  return managementResponse(200, 'OK', body === undefined ? undefined : types.wrap_map(body));
+}

@@ -3,27 +3,20 @@ import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
-import { managementResponse, type ResponseMessage } from '../amqp/responses';
+import { managementOk, managementResponse, type ResponseMessage } from '../amqp/responses';
 import { types, type AmqpMessage } from '../amqp/rhea';
 import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from '../amqp/wire';
-import { MAX_RULES_PER_SUBSCRIPTION } from '../config/defaults';
-import type { AccessRight, RuleConfig } from '../config/types';
+import type { AccessRight } from '../config/types';
 import type { ReceiveSource, SubscriptionEntity } from '../entities/registry';
 import { fullStamp } from '../store/storedMessage';
 import type { SessionHolder } from '../store/sessionTable';
 import { MessageState } from '../store/types';
-import { describeRules, ruleFromRequest } from './ruleOperations';
+import { type RuleChanges, SubscriptionRules } from './subscriptionRules';
 import { requestHolder, type CallerReceiver } from './sessionHolder';
 
 type Body = Record<string, unknown>;
 /** `holder` tells whether a session lock belongs to the receive link the request acts for. */
 type Operation = (path: string, body: Body, holder: SessionHolder) => ResponseMessage;
-
-/** Rule changes that are recorded in the data folder (the broker's run-time entity changes). */
-export interface RuleChanges {
-  addRule(topic: string, subscription: string, rule: RuleConfig): void;
-  removeRule(topic: string, subscription: string, name: string): void;
-}
 
 /**
  * The `<entity>/$management` node: peek, locks, scheduling, deferral, session state and the
@@ -32,12 +25,14 @@ export interface RuleChanges {
  */
 export class ManagementNode {
   private readonly operations: Record<string, { right: AccessRight; run: Operation }>;
+  private readonly rules: SubscriptionRules;
 
   constructor(
     private readonly broker: Broker,
     private readonly logger: Logger,
-    private readonly ruleChanges: RuleChanges = broker.registry,
+    ruleChanges: RuleChanges = broker.registry,
   ) {
+    this.rules = new SubscriptionRules(ruleChanges, logger);
     this.operations = {
       'com.microsoft:peek-message': { right: 'Listen', run: (p, b) => this.peek(p, b) },
       'com.microsoft:renew-lock': { right: 'Listen', run: (p, b) => this.renewLock(p, b) },
@@ -63,11 +58,17 @@ export class ManagementNode {
         right: 'Listen',
         run: (p, b, h) => this.getSessionState(p, b, h),
       },
-      'com.microsoft:add-rule': { right: 'Manage', run: (p, b) => this.addRule(p, b) },
-      'com.microsoft:remove-rule': { right: 'Manage', run: (p, b) => this.removeRule(p, b) },
+      'com.microsoft:add-rule': {
+        right: 'Manage',
+        run: (p, b) => this.rules.add(this.subscription(p), b),
+      },
+      'com.microsoft:remove-rule': {
+        right: 'Manage',
+        run: (p, b) => this.rules.remove(this.subscription(p), b),
+      },
       'com.microsoft:enumerate-rules': {
         right: 'Listen',
-        run: (p, b) => this.enumerateRules(p, b),
+        run: (p, b) => this.rules.enumerate(this.subscription(p), b),
       },
     };
   }
@@ -264,54 +265,6 @@ export class ManagementNode {
     return ok({ 'session-state': state === null ? null : types.wrap_binary(state) });
   }
 
-  private addRule(path: string, body: Body): ResponseMessage {
-    const sub = this.subscription(path);
-    const rule = ruleFromRequest(body);
-    if (findRule(sub, rule.name)) {
-      throw new BrokerError(
-        Condition.entityAlreadyExists,
-        `The rule '${rule.name}' already exists on '${sub.store.settings.path}'.`,
-        409,
-      );
-    }
-    const count = sub.config.rules.length;
-    if (count >= MAX_RULES_PER_SUBSCRIPTION) {
-      throw new BrokerError(
-        Condition.quotaExceeded,
-        `Quota exceeded: subscription '${sub.store.settings.path}' already has ${count} rules.`,
-        403,
-      );
-    }
-    this.ruleChanges.addRule(sub.topic.name, sub.name, rule);
-    this.logger.info('rule added', { entity: sub.store.settings.path, rule: rule.name });
-    return ok();
-  }
-
-  private removeRule(path: string, body: Body): ResponseMessage {
-    const sub = this.subscription(path);
-    const name = String(body['rule-name'] ?? '');
-    const rule = findRule(sub, name);
-    if (!rule) {
-      throw new BrokerError(
-        Condition.notFound,
-        `The messaging entity '${sub.store.settings.path}/Rules/${name}' could not be found.`,
-        404,
-      );
-    }
-    this.ruleChanges.removeRule(sub.topic.name, sub.name, rule.name);
-    this.logger.info('rule removed', { entity: sub.store.settings.path, rule: rule.name });
-    return ok();
-  }
-
-  private enumerateRules(path: string, body: Body): ResponseMessage {
-    const sub = this.subscription(path);
-    const skip = Math.max(0, Number(body.skip ?? 0) || 0);
-    const top = Math.max(0, Number(body.top ?? Number.MAX_SAFE_INTEGER) || 0);
-    const rules = sub.config.rules.slice(skip, skip + top);
-    if (rules.length === 0) return managementResponse(204, 'No Content');
-    return managementResponse(200, 'OK', types.wrap_map({ rules: describeRules(rules) }));
-  }
-
   private subscription(path: string): SubscriptionEntity {
     const source = this.source(path);
     if (source.owner.kind !== 'subscription' || source.isDeadLetter) {
@@ -331,14 +284,7 @@ export class ManagementNode {
   }
 }
 
-function findRule(sub: SubscriptionEntity, name: string): RuleConfig | undefined {
-  const lower = name.toLowerCase();
-  return sub.config.rules.find((rule) => rule.name.toLowerCase() === lower);
-}
-
-function ok(body?: Body): ResponseMessage {
-  return managementResponse(200, 'OK', body === undefined ? undefined : types.wrap_map(body));
-}
+const ok = managementOk;
 
 function notFound(path: string): BrokerError {
   return new BrokerError(
