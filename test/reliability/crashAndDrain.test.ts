@@ -119,7 +119,8 @@ describe('a worker asked to stop (SIGTERM)', () => {
   });
 
   it('abandons a function that outlasts the grace period; it is processed later', async () => {
-    const { sender, effectsFile, env } = await setup('rel-grace');
+    // A lock far longer than the wait below: only the abandon can bring the message back soon.
+    const { sender, effectsFile, env } = await setup('rel-grace', { lockDurationMs: 60_000 });
     const worker = await startWorkerProcess(RELIABILITY_APP, { ...env, SHUTDOWN_GRACE_MS: '2000' });
     await sender.sendMessages({
       body: 'x',
@@ -133,6 +134,8 @@ describe('a worker asked to stop (SIGTERM)', () => {
     assert.deepEqual(await worker.exited, { code: 0, signal: null });
     assert.ok(Date.now() - signalledAt < 30_000, 'exited within 30 s');
     assert.equal(effectCounts(effectsFile).get('grace-1'), undefined);
+    const graceOver = worker.lines().find((l) => String(l.msg).startsWith('Grace period over'));
+    assert.equal(graceOver?.abandoned, 1, JSON.stringify(graceOver));
 
     const next = await startWorkerProcess(RELIABILITY_APP, env);
     await waitFor('the later processing', () => effectCounts(effectsFile).get('grace-1'), 10_000);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it, mock } from 'node:test';
 
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
@@ -61,5 +62,32 @@ describe('a receive with a deadline', () => {
     caller.abort();
 
     await assert.rejects(receiving, /aborted/);
+  });
+
+  // Review AC: the test above showed only the first half. A caller's signal lives as long as
+  // its receive loop; a listener left on it per receive would grow for the life of the worker.
+  it("lets go of the caller's signal once it has given up on a stalled call", async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const receiver = silentReceiver();
+      const caller = new AbortController();
+
+      const receiving = receiveWithDeadline(
+        receiver,
+        1,
+        { maxWaitTimeInMs: 1000, abortSignal: caller.signal },
+        2000,
+        () => undefined,
+      );
+      const failed = assert.rejects(receiving, { code: 'ReceiveStalled' });
+      mock.timers.tick(1000 + 2000 + 5000);
+      await failed;
+
+      assert.equal(getEventListeners(caller.signal, 'abort').length, 0);
+      caller.abort();
+      assert.equal(receiver.signals[0]?.aborted, false, 'the stalled call is its own now');
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
