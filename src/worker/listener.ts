@@ -62,17 +62,14 @@ export interface ListenerDeps {
 }
 
 /**
- * Receiver options shared by all listeners: raw bodies and dates, as the host needs them. Message
- * locks are renewed by `lockRenewal` (SDK renewal off); session receivers pass the session lock
- * renewal limit, which the SDK applies to the session lock.
+ * Receiver options shared by all listeners: raw bodies and dates, as the host needs them. The SDK
+ * renews no lock: message locks are renewed by `lockRenewal`, session locks by
+ * `sessionLockRenewal`, both retrying as the host does.
  */
-export function receiverOptions(sessionLockRenewalMs = 0): ServiceBusReceiverOptions {
+export function receiverOptions(): ServiceBusReceiverOptions {
   return {
     receiveMode: 'peekLock',
-    // The SDK treats 0 as "no renewal"; .NET's infinite value becomes a very long one.
-    maxAutoLockRenewalDurationInMs: Number.isFinite(sessionLockRenewalMs)
-      ? sessionLockRenewalMs
-      : 2 ** 31,
+    maxAutoLockRenewalDurationInMs: 0,
     skipParsingBodyAsJson: true,
     skipConvertingDate: true,
   };

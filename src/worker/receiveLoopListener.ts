@@ -1,6 +1,10 @@
 import { setMaxListeners } from 'node:events';
 
-import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type {
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusSessionReceiver,
+} from '@azure/service-bus';
 
 import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
@@ -18,6 +22,7 @@ import {
 import { handleMessage, type InFlightMessage, logHandedBack, settle } from './messageHandler';
 import { OutageTracker } from './outage';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
+import { SessionLockRenewal } from './sessionLockRenewal';
 import { TimedOutHandlers } from './timedOutHandlers';
 
 /**
@@ -44,6 +49,8 @@ export class ReceiveLoopListener implements Listener {
   readonly #outage: OutageTracker;
   readonly #abort = abortWithRoomFor(MAX_LOOP_LISTENERS);
   readonly #receivers = new Set<ServiceBusReceiver>();
+  /** The lock renewal of each accepted session, until the session is released. */
+  readonly #sessionRenewals = new Map<ServiceBusReceiver, SessionLockRenewal>();
   /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
   readonly #stalled = new WeakSet<ServiceBusReceiver>();
   #loops: Array<Promise<void>> = [];
@@ -111,6 +118,8 @@ export class ReceiveLoopListener implements Listener {
 
   async close(): Promise<void> {
     await this.stopReceiving();
+    for (const renewal of this.#sessionRenewals.values()) renewal.stop();
+    this.#sessionRenewals.clear();
     await Promise.allSettled([...this.#receivers].map((r) => r.close()));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -159,10 +168,7 @@ export class ReceiveLoopListener implements Listener {
   async #acceptSession(): Promise<ServiceBusReceiver | undefined> {
     const { client, fn, serviceBus } = this.deps;
     const call = this.#callSignal();
-    const options = {
-      ...receiverOptions(serviceBus.maxAutoLockRenewalDurationMs),
-      abortSignal: call.signal,
-    };
+    const options = { ...receiverOptions(), abortSignal: call.signal };
     try {
       const receiver =
         fn.entity.kind === 'queue'
@@ -173,6 +179,7 @@ export class ReceiveLoopListener implements Listener {
               options,
             );
       this.#receivers.add(receiver);
+      this.#renewSessionLock(receiver);
       this.#outage.recovered();
       return receiver;
     } catch (error) {
@@ -185,6 +192,15 @@ export class ReceiveLoopListener implements Listener {
     } finally {
       call.done();
     }
+  }
+
+  /** Renews the session lock from acceptance for up to maxAutoLockRenewalDuration, as the host. */
+  #renewSessionLock(receiver: ServiceBusSessionReceiver): void {
+    const { serviceBus, logger } = this.deps;
+    this.#sessionRenewals.set(
+      receiver,
+      new SessionLockRenewal(receiver, serviceBus.maxAutoLockRenewalDurationMs, logger),
+    );
   }
 
   /**
@@ -258,7 +274,7 @@ export class ReceiveLoopListener implements Listener {
       return;
     }
 
-    // Sessions: the session lock is renewed by the receiver, one message at a time in order.
+    // Sessions: the session lock is renewed from acceptance, one message at a time in order.
     // A timed-out handler keeps the session's turn until it returns (its message, abandoned,
     // comes back to this receiver only then), and so this loop's maxConcurrentSessions slot.
     for (const entry of entries) {
@@ -270,6 +286,9 @@ export class ReceiveLoopListener implements Listener {
   }
 
   async #release(receiver: ServiceBusReceiver): Promise<void> {
+    // A released session's lock is no longer wanted: a renewal now could only fail.
+    this.#sessionRenewals.get(receiver)?.stop();
+    this.#sessionRenewals.delete(receiver);
     // A stalled receiver stays in the set, so that shutdown closes it if nothing else has.
     if (!this.#stalled.has(receiver)) this.#receivers.delete(receiver);
     // Closing a session receiver releases its messages, those still cached included.

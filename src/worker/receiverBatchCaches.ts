@@ -85,7 +85,7 @@ export class ReceiverBatchCaches {
       if (entry.settledByShutdown) {
         this.inFlight.leave(entry);
       } else if (
-        // A session message's lock is the session's, which the receiver renews.
+        // A session message's lock is the session's, which the listener renews.
         !this.deps.fn.isSessionsEnabled &&
         lockNearlyGone(entry.message, entry.lockLeftOnArrivalMs ?? Infinity)
       ) {

@@ -1,0 +1,41 @@
+import type { ServiceBusSessionReceiver } from '@azure/service-bus';
+
+import type { Logger } from '../shared/logger';
+import { LockRenewalSchedule, type RenewableLock } from './lockRenewalSchedule';
+
+/**
+ * Keeps an accepted session's lock alive for up to `maxDurationMs` from its acceptance
+ * (Infinity: until stopped), until the session is released. Ours rather than the SDK's: the
+ * SDK's renewal gives up after one failed attempt and says nothing, where the host's retries
+ * an error that may pass. At the limit renewal stops silently, as the SDK's did: the session
+ * then ends when its lock expires.
+ */
+export class SessionLockRenewal implements RenewableLock {
+  readonly kind = 'session';
+  readonly #schedule: LockRenewalSchedule;
+
+  constructor(
+    private readonly receiver: ServiceBusSessionReceiver,
+    maxDurationMs: number,
+    logger: Logger,
+  ) {
+    this.#schedule = new LockRenewalSchedule(
+      this,
+      receiver.sessionLockedUntilUtc,
+      maxDurationMs,
+      logger,
+    );
+  }
+
+  stop(): void {
+    this.#schedule.stop();
+  }
+
+  renew(abortSignal: AbortSignal): Promise<Date> {
+    return this.receiver.renewSessionLock({ abortSignal });
+  }
+
+  logFields(): Record<string, unknown> {
+    return { sessionId: this.receiver.sessionId, entityPath: this.receiver.entityPath };
+  }
+}
