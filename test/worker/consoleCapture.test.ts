@@ -73,9 +73,10 @@ describe('captureConsole', () => {
     );
   });
 
-  it('writes nothing raw to stdout while captured, and restores the console', () => {
+  it('writes nothing raw to stdout or stderr while captured, and restores the console', () => {
     const originalLog = console.log;
     const write = mock.method(process.stdout, 'write', () => true);
+    const writeError = mock.method(process.stderr, 'write', () => true);
     const captured = captureLogger();
     const restore = captureConsole(captured.logger);
     try {
@@ -84,9 +85,11 @@ describe('captureConsole', () => {
     } finally {
       restore();
       write.mock.restore();
+      writeError.mock.restore();
     }
 
     assert.equal(write.mock.callCount(), 0);
+    assert.equal(writeError.mock.callCount(), 0);
     assert.equal(captured.lines().length, 2);
     assert.equal(console.log, originalLog);
   });
