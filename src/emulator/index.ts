@@ -80,9 +80,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     journal.compactWith?.(() => journalSnapshot(broker.registry, broker.now()));
   }
   const entityLog = options.dataDir ? openEntityLog(options.dataDir) : memoryEntityLog;
-  const entities = new RuntimeEntities(broker.registry, entityLog, (stores) => {
-    for (const store of stores) dispatcher.closeStore(store);
-  });
+  const entities = new RuntimeEntities(
+    broker.registry,
+    entityLog,
+    (stores) => {
+      for (const store of stores) dispatcher.closeStore(store);
+    },
+    () => broker.forwardHeldMessages(),
+  );
 
   const management = new ManagementNode(broker, logger, entities);
   let http: RunningManagementServer | null = null;

@@ -1,17 +1,14 @@
 import type { Logger } from '../../shared/logger';
-import {
-  decodeMessage,
-  parseMessage,
-  withApplicationProperties,
-  type ParsedMessage,
-} from '../amqp/messageCodec';
+import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
 import { checkHeaderLimits } from '../amqp/headerLimits';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
 import { EntityRegistry, type SendTarget } from '../entities/registry';
 import type { MessageStore, StoreHooks } from '../store/messageStore';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
+import { HeldMessageForwarder } from './heldForwarding';
 import { MAX_FORWARD_HOPS, MessagePlacement } from './placement';
+import { storedToParsed } from './storedToParsed';
 
 const SWEEP_INTERVAL_MS = 100;
 
@@ -22,6 +19,7 @@ const SWEEP_INTERVAL_MS = 100;
 export class Broker implements StoreHooks {
   readonly registry: EntityRegistry;
   private readonly placement: MessagePlacement;
+  private readonly heldForwarder: HeldMessageForwarder;
   private readonly sweepTimer: NodeJS.Timeout;
   private availableListener: (store: MessageStore) => void = () => undefined;
   private sweepListener: (nowMs: number) => void = () => undefined;
@@ -34,6 +32,7 @@ export class Broker implements StoreHooks {
   ) {
     this.registry = new EntityRegistry(config, journal, this);
     this.placement = new MessagePlacement(this.registry, logger);
+    this.heldForwarder = new HeldMessageForwarder(this.registry, this.placement, logger, now);
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
@@ -83,6 +82,14 @@ export class Broker implements StoreHooks {
     });
   }
 
+  /**
+   * Moves on the messages that queues and subscriptions hold while they forward: called after
+   * a run-time entity change, which may have set `ForwardTo` or created the entity it names.
+   */
+  forwardHeldMessages(): void {
+    this.heldForwarder.drainAll();
+  }
+
   /** Bytes held by every store of the namespace (kept per store, so this is cheap). */
   storedBytes(): number {
     let total = 0;
@@ -109,7 +116,9 @@ export class Broker implements StoreHooks {
 
   // StoreHooks ---------------------------------------------------------------------------------
 
+  /** A forwarding entity's message that becomes active is moved on, not left stuck there. */
   available(store: MessageStore): void {
+    this.heldForwarder.schedule(store);
     this.availableListener(store);
   }
 
@@ -185,19 +194,4 @@ export class Broker implements StoreHooks {
       this.logger.warn('timer sweep failed', { error: String(error) });
     }
   }
-}
-
-/** A stored message seen as a fresh send (forwarding, dead-lettering, scheduled release). */
-export function storedToParsed(message: StoredMessage): ParsedMessage {
-  const decoded = decodeMessage(message.bare);
-  const parsed = parseMessage(decoded, message.bare);
-  return {
-    ...parsed,
-    bare: message.bare,
-    timeToLiveMs: message.timeToLiveMs,
-    priority: message.priority,
-    durable: message.durable,
-    annotations: message.annotations,
-    scheduledEnqueueAtMs: null,
-  };
 }

@@ -14,6 +14,8 @@ export class RuntimeEntities {
     private readonly registry: EntityRegistry,
     private readonly log: EntityLog,
     private readonly storesRemoved: (stores: MessageStore[]) => void,
+    /** After every change: `ForwardTo` set, or its target created, moves held messages on. */
+    private readonly changed: () => void = () => undefined,
   ) {}
 
   createQueue(config: QueueConfig): void {
@@ -74,6 +76,7 @@ export class RuntimeEntities {
     const removed = applyChange(this.registry, change);
     this.log.append(change);
     if (removed.length > 0) this.storesRemoved(removed);
+    this.changed();
   }
 }
 

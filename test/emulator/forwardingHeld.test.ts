@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type {
+  ServiceBusAdministrationClient,
+  ServiceBusClient,
+  ServiceBusReceivedMessage,
+} from '@azure/service-bus';
+
+import { testClient } from '../support/emulator';
+import { startBrokerWithManagement, type BrokerWithManagement } from './http/brokerSupport';
+
+// Azure: "When autoforwarding is enabled, Service Bus automatically removes messages that are
+// placed in the first queue or subscription (source) and puts them in the second queue or
+// topic (destination)" (service-bus-auto-forwarding). So setting ForwardTo on an entity that
+// already holds messages moves them, in order, and leaves none behind.
+describe('emulator auto-forwarding: messages the entity already holds move on', () => {
+  let emulator: BrokerWithManagement;
+  let admin: ServiceBusAdministrationClient;
+  let client: ServiceBusClient;
+
+  before(async () => {
+    emulator = await startBrokerWithManagement();
+    admin = emulator.admin;
+    client = testClient(emulator.connectionString);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  async function sendIds(entity: string, ids: string[]): Promise<void> {
+    const sender = client.createSender(entity);
+    await sender.sendMessages(ids.map((id) => ({ body: `body of ${id}`, messageId: id })));
+    await sender.close();
+  }
+
+  /** Receives and completes up to `count` messages, waiting at most 3 s for all of them. */
+  async function receiveAll(queue: string, count: number): Promise<ServiceBusReceivedMessage[]> {
+    const receiver = client.createReceiver(queue);
+    const received: ServiceBusReceivedMessage[] = [];
+    const deadline = Date.now() + 3000;
+    while (received.length < count && Date.now() < deadline) {
+      const batch = await receiver.receiveMessages(count - received.length, {
+        maxWaitTimeInMs: 500,
+      });
+      for (const message of batch) await receiver.completeMessage(message);
+      received.push(...batch);
+    }
+    await receiver.close();
+    return received;
+  }
+
+  async function forwardQueue(name: string, forwardTo: string): Promise<void> {
+    const queue = await admin.getQueue(name);
+    await admin.updateQueue({ ...queue, forwardTo });
+  }
+
+  async function queueCounts(name: string): Promise<[number, number]> {
+    const runtime = await admin.getQueueRuntimeProperties(name);
+    return [runtime.activeMessageCount, runtime.totalMessageCount ?? -1];
+  }
+
+  it('moves a queue’s messages to the target in order when ForwardTo is set', async () => {
+    await admin.createQueue('held-q-in');
+    await admin.createQueue('held-q-out');
+    await sendIds('held-q-in', ['q1', 'q2', 'q3']);
+    const peeker = client.createReceiver('held-q-in');
+    const numbers = (await peeker.peekMessages(10)).map((m) => Number(m.sequenceNumber));
+    await peeker.close();
+    assert.equal(numbers.length, 3);
+
+    await forwardQueue('held-q-in', 'held-q-out');
+
+    assert.deepEqual(await queueCounts('held-q-in'), [0, 0]);
+    const received = await receiveAll('held-q-out', 3);
+    assert.deepEqual(
+      received.map((m) => m.messageId),
+      ['q1', 'q2', 'q3'],
+    );
+    assert.equal(received[0]?.body, 'body of q1');
+    // A forwarded message names the number it was given where it was first enqueued.
+    assert.deepEqual(
+      received.map((m) => m.enqueuedSequenceNumber),
+      numbers,
+    );
+    assert.deepEqual(await queueCounts('held-q-out'), [0, 0]);
+  });
+
+  it('moves a subscription’s messages to a queue when ForwardTo is set', async () => {
+    await admin.createTopic('held-t');
+    await admin.createSubscription('held-t', 'held-s');
+    await admin.createQueue('held-s-out');
+    await sendIds('held-t', ['s1', 's2']);
+
+    const sub = await admin.getSubscription('held-t', 'held-s');
+    await admin.updateSubscription({ ...sub, forwardTo: 'held-s-out' });
+
+    const runtime = await admin.getSubscriptionRuntimeProperties('held-t', 'held-s');
+    assert.deepEqual([runtime.activeMessageCount, runtime.totalMessageCount], [0, 0]);
+    const received = await receiveAll('held-s-out', 2);
+    assert.deepEqual(
+      received.map((m) => m.messageId),
+      ['s1', 's2'],
+    );
+  });
+
+  it('moves a message whose lock ends after ForwardTo was set (abandon)', async () => {
+    await admin.createQueue('held-l-in');
+    await admin.createQueue('held-l-out');
+    await sendIds('held-l-in', ['l1', 'l2']);
+    const receiver = client.createReceiver('held-l-in');
+    const [locked] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(locked?.messageId, 'l1');
+
+    await forwardQueue('held-l-in', 'held-l-out');
+    // l2 moves at once; l1 is locked by a receiver attached before, so it waits for its lock.
+    assert.deepEqual(await queueCounts('held-l-in'), [1, 1]);
+    await receiver.abandonMessage(locked);
+    await receiver.close();
+
+    const received = await receiveAll('held-l-out', 2);
+    assert.deepEqual(
+      received.map((m) => m.messageId),
+      ['l2', 'l1'],
+    );
+    assert.deepEqual(await queueCounts('held-l-in'), [0, 0]);
+  });
+
+  it('keeps a deferred message, still received by its sequence number', async () => {
+    await admin.createQueue('held-d-in');
+    await admin.createQueue('held-d-out');
+    await sendIds('held-d-in', ['d1', 'd2']);
+    const receiver = client.createReceiver('held-d-in');
+    const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(first?.messageId, 'd1');
+    await receiver.deferMessage(first);
+
+    await forwardQueue('held-d-in', 'held-d-out');
+
+    // Service Bus counts a deferred message as active; it is the only one left.
+    assert.deepEqual(await queueCounts('held-d-in'), [1, 1]);
+    const moved = await receiveAll('held-d-out', 1);
+    assert.deepEqual(
+      moved.map((m) => m.messageId),
+      ['d2'],
+    );
+    const [deferred] = await receiver.receiveDeferredMessages(first.sequenceNumber!);
+    assert.equal(deferred?.messageId, 'd1');
+    await receiver.completeMessage(deferred!);
+    await receiver.close();
+    assert.deepEqual(await queueCounts('held-d-in'), [0, 0]);
+  });
+
+  it('moves a session queue’s messages with their session ids', async () => {
+    await admin.createQueue('held-x-in', { requiresSession: true });
+    await admin.createQueue('held-x-out', { requiresSession: true });
+    const sender = client.createSender('held-x-in');
+    await sender.sendMessages([
+      { body: 'a', messageId: 'x1', sessionId: 'alpha' },
+      { body: 'b', messageId: 'x2', sessionId: 'beta' },
+      { body: 'c', messageId: 'x3', sessionId: 'alpha' },
+    ]);
+    await sender.close();
+
+    await forwardQueue('held-x-in', 'held-x-out');
+
+    assert.deepEqual(await queueCounts('held-x-in'), [0, 0]);
+    const alpha = await client.acceptSession('held-x-out', 'alpha');
+    const messages = await alpha.receiveMessages(5, { maxWaitTimeInMs: 1000 });
+    for (const message of messages) await alpha.completeMessage(message);
+    await alpha.close();
+    assert.deepEqual(
+      messages.map((m) => m.messageId),
+      ['x1', 'x3'],
+    );
+    assert.deepEqual(await queueCounts('held-x-out'), [1, 1]);
+  });
+});
