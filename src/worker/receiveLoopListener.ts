@@ -23,6 +23,7 @@ import { handleMessage, type InFlightMessage, logHandedBack, settle } from './me
 import { OutageTracker } from './outage';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import { SessionLockRenewal } from './sessionLockRenewal';
+import { SessionTurns } from './sessionTurns';
 import { TimedOutHandlers } from './timedOutHandlers';
 
 /**
@@ -51,6 +52,7 @@ export class ReceiveLoopListener implements Listener {
   readonly #receivers = new Set<ServiceBusReceiver>();
   /** The lock renewal of each accepted session, until the session is released. */
   readonly #sessionRenewals = new Map<ServiceBusReceiver, SessionLockRenewal>();
+  readonly #sessionTurns = new SessionTurns();
   /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
   readonly #stalled = new WeakSet<ServiceBusReceiver>();
   #loops: Array<Promise<void>> = [];
@@ -141,6 +143,7 @@ export class ReceiveLoopListener implements Listener {
         if (receiver === undefined) continue;
 
         try {
+          await this.#awaitTurn(receiver);
           await this.#drainReceiver(receiver);
         } finally {
           // As the host does, a session receiver is closed after an error too, so that its
@@ -277,12 +280,30 @@ export class ReceiveLoopListener implements Listener {
     // Sessions: the session lock is renewed from acceptance, one message at a time in order.
     // A timed-out handler keeps the session's turn until it returns (its message, abandoned,
     // comes back to this receiver only then), and so this loop's maxConcurrentSessions slot.
-    for (const entry of entries) {
-      const outcome = await this.#inFlight.run(entry, () =>
-        handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry),
-      );
-      await this.#timedOut.holdUntilReturned(outcome);
-    }
+    const sessionId = (receiver as ServiceBusSessionReceiver).sessionId;
+    await this.#sessionTurns.run(sessionId, async () => {
+      for (const entry of entries) {
+        const outcome = await this.#inFlight.run(entry, () =>
+          handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry),
+        );
+        await this.#timedOut.holdUntilReturned(outcome);
+      }
+    });
+  }
+
+  /**
+   * A session taken again while this process still runs an invocation of it (its lock was
+   * lost meanwhile) waits for that invocation: the new receiver holds the session, its lock
+   * renewed, so a session never runs two of its messages at once here.
+   */
+  async #awaitTurn(receiver: ServiceBusReceiver): Promise<void> {
+    const sessionId = (receiver as Partial<ServiceBusSessionReceiver>).sessionId;
+    if (sessionId === undefined || !this.#sessionTurns.isRunning(sessionId)) return;
+
+    this.deps.logger.info('Session taken again while its previous invocation runs; waiting', {
+      sessionId,
+    });
+    await this.#sessionTurns.waitFor(sessionId, this.#abort.signal);
   }
 
   async #release(receiver: ServiceBusReceiver): Promise<void> {
