@@ -76,7 +76,12 @@ export async function drainAndClose(options: DrainOptions): Promise<void> {
         0,
       );
       // The rest were already being completed or abandoned by their own invocation.
-      logger.warn('Grace period over: abandoned the invocations still in flight', {
+      // An invocation already settling its message itself (outputs on their way) is left to it.
+      const what =
+        abandoned > 0
+          ? 'abandoned the invocations still in flight'
+          : 'nothing to abandon; the invocations in flight are settling their messages';
+      logger.warn(`Grace period over: ${what}`, {
         inFlight: stillInFlight,
         abandoned,
         settlementsUnconfirmed: Math.max(0, stillInFlight - abandoned),

@@ -1,5 +1,6 @@
 import type { ServiceBusError } from '@azure/service-bus';
 
+import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
 
@@ -134,7 +135,7 @@ export class LockRenewalSchedule {
     if (this.#stopped) return;
 
     this.#failedAttempts += 1;
-    const code = (error as { code?: unknown } | undefined)?.code;
+    const code = errorCode(mostTellingAttempt(error));
     const remainingMs = (this.#lockedUntil?.getTime() ?? 0) - Date.now();
     const retrying = isRetryable(error) && remainingMs > MIN_RENEW_DELAY_MS;
     if (this.#failedAttempts === 1) {
@@ -162,7 +163,12 @@ export class LockRenewalSchedule {
   }
 }
 
-function isRetryable(error: unknown): boolean {
-  const { retryable, code } = (error ?? {}) as Partial<ServiceBusError>;
+/**
+ * With `maxRetries` above 0 the SDK gives up with an AggregateError of its attempts, which
+ * carries no code and no `retryable` of its own: the attempts say what failed.
+ */
+export function isRetryable(error: unknown): boolean {
+  const attempt = mostTellingAttempt(error);
+  const { retryable, code } = (attempt ?? {}) as Partial<ServiceBusError>;
   return retryable === true && !LOCK_GONE_CODES.has(String(code));
 }

@@ -29,7 +29,9 @@ const FREEZE_MS = 6500;
 
 const APP = tempApp({
   'package.json': JSON.stringify({ main: 'index.js' }),
-  // A 1 s tryTimeout and no SDK retries: a session lock renewal gives up after 1 s.
+  // A 1 s tryTimeout and one SDK retry: a session lock renewal gives up after about 2 s, with
+  // the AggregateError of its attempts (trial AD: with maxRetries above 0, as in the host's
+  // defaults, that error carries no `retryable` of its own).
   'host.json': JSON.stringify({
     version: '2.0',
     functionTimeout: '00:01:00',
@@ -40,7 +42,7 @@ const APP = tempApp({
           tryTimeout: '00:00:01',
           delay: '00:00:00.20',
           maxDelay: '00:00:01',
-          maxRetries: 0,
+          maxRetries: 1,
         },
       },
     },

@@ -127,9 +127,11 @@ function refuseQuotedFlag(value: string): void {
   const ends = QUOTES.includes(value[value.length - 1] ?? '');
   if (!starts && !ends) return;
   const where =
-    starts && ends ? 'is wrapped in quotes' : `${starts ? 'starts' : 'ends'} with a quote`;
+    starts && ends
+      ? 'is wrapped in quotes, which are'
+      : `${starts ? 'starts' : 'ends'} with a quote, which is`;
   throw new ConfigError(
-    `--connection-string: the value ${where}, which is not part of a connection` +
+    `--connection-string: the value ${where} not part of a connection` +
       ' string; give it without quotes (Endpoint=sb://…;SharedAccessKeyName=…;…)',
   );
 }
