@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { ServiceBusAdministrationClient, ServiceBusClient } from '@azure/service-bus';
-
-import { testClient } from '../support/emulator';
-import { startBrokerWithManagement, type BrokerWithManagement } from './http/brokerSupport';
+import { managedEmulatorForSuite } from './http/brokerSupport';
 
 // Azure's dead-letter reason for a message that would be forwarded a fifth time.
 const HOP_LIMIT = 'MaxTransferHopCountExceeded';
@@ -15,41 +12,28 @@ interface Counts {
 }
 
 describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', () => {
-  let emulator: BrokerWithManagement;
-  let admin: ServiceBusAdministrationClient;
-  let client: ServiceBusClient;
-
-  before(async () => {
-    emulator = await startBrokerWithManagement();
-    admin = emulator.admin;
-    client = testClient(emulator.connectionString);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
-  });
+  const suite = managedEmulatorForSuite();
 
   /** Creates queues so that each forwards to the next (the last forwards nowhere). */
   async function chain(names: string[]): Promise<void> {
     for (let i = names.length - 1; i >= 0; i--) {
       const next = names[i + 1];
-      await admin.createQueue(names[i]!, next === undefined ? {} : { forwardTo: next });
+      await suite.admin.createQueue(names[i]!, next === undefined ? {} : { forwardTo: next });
     }
   }
 
   async function queueCounts(name: string): Promise<Counts> {
-    const runtime = await admin.getQueueRuntimeProperties(name);
+    const runtime = await suite.admin.getQueueRuntimeProperties(name);
     return { active: runtime.activeMessageCount, deadLetter: runtime.deadLetterMessageCount };
   }
 
   async function subscriptionCounts(topic: string, name: string): Promise<Counts> {
-    const runtime = await admin.getSubscriptionRuntimeProperties(topic, name);
+    const runtime = await suite.admin.getSubscriptionRuntimeProperties(topic, name);
     return { active: runtime.activeMessageCount, deadLetter: runtime.deadLetterMessageCount };
   }
 
   async function peekDeadLetters(queue: string) {
-    const receiver = client.createReceiver(queue, { subQueueType: 'deadLetter' });
+    const receiver = suite.client.createReceiver(queue, { subQueueType: 'deadLetter' });
     const messages = await receiver.peekMessages(10);
     await receiver.close();
     return messages;
@@ -59,7 +43,7 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
     const names = ['hop4-a', 'hop4-b', 'hop4-c', 'hop4-d', 'hop4-e'];
     await chain(names);
 
-    await client.createSender('hop4-a').sendMessages({ body: 'four hops', messageId: 'h4' });
+    await suite.client.createSender('hop4-a').sendMessages({ body: 'four hops', messageId: 'h4' });
 
     assert.deepEqual(await queueCounts('hop4-e'), { active: 1, deadLetter: 0 });
     for (const name of names.slice(0, 4)) {
@@ -71,7 +55,7 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
     const names = ['hop5-a', 'hop5-b', 'hop5-c', 'hop5-d', 'hop5-e', 'hop5-f'];
     await chain(names);
 
-    await client.createSender('hop5-a').sendMessages({ body: 'five hops', messageId: 'h5' });
+    await suite.client.createSender('hop5-a').sendMessages({ body: 'five hops', messageId: 'h5' });
 
     assert.deepEqual(await queueCounts('hop5-e'), { active: 0, deadLetter: 1 });
     assert.deepEqual(await queueCounts('hop5-f'), { active: 0, deadLetter: 0 });
@@ -83,12 +67,12 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
   });
 
   it('ends a loop of two queues built with both existing in one dead letter', async () => {
-    await admin.createQueue('loop-a');
-    await admin.createQueue('loop-b', { forwardTo: 'loop-a' });
-    const a = await admin.getQueue('loop-a');
-    await admin.updateQueue({ ...a, forwardTo: 'loop-b' });
+    await suite.admin.createQueue('loop-a');
+    await suite.admin.createQueue('loop-b', { forwardTo: 'loop-a' });
+    const a = await suite.admin.getQueue('loop-a');
+    await suite.admin.updateQueue({ ...a, forwardTo: 'loop-b' });
 
-    await client.createSender('loop-a').sendMessages({ body: 'round and round' });
+    await suite.client.createSender('loop-a').sendMessages({ body: 'round and round' });
 
     // a → b → a → b → a: four forwards, then the fifth is refused in loop-a.
     assert.deepEqual(await queueCounts('loop-a'), { active: 0, deadLetter: 1 });
@@ -99,18 +83,18 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
 
   it('bounds a topic fan-out that loops back through a queue', async () => {
     // fan-t → relay → fan-q → fan-t: each pass through the topic gives `plain` a copy.
-    await admin.createTopic('fan-t');
-    await admin.createQueue('fan-q');
-    await admin.createQueue('fan-dlq');
-    await admin.createSubscription('fan-t', 'plain');
-    await admin.createSubscription('fan-t', 'relay', {
+    await suite.admin.createTopic('fan-t');
+    await suite.admin.createQueue('fan-q');
+    await suite.admin.createQueue('fan-dlq');
+    await suite.admin.createSubscription('fan-t', 'plain');
+    await suite.admin.createSubscription('fan-t', 'relay', {
       forwardTo: 'fan-q',
       forwardDeadLetteredMessagesTo: 'fan-dlq',
     });
-    const queue = await admin.getQueue('fan-q');
-    await admin.updateQueue({ ...queue, forwardTo: 'fan-t' });
+    const queue = await suite.admin.getQueue('fan-q');
+    await suite.admin.updateQueue({ ...queue, forwardTo: 'fan-t' });
 
-    await client.createSender('fan-t').sendMessages({ body: 'echo' });
+    await suite.client.createSender('fan-t').sendMessages({ body: 'echo' });
 
     // Sent (hop 0), back after relay → fan-q → fan-t (hop 2) and again (hop 4): 3 passes.
     assert.deepEqual(await subscriptionCounts('fan-t', 'plain'), { active: 3, deadLetter: 0 });
@@ -118,7 +102,7 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
     assert.deepEqual(await subscriptionCounts('fan-t', 'relay'), { active: 0, deadLetter: 1 });
     assert.deepEqual(await queueCounts('fan-q'), { active: 0, deadLetter: 0 });
     assert.deepEqual(await queueCounts('fan-dlq'), { active: 0, deadLetter: 0 });
-    const receiver = client.createReceiver('fan-t', 'relay', { subQueueType: 'deadLetter' });
+    const receiver = suite.client.createReceiver('fan-t', 'relay', { subQueueType: 'deadLetter' });
     const [dead] = await receiver.peekMessages(1);
     await receiver.close();
     assert.equal(dead?.deadLetterReason, HOP_LIMIT);
@@ -135,15 +119,15 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
 
   it('counts dead-letter forwarding as hops, so an expiry loop ends', async () => {
     // dle-a's dead letters go to dle-b, which forwards everything back to dle-a.
-    await admin.createQueue('dle-a', {
+    await suite.admin.createQueue('dle-a', {
       defaultMessageTimeToLive: 'PT1S',
       deadLetteringOnMessageExpiration: true,
     });
-    await admin.createQueue('dle-b', { forwardTo: 'dle-a' });
-    const a = await admin.getQueue('dle-a');
-    await admin.updateQueue({ ...a, forwardDeadLetteredMessagesTo: 'dle-b' });
+    await suite.admin.createQueue('dle-b', { forwardTo: 'dle-a' });
+    const a = await suite.admin.getQueue('dle-a');
+    await suite.admin.updateQueue({ ...a, forwardDeadLetteredMessagesTo: 'dle-b' });
 
-    await client.createSender('dle-a').sendMessages({ body: 'expires', messageId: 'dle' });
+    await suite.client.createSender('dle-a').sendMessages({ body: 'expires', messageId: 'dle' });
 
     // Each round is two transfers (a's DLQ → b → a): held in a at hop 0, 2 and 4; the third
     // expiry would need a fifth transfer, so it stays in dle-a's dead-letter queue.
@@ -161,15 +145,15 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
   });
 
   it('ends a loop of two queues forwarding their dead letters to each other', async () => {
-    await admin.createQueue('dlx-c');
-    await admin.createQueue('dlx-d', { forwardDeadLetteredMessagesTo: 'dlx-c' });
-    const c = await admin.getQueue('dlx-c');
-    await admin.updateQueue({ ...c, forwardDeadLetteredMessagesTo: 'dlx-d' });
-    await client.createSender('dlx-c').sendMessages({ body: 'rejected', messageId: 'dlx' });
+    await suite.admin.createQueue('dlx-c');
+    await suite.admin.createQueue('dlx-d', { forwardDeadLetteredMessagesTo: 'dlx-c' });
+    const c = await suite.admin.getQueue('dlx-c');
+    await suite.admin.updateQueue({ ...c, forwardDeadLetteredMessagesTo: 'dlx-d' });
+    await suite.client.createSender('dlx-c').sendMessages({ body: 'rejected', messageId: 'dlx' });
 
     // Four dead-letterings move it on (hops 1–4); the fifth leaves it in dlx-c's DLQ.
     for (const queue of ['dlx-c', 'dlx-d', 'dlx-c', 'dlx-d', 'dlx-c']) {
-      const receiver = client.createReceiver(queue);
+      const receiver = suite.client.createReceiver(queue);
       const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
       assert.equal(message?.messageId, 'dlx', queue);
       await receiver.deadLetterMessage(message!, {
@@ -187,16 +171,16 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
   });
 
   it('sets deadLetterSource only on dead letters that auto-forwarding moved on', async () => {
-    await admin.createQueue('dls-collected');
-    await admin.createQueue('dls-forwarding', {
+    await suite.admin.createQueue('dls-collected');
+    await suite.admin.createQueue('dls-forwarding', {
       maxDeliveryCount: 1,
       forwardDeadLetteredMessagesTo: 'dls-collected',
     });
-    await admin.createQueue('dls-in-place', { maxDeliveryCount: 1 });
+    await suite.admin.createQueue('dls-in-place', { maxDeliveryCount: 1 });
 
     for (const queue of ['dls-forwarding', 'dls-in-place']) {
-      await client.createSender(queue).sendMessages({ body: queue, messageId: queue });
-      const receiver = client.createReceiver(queue);
+      await suite.client.createSender(queue).sendMessages({ body: queue, messageId: queue });
+      const receiver = suite.client.createReceiver(queue);
       const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
       await receiver.deadLetterMessage(message!, {
         deadLetterReason: 'Invalid',
@@ -205,7 +189,9 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
       await receiver.close();
     }
 
-    const collected = client.createReceiver('dls-collected', { receiveMode: 'receiveAndDelete' });
+    const collected = suite.client.createReceiver('dls-collected', {
+      receiveMode: 'receiveAndDelete',
+    });
     const [moved] = await collected.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await collected.close();
     assert.deepEqual(
@@ -221,20 +207,22 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
   });
 
   it('names a subscription as the source of its dead letters moved on to a queue', async () => {
-    await admin.createQueue('dls-sub-target');
-    await admin.createTopic('dls-t');
-    await admin.createSubscription('dls-t', 'audit', {
+    await suite.admin.createQueue('dls-sub-target');
+    await suite.admin.createTopic('dls-t');
+    await suite.admin.createSubscription('dls-t', 'audit', {
       maxDeliveryCount: 1,
       forwardDeadLetteredMessagesTo: 'dls-sub-target',
     });
 
-    await client.createSender('dls-t').sendMessages({ body: 'from a topic' });
-    const receiver = client.createReceiver('dls-t', 'audit');
+    await suite.client.createSender('dls-t').sendMessages({ body: 'from a topic' });
+    const receiver = suite.client.createReceiver('dls-t', 'audit');
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await receiver.abandonMessage(message!);
     await receiver.close();
 
-    const target = client.createReceiver('dls-sub-target', { receiveMode: 'receiveAndDelete' });
+    const target = suite.client.createReceiver('dls-sub-target', {
+      receiveMode: 'receiveAndDelete',
+    });
     const [moved] = await target.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     await target.close();
     assert.deepEqual(

@@ -1,44 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type {
-  ServiceBusAdministrationClient,
-  ServiceBusClient,
-  ServiceBusReceivedMessage,
-} from '@azure/service-bus';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
-import { testClient } from '../support/emulator';
-import { startBrokerWithManagement, type BrokerWithManagement } from './http/brokerSupport';
+import { managedEmulatorForSuite } from './http/brokerSupport';
 
 // Azure: "When autoforwarding is enabled, Service Bus automatically removes messages that are
 // placed in the first queue or subscription (source) and puts them in the second queue or
 // topic (destination)" (service-bus-auto-forwarding). So setting ForwardTo on an entity that
 // already holds messages moves them, in order, and leaves none behind.
 describe('emulator auto-forwarding: messages the entity already holds move on', () => {
-  let emulator: BrokerWithManagement;
-  let admin: ServiceBusAdministrationClient;
-  let client: ServiceBusClient;
-
-  before(async () => {
-    emulator = await startBrokerWithManagement();
-    admin = emulator.admin;
-    client = testClient(emulator.connectionString);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
-  });
+  const suite = managedEmulatorForSuite();
 
   async function sendIds(entity: string, ids: string[]): Promise<void> {
-    const sender = client.createSender(entity);
+    const sender = suite.client.createSender(entity);
     await sender.sendMessages(ids.map((id) => ({ body: `body of ${id}`, messageId: id })));
     await sender.close();
   }
 
   /** Receives and completes up to `count` messages, waiting at most 3 s for all of them. */
   async function receiveAll(queue: string, count: number): Promise<ServiceBusReceivedMessage[]> {
-    const receiver = client.createReceiver(queue);
+    const receiver = suite.client.createReceiver(queue);
     const received: ServiceBusReceivedMessage[] = [];
     const deadline = Date.now() + 3000;
     while (received.length < count && Date.now() < deadline) {
@@ -53,20 +35,20 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
   }
 
   async function forwardQueue(name: string, forwardTo: string): Promise<void> {
-    const queue = await admin.getQueue(name);
-    await admin.updateQueue({ ...queue, forwardTo });
+    const queue = await suite.admin.getQueue(name);
+    await suite.admin.updateQueue({ ...queue, forwardTo });
   }
 
   async function queueCounts(name: string): Promise<[number, number]> {
-    const runtime = await admin.getQueueRuntimeProperties(name);
+    const runtime = await suite.admin.getQueueRuntimeProperties(name);
     return [runtime.activeMessageCount, runtime.totalMessageCount ?? -1];
   }
 
   it('moves a queue’s messages to the target in order when ForwardTo is set', async () => {
-    await admin.createQueue('held-q-in');
-    await admin.createQueue('held-q-out');
+    await suite.admin.createQueue('held-q-in');
+    await suite.admin.createQueue('held-q-out');
     await sendIds('held-q-in', ['q1', 'q2', 'q3']);
-    const peeker = client.createReceiver('held-q-in');
+    const peeker = suite.client.createReceiver('held-q-in');
     const numbers = (await peeker.peekMessages(10)).map((m) => Number(m.sequenceNumber));
     await peeker.close();
     assert.equal(numbers.length, 3);
@@ -89,15 +71,15 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
   });
 
   it('moves a subscription’s messages to a queue when ForwardTo is set', async () => {
-    await admin.createTopic('held-t');
-    await admin.createSubscription('held-t', 'held-s');
-    await admin.createQueue('held-s-out');
+    await suite.admin.createTopic('held-t');
+    await suite.admin.createSubscription('held-t', 'held-s');
+    await suite.admin.createQueue('held-s-out');
     await sendIds('held-t', ['s1', 's2']);
 
-    const sub = await admin.getSubscription('held-t', 'held-s');
-    await admin.updateSubscription({ ...sub, forwardTo: 'held-s-out' });
+    const sub = await suite.admin.getSubscription('held-t', 'held-s');
+    await suite.admin.updateSubscription({ ...sub, forwardTo: 'held-s-out' });
 
-    const runtime = await admin.getSubscriptionRuntimeProperties('held-t', 'held-s');
+    const runtime = await suite.admin.getSubscriptionRuntimeProperties('held-t', 'held-s');
     assert.deepEqual([runtime.activeMessageCount, runtime.totalMessageCount], [0, 0]);
     const received = await receiveAll('held-s-out', 2);
     assert.deepEqual(
@@ -107,10 +89,10 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
   });
 
   it('moves a message whose lock ends after ForwardTo was set (abandon)', async () => {
-    await admin.createQueue('held-l-in');
-    await admin.createQueue('held-l-out');
+    await suite.admin.createQueue('held-l-in');
+    await suite.admin.createQueue('held-l-out');
     await sendIds('held-l-in', ['l1', 'l2']);
-    const receiver = client.createReceiver('held-l-in');
+    const receiver = suite.client.createReceiver('held-l-in');
     const [locked] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal(locked?.messageId, 'l1');
 
@@ -129,10 +111,10 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
   });
 
   it('keeps a deferred message, still received by its sequence number', async () => {
-    await admin.createQueue('held-d-in');
-    await admin.createQueue('held-d-out');
+    await suite.admin.createQueue('held-d-in');
+    await suite.admin.createQueue('held-d-out');
     await sendIds('held-d-in', ['d1', 'd2']);
-    const receiver = client.createReceiver('held-d-in');
+    const receiver = suite.client.createReceiver('held-d-in');
     const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
     assert.equal(first?.messageId, 'd1');
     await receiver.deferMessage(first);
@@ -154,9 +136,9 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
   });
 
   it('moves a session queue’s messages with their session ids', async () => {
-    await admin.createQueue('held-x-in', { requiresSession: true });
-    await admin.createQueue('held-x-out', { requiresSession: true });
-    const sender = client.createSender('held-x-in');
+    await suite.admin.createQueue('held-x-in', { requiresSession: true });
+    await suite.admin.createQueue('held-x-out', { requiresSession: true });
+    const sender = suite.client.createSender('held-x-in');
     await sender.sendMessages([
       { body: 'a', messageId: 'x1', sessionId: 'alpha' },
       { body: 'b', messageId: 'x2', sessionId: 'beta' },
@@ -167,7 +149,7 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
     await forwardQueue('held-x-in', 'held-x-out');
 
     assert.deepEqual(await queueCounts('held-x-in'), [0, 0]);
-    const alpha = await client.acceptSession('held-x-out', 'alpha');
+    const alpha = await suite.client.acceptSession('held-x-out', 'alpha');
     const messages = await alpha.receiveMessages(5, { maxWaitTimeInMs: 1000 });
     for (const message of messages) await alpha.completeMessage(message);
     await alpha.close();

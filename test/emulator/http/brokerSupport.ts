@@ -1,6 +1,10 @@
+import { after, before } from 'node:test';
+
+import type { ServiceBusClient } from '@azure/service-bus';
+
 import { createAdministrationClient } from '../../../src/shared/adminClient';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator';
-import { testNamespace, type TestEntities } from '../../support/emulator';
+import { testClient, testNamespace, type TestEntities } from '../../support/emulator';
 import type { TestManagementServer } from './support';
 
 export interface BrokerWithManagement extends TestManagementServer {
@@ -47,4 +51,28 @@ export async function startBrokerWithManagement(
     adminAs,
     close: () => emulator.close(),
   };
+}
+
+/** A broker with its management API, an SDK client and an admin client, for one suite. */
+export interface ManagedSuite {
+  broker: BrokerWithManagement;
+  admin: BrokerWithManagement['admin'];
+  client: ServiceBusClient;
+}
+
+/** Starts the broker before the suite's tests and closes it and the client after them. */
+export function managedEmulatorForSuite(entities: TestEntities = {}): ManagedSuite {
+  const suite = {} as ManagedSuite;
+
+  before(async () => {
+    suite.broker = await startBrokerWithManagement(entities);
+    suite.admin = suite.broker.admin;
+    suite.client = testClient(suite.broker.connectionString);
+  });
+
+  after(async () => {
+    await suite.client.close();
+    await suite.broker.close();
+  });
+  return suite;
 }
