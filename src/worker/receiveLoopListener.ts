@@ -269,26 +269,27 @@ export class ReceiveLoopListener implements Listener {
       receiver,
       settledByShutdown: false,
     }));
-    if (batch) {
-      const outcome = await this.#inFlight.runAll(entries, () =>
-        handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, entries),
-      );
-      await this.#timedOut.holdUntilReturned(outcome);
-      return;
-    }
-
-    // Sessions: the session lock is renewed from acceptance, one message at a time in order.
-    // A timed-out handler keeps the session's turn until it returns (its message, abandoned,
-    // comes back to this receiver only then), and so this loop's maxConcurrentSessions slot.
-    const sessionId = (receiver as ServiceBusSessionReceiver).sessionId;
-    await this.#sessionTurns.run(sessionId, async () => {
-      for (const entry of entries) {
-        const outcome = await this.#inFlight.run(entry, () =>
-          handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry),
-        );
-        await this.#timedOut.holdUntilReturned(outcome);
-      }
-    });
+    const sessionId = (receiver as Partial<ServiceBusSessionReceiver>).sessionId;
+    const work = batch
+      ? async () => {
+          const outcome = await this.#inFlight.runAll(entries, () =>
+            handleBatch({ ...this.deps, lockRenewalMs: 0 }, receiver, entries),
+          );
+          await this.#timedOut.holdUntilReturned(outcome);
+        }
+      : // Sessions: the session lock is renewed from acceptance, one message at a time in
+        // order. A timed-out handler keeps the session's turn until it returns (its message,
+        // abandoned, comes back to this receiver only then), and so this loop's slot.
+        async () => {
+          for (const entry of entries) {
+            const outcome = await this.#inFlight.run(entry, () =>
+              handleMessage({ ...this.deps, lockRenewalMs: 0 }, entry),
+            );
+            await this.#timedOut.holdUntilReturned(outcome);
+          }
+        };
+    if (sessionId === undefined) await work();
+    else await this.#sessionTurns.run(sessionId, work);
   }
 
   /**

@@ -92,6 +92,39 @@ describe('emulator journal after a failed write', () => {
     }
   });
 
+  // Review AF: a write in flight when close began, and failing then, told its waiters that it
+  // failed; close's own flush then wrote the batch after all.
+  it('does not write at close a batch whose failure its waiters were told', async () => {
+    const folder = join(dataDir, 'close-race');
+    const journal = await openJournal(folder, silentLogger());
+    let fail!: () => void;
+    const failing = new Promise<void>((resolve) => (fail = resolve));
+    let started!: () => void;
+    const writing = new Promise<void>((resolve) => (started = resolve));
+    handlePrototype.writev = async function () {
+      handlePrototype.writev = originalWritev;
+      started();
+      await failing;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+
+    journal.duplicate('q', 'refused-at-close', 1);
+    const answer = journal.flush().then(
+      () => 'acknowledged',
+      () => 'refused',
+    );
+    await writing;
+    const closed = journal.close();
+    fail();
+
+    assert.equal(await answer, 'refused');
+    await closed;
+    const data = await readFile(join(folder, 'journal.log'));
+    const { records, validBytes } = decodeRecords(data);
+    assert.equal(validBytes, data.length, 'no damaged record is left in the file');
+    assert.deepEqual(records, []);
+  });
+
   // Through the SDK: a send whose first write fails is acknowledged once the write goes
   // through, and arrives once. An error answered at once made the SDK send it again while
   // the first copy was already stored.

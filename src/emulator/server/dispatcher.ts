@@ -184,10 +184,12 @@ export class Dispatcher {
   }
 
   private serveWaiters(store: MessageStore): void {
+    if (this.waiters.some((waiter) => waiter.consumer.store === store)) {
+      this.releaseExpiredSessions(store, this.now());
+    }
     for (const waiter of [...this.waiters]) {
       if (waiter.consumer.store !== store) continue;
       const nowMs = this.now();
-      this.releaseExpiredSessions(store, nowMs);
       const free = store.sessions.findFree(nowMs);
       if (free === undefined) return;
       this.waiters.splice(this.waiters.indexOf(waiter), 1);

@@ -250,14 +250,16 @@ class FileJournal implements Journal {
       this.sizes.fileBytes += batchBytes;
       for (const resolve of waiters) resolve();
     } catch (error) {
-      this.pending = [...buffers, ...this.pending];
       if (this.closing) {
+        // Its waiters are told it failed, so it must not be written after all: close's own
+        // flush only cuts the file back to its last whole record.
         this.logger.error('journal write failed at close; the batch is lost', {
           error: String(error),
           records: buffers.length,
         });
         for (const reject of failures) reject(error);
       } else {
+        this.pending = [...buffers, ...this.pending];
         this.waiters = [...waiters, ...this.waiters];
         this.failures = [...failures, ...this.failures];
         this.logger.warn('journal write failed; the batch is written again', {
