@@ -194,6 +194,13 @@ function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): bool
   return fallback;
 }
 
+/**
+ * The longest delay a Node.js timer keeps (2^31 - 1 ms, about 24.8 days); a longer one fires
+ * after 1 ms. Durations the host accepts beyond it (a `functionTimeout` of "30", 30 days)
+ * count as this long, which no invocation, receive or retry outlasts in practice.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Reads a TimeSpan; returns undefined when none of the paths is set. */
 function readDuration(
   tree: ConfigTree,
@@ -212,7 +219,7 @@ function readDuration(
           `(got ${JSON.stringify(raw)})`,
       );
     }
-    return valueMs;
+    return Math.min(valueMs, MAX_TIMER_MS);
   }
   return undefined;
 }
@@ -232,7 +239,7 @@ function readFunctionTimeout(tree: ConfigTree, consumption: boolean): number | n
       `${describe(tree, 'functionTimeout')} must be ${form}${range} (got ${JSON.stringify(raw)})`,
     );
   }
-  return valueMs;
+  return Math.min(valueMs, MAX_TIMER_MS);
 }
 
 function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSettings {

@@ -167,6 +167,29 @@ describe('loadHostSettings', () => {
     assert.equal(settings.functionTimeoutMs, null);
   });
 
+  // Trial AE: a 30-day functionTimeout (which Azure accepts) reached setTimeout as is, which
+  // fired it after 1 ms: every invocation timed out and its message was dead-lettered.
+  it('counts durations past the longest Node.js timer as that long (about 24.8 days)', () => {
+    const longestTimerMs = 2 ** 31 - 1;
+    const dir = appWithHostJson({
+      version: '2.0',
+      functionTimeout: '30',
+      extensions: {
+        serviceBus: {
+          sessionIdleTimeout: '100.00:00:00',
+          clientRetryOptions: { tryTimeout: '30.00:00:00', maxDelay: '24.00:00:00' },
+        },
+      },
+    });
+
+    const settings = loadHostSettings(dir, {});
+
+    assert.equal(settings.functionTimeoutMs, longestTimerMs);
+    assert.equal(settings.serviceBus.sessionIdleTimeoutMs, longestTimerMs);
+    assert.equal(settings.serviceBus.clientRetryOptions.tryTimeoutMs, longestTimerMs);
+    assert.equal(settings.serviceBus.clientRetryOptions.maxDelayMs, 24 * 24 * 3_600_000);
+  });
+
   it('reads host.json comments as the host does, and says where invalid JSON goes wrong', () => {
     const commented = appWithHostJson(
       [
