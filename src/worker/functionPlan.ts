@@ -140,9 +140,9 @@ function planOne(
     const what = `${where} output ${bindingName}`;
     outputs.push({
       bindingName,
-      entityName: entityName(resolveSettingExpressions(entity, settings, what), what),
+      entityName: entityName(entity, settings, what),
       entityKind: queueName === undefined ? 'topic' : 'queue',
-      connectionName: optionalString(binding.connection) ?? DEFAULT_CONNECTION_NAME,
+      connectionName: connectionName(binding.connection, what),
     });
   }
 
@@ -151,7 +151,7 @@ function planOne(
     registered,
     triggerBindingName,
     entity: triggerEntity(trigger, settings, where),
-    connectionName: optionalString(trigger.connection) ?? DEFAULT_CONNECTION_NAME,
+    connectionName: connectionName(trigger.connection, where),
     isSessionsEnabled: flag(trigger.isSessionsEnabled, false, `${where} isSessionsEnabled`),
     cardinality: cardinality(trigger.cardinality, where),
     dataType: dataType(trigger.dataType, where),
@@ -193,7 +193,7 @@ function triggerEntity(
     const what = `${where} queueName`;
     return {
       kind: 'queue',
-      queueName: entityName(resolveSettingExpressions(queueName, settings, what), what),
+      queueName: entityName(queueName, settings, what),
     };
   }
 
@@ -207,22 +207,48 @@ function triggerEntity(
   const subscription = resolveSettingExpressions(subscriptionName, settings, subscriptionWhat);
   if (!SUBSCRIPTION_NAME.test(subscription)) {
     throw new ConfigError(
-      `${subscriptionWhat} "${subscription}" is not a valid subscription name ` +
-        `(${SUBSCRIPTION_NAME_RULE})`,
+      `${subscriptionWhat} ${shown(subscriptionName, subscription)} is not a valid ` +
+        `subscription name (${SUBSCRIPTION_NAME_RULE})`,
     );
   }
   return {
     kind: 'subscription',
-    topicName: entityName(resolveSettingExpressions(topicName, settings, topicWhat), topicWhat),
+    topicName: entityName(topicName, settings, topicWhat),
     subscriptionName: subscription,
   };
 }
 
-/** A queue or topic name as Azure allows it (after %SETTING% expressions are resolved). */
-function entityName(name: string, what: string): string {
+/** A queue or topic name as Azure allows it, once its %SETTING% expressions are resolved. */
+function entityName(raw: string, settings: Record<string, string>, what: string): string {
+  const name = resolveSettingExpressions(raw, settings, what);
   if (isValidEntityName(name)) return name;
   throw new ConfigError(
-    `${what} "${name}" is not a valid Service Bus entity name (${ENTITY_NAME_RULE})`,
+    `${what} ${shown(raw, name)} is not a valid Service Bus entity name (${ENTITY_NAME_RULE})`,
+  );
+}
+
+/**
+ * A connection string where a name belongs: pasted into a binding's `connection`, or reached
+ * through a %SETTING% expression that names the connection setting. Errors never show it.
+ */
+const CONNECTION_STRING_SHAPE =
+  /(^|;)\s*(Endpoint|SharedAccessKeyName|SharedAccessKey|SharedAccessSignature)\s*=/i;
+
+/** A name for an error: as written, with what its %SETTING% expressions gave, never a secret. */
+function shown(raw: string, resolved: string): string {
+  if (CONNECTION_STRING_SHAPE.test(resolved)) {
+    return `"${CONNECTION_STRING_SHAPE.test(raw) ? '…' : raw}" (a connection string, not shown)`;
+  }
+  return raw === resolved ? `"${resolved}"` : `"${raw}" (resolved to "${resolved}")`;
+}
+
+/** The setting a binding's `connection` names (the host's default when it names none). */
+function connectionName(value: unknown, what: string): string {
+  const name = optionalString(value) ?? DEFAULT_CONNECTION_NAME;
+  if (!CONNECTION_STRING_SHAPE.test(name)) return name;
+  throw new ConfigError(
+    `${what}: connection holds a connection string (not shown), not the name of a setting; ` +
+      'put the string in an app setting such as ServiceBusConnection and name that setting',
   );
 }
 

@@ -315,12 +315,54 @@ describe('planFunctions', () => {
 
     assert.throws(
       plan({ PROBE_QUEUE: 'bad queue name' }),
-      /function 'probeQueue' queueName "bad queue name" is not a valid Service Bus entity name/,
+      new RegExp(
+        `function 'probeQueue' queueName "%PROBE_QUEUE%" \\(resolved to "bad queue name"\\) ` +
+          'is not a valid Service Bus entity name',
+      ),
     );
-    assert.throws(plan({ PROBE_TOPIC: 'orders/' }), /topicName "orders\/" is not a valid/);
-    assert.throws(plan({ PROBE_OUT: '-out' }), /output \$return "-out" is not a valid Service Bus/);
+    assert.throws(plan({ PROBE_TOPIC: 'orders/' }), /topicName .*"orders\/"\) is not a valid/);
+    assert.throws(plan({ PROBE_OUT: '-out' }), /output \$return .*"-out"\) is not a valid/);
     assert.throws(plan({ PROBE_QUEUE: 'vt/Subscriptions/vs' }), /no "Subscriptions" segment/);
     assert.doesNotThrow(plan({ PROBE_QUEUE: 'shop/orders_v2.eu-1' }));
+  });
+
+  // Trial AE: a %SETTING% that names the connection setting by mistake put its key in the
+  // error, on stderr and in the JSON start-up failure line.
+  it('never shows a connection string that a %SETTING% resolved to', async () => {
+    const app = await loadApp(PROBE_APP, () => undefined);
+    const host = loadHostSettings(PROBE_APP, {});
+    const secret =
+      'Endpoint=sb://h.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=S3CR3T=';
+
+    assert.throws(
+      () =>
+        planFunctions(app.registry, host.serviceBus, { ...PROBE_SETTINGS, PROBE_QUEUE: secret }),
+      (error: Error) =>
+        /queueName "%PROBE_QUEUE%" \(a connection string, not shown\)/.test(error.message) &&
+        !error.message.includes('S3CR3T'),
+    );
+  });
+
+  // Trial AE: a connection string pasted into `connection` was taken for a setting's name,
+  // printed by --check and in errors, and locally replaced by the embedded emulator.
+  it('refuses a connection string in a binding connection, without showing it', async () => {
+    const secret =
+      'Endpoint=sb://h.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=S3CR3T=';
+    const dir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'index.js':
+        `require('@azure/functions').app.serviceBusQueue('pasted', ` +
+        `{ connection: ${JSON.stringify(secret)}, queueName: 'q', handler: async () => {} });\n`,
+    });
+    const app = await loadApp(dir, () => undefined);
+
+    assert.throws(
+      () => planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {}),
+      (error: Error) =>
+        /function 'pasted': connection holds a connection string \(not shown\)/.test(
+          error.message,
+        ) && !error.message.includes('S3CR3T'),
+    );
   });
 
   it('refuses a function name that the Functions host refuses', async () => {
