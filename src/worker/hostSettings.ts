@@ -48,6 +48,8 @@ export interface HostSettings {
   hostJsonPath: string | null;
   /** Names of the `AzureFunctionsJobHost__…` settings that were applied. */
   overrides: string[];
+  /** Those that set a value beside host.json's (see `applyOverrides`), which .NET ignores. */
+  ignoredOverrides: string[];
 }
 
 const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
@@ -76,7 +78,7 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
   const spellings = new Map<string, string>();
   const root = found ? lowerKeys(readHostJson(hostJsonPath), '', spellings) : {};
   const tree: ConfigTree = { root: root as Record<string, unknown>, origins: new Map(), spellings };
-  const overrides = applyOverrides(tree, settings);
+  const { applied: overrides, ignored: ignoredOverrides } = applyOverrides(tree, settings);
 
   const version = get(tree, 'version');
   if (found && version !== '2.0') {
@@ -94,6 +96,7 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
     functionNames: readFunctionNames(tree),
     hostJsonPath: found ? hostJsonPath : null,
     overrides,
+    ignoredOverrides,
   };
 }
 
@@ -117,25 +120,62 @@ function lowerKeys(value: unknown, path: string, spellings: Map<string, string>)
   return result;
 }
 
-function applyOverrides(tree: ConfigTree, settings: Record<string, string>): string[] {
+/**
+ * Applies `AzureFunctionsJobHost__…` settings as .NET configuration holds them: flat keys, so
+ * a key may have a value and children at once. Children win for a section (a value set on
+ * `extensions__serviceBus` leaves host.json's section as it is), and host.json's value wins for
+ * a setting (a child under `functionTimeout` is not read); both overrides are ignored, and
+ * named. Among overrides alone, the deeper one wins over a value on its section.
+ */
+function applyOverrides(
+  tree: ConfigTree,
+  settings: Record<string, string>,
+): { applied: string[]; ignored: string[] } {
   const applied: string[] = [];
-  for (const [name, value] of Object.entries(settings)) {
-    if (!name.toLowerCase().startsWith(OVERRIDE_PREFIX)) continue;
+  const ignored: string[] = [];
+  const overrides = Object.entries(settings)
+    .filter(([name]) => name.toLowerCase().startsWith(OVERRIDE_PREFIX))
+    .map(([name, value]) => ({
+      name,
+      value,
+      written: name.slice(OVERRIDE_PREFIX.length).split('__'),
+    }))
+    .sort((a, b) => b.written.length - a.written.length);
 
-    const written = name.slice(OVERRIDE_PREFIX.length).split('__');
+  for (const { name, value, written } of overrides) {
     const path = written.map((key) => key.toLowerCase());
-    let node = tree.root;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-      node = node[key] as Record<string, unknown>;
+    const node = sectionFor(tree, path.slice(0, -1));
+    const key = path[path.length - 1] ?? '';
+    const existing = node?.[key];
+    if (node === undefined || (typeof existing === 'object' && existing !== null)) {
+      ignored.push(name);
+      continue;
     }
-    node[path[path.length - 1] ?? ''] = value;
+    node[key] = value;
     tree.origins.set(path.join('.'), name);
     tree.spellings.set(path.join('.'), written[written.length - 1] ?? '');
     applied.push(name);
   }
-  return applied.sort();
+  return { applied: applied.sort(), ignored: ignored.sort() };
+}
+
+/**
+ * The section at `path`, made where missing; undefined when a setting's value stands in the
+ * way. A value an override set there gives way to the section (overrides come deepest first).
+ */
+function sectionFor(tree: ConfigTree, path: string[]): Record<string, unknown> | undefined {
+  let node = tree.root;
+  for (let depth = 0; depth < path.length; depth += 1) {
+    const key = path[depth] ?? '';
+    const next = node[key];
+    const fromOverride = tree.origins.has(path.slice(0, depth + 1).join('.'));
+    if (next !== undefined && next !== null && typeof next !== 'object' && !fromOverride) {
+      return undefined;
+    }
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  return node;
 }
 
 function get(tree: ConfigTree, path: string): unknown {

@@ -17,6 +17,7 @@ export function describeConfiguration(
     settingsFiles: config.settings.files,
     hostJson: host.hostJsonPath,
     overrides: host.overrides,
+    ...(host.ignoredOverrides.length > 0 ? { ignoredOverrides: host.ignoredOverrides } : {}),
     functionTimeoutMs: host.functionTimeoutMs,
     logLevels: describeLogLevels(
       config.logLevels,
@@ -49,8 +50,21 @@ export function describeConfiguration(
 export function startupWarnings(
   config: WorkerConfiguration,
 ): Array<{ message: string; fields: Record<string, unknown> }> {
+  const ignored = config.host.ignoredOverrides;
+  const overrideWarnings =
+    ignored.length === 0
+      ? []
+      : [
+          {
+            message:
+              'AzureFunctionsJobHost__ settings ignored, as the Functions host ignores them: a' +
+              " value set on a section (host.json's section stays), or a key under a setting",
+            fields: { settings: ignored },
+          },
+        ];
   return [
     ...config.settings.warnings.map((message) => ({ message, fields: {} })),
+    ...overrideWarnings,
     ...planWarnings(config.plan),
     ...logLevelWarnings(config.logLevels),
   ];

@@ -122,6 +122,47 @@ describe('loadHostSettings', () => {
     assert.equal(settings.overrides.length, 4);
   });
 
+  // Trial AE: a value set on a section replaced host.json's whole section, so its settings
+  // fell back to defaults with no word. .NET configuration keeps a key's value beside its
+  // children: a section binds from its children, a setting from its own value.
+  it('ignores, and names, an override on a section or under a setting, as .NET does', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      functionTimeout: '00:05:00',
+      extensions: { serviceBus: { maxConcurrentCalls: 4, autoCompleteMessages: false } },
+    });
+
+    const settings = loadHostSettings(dir, {
+      AzureFunctionsJobHost__extensions__serviceBus: '{"maxConcurrentCalls":2}',
+      AzureFunctionsJobHost__functionTimeout__x: '1',
+      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: '7',
+    });
+
+    assert.equal(settings.serviceBus.maxConcurrentCalls, 4);
+    assert.equal(settings.serviceBus.autoCompleteMessages, false);
+    assert.equal(settings.serviceBus.prefetchCount, 7);
+    assert.equal(settings.functionTimeoutMs, 5 * 60_000);
+    assert.deepEqual(settings.ignoredOverrides, [
+      'AzureFunctionsJobHost__extensions__serviceBus',
+      'AzureFunctionsJobHost__functionTimeout__x',
+    ]);
+    assert.deepEqual(settings.overrides, [
+      'AzureFunctionsJobHost__extensions__serviceBus__prefetchCount',
+    ]);
+  });
+
+  it('lets a deeper override win over one that set its section', () => {
+    const dir = appWithHostJson({ version: '2.0' });
+
+    const settings = loadHostSettings(dir, {
+      AzureFunctionsJobHost__extensions: 'x',
+      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '3',
+    });
+
+    assert.equal(settings.serviceBus.maxConcurrentCalls, 3);
+    assert.deepEqual(settings.ignoredOverrides, ['AzureFunctionsJobHost__extensions']);
+  });
+
   it('maps the extension 4.x names, with the 5.x names winning', () => {
     const legacy = appWithHostJson({
       version: '2.0',
