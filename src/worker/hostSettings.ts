@@ -1,13 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError } from '../shared/errors';
-import { parseJsonWithComments } from '../shared/jsonWithComments';
 import type { LogLevel } from '../shared/logger';
 import { MINUTE_MS, SECOND_MS } from '../shared/time';
+import {
+  applyOverrides,
+  type ConfigTree,
+  describe,
+  get,
+  lowerKeys,
+  readHostJson,
+} from './hostJsonTree';
 import { type CategoryLevel, hostLogLevel } from './logLevels';
 import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
+import { unappliedServiceBusKeys } from './unappliedHostKeys';
 
 /** `extensions.serviceBus.clientRetryOptions`, durations in milliseconds. */
 export interface ClientRetrySettings {
@@ -50,20 +58,11 @@ export interface HostSettings {
   overrides: string[];
   /** Those that set a value beside host.json's (see `applyOverrides`), which .NET ignores. */
   ignoredOverrides: string[];
+  /** `extensions.serviceBus` keys the worker does not apply (host-only settings, typos). */
+  unappliedKeys: string[];
 }
 
-const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
 const MAX_BATCH_WAIT_TIME_MS = 150 * SECOND_MS;
-
-/**
- * A host.json tree with lower-cased keys, where each overridden path came from, and how each key
- * was written (lower-cased path to key): log categories are named in warnings as written.
- */
-interface ConfigTree {
-  root: Record<string, unknown>;
-  origins: Map<string, string>;
-  spellings: Map<string, string>;
-}
 
 /**
  * Reads `host.json` from the app folder and applies `AzureFunctionsJobHost__…` settings over it,
@@ -97,100 +96,8 @@ export function loadHostSettings(appDir: string, settings: Record<string, string
     hostJsonPath: found ? hostJsonPath : null,
     overrides,
     ignoredOverrides,
+    unappliedKeys: unappliedServiceBusKeys(get(tree, 'extensions.serviceBus'), tree.spellings),
   };
-}
-
-function readHostJson(path: string): Record<string, unknown> {
-  // Comments are allowed, as the host's reader allows them.
-  const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`${path} must hold a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
-function lowerKeys(value: unknown, path: string, spellings: Map<string, string>): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const result: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    const innerPath = path === '' ? key.toLowerCase() : `${path}.${key.toLowerCase()}`;
-    spellings.set(innerPath, key);
-    result[key.toLowerCase()] = lowerKeys(inner, innerPath, spellings);
-  }
-  return result;
-}
-
-/**
- * Applies `AzureFunctionsJobHost__…` settings as .NET configuration holds them: flat keys, so
- * a key may have a value and children at once. Children win for a section (a value set on
- * `extensions__serviceBus` leaves host.json's section as it is), and host.json's value wins for
- * a setting (a child under `functionTimeout` is not read); both overrides are ignored, and
- * named. Among overrides alone, the deeper one wins over a value on its section.
- */
-function applyOverrides(
-  tree: ConfigTree,
-  settings: Record<string, string>,
-): { applied: string[]; ignored: string[] } {
-  const applied: string[] = [];
-  const ignored: string[] = [];
-  const overrides = Object.entries(settings)
-    .filter(([name]) => name.toLowerCase().startsWith(OVERRIDE_PREFIX))
-    .map(([name, value]) => ({
-      name,
-      value,
-      written: name.slice(OVERRIDE_PREFIX.length).split('__'),
-    }))
-    .sort((a, b) => b.written.length - a.written.length);
-
-  for (const { name, value, written } of overrides) {
-    const path = written.map((key) => key.toLowerCase());
-    const node = sectionFor(tree, path.slice(0, -1));
-    const key = path[path.length - 1] ?? '';
-    const existing = node?.[key];
-    if (node === undefined || (typeof existing === 'object' && existing !== null)) {
-      ignored.push(name);
-      continue;
-    }
-    node[key] = value;
-    tree.origins.set(path.join('.'), name);
-    tree.spellings.set(path.join('.'), written[written.length - 1] ?? '');
-    applied.push(name);
-  }
-  return { applied: applied.sort(), ignored: ignored.sort() };
-}
-
-/**
- * The section at `path`, made where missing; undefined when a setting's value stands in the
- * way. A value an override set there gives way to the section (overrides come deepest first).
- */
-function sectionFor(tree: ConfigTree, path: string[]): Record<string, unknown> | undefined {
-  let node = tree.root;
-  for (let depth = 0; depth < path.length; depth += 1) {
-    const key = path[depth] ?? '';
-    const next = node[key];
-    const fromOverride = tree.origins.has(path.slice(0, depth + 1).join('.'));
-    if (next !== undefined && next !== null && typeof next !== 'object' && !fromOverride) {
-      return undefined;
-    }
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  return node;
-}
-
-function get(tree: ConfigTree, path: string): unknown {
-  let node: unknown = tree.root;
-  for (const key of path.toLowerCase().split('.')) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
-
-/** Names the place a value came from, for error messages. */
-function describe(tree: ConfigTree, path: string): string {
-  const setting = tree.origins.get(path.toLowerCase());
-  return setting === undefined ? `host.json ${path}` : `setting ${setting}`;
 }
 
 /** The most messages one worker process holds per function: in flight plus prefetched. */

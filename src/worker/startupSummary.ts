@@ -62,9 +62,22 @@ export function startupWarnings(
             fields: { settings: ignored },
           },
         ];
+  const unapplied = config.host.unappliedKeys;
+  const keyWarnings =
+    unapplied.length === 0
+      ? []
+      : [
+          {
+            message:
+              'host.json extensions.serviceBus keys this worker does not apply (settings only' +
+              ' the Functions host applies, or misspelled names)',
+            fields: { keys: unapplied },
+          },
+        ];
   return [
     ...config.settings.warnings.map((message) => ({ message, fields: {} })),
     ...overrideWarnings,
+    ...keyWarnings,
     ...planWarnings(config.plan),
     ...logLevelWarnings(config.logLevels),
   ];

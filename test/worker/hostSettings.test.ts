@@ -50,6 +50,7 @@ describe('loadHostSettings', () => {
     const settings = loadHostSettings(dir, {});
 
     assert.equal(settings.functionTimeoutMs, 30 * 60_000);
+    assert.deepEqual(settings.unappliedKeys, []);
     assert.deepEqual(settings.serviceBus, {
       prefetchCount: 0,
       maxConcurrentCalls: 16 * availableParallelism(),
@@ -161,6 +162,30 @@ describe('loadHostSettings', () => {
 
     assert.equal(settings.serviceBus.maxConcurrentCalls, 3);
     assert.deepEqual(settings.ignoredOverrides, ['AzureFunctionsJobHost__extensions']);
+  });
+
+  // Trial AE: host-only settings (WebSockets for a firewall that allows 443 alone) and typos
+  // were ignored without a word.
+  it('names the extensions.serviceBus keys it does not apply, as written', () => {
+    const dir = appWithHostJson({
+      version: '2.0',
+      extensions: {
+        serviceBus: {
+          transportType: 'amqpWebSockets',
+          maxConcurentCalls: 4,
+          clientRetryOptions: { maxRetries: 2, jitter: true },
+          messageHandlerOptions: { autoComplete: true },
+        },
+      },
+    });
+
+    const settings = loadHostSettings(dir, {});
+
+    assert.deepEqual(settings.unappliedKeys, [
+      'extensions.serviceBus.transportType',
+      'extensions.serviceBus.maxConcurentCalls',
+      'extensions.serviceBus.clientRetryOptions.jitter',
+    ]);
   });
 
   it('maps the extension 4.x names, with the 5.x names winning', () => {

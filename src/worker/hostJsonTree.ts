@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+
+import { ConfigError } from '../shared/errors';
+import { parseJsonWithComments } from '../shared/jsonWithComments';
+
+// host.json as the worker reads it: keys in any case, and `AzureFunctionsJobHost__…` settings
+// applied over it as .NET configuration applies them.
+
+const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
+
+/**
+ * A host.json tree with lower-cased keys, where each overridden path came from, and how each key
+ * was written (lower-cased path to key): log categories are named in warnings as written.
+ */
+export interface ConfigTree {
+  root: Record<string, unknown>;
+  origins: Map<string, string>;
+  spellings: Map<string, string>;
+}
+
+export function readHostJson(path: string): Record<string, unknown> {
+  // Comments are allowed, as the host's reader allows them.
+  const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`${path} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function lowerKeys(value: unknown, path: string, spellings: Map<string, string>): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const result: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    const innerPath = path === '' ? key.toLowerCase() : `${path}.${key.toLowerCase()}`;
+    spellings.set(innerPath, key);
+    result[key.toLowerCase()] = lowerKeys(inner, innerPath, spellings);
+  }
+  return result;
+}
+
+/**
+ * Applies `AzureFunctionsJobHost__…` settings as .NET configuration holds them: flat keys, so
+ * a key may have a value and children at once. Children win for a section (a value set on
+ * `extensions__serviceBus` leaves host.json's section as it is), and host.json's value wins for
+ * a setting (a child under `functionTimeout` is not read); both overrides are ignored, and
+ * named. Among overrides alone, the deeper one wins over a value on its section.
+ */
+export function applyOverrides(
+  tree: ConfigTree,
+  settings: Record<string, string>,
+): { applied: string[]; ignored: string[] } {
+  const applied: string[] = [];
+  const ignored: string[] = [];
+  const overrides = Object.entries(settings)
+    .filter(([name]) => name.toLowerCase().startsWith(OVERRIDE_PREFIX))
+    .map(([name, value]) => ({
+      name,
+      value,
+      written: name.slice(OVERRIDE_PREFIX.length).split('__'),
+    }))
+    .sort((a, b) => b.written.length - a.written.length);
+
+  for (const { name, value, written } of overrides) {
+    const path = written.map((key) => key.toLowerCase());
+    const node = sectionFor(tree, path.slice(0, -1));
+    const key = path[path.length - 1] ?? '';
+    const existing = node?.[key];
+    if (node === undefined || (typeof existing === 'object' && existing !== null)) {
+      ignored.push(name);
+      continue;
+    }
+    node[key] = value;
+    tree.origins.set(path.join('.'), name);
+    tree.spellings.set(path.join('.'), written[written.length - 1] ?? '');
+    applied.push(name);
+  }
+  return { applied: applied.sort(), ignored: ignored.sort() };
+}
+
+/**
+ * The section at `path`, made where missing; undefined when a setting's value stands in the
+ * way. A value an override set there gives way to the section (overrides come deepest first).
+ */
+function sectionFor(tree: ConfigTree, path: string[]): Record<string, unknown> | undefined {
+  let node = tree.root;
+  for (let depth = 0; depth < path.length; depth += 1) {
+    const key = path[depth] ?? '';
+    const next = node[key];
+    const fromOverride = tree.origins.has(path.slice(0, depth + 1).join('.'));
+    if (next !== undefined && next !== null && typeof next !== 'object' && !fromOverride) {
+      return undefined;
+    }
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  return node;
+}
+
+export function get(tree: ConfigTree, path: string): unknown {
+  let node: unknown = tree.root;
+  for (const key of path.toLowerCase().split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Names the place a value came from, for error messages. */
+export function describe(tree: ConfigTree, path: string): string {
+  const setting = tree.origins.get(path.toLowerCase());
+  return setting === undefined ? `host.json ${path}` : `setting ${setting}`;
+}
