@@ -50,37 +50,28 @@ export function describeConfiguration(
 export function startupWarnings(
   config: WorkerConfiguration,
 ): Array<{ message: string; fields: Record<string, unknown> }> {
-  const ignored = config.host.ignoredOverrides;
-  const overrideWarnings =
-    ignored.length === 0
-      ? []
-      : [
-          {
-            message:
-              'AzureFunctionsJobHost__ settings ignored, as the Functions host ignores them: a' +
-              " value set on a section (host.json's section stays), or a key under a setting",
-            fields: { settings: ignored },
-          },
-        ];
-  const unapplied = config.host.unappliedKeys;
-  const keyWarnings =
-    unapplied.length === 0
-      ? []
-      : [
-          {
-            message:
-              'host.json extensions.serviceBus keys this worker does not apply (settings only' +
-              ' the Functions host applies, or misspelled names)',
-            fields: { keys: unapplied },
-          },
-        ];
+  const { ignoredOverrides, unappliedKeys } = config.host;
   return [
     ...config.settings.warnings.map((message) => ({ message, fields: {} })),
-    ...overrideWarnings,
-    ...keyWarnings,
+    ...listWarning(
+      'AzureFunctionsJobHost__ settings ignored, as the Functions host ignores them: a value' +
+        " set on a section (host.json's section stays), or a key under a setting",
+      { settings: ignoredOverrides },
+    ),
+    ...listWarning(
+      'host.json extensions.serviceBus keys this worker does not apply (settings only the' +
+        ' Functions host applies, or misspelled names)',
+      { keys: unappliedKeys },
+    ),
     ...planWarnings(config.plan),
     ...logLevelWarnings(config.logLevels),
   ];
+}
+
+/** One warning naming a list, or none when the list is empty. */
+function listWarning(message: string, fields: Record<string, string[]>) {
+  const empty = Object.values(fields).every((list) => list.length === 0);
+  return empty ? [] : [{ message, fields }];
 }
 
 function connectionSource(config: WorkerConfiguration, name: string): unknown {
