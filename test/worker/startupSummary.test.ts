@@ -19,6 +19,22 @@ const ENTRY = [
   `app.serviceBusQueue('plain', on('check-plain'));`,
 ].join('\n');
 
+const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+/** `worker --check` on an app, with a well-formed connection and these settings. */
+function runCheck(appDir: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, 'worker', '--app', appDir, '--check'], {
+    env: {
+      PATH: process.env.PATH,
+      CheckConnection:
+        'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=check;SharedAccessKey=unused;' +
+        'UseDevelopmentEmulator=true',
+      ...env,
+    },
+    encoding: 'utf8',
+  });
+}
+
 describe('worker --check', () => {
   it("shows each function's dataType, null when it sets none", () => {
     const appDir = tempApp({
@@ -26,17 +42,8 @@ describe('worker --check', () => {
       'host.json': JSON.stringify({ version: '2.0' }),
       'index.js': ENTRY,
     });
-    const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
-    const result = spawnSync(process.execPath, [cli, 'worker', '--app', appDir, '--check'], {
-      env: {
-        PATH: process.env.PATH,
-        CheckConnection:
-          'Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=check;SharedAccessKey=unused;' +
-          'UseDevelopmentEmulator=true',
-      },
-      encoding: 'utf8',
-    });
+    const result = runCheck(appDir);
 
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as {
@@ -50,5 +57,34 @@ describe('worker --check', () => {
         { name: 'plain', dataType: null },
       ],
     );
+  });
+
+  // Trial AE: both were silent; the worker ran on defaults or without the setting.
+  it('warns of overrides it ignores and of host.json keys it does not apply', () => {
+    const appDir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'host.json': JSON.stringify({
+        version: '2.0',
+        extensions: { serviceBus: { maxConcurrentCalls: 4, transportType: 'amqpWebSockets' } },
+      }),
+      'index.js': ENTRY,
+    });
+
+    const result = runCheck(appDir, {
+      AzureFunctionsJobHost__extensions__serviceBus: '{"maxConcurrentCalls":2}',
+    });
+
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      warnings: string[];
+      ignoredOverrides: string[];
+      serviceBus: { maxConcurrentCalls: number };
+    };
+    assert.equal(report.serviceBus.maxConcurrentCalls, 4);
+    assert.deepEqual(report.ignoredOverrides, ['AzureFunctionsJobHost__extensions__serviceBus']);
+    assert.ok(
+      report.warnings.some((w) => w.startsWith('AzureFunctionsJobHost__ settings ignored')),
+    );
+    assert.ok(report.warnings.some((w) => w.startsWith('host.json extensions.serviceBus keys')));
   });
 });
