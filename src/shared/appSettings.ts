@@ -146,7 +146,9 @@ function readLocalSettings(path: string): {
     top[Object.keys(top).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name];
 
   const values = property('Values');
-  const encrypted = property('IsEncrypted') === true;
+  // Json.NET reads "true" (any case) into a bool too.
+  const flag = property('IsEncrypted');
+  const encrypted = flag === true || (typeof flag === 'string' && /^\s*true\s*$/i.test(flag));
   if (values === undefined) return { encrypted, values: {} };
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new ConfigError(`${path}: "Values" must be an object of setting names to strings`);

@@ -43,9 +43,9 @@ describe('loadAppSettings', () => {
   });
 
   // The shape `func settings encrypt` leaves: base64 ciphertext in place of each value.
-  const encryptedFile = (isEncrypted = 'IsEncrypted', values = 'Values') =>
+  const encryptedFile = (isEncrypted = 'IsEncrypted', values = 'Values', flag: unknown = true) =>
     JSON.stringify({
-      [isEncrypted]: true,
+      [isEncrypted]: flag,
       [values]: {
         FUNCTIONS_WORKER_RUNTIME: 'CfDJ8Ab3xQ9Lm2Rt7YpWz0Kc5NvEs1HuJd4GiOa6Bf8TgUq',
         ServiceBusConnection: 'CfDJ8Kk5vFq0T2xUeLrM1pQz9wAbCdEfGhIjKlMnOpQrStUvWxYz',
@@ -53,7 +53,9 @@ describe('loadAppSettings', () => {
     });
 
   it('refuses an encrypted local.settings.json whose settings are set nowhere else', () => {
-    for (const keys of [[], ['isEncrypted', 'values']] as const) {
+    // Trial AE: "true" as a string, which Json.NET reads as true, was taken for false.
+    const shapes = [[], ['isEncrypted', 'values'], ['IsEncrypted', 'Values', 'True']] as const;
+    for (const keys of shapes) {
       const dir = appDir({ 'local.settings.json': encryptedFile(...keys) });
 
       assert.throws(
