@@ -18,6 +18,7 @@ export function describeConfiguration(
     hostJson: host.hostJsonPath,
     overrides: host.overrides,
     ...(host.ignoredOverrides.length > 0 ? { ignoredOverrides: host.ignoredOverrides } : {}),
+    ...(host.unappliedKeys.length > 0 ? { unappliedKeys: host.unappliedKeys } : {}),
     functionTimeoutMs: host.functionTimeoutMs,
     logLevels: describeLogLevels(
       config.logLevels,

@@ -78,10 +78,12 @@ describe('worker --check', () => {
     const report = JSON.parse(result.stdout) as {
       warnings: string[];
       ignoredOverrides: string[];
+      unappliedKeys: string[];
       serviceBus: { maxConcurrentCalls: number };
     };
     assert.equal(report.serviceBus.maxConcurrentCalls, 4);
     assert.deepEqual(report.ignoredOverrides, ['AzureFunctionsJobHost__extensions__serviceBus']);
+    assert.deepEqual(report.unappliedKeys, ['extensions.serviceBus.transportType']);
     assert.ok(
       report.warnings.some((w) => w.startsWith('AzureFunctionsJobHost__ settings ignored')),
     );
