@@ -45,7 +45,7 @@ export interface RunningEmulator {
    * leak checks, not a Service Bus figure.
    */
   heldDeliveryCount(): number;
-  /** Session records an entity keeps (0 when there is no such entity); for tests and leak checks. */
+  /** Session records an entity keeps (0 when there is no such entity): tests and leak checks. */
   sessionRecordCount(entityPath: string): number;
   /** Idempotent. */
   close(): Promise<void>;

@@ -85,7 +85,7 @@ describe('dlq replay to a target that detects duplicate message ids', () => {
     assert.deepEqual(await drain(fx.client, 'rd-dup-topic/subscriptions/rd-all'), []);
   });
 
-  it('refuses letters sharing one id even with --keep-message-id; new ids replay both', async () => {
+  it('refuses letters sharing an id even with --keep-message-id; new ids replay both', async () => {
     await deadLetters('rd-src-2', ['c-2', 'c-2']);
 
     const kept = await replayAll('rd-src-2', 'rd-dup-2', '--keep-message-id');

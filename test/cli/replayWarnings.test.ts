@@ -122,7 +122,7 @@ describe('dlq replay of letters whose copies would be dead-lettered again', () =
     assert.equal(lifetimes['rw-ttl-2'], 3_600_000);
   });
 
-  it("names the target's default time to live when it, not the letter's, expires the copies", async () => {
+  it("names the target's default TTL when it, not the letter's, expires the copies", async () => {
     // Letters that lived two minutes before they expired, bound for a queue that keeps one.
     const twoMinutes = { timeToLive: 120_000 };
     await sendAndDeadLetterAs(

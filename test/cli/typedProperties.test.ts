@@ -219,7 +219,7 @@ describe('application property types through the CLI, against the emulator', () 
     });
   });
 
-  it('prints tagged values with dlq show --json, and send --file sends them back typed', async () => {
+  it('prints tagged values in dlq show --json; send --file sends them back typed', async () => {
     await sendAndDeadLetter(fx.client, 'typed-json', [typedMessage('typed-2')]);
 
     const shown = await fx.cli(['dlq', 'show', 'typed-json', '--message-id', 'typed-2', '--json']);
@@ -238,7 +238,7 @@ describe('application property types through the CLI, against the emulator', () 
     assert.ok(wireBytes.get('typed-2')!.includes(Buffer.from('810020000000000001', 'hex')));
   });
 
-  it('refuses a plain JSON number that JSON cannot hold exactly, naming the tagged long', async () => {
+  it('refuses a plain number that JSON cannot hold exactly, naming the tagged long', async () => {
     const file = join(emptyFolder(), 'big.jsonl');
     writeFileSync(file, '{"applicationProperties":{"n":9007199254740993},"body":"x"}\n');
 
@@ -248,7 +248,7 @@ describe('application property types through the CLI, against the emulator', () 
     assert.match(sent.stderr, /line 1: applicationProperties\.n: .*"type":"long"/);
   });
 
-  it('keeps working on a queue that holds a letter with a JavaScript Long object in it', async () => {
+  it('keeps working on a queue holding a letter with a JavaScript Long object in it', async () => {
     // A JS sender that put a `long` package Long in the properties: the SDK sent its fields,
     // methods included, as an AMQP map whose "toString" entry is itself a map.
     const odd: ServiceBusMessage = {

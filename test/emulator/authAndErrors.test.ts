@@ -163,7 +163,7 @@ describe('emulator auth and bad input', () => {
   });
 
   // Service Bus quotas, every tier: 32 KB for one property, 64 KB for the whole header.
-  it('refuses a property over 32 KB, or a header over 64 KB, with MessageSizeExceeded', async () => {
+  it('refuses a property over 32 KB or a header over 64 KB: MessageSizeExceeded', async () => {
     const sender = client.createSender('errors-size');
     const text = (kb: number) => 'x'.repeat(kb * 1024);
     await assert.rejects(

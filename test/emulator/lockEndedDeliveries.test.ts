@@ -17,7 +17,7 @@ describe('emulator frees deliveries whose lock ended without the client settling
     queues: [{ name: 'held-expiry', lockDurationMs: 1000, maxDeliveryCount: 1 }],
   });
 
-  it('keeps later deliveries bounded and still answers the late settle with MessageLockLost', async () => {
+  it('keeps later deliveries bounded; a late settle still gets MessageLockLost', async () => {
     const sender = suite.client.createSender('held-expiry');
     const receiver = suite.client.createReceiver('held-expiry', {
       maxAutoLockRenewalDurationInMs: 0,

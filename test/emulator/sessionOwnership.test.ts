@@ -66,7 +66,7 @@ describe('emulator: only the receiver holding a session uses it through $managem
     await emulator.close();
   });
 
-  it('refuses another connection and another link with SessionLockLost; the owner goes on', async () => {
+  it('refuses another connection and link with SessionLockLost; the owner goes on', async () => {
     await ownerClient.createSender('owned').sendMessages([
       { body: 'deferred', sessionId: 'mine' },
       { body: 'theirs', sessionId: 'theirs' },

@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
+import { describe, it } from 'node:test';
 
 import { loadHostSettings } from '../../src/worker/hostSettings';
 import { parseTimeSpanMs } from '../../src/worker/timeSpan';
-
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function appWithHostJson(hostJson: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sbworker-host-'));
-  dirs.push(dir);
-  writeFileSync(
-    join(dir, 'host.json'),
-    typeof hostJson === 'string' ? hostJson : JSON.stringify(hostJson),
-  );
-  return dir;
-}
+import { appWithHostJson } from './hostJsonApp';
 
 describe('parseTimeSpanMs', () => {
   const cases: Array<[string, number | undefined]> = [
@@ -101,91 +87,6 @@ describe('loadHostSettings', () => {
     assert.equal(settings.serviceBus.clientRetryOptions.mode, 'fixed');
     assert.equal(settings.serviceBus.clientRetryOptions.delayMs, 250);
     assert.equal(settings.serviceBus.clientRetryOptions.maxRetries, 0);
-  });
-
-  it('lets AzureFunctionsJobHost__ settings override host.json values, any casing', () => {
-    const dir = appWithHostJson({
-      version: '2.0',
-      extensions: { serviceBus: { maxConcurrentCalls: 16 } },
-    });
-
-    const settings = loadHostSettings(dir, {
-      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '32',
-      azurefunctionsjobhost__Extensions__ServiceBus__autoCompleteMessages: 'false',
-      AzureFunctionsJobHost__functionTimeout: '00:00:05',
-      AzureFunctionsJobHost__extensions__serviceBus__clientRetryOptions__maxDelay: '00:00:02',
-    });
-
-    assert.equal(settings.serviceBus.maxConcurrentCalls, 32);
-    assert.equal(settings.serviceBus.autoCompleteMessages, false);
-    assert.equal(settings.functionTimeoutMs, 5000);
-    assert.equal(settings.serviceBus.clientRetryOptions.maxDelayMs, 2000);
-    assert.equal(settings.overrides.length, 4);
-  });
-
-  // Trial AE: a value set on a section replaced host.json's whole section, so its settings
-  // fell back to defaults with no word. .NET configuration keeps a key's value beside its
-  // children: a section binds from its children, a setting from its own value.
-  it('ignores, and names, an override on a section or under a setting, as .NET does', () => {
-    const dir = appWithHostJson({
-      version: '2.0',
-      functionTimeout: '00:05:00',
-      extensions: { serviceBus: { maxConcurrentCalls: 4, autoCompleteMessages: false } },
-    });
-
-    const settings = loadHostSettings(dir, {
-      AzureFunctionsJobHost__extensions__serviceBus: '{"maxConcurrentCalls":2}',
-      AzureFunctionsJobHost__functionTimeout__x: '1',
-      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: '7',
-    });
-
-    assert.equal(settings.serviceBus.maxConcurrentCalls, 4);
-    assert.equal(settings.serviceBus.autoCompleteMessages, false);
-    assert.equal(settings.serviceBus.prefetchCount, 7);
-    assert.equal(settings.functionTimeoutMs, 5 * 60_000);
-    assert.deepEqual(settings.ignoredOverrides, [
-      'AzureFunctionsJobHost__extensions__serviceBus',
-      'AzureFunctionsJobHost__functionTimeout__x',
-    ]);
-    assert.deepEqual(settings.overrides, [
-      'AzureFunctionsJobHost__extensions__serviceBus__prefetchCount',
-    ]);
-  });
-
-  it('lets a deeper override win over one that set its section', () => {
-    const dir = appWithHostJson({ version: '2.0' });
-
-    const settings = loadHostSettings(dir, {
-      AzureFunctionsJobHost__extensions: 'x',
-      AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '3',
-    });
-
-    assert.equal(settings.serviceBus.maxConcurrentCalls, 3);
-    assert.deepEqual(settings.ignoredOverrides, ['AzureFunctionsJobHost__extensions']);
-  });
-
-  // Trial AE: host-only settings (WebSockets for a firewall that allows 443 alone) and typos
-  // were ignored without a word.
-  it('names the extensions.serviceBus keys it does not apply, as written', () => {
-    const dir = appWithHostJson({
-      version: '2.0',
-      extensions: {
-        serviceBus: {
-          transportType: 'amqpWebSockets',
-          maxConcurentCalls: 4,
-          clientRetryOptions: { maxRetries: 2, jitter: true },
-          messageHandlerOptions: { autoComplete: true },
-        },
-      },
-    });
-
-    const settings = loadHostSettings(dir, {});
-
-    assert.deepEqual(settings.unappliedKeys, [
-      'extensions.serviceBus.transportType',
-      'extensions.serviceBus.maxConcurentCalls',
-      'extensions.serviceBus.clientRetryOptions.jitter',
-    ]);
   });
 
   it('maps the extension 4.x names, with the 5.x names winning', () => {
@@ -390,68 +291,6 @@ describe('loadHostSettings', () => {
     assert.throws(
       () => loadHostSettings(appWithHostJson('{ "version": "2.0", // no\n }'), {}),
       /not valid JSON/,
-    );
-  });
-
-  it('reads logging.logLevel.default as the log level', () => {
-    const dir = appWithHostJson({ version: '2.0', logging: { logLevel: { default: 'Warning' } } });
-
-    assert.equal(loadHostSettings(dir, {}).logLevel, 'warn');
-  });
-
-  it('refuses a logging.logLevel.default that .NET cannot parse, naming it', () => {
-    const dir = appWithHostJson({ version: '2.0', logging: { logLevel: { default: 'Chatty' } } });
-
-    assert.throws(
-      () => loadHostSettings(dir, {}),
-      new RegExp(
-        String.raw`host\.json logging\.logLevel\.default must be one of Trace, Debug, ` +
-          String.raw`Information, Warning, Error, Critical, None \(got "Chatty"\)`,
-      ),
-    );
-    assert.throws(
-      () =>
-        loadHostSettings(appWithHostJson({ version: '2.0' }), {
-          AzureFunctionsJobHost__logging__logLevel__default: 'loud',
-        }),
-      /setting AzureFunctionsJobHost__logging__logLevel__default must be one of/,
-    );
-  });
-
-  it('reads the other logging.logLevel keys as categories, spelled as written', () => {
-    const dir = appWithHostJson({
-      version: '2.0',
-      logging: { logLevel: { Default: 'Warning', 'Function.topicFn.User': 'trace', Host: 'None' } },
-    });
-
-    const settings = loadHostSettings(dir, {
-      'AzureFunctionsJobHost__logging__logLevel__Host.Results': 'Critical',
-    });
-    assert.equal(settings.logLevel, 'warn');
-    assert.deepEqual(settings.categoryLogLevels, [
-      { category: 'Function.topicFn.User', level: 'debug' },
-      { category: 'Host', level: 'silent' },
-      { category: 'Host.Results', level: 'error' },
-    ]);
-  });
-
-  it('refuses a category level that .NET cannot parse, and two wildcards, naming the key', () => {
-    const badLevel = appWithHostJson({
-      version: '2.0',
-      logging: { logLevel: { 'Function.a': 'info' } },
-    });
-    assert.throws(
-      () => loadHostSettings(badLevel, {}),
-      /host\.json logging\.logLevel\.Function\.a must be one of Trace, .* \(got "info"\)/,
-    );
-
-    const twoStars = appWithHostJson({
-      version: '2.0',
-      logging: { logLevel: { 'Function.*.*': 'Trace' } },
-    });
-    assert.throws(
-      () => loadHostSettings(twoStars, {}),
-      /host\.json logging\.logLevel\.Function\.\*\.\*: a category may hold one \* at most/,
     );
   });
 });

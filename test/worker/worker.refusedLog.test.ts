@@ -36,7 +36,7 @@ describe('worker: a refused connection', () => {
   });
 
   // An entity with ForwardTo takes no receiver (as in Azure): a setting to fix, not an outage.
-  it('logs a function on an entity that forwards as refused, not as a lost connection', async () => {
+  it('logs a function on a forwarding entity as refused, not as a lost connection', async () => {
     await stopProbeHarness(harness);
     harness = await startProbeHarness('forwarding', { queue: { forwardTo: 'forwarding-out' } });
     const { log } = harness;

@@ -63,7 +63,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function plainNumber(value: number, where: string): number {
   if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
     throw new Error(
-      `${where}: the whole number reads as ${value}, 2^53 or more in size, where JSON numbers lose digits;` +
+      `${where}: the whole number reads as ${value}, 2^53 or more in size, where JSON numbers` +
+        ` lose digits;` +
         ` write it as {"type":"long","value":"<digits>"} (or "ulong", or "double" for a double)`,
     );
   }
