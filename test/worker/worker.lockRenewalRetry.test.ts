@@ -100,43 +100,35 @@ async function runFrozenRenewal(message: { messageId: string; sessionId?: string
   return { worker, executed, starts: readJsonLines<EffectLine>(startsFile) };
 }
 
+const CASES = [
+  { kind: 'message', message: { messageId: 'renew-m1' }, names: { messageId: 'renew-m1' } },
+  {
+    kind: 'session',
+    message: { messageId: 'renew-s1', sessionId: 'renew-session' },
+    names: { sessionId: 'renew-session' },
+  },
+] as const;
+
 describe('lock renewal through a broker that stalls for a moment', () => {
-  it('keeps a message lock: the handler runs once and the message completes', async () => {
-    const { worker, executed, starts } = await runFrozenRenewal({ messageId: 'renew-m1' });
+  for (const { kind, message, names } of CASES) {
+    it(`keeps a ${kind} lock: the handler runs once and the message completes`, async () => {
+      const { worker, executed, starts } = await runFrozenRenewal(message);
 
-    assert.deepEqual(
-      starts.map((s) => [s.id, s.deliveryCount]),
-      [['renew-m1', 1]],
-    );
-    assert.equal(executed.outcome, 'succeeded');
-    assert.equal(executed.settlement, 'complete');
-    const failed = worker.lines().find((l) => l.msg === 'Renewing the message lock failed');
-    assert.equal(failed?.messageId, 'renew-m1', worker.stdout());
-    assert.equal(failed?.retrying, true);
-    assert.ok(
-      worker.lines().some((l) => l.msg === 'Renewing the message lock succeeded again'),
-      worker.stdout(),
-    );
-  });
-
-  it('keeps a session lock: the handler runs once and the message completes', async () => {
-    const { worker, executed, starts } = await runFrozenRenewal({
-      messageId: 'renew-s1',
-      sessionId: 'renew-session',
+      assert.deepEqual(
+        starts.map((s) => [s.id, s.deliveryCount]),
+        [[message.messageId, 1]],
+      );
+      assert.equal(executed.outcome, 'succeeded');
+      assert.equal(executed.settlement, 'complete');
+      const failed = worker.lines().find((l) => l.msg === `Renewing the ${kind} lock failed`);
+      for (const [field, value] of Object.entries(names)) {
+        assert.equal(failed?.[field], value, worker.stdout());
+      }
+      assert.equal(failed?.retrying, true);
+      assert.ok(
+        worker.lines().some((l) => l.msg === `Renewing the ${kind} lock succeeded again`),
+        worker.stdout(),
+      );
     });
-
-    assert.deepEqual(
-      starts.map((s) => [s.id, s.deliveryCount]),
-      [['renew-s1', 1]],
-    );
-    assert.equal(executed.outcome, 'succeeded');
-    assert.equal(executed.settlement, 'complete');
-    const failed = worker.lines().find((l) => l.msg === 'Renewing the session lock failed');
-    assert.equal(failed?.sessionId, 'renew-session', worker.stdout());
-    assert.equal(failed?.retrying, true);
-    assert.ok(
-      worker.lines().some((l) => l.msg === 'Renewing the session lock succeeded again'),
-      worker.stdout(),
-    );
-  });
+  }
 });
