@@ -22,12 +22,21 @@ export const SUPPORTED_VERSIONS: Readonly<Record<string, readonly number[]>> = {
  */
 const noSurroundingWhitespace = (text: string): boolean => text === text.trim();
 const SURROUNDING_WHITESPACE = 'must not start or end with whitespace';
-const id = z.string().min(1).max(64).refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE);
+// PostgreSQL text cannot hold NUL: a stored field with one would fail its insert every time.
+const noNul = (text: string): boolean => !text.includes('\u0000');
+const NUL = 'must not contain NUL (U+0000)';
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE)
+  .refine(noNul, NUL);
 const countryName = z
   .string()
   .min(1)
   .max(100)
-  .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE);
+  .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE)
+  .refine(noNul, NUL);
 const decimalMoney = z
   .string()
   .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string with at most two decimals');

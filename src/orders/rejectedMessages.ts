@@ -36,7 +36,7 @@ export async function recordRejectedMessage(
      RETURNING id`,
     [
       rejected.functionName,
-      rejected.messageId,
+      rejected.messageId === null ? null : withoutNul(rejected.messageId),
       rejected.deliveryCount,
       rejected.reasonCode,
       withoutNul(rejected.reason),
@@ -52,8 +52,8 @@ export async function recordRejectedMessage(
 }
 
 /**
- * PostgreSQL text cannot hold NUL, and a rejected body, or a parser's reason that quotes it,
- * may contain anything.
+ * PostgreSQL text cannot hold NUL, and a rejected body, a parser's reason that quotes it, or
+ * the message id the sender chose may contain anything.
  */
 function withoutNul(text: string): string {
   return text.replaceAll('\u0000', '\\u0000');
@@ -124,7 +124,11 @@ export async function listRejectedMessages(
         AND ($2::text IS NULL OR message_id = $2)
       ORDER BY id
       LIMIT $3`,
-    [filter.functionName ?? null, filter.messageId ?? null, filter.limit],
+    [
+      filter.functionName ?? null,
+      filter.messageId === undefined ? null : withoutNul(filter.messageId),
+      filter.limit,
+    ],
   );
   return rows.map((row) => ({
     id: Number(row.id),

@@ -169,10 +169,17 @@ describe('processOrder and processShipment handlers', () => {
     ['an undecodable body', Buffer.from([0xc3, 0x28]), 'UndecodableBody', /UTF-8/],
     ['an unknown version', { ...order('900005'), version: 3 }, 'UnsupportedVersion', /version 3/],
     ['a schema violation', { ...order('900006'), orderId: 900006 }, 'SchemaViolation', /orderId/],
+    // PostgreSQL text cannot hold NUL: without the schema's check the insert fails every time.
+    [
+      'an order id with NUL',
+      { ...order('900007'), orderId: '9000\u000007' },
+      'SchemaViolation',
+      /orderId: must not contain NUL/,
+    ],
   ];
-  for (const [name, body, code, reason] of badMessages) {
+  for (const [index, [name, body, code, reason]] of badMessages.entries()) {
     it(`records ${name} as rejected and returns normally`, async () => {
-      const messageId = `bad-${code}`;
+      const messageId = `bad-${index}-${code}`;
       const result = await processOrder()(body, contextFor('processOrder', messageId));
       assert.equal(result, undefined);
       const rows = await db.query<{ reason_code: string; reason: string; delivery_count: number }>(
@@ -184,6 +191,15 @@ describe('processOrder and processShipment handlers', () => {
       assert.match(rows[0]?.reason ?? '', reason);
     });
   }
+
+  it('records a rejected message whose message id holds NUL, with the NUL escaped', async () => {
+    await processOrder()('not json', contextFor('processOrder', 'nul\u0000id'));
+    const rows = await db.query<{ reason_code: string }>(
+      'SELECT reason_code FROM rejected_messages WHERE message_id = $1',
+      ['nul\\u0000id'],
+    );
+    assert.deepEqual(rows, [{ reason_code: 'InvalidJson' }]);
+  });
 
   it('records a rejected message once when the broker delivers it again', async () => {
     await processOrder()('not json', contextFor('processOrder', 'bad-twice', 1));
