@@ -4,11 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import {
   isServiceBusError,
   type ServiceBusClient,
+  type ServiceBusReceivedMessage,
+  type ServiceBusReceiver,
   type ServiceBusSessionReceiver,
 } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { startTestEmulator, testClient } from '../support/emulator';
+
+const LOCK_DURATION_MS = 1500;
 
 /**
  * The SDK's `$management` client of an entity, as its session receivers use it. A session
@@ -47,6 +51,39 @@ function isSessionLockLost(error: unknown): boolean {
   return isServiceBusError(error) && error.code === 'SessionLockLost';
 }
 
+/** Sends one message to a session, defers it and takes it back by its sequence number. */
+async function receiveDeferred(
+  client: ServiceBusClient,
+  receiver: ServiceBusSessionReceiver,
+  body: string,
+): Promise<ServiceBusReceivedMessage> {
+  await client
+    .createSender(receiver.entityPath)
+    .sendMessages({ body, sessionId: receiver.sessionId });
+  const [received] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+  assert.equal(received?.body, body);
+  await receiver.deferMessage(received!);
+  const [deferred] = await receiver.receiveDeferredMessages(received!.sequenceNumber!);
+  assert.equal(deferred?.body, body);
+  return deferred!;
+}
+
+/**
+ * Every settlement a receiver can try on a deferred message: the SDK sends each through
+ * `$management` (`update-disposition` naming the message's session, and no receive link).
+ */
+function settlements(
+  receiver: ServiceBusReceiver,
+  message: ServiceBusReceivedMessage,
+): [string, () => Promise<void>][] {
+  return [
+    ['complete', () => receiver.completeMessage(message)],
+    ['abandon', () => receiver.abandonMessage(message)],
+    ['defer', () => receiver.deferMessage(message)],
+    ['dead-letter', () => receiver.deadLetterMessage(message)],
+  ];
+}
+
 describe('emulator: only the receiver holding a session uses it through $management', () => {
   let emulator: RunningEmulator;
   let ownerClient: ServiceBusClient;
@@ -54,7 +91,11 @@ describe('emulator: only the receiver holding a session uses it through $managem
 
   before(async () => {
     emulator = await startTestEmulator({
-      queues: [{ name: 'owned', requiresSession: true }],
+      queues: [
+        { name: 'owned', requiresSession: true },
+        { name: 'deferred-held', requiresSession: true },
+        { name: 'deferred-lost', requiresSession: true, lockDurationMs: LOCK_DURATION_MS },
+      ],
     });
     ownerClient = testClient(emulator.connectionString);
     otherClient = testClient(emulator.connectionString);
@@ -131,5 +172,51 @@ describe('emulator: only the receiver holding a session uses it through $managem
     await again.close();
     await other.close();
     await sibling.close();
+  });
+
+  it('refuses another receiver settling a deferred message; the holder settles it', async () => {
+    const owner = await ownerClient.acceptSession('deferred-held', 'mine');
+    const deferred = await receiveDeferred(ownerClient, owner, 'held');
+    // A session receiver on another connection, holding a session of its own.
+    const other = await otherClient.acceptSession('deferred-held', 'theirs');
+
+    for (const [name, settle] of settlements(other, deferred)) {
+      await assert.rejects(settle(), isSessionLockLost, name);
+    }
+
+    // Nothing was settled: the holder completes the message with its lock, and it is gone.
+    await owner.completeMessage(deferred);
+    assert.deepEqual(await owner.peekMessages(10), []);
+    const deadLetters = ownerClient.createReceiver('deferred-held', { subQueueType: 'deadLetter' });
+    assert.deepEqual(await deadLetters.peekMessages(10), []);
+
+    await deadLetters.close();
+    await other.close();
+    await owner.close();
+  });
+
+  it('refuses to settle a deferred message once the session lock is lost; it stays', async () => {
+    const owner = await ownerClient.acceptSession('deferred-lost', 'lost', {
+      maxAutoLockRenewalDurationInMs: 0,
+    });
+    const deferred = await receiveDeferred(ownerClient, owner, 'outlived');
+
+    // The session lock runs out; the broker detaches the owner's link and nobody holds the
+    // session. A receiver of the same client then tries to settle the deferred message.
+    await new Promise((resolve) => setTimeout(resolve, LOCK_DURATION_MS + 500));
+    const sameClient = ownerClient.createReceiver('deferred-lost');
+    for (const [name, settle] of settlements(sameClient, deferred)) {
+      await assert.rejects(settle(), isSessionLockLost, name);
+    }
+    await sameClient.close();
+    await owner.close();
+
+    // The message is still deferred: the next holder of the session takes it and completes it.
+    const next = await otherClient.acceptSession('deferred-lost', 'lost');
+    const [again] = await next.receiveDeferredMessages(deferred.sequenceNumber!);
+    assert.equal(again?.body, 'outlived');
+    await next.completeMessage(again!);
+    assert.deepEqual(await next.peekMessages(10), []);
+    await next.close();
   });
 });

@@ -12,7 +12,7 @@ import { fullStamp } from '../store/storedMessage';
 import type { SessionHolder } from '../store/sessionTable';
 import { MessageState } from '../store/types';
 import { type RuleChanges, SubscriptionRules } from './subscriptionRules';
-import { requestHolder, type CallerReceiver } from './sessionHolder';
+import { assertHoldsSettledSessions, requestHolder, type CallerReceiver } from './sessionHolder';
 
 type Body = Record<string, unknown>;
 /** `holder` tells whether a session lock belongs to the receive link the request acts for. */
@@ -44,7 +44,7 @@ export class ManagementNode {
       },
       'com.microsoft:update-disposition': {
         right: 'Listen',
-        run: (p, b) => this.updateDisposition(p, b),
+        run: (p, b, h) => this.updateDisposition(p, b, h),
       },
       'com.microsoft:renew-session-lock': {
         right: 'Listen',
@@ -205,14 +205,19 @@ export class ManagementNode {
     return ok({ messages: result });
   }
 
-  private updateDisposition(path: string, body: Body): ResponseMessage {
+  private updateDisposition(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const nowMs = this.broker.now();
     const status = String(body['disposition-status'] ?? '');
     const properties = (body['properties-to-modify'] ?? undefined) as
       Record<string, unknown> | undefined;
+    const tokens = lockTokens(body);
+    // A session's messages (deferred ones come back through here) are for its holder alone.
+    if (source.store.settings.requiresSession) {
+      assertHoldsSettledSessions(source.store, body['session-id'], tokens, holder, nowMs);
+    }
 
-    for (const token of lockTokens(body)) {
+    for (const token of tokens) {
       switch (status) {
         case 'completed':
           source.store.complete(token, nowMs);

@@ -1,4 +1,5 @@
 import type { AmqpMessage } from '../amqp/rhea';
+import type { MessageStore } from '../store/messageStore';
 import type { SessionHolder } from '../store/sessionTable';
 
 /** The application property in which the SDKs name the receive link a request acts for. */
@@ -30,4 +31,29 @@ export function requestHolder(
     }
     return false;
   };
+}
+
+/**
+ * Refuses a `$management` settlement on a session entity unless the request acts for the
+ * receiver that holds the sessions involved: the one it names in `session-id` (the SDKs send it
+ * when they settle a deferred message of a session) and the session of each message its lock
+ * tokens hold. Azure refuses session operations of a receiver that does not hold the session
+ * with SessionLockLost (Azure/azure-sdk-for-net#34662 shows it for a deferred message). Every
+ * session is checked before anything is settled, so a refused batch changes nothing.
+ * @throws BrokerError `SessionLockLost` when a session is not held by the caller.
+ */
+export function assertHoldsSettledSessions(
+  store: MessageStore,
+  namedSession: unknown,
+  lockTokens: readonly string[],
+  holder: SessionHolder,
+  nowMs: number,
+): void {
+  const sessionIds = new Set<string>();
+  if (typeof namedSession === 'string') sessionIds.add(namedSession);
+  for (const token of lockTokens) {
+    const sessionId = store.byLockToken(token)?.sessionId;
+    if (typeof sessionId === 'string') sessionIds.add(sessionId);
+  }
+  for (const sessionId of sessionIds) store.sessions.assertHeldBy(sessionId, holder, nowMs);
 }
