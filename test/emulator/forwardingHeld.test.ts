@@ -39,6 +39,24 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
     await suite.admin.updateQueue({ ...queue, forwardTo });
   }
 
+  /** Receives each of the queue's messages and dead-letters it with a reason naming it. */
+  async function deadLetterAll(queue: string, count: number): Promise<void> {
+    const receiver = suite.client.createReceiver(queue);
+    const batch = await receiver.receiveMessages(count, { maxWaitTimeInMs: 2000 });
+    assert.equal(batch.length, count);
+    for (const message of batch) {
+      await receiver.deadLetterMessage(message, {
+        deadLetterReason: `reason ${message.messageId}`,
+        deadLetterErrorDescription: 'failed in a test',
+      });
+    }
+    await receiver.close();
+  }
+
+  async function deadLetterCount(name: string): Promise<number> {
+    return (await suite.admin.getQueueRuntimeProperties(name)).deadLetterMessageCount;
+  }
+
   async function queueCounts(name: string): Promise<[number, number]> {
     const runtime = await suite.admin.getQueueRuntimeProperties(name);
     return [runtime.activeMessageCount, runtime.totalMessageCount ?? -1];
@@ -158,5 +176,94 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
       ['x1', 'x3'],
     );
     assert.deepEqual(await queueCounts('held-x-out'), [1, 1]);
+  });
+
+  // The dead-letter queue's forwarder works on what it holds too: a dead letter left there while
+  // the target was full "will be forwarded again" once it has room (Azure/azure-service-bus#666).
+  // So setting ForwardDeadLetteredMessagesTo at run time moves the dead letters already held.
+  it('moves held dead letters in order when ForwardDeadLetteredMessagesTo is set', async () => {
+    await suite.admin.createQueue('held-dl-in');
+    await suite.admin.createQueue('held-dl-out');
+    await sendIds('held-dl-in', ['dl1', 'dl2', 'dl3', 'live']);
+    await deadLetterAll('held-dl-in', 3);
+    assert.equal(await deadLetterCount('held-dl-in'), 3);
+
+    const queue = await suite.admin.getQueue('held-dl-in');
+    await suite.admin.updateQueue({ ...queue, forwardDeadLetteredMessagesTo: 'held-dl-out' });
+
+    assert.equal(await deadLetterCount('held-dl-in'), 0);
+    const moved = await receiveAll('held-dl-out', 3);
+    assert.deepEqual(
+      moved.map((m) => [m.messageId, m.deadLetterReason, m.deadLetterSource]),
+      [
+        ['dl1', 'reason dl1', 'held-dl-in'],
+        ['dl2', 'reason dl2', 'held-dl-in'],
+        ['dl3', 'reason dl3', 'held-dl-in'],
+      ],
+    );
+    assert.deepEqual(
+      moved.map((m) => Number(m.enqueuedSequenceNumber)),
+      [1, 2, 3],
+    );
+    // The queue's own message stays: only its dead letters are forwarded.
+    assert.deepEqual(await queueCounts('held-dl-in'), [1, 1]);
+  });
+
+  it('moves a subscription’s held dead letters, a locked one when its lock ends', async () => {
+    await suite.admin.createTopic('held-dlt');
+    await suite.admin.createSubscription('held-dlt', 'held-dls');
+    await suite.admin.createQueue('held-dls-out');
+    const sender = suite.client.createSender('held-dlt');
+    await sender.sendMessages(['ds1', 'ds2'].map((id) => ({ body: id, messageId: id })));
+    await sender.close();
+    const receiver = suite.client.createReceiver('held-dlt', 'held-dls');
+    for (const message of await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 })) {
+      await receiver.deadLetterMessage(message);
+    }
+    await receiver.close();
+    const deadLetters = suite.client.createReceiver('held-dlt', 'held-dls', {
+      subQueueType: 'deadLetter',
+    });
+    const [locked] = await deadLetters.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(locked?.messageId, 'ds1');
+
+    const sub = await suite.admin.getSubscription('held-dlt', 'held-dls');
+    await suite.admin.updateSubscription({ ...sub, forwardDeadLetteredMessagesTo: 'held-dls-out' });
+    // ds2 moves at once; ds1 is locked by the dead-letter receiver, so it waits for its lock.
+    const runtime = () => suite.admin.getSubscriptionRuntimeProperties('held-dlt', 'held-dls');
+    assert.equal((await runtime()).deadLetterMessageCount, 1);
+    await deadLetters.abandonMessage(locked!);
+    await deadLetters.close();
+
+    const moved = await receiveAll('held-dls-out', 2);
+    assert.deepEqual(
+      moved.map((m) => [m.messageId, m.deadLetterSource]),
+      [
+        ['ds2', 'held-dlt/Subscriptions/held-dls'],
+        ['ds1', 'held-dlt/Subscriptions/held-dls'],
+      ],
+    );
+    assert.equal((await runtime()).deadLetterMessageCount, 0);
+  });
+
+  it('keeps a dead letter that reached the hop limit where it is', async () => {
+    // hop-1 → hop-2 → hop-3 → hop-4 → hop-5 is four forwards; hop-5 forwarding once more
+    // would be a fifth, so the message is dead-lettered in hop-5 (MaxTransferHopCountExceeded).
+    for (const n of [6, 5, 4, 3, 2, 1]) {
+      await suite.admin.createQueue(`hop-${n}`, n < 6 ? { forwardTo: `hop-${n + 1}` } : {});
+    }
+    await suite.admin.createQueue('hop-sink');
+    await sendIds('hop-1', ['far']);
+    assert.equal(await deadLetterCount('hop-5'), 1);
+
+    const queue = await suite.admin.getQueue('hop-5');
+    await suite.admin.updateQueue({ ...queue, forwardDeadLetteredMessagesTo: 'hop-sink' });
+
+    assert.equal(await deadLetterCount('hop-5'), 1);
+    assert.deepEqual(await queueCounts('hop-sink'), [0, 0]);
+    const deadLetters = suite.client.createReceiver('hop-5', { subQueueType: 'deadLetter' });
+    const [stuck] = await deadLetters.peekMessages(1);
+    assert.equal(stuck?.deadLetterReason, 'MaxTransferHopCountExceeded');
+    await deadLetters.close();
   });
 });

@@ -9,8 +9,9 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { testClient } from '../support/emulator';
 import { startBrokerWithManagement, type BrokerWithManagement } from './http/brokerSupport';
 
-// With --data-dir, held messages that ForwardTo moved on are journaled as moved: a restart
-// brings none back into the source and loses none in the target.
+// With --data-dir, held messages that ForwardTo (or held dead letters that
+// ForwardDeadLetteredMessagesTo) moved on are journaled as moved: a restart brings none back
+// into the source and loses none in the target.
 describe('emulator auto-forwarding: held messages moved on survive a restart', () => {
   const dirs: string[] = [];
   after(async () => {
@@ -48,68 +49,104 @@ describe('emulator auto-forwarding: held messages moved on survive a restart', (
     return received;
   }
 
+  /** Sends messages and dead-letters each of them, so the queue's dead-letter queue holds them. */
+  async function sendDeadLetters(emulator: BrokerWithManagement, queue: string, ids: string[]) {
+    await send(emulator, queue, ids);
+    const client = testClient(emulator.connectionString);
+    const receiver = client.createReceiver(queue);
+    const batch = await receiver.receiveMessages(ids.length, { maxWaitTimeInMs: 2000 });
+    for (const message of batch) await receiver.deadLetterMessage(message);
+    await client.close();
+    assert.equal(await deadLetters(emulator, queue), ids.length);
+  }
+
+  async function deadLetters(emulator: BrokerWithManagement, queue: string): Promise<number> {
+    return (await emulator.admin.getQueueRuntimeProperties(queue)).deadLetterMessageCount;
+  }
+
   async function total(emulator: BrokerWithManagement, queue: string): Promise<number> {
     return (await emulator.admin.getQueueRuntimeProperties(queue)).totalMessageCount ?? -1;
   }
 
-  it('neither duplicates nor loses messages moved when ForwardTo was set', async () => {
-    const dataDir = await newDataDir();
-    const first = await startBrokerWithManagement({}, { dataDir });
-    try {
-      await first.admin.createQueue('rheld-out');
-      await first.admin.createQueue('rheld-in');
-      await send(first, 'rheld-in', ['r1', 'r2', 'r3']);
-      const queue = await first.admin.getQueue('rheld-in');
-      await first.admin.updateQueue({ ...queue, forwardTo: 'rheld-out' });
-      assert.equal(await total(first, 'rheld-in'), 0);
-    } finally {
-      await first.close();
-    }
+  /**
+   * The two kinds of forwarding: how a test fills what the source holds (its messages, or its
+   * dead-letter queue), counts what is left there, and names the setting.
+   */
+  const kinds = [
+    {
+      setting: 'forwardTo',
+      fill: send,
+      left: total,
+    },
+    {
+      setting: 'forwardDeadLetteredMessagesTo',
+      fill: sendDeadLetters,
+      left: deadLetters,
+    },
+  ] as const;
 
-    const second = await startBrokerWithManagement({}, { dataDir });
-    try {
-      assert.equal(await total(second, 'rheld-in'), 0);
-      assert.equal(await total(second, 'rheld-out'), 3);
-      const received = await drain(second, 'rheld-out');
-      assert.deepEqual(
-        received.map((m) => m.messageId),
-        ['r1', 'r2', 'r3'],
-      );
-    } finally {
-      await second.close();
-    }
-  });
+  for (const { setting, fill, left } of kinds) {
+    const [source, target] = [`r-${setting}-in`, `r-${setting}-out`];
 
-  it('moves journaled messages on at start when the config now sets ForwardTo', async () => {
-    const dataDir = await newDataDir();
-    const plain = { queues: ['cheld-in', 'cheld-out'] };
-    const first = await startBrokerWithManagement(plain, { dataDir });
-    try {
-      await send(first, 'cheld-in', ['c1', 'c2']);
-    } finally {
-      await first.close();
-    }
+    it(`neither duplicates nor loses what ${setting} moved when set at run time`, async () => {
+      const dataDir = await newDataDir();
+      const first = await startBrokerWithManagement({}, { dataDir });
+      try {
+        await first.admin.createQueue(target);
+        await first.admin.createQueue(source);
+        await fill(first, source, ['r1', 'r2', 'r3']);
+        const queue = await first.admin.getQueue(source);
+        await first.admin.updateQueue({ ...queue, [setting]: target });
+        assert.equal(await left(first, source), 0);
+      } finally {
+        await first.close();
+      }
 
-    const forwarding = { queues: [{ name: 'cheld-in', forwardTo: 'cheld-out' }, 'cheld-out'] };
-    const second = await startBrokerWithManagement(forwarding, { dataDir });
-    try {
-      assert.equal(await total(second, 'cheld-in'), 0);
-      assert.equal(await total(second, 'cheld-out'), 2);
-    } finally {
-      await second.close();
-    }
+      const second = await startBrokerWithManagement({}, { dataDir });
+      try {
+        assert.equal(await left(second, source), 0);
+        assert.equal(await total(second, target), 3);
+        const received = await drain(second, target);
+        assert.deepEqual(
+          received.map((m) => m.messageId),
+          ['r1', 'r2', 'r3'],
+        );
+      } finally {
+        await second.close();
+      }
+    });
 
-    // What the second run moved is on disk as moved: the target has it, the source has not.
-    const third = await startBrokerWithManagement(plain, { dataDir });
-    try {
-      assert.equal(await total(third, 'cheld-in'), 0);
-      const received = await drain(third, 'cheld-out');
-      assert.deepEqual(
-        received.map((m) => m.messageId),
-        ['c1', 'c2'],
-      );
-    } finally {
-      await third.close();
-    }
-  });
+    it(`moves journaled messages on at start when the config now sets ${setting}`, async () => {
+      const dataDir = await newDataDir();
+      const plain = { queues: [source, target] };
+      const first = await startBrokerWithManagement(plain, { dataDir });
+      try {
+        await fill(first, source, ['c1', 'c2']);
+      } finally {
+        await first.close();
+      }
+
+      const forwarding = { queues: [{ name: source, [setting]: target }, target] };
+      const second = await startBrokerWithManagement(forwarding, { dataDir });
+      try {
+        assert.equal(await left(second, source), 0);
+        assert.equal(await total(second, target), 2);
+      } finally {
+        await second.close();
+      }
+
+      // What the second run moved is on disk as moved: the target has it, the source has not.
+      const third = await startBrokerWithManagement(plain, { dataDir });
+      try {
+        assert.equal(await left(third, source), 0);
+        const received = await drain(third, target);
+        assert.deepEqual(
+          received.map((m) => m.messageId),
+          ['c1', 'c2'],
+        );
+      } finally {
+        await third.close();
+      }
+    });
+  }
 });

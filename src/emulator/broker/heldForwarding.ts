@@ -1,9 +1,23 @@
 import type { Logger } from '../../shared/logger';
-import type { EntityRegistry, QueueEntity, SubscriptionEntity } from '../entities/registry';
+import type {
+  EntityRegistry,
+  QueueEntity,
+  SendTarget,
+  SubscriptionEntity,
+} from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
 import { MessageState, type StoredMessage } from '../store/types';
-import type { MessagePlacement } from './placement';
+import { MAX_FORWARD_HOPS, type MessagePlacement } from './placement';
 import { storedToParsed } from './storedToParsed';
+
+/** Where a store's held messages go: the entity owning the store, and the entity it names. */
+interface HeldRoute {
+  owner: QueueEntity | SubscriptionEntity;
+  forwardTo: string;
+  target: SendTarget;
+  /** The store is the owner's dead-letter queue, forwarded by `ForwardDeadLetteredMessagesTo`. */
+  deadLetters: boolean;
+}
 
 /**
  * Moves on what a forwarding queue or subscription holds. Arrivals are forwarded by
@@ -15,6 +29,12 @@ import { storedToParsed } from './storedToParsed';
  *
  * Deferred and scheduled messages stay: deferred ones are fetched by sequence number (the
  * application holds it), scheduled ones are routed when due. Locked ones wait for their lock.
+ *
+ * A dead-letter queue whose entity sets `ForwardDeadLetteredMessagesTo` moves its dead letters
+ * the same way: Azure's forwarder works on what the dead-letter queue holds (one left there
+ * while the target was full "will be forwarded again" once it has room, Azure/azure-service-bus
+ * #666), so setting it at run time empties the dead-letter queue into the target. A dead letter
+ * at the hop limit stays, as one dead-lettered there for `MaxTransferHopCountExceeded` does.
  */
 export class HeldMessageForwarder {
   private readonly pending = new Set<MessageStore>();
@@ -33,7 +53,7 @@ export class HeldMessageForwarder {
    * of a target not restored yet.
    */
   schedule(store: MessageStore): void {
-    if (this.forwardingOwner(store) === undefined) return;
+    if (this.route(store) === undefined) return;
     if (this.pending.size === 0) queueMicrotask(() => this.drainPending());
     this.pending.add(store);
   }
@@ -62,40 +82,60 @@ export class HeldMessageForwarder {
   }
 
   private drain(store: MessageStore): void {
-    const holder = this.forwardingOwner(store);
-    if (holder === undefined) return;
+    const route = this.route(store);
+    if (route === undefined) return;
     const nowMs = this.now();
-    const held = store.allMessages().filter((message) => isMovable(message, nowMs));
+    const held = store
+      .allMessages()
+      .filter((message) => isMovable(message, nowMs))
+      .filter((message) => !route.deadLetters || message.forwardHops < MAX_FORWARD_HOPS);
     if (held.length === 0) return;
 
     for (const message of held) {
-      // The same forward as on arrival, counted as one more hop; the number the message was
-      // first given travels as x-opt-enqueue-sequence-number, as for a forwarded dead letter.
-      const carried: Partial<StoredMessage> = {
-        enqueueSeq: message.enqueueSeq ?? message.seq,
-        ...(message.deadLetterSource !== null
-          ? { deadLetterSource: message.deadLetterSource }
-          : {}),
-      };
-      this.placement.place(holder, storedToParsed(message), nowMs, message.forwardHops, carried);
+      this.forwardCopy(route, message, nowMs);
       // The copy is journaled before the original's removal: a crash in between leaves two.
       store.remove(message);
     }
 
     this.logger.info('held messages auto-forwarded', {
       entity: store.settings.path,
-      forwardTo: holder.config.forwardTo,
+      forwardTo: route.forwardTo,
       messages: held.length,
     });
   }
 
-  /** The queue or subscription whose main store this is, when it forwards to an entity. */
-  private forwardingOwner(store: MessageStore): QueueEntity | SubscriptionEntity | undefined {
+  /** Enqueues a copy of a held message where its route leads, as one more forward. */
+  private forwardCopy(route: HeldRoute, message: StoredMessage, nowMs: number): void {
+    // The number the message was first given travels as x-opt-enqueue-sequence-number.
+    const enqueueSeq = message.enqueueSeq ?? message.seq;
+    const parsed = storedToParsed(message);
+    if (route.deadLetters) {
+      // As a dead letter is forwarded when it dies: one more hop, naming the entity it died in.
+      const carried = { enqueueSeq, deadLetterSource: route.owner.store.settings.path };
+      this.placement.enqueue(route.target, parsed, nowMs, message.forwardHops + 1, carried);
+      return;
+    }
+    // The same forward as on arrival (place() counts the hop).
+    const died = message.deadLetterSource;
+    const carried = died === null ? { enqueueSeq } : { enqueueSeq, deadLetterSource: died };
+    this.placement.place(route.owner, parsed, nowMs, message.forwardHops, carried);
+  }
+
+  /**
+   * Where the held messages of a store go: a queue's or subscription's main store to its
+   * `ForwardTo`, its dead-letter queue to its `ForwardDeadLetteredMessagesTo`; undefined when
+   * the store does not forward or the entity it names does not exist (the messages stay).
+   */
+  private route(store: MessageStore): HeldRoute | undefined {
     const source = this.registry.receiveSource(store.settings.path);
-    if (source === undefined || source.isDeadLetter || source.store !== store) return undefined;
-    const forwardTo = source.owner.config.forwardTo;
-    if (!forwardTo || this.registry.sendTarget(forwardTo) === undefined) return undefined;
-    return source.owner;
+    if (source === undefined || source.store !== store) return undefined;
+    const { owner, isDeadLetter } = source;
+    const forwardTo = isDeadLetter
+      ? owner.config.forwardDeadLetteredMessagesTo
+      : owner.config.forwardTo;
+    const target = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (!forwardTo || target === undefined) return undefined;
+    return { owner, forwardTo, target, deadLetters: isDeadLetter };
   }
 }
 
