@@ -3,14 +3,22 @@ import { join } from 'node:path';
 
 import { parse as parseDotenv } from 'dotenv';
 
+import { skippedDotenvLines } from './dotenvLines';
 import { ConfigError } from './errors';
-import { parseJsonWithComments } from './jsonWithComments';
+import { readLocalSettings } from './localSettings';
+import { configurationKey, getSetting } from './settingKeys';
+
+export { findSetting, getSetting } from './settingKeys';
 
 /** Where a setting's value came from, lowest precedence first. */
 export type SettingSource = 'local.settings.json' | '.env' | 'environment';
 
 export interface AppSettings {
-  /** Every setting in effect: local.settings.json Values, then .env, then the environment. */
+  /**
+   * Every setting: local.settings.json Values and ConnectionStrings, then .env, then the
+   * environment, in that order (a name set again moves to the end), so that of two names
+   * .NET reads as one key the later is the one in effect (see `findSetting`).
+   */
   values: Record<string, string>;
   /** The source of each value, for start-up logs (never log the values themselves). */
   sources: Record<string, SettingSource>;
@@ -18,6 +26,11 @@ export interface AppSettings {
   files: string[];
   /** What the worker says at start-up about the files (an encrypted file left unread). */
   warnings: string[];
+  /**
+   * Names that .NET configuration reads as one key (`ServiceBusConnection` and
+   * `servicebusconnection`), each group in order of precedence: the last one is in effect.
+   */
+  sameKey: string[][];
 }
 
 export interface LoadAppSettingsOptions {
@@ -36,10 +49,11 @@ export interface LoadAppSettingsOptions {
  */
 export function loadAppSettings(options: LoadAppSettingsOptions): AppSettings {
   const env = options.env ?? process.env;
-  const settings: AppSettings = { values: {}, sources: {}, files: [], warnings: [] };
+  const settings: AppSettings = { values: {}, sources: {}, files: [], warnings: [], sameKey: [] };
 
   const dotenvPath = join(options.appDir, '.env');
-  const dotenv = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : undefined;
+  const dotenvText = existsSync(dotenvPath) ? readFileSync(dotenvPath, 'utf8') : undefined;
+  const dotenv = dotenvText === undefined ? undefined : parseDotenv(dotenvText);
   const fromEnvironment: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined) fromEnvironment[name] = value;
@@ -48,21 +62,46 @@ export function loadAppSettings(options: LoadAppSettingsOptions): AppSettings {
   const localSettingsPath = join(options.appDir, 'local.settings.json');
   if (existsSync(localSettingsPath)) {
     const local = readLocalSettings(localSettingsPath);
+    const localValues = { ...local.values, ...local.connectionStrings };
     if (local.encrypted) {
       settings.warnings.push(
-        checkEncryptedCovered(localSettingsPath, local.values, { ...dotenv, ...fromEnvironment }),
+        checkEncryptedCovered(localSettingsPath, localValues, { ...dotenv, ...fromEnvironment }),
       );
     } else {
-      merge(settings, local.values, 'local.settings.json');
+      merge(settings, localValues, 'local.settings.json');
       settings.files.push(localSettingsPath);
+      settings.warnings.push(...local.warnings);
     }
   }
-  if (dotenv !== undefined) {
+  if (dotenvText !== undefined && dotenv !== undefined) {
     merge(settings, dotenv, '.env');
     settings.files.push(dotenvPath);
+    settings.warnings.push(...skippedLinesWarning(dotenvPath, dotenvText));
   }
   merge(settings, fromEnvironment, 'environment');
+  settings.sameKey = namesWithOneKey(settings.values);
   return settings;
+}
+
+/** The dotenv parser passes over a line it cannot read; this names it, never its text. */
+function skippedLinesWarning(path: string, text: string): string[] {
+  const lines = skippedDotenvLines(text);
+  if (lines.length === 0) return [];
+  const which = lines.length === 1 ? `line ${lines[0]} is` : `lines ${lines.join(', ')} are`;
+  return [
+    `${path}: ${which} not NAME=value (nor blank or a # comment) and set nothing; ` +
+      'not shown here, as a line may hold a secret',
+  ];
+}
+
+/** Groups of two or more names with one .NET configuration key, each in precedence order. */
+function namesWithOneKey(values: Record<string, string>): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const name of Object.keys(values)) {
+    const key = configurationKey(name);
+    groups.set(key, [...(groups.get(key) ?? []), name]);
+  }
+  return [...groups.values()].filter((names) => names.length > 1);
 }
 
 /**
@@ -120,53 +159,10 @@ export function applyAppSettings(
   }
 }
 
-/** Reads one setting by name; names are matched case-insensitively, as .NET configuration does. */
-export function getSetting(values: Record<string, string>, name: string): string | undefined {
-  if (Object.hasOwn(values, name)) return values[name];
-
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(values)) {
-    if (key.toLowerCase() === wanted) return value;
-  }
-  return undefined;
-}
-
-function readLocalSettings(path: string): {
-  encrypted: boolean;
-  values: Record<string, string>;
-} {
-  // Core Tools reads this file with Json.NET, which skips comments, as host.json is read, and
-  // matches the property names in any case.
-  const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
-  const top =
-    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
-  const property = (name: string): unknown =>
-    top[Object.keys(top).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name];
-
-  const values = property('Values');
-  // Json.NET reads "true" (any case) into a bool too.
-  const flag = property('IsEncrypted');
-  const encrypted = flag === true || (typeof flag === 'string' && /^\s*true\s*$/i.test(flag));
-  if (values === undefined) return { encrypted, values: {} };
-  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new ConfigError(`${path}: "Values" must be an object of setting names to strings`);
-  }
-
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values)) {
-    // Core Tools accepts numbers and booleans here and passes them on as text.
-    if (value === null || typeof value === 'object') {
-      throw new ConfigError(`${path}: Values.${name} must be a string`);
-    }
-    result[name] = String(value);
-  }
-  return { encrypted, values: result };
-}
-
 function merge(settings: AppSettings, values: Record<string, string>, source: SettingSource): void {
   for (const [name, value] of Object.entries(values)) {
+    // Deleted first, so that the order of the keys stays the order of precedence.
+    delete settings.values[name];
     settings.values[name] = value;
     settings.sources[name] = source;
   }

@@ -42,6 +42,8 @@ export class ClientPool {
     private readonly settings: Record<string, string>,
     private readonly retry: ClientRetrySettings,
     private readonly embeddedConnectionString?: string,
+    /** Where each setting was read, named in the start-up summary. */
+    private readonly sources: Record<string, string> = {},
   ) {}
 
   /** Resolves the connection without connecting; throws ConfigError naming a missing setting. */
@@ -54,7 +56,7 @@ export class ClientPool {
         connectionString: this.embeddedConnectionString,
       };
     }
-    const connection = resolveConnection(connectionName, this.settings);
+    const connection = resolveConnection(connectionName, this.settings, this.sources);
     if (connection === undefined) throw missingConnectionError(connectionName);
     return connection;
   }

@@ -1,19 +1,33 @@
-import { getSetting } from '../shared/appSettings';
+import { findSetting, getSetting, settingSection } from '../shared/settingKeys';
 import { ConfigError } from '../shared/errors';
+import {
+  ALIASED_CONNECTION_NAME,
+  CONNECTION_STRING_ALIAS,
+  checkConnectionString,
+  checkNamespace,
+  endpointHost,
+} from './connectionValues';
+
+export { CONNECTION_STRING_ALIAS } from './connectionValues';
 
 /** The connection name the Service Bus extension uses when a binding names none. */
 export const DEFAULT_CONNECTION_NAME = 'ServiceBus';
 
-/** The seed project's variable, accepted as another name for `ServiceBusConnection`. */
-export const CONNECTION_STRING_ALIAS = 'SERVICEBUS_CONNECTION_STRING';
-const ALIASED_CONNECTION_NAME = 'ServiceBusConnection';
-
 export type ResolvedConnection =
-  | { kind: 'connectionString'; name: string; settingName: string; connectionString: string }
+  | {
+      kind: 'connectionString';
+      name: string;
+      /** The setting as it was named where it was set (`CUSTOMCONNSTR_Bus`). */
+      settingName: string;
+      /** Where it was read (`local.settings.json`, `.env`, `environment`), when known. */
+      settingSource?: string;
+      connectionString: string;
+    }
   | {
       kind: 'identity';
       name: string;
       settingName: string;
+      settingSource?: string;
       fullyQualifiedNamespace: string;
       /** `<name>__clientId` etc., for the credential; keys lower-cased. */
       credentialSettings: Record<string, string>;
@@ -31,10 +45,30 @@ export type IdentityCredential =
   | { kind: 'default'; managedIdentityClientId?: string };
 
 /**
+ * The settings the Service Bus extension tries for a connection name, in its order: the
+ * section `ConnectionStrings:<name>`, else the setting `<name>`, then both with the
+ * `AzureWebJobs` prefix (its `GetWebJobsConnectionStringSectionServiceBus`); then this
+ * project's alias of `ServiceBusConnection`, which the host does not know.
+ */
+export function connectionCandidates(name: string): string[] {
+  const candidates = [
+    `ConnectionStrings:${name}`,
+    name,
+    `ConnectionStrings:AzureWebJobs${name}`,
+    `AzureWebJobs${name}`,
+  ];
+  if (name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase())
+    candidates.push(CONNECTION_STRING_ALIAS);
+  return candidates;
+}
+
+/**
  * Resolves a binding's `connection` (the *name* of a setting) as the Service Bus extension
- * does: `<name>`, then `AzureWebJobs<name>`; a plain value is a connection string, otherwise
- * `<name>__fullyQualifiedNamespace` selects an identity-based connection. Returns undefined when
- * nothing at all is configured for the name (the caller decides about embedded mode).
+ * does, trying `connectionCandidates` in order: a plain value is a connection string,
+ * otherwise `<candidate>__fullyQualifiedNamespace` selects an identity-based connection.
+ * Names match as .NET configuration matches them (any case, `__` or `:`, App Service's
+ * `CUSTOMCONNSTR_<name>` as `ConnectionStrings:<name>`). Returns undefined when nothing at all
+ * is configured for the name (the caller decides about embedded mode).
  *
  * @throws ConfigError naming the setting when one is present but unusable.
  */
@@ -48,38 +82,37 @@ export function resolveConnection(
     connectionName === undefined || connectionName === ''
       ? DEFAULT_CONNECTION_NAME
       : connectionName;
-  const candidates = [name, `AzureWebJobs${name}`];
-  if (name.toLowerCase() === ALIASED_CONNECTION_NAME.toLowerCase())
-    candidates.push(CONNECTION_STRING_ALIAS);
 
-  for (const settingName of candidates) {
-    const value = getSetting(settings, settingName);
-    if (value !== undefined && value.trim() !== '') {
+  for (const candidate of connectionCandidates(name)) {
+    const found = findSetting(settings, candidate);
+    if (found !== undefined && found.value.trim() !== '') {
       return {
         kind: 'connectionString',
         name,
-        settingName,
+        settingName: found.name,
+        ...sourceOf(found.name, sources),
         connectionString: checkConnectionString(
-          settingName,
-          settingLabel(settingName, sources),
-          value,
+          found.name,
+          settingLabel(found.name, sources),
+          found.value,
         ),
       };
     }
 
-    const fullyQualifiedNamespace = getSetting(settings, `${settingName}__fullyQualifiedNamespace`);
-    if (fullyQualifiedNamespace !== undefined && fullyQualifiedNamespace.trim() !== '') {
-      const credentialSettings = sectionOf(settings, settingName);
+    const namespace = findSetting(settings, `${candidate}__fullyQualifiedNamespace`);
+    if (namespace !== undefined && namespace.value.trim() !== '') {
+      const credentialSettings = settingSection(settings, candidate);
       return {
         kind: 'identity',
         name,
-        settingName: `${settingName}__fullyQualifiedNamespace`,
+        settingName: namespace.name,
+        ...sourceOf(namespace.name, sources),
         fullyQualifiedNamespace: checkNamespace(
-          settingLabel(`${settingName}__fullyQualifiedNamespace`, sources),
-          fullyQualifiedNamespace,
+          settingLabel(namespace.name, sources),
+          namespace.value,
         ),
         credentialSettings,
-        credential: chooseCredential(settingName, credentialSettings),
+        credential: chooseCredential(candidate, credentialSettings),
       };
     }
   }
@@ -98,7 +131,8 @@ export function missingConnectionError(connectionName: string | undefined): Conf
       : '';
   return new ConfigError(
     `Service Bus connection setting '${name}' does not exist in the settings ` +
-      `(looked for ${name}, AzureWebJobs${name}${alias} and ${name}__fullyQualifiedNamespace)`,
+      `(looked for ConnectionStrings:${name}, ${name}, AzureWebJobs${name}${alias} and ` +
+      `${name}__fullyQualifiedNamespace)`,
   );
 }
 
@@ -151,30 +185,42 @@ export function checkEntityPath(
   );
 }
 
-/** A short, secret-free description for logs: the namespace host and how we authenticate. */
+/**
+ * A short, secret-free description for logs: the namespace host, how we authenticate, and the
+ * setting with where it was read (`from`), as the start-up summary names settings.
+ */
 export function describeConnection(connection: ResolvedConnection): {
   namespace: string;
   auth: string;
   setting: string;
+  from?: string;
 } {
+  const from = connection.settingSource === undefined ? {} : { from: connection.settingSource };
   if (connection.kind === 'identity') {
     return {
       namespace: connection.fullyQualifiedNamespace,
       auth: 'identity',
       setting: connection.settingName,
+      ...from,
     };
   }
   return {
     namespace: endpointHost(connection.connectionString) ?? 'unknown',
     auth: 'sas',
     setting: connection.settingName,
+    ...from,
   };
 }
 
 /** `ServiceBusConnection (from local.settings.json)`, or the name alone without a source. */
 function settingLabel(settingName: string, sources: Record<string, string>): string {
-  const source = getSetting(sources, settingName);
+  const source = sources[settingName];
   return source === undefined ? settingName : `${settingName} (from ${source})`;
+}
+
+function sourceOf(settingName: string, sources: Record<string, string>) {
+  const source = sources[settingName];
+  return source === undefined ? {} : { settingSource: source };
 }
 
 /** The parts of a service principal, as `<name>__<part>` settings name them. */
@@ -227,106 +273,4 @@ function chooseCredential(
       'a service principal needs all three (empty counts as missing); ' +
       `set only ${settingName}__clientId for a user-assigned managed identity`,
   );
-}
-
-/** `setting` names the setting for errors: `settingName` with its source when known. */
-function checkConnectionString(settingName: string, setting: string, value: string): string {
-  // Never echo the value: it holds a key.
-  const pasteMistake = pasteMistakeIn(settingName, value);
-  if (pasteMistake !== undefined) throw new ConfigError(`setting ${setting} ${pasteMistake}`);
-  if (/^\s*<[^>]*>\s*$/.test(value)) {
-    throw new ConfigError(
-      `setting ${setting} still holds a placeholder (text in <...>, as in ` +
-        'local.settings.example.json): set it to a connection string, or remove it to use ' +
-        'the embedded emulator on this machine',
-    );
-  }
-  if (endpointHost(value) === undefined) {
-    throw new ConfigError(
-      `setting ${setting} is not a Service Bus connection string ` +
-        `(it needs Endpoint=sb://<host>/); for an identity-based connection set ` +
-        `${settingName}__fullyQualifiedNamespace instead`,
-    );
-  }
-  // What the SDK will insist on when it connects: a key with its name, or a signature.
-  const has = (part: string): boolean => new RegExp(`(^|;)\\s*${part}\\s*=`, 'i').test(value);
-  if (!has('SharedAccessSignature') && !(has('SharedAccessKeyName') && has('SharedAccessKey'))) {
-    throw new ConfigError(
-      `setting ${setting} needs SharedAccessKeyName and SharedAccessKey, ` +
-        'or SharedAccessSignature',
-    );
-  }
-  return value.trim();
-}
-
-/**
- * Two copy-paste mistakes that make a good connection string unusable, described without the
- * value: quotes kept around it (`heroku config:set` and dashboards store them as typed), and
- * the setting's own name pasted in front (`ServiceBusConnection=Endpoint=…`). Neither is
- * repaired: a value that differs from what was meant may hide other damage.
- */
-function pasteMistakeIn(settingName: string, value: string): string | undefined {
-  const text = value.trim();
-  const first = text[0];
-  const last = text[text.length - 1];
-  const isQuote = (c: string | undefined): boolean => c === '"' || c === "'";
-  if (isQuote(first) && isQuote(last))
-    return 'is wrapped in quotes, which became part of the value: remove them';
-  if (isQuote(first) || isQuote(last)) {
-    const end = isQuote(first) ? 'starts' : 'ends';
-    return `${end} with a quote mark, which became part of the value: remove it`;
-  }
-
-  const pastedName = /^([A-Za-z_][A-Za-z0-9_.:-]*)\s*=/.exec(text)?.[1];
-  if (pastedName !== undefined && isSettingNameOf(pastedName, settingName)) {
-    return (
-      `starts with "${pastedName}=", a setting name pasted with the value: ` +
-      'set it to the text after that = only'
-    );
-  }
-  return undefined;
-}
-
-/** Whether `candidate` names the setting or another name of the same connection. */
-function isSettingNameOf(candidate: string, settingName: string): boolean {
-  const lower = candidate.toLowerCase();
-  const names = [settingName, ALIASED_CONNECTION_NAME, CONNECTION_STRING_ALIAS];
-  return names.some((name) => {
-    const n = name.toLowerCase();
-    return lower === n || lower === `azurewebjobs${n}` || `azurewebjobs${lower}` === n;
-  });
-}
-
-function checkNamespace(setting: string, value: string): string {
-  if (/^\s*<[^>]*>\s*$/.test(value)) {
-    throw new ConfigError(
-      `setting ${setting} still holds a placeholder (text in <...>, as in ` +
-        'local.settings.example.json): set it to the namespace host name, or remove it',
-    );
-  }
-  const host = value
-    .trim()
-    .replace(/^sb:\/\//i, '')
-    .replace(/\/+$/, '');
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) {
-    throw new ConfigError(
-      `setting ${setting} must be a host name such as <namespace>.servicebus.windows.net`,
-    );
-  }
-  return host;
-}
-
-function endpointHost(connectionString: string): string | undefined {
-  const match = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]+)\/?/i.exec(connectionString);
-  return match?.[1];
-}
-
-function sectionOf(settings: Record<string, string>, settingName: string): Record<string, string> {
-  const prefix = `${settingName.toLowerCase()}__`;
-  const section: Record<string, string> = {};
-  for (const [key, value] of Object.entries(settings)) {
-    if (key.toLowerCase().startsWith(prefix))
-      section[key.slice(prefix.length).toLowerCase()] = value;
-  }
-  return section;
 }

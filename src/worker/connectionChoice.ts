@@ -1,6 +1,7 @@
 import type { AppSettings } from '../shared/appSettings';
 import { ConfigError } from '../shared/errors';
-import { missingConnectionError, resolveConnection } from './connection';
+import { configurationKey } from '../shared/settingKeys';
+import { connectionCandidates, missingConnectionError, resolveConnection } from './connection';
 import { embeddedRefusal, embeddedRefusedError } from './embedded';
 import type { FunctionPlan } from './functionPlan';
 
@@ -49,7 +50,7 @@ function configuredConnectionSettings(settings: Record<string, string>): string[
     .filter((name) => {
       const value = settings[name]?.trim() ?? '';
       if (value === '') return false;
-      if (/__fullyQualifiedNamespace$/i.test(name)) return true;
+      if (configurationKey(name).endsWith(':fullyqualifiednamespace')) return true;
       // Anywhere in the string: connection strings may list their parts in any order.
       return /(^|;)\s*["']?\s*Endpoint\s*=\s*sb:\/\//i.test(value);
     })
@@ -80,13 +81,12 @@ const CREDENTIAL_PARTS = [
 
 /** Identity settings for a connection without its namespace: half a connection, not none. */
 function checkNamespaceMissing(name: string, settings: Record<string, string>): void {
+  const sections = connectionCandidates(name).map((candidate) => `${configurationKey(candidate)}:`);
+  const parts = CREDENTIAL_PARTS.map((part) => part.toLowerCase());
   const present = Object.keys(settings).filter((key) => {
-    const [prefix, part, ...rest] = key.split('__');
-    if (prefix === undefined || part === undefined || rest.length > 0) return false;
-    const forThis = [name, `AzureWebJobs${name}`].some(
-      (candidate) => candidate.toLowerCase() === prefix.toLowerCase(),
-    );
-    return forThis && CREDENTIAL_PARTS.some((p) => p.toLowerCase() === part.toLowerCase());
+    const normalized = configurationKey(key);
+    const section = sections.find((prefix) => normalized.startsWith(prefix));
+    return section !== undefined && parts.includes(normalized.slice(section.length));
   });
   if (present.length === 0) return;
 

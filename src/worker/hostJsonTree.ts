@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 
 import { ConfigError } from '../shared/errors';
 import { parseJsonWithComments } from '../shared/jsonWithComments';
+import { configurationKey } from '../shared/settingKeys';
 
 // host.json as the worker reads it: keys in any case, and `AzureFunctionsJobHost__…` settings
 // applied over it as .NET configuration applies them.
 
-const OVERRIDE_PREFIX = 'azurefunctionsjobhost__';
+const OVERRIDE_PREFIX = 'azurefunctionsjobhost:';
 
 /**
  * A host.json tree with lower-cased keys, where each overridden path came from, and how each key
@@ -51,14 +52,17 @@ export function applyOverrides(
 ): { applied: string[]; ignored: string[] } {
   const applied: string[] = [];
   const ignored: string[] = [];
-  const overrides = Object.entries(settings)
-    .filter(([name]) => name.toLowerCase().startsWith(OVERRIDE_PREFIX))
-    .map(([name, value]) => ({
-      name,
-      value,
-      written: name.slice(OVERRIDE_PREFIX.length).split('__'),
-    }))
-    .sort((a, b) => b.written.length - a.written.length);
+  // Names .NET reads as one key (`…__maxConcurrentCalls`, `…__MAXCONCURRENTCALLS`) are one
+  // override: the one set last is in effect (start-up names both).
+  const byKey = new Map<string, { name: string; value: string; written: string[] }>();
+  for (const [name, value] of Object.entries(settings)) {
+    const key = configurationKey(name);
+    if (!key.startsWith(OVERRIDE_PREFIX)) continue;
+    byKey.delete(key);
+    const written = name.replace(/^AzureFunctionsJobHost(__|:)/i, '').split(/__|:/);
+    byKey.set(key, { name, value, written });
+  }
+  const overrides = [...byKey.values()].sort((a, b) => b.written.length - a.written.length);
 
   for (const { name, value, written } of overrides) {
     const path = written.map((key) => key.toLowerCase());

@@ -167,6 +167,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     settings.values,
     host.serviceBus.clientRetryOptions,
     embedded?.connectionString,
+    settings.sources,
   );
   for (const name of connectionNames(plan.functions)) clients.resolve(name);
   logStartup(config, clients);

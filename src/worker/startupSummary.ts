@@ -2,6 +2,7 @@ import type { ClientPool } from './clients';
 import { describeConnection, resolveConnection } from './connection';
 import { entityPath } from './functionPlan';
 import { planWarnings } from './planWarnings';
+import { settingWarnings } from './settingWarnings';
 import { describeLogLevels, type WorkerLogLevels } from './logLevels';
 import type { WorkerConfiguration } from './runtime';
 
@@ -54,6 +55,7 @@ export function startupWarnings(
   const { ignoredOverrides, unappliedKeys } = config.host;
   return [
     ...config.settings.warnings.map((message) => ({ message, fields: {} })),
+    ...settingWarnings(config.settings, usedConnectionNames(config)),
     ...listWarning(
       'AzureFunctionsJobHost__ settings ignored, as the Functions host ignores them: a value' +
         " set on a section (host.json's section stays), or a key under a setting",
@@ -69,6 +71,15 @@ export function startupWarnings(
   ];
 }
 
+/** The connection names of the functions' triggers and outputs. */
+function usedConnectionNames(config: WorkerConfiguration): string[] {
+  const names = config.plan.functions.flatMap((fn) => [
+    fn.connectionName,
+    ...fn.outputs.map((output) => output.connectionName),
+  ]);
+  return [...new Set(names)];
+}
+
 /** One warning naming a list, or none when the list is empty. */
 function listWarning(message: string, fields: Record<string, string[]>) {
   const empty = Object.values(fields).every((list) => list.length === 0);
@@ -77,7 +88,7 @@ function listWarning(message: string, fields: Record<string, string[]>) {
 
 function connectionSource(config: WorkerConfiguration, name: string): unknown {
   if (config.embedded) return 'embedded emulator';
-  const connection = resolveConnection(name, config.settings.values);
+  const connection = resolveConnection(name, config.settings.values, config.settings.sources);
   return connection === undefined ? 'missing' : describeConnection(connection);
 }
 

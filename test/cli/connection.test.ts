@@ -88,7 +88,7 @@ describe('operator connection resolution', () => {
         error.code === 'InvalidConfiguration' &&
         error.message ===
           "Service Bus connection setting 'Nope' does not exist in the settings (looked for" +
-            ' Nope, AzureWebJobsNope and Nope__fullyQualifiedNamespace)',
+            ' ConnectionStrings:Nope, Nope, AzureWebJobsNope and Nope__fullyQualifiedNamespace)',
     );
     assert.throws(
       () =>

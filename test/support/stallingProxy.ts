@@ -3,11 +3,12 @@ import { connect, createServer, type Socket } from 'node:net';
 /**
  * A loopback TCP proxy in front of the emulator whose traffic can be held up: while stalled,
  * bytes in both directions wait in the proxy (a network that stops moving packets without
- * dropping the connection) and go on, in order, once it resumes.
+ * dropping the connection) and go on, in order, once it resumes. `stall('toBroker')` holds
+ * only what the clients send, so the broker's deliveries still arrive.
  */
 export interface StallingProxy {
   port: number;
-  stall(): void;
+  stall(direction?: 'both' | 'toBroker'): void;
   resume(): void;
   close(): Promise<void>;
 }
@@ -15,11 +16,11 @@ export interface StallingProxy {
 export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
   const sockets = new Set<Socket>();
   const held: { to: Socket; chunk: Buffer }[] = [];
-  let stalled = false;
+  let stalled: 'none' | 'both' | 'toBroker' = 'none';
 
-  const forward = (from: Socket, to: Socket) => {
+  const forward = (from: Socket, to: Socket, toBroker: boolean) => {
     from.on('data', (chunk: Buffer) => {
-      if (stalled) held.push({ to, chunk });
+      if (stalled === 'both' || (stalled === 'toBroker' && toBroker)) held.push({ to, chunk });
       else to.write(chunk);
     });
     from.on('close', () => to.destroy());
@@ -32,8 +33,8 @@ export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
     }
-    forward(inbound, outbound);
-    forward(outbound, inbound);
+    forward(inbound, outbound, true);
+    forward(outbound, inbound, false);
   });
 
   return new Promise((resolve) => {
@@ -41,11 +42,11 @@ export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
       const address = server.address();
       resolve({
         port: typeof address === 'object' && address !== null ? address.port : 0,
-        stall: () => {
-          stalled = true;
+        stall: (direction = 'both') => {
+          stalled = direction;
         },
         resume: () => {
-          stalled = false;
+          stalled = 'none';
           for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
         },
         close: () =>

@@ -137,9 +137,11 @@ describe('loadAppSettings', () => {
     assert.equal(env.SET, 'env');
   });
 
-  it('looks settings up case-insensitively, preferring the exact name', () => {
+  // .NET configuration: keys match in any case, and the one set last (a later source) wins.
+  it('looks settings up case-insensitively, taking the one set last', () => {
     assert.equal(getSetting({ servicebusconnection: 'a' }, 'ServiceBusConnection'), 'a');
-    assert.equal(getSetting({ X: 'exact', x: 'other' }, 'x'), 'other');
+    assert.equal(getSetting({ X: 'earlier', x: 'later' }, 'x'), 'later');
+    assert.equal(getSetting({ x: 'earlier', X: 'later' }, 'x'), 'later');
     assert.equal(getSetting({}, 'missing'), undefined);
   });
 });

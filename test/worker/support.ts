@@ -182,6 +182,15 @@ export function spawnWorker(appDir: string, env: NodeJS.ProcessEnv): WorkerProce
   };
 }
 
+/** Stops a worker process with SIGTERM (SIGKILL after 5 s), unless it already exited. */
+export async function stopWorkerProcess(worker: WorkerProcess): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill('SIGTERM');
+  const killer = setTimeout(() => worker.child.kill('SIGKILL'), 5000);
+  await worker.exited;
+  clearTimeout(killer);
+}
+
 /**
  * Closes a test's worker, clients and emulator in that order, pausing before the emulator so
  * it has processed the clients' AMQP close (closing it with connections still open leaves

@@ -8,7 +8,7 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import type { RunningEmulator } from '../../src/emulator';
 import { readSampleOrders } from '../../src/orders/sampleData';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { REPO_ROOT, spawnWorker, type WorkerProcess } from './support';
+import { REPO_ROOT, spawnWorker, stopWorkerProcess } from './support';
 
 // This project's own function app in real `sbworker` processes: a wrong order-job setting
 // stops `worker --check` and the worker itself while the app loads, naming the setting, so no
@@ -52,14 +52,6 @@ function check(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; 
       },
     );
   });
-}
-
-async function stopWorker(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGTERM');
-  const killer = setTimeout(() => worker.child.kill('SIGKILL'), 5000);
-  await worker.exited;
-  clearTimeout(killer);
 }
 
 const isReady = (line: Record<string, unknown>) => String(line.msg).startsWith('Worker ready');
@@ -161,7 +153,7 @@ describe('order-job settings at worker start-up', () => {
       assert.equal(line.outcome, 'succeeded');
       assert.equal(line.deliveryCount, 1);
     } finally {
-      await stopWorker(worker);
+      await stopWorkerProcess(worker);
     }
     assert.equal(worker.child.exitCode, 0);
   });

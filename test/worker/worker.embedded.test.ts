@@ -191,6 +191,7 @@ describe('sbworker worker --check', () => {
       namespace: '127.0.0.1:1',
       auth: 'sas',
       setting: 'ProbeConnection',
+      from: 'environment',
     });
     assert.ok(!result.stdout.includes('check-secret-value'));
   });

@@ -1,6 +1,6 @@
 import { isDevelopmentEmulator, readConnectionStringFields } from '../../shared/adminClient';
 import {
-  getSetting,
+  findSetting,
   loadAppSettings,
   type AppSettings,
   type SettingSource,
@@ -9,8 +9,17 @@ import { ConfigError, ensureError } from '../../shared/errors';
 import { missingConnectionError, resolveConnection } from '../../worker/connection';
 import { UsageError } from './usageError';
 
-/** The worker's setting names, in the order they are looked up. */
-export const CONNECTION_SETTING_NAMES = ['ServiceBusConnection', 'SERVICEBUS_CONNECTION_STRING'];
+/**
+ * The worker's setting names, in the order they are looked up: the connection string of the
+ * connection `ServiceBusConnection` where the Service Bus extension looks first (also as
+ * `ConnectionStrings__…`, App Service's `CUSTOMCONNSTR_…` or local.settings.json's
+ * ConnectionStrings), the setting itself, then its alias.
+ */
+export const CONNECTION_SETTING_NAMES = [
+  'ConnectionStrings:ServiceBusConnection',
+  'ServiceBusConnection',
+  'SERVICEBUS_CONNECTION_STRING',
+];
 
 /**
  * The local emulator on its default AMQP port (5672). The key is the official emulator's
@@ -61,10 +70,10 @@ export function resolveOperatorConnection(
   if (options.settingName !== undefined) return namedConnection(settings, options.settingName);
 
   for (const name of CONNECTION_SETTING_NAMES) {
-    const value = getSetting(settings.values, name);
-    if (value === undefined || value.trim() === '') continue;
+    const found = findSetting(settings.values, name);
+    if (found === undefined || found.value.trim() === '') continue;
 
-    const origin = sourceOf(settings, name);
+    const origin = sourceOf(settings, found.name);
     let connectionString: string;
     try {
       const resolved = resolveConnection(name, settings.values);
@@ -73,7 +82,7 @@ export function resolveOperatorConnection(
     } catch (error) {
       throw new ConfigError(`${origin}: ${ensureError(error).message}`, { cause: error });
     }
-    return describe(connectionString, `${name} (${origin})`, origin);
+    return describe(connectionString, `${found.name} (${origin})`, origin);
   }
 
   return {
@@ -136,10 +145,9 @@ function refuseQuotedFlag(value: string): void {
   );
 }
 
-/** Where a setting came from; names match in any case, as `getSetting` matches them. */
+/** Where a setting, named as it was set, came from. */
 function sourceOf(settings: AppSettings, name: string): SettingSource {
-  const key = Object.keys(settings.values).find((k) => k.toLowerCase() === name.toLowerCase());
-  return settings.sources[key ?? name] ?? 'environment';
+  return settings.sources[name] ?? 'environment';
 }
 
 // The SDK's AMQP port for `UseDevelopmentEmulator=true` when the Endpoint names none.
