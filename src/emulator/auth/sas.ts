@@ -43,10 +43,12 @@ export function verifySasToken(
     throw unauthorized('The token signature does not match the shared access key.');
   }
 
+  // `se` is signed, so a bad one is the signer's mistake, not an old token: say which.
   const expiresAtSeconds = Number(se);
-  if (!Number.isFinite(expiresAtSeconds) || expiresAtSeconds * 1000 <= nowMs) {
-    throw unauthorized('The token has expired.');
+  if (!/^\d+$/.test(se) || !Number.isSafeInteger(expiresAtSeconds)) {
+    throw unauthorized('The token expiry (se) is not a whole number of seconds since 1970.');
   }
+  if (expiresAtSeconds * 1000 <= nowMs) throw unauthorized('The token has expired.');
 
   const resource = normalizeAddress(decodeURIComponent(sr));
   const requested = normalizeAddress(audience);

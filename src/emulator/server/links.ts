@@ -294,7 +294,9 @@ function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps)
       error instanceof BrokerError
         ? error
         : new BrokerError(Condition.unauthorized, 'The token is invalid.', 401);
-    state.logger.warn('put-token refused', { audience, reason: brokerError.message });
+    const operation = String(properties.operation ?? '');
+    const what = operation === 'put-token' ? 'put-token refused' : 'CBS request refused';
+    state.logger.warn(what, { operation, audience, reason: brokerError.message });
     state.replies.reply(
       request,
       cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition),

@@ -10,7 +10,12 @@ import { refusal, startTestManagementServer, type TestManagementServer } from '.
 const SENDER: SharedAccessPolicy = { name: 'SendAndListen', key: 'k2', rights: ['Send', 'Listen'] };
 
 /** A SAS token as Service Bus clients sign an HTTP request: HMAC over the URL and expiry. */
-function sasToken(url: string, keyName: string, key: string, expiresAtSeconds: number): string {
+function sasToken(
+  url: string,
+  keyName: string,
+  key: string,
+  expiresAtSeconds: number | string,
+): string {
   const resource = encodeURIComponent(url.toLowerCase()).toLowerCase();
   const hmac = createHmac('sha256', key).update(`${resource}\n${expiresAtSeconds}`);
   const signature = hmac.digest('base64');
@@ -71,6 +76,15 @@ describe('management API: health and auth', () => {
     const response = await fetch(listUrl, { headers: { authorization: token } });
     assert.equal(response.status, 401);
     assert.match(await response.text(), /expired/);
+  });
+
+  it('refuses a signed expiry that is not a number as such, not as expired', async () => {
+    for (const expiry of ['abc', '1e12', '-5', '']) {
+      const token = sasToken(listUrl, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key, expiry);
+      const response = await fetch(listUrl, { headers: { authorization: token } });
+      assert.equal(response.status, 401, expiry);
+      assert.match(await response.text(), /expiry \(se\) is not a whole number/, expiry);
+    }
   });
 
   it('refuses a token signed for another URL with 401', async () => {
