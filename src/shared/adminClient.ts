@@ -1,5 +1,11 @@
 import { ServiceBusAdministrationClient } from '@azure/service-bus';
 
+import {
+  connectionStringProblem,
+  readConnectionString,
+  sdkConnectionStringRefusal,
+  type ServiceBusConnectionParts,
+} from './connectionString';
 import { ConfigError } from './errors';
 
 /** The official emulator serves its management (ATOM) API on this plain-HTTP port. */
@@ -27,54 +33,72 @@ const EMULATOR_POLICY_NAME = 'sbworkerEmulatorEndpoint';
 const REQUEST_DEADLINE_POLICY_NAME = 'sbworkerRequestDeadline';
 // The SDK's SAS policy; it signs the URL it sees, so ours must run before it.
 const SDK_SIGNING_POLICY_NAME = 'signingPolicy';
+const SIGNATURE_POLICY_NAME = 'sbworkerSharedAccessSignature';
 
 /**
  * Builds a `ServiceBusAdministrationClient` from a connection string. Against Azure this is
  * the plain client. Against a development emulator (`UseDevelopmentEmulator=true`), whose
  * management API speaks HTTP on its own port, one pipeline policy rewrites each request from
  * `https://host[:amqpPort]/path` to `http://host:httpPort/path` and allows the insecure
- * connection. It uses the client's public `pipeline`, so no private member is patched.
+ * connection. A string with `SharedAccessSignature` sends that signature as the Authorization
+ * header, as Azure's management API takes it: the SDK's own policy would sign with a key the
+ * string does not have. Only the client's public `pipeline` is used, no private member.
  * Written against and tested with @azure/service-bus 7.9.5.
- * @throws ConfigError (`InvalidConfiguration`) when the connection string has no Endpoint.
+ * @throws ConfigError (`InvalidConfiguration`) for a connection string the SDK cannot use.
  */
 export function createAdministrationClient(
   connectionString: string,
   options: AdministrationClientOptions = {},
 ): ServiceBusAdministrationClient {
-  const client = new ServiceBusAdministrationClient(connectionString);
+  const parts = checkedParts(connectionString);
+  let client: ServiceBusAdministrationClient;
+  try {
+    client = new ServiceBusAdministrationClient(connectionString);
+  } catch (error) {
+    throw sdkConnectionStringRefusal(error, connectionString, 'for the management API');
+  }
   if (options.requestTimeoutMs !== undefined) {
     client.pipeline.addPolicy(requestDeadlinePolicy(options.requestTimeoutMs));
   }
-  if (!isDevelopmentEmulator(connectionString)) return client;
+  let signer = SDK_SIGNING_POLICY_NAME;
+  if (parts.sharedAccessSignature !== undefined) {
+    client.pipeline.removePolicy({ name: SDK_SIGNING_POLICY_NAME });
+    client.pipeline.addPolicy(signaturePolicy(parts.sharedAccessSignature));
+    signer = SIGNATURE_POLICY_NAME;
+  }
+  if (!parts.isEmulator) return client;
 
   const httpPort = options.emulatorHttpPort ?? DEFAULT_EMULATOR_HTTP_PORT;
-  client.pipeline.addPolicy(emulatorEndpointPolicy(httpPort), {
-    beforePolicies: [SDK_SIGNING_POLICY_NAME],
-  });
+  client.pipeline.addPolicy(emulatorEndpointPolicy(httpPort), { beforePolicies: [signer] });
   return client;
 }
 
-/** Whether the connection string targets a development emulator (plain AMQP and HTTP). */
+/**
+ * Whether the connection string targets a development emulator (plain AMQP and HTTP), read as
+ * the SDK reads it: `UseDevelopmentEmulator=true`, key and value in exactly that case.
+ * @throws ConfigError for a connection string the SDK cannot use.
+ */
 export function isDevelopmentEmulator(connectionString: string): boolean {
-  const fields = readConnectionStringFields(connectionString);
-  if (fields.get('endpoint') === undefined) {
-    throw new ConfigError('the Service Bus connection string has no Endpoint');
-  }
-  return (fields.get('usedevelopmentemulator') ?? '').toLowerCase() === 'true';
+  return checkedParts(connectionString).isEmulator;
 }
 
-/**
- * The `Key=Value;` pairs of a connection string, keys lower-cased. Values may contain `=`
- * (base64 keys end with it), so only the first `=` splits.
- */
-export function readConnectionStringFields(connectionString: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const part of connectionString.split(';')) {
-    const separator = part.indexOf('=');
-    if (separator <= 0) continue;
-    fields.set(part.slice(0, separator).trim().toLowerCase(), part.slice(separator + 1).trim());
+function checkedParts(connectionString: string): ServiceBusConnectionParts {
+  const problem = connectionStringProblem(connectionString);
+  if (problem !== undefined) {
+    throw new ConfigError(`the Service Bus connection string ${problem}`);
   }
-  return fields;
+  return readConnectionString(connectionString);
+}
+
+/** Sends the connection string's signature as it is, for a string without a key. */
+function signaturePolicy(signature: string): PipelinePolicy {
+  return {
+    name: SIGNATURE_POLICY_NAME,
+    sendRequest(request, next) {
+      request.headers.set('authorization', signature);
+      return next(request);
+    },
+  };
 }
 
 /** Rewrites the SDK's https URL to the emulator's plain-HTTP management port. */

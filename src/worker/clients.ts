@@ -1,6 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
 import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
+import { connectionTarget } from './connectionValues';
+import { type ConnectionTarget, sdkConnectionStringRefusal } from '../shared/connectionString';
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
 import {
   describeConnection,
@@ -29,6 +31,8 @@ export function toSdkRetryOptions(
 export interface PooledClient {
   client: ServiceBusClient;
   connection: ResolvedConnection;
+  /** Where the client connects and which setting says so, for the first failure's log. */
+  target: ConnectionTarget;
 }
 
 /**
@@ -84,13 +88,13 @@ export class ClientPool {
     const options: ServiceBusClientOptions = { retryOptions: toSdkRetryOptions(this.retry) };
     const client =
       connection.kind === 'connectionString'
-        ? new ServiceBusClient(connection.connectionString, options)
+        ? connectionStringClient(connection.connectionString, connection.settingName, options)
         : new ServiceBusClient(
             connection.fullyQualifiedNamespace,
             await createCredential(connection),
             options,
           );
-    return { client, connection };
+    return { client, connection, target: connectionTarget(connection) };
   }
 
   describe(connectionName: string): ReturnType<typeof describeConnection> {
@@ -126,4 +130,17 @@ export async function createCredential(
       ? {}
       : { managedIdentityClientId: credential.managedIdentityClientId },
   );
+}
+
+/** The SDK's client, with any refusal of the string translated once, naming the setting. */
+function connectionStringClient(
+  connectionString: string,
+  settingName: string,
+  options: ServiceBusClientOptions,
+): ServiceBusClient {
+  try {
+    return new ServiceBusClient(connectionString, options);
+  } catch (error) {
+    throw sdkConnectionStringRefusal(error, connectionString, `in setting ${settingName}`);
+  }
 }

@@ -1,4 +1,10 @@
+import {
+  type ConnectionTarget,
+  connectionStringProblem,
+  readConnectionString,
+} from '../shared/connectionString';
 import { ConfigError } from '../shared/errors';
+import type { ResolvedConnection } from './connection';
 
 // What a connection setting's value must look like, checked before anything connects. Errors
 // name the setting (with where it was read), never the value: it holds a key.
@@ -21,21 +27,15 @@ export function checkConnectionString(settingName: string, setting: string, valu
         'the embedded emulator on this machine',
     );
   }
-  if (endpointHost(value) === undefined) {
+  // The one check the CLI makes too: whatever the SDK would refuse or misread.
+  const problem = connectionStringProblem(value);
+  if (problem?.startsWith('is not a Service Bus connection string') === true) {
     throw new ConfigError(
-      `setting ${setting} is not a Service Bus connection string ` +
-        `(it needs Endpoint=sb://<host>/); for an identity-based connection set ` +
+      `setting ${setting} ${problem}; for an identity-based connection set ` +
         `${settingName}__fullyQualifiedNamespace instead`,
     );
   }
-  // What the SDK will insist on when it connects: a key with its name, or a signature.
-  const has = (part: string): boolean => new RegExp(`(^|;)\\s*${part}\\s*=`, 'i').test(value);
-  if (!has('SharedAccessSignature') && !(has('SharedAccessKeyName') && has('SharedAccessKey'))) {
-    throw new ConfigError(
-      `setting ${setting} needs SharedAccessKeyName and SharedAccessKey, ` +
-        'or SharedAccessSignature',
-    );
-  }
+  if (problem !== undefined) throw new ConfigError(`setting ${setting} ${problem}`);
   return value.trim();
 }
 
@@ -98,7 +98,20 @@ export function checkNamespace(setting: string, value: string): string {
   return host;
 }
 
+/** `host[:port]` of a checked connection string's Endpoint, never its user info or path. */
 export function endpointHost(connectionString: string): string | undefined {
-  const match = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]+)\/?/i.exec(connectionString);
-  return match?.[1];
+  if (connectionStringProblem(connectionString) !== undefined) return undefined;
+  return readConnectionString(connectionString).host;
+}
+
+/** Where a resolved connection goes, and the setting (with its source) that says so. */
+export function connectionTarget(connection: ResolvedConnection): ConnectionTarget {
+  const source = `in setting ${connection.settingName}${
+    connection.settingSource === undefined ? '' : ` (from ${connection.settingSource})`
+  }`;
+  if (connection.kind === 'identity') {
+    return { endpoint: `sb://${connection.fullyQualifiedNamespace}`, isEmulator: false, source };
+  }
+  const parts = readConnectionString(connection.connectionString);
+  return { endpoint: `sb://${parts.host}`, isEmulator: parts.isEmulator, source };
 }

@@ -10,6 +10,7 @@ import type {
 import { ensureError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { ConcurrencySlots } from './concurrencySlots';
+import type { ConnectionTarget } from '../shared/connectionString';
 import { InFlightSet } from './inFlightSet';
 import type { Dispatcher } from './dispatcher';
 import { entityPath, type ServiceBusFunction } from './functionPlan';
@@ -49,6 +50,8 @@ export interface Listener {
 export interface ListenerDeps {
   fn: ServiceBusFunction;
   client: ServiceBusClient;
+  /** The client's endpoint and setting, for the first failure's explanation. */
+  connectionTarget?: ConnectionTarget;
   dispatcher: Dispatcher;
   serviceBus: ServiceBusSettings;
   logger: Logger;
@@ -86,11 +89,15 @@ export function createEntityReceiver(
 }
 
 /** What the refusal lines name: the function, its entity and its sessions setting. */
-export function listenerIdentity(fn: ServiceBusFunction): ListenerIdentity {
+export function listenerIdentity(
+  fn: ServiceBusFunction,
+  target?: ConnectionTarget,
+): ListenerIdentity {
   return {
     functionName: fn.name,
     entityPath: entityPath(fn.entity),
     isSessionsEnabled: fn.isSessionsEnabled,
+    ...(target === undefined ? {} : { connection: target }),
   };
 }
 
@@ -140,7 +147,7 @@ export class MessageListener implements Listener {
     this.#outage = new OutageTracker(
       deps.logger,
       deps.serviceBus.clientRetryOptions,
-      listenerIdentity(deps.fn),
+      listenerIdentity(deps.fn, deps.connectionTarget),
     );
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
     const { maxConcurrentCalls } = deps.serviceBus;

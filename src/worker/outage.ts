@@ -1,4 +1,5 @@
 import { mostTellingAttempt } from '../shared/attemptErrors';
+import { type ConnectionTarget, unreachableHint } from '../shared/connectionString';
 import type { Logger } from '../shared/logger';
 import type { ClientRetrySettings } from './hostSettings';
 
@@ -31,6 +32,7 @@ export interface ListenerIdentity {
   functionName: string;
   entityPath: string;
   isSessionsEnabled: boolean;
+  connection?: ConnectionTarget;
 }
 
 export interface ClassifiedFailure {
@@ -246,10 +248,11 @@ export class OutageTracker {
         fields,
       );
     } else {
+      const target = identity?.connection;
       this.logger.warn(
-        `Service Bus could not be reached${unreachableHint(failure.reason)}; retrying with the` +
-          ' clientRetryOptions delays',
-        fields,
+        `Service Bus could not be reached${unreachableHint(failure.reason, target)}; retrying` +
+          ' with the clientRetryOptions delays',
+        target === undefined ? fields : { ...fields, endpoint: target.endpoint },
       );
     }
   }
@@ -278,14 +281,6 @@ export class OutageTracker {
     }, delayMs);
     this.#probeTimer.unref();
   }
-}
-
-/** What a failure to reach Service Bus at all most likely means, when its text says. */
-function unreachableHint(reason: string): string {
-  if (/\b(ENOTFOUND|EAI_AGAIN)\b/.test(reason)) {
-    return ': its host name does not resolve (check the namespace in the connection setting)';
-  }
-  return '';
 }
 
 /** The SDK's code, or for a GeneralError the more specific one its message starts with. */

@@ -68,7 +68,7 @@ export class ReceiveLoopListener implements Listener {
     this.#outage = new OutageTracker(
       deps.logger,
       serviceBus.clientRetryOptions,
-      listenerIdentity(fn),
+      listenerIdentity(fn, deps.connectionTarget),
     );
     const perSession = fn.isSessionsEnabled && fn.cardinality === 'one';
     this.#loopCount = perSession ? serviceBus.maxConcurrentSessions : 1;

@@ -186,10 +186,11 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   try {
     await runAppStartHooks(config.app.registry, config.appDir);
     for (const fn of plan.functions) {
-      const { client, connection } = await clients.get(fn.connectionName);
+      const { client, connection, target } = await clients.get(fn.connectionName);
       const listener = createListener({
         fn,
         client,
+        connectionTarget: target,
         dispatcher,
         serviceBus: host.serviceBus,
         logger: logger.child({ function: fn.name }),

@@ -59,8 +59,8 @@ describe('sbworker names the connection setting that cannot be used', () => {
     assert.equal(result.exitCode, 1);
     assert.equal(
       result.stderr,
-      'sbworker: InvalidConfiguration: --connection-string: the Service Bus connection string' +
-        ' has no Endpoint\n',
+      'sbworker: InvalidConfiguration: --connection-string: the value is not a Service Bus' +
+        ' connection string (it needs Endpoint=sb://<host>/)\n',
     );
   });
 });

@@ -105,14 +105,20 @@ describe('sbworker stats when the management API is not where it looks', () => {
     );
   });
 
-  it('leaves other errors alone', () => {
+  it('names the endpoint it asked for any other answer, with the --http-port hint', () => {
     const conflict = Object.assign(new Error('conflict'), { code: 'X', statusCode: 409 });
     const explained = explainManagementFailure(conflict, {
       connection: EMULATOR_TARGET,
       httpPort: wrongPort,
       httpPortGiven: false,
-    });
-    assert.equal(explained, conflict);
+    }) as Error & { code?: string };
+    assert.equal(explained.code, 'GeneralError');
+    assert.equal(
+      explained.message,
+      `conflict. (management API asked at http://127.0.0.1:${wrongPort}, where ${wrongPort} is` +
+        " only the default port; pass the emulator's management port with --http-port N" +
+        ' (`sbworker emulator` prints it in its ready line))',
+    );
   });
 });
 
@@ -150,7 +156,7 @@ describe('sbworker stats when the entity is missing or the key is wrong', () => 
       result.stderr,
       "sbworker: MessagingEntityNotFound: The messaging entity 'sm-nosuch' could not be found." +
         ' (An emulator has only the entities of its --config file and those created through' +
-        ' its management API.)\n',
+        ` its management API.) (management API asked at http://127.0.0.1:${emulator.httpPort})\n`,
     );
   });
 
@@ -163,7 +169,8 @@ describe('sbworker stats when the entity is missing or the key is wrong', () => 
       result.stderr,
       new RegExp(
         ' \\(the connection string from ServiceBusConnection \\(environment\\),' +
-          ' for sb://127\\.0\\.0\\.1:\\d+\\)\n$',
+          ' for sb://127\\.0\\.0\\.1:\\d+; management API asked at' +
+          ` http://127\\.0\\.0\\.1:${emulator.httpPort}\\)\n$`,
       ),
     );
   });

@@ -1,10 +1,10 @@
-import { isDevelopmentEmulator, readConnectionStringFields } from '../../shared/adminClient';
 import {
   findSetting,
   loadAppSettings,
   type AppSettings,
   type SettingSource,
 } from '../../shared/appSettings';
+import { connectionStringProblem, readConnectionString } from '../../shared/connectionString';
 import { ConfigError, ensureError } from '../../shared/errors';
 import { missingConnectionError, resolveConnection } from '../../worker/connection';
 import { UsageError } from './usageError';
@@ -154,26 +154,21 @@ function sourceOf(settings: AppSettings, name: string): SettingSource {
 const SDK_EMULATOR_AMQP_PORT = 5672;
 
 /**
- * `sb://host:port` and nothing else: no key name, no key, no signature. An emulator Endpoint
- * without a port gets the port the SDK will use; an Azure one is shown as written (the SDK
- * picks 5671, or 443 over WebSockets).
+ * `sb://host:port` and nothing else: no key name, no key, no signature, no user info. An
+ * emulator Endpoint without a port gets the port the SDK will use; an Azure one is shown as
+ * written (the SDK picks 5671, or 443 over WebSockets).
+ * @throws ConfigError, by the worker's check of a connection string, when the SDK cannot use it.
  */
 export function safeEndpoint(connectionString: string): string {
-  const endpoint = readConnectionStringFields(connectionString).get('endpoint');
-  if (endpoint === undefined) {
-    throw new ConfigError('the Service Bus connection string has no Endpoint');
-  }
+  const parts = checkedParts(connectionString);
+  const port = parts.port ?? (parts.isEmulator ? SDK_EMULATOR_AMQP_PORT : undefined);
+  return `sb://${parts.hostname}${port === undefined ? '' : `:${port}`}`;
+}
 
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new ConfigError('the Endpoint in the Service Bus connection string is not a URL');
-  }
-  if (url.port === '' && isDevelopmentEmulator(connectionString)) {
-    url.port = String(SDK_EMULATOR_AMQP_PORT);
-  }
-  return `${url.protocol}//${url.host}`;
+function checkedParts(connectionString: string) {
+  const problem = connectionStringProblem(connectionString);
+  if (problem !== undefined) throw new ConfigError(`the value ${problem}`);
+  return readConnectionString(connectionString);
 }
 
 /** @param where Put in front of an error, so it names the flag or the setting's file. */
@@ -183,7 +178,7 @@ function describe(connectionString: string, source: string, where?: string): Ope
       connectionString,
       source,
       configured: true,
-      isEmulator: isDevelopmentEmulator(connectionString),
+      isEmulator: checkedParts(connectionString).isEmulator,
       endpoint: safeEndpoint(connectionString),
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { ServiceBusClient } from '@azure/service-bus';
 
+import { sdkConnectionStringRefusal, tlsToPlainListener } from '../../shared/connectionString';
 import { AppError, isAppError } from '../../shared/errors';
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { createOperatorClient } from './clients';
@@ -24,7 +25,13 @@ export async function withOperatorClient<T>(
   work: (client: ServiceBusClient) => Promise<T>,
   options: OperatorClientOptions = {},
 ): Promise<T> {
-  const client = createOperatorClient(connection.connectionString);
+  let client: ServiceBusClient;
+  try {
+    client = createOperatorClient(connection.connectionString);
+  } catch (error) {
+    const where = connectionSourcePhrase(connection);
+    throw sdkConnectionStringRefusal(error, connection.connectionString, where);
+  }
   try {
     return await work(client);
   } catch (error) {
@@ -72,14 +79,12 @@ async function explainFailure(
       { retryable: true, cause: error },
     );
   }
-  if (isTlsToPlainListener(attempt, connection)) {
-    return new AppError(
-      'ServiceCommunicationProblem',
-      `could not connect to ${connection.endpoint}: it is on this machine, but the connection` +
-        ` string ${connectionSourcePhrase(connection)} lacks UseDevelopmentEmulator=true, so` +
-        ' the SDK spoke TLS to it; the emulator listens without TLS',
-      { retryable: false, cause: error },
-    );
+  const tls = tlsToPlainListener(attempt instanceof Error ? attempt.message : '', {
+    ...connection,
+    source: connectionSourcePhrase(connection),
+  });
+  if (tls !== undefined) {
+    return new AppError('ServiceCommunicationProblem', tls, { retryable: false, cause: error });
   }
   return error;
 }
@@ -108,16 +113,6 @@ function isTimeout(attempt: unknown, code: string | undefined): boolean {
   if (!(attempt instanceof Error)) return false;
   if (code === 'ServiceTimeout' || attempt.name === 'OperationTimeoutError') return true;
   return code === undefined && /due to operation timeout\.?$/.test(attempt.message);
-}
-
-/**
- * The SDK's bare "Failed to connect" is what a TLS handshake with a plain listener ends in; on
- * a loopback endpoint without the emulator flag, that is the likely cause.
- */
-function isTlsToPlainListener(attempt: unknown, connection: OperatorConnection): boolean {
-  if (connection.isEmulator || !(attempt instanceof Error)) return false;
-  if (!/^Failed to connect\.?$/.test(attempt.message)) return false;
-  return /^sb:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/i.test(connection.endpoint);
 }
 
 function unreachableCode(thrown: unknown): string | undefined {
