@@ -53,7 +53,7 @@ export function createAdministrationClient(
   const parts = checkedParts(connectionString);
   let client: ServiceBusAdministrationClient;
   try {
-    client = new ServiceBusAdministrationClient(connectionString);
+    client = new ServiceBusAdministrationClient(parts.canonical);
   } catch (error) {
     throw sdkConnectionStringRefusal(error, connectionString, 'for the management API');
   }

@@ -1,14 +1,15 @@
 import { ConfigError } from './errors';
 
-// The one check of a Service Bus connection string, for the worker and the CLI alike. It
-// refuses up front whatever @azure/service-bus 7.9.5 (with @azure/core-amqp 4.4.2) would refuse
-// or read differently from what was meant, so the SDK's own errors (no code, no setting name)
-// never reach the user. Problems are described without the value: it holds a key.
+// The one check of a Service Bus connection string, for the worker and the CLI alike. It reads
+// a string as the Functions host's .NET client does (ServiceBusConnectionStringProperties.Parse:
+// keys in any case, values trimmed, an Endpoint of any scheme or none taken for its host and
+// port) and hands the SDK the same string in the form it reads (@azure/service-bus 7.9.5 with
+// @azure/core-amqp 4.4.2 match keys in exact case, `UseDevelopmentEmulator` only as `true`),
+// so a string that works in Azure works here. What neither client could use is refused up
+// front, so the SDK's own errors (no code, no setting name) never reach the user. Problems are
+// described without the value: it holds a key.
 
-/**
- * The keys the SDK reads. Its parser (core-amqp's `parseConnectionString`) matches keys in
- * exactly this case and lets a later duplicate replace an earlier one without a word.
- */
+/** The keys both clients read, in the case the JavaScript SDK needs them. */
 const SDK_KEYS = [
   'Endpoint',
   'SharedAccessKeyName',
@@ -25,12 +26,14 @@ const ENDPOINT_SHAPE = 'Endpoint=sb://<host>/';
 
 /** What the SDK will use from a connection string that passed `connectionStringProblem`. */
 export interface ServiceBusConnectionParts {
-  /** `host[:port]` as written: never user info, a path or a query. */
+  /** The string in the form the SDK reads (`Endpoint=sb://host[:port]/;…`), keys included. */
+  canonical: string;
+  /** `host[:port]`: never user info, a path or a query. */
   host: string;
   hostname: string;
   /** The port written in the Endpoint, if any. */
   port?: number;
-  /** `UseDevelopmentEmulator=true`, in that case, as the SDK compares it. */
+  /** `UseDevelopmentEmulator=true` (in any case, as the host reads it). */
   isEmulator: boolean;
   entityPath?: string;
   sharedAccessSignature?: string;
@@ -53,12 +56,9 @@ export function connectionStringProblem(value: string): string | undefined {
   const endpointProblem = checkEndpoint(endpoint);
   if (endpointProblem !== undefined) return endpointProblem;
 
-  const emulator = read.UseDevelopmentEmulator;
+  const emulator = read.UseDevelopmentEmulator?.toLowerCase();
   if (emulator !== undefined && emulator !== 'true' && emulator !== 'false') {
-    return (
-      'has UseDevelopmentEmulator set to something other than true or false (the SDK takes ' +
-      'only true, in lower case, and reads anything else as false)'
-    );
+    return 'has UseDevelopmentEmulator set to something other than true or false';
   }
   return credentialProblem(read, value);
 }
@@ -77,17 +77,30 @@ export function readConnectionString(value: string): ServiceBusConnectionParts {
   const nonEmpty = (text: string | undefined) => (text === '' ? undefined : text);
   const entityPath = nonEmpty(read.EntityPath);
   const signature = nonEmpty(read.SharedAccessSignature);
+  const isEmulator = read.UseDevelopmentEmulator?.toLowerCase() === 'true';
+  const canonical = [
+    `Endpoint=sb://${url.host}/`,
+    ...(signature === undefined
+      ? [
+          `SharedAccessKeyName=${read.SharedAccessKeyName}`,
+          `SharedAccessKey=${read.SharedAccessKey}`,
+        ]
+      : [`SharedAccessSignature=${signature}`]),
+    ...(entityPath === undefined ? [] : [`EntityPath=${entityPath}`]),
+    ...(isEmulator ? ['UseDevelopmentEmulator=true'] : []),
+  ].join(';');
   return {
+    canonical,
     host: url.host,
     hostname: url.hostname,
     ...(url.port === '' ? {} : { port: Number(url.port) }),
-    isEmulator: read.UseDevelopmentEmulator === 'true',
+    isEmulator,
     ...(entityPath === undefined ? {} : { entityPath }),
     ...(signature === undefined ? {} : { sharedAccessSignature: signature }),
   };
 }
 
-/** The SDK's reading of the parts, refusing what it would misread; a string is the problem. */
+/** The parts by key, in any case as the host reads them; a string is the problem. */
 function readFields(value: string): Fields | string {
   const fields: Fields = {};
   let malformed: string | undefined;
@@ -109,9 +122,7 @@ function readFields(value: string): Fields | string {
 
     const known = SDK_KEYS.find((name) => name.toLowerCase() === key.toLowerCase());
     if (known === undefined) continue;
-    if (known !== key) {
-      return `has the key ${known} written in another case: the SDK reads it only as ${known}`;
-    }
+    // Both clients keep the later one without a word; which one was meant cannot be told.
     if (fields[known] !== undefined) return `has ${known} twice`;
     fields[known] = part.slice(separator + 1).trim();
   }
@@ -123,7 +134,7 @@ function checkEndpoint(endpoint: string): string | undefined {
   const url = endpointUrl(endpoint);
   if (url === undefined) {
     return (
-      'has an Endpoint that is not sb://<host>[:<port>]/ ' +
+      'has an Endpoint that is not sb://<host>[:<port>]/ (nor another URL with a host) ' +
       '(on Azure: sb://<namespace>.servicebus.windows.net/)'
     );
   }
@@ -136,15 +147,19 @@ function checkEndpoint(endpoint: string): string | undefined {
   return undefined;
 }
 
-/** The Endpoint as a URL the SDK reads the same way: sb://, a host, no query or fragment. */
+/**
+ * The Endpoint's host and port, as the host's client takes them: from a URL of any scheme
+ * (`sb://`, `https://`), or from a bare `host[:port]`; no query or fragment.
+ */
 function endpointUrl(endpoint: string): URL | undefined {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `sb://${endpoint}`;
   let url: URL;
   try {
-    url = new URL(endpoint);
+    url = new URL(withScheme);
   } catch {
     return undefined;
   }
-  if (url.protocol !== 'sb:' || url.hostname === '') return undefined;
+  if (url.hostname === '') return undefined;
   if (url.search !== '' || url.hash !== '' || /[?#]/.test(endpoint)) return undefined;
   return url;
 }

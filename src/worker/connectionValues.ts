@@ -36,7 +36,8 @@ export function checkConnectionString(settingName: string, setting: string, valu
     );
   }
   if (problem !== undefined) throw new ConfigError(`setting ${setting} ${problem}`);
-  return value.trim();
+  // The form the SDK reads: keys in its case, as the host's client would have read them.
+  return readConnectionString(value).canonical;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator } from '../support/emulator';
+import { startTestEmulator, testClient } from '../support/emulator';
 import { signSasToken } from '../support/sasToken';
 import { spawnWorker, stopWorkerProcess } from './support';
 import { queueFunctions, tempApp } from './tempApp';
@@ -10,8 +10,8 @@ import { queueFunctions, tempApp } from './tempApp';
 // Review AI, connection strings: in real `sbworker worker` processes, a string the SDK would
 // refuse or misread stops start-up as InvalidConfiguration naming the setting (never the
 // value), by the same check the CLI makes; a refused first connection is explained as the CLI
-// explains it. Expected texts follow the SDK's rules (@azure/service-bus 7.9.5 and
-// @azure/core-amqp: keys in exact case, UseDevelopmentEmulator === "true").
+// explains it. A string the host's .NET client reads (keys in any case, an https Endpoint,
+// UseDevelopmentEmulator=TRUE) runs, handed to the SDK in the form it reads.
 
 const KEY = 'worker-shape-key-5e1b=';
 const SECRET_USER = 'shape-user-9c2d';
@@ -50,13 +50,6 @@ describe('connection strings the SDK would refuse stop a worker as InvalidConfig
   const base = () => `Endpoint=sb://127.0.0.1:${port}`;
   const cases: Array<[string, () => string, RegExp]> = [
     [
-      'lower-case keys',
-      () =>
-        `endpoint=sb://127.0.0.1:${port};sharedaccesskeyname=RootManageSharedAccessKey;` +
-        `sharedaccesskey=${KEY};usedevelopmentemulator=true`,
-      /has the key Endpoint written in another case: the SDK reads it only as Endpoint/,
-    ],
-    [
       'a key and a signature',
       () =>
         `${base()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${KEY};` +
@@ -85,10 +78,10 @@ describe('connection strings the SDK would refuse stop a worker as InvalidConfig
       /has a user name or password in its Endpoint/,
     ],
     [
-      'UseDevelopmentEmulator=TRUE',
+      'UseDevelopmentEmulator=yes',
       () =>
         `${base()};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${KEY};` +
-        'UseDevelopmentEmulator=TRUE',
+        'UseDevelopmentEmulator=yes',
       /has UseDevelopmentEmulator set to something other than true or false/,
     ],
   ];
@@ -107,6 +100,31 @@ describe('connection strings the SDK would refuse stop a worker as InvalidConfig
       assert.ok(!output.includes(KEY) && !output.includes(SECRET_USER), 'no value printed');
     });
   }
+
+  it('runs on a string as the host reads it: any key case, https, TRUE', async () => {
+    // .NET's ServiceBusConnectionStringProperties.Parse, which the host uses, accepts this.
+    const key = /SharedAccessKey=([^;]+)/.exec(emulator.connectionString)?.[1] ?? '';
+    const worker = spawnWorker(appDir(), {
+      ServiceBusConnection:
+        `endpoint=https://127.0.0.1:${port}/;sharedaccesskeyname=RootManageSharedAccessKey;` +
+        `sharedaccesskey=${key};usedevelopmentemulator=TRUE`,
+    });
+    try {
+      await worker.waitForLine('ready', (l) => String(l.msg).startsWith('Worker ready'), 20_000);
+      const client = testClient(emulator.connectionString);
+      await client.createSender('jobs-q').sendMessages({ body: 'host form' });
+      await client.close();
+      const done = await worker.waitForLine(
+        'the invocation',
+        (l) => String(l.msg).startsWith("Executed 'jobs'"),
+        20_000,
+      );
+      assert.equal(done.msg, "Executed 'jobs' (succeeded)");
+      assert.ok(!(worker.stdout() + worker.stderr()).includes(key), 'no key printed');
+    } finally {
+      await stopWorkerProcess(worker);
+    }
+  });
 
   it('explains a loopback endpoint without UseDevelopmentEmulator=true, as the CLI', async () => {
     const worker = spawnWorker(appDir(), {

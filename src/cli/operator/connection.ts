@@ -174,11 +174,13 @@ function checkedParts(connectionString: string) {
 /** @param where Put in front of an error, so it names the flag or the setting's file. */
 function describe(connectionString: string, source: string, where?: string): OperatorConnection {
   try {
+    const parts = checkedParts(connectionString);
     return {
-      connectionString,
+      // The form the SDK reads: keys in its case, as the host's client would have read them.
+      connectionString: parts.canonical,
       source,
       configured: true,
-      isEmulator: checkedParts(connectionString).isEmulator,
+      isEmulator: parts.isEmulator,
       endpoint: safeEndpoint(connectionString),
     };
   } catch (error) {
