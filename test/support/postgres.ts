@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,10 @@ import { join } from 'node:path';
  * the folder belongs to the `postgres` user and the binaries run through `runuser`.
  */
 export interface TestPostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres`: trust authentication, no TLS. */
+  /**
+   * `postgres://postgres@127.0.0.1:<port>/postgres`: trust authentication, no TLS (with the
+   * password in it when the server was started with one).
+   */
   readonly url: string;
   readonly port: number;
   /** Stops the server (fast shutdown), keeping its data: for outage tests. */
@@ -22,7 +25,15 @@ export interface TestPostgres {
   destroy(): Promise<void>;
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export interface TestPostgresOptions {
+  /**
+   * A password for the `postgres` user, checked (SCRAM) on every TCP connection, as a hosted
+   * server does; the url then carries it. Without one, TCP connections are trusted.
+   */
+  password?: string;
+}
+
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const binDir = findBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'sbworker-pg-'));
@@ -38,7 +49,20 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   };
 
   if (asRoot) chownSync(dir, postgresUid(), postgresGid());
-  await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  const auth = ['-A', 'trust'];
+  if (options.password !== undefined) {
+    const passwordFile = join(dir, 'password');
+    writeFileSync(passwordFile, `${options.password}\n`, { mode: 0o600 });
+    if (asRoot) chownSync(passwordFile, postgresUid(), postgresGid());
+    auth.splice(
+      0,
+      2,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      `--pwfile=${passwordFile}`,
+    );
+  }
+  await run('initdb', ['-D', dataDir, '-U', 'postgres', ...auth, '--no-sync', '-E', 'UTF8']);
 
   const start = async (): Promise<void> => {
     const options =
@@ -71,7 +95,10 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
 
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url:
+      options.password === undefined
+        ? `postgres://postgres@127.0.0.1:${port}/postgres`
+        : `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${port}/postgres`,
     port,
     stop,
     start,

@@ -48,21 +48,37 @@ export function connectionErrorTranslator(databaseUrl: string): (error: unknown)
     const cause = lastAttempt(error);
     const code = codeOf(cause) ?? codeOf(error);
     const diagnosis = diagnose(code, cause.message, error);
-    const detail = redact(
-      code === undefined ? cause.message : `${code}: ${cause.message}`,
-      secrets,
-    );
+    const masked = maskedCause(cause, code, secrets);
+    const detail = code === undefined ? masked.message : `${code}: ${masked.message}`;
     const advice = diagnosis.retryable
       ? 'a retry can help'
       : 'a retry will not help until DATABASE_URL or the server changes';
+    // The cause is the masked copy: whoever logs it (the worker's invocation line does) must
+    // not find there what the message hides.
     return new AppError(
       DATABASE_UNREACHABLE,
       `Could not reach the database named by DATABASE_URL (host ${target.host}, ` +
         `port ${target.port}): ${diagnosis.reason} (${detail}); ${advice}`,
-      { retryable: diagnosis.retryable, cause: error },
+      { retryable: diagnosis.retryable, cause: masked },
     );
   };
 }
+
+/**
+ * The failed attempt as an error of its own, with the same name and code and a message that
+ * holds neither the password nor the user name (PostgreSQL names the user in a refused login:
+ * `password authentication failed for user "orders"`, `role "orders" does not exist`).
+ */
+function maskedCause(cause: Error, code: string | undefined, secrets: string[]): Error {
+  const message = redact(cause.message, secrets).replace(QUOTED_ROLE, '$1 "***"');
+  const masked = new Error(message);
+  masked.name = cause.name;
+  if (code !== undefined) Object.assign(masked, { code });
+  return masked;
+}
+
+/** `user "name"` and `role "name"` in PostgreSQL's texts (the name may hold `""`). */
+const QUOTED_ROLE = /\b(user|role)\s+"(?:[^"]|"")*"/gi;
 
 function diagnose(code: string | undefined, message: string, error: Error): Diagnosis {
   if (POOL_WAIT_TIMEOUT.test(message)) {
@@ -126,13 +142,29 @@ function codeOf(error: Error): string | undefined {
   return typeof code === 'string' && code !== '' ? code : undefined;
 }
 
+/**
+ * The password as it may appear in a text: as written in the URL and decoded (pg also takes it
+ * from a `password` query parameter). The user name is masked where PostgreSQL quotes it
+ * instead: as a plain substring, a short name would cut words of the message apart.
+ */
 function passwordForms(databaseUrl: string): string[] {
+  let url: URL;
   try {
-    const { password } = new URL(databaseUrl);
-    if (password === '') return [];
-    return [...new Set([password, decodeURIComponent(password)])];
+    url = new URL(databaseUrl);
   } catch {
     return [];
+  }
+  const written = [url.password, url.searchParams.get('password') ?? ''];
+  const forms = written.flatMap((text) => [text, safeDecode(text)]).filter((text) => text !== '');
+  // The longest first, so that one form inside another does not leave a piece of it.
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 
