@@ -9,6 +9,7 @@ import {
   sslFor,
 } from '../../src/orders/store/databaseSettings';
 import { isAppError } from '../../src/shared/errors';
+import { runCli } from '../cli/runCli';
 
 // The store's settings are checked when they are read, without connecting: each wrong value
 // is an InvalidConfiguration error that names the setting and never shows DATABASE_URL.
@@ -65,6 +66,13 @@ describe('database settings checked at start-up', () => {
       { DATABASE_URL: `postgres://orders_owner:${PASSWORD}@db.example.com/d?sslmode=maybe` },
       /^DATABASE_URL has sslmode="maybe"; use one of disable, prefer, require/,
     ],
+    // An unencoded "/", "?" or "#" in the password: the URL parses, with the user name as
+    // its host and the start of the password as its port.
+    ...['/', '?', '#'].map((mark): [string, NodeJS.ProcessEnv, RegExp] => [
+      `a password with an unencoded "${mark}"`,
+      { DATABASE_URL: `postgres://orders_owner:12345${mark}${PASSWORD}@db.example.com/orders` },
+      /^DATABASE_URL has an "@" after its host: .*Percent-encode the password/,
+    ]),
   ];
   for (const [name, env, message] of invalid) {
     it(`stops on ${name}, naming the setting`, () => {
@@ -74,6 +82,7 @@ describe('database settings checked at start-up', () => {
       assert.ok(!error.message.includes(PASSWORD), 'the password stays out of the message');
       assert.ok(!error.message.includes('db.example.com'), 'DATABASE_URL is never echoed');
       assert.ok(!error.message.includes('orders_owner'), 'nor the user name');
+      assert.ok(!error.message.includes('12345'), 'nor the start of the password');
     });
   }
 
@@ -124,5 +133,17 @@ describe('database settings checked at start-up', () => {
       port: 5432,
     });
     assert.deepEqual(databaseTarget('postgres:///d'), { host: 'localhost', port: 5432 });
+  });
+
+  it('refuses an unencoded "/" in the password before connecting (sbworker rejected)', async () => {
+    const url = `postgres://orders_owner:12345/${PASSWORD}@127.0.0.1:5432/orders`;
+
+    const result = await runCli(['rejected'], { env: { DATABASE_URL: url } });
+
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, /^sbworker: InvalidConfiguration: DATABASE_URL has an "@" after/);
+    for (const hidden of ['orders_owner', '12345', PASSWORD]) {
+      assert.ok(!result.stderr.includes(hidden), `${hidden} is not shown`);
+    }
   });
 });

@@ -138,6 +138,18 @@ function checkDatabaseUrl(trimmed: string): void {
       `DATABASE_URL must be a postgres:// or postgresql:// URL such as ${URL_SHAPE}`,
     );
   }
+  // `postgres://orders:12345/pw@host/db` is a valid URL, with host `orders` and port 12345: a
+  // "/", "?" or "#" left unencoded in the password ends the user info early, and the rest of
+  // it (with its "@") lands in the path, the query or the fragment.
+  if (`${url.pathname}${url.search}${url.hash}`.includes('@')) {
+    throw new ConfigError(
+      'DATABASE_URL has an "@" after its host: its password or user name holds a "/", "?" or ' +
+        '"#" that is not percent-encoded, so the host and port were read from the user info. ' +
+        'Percent-encode the password and the user name ("/" as %2F, "?" as %3F, "#" as %23, ' +
+        '"@" as %40), as encodeURIComponent does',
+    );
+  }
+
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode !== null && !URL_SSL_MODES.includes(sslmode)) {
     throw new ConfigError(
