@@ -128,6 +128,25 @@ describe('sbworker emulator command', () => {
     assert.match(run.stderr(), /MaxDeliveryCount/);
   });
 
+  it('names the type, never the value, of a policy key written with the wrong type', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sbworker-cli-'));
+    dirs.push(dir);
+    const config = join(dir, 'Config.json');
+    const key = 'cli-key-value-9d2f';
+    await writeFile(
+      config,
+      JSON.stringify({
+        UserConfig: { Namespaces: [{ Name: 'sbemulatorns', Queues: [], Topics: [] }] },
+        SbworkerEmulator: { SharedAccessPolicies: [{ Name: 'p', Key: [key], Rights: ['Send'] }] },
+      }),
+    );
+    const run = runEmulator(['--port', '0', '--config', config]);
+    const code = await run.exited;
+    assert.notEqual(code, 0);
+    assert.match(run.stderr(), /policy "p": Key must be a string, not an array/);
+    assert.ok(!run.stderr().includes(key), run.stderr());
+  });
+
   it('serves /health and management API; new entities survive restart, not --reset', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sbworker-cli-'));
     dirs.push(dir);

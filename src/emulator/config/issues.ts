@@ -59,6 +59,10 @@ function issueText(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
+      // A key written with the wrong type is still a key: say what it is, never what it holds.
+      if (isSecretField(issue.path)) {
+        return `must be ${article(issue.expected)}, not ${typeName(issue.input)}`;
+      }
       return `must be ${article(issue.expected)}, not ${JSON.stringify(issue.input)}`;
     case 'unrecognized_keys':
       return (
@@ -84,6 +88,20 @@ function issueText(issue: z.core.$ZodIssue): string {
     default:
       return issue.message;
   }
+}
+
+/** Key, PrimaryKey, SecondaryKey, and any other *Key, *Secret, *Password or ConnectionString. */
+const SECRET_FIELD = /(Key|Secret|Password|ConnectionString)$/i;
+
+function isSecretField(path: readonly PathKey[]): boolean {
+  const last = path[path.length - 1];
+  return typeof last === 'string' && SECRET_FIELD.test(last);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return article(typeof value);
 }
 
 function count(amount: number | bigint, noun: string): string {

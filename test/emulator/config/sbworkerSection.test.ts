@@ -72,6 +72,26 @@ describe('parseConfig SbworkerEmulator section', () => {
     );
   });
 
+  it('says the type of a policy key of the wrong type, never its value', () => {
+    const key = 'key-value-8c1e';
+    const section = (value: unknown) =>
+      file({}, { SbworkerEmulator: { SharedAccessPolicies: [{ Name: 'p', Key: value }] } });
+    const cases: Array<[unknown, string]> = [
+      [[key], 'an array'],
+      [{ value: key }, 'an object'],
+      [4711, 'a number'],
+      [true, 'a boolean'],
+      [null, 'null'],
+    ];
+    for (const [value, type] of cases) {
+      assertRefused(section(value), `policy "p": Key must be a string, not ${type}`);
+      assert.throws(
+        () => parseConfig(section(value), 'Config.json'),
+        (error: Error) => !error.message.includes(key) && !error.message.includes('4711'),
+      );
+    }
+  });
+
   it('refuses a message size over 100 MB and an unknown setting', () => {
     assertRefused(
       file({}, { SbworkerEmulator: { MaxMessageSizeInKilobytes: 200000 } }),
