@@ -1,3 +1,5 @@
+import { describeNonError } from './loggableKeys';
+
 /**
  * The one error type the project's own code throws. `code` is stable and meant to be branched
  * on; `retryable` says whether trying the same operation again can succeed.
@@ -23,15 +25,14 @@ export function isAppError(value: unknown): value is AppError {
   return value instanceof Error && value.name === 'AppError' && 'code' in value;
 }
 
-/** Turns anything thrown into an Error with a usable message. */
+/**
+ * Turns anything thrown into an Error with a usable message. A value other than a text is
+ * described by its type, never shown: it may be a message body.
+ */
 export function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;
   if (typeof value === 'string') return new Error(value);
-  try {
-    return new Error(`non-error thrown: ${JSON.stringify(value)}`);
-  } catch {
-    return new Error(`non-error thrown: ${String(value)}`);
-  }
+  return new Error(`non-error thrown: ${describeNonError(value)}`);
 }
 
 /** A configuration or setting problem found before anything starts. */

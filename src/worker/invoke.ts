@@ -1,4 +1,5 @@
 import { AppError } from '../shared/errors';
+import { describeNonError } from '../shared/loggableKeys';
 import type { AppRegistry, RegisteredFunction } from './coreModule';
 import { getProgrammingModel } from './coreModule';
 import type {
@@ -103,9 +104,10 @@ export async function invokeRegistered(
   // Like the worker: only an Error counts as a failure; a hook may clear it.
   if (failure instanceof Error) throw failure;
   if (failure !== null && failure !== undefined) {
+    // By its type only: an app may throw the body it was handed.
     throw new AppError(
       'FunctionFailed',
-      `the function threw a non-error value: ${String(failure)}`,
+      `the function threw a non-error value: ${describeNonError(failure)}`,
     );
   }
   return { response: await invocationModel.getResponse(context, result), context };

@@ -1,5 +1,6 @@
 import { takeEarlySignals } from '../shared/earlySignals';
 import { ensureError } from '../shared/errors';
+import { describeNonError } from '../shared/loggableKeys';
 import { createLogger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
 import { amqpStackRejection } from './amqpStackRejections';
@@ -145,15 +146,10 @@ function exitOnUncaughtException(worker: RunningWorker, exit: (code: number) => 
   });
 }
 
-/**
- * A thrown value that is not an Error, in a few words: an object by its constructor and keys
- * only, since its values may hold a message body or a secret.
- */
+/** A thrown primitive as it is (app code throwing a text); an object by its kind and keys. */
 function describeThrown(value: unknown): string {
   if (typeof value !== 'object' || value === null) return String(value);
-  const kind = value.constructor?.name ?? 'Object';
-  const keys = Object.keys(value).slice(0, 10);
-  return `a ${kind} object${keys.length === 0 ? '' : ` with keys ${keys.join(', ')}`}`;
+  return describeNonError(value);
 }
 
 function drainThenExit(

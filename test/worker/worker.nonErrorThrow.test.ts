@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startTestEmulator, testClient } from '../support/emulator';
+import { spawnWorker, stopWorkerProcess } from './support';
+import { tempApp } from './tempApp';
+
+// A handler that throws something other than an Error fails its invocation, as in the Node
+// worker. The invocation line says what kind of value it was, never the value: an app may
+// throw the very body it was handed.
+
+const SECRET = 'body-secret-5e8a';
+
+const THROWING_APP = {
+  'package.json': JSON.stringify({ main: 'index.js' }),
+  'host.json': JSON.stringify({ version: '2.0' }),
+  'index.js': [
+    `const { app } = require('@azure/functions');`,
+    `const queue = (name, handler) => app.serviceBusQueue(name,`,
+    `  { connection: 'NeConnection', queueName: 'ne-' + name, handler });`,
+    `queue('anArray', async (body) => { throw [body]; });`,
+    `queue('aString', async (body) => { throw String(body); });`,
+    `queue('anObject', async (body) => { throw { reason: body, [body + '@example.com']: 1 }; });`,
+  ].join('\n'),
+};
+
+describe('a handler that throws a value that is not an Error', () => {
+  let emulator: RunningEmulator;
+  let client: ServiceBusClient;
+  const appDir = tempApp(THROWING_APP);
+
+  before(async () => {
+    emulator = await startTestEmulator({
+      queues: ['ne-anArray', 'ne-aString', 'ne-anObject'].map((name) => ({
+        name,
+        maxDeliveryCount: 1,
+      })),
+    });
+    client = testClient(emulator.connectionString);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('fails the invocation and logs the type of the value, never the value', async () => {
+    const worker = spawnWorker(appDir, { NeConnection: emulator.connectionString });
+    try {
+      for (const name of ['anArray', 'aString', 'anObject']) {
+        const sender = client.createSender(`ne-${name}`);
+        await sender.sendMessages({ body: SECRET, messageId: `${name}-1` });
+        await sender.close();
+      }
+
+      const lineOf = (name: string) =>
+        worker.waitForLine(name, (l) => l.function === name && l.outcome === 'failed', 15_000);
+      const expected: Array<[string, string]> = [
+        ['anArray', 'an array of 1 item'],
+        ['aString', `a string of ${SECRET.length} characters`],
+        ['anObject', 'an object with keys "reason" and 1 other key'],
+      ];
+      for (const [name, description] of expected) {
+        const line = await lineOf(name);
+        assert.equal(line.errorCode, 'FunctionFailed');
+        assert.equal(line.error, `the function threw a non-error value: ${description}`);
+      }
+      await stopWorkerProcess(worker);
+      assert.ok(!worker.stdout().includes(SECRET), 'the body is not in the log');
+      assert.ok(!worker.stderr().includes(SECRET), 'nor on stderr');
+    } finally {
+      await stopWorkerProcess(worker);
+    }
+  });
+});
