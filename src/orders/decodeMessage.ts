@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { countOf, loggableKeys } from '../shared/loggableKeys';
 import { SUPPORTED_VERSIONS } from './contract';
 
 export type RejectionCode =
@@ -23,7 +24,18 @@ export interface StoredBody {
 
 export type Decoded<T> =
   | { ok: true; value: T }
-  | { ok: false; code: RejectionCode; reason: string; body: StoredBody | null };
+  | {
+      ok: false;
+      code: RejectionCode;
+      /** Why, whole: stored with the message, where an operator reads it. */
+      reason: string;
+      /**
+       * The reason for log lines, when it differs: key names from the body that do not read as
+       * identifiers (an e-mail address used as a key) are counted there, not named.
+       */
+      loggedReason?: string;
+      body: StoredBody | null;
+    };
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -62,8 +74,11 @@ export function decodeMessage<T>(
 
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const problems = summarise(parsed.error, fields);
-    return reject('SchemaViolation', `not a valid ${messageType}: ${problems}`, body);
+    const problems = summarise(parsed.error, fields, (issue) => issue.message);
+    const logged = summarise(parsed.error, fields, loggableIssueText);
+    const reason = `not a valid ${messageType}: ${problems}`;
+    const loggedReason = logged === problems ? undefined : `not a valid ${messageType}: ${logged}`;
+    return reject('SchemaViolation', reason, body, loggedReason);
   }
   return { ok: true, value: parsed.data };
 }
@@ -108,14 +123,28 @@ function whereJsonFails(error: Error): string {
   return /Unexpected end of JSON input/.test(error.message) ? ' (it ends too early)' : '';
 }
 
-function summarise(error: z.ZodError, message: Record<string, unknown>): string {
+function summarise(
+  error: z.ZodError,
+  message: Record<string, unknown>,
+  text: (issue: z.core.$ZodIssue) => string,
+): string {
   const shown = error.issues.slice(0, 5).map((issue) => {
+    // Paths name the contract's own fields and array positions only (the schemas are strict).
     const path = issue.path.length === 0 ? '(message)' : issue.path.join('.');
-    const problem = isMissing(message, issue.path) ? 'required, but missing' : issue.message;
+    const problem = isMissing(message, issue.path) ? 'required, but missing' : text(issue);
     return `${path}: ${problem}`;
   });
   const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
   return shown.join('; ') + more;
+}
+
+/** An issue's text for a log line: unknown keys named only when they read as identifiers. */
+function loggableIssueText(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const { named, unnamed } = loggableKeys(issue.keys);
+  if (unnamed === 0) return issue.message;
+  if (named.length === 0) return countOf(unnamed, 'unrecognized key');
+  return `Unrecognized keys: ${named.join(', ')} and ${countOf(unnamed, 'other')}`;
 }
 
 /** Whether the field an issue points at is absent (not merely wrong) in the message. */
@@ -141,8 +170,14 @@ function describe(value: unknown): string {
   return `a JSON ${typeof value}`;
 }
 
-function reject(code: RejectionCode, reason: string, body: unknown): Decoded<never> {
-  return { ok: false, code, reason, body: storedBody(body) };
+function reject(
+  code: RejectionCode,
+  reason: string,
+  body: unknown,
+  loggedReason?: string,
+): Decoded<never> {
+  const rejected = { ok: false, code, reason, body: storedBody(body) } as const;
+  return loggedReason === undefined ? rejected : { ...rejected, loggedReason };
 }
 
 /** The whole body, so that an operator can fix a rejected message and send it again. */

@@ -30,5 +30,9 @@ export async function recordRejection(
     logger,
     runtime.retryPolicy,
   );
-  logger.warn('message rejected', { reasonCode: rejected.code, reason: rejected.reason });
+  // The stored reason is whole; the logged one leaves out what may be data from the body.
+  logger.warn('message rejected', {
+    reasonCode: rejected.code,
+    reason: rejected.loggedReason ?? rejected.reason,
+  });
 }

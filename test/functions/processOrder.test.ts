@@ -10,6 +10,7 @@ import { migrate } from '../../src/orders/store/migrations';
 import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
 import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
+import { captureLogger } from '../worker/support';
 
 const order = (orderId: string, sku = '22728', quantity = 24) => ({
   type: 'Order',
@@ -191,6 +192,36 @@ describe('processOrder and processShipment handlers', () => {
       assert.match(rows[0]?.reason ?? '', reason);
     });
   }
+
+  it('logs unknown keys that may be data by count only, and stores the whole reason', async () => {
+    const captured = captureLogger();
+    const rt = { ...runtime, logger: captured.logger };
+    const body = {
+      ...order('900008'),
+      customerEmail: 'x',
+      'alice@example.com': 1,
+      'bob@example.com': 2,
+    };
+    await processOrder(rt)(body, contextFor('processOrder', 'keys-as-data'));
+
+    const [row] = await db.query<{ reason: string }>(
+      `SELECT reason FROM rejected_messages WHERE message_id = 'keys-as-data'`,
+    );
+    assert.match(row?.reason ?? '', /"customerEmail", "alice@example\.com", "bob@example\.com"/);
+    const logged = captured.lines().find((line) => line.msg === 'message rejected');
+    assert.equal(
+      logged?.reason,
+      'not a valid Order: (message): Unrecognized keys: "customerEmail" and 2 others',
+    );
+    assert.ok(!captured.rawLines().join('\n').includes('example.com'), 'no key named in the log');
+
+    await processOrder(rt)(
+      { ...order('900009'), 'alice@example.com': 1 },
+      contextFor('processOrder', 'key-as-data'),
+    );
+    const second = captured.lines().filter((line) => line.msg === 'message rejected')[1];
+    assert.equal(second?.reason, 'not a valid Order: (message): 1 unrecognized key');
+  });
 
   it('records a rejected message whose message id holds NUL, with the NUL escaped', async () => {
     await processOrder()('not json', contextFor('processOrder', 'nul\u0000id'));
