@@ -54,6 +54,7 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
 
     const missing = await fx.cli(['dlq', 'show', 'dl-list', '--message-id', 'nope']);
     assert.equal(missing.exitCode, 1);
+    assert.equal(missing.stderr, 'sbworker: DeadLetterNotFound: no such dead letter in dl-list\n');
   });
 
   it('replays by reason to its queue, body and properties kept and the copy marked', async () => {
@@ -115,7 +116,10 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
 
     const none = await fx.cli(['dlq', 'replay', 'dl-one', '--message-id', 'one-9']);
     assert.equal(none.exitCode, 1, none.stdout);
-    assert.match(none.stderr, /no dead letter in dl-one matched --message-id one-9/);
+    assert.equal(
+      none.stderr,
+      'sbworker: DeadLetterNotFound: no dead letter in dl-one matched --message-id one-9\n',
+    );
   });
 
   it('purges only with --yes', async () => {

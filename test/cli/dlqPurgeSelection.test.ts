@@ -53,7 +53,10 @@ describe('sbworker dlq purge with a selection, against the emulator', () => {
 
     const none = await fx.cli(['dlq', 'purge', 'purge-select', '--message-id', 'nope', '--yes']);
     assert.equal(none.exitCode, 1, none.stdout);
-    assert.match(none.stderr, /no dead letter in purge-select matched --message-id nope/);
+    assert.match(
+      none.stderr,
+      /^sbworker: DeadLetterNotFound: no dead letter in purge-select matched --message-id nope$/m,
+    );
     assert.deepEqual(await remaining('purge-select'), ['keep-0', 'keep-2']);
 
     const all = await fx.cli(['dlq', 'purge', 'purge-select', '--all', '--yes', '--json']);

@@ -17,7 +17,12 @@ import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { peekPages, peekUpTo } from '../operator/peekAll';
-import { letterSelection, type LetterSelectionFlags } from '../operator/letterSelection';
+import {
+  letterSelection,
+  lettersNotReceived,
+  noDeadLetterMatched,
+  type LetterSelectionFlags,
+} from '../operator/letterSelection';
 import { purgeDeadLetters, purgeSelectedDeadLetters } from '../operator/purge';
 import { UsageError } from '../operator/usageError';
 import { runReplay } from './dlqReplay';
@@ -151,7 +156,7 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
       ? letter.messageId === flags.messageId
       : letter.sequenceNumber === flags.sequenceNumber,
   );
-  if (letters.length === 0) throw new Error(`no such dead letter in ${address.display}`);
+  if (letters.length === 0) throw noDeadLetterMatched(address.display);
 
   if (flags.json === true) writeOut(jsonLines(letters));
   else writeOut(letters.map(messageDetail).join('\n'));
@@ -196,7 +201,7 @@ async function runPurge(entity: string, flags: PurgeFlags, _command: Command): P
   );
 
   if (result.selected === 0 && !selection.every) {
-    throw new Error(`no dead letter in ${address.display} matched ${selection.described}`);
+    throw noDeadLetterMatched(address.display, selection.described);
   }
   const from = deadLetterPath(address);
   const { purged, kept } = result;
@@ -208,10 +213,7 @@ async function runPurge(entity: string, flags: PurgeFlags, _command: Command): P
   );
   const unreceived = result.selected - purged;
   if (unreceived > 0) {
-    throw new Error(
-      `${unreceived} selected letter(s) could not be received` +
-        ' (locked by another receiver or removed meanwhile); run the purge again',
-    );
+    throw lettersNotReceived(unreceived, 'purge');
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { AppError } from '../../shared/errors';
 import { createEntityReceiver } from '../operator/clients';
 import {
   connectionFor,
@@ -14,7 +15,12 @@ import {
   readUse,
   type EntityAddress,
 } from '../operator/entityAddress';
-import { letterSelection, type LetterSelectionFlags } from '../operator/letterSelection';
+import {
+  letterSelection,
+  lettersNotReceived,
+  noDeadLetterMatched,
+  type LetterSelectionFlags,
+} from '../operator/letterSelection';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { replayDeadLetters, type ReplayResult } from '../operator/replay';
@@ -164,7 +170,7 @@ export async function runReplay(
   }
 
   if (result.selected === 0 && !selection.every) {
-    throw new Error(`no dead letter in ${address.display} matched ${selection.described}`);
+    throw noDeadLetterMatched(address.display, selection.described);
   }
   writeOut(
     flags.json === true
@@ -173,16 +179,15 @@ export async function runReplay(
   );
   const unreceived = result.selected - result.replayed - result.tooLarge.length;
   if (unreceived > 0) {
-    throw new Error(
-      `${unreceived} selected letter(s) could not be received` +
-        ' (locked by another receiver or removed meanwhile); run the replay again',
-    );
+    throw lettersNotReceived(unreceived, 'replay');
   }
   if (result.tooLarge.length > 0) {
     const listed = flags.json === true ? 'listed in tooLarge' : 'listed above';
-    throw new Error(
+    throw new AppError(
+      'MessageSizeExceeded',
       `${result.tooLarge.length} selected letter(s) were not replayed: over a size limit,` +
         ` ${listed}; they stay in the dead-letter queue`,
+      { retryable: false },
     );
   }
 }

@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/errors';
 import type { MessageJson } from './messageJson';
 import { UsageError } from './usageError';
 
@@ -49,4 +50,29 @@ function describeFilter(flags: LetterSelectionFlags): string {
   if (flags.messageId !== undefined) parts.push(`--message-id ${flags.messageId}`);
   if (flags.reason !== undefined) parts.push(`--reason ${flags.reason}`);
   return parts.join(' and ');
+}
+
+/** No dead letter is the one asked for: the same command finds none until one arrives. */
+export const DEAD_LETTER_NOT_FOUND = 'DeadLetterNotFound';
+
+/** `dlq show`, `replay` or `purge` found no letter matching what was asked for. */
+export function noDeadLetterMatched(entity: string, described?: string): AppError {
+  const message =
+    described === undefined
+      ? `no such dead letter in ${entity}`
+      : `no dead letter in ${entity} matched ${described}`;
+  return new AppError(DEAD_LETTER_NOT_FOUND, message, { retryable: false });
+}
+
+/**
+ * Selected letters that could not be received (locked by another receiver, or removed
+ * meanwhile): running the command again takes them once their locks expire.
+ */
+export function lettersNotReceived(count: number, command: 'replay' | 'purge'): AppError {
+  return new AppError(
+    'DeadLettersNotReceived',
+    `${count} selected letter(s) could not be received` +
+      ` (locked by another receiver or removed meanwhile); run the ${command} again`,
+    { retryable: true },
+  );
 }

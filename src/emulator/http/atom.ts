@@ -70,14 +70,43 @@ export async function readEntryContent(
   try {
     parsed = (await parseXML(body, { includeRoot: true })) as XmlObject;
   } catch (error) {
-    const detail = error instanceof Error ? error.message : JSON.stringify(error);
-    throw new AdminError('BadRequest', `The request body is not an ATOM entry: ${detail}`);
+    throw new AdminError('BadRequest', `The request body is not valid XML: ${xmlFault(error)}`);
   }
   const entry = asObject(parsed.entry);
   const content = asObject(entry?.content);
   const description = content?.[contentName];
   if (description === '') return {};
   return asObject(description);
+}
+
+/**
+ * What the XML parser found wrong, and where, in words: it rejects with the validator's plain
+ * object (`{ err: { code, msg, line, col } }`), not an Error. The place is given as .NET, and
+ * so Service Bus, states it: line and position.
+ */
+function xmlFault(error: unknown): string {
+  if (error instanceof Error) return `${error.message.replace(/\.$/, '')}.`;
+
+  const fault = asObject(asObject(error)?.err);
+  const text = typeof fault?.msg === 'string' ? fault.msg : 'it could not be parsed';
+  const unclosed = /^Invalid '\[(.*)\]' found\.?$/s.exec(text)?.[1];
+  const what = unclosed === undefined ? text.replace(/\.$/, '') : unclosedElements(unclosed);
+  const line = Number(fault?.line);
+  const column = Number(fault?.col);
+  const where =
+    Number.isInteger(line) && Number.isInteger(column) ? ` (line ${line}, position ${column})` : '';
+  return `${what}${where}.`;
+}
+
+/** The validator lists the elements left open as a JSON array of their names. */
+function unclosedElements(list: string): string {
+  try {
+    const names = JSON.parse(`[${list}]`) as unknown[];
+    const tags = names.map((name) => `<${String(name)}>`);
+    return `it ends with elements not closed: ${tags.join(', ')}`;
+  } catch {
+    return 'it ends with elements not closed';
+  }
 }
 
 export function asObject(value: unknown): XmlObject | undefined {
