@@ -25,18 +25,21 @@ const SURROUNDING_WHITESPACE = 'must not start or end with whitespace';
 // PostgreSQL text cannot hold NUL: a stored field with one would fail its insert every time.
 const noNul = (text: string): boolean => !text.includes('\u0000');
 const NUL = 'must not contain NUL (U+0000)';
-const id = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE)
-  .refine(noNul, NUL);
-const countryName = z
-  .string()
-  .min(1)
-  .max(100)
-  .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE)
-  .refine(noNul, NUL);
+// A lone surrogate has no UTF-8 form: as text PostgreSQL would get U+FFFD instead (two ids
+// becoming one), and the shipment request, stored as jsonb, would fail its insert every time.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+const NOT_WELL_FORMED = 'must not contain a lone surrogate (\\uD800-\\uDFFF without its pair)';
+const storedText = (maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE)
+    .refine(noNul, NUL)
+    .refine(wellFormed, NOT_WELL_FORMED);
+const id = storedText(64);
+const countryName = storedText(100);
 const decimalMoney = z
   .string()
   .regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be a decimal string with at most two decimals');

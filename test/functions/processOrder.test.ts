@@ -177,6 +177,19 @@ describe('processOrder and processShipment handlers', () => {
       'SchemaViolation',
       /orderId: must not contain NUL/,
     ],
+    // A lone surrogate has no UTF-8 form: the shipment request's jsonb insert fails every time.
+    [
+      'an order id with a lone surrogate',
+      { ...order('900010'), orderId: '90001\uD800' },
+      'SchemaViolation',
+      /orderId: must not contain a lone surrogate/,
+    ],
+    [
+      'a country with a lone surrogate',
+      { ...order('900011'), country: 'Fr\uDC00ance' },
+      'SchemaViolation',
+      /country: must not contain a lone surrogate/,
+    ],
   ];
   for (const [index, [name, body, code, reason]] of badMessages.entries()) {
     it(`records ${name} as rejected and returns normally`, async () => {
@@ -324,6 +337,26 @@ describe('processOrder and processShipment handlers', () => {
       `SELECT count(*)::int AS n FROM repeat_deliveries WHERE business_key = '900020'`,
     );
     assert.equal((repeatsAfter ?? 0) - (repeatsBefore ?? 0), 1, 'only the true repeat counts');
+  });
+
+  it('records a shipment request with a lone surrogate as rejected, and returns', async () => {
+    const request = {
+      type: 'ShipmentRequested',
+      version: 1,
+      shipmentId: 'SHP-9000\uD83D',
+      orderId: '9000\uD83D',
+      customerId: null,
+      country: 'France',
+      lines: [{ sku: '22728', quantity: 1 }],
+    };
+    const result = await processShipment(request, contextFor('processShipment', 's-lone'));
+
+    assert.equal(result, undefined);
+    const [row] = await db.query<{ reason_code: string; reason: string }>(
+      `SELECT reason_code, reason FROM rejected_messages WHERE message_id = 's-lone'`,
+    );
+    assert.equal(row?.reason_code, 'SchemaViolation');
+    assert.match(row?.reason ?? '', /shipmentId: must not contain a lone surrogate/);
   });
 
   it('rejects a shipment request whose id is not derived from its order id', async () => {
