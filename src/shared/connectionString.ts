@@ -100,6 +100,17 @@ export function readConnectionString(value: string): ServiceBusConnectionParts {
   };
 }
 
+/**
+ * What to hand the SDK for a connection string: the form it reads (keys in its case,
+ * `Endpoint=sb://…`) when the string passed `connectionStringProblem`; otherwise the string
+ * as it is, for the SDK's own refusal to be translated where the client is built.
+ */
+export function sdkConnectionString(value: string): string {
+  return connectionStringProblem(value) === undefined
+    ? readConnectionString(value).canonical
+    : value;
+}
+
 /** The parts by key, in any case as the host reads them; a string is the problem. */
 function readFields(value: string): Fields | string {
   const fields: Fields = {};

@@ -2,7 +2,11 @@ import type { TokenCredential } from '@azure/identity';
 import { RetryMode, ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
 
 import { connectionTarget } from './connectionValues';
-import { type ConnectionTarget, sdkConnectionStringRefusal } from '../shared/connectionString';
+import {
+  type ConnectionTarget,
+  sdkConnectionString,
+  sdkConnectionStringRefusal,
+} from '../shared/connectionString';
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
 import {
   describeConnection,
@@ -139,7 +143,7 @@ function connectionStringClient(
   options: ServiceBusClientOptions,
 ): ServiceBusClient {
   try {
-    return new ServiceBusClient(connectionString, options);
+    return new ServiceBusClient(sdkConnectionString(connectionString), options);
   } catch (error) {
     throw sdkConnectionStringRefusal(error, connectionString, `in setting ${settingName}`);
   }

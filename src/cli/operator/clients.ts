@@ -4,6 +4,7 @@ import {
   type ServiceBusReceiverOptions,
 } from '@azure/service-bus';
 
+import { sdkConnectionString } from '../../shared/connectionString';
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
@@ -19,7 +20,9 @@ keepTypedApplicationProperties();
 const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };
 
 export function createOperatorClient(connectionString: string): ServiceBusClient {
-  return new ServiceBusClient(connectionString, { retryOptions: CLI_RETRY_OPTIONS });
+  return new ServiceBusClient(sdkConnectionString(connectionString), {
+    retryOptions: CLI_RETRY_OPTIONS,
+  });
 }
 
 /** A receiver on a queue or subscription, or on its dead-letter sub-queue. */

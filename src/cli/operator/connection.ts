@@ -174,13 +174,11 @@ function checkedParts(connectionString: string) {
 /** @param where Put in front of an error, so it names the flag or the setting's file. */
 function describe(connectionString: string, source: string, where?: string): OperatorConnection {
   try {
-    const parts = checkedParts(connectionString);
     return {
-      // The form the SDK reads: keys in its case, as the host's client would have read them.
-      connectionString: parts.canonical,
+      connectionString,
       source,
       configured: true,
-      isEmulator: parts.isEmulator,
+      isEmulator: checkedParts(connectionString).isEmulator,
       endpoint: safeEndpoint(connectionString),
     };
   } catch (error) {
