@@ -53,6 +53,9 @@ export interface RunningEmulator {
 
 export const DEFAULT_EMULATOR_PORT = 5672;
 
+/** A dead-letter sub-queue's store key: the entity's path (lower case) plus this. */
+const DEAD_LETTER_KEY_SUFFIX = '/$deadletterqueue';
+
 /** Starts the local Service Bus: restores the data folder if any, then listens. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const logger = options.logger ?? silentLogger();
@@ -152,19 +155,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 }
 
-/** Without a data folder the messages die with the process: an operator should hear of it. */
+/**
+ * Without a data folder the messages die with the process: an operator should hear of it, and
+ * of the dead letters among them above all, which no `dlq list` can show once it has exited.
+ */
 function warnOfDiscardedMessages(registry: EntityRegistry, logger: Logger): void {
   let messages = 0;
+  let deadLettered = 0;
   let entities = 0;
   for (const store of registry.allStores()) {
     if (store.size === 0) continue;
     messages += store.size;
     entities += 1;
+    if (store.key.endsWith(DEAD_LETTER_KEY_SUFFIX)) deadLettered += store.size;
   }
   if (messages === 0) return;
 
-  logger.warn('Stopping with messages in memory: they are discarded (no data folder)', {
-    messages,
-    entities,
-  });
+  const letters =
+    deadLettered === 0
+      ? 'none of them dead-lettered'
+      : `${deadLettered} of them dead-lettered, which no \`sbworker dlq\` can read afterwards`;
+  logger.warn(
+    `Stopping with ${messages} message(s) in memory (${letters}): they are lost with the` +
+      ' process, as this emulator keeps no data folder (`sbworker emulator --data-dir` keeps them)',
+    { messages, deadLettered, entities },
+  );
 }

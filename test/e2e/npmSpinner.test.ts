@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+
+import { hasScriptCommand } from './support';
 
 /** The project folder, where `npm start` runs (the tests are compiled to dist/test/e2e). */
 const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 
 /** npm's spinner frames are braille characters (U+2800 to U+28FF). */
 const SPINNER_FRAME = /[\u2800-\u28ff]/;
-
-function hasScriptCommand(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Runs an npm command in the project folder on a pseudo-terminal (util-linux `script`), as a

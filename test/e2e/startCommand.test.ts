@@ -1,45 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 
 import { startTestEmulator, testClient } from '../support/emulator';
-import { CLI, orderIndependentFacts, tempDir } from './support';
+import { orderIndependentFacts, runStart, type StartRun, summaryLineOf, tempDir } from './support';
 
 const facts = orderIndependentFacts();
 
-interface Run {
-  lines: Array<Record<string, unknown>>;
-  code: number | null;
-  stderr: string;
-}
-
-/**
- * Runs `sbworker start` as its own process with JSON log lines (stdout is a pipe). `until`
- * sends SIGTERM once a line matches it.
- */
-function runStart(
+/** Sends SIGTERM once a line matches `until`. */
+function runUntil(
   args: string[],
   env: NodeJS.ProcessEnv,
   until?: (line: Record<string, unknown>) => boolean,
-): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, 'start', ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const lines = (): Array<Record<string, unknown>> =>
-    stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-    if (until !== undefined && !child.killed && lines().some(until)) child.kill('SIGTERM');
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => {
-    child.on('exit', (code) => resolve({ lines: lines(), code, stderr }));
+): Promise<StartRun> {
+  return runStart(args, env, (line, child) => {
+    if (until !== undefined && !child.killed && until(line)) child.kill('SIGTERM');
   });
 }
 
@@ -55,10 +29,8 @@ interface SummaryLine {
   invariants: { ok: boolean; skusChecked: number };
 }
 
-function summaryLine(run: Run): SummaryLine {
-  const line = run.lines.find((l) => String(l.msg).startsWith('Run summary'));
-  assert.ok(line !== undefined, `a summary line (stderr: ${run.stderr})`);
-  return line as unknown as SummaryLine;
+function summaryLine(run: StartRun): SummaryLine {
+  return summaryLineOf(run) as unknown as SummaryLine;
 }
 
 describe('sbworker start (the process)', () => {
@@ -67,7 +39,7 @@ describe('sbworker start (the process)', () => {
 
   it('exits 0 after the sample, with the summary (--exit-when-idle --reset)', async () => {
     const args = ['--exit-when-idle', '--reset', '--emulator-port', '0'];
-    const run = await runStart(args, { PGLITE_DIR: dir.path });
+    const run = await runUntil(args, { PGLITE_DIR: dir.path });
 
     assert.equal(run.code, 0, run.stderr);
     const summary = summaryLine(run);
@@ -93,7 +65,7 @@ describe('sbworker start (the process)', () => {
   });
 
   it('keeps running when idle; on SIGTERM drains and prints the summary', async () => {
-    const run = await runStart(
+    const run = await runUntil(
       ['--no-sample', '--emulator-port', '0'],
       { PGLITE_DIR: dir.path },
       (line) => String(line.msg).includes('still listening'),
@@ -112,7 +84,7 @@ describe('sbworker start (the process)', () => {
   it('never loads the sample into a configured namespace, and says why', async () => {
     const emulator = await startTestEmulator({ queues: ['orders', 'shipments', 'jobs'] });
     try {
-      const run = await runStart(['--exit-when-idle', '--reset'], {
+      const run = await runUntil(['--exit-when-idle', '--reset'], {
         PGLITE_DIR: dir.path,
         ServiceBusConnection: emulator.connectionString,
       });

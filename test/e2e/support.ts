@@ -1,3 +1,4 @@
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,61 @@ export async function startTestMainJob(
     shutdownGraceMs: 5000,
     ...options,
   });
+}
+
+/** What a `sbworker start` process printed (its JSON lines) and how it ended. */
+export interface StartRun {
+  lines: Array<Record<string, unknown>>;
+  code: number | null;
+  stderr: string;
+}
+
+/**
+ * Runs `sbworker start` as its own process with JSON log lines (stdout is a pipe). `onLine`
+ * sees each line as it comes, with the process (to send it a signal, or to act on a line).
+ */
+export function runStart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onLine?: (line: Record<string, unknown>, child: ChildProcessWithoutNullStreams) => void,
+): Promise<StartRun> {
+  const child = spawn(process.execPath, [CLI, 'start', ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: 'pipe',
+  });
+  child.stdin.end();
+  const lines: Array<Record<string, unknown>> = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    for (const text of complete.filter((line) => line.startsWith('{'))) {
+      const line = JSON.parse(text) as Record<string, unknown>;
+      lines.push(line);
+      onLine?.(line, child);
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => {
+    child.on('exit', (code) => resolve({ lines, code, stderr }));
+  });
+}
+
+/** The run's one `Run summary: …` line. */
+export function summaryLineOf(run: StartRun): Record<string, unknown> {
+  const line = run.lines.find((l) => String(l.msg).startsWith('Run summary'));
+  if (line === undefined) throw new Error(`no summary line (stderr: ${run.stderr})`);
+  return line;
+}
+
+/** Whether util-linux `script` is there, to run a command on a pseudo-terminal. */
+export function hasScriptCommand(): boolean {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -10,7 +10,7 @@ import { startTestEmulator, testClient } from '../support/emulator';
 // An emulator without a data folder keeps messages in memory only; stopping it loses them, so
 // it says so, with the count.
 
-async function sendThenStop(dataDir?: string) {
+async function sendThenStop(dataDir?: string, deadLetterOne = false) {
   const log = captureLogger();
   const emulator = await startTestEmulator(
     { queues: ['discard-a', 'discard-b', 'discard-empty'] },
@@ -25,10 +25,20 @@ async function sendThenStop(dataDir?: string) {
     await sender.sendMessages(Array.from({ length: count }, (_, i) => ({ body: i })));
     await sender.close();
   }
+  if (deadLetterOne) {
+    const receiver = client.createReceiver('discard-a');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    assert.ok(message !== undefined);
+    await receiver.deadLetterMessage(message, {
+      deadLetterReason: 'Test',
+      deadLetterErrorDescription: 'a test',
+    });
+    await receiver.close();
+  }
   await client.close();
 
   await emulator.close();
-  return log.lines().filter((line) => String(line.msg).includes('discarded'));
+  return log.lines().filter((line) => String(line.msg).startsWith('Stopping with'));
 }
 
 describe('emulator stop', () => {
@@ -38,7 +48,18 @@ describe('emulator stop', () => {
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]?.level, 'warn');
     assert.equal(warnings[0]?.messages, 3);
+    assert.equal(warnings[0]?.deadLettered, 0);
     assert.equal(warnings[0]?.entities, 2);
+  });
+
+  it('says how many of them are dead letters', async () => {
+    const warnings = await sendThenStop(undefined, true);
+
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.messages, 3);
+    assert.equal(warnings[0]?.deadLettered, 1);
+    assert.equal(warnings[0]?.entities, 3, 'discard-a, its dead-letter queue and discard-b');
+    assert.match(String(warnings[0]?.msg), /^Stopping with 3 message\(s\) in memory \(1 of them/);
   });
 
   it('says nothing when the messages are kept in a data folder', async () => {

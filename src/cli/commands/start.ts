@@ -22,7 +22,11 @@ export function registerStartCommand(program: Command): void {
         'database, worker, the 511 sample orders, and a summary of the run',
     )
     .option('--no-sample', 'do not load the sample orders into an empty orders queue')
-    .option('--exit-when-idle', 'stop once the queues are empty and nothing is in flight')
+    .option(
+      '--exit-when-idle',
+      'stop once the queues are empty and nothing is in flight; exit 1 for a broken stock ' +
+        'invariant, 3 when dead-lettered messages remain',
+    )
     .option('--reset', 'empty the order tables first (a local database only)')
     .option(
       '--emulator-port <port>',

@@ -13,6 +13,7 @@ import {
   probeTriggerEntities,
   waitUntilIdle,
 } from './idleDetection';
+import { countDeadLetters, type DeadLetterCount } from './deadLetters';
 import { resetOrderTables, resetRefusal } from './resetDatabase';
 import { loadSampleIfWanted, type SampleLoad } from './sampleLoader';
 import { type MainJobReport, messagesPerSecond } from './summary';
@@ -130,14 +131,24 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
 
   // The books are read once nothing is in flight and before the appTerminate hook closes the
   // store: reopening it would find an empty database when it lives in memory.
+  // The dead letters likewise, while the worker's clients (and an embedded broker) are open,
+  // and after the drain, whose abandons may dead-letter a message at its last delivery.
   let figures: Awaited<ReturnType<typeof readFigures>> | undefined;
+  let deadLetters: DeadLetterCount | undefined;
   const reason = ended === 'idle' ? 'the queues are empty and nothing is in flight' : 'signal';
   await worker.stop(reason, {
     afterDrain: async () => {
+      deadLetters = await countDeadLetters(worker);
       figures = await readFigures(input.since);
     },
   });
   figures ??= await readFigures(input.since);
+  deadLetters ??= {
+    total: null,
+    more: false,
+    entities: [],
+    error: 'the worker had stopped before they could be counted',
+  };
   await closeOrderRuntime();
 
   // Elapsed ends with the last message (drained ones included), not with the summary: a run
@@ -161,6 +172,7 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
     invocations,
     summary: figures.summary,
     stock: figures.stock,
+    deadLetters,
   };
 }
 

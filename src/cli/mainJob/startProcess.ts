@@ -4,8 +4,15 @@ import { takeEarlySignals } from '../../shared/earlySignals';
 import { createLogger, type Logger, parseLogLevel } from '../../shared/logger';
 import { SECOND_MS } from '../../shared/time';
 import type { RunningWorker } from '../../worker';
+import { deadLetterAdvice } from './deadLetters';
 import { type MainJob, startMainJob } from './mainJob';
-import { formatReport, invariantsHold, type MainJobReport, reportFields } from './summary';
+import {
+  exitCodeFor,
+  formatReport,
+  invariantsHold,
+  type MainJobReport,
+  reportFields,
+} from './summary';
 
 export interface StartFlags {
   sample: boolean;
@@ -24,7 +31,8 @@ const PROGRESS_POLL_MS = 200;
 /**
  * `sbworker start`: the main job as a process. Loads the sample (embedded mode only), then
  * either ends once idle (`--exit-when-idle`) or runs until SIGINT/SIGTERM; either way prints
- * what the run did and exits 0, or 1 when a stock invariant is violated.
+ * what the run did and exits with `exitCodeFor` (1 for a broken stock invariant, 3 for dead
+ * letters after `--exit-when-idle`).
  */
 export async function runStartCommand(
   flags: StartFlags,
@@ -58,7 +66,7 @@ export async function runStartCommand(
   const report = await job.finish(ended);
 
   printReport(report, logger, terminal);
-  process.exitCode = invariantsHold(report) ? 0 : 1;
+  process.exitCode = exitCodeFor(report, flags.exitWhenIdle);
   setTimeout(() => exit(Number(process.exitCode)), EXIT_WATCHDOG_MS).unref();
 }
 
@@ -119,18 +127,39 @@ function showProgress(worker: RunningWorker, total: number): { stop(): void } {
 }
 
 function printReport(report: MainJobReport, logger: Logger, terminal: boolean): void {
-  const message = invariantsHold(report)
-    ? 'Run summary: the stock invariants hold'
-    : `Run summary: ${report.stock.violations.length} stock invariant violation(s)`;
+  const message = `Run summary: ${summaryVerdict(report)}`;
   if (terminal) {
     process.stdout.write(formatReport(report));
     if (!invariantsHold(report)) {
       logger.error(message, { violations: report.stock.violations.slice(0, 20) });
     }
-    return;
+  } else if (!invariantsHold(report)) {
+    logger.error(message, reportFields(report));
+  } else if (report.deadLetters.total !== 0) {
+    logger.warn(message, reportFields(report));
+  } else {
+    logger.info(message, reportFields(report));
   }
-  if (invariantsHold(report)) logger.info(message, reportFields(report));
-  else logger.error(message, reportFields(report));
+
+  // After the table, so that it is the last thing an operator reads.
+  const { deadLetters } = report;
+  const advice = deadLetterAdvice(deadLetters, report.embedded);
+  if (advice !== undefined) {
+    logger.warn(advice, { messagesDeadLettered: deadLetters.total, more: deadLetters.more });
+  }
+  if (deadLetters.error !== undefined) {
+    logger.warn(`The dead-letter queues could not be counted: ${deadLetters.error}`);
+  }
+}
+
+function summaryVerdict(report: MainJobReport): string {
+  const violations = report.stock.violations.length;
+  const books =
+    violations === 0 ? 'the stock invariants hold' : `${violations} stock invariant violation(s)`;
+  const { total, more } = report.deadLetters;
+  if (total === null) return `${books}; the dead letters are not known`;
+  if (total === 0) return books;
+  return `${books}; ${total}${more ? '+' : ''} message(s) dead-lettered`;
 }
 
 /** First SIGINT/SIGTERM ends the run gracefully (drain, summary); a later one forces exit 1. */

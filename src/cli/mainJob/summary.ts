@@ -1,6 +1,7 @@
 import type { RunSummary, StockCheck } from '../../orders/runSummary';
 import type { WorkerActivity } from '../../worker';
 import { formatTable } from '../operator/table';
+import { type DeadLetterCount, deadLetterText } from './deadLetters';
 import type { SampleLoad } from './sampleLoader';
 
 /** What one run of the main job did, read from the database and the worker. */
@@ -23,11 +24,28 @@ export interface MainJobReport {
   invocations: WorkerActivity['invocations'];
   summary: RunSummary;
   stock: StockCheck;
+  /** What the dead-letter queues of the trigger entities hold at the end, from the broker. */
+  deadLetters: DeadLetterCount;
 }
+
+/** `--exit-when-idle` ended with dead letters in the trigger entities' DLQs (or uncounted). */
+export const EXIT_DEAD_LETTERS = 3;
 
 /** Whether the books balance: the run's exit code follows this. */
 export function invariantsHold(report: MainJobReport): boolean {
   return report.stock.violations.length === 0;
+}
+
+/**
+ * 1 when a stock invariant is violated (the books are wrong: that comes first); with
+ * `--exit-when-idle`, 3 when the dead-letter queues hold messages or could not be counted, so
+ * that a script sees work that did not go through; 0 otherwise. A run ended by a signal is a
+ * worker being stopped, not a batch being checked: dead letters leave its code at 0.
+ */
+export function exitCodeFor(report: MainJobReport, exitWhenIdle: boolean): number {
+  if (!invariantsHold(report)) return 1;
+  if (exitWhenIdle && report.deadLetters.total !== 0) return EXIT_DEAD_LETTERS;
+  return 0;
 }
 
 export function messagesPerSecond(messages: number, elapsedMs: number): number {
@@ -44,6 +62,7 @@ export function formatReport(report: MainJobReport): string {
     ['orders cancelled', summary.orders.cancelled],
     ['orders adjusted', summary.orders.adjusted],
     ['messages rejected', summary.rejectedMessages],
+    ['messages dead-lettered', deadLetterText(report.deadLetters)],
     ['deliveries already processed', summary.alreadyProcessed],
     ['shipments requested', summary.shipmentsRequested],
     ['shipments created', summary.shipmentsCreated],
@@ -78,6 +97,12 @@ export function reportFields(report: MainJobReport): Record<string, unknown> {
     sample: report.sample,
     orders: report.summary.orders,
     rejectedMessages: report.summary.rejectedMessages,
+    messagesDeadLettered: report.deadLetters.total,
+    deadLetters: {
+      more: report.deadLetters.more,
+      entities: report.deadLetters.entities,
+      ...(report.deadLetters.error === undefined ? {} : { error: report.deadLetters.error }),
+    },
     alreadyProcessed: report.summary.alreadyProcessed,
     shipmentsRequested: report.summary.shipmentsRequested,
     shipmentsCreated: report.summary.shipmentsCreated,
