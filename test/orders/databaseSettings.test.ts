@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import {
   databaseSettingsFromEnv,
   databaseTarget,
+  isLoopbackUrl,
   sslFor,
 } from '../../src/orders/store/databaseSettings';
 import { isAppError } from '../../src/shared/errors';
@@ -133,6 +134,65 @@ describe('database settings checked at start-up', () => {
       port: 5432,
     });
     assert.deepEqual(databaseTarget('postgres:///d'), { host: 'localhost', port: 5432 });
+  });
+
+  it("takes the host from a host query parameter, as pg does, before the URL's own", () => {
+    const noEnv = {};
+    assert.deepEqual(databaseTarget('postgres://u:p@localhost/d?host=db.example.com', noEnv), {
+      host: 'db.example.com',
+      port: 5432,
+    });
+    assert.deepEqual(databaseTarget('postgres://u@db.example.com:6432/d?host=127.0.0.1', noEnv), {
+      host: '127.0.0.1',
+      port: 6432,
+    });
+    // pg ignores an empty host= and decodes a percent-encoded socket folder.
+    assert.equal(
+      databaseTarget('postgres://u@db.example.com/d?host=', noEnv).host,
+      'db.example.com',
+    );
+    assert.equal(databaseTarget('postgres://u@%2Ftmp%2Fpg/d', noEnv).host, '/tmp/pg');
+    // No host anywhere in the URL: pg falls back to PGHOST and PGPORT.
+    assert.deepEqual(
+      databaseTarget('postgres:///d', { PGHOST: 'db.example.com', PGPORT: '6543' }),
+      {
+        host: 'db.example.com',
+        port: 6543,
+      },
+    );
+  });
+
+  it('decides "this machine" by the host pg will connect to', () => {
+    const cases: Array<[string, Record<string, string>, boolean]> = [
+      ['postgres://u:p@localhost/db?host=db.example.com', {}, false],
+      ['postgres://u:p@127.0.0.1:5432/db?host=db.example.com', {}, false],
+      ['postgres://u:p@db.example.com/db?host=127.0.0.1', {}, true],
+      ['postgres://u:p@db.example.com/db?host=localhost', {}, true],
+      ['postgres://u:p@db.example.com/db?host=%3A%3A1', {}, true],
+      ['postgres://u:p@db.example.com/db?host=/var/run/postgresql', {}, true],
+      ['postgres://u@%2Fvar%2Frun%2Fpostgresql/db', {}, true],
+      ['postgres://u:p@[::1]/db', {}, true],
+      ['postgres:///db', {}, true],
+      ['postgres:///db', { PGHOST: 'db.example.com' }, false],
+      ['postgres:///db', { PGHOST: '/tmp' }, true],
+      ['postgres://u:p@db.example.com/db', {}, false],
+    ];
+    for (const [url, env, loopback] of cases) {
+      assert.equal(isLoopbackUrl(url, env), loopback, url);
+    }
+  });
+
+  it('asks for TLS when a host query parameter points away from this machine', () => {
+    const away = 'postgres://u:p@localhost/d?host=db.example.com';
+    assert.deepEqual(sslFor({ databaseUrl: away, pgliteDir: '' }), { rejectUnauthorized: true });
+
+    const here = 'postgres://u:p@db.example.com/d?host=127.0.0.1';
+    assert.equal(sslFor({ databaseUrl: here, pgliteDir: '' }), false);
+    const socket = 'postgres://u:p@db.example.com/d?host=/var/run/postgresql';
+    assert.equal(sslFor({ databaseUrl: socket, pgliteDir: '' }), false);
+
+    const viaPgHost = { databaseUrl: 'postgres:///d', pgliteDir: '', pgHost: 'db.example.com' };
+    assert.deepEqual(sslFor(viaPgHost), { rejectUnauthorized: true });
   });
 
   it('refuses an unencoded "/" in the password before connecting (sbworker rejected)', async () => {

@@ -36,7 +36,8 @@ export function resetRefusal(
 ): string | undefined {
   const platform = platformReason(settings);
   if (platform !== undefined) return platform;
-  if (db.kind === 'postgres' && !isLoopbackUrl(settings.DATABASE_URL ?? '')) {
+  // The host pg will connect to: a `host` query parameter or PGHOST can point elsewhere.
+  if (db.kind === 'postgres' && !isLoopbackUrl(settings.DATABASE_URL ?? '', settings)) {
     return 'DATABASE_URL points to a server on another machine; reset only a local database';
   }
   return undefined;

@@ -17,6 +17,8 @@ export interface DatabaseSettings {
   dyno?: string;
   /** Why this is a hosting platform (`platformReason`), where PGlite is refused. */
   platform?: string;
+  /** PGHOST, which pg connects to when DATABASE_URL names no host. */
+  pgHost?: string;
 }
 
 /** Where DATABASE_URL points, for messages: never the user, the password or the whole URL. */
@@ -64,6 +66,7 @@ export function databaseSettingsFromEnv(env: NodeJS.ProcessEnv, appRoot: string)
     pgliteDir: env.PGLITE_DIR ?? join(appRoot, 'data', 'pglite'),
     dyno: emptyToUndefined(env.DYNO),
     platform: platformReason(env),
+    pgHost: emptyToUndefined(env.PGHOST),
   };
 }
 
@@ -89,15 +92,20 @@ export function sslFor(settings: DatabaseSettings): false | { rejectUnauthorized
   const mode = explicit ?? (settings.dyno !== undefined ? 'no-verify' : undefined);
   if (mode === 'off') return false;
   if (mode === 'no-verify') return { rejectUnauthorized: false };
-  if (mode === undefined && isLoopbackUrl(settings.databaseUrl ?? '')) return false;
+  const env = { PGHOST: settings.pgHost };
+  if (mode === undefined && isLoopbackUrl(settings.databaseUrl ?? '', env)) return false;
   return { rejectUnauthorized: true };
 }
 
 /**
- * The host and port a PostgreSQL URL names, as pg reads them: a `host` or `port` query
- * parameter wins over the URL's own; no host means pg's default, localhost.
+ * The host and port pg connects to for a PostgreSQL URL, read as pg reads it: a non-empty
+ * `host` or `port` query parameter wins over the URL's own (percent-decoded, so `%2Ftmp` is a
+ * socket folder); with neither, PGHOST and PGPORT; then pg's defaults, localhost:5432.
  */
-export function databaseTarget(databaseUrl: string): DatabaseTarget {
+export function databaseTarget(
+  databaseUrl: string,
+  env: Record<string, string | undefined> = process.env,
+): DatabaseTarget {
   let url: URL;
   try {
     url = new URL(databaseUrl);
@@ -105,12 +113,40 @@ export function databaseTarget(databaseUrl: string): DatabaseTarget {
     return { host: 'unknown', port: DEFAULT_POSTGRES_PORT };
   }
 
-  const host = url.searchParams.get('host') ?? url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(url.searchParams.get('port') ?? url.port);
-  return {
-    host: host === '' ? 'localhost' : host,
-    port: Number.isInteger(port) && port > 0 ? port : DEFAULT_POSTGRES_PORT,
-  };
+  const urlHost = safeDecode(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  const host = firstNonEmpty(url.searchParams.get('host'), urlHost, env.PGHOST) ?? 'localhost';
+  const port = Number(firstNonEmpty(url.searchParams.get('port'), url.port, env.PGPORT));
+  return { host, port: Number.isInteger(port) && port > 0 ? port : DEFAULT_POSTGRES_PORT };
+}
+
+/**
+ * Whether pg connects to this machine for a database URL: the host it will really use (see
+ * `databaseTarget`, so `?host=` counts) is a loopback name or address, or a Unix socket folder.
+ */
+export function isLoopbackUrl(
+  url: string,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  const { host } = databaseTarget(url, env);
+  // pg takes a host that starts with "/" for the folder of a Unix socket.
+  if (host.startsWith('/')) return true;
+  return LOOPBACK_HOSTS.includes(host.toLowerCase());
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'];
+
+function firstNonEmpty(...values: Array<string | null | undefined>): string | undefined {
+  return values.find(
+    (value): value is string => value !== undefined && value !== null && value !== '',
+  );
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function checkDatabaseUrl(trimmed: string): void {
@@ -174,16 +210,6 @@ function parsePoolSize(text: string): number {
     );
   }
   return size;
-}
-
-/** Whether a database URL names this machine (the local development case). */
-export function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -15,6 +15,28 @@ describe('resetRefusal', () => {
       { DATABASE_URL: remote },
       /another machine/,
     ],
+    [
+      'refuses a local URL whose host parameter names another machine',
+      'postgres',
+      { DATABASE_URL: 'postgres://u:p@localhost/db?host=db.example.com' },
+      /another machine/,
+    ],
+    [
+      'refuses a URL without a host when PGHOST names another machine',
+      'postgres',
+      { DATABASE_URL: 'postgres:///db', PGHOST: 'db.example.com' },
+      /another machine/,
+    ],
+    [
+      'allows a remote-looking URL whose host parameter is this machine',
+      'postgres',
+      { DATABASE_URL: 'postgres://u:p@db.example.com/db?host=127.0.0.1' },
+    ],
+    [
+      'allows a Unix socket folder on this machine',
+      'postgres',
+      { DATABASE_URL: 'postgres://u@db.example.com/db?host=/var/run/postgresql' },
+    ],
     ['refuses on a Heroku dyno', 'pglite', { DYNO: 'worker.1' }, /DYNO/],
     ['refuses on Azure', 'pglite', { WEBSITE_INSTANCE_ID: 'a1' }, /WEBSITE_INSTANCE_ID/],
     [
