@@ -26,8 +26,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 const TRANSIENT_SQLSTATE_PREFIXES = ['08'];
 const TRANSIENT_SQLSTATES = new Set([
   '40001', // serialization_failure
+  '25P03', // idle_in_transaction_session_timeout: the server ended the session, work rolled back
   '40P01', // deadlock_detected
   '53300', // too_many_connections
+  '55P03', // lock_not_available: lock_timeout while another session holds the row
+  '57014', // query_canceled: statement_timeout (or a cancel from an operator)
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
@@ -48,6 +51,12 @@ const TRANSIENT_MESSAGES = [
   /client has encountered a connection error/i,
   /the database system is (starting up|shutting down)/i,
 ];
+
+/** SQLSTATEs of a statement the server stopped for its time limits, and what timed out. */
+const TIMEOUT_SQLSTATES = new Map([
+  ['55P03', 'a database lock wait timed out'],
+  ['57014', 'a database statement was cancelled (statement timeout)'],
+]);
 
 /** The error this module throws once the retries are spent; the caller decides what next. */
 export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
@@ -86,6 +95,7 @@ export async function withTransientRetry<T>(
   let delayMs = policy.initialDelayMs;
 
   for (let attempt = 1; ; attempt++) {
+    const attemptStartedAt = Date.now();
     try {
       return await operation(attempt);
     } catch (error) {
@@ -93,7 +103,17 @@ export async function withTransientRetry<T>(
 
       const elapsedMs = Date.now() - startedAt;
       const outOfBudget = elapsedMs + delayMs > policy.budgetMs;
-      if (attempt >= policy.maxAttempts || outOfBudget) {
+      const retrying = attempt < policy.maxAttempts && !outOfBudget;
+
+      const timedOut = reportTimeout(error, logger, {
+        what,
+        waitedMs: Date.now() - attemptStartedAt,
+        attempt,
+        maxAttempts: policy.maxAttempts,
+        retrying,
+      });
+
+      if (!retrying) {
         throw new AppError(
           DATABASE_UNAVAILABLE,
           `${what} failed after ${attempt} attempts in ${elapsedMs} ms: ` +
@@ -102,15 +122,32 @@ export async function withTransientRetry<T>(
         );
       }
 
-      logger.warn('database error, retrying', {
-        what,
-        attempt,
-        maxAttempts: policy.maxAttempts,
-        delayMs,
-        error: (error as Error).message,
-      });
+      if (!timedOut) {
+        logger.warn('database error, retrying', {
+          what,
+          attempt,
+          maxAttempts: policy.maxAttempts,
+          delayMs,
+          error: (error as Error).message,
+        });
+      }
       await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, policy.maxDelayMs);
     }
   }
+}
+
+/**
+ * Logs a statement the server stopped for its time limits, even on the last attempt: a stall
+ * behind another session's lock is otherwise silent until lock renewal gives up minutes later.
+ *
+ * @returns whether the error was such a timeout.
+ */
+function reportTimeout(error: unknown, logger: Logger, facts: Record<string, unknown>): boolean {
+  const sqlstate = (error as { code?: unknown }).code;
+  const what = typeof sqlstate === 'string' ? TIMEOUT_SQLSTATES.get(sqlstate) : undefined;
+  if (what === undefined) return false;
+
+  logger.warn(what, { ...facts, sqlstate });
+  return true;
 }

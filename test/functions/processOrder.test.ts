@@ -10,20 +10,10 @@ import { migrate } from '../../src/orders/store/migrations';
 import { openPgliteDatabase } from '../../src/orders/store/pgliteDatabase';
 import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
+import { saleOrderBody } from '../support/orderBody';
 import { captureLogger } from '../worker/support';
 
-const order = (orderId: string, sku = '22728', quantity = 24) => ({
-  type: 'Order',
-  version: 1,
-  orderId,
-  kind: 'sale',
-  customerId: '12583',
-  country: 'France',
-  placedAt: '2010-12-01T08:45:00+00:00',
-  currency: 'GBP',
-  lines: [{ lineNo: 1, sku, description: 'ALARM CLOCK', quantity, unitPrice: '3.75' }],
-  charges: [{ lineNo: 2, code: 'POST', description: 'POSTAGE', quantity: 3, unitPrice: '18.00' }],
-});
+const order = saleOrderBody;
 
 function contextFor(functionName: string, messageId: string, deliveryCount = 1) {
   return new InvocationContext({

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { csvToOrderMessages } from '../../src/orders/csvToOrders';
 import type { OrderMessage } from '../../src/orders/contract';
 import { processOrder } from '../../src/orders/processOrder';
@@ -12,7 +11,7 @@ import { openDatabase } from '../../src/orders/store/openDatabase';
 import { openPostgresDatabase } from '../../src/orders/store/postgresDatabase';
 import { withTransientRetry } from '../../src/orders/transientRetry';
 import { silentLogger } from '../../src/shared/logger';
-import { startTestPostgres, type TestPostgres } from '../support/postgres';
+import { createTestDatabase, startTestPostgres, type TestPostgres } from '../support/postgres';
 import { checkExactTotal, checkLargeQuantities } from './largeQuantities';
 import { SAMPLE_CSV, simulateInFileOrder, STARTING_STOCK } from './sampleFacts';
 
@@ -21,17 +20,8 @@ const startingStock = loadStartingStock(STARTING_STOCK);
 const expected = simulateInFileOrder();
 const logger = silentLogger();
 
-/** Each test gets its own database on the shared server. */
-async function createDatabase(server: TestPostgres, name: string): Promise<string> {
-  const admin = new pg.Client(server.url);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace(/\/postgres$/, `/${name}`);
-}
-
 async function freshDatabase(server: TestPostgres, name: string, poolSize = 8): Promise<Database> {
-  const url = await createDatabase(server, name);
+  const url = await createTestDatabase(server, name);
   return openDatabase({ databaseUrl: url, poolSize, pgliteDir: 'unused' }, logger);
 }
 
@@ -61,7 +51,7 @@ describe('the order store on a real PostgreSQL server', () => {
   after(() => server.destroy());
 
   it('applies the migrations once, even when two processes start together', async () => {
-    const url = await createDatabase(server, 'migrate_twice');
+    const url = await createTestDatabase(server, 'migrate_twice');
     const [first, second] = await Promise.all([
       openDatabase({ databaseUrl: url, poolSize: 2, pgliteDir: 'unused' }, logger),
       openDatabase({ databaseUrl: url, poolSize: 2, pgliteDir: 'unused' }, logger),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError, ConfigError, isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
+import { collectingLogger } from '../support/collectingLogger';
 import { isTransientDatabaseError, withTransientRetry } from '../../src/orders/transientRetry';
 
 const withCode = (code: string, message = 'failed'): Error =>
@@ -16,6 +17,9 @@ describe('isTransientDatabaseError', () => {
     ['the server is starting up', withCode('57P03'), true],
     ['a connection exception class 08', withCode('08006'), true],
     ['a deadlock', withCode('40P01'), true],
+    ['a lock wait past lock_timeout', withCode('55P03'), true],
+    ['a statement past statement_timeout', withCode('57014'), true],
+    ['a session ended idle in a transaction', withCode('25P03'), true],
     ['a dropped connection', new Error('Connection terminated unexpectedly'), true],
     ['a unique violation', withCode('23505'), false],
     ['a syntax error', withCode('42601'), false],
@@ -119,5 +123,29 @@ describe('withTransientRetry', () => {
       (error: unknown) => isAppError(error) && error.code === 'DatabaseUnavailable',
     );
     assert.ok(attempts >= 2 && attempts <= 3, `attempts: ${attempts}`);
+  });
+
+  it('logs a timed-out lock wait on every attempt, the last one included', async () => {
+    const logger = collectingLogger();
+    await assert.rejects(
+      withTransientRetry(
+        'processing order 536365',
+        async () => {
+          throw withCode('55P03', 'canceling statement due to lock timeout');
+        },
+        logger,
+        { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10, budgetMs: 1_000 },
+      ),
+    );
+
+    assert.deepEqual(
+      logger.warnings.map((line) => [line.message, line.fields?.sqlstate, line.fields?.retrying]),
+      [
+        ['a database lock wait timed out', '55P03', true],
+        ['a database lock wait timed out', '55P03', false],
+      ],
+    );
+    assert.equal(logger.warnings[0]?.fields?.what, 'processing order 536365');
+    assert.equal(typeof logger.warnings[0]?.fields?.waitedMs, 'number');
   });
 });

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { chownSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,15 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
       }
     },
   };
+}
+
+/** Creates a database of its own for one test on a shared server; returns its URL. */
+export async function createTestDatabase(server: TestPostgres, name: string): Promise<string> {
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return server.url.replace(/\/postgres$/, `/${name}`);
 }
 
 const execFileAsync = promisify(execFile);

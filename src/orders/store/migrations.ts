@@ -127,6 +127,10 @@ export async function migrate(
   onNewerSchema?: (newestVersion: number) => void,
 ): Promise<number[]> {
   return db.transaction(async (tx) => {
+    // A migration may wait for the order transactions to finish and rewrite large tables: the
+    // store's lock and statement limits (sized for the job's short transactions) do not apply.
+    await tx.query('SET LOCAL lock_timeout = 0');
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/logger';
+import { SECOND_MS } from '../../shared/time';
 import { connectionErrorTranslator, isPoolWaitTimeout, poolExhausted } from './connectionErrors';
 import type { Database, SqlClient } from './database';
 
@@ -10,18 +11,63 @@ export interface PostgresOptions {
   /** `false` for no TLS, or pg's TLS options. */
   ssl: false | { rejectUnauthorized: boolean };
   connectTimeoutMs?: number;
+  /** Limits the server puts on our sessions; each unset one takes its default. */
+  timeouts?: Partial<PostgresTimeouts>;
   logger: Logger;
 }
+
+/** What one session of ours may wait for or hold, enforced by the server (0 turns one off). */
+export interface PostgresTimeouts {
+  /** `lock_timeout`: a statement waiting longer for a lock fails with 55P03. */
+  lockTimeoutMs: number;
+  /** `statement_timeout`: a statement running longer fails with 57014. */
+  statementTimeoutMs: number;
+  /**
+   * `idle_in_transaction_session_timeout`: the server ends a session that sits this long
+   * inside a transaction without sending a statement (25P03), and its locks go with it.
+   */
+  idleInTransactionTimeoutMs: number;
+  /** TCP keepalive: the first probe after this much silence on a connection. */
+  keepAliveInitialDelayMs: number;
+}
+
+/**
+ * Sized against the in-invocation retry (20 s budget, DEFAULT_RETRY_POLICY) and the message
+ * lock (60 s, renewed by both hosts), so that a stall is absorbed or reported, never silent:
+ * - a waiter gives up on a lock after 5 s and is retried (55P03 is transient): about four
+ *   attempts fit in the budget, so a lock held up to about 20 s costs time, not a delivery,
+ *   and no connection of the pool stays stuck longer than 5 s;
+ * - our transactions send their statements back to back (no network call or sleep inside),
+ *   so 10 s idle in a transaction means a frozen or cut-off worker: the server then ends its
+ *   session and frees its rows while the waiters' budget still runs;
+ * - the statement backstop sits above the lock timeout, so a lock wait reports 55P03 and not
+ *   57014, and far above the job's statements (milliseconds); migrations lift it;
+ * - keepalive lets the client notice a server that vanished without closing the connection.
+ */
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
+  lockTimeoutMs: 5 * SECOND_MS,
+  statementTimeoutMs: 15 * SECOND_MS,
+  idleInTransactionTimeoutMs: 10 * SECOND_MS,
+  keepAliveInitialDelayMs: 10 * SECOND_MS,
+};
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 export function openPostgresDatabase(options: PostgresOptions): Database {
+  const timeouts = { ...DEFAULT_POSTGRES_TIMEOUTS, ...options.timeouts };
+  // pg sends the three limits in the startup message, so they hold for every statement of
+  // every connection from the first one on; a setting in DATABASE_URL's query still wins.
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize,
     ssl: options.ssl,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
+    lock_timeout: timeouts.lockTimeoutMs,
+    statement_timeout: timeouts.statementTimeoutMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: timeouts.keepAliveInitialDelayMs,
   });
 
   // An idle connection that the server drops (restart, failover) must not crash the process:
