@@ -60,6 +60,14 @@ export function connectionStringProblem(value: string): string | undefined {
   if (emulator !== undefined && emulator !== 'true' && emulator !== 'false') {
     return 'has UseDevelopmentEmulator set to something other than true or false';
   }
+  // The host's client refuses this too: the SDK would send the token over plain TCP.
+  if (emulator === 'true' && !isLoopbackHost(endpointUrl(endpoint)?.hostname ?? '')) {
+    return (
+      'has UseDevelopmentEmulator=true with an Endpoint that is not this machine (localhost, ' +
+      '127.x.x.x or [::1]): the emulator is only for local use, and the token would cross ' +
+      'the network unencrypted'
+    );
+  }
   return credentialProblem(read, value);
 }
 
@@ -133,6 +141,12 @@ function readFields(value: string): Fields | string {
 
     const known = SDK_KEYS.find((name) => name.toLowerCase() === key.toLowerCase());
     if (known === undefined) continue;
+    // The host's client refuses a key with no value. Only known keys are named: text before
+    // an '=' may be a key pasted with the wrong separator (`SharedAccessKey:<key>=`).
+    if (part.slice(separator + 1).trim() === '') {
+      malformed ??= `has ${known} with no value after its '='`;
+      continue;
+    }
     // Both clients keep the later one without a word; which one was meant cannot be told.
     if (fields[known] !== undefined) return `has ${known} twice`;
     fields[known] = part.slice(separator + 1).trim();
@@ -163,7 +177,10 @@ function checkEndpoint(endpoint: string): string | undefined {
  * (`sb://`, `https://`), or from a bare `host[:port]`; no query or fragment.
  */
 function endpointUrl(endpoint: string): URL | undefined {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `sb://${endpoint}`;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
+  // Without a scheme the host's client takes a host name alone (it drops any port).
+  if (!hasScheme && endpoint.includes(':')) return undefined;
+  const withScheme = hasScheme ? endpoint : `sb://${endpoint}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -261,4 +278,10 @@ export function sdkConnectionStringRefusal(
   }
   // No cause: the SDK's own text may hold a value.
   return new ConfigError(`the Service Bus SDK refused the connection string ${where}: ${text}`);
+}
+
+/** As .NET's `Uri.IsLoopback`: `localhost`, 127.0.0.0/8 and ::1. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -55,6 +55,27 @@ describe('operator connection resolution', () => {
     assert.equal(fromEnv.connectionString, AZURE);
   });
 
+  it('takes AzureWebJobsServiceBusConnection before the alias, as the worker does', () => {
+    // The Service Bus extension's order: <name>, AzureWebJobs<name>; the alias comes last.
+    const connection = resolveOperatorConnection({
+      appDir: emptyFolder(),
+      env: { AzureWebJobsServiceBusConnection: FROM_FILE, SERVICEBUS_CONNECTION_STRING: AZURE },
+    });
+    assert.equal(connection.connectionString, FROM_FILE);
+    assert.equal(connection.source, 'AzureWebJobsServiceBusConnection (environment)');
+  });
+
+  it('refuses an identity-based ServiceBusConnection instead of using the local emulator', () => {
+    assert.throws(
+      () =>
+        resolveOperatorConnection({
+          appDir: emptyFolder(),
+          env: { ServiceBusConnection__fullyQualifiedNamespace: 'contoso.servicebus.windows.net' },
+        }),
+      /the setting is an identity-based connection .*--connection-string/,
+    );
+  });
+
   it('falls back to the local emulator on its default port when nothing is set', () => {
     const connection = resolveOperatorConnection({ appDir: emptyFolder(), env: {} });
     assert.equal(connection.connectionString, LOCAL_EMULATOR_CONNECTION_STRING);

@@ -60,6 +60,32 @@ describe('the CLI refuses what the SDK would refuse, by the worker check', () =>
         ' Azure: sb://<namespace>.servicebus.windows.net/)',
     ],
     [
+      // .NET's parser refuses it (the emulator is only for local use); over plain TCP the
+      // token would cross the network unencrypted. Refused before anything connects.
+      'UseDevelopmentEmulator=true on a host that is not this machine',
+      () =>
+        `Endpoint=sb://emulator.example.invalid:${port};SharedAccessKeyName=${POLICY};` +
+        `SharedAccessKey=${KEY};UseDevelopmentEmulator=true`,
+      'has UseDevelopmentEmulator=true with an Endpoint that is not this machine (localhost,' +
+        ' 127.x.x.x or [::1]): the emulator is only for local use, and the token would cross' +
+        ' the network unencrypted',
+    ],
+    [
+      'a key with no value',
+      () =>
+        `${endpoint()};SharedAccessKeyName=${POLICY};SharedAccessKey=${KEY};EntityPath=;` +
+        'UseDevelopmentEmulator=true',
+      "has EntityPath with no value after its '='",
+    ],
+    [
+      'an Endpoint without a scheme but with a port',
+      () =>
+        `Endpoint=127.0.0.1:${port};SharedAccessKeyName=${POLICY};SharedAccessKey=${KEY};` +
+        'UseDevelopmentEmulator=true',
+      'has an Endpoint that is not sb://<host>[:<port>]/ (nor another URL with a host) (on' +
+        ' Azure: sb://<namespace>.servicebus.windows.net/)',
+    ],
+    [
       'Endpoint twice',
       () =>
         `${endpoint()};SharedAccessKeyName=${POLICY};SharedAccessKey=${KEY};` +

@@ -5,21 +5,21 @@ import {
   type SettingSource,
 } from '../../shared/appSettings';
 import { connectionStringProblem, readConnectionString } from '../../shared/connectionString';
+import { settingSection } from '../../shared/settingKeys';
 import { ConfigError, ensureError } from '../../shared/errors';
-import { missingConnectionError, resolveConnection } from '../../worker/connection';
+import {
+  connectionCandidates,
+  missingConnectionError,
+  resolveConnection,
+} from '../../worker/connection';
 import { UsageError } from './usageError';
 
 /**
- * The worker's setting names, in the order they are looked up: the connection string of the
- * connection `ServiceBusConnection` where the Service Bus extension looks first (also as
- * `ConnectionStrings__…`, App Service's `CUSTOMCONNSTR_…` or local.settings.json's
- * ConnectionStrings), the setting itself, then its alias.
+ * The connection this project's functions name. Without a flag the CLI looks it up exactly as
+ * the worker does (`connectionCandidates`: `ConnectionStrings:…`, the setting,
+ * `AzureWebJobs…`, then the alias), so both reach the same namespace.
  */
-export const CONNECTION_SETTING_NAMES = [
-  'ConnectionStrings:ServiceBusConnection',
-  'ServiceBusConnection',
-  'SERVICEBUS_CONNECTION_STRING',
-];
+const DEFAULT_CONNECTION_NAME = 'ServiceBusConnection';
 
 /**
  * The local emulator on its default AMQP port (5672). The key is the official emulator's
@@ -52,8 +52,8 @@ export interface ResolveConnectionOptions {
 
 /**
  * Picks the connection the way the operator expects: the flag, then the worker's settings
- * (`ServiceBusConnection`, `SERVICEBUS_CONNECTION_STRING` from local.settings.json, .env or the
- * environment), then the local emulator on its default ports. A setting is checked by the
+ * for `ServiceBusConnection` (from local.settings.json, .env or the environment, looked up as
+ * the worker looks them up), then the local emulator on its default ports. A setting is checked by the
  * worker's own rules, so both say the same about a placeholder or a string without a key.
  * @throws ConfigError naming the flag, or the setting and the file or environment it came
  *   from, when the chosen connection string cannot be used; never its value.
@@ -69,14 +69,15 @@ export function resolveOperatorConnection(
   const settings = loadAppSettings({ appDir: options.appDir ?? process.cwd(), env: options.env });
   if (options.settingName !== undefined) return namedConnection(settings, options.settingName);
 
-  for (const name of CONNECTION_SETTING_NAMES) {
+  for (const name of connectionCandidates(DEFAULT_CONNECTION_NAME)) {
     const found = findSetting(settings.values, name);
     if (found === undefined || found.value.trim() === '') continue;
 
+    // The worker's resolution takes the same first candidate that is set.
     const origin = sourceOf(settings, found.name);
     let connectionString: string;
     try {
-      const resolved = resolveConnection(name, settings.values);
+      const resolved = resolveConnection(DEFAULT_CONNECTION_NAME, settings.values);
       if (resolved?.kind !== 'connectionString') throw missingConnectionError(name);
       connectionString = resolved.connectionString;
     } catch (error) {
@@ -85,6 +86,11 @@ export function resolveOperatorConnection(
     return describe(connectionString, `${found.name} (${origin})`, origin);
   }
 
+  // An identity-based connection is configured: falling back to the local emulator would
+  // send the operator's command elsewhere than the worker's messages.
+  if (settingSection(settings.values, DEFAULT_CONNECTION_NAME).fullyqualifiednamespace) {
+    return namedConnection(settings, DEFAULT_CONNECTION_NAME);
+  }
   return {
     ...describe(LOCAL_EMULATOR_CONNECTION_STRING, 'local emulator default'),
     configured: false,
