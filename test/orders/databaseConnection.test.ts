@@ -52,7 +52,7 @@ function assertNamesOnlyHostAndPort(error: AppError, host: string, port: number)
   assert.match(
     error.message,
     new RegExp(
-      `^Could not reach the database named by DATABASE_URL \\(host ${host}, port ${port}\\)`,
+      `^Could not connect to the database named by DATABASE_URL \\(host ${host}, port ${port}\\)`,
     ),
   );
   assert.ok(!error.message.includes(PASSWORD), 'no password');
@@ -182,7 +182,7 @@ describe('connecting to PostgreSQL, and failing to', () => {
     assert.ok(isAppError(error));
     assert.equal(error.code, 'DatabaseUnavailable');
     assert.equal(error.retryable, true);
-    assert.match(error.message, /: Could not reach the database named by DATABASE_URL \(host 127/);
+    assert.match(error.message, /: Could not connect to the database named by DATABASE_URL \(host 127/);
     assert.ok(!error.message.includes(PASSWORD));
   });
 

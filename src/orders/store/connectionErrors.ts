@@ -57,7 +57,7 @@ export function connectionErrorTranslator(databaseUrl: string): (error: unknown)
     // not find there what the message hides.
     return new AppError(
       DATABASE_UNREACHABLE,
-      `Could not reach the database named by DATABASE_URL (host ${target.host}, ` +
+      `Could not connect to the database named by DATABASE_URL (host ${target.host}, ` +
         `port ${target.port}): ${diagnosis.reason} (${detail}); ${advice}`,
       { retryable: diagnosis.retryable, cause: masked },
     );
