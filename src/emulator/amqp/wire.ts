@@ -90,6 +90,8 @@ export const Condition = {
   notAllowed: 'amqp:not-allowed',
   notImplemented: 'amqp:not-implemented',
   internalError: 'amqp:internal-error',
+  decodeError: 'amqp:decode-error',
+  framingError: 'amqp:connection:framing-error',
   messageSizeExceeded: 'amqp:link:message-size-exceeded',
   lockLost: 'com.microsoft:message-lock-lost',
   sessionLockLost: 'com.microsoft:session-lock-lost',

@@ -1,51 +1,182 @@
-/** Why a connection's byte stream was refused, before rhea buffers any of it. */
-export interface FrameViolation {
-  reason: 'frame too large' | 'frame too small';
-  frameSizeBytes: number;
+import { checkValues } from './amqpWalk';
+import { DeliveryGuard } from './deliveryGuard';
+import { decodeError, framing, type FrameLimits, type FrameViolation } from './frameViolation';
+import { readPerformative } from './performatives';
+
+/** What rhea may read of a chunk, in order. */
+export interface Inspection {
+  /** Whole frames and protocol headers to hand over now. */
+  now: Buffer[];
+  /**
+   * A pipelined AMQP header and what follows it: rhea must have finished its SASL exchange
+   * first (it decides the outcome a promise turn later), or it reads that header as the size
+   * of a 1 GB SASL frame and buffers towards it.
+   */
+  afterSasl: Buffer[];
+  violation?: FrameViolation;
 }
 
 const HEADER_BYTES = 8;
-const PROTOCOL_HEADER_TAG = 'AMQP';
+const TAG = 0x414d5150; // "AMQP"
+const AMQP_HEADER = Buffer.from('AMQP\x00\x01\x00\x00', 'latin1');
+const SASL_HEADER = Buffer.from('AMQP\x03\x01\x00\x00', 'latin1');
+
+type Phase = 'header' | 'sasl' | 'amqp';
+
+/** What a checked unit asks of the stream: the SASL layer ended, go on after rhea's turn. */
+const SASL_DONE = 'sasl done';
 
 /**
- * Follows the AMQP/SASL frame boundaries of one connection's incoming bytes. rhea trusts the
- * 4-byte size of each frame and buffers until that many bytes arrived (up to 4 GB), whatever
- * max-frame-size we advertised; this sees the size first so the connection can be dropped.
+ * Follows one connection's incoming bytes in front of rhea and hands it only whole frames it
+ * has checked. rhea trusts sizes and counts: a frame's 4-byte size (it buffers up to 4 GB), the
+ * element counts of arrays and lists, a disposition's id range (it loops over every id), a
+ * delivery's `more` flag (it buffers frames without end). Each is bounded here first.
  */
 export class FrameGuard {
-  private pendingHeader = Buffer.alloc(0);
-  private bodyBytesLeft = 0;
+  private phase: Phase = 'header';
+  private saslFrames = 0;
+  /** The start of a unit whose bytes have not all arrived (copied: at most one frame). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingSize = 0;
+  private readonly deliveries: DeliveryGuard;
 
-  constructor(private readonly maxFrameSizeBytes: number) {}
+  constructor(private readonly limits: FrameLimits) {
+    this.deliveries = new DeliveryGuard(limits);
+  }
 
-  /** Consumes a chunk; returns the first violation found in it, if any. */
-  inspect(chunk: Buffer): FrameViolation | undefined {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (this.bodyBytesLeft > 0) {
-        const step = Math.min(this.bodyBytesLeft, chunk.length - offset);
-        this.bodyBytesLeft -= step;
-        offset += step;
-        continue;
-      }
+  /** Consumes a chunk: the whole units before the first violation, and that violation. */
+  inspect(chunk: Buffer): Inspection {
+    const result: Inspection = { now: [], afterSasl: [] };
+    let out = result.now;
+    const emit = (bytes: Buffer): void => {
+      if (bytes.length > 0) out.push(bytes);
+    };
+    this.deliveries.clearAborted();
+    let at = 0;
 
-      const wanted = chunk.subarray(offset, offset + HEADER_BYTES - this.pendingHeader.length);
-      offset += wanted.length;
-      this.pendingHeader = Buffer.concat([this.pendingHeader, wanted]);
-      if (this.pendingHeader.length < HEADER_BYTES) return undefined;
-
-      const header = this.pendingHeader;
-      this.pendingHeader = Buffer.alloc(0);
-      // A protocol header (8 bytes, "AMQP" + id + version) starts the SASL and AMQP layers.
-      if (header.subarray(0, 4).toString('latin1') === PROTOCOL_HEADER_TAG) continue;
-
-      const frameSizeBytes = header.readUInt32BE(0);
-      if (frameSizeBytes > this.maxFrameSizeBytes) {
-        return { reason: 'frame too large', frameSizeBytes };
-      }
-      if (frameSizeBytes < HEADER_BYTES) return { reason: 'frame too small', frameSizeBytes };
-      this.bodyBytesLeft = frameSizeBytes - HEADER_BYTES;
+    if (this.pendingBytes > 0) {
+      const held = this.hold(chunk, 0);
+      if (typeof held !== 'number') return { ...result, violation: held };
+      at = held;
+      if (this.pendingBytes < HEADER_BYTES || this.pendingBytes < this.pendingSize) return result;
+      const unit = Buffer.concat(this.pending, this.pendingSize);
+      this.pending = [];
+      this.pendingBytes = 0;
+      const step = this.unit(unit);
+      if (typeof step === 'object') return { ...result, violation: step };
+      if (step === SASL_DONE) out = result.afterSasl;
+      emit(unit);
     }
-    return undefined;
+
+    // Whole units inside the chunk go out as one slice of it, without a copy.
+    let runStart = at;
+    while (chunk.length - at >= HEADER_BYTES) {
+      const size = this.unitSize(chunk, at);
+      if (typeof size === 'object') {
+        emit(chunk.subarray(runStart, at));
+        return { ...result, violation: size };
+      }
+      if (at + size > chunk.length) break;
+      const step = this.unit(chunk.subarray(at, at + size));
+      if (typeof step === 'object') {
+        emit(chunk.subarray(runStart, at));
+        return { ...result, violation: step };
+      }
+      if (step === SASL_DONE) {
+        emit(chunk.subarray(runStart, at));
+        out = result.afterSasl;
+        runStart = at;
+      }
+      at += size;
+    }
+    emit(chunk.subarray(runStart, at));
+
+    if (at < chunk.length) {
+      const held = this.hold(chunk, at);
+      if (typeof held !== 'number') return { ...result, violation: held };
+    }
+    return result;
+  }
+
+  /** Whether a delivery completed by the last inspected chunk was aborted by its sender. */
+  wasAborted(channel: number, deliveryId: number): boolean {
+    return this.deliveries.wasAborted(channel, deliveryId);
+  }
+
+  /** Copies the chunk's bytes from `at` that belong to the held unit; returns where it ended. */
+  private hold(chunk: Buffer, at: number): number | FrameViolation {
+    if (this.pendingBytes < HEADER_BYTES) {
+      const part = chunk.subarray(at, at + HEADER_BYTES - this.pendingBytes);
+      this.pending.push(Buffer.from(part));
+      this.pendingBytes += part.length;
+      at += part.length;
+      if (this.pendingBytes < HEADER_BYTES) return at;
+      const head = Buffer.concat(this.pending);
+      this.pending = [head];
+      const size = this.unitSize(head, 0);
+      if (typeof size === 'object') return size;
+      this.pendingSize = size;
+    }
+    const part = chunk.subarray(at, at + this.pendingSize - this.pendingBytes);
+    if (part.length > 0) this.pending.push(Buffer.from(part));
+    this.pendingBytes += part.length;
+    return at + part.length;
+  }
+
+  /** Size of the unit (protocol header or frame) whose first 8 bytes are at `at`. */
+  private unitSize(buffer: Buffer, at: number): number | FrameViolation {
+    // A protocol header is allowed at the start and once after the SASL exchange, nowhere else.
+    const headerAllowed = this.phase === 'header' || (this.phase === 'sasl' && this.saslFrames > 0);
+    if (headerAllowed && buffer.readUInt32BE(at) === TAG) return HEADER_BYTES;
+    if (this.phase === 'header') return framing('no protocol header at the start');
+
+    const frameSizeBytes = buffer.readUInt32BE(at);
+    if (frameSizeBytes > this.limits.maxFrameSizeBytes) {
+      return { ...framing('frame too large'), frameSizeBytes };
+    }
+    if (frameSizeBytes < HEADER_BYTES) return { ...framing('frame too small'), frameSizeBytes };
+    return frameSizeBytes;
+  }
+
+  private unit(bytes: Buffer): FrameViolation | typeof SASL_DONE | undefined {
+    if (bytes.length === HEADER_BYTES && bytes.readUInt32BE(0) === TAG && this.phase !== 'amqp') {
+      return this.protocolHeader(bytes);
+    }
+    return this.frame(bytes);
+  }
+
+  private protocolHeader(bytes: Buffer): FrameViolation | typeof SASL_DONE | undefined {
+    if (this.phase === 'header' && bytes.equals(SASL_HEADER)) {
+      this.phase = 'sasl';
+      return undefined;
+    }
+    if (!bytes.equals(AMQP_HEADER)) return framing('unsupported protocol header');
+    const afterSasl = this.phase === 'sasl';
+    this.phase = 'amqp';
+    return afterSasl ? SASL_DONE : undefined;
+  }
+
+  private frame(bytes: Buffer): FrameViolation | undefined {
+    const bodyStart = bytes[4]! * 4;
+    if (bodyStart < HEADER_BYTES || bodyStart > bytes.length) {
+      return framing('a frame with a bad data offset');
+    }
+    const sasl = this.phase === 'sasl';
+    if (bytes[5] !== (sasl ? 1 : 0)) return framing('a frame of the wrong type');
+    // An empty frame is a heartbeat.
+    if (bodyStart === bytes.length) return undefined;
+
+    const walked = checkValues(bytes, bodyStart, bytes.length, 1);
+    if (typeof walked === 'string') return decodeError(`a performative with ${walked}`);
+    const performative = readPerformative(bytes, bodyStart, sasl);
+    if (typeof performative === 'string') return decodeError(performative);
+    if (sasl) {
+      this.saslFrames++;
+      return undefined;
+    }
+
+    const channel = bytes.readUInt16BE(6);
+    return this.deliveries.performative(channel, performative, bytes.subarray(performative.end));
   }
 }

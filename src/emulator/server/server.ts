@@ -1,11 +1,9 @@
 import type { Server, Socket } from 'node:net';
 
-import type { Logger } from '../../shared/logger';
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { Condition } from '../amqp/wire';
 import { ConnectionState } from './connectionState';
-import { FrameGuard } from './frameGuard';
 import {
   closeOutgoing,
   consumerOf,
@@ -14,9 +12,12 @@ import {
   openOutgoing,
   type LinkDeps,
 } from './links';
+import { discardIfAborted, guardFrames } from './socketGuard';
 
 /** Largest frame we accept and advertise; rhea reassembles multi-frame transfers. */
 const MAX_FRAME_SIZE = 65_536;
+/** Deliveries one session may have unsettled towards the client (rhea's ring). */
+const OUTGOING_RING = 1 << 16;
 const IDLE_TIMEOUT_MS = 120_000;
 /** A socket that has not completed the AMQP open by then is dropped (half-open clients). */
 const OPEN_DEADLINE_MS = 30_000;
@@ -77,7 +78,9 @@ export async function listenAmqp(
   });
   guard('receiver_open', (context, state) => openIncoming(context.receiver!, state, deps));
   guard('sender_open', (context, state) => openOutgoing(context.sender!, state, deps));
-  guard('message', (context, state) => onIncomingMessage(context, state, deps));
+  guard('message', (context, state) => {
+    if (!discardIfAborted(context, state.logger)) onIncomingMessage(context, state, deps);
+  });
   for (const outcome of ['accepted', 'released', 'rejected', 'modified'] as const) {
     guard(outcome, (context) => consumerOf(context.sender)?.settle(context.delivery!, outcome));
   }
@@ -126,7 +129,13 @@ export async function listenAmqp(
     idle_time_out: IDLE_TIMEOUT_MS,
     // Peek-lock deliveries stay in rhea's per-session ring until settled, and it frees them
     // only from the oldest on: a big ring keeps one slow message from stalling the link.
-    session_buffer_size: { incoming: 2048, outgoing: 1 << 16 },
+    session_buffer_size: { incoming: 2048, outgoing: OUTGOING_RING },
+  };
+  const frameLimits = {
+    maxFrameSizeBytes: MAX_FRAME_SIZE,
+    maxMessageSizeBytes: deps.namespace.maxMessageSizeBytes,
+    // A settlement cannot name more deliveries than a session holds unsettled.
+    maxDispositionRange: OUTGOING_RING,
   };
   const servers: Server[] = [];
   let boundPort = port;
@@ -137,7 +146,7 @@ export async function listenAmqp(
       server.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
-        guardFrames(socket, logger);
+        guardFrames(socket, frameLimits, logger, (s) => openedSockets.get(s));
         const deadline = setTimeout(() => {
           if (openedSockets.has(socket)) return;
           logger.warn('connection did not open in time; dropping it', {
@@ -173,31 +182,6 @@ export async function listenAmqp(
       );
     },
   };
-}
-
-/**
- * Sits in front of rhea's own data handler, so an oversized or malformed frame size closes
- * this one socket before rhea sees (and starts buffering towards) that frame.
- */
-function guardFrames(socket: Socket, logger: Logger): void {
-  const frames = new FrameGuard(MAX_FRAME_SIZE);
-  const rheaHandlers = socket.listeners('data') as ((chunk: Buffer) => void)[];
-  socket.removeAllListeners('data');
-
-  socket.on('data', (chunk: Buffer) => {
-    const violation = frames.inspect(chunk);
-    if (!violation) {
-      for (const handler of rheaHandlers) handler.call(socket, chunk);
-      return;
-    }
-    logger.warn('incoming frame size out of bounds; closing the connection', {
-      remote: socket.remoteAddress,
-      reason: violation.reason,
-      frameSizeBytes: violation.frameSizeBytes,
-      maxFrameSizeBytes: MAX_FRAME_SIZE,
-    });
-    socket.destroy();
-  });
 }
 
 /**

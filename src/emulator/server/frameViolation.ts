@@ -1,0 +1,26 @@
+/** Why and how a connection's incoming bytes are refused (frameGuard.ts, deliveryGuard.ts). */
+import { Condition } from '../amqp/wire';
+
+/** Why a connection's byte stream was refused, before rhea read (and buffered) any of it. */
+export interface FrameViolation {
+  reason: string;
+  /** The AMQP error condition a `close` would carry. */
+  condition: string;
+  frameSizeBytes?: number;
+}
+
+export interface FrameLimits {
+  maxFrameSizeBytes: number;
+  /** The namespace's max message size; a delivery may pass it by `HEADER_ROOM_BYTES`. */
+  maxMessageSizeBytes: number;
+  /** The most deliveries a session can have unsettled: a longer disposition range is refused. */
+  maxDispositionRange: number;
+}
+
+export function framing(reason: string): FrameViolation {
+  return { reason, condition: Condition.framingError };
+}
+
+export function decodeError(reason: string): FrameViolation {
+  return { reason, condition: Condition.decodeError };
+}

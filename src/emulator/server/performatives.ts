@@ -1,0 +1,86 @@
+import { readScalar, valueEnd } from './amqpWalk';
+
+/** Descriptor codes of the performatives (AMQP 1.0 part 2.7 and 5.3). */
+export const Performative = {
+  open: 0x10,
+  begin: 0x11,
+  attach: 0x12,
+  flow: 0x13,
+  transfer: 0x14,
+  disposition: 0x15,
+  detach: 0x16,
+  end: 0x17,
+  close: 0x18,
+  saslMechanisms: 0x40,
+  saslInit: 0x41,
+  saslChallenge: 0x42,
+  saslResponse: 0x43,
+  saslOutcome: 0x44,
+} as const;
+
+const AMQP_CODES = new Set([0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18]);
+const SASL_CODES = new Set([0x40, 0x41, 0x42, 0x43, 0x44]);
+const SASL_NAMES = ['mechanisms', 'init', 'challenge', 'response', 'outcome'];
+const AMQP_NAMES = ['open', 'begin', 'attach', 'flow', 'transfer', 'disposition', 'detach'];
+
+/** rhea also knows each performative by its symbolic descriptor ("amqp:open:list"). */
+const BY_NAME = new Map<string, number>([
+  ...AMQP_NAMES.map((name, i): [string, number] => [`amqp:${name}:list`, 0x10 + i]),
+  ['amqp:end:list', 0x17],
+  ['amqp:close:list', 0x18],
+  ...SASL_NAMES.map((name, i): [string, number] => [`amqp:sasl-${name}:list`, 0x40 + i]),
+]);
+
+/** How many leading fields are read: enough for transfer's `aborted` (the tenth). */
+const FIELDS_READ = 10;
+
+export interface ReadPerformative {
+  code: number;
+  /** The leading list fields that are unsigned integers or booleans; others undefined. */
+  fields: (number | boolean | undefined)[];
+  /** Where the performative ends and the payload starts. */
+  end: number;
+}
+
+/**
+ * Reads the performative at `at` of a frame body `checkValues` accepted: its code and first
+ * fields. Returns a reason instead when it is not one this layer (SASL or AMQP) knows.
+ */
+export function readPerformative(
+  buffer: Buffer,
+  at: number,
+  sasl: boolean,
+): ReadPerformative | string {
+  if (buffer[at] !== 0x00) return 'a frame body that is not a performative';
+  const code = descriptorCode(buffer, at + 1);
+  const known = sasl ? SASL_CODES : AMQP_CODES;
+  if (code === undefined || !known.has(code)) return 'an unknown performative';
+
+  let field = valueEnd(buffer, at + 1);
+  const end = valueEnd(buffer, at);
+  const list = buffer[field]!;
+  const fields: (number | boolean | undefined)[] = [];
+  if (list === 0x45) return { code, fields, end };
+  if (list !== 0xc0 && list !== 0xd0) return 'a performative that is not a list';
+
+  const wide = list === 0xd0;
+  const count = wide ? buffer.readUInt32BE(field + 5) : buffer[field + 2]!;
+  field += wide ? 9 : 3;
+  for (let i = 0; i < Math.min(count, FIELDS_READ); i++) {
+    fields.push(readScalar(buffer, field));
+    field = valueEnd(buffer, field);
+  }
+  return { code, fields, end };
+}
+
+function descriptorCode(buffer: Buffer, at: number): number | undefined {
+  const type = buffer[at];
+  if (type === 0xa1 || type === 0xa3) {
+    return BY_NAME.get(buffer.toString('latin1', at + 2, at + 2 + buffer[at + 1]!));
+  }
+  if (type === 0xb1 || type === 0xb3) {
+    return BY_NAME.get(buffer.toString('latin1', at + 5, at + 5 + buffer.readUInt32BE(at + 1)));
+  }
+  const value = readScalar(buffer, at);
+  return typeof value === 'number' ? value : undefined;
+}
