@@ -73,9 +73,10 @@ describe('a timed-out handler keeps its slot until it returns', () => {
       // Abandoned at the timeout, as before.
       assert.equal(slowLine?.outcome, 'timedOut');
       assert.equal(slowLine?.settlement, 'abandon');
-      // At the 1 s timeout, well before the handler's 3 s (a loaded machine fires timers late).
+      // At the 1 s timeout, well before the handler's 3 s (a loaded machine fires timers late;
+      // Node's timer clock, cached per loop turn, may put one a millisecond early to ours).
       const durationMs = Number(slowLine?.durationMs);
-      assert.ok(durationMs >= 1000 && durationMs < SLOW_MS - 500, `durationMs ${durationMs}`);
+      assert.ok(durationMs >= 995 && durationMs < SLOW_MS - 500, `durationMs ${durationMs}`);
       assert.ok(timeOf(slowLine) < slow.startedAt + SLOW_MS, 'settled before the handler ended');
 
       // The slot was free only once the slow handler had returned.
