@@ -57,6 +57,17 @@ describe('processOrder and processShipment handlers', () => {
   const processOrder = (rt = runtime) => createProcessOrderHandler(async () => rt);
   const processShipment = createProcessShipmentHandler(async () => runtime);
   const count = async (sql: string) => (await db.query<{ n: number }>(sql))[0]?.n;
+  /** A ShipmentRequested body for order `orderId` (its id derived, one line of 22728). */
+  const shipmentRequest = (orderId: string, fields: Record<string, unknown> = {}) => ({
+    type: 'ShipmentRequested',
+    version: 1,
+    shipmentId: `SHP-${orderId}`,
+    orderId,
+    customerId: null,
+    country: 'France',
+    lines: [{ sku: '22728', quantity: 1 }],
+    ...fields,
+  });
 
   it('reserves stock and returns ShipmentRequested for the output binding', async () => {
     const shipment = await processOrder()(order('900001'), contextFor('processOrder', 'm1'));
@@ -330,15 +341,7 @@ describe('processOrder and processShipment handlers', () => {
   });
 
   it('records a shipment request with a lone surrogate as rejected, and returns', async () => {
-    const request = {
-      type: 'ShipmentRequested',
-      version: 1,
-      shipmentId: 'SHP-9000\uD83D',
-      orderId: '9000\uD83D',
-      customerId: null,
-      country: 'France',
-      lines: [{ sku: '22728', quantity: 1 }],
-    };
+    const request = shipmentRequest('9000\uD83D');
     const result = await processShipment(request, contextFor('processShipment', 's-lone'));
 
     assert.equal(result, undefined);
@@ -350,15 +353,7 @@ describe('processOrder and processShipment handlers', () => {
   });
 
   it('rejects a shipment request whose id is not derived from its order id', async () => {
-    const forged = {
-      type: 'ShipmentRequested',
-      version: 1,
-      shipmentId: 'SHP-1',
-      orderId: '2',
-      customerId: null,
-      country: 'Japan',
-      lines: [{ sku: '22728', quantity: 1 }],
-    };
+    const forged = shipmentRequest('2', { shipmentId: 'SHP-1', country: 'Japan' });
     assert.equal(await processShipment(forged, contextFor('processShipment', 'forged')), undefined);
     const [row] = await db.query(
       `SELECT reason_code FROM rejected_messages WHERE message_id = 'forged'`,
