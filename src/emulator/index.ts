@@ -45,6 +45,8 @@ export interface RunningEmulator {
    * leak checks, not a Service Bus figure.
    */
   heldDeliveryCount(): number;
+  /** Bytes written to client sockets that the clients have not read yet: memory checks. */
+  unsentByteCount(): number;
   /** Session records an entity keeps (0 when there is no such entity): tests and leak checks. */
   sessionRecordCount(entityPath: string): number;
   /** Idempotent. */
@@ -138,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     httpPort: http?.port ?? null,
     connectionString,
     heldDeliveryCount: () => listener.heldDeliveries(),
+    unsentByteCount: () => listener.unsentBytes(),
     sessionRecordCount: (entityPath) =>
       broker.registry.receiveSource(entityPath)?.store.sessions.recordCount ?? 0,
     close: () => {

@@ -149,6 +149,13 @@ export class RawPeer {
     );
   }
 
+  /** Gives the receiving link on `handle` `credit` deliveries (session window as at begin). */
+  grantCredit(handle: number, credit: number): void {
+    this.write(
+      amqpFrame('flow', { ...flowWindow(), handle, delivery_count: 0, link_credit: credit }),
+    );
+  }
+
   write(bytes: Buffer): boolean {
     this.bytesWritten += bytes.length;
     return this.socket.write(bytes);

@@ -114,7 +114,14 @@ export interface EventContext {
 export interface Connection {
   options: { id?: string };
   remote: { open?: { container_id?: string; hostname?: string } };
-  socket?: { remoteAddress?: string; remotePort?: number; destroy(): void };
+  socket?: {
+    remoteAddress?: string;
+    remotePort?: number;
+    /** Bytes written to the socket that the operating system has not taken yet. */
+    writableLength: number;
+    once(event: 'drain', listener: () => void): unknown;
+    destroy(): void;
+  };
   close(error?: AmqpError): void;
   is_open(): boolean;
   is_closed(): boolean;

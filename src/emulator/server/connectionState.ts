@@ -1,6 +1,7 @@
 import type { Logger } from '../../shared/logger';
 import { ConnectionAuth } from '../auth/connectionAuth';
 import type { Connection } from '../amqp/rhea';
+import type { OutgoingBackPressure } from './backPressure';
 import type { Consumer } from './consumer';
 import { ReplyLinks } from './requestResponse';
 
@@ -13,6 +14,8 @@ export class ConnectionState {
   readonly auth = new ConnectionAuth();
   readonly replies = new ReplyLinks();
   readonly consumers = new Set<Consumer>();
+  /** Set when the first receiver attaches (see `OutgoingBackPressure`). */
+  backPressure: OutgoingBackPressure | undefined;
   readonly logger: Logger;
 
   constructor(logger: Logger) {

@@ -5,6 +5,7 @@ import { amqpMessage, type AmqpError, type Delivery, type Sender } from '../amqp
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
 import type { ReceiveSource } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
+import type { OutgoingBackPressure } from './backPressure';
 import { fullStamp } from '../store/storedMessage';
 import { MessageState, type StoredMessage } from '../store/types';
 import { settleOutgoing } from './outcomes';
@@ -46,6 +47,8 @@ export class Consumer {
       acknowledge: () => void,
       onFailure: (error: unknown) => void,
     ) => void,
+    /** Shared by the connection's receivers: none takes more while its socket is full. */
+    private readonly backPressure: OutgoingBackPressure,
   ) {}
 
   get store(): MessageStore {
@@ -54,7 +57,8 @@ export class Consumer {
 
   canTake(): boolean {
     if (this.closed || !this.link.is_open() || !this.link.sendable()) return false;
-    return this.link.delivery_count + this.link.credit - this.queued > 0;
+    if (this.link.delivery_count + this.link.credit - this.queued <= 0) return false;
+    return !this.backPressure.full();
   }
 
   /** After a drain, the unused credit is gone: nothing more may be queued against it. */
@@ -69,6 +73,7 @@ export class Consumer {
       const payload = encodeDelivery(message.bare, this.stamp(message));
       this.store.remove(message);
       this.link.send(payload, Buffer.from(String(message.seq)), 0);
+      this.backPressure.queued(payload.length);
       return;
     }
 
@@ -81,6 +86,7 @@ export class Consumer {
       lockedUntilMs: message.lockedUntilMs,
     });
     const delivery = this.link.send(payload, lockTokenToDeliveryTag(token), 0);
+    this.backPressure.queued(payload.length);
     delivery[LOCK_TOKEN] = token;
     this.unsettled.add(token);
     this.store.watchLock(token, () => this.lockEnded(delivery, token));

@@ -16,6 +16,7 @@ import { BrokerError, Condition } from '../amqp/wire';
 import type { NamespaceConfig } from '../config/types';
 import type { SendTarget } from '../entities/registry';
 import type { ManagementNode } from '../management/management';
+import { OutgoingBackPressure } from './backPressure';
 import type { ConnectionState } from './connectionState';
 import { Consumer } from './consumer';
 import type { Dispatcher } from './dispatcher';
@@ -106,6 +107,7 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
     state.logger,
     deps.broker.now,
     (acknowledge, onFailure) => whenDurable(deps.broker.journal, acknowledge, onFailure),
+    backPressureOf(link, state, deps),
   );
 
   const sessionful = source.store.settings.requiresSession;
@@ -141,6 +143,18 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
     mode: consumer.mode,
     sessionId: consumer.sessionId,
   });
+}
+
+/** One per connection: its receivers wait together while its socket is full. */
+function backPressureOf(
+  link: Sender,
+  state: ConnectionState,
+  deps: LinkDeps,
+): OutgoingBackPressure {
+  state.backPressure ??= new OutgoingBackPressure(link.connection.socket, () => {
+    for (const consumer of state.consumers) deps.dispatcher.markAvailable(consumer.store);
+  });
+  return state.backPressure;
 }
 
 export function consumerOf(link: Sender | undefined): Consumer | undefined {

@@ -26,6 +26,8 @@ export interface AmqpListener {
   port: number;
   /** Deliveries rhea keeps in the open connections' outgoing session rings (leak checks). */
   heldDeliveries(): number;
+  /** Bytes the open sockets hold that their clients have not read yet (memory checks). */
+  unsentBytes(): number;
   close(): Promise<void>;
 }
 
@@ -174,6 +176,11 @@ export async function listenAmqp(
       let held = 0;
       for (const connection of connections) held += heldOutgoingDeliveries(connection);
       return held;
+    },
+    unsentBytes: () => {
+      let unsent = 0;
+      for (const socket of sockets) unsent += socket.writableLength;
+      return unsent;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
