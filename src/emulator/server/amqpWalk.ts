@@ -81,7 +81,10 @@ export function checkValues(
     if (top.left > 0) top.left--;
 
     if (code === 0x00) {
-      // A described value: the descriptor and then the value, both within the parent.
+      // A described value: the descriptor and then the value, both within the parent. rhea
+      // takes a descriptor of any numeric encoding as the same code, and acts on it.
+      if (!DESCRIPTOR_CODES.has(buffer[at] ?? -1))
+        return 'a descriptor that is not a ulong or symbol';
       if (stack.length > MAX_NESTING) return 'values nested too deeply';
       stack.push({ end: top.end, left: 2, code: -1, exact: false });
       continue;
@@ -133,6 +136,13 @@ export function checkValues(
   }
 }
 
+/**
+ * The encodings a descriptor may have (ulong0, smallulong, ulong, sym8, sym32): what the AMQP
+ * types and the Azure SDKs use. Any other numeric encoding of a code (a long, a double) is
+ * read by rhea as that code, but by a check like this one as something else.
+ */
+const DESCRIPTOR_CODES = new Set([0x44, 0x53, 0x80, 0xa3, 0xb3]);
+
 /** An array's one element constructor; a descriptor on it must be a plain value. */
 function arrayConstructor(
   buffer: Buffer,
@@ -143,6 +153,7 @@ function arrayConstructor(
   let code = buffer[at++]!;
   if (code === 0x00) {
     const descriptor = buffer[at] ?? -1;
+    if (!DESCRIPTOR_CODES.has(descriptor)) return 'a descriptor that is not a ulong or symbol';
     const width = SIZE_OF_FIXED[descriptor] ?? -1;
     if (width >= 0) at += 1 + width;
     else if (CATEGORY[descriptor] === VARIABLE) {

@@ -12,6 +12,12 @@ export const HEADER_ROOM_BYTES = 64 * 1024;
 const IN_FLIGHT_MESSAGES_PER_CONNECTION = 8;
 const BATCH_FORMAT = 0x80013700;
 
+/**
+ * The most frames one unfinished delivery may take. The SDKs fill each frame to the 64 KB
+ * maximum (a 256 KB message takes 5); 256 allows frames of about 1.3 KB on average.
+ */
+const MAX_FRAMES_PER_DELIVERY = 256;
+
 /** A delivery whose last frame has not come yet, per link. */
 interface Delivery {
   deliveryId: number | undefined;
@@ -92,7 +98,12 @@ export class DeliveryGuard {
 
     const aborted = fields[9] === true;
     if (fields[5] === true && !aborted) {
-      if (payload.length > 0) delivery.parts.push(payload);
+      // Every kept frame costs memory beyond its bytes: many tiny ones are refused.
+      if (delivery.parts.length >= MAX_FRAMES_PER_DELIVERY) {
+        return decodeError('a delivery split into too many frames');
+      }
+      // A copy, so that a frame of a few bytes does not keep the whole chunk it came in alive.
+      if (payload.length > 0) delivery.parts.push(Buffer.from(payload));
       this.deliveries.set(key, delivery);
       return undefined;
     }

@@ -34,6 +34,51 @@ const BY_NAME = new Map<string, number>([
 /** How many leading fields are read: enough for transfer's `aborted` (the tenth). */
 const FIELDS_READ = 10;
 
+const UINT = new Set([0x40, 0x43, 0x52, 0x70, 0x44, 0x53, 0x80]);
+const BOOLEAN = new Set([0x40, 0x41, 0x42, 0x56]);
+
+/**
+ * The types of the fields the guard reads (AMQP 1.0 part 2.7), by position. rhea takes any
+ * number for a uint and anything truthy for a boolean; refusing other encodings keeps what the
+ * guard reads the same as what rhea acts on (a disposition's `last` as a double, `more` as 1).
+ */
+const FIELD_TYPES = new Map<number, [number, string, Set<number>][]>([
+  [
+    Performative.transfer,
+    [
+      [0, 'handle', UINT],
+      [1, 'delivery-id', UINT],
+      [3, 'message-format', UINT],
+      [4, 'settled', BOOLEAN],
+      [5, 'more', BOOLEAN],
+      [8, 'resume', BOOLEAN],
+      [9, 'aborted', BOOLEAN],
+    ],
+  ],
+  [
+    Performative.disposition,
+    [
+      [0, 'role', BOOLEAN],
+      [1, 'first', UINT],
+      [2, 'last', UINT],
+      [3, 'settled', BOOLEAN],
+    ],
+  ],
+  [
+    Performative.detach,
+    [
+      [0, 'handle', UINT],
+      [1, 'closed', BOOLEAN],
+    ],
+  ],
+]);
+
+const NAMES = new Map<number, string>([
+  [Performative.transfer, 'transfer'],
+  [Performative.disposition, 'disposition'],
+  [Performative.detach, 'detach'],
+]);
+
 export interface ReadPerformative {
   code: number;
   /** The leading list fields that are unsigned integers or booleans; others undefined. */
@@ -66,9 +111,18 @@ export function readPerformative(
   const wide = list === 0xd0;
   const count = wide ? buffer.readUInt32BE(field + 5) : buffer[field + 2]!;
   field += wide ? 9 : 3;
+  const types: number[] = [];
   for (let i = 0; i < Math.min(count, FIELDS_READ); i++) {
+    types.push(buffer[field]!);
     fields.push(readScalar(buffer, field));
     field = valueEnd(buffer, field);
+  }
+  for (const [position, name, allowed] of FIELD_TYPES.get(code) ?? []) {
+    const type = types[position];
+    if (type !== undefined && !allowed.has(type)) {
+      const kind = allowed === UINT ? 'an unsigned integer' : 'a boolean';
+      return `a ${NAMES.get(code)} whose ${name} is not ${kind}`;
+    }
   }
   return { code, fields, end };
 }
