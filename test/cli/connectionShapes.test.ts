@@ -127,7 +127,7 @@ describe('the CLI refuses what the SDK would refuse, by the worker check', () =>
 });
 
 describe('a connection string the Functions host reads', () => {
-  it('works with keys in lower case, an https Endpoint and UseDevelopmentEmulator=TRUE', async () => {
+  it('works with lower-case keys, an https Endpoint and UseDevelopmentEmulator=TRUE', async () => {
     // .NET's ServiceBusConnectionStringProperties.Parse matches keys in any case, takes the
     // Endpoint's host and port whatever its scheme, and bool.TryParse reads TRUE as true.
     const hostForm =

@@ -47,7 +47,7 @@ describe('emulator holds back deliveries to a connection that stops reading', ()
     await sender.close();
   });
 
-  it('gives every message to the receiver that reads; none dead-lettered, memory bounded', async () => {
+  it('gives every message to the reader; none dead-lettered, memory bounded', async () => {
     const sender = suite.client.createSender(QUEUE);
     for (let i = 0; i < MESSAGES; i++) {
       await sender.sendMessages({ body: Buffer.alloc(BODY_BYTES, i % 256), messageId: `m${i}` });

@@ -182,7 +182,10 @@ describe('connecting to PostgreSQL, and failing to', () => {
     assert.ok(isAppError(error));
     assert.equal(error.code, 'DatabaseUnavailable');
     assert.equal(error.retryable, true);
-    assert.match(error.message, /: Could not connect to the database named by DATABASE_URL \(host 127/);
+    assert.match(
+      error.message,
+      /: Could not connect to the database named by DATABASE_URL \(host 127/,
+    );
     assert.ok(!error.message.includes(PASSWORD));
   });
 

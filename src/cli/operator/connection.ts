@@ -53,8 +53,9 @@ export interface ResolveConnectionOptions {
 /**
  * Picks the connection the way the operator expects: the flag, then the worker's settings
  * for `ServiceBusConnection` (from local.settings.json, .env or the environment, looked up as
- * the worker looks them up), then the local emulator on its default ports. A setting is checked by the
- * worker's own rules, so both say the same about a placeholder or a string without a key.
+ * the worker looks them up), then the local emulator on its default ports. A setting is
+ * checked by the worker's own rules, so both say the same about a placeholder or a string
+ * without a key.
  * @throws ConfigError naming the flag, or the setting and the file or environment it came
  *   from, when the chosen connection string cannot be used; never its value.
  */
