@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { applyAppSettings, getSetting, loadAppSettings } from '../../src/shared/appSettings';
 import { loadHostSettings } from '../../src/worker/hostSettings';
+import { tempApp } from './tempApp';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function appDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sbworker-settings-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+/** A throwaway app folder with these files, removed after the test file. */
+const appDir = tempApp;
 
 describe('loadAppSettings', () => {
   it('layers local.settings.json Values, then .env, and lets the environment win', () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { getSetting, loadAppSettings } from '../../src/shared/appSettings';
 import { skippedDotenvLines } from '../../src/shared/dotenvLines';
 import { missingConnectionError, resolveConnection } from '../../src/worker/connection';
+import { tempApp } from './tempApp';
 
 // Issue #3, item 2: connections resolved as the host resolves them. The Service Bus extension
 // reads the section ConnectionStrings:<name> before the setting <name>, then both with the
@@ -18,15 +17,8 @@ import { missingConnectionError, resolveConnection } from '../../src/worker/conn
 const string = (host: string) =>
   `Endpoint=sb://${host}/;SharedAccessKeyName=Root;SharedAccessKey=abc=`;
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function appDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sbworker-connstr-'));
-  dirs.push(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+/** A throwaway app folder with these files, removed after the test file. */
+const appDir = tempApp;
 
 const namespaceOf = (connection: ReturnType<typeof resolveConnection>) =>
   connection?.kind === 'connectionString'
