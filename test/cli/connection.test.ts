@@ -8,7 +8,7 @@ import {
   resolveOperatorConnection,
   safeEndpoint,
 } from '../../src/cli/operator/connection';
-import { emptyFolder } from './runCli';
+import { emptyFolder, runCli } from './runCli';
 
 const AZURE =
   'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=send;' +
@@ -136,5 +136,33 @@ describe('operator connection resolution', () => {
     // A port written in the string is shown as written, with or without the emulator flag.
     const withPort = AZURE.replace('windows.net/', 'windows.net:5671/');
     assert.equal(safeEndpoint(withPort), 'sb://contoso.servicebus.windows.net:5671');
+  });
+  it("repeats the worker's warnings about the settings it read, never for the flag", async () => {
+    const appDir = emptyFolder();
+    // Line 2 sets nothing; servicebusconnection is ServiceBusConnection to .NET configuration.
+    const withEntity = `${FROM_FILE};EntityPath=shipments`;
+    writeFileSync(
+      join(appDir, '.env'),
+      `servicebusconnection=${FROM_FILE}\nexport-me-please\nServiceBusConnection=${withEntity}\n`,
+    );
+
+    const connection = resolveOperatorConnection({ appDir, env: {} });
+    assert.equal(connection.settingWarnings.length, 2);
+    assert.match(connection.settingWarnings[0] ?? '', /\.env: line 2 is not NAME=value/);
+    assert.match(
+      connection.settingWarnings[1] ?? '',
+      /^Settings servicebusconnection \(\.env\) and ServiceBusConnection \(\.env\) are one/,
+    );
+    assert.deepEqual(
+      resolveOperatorConnection({ appDir, env: {}, flag: AZURE }).settingWarnings,
+      [],
+    );
+
+    // The EntityPath refusal ends the command at once, after the warnings went to stderr.
+    const result = await runCli(['peek', 'orders'], { cwd: appDir });
+    assert.equal(result.exitCode, 2);
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('warning: '));
+    assert.equal(warnings.length, 2);
+    assert.ok(!result.stderr.includes('SAS_KEY_VALUE'));
   });
 });

@@ -44,6 +44,8 @@ export function connectionFor(
     flag: flags.connectionString,
     settingName: flags.connectionSetting,
   });
+  // The worker logs these at start-up; an operator running only the CLI would not see them.
+  for (const warning of connection.settingWarnings) process.stderr.write(`warning: ${warning}\n`);
   for (const use of uses) checkEntityPath(connection, use);
   return connection;
 }

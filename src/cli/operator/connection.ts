@@ -12,6 +12,7 @@ import {
   missingConnectionError,
   resolveConnection,
 } from '../../worker/connection';
+import { settingWarnings } from '../../worker/settingWarnings';
 import { UsageError } from './usageError';
 
 /**
@@ -38,6 +39,11 @@ export interface OperatorConnection {
   isEmulator: boolean;
   /** The endpoint without credentials, safe to print. */
   endpoint: string;
+  /**
+   * What the worker's start-up would warn about the settings this connection came from (a
+   * `.env` line that set nothing, two spellings of one setting); none for the flag.
+   */
+  settingWarnings: string[];
 }
 
 export interface ResolveConnectionOptions {
@@ -68,7 +74,20 @@ export function resolveOperatorConnection(
   }
 
   const settings = loadAppSettings({ appDir: options.appDir ?? process.cwd(), env: options.env });
-  if (options.settingName !== undefined) return namedConnection(settings, options.settingName);
+  const warnings = [
+    ...settings.warnings,
+    ...settingWarnings(settings, [options.settingName ?? DEFAULT_CONNECTION_NAME]).map(
+      (warning) => warning.message,
+    ),
+  ];
+  return { ...connectionFromSettings(settings, options.settingName), settingWarnings: warnings };
+}
+
+function connectionFromSettings(
+  settings: AppSettings,
+  settingName: string | undefined,
+): OperatorConnection {
+  if (settingName !== undefined) return namedConnection(settings, settingName);
 
   for (const name of connectionCandidates(DEFAULT_CONNECTION_NAME)) {
     const found = findSetting(settings.values, name);
@@ -187,6 +206,7 @@ function describe(connectionString: string, source: string, where?: string): Ope
       configured: true,
       isEmulator: checkedParts(connectionString).isEmulator,
       endpoint: safeEndpoint(connectionString),
+      settingWarnings: [],
     };
   } catch (error) {
     if (where === undefined) throw error;
