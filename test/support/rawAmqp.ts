@@ -15,7 +15,9 @@ interface Frames {
     performative?: {
       constructor?: { descriptor?: { symbolic?: string } };
       error?: { condition?: string };
+      state?: unknown;
     };
+    payload?: Buffer;
   };
   [performative: string]: unknown;
 }
@@ -26,8 +28,18 @@ const rheaTypes = require('rhea/lib/types.js') as {
   wrap_ulong(value: number): unknown;
   wrap_list(values: unknown[]): unknown;
 };
-const rheaMessage = require('rhea/lib/message.js') as { encode(message: object): Buffer };
+const rheaMessage = require('rhea/lib/message.js') as {
+  encode(message: object): Buffer;
+  decode(bytes: Buffer): DecodedMessage;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A message as rhea decodes it (application properties and body as plain values). */
+export interface DecodedMessage {
+  correlation_id?: unknown;
+  application_properties?: Record<string, unknown>;
+  body?: unknown;
+}
 
 export const SASL_HEADER = Buffer.from('AMQP\x03\x01\x00\x00', 'latin1');
 export const AMQP_HEADER = Buffer.from('AMQP\x00\x01\x00\x00', 'latin1');
@@ -53,6 +65,12 @@ const terminus = (code: number, address: string): unknown =>
 
 export class RawPeer {
   readonly received: string[] = [];
+  /** The protocol headers the server sent, as bytes. */
+  readonly headers: Buffer[] = [];
+  /** The messages of the transfers the server sent (single-frame ones). */
+  readonly messages: DecodedMessage[] = [];
+  /** The `state` (outcome) of each disposition the server sent. */
+  readonly dispositionStates: unknown[] = [];
   /** The condition of the `close` the server sent, if it sent one. */
   closeCondition: string | undefined;
   closed = false;
@@ -78,7 +96,7 @@ export class RawPeer {
     const peer = await RawPeer.connect(port);
     peer.write(SASL_HEADER);
     peer.write(saslInitFrame());
-    await peer.waitFor('sasl-outcome');
+    if (!(await peer.waitFor('sasl_outcome'))) throw new Error('no SASL outcome');
     peer.write(AMQP_HEADER);
     peer.write(amqpFrame('open', { container_id: 'raw-peer', max_frame_size: 65536 }));
     peer.write(
@@ -187,6 +205,7 @@ export class RawPeer {
     for (;;) {
       if (this.input.length >= 8 && this.input.toString('latin1', 0, 4) === 'AMQP') {
         this.received.push('header');
+        this.headers.push(Buffer.from(this.input.subarray(0, 8)));
         this.input = this.input.subarray(8);
         continue;
       }
@@ -197,6 +216,10 @@ export class RawPeer {
       const symbolic = frame.performative?.constructor?.descriptor?.symbolic ?? 'empty';
       const name = symbolic.replace(/^amqp:/, '').replace(/:list$/, '');
       if (name === 'close') this.closeCondition = frame.performative?.error?.condition;
+      if (name === 'transfer' && frame.payload) {
+        this.messages.push(rheaMessage.decode(frame.payload));
+      }
+      if (name === 'disposition') this.dispositionStates.push(frame.performative?.state);
       this.received.push(name);
     }
   }

@@ -88,6 +88,7 @@ export const Condition = {
   notFound: 'amqp:not-found',
   unauthorized: 'amqp:unauthorized-access',
   notAllowed: 'amqp:not-allowed',
+  preconditionFailed: 'amqp:precondition-failed',
   notImplemented: 'amqp:not-implemented',
   internalError: 'amqp:internal-error',
   decodeError: 'amqp:decode-error',

@@ -5,16 +5,25 @@ import { forwardingRefusal } from '../broker/forwardingRefusal';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
 import { managementOk, managementResponse, type ResponseMessage } from '../amqp/responses';
 import { types, type AmqpMessage } from '../amqp/rhea';
-import { BrokerError, Condition, longToNumber, uuidToBytes, uuidToString } from '../amqp/wire';
+import { BrokerError, Condition, uuidToBytes } from '../amqp/wire';
 import type { AccessRight } from '../config/types';
 import type { ReceiveSource, SubscriptionEntity } from '../entities/registry';
 import { fullStamp } from '../store/storedMessage';
 import type { SessionHolder } from '../store/sessionTable';
 import { MessageState } from '../store/types';
+import {
+  argumentError,
+  integerField,
+  longsField,
+  optionalMap,
+  optionalString,
+  stringField,
+  uuidsField,
+  type Body,
+} from './requestFields';
 import { type RuleChanges, SubscriptionRules } from './subscriptionRules';
 import { assertHoldsSettledSessions, requestHolder, type CallerReceiver } from './sessionHolder';
 
-type Body = Record<string, unknown>;
 /** `holder` tells whether a session lock belongs to the receive link the request acts for. */
 type Operation = (path: string, body: Body, holder: SessionHolder) => ResponseMessage;
 
@@ -108,9 +117,9 @@ export class ManagementNode {
     const source = this.source(path);
     const forwarding = forwardingRefusal(this.broker.registry, source, path, 'browser');
     if (forwarding) throw forwarding;
-    const from = longToNumber(body['from-sequence-number']) ?? 1;
-    const count = Number(body['message-count'] ?? 1);
-    const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;
+    const from = integerField(body, 'from-sequence-number');
+    const count = integerField(body, 'message-count');
+    const sessionId = optionalString(body, 'session-id');
     const messages = source.store.peek(from, count, sessionId);
     if (messages.length === 0) return managementResponse(204, 'No Content');
     const items = messages.map((message) => ({
@@ -122,18 +131,23 @@ export class ManagementNode {
   private renewLock(path: string, body: Body): ResponseMessage {
     const source = this.source(path);
     const nowMs = this.broker.now();
-    const expirations = lockTokens(body).map((token) => source.store.renewLock(token, nowMs));
+    const expirations = uuidsField(body, 'lock-tokens').map((token) =>
+      source.store.renewLock(token, nowMs),
+    );
     return ok({ expirations: types.wrap_array(expirations, 0x83) });
   }
 
   private schedule(path: string, body: Body): ResponseMessage {
     const target = this.broker.registry.sendTarget(path);
     if (!target) throw notFound(path);
-    const entries = Array.isArray(body.messages) ? (body.messages as Body[]) : [];
-    const parsed = entries.map((entry) => {
-      const raw = entry.message;
-      if (!Buffer.isBuffer(raw))
-        throw new BrokerError(Condition.argumentError, 'message must be binary');
+    const entries = body.messages;
+    if (!Array.isArray(entries))
+      throw argumentError(`The field 'messages' must be a list of maps.`);
+    const parsed = entries.map((entry: unknown) => {
+      const raw = (entry as Body | null)?.message;
+      if (!Buffer.isBuffer(raw)) {
+        throw argumentError(`Each item of 'messages' needs a 'message' field of type binary.`);
+      }
       return parseMessage(decodeMessage(raw), raw);
     });
     const seqs = this.broker.send(target, parsed);
@@ -144,7 +158,7 @@ export class ManagementNode {
     const target = this.broker.registry.sendTarget(path);
     if (!target) throw notFound(path);
     const store = target.kind === 'queue' ? target.store : target.scheduled;
-    const seqs = sequenceNumbers(body);
+    const seqs = longsField(body, 'sequence-numbers');
     // Real namespaces answer an unknown (or already active) number with "Messages not found.
     // Missing sequence numbers: …" (Azure/azure-service-bus#239). Nothing is cancelled then,
     // so a mistyped number never takes a good one with it.
@@ -163,14 +177,15 @@ export class ManagementNode {
   private receiveBySeq(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const nowMs = this.broker.now();
-    const peekLock = Number(body['receiver-settle-mode'] ?? 1) === 1;
-    const sessionId = typeof body['session-id'] === 'string' ? body['session-id'] : null;
+    const peekLock = integerField(body, 'receiver-settle-mode', 1) === 1;
+    const sessionId = optionalString(body, 'session-id');
+    const seqs = longsField(body, 'sequence-numbers');
     // A session's deferred messages are for the receiver that holds the session.
     if (source.store.settings.requiresSession) {
       source.store.sessions.assertHeldBy(sessionId ?? '', holder, nowMs);
     }
 
-    const items = sequenceNumbers(body).map((seq) => {
+    const items = seqs.map((seq) => {
       const message = source.store.get(seq);
       if (
         !message ||
@@ -208,10 +223,12 @@ export class ManagementNode {
   private updateDisposition(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const nowMs = this.broker.now();
-    const status = String(body['disposition-status'] ?? '');
-    const properties = (body['properties-to-modify'] ?? undefined) as
-      Record<string, unknown> | undefined;
-    const tokens = lockTokens(body);
+    const status = stringField(body, 'disposition-status');
+    const properties = optionalMap(body, 'properties-to-modify');
+    const tokens = uuidsField(body, 'lock-tokens');
+    if (!DISPOSITION_STATUSES.has(status)) {
+      throw argumentError(`Unknown disposition status '${status}'.`);
+    }
     // A session's messages (deferred ones come back through here) are for its holder alone.
     if (source.store.settings.requiresSession) {
       assertHoldsSettledSessions(source.store, body['session-id'], tokens, holder, nowMs);
@@ -231,13 +248,13 @@ export class ManagementNode {
           break;
         case 'suspended':
           source.store.deadLetter(token, nowMs, {
-            reason: String(body['deadletter-reason'] ?? ''),
-            description: String(body['deadletter-description'] ?? ''),
+            reason: optionalString(body, 'deadletter-reason') ?? '',
+            description: optionalString(body, 'deadletter-description') ?? '',
             properties,
           });
           break;
         default:
-          throw new BrokerError(Condition.argumentError, `Unknown disposition status '${status}'.`);
+          throw argumentError(`Unknown disposition status '${status}'.`);
       }
     }
     return ok();
@@ -246,7 +263,7 @@ export class ManagementNode {
   private renewSessionLock(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
     const until = source.store.sessions.renewLock(
-      String(body['session-id'] ?? ''),
+      stringField(body, 'session-id'),
       holder,
       this.broker.now(),
     );
@@ -255,16 +272,19 @@ export class ManagementNode {
 
   private setSessionState(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
-    const sessionId = String(body['session-id'] ?? '');
+    const sessionId = stringField(body, 'session-id');
     source.store.sessions.assertHeldBy(sessionId, holder, this.broker.now());
-    const state = body['session-state'];
-    source.store.setSessionState(sessionId, Buffer.isBuffer(state) ? state : null);
+    const state = body['session-state'] ?? null;
+    if (state !== null && !Buffer.isBuffer(state)) {
+      throw argumentError(`The field 'session-state' of the request must be binary or null.`);
+    }
+    source.store.setSessionState(sessionId, state);
     return ok();
   }
 
   private getSessionState(path: string, body: Body, holder: SessionHolder): ResponseMessage {
     const source = this.source(path);
-    const sessionId = String(body['session-id'] ?? '');
+    const sessionId = stringField(body, 'session-id');
     source.store.sessions.assertHeldBy(sessionId, holder, this.broker.now());
     const state = source.store.sessions.getState(sessionId);
     return ok({ 'session-state': state === null ? null : types.wrap_binary(state) });
@@ -291,31 +311,19 @@ export class ManagementNode {
 
 const ok = managementOk;
 
+/** update-disposition's statuses; the SDKs spell deferral "defered". */
+const DISPOSITION_STATUSES = new Set([
+  'completed',
+  'abandoned',
+  'defered',
+  'deferred',
+  'suspended',
+]);
+
 function notFound(path: string): BrokerError {
   return new BrokerError(
     Condition.notFound,
     `The messaging entity '${path}' could not be found.`,
     404,
   );
-}
-
-function lockTokens(body: Body): string[] {
-  const raw = body['lock-tokens'];
-  const list = Array.isArray(raw) ? raw : [];
-  return list.map((value) => {
-    const token = uuidToString(value);
-    if (!token) throw new BrokerError(Condition.argumentError, 'lock-tokens must be uuids');
-    return token;
-  });
-}
-
-function sequenceNumbers(body: Body): number[] {
-  const raw = body['sequence-numbers'];
-  const list = Array.isArray(raw) ? raw : [];
-  return list.map((value) => {
-    const seq = longToNumber(value);
-    if (seq === null)
-      throw new BrokerError(Condition.argumentError, 'sequence-numbers must be longs');
-    return seq;
-  });
 }

@@ -1,8 +1,8 @@
 import { types, type Typed } from '../amqp/rhea';
-import { BrokerError, Condition } from '../amqp/wire';
 import type { CorrelationFilter, RuleConfig, RuleFilter } from '../config/types';
 import { nameProblem } from '../config/names';
 import { compileRule, SqlSyntaxError } from '../rules';
+import { argumentError } from './requestFields';
 
 /**
  * The rule parts of `$management` (the SDK's `ServiceBusRuleManager`): add-rule's request map
@@ -147,8 +147,4 @@ function optionalString(value: string | undefined): Typed {
 
 function asMap(value: unknown): Map {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Map) : {};
-}
-
-function argumentError(message: string): BrokerError {
-  return new BrokerError(Condition.argumentError, message, 400);
 }

@@ -5,9 +5,8 @@ import { BrokerError, Condition } from '../amqp/wire';
 import { MAX_RULES_PER_SUBSCRIPTION } from '../config/defaults';
 import type { RuleConfig } from '../config/types';
 import type { SubscriptionEntity } from '../entities/registry';
+import { integerField, stringField, type Body } from './requestFields';
 import { describeRules, ruleFromRequest } from './ruleOperations';
-
-type Body = Record<string, unknown>;
 
 /** Rule changes that are recorded in the data folder (the broker's run-time entity changes). */
 export interface RuleChanges {
@@ -48,7 +47,7 @@ export class SubscriptionRules {
   }
 
   remove(sub: SubscriptionEntity, body: Body): ResponseMessage {
-    const name = String(body['rule-name'] ?? '');
+    const name = stringField(body, 'rule-name');
     const rule = findRule(sub, name);
     if (!rule) {
       throw new BrokerError(
@@ -63,8 +62,8 @@ export class SubscriptionRules {
   }
 
   enumerate(sub: SubscriptionEntity, body: Body): ResponseMessage {
-    const skip = Math.max(0, Number(body.skip ?? 0) || 0);
-    const top = Math.max(0, Number(body.top ?? Number.MAX_SAFE_INTEGER) || 0);
+    const skip = Math.max(0, integerField(body, 'skip', 0));
+    const top = Math.max(0, integerField(body, 'top', Number.MAX_SAFE_INTEGER));
     const rules = sub.config.rules.slice(skip, skip + top);
     if (rules.length === 0) return managementResponse(204, 'No Content');
     return managementResponse(200, 'OK', types.wrap_map({ rules: describeRules(rules) }));

@@ -185,13 +185,12 @@ export function onIncomingMessage(
   const role = link[ROLE] as IncomingRole | undefined;
   if (!role) return;
 
-  if (role.kind === 'cbs') {
-    settleAccepted(delivery);
-    return handleCbs(context.message as AmqpMessage, state, deps);
-  }
-  if (role.kind === 'management') {
-    settleAccepted(delivery);
+  if (role.kind === 'cbs' || role.kind === 'management') {
     const request = context.message as AmqpMessage;
+    if (!state.replies.canReply(request)) return refuseUnanswerable(delivery, role.kind, state);
+    settleAccepted(delivery);
+    if (role.kind === 'cbs') return handleCbs(request, state, deps);
+
     const response = deps.management.handle(role.entityPath, request, state.auth, state.consumers);
     whenDurable(
       deps.broker.journal,
@@ -268,6 +267,26 @@ function journalFailureResponse(): ReturnType<typeof managementResponse> {
     undefined,
     Condition.internalError,
   );
+}
+
+/**
+ * A request whose `reply_to` names no attached receiving link of this connection. Its answer
+ * could not reach the client, so it is not carried out: the delivery is rejected (AMQP 1.0
+ * 3.4.3), the one answer that still can, and a put-token grants nothing, a settlement settles
+ * nothing. The AMQP management draft has every request name its reply address.
+ */
+function refuseUnanswerable(
+  delivery: Delivery,
+  node: 'cbs' | 'management',
+  state: ConnectionState,
+) {
+  state.logger.warn('request without a reply link refused', { node: `$${node}` });
+  settleRejected(delivery, {
+    condition: Condition.preconditionFailed,
+    description:
+      'The request was not carried out: its reply-to names no attached receiving link ' +
+      'on this connection.',
+  });
 }
 
 function rejectSend(

@@ -19,13 +19,17 @@ export class ReplyLinks {
     for (const [key, value] of this.links) if (value === link) this.links.delete(key);
   }
 
+  /** Whether a reply to the request has an attached link to go to. */
+  canReply(request: AmqpMessage): boolean {
+    return this.linkFor(request) !== undefined;
+  }
+
   reply(request: AmqpMessage, response: ResponseMessage): boolean {
-    const replyTo = request.reply_to;
-    const link = replyTo ? this.links.get(replyTo) : undefined;
-    if (!link || !link.is_open()) return false;
+    const link = this.linkFor(request);
+    if (!link) return false;
     const delivery = (link as unknown as { send(message: object): Delivery }).send({
       correlation_id: request.message_id,
-      to: replyTo,
+      to: request.reply_to,
       application_properties: response.properties,
       body: response.body,
     });
@@ -33,5 +37,11 @@ export class ReplyLinks {
     // mode). Unsettled, rhea would keep it in the session's buffer for the connection's life.
     delivery.settled = true;
     return true;
+  }
+
+  private linkFor(request: AmqpMessage): Sender | undefined {
+    const replyTo = request.reply_to;
+    const link = typeof replyTo === 'string' ? this.links.get(replyTo) : undefined;
+    return link?.is_open() ? link : undefined;
   }
 }
