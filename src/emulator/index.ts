@@ -33,6 +33,11 @@ export interface EmulatorOptions {
   httpPort?: number | null;
   /** With a data dir: rewrite the journal once it has grown by this much (default 64 MB). */
   journalCompactAfterBytes?: number;
+  /**
+   * The idle timeout advertised in `open` (default 120 s); a connection silent for twice this
+   * long is closed.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface RunningEmulator {
@@ -103,10 +108,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     await journal.close();
   };
   const deps = { broker, namespace, dispatcher, management, logger };
-  const listener = await listenAmqp(deps, hosts, port).catch(async (error: unknown) => {
-    await stopBroker();
-    throw error;
-  });
+  const listener = await listenAmqp(deps, hosts, port, options.idleTimeoutMs).catch(
+    async (error: unknown) => {
+      await stopBroker();
+      throw error;
+    },
+  );
   if (httpPort !== null) {
     const apiOptions = { port: httpPort, hosts, logger, changes: entities };
     http = await startManagementApi(broker.registry, namespace, apiOptions).catch(

@@ -1,7 +1,7 @@
 import { checkValues } from './amqpWalk';
 import { DeliveryGuard } from './deliveryGuard';
 import { decodeError, framing, type FrameLimits, type FrameViolation } from './frameViolation';
-import { readPerformative } from './performatives';
+import { Performative, readPerformative } from './performatives';
 
 /** What rhea may read of a chunk, in order. */
 export interface Inspection {
@@ -23,6 +23,9 @@ const SASL_HEADER = Buffer.from('AMQP\x03\x01\x00\x00', 'latin1');
 
 type Phase = 'header' | 'sasl' | 'amqp';
 
+/** What rhea's server offers when its container names no mechanisms (connection.js). */
+const OFFERED_SASL_MECHANISMS = new Set(['ANONYMOUS']);
+
 /** What a checked unit asks of the stream: the SASL layer ended, go on after rhea's turn. */
 const SASL_DONE = 'sasl done';
 
@@ -40,6 +43,8 @@ export class FrameGuard {
   private pendingBytes = 0;
   private pendingSize = 0;
   private readonly deliveries: DeliveryGuard;
+  /** A SASL mechanism the client chose that the emulator does not offer, until read. */
+  refusedMechanism: string | undefined;
 
   constructor(private readonly limits: FrameLimits) {
     this.deliveries = new DeliveryGuard(limits);
@@ -129,7 +134,9 @@ export class FrameGuard {
     // A protocol header is allowed at the start and once after the SASL exchange, nowhere else.
     const headerAllowed = this.phase === 'header' || (this.phase === 'sasl' && this.saslFrames > 0);
     if (headerAllowed && buffer.readUInt32BE(at) === TAG) return HEADER_BYTES;
-    if (this.phase === 'header') return framing('no protocol header at the start');
+    if (this.phase === 'header') {
+      return { ...framing('no protocol header at the start'), answerHeader: SASL_HEADER };
+    }
 
     const frameSizeBytes = buffer.readUInt32BE(at);
     if (frameSizeBytes > this.limits.maxFrameSizeBytes) {
@@ -151,10 +158,24 @@ export class FrameGuard {
       this.phase = 'sasl';
       return undefined;
     }
-    if (!bytes.equals(AMQP_HEADER)) return framing('unsupported protocol header');
+    if (!bytes.equals(AMQP_HEADER)) {
+      // Plain AMQP is answered in kind; anything else (TLS, other versions) gets the SASL
+      // layer, which is where the SDKs start. After SASL only AMQP itself may follow.
+      const answerHeader = this.phase === 'header' && bytes[4] !== 0 ? SASL_HEADER : AMQP_HEADER;
+      return { ...framing('unsupported protocol header'), answerHeader };
+    }
     const afterSasl = this.phase === 'sasl';
     this.phase = 'amqp';
     return afterSasl ? SASL_DONE : undefined;
+  }
+
+  /**
+   * rhea answers a mechanism it does not offer with a failed sasl-outcome and emits nothing;
+   * the guard notes it for the log (at most 64 characters of the client's text).
+   */
+  private saslInit(mechanism: string | undefined): void {
+    if (mechanism !== undefined && OFFERED_SASL_MECHANISMS.has(mechanism)) return;
+    this.refusedMechanism = (mechanism ?? '(none)').slice(0, 64);
   }
 
   private frame(bytes: Buffer): FrameViolation | undefined {
@@ -173,6 +194,7 @@ export class FrameGuard {
     if (typeof performative === 'string') return decodeError(performative);
     if (sasl) {
       this.saslFrames++;
+      if (performative.code === Performative.saslInit) this.saslInit(performative.firstSymbol);
       return undefined;
     }
 

@@ -7,6 +7,11 @@ export interface FrameViolation {
   /** The AMQP error condition a `close` would carry. */
   condition: string;
   frameSizeBytes?: number;
+  /**
+   * The protocol header to send before closing: a client whose header asks for a protocol or
+   * version the emulator does not speak gets the one it does (AMQP 1.0, 2.2).
+   */
+  answerHeader?: Buffer;
 }
 
 export interface FrameLimits {

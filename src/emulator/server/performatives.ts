@@ -85,6 +85,8 @@ export interface ReadPerformative {
   fields: (number | boolean | undefined)[];
   /** Where the performative ends and the payload starts. */
   end: number;
+  /** The first field when it is a symbol (a sasl-init's mechanism). */
+  firstSymbol?: string;
 }
 
 /**
@@ -112,6 +114,7 @@ export function readPerformative(
   const count = wide ? buffer.readUInt32BE(field + 5) : buffer[field + 2]!;
   field += wide ? 9 : 3;
   const types: number[] = [];
+  const firstSymbol = count > 0 ? readSymbol(buffer, field) : undefined;
   for (let i = 0; i < Math.min(count, FIELDS_READ); i++) {
     types.push(buffer[field]!);
     fields.push(readScalar(buffer, field));
@@ -124,7 +127,14 @@ export function readPerformative(
       return `a ${NAMES.get(code)} whose ${name} is not ${kind}`;
     }
   }
-  return { code, fields, end };
+  return firstSymbol === undefined ? { code, fields, end } : { code, fields, end, firstSymbol };
+}
+
+function readSymbol(buffer: Buffer, at: number): string | undefined {
+  const type = buffer[at];
+  if (type === 0xa3) return buffer.toString('latin1', at + 2, at + 2 + buffer[at + 1]!);
+  if (type === 0xb3) return buffer.toString('latin1', at + 5, at + 5 + buffer.readUInt32BE(at + 1));
+  return undefined;
 }
 
 function descriptorCode(buffer: Buffer, at: number): number | undefined {

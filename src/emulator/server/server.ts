@@ -1,5 +1,7 @@
 import type { Server, Socket } from 'node:net';
 
+import type { Logger } from '../../shared/logger';
+
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { Condition } from '../amqp/wire';
@@ -18,7 +20,7 @@ import { discardIfAborted, guardFrames } from './socketGuard';
 const MAX_FRAME_SIZE = 65_536;
 /** Deliveries one session may have unsettled towards the client (rhea's ring). */
 const OUTGOING_RING = 1 << 16;
-const IDLE_TIMEOUT_MS = 120_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** A socket that has not completed the AMQP open by then is dropped (half-open clients). */
 const OPEN_DEADLINE_MS = 30_000;
 
@@ -39,6 +41,7 @@ export async function listenAmqp(
   deps: LinkDeps,
   hosts: string[],
   port: number,
+  idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
 ): Promise<AmqpListener> {
   const logger = deps.logger;
   const container = rhea.create_container({ id: 'sbworker-emulator' });
@@ -74,6 +77,7 @@ export async function listenAmqp(
   guard('connection_open', (context, state) => {
     connections.add(context.connection);
     if (context.connection.socket) openedSockets.set(context.connection.socket, context.connection);
+    logIdleDrop(context.connection, state.logger, idleTimeoutMs);
     state.logger.debug('connection opened', {
       containerId: context.connection.remote.open?.container_id,
     });
@@ -128,7 +132,7 @@ export async function listenAmqp(
     autosettle: false,
     treat_modified_as_released: false,
     max_frame_size: MAX_FRAME_SIZE,
-    idle_time_out: IDLE_TIMEOUT_MS,
+    idle_time_out: idleTimeoutMs,
     // Peek-lock deliveries stay in rhea's per-session ring until settled, and it frees them
     // only from the oldest on: a big ring keeps one slow message from stalling the link.
     session_buffer_size: { incoming: 2048, outgoing: OUTGOING_RING },
@@ -188,6 +192,24 @@ export async function listenAmqp(
         servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
       );
     },
+  };
+}
+
+/**
+ * rhea closes a connection that sent nothing for twice the idle timeout we advertised (its
+ * `idle`, run from a timer it re-arms per frame read); the drop is logged with the peer.
+ */
+function logIdleDrop(connection: Connection, logger: Logger, idleTimeoutMs: number): void {
+  const rheaConnection = connection as unknown as { idle(): void };
+  const idle = rheaConnection.idle.bind(connection);
+  const socket = connection.socket;
+  rheaConnection.idle = () => {
+    logger.warn('idle connection dropped', {
+      remote: socket?.remoteAddress,
+      remotePort: socket?.remotePort,
+      silentForMs: 2 * idleTimeoutMs,
+    });
+    idle();
   };
 }
 

@@ -47,6 +47,8 @@ export function guardFrames(
           }),
     });
     const connection = openedConnection(socket);
+    if (violation.answerHeader)
+      return answerHeaderAndClose(socket, violation.answerHeader, violation);
     // Destroyed with an error, so that rhea hears of it and stops its idle timer.
     if (!connection?.is_open()) return void socket.destroy(new Error(violation.reason));
 
@@ -62,6 +64,14 @@ export function guardFrames(
   socket.on('data', (chunk: Buffer) => {
     if (refused) return;
     const inspection = frames.inspect(chunk);
+    if (frames.refusedMechanism !== undefined) {
+      logger.warn('SASL failed: mechanism not offered', {
+        remote: socket.remoteAddress,
+        remotePort: socket.remotePort,
+        mechanism: frames.refusedMechanism,
+      });
+      frames.refusedMechanism = undefined;
+    }
     toRhea(inspection.now);
     if (inspection.afterSasl.length === 0) {
       if (inspection.violation) refuse(inspection.violation);
@@ -77,6 +87,19 @@ export function guardFrames(
       else socket.resume();
     });
   });
+}
+
+/**
+ * Sends the emulator's own protocol header and ends the socket (AMQP 1.0, 2.2: a server that
+ * does not support the requested protocol version answers with one it supports, then closes).
+ * Further input is read and dropped, so that closing never resets the connection before the
+ * client has read the header.
+ */
+function answerHeaderAndClose(socket: Socket, header: Buffer, violation: FrameViolation): void {
+  socket.resume();
+  socket.end(header);
+  // Destroyed with an error, so that rhea hears of it and stops its idle timer.
+  setTimeout(() => socket.destroy(new Error(violation.reason)), CLOSE_GRACE_MS).unref();
 }
 
 /**

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { collectingLogger } from '../support/collectingLogger';
+import { startTestEmulator } from '../support/emulator';
+import { AMQP_HEADER, RawPeer, SASL_HEADER } from '../support/rawAmqp';
+
+const SASL_PLAIN_INIT = (() => {
+  // sasl-init (0x41) [mechanism :PLAIN, initial-response \0user\0secret-password]
+  const response = Buffer.from('\0user\0secret-password', 'latin1');
+  const list = Buffer.concat([
+    Buffer.from([0xa3, 5]),
+    Buffer.from('PLAIN', 'latin1'),
+    Buffer.from([0xa0, response.length]),
+    response,
+  ]);
+  const body = Buffer.concat([Buffer.from([0x00, 0x53, 0x41, 0xc0, list.length + 1, 2]), list]);
+  const header = Buffer.from([0, 0, 0, 0, 2, 1, 0, 0]);
+  header.writeUInt32BE(8 + body.length, 0);
+  return Buffer.concat([header, body]);
+})();
+
+describe('emulator: bad protocol headers, failed SASL and idle drops', () => {
+  let emulator: RunningEmulator;
+  const logger = collectingLogger();
+
+  before(async () => {
+    emulator = await startTestEmulator({ queues: ['header-logs'] }, { logger, idleTimeoutMs: 300 });
+  });
+
+  after(async () => {
+    await emulator.close();
+  });
+
+  // AMQP 1.0 part 2.2: an unsupported header is answered with a supported one, then closed.
+  const headers: [string, Buffer, Buffer][] = [
+    ['AMQP version 2.0', Buffer.from('AMQP\x00\x02\x00\x00', 'latin1'), AMQP_HEADER],
+    ['the TLS layer', Buffer.from('AMQP\x02\x01\x00\x00', 'latin1'), SASL_HEADER],
+    ['SASL version 1.1', Buffer.from('AMQP\x03\x01\x01\x00', 'latin1'), SASL_HEADER],
+    ['an HTTP request', Buffer.from('GET / HTTP/1.1\r\n\r\n', 'latin1'), SASL_HEADER],
+  ];
+  for (const [what, sent, expected] of headers) {
+    it(`answers ${what} with its own header and closes`, async () => {
+      const peer = await RawPeer.connect(emulator.port);
+
+      peer.write(sent);
+
+      assert.ok(await peer.whenClosed(3000), 'the socket stayed open');
+      assert.deepEqual(peer.headers, [expected]);
+    });
+  }
+
+  it('logs a SASL mechanism it does not offer, with the peer and without the password', async () => {
+    const peer = await RawPeer.connect(emulator.port);
+
+    peer.write(Buffer.concat([SASL_HEADER, SASL_PLAIN_INIT]));
+
+    assert.ok(await peer.waitFor('sasl_outcome'), `got ${peer.received.join(', ')}`);
+    const line = logger.warnings.find((warning) => warning.message.startsWith('SASL failed'));
+    assert.ok(line, 'no SASL failure logged');
+    assert.equal(line.fields?.remote, '127.0.0.1');
+    assert.equal(line.fields?.mechanism, 'PLAIN');
+    assert.doesNotMatch(JSON.stringify(logger.warnings), /secret-password/);
+    peer.destroy();
+  });
+
+  it('logs an idle connection it drops after twice the idle timeout', async () => {
+    const peer = await RawPeer.open(emulator.port);
+
+    assert.ok(await peer.whenClosed(3000), 'the silent connection stayed open');
+    const line = logger.warnings.find((warning) => warning.message === 'idle connection dropped');
+    assert.ok(line, 'no idle drop logged');
+    assert.equal(line.fields?.remote, '127.0.0.1');
+    assert.equal(line.fields?.silentForMs, 600);
+    assert.equal(peer.closeCondition, 'amqp:resource-limit-exceeded');
+  });
+});
