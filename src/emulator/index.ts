@@ -9,7 +9,8 @@ import { DEFAULT_HTTP_PORT, startManagementApi, type RunningManagementServer } f
 import { ManagementNode } from './management/management';
 import { Dispatcher } from './server/dispatcher';
 import { listenAmqp } from './server/server';
-import { memoryEntityLog, openEntityLog, readEntityChanges } from './store/entityLog';
+import { entityLogPath, memoryEntityLog, openEntityLog } from './store/entityLog';
+import { recoverEntityChanges } from './store/entityLogRecovery';
 import { openJournal } from './store/journal';
 import { memoryJournal } from './store/types';
 
@@ -75,6 +76,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         ? DEFAULT_HTTP_PORT
         : 0
       : options.httpPort;
+  // Read before anything is opened: a damaged entity log stops start-up with nothing to close.
+  const changes = options.dataDir
+    ? await recoverEntityChanges(entityLogPath(options.dataDir), logger)
+    : [];
   const journal = options.dataDir
     ? await openJournal(options.dataDir, logger, options.journalCompactAfterBytes)
     : memoryJournal;
@@ -85,7 +90,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   broker.onSweep((nowMs) => dispatcher.tick(nowMs));
   if (options.dataDir) {
     // Entities created at run time come back before their messages do.
-    replayChanges(broker.registry, readEntityChanges(options.dataDir), logger);
+    replayChanges(broker.registry, changes, logger);
     await journal.restoreInto?.(broker.registry);
     journal.compactWith?.(() => journalSnapshot(broker.registry, broker.now()));
   }

@@ -3,56 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 
 import { createAdministrationClient } from '../../src/shared/adminClient';
+import { CLI_MAIN, httpPortOf, runEmulator, startedOn } from '../support/cliEmulator';
 import { testClient } from '../support/emulator';
-
-const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
-
-function runEmulator(args: string[]) {
-  const child = spawn(process.execPath, [MAIN, 'emulator', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  lines.on('line', (line) => stdout.push(line));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const ready = new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    void exited.then((code) => reject(new Error(`exited with ${String(code)}: ${stderr}`)));
-  });
-  // Only the tests that wait for readiness look at this promise.
-  ready.catch(() => undefined);
-  return { child, stdout, ready, exited, stderr: () => stderr };
-}
-
-/** The management port from the emulator's 'emulator listening' log line on stderr. */
-async function httpPortOf(run: ReturnType<typeof runEmulator>): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const match = /"httpPort":(\d+)/.exec(run.stderr());
-    if (match) return Number(match[1]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`no httpPort in the log: ${run.stderr()}`);
-}
-
-async function startedOn(
-  run: ReturnType<typeof runEmulator>,
-): Promise<{ connectionString: string; httpPort: number }> {
-  const line = await run.ready;
-  const match = /(Endpoint=sb:\/\/localhost:\d+;[^ ]*)/.exec(line);
-  assert.ok(match, line);
-  return {
-    connectionString: match[1]!.replace('localhost', '127.0.0.1'),
-    httpPort: await httpPortOf(run),
-  };
-}
 
 describe('sbworker emulator command', () => {
   const dirs: string[] = [];
@@ -213,7 +168,7 @@ describe('sbworker emulator command', () => {
     ) as {
       version: string;
     };
-    const child = spawn(process.execPath, [MAIN, '--version'], {
+    const child = spawn(process.execPath, [CLI_MAIN, '--version'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

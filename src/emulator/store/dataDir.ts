@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Every file the emulator writes into its data folder (nothing else there is touched). */
-const DATA_FILES = ['journal.log', 'journal.log.compact', 'entities.log'];
+const DATA_FILES = ['journal.log', 'journal.log.compact', 'entities.log', 'entities.log.repair'];
 
 /**
  * Forgets all durable state: messages, sequence numbers, session state, duplicate-detection

@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
@@ -39,31 +39,14 @@ export interface EntityLog {
 
 export const memoryEntityLog: EntityLog = { append: () => undefined, close: () => undefined };
 
-/** The changes recorded so far (a torn last line from a crash is ignored). */
-export function readEntityChanges(dataDir: string): EntityChange[] {
-  let text: string;
-  try {
-    text = readFileSync(join(dataDir, ENTITY_LOG_FILE), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-
-  const changes: EntityChange[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      changes.push(JSON.parse(line) as EntityChange);
-    } catch {
-      break;
-    }
-  }
-  return changes;
+/** Where a data folder keeps its entity log (see entityLogRecovery for reading it back). */
+export function entityLogPath(dataDir: string): string {
+  return join(dataDir, ENTITY_LOG_FILE);
 }
 
 export function openEntityLog(dataDir: string): EntityLog {
   mkdirSync(dataDir, { recursive: true });
-  const fd = openSync(join(dataDir, ENTITY_LOG_FILE), 'a');
+  const fd = openSync(entityLogPath(dataDir), 'a');
   let closed = false;
   return {
     append(change) {

@@ -1,0 +1,51 @@
+/** `sbworker emulator` as a child process, for tests that restart, kill or watch it. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The compiled CLI entry point. */
+export const CLI_MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+
+export function runEmulator(args: string[]) {
+  const child = spawn(process.execPath, [CLI_MAIN, 'emulator', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => stdout.push(line));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    void exited.then((code) => reject(new Error(`exited with ${String(code)}: ${stderr}`)));
+  });
+  // Only the tests that wait for readiness look at this promise.
+  ready.catch(() => undefined);
+  return { child, stdout, ready, exited, stderr: () => stderr };
+}
+
+/** The management port from the emulator's 'emulator listening' log line on stderr. */
+export async function httpPortOf(run: ReturnType<typeof runEmulator>): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const match = /"httpPort":(\d+)/.exec(run.stderr());
+    if (match) return Number(match[1]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no httpPort in the log: ${run.stderr()}`);
+}
+
+export async function startedOn(
+  run: ReturnType<typeof runEmulator>,
+): Promise<{ connectionString: string; httpPort: number }> {
+  const line = await run.ready;
+  const match = /(Endpoint=sb:\/\/localhost:\d+;[^ ]*)/.exec(line);
+  assert.ok(match, line);
+  return {
+    connectionString: match[1]!.replace('localhost', '127.0.0.1'),
+    httpPort: await httpPortOf(run),
+  };
+}
