@@ -264,6 +264,10 @@ describe('emulator auto-forwarding: messages the entity already holds move on', 
     const deadLetters = suite.client.createReceiver('hop-5', { subQueueType: 'deadLetter' });
     const [stuck] = await deadLetters.peekMessages(1);
     assert.equal(stuck?.deadLetterReason, 'MaxTransferHopCountExceeded');
+    // Kept where it is means still deliverable there, not only still stored.
+    const [received] = await deadLetters.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(received?.messageId, 'far');
+    await deadLetters.completeMessage(received!);
     await deadLetters.close();
   });
 });

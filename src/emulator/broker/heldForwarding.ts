@@ -6,7 +6,7 @@ import type {
   SubscriptionEntity,
 } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
-import { MessageState, type StoredMessage } from '../store/types';
+import type { StoredMessage } from '../store/types';
 import { MAX_FORWARD_HOPS, type MessagePlacement } from './placement';
 import { storedToParsed } from './storedToParsed';
 
@@ -35,6 +35,10 @@ interface HeldRoute {
  * while the target was full "will be forwarded again" once it has room, Azure/azure-service-bus
  * #666), so setting it at run time empties the dead-letter queue into the target. A dead letter
  * at the hop limit stays, as one dead-lettered there for `MaxTransferHopCountExceeded` does.
+ *
+ * A drain takes what the store's delivery lanes hold, which is what could be delivered: a
+ * drain costs the messages it moves (and the dead letters at the hop limit), never a walk over
+ * a backlog of deferred or scheduled ones. Expired messages met there expire, as on delivery.
  */
 export class HeldMessageForwarder {
   private readonly pending = new Set<MessageStore>();
@@ -85,22 +89,28 @@ export class HeldMessageForwarder {
     const route = this.route(store);
     if (route === undefined) return;
     const nowMs = this.now();
-    const held = store
-      .allMessages()
-      .filter((message) => isMovable(message, nowMs))
-      .filter((message) => !route.deadLetters || message.forwardHops < MAX_FORWARD_HOPS);
-    if (held.length === 0) return;
+    const taken = store.takeDeliverable(nowMs);
+    let moved = 0;
 
-    for (const message of held) {
-      this.forwardCopy(route, message, nowMs);
-      // The copy is journaled before the original's removal: a crash in between leaves two.
-      store.remove(message);
+    try {
+      for (const message of taken) {
+        // A dead letter at the hop limit stays, as one dead-lettered for the hop limit does.
+        if (route.deadLetters && message.forwardHops >= MAX_FORWARD_HOPS) continue;
+        this.forwardCopy(route, message, nowMs);
+        // The copy is journaled before the original's removal: a crash in between leaves two.
+        store.remove(message);
+        moved++;
+      }
+    } finally {
+      // What stays (at the hop limit, or after a copy failed) must be found by the next drain.
+      for (const message of taken) if (store.get(message.seq) === message) store.putBack(message);
     }
+    if (moved === 0) return;
 
     this.logger.info('held messages auto-forwarded', {
       entity: store.settings.path,
       forwardTo: route.forwardTo,
-      messages: held.length,
+      messages: moved,
     });
   }
 
@@ -137,10 +147,4 @@ export class HeldMessageForwarder {
     if (!forwardTo || target === undefined) return undefined;
     return { owner, forwardTo, target, deadLetters: isDeadLetter };
   }
-}
-
-/** Active, unlocked and not yet expired (an expired one is the sweep's, as anywhere else). */
-function isMovable(message: StoredMessage, nowMs: number): boolean {
-  if (message.state !== MessageState.active || message.lockToken !== null) return false;
-  return message.expiresAtMs === null || message.expiresAtMs > nowMs;
 }

@@ -40,6 +40,21 @@ export class DeliveryLanes {
     return found;
   }
 
+  /**
+   * Every deliverable message, taken off its lane, whatever its session: what a forwarding
+   * entity moves on. Costs what the lanes hold, not what the entity holds (deferred, scheduled
+   * and locked messages are on no lane).
+   */
+  takeAll(nowMs: number): StoredMessage[] {
+    const taken: StoredMessage[] = [];
+    for (const key of [...this.table.withMessages()]) {
+      const shift = () => this.shiftDeliverable(key, nowMs);
+      for (let found = shift(); found !== undefined; found = shift()) taken.push(found);
+      this.table.forgetIfIdle(key);
+    }
+    return taken;
+  }
+
   /** A session that has deliverable messages and no owner, if any. */
   findFree(nowMs: number): string | undefined {
     for (const id of this.table.withMessages()) {

@@ -10,6 +10,8 @@ import type { StoredMessage } from './types';
 export class LockTable {
   private readonly byToken = new Map<string, StoredMessage>();
   private readonly timers = new MinHeap<string>();
+  /** The locked messages of each session: renewing or releasing a session lock reads them. */
+  private readonly bySession = new Map<string, Set<StoredMessage>>();
   /** Who wants to hear when a lock ends, however it ends (settled, expired, message gone). */
   private readonly endWatchers = new Map<string, () => void>();
 
@@ -20,6 +22,7 @@ export class LockTable {
     message.lockedUntilMs = untilMs;
     this.byToken.set(token, message);
     if (timed) this.timers.push(untilMs, token);
+    if (message.sessionId !== null) this.sessionLocks(message.sessionId).add(message);
     return token;
   }
 
@@ -39,7 +42,8 @@ export class LockTable {
 
   /** The locked messages of a session (a copy: callers may unlock while they go through it). */
   ofSession(sessionId: string): StoredMessage[] {
-    return [...this.byToken.values()].filter((message) => message.sessionId === sessionId);
+    const locked = this.bySession.get(sessionId);
+    return locked === undefined ? [] : [...locked];
   }
 
   unlock(message: StoredMessage): void {
@@ -48,6 +52,7 @@ export class LockTable {
     message.lockedUntilMs = 0;
     if (token === null) return;
     this.byToken.delete(token);
+    this.forgetSessionLock(message);
     const onEnd = this.endWatchers.get(token);
     if (onEnd === undefined) return;
     this.endWatchers.delete(token);
@@ -84,5 +89,23 @@ export class LockTable {
       // A renewal pushed a later timer for the same token; this one is stale then.
       if (message && message.lockToken === token && message.lockedUntilMs <= nowMs) yield message;
     }
+  }
+
+  private sessionLocks(sessionId: string): Set<StoredMessage> {
+    let locked = this.bySession.get(sessionId);
+    if (locked === undefined) {
+      locked = new Set();
+      this.bySession.set(sessionId, locked);
+    }
+    return locked;
+  }
+
+  private forgetSessionLock(message: StoredMessage): void {
+    if (message.sessionId === null) return;
+    const locked = this.bySession.get(message.sessionId);
+    if (locked === undefined) return;
+    locked.delete(message);
+    // Session ids come and go; an empty set per id ever seen would grow without end.
+    if (locked.size === 0) this.bySession.delete(message.sessionId);
   }
 }

@@ -118,6 +118,14 @@ export class MessageStore {
     this.sessions.laneFor(message).giveBack(message.seq);
   }
 
+  /**
+   * Takes every message a receiver could be given now off its lane, in sequence order; expired
+   * ones met on the way expire, as on delivery. `putBack` returns those the caller keeps.
+   */
+  takeDeliverable(nowMs: number): StoredMessage[] {
+    return this.sessions.takeAll(nowMs).sort((a, b) => a.seq - b.seq);
+  }
+
   lock(message: StoredMessage, nowMs: number, untilMs?: number): string {
     const timed = untilMs === undefined;
     return this.locks.lock(message, untilMs ?? nowMs + this.settings.lockDurationMs, timed);
