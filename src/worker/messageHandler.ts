@@ -1,5 +1,6 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
+import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import type { Dispatcher, DispatchResult } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
@@ -170,16 +171,19 @@ function logInvocation(
   });
 }
 
-/** The log fields of a failed invocation's error: message, code, and what lay underneath. */
+/**
+ * The log fields of a failed invocation's error: message, code, whether a retry can help (when
+ * the error says), and what lay underneath: a failed output send's refusal, its most telling
+ * attempt when the SDK gave up with an AggregateError of them.
+ */
 export function failureFields(error: Error | undefined): Record<string, unknown> {
-  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const retryable = (error as { retryable?: unknown } | undefined)?.retryable;
+  const cause = mostTellingAttempt((error as { cause?: unknown } | undefined)?.cause);
   return {
     error: error?.message,
     errorCode: (error as { code?: unknown } | undefined)?.code,
-    // What went wrong underneath (a failed output send: the broker's code and reason).
-    ...(cause instanceof Error
-      ? { causeCode: (cause as { code?: unknown }).code, cause: cause.message }
-      : {}),
+    ...(typeof retryable === 'boolean' ? { retryable } : {}),
+    ...(cause instanceof Error ? { causeCode: errorCode(cause), cause: cause.message } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 
+import { mostTellingAttempt } from '../shared/attemptErrors';
 import { AppError, ensureError } from '../shared/errors';
 import type { ClientPool } from './clients';
 import type { RpcInvocationResponse, RpcTypedData } from './coreTypes';
@@ -55,9 +56,9 @@ export class OutputSender {
   constructor(private readonly clients: ClientPool) {}
 
   /**
-   * @throws AppError `OutputSendFailed` (retryable) when the broker refuses a send; its message
-   *   carries the cause's code and reason (e.g. MessagingEntityNotFound), which the invocation
-   *   log line shows.
+   * @throws AppError `OutputSendFailed` when the broker refuses a send. Its message names the
+   *   output and the entity; the refusal is its `cause` (the invocation line's `causeCode` and
+   *   `cause`), and it is retryable only when that refusal is.
    */
   async send(pending: PendingOutput[]): Promise<void> {
     for (const { output, bodies } of pending) {
@@ -67,13 +68,10 @@ export class OutputSender {
         await sender.sendMessages(messages);
       } catch (error) {
         const cause = ensureError(error);
-        const causeCode = (cause as { code?: unknown }).code;
         throw new AppError(
           'OutputSendFailed',
-          `sending output ${output.bindingName} to ${output.entityName} failed: ` +
-            (typeof causeCode === 'string' ? `${causeCode}: ` : '') +
-            cause.message,
-          { retryable: true, cause },
+          `sending output ${output.bindingName} to ${output.entityName} failed`,
+          { retryable: causeIsRetryable(cause), cause },
         );
       }
     }
@@ -96,4 +94,14 @@ export class OutputSender {
     }
     return sender;
   }
+}
+
+/**
+ * Whether sending again can help, as the refusal says: the SDK's ServiceBusError and our
+ * AppError carry `retryable` (a missing entity does not come back by retrying). An error that
+ * says nothing is taken as not retryable, as unknown errors are elsewhere.
+ */
+function causeIsRetryable(cause: Error): boolean {
+  const telling = mostTellingAttempt(cause) as { retryable?: unknown } | undefined;
+  return telling?.retryable === true;
 }
