@@ -3,9 +3,9 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { buildBatchTriggerMetadata, batchInputData } from './batchInput';
 import type { DispatchResult } from './dispatcher';
 import type { InFlightMessage, MessageHandlerDeps } from './messageHandler';
-import { failureFields, settle } from './messageHandler';
+import { failureFields } from './messageHandler';
 import { messageIdText } from '../shared/messageIdText';
-import { decideSettlement } from './settle';
+import { decideSettlement, settle } from './settle';
 import type { ReceivedMessageLike } from './triggerInput';
 
 /**
@@ -39,7 +39,6 @@ export async function handleBatch(
   const settlement = decideSettlement({
     result: outcome.result,
     autoCompleteMessages: fn.autoCompleteMessages,
-    lockLost: false,
   });
   const results = await Promise.all(
     entries.map((entry) =>

@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/logger';
-import { type InFlightMessage, settle } from './messageHandler';
+import type { InFlightMessage } from './messageHandler';
+import { settle } from './settle';
 
 /** Tracks the messages a listener is handling. */
 export class InFlightSet {

@@ -24,9 +24,9 @@ import {
   invokeMessage,
   logHandedBack,
   type MessageHandlerDeps,
-  settle,
 } from './messageHandler';
 import { type ListenerIdentity, OutageTracker } from './outage';
+import { settle } from './settle';
 import { type SlotsExhausted, TimedOutHandlers } from './timedOutHandlers';
 import type { TriggerContextInfo } from './triggerInput';
 

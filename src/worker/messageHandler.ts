@@ -6,7 +6,7 @@ import type { Dispatcher, DispatchResult } from './dispatcher';
 import type { ServiceBusFunction } from './functionPlan';
 import { LockRenewal } from './lockRenewal';
 import { messageIdText } from '../shared/messageIdText';
-import { decideSettlement, isLockLostError, settleFailureFields, type Settlement } from './settle';
+import { decideSettlement, settle } from './settle';
 import {
   buildTraceContext,
   buildTriggerMetadata,
@@ -112,32 +112,9 @@ export async function finishMessage(
   const settlement = decideSettlement({
     result: outcome.result,
     autoCompleteMessages: deps.fn.autoCompleteMessages,
-    lockLost: false,
   });
   const settled = await settle(entry.receiver, entry.message, settlement, deps.logger);
   logInvocation(deps, entry.message, outcome, settled);
-}
-
-/** Performs a settlement; a lost lock is reported, not thrown (nothing more can be done). */
-export async function settle(
-  receiver: ServiceBusReceiver,
-  message: ServiceBusReceivedMessage,
-  settlement: Settlement,
-  logger: Logger,
-): Promise<Settlement | 'lockLost' | 'settleFailed'> {
-  try {
-    if (settlement === 'complete') await receiver.completeMessage(message);
-    if (settlement === 'abandon') await receiver.abandonMessage(message);
-    return settlement;
-  } catch (error) {
-    if (isLockLostError(error)) return 'lockLost';
-    logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
-      messageId: messageIdText(message.messageId),
-      settlement,
-      ...settleFailureFields(error),
-    });
-    return 'settleFailed';
-  }
 }
 
 function logInvocation(

@@ -3,7 +3,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { messageIdText } from '../shared/messageIdText';
-import { settle } from './messageHandler';
+import { settle } from './settle';
 
 type ReceiveOptions = NonNullable<Parameters<ServiceBusReceiver['receiveMessages']>[1]>;
 

@@ -19,10 +19,11 @@ import {
   listenerIdentity,
   receiverOptions,
 } from './listener';
-import { handleMessage, type InFlightMessage, logHandedBack, settle } from './messageHandler';
+import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
 import { OutageTracker } from './outage';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import { SessionLockRenewal } from './sessionLockRenewal';
+import { settle } from './settle';
 import { SessionTurns } from './sessionTurns';
 import { TimedOutHandlers } from './timedOutHandlers';
 

@@ -1,26 +1,59 @@
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
+import type { Logger } from '../shared/logger';
+import { messageIdText } from '../shared/messageIdText';
 
 export type InvocationResult = 'succeeded' | 'failed' | 'timedOut';
 export type Settlement = 'complete' | 'abandon' | 'none';
+/** How a settlement ended: as asked, refused because the lock is gone, or failed otherwise. */
+export type SettleOutcome = Settlement | 'lockLost' | 'settleFailed';
 
 export interface SettleInput {
   result: InvocationResult;
   autoCompleteMessages: boolean;
-  /** The lock (message or session) was lost before settling: nothing can be settled. */
-  lockLost: boolean;
 }
 
 /**
  * The one place that decides how a message ends, as the Functions host's processor does:
  * success completes when auto-complete is on and otherwise leaves the message to its lock;
  * any failure (throw, binding error, timeout, output send error) abandons whatever the
- * auto-complete setting, unless the lock is already lost. Never dead-letter: the broker does
- * that at MaxDeliveryCount.
+ * auto-complete setting. Never dead-letter: the broker does that at MaxDeliveryCount.
+ *
+ * A lost lock is not an input: the worker cannot know it before trying. The broker's clock
+ * decides when a lock ends (ours may differ), and a guess would skip the complete of a message
+ * whose lock still held, running it twice. The SDK's processor also tries unless the delivery
+ * is settled already; `settle` reports the refusal as `lockLost`.
  */
 export function decideSettlement(input: SettleInput): Settlement {
-  if (input.lockLost) return 'none';
   if (input.result === 'succeeded') return input.autoCompleteMessages ? 'complete' : 'none';
   return 'abandon';
+}
+
+/**
+ * Performs a settlement. A lost lock (the broker's refusal, or the SDK's at once for a session
+ * message whose link is gone) is reported, not thrown: nothing more can be done, and the
+ * message is back on the queue. Other failures are logged; the lock then runs out.
+ */
+export async function settle(
+  receiver: ServiceBusReceiver,
+  message: ServiceBusReceivedMessage,
+  settlement: Settlement,
+  logger: Logger,
+): Promise<SettleOutcome> {
+  try {
+    if (settlement === 'complete') await receiver.completeMessage(message);
+    if (settlement === 'abandon') await receiver.abandonMessage(message);
+    return settlement;
+  } catch (error) {
+    if (isLockLostError(error)) return 'lockLost';
+    logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
+      messageId: messageIdText(message.messageId),
+      settlement,
+      ...settleFailureFields(error),
+    });
+    return 'settleFailed';
+  }
 }
 
 /**

@@ -7,34 +7,55 @@ import { ServiceBusError } from '@azure/service-bus';
 import {
   decideSettlement,
   isLockLostError,
+  settle,
   settleFailureFields,
   type SettleInput,
   type Settlement,
 } from '../../src/worker/settle';
+import { collectingLogger } from '../support/collectingLogger';
+import { emulatorForSuite } from '../support/emulator';
 
 describe('decideSettlement', () => {
   // The host's rules (shared notes 1.3): complete on success with auto-complete, nothing on
-  // success without it, abandon on any failure whatever auto-complete says, nothing once the
-  // lock is lost; never dead-letter.
+  // success without it, abandon on any failure whatever auto-complete says; never dead-letter.
   const cases: Array<[SettleInput, Settlement]> = [
-    [{ result: 'succeeded', autoCompleteMessages: true, lockLost: false }, 'complete'],
-    [{ result: 'succeeded', autoCompleteMessages: false, lockLost: false }, 'none'],
-    [{ result: 'failed', autoCompleteMessages: true, lockLost: false }, 'abandon'],
-    [{ result: 'failed', autoCompleteMessages: false, lockLost: false }, 'abandon'],
-    [{ result: 'timedOut', autoCompleteMessages: true, lockLost: false }, 'abandon'],
-    [{ result: 'timedOut', autoCompleteMessages: false, lockLost: false }, 'abandon'],
-    [{ result: 'failed', autoCompleteMessages: true, lockLost: true }, 'none'],
-    [{ result: 'succeeded', autoCompleteMessages: true, lockLost: true }, 'none'],
+    [{ result: 'succeeded', autoCompleteMessages: true }, 'complete'],
+    [{ result: 'succeeded', autoCompleteMessages: false }, 'none'],
+    [{ result: 'failed', autoCompleteMessages: true }, 'abandon'],
+    [{ result: 'failed', autoCompleteMessages: false }, 'abandon'],
+    [{ result: 'timedOut', autoCompleteMessages: true }, 'abandon'],
+    [{ result: 'timedOut', autoCompleteMessages: false }, 'abandon'],
   ];
   for (const [input, expected] of cases) {
-    it(
-      `${input.result}, autoComplete ${input.autoCompleteMessages}, ` +
-        `lock lost ${input.lockLost} -> ${expected}`,
-      () => {
-        assert.equal(decideSettlement(input), expected);
-      },
-    );
+    it(`${input.result}, autoComplete ${input.autoCompleteMessages} -> ${expected}`, () => {
+      assert.equal(decideSettlement(input), expected);
+    });
   }
+});
+
+describe('settle against the emulator', () => {
+  const LOCK_MS = 1000;
+  const suite = emulatorForSuite({
+    queues: [{ name: 'settle-expired', lockDurationMs: LOCK_MS }],
+  });
+
+  it('reports lockLost, without a warning, when the lock ran out before the abandon', async () => {
+    const { client } = suite;
+    await client.createSender('settle-expired').sendMessages({ body: 'x', messageId: 'late' });
+    // As the worker's receivers: no renewal by the SDK.
+    const receiver = client.createReceiver('settle-expired', { maxAutoLockRenewalDurationInMs: 0 });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    assert.ok(message);
+    await new Promise((resolve) => setTimeout(resolve, LOCK_MS + 500));
+    const logger = collectingLogger();
+
+    assert.equal(await settle(receiver, message, 'abandon', logger), 'lockLost');
+    assert.deepEqual(logger.warnings, []);
+    const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    assert.equal(again?.messageId, 'late', 'the message is back on the queue');
+    await receiver.completeMessage(again);
+    await receiver.close();
+  });
 });
 
 describe('isLockLostError', () => {
