@@ -181,39 +181,20 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     functionTimeoutMs: host.functionTimeoutMs,
   });
 
-  const onSlotsExhausted = slotsExhaustedHandler(logger, options.onMustRestart);
   const listeners: Listener[] = [];
+  let appStarted = false;
   try {
     await runAppStartHooks(config.app.registry, config.appDir);
+    appStarted = true;
+    const onSlotsExhausted = slotsExhaustedHandler(logger, options.onMustRestart);
     for (const fn of plan.functions) {
-      const { client, connection, target } = await clients.get(fn.connectionName);
-      const listener = createListener({
-        fn,
-        client,
-        connectionTarget: target,
-        dispatcher,
-        serviceBus: host.serviceBus,
-        logger: logger.child({ function: fn.name }),
-        invocationLogger: logger.child(
-          { function: fn.name },
-          { level: logLevels.functions[fn.name]?.invocations },
-        ),
-        triggerInfo: {
-          isSessionsEnabled: fn.isSessionsEnabled,
-          fullyQualifiedNamespace: describeConnection(connection).namespace,
-          clientIdentifier: `${describeConnection(connection).namespace}-${randomUUID()}`,
-        },
-        onSlotsExhausted,
-        slotsExhaustedWaitMs: Math.min(
-          host.functionTimeoutMs ?? SLOTS_EXHAUSTED_MAX_WAIT_MS,
-          SLOTS_EXHAUSTED_MAX_WAIT_MS,
-        ),
-      });
-      await listener.start();
+      const listener = await startListener(config, fn, clients, dispatcher, onSlotsExhausted);
       listeners.push(listener);
     }
   } catch (error) {
     await Promise.allSettled(listeners.map((l) => l.close()));
+    // As at shutdown: what the appStart hooks opened (a database pool) is closed before exit.
+    if (appStarted) await terminateApp(config, logger);
     await outputs.closeAll();
     await clients.closeAll();
     await embedded?.close();
@@ -248,9 +229,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
           await stopOptions.afterDrain?.().catch((error: unknown) => {
             logger.error('Work after draining failed', { error: ensureError(error).message });
           });
-          await runAppTerminateHooks(config.app.registry).catch((error: unknown) => {
-            logger.error('An appTerminate hook failed', { error: ensureError(error).message });
-          });
+          await terminateApp(config, logger);
         },
         closeConnections: async () => {
           await outputs.closeAll();
@@ -267,6 +246,50 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       return stopping;
     },
   };
+}
+
+/** Starts the listener of one function on its connection's client. */
+async function startListener(
+  config: WorkerConfiguration,
+  fn: ServiceBusFunction,
+  clients: ClientPool,
+  dispatcher: Dispatcher,
+  onSlotsExhausted: (report: SlotsExhausted) => void,
+): Promise<Listener> {
+  const { logger, host, logLevels } = config;
+  const { client, connection, target } = await clients.get(fn.connectionName);
+  const { namespace } = describeConnection(connection);
+  const listener = createListener({
+    fn,
+    client,
+    connectionTarget: target,
+    dispatcher,
+    serviceBus: host.serviceBus,
+    logger: logger.child({ function: fn.name }),
+    invocationLogger: logger.child(
+      { function: fn.name },
+      { level: logLevels.functions[fn.name]?.invocations },
+    ),
+    triggerInfo: {
+      isSessionsEnabled: fn.isSessionsEnabled,
+      fullyQualifiedNamespace: namespace,
+      clientIdentifier: `${namespace}-${randomUUID()}`,
+    },
+    onSlotsExhausted,
+    slotsExhaustedWaitMs: Math.min(
+      host.functionTimeoutMs ?? SLOTS_EXHAUSTED_MAX_WAIT_MS,
+      SLOTS_EXHAUSTED_MAX_WAIT_MS,
+    ),
+  });
+  await listener.start();
+  return listener;
+}
+
+/** Runs the app's appTerminate hooks; a failing hook is logged, never thrown. */
+async function terminateApp(config: WorkerConfiguration, logger: Logger): Promise<void> {
+  await runAppTerminateHooks(config.app.registry).catch((error: unknown) => {
+    logger.error('An appTerminate hook failed', { error: ensureError(error).message });
+  });
 }
 
 /**
