@@ -11,8 +11,15 @@
  * delivery id with the same settled flag and an outcome that may share a frame: both accepted,
  * or both without an outcome (what rhea means to share).
  *
- * Installed once per process by every part that opens AMQP connections; idempotent.
+ * Installed once per process by every part that opens AMQP connections, in every rhea copy
+ * the process may load (the SDK's and ours, see rheaCopies.ts); idempotent. No upstream rhea
+ * issue about this was found (searched amqp/rhea's issues for disposition ranges and
+ * outcomes); the fix stays until a rhea release compares each delivery's outcome.
  */
+
+import { dirname, join } from 'node:path';
+
+import { requireRheaFile, rheaCopyFiles } from './rheaCopies';
 
 interface Delivery {
   id: number;
@@ -43,15 +50,19 @@ const INSTALLED = Symbol.for('sbworker.rheaDispositionRangesFixed');
 const TAKEN = Symbol('sbworker.settlementsToWrite');
 
 export function fixRheaDispositionRanges(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Session = require('rhea/lib/session.js') as SessionConstructor & Record<symbol, unknown>;
+  for (const sessionFile of rheaCopyFiles('lib/session.js')) {
+    fixCopy(sessionFile, join(dirname(sessionFile), 'frames.js'));
+  }
+}
+
+function fixCopy(sessionFile: string, framesFile: string): void {
+  const Session = requireRheaFile<SessionConstructor & Record<symbol, unknown>>(sessionFile);
   if (Session[INSTALLED] === true) return;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const frames = require('rhea/lib/frames.js') as { disposition: DispositionFrame };
+  const frames = requireRheaFile<{ disposition: DispositionFrame }>(framesFile);
 
   // rhea does not export the two halves of a session; a session never opened gives them.
   const probe = new Session({}, 0);
-  checkRheaSessionShape(probe);
+  checkRheaSessionShape(probe, sessionFile);
   takeSettlements(Object.getPrototypeOf(probe.incoming) as SessionHalf, 'updated', 'before');
   takeSettlements(
     Object.getPrototypeOf(probe.outgoing) as SessionHalf,
@@ -94,7 +105,7 @@ export function fixRheaDispositionRanges(): void {
  * The fix relies on rhea 3.0's insides; another rhea would make every settlement throw or be
  * lost, so it is refused at start-up instead.
  */
-export function checkRheaSessionShape(session: SessionHalves): void {
+export function checkRheaSessionShape(session: SessionHalves, sessionFile = 'rhea'): void {
   const queues: Array<[Record<string, unknown>, string]> = [
     [session.incoming, 'updated'],
     [session.outgoing, 'pending_dispositions'],
@@ -106,8 +117,9 @@ export function checkRheaSessionShape(session: SessionHalves): void {
       typeof half.process === 'function';
     if (!ok) {
       throw new Error(
-        `rhea's session is not as this release knows it (no ${queueName} queue): the fix of ` +
-          'its settlement frames cannot be installed; use the rhea version in package-lock.json',
+        `rhea's session is not as this release knows it (no ${queueName} queue) in ` +
+          `${sessionFile}: the fix of its settlement frames cannot be installed; use the rhea ` +
+          'version in package-lock.json for every copy (package.json overrides pins it)',
       );
     }
   }
