@@ -1,9 +1,11 @@
 import type { ServiceBusReceiver } from '@azure/service-bus';
 import Long from 'long';
 
+import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import type { Logger } from '../../shared/logger';
 import { MINUTE_MS, SECOND_MS, sleep } from '../../shared/time';
 import type { RunningWorker } from '../../worker';
+import { describeError } from '../describeError';
 import { backlogText, describeBacklog, type EntityBacklog } from './backlog';
 
 export const DEFAULT_IDLE_POLL_MS = 100;
@@ -131,23 +133,46 @@ function waitNotice(
     noticedAt = now;
 
     const { inFlight } = worker.activity();
-    const backlogs = (
-      await Promise.all(probes.map((probe) => probe.backlog().catch(() => undefined)))
-    ).filter(isHolding);
-    const reasons = backlogs.map((backlog) => backlogText(backlog) ?? backlog.entity);
+    const looks = await Promise.all(probes.map(lookInto));
+    const backlogs = looks.flatMap((look) => ('backlog' in look ? [look.backlog] : []));
+    const holding = backlogs.filter(isHolding);
+    // A broker error is named: "busy a moment ago" would hide why the wait goes on.
+    const failures = looks.flatMap((look) => ('failure' in look ? [look.failure] : []));
+    const reasons = holding.map((backlog) => backlogText(backlog) ?? backlog.entity);
     if (inFlight > 0) reasons.unshift(`${inFlight} message(s) still being processed`);
+    for (const { entity, error } of failures)
+      reasons.push(`could not look into ${entity}: ${error}`);
     if (reasons.length === 0) reasons.push('the entities were busy a moment ago; looking again');
 
     options.logger?.info(`Not idle yet: ${reasons.join('; ')}`, {
       waitingMs: Math.round(now - progressAt),
       inFlight,
-      entities: backlogs.map(backlogFields),
+      entities: holding.map(backlogFields),
+      ...(failures.length > 0 ? { lookFailures: failures } : {}),
     });
   };
 }
 
-function isHolding(backlog: EntityBacklog | undefined): backlog is EntityBacklog {
-  return backlog !== undefined && backlog.active + backlog.scheduled + backlog.deferred > 0;
+type Look = { backlog: EntityBacklog } | { failure: LookFailure };
+interface LookFailure {
+  entity: string;
+  code: string | undefined;
+  error: string;
+}
+
+async function lookInto(probe: EntityProbe): Promise<Look> {
+  try {
+    return { backlog: await probe.backlog() };
+  } catch (error) {
+    const shown = mostTellingAttempt(error);
+    return {
+      failure: { entity: probe.entity, code: errorCode(shown), error: describeError(error) },
+    };
+  }
+}
+
+function isHolding(backlog: EntityBacklog): boolean {
+  return backlog.active + backlog.scheduled + backlog.deferred > 0;
 }
 
 function backlogFields(backlog: EntityBacklog): Record<string, unknown> {

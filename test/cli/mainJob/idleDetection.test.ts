@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { EntityBacklog } from '../../../src/cli/mainJob/backlog';
-import { type EntityProbe, waitUntilIdle } from '../../../src/cli/mainJob/idleDetection';
+import { type EntityProbe, peekProbe, waitUntilIdle } from '../../../src/cli/mainJob/idleDetection';
 import type { WorkerActivity } from '../../../src/worker';
 import { collectingLogger } from '../../support/collectingLogger';
+import { startTestEmulator, testClient } from '../../support/emulator';
 
 function emptyBacklog(entity: string): EntityBacklog {
   return { entity, active: 0, scheduled: 0, deferred: 0, more: false, firstDueAt: undefined };
@@ -172,5 +173,30 @@ describe('waitUntilIdle', () => {
     });
 
     assert.deepEqual(lines, []);
+  });
+
+  it('names the broker error when it cannot look into an entity', async () => {
+    const emulator = await startTestEmulator({ queues: ['idle-present'] });
+    const client = testClient(emulator.connectionString);
+    const missing = peekProbe('idle-missing', client.createReceiver('idle-missing'));
+    const waiting: EntityProbe = { ...missing, isEmpty: async () => false };
+    try {
+      const worker = scriptedWorker([{ inFlight: 0, invocationsStarted: 1 }]);
+      const { lines } = await waitWithNotices(worker, [waiting], 1500, { noticeAfterMs: 20 });
+
+      const [line] = lines;
+      assert.match(
+        String(line?.message),
+        /^Not idle yet: could not look into idle-missing: MessagingEntityNotFound: /,
+      );
+      assert.doesNotMatch(String(line?.message), /busy a moment ago/);
+      const [failure] = line?.fields?.lookFailures as Array<Record<string, unknown>>;
+      assert.equal(failure?.entity, 'idle-missing');
+      assert.equal(failure?.code, 'MessagingEntityNotFound');
+    } finally {
+      await missing.close();
+      await client.close();
+      await emulator.close();
+    }
   });
 });
