@@ -1,5 +1,6 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
+import { ensureError } from '../shared/errors';
 import { messageIdText } from '../shared/messageIdText';
 import { handleBatch } from './batchHandler';
 import type { InFlightSet } from './inFlightSet';
@@ -59,7 +60,15 @@ export class ReceiverBatchCaches {
 
   /** As the host does at stop: what the caches hold is invoked now, as partial batches. */
   flushAll(): void {
-    for (const cache of this.#caches.values()) cache.flush().catch(() => undefined);
+    for (const cache of this.#caches.values()) {
+      cache.flush().catch((error: unknown) => {
+        // What the cache still holds stays in flight: shutdown abandons it after the grace.
+        this.deps.logger.warn('Invoking the held messages at stop failed', {
+          code: 'BatchFlushFailed',
+          error: ensureError(error).message,
+        });
+      });
+    }
   }
 
   heldCount(): number {

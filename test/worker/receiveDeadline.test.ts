@@ -4,7 +4,10 @@ import { describe, it, mock } from 'node:test';
 
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
-import { receiveWithDeadline } from '../../src/worker/receiveDeadline';
+import type { LogFields } from '../../src/shared/logger';
+import { receiveWithDeadline, retireStalledReceiver } from '../../src/worker/receiveDeadline';
+import { collectingLogger } from '../support/collectingLogger';
+import { startTestEmulator, testClient } from '../support/emulator';
 
 // The deadline's own logic, on a receiver that behaves as the SDK's does against a broker that
 // stopped answering: its receive ends only when its abort signal fires. (The worker process
@@ -88,6 +91,36 @@ describe('a receive with a deadline', () => {
       assert.equal(receiver.signals[0]?.aborted, false, 'the stalled call is its own now');
     } finally {
       mock.timers.reset();
+    }
+  });
+});
+
+describe('retiring a stalled receiver', () => {
+  it('says at debug, with a code, how a stalled receive ended without messages', async () => {
+    const emulator = await startTestEmulator({ queues: ['retire-empty'] });
+    const client = testClient(emulator.connectionString);
+    const lines: Array<{ message: string; fields?: LogFields }> = [];
+    const logger = {
+      ...collectingLogger(),
+      debug: (message: string, fields?: LogFields) => void lines.push({ message, fields }),
+    };
+    try {
+      const receiver = client.createReceiver('retire-empty');
+      const call = new AbortController();
+      const late = receiver.receiveMessages(1, {
+        maxWaitTimeInMs: 30_000,
+        abortSignal: call.signal,
+      });
+      setTimeout(() => call.abort(), 200);
+
+      await retireStalledReceiver(receiver, late, logger);
+
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.equal(lines[0]?.message, 'A stalled receive ended without messages');
+      assert.equal(lines[0]?.fields?.code, 'AbortError');
+    } finally {
+      await client.close();
+      await emulator.close();
     }
   });
 });
