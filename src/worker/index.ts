@@ -1,9 +1,9 @@
 export { checkWorker, runWorkerProcess } from './process';
 export {
   configureWorker,
-  DEFAULT_SHUTDOWN_GRACE_MS,
   type RunningWorker,
   type WorkerActivity,
   startWorker,
   type WorkerOptions,
 } from './runtime';
+export { DEFAULT_SHUTDOWN_GRACE_MS } from './workerSettings';

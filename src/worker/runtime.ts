@@ -5,14 +5,13 @@ import type { ServiceBusClient } from '@azure/service-bus';
 
 import { type AppSettings, applyAppSettings, loadAppSettings } from '../shared/appSettings';
 import { ConfigError, ensureError } from '../shared/errors';
-import { refuseWebDyno } from '../shared/herokuDyno';
-import { createLogger, type Logger, parseLogLevel, toLogLevel } from '../shared/logger';
+import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 import { type LoadedApp, loadApp } from './appLoader';
 import { ClientPool } from './clients';
 import { captureConsole } from './consoleCapture';
 import { checkSomethingToHost, chooseEmbedded } from './connectionChoice';
-import { checkEntityPath, describeConnection, resolveConnection } from './connection';
+import { describeConnection, resolveConnection } from './connection';
 import type { CoreLogSink } from './coreModule';
 import { Dispatcher, type InvocationCounts } from './dispatcher';
 import {
@@ -36,10 +35,9 @@ import { drainAndClose } from './drain';
 import { OutputSender } from './outputs';
 import { logStartup } from './startupSummary';
 import type { SlotsExhausted } from './timedOutHandlers';
+import { checkEntityPaths, checkWorkerSettings, graceFromSettings } from './workerSettings';
 
-export const DEFAULT_SHUTDOWN_GRACE_MS = 25 * SECOND_MS;
 const EMBEDDED_CLOSE_PAUSE_MS = 200;
-const MAX_TIMER_MS = 2_147_483_647;
 
 export interface WorkerOptions {
   /** The Functions app folder (package.json, host.json); default: the current directory. */
@@ -323,51 +321,6 @@ function slotsExhaustedHandler(
     asked = true;
     onMustRestart(reason);
   };
-}
-
-/** A mistyped setting stops start-up rather than silently falling back to a default. */
-function checkWorkerSettings(settings: Record<string, string>): void {
-  refuseWebDyno(settings.DYNO);
-
-  const level = settings.LOG_LEVEL;
-  if (level !== undefined && level !== '' && toLogLevel(level) === undefined) {
-    throw new ConfigError(
-      'LOG_LEVEL must be one of debug, info, warn, error, silent, or a Functions level: ' +
-        `Trace, Debug, Information, Warning, Error, Critical, None; got "${level}"`,
-    );
-  }
-
-  // A timer takes at most 2^31 - 1 ms; Node would turn a longer one into 1 ms.
-  const grace = settings.SHUTDOWN_GRACE_MS;
-  if (
-    grace !== undefined &&
-    grace !== '' &&
-    (!/^\d+$/.test(grace.trim()) || Number(grace) > MAX_TIMER_MS)
-  ) {
-    throw new ConfigError(
-      `SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}; ` +
-        `got "${grace}"`,
-    );
-  }
-}
-
-function graceFromSettings(settings: Record<string, string>): number {
-  const raw = settings.SHUTDOWN_GRACE_MS;
-  const value = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_SHUTDOWN_GRACE_MS;
-}
-
-function checkEntityPaths(functions: ServiceBusFunction[], settings: AppSettings): void {
-  const resolve = (name: string) => resolveConnection(name, settings.values, settings.sources);
-  for (const fn of functions) {
-    const trigger = fn.entity.kind === 'queue' ? fn.entity.queueName : fn.entity.topicName;
-    const where = `function '${fn.name}'`;
-    checkEntityPath(resolve(fn.connectionName), trigger, where);
-    for (const output of fn.outputs) {
-      const connection = resolve(output.connectionName);
-      checkEntityPath(connection, output.entityName, `${where} output ${output.bindingName}`);
-    }
-  }
 }
 
 function connectionNames(functions: ServiceBusFunction[]): string[] {
