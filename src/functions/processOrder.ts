@@ -5,16 +5,12 @@ import {
   type ShipmentRequested,
 } from '../orders/contract';
 import { decodeMessage, storedBody } from '../orders/decodeMessage';
-import {
-  closeOrderRuntime,
-  getOrderRuntime,
-  type OrderRuntime,
-  orderSettingsFromEnv,
-} from '../orders/orderRuntime';
+import { closeOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
 import { processOrder } from '../orders/processOrder';
 import { recordRejection } from '../orders/recordRejection';
 import { brokerFactsFrom } from '../orders/rejectedMessages';
 import { withTransientRetry } from '../orders/transientRetry';
+import { hostedOrderRuntime, hostedOrderSettings } from './common/orderHost';
 
 const FUNCTION_NAME = 'processOrder';
 
@@ -32,7 +28,7 @@ export const shipmentsOutput = output.serviceBusQueue({
  * @returns the ShipmentRequested to send, or undefined when there is nothing to ship.
  */
 export function createProcessOrderHandler(
-  runtimeOf: () => Promise<OrderRuntime> = getOrderRuntime,
+  runtimeOf: () => Promise<OrderRuntime> = hostedOrderRuntime,
 ) {
   return async function processOrderHandler(
     body: unknown,
@@ -82,7 +78,7 @@ export function createProcessOrderHandler(
 }
 
 // A wrong setting stops the app while it loads, in both hosts, with an error naming it.
-const settings = orderSettingsFromEnv();
+const settings = hostedOrderSettings();
 
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',
@@ -96,6 +92,6 @@ app.serviceBusQueue(FUNCTION_NAME, {
 // dead-letter queue. A server database still opens on the first invocation, so a server that
 // is down does not keep the worker from starting.
 app.hook.appStart(async () => {
-  if (settings.database.databaseUrl === undefined) await getOrderRuntime();
+  if (settings.database.databaseUrl === undefined) await hostedOrderRuntime();
 });
 app.hook.appTerminate(() => closeOrderRuntime());

@@ -1,17 +1,18 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema } from '../orders/contract';
 import { decodeMessage, storedBody } from '../orders/decodeMessage';
-import { getOrderRuntime, type OrderRuntime, orderSettingsFromEnv } from '../orders/orderRuntime';
+import type { OrderRuntime } from '../orders/orderRuntime';
 import { processShipment, type ShipmentOutcome } from '../orders/processShipment';
 import { recordRejection } from '../orders/recordRejection';
 import { brokerFactsFrom } from '../orders/rejectedMessages';
 import { withTransientRetry } from '../orders/transientRetry';
+import { hostedOrderRuntime, hostedOrderSettings } from './common/orderHost';
 
 const FUNCTION_NAME = 'processShipment';
 
 /** Handles one ShipmentRequested from `shipments`: creates the shipment once per shipment id. */
 export function createProcessShipmentHandler(
-  runtimeOf: () => Promise<OrderRuntime> = getOrderRuntime,
+  runtimeOf: () => Promise<OrderRuntime> = hostedOrderRuntime,
 ) {
   return async function processShipmentHandler(
     body: unknown,
@@ -57,7 +58,7 @@ export function createProcessShipmentHandler(
 
 // A wrong setting stops the app while it loads, in both hosts, with an error naming it; the
 // store itself still opens on the first invocation.
-orderSettingsFromEnv();
+hostedOrderSettings();
 
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',

@@ -4,10 +4,11 @@ import { APP_ROOT, DEFAULT_STARTING_STOCK_FILE } from './sampleData';
 import { loadStartingStock, type StartingStock } from './startingStock';
 import type { Database } from './store/database';
 import {
-  type DatabaseSettings,
   databaseSettingsFromEnv,
   embeddedDatabaseRefusal,
   openDatabase,
+  type SizedDatabaseSettings,
+  withPoolSize,
 } from './store/openDatabase';
 import { DEFAULT_RETRY_POLICY, withTransientRetry, type RetryPolicy } from './transientRetry';
 
@@ -21,7 +22,7 @@ export interface OrderRuntime {
 
 /** The order job's settings, read and checked; nothing is connected to. */
 export interface OrderSettings {
-  database: DatabaseSettings;
+  database: SizedDatabaseSettings;
   startingStock: StartingStock;
 }
 
@@ -32,11 +33,13 @@ let pending: Promise<OrderRuntime> | undefined;
  * database settings (DATABASE_URL's shape, DATABASE_SSL, DATABASE_POOL_SIZE, PGlite refused on
  * a platform) and the starting-stock file. The function files call this while the app loads,
  * so a wrong value stops start-up in both hosts instead of failing every invocation.
+ * `concurrency` is how many invocations use the store at once in this process, as the host
+ * that runs them says; the pool has that many connections unless DATABASE_POOL_SIZE is set.
  *
  * @throws ConfigError (`InvalidConfiguration`) naming the setting at fault.
  */
-export function orderSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OrderSettings {
-  const database = databaseSettingsFromEnv(env, APP_ROOT);
+export function orderSettingsFromEnv(env: NodeJS.ProcessEnv, concurrency: number): OrderSettings {
+  const database = withPoolSize(databaseSettingsFromEnv(env, APP_ROOT), concurrency);
   const refusal = embeddedDatabaseRefusal(database);
   if (refusal !== undefined) throw refusal;
 
@@ -45,10 +48,12 @@ export function orderSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Orde
 
 /**
  * The runtime, opened on first use and shared by every invocation in this process. Opening is
- * retried like any database work; if it still fails, the next invocation tries afresh.
+ * retried like any database work; if it still fails, the next invocation tries afresh. The
+ * settings are read from process.env when it opens, with `concurrency` as in
+ * `orderSettingsFromEnv`; once it is open, later calls share it as it is.
  */
-export function getOrderRuntime(): Promise<OrderRuntime> {
-  pending ??= openOrderRuntime().catch((error: unknown) => {
+export function getOrderRuntime(concurrency: number): Promise<OrderRuntime> {
+  pending ??= openOrderRuntime(concurrency).catch((error: unknown) => {
     pending = undefined;
     throw error;
   });
@@ -64,9 +69,9 @@ export async function closeOrderRuntime(): Promise<void> {
   await runtime?.db.close();
 }
 
-async function openOrderRuntime(): Promise<OrderRuntime> {
+async function openOrderRuntime(concurrency: number): Promise<OrderRuntime> {
   const logger = createLogger({ bindings: { component: 'orders' } });
-  const settings = orderSettingsFromEnv(process.env);
+  const settings = orderSettingsFromEnv(process.env, concurrency);
 
   const db = await withTransientRetry(
     'opening the database',

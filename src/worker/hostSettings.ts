@@ -1,18 +1,18 @@
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-
 import { ConfigError } from '../shared/errors';
-import type { LogLevel } from '../shared/logger';
-import { MINUTE_MS, SECOND_MS } from '../shared/time';
 import {
-  applyOverrides,
+  isConsumptionPlan,
+  readMaxConcurrentCalls,
+  readMaxConcurrentSessions,
+} from '../shared/hostConcurrency';
+import {
   type ConfigTree,
   describe,
   get,
-  lowerKeys,
-  readHostJson,
-} from './hostJsonTree';
+  loadHostJsonTree,
+  readHostInteger,
+} from '../shared/hostJsonTree';
+import type { LogLevel } from '../shared/logger';
+import { MINUTE_MS, SECOND_MS } from '../shared/time';
 import { type CategoryLevel, hostLogLevel } from './logLevels';
 import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
 import { unappliedServiceBusKeys } from './unappliedHostKeys';
@@ -72,58 +72,31 @@ const MAX_BATCH_WAIT_TIME_MS = 150 * SECOND_MS;
  * @throws ConfigError (`InvalidConfiguration`) naming the host.json path or the setting.
  */
 export function loadHostSettings(appDir: string, settings: Record<string, string>): HostSettings {
-  const hostJsonPath = join(appDir, 'host.json');
-  const found = existsSync(hostJsonPath);
-  const spellings = new Map<string, string>();
-  const root = found ? lowerKeys(readHostJson(hostJsonPath), '', spellings) : {};
-  const tree: ConfigTree = { root: root as Record<string, unknown>, origins: new Map(), spellings };
-  const { applied: overrides, ignored: ignoredOverrides } = applyOverrides(tree, settings);
+  const { tree, path: hostJsonPath, applied, ignored } = loadHostJsonTree(appDir, settings);
 
   const version = get(tree, 'version');
-  if (found && version !== '2.0') {
+  if (hostJsonPath !== null && version !== '2.0') {
     throw new ConfigError(
       `${describe(tree, 'version')} must be "2.0" (got ${JSON.stringify(version)})`,
     );
   }
 
-  const consumption = (settings.WEBSITE_SKU ?? '').toLowerCase() === 'dynamic';
+  const consumption = isConsumptionPlan(settings);
   return {
     functionTimeoutMs: readFunctionTimeout(tree, consumption),
     serviceBus: readServiceBus(tree, consumption),
     logLevel: readLogLevel(tree, 'logging.logLevel.default', get(tree, 'logging.logLevel.default')),
     categoryLogLevels: readCategoryLogLevels(tree),
     functionNames: readFunctionNames(tree),
-    hostJsonPath: found ? hostJsonPath : null,
-    overrides,
-    ignoredOverrides,
+    hostJsonPath,
+    overrides: applied,
+    ignoredOverrides: ignored,
     unappliedKeys: unappliedServiceBusKeys(get(tree, 'extensions.serviceBus'), tree.spellings),
   };
 }
 
 /** The most messages one worker process holds per function: in flight plus prefetched. */
 const MAX_CREDIT = 100_000;
-
-/** The host reads these settings into .NET `int`s. */
-const INT32_MAX = 2_147_483_647;
-
-function readInteger(tree: ConfigTree, paths: string[], fallback: number, min: number): number {
-  for (const path of paths) {
-    const raw = get(tree, path);
-    if (raw === undefined || raw === null) continue;
-
-    // .NET's int parsing takes optional sign and digits only (no hex, binary or exponent).
-    const value = typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : raw;
-    const whole = typeof value === 'number' && Number.isInteger(value);
-    if (!whole || value < min || value > INT32_MAX) {
-      throw new ConfigError(
-        `${describe(tree, path)} must be an integer from ${min} to ${INT32_MAX} ` +
-          `(got ${JSON.stringify(raw)})`,
-      );
-    }
-    return value;
-  }
-  return fallback;
-}
 
 function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): boolean {
   for (const path of paths) {
@@ -191,11 +164,9 @@ function readFunctionTimeout(tree: ConfigTree, consumption: boolean): number | n
 
 function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSettings {
   const sb = 'extensions.serviceBus';
-  // The host's default depends on the machine: 16 per processor, or 16 on Consumption.
-  const processorCount = consumption ? 1 : availableParallelism();
 
-  const minMessageBatchSize = readInteger(tree, [`${sb}.minMessageBatchSize`], 1, 1);
-  const maxMessageBatchSize = readInteger(
+  const minMessageBatchSize = readHostInteger(tree, [`${sb}.minMessageBatchSize`], 1, 1);
+  const maxMessageBatchSize = readHostInteger(
     tree,
     [`${sb}.maxMessageBatchSize`, `${sb}.batchOptions.maxMessageCount`],
     1000,
@@ -213,19 +184,9 @@ function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSetti
   }
 
   const settings: ServiceBusSettings = {
-    prefetchCount: readInteger(tree, [`${sb}.prefetchCount`], 0, 0),
-    maxConcurrentCalls: readInteger(
-      tree,
-      [`${sb}.maxConcurrentCalls`, `${sb}.messageHandlerOptions.maxConcurrentCalls`],
-      16 * processorCount,
-      1,
-    ),
-    maxConcurrentSessions: readInteger(
-      tree,
-      [`${sb}.maxConcurrentSessions`, `${sb}.sessionHandlerOptions.maxConcurrentSessions`],
-      8,
-      1,
-    ),
+    prefetchCount: readHostInteger(tree, [`${sb}.prefetchCount`], 0, 0),
+    maxConcurrentCalls: readMaxConcurrentCalls(tree, consumption),
+    maxConcurrentSessions: readMaxConcurrentSessions(tree),
     maxAutoLockRenewalDurationMs:
       readDuration(
         tree,
@@ -279,7 +240,7 @@ function readClientRetry(tree: ConfigTree, base: string): ClientRetrySettings {
     tryTimeoutMs: readDuration(tree, [`${base}.tryTimeout`]) ?? MINUTE_MS,
     delayMs: readDuration(tree, [`${base}.delay`]) ?? 800,
     maxDelayMs: readDuration(tree, [`${base}.maxDelay`]) ?? MINUTE_MS,
-    maxRetries: readInteger(tree, [`${base}.maxRetries`], 3, 0),
+    maxRetries: readHostInteger(tree, [`${base}.maxRetries`], 3, 0),
   };
 }
 

@@ -49,7 +49,10 @@ describe('sbworker rejected', () => {
   ];
 
   before(async () => {
-    const db = await openDatabase({ pgliteDir: env.PGLITE_DIR }, createLogger({ level: 'silent' }));
+    const db = await openDatabase(
+      { pgliteDir: env.PGLITE_DIR, poolSize: 1 },
+      createLogger({ level: 'silent' }),
+    );
     for (const rejected of rejections) await recordRejectedMessage(db, rejected);
     await db.close();
   });

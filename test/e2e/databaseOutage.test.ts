@@ -52,7 +52,7 @@ describe('the main job through a PostgreSQL outage shorter than the retry budget
     assert.equal(units.returned, facts.returnedUnits);
     assert.equal(report.summary.shipmentsCreated, report.summary.shipmentsRequested);
 
-    const { db } = await getOrderRuntime();
+    const { db } = await getOrderRuntime(16);
     const [counts] = await db.query<{ orders: number }>(
       'SELECT count(*)::int AS orders FROM orders',
     );

@@ -11,7 +11,7 @@ const facts = orderIndependentFacts();
 
 /** Everything the job wrote that a repeat delivery must leave alone. */
 async function snapshot(): Promise<string> {
-  const { db } = await getOrderRuntime();
+  const { db } = await getOrderRuntime(16);
   const tables = {
     stock: await db.query('SELECT sku, initial_quantity, available FROM stock ORDER BY sku'),
     orders: await db.query('SELECT order_id, kind, status FROM orders ORDER BY order_id'),

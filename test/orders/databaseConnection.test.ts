@@ -7,7 +7,7 @@ import { InvocationContext } from '@azure/functions';
 import { createProcessOrderHandler } from '../../src/functions/processOrder';
 import { closeOrderRuntime, getOrderRuntime } from '../../src/orders/orderRuntime';
 import { readSampleOrders } from '../../src/orders/sampleData';
-import type { DatabaseSettings } from '../../src/orders/store/databaseSettings';
+import type { SizedDatabaseSettings } from '../../src/orders/store/databaseSettings';
 import { openDatabase } from '../../src/orders/store/openDatabase';
 import { withTransientRetry } from '../../src/orders/transientRetry';
 import { type AppError, isAppError } from '../../src/shared/errors';
@@ -28,14 +28,17 @@ process.env.LOG_LEVEL = 'silent';
 const urlFor = (host: string, port: number, database = 'postgres') =>
   `postgres://postgres:${PASSWORD}@${host}:${port}/${database}`;
 
-const settingsFor = (url: string, extra: Partial<DatabaseSettings> = {}): DatabaseSettings => ({
+const settingsFor = (
+  url: string,
+  extra: Partial<SizedDatabaseSettings> = {},
+): SizedDatabaseSettings => ({
   databaseUrl: url,
   poolSize: 2,
   pgliteDir: 'unused',
   ...extra,
 });
 
-async function openFailure(settings: DatabaseSettings): Promise<AppError> {
+async function openFailure(settings: SizedDatabaseSettings): Promise<AppError> {
   const error = await openDatabase(settings, logger).then(
     async (db) => {
       await db.close();
@@ -240,7 +243,7 @@ describe('connecting to PostgreSQL, and failing to', () => {
       assert.ok(isAppError(error));
       assertNamesOnlyHostAndPort(error, UNRESOLVABLE_HOST, 5432);
       assert.equal(error.retryable, false);
-      await assert.rejects(getOrderRuntime(), /the host name does not resolve/, 'tried afresh');
+      await assert.rejects(getOrderRuntime(16), /the host name does not resolve/, 'tried afresh');
     } finally {
       delete process.env.DATABASE_URL;
     }

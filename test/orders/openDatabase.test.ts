@@ -10,9 +10,11 @@ import {
   embeddedDatabaseRefusal,
   openDatabase,
   sslFor,
+  withPoolSize,
 } from '../../src/orders/store/openDatabase';
 
 const root = mkdtempSync(join(tmpdir(), 'sbworker-store-'));
+// The store reads no host.json: the concurrency it is sized for comes from its host.
 writeFileSync(
   join(root, 'host.json'),
   JSON.stringify({
@@ -24,15 +26,13 @@ writeFileSync(
 describe('store selection', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  it('sizes the pool to the worker concurrency in host.json maxConcurrentCalls', () => {
-    assert.equal(databaseSettingsFromEnv({}, root).poolSize, 5);
-  });
-
-  it('lets the app-setting override and DATABASE_POOL_SIZE win, in that order', () => {
-    const override = { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '3' };
-    assert.equal(databaseSettingsFromEnv(override, root).poolSize, 3);
-    const both = { ...override, DATABASE_POOL_SIZE: '4' };
-    assert.equal(databaseSettingsFromEnv(both, root).poolSize, 4);
+  it('sizes the pool for the concurrency its host gives, and lets DATABASE_POOL_SIZE win', () => {
+    assert.equal(databaseSettingsFromEnv({}, root).poolSize, undefined, 'host.json is not read');
+    assert.equal(withPoolSize(databaseSettingsFromEnv({}, root), 3).poolSize, 3);
+    const override = { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: '7' };
+    assert.equal(withPoolSize(databaseSettingsFromEnv(override, root), 3).poolSize, 3);
+    const sized = { DATABASE_POOL_SIZE: '4' };
+    assert.equal(withPoolSize(databaseSettingsFromEnv(sized, root), 3).poolSize, 4);
     assert.throws(
       () => databaseSettingsFromEnv({ DATABASE_POOL_SIZE: 'many' }, root),
       /DATABASE_POOL_SIZE must be a positive integer/,
@@ -49,7 +49,7 @@ describe('store selection', () => {
     ['on Azure Functions', { WEBSITE_INSTANCE_ID: 'a1b2c3', FUNCTIONS_WORKER_RUNTIME: 'node' }],
   ] as const) {
     it(`refuses the embedded database ${name}, saying what to do`, async () => {
-      const settings = databaseSettingsFromEnv(env, root);
+      const settings = withPoolSize(databaseSettingsFromEnv(env, root), 1);
       const error = await openDatabase(settings, silentLogger()).catch((e: unknown) => e);
       assert.ok(isAppError(error));
       assert.equal(error.code, 'InvalidConfiguration');
@@ -81,7 +81,7 @@ describe('store selection', () => {
   });
 
   it('keeps PGlite data in its folder across restarts and migrates only once', async () => {
-    const settings = { pgliteDir: join(root, 'pglite') };
+    const settings = { pgliteDir: join(root, 'pglite'), poolSize: 1 };
     const first = await openDatabase(settings, silentLogger());
     await first.query(`INSERT INTO stock (sku, initial_quantity, available) VALUES ('X1', 5, 3)`);
     await first.close();

@@ -13,18 +13,18 @@ describe('the shared order runtime', () => {
 
   it('refuses to start on a platform without DATABASE_URL and retries next time', async () => {
     process.env.DYNO = 'worker.1';
-    const error = await getOrderRuntime().catch((e: unknown) => e);
+    const error = await getOrderRuntime(16).catch((e: unknown) => e);
     assert.ok(isAppError(error));
     assert.equal(error.code, 'InvalidConfiguration');
 
     delete process.env.DYNO;
     process.env.PGLITE_DIR = 'memory';
-    const runtime = await getOrderRuntime();
+    const runtime = await getOrderRuntime(16);
     assert.equal(runtime.db.kind, 'pglite');
   });
 
   it('opens once per process, migrated, with the sample starting stock', async () => {
-    const [a, b] = await Promise.all([getOrderRuntime(), getOrderRuntime()]);
+    const [a, b] = await Promise.all([getOrderRuntime(16), getOrderRuntime(16)]);
     assert.equal(a, b);
     assert.equal(a.startingStock.quantityFor('84077'), 1000);
     assert.equal(a.startingStock.quantityFor('never-listed'), 300);

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sbworker-order-settings-'));
 
 function refusal(env: NodeJS.ProcessEnv): string {
   try {
-    orderSettingsFromEnv(env);
+    orderSettingsFromEnv(env, 16);
   } catch (error) {
     assert.ok(isAppError(error), `an AppError, got ${String(error)}`);
     assert.equal(error.code, 'InvalidConfiguration');
@@ -27,9 +27,10 @@ describe('the order settings, checked at load', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('accepts a fresh clone: embedded database, the sample starting stock', () => {
-    const settings = orderSettingsFromEnv({});
+    const settings = orderSettingsFromEnv({}, 16);
     assert.equal(settings.database.databaseUrl, undefined);
     assert.equal(settings.database.pgliteDir, join(APP_ROOT, 'data', 'pglite'));
+    assert.equal(settings.database.poolSize, 16, 'the concurrency its host runs it at');
     // sample-data/starting-stock.json lists 84077 at 1000 and a default of 300.
     assert.equal(settings.startingStock.quantityFor('84077'), 1000);
     assert.equal(settings.startingStock.quantityFor('not-listed'), 300);
@@ -43,7 +44,10 @@ describe('the order settings, checked at load', () => {
       /refused on a platform, and WEBSITE_INSTANCE_ID is set \(Azure Functions or App Service\)/,
     );
     assert.doesNotThrow(() =>
-      orderSettingsFromEnv({ DYNO: 'worker.1', DATABASE_URL: 'postgres://u:p@db.example.com/d' }),
+      orderSettingsFromEnv(
+        { DYNO: 'worker.1', DATABASE_URL: 'postgres://u:p@db.example.com/d' },
+        16,
+      ),
     );
   });
 

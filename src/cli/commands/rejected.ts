@@ -10,7 +10,11 @@ import {
   type RejectedFilter,
 } from '../../orders/rejectedMessages';
 import { APP_ROOT } from '../../orders/sampleData';
-import { databaseSettingsFromEnv, openDatabase } from '../../orders/store/openDatabase';
+import {
+  databaseSettingsFromEnv,
+  openDatabase,
+  withPoolSize,
+} from '../../orders/store/openDatabase';
 import { applyAppSettings, loadAppSettings } from '../../shared/appSettings';
 import { AppError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
@@ -81,7 +85,8 @@ async function runRejected(flags: RejectedFlags): Promise<void> {
         'run with this folder; set PGLITE_DIR or DATABASE_URL to the one it uses',
     );
   }
-  const db = await openDatabase(settings, logger, { migrate: false });
+  // One query at a time: one connection, unless DATABASE_POOL_SIZE says otherwise.
+  const db = await openDatabase(withPoolSize(settings, 1), logger, { migrate: false });
   const rows = await listRejectedMessages(db, filter).finally(() => db.close());
   const shown = shownOf(rows, count, '');
 

@@ -76,7 +76,10 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
   };
   const configuration = await configureWorker(workerOptions);
 
-  const { db } = await getOrderRuntime();
+  // Opened here, before the functions open it, so it is sized as they size it: for the
+  // concurrency the worker runs them at, read by the same reader from the same host.json.
+  const concurrency = configuration.host.serviceBus.maxConcurrentCalls;
+  const { db } = await getOrderRuntime(concurrency);
   logger.info(`Database ready: ${describeStore(db)}`, { store: db.kind });
   if (options.reset === true) {
     await resetOrderTables(db, settings.values).catch(async (error: unknown) => {
@@ -109,7 +112,8 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
     loadSample: async (wanted) => (sample = await loadSampleIfWanted(worker, wanted, logger)),
     waitUntilIdle: (waitOptions) => waitUntilIdle(worker, probes, waitOptions),
     finish: (ended) => {
-      finishing ??= finish({ worker, probes, ended, since, readyAt, startupMs, sample });
+      const run = { worker, probes, since, readyAt, startupMs, concurrency };
+      finishing ??= finish({ ...run, ended, sample });
       return finishing;
     },
   };
@@ -123,6 +127,7 @@ interface FinishInput {
   readyAt: number;
   startupMs: number;
   sample: SampleLoad;
+  concurrency: number;
 }
 
 async function finish(input: FinishInput): Promise<MainJobReport> {
@@ -139,10 +144,10 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
   await worker.stop(reason, {
     afterDrain: async () => {
       deadLetters = await countDeadLetters(worker);
-      figures = await readFigures(input.since);
+      figures = await readFigures(input.since, input.concurrency);
     },
   });
-  figures ??= await readFigures(input.since);
+  figures ??= await readFigures(input.since, input.concurrency);
   deadLetters ??= {
     total: null,
     more: false,
@@ -176,8 +181,8 @@ async function finish(input: FinishInput): Promise<MainJobReport> {
   };
 }
 
-async function readFigures(since: Date) {
-  const { db } = await getOrderRuntime();
+async function readFigures(since: Date, concurrency: number) {
+  const { db } = await getOrderRuntime(concurrency);
   const summary = await computeRunSummary(db, since);
   const stock = await checkStockInvariants(db);
   return { store: db.kind, summary, stock };

@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../shared/errors';
 import { platformReason } from '../../shared/platform';
-import { parseJsonWithComments } from '../../shared/jsonWithComments';
 
 export interface DatabaseSettings {
   /** PostgreSQL URL; when absent, embedded PGlite is used (local runs only). */
   databaseUrl?: string;
   /** `verify` (default), `no-verify` (Heroku Postgres), or `off`; an sslmode in the URL wins. */
   databaseSsl?: string;
-  /** Pool size; defaults to the worker's concurrency (host.json maxConcurrentCalls). */
+  /** DATABASE_POOL_SIZE when set: it wins over the concurrency the host reports. */
   poolSize?: number;
   /** Folder for PGlite; `memory` keeps it in memory (tests). */
   pgliteDir: string;
@@ -27,13 +25,8 @@ export interface DatabaseTarget {
   port: number;
 }
 
-/**
- * Both hosts default to 16 when host.json sets nothing explicit here. One connection per
- * concurrent call: a transaction holds it for milliseconds, so when both functions are busy at
- * once the few that wait for a connection wait briefly, and a 16-connection pool stays inside
- * the 20 connections of Heroku Postgres's smallest plans.
- */
-export const DEFAULT_MAX_CONCURRENT_CALLS = 16;
+/** Settings the store can be opened with: the pool size is known. */
+export type SizedDatabaseSettings = DatabaseSettings & { poolSize: number };
 
 const SSL_MODES = ['verify', 'no-verify', 'off'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -44,7 +37,7 @@ const DEFAULT_POSTGRES_PORT = 5432;
 
 /**
  * Reads and checks the store's settings without connecting to anything, so that a wrong value
- * stops start-up instead of failing every invocation. The app root holds host.json and `data/`.
+ * stops start-up instead of failing every invocation. The app root holds `data/`.
  *
  * @throws ConfigError (`InvalidConfiguration`) naming the setting at fault; never DATABASE_URL's
  *   value, which holds a password.
@@ -62,12 +55,23 @@ export function databaseSettingsFromEnv(env: NodeJS.ProcessEnv, appRoot: string)
   return {
     databaseUrl,
     databaseSsl,
-    poolSize: poolSize ?? maxConcurrentCalls(env, appRoot),
+    poolSize,
     pgliteDir: env.PGLITE_DIR ?? join(appRoot, 'data', 'pglite'),
     dyno: emptyToUndefined(env.DYNO),
     platform: platformReason(env),
     pgHost: emptyToUndefined(env.PGHOST),
   };
+}
+
+/**
+ * Sizes the pool for `concurrency`, the most invocations that use the store at once in this
+ * process, as its host reports it (the store knows nothing of hosts); DATABASE_POOL_SIZE wins.
+ */
+export function withPoolSize(
+  settings: DatabaseSettings,
+  concurrency: number,
+): SizedDatabaseSettings {
+  return { ...settings, poolSize: settings.poolSize ?? concurrency };
 }
 
 /** Why the embedded database may not run here, or undefined when it may. */
@@ -210,30 +214,6 @@ function parsePoolSize(text: string): number {
     );
   }
   return size;
-}
-
-/**
- * The worker's concurrency, as both hosts read it: an app-setting override first, then
- * host.json `extensions.serviceBus.maxConcurrentCalls`.
- */
-function maxConcurrentCalls(env: NodeJS.ProcessEnv, appRoot: string): number {
-  const override = env.AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls;
-  if (override !== undefined && Number.isInteger(Number(override)) && Number(override) > 0) {
-    return Number(override);
-  }
-
-  try {
-    const path = join(appRoot, 'host.json');
-    const hostJson = parseJsonWithComments(readFileSync(path, 'utf8'), path) as {
-      extensions?: { serviceBus?: { maxConcurrentCalls?: unknown } };
-    };
-    const value = hostJson.extensions?.serviceBus?.maxConcurrentCalls;
-    return typeof value === 'number' && Number.isInteger(value) && value > 0
-      ? value
-      : DEFAULT_MAX_CONCURRENT_CALLS;
-  } catch {
-    return DEFAULT_MAX_CONCURRENT_CALLS;
-  }
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -1,9 +1,9 @@
 import type { Logger } from '../../shared/logger';
 import type { Database } from './database';
 import {
-  DEFAULT_MAX_CONCURRENT_CALLS,
   type DatabaseSettings,
   embeddedDatabaseRefusal,
+  type SizedDatabaseSettings,
   sslFor,
 } from './databaseSettings';
 import { LATEST_SCHEMA_VERSION, migrate } from './migrations';
@@ -14,7 +14,9 @@ export {
   type DatabaseSettings,
   databaseSettingsFromEnv,
   embeddedDatabaseRefusal,
+  type SizedDatabaseSettings,
   sslFor,
+  withPoolSize,
 } from './databaseSettings';
 
 /**
@@ -26,7 +28,7 @@ export {
  *   AppError `DatabaseUnreachable` when PostgreSQL cannot be connected to.
  */
 export async function openDatabase(
-  settings: DatabaseSettings,
+  settings: SizedDatabaseSettings,
   logger: Logger,
   options: { migrate?: boolean } = {},
 ): Promise<Database> {
@@ -35,7 +37,7 @@ export async function openDatabase(
       ? await openEmbedded(settings, logger)
       : openPostgresDatabase({
           connectionString: settings.databaseUrl,
-          poolSize: settings.poolSize ?? DEFAULT_MAX_CONCURRENT_CALLS,
+          poolSize: settings.poolSize,
           ssl: sslFor(settings),
           logger,
         });

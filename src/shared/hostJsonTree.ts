@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { ConfigError } from '../shared/errors';
-import { parseJsonWithComments } from '../shared/jsonWithComments';
-import { configurationKey } from '../shared/settingKeys';
+import { ConfigError } from './errors';
+import { parseJsonWithComments } from './jsonWithComments';
+import { configurationKey } from './settingKeys';
 
-// host.json as the worker reads it: keys in any case, and `AzureFunctionsJobHost__…` settings
-// applied over it as .NET configuration applies them.
+// host.json as the Functions host reads it: keys in any case, and `AzureFunctionsJobHost__…`
+// settings applied over it as .NET configuration applies them. The worker reads its options
+// here, and the app's own code the concurrency its store is sized for, so both read alike.
 
 const OVERRIDE_PREFIX = 'azurefunctionsjobhost:';
 
@@ -19,7 +21,79 @@ export interface ConfigTree {
   spellings: Map<string, string>;
 }
 
-export function readHostJson(path: string): Record<string, unknown> {
+/** host.json of an app folder with the overrides among `settings` applied. */
+export interface LoadedHostJson {
+  tree: ConfigTree;
+  /** null when the app has no host.json and the host's defaults apply. */
+  path: string | null;
+  /** Names of the `AzureFunctionsJobHost__…` settings that were applied. */
+  applied: string[];
+  /** Those that set a value beside host.json's (see `applyOverrides`), which .NET ignores. */
+  ignored: string[];
+}
+
+/**
+ * Reads `<appDir>/host.json` (none is an empty one) and applies the `AzureFunctionsJobHost__…`
+ * settings (`__` or `:` between levels, any case) over it.
+ *
+ * @throws ConfigError naming host.json when it is not JSON or not an object.
+ */
+export function loadHostJsonTree(
+  appDir: string,
+  settings: Record<string, string | undefined>,
+): LoadedHostJson {
+  const path = join(appDir, 'host.json');
+  const found = existsSync(path);
+  const spellings = new Map<string, string>();
+  const root = found ? lowerKeys(readHostJson(path), '', spellings) : {};
+  const tree: ConfigTree = { root: root as ConfigTree['root'], origins: new Map(), spellings };
+
+  const { applied, ignored } = applyOverrides(tree, definedValues(settings));
+  return { tree, path: found ? path : null, applied, ignored };
+}
+
+/** The host reads its numeric settings into .NET `int`s. */
+const INT32_MAX = 2_147_483_647;
+
+/**
+ * The first of `paths` that is set, as an integer from `min` to .NET's int maximum; `fallback`
+ * when none is set.
+ *
+ * @throws ConfigError naming the setting or host.json key when the value is not such a number.
+ */
+export function readHostInteger(
+  tree: ConfigTree,
+  paths: string[],
+  fallback: number,
+  min: number,
+): number {
+  for (const path of paths) {
+    const raw = get(tree, path);
+    if (raw === undefined || raw === null) continue;
+
+    // .NET's int parsing takes optional sign and digits only (no hex, binary or exponent).
+    const value = typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : raw;
+    const whole = typeof value === 'number' && Number.isInteger(value);
+    if (!whole || value < min || value > INT32_MAX) {
+      throw new ConfigError(
+        `${describe(tree, path)} must be an integer from ${min} to ${INT32_MAX} ` +
+          `(got ${JSON.stringify(raw)})`,
+      );
+    }
+    return value;
+  }
+  return fallback;
+}
+
+function definedValues(settings: Record<string, string | undefined>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(settings)) {
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
+}
+
+function readHostJson(path: string): Record<string, unknown> {
   // Comments are allowed, as the host's reader allows them.
   const parsed = parseJsonWithComments(readFileSync(path, 'utf8'), path);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -28,7 +102,7 @@ export function readHostJson(path: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function lowerKeys(value: unknown, path: string, spellings: Map<string, string>): unknown {
+function lowerKeys(value: unknown, path: string, spellings: Map<string, string>): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const result: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
@@ -46,7 +120,7 @@ export function lowerKeys(value: unknown, path: string, spellings: Map<string, s
  * a setting (a child under `functionTimeout` is not read); both overrides are ignored, and
  * named. Among overrides alone, the deeper one wins over a value on its section.
  */
-export function applyOverrides(
+function applyOverrides(
   tree: ConfigTree,
   settings: Record<string, string>,
 ): { applied: string[]; ignored: string[] } {
