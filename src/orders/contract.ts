@@ -47,7 +47,7 @@ const positiveQuantity = z.number().int().positive().max(1_000_000);
 // Stored as a PostgreSQL integer; the largest real invoice has 593 lines.
 const lineNumber = z.number().int().positive().max(100_000);
 
-export const orderLineSchema = z.strictObject({
+const orderLineSchema = z.strictObject({
   lineNo: lineNumber,
   sku: id,
   description: z.string().max(200),
@@ -56,7 +56,7 @@ export const orderLineSchema = z.strictObject({
 });
 
 /** A line that is not a product (postage, discount, manual, bank charges): never stocked. */
-export const chargeLineSchema = z.strictObject({
+const chargeLineSchema = z.strictObject({
   lineNo: lineNumber,
   code: id,
   description: z.string().max(200),
@@ -64,7 +64,7 @@ export const chargeLineSchema = z.strictObject({
   unitPrice: decimalMoney,
 });
 
-export const orderKindSchema = z.enum(['sale', 'cancellation', 'adjustment']);
+const orderKindSchema = z.enum(['sale', 'cancellation', 'adjustment']);
 
 export const orderMessageV1Schema = z
   .strictObject({
@@ -90,7 +90,7 @@ export const orderMessageV1Schema = z
     message: 'the order total (sum of quantity x unitPrice) must be at most 92233720368547758.07',
   });
 
-export const shipmentLineSchema = z.strictObject({ sku: id, quantity: positiveQuantity });
+const shipmentLineSchema = z.strictObject({ sku: id, quantity: positiveQuantity });
 
 export const shipmentRequestedV1Schema = z
   .strictObject({
@@ -109,7 +109,6 @@ export const shipmentRequestedV1Schema = z
 
 export type OrderKind = z.infer<typeof orderKindSchema>;
 export type OrderLine = z.infer<typeof orderLineSchema>;
-export type ChargeLine = z.infer<typeof chargeLineSchema>;
 export type OrderMessage = z.infer<typeof orderMessageV1Schema>;
 export type ShipmentRequested = z.infer<typeof shipmentRequestedV1Schema>;
 

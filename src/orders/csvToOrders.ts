@@ -24,7 +24,7 @@ const COLUMNS = [
 
 type CsvRow = Record<(typeof COLUMNS)[number], string>;
 
-export function isProductCode(stockCode: string): boolean {
+function isProductCode(stockCode: string): boolean {
   return PRODUCT_CODE.test(stockCode);
 }
 

@@ -10,9 +10,3 @@ export function toMinorUnits(decimal: string): number {
   const fraction = Number((match[2] ?? '').padEnd(2, '0'));
   return whole * 100 + fraction;
 }
-
-export function formatMinorUnits(minor: number): string {
-  const sign = minor < 0 ? '-' : '';
-  const absolute = Math.abs(minor);
-  return `${sign}${Math.trunc(absolute / 100)}.${String(absolute % 100).padStart(2, '0')}`;
-}

@@ -4,7 +4,7 @@ import { ConfigError } from '../shared/errors';
 
 const stockQuantity = z.number().int().min(0).max(1_000_000_000);
 
-export const startingStockSchema = z.strictObject({
+const startingStockSchema = z.strictObject({
   note: z.string().optional(),
   defaultQuantity: stockQuantity,
   quantities: z.record(z.string().min(1), stockQuantity),

@@ -102,7 +102,7 @@ function signaturePolicy(signature: string): PipelinePolicy {
 }
 
 /** Rewrites the SDK's https URL to the emulator's plain-HTTP management port. */
-export function emulatorEndpointPolicy(httpPort: number): PipelinePolicy {
+function emulatorEndpointPolicy(httpPort: number): PipelinePolicy {
   if (!Number.isInteger(httpPort) || httpPort < 1 || httpPort > 65535) {
     throw new ConfigError(`the emulator HTTP port must be 1..65535, got ${httpPort}`);
   }
@@ -125,7 +125,7 @@ export function emulatorEndpointPolicy(httpPort: number): PipelinePolicy {
  * (so the caller can name the address): the HTTP client reports it as an abort that names
  * neither, and the SDK does not retry it.
  */
-export function requestDeadlinePolicy(timeoutMs: number): PipelinePolicy {
+function requestDeadlinePolicy(timeoutMs: number): PipelinePolicy {
   return {
     name: REQUEST_DEADLINE_POLICY_NAME,
     async sendRequest(request, next) {

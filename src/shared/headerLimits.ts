@@ -16,8 +16,8 @@ const types = (require('rhea') as { types: RheaTypes }).types;
  * emulator refuses a send over them as Azure does, and the CLI checks what it is about to send
  * against them first, so that nothing goes out when one message would be refused.
  */
-export const MAX_HEADER_BYTES = 64 * 1024;
-export const MAX_PROPERTY_BYTES = 32 * 1024;
+const MAX_HEADER_BYTES = 64 * 1024;
+const MAX_PROPERTY_BYTES = 32 * 1024;
 
 const PROPERTIES = 0x73;
 const APPLICATION_PROPERTIES = 0x74;

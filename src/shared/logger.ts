@@ -105,7 +105,7 @@ export function silentLogger(): Logger {
 }
 
 /** The fields with secret-named values censored; the same object when there is none. */
-export function censorSecrets(fields: LogFields): LogFields {
+function censorSecrets(fields: LogFields): LogFields {
   let censored: LogFields | undefined;
   for (const name of Object.keys(fields)) {
     const value = fields[name];

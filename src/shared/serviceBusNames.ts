@@ -3,7 +3,7 @@
  * subscriptions, and Functions. A name these refuse works nowhere in Azure, so it is refused
  * locally too.
  */
-export const ENTITY_NAME = /^[A-Za-z0-9](?:[\w.\-/]{0,258}[A-Za-z0-9])?$/;
+const ENTITY_NAME = /^[A-Za-z0-9](?:[\w.\-/]{0,258}[A-Za-z0-9])?$/;
 // A queue or topic path segment named Subscriptions would read as a subscription's address.
 const RESERVED_SEGMENT = /(^|\/)subscriptions(\/|$)/i;
 export const ENTITY_NAME_RULE =

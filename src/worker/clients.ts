@@ -20,7 +20,7 @@ import type { ClientRetrySettings } from './hostSettings';
 fixRheaDispositionRanges();
 
 /** The SDK's retry options from host.json `clientRetryOptions` (the host's defaults apply). */
-export function toSdkRetryOptions(
+function toSdkRetryOptions(
   retry: ClientRetrySettings,
 ): NonNullable<ServiceBusClientOptions['retryOptions']> {
   return {

@@ -12,9 +12,9 @@ import type {
   RpcLogLevel,
 } from './coreTypes';
 
-export const CORE_MODULE_NAME = '@azure/functions-core';
+const CORE_MODULE_NAME = '@azure/functions-core';
 /** Reported as the worker version to the library; ours, not Microsoft's. */
-export const CORE_VERSION = '3.10.1-sbworker';
+const CORE_VERSION = '3.10.1-sbworker';
 
 export interface RegisteredFunction {
   metadata: FunctionMetadata;
@@ -80,7 +80,7 @@ let programmingModel: ProgrammingModel | undefined;
  * worker does, so each copy of `@azure/functions` (the app's own included) finds a host.
  * Safe to call more than once.
  */
-export function installCoreModule(): void {
+function installCoreModule(): void {
   if (installed) return;
   installed = true;
 

@@ -8,7 +8,7 @@ import type { Listener } from './listener';
  * it. A broker that stops answering (a network black hole) would otherwise hold each close for
  * the SDK's 60 s operation timeout, past the platform's kill; locks left behind simply expire.
  */
-export const STOP_RECEIVING_BUDGET_MS = 5 * SECOND_MS;
+const STOP_RECEIVING_BUDGET_MS = 5 * SECOND_MS;
 export const ABANDON_BUDGET_MS = SECOND_MS;
 export const CLOSE_CONNECTIONS_BUDGET_MS = 2 * SECOND_MS;
 /** The app's closing (appTerminate hooks, a summary): what is left of the grace, at least this. */

@@ -32,7 +32,7 @@ export function embeddedRefusedError(reason: string, connectionNames: string[]):
 }
 
 /** The entities the app's triggers and outputs name, for the embedded emulator. */
-export async function embeddedNamespace(functions: ServiceBusFunction[]): Promise<NamespaceConfig> {
+async function embeddedNamespace(functions: ServiceBusFunction[]): Promise<NamespaceConfig> {
   const defaults = await import('../emulator/config/defaults.js');
   const queues = new Map<string, NamespaceConfig['queues'][number]>();
   const topics = new Map<string, NamespaceConfig['topics'][number]>();

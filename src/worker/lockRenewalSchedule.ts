@@ -167,7 +167,7 @@ export class LockRenewalSchedule {
  * With `maxRetries` above 0 the SDK gives up with an AggregateError of its attempts, which
  * carries no code and no `retryable` of its own: the attempts say what failed.
  */
-export function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown): boolean {
   const attempt = mostTellingAttempt(error);
   const { retryable, code } = (attempt ?? {}) as Partial<ServiceBusError>;
   return retryable === true && !LOCK_GONE_CODES.has(String(code));

@@ -38,11 +38,11 @@ export function hostLogLevel(name: string): LogLevel | undefined {
   return HOST_LEVEL_NAMES.includes(name.trim().toLowerCase()) ? toLogLevel(name) : undefined;
 }
 
-export function invocationCategory(functionName: string): string {
+function invocationCategory(functionName: string): string {
   return `Function.${functionName}`;
 }
 
-export function userCategory(functionName: string): string {
+function userCategory(functionName: string): string {
   return `Function.${functionName}.User`;
 }
 
@@ -51,7 +51,7 @@ export function userCategory(functionName: string): string {
  * prefix of the category in any case (no dot needed after it), and a key with one `*` matches
  * categories that start with what comes before it and end with what comes after.
  */
-export function categoryMatches(key: string, category: string): boolean {
+function categoryMatches(key: string, category: string): boolean {
   const lowerKey = key.toLowerCase();
   const lowerCategory = category.toLowerCase();
   const star = lowerKey.indexOf('*');

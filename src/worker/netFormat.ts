@@ -4,7 +4,7 @@
  */
 
 /** DateTimeOffset.MaxValue / DateTime.MaxValue as Json.NET writes them (without the suffix). */
-export const NET_MAX_DATE_TEXT = '9999-12-31T23:59:59.9999999';
+const NET_MAX_DATE_TEXT = '9999-12-31T23:59:59.9999999';
 
 /**
  * Json.NET's default date format `yyyy-MM-ddTHH:mm:ss.FFFFFFFK`: fraction digits without

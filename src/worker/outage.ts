@@ -45,7 +45,7 @@ export interface ClassifiedFailure {
 }
 
 /** The delay before retry `attempt` (from 0), as the SDK computes it without jitter. */
-export function retryDelayMs(retry: ClientRetrySettings, attempt: number): number {
+function retryDelayMs(retry: ClientRetrySettings, attempt: number): number {
   if (retry.mode === 'fixed') return retry.delayMs;
   return Math.min(retry.delayMs * 2 ** attempt, retry.maxDelayMs);
 }

@@ -36,7 +36,7 @@ export function registerCommands(program: Command, argv: readonly string[] = pro
 }
 
 /** The version in package.json (from dist/src/cli/commands or src/cli/commands). */
-export function packageVersion(): string {
+function packageVersion(): string {
   for (const up of ['../../../..', '../../..']) {
     try {
       const text = readFileSync(join(__dirname, up, 'package.json'), 'utf8');

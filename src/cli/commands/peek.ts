@@ -23,7 +23,7 @@ interface PeekFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-export const MAX_PEEK_COUNT = 100_000;
+const MAX_PEEK_COUNT = 100_000;
 
 export function registerPeekCommand(program: Command): void {
   const command = program

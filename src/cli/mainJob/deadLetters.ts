@@ -9,7 +9,7 @@ import { peekPages } from '../operator/peekAll';
  * Letters counted per dead-letter queue at most: the count is a peek from the broker, and a
  * queue holding a million letters must not hold the summary (and the exit) for minutes.
  */
-export const DEAD_LETTER_COUNT_LIMIT = 10_000;
+const DEAD_LETTER_COUNT_LIMIT = 10_000;
 
 /** What one trigger entity's dead-letter queue holds at the end of the run. */
 export interface EntityDeadLetters {

@@ -8,7 +8,7 @@ import type { RunningWorker } from '../../worker';
 import { peekProbe } from './idleDetection';
 
 /** The queue the order function reads; the sample goes there. */
-export const ORDERS_QUEUE = 'orders';
+const ORDERS_QUEUE = 'orders';
 
 export type SampleLoad = { loaded: number; durationMs: number } | { loaded: 0; skipped: string };
 
@@ -62,7 +62,7 @@ export async function loadSampleIfWanted(
 }
 
 /** The order as a producer sends it: JSON body, the order id as message id. */
-export function orderToMessage(order: OrderMessage): ServiceBusMessage {
+function orderToMessage(order: OrderMessage): ServiceBusMessage {
   return {
     body: Buffer.from(JSON.stringify(order), 'utf8'),
     contentType: 'application/json',

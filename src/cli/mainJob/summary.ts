@@ -29,7 +29,7 @@ export interface MainJobReport {
 }
 
 /** `--exit-when-idle` ended with dead letters in the trigger entities' DLQs (or uncounted). */
-export const EXIT_DEAD_LETTERS = 3;
+const EXIT_DEAD_LETTERS = 3;
 
 /** Whether the books balance: the run's exit code follows this. */
 export function invariantsHold(report: MainJobReport): boolean {

@@ -50,7 +50,7 @@ export function deadLetterPath(address: EntityAddress): string {
 }
 
 /** The entity whose dead-letter queue the path names, or undefined for any other path. */
-export function deadLetterQueueOwner(text: string): string | undefined {
+function deadLetterQueueOwner(text: string): string | undefined {
   return DEAD_LETTER_PATH.exec(text.trim())?.[1];
 }
 

@@ -53,7 +53,7 @@ function describeFilter(flags: LetterSelectionFlags): string {
 }
 
 /** No dead letter is the one asked for: the same command finds none until one arrives. */
-export const DEAD_LETTER_NOT_FOUND = 'DeadLetterNotFound';
+const DEAD_LETTER_NOT_FOUND = 'DeadLetterNotFound';
 
 /** `dlq show`, `replay` or `purge` found no letter matching what was asked for. */
 export function noDeadLetterMatched(entity: string, described?: string): AppError {

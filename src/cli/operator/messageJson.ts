@@ -31,7 +31,7 @@ const DEAD_LETTER_PROPERTY_NAMES = new Set(['DeadLetterReason', 'DeadLetterError
 
 const optionalText = z.string().optional();
 
-export const messageJsonSchema = z.object({
+const messageJsonSchema = z.object({
   sequenceNumber: optionalText,
   enqueuedTimeUtc: optionalText,
   deliveryCount: z.number().optional(),

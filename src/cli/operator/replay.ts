@@ -27,7 +27,7 @@ import {
 } from './replayReceive';
 
 /** Application properties stamped on every replayed copy. */
-export const REPLAY_PROPERTIES = {
+const REPLAY_PROPERTIES = {
   from: 'ReplayedFrom',
   at: 'ReplayedAt',
   deadLetterReason: 'ReplayedDeadLetterReason',
@@ -174,7 +174,7 @@ async function receiveAndReplay(
 }
 
 /** The copy that goes back to the entity: same body and properties, plus where it came from. */
-export function replayCopy(
+function replayCopy(
   message: ServiceBusReceivedMessage,
   source: string,
   options: { now: Date; newMessageId?: boolean; timeToLiveMs?: number },

@@ -67,7 +67,7 @@ export function messagesFromFlags(
 }
 
 /** One message per non-blank line; errors name the file and line. */
-export function parseJsonLines(text: string, name: string): SendInput[] {
+function parseJsonLines(text: string, name: string): SendInput[] {
   const inputs: SendInput[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     if (line.trim() === '') return;
@@ -85,7 +85,7 @@ export function parseJsonLines(text: string, name: string): SendInput[] {
  * Orders through the order job's converter; the order id is the message id. An input without
  * even a header line is refused: it is a wrong or truncated file, not an empty order book.
  */
-export function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
+function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
   const withoutBom = csvText.toString().replace(/^\uFEFF/, '');
   if (withoutBom.trim() === '') {
     throw new AppError('InvalidInput', `${name} is empty: an order CSV starts with a header line`);

@@ -54,10 +54,6 @@ export function msToTicksBuffer(ms: number): Buffer {
   return buffer;
 }
 
-export function ticksBufferToMs(buffer: Buffer): number {
-  return Number((buffer.readBigInt64BE(0) - EPOCH_TICKS) / 10000n);
-}
-
 /** A long decoded by rhea: a number below 2^53, an 8-byte Buffer above. */
 export function longToNumber(value: unknown): number | null {
   if (typeof value === 'number') return value;

@@ -32,7 +32,7 @@ export function copiesForSubscription(
  * The SQL view of a message on its way through a topic: what the sender set, plus what the
  * topic stamped on arrival (its sequence number and time); no subscription's stamps yet.
  */
-export function ruleMessageOf(
+function ruleMessageOf(
   message: ParsedMessage,
   nowMs: number,
   topicSequenceNumber: number,

@@ -15,10 +15,7 @@ const ENTITY_LISTS: Record<string, string> = {
  * property inside it (`LockDuration`, `SqlFilter.SqlExpression`). Names come from the raw JSON
  * so they read as the user wrote them.
  */
-export function locate(
-  json: unknown,
-  path: readonly PathKey[],
-): { entity: string; property: string } {
+function locate(json: unknown, path: readonly PathKey[]): { entity: string; property: string } {
   const entities: string[] = [];
   let propertyPath: string[] = [];
   let node: unknown = json;

@@ -184,9 +184,7 @@ export const configFileSchema = z.strictObject({
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
-export type NamespaceSection = z.output<typeof namespace>;
 export type QueueSection = z.output<typeof queue>;
 export type TopicSection = z.output<typeof topic>;
 export type SubscriptionSection = z.output<typeof subscription>;
 export type RuleSection = z.output<typeof rule>;
-export type SbworkerSection = z.output<typeof sbworkerSection>;

@@ -57,7 +57,7 @@ export interface SubscriptionEntity {
 /** The default rule a subscription gets when it is created without one. */
 export const DEFAULT_RULE_NAME = '$Default';
 
-export function defaultRule(): RuleConfig {
+function defaultRule(): RuleConfig {
   return { name: DEFAULT_RULE_NAME, filter: { kind: 'true' }, action: null };
 }
 

@@ -9,9 +9,9 @@ import { AdminError } from './backend';
  */
 export type XmlObject = Record<string, unknown>;
 
-export const ATOM_NS = 'http://www.w3.org/2005/Atom';
-export const SERVICEBUS_NS = 'http://schemas.microsoft.com/netservices/2010/10/servicebus/connect';
-export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+const ATOM_NS = 'http://www.w3.org/2005/Atom';
+const SERVICEBUS_NS = 'http://schemas.microsoft.com/netservices/2010/10/servicebus/connect';
+const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const COUNT_DETAILS_NS = 'http://schemas.microsoft.com/netservices/2011/06/servicebus';
 export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
 export const API_VERSION = '2021-05';

@@ -2,7 +2,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../../shared/time';
 import { parseIsoDuration } from '../config/duration';
 
 /** .NET `TimeSpan.MaxValue`, which Service Bus uses for "never" (no TTL, no auto-delete). */
-export const NEVER = 'P10675199DT2H48M5.4775807S';
+const NEVER = 'P10675199DT2H48M5.4775807S';
 
 // Anything at or above this reads as "never": no real setting is a hundred years long.
 const NEVER_THRESHOLD_MS = 36_500 * DAY_MS;

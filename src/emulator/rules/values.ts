@@ -38,7 +38,7 @@ export function findUserPropertyName(
 }
 
 /** A user property as the evaluator sees it; whole numbers count as integers. */
-export function toSqlValue(value: unknown): SqlValue {
+function toSqlValue(value: unknown): SqlValue {
   if (typeof value === 'number') {
     return Number.isSafeInteger(value) ? BigInt(value) : value;
   }

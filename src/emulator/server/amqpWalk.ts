@@ -7,7 +7,7 @@
  */
 
 /** Deeper nesting than this is refused (rhea decodes recursively). */
-export const MAX_NESTING = 100;
+const MAX_NESTING = 100;
 
 const SIZE_OF_FIXED = new Int8Array(256).fill(-1);
 const SIZE_FIELD = new Int8Array(256).fill(-1);

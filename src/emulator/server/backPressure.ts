@@ -6,7 +6,7 @@ import type { Connection } from '../amqp/rhea';
  * a client that stops reading would collect every message in a socket buffer that no one reads,
  * again each time a lock ran out (trial AJ M3).
  */
-export const HIGH_WATER_BYTES = 1 << 20;
+const HIGH_WATER_BYTES = 1 << 20;
 
 type Socket = NonNullable<Connection['socket']>;
 

@@ -7,7 +7,7 @@ import { Performative, type ReadPerformative } from './performatives';
  * Beyond the max message size: the envelope of a message near the limit (links.ts refuses it
  * with a disposition); past this the delivery is cut without buffering the rest.
  */
-export const HEADER_ROOM_BYTES = 64 * 1024;
+const HEADER_ROOM_BYTES = 64 * 1024;
 /** Unfinished deliveries one connection may hold, over all its links. */
 const IN_FLIGHT_MESSAGES_PER_CONNECTION = 8;
 const BATCH_FORMAT = 0x80013700;

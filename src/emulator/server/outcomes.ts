@@ -10,7 +10,7 @@ export function settleRejected(delivery: Delivery, error?: AmqpError): void {
   safeUpdate(delivery, outcome.described());
 }
 
-export function settleWith(delivery: Delivery, outcome: object): void {
+function settleWith(delivery: Delivery, outcome: object): void {
   safeUpdate(delivery, (outcome as { described(): object }).described());
 }
 

@@ -10,7 +10,7 @@ const JOURNAL_FILE = 'journal.log';
 /** How long a batch that failed to write (a full disk) waits before it is written again. */
 const RETRY_FAILED_WRITE_AFTER_MS = 1_000;
 /** The journal is rewritten while running once it has grown by this much (and doubled). */
-export const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 
 /**
  * An append-only journal in the data folder. Changes are buffered and written in batches;

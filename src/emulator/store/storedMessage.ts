@@ -67,7 +67,7 @@ const MAX_HEADER_TTL_MS = 0xffffffff;
  * expires and shows what the sender gave. A TTL past the header's range is shown as its
  * largest value.
  */
-export function shownTimeToLiveMs(message: StoredMessage): number | null {
+function shownTimeToLiveMs(message: StoredMessage): number | null {
   if (message.expiresAtMs === null) return message.timeToLiveMs;
   return Math.min(Math.max(0, message.expiresAtMs - message.enqueuedAtMs), MAX_HEADER_TTL_MS);
 }

@@ -3,7 +3,7 @@ import { isTransientDatabaseError } from '../transientRetry';
 import { databaseTarget } from './databaseSettings';
 
 /** The code of every error raised when a connection to PostgreSQL cannot be opened. */
-export const DATABASE_UNREACHABLE = 'DatabaseUnreachable';
+const DATABASE_UNREACHABLE = 'DatabaseUnreachable';
 
 interface Diagnosis {
   /** What went wrong, in words an operator can act on. */

@@ -44,7 +44,7 @@ export interface PostgresTimeouts {
  *   57014, and far above the job's statements (milliseconds); migrations lift it;
  * - keepalive lets the client notice a server that vanished without closing the connection.
  */
-export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
+const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
   lockTimeoutMs: 5 * SECOND_MS,
   statementTimeoutMs: 15 * SECOND_MS,
   idleInTransactionTimeoutMs: 10 * SECOND_MS,
