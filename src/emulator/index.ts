@@ -1,3 +1,4 @@
+import { DEFAULT_EMULATOR_AMQP_PORT, DEFAULT_EMULATOR_HTTP_PORT } from '../shared/emulatorPorts';
 import { silentLogger, type Logger } from '../shared/logger';
 import { Broker } from './broker/broker';
 import { namespaceWithDefaults } from './config/defaults';
@@ -5,7 +6,7 @@ import type { NamespaceConfig } from './config/types';
 import { journalSnapshot } from './entities/journalSnapshot';
 import type { EntityRegistry } from './entities/registry';
 import { replayChanges, RuntimeEntities } from './entities/runtimeEntities';
-import { DEFAULT_HTTP_PORT, startManagementApi, type RunningManagementServer } from './http';
+import { startManagementApi, type RunningManagementServer } from './http';
 import { ManagementNode } from './management/management';
 import { Dispatcher } from './server/dispatcher';
 import { listenAmqp } from './server/server';
@@ -14,7 +15,10 @@ import { recoverEntityChanges } from './store/entityLogRecovery';
 import { openJournal } from './store/journal';
 import { memoryJournal } from './store/types';
 
-export { DEFAULT_HTTP_PORT } from './http';
+export {
+  DEFAULT_EMULATOR_AMQP_PORT as DEFAULT_EMULATOR_PORT,
+  DEFAULT_EMULATOR_HTTP_PORT as DEFAULT_HTTP_PORT,
+} from '../shared/emulatorPorts';
 
 export interface EmulatorOptions {
   /** Default 5672; 0 = any free port. */
@@ -59,8 +63,6 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-export const DEFAULT_EMULATOR_PORT = 5672;
-
 /** A dead-letter sub-queue's store key: the entity's path (lower case) plus this. */
 const DEAD_LETTER_KEY_SUFFIX = '/$deadletterqueue';
 
@@ -69,11 +71,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const logger = options.logger ?? silentLogger();
   const namespace = options.namespace ?? namespaceWithDefaults();
   const hosts = options.hosts ?? ['127.0.0.1', '::1'];
-  const port = options.port ?? DEFAULT_EMULATOR_PORT;
+  const port = options.port ?? DEFAULT_EMULATOR_AMQP_PORT;
   const httpPort =
     options.httpPort === undefined
-      ? port === DEFAULT_EMULATOR_PORT
-        ? DEFAULT_HTTP_PORT
+      ? port === DEFAULT_EMULATOR_AMQP_PORT
+        ? DEFAULT_EMULATOR_HTTP_PORT
         : 0
       : options.httpPort;
   // Read before anything is opened: a damaged entity log stops start-up with nothing to close.

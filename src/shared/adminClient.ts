@@ -6,10 +6,8 @@ import {
   sdkConnectionStringRefusal,
   type ServiceBusConnectionParts,
 } from './connectionString';
+import { DEFAULT_EMULATOR_HTTP_PORT } from './emulatorPorts';
 import { ConfigError } from './errors';
-
-/** The official emulator serves its management (ATOM) API on this plain-HTTP port. */
-export const DEFAULT_EMULATOR_HTTP_PORT = 5300;
 
 export interface AdministrationClientOptions {
   /**

@@ -1,10 +1,9 @@
+import { DEFAULT_EMULATOR_AMQP_PORT } from '../shared/emulatorPorts';
 import { ConfigError } from '../shared/errors';
 import { platformReason } from '../shared/platform';
 import type { Logger } from '../shared/logger';
 import type { NamespaceConfig } from '../emulator/config/types';
 import type { ServiceBusFunction } from './functionPlan';
-
-export const EMBEDDED_DEFAULT_PORT = 5672;
 
 export interface EmbeddedEmulator {
   port: number;
@@ -88,7 +87,7 @@ async function embeddedNamespace(functions: ServiceBusFunction[]): Promise<Names
 export async function startEmbeddedEmulator(
   functions: ServiceBusFunction[],
   logger: Logger,
-  port: number = EMBEDDED_DEFAULT_PORT,
+  port: number = DEFAULT_EMULATOR_AMQP_PORT,
   httpPort?: number,
 ): Promise<EmbeddedEmulator> {
   // Loaded only in embedded mode: production never pays for the emulator.

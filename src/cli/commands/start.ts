@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { refuseWebDyno } from '../../shared/herokuDyno';
-import { EMBEDDED_DEFAULT_PORT } from '../../worker/embedded';
+import { DEFAULT_EMULATOR_AMQP_PORT } from '../../shared/emulatorPorts';
 import { parseWholeNumber, operatorAction } from '../operator/commandSupport';
 import { runStartCommand } from '../mainJob/startProcess';
 import { logFailureAsJson } from '../startFailure';
@@ -31,7 +31,7 @@ export function registerStartCommand(program: Command): void {
     .option(
       '--emulator-port <port>',
       'port of the embedded emulator; 0 for any free port',
-      String(EMBEDDED_DEFAULT_PORT),
+      String(DEFAULT_EMULATOR_AMQP_PORT),
     )
     .action(
       operatorAction(async (options: StartOptions) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
-import { createAdministrationClient, DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/adminClient';
+import { createAdministrationClient } from '../../shared/adminClient';
+import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
 import { SECOND_MS } from '../../shared/time';
 import {
   connectionFor,

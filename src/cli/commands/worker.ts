@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { checkWorker, runWorkerProcess } from '../../worker';
-import { EMBEDDED_DEFAULT_PORT } from '../../worker/embedded';
+import { DEFAULT_EMULATOR_AMQP_PORT } from '../../shared/emulatorPorts';
 import { operatorAction, parseWholeNumber } from '../operator/commandSupport';
 import { logFailureAsJson } from '../startFailure';
 
@@ -21,7 +21,7 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       '--emulator-port <port>',
       'port of the embedded emulator (no connection configured); 0 for any free port',
-      String(EMBEDDED_DEFAULT_PORT),
+      String(DEFAULT_EMULATOR_AMQP_PORT),
     )
     .action(
       operatorAction(async (options: WorkerCommandOptions) => {

@@ -5,6 +5,7 @@ import {
   type SettingSource,
 } from '../../shared/appSettings';
 import { connectionStringProblem, readConnectionString } from '../../shared/connectionString';
+import { DEFAULT_EMULATOR_AMQP_PORT } from '../../shared/emulatorPorts';
 import { settingSection } from '../../shared/settingKeys';
 import { ConfigError, ensureError } from '../../shared/errors';
 import {
@@ -176,8 +177,9 @@ function sourceOf(settings: AppSettings, name: string): SettingSource {
   return settings.sources[name] ?? 'environment';
 }
 
-// The SDK's AMQP port for `UseDevelopmentEmulator=true` when the Endpoint names none.
-const SDK_EMULATOR_AMQP_PORT = 5672;
+// For `UseDevelopmentEmulator=true` with no port in the Endpoint, the SDK takes the official
+// emulator's AMQP port.
+const SDK_EMULATOR_AMQP_PORT = DEFAULT_EMULATOR_AMQP_PORT;
 
 /**
  * `sb://host:port` and nothing else: no key name, no key, no signature, no user info. An

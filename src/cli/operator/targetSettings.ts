@@ -1,7 +1,8 @@
 import type { ServiceBusAdministrationClient } from '@azure/service-bus';
 
 import { parseIsoDuration } from '../../emulator/config/duration';
-import { createAdministrationClient, DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/adminClient';
+import { createAdministrationClient } from '../../shared/adminClient';
+import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
 import { errorCode } from '../../shared/attemptErrors';
 import { ensureError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';

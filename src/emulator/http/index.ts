@@ -8,7 +8,7 @@ import {
 } from './registryBackend';
 import { startManagementServer, type RunningManagementServer } from './server';
 
-export { DEFAULT_HTTP_PORT, startManagementServer, type RunningManagementServer } from './server';
+export { startManagementServer, type RunningManagementServer } from './server';
 export type { AdminBackend } from './backend';
 export { MemoryAdminBackend } from './memoryBackend';
 export { RegistryAdminBackend, type RuntimeEntityChanges } from './registryBackend';

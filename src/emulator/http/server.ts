@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
 import { silentLogger, type Logger } from '../../shared/logger';
 import type { SharedAccessPolicy } from '../config/types';
 import { errorDocument } from './atom';
@@ -15,9 +16,6 @@ import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
 import { noEntityNamed } from './entityNames';
 import { ManagementHandlers } from './handlers';
 import { routeOf } from './routes';
-
-/** The official emulator serves management and health on this port. */
-export const DEFAULT_HTTP_PORT = 5300;
 
 export interface ManagementServerOptions {
   backend: AdminBackend;
@@ -81,7 +79,7 @@ export async function startManagementServer(
 
   const hosts = options.hosts ?? ['127.0.0.1', '::1'];
   const servers: Server[] = [];
-  let port = options.port ?? DEFAULT_HTTP_PORT;
+  let port = options.port ?? DEFAULT_EMULATOR_HTTP_PORT;
   for (const [index, host] of hosts.entries()) {
     try {
       const server = await listen(onRequest, host, port);
