@@ -119,7 +119,7 @@ function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): bool
  * after 1 ms. Durations the host accepts beyond it (a `functionTimeout` of "30", 30 days)
  * count as this long, which no invocation, receive or retry outlasts in practice.
  */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Reads a TimeSpan; returns undefined when none of the paths is set. */
 function readDuration(
