@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { ArithmeticOperator, ComparisonOperator, Expr, SqlValue } from './ast';
-import { compileLikePattern } from './like';
+import { matchLike } from './like';
 import { hasProperty, readProperty } from './values';
 import { findSystemProperty } from './systemProperties';
 import type { RuleMessage } from './types';
@@ -206,6 +206,5 @@ function like(expr: Extract<Expr, { type: 'like' }>, message: RuleMessage): Logi
   if (typeof value !== 'string' || typeof pattern !== 'string') return null;
   if (expr.escape !== null && (typeof escape !== 'string' || escape.length !== 1)) return null;
 
-  const regex = compileLikePattern(pattern, typeof escape === 'string' ? escape : null);
-  return regex === null ? null : regex.test(value);
+  return matchLike(value, pattern, typeof escape === 'string' ? escape : null);
 }

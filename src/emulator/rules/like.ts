@@ -1,45 +1,85 @@
-/** LIKE patterns turned into anchored regular expressions, cached by pattern and escape. */
-const cache = new Map<string, RegExp | null>();
+/**
+ * A LIKE pattern split into steps: `any` for `%` (any run), `one` for `_` (one character), or a
+ * literal character. Characters are UTF-16 code units, as .NET strings count them: `_` takes
+ * one unit, so a character outside the Basic Multilingual Plane needs `__`, and ESCAPE's
+ * "string of length 1" is one unit too.
+ */
+type Step = 'any' | 'one' | { literal: string };
+
+/** Compiled patterns, cached by pattern and escape. */
+const cache = new Map<string, Step[] | null>();
 const CACHE_LIMIT = 1000;
 
 /**
- * `%` is any run of characters, `_` any one; the escape character makes the next character
- * literal. null when the pattern ends in an unpaired escape (no match is then possible).
+ * Whether `value` matches the LIKE `pattern`; null when the pattern ends in an unpaired
+ * escape (no match is then possible). Runs in O(value × pattern) at worst, without the
+ * exponential backtracking a regular expression with several `.*` can fall into.
  */
-export function compileLikePattern(pattern: string, escape: string | null): RegExp | null {
+export function matchLike(value: string, pattern: string, escape: string | null): boolean | null {
+  const steps = compileLikePattern(pattern, escape);
+  return steps === null ? null : matchSteps(value, steps);
+}
+
+function compileLikePattern(pattern: string, escape: string | null): Step[] | null {
   const cacheKey = `${escape ?? ''}\u0000${pattern}`;
   const cached = cache.get(cacheKey);
   if (cached !== undefined) return cached;
 
-  const regex = buildRegex(pattern, escape);
+  const steps = parsePattern(pattern, escape);
   if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(cacheKey, regex);
-  return regex;
+  cache.set(cacheKey, steps);
+  return steps;
 }
 
-function buildRegex(pattern: string, escape: string | null): RegExp | null {
-  let source = '';
-  const characters = Array.from(pattern);
+function parsePattern(pattern: string, escape: string | null): Step[] | null {
+  const steps: Step[] = [];
 
-  for (let i = 0; i < characters.length; i += 1) {
-    const char = characters[i]!;
+  for (let i = 0; i < pattern.length; i += 1) {
+    const char = pattern.charAt(i);
     if (char === escape) {
-      const next = characters[i + 1];
-      if (next === undefined) return null;
-      source += escapeRegex(next);
+      if (i + 1 >= pattern.length) return null;
       i += 1;
+      steps.push({ literal: pattern.charAt(i) });
     } else if (char === '%') {
-      source += '.*';
+      // `%%` matches what one `%` does; merging keeps the matcher's work down.
+      if (steps[steps.length - 1] !== 'any') steps.push('any');
     } else if (char === '_') {
-      source += '.';
+      steps.push('one');
     } else {
-      source += escapeRegex(char);
+      steps.push({ literal: char });
+    }
+  }
+  return steps;
+}
+
+/**
+ * Greedy matching that, on a mismatch, only moves the most recent `%` one unit further. An
+ * earlier `%` never needs to be revisited: whatever a later `%` skips, it could skip as well.
+ */
+function matchSteps(value: string, steps: Step[]): boolean {
+  let v = 0;
+  let s = 0;
+  let lastAny = -1;
+  let resumeAt = 0;
+
+  while (v < value.length) {
+    const step = steps[s];
+    if (step === 'any') {
+      lastAny = s;
+      resumeAt = v;
+      s += 1;
+    } else if (step !== undefined && (step === 'one' || step.literal === value.charAt(v))) {
+      s += 1;
+      v += 1;
+    } else if (lastAny >= 0) {
+      resumeAt += 1;
+      v = resumeAt;
+      s = lastAny + 1;
+    } else {
+      return false;
     }
   }
 
-  return new RegExp(`^${source}$`, 'su');
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+  while (steps[s] === 'any') s += 1;
+  return s === steps.length;
 }
