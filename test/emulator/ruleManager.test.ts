@@ -177,6 +177,32 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
     );
   });
 
+  // The checks a config file and the management API apply, over AMQP too (trial AN).
+  it('refuses deep nesting, non-conditions, SQL over 1,024 characters', async () => {
+    const manager = client.createRuleManager('rm-events', 'errors');
+    const deep = `${'('.repeat(300)}a = 1${')'.repeat(300)}`;
+    await assert.rejects(manager.createRule('deep', { sqlExpression: deep }), (error: Error) => {
+      assert.match(error.message, /nests too deeply \(more than 256 levels\)/);
+      return true;
+    });
+    await assert.rejects(
+      manager.createRule('sum', { sqlExpression: 'qty + 1' }),
+      /Expected a condition/,
+    );
+    await assert.rejects(
+      manager.createRule('not-five', { sqlExpression: 'NOT 5' }),
+      /Expected a condition/,
+    );
+    await assert.rejects(
+      manager.createRule('long', { sqlExpression: `a = '${'x'.repeat(1020)}'` }),
+      /at most 1024/,
+    );
+    assert.deepEqual(
+      (await allRules(manager)).map((rule) => rule.name),
+      ['$Default'],
+    );
+  });
+
   // The management API's bound (Azure Standard: 2,000 rules a subscription), over AMQP too.
   it('refuses a rule past 2,000 on a subscription, and takes one once there is room', async () => {
     const manager = client.createRuleManager('rm-full', 'full');

@@ -1,10 +1,12 @@
-import { compileSqlAction, compileSqlFilter, SqlSyntaxError } from '../rules';
+import {
+  compileSqlAction,
+  compileSqlFilter,
+  MAX_SQL_EXPRESSION_LENGTH,
+  SqlSyntaxError,
+} from '../rules';
 import { forwardingProblem, type ForwardProperty, type ForwardSource } from './forwarding';
 import type { ConfigOutline, OutlineQueue } from './outline';
 import type { NamespaceConfig } from './types';
-
-// Longer or empty texts are the schema's to report; parsing them would only repeat it.
-const MAX_SQL_LENGTH = 1024;
 
 /**
  * Checks that look across the whole file, in this order: names unique (case-insensitively, as
@@ -103,7 +105,8 @@ function sqlProblems(outline: ConfigOutline): string[] {
 }
 
 function sqlProblem(text: string | null, compile: (text: string) => unknown): string | null {
-  if (text === null || text.length === 0 || text.length > MAX_SQL_LENGTH) return null;
+  // Longer or empty texts are the schema's to report; parsing them would only repeat it.
+  if (text === null || text.length === 0 || text.length > MAX_SQL_EXPRESSION_LENGTH) return null;
   try {
     compile(text);
     return null;

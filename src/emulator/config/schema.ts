@@ -4,6 +4,7 @@ import { DAY_MS, SECOND_MS } from '../../shared/time';
 import { MAX_LOCK_DURATION_MS, MIN_LOCK_DURATION_MS } from './defaults';
 import { describeDuration, parseIsoDuration } from './duration';
 import { nameProblem, type NameKind } from './names';
+import { MAX_SQL_EXPRESSION_LENGTH } from '../rules/limits';
 
 /**
  * The official emulator's Config.json shape, checked against Azure Service Bus's own limits
@@ -89,8 +90,9 @@ const subscriptionProperties = z.strictObject({
   ForwardDeadLetteredMessagesTo: forwardTarget.optional(),
 });
 
-// Azure caps a SQL filter or action at 1024 characters.
-const sqlExpression = z.strictObject({ SqlExpression: z.string().min(1).max(1024) });
+const sqlExpression = z.strictObject({
+  SqlExpression: z.string().min(1).max(MAX_SQL_EXPRESSION_LENGTH),
+});
 
 const correlationFilter = z
   .strictObject({

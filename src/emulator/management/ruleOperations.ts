@@ -19,8 +19,6 @@ const DESCRIPTOR = {
   sqlAction: 0x0000013700000006,
 } as const;
 
-const MAX_SQL_LENGTH = 1024;
-
 type Map = Record<string, unknown>;
 
 /** add-rule: `rule-name` and `rule-description` → a rule whose SQL is known to parse. */
@@ -44,7 +42,7 @@ export function ruleFromRequest(body: Map): RuleConfig {
   const rule: RuleConfig = {
     name,
     filter,
-    action: actionText === '' ? null : { kind: 'sql', expression: checkLength(actionText) },
+    action: actionText === '' ? null : { kind: 'sql', expression: actionText },
   };
   try {
     compileRule(rule);
@@ -99,7 +97,7 @@ function sqlFilter(expression: string): RuleFilter {
   const compact = expression.replace(/\s+/g, '');
   if (compact === '1=1') return { kind: 'true' };
   if (compact === '1=0') return { kind: 'false' };
-  return { kind: 'sql', expression: checkLength(expression) };
+  return { kind: 'sql', expression };
 }
 
 function correlationFilter(source: Map): RuleFilter {
@@ -128,13 +126,6 @@ function correlationFilter(source: Map): RuleFilter {
     }
   }
   return { kind: 'correlation', ...fields, properties };
-}
-
-function checkLength(expression: string): string {
-  if (expression.length > MAX_SQL_LENGTH) {
-    throw argumentError(`A SQL expression may hold at most ${MAX_SQL_LENGTH} characters.`);
-  }
-  return expression;
 }
 
 function described(code: number, list: Typed[]): Typed {

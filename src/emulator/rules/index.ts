@@ -5,6 +5,7 @@ import { evaluate } from './evaluate';
 import { parseAction, parseFilter } from './parser';
 import type { MutableRuleMessage, RuleMessage } from './types';
 
+export { MAX_SQL_EXPRESSION_LENGTH } from './limits';
 export { SqlSyntaxError } from './sqlSyntaxError';
 export type { MutableRuleMessage, PropertyValue, RuleMessage, SystemProperties } from './types';
 

@@ -6,17 +6,23 @@ import type {
   PropertyRef,
 } from './ast';
 import { tokenize, type Token } from './lexer';
+import { MAX_NESTING_DEPTH, MAX_SQL_EXPRESSION_LENGTH, NESTING_DETAIL } from './limits';
+import { checkActionShape, checkFilterShape } from './shape';
 import { SqlSyntaxError } from './sqlSyntaxError';
 import { findSystemProperty, isWritableSystemProperty } from './systemProperties';
 
 const COMPARISON_OPERATORS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=']);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Parses a SQL filter expression into a tree; throws SqlSyntaxError with the position. */
+/**
+ * Parses a SQL filter expression into a tree that is a condition, as Azure's grammar wants a
+ * <predicate>; throws SqlSyntaxError with the position.
+ */
 export function parseFilter(expression: string): Expr {
   const parser = new Parser(expression);
   const tree = parser.condition();
   parser.expectEnd();
+  checkFilterShape(tree, expression);
   return tree;
 }
 
@@ -25,6 +31,7 @@ export function parseAction(expression: string): ActionStatement[] {
   const parser = new Parser(expression);
   const statements = parser.statements();
   parser.expectEnd();
+  checkActionShape(statements, expression);
   return statements;
 }
 
@@ -32,8 +39,16 @@ export function parseAction(expression: string): ActionStatement[] {
 class Parser {
   private readonly tokens: Token[];
   private index = 0;
+  private depth = 0;
 
   constructor(private readonly expression: string) {
+    // Checked before tokenizing, so an oversized text costs no more than its length.
+    if (expression.length > MAX_SQL_EXPRESSION_LENGTH) {
+      const detail =
+        `The expression is ${expression.length} characters long; ` +
+        `Service Bus allows at most ${MAX_SQL_EXPRESSION_LENGTH}`;
+      throw this.error(detail, MAX_SQL_EXPRESSION_LENGTH);
+    }
     this.tokens = tokenize(expression);
   }
 
@@ -86,7 +101,8 @@ class Parser {
   private negation(): Expr {
     const token = this.peek();
     if (this.acceptKeyword('NOT')) {
-      return { type: 'not', operand: this.negation(), position: token.position };
+      const operand = this.nested(token, () => this.negation());
+      return { type: 'not', operand, position: token.position };
     }
     return this.predicate();
   }
@@ -155,7 +171,7 @@ class Parser {
 
   private unary(): Expr {
     const token = this.peek();
-    if (this.acceptOperator('+')) return this.unary();
+    if (this.acceptOperator('+')) return this.nested(token, () => this.unary());
     if (this.acceptOperator('-')) {
       // Folding keeps -9223372036854775808 representable, as in C#.
       const next = this.peek();
@@ -163,7 +179,8 @@ class Parser {
         this.next();
         return { type: 'literal', value: this.integer(next, true), position: token.position };
       }
-      return { type: 'negate', operand: this.unary(), position: token.position };
+      const operand = this.nested(token, () => this.unary());
+      return { type: 'negate', operand, position: token.position };
     }
     return this.primary();
   }
@@ -187,7 +204,7 @@ class Parser {
         return this.identifierPrimary(token);
       case 'operator':
         if (token.text === '(') {
-          const inner = this.condition();
+          const inner = this.nested(token, () => this.condition());
           this.expectOperator(')');
           return inner;
         }
@@ -224,7 +241,7 @@ class Parser {
       return { type: 'newId', position };
     }
     if (name === 'property' || name === 'p') {
-      const argument = this.additive();
+      const argument = this.nested(token, () => this.additive());
       this.expectOperator(')');
       return { type: 'propertyByName', name: argument, position };
     }
@@ -268,6 +285,18 @@ class Parser {
       throw this.error(`Integer ${token.text} is out of the 64-bit range`, token.position);
     }
     return value;
+  }
+
+  /** Runs a recursive step one level deeper, refusing input that would exhaust the stack. */
+  private nested<T>(token: Token, parse: () => T): T {
+    if (this.depth >= MAX_NESTING_DEPTH) throw this.error(NESTING_DETAIL, token.position);
+
+    this.depth += 1;
+    try {
+      return parse();
+    } finally {
+      this.depth -= 1;
+    }
   }
 
   private peek(): Token {

@@ -141,6 +141,40 @@ export function describeRuleApi(label: string, start: () => Promise<TestManageme
       assert.equal(await test.admin.ruleExists('rule-t-badsql', 's', 'bad'), false);
     });
 
+    // The quota and checks a config file and the AMQP rule manager apply (trial AN).
+    it('refuses SQL over 1,024 characters, deep nesting, non-conditions', async () => {
+      await subscription('rule-t-limits', 's');
+      const long = `a = '${'x'.repeat(1024 - 5)}'`;
+      const deep = `${'('.repeat(300)}a = 1${')'.repeat(300)}`;
+      const create = (name: string, filter: string, action?: string): Promise<unknown> => {
+        const sql = { sqlExpression: filter };
+        if (action === undefined) return test.admin.createRule('rule-t-limits', 's', name, sql);
+        const setAction = { sqlExpression: action };
+        return test.admin.createRule('rule-t-limits', 's', name, sql, setAction);
+      };
+
+      const tooLong = /1025 characters long; Service Bus allows at most 1024/;
+      assert.match(await refusal(create('long', long), 400, 'ServiceError'), tooLong);
+      const longAction = create('long-action', '1=1', `SET ${long}`);
+      assert.match(await refusal(longAction, 400), /at most 1024/);
+      const nested = await refusal(create('deep', deep), 400, 'ServiceError');
+      assert.match(nested, /nests too deeply \(more than 256 levels\)/);
+      assert.doesNotMatch(nested, /call stack/);
+      assert.match(await refusal(create('sum', 'qty + 1'), 400), /Expected a condition/);
+      assert.match(await refusal(create('bare', 'color'), 400), /'color' on its own/);
+      const likeNumber = create('like', 'a LIKE 5');
+      assert.match(await refusal(likeNumber, 400), /LIKE pattern must be a string/);
+
+      const withDefaultRule = test.admin.createSubscription('rule-t-limits', 'long-default', {
+        defaultRuleOptions: { name: 'r', filter: { sqlExpression: long } },
+      });
+      assert.match(await refusal(withDefaultRule, 400), /at most 1024/);
+      assert.equal(await test.admin.subscriptionExists('rule-t-limits', 'long-default'), false);
+      for (const name of ['long', 'long-action', 'deep', 'sum', 'bare', 'like']) {
+        assert.equal(await test.admin.ruleExists('rule-t-limits', 's', name), false, name);
+      }
+    });
+
     it('refuses SQL parameters, which the emulator does not evaluate', async () => {
       await subscription('rule-t-params', 's');
       const withParameters = test.admin.createRule('rule-t-params', 's', 'p', {

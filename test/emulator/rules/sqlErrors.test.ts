@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { compileSqlAction, compileSqlFilter, SqlSyntaxError } from '../../../src/emulator/rules';
+import { sampleMessage } from './fixtures';
 
 /** [expression, 0-based position of the problem, fragment of the message]. */
 type Case = [string, number, string];
@@ -63,4 +64,114 @@ describe('SQL action syntax errors carry the position', () => {
       assertSyntaxError(() => compileSqlAction(expression), position, fragment);
     });
   }
+});
+
+// Azure's grammar: a filter is a <predicate>, IS NULL takes a <property>, a LIKE pattern and
+// escape are evaluated as strings. Positions point at the part that breaks the rule.
+describe('SQL filters that are not conditions are refused', () => {
+  const condition = 'Expected a condition';
+  const cases: Case[] = [
+    ['qty + 1', 4, `${condition} (a comparison, IN, LIKE, IS NULL or EXISTS)`],
+    ["'abc'", 0, `${condition} (a comparison, IN, LIKE, IS NULL or EXISTS) but found a string`],
+    ['1', 0, `${condition} (a comparison, IN, LIKE, IS NULL or EXISTS) but found a number`],
+    ['color', 0, "but found the property 'color' on its own"],
+    ['flag', 0, "but found the property 'flag' on its own"],
+    ['NULL', 0, 'but found NULL'],
+    ['a = 1 AND 5', 10, `${condition}`],
+    ['NOT 5', 4, `${condition}`],
+    ['newid()', 0, 'but found newid() on its own'],
+    ['(a = 1) + 1 = 2', 3, 'Expected a value but found a comparison'],
+    ['a IN (b = 1)', 8, "Expected ')' but found '='"], // the parser's own refusal
+    ["a = (b LIKE 'x')", 7, 'Expected a value but found a LIKE test'],
+    ['1 IS NULL', 0, 'IS NULL needs a property but found a number'],
+    ['NULL IS NULL', 0, 'IS NULL needs a property but found NULL'],
+    ['qty / 0 IS NULL', 4, 'IS NULL needs a property but found an arithmetic expression'],
+    ['a LIKE 5', 7, 'LIKE pattern must be a string but found a number'],
+    ['a LIKE NULL', 7, 'LIKE pattern must be a string but found NULL'],
+    ["a LIKE 'x' ESCAPE 1", 18, 'ESCAPE must be a single character'],
+    ["a LIKE 'x' ESCAPE -b", 18, 'ESCAPE must be a string but found an arithmetic expression'],
+    ['a LIKE -b', 7, 'LIKE pattern must be a string but found an arithmetic expression'],
+  ];
+
+  for (const [expression, position, fragment] of cases) {
+    it(`refuses ${JSON.stringify(expression)} at ${position}`, () => {
+      assertSyntaxError(() => compileSqlFilter(expression), position, fragment);
+    });
+  }
+
+  it('still accepts what the grammar allows, and the TRUE and FALSE constants', () => {
+    const accepted = [
+      '1=1',
+      '1 = 0',
+      'TRUE',
+      'NOT FALSE',
+      'flag = TRUE AND TRUE',
+      "color LIKE p('pct') + '%'",
+      "color LIKE 'r%' ESCAPE p('path')",
+      "p('color') IS NOT NULL",
+      'EXISTS(color) OR qty IS NULL',
+      '(qty + 1) * 2 = 16',
+      "((color = 'red'))",
+    ];
+    for (const expression of accepted) {
+      assert.doesNotThrow(() => compileSqlFilter(expression)(sampleMessage()), expression);
+    }
+  });
+});
+
+describe('SQL actions take values, with or without semicolons', () => {
+  it('refuses SET with a condition as its value', () => {
+    assertSyntaxError(() => compileSqlAction('SET a = (b = 1)'), 11, 'Expected a value');
+  });
+
+  it("accepts statements without a separator (Azure: 'Semicolon is optional')", () => {
+    assert.doesNotThrow(() => compileSqlAction('SET a = 1 SET b = 2 REMOVE c'));
+  });
+});
+
+describe('SQL expressions are bounded in length and nesting', () => {
+  const nesting = 'The expression nests too deeply (more than 256 levels)';
+
+  it('accepts 1,024 characters and refuses 1,025 (the Service Bus quota)', () => {
+    const atLimit = `color = '${'x'.repeat(1024 - 10)}'`;
+    assert.equal(atLimit.length, 1024);
+    assert.doesNotThrow(() => compileSqlFilter(atLimit));
+    assert.doesNotThrow(() => compileSqlAction(`SET a = '${'x'.repeat(1024 - 10)}'`));
+
+    const tooLong = `${atLimit} `;
+    const detail = 'The expression is 1025 characters long; Service Bus allows at most 1024';
+    assertSyntaxError(() => compileSqlFilter(tooLong), 1024, detail);
+    assertSyntaxError(() => compileSqlAction(`SET a = '${'x'.repeat(1024 - 9)}'`), 1024, detail);
+  });
+
+  it('quotes only the part of a long expression around the problem', () => {
+    const long = `${'qty = 1 OR '.repeat(40)}qty = = 1`;
+    assert.throws(
+      () => compileSqlFilter(long),
+      (error: unknown) =>
+        error instanceof SqlSyntaxError &&
+        error.message.endsWith(`at position 447 of "…${long.slice(446 - 60)}"`),
+    );
+  });
+
+  it('refuses nesting past 256 levels in the parser: parentheses, NOT, signs', () => {
+    const parentheses = `${'('.repeat(300)}a = 1${')'.repeat(300)}`;
+    assertSyntaxError(() => compileSqlFilter(parentheses), 256, nesting);
+    assertSyntaxError(() => compileSqlFilter(`a = ${'-'.repeat(300)}b`), 260, nesting);
+    assertSyntaxError(() => compileSqlAction(`SET a = ${'+'.repeat(300)}b`), 264, nesting);
+  });
+
+  it('refuses an operator chain deeper than 256, which the evaluator recurses into', () => {
+    const chain = `a=1${'+1'.repeat(300)}`;
+    assert.ok(chain.length <= 1024);
+    // The 45th `+` from the left sits 257 levels down the left-leaning tree.
+    assertSyntaxError(() => compileSqlFilter(chain), 91, nesting);
+  });
+
+  it('evaluates what it accepts: 255 nested NOTs and 255 parentheses', () => {
+    const nots = compileSqlFilter(`${'NOT '.repeat(254)}qty = 7`);
+    assert.equal(nots(sampleMessage()), true);
+    const parens = compileSqlFilter(`${'('.repeat(255)}qty = 7${')'.repeat(255)}`);
+    assert.equal(parens(sampleMessage()), true);
+  });
 });
