@@ -7,6 +7,7 @@ import type {
   SubscriptionEntity,
 } from '../entities/registry';
 import type { DeadLetterFields, StoredMessage } from '../store/types';
+import type { CompiledRule } from '../rules';
 import { copiesForSubscription } from './ruleRouting';
 
 /** Service Bus allows a message to be auto-forwarded at most this many times. */
@@ -61,7 +62,8 @@ export class MessagePlacement {
    * on arrival: its filters see that number as sys.SequenceNumber, a copy that a subscription
    * forwards keeps it as where it was first submitted, and a schedule for a time already past
    * answers with it (a number no scheduled message holds). Each subscription numbers its own
-   * copies, as Azure documents for BrokeredMessage.SequenceNumber.
+   * copies, as Azure documents for BrokeredMessage.SequenceNumber. Every subscription's rules
+   * are evaluated before any copy is placed, so a send is placed everywhere or nowhere.
    */
   fanOut(
     topic: SendTarget & { kind: 'topic' },
@@ -71,12 +73,36 @@ export class MessagePlacement {
     carried: Partial<StoredMessage>,
   ): number {
     const topicSeq = topic.scheduled.skipSequenceNumber();
-    for (const sub of topic.subscriptions) {
-      for (const copy of copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq)) {
-        this.place(sub, copy, nowMs, hops, carried, topicSeq);
-      }
+    const plan = topic.subscriptions.map((sub) => {
+      const onFailure = (rule: CompiledRule, error: unknown): void =>
+        this.reportRuleFailure(sub, rule, error, message);
+      const copies = copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq, onFailure);
+      return [sub, copies] as const;
+    });
+
+    for (const [sub, copies] of plan) {
+      for (const copy of copies) this.place(sub, copy, nowMs, hops, carried, topicSeq);
     }
     return topicSeq;
+  }
+
+  /**
+   * Azure calls this a filter evaluation exception. The emulator does not act on
+   * DeadLetteringOnFilterEvaluationExceptions: the rule counts as not matching, and the log
+   * names it so the operator can fix or remove it.
+   */
+  private reportRuleFailure(
+    sub: SubscriptionEntity,
+    rule: CompiledRule,
+    error: unknown,
+    message: ParsedMessage,
+  ): void {
+    this.logger.warn('rule failed while routing a message; treated as not matching', {
+      entity: sub.store.settings.path,
+      rule: rule.name,
+      messageId: message.messageId,
+      reason: error instanceof Error ? error.message : String(error),
+    });
   }
 
   /**

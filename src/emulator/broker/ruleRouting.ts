@@ -3,16 +3,22 @@ import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../
 import { Annotation } from '../amqp/wire';
 import type { CompiledRule, MutableRuleMessage, PropertyValue, RuleMessage } from '../rules';
 
+/** Told about a rule whose filter or action threw while a message was routed. */
+export type RuleFailureHandler = (rule: CompiledRule, error: unknown) => void;
+
 /**
  * Which copies of a message a subscription gets, as Service Bus documents it: all matching
  * rules without an action together give one copy of the message as sent; each matching rule
  * with an action gives its own copy, changed by the action and stamped with `RuleName`.
+ * A rule that throws counts as not matching, so one bad rule cannot fail the send for every
+ * other subscription; `onFailure` hears about it.
  */
 export function copiesForSubscription(
   rules: readonly CompiledRule[],
   message: ParsedMessage,
   nowMs: number,
   topicSequenceNumber: number,
+  onFailure: RuleFailureHandler,
 ): ParsedMessage[] {
   if (rules.length === 0) return [];
 
@@ -20,9 +26,13 @@ export function copiesForSubscription(
   const copies: ParsedMessage[] = [];
   let plainMatch = false;
   for (const rule of rules) {
-    if (!rule.matches(view)) continue;
-    if (rule.apply === null) plainMatch = true;
-    else copies.push(applyRuleAction(rule, message, view));
+    try {
+      if (!rule.matches(view)) continue;
+      if (rule.apply === null) plainMatch = true;
+      else copies.push(applyRuleAction(rule, message, view));
+    } catch (error) {
+      onFailure(rule, error);
+    }
   }
   if (plainMatch) copies.unshift(message);
   return copies;
@@ -67,7 +77,7 @@ function applyRuleAction(
 ): ParsedMessage {
   const changed: MutableRuleMessage = {
     system: { ...view.system },
-    properties: { ...view.properties },
+    properties: propertyBag(view.properties),
   };
   rule.apply?.(changed);
 
@@ -80,9 +90,9 @@ function applyRuleAction(
 
   // Values rules cannot read (binary, uuid, lists) are passed through untouched.
   const original = message.routing.applicationProperties;
-  const properties: Record<string, unknown> = {};
+  const properties: Record<string, unknown> = propertyBag({});
   for (const [key, value] of Object.entries(original)) {
-    if (!(key in view.properties)) properties[key] = value;
+    if (!Object.hasOwn(view.properties, key)) properties[key] = value;
   }
   Object.assign(properties, changed.properties, { RuleName: rule.name });
 
@@ -124,8 +134,16 @@ function withPartitionKey(
   return Object.keys(next).length > 0 ? next : null;
 }
 
+/**
+ * A copy of `source` without a prototype: a property named `__proto__` or `toString` is then
+ * an ordinary key, never Object.prototype's member or setter.
+ */
+function propertyBag<T>(source: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, source);
+}
+
 function ruleProperties(source: Record<string, unknown>): Record<string, PropertyValue> {
-  const properties: Record<string, PropertyValue> = {};
+  const properties: Record<string, PropertyValue> = propertyBag({});
   for (const [key, value] of Object.entries(source)) {
     if (
       value === null ||

@@ -1,5 +1,6 @@
 import type { CorrelationFilter, RuleConfig, RuleFilter, SqlRuleAction } from '../config/types';
 import { asObject, isoTime, XSD_NS, type XmlObject } from './atom';
+import { setOwnProperty } from '../rules';
 import { AdminError, type RuleView } from './backend';
 
 /** The element that holds one application property or SQL parameter. */
@@ -81,7 +82,7 @@ function readProperties(value: unknown): Record<string, string | number | boolea
     if (!pair || typeof pair.Key !== 'string' || !valueElement) {
       throw new AdminError('BadRequest', 'A correlation filter property has no Key or Value.');
     }
-    properties[pair.Key] = readTypedValue(pair.Key, valueElement);
+    setOwnProperty(properties, pair.Key, readTypedValue(pair.Key, valueElement));
   }
   return properties;
 }

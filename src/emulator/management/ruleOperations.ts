@@ -1,7 +1,7 @@
 import { types, type Typed } from '../amqp/rhea';
 import type { CorrelationFilter, RuleConfig, RuleFilter } from '../config/types';
 import { nameProblem } from '../config/names';
-import { compileRule, SqlSyntaxError } from '../rules';
+import { compileRule, setOwnProperty, SqlSyntaxError } from '../rules';
 import { argumentError } from './requestFields';
 
 /**
@@ -120,7 +120,7 @@ function correlationFilter(source: Map): RuleFilter {
   const properties: CorrelationFilter['properties'] = {};
   for (const [key, value] of Object.entries(asMap(source.properties))) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      properties[key] = value;
+      setOwnProperty(properties, key, value);
     } else if (value !== null && value !== undefined) {
       throw argumentError(`Correlation property '${key}' must be a string, number or boolean.`);
     }

@@ -2,7 +2,7 @@ import type { ActionStatement, SqlValue } from './ast';
 import { evaluate } from './evaluate';
 import { isIgnoredSystemProperty } from './systemProperties';
 import type { MutableRuleMessage } from './types';
-import { findUserPropertyName, toPropertyValue } from './values';
+import { findUserPropertyName, setOwnProperty, toPropertyValue } from './values';
 
 /**
  * Runs SET/REMOVE statements in order, each seeing the changes before it. An unknown value
@@ -33,7 +33,7 @@ export function runAction(statements: ActionStatement[], message: MutableRuleMes
     }
 
     const value = toPropertyValue(evaluate(statement.value, message));
-    message.properties[existing ?? ref.name] = value;
+    setOwnProperty(message.properties, existing ?? ref.name, value);
   }
 }
 

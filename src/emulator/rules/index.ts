@@ -7,6 +7,7 @@ import type { MutableRuleMessage, RuleMessage } from './types';
 
 export { MAX_SQL_EXPRESSION_LENGTH } from './limits';
 export { SqlSyntaxError } from './sqlSyntaxError';
+export { setOwnProperty } from './values';
 export type { MutableRuleMessage, PropertyValue, RuleMessage, SystemProperties } from './types';
 
 export type CompiledFilter = (message: RuleMessage) => boolean;

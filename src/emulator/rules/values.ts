@@ -37,6 +37,15 @@ export function findUserPropertyName(
   return Object.keys(properties).find((key) => key.toLowerCase() === lower);
 }
 
+/**
+ * Stores `value` under `name` as an own property, also for names such as `__proto__`, which a
+ * plain assignment would turn into a change of the object's prototype.
+ */
+export function setOwnProperty<T>(bag: Record<string, T>, name: string, value: T): void {
+  const own = { value, enumerable: true, writable: true, configurable: true };
+  Object.defineProperty(bag, name, own);
+}
+
 /** A user property as the evaluator sees it; whole numbers count as integers. */
 function toSqlValue(value: unknown): SqlValue {
   if (typeof value === 'number') {

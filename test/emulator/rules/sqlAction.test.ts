@@ -78,4 +78,12 @@ describe('SQL actions', () => {
   it('writes a non-string value into a system property as text', () => {
     assert.equal(run('SET sys.CorrelationId = qty').system.correlationId, '7');
   });
+
+  it('SET on a property named like an Object.prototype member stores an own property', () => {
+    const message = run("SET [__proto__] = 'p'; SET [toString] = 't'");
+    assert.equal(Object.hasOwn(message.properties, '__proto__'), true);
+    assert.equal(Object.getOwnPropertyDescriptor(message.properties, '__proto__')?.value, 'p');
+    assert.equal(Object.getPrototypeOf(message.properties), Object.prototype);
+    assert.equal(message.properties.toString, 't');
+  });
 });
