@@ -230,15 +230,18 @@ export interface ConnectionTarget {
   source: string;
 }
 
+const TLS_TO_PLAIN_TEXTS = /^Failed to connect\.?$|ssl3_get_record:wrong version number/;
+
 /**
- * Why a first connection failed with the SDK's bare "Failed to connect", when it can be told:
- * that is what a TLS handshake with a plain listener ends in, so on a loopback endpoint without
+ * Why a first connection failed with the SDK's bare "Failed to connect", or with OpenSSL's
+ * "wrong version number" (an emulator answers a TLS hello with its own AMQP header, which
+ * the TLS layer cannot read as a record), when it can be told: on a loopback endpoint without
  * `UseDevelopmentEmulator=true` the SDK most likely spoke TLS to an emulator. The worker and
  * the CLI both explain it with these words; `source` says where the string came from
  * (`in setting ServiceBusConnection (environment)`, `given with --connection-string`).
  */
 export function tlsToPlainListener(message: string, target: ConnectionTarget): string | undefined {
-  if (target.isEmulator || !/^Failed to connect\.?$/.test(message)) return undefined;
+  if (target.isEmulator || !TLS_TO_PLAIN_TEXTS.test(message)) return undefined;
   if (!/^sb:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/i.test(target.endpoint))
     return undefined;
   return (
