@@ -55,6 +55,11 @@ async function openExpectingRefusal(dir: string): Promise<unknown> {
   );
 }
 
+/** The lock file's first line: the holder's pid (the host name follows). */
+function holderPid(lockPath: string): string | undefined {
+  return readFileSync(lockPath, 'utf8').split('\n')[0];
+}
+
 async function stop(child: ChildProcess, command: 'close' | 'exit'): Promise<number | null> {
   const exited = once(child, 'exit');
   child.stdin?.write(`${command}\n`);
@@ -139,9 +144,9 @@ describe('PGlite folder lock', () => {
     await exited;
 
     const lockPath = join(dir, PGLITE_LOCK_FILE_NAME);
-    assert.equal(readFileSync(lockPath, 'utf8').trim(), String(holder.child.pid));
+    assert.equal(holderPid(lockPath), String(holder.child.pid));
     const db = await openPgliteDatabase(dir);
-    assert.equal(readFileSync(lockPath, 'utf8').trim(), String(process.pid));
+    assert.equal(holderPid(lockPath), String(process.pid));
     const rows = await db.query('SELECT who FROM marks');
     await db.close();
     assert.deepEqual(rows, [{ who: 'holder' }]);
@@ -157,7 +162,7 @@ describe('PGlite folder lock', () => {
     writeFileSync(join(dir, PGLITE_LOCK_FILE_NAME), `${gone.pid}\n`);
 
     const db = await openPgliteDatabase(dir);
-    const holder = readFileSync(join(dir, PGLITE_LOCK_FILE_NAME), 'utf8').trim();
+    const holder = holderPid(join(dir, PGLITE_LOCK_FILE_NAME));
     assert.equal(holder, String(process.pid));
     await db.close();
   });
