@@ -10,6 +10,7 @@ import { startManagementApi, type RunningManagementServer } from './http';
 import { ManagementNode } from './management/management';
 import { Dispatcher } from './server/dispatcher';
 import { listenAmqp } from './server/server';
+import { claimDataDir, resetDataDir } from './store/dataDir';
 import { entityLogPath, memoryEntityLog, openEntityLog } from './store/entityLog';
 import { recoverEntityChanges } from './store/entityLogRecovery';
 import { openJournal } from './store/journal';
@@ -27,8 +28,13 @@ export interface EmulatorOptions {
   hosts?: string[];
   /** Entities; default: namespaceWithDefaults() (no entities). */
   namespace?: NamespaceConfig;
-  /** Durable state; in memory when absent. */
+  /**
+   * Durable state; in memory when absent. The folder is claimed for this process first (an
+   * `emulator.lock` file): a folder a live process holds stops the start with `DataDirInUse`.
+   */
   dataDir?: string;
+  /** With a data dir: forget its messages and run-time entities before starting. */
+  resetData?: boolean;
   /** Silent when absent. */
   logger?: Logger;
   /**
@@ -66,8 +72,36 @@ export interface RunningEmulator {
 /** A dead-letter sub-queue's store key: the entity's path (lower case) plus this. */
 const DEAD_LETTER_KEY_SUFFIX = '/$deadletterqueue';
 
-/** Starts the local Service Bus: restores the data folder if any, then listens. */
+/**
+ * Starts the local Service Bus: claims and restores the data folder if any, then listens.
+ *
+ * @throws AppError `DataDirInUse` when another live process holds the data folder (nothing in
+ *   it is read or changed then), `DataDirLockFailed` when it cannot be claimed (read-only).
+ */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const lock = options.dataDir ? claimDataDir(options.dataDir) : undefined;
+
+  try {
+    if (options.dataDir && options.resetData) {
+      await resetDataDir(options.dataDir);
+      options.logger?.info('data folder cleared', { dataDir: options.dataDir });
+    }
+    const running = await startOnClaimedFolder(options);
+    const close = async (): Promise<void> => {
+      try {
+        await running.close();
+      } finally {
+        lock?.release();
+      }
+    };
+    return { ...running, close };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEmulator> {
   const logger = options.logger ?? silentLogger();
   const namespace = options.namespace ?? namespaceWithDefaults();
   const hosts = options.hosts ?? ['127.0.0.1', '::1'];

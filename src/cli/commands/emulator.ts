@@ -4,7 +4,6 @@ import { createLogger } from '../../shared/logger';
 import { loadConfigFile } from '../../emulator/config/load';
 import { DEVELOPMENT_POLICY } from '../../emulator/config/defaults';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_HTTP_PORT, startEmulator } from '../../emulator';
-import { resetDataDir } from '../../emulator/store/dataDir';
 
 interface EmulatorCommandOptions {
   port: number;
@@ -50,12 +49,17 @@ export function registerEmulatorCommand(program: Command): void {
         bindings: { component: 'emulator' },
       });
 
-      if (options.reset && options.dataDir) {
-        await resetDataDir(options.dataDir);
-        logger.info('data folder cleared', { dataDir: options.dataDir });
-      }
-      const dataDir = options.dataDir;
-      const emulator = await startEmulator({ port, httpPort, namespace, dataDir, logger });
+      // The reset happens inside the start, once the folder is ours: a folder a live emulator
+      // holds is refused (DataDirInUse) before anything in it is deleted.
+      const { dataDir, reset: resetData } = options;
+      const emulator = await startEmulator({
+        port,
+        httpPort,
+        namespace,
+        dataDir,
+        resetData,
+        logger,
+      });
       // The one line that shows the local development key, on purpose: clients need it. A key
       // the config chose is a real secret, so it stays in the config file.
       const connectionString = withoutConfiguredKey(emulator.connectionString);
