@@ -7,7 +7,15 @@ export class DuplicateDetector {
   private order: string[] = [];
   private head = 0;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(private windowMs: number) {}
+
+  /**
+   * A new window applies to the ids already seen: those still inside it stay duplicates, a
+   * shorter window lets older ones go at the next check.
+   */
+  changeWindow(windowMs: number): void {
+    this.windowMs = windowMs;
+  }
 
   /** Puts back an id read from the journal (call in the order they were seen). */
   restore(messageId: string, seenAtMs: number): void {

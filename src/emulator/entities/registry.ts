@@ -13,9 +13,9 @@ import type { DuplicateDetector } from './duplicates';
 import {
   detectorFor,
   queueSettings,
-  sameDuplicateSettings,
   subscriptionTtl,
   topicSettings,
+  updatedDetector,
 } from './storeSettings';
 
 /**
@@ -161,7 +161,7 @@ export class EntityRegistry {
     const queue = this.queueOrThrow(config.name);
     Object.assign(queue.store.settings, queueSettings({ ...config, name: queue.name }));
     queue.deadLetter.settings.lockDurationMs = config.lockDurationMs;
-    if (!sameDuplicateSettings(queue.config, config)) queue.duplicates = detectorFor(config);
+    queue.duplicates = updatedDetector(queue.duplicates, config);
     queue.config = { ...config, name: queue.name };
   }
 
@@ -192,7 +192,7 @@ export class EntityRegistry {
 
   updateTopic(config: Omit<TopicConfig, 'subscriptions'>): void {
     const topic = this.topicOrThrow(config.name);
-    if (!sameDuplicateSettings(topic.config, config)) topic.duplicates = detectorFor(config);
+    topic.duplicates = updatedDetector(topic.duplicates, config);
     topic.config = { ...config, name: topic.name, subscriptions: topic.config.subscriptions };
     for (const sub of topic.subscriptions) {
       sub.store.settings.defaultTimeToLiveMs = subscriptionTtl(sub.config, topic.config);

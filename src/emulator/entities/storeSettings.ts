@@ -54,11 +54,14 @@ export function detectorFor(config: DuplicateSettings): DuplicateDetector | null
     : null;
 }
 
-export function sameDuplicateSettings(a: DuplicateSettings, b: DuplicateSettings): boolean {
-  return (
-    a.requiresDuplicateDetection === b.requiresDuplicateDetection &&
-    a.duplicateDetectionHistoryTimeWindowMs === b.duplicateDetectionHistoryTimeWindowMs
-  );
+/** An update keeps the ids seen so far: a new detector would let a duplicate through. */
+export function updatedDetector(
+  current: DuplicateDetector | null,
+  config: DuplicateSettings,
+): DuplicateDetector | null {
+  if (!current || !config.requiresDuplicateDetection) return detectorFor(config);
+  current.changeWindow(config.duplicateDetectionHistoryTimeWindowMs);
+  return current;
 }
 
 function minTtl(a: number | null, b: number | null): number | null {
