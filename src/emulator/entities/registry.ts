@@ -165,7 +165,10 @@ export class EntityRegistry {
     queue.config = { ...config, name: queue.name };
   }
 
-  /** Removes the queue and its messages; returns its stores so their links can be closed. */
+  /**
+   * Removes the queue from lookup. Returns its stores: the caller ends their receivers, then
+   * purges them (`purgeRemovedStores`), so receivers can still answer settlements in flight.
+   */
   deleteQueue(name: string): MessageStore[] {
     const queue = this.queueOrThrow(name);
     this.targets.delete(queue.name.toLowerCase());
@@ -206,8 +209,7 @@ export class EntityRegistry {
     );
     this.targets.delete(topic.name.toLowerCase());
     this.stores.delete(topic.scheduled.key);
-    purge(topic.scheduled);
-    return removed;
+    return [...removed, topic.scheduled];
   }
 
   /** A subscription given no rules gets `$Default` (true filter), as Azure does. */
@@ -317,7 +319,6 @@ export class EntityRegistry {
   private dropSource(store: MessageStore): MessageStore {
     this.sources.delete(store.key);
     this.stores.delete(store.key);
-    purge(store);
     return store;
   }
 
@@ -366,9 +367,11 @@ function findRule(sub: SubscriptionEntity, name: string): number {
   return sub.config.rules.findIndex((rule) => rule.name.toLowerCase() === lower);
 }
 
-/** Drops every message of a removed store from the journal, so a later namesake starts empty. */
-function purge(store: MessageStore): void {
-  for (const message of store.peek(1, store.size, null)) store.remove(message);
+/** Drops every message of removed stores from the journal, so a later namesake starts empty. */
+export function purgeRemovedStores(stores: readonly MessageStore[]): void {
+  for (const store of stores) {
+    for (const message of store.peek(1, store.size, null)) store.remove(message);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Logger } from '../../shared/logger';
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
 import type { MessageStore } from '../store/messageStore';
 import type { EntityChange, EntityLog } from '../store/entityLog';
-import type { EntityRegistry } from './registry';
+import { purgeRemovedStores, type EntityRegistry } from './registry';
 
 /**
  * Entity changes made while the emulator runs (management API, `$management` rules). Each is
@@ -13,6 +13,7 @@ export class RuntimeEntities {
   constructor(
     private readonly registry: EntityRegistry,
     private readonly log: EntityLog,
+    /** Ends the receivers of deleted entities; runs before their stores are purged. */
     private readonly storesRemoved: (stores: MessageStore[]) => void,
     /** After every change: `ForwardTo` set, or its target created, moves held messages on. */
     private readonly changed: () => void = () => undefined,
@@ -76,6 +77,7 @@ export class RuntimeEntities {
     const removed = applyChange(this.registry, change);
     this.log.append(change);
     if (removed.length > 0) this.storesRemoved(removed);
+    purgeRemovedStores(removed);
     this.changed();
   }
 }
@@ -99,7 +101,7 @@ export function replayChanges(
       continue;
     }
     try {
-      applyChange(registry, change);
+      purgeRemovedStores(applyChange(registry, change));
     } catch (error) {
       logger.warn('recorded entity change skipped: it conflicts with the config', {
         op: change.op,

@@ -1,5 +1,5 @@
 import type { Logger } from '../../shared/logger';
-import { types, type RemoteAttach } from '../amqp/rhea';
+import { types, type AmqpError, type RemoteAttach } from '../amqp/rhea';
 import { Condition, msToTicksBuffer } from '../amqp/wire';
 import type { MessageStore } from '../store/messageStore';
 import type { Consumer } from './consumer';
@@ -59,17 +59,33 @@ export class Dispatcher {
     }
   }
 
-  /** The entity behind a store was deleted: its receivers are detached with not-found. */
+  /**
+   * The entity behind a store was deleted: its receivers are detached with not-found, and a
+   * parked `acceptNextSession` is answered with it at once. Call before the store is purged:
+   * a session receiver with unsettled deliveries stays attached until their settlements are
+   * refused (see `Consumer.loseSession`), or the SDK would wait 60 s for the answers.
+   */
   closeStore(store: MessageStore): void {
-    const consumers = [...(this.consumers.get(store) ?? [])];
-    for (const consumer of consumers) {
-      this.remove(consumer);
-      if (consumer.link.is_open()) {
-        consumer.link.close({
-          condition: Condition.notFound,
-          description: `The messaging entity '${store.settings.path}' has been deleted.`,
-        });
+    const error = {
+      condition: Condition.notFound,
+      // Worded so that the SDK reads it as MessagingEntityNotFound, as for an unknown entity.
+      description: `The messaging entity '${store.settings.path}' could not be found (deleted).`,
+    };
+    for (const waiter of this.waiters.filter((candidate) => candidate.consumer.store === store)) {
+      this.answerWaiter(waiter, error);
+    }
+
+    const detachAtMs = this.now() + LOST_SESSION_SETTLEMENT_WAIT_MS;
+    for (const consumer of [...(this.consumers.get(store) ?? [])]) {
+      if (consumer.sessionId === null || consumer.closed || !consumer.link.is_open()) {
+        this.remove(consumer);
+        if (consumer.link.is_open()) consumer.link.close(error);
+        continue;
       }
+      // Before the removal, which releases the session and so ends the deliveries' locks.
+      const detached = consumer.loseSession(error, detachAtMs);
+      this.remove(consumer);
+      if (!detached) this.lingering.add(consumer);
     }
     this.consumers.delete(store);
   }
@@ -136,15 +152,14 @@ export class Dispatcher {
   tick(nowMs: number): void {
     for (const waiter of [...this.waiters]) {
       if (waiter.deadlineMs > nowMs) continue;
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      const link = waiter.consumer.link;
-      link.set_source({ address: waiter.address });
-      link.open();
-      link.close({
-        condition: Condition.timeout,
-        description: 'No unlocked sessions were available in time.',
-      });
-      waiter.consumer.closed = true;
+      this.answerWaiter(
+        waiter,
+        {
+          condition: Condition.timeout,
+          description: 'No unlocked sessions were available in time.',
+        },
+        true,
+      );
     }
 
     for (const consumer of [...this.lingering]) {
@@ -196,6 +211,20 @@ export class Dispatcher {
       this.bindSession(waiter.consumer, free, waiter.address, nowMs);
       waiter.consumer.link.open();
     }
+  }
+
+  /**
+   * A parked session attach gets its reply and, straight after it, the detach with `error`.
+   * A timeout attaches with the source (the SDK reads that as "no session"); a refusal leaves
+   * it out, as any refused attach does, so the SDK fails the accept with the error's code.
+   */
+  private answerWaiter(waiter: SessionWaiter, error: AmqpError, withSource = false): void {
+    this.waiters.splice(this.waiters.indexOf(waiter), 1);
+    const link = waiter.consumer.link;
+    if (withSource) link.set_source({ address: waiter.address });
+    link.open();
+    link.close(error);
+    waiter.consumer.closed = true;
   }
 
   private bindSession(consumer: Consumer, sessionId: string, address: string, nowMs: number): void {
