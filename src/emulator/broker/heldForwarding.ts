@@ -64,7 +64,7 @@ export class HeldMessageForwarder {
 
   /** After an entity change: any store may forward now (ForwardTo set, its target created). */
   drainAll(): void {
-    for (const store of [...this.registry.allStores()]) this.drainLogged(store);
+    for (const store of [...this.registry.forwardingStores()]) this.drainLogged(store);
   }
 
   private drainPending(): void {

@@ -76,6 +76,8 @@ export class EntityRegistry {
   private readonly targets = new Map<string, SendTarget>();
   private readonly sources = new Map<string, ReceiveSource>();
   private readonly stores = new Map<string, MessageStore>();
+  /** Queues and subscriptions with `ForwardTo` or `ForwardDeadLetteredMessagesTo` set. */
+  private readonly forwarding = new Set<QueueEntity | SubscriptionEntity>();
 
   constructor(
     config: NamespaceConfig,
@@ -101,6 +103,27 @@ export class EntityRegistry {
 
   allStores(): Iterable<MessageStore> {
     return this.stores.values();
+  }
+
+  /** Queues and topics in the order they were created. */
+  allTargets(): Iterable<SendTarget> {
+    return this.targets.values();
+  }
+
+  targetCount(): number {
+    return this.targets.size;
+  }
+
+  /**
+   * The stores that forward what they hold: a main store with `ForwardTo`, a dead-letter queue
+   * with `ForwardDeadLetteredMessagesTo`. Kept as entities change, so that an entity change
+   * need not walk every store of a large namespace.
+   */
+  *forwardingStores(): Iterable<MessageStore> {
+    for (const entity of this.forwarding) {
+      if (entity.config.forwardTo) yield entity.store;
+      if (entity.config.forwardDeadLetteredMessagesTo) yield entity.deadLetter;
+    }
   }
 
   storeByKey(key: string): MessageStore | undefined {
@@ -148,6 +171,7 @@ export class EntityRegistry {
     };
 
     this.targets.set(key, queue);
+    this.noteForwarding(queue);
     this.addSource(key, { store, owner: queue, isDeadLetter: false });
     this.addSource(`${key}/$deadletterqueue`, {
       store: deadLetter,
@@ -163,6 +187,7 @@ export class EntityRegistry {
     queue.deadLetter.settings.lockDurationMs = config.lockDurationMs;
     queue.duplicates = updatedDetector(queue.duplicates, config);
     queue.config = { ...config, name: queue.name };
+    this.noteForwarding(queue);
   }
 
   /**
@@ -172,6 +197,7 @@ export class EntityRegistry {
   deleteQueue(name: string): MessageStore[] {
     const queue = this.queueOrThrow(name);
     this.targets.delete(queue.name.toLowerCase());
+    this.forwarding.delete(queue);
     return [this.dropSource(queue.store), this.dropSource(queue.deadLetter)];
   }
 
@@ -242,6 +268,7 @@ export class EntityRegistry {
     };
     topic.subscriptions.push(entity);
     topic.config.subscriptions.push(config);
+    this.noteForwarding(entity);
     this.addSource(subKey, { store, owner: entity, isDeadLetter: false });
     this.addSource(`${subKey}/$deadletterqueue`, {
       store: deadLetter,
@@ -259,6 +286,7 @@ export class EntityRegistry {
     });
     sub.deadLetter.settings.lockDurationMs = config.lockDurationMs;
     this.replaceSubscriptionConfig(sub, config);
+    this.noteForwarding(sub);
   }
 
   deleteSubscription(topicName: string, name: string): MessageStore[] {
@@ -268,6 +296,7 @@ export class EntityRegistry {
     topic.config.subscriptions = topic.config.subscriptions.filter(
       (config) => config !== sub.config,
     );
+    this.forwarding.delete(sub);
     return [this.dropSource(sub.store), this.dropSource(sub.deadLetter)];
   }
 
@@ -309,6 +338,12 @@ export class EntityRegistry {
     const index = list.indexOf(sub.config);
     if (index >= 0) list[index] = config;
     sub.config = config;
+  }
+
+  private noteForwarding(entity: QueueEntity | SubscriptionEntity): void {
+    const { forwardTo, forwardDeadLetteredMessagesTo } = entity.config;
+    if (forwardTo || forwardDeadLetteredMessagesTo) this.forwarding.add(entity);
+    else this.forwarding.delete(entity);
   }
 
   private addSource(key: string, source: ReceiveSource): void {

@@ -10,13 +10,13 @@ import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '.
 export interface AdminBackend {
   namespace(): NamespaceView;
 
-  listQueues(): QueueView[];
+  listQueues(): Listing<QueueView>;
   getQueue(name: string): QueueView | undefined;
   createQueue(config: QueueConfig, extras: AdminExtras): QueueView;
   updateQueue(config: QueueConfig, extras: AdminExtras): QueueView;
   deleteQueue(name: string): void;
 
-  listTopics(): TopicView[];
+  listTopics(): Listing<TopicView>;
   getTopic(name: string): TopicView | undefined;
   createTopic(config: TopicSettings, extras: AdminExtras): TopicView;
   updateTopic(config: TopicSettings, extras: AdminExtras): TopicView;
@@ -42,6 +42,19 @@ export interface AdminBackend {
   createRule(topic: string, subscription: string, rule: RuleConfig): RuleView;
   updateRule(topic: string, subscription: string, rule: RuleConfig): RuleView;
   deleteRule(topic: string, subscription: string, name: string): void;
+}
+
+/**
+ * A list the management API pages through: a namespace may hold thousands of entities, so
+ * views (descriptions with counts) are built only for the page asked for.
+ */
+export interface Listing<T> {
+  total: number;
+  slice(start: number, end: number): T[];
+}
+
+export function listingOf<E, T>(items: readonly E[], view: (item: E) => T): Listing<T> {
+  return { total: items.length, slice: (start, end) => items.slice(start, end).map(view) };
 }
 
 export type TopicSettings = Omit<TopicConfig, 'subscriptions'>;

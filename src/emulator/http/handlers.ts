@@ -11,9 +11,11 @@ import {
 } from './atom';
 import {
   AdminError,
+  listingOf,
   notFound,
   type AdminBackend,
   type EntityTimes,
+  type Listing,
   type QueueView,
   type RuleView,
   type SubscriptionView,
@@ -82,36 +84,24 @@ export class ManagementHandlers {
         const parts = this.entry(request, '$namespaceinfo', view.name, times);
         return ok(parts('NamespaceInfo', namespaceInfo(view)));
       }
-      case 'queues': {
-        const views = this.backend.listQueues();
-        return this.page(
-          request,
-          'Queues',
-          views.map((q) => this.queue(request, q)),
+      case 'queues':
+        return this.page(request, 'Queues', this.backend.listQueues(), (q) =>
+          this.queue(request, q),
         );
-      }
-      case 'topics': {
-        const views = this.backend.listTopics();
-        return this.page(
-          request,
-          'Topics',
-          views.map((t) => this.topic(request, t)),
+      case 'topics':
+        return this.page(request, 'Topics', this.backend.listTopics(), (t) =>
+          this.topic(request, t),
         );
-      }
       case 'subscriptions': {
         const views = this.backend.listSubscriptions(route.topic);
-        return this.page(
-          request,
-          'Subscriptions',
-          views.map((s) => this.sub(request, s)),
+        return this.page(request, 'Subscriptions', listingOf(views, same), (s) =>
+          this.sub(request, s),
         );
       }
       case 'rules': {
         const views = this.backend.listRules(route.topic, route.subscription);
-        return this.page(
-          request,
-          'Rules',
-          views.map((r) => this.ruleEntry(request, r)),
+        return this.page(request, 'Rules', listingOf(views, same), (r) =>
+          this.ruleEntry(request, r),
         );
       }
     }
@@ -224,19 +214,23 @@ export class ManagementHandlers {
     return written(request, this.ruleEntry(request, view));
   }
 
-  /** One page of a list; a `next` link (with `$skip`) when entries remain after it. */
-  private page(
+  /**
+   * One page of a list, with entries built for that page only; a `next` link (with `$skip`)
+   * when entries remain after it.
+   */
+  private page<T>(
     request: ManagementRequest,
     title: string,
-    entries: EntryParts[],
+    listing: Listing<T>,
+    toEntry: (item: T) => EntryParts,
   ): ManagementResponse {
     const skip = nonNegative(request.query.get('$skip'), 0);
     const top = nonNegative(request.query.get('$top'), DEFAULT_PAGE_SIZE) || DEFAULT_PAGE_SIZE;
-    const pageEntries = entries.slice(skip, skip + top);
+    const pageEntries = listing.slice(skip, skip + top).map(toEntry);
     const listUrl = `${request.baseUrl}/${listPath(request.route)}`;
 
     let nextUrl: string | undefined;
-    if (skip + pageEntries.length < entries.length) {
+    if (skip + pageEntries.length < listing.total) {
       const next = new URLSearchParams(request.query);
       next.set('$skip', String(skip + pageEntries.length));
       next.set('$top', String(top));
@@ -392,4 +386,8 @@ function listPath(route: ManagementRequest['route']): string {
     default:
       return '';
   }
+}
+
+function same<T>(item: T): T {
+  return item;
 }

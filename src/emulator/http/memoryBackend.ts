@@ -1,5 +1,6 @@
 import type { QueueConfig, RuleConfig, SubscriptionConfig } from '../config/types';
 import {
+  listingOf,
   alreadyExists,
   DEFAULT_ENTITY_LIMITS,
   EMPTY_COUNTS,
@@ -9,6 +10,7 @@ import {
   type AdminExtras,
   type EntityLimits,
   type EntityTimes,
+  type Listing,
   type NamespaceView,
   type QueueView,
   type RuleView,
@@ -50,8 +52,8 @@ export class MemoryAdminBackend implements AdminBackend {
     return { name, createdAtMs, modifiedAtMs: createdAtMs };
   }
 
-  listQueues(): QueueView[] {
-    return [...this.queues.values()];
+  listQueues(): Listing<QueueView> {
+    return listingOf([...this.queues.values()], (view) => view);
   }
 
   getQueue(name: string): QueueView | undefined {
@@ -83,8 +85,8 @@ export class MemoryAdminBackend implements AdminBackend {
     if (!this.queues.delete(key(name))) throw notFound(name);
   }
 
-  listTopics(): TopicView[] {
-    return [...this.topics.values()].map(topicView);
+  listTopics(): Listing<TopicView> {
+    return listingOf([...this.topics.values()], topicView);
   }
 
   getTopic(name: string): TopicView | undefined {

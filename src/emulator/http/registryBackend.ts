@@ -10,11 +10,13 @@ import {
   alreadyExists,
   DEFAULT_ENTITY_LIMITS,
   EMPTY_COUNTS,
+  listingOf,
   notFound,
   quotaExceeded,
   type AdminBackend,
   type AdminExtras,
   type EntityLimits,
+  type Listing,
   type NamespaceView,
   type QueueView,
   type RuleView,
@@ -30,7 +32,7 @@ import { countsOf } from './storeCounts';
 export type { RuntimeEntityChanges } from './runtimeChanges';
 
 /** The registry reads the management API uses; `EntityRegistry` provides them today. */
-export type RegistryReads = Pick<EntityRegistry, 'allStores' | 'sendTarget'>;
+export type RegistryReads = Pick<EntityRegistry, 'allTargets' | 'sendTarget' | 'targetCount'>;
 
 /**
  * The management API over the running broker: descriptions from the entities' configs,
@@ -55,10 +57,8 @@ export class RegistryAdminBackend implements AdminBackend {
     return { name: this.namespaceConfig.name, createdAtMs, modifiedAtMs: createdAtMs };
   }
 
-  listQueues(): QueueView[] {
-    return this.targets()
-      .filter(isQueue)
-      .map((queue) => this.queueView(queue));
+  listQueues(): Listing<QueueView> {
+    return listingOf(this.targets().filter(isQueue), (queue) => this.queueView(queue));
   }
 
   getQueue(name: string): QueueView | undefined {
@@ -84,10 +84,8 @@ export class RegistryAdminBackend implements AdminBackend {
     this.records.forget(name);
   }
 
-  listTopics(): TopicView[] {
-    return this.targets()
-      .filter(isTopic)
-      .map((topic) => this.topicView(topic));
+  listTopics(): Listing<TopicView> {
+    return listingOf(this.targets().filter(isTopic), (topic) => this.topicView(topic));
   }
 
   getTopic(name: string): TopicView | undefined {
@@ -236,20 +234,15 @@ export class RegistryAdminBackend implements AdminBackend {
 
   // Lookups ----------------------------------------------------------------------------------
 
-  /** Queues and topics in the order the registry made their stores, each once. */
+  /** Queues and topics in the order they were created. */
   private targets(): (QueueEntity | TopicEntity)[] {
-    const seen = new Set<QueueEntity | TopicEntity>();
-    for (const store of this.registry.allStores()) {
-      const target = this.registry.sendTarget(store.settings.path);
-      if (target && sameName(target.name, store.settings.path)) seen.add(target);
-    }
-    return [...seen];
+    return [...this.registry.allTargets()];
   }
 
   // Queues and topics share one name space, as in Service Bus.
   private refuseNewTarget(name: string): void {
     if (this.registry.sendTarget(name)) throw alreadyExists(name);
-    const count = this.targets().length;
+    const count = this.registry.targetCount();
     if (count >= this.limits.maxQueuesAndTopics) {
       throw quotaExceeded(`the namespace already has ${count} queues and topics`);
     }
