@@ -17,7 +17,7 @@ import {
   type TopicSettings,
 } from './backend';
 import { readRule } from './ruleXml';
-import { readDuration } from './timeSpan';
+import { NEVER, readDuration } from './timeSpan';
 
 /**
  * Descriptions sent by the administration client (PUT bodies) → the broker's config model.
@@ -32,6 +32,8 @@ export interface ReadEntity<T> {
 const STATUSES: readonly EntityStatus[] = ['Active', 'Disabled', 'SendDisabled', 'ReceiveDisabled'];
 const MIN_DUPLICATE_WINDOW_MS = 20 * SECOND_MS;
 const MAX_DUPLICATE_WINDOW_MS = 7 * DAY_MS;
+/** The largest .NET `int`, the type of MaxDeliveryCount. */
+const INT32_MAX = 2_147_483_647;
 // scheme://authority/path; the authority holds no user part (an `@` fails the host check).
 const ENTITY_URI = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)\/([^?#]*)$/i;
 
@@ -134,11 +136,17 @@ class Fields {
     return text === 'true';
   }
 
-  positiveInteger(name: string): number | undefined {
+  /**
+   * An XML Schema int (decimal digits, an optional sign; no `0x10` or `1e3` as JavaScript's
+   * Number() reads them) of at least 1; `maxValue` is the largest its .NET type holds.
+   */
+  positiveInteger(name: string, maxValue = INT32_MAX): number | undefined {
     const text = this.text(name);
     if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw invalid(name, 'a whole number of at least 1');
+    const value = /^\+?\d+$/.test(text) ? Number(text) : NaN;
+    if (!(value >= 1 && value <= maxValue)) {
+      throw invalid(name, `a whole number from 1 to ${maxValue}`);
+    }
     return value;
   }
 
@@ -147,7 +155,9 @@ class Fields {
     const text = this.text(name);
     if (text === undefined) return undefined;
     const durationMs = readDuration(text);
-    if (durationMs === undefined) throw invalid(name, 'an ISO-8601 duration such as PT1M');
+    if (durationMs === undefined) {
+      throw invalid(name, `an ISO-8601 duration such as PT1M, at most ${NEVER}`);
+    }
     return durationMs;
   }
 
@@ -190,7 +200,8 @@ class Fields {
   entityName(name: string): string | null {
     const text = this.text(name);
     if (text === undefined) return null;
-    if (!text.includes('://')) return text.replace(/^\/+/, '');
+    // Slashes at either end are dropped, as in a URI below and as an address is looked up.
+    if (!text.includes('://')) return text.replace(/^\/+|\/+$/g, '');
 
     const uri = ENTITY_URI.exec(text);
     const path = uri?.[3]?.replace(/\/+$/, '');
@@ -224,7 +235,9 @@ class Fields {
     return {
       status: (status as EntityStatus | undefined) ?? given.status,
       userMetadata: this.text('UserMetadata') ?? '',
-      maxSizeInMegabytes: this.positiveInteger('MaxSizeInMegabytes') ?? given.maxSizeInMegabytes,
+      maxSizeInMegabytes:
+        this.positiveInteger('MaxSizeInMegabytes', Number.MAX_SAFE_INTEGER) ??
+        given.maxSizeInMegabytes,
       enableBatchedOperations:
         this.boolean('EnableBatchedOperations') ?? given.enableBatchedOperations,
       autoDeleteOnIdleMs: autoDelete === undefined ? given.autoDeleteOnIdleMs : autoDelete,

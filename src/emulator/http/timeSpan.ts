@@ -4,6 +4,12 @@ import { parseIsoDuration } from '../config/duration';
 /** .NET `TimeSpan.MaxValue`, which Service Bus uses for "never" (no TTL, no auto-delete). */
 const NEVER = 'P10675199DT2H48M5.4775807S';
 
+/**
+ * The longest duration a description may hold: `NEVER` itself, as it reads here (its last
+ * digits round up to a whole millisecond). Azure refuses anything longer.
+ */
+export const MAX_DURATION_MS = parseIsoDuration(NEVER)!;
+
 // Anything at or above this reads as "never": no real setting is a hundred years long.
 const NEVER_THRESHOLD_MS = 36_500 * DAY_MS;
 
@@ -26,10 +32,11 @@ export function formatDuration(durationMs: number | null): string {
 }
 
 /**
- * ISO-8601 duration → milliseconds; null for "never". Undefined for text that is no duration.
+ * ISO-8601 duration → milliseconds; null for "never". Undefined for text that is no duration
+ * or one longer than .NET's `TimeSpan.MaxValue`.
  */
 export function readDuration(text: string): number | null | undefined {
   const durationMs = parseIsoDuration(text);
-  if (durationMs === undefined) return undefined;
+  if (durationMs === undefined || durationMs > MAX_DURATION_MS) return undefined;
   return durationMs >= NEVER_THRESHOLD_MS ? null : durationMs;
 }

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
+import { signSasToken } from '../../support/sasToken';
+import { managedEmulatorForSuite } from './brokerSupport';
+import { refusal } from './support';
+
+/** .NET `TimeSpan.MaxValue` as Service Bus writes it: the "never" of TTLs. */
+const TIMESPAN_MAX = 'P10675199DT2H48M5.4775807S';
+const INT32_MAX = 2_147_483_647;
+
+function queueEntry(fields: string): string {
+  return (
+    '<entry xmlns="http://www.w3.org/2005/Atom"><content type="application/xml">' +
+    '<QueueDescription' +
+    ' xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"' +
+    ` xmlns:i="http://www.w3.org/2001/XMLSchema-instance">${fields}</QueueDescription>` +
+    '</content></entry>'
+  );
+}
+
+describe('management API: values Azure refuses in a description', () => {
+  const suite = managedEmulatorForSuite();
+
+  /** A PUT with a description the SDK would not write (it serialises numbers itself). */
+  async function putQueue(name: string, fields: string): Promise<number> {
+    const { name: keyName, key } = DEVELOPMENT_POLICY;
+    const root = `http://127.0.0.1:${suite.broker.httpPort}/`;
+    const expiry = Math.floor(Date.now() / 1000) + 600;
+    const response = await fetch(`${root}${name}`, {
+      method: 'PUT',
+      body: queueEntry(fields),
+      headers: {
+        authorization: signSasToken(root, expiry, keyName, key),
+        'content-type': 'application/atom+xml',
+      },
+    });
+    await response.text();
+    return response.status;
+  }
+
+  it('takes MaxDeliveryCount up to the int32 maximum and refuses one more', async () => {
+    await refusal(suite.admin.createQueue('dv-mdc-big', { maxDeliveryCount: INT32_MAX + 1 }), 400);
+    const largest = await suite.admin.createQueue('dv-mdc-max', { maxDeliveryCount: INT32_MAX });
+
+    assert.equal(largest.maxDeliveryCount, INT32_MAX);
+  });
+
+  it('reads MaxDeliveryCount as an XML int: decimal digits only', async () => {
+    assert.equal(await putQueue('dv-hex', '<MaxDeliveryCount>0x10</MaxDeliveryCount>'), 400);
+    assert.equal(await putQueue('dv-exp', '<MaxDeliveryCount>1e3</MaxDeliveryCount>'), 400);
+    assert.equal(await putQueue('dv-zeros', '<MaxDeliveryCount>016</MaxDeliveryCount>'), 201);
+
+    assert.equal((await suite.admin.getQueue('dv-zeros')).maxDeliveryCount, 16);
+  });
+
+  it('refuses a TTL over TimeSpan.MaxValue and keeps the maximum itself as never', async () => {
+    const over = { defaultMessageTimeToLive: 'P10675200D' };
+    await refusal(suite.admin.createQueue('dv-ttl-over', over), 400);
+    const never = await suite.admin.createQueue('dv-ttl-max', {
+      defaultMessageTimeToLive: TIMESPAN_MAX,
+    });
+
+    assert.equal(never.defaultMessageTimeToLive, TIMESPAN_MAX);
+  });
+
+  it('drops a slash after a ForwardTo name and forwards to that entity', async () => {
+    await suite.admin.createQueue('dv-target');
+    assert.equal(await putQueue('dv-source', '<ForwardTo>dv-target/</ForwardTo>'), 201);
+
+    const source = await suite.admin.getQueue('dv-source');
+    assert.match(source.forwardTo ?? '', /\/dv-target$/);
+    const sender = suite.client.createSender('dv-source');
+    await sender.sendMessages({ body: 'forwarded' });
+    await sender.close();
+    const receiver = suite.client.createReceiver('dv-target');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3_000 });
+    await receiver.close();
+    assert.equal(message?.body, 'forwarded');
+  });
+});
