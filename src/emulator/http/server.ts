@@ -120,8 +120,14 @@ function requestServer(
   const now = options.now ?? Date.now;
 
   return async (request, response) => {
-    const host = request.headers.host ?? '127.0.0.1';
+    // An empty Host is what HTTP/1.1 sends for a target without an authority: as if absent.
+    const host = request.headers.host || '127.0.0.1';
     const url = requestUrl(host, request.url ?? '/');
+    if (url === null) {
+      const message = 'The Host header or the request target is not a valid URL part.';
+      send(response, 400, errorDocument(400, message), XML);
+      return;
+    }
     const path = safeDecode(url.pathname);
     const route = routeOf(path);
     const method = request.method ?? 'GET';
@@ -206,12 +212,17 @@ function readBody(request: IncomingMessage): Promise<string> {
 }
 
 /**
- * The request's absolute URL. A path is appended to the origin rather than resolved against
- * it: resolving would read `//lead` as a URL whose host is `lead`.
+ * The request's absolute URL; null when the Host header (`[::1`, `a b`, `x:99999`) or the
+ * target makes none. A path is appended to the origin rather than resolved against it:
+ * resolving would read `//lead` as a URL whose host is `lead`.
  */
-function requestUrl(host: string, target: string): URL {
+function requestUrl(host: string, target: string): URL | null {
   const origin = `http://${host}`;
-  return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin);
+  try {
+    return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin);
+  } catch {
+    return null;
+  }
 }
 
 function safeDecode(path: string): string {
