@@ -2,7 +2,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../../shared/time';
 import { parseIsoDuration } from '../config/duration';
 
 /** .NET `TimeSpan.MaxValue`, which Service Bus uses for "never" (no TTL, no auto-delete). */
-const NEVER = 'P10675199DT2H48M5.4775807S';
+export const NEVER = 'P10675199DT2H48M5.4775807S';
 
 /**
  * The longest duration a description may hold: `NEVER` itself, as it reads here (its last
