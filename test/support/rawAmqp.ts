@@ -16,7 +16,10 @@ interface Frames {
       constructor?: { descriptor?: { symbolic?: string } };
       error?: { condition?: string };
       state?: unknown;
+      handle?: number;
+      more?: boolean;
     };
+    channel?: number;
     payload?: Buffer;
   };
   [performative: string]: unknown;
@@ -76,6 +79,8 @@ export class RawPeer {
   closed = false;
   bytesWritten = 0;
   private input = Buffer.alloc(0);
+  /** Channel and handle of links whose last transfer frame said `more`. */
+  private readonly unfinishedTransfers = new Set<string>();
   private readonly closedAt: Promise<void>;
 
   constructor(readonly socket: Socket) {
@@ -216,8 +221,13 @@ export class RawPeer {
       const symbolic = frame.performative?.constructor?.descriptor?.symbolic ?? 'empty';
       const name = symbolic.replace(/^amqp:/, '').replace(/:list$/, '');
       if (name === 'close') this.closeCondition = frame.performative?.error?.condition;
-      if (name === 'transfer' && frame.payload) {
-        this.messages.push(rheaMessage.decode(frame.payload));
+      // Only whole single-frame messages: a frame of a multi-frame one does not decode alone.
+      if (name === 'transfer') {
+        const key = `${frame.channel}/${frame.performative?.handle}`;
+        const whole = !frame.performative?.more && !this.unfinishedTransfers.has(key);
+        if (whole && frame.payload) this.messages.push(rheaMessage.decode(frame.payload));
+        if (frame.performative?.more) this.unfinishedTransfers.add(key);
+        else this.unfinishedTransfers.delete(key);
       }
       if (name === 'disposition') this.dispositionStates.push(frame.performative?.state);
       this.received.push(name);
