@@ -12,6 +12,7 @@ interface Frames {
   amqp_frame(channel: number, performative: object, payload?: Buffer): object;
   sasl_frame(performative: object): object;
   read_frame(buffer: Buffer): {
+    channel?: number;
     performative?: {
       constructor?: { descriptor?: { symbolic?: string } };
       error?: { condition?: string };
@@ -36,6 +37,13 @@ const rheaMessage = require('rhea/lib/message.js') as {
   decode(bytes: Buffer): DecodedMessage;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** A frame the server sent: its channel, and its performative's fields as rhea reads them. */
+export interface ReceivedFrame {
+  name: string;
+  channel: number;
+  fields: Record<string, unknown>;
+}
 
 /** A message as rhea decodes it (application properties and body as plain values). */
 export interface DecodedMessage {
@@ -68,6 +76,8 @@ const terminus = (code: number, address: string): unknown =>
 
 export class RawPeer {
   readonly received: string[] = [];
+  /** The frames the server sent, in order (heartbeats and protocol headers left out). */
+  readonly frames: ReceivedFrame[] = [];
   /** The protocol headers the server sent, as bytes. */
   readonly headers: Buffer[] = [];
   /** The messages of the transfers the server sent (single-frame ones). */
@@ -159,17 +169,36 @@ export class RawPeer {
   }
 
   /** Attaches a link; `role` true is a receiver, false a sender to `target`. */
-  attach(handle: number, name: string, role: boolean, target: string, source = name): void {
-    this.write(
-      amqpFrame('attach', {
-        name,
-        handle,
-        role,
-        source: terminus(0x28, source),
-        target: terminus(0x29, target),
-        initial_delivery_count: 0,
-      }),
-    );
+  attach(
+    handle: number,
+    name: string,
+    role: boolean,
+    target: string,
+    source = name,
+    channel = 0,
+  ): void {
+    const fields = {
+      name,
+      handle,
+      role,
+      source: terminus(0x28, source),
+      target: terminus(0x29, target),
+      initial_delivery_count: 0,
+    };
+    this.write(amqpFrame('attach', fields, undefined, channel));
+  }
+
+  /** Resolves with the first frame the server sent that `matches`, or undefined in time. */
+  async frameWhere(
+    matches: (frame: ReceivedFrame) => boolean,
+    timeoutMs = 5000,
+  ): Promise<ReceivedFrame | undefined> {
+    const startedAt = Date.now();
+    for (;;) {
+      const found = this.frames.find(matches);
+      if (found || this.closed || Date.now() - startedAt > timeoutMs) return found;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Gives the receiving link on `handle` `credit` deliveries (session window as at begin). */
@@ -230,6 +259,10 @@ export class RawPeer {
         else this.unfinishedTransfers.delete(key);
       }
       if (name === 'disposition') this.dispositionStates.push(frame.performative?.state);
+      if (name !== 'empty') {
+        const fields = (frame.performative ?? {}) as Record<string, unknown>;
+        this.frames.push({ name, channel: frame.channel ?? 0, fields });
+      }
       this.received.push(name);
     }
   }
@@ -244,6 +277,6 @@ export function saslInitFrame(): Buffer {
   return frames.write_frame(frames.sasl_frame(saslInit()));
 }
 
-function flowWindow(): object {
+export function flowWindow(): object {
   return { next_incoming_id: 0, incoming_window: 2048, next_outgoing_id: 0, outgoing_window: 2048 };
 }

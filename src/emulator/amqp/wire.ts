@@ -89,6 +89,8 @@ export const Condition = {
   internalError: 'amqp:internal-error',
   decodeError: 'amqp:decode-error',
   framingError: 'amqp:connection:framing-error',
+  handleInUse: 'amqp:session:handle-in-use',
+  unattachedHandle: 'amqp:session:unattached-handle',
   messageSizeExceeded: 'amqp:link:message-size-exceeded',
   lockLost: 'com.microsoft:message-lock-lost',
   sessionLockLost: 'com.microsoft:session-lock-lost',

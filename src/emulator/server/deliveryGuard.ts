@@ -55,12 +55,17 @@ export class DeliveryGuard {
         if (typeof fields[0] === 'number') this.forget(channel * 2 ** 32 + fields[0]);
         return undefined;
       case Performative.end:
-        for (const key of this.deliveries.keys()) {
-          if (Math.floor(key / 2 ** 32) === channel) this.forget(key);
-        }
+        this.endSession(channel);
         return undefined;
       default:
         return undefined;
+    }
+  }
+
+  /** Forgets the unfinished deliveries of the session on `channel`. */
+  endSession(channel: number): void {
+    for (const key of this.deliveries.keys()) {
+      if (Math.floor(key / 2 ** 32) === channel) this.forget(key);
     }
   }
 

@@ -1,18 +1,29 @@
 import { checkValues } from './amqpWalk';
 import { DeliveryGuard } from './deliveryGuard';
-import { decodeError, framing, type FrameLimits, type FrameViolation } from './frameViolation';
+import {
+  decodeError,
+  framing,
+  isSessionRefusal,
+  type FrameLimits,
+  type FrameViolation,
+  type SessionRefusal,
+} from './frameViolation';
+import { DROP, HandleGuard } from './handleGuard';
 import { Performative, readPerformative } from './performatives';
+
+/** Bytes for rhea, or a session to end before rhea reads on. */
+export type Unit = Buffer | SessionRefusal;
 
 /** What rhea may read of a chunk, in order. */
 export interface Inspection {
-  /** Whole frames and protocol headers to hand over now. */
-  now: Buffer[];
+  /** Whole frames and protocol headers to hand over now, and the sessions refused between. */
+  now: Unit[];
   /**
    * A pipelined AMQP header and what follows it: rhea must have finished its SASL exchange
    * first (it decides the outcome a promise turn later), or it reads that header as the size
    * of a 1 GB SASL frame and buffers towards it.
    */
-  afterSasl: Buffer[];
+  afterSasl: Unit[];
   violation?: FrameViolation;
 }
 
@@ -29,6 +40,8 @@ const OFFERED_SASL_MECHANISMS = new Set(['ANONYMOUS']);
 /** What a checked unit asks of the stream: the SASL layer ended, go on after rhea's turn. */
 const SASL_DONE = 'sasl done';
 
+type Step = FrameViolation | SessionRefusal | typeof SASL_DONE | typeof DROP | undefined;
+
 /**
  * Follows one connection's incoming bytes in front of rhea and hands it only whole frames it
  * has checked. rhea trusts sizes and counts: a frame's 4-byte size (it buffers up to 4 GB), the
@@ -43,6 +56,7 @@ export class FrameGuard {
   private pendingBytes = 0;
   private pendingSize = 0;
   private readonly deliveries: DeliveryGuard;
+  private readonly handles = new HandleGuard();
   /** A SASL mechanism the client chose that the emulator does not offer, until read. */
   refusedMechanism: string | undefined;
 
@@ -57,6 +71,10 @@ export class FrameGuard {
     const emit = (bytes: Buffer): void => {
       if (bytes.length > 0) out.push(bytes);
     };
+    // A refused session's frames stay from rhea; its refusal takes their place, in order.
+    const withhold = (step: SessionRefusal | typeof DROP): void => {
+      if (step !== DROP) out.push(step);
+    };
     this.deliveries.clearAborted();
     let at = 0;
 
@@ -69,9 +87,12 @@ export class FrameGuard {
       this.pending = [];
       this.pendingBytes = 0;
       const step = this.unit(unit);
-      if (typeof step === 'object') return { ...result, violation: step };
-      if (step === SASL_DONE) out = result.afterSasl;
-      emit(unit);
+      if (isWithheld(step)) withhold(step);
+      else if (typeof step === 'object') return { ...result, violation: step };
+      else {
+        if (step === SASL_DONE) out = result.afterSasl;
+        emit(unit);
+      }
     }
 
     // Whole units inside the chunk go out as one slice of it, without a copy.
@@ -84,6 +105,13 @@ export class FrameGuard {
       }
       if (at + size > chunk.length) break;
       const step = this.unit(chunk.subarray(at, at + size));
+      if (isWithheld(step)) {
+        emit(chunk.subarray(runStart, at));
+        withhold(step);
+        at += size;
+        runStart = at;
+        continue;
+      }
       if (typeof step === 'object') {
         emit(chunk.subarray(runStart, at));
         return { ...result, violation: step };
@@ -146,7 +174,7 @@ export class FrameGuard {
     return frameSizeBytes;
   }
 
-  private unit(bytes: Buffer): FrameViolation | typeof SASL_DONE | undefined {
+  private unit(bytes: Buffer): Step {
     if (bytes.length === HEADER_BYTES && bytes.readUInt32BE(0) === TAG && this.phase !== 'amqp') {
       return this.protocolHeader(bytes);
     }
@@ -178,7 +206,7 @@ export class FrameGuard {
     this.refusedMechanism = (mechanism ?? '(none)').slice(0, 64);
   }
 
-  private frame(bytes: Buffer): FrameViolation | undefined {
+  private frame(bytes: Buffer): Step {
     const bodyStart = bytes[4]! * 4;
     if (bodyStart < HEADER_BYTES || bodyStart > bytes.length) {
       return framing('a frame with a bad data offset');
@@ -199,6 +227,15 @@ export class FrameGuard {
     }
 
     const channel = bytes.readUInt16BE(6);
+    const handled = this.handles.performative(channel, performative);
+    if (typeof handled === 'object' && isSessionRefusal(handled)) {
+      this.deliveries.endSession(channel);
+    }
+    if (handled !== undefined) return handled;
     return this.deliveries.performative(channel, performative, bytes.subarray(performative.end));
   }
+}
+
+function isWithheld(step: Step): step is SessionRefusal | typeof DROP {
+  return step === DROP || (typeof step === 'object' && isSessionRefusal(step));
 }

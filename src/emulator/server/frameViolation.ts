@@ -14,6 +14,21 @@ export interface FrameViolation {
   answerHeader?: Buffer;
 }
 
+/**
+ * A frame that breaks its session's rules, not the connection's: the session is ended with
+ * `condition` and the client's further frames on `channel` are dropped until its own end
+ * (AMQP 1.0, 2.5.5: an endpoint that ended a session with an error discards what follows).
+ */
+export interface SessionRefusal {
+  channel: number;
+  reason: string;
+  condition: string;
+}
+
+export function isSessionRefusal(value: object): value is SessionRefusal {
+  return 'channel' in value;
+}
+
 export interface FrameLimits {
   maxFrameSizeBytes: number;
   /** The namespace's max message size; a delivery may pass it by `HEADER_ROOM_BYTES`. */

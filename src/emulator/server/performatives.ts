@@ -43,6 +43,15 @@ const BOOLEAN = new Set([0x40, 0x41, 0x42, 0x56]);
  * guard reads the same as what rhea acts on (a disposition's `last` as a double, `more` as 1).
  */
 const FIELD_TYPES = new Map<number, [number, string, Set<number>][]>([
+  [Performative.begin, [[4, 'handle-max', UINT]]],
+  [
+    Performative.attach,
+    [
+      [1, 'handle', UINT],
+      [2, 'role', BOOLEAN],
+    ],
+  ],
+  [Performative.flow, [[4, 'handle', UINT]]],
   [
     Performative.transfer,
     [
@@ -74,6 +83,9 @@ const FIELD_TYPES = new Map<number, [number, string, Set<number>][]>([
 ]);
 
 const NAMES = new Map<number, string>([
+  [Performative.begin, 'begin'],
+  [Performative.attach, 'attach'],
+  [Performative.flow, 'flow'],
   [Performative.transfer, 'transfer'],
   [Performative.disposition, 'disposition'],
   [Performative.detach, 'detach'],
@@ -87,6 +99,8 @@ export interface ReadPerformative {
   end: number;
   /** The first field when it is a symbol (a sasl-init's mechanism). */
   firstSymbol?: string;
+  /** An attach's link name (a string or symbol, as rhea keys its links by either). */
+  linkName?: string;
 }
 
 /**
@@ -115,6 +129,7 @@ export function readPerformative(
   field += wide ? 9 : 3;
   const types: number[] = [];
   const firstSymbol = count > 0 ? readSymbol(buffer, field) : undefined;
+  const linkName = code === Performative.attach && count > 0 ? readText(buffer, field) : undefined;
   for (let i = 0; i < Math.min(count, FIELDS_READ); i++) {
     types.push(buffer[field]!);
     fields.push(readScalar(buffer, field));
@@ -127,7 +142,10 @@ export function readPerformative(
       return `a ${NAMES.get(code)} whose ${name} is not ${kind}`;
     }
   }
-  return firstSymbol === undefined ? { code, fields, end } : { code, fields, end, firstSymbol };
+  const read: ReadPerformative = { code, fields, end };
+  if (firstSymbol !== undefined) read.firstSymbol = firstSymbol;
+  if (linkName !== undefined) read.linkName = linkName;
+  return read;
 }
 
 function readSymbol(buffer: Buffer, at: number): string | undefined {
@@ -135,6 +153,14 @@ function readSymbol(buffer: Buffer, at: number): string | undefined {
   if (type === 0xa3) return buffer.toString('latin1', at + 2, at + 2 + buffer[at + 1]!);
   if (type === 0xb3) return buffer.toString('latin1', at + 5, at + 5 + buffer.readUInt32BE(at + 1));
   return undefined;
+}
+
+/** A string (UTF-8) or symbol value at `at`, as rhea would read it; undefined for others. */
+function readText(buffer: Buffer, at: number): string | undefined {
+  const type = buffer[at];
+  if (type === 0xa1) return buffer.toString('utf8', at + 2, at + 2 + buffer[at + 1]!);
+  if (type === 0xb1) return buffer.toString('utf8', at + 5, at + 5 + buffer.readUInt32BE(at + 1));
+  return readSymbol(buffer, at);
 }
 
 function descriptorCode(buffer: Buffer, at: number): number | undefined {

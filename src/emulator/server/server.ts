@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger';
 
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
+import type { RheaSession } from '../amqp/rheaSessions';
 import { Condition } from '../amqp/wire';
 import { ConnectionState } from './connectionState';
 import {
@@ -14,6 +15,7 @@ import {
   openOutgoing,
   type LinkDeps,
 } from './links';
+import { HANDLE_MAX } from './handleGuard';
 import { discardIfAborted, guardFrames } from './socketGuard';
 
 /** Largest frame we accept and advertise; rhea reassembles multi-frame transfers. */
@@ -82,6 +84,15 @@ export async function listenAmqp(
       containerId: context.connection.remote.open?.container_id,
     });
   });
+  guard('session_open', (context) => {
+    const session = context.session as RheaSession;
+    // rhea writes its begin on its next turn, from what `local.begin` holds then.
+    session.local.begin.handle_max = HANDLE_MAX;
+  });
+  // A session ended without detaching its links first takes its receivers with it.
+  guard('session_close', (context, state) =>
+    (context.session as RheaSession).each_sender((link) => closeOutgoing(link, state, deps)),
+  );
   guard('receiver_open', (context, state) => openIncoming(context.receiver!, state, deps));
   guard('sender_open', (context, state) => openOutgoing(context.sender!, state, deps));
   guard('message', (context, state) => {

@@ -2,8 +2,9 @@ import type { Socket } from 'node:net';
 
 import type { Logger } from '../../shared/logger';
 import type { Connection, EventContext } from '../amqp/rhea';
-import { FrameGuard } from './frameGuard';
-import type { FrameLimits, FrameViolation } from './frameViolation';
+import { sessionOnChannel } from '../amqp/rheaSessions';
+import { FrameGuard, type Unit } from './frameGuard';
+import type { FrameLimits, FrameViolation, SessionRefusal } from './frameViolation';
 
 const GUARDS = new WeakMap<object, FrameGuard>();
 /** How long a refused connection's `close` has to go out before the socket is destroyed. */
@@ -24,12 +25,14 @@ export function guardFrames(
   GUARDS.set(socket, frames);
   const rheaHandlers = socket.listeners('data') as ((chunk: Buffer) => void)[];
   socket.removeAllListeners('data');
-  const toRhea = (parts: Buffer[]): void => {
+  let refused = false;
+  const toRhea = (parts: Unit[]): void => {
     for (const part of parts) {
-      for (const handler of rheaHandlers) handler.call(socket, part);
+      if (refused) return;
+      if (!Buffer.isBuffer(part)) endSession(part);
+      else for (const handler of rheaHandlers) handler.call(socket, part);
     }
   };
-  let refused = false;
 
   const refuse = (violation: FrameViolation): void => {
     refused = true;
@@ -59,6 +62,22 @@ export function guardFrames(
     // rhea writes the close on its next tick; end the socket once it is out.
     setImmediate(() => socket.end());
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  };
+
+  // rhea has read the session's begin and everything before the refused frame by now.
+  const endSession = (refusal: SessionRefusal): void => {
+    const connection = openedConnection(socket);
+    const session = connection && sessionOnChannel(connection, refusal.channel);
+    if (!session) return refuse(refusal);
+
+    logger.warn('incoming AMQP refused; ending the session', {
+      remote: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      channel: refusal.channel,
+      reason: refusal.reason,
+      condition: refusal.condition,
+    });
+    session.close({ condition: refusal.condition, description: `Refused: ${refusal.reason}.` });
   };
 
   socket.on('data', (chunk: Buffer) => {
