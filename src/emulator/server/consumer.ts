@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger';
 import { forgetDelivery } from '../amqp/forgottenDeliveries';
 import { encodeDelivery } from '../amqp/messageCodec';
 import { amqpMessage, type AmqpError, type Delivery, type Sender } from '../amqp/rhea';
+import { sessionWindowOpen } from '../amqp/rheaSessions';
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';
 import type { ReceiveSource } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
@@ -58,6 +59,8 @@ export class Consumer {
   canTake(): boolean {
     if (this.closed || !this.link.is_open() || !this.link.sendable()) return false;
     if (this.link.delivery_count + this.link.credit - this.queued <= 0) return false;
+    // A delivery rhea cannot write yet would wait in memory, locked, for the peer's window.
+    if (!sessionWindowOpen(this.link)) return false;
     return !this.backPressure.full();
   }
 

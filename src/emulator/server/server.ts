@@ -4,7 +4,7 @@ import type { Logger } from '../../shared/logger';
 
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
-import type { RheaSession } from '../amqp/rheaSessions';
+import { wakeWhenWindowOpens, type RheaSession } from '../amqp/rheaSessions';
 import { Condition } from '../amqp/wire';
 import { ConnectionState } from './connectionState';
 import {
@@ -88,6 +88,12 @@ export async function listenAmqp(
     const session = context.session as RheaSession;
     // rhea writes its begin on its next turn, from what `local.begin` holds then.
     session.local.begin.handle_max = HANDLE_MAX;
+    wakeWhenWindowOpens(session, () =>
+      session.each_sender((link) => {
+        const consumer = consumerOf(link);
+        if (consumer) deps.dispatcher.markAvailable(consumer.store);
+      }),
+    );
   });
   // A session ended without detaching its links first takes its receivers with it.
   guard('session_close', (context, state) =>
