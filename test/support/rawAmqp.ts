@@ -20,7 +20,6 @@ interface Frames {
       handle?: number;
       more?: boolean;
     };
-    channel?: number;
     payload?: Buffer;
   };
   [performative: string]: unknown;
