@@ -24,8 +24,9 @@ function sent(sessionId: string, index: number) {
 }
 
 // A session's message locks follow the session lock: renewing the session renews them,
-// releasing it (receiver closed, session lock lost) abandons them, and only them. The broker
-// finds them through an index of locks per session, which every lock end must keep exact.
+// releasing it gives them back, and only them (counted here: these session locks ran out).
+// The broker finds them through an index of locks per session, which every lock end must keep
+// exact.
 describe('session message locks with many sessions', () => {
   let clockMs = 1_000_000;
   const broker = new Broker(
@@ -79,7 +80,7 @@ describe('session message locks with many sessions', () => {
     const [completed, ...rest] = locked.get('s-7')!;
     store.complete(completed!.token, clockMs);
 
-    store.releaseSession('s-7', owners.get('s-7')!, clockMs);
+    store.releaseSession('s-7', owners.get('s-7')!, clockMs, 'lockExpired');
 
     assert.equal(store.size, SESSIONS * PER_SESSION - 1);
     assert.equal(completed!.message.deliveryCount, 0, 'completed: never given back');
@@ -102,7 +103,7 @@ describe('session message locks with many sessions', () => {
     store.sweep(clockMs);
     assert.deepEqual([first!.message.lockToken, first!.message.deliveryCount], [null, 1]);
 
-    store.releaseSession('s-9', owners.get('s-9')!, clockMs);
+    store.releaseSession('s-9', owners.get('s-9')!, clockMs, 'lockExpired');
 
     // Counted once, by its expiry; the session's other messages once, by the release.
     assert.deepEqual(
@@ -113,7 +114,8 @@ describe('session message locks with many sessions', () => {
 
   it('finds the new locks of a session accepted again, not the released ones', () => {
     for (const id of owners.keys()) {
-      if (id !== 's-7' && id !== 's-9') store.releaseSession(id, owners.get(id)!, clockMs);
+      if (id !== 's-7' && id !== 's-9')
+        store.releaseSession(id, owners.get(id)!, clockMs, 'lockExpired');
     }
     const owner = {};
     owners.set('s-7', owner);
@@ -125,7 +127,7 @@ describe('session message locks with many sessions', () => {
     const untilMs = store.sessions.renewLock('s-7', holder('s-7'), clockMs);
     assert.equal(again.lockedUntilMs, clockMs + LOCK_DURATION_MS);
     assert.equal(untilMs, again.lockedUntilMs);
-    store.releaseSession('s-7', owner, clockMs);
+    store.releaseSession('s-7', owner, clockMs, 'lockExpired');
 
     assert.deepEqual([again.lockToken, again.deliveryCount], [null, 2]);
     const stillLocked = [...owners.keys()].flatMap(of).filter((message) => message.lockToken);

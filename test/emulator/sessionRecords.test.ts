@@ -92,7 +92,7 @@ describe('session store: a state set to null', () => {
     const owner = {};
     store.sessions.lock('cleared', owner, 0);
     store.setSessionState('cleared', Buffer.from('x'));
-    store.releaseSession('cleared', owner);
+    store.releaseSession('cleared', owner, 0, 'closed');
     assert.equal(store.sessions.recordCount, 1);
     assert.deepEqual(store.sessions.getState('cleared'), Buffer.from('x'));
 

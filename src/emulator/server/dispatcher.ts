@@ -55,7 +55,7 @@ export class Dispatcher {
     const waiting = this.waiters.findIndex((waiter) => waiter.consumer === consumer);
     if (waiting >= 0) this.waiters.splice(waiting, 1);
     if (consumer.sessionId !== null) {
-      consumer.store.releaseSession(consumer.sessionId, consumer, this.now());
+      consumer.store.releaseSession(consumer.sessionId, consumer, this.now(), 'closed');
     }
   }
 
@@ -189,7 +189,7 @@ export class Dispatcher {
         },
         nowMs + LOST_SESSION_SETTLEMENT_WAIT_MS,
       );
-      store.releaseSession(sessionId, owner, nowMs);
+      store.releaseSession(sessionId, owner, nowMs, 'lockExpired');
       if (consumer) {
         this.logger.debug('session lock expired', { entity: store.settings.path, sessionId });
         this.remove(consumer);

@@ -13,6 +13,9 @@ import {
   type StoreSettings,
 } from './types';
 
+/** How a session lock ended: its receiver closed, or the lock ran out. */
+type SessionRelease = 'closed' | 'lockExpired';
+
 export interface StoreHooks {
   /** Something became deliverable: the delivery side should pump. */
   available(store: MessageStore): void;
@@ -233,10 +236,17 @@ export class MessageStore {
 
   // Sessions ---------------------------------------------------------------------------------
 
-  /** Releases the session and gives back its locked messages as abandoned. */
-  releaseSession(sessionId: string, owner: object, nowMs?: number): void {
+  /**
+   * Releases the session and gives back its locked messages. Only a session lock that ran out
+   * counts a delivery; a receiver that closed the session gives them back uncounted (Azure's
+   * "Message sessions" page, "Impact of delivery count"), so closing never dead-letters.
+   */
+  releaseSession(sessionId: string, owner: object, nowMs: number, why: SessionRelease): void {
     if (!this.sessions.unlock(sessionId, owner)) return;
-    for (const message of this.locks.ofSession(sessionId)) this.release(message, undefined, nowMs);
+    const counted = why === 'lockExpired';
+    for (const message of this.locks.ofSession(sessionId)) {
+      this.release(message, undefined, nowMs, counted);
+    }
     this.sessions.forgetIfIdle(sessionId);
     this.hooks.available(this);
   }
@@ -312,19 +322,22 @@ export class MessageStore {
     message: StoredMessage,
     properties?: Record<string, unknown>,
     nowMs?: number,
+    counted = true,
   ): void {
     this.locks.unlock(message);
     if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
-    message.deliveryCount++;
-    const max = this.settings.maxDeliveryCount;
-    if (max !== null && message.deliveryCount >= max) {
-      this.moveToDeadLetter(message, {
-        reason: 'MaxDeliveryCountExceeded',
-        description: `Message could not be consumed after ${max} delivery attempts.`,
-      });
-      return;
+    if (counted) {
+      message.deliveryCount++;
+      const max = this.settings.maxDeliveryCount;
+      if (max !== null && message.deliveryCount >= max) {
+        this.moveToDeadLetter(message, {
+          reason: 'MaxDeliveryCountExceeded',
+          description: `Message could not be consumed after ${max} delivery attempts.`,
+        });
+        return;
+      }
+      this.journal.update(this.key, message);
     }
-    this.journal.update(this.key, message);
     // Expiry waits while a message is locked; one whose time ran out meanwhile goes now, not
     // when a receiver next asks for messages.
     const expired = message.expiresAtMs !== null && message.expiresAtMs <= (nowMs ?? -Infinity);
