@@ -90,7 +90,10 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
   };
 }
 
-/** A 0x80013700 batch: the envelope's body holds one encoded message per data section. */
+/**
+ * A 0x80013700 batch: the envelope's body holds one encoded message per data section (none
+ * when it has no data section: the caller refuses that).
+ */
 export function splitBatch(envelope: Buffer): Buffer[] {
   const decoded = amqpMessage.decode(envelope) as AmqpMessage & {
     body?: { multiple?: boolean; content?: unknown };
@@ -100,7 +103,7 @@ export function splitBatch(envelope: Buffer): Buffer[] {
     return body.content.filter((part): part is Buffer => Buffer.isBuffer(part));
   }
   if (body && Buffer.isBuffer(body.content)) return [body.content];
-  throw new Error('batch envelope has no data sections');
+  return [];
 }
 
 function idToString(id: unknown): string | null {

@@ -37,6 +37,11 @@ export class Broker implements StoreHooks {
     this.sweepTimer.unref();
   }
 
+  /** The namespace's bound on one message, which scheduled messages and session state share. */
+  get maxMessageSizeBytes(): number {
+    return this.config.maxMessageSizeBytes;
+  }
+
   onAvailable(listener: (store: MessageStore) => void): void {
     this.availableListener = listener;
   }

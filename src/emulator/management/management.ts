@@ -3,6 +3,7 @@ import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
+import { checkMessageSize } from '../amqp/messageSize';
 import { managementOk, managementResponse, type ResponseMessage } from '../amqp/responses';
 import { types, type AmqpMessage } from '../amqp/rhea';
 import { BrokerError, Condition, uuidToBytes } from '../amqp/wire';
@@ -143,11 +144,13 @@ export class ManagementNode {
     const entries = body.messages;
     if (!Array.isArray(entries))
       throw argumentError(`The field 'messages' must be a list of maps.`);
+    // Every message is checked before any is scheduled: a refusal schedules none of them.
     const parsed = entries.map((entry: unknown) => {
       const raw = (entry as Body | null)?.message;
       if (!Buffer.isBuffer(raw)) {
         throw argumentError(`Each item of 'messages' needs a 'message' field of type binary.`);
       }
+      checkMessageSize('The scheduled message', raw.length, this.broker.maxMessageSizeBytes);
       return parseMessage(decodeMessage(raw), raw);
     });
     const seqs = this.broker.send(target, parsed);
@@ -278,6 +281,9 @@ export class ManagementNode {
     if (state !== null && !Buffer.isBuffer(state)) {
       throw argumentError(`The field 'session-state' of the request must be binary or null.`);
     }
+    // Session state holds what one message can (Azure's "Message sessions" page).
+    const stateBytes = state?.length ?? 0;
+    checkMessageSize('The session state', stateBytes, this.broker.maxMessageSizeBytes);
     source.store.setSessionState(sessionId, state);
     return ok();
   }

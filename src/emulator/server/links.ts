@@ -3,9 +3,8 @@ import { verifySasToken } from '../auth/sas';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
 import { drainCreditAtOnce } from '../amqp/drainCredit';
-import { decodeMessage, parseMessage, splitBatch, type ParsedMessage } from '../amqp/messageCodec';
+import type { ParsedMessage } from '../amqp/messageCodec';
 import {
-  RAW_BYTES,
   type AmqpMessage,
   type Delivery,
   type EventContext,
@@ -23,8 +22,8 @@ import type { Dispatcher } from './dispatcher';
 import { whenDurable } from './durable';
 import { cbsResponse, managementResponse } from '../amqp/responses';
 import { settleAccepted, settleRejected } from './outcomes';
+import { messagesOfTransfer } from './transferChecks';
 
-const BATCH_FORMAT = 0x80013700;
 const ROLE = Symbol('sbworker.linkRole');
 const MANAGEMENT_SUFFIX = '/$management';
 
@@ -218,19 +217,7 @@ function receiveMessages(
     state.auth.require(address, 'Send', deps.broker.now());
     // The entity may have been deleted (or deleted and re-created) since the link attached.
     if (deps.broker.registry.sendTarget(address) !== target) throw notFound(address);
-    const raw = Buffer.isBuffer(context.message)
-      ? context.message
-      : (context.message as AmqpMessage)[RAW_BYTES];
-    const size = raw?.length ?? 0;
-    if (size > deps.namespace.maxMessageSizeBytes) {
-      throw new BrokerError(
-        Condition.messageSizeExceeded,
-        `The received message (size ${size} bytes) exceeds the limit ` +
-          `(${deps.namespace.maxMessageSizeBytes} bytes) currently allowed on the link.`,
-        413,
-      );
-    }
-    parsed = parseTransfer(context);
+    parsed = messagesOfTransfer(context, deps.namespace.maxMessageSizeBytes);
   } catch (error) {
     return rejectSend(delivery, error, state, address);
   }
@@ -246,17 +233,6 @@ function receiveMessages(
     () => settleAccepted(delivery),
     (error: unknown) => rejectSend(delivery, error, state, address),
   );
-}
-
-function parseTransfer(context: EventContext): ParsedMessage[] {
-  const format = context.format ?? 0;
-  if (format === 0) return [parseMessage(context.message as AmqpMessage)];
-  if (format === BATCH_FORMAT) {
-    return splitBatch(context.message as Buffer).map((raw) =>
-      parseMessage(decodeMessage(raw), raw),
-    );
-  }
-  throw new BrokerError(Condition.notImplemented, `Message format ${format} is not supported.`);
 }
 
 /** What a management request gets when its change could not be written to the data folder. */
