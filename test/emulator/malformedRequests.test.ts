@@ -7,7 +7,7 @@ import type { RunningEmulator } from '../../src/emulator';
 import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
 import { collectingLogger } from '../support/collectingLogger';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { RawPeer, amqpFrame, encodeMessage } from '../support/rawAmqp';
+import { RawPeer, amqpFrame, encodeMessage, flowWindow } from '../support/rawAmqp';
 import { signSasToken } from '../support/sasToken';
 
 const QUEUE = 'malformed-requests';
@@ -119,6 +119,36 @@ describe('emulator: requests that cannot be answered are refused, not carried ou
     // Without the grant, a sender to the queue is refused (attached, then detached).
     peer.attach(1, 'queue-sender', false, QUEUE);
     assert.ok(await peer.waitFor('detach'), `got ${peer.received.join(', ')}`);
+    peer.destroy();
+  });
+
+  it("answers a put-token without reply-to on the session's $cbs link, as pyamqp sends it", async () => {
+    // The Python SDK's AMQP layer names no reply_to, and attaches its receiving link with
+    // source and target $cbs; it authenticates against Azure, which answers there.
+    const peer = await RawPeer.open(emulator.port);
+    peer.attach(0, 'cbs-out', false, '$cbs');
+    peer.attach(1, 'cbs-in', true, '$cbs', '$cbs');
+    peer.write(
+      amqpFrame('flow', { ...flowWindow(), handle: 1, delivery_count: 0, link_credit: 5 }),
+    );
+    const audience = `sb://localhost:${emulator.port}/${QUEUE}`;
+    const { name, key } = DEVELOPMENT_POLICY;
+    const token = signSasToken(audience, Math.floor(Date.now() / 1000) + 600, name, key);
+
+    sendRequest(peer, 0, 0, {
+      message_id: 'put-token-pyamqp',
+      application_properties: { operation: 'put-token', name: audience },
+      body: token,
+    });
+
+    assert.ok(await peer.waitFor('transfer'), `got ${peer.received.join(', ')}`);
+    const reply = peer.messages[0];
+    assert.equal(reply?.application_properties?.['status-code'], 202);
+    assert.equal(reply?.correlation_id, 'put-token-pyamqp');
+    // With the grant, a sender to the queue gets credit.
+    peer.attach(2, 'queue-sender', false, QUEUE);
+    assert.ok(await peer.waitFor('flow', 5000, 2), `got ${peer.received.join(', ')}`);
+    assert.ok(!peer.received.includes('detach'));
     peer.destroy();
   });
 

@@ -139,6 +139,8 @@ export interface AmqpError {
 interface LinkBase {
   name: string;
   connection: Connection;
+  /** The link's session (compared by identity only). */
+  session: object;
   remote: { attach: RemoteAttach; detach?: { error?: AmqpError } };
   local: { attach: Record<string, unknown> };
   state: { local_open: boolean; open_requests: number };

@@ -186,17 +186,19 @@ export function onIncomingMessage(
 
   if (role.kind === 'cbs' || role.kind === 'management') {
     const request = context.message as AmqpMessage;
-    if (!state.replies.canReply(request)) return refuseUnanswerable(delivery, role.kind, state);
+    if (!state.replies.canReply(request, link)) {
+      return refuseUnanswerable(delivery, role.kind, state);
+    }
     settleAccepted(delivery);
-    if (role.kind === 'cbs') return handleCbs(request, state, deps);
+    if (role.kind === 'cbs') return handleCbs(request, link, state, deps);
 
     const response = deps.management.handle(role.entityPath, request, state.auth, state.consumers);
     whenDurable(
       deps.broker.journal,
-      () => state.replies.reply(request, response),
+      () => state.replies.reply(request, link, response),
       (error: unknown) => {
         state.logger.warn('management change not stored', { error: String(error) });
-        state.replies.reply(request, journalFailureResponse());
+        state.replies.reply(request, link, journalFailureResponse());
       },
     );
     return;
@@ -283,7 +285,12 @@ function rejectSend(
   });
 }
 
-function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps): void {
+function handleCbs(
+  request: AmqpMessage,
+  via: Receiver,
+  state: ConnectionState,
+  deps: LinkDeps,
+): void {
   const properties = request.application_properties ?? {};
   const audience = String(properties.name ?? '');
   try {
@@ -297,7 +304,7 @@ function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps)
       deps.broker.now(),
     );
     state.auth.add(grant);
-    state.replies.reply(request, cbsResponse(202, 'Accepted'));
+    state.replies.reply(request, via, cbsResponse(202, 'Accepted'));
   } catch (error) {
     const brokerError =
       error instanceof BrokerError
@@ -308,6 +315,7 @@ function handleCbs(request: AmqpMessage, state: ConnectionState, deps: LinkDeps)
     state.logger.warn(what, { operation, audience, reason: brokerError.message });
     state.replies.reply(
       request,
+      via,
       cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition),
     );
   }
