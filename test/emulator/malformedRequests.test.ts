@@ -49,6 +49,18 @@ function scheduleRequest(body: string, replyTo?: string): object {
   };
 }
 
+/** A put-token request for QUEUE, signed with the development key, naming no reply_to. */
+function putTokenWithoutReplyTo(port: number, messageId: string): object {
+  const audience = `sb://localhost:${port}/${QUEUE}`;
+  const { name, key } = DEVELOPMENT_POLICY;
+  const token = signSasToken(audience, Math.floor(Date.now() / 1000) + 600, name, key);
+  return {
+    message_id: messageId,
+    application_properties: { operation: 'put-token', name: audience },
+    body: token,
+  };
+}
+
 /** The outcome of the first disposition the server sent, by name, and its error. */
 async function waitForDisposition(peer: RawPeer): Promise<string> {
   assert.ok(await peer.waitFor('disposition'), `got ${peer.received.join(', ')}`);
@@ -105,15 +117,7 @@ describe('emulator: requests that cannot be answered are refused, not carried ou
     peer.attach(0, 'cbs-out', false, '$cbs');
     if (!(await peer.waitFor('flow'))) throw new Error('no credit on $cbs');
 
-    const audience = `sb://localhost:${emulator.port}/${QUEUE}`;
-    const { name, key } = DEVELOPMENT_POLICY;
-    const token = signSasToken(audience, Math.floor(Date.now() / 1000) + 600, name, key);
-
-    sendRequest(peer, 0, 0, {
-      message_id: 'put-token-without-reply',
-      application_properties: { operation: 'put-token', name: audience },
-      body: token,
-    });
+    sendRequest(peer, 0, 0, putTokenWithoutReplyTo(emulator.port, 'put-token-without-reply'));
 
     assert.match(await waitForDisposition(peer), /amqp:precondition-failed/);
     // Without the grant, a sender to the queue is refused (attached, then detached).
@@ -131,15 +135,8 @@ describe('emulator: requests that cannot be answered are refused, not carried ou
     peer.write(
       amqpFrame('flow', { ...flowWindow(), handle: 1, delivery_count: 0, link_credit: 5 }),
     );
-    const audience = `sb://localhost:${emulator.port}/${QUEUE}`;
-    const { name, key } = DEVELOPMENT_POLICY;
-    const token = signSasToken(audience, Math.floor(Date.now() / 1000) + 600, name, key);
 
-    sendRequest(peer, 0, 0, {
-      message_id: 'put-token-pyamqp',
-      application_properties: { operation: 'put-token', name: audience },
-      body: token,
-    });
+    sendRequest(peer, 0, 0, putTokenWithoutReplyTo(emulator.port, 'put-token-pyamqp'));
 
     assert.ok(await peer.waitFor('transfer'), `got ${peer.received.join(', ')}`);
     const reply = peer.messages[0];
