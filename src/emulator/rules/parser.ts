@@ -47,7 +47,7 @@ class Parser {
       const detail =
         `The expression is ${expression.length} characters long; ` +
         `Service Bus allows at most ${MAX_SQL_EXPRESSION_LENGTH}`;
-      throw this.error(detail, MAX_SQL_EXPRESSION_LENGTH);
+      throw new SqlSyntaxError(detail, expression, MAX_SQL_EXPRESSION_LENGTH, false);
     }
     this.tokens = tokenize(expression);
   }

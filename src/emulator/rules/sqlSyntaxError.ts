@@ -13,9 +13,17 @@ export class SqlSyntaxError extends AppError {
   readonly position: number;
   readonly expression: string;
 
-  constructor(detail: string, expression: string, position: number) {
-    const quoted = quote(expression, position);
-    super('SqlSyntaxError', `${detail} at position ${position + 1} of "${quoted}"`);
+  /**
+   * @param positioned false for a problem of the whole text (its length), which no position
+   *   or quote would explain.
+   */
+  constructor(detail: string, expression: string, position: number, positioned = true) {
+    super(
+      'SqlSyntaxError',
+      positioned
+        ? `${detail} at position ${position + 1} of "${quote(expression, position)}"`
+        : detail,
+    );
     this.position = position;
     this.expression = expression;
   }
