@@ -23,7 +23,8 @@ import {
 } from '../operator/letterSelection';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
-import { replayDeadLetters, type ReplayResult } from '../operator/replay';
+import { newReplayWatch, replayDeadLetters, type ReplayResult } from '../operator/replay';
+import { forcedStopText, inFlightResult } from '../operator/replayForcedStop';
 import {
   expiryWarnings,
   refuseDroppedCopies,
@@ -74,9 +75,9 @@ export async function runReplay(
     what: flags.to === undefined ? 'dlq replay sends to' : '--to names',
   });
   const management = targetManagement(connection, httpPort);
-  const interruption = stopOnSignal();
+  const watch = newReplayWatch();
   const jsonSummary = (
-    outcome: 'replayed' | 'interrupted' | 'stopped',
+    outcome: 'replayed' | 'interrupted' | 'stopped' | 'forced',
     result: ReplayResult,
     signal?: string,
   ): string =>
@@ -92,10 +93,19 @@ export async function runReplay(
       tooLarge: result.tooLarge,
       maxSizeInBytes: result.maxSizeInBytes,
       sentNotCompleted: result.sentNotCompleted,
+      ...(outcome === 'forced' ? { uncertain: watch.sending } : {}),
     }) + '\n';
   const summary = (result: ReplayResult): string =>
     `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
     ` ${address.display} to ${target} (${connection.endpoint})`;
+  const interruption = stopOnSignal({
+    stopsAfter: 'after the letters in hand',
+    onForcedStop: (signal) => {
+      const result = inFlightResult(watch);
+      writeErr(forcedStopText(signal, summary(result), watch, address));
+      if (flags.json === true) writeOut(jsonSummary('forced', result, signal));
+    },
+  });
 
   const result = await withOperatorClient(
     connection,
@@ -129,6 +139,7 @@ export async function runReplay(
         onSelected: (count) =>
           count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
         signal: interruption.signal,
+        watch,
       });
       if (outcome.failure === undefined) return outcome;
 

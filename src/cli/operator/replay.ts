@@ -71,6 +71,22 @@ export interface ReplayOptions {
    * letters received but not yet copied go back to the dead-letter queue.
    */
   signal?: AbortSignal;
+  /** Kept up to date as the replay goes, for a report when the process must exit at once. */
+  watch?: ReplayWatch;
+}
+
+/** What a replay has in hand between sending copies and completing their letters. */
+export interface ReplayWatch {
+  /** The counts so far, once the replay has started. */
+  result?: ReplayResult;
+  /** Letters whose copies are being sent, unanswered: they may have arrived or not. */
+  sending: string[];
+  /** Letters whose copies the target took but which are not completed: in both places. */
+  awaitingComplete: Set<string>;
+}
+
+export function newReplayWatch(): ReplayWatch {
+  return { sending: [], awaitingComplete: new Set() };
 }
 
 export interface ReplayResult {
@@ -108,6 +124,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     tooLarge: [],
     sentNotCompleted: [],
   };
+  if (options.watch !== undefined) options.watch.result = result;
   try {
     const letters = await selectLetters(slots[0]!.receiver, options.select, options.signal);
     if (wasAborted(options.signal)) return { ...result, interrupted: true };
@@ -235,14 +252,19 @@ async function replayBatch(
   for (const batch of packed.batches) {
     const originals = fitting.slice(firstOfBatch, firstOfBatch + batch.count);
     firstOfBatch += batch.count;
+    const watch = options.watch ?? newReplayWatch();
+    watch.sending = originals.map(sequenceOf);
     try {
       await options.sender.sendMessages(batch);
     } catch (error) {
       // Not sent: these originals, and those of later batches, go back at once.
       slot.held.push(...fitting.slice(firstOfBatch - batch.count));
       throw sendError(error, options.target);
+    } finally {
+      watch.sending = [];
     }
-    await completeSent(slot.receiver, originals, result);
+    for (const message of originals) watch.awaitingComplete.add(sequenceOf(message));
+    await completeSent(slot.receiver, originals, result, watch);
   }
 }
 
@@ -250,6 +272,7 @@ async function completeSent(
   receiver: ServiceBusReceiver,
   originals: ServiceBusReceivedMessage[],
   result: ReplayResult,
+  watch: ReplayWatch,
 ): Promise<void> {
   let failure: unknown;
   for (const message of originals) {
@@ -260,6 +283,7 @@ async function completeSent(
       result.sentNotCompleted.push(sequenceOf(message));
       failure ??= error;
     }
+    watch.awaitingComplete.delete(sequenceOf(message));
   }
   if (failure !== undefined) throw failure;
 }

@@ -11,20 +11,30 @@ export interface Interruption {
   dispose(): void;
 }
 
+export interface StopOptions {
+  /** What the first signal leads to, for its line on stderr: "after the batch in flight". */
+  stopsAfter: string;
+  /**
+   * Called on the second signal, just before the process exits: says what the forced stop
+   * leaves behind (work sent but not acknowledged or not settled), which no summary would.
+   */
+  onForcedStop: (signal: NodeJS.Signals) => void;
+}
+
 /**
- * Ctrl+C (or SIGTERM) during a replay: the first one lets the batch in hand finish, so the
- * summary can say exactly how far the replay got; a second one exits at once, which is safe too,
- * because a letter leaves the dead-letter queue only after its copy was sent.
+ * Ctrl+C (or SIGTERM) during a bulk command: the first one lets the work in hand finish, so the
+ * summary can say exactly how far the command got; a second one exits at once, after
+ * `onForcedStop` has said what was in flight.
  */
-export function stopOnSignal(): Interruption {
+export function stopOnSignal(options: StopOptions): Interruption {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const exitCode = (): number => 128 + (received === undefined ? 2 : osConstants.signals[received]);
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (received !== undefined) process.exit(exitCode());
+    if (received !== undefined) forcedStop(signal, options, exitCode());
     received = signal;
-    writeErr(`${signal}: stopping after the letters in hand (again to stop at once)\n`);
+    writeErr(`${signal}: stopping ${options.stopsAfter} (again to stop at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -38,4 +48,14 @@ export function stopOnSignal(): Interruption {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+function forcedStop(signal: NodeJS.Signals, options: StopOptions, exitCode: number): never {
+  try {
+    options.onForcedStop(signal);
+  } catch (error) {
+    // The exit must happen whatever the report did; the operator asked for it twice.
+    writeErr(`${signal}: could not report what was in flight (${String(error)})\n`);
+  }
+  process.exit(exitCode);
 }

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { ChildProcess } from 'node:child_process';
+
+import { REPLAY_PROPERTIES } from '../../src/cli/operator/replay';
+import { cliEmulatorFor } from './cliEmulator';
+import { drain, sendAndDeadLetterAs } from './deadLetters';
+import { spawnCli } from './runCli';
+
+const LOCK_DURATION_MS = 1000;
+const LETTERS = 500;
+
+/** Resolves once the process wrote `text` on stderr. */
+function stderrShows(child: ChildProcess, text: string): Promise<void> {
+  let seen = '';
+  return new Promise((shown) =>
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) shown();
+    }),
+  );
+}
+
+describe('a dead-letter replay stopped at once by a second Ctrl+C', () => {
+  const fx = cliEmulatorFor({
+    queues: [{ name: 'rf-twice', lockDurationMs: LOCK_DURATION_MS }],
+  });
+
+  it('names every letter it leaves in both places, on stderr and in the --json summary', async () => {
+    const letters = Array.from({ length: LETTERS }, (_, index) => ({
+      body: `twice-${index}`,
+      messageId: `twice-${index}`,
+    }));
+    await sendAndDeadLetterAs(fx.client, 'rf-twice', letters, 'Rejected');
+    const { connectionString, httpPort } = fx.emulator;
+    // One batch for all, so the letters are completed one by one after a single send.
+    const child = spawnCli([
+      ...['dlq', 'replay', 'rf-twice', '--all', '--batch-size', String(LETTERS), '--json'],
+      ...['--http-port', String(httpPort), '--connection-string', connectionString],
+    ]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+
+    // The copies are on the queue: the letters are being completed now.
+    const peeker = fx.client.createReceiver('rf-twice');
+    while ((await peeker.peekMessages(1)).length === 0) {
+      await new Promise((wait) => setTimeout(wait, 5));
+    }
+    await peeker.close();
+    const stopping = stderrShows(child, 'SIGINT: stopping');
+    child.kill('SIGINT');
+    await stopping;
+    child.kill('SIGINT');
+
+    // 128 + 2: stopped by Ctrl+C.
+    assert.equal(await exited, 130);
+    await new Promise((lapsed) => setTimeout(lapsed, LOCK_DURATION_MS + 500));
+    const copies = await drain(fx.client, 'rf-twice');
+    const stillDead = new Set((await drain(fx.client, 'rf-twice', true)).map(sequenceOf));
+    const inBoth = copies
+      .map((copy) => String(copy.applicationProperties?.[REPLAY_PROPERTIES.sequenceNumber]))
+      .filter((sequenceNumber) => stillDead.has(sequenceNumber));
+    assert.ok(inBoth.length > 0, 'the second Ctrl+C came after every letter was completed');
+
+    const summary = JSON.parse(stdout) as Record<string, unknown>;
+    assert.equal(summary.outcome, 'forced');
+    assert.equal(summary.signal, 'SIGINT');
+    const named = new Set([
+      ...(summary.sentNotCompleted as string[]),
+      ...(summary.uncertain as string[]),
+    ]);
+    for (const sequenceNumber of inBoth) {
+      assert.ok(named.has(sequenceNumber), `${sequenceNumber} is in both places, unnamed`);
+    }
+    const listed = /^SIGINT again: stopped at once: [^\n]*\n((?:.*\n)*)/m.exec(stderr)?.[1] ?? '';
+    for (const sequenceNumber of inBoth) {
+      assert.match(listed, new RegExp(`\\b${sequenceNumber}\\b`));
+    }
+    assert.equal(copies.length + stillDead.size - inBoth.length, LETTERS);
+  });
+});
+
+function sequenceOf(message: { sequenceNumber?: { toString(): string } }): string {
+  return String(message.sequenceNumber);
+}
