@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
 
-import { batchMayHaveArrived, packBatches, sendBatches } from '../operator/batchSender';
+import {
+  batchMayHaveArrived,
+  packBatches,
+  sendBatches,
+  type SendProgress,
+} from '../operator/batchSender';
 import {
   connectionFor,
   operatorAction,
   withConnectionOption,
+  writeErr,
   writeOut,
   type ConnectionFlags,
 } from '../operator/commandSupport';
@@ -12,7 +18,8 @@ import { parseSendTarget } from '../operator/entityAddress';
 import { fromMessageJson } from '../operator/messageJson';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
-import { messagesFromFlags, type SendFlags } from '../operator/sendInput';
+import { messagesFromFlags, type SendFlags, type SendInput } from '../operator/sendInput';
+import { stopOnSignal } from '../operator/stopOnSignal';
 
 export function registerSendCommand(program: Command): void {
   const command = program
@@ -54,16 +61,19 @@ async function runSend(
   const messages = inputs.map((input) => fromMessageJson(input.message));
   const connection = connectionFor(flags, { entity: target, what: 'send targets' });
 
-  const summaryOf = (sent: SendCounts, failedBatch?: FailedBatch): SendSummary => ({
-    outcome: failedBatch === undefined ? 'sent' : 'stopped',
+  const summaryOf = (sent: SendCounts, stop?: SendStop): SendSummary => ({
+    outcome: stop?.outcome ?? 'sent',
+    ...(stop?.signal === undefined ? {} : { signal: stop.signal }),
     entity: target,
     endpoint: connection.endpoint,
     total: messages.length,
     sent: sent.sent,
     batches: sent.batches,
-    ...(failedBatch === undefined
+    ...(stop?.batch === undefined
       ? {}
-      : { [failedBatch.mayHaveArrived ? 'uncertain' : 'refused']: failedBatch.count }),
+      : { [stop.batch.mayHaveArrived ? 'uncertain' : 'refused']: stop.batch.count }),
+    // A failed send has its own advice (fix and send again); a signal leaves a clean cut.
+    ...(stop === undefined || stop.outcome === 'stopped' ? {} : resumeAt(inputs[sent.sent])),
   });
   const render = flags.json === true ? summaryJson : summaryText;
 
@@ -75,16 +85,54 @@ async function runSend(
     });
 
     const progress = createProgress({ verb: 'sent', total: messages.length });
-    const sent = await sendBatches(sender, batches, progress);
+    const watch: SendProgress = { sent: 0, batches: 0, sending: 0 };
+    const interruption = stopOnSignal({
+      stopsAfter: 'after the batch in flight',
+      onForcedStop: (signal) => {
+        progress.finish();
+        const batch = { count: watch.sending, mayHaveArrived: true };
+        const stop = { outcome: 'forced' as const, signal, batch };
+        const summary = summaryOf(watch, watch.sending > 0 ? stop : { ...stop, batch: undefined });
+        writeErr(summaryText(summary));
+        if (flags.json === true) writeOut(summaryJson(summary));
+      },
+    });
+    const sent = await sendBatches(sender, batches, {
+      progress,
+      signal: interruption.signal,
+      watch,
+    }).finally(() => interruption.dispose());
     progress.finish();
+    const signal = interruption.received();
+    if (sent.interrupted === true && signal !== undefined) {
+      writeOut(render(summaryOf(sent, { outcome: 'interrupted', signal })));
+      process.exitCode = interruption.exitCode();
+      return undefined;
+    }
     if (sent.failure === undefined) return sent;
 
     // How far it got comes first; the error follows on the CLI's failure path.
     const count = batches[sent.batches]?.count ?? 0;
-    writeOut(render(summaryOf(sent, { count, mayHaveArrived: batchMayHaveArrived(sent.failure) })));
+    const batch = { count, mayHaveArrived: batchMayHaveArrived(sent.failure) };
+    writeOut(render(summaryOf(sent, { outcome: 'stopped', batch })));
     throw sent.failure;
   });
-  writeOut(render(summaryOf(result)));
+  if (result !== undefined) writeOut(render(summaryOf(result)));
+}
+
+/** Where a stopped send would go on: the first message not acknowledged. */
+function resumeAt(input: SendInput | undefined): Pick<SendSummary, 'resumeAt' | 'resumeLine'> {
+  if (input === undefined) return {};
+  return input.line === undefined
+    ? { resumeAt: input.where }
+    : { resumeAt: input.where, resumeLine: input.line };
+}
+
+interface SendStop {
+  outcome: 'stopped' | 'interrupted' | 'forced';
+  signal?: NodeJS.Signals;
+  /** The batch in flight when it stopped, if one was. */
+  batch?: FailedBatch;
 }
 
 interface SendCounts {
@@ -98,7 +146,8 @@ interface FailedBatch {
 }
 
 interface SendSummary extends SendCounts {
-  outcome: 'sent' | 'stopped';
+  outcome: 'sent' | SendStop['outcome'];
+  signal?: NodeJS.Signals;
   entity: string;
   endpoint: string;
   total: number;
@@ -106,6 +155,10 @@ interface SendSummary extends SendCounts {
   uncertain?: number;
   /** When stopped by the broker's refusal of the batch: its messages, none of which arrived. */
   refused?: number;
+  /** When stopped: the first message not acknowledged, "letters.jsonl line 12744". */
+  resumeAt?: string;
+  /** When stopped and read from a `--file`: that message's line. */
+  resumeLine?: number;
 }
 
 function summaryJson(summary: SendSummary): string {
@@ -115,6 +168,20 @@ function summaryJson(summary: SendSummary): string {
 function summaryText(summary: SendSummary): string {
   const { entity, endpoint, sent, batches } = summary;
   const head = `sent ${sent} of ${summary.total} message(s) to ${entity} in ${batches} batch(es)`;
+  const next = summary.resumeAt === undefined ? '' : `; the first not sent is ${summary.resumeAt}`;
+  if (summary.outcome === 'interrupted') {
+    return `interrupted by ${summary.signal}: ${head} (${endpoint}); the rest were not sent${next}\n`;
+  }
+  if (summary.outcome === 'forced') {
+    const inFlight =
+      summary.uncertain === undefined
+        ? ''
+        : `; the batch in flight (${summary.uncertain} message(s)) may have arrived or not`;
+    return (
+      `${summary.signal} again: stopped at once: ${head}, acknowledged (${endpoint})${inFlight};` +
+      ` the rest were not sent${next.replace('the first not sent', 'the first not acknowledged')}\n`
+    );
+  }
   if (summary.refused !== undefined) {
     return (
       `stopped by an error: ${head} (${endpoint}); the broker refused the batch in hand` +

@@ -100,6 +100,19 @@ export async function packBatches(
   return packed.batches;
 }
 
+/** How far `sendBatches` got, kept up to date for a report when the process must exit at once. */
+export interface SendProgress extends BatchSendResult {
+  /** The messages of the batch being sent, unanswered: they may have arrived or not. */
+  sending: number;
+}
+
+export interface SendBatchesOptions {
+  progress?: Progress;
+  /** Aborting stops the send before the next batch; the batch in flight is answered first. */
+  signal?: AbortSignal;
+  watch?: SendProgress;
+}
+
 /**
  * Sends batches from `packBatches` in order, reporting each one to `progress`. A failure does
  * not throw: it comes back as `failure`, with what was sent before it.
@@ -107,19 +120,29 @@ export async function packBatches(
 export async function sendBatches(
   sender: ServiceBusSender,
   batches: readonly ServiceBusMessageBatch[],
-  progress?: Progress,
-): Promise<BatchSendResult & { failure?: unknown }> {
-  let sent = 0;
+  options: SendBatchesOptions = {},
+): Promise<BatchSendResult & { failure?: unknown; interrupted?: boolean }> {
+  const watch = options.watch ?? { sent: 0, batches: 0, sending: 0 };
   for (const [index, batch] of batches.entries()) {
+    if (options.signal?.aborted === true) return { ...counts(watch), interrupted: true };
+
+    watch.sending = batch.count;
     try {
       await sender.sendMessages(batch);
     } catch (failure) {
-      return { sent, batches: index, failure };
+      return { ...counts(watch), failure };
+    } finally {
+      watch.sending = 0;
     }
-    sent += batch.count;
-    progress?.advance(batch.count);
+    watch.sent += batch.count;
+    watch.batches = index + 1;
+    options.progress?.advance(batch.count);
   }
-  return { sent, batches: batches.length };
+  return counts(watch);
+}
+
+function counts(watch: SendProgress): BatchSendResult {
+  return { sent: watch.sent, batches: watch.batches };
 }
 
 /** The SDK throws (rather than returns false) for a message it cannot send at all. */

@@ -24,6 +24,8 @@ export interface SendFlags {
 export interface SendInput {
   /** "letters.jsonl line 2", "order 536365 in orders.csv" or "--body". */
   where: string;
+  /** The line of a `--file` input it was read from, 1-based. */
+  line?: number;
   message: MessageJson;
 }
 
@@ -60,10 +62,7 @@ export function messagesFromFlags(
   if (flags.messageId !== undefined && inputs.length !== 1) {
     throw new UsageError(`--message-id names one message, but the input holds ${inputs.length}`);
   }
-  return inputs.map(({ where, message }) => ({
-    where,
-    message: applyOverrides(message, overrides),
-  }));
+  return inputs.map((input) => ({ ...input, message: applyOverrides(input.message, overrides) }));
 }
 
 /** One message per non-blank line; errors name the file and line. */
@@ -73,7 +72,7 @@ function parseJsonLines(text: string, name: string): SendInput[] {
     if (line.trim() === '') return;
     const where = `${name} line ${index + 1}`;
     try {
-      inputs.push({ where, message: parseMessageJson(line) });
+      inputs.push({ where, line: index + 1, message: parseMessageJson(line) });
     } catch (error) {
       throw new AppError('InvalidInput', `${where}: ${ensureError(error).message}`);
     }

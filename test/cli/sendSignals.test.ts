@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import type { ChildProcess } from 'node:child_process';
+
+import { cliEmulatorFor } from './cliEmulator';
+import { drain } from './deadLetters';
+import { emptyFolder, spawnCli } from './runCli';
+
+const LINES = 30_000;
+
+/** A --file of small messages, many batches long; message ids are `<prefix>-<line>`. */
+function manyLines(prefix: string): string {
+  const lines = Array.from({ length: LINES }, (_, index) =>
+    JSON.stringify({ messageId: `${prefix}-${index + 1}`, bodyEncoding: 'text', body: 'x' }),
+  );
+  const file = join(emptyFolder(), `${prefix}.jsonl`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `onStderr` sees all of stderr so far, each time more comes. */
+function run(args: string[], onStderr: (child: ChildProcess, seen: string) => void) {
+  const child = spawnCli(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    onStderr(child, stderr);
+  });
+  return new Promise<Finished>((done) =>
+    child.on('exit', (code) => done({ code, stdout, stderr })),
+  );
+}
+
+describe('sbworker send stopped by a signal', () => {
+  const fx = cliEmulatorFor({ queues: ['sg-int', 'sg-term', 'sg-twice'] });
+  const send = (queue: string, file: string, ...more: string[]) => [
+    ...['send', queue, '--file', file, ...more],
+    ...['--connection-string', fx.emulator.connectionString],
+  ];
+
+  it('on Ctrl+C stops after the batch in flight and says exactly how far it got', async () => {
+    const file = manyLines('int');
+    let signalled = false;
+    const finished = await run(send('sg-int', file, '--json'), (child, seen) => {
+      if (!signalled && /^sent \d+\//m.test(seen)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+
+    const arrived = (await drain(fx.client, 'sg-int')).map((message) => message.messageId);
+    assert.equal(finished.code, 130, finished.stderr);
+    const summary = JSON.parse(finished.stdout) as Record<string, unknown>;
+    assert.equal(summary.outcome, 'interrupted');
+    assert.equal(summary.signal, 'SIGINT');
+    assert.equal(summary.total, LINES);
+    assert.equal(summary.sent, arrived.length);
+    assert.ok(arrived.length > 0 && arrived.length < LINES, `${arrived.length} arrived`);
+    // The first lines arrived, in order; the next line is where to go on.
+    const expected = Array.from({ length: arrived.length }, (_, index) => `int-${index + 1}`);
+    assert.deepEqual(arrived, expected);
+    assert.equal(summary.resumeLine, arrived.length + 1);
+    assert.equal(summary.resumeAt, `${file} line ${arrived.length + 1}`);
+  });
+
+  it('on SIGTERM prints the text summary with the count sent, exit 143', async () => {
+    const file = manyLines('term');
+    let signalled = false;
+    const finished = await run(send('sg-term', file), (child, seen) => {
+      if (!signalled && /^sent \d+\//m.test(seen)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+
+    const arrived = await drain(fx.client, 'sg-term');
+    assert.equal(finished.code, 143, finished.stderr);
+    assert.equal(
+      finished.stdout,
+      `interrupted by SIGTERM: sent ${arrived.length} of ${LINES} message(s) to sg-term in` +
+        ` ${finished.stdout.match(/in (\d+) batch/)?.[1]} batch(es)` +
+        ` (sb://localhost:${fx.emulator.port}); the rest were not sent; the first not sent is` +
+        ` ${file} line ${arrived.length + 1}\n`,
+    );
+  });
+
+  it('on a second Ctrl+C exits at once, saying the batch in flight may have arrived or not', async () => {
+    const file = manyLines('twice');
+    let signals = 0;
+    const finished = await run(send('sg-twice', file, '--json'), (child, seen) => {
+      if (signals === 0 && /^sent \d+\//m.test(seen)) {
+        signals = 1;
+        child.kill('SIGINT');
+      } else if (signals === 1 && seen.includes('SIGINT: stopping after the batch in flight')) {
+        signals = 2;
+        child.kill('SIGINT');
+      }
+    });
+
+    const arrived = await drain(fx.client, 'sg-twice');
+    assert.equal(finished.code, 130, finished.stderr);
+    const summary = JSON.parse(finished.stdout) as Record<string, number | string>;
+    assert.equal(summary.outcome, 'forced');
+    const uncertain = Number(summary.uncertain ?? 0);
+    const sent = Number(summary.sent);
+    assert.ok(
+      arrived.length >= sent && arrived.length <= sent + uncertain,
+      `${arrived.length} arrived, ${sent} acknowledged, ${uncertain} in flight`,
+    );
+    assert.equal(summary.resumeLine, sent + 1);
+    assert.match(finished.stderr, /^SIGINT again: stopped at once: sent \d+ of 30000 /m);
+    if (uncertain > 0) {
+      assert.match(finished.stderr, /the batch in flight \(\d+ message\(s\)\) may have arrived/);
+    }
+  });
+});
