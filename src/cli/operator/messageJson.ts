@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { messageIdText } from '../../shared/messageIdText';
 import { propertyToSend } from './propertyFromJson';
 import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
+import { decodeBody, encodeBody } from './messageBody';
 import { typedApplicationProperties } from './typedProperties';
 
 /**
@@ -18,8 +19,11 @@ import { typedApplicationProperties } from './typedProperties';
  * - `json`: the bytes are exactly `JSON.stringify(body)` (what the SDK sends for objects).
  * - `text`: UTF-8 text that is not such JSON, sent as its UTF-8 bytes.
  * - `base64`: anything else (binary).
+ * - `typed`: an AMQP `value` body as one value in the typed form of application properties
+ *   (propertyJson.ts), a `sequence` body as an array of such values.
  * `bodyType` is the AMQP section: `data` (default, what every SDK sends), `value` or
- * `sequence`; the last two keep their JSON value.
+ * `sequence`. `peek --json` prints those two as `typed`; `json` (the JSON value, typed as
+ * the AMQP library types plain values), `text` (a string) and `base64` (binary) are read too.
  *
  * Application properties keep their AMQP types: values that plain JSON cannot carry are
  * tagged, `{"type":"uuid","value":"…"}` (propertyJson.ts).
@@ -53,7 +57,7 @@ const messageJsonSchema = z.object({
   scheduledEnqueueTimeUtc: z.iso.datetime({ offset: true }).optional(),
   applicationProperties: z.record(z.string(), propertyJsonSchema).optional(),
   bodyType: z.enum(['data', 'value', 'sequence']).optional(),
-  bodyEncoding: z.enum(['json', 'text', 'base64']).optional(),
+  bodyEncoding: z.enum(['json', 'text', 'base64', 'typed']).optional(),
   body: z.unknown(),
 });
 
@@ -89,7 +93,8 @@ export function toMessageJson(message: ServiceBusReceivedMessage): MessageJson {
 
   // The body goes last, so the properties stay readable on a long line.
   delete (json as { body?: unknown }).body;
-  Object.assign(json, encodeBody(message.body, message._rawAmqpMessage.bodyType ?? 'data'));
+  const raw = message._rawAmqpMessage;
+  Object.assign(json, encodeBody(message.body, raw.bodyType ?? 'data', raw.messageAnnotations));
   return dropUndefined(json);
 }
 
@@ -171,46 +176,6 @@ export function fromMessageJson(json: MessageJson): SendableMessage {
   if (scheduled !== undefined) annotations['x-opt-scheduled-enqueue-time'] = scheduled;
   if (Object.keys(annotations).length > 0) annotated.messageAnnotations = annotations;
   return annotated;
-}
-
-function decodeBody(json: MessageJson): unknown {
-  const encoding = json.bodyEncoding ?? 'json';
-  if (encoding === 'json') return json.body === undefined ? null : json.body;
-
-  if (typeof json.body !== 'string') {
-    throw new Error(`body: must be a string when bodyEncoding is "${encoding}"`);
-  }
-  if (encoding === 'text') return Buffer.from(json.body, 'utf8');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(json.body)) throw new Error('body: not valid base64');
-  return Buffer.from(json.body, 'base64');
-}
-
-function encodeBody(body: unknown, bodyType: 'data' | 'value' | 'sequence'): Partial<MessageJson> {
-  const section = bodyType === 'data' ? {} : { bodyType };
-  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
-    const bytes = Buffer.from(body);
-    if (bodyType !== 'data') {
-      return { ...section, bodyEncoding: 'base64', body: bytes.toString('base64') };
-    }
-    return { ...section, ...classifyBytes(bytes) };
-  }
-  return { ...section, bodyEncoding: 'json', body: body ?? null };
-}
-
-/** Readable when that loses nothing: exact JSON first, then UTF-8 text, else base64. */
-function classifyBytes(bytes: Buffer): Pick<MessageJson, 'bodyEncoding' | 'body'> {
-  const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) {
-    return { bodyEncoding: 'base64', body: bytes.toString('base64') };
-  }
-
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (JSON.stringify(parsed) === text) return { bodyEncoding: 'json', body: parsed };
-  } catch {
-    // Not JSON: kept as text below.
-  }
-  return { bodyEncoding: 'text', body: text };
 }
 
 function userProperties(

@@ -41,10 +41,10 @@ export const SMALL_INTEGER_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 const TYPED = Symbol('sbworker.typedApplicationProperties');
+const TYPED_BODY = Symbol('sbworker.typedBody');
 
 const APPLICATION_PROPERTIES = { code: 0x74, name: 'amqp:application-properties:map' };
-/** Body sections (data, sequence, value) and the footer come after it, if it is there. */
-const FIRST_CODE_AFTER_IT = 0x75;
+const BODY_CODES = { data: 0x75, sequence: 0x76, value: 0x77 } as const;
 
 let installed = false;
 
@@ -62,32 +62,72 @@ export function typedApplicationProperties(
   return (properties as { [TYPED]?: Map<string, TypedValue> } | undefined)?.[TYPED];
 }
 
-function attachTypedProperties(decoded: object, bytes: Buffer): void {
-  const properties = (decoded as { application_properties?: unknown }).application_properties;
-  if (typeof properties !== 'object' || properties === null) return;
+/** The AMQP value or sequence body of a received message, typed, when known. */
+export interface TypedBody {
+  bodyType: 'value' | 'sequence';
+  /** The value, or for a sequence the items of its one list. */
+  value: TypedValue;
+}
 
-  let typed: Map<string, TypedValue> | undefined;
+/**
+ * The typed body behind a received message, found through its message annotations (the SDK
+ * hands over rhea's object as `_rawAmqpMessage.messageAnnotations`; a broker always sets some).
+ */
+export function typedBody(annotations: Record<string, unknown> | undefined): TypedBody | undefined {
+  return (annotations as { [TYPED_BODY]?: TypedBody } | undefined)?.[TYPED_BODY];
+}
+
+function attachTypedProperties(decoded: object, bytes: Buffer): void {
+  const { application_properties: properties, message_annotations: annotations } = decoded as {
+    application_properties?: unknown;
+    message_annotations?: unknown;
+  };
+  const wanted = (value: unknown): value is object => typeof value === 'object' && value !== null;
+  if (!wanted(properties) && !wanted(annotations)) return;
+
+  let read: ReadSections;
   try {
-    typed = readApplicationProperties(bytes);
+    read = readSections(bytes);
   } catch {
     // rhea decoded these bytes a moment ago; should a second read still fail, the CLI falls
     // back to the plain values, as before.
     return;
   }
-  if (typed !== undefined) {
-    Object.defineProperty(properties, TYPED, { value: typed, enumerable: false });
+  if (wanted(properties) && read.properties !== undefined) {
+    Object.defineProperty(properties, TYPED, { value: read.properties, enumerable: false });
+  }
+  if (wanted(annotations) && read.body !== undefined) {
+    Object.defineProperty(annotations, TYPED_BODY, { value: read.body, enumerable: false });
   }
 }
 
-function readApplicationProperties(bytes: Buffer): Map<string, TypedValue> | undefined {
+interface ReadSections {
+  properties?: Map<string, TypedValue>;
+  body?: TypedBody;
+}
+
+/** Reads up to the body: a data section ends it, as its bytes need no second look. */
+function readSections(bytes: Buffer): ReadSections {
   const reader = exactReader(bytes);
+  const read: ReadSections = {};
+  let sequences = 0;
   while (reader.remaining() > 0) {
     const section = reader.read() as TypedValue;
     const code = sectionCode(section.descriptor?.value);
-    if (code === APPLICATION_PROPERTIES.code) return entries(section);
-    if (code === undefined || code >= FIRST_CODE_AFTER_IT) return undefined;
+    if (code === APPLICATION_PROPERTIES.code) read.properties = entries(section);
+    else if (code === BODY_CODES.value) read.body = { bodyType: 'value', value: inner(section) };
+    else if (code === BODY_CODES.sequence && ++sequences === 1) {
+      read.body = { bodyType: 'sequence', value: inner(section) };
+    } else if (code === undefined || code === BODY_CODES.data) return read;
   }
-  return undefined;
+  // Several sequence sections do not fit one JSON list: their plain values are used then.
+  if (sequences > 1) delete read.body;
+  return read;
+}
+
+/** A section's content, as its own typed value (the section is the described wrapper). */
+function inner(section: TypedValue): TypedValue {
+  return { type: section.type, value: section.value };
 }
 
 function entries(section: TypedValue): Map<string, TypedValue> {
@@ -105,14 +145,13 @@ function sectionCode(descriptor: unknown): number | undefined {
     return Number(descriptor.readBigUInt64BE());
   }
   if (typeof descriptor !== 'string') return undefined;
-  if (descriptor === APPLICATION_PROPERTIES.name) return APPLICATION_PROPERTIES.code;
-  // Header, annotations and properties come before it; a body or footer means there is none.
-  return SECTIONS_AFTER_IT.has(descriptor) ? FIRST_CODE_AFTER_IT : 0;
+  // Header, annotations and properties come before these; anything else is skipped.
+  return SYMBOLIC_CODES[descriptor] ?? 0;
 }
 
-const SECTIONS_AFTER_IT = new Set([
-  'amqp:data:binary',
-  'amqp:amqp-sequence:list',
-  'amqp:value:*',
-  'amqp:footer:map',
-]);
+const SYMBOLIC_CODES: Record<string, number> = {
+  [APPLICATION_PROPERTIES.name]: APPLICATION_PROPERTIES.code,
+  'amqp:data:binary': BODY_CODES.data,
+  'amqp:amqp-sequence:list': BODY_CODES.sequence,
+  'amqp:value:*': BODY_CODES.value,
+};
