@@ -27,7 +27,7 @@ describe('a dead-letter replay stopped at once by a second Ctrl+C', () => {
     queues: [{ name: 'rf-twice', lockDurationMs: LOCK_DURATION_MS }],
   });
 
-  it('names every letter it leaves in both places, on stderr and in the --json summary', async () => {
+  it('names every letter it leaves in both places, on stderr and in --json', async () => {
     const letters = Array.from({ length: LETTERS }, (_, index) => ({
       body: `twice-${index}`,
       messageId: `twice-${index}`,

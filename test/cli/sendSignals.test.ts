@@ -95,7 +95,7 @@ describe('sbworker send stopped by a signal', () => {
     );
   });
 
-  it('on a second Ctrl+C exits at once, saying the batch in flight may have arrived or not', async () => {
+  it('on a second Ctrl+C exits at once: the batch in flight may have arrived', async () => {
     const file = manyLines('twice');
     let signals = 0;
     const finished = await run(send('sg-twice', file, '--json'), (child, seen) => {

@@ -170,7 +170,8 @@ function summaryText(summary: SendSummary): string {
   const head = `sent ${sent} of ${summary.total} message(s) to ${entity} in ${batches} batch(es)`;
   const next = summary.resumeAt === undefined ? '' : `; the first not sent is ${summary.resumeAt}`;
   if (summary.outcome === 'interrupted') {
-    return `interrupted by ${summary.signal}: ${head} (${endpoint}); the rest were not sent${next}\n`;
+    const stopped = `interrupted by ${summary.signal}: ${head} (${endpoint})`;
+    return `${stopped}; the rest were not sent${next}\n`;
   }
   if (summary.outcome === 'forced') {
     const inFlight =
@@ -179,7 +180,7 @@ function summaryText(summary: SendSummary): string {
         : `; the batch in flight (${summary.uncertain} message(s)) may have arrived or not`;
     return (
       `${summary.signal} again: stopped at once: ${head}, acknowledged (${endpoint})${inFlight};` +
-      ` the rest were not sent${next.replace('the first not sent', 'the first not acknowledged')}\n`
+      ` the rest were not sent${next.replace('not sent', 'not acknowledged')}\n`
     );
   }
   if (summary.refused !== undefined) {

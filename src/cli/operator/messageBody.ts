@@ -23,7 +23,9 @@ export function decodeBody(json: MessageJson): unknown {
     throw new Error(`body: must be a string when bodyEncoding is "${encoding}"`);
   }
   // A value body is the AMQP string itself; a data body is its UTF-8 bytes.
-  if (encoding === 'text') return bodyType === 'value' ? json.body : Buffer.from(json.body, 'utf8');
+  if (encoding === 'text') {
+    return bodyType === 'value' ? json.body : Buffer.from(json.body, 'utf8');
+  }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(json.body)) throw new Error('body: not valid base64');
   return Buffer.from(json.body, 'base64');
 }
