@@ -8,7 +8,8 @@ import { cliEmulatorFor } from './cliEmulator';
 import { drain, sendAndDeadLetterAs } from './deadLetters';
 import { spawnCli } from './runCli';
 
-const LOCK_DURATION_MS = 1000;
+// Long enough to dead-letter every letter under one lock in the set-up.
+const LOCK_DURATION_MS = 5000;
 const LETTERS = 500;
 
 /** Resolves once the process wrote `text` on stderr. */

@@ -97,28 +97,32 @@ describe('sbworker send stopped by a signal', () => {
 
   it('on a second Ctrl+C exits at once: the batch in flight may have arrived', async () => {
     const file = manyLines('twice');
-    let signals = 0;
+    let signalled = false;
     const finished = await run(send('sg-twice', file, '--json'), (child, seen) => {
-      if (signals === 0 && /^sent \d+\//m.test(seen)) {
-        signals = 1;
+      if (!signalled && /^sent \d+\//m.test(seen)) {
+        signalled = true;
         child.kill('SIGINT');
-      } else if (signals === 1 && seen.includes('SIGINT: stopping after the batch in flight')) {
-        signals = 2;
-        child.kill('SIGINT');
+        // Apart (not merged into one pending signal), yet while the batch is in flight.
+        setTimeout(() => child.kill('SIGINT'), 1);
       }
     });
 
     const arrived = await drain(fx.client, 'sg-twice');
     assert.equal(finished.code, 130, finished.stderr);
     const summary = JSON.parse(finished.stdout) as Record<string, number | string>;
+    const sent = Number(summary.sent);
+    assert.equal(summary.resumeLine, sent + 1);
+    if (summary.outcome === 'interrupted') {
+      // The batch in flight was answered before the second signal: a graceful stop after all.
+      assert.equal(arrived.length, sent);
+      return;
+    }
     assert.equal(summary.outcome, 'forced');
     const uncertain = Number(summary.uncertain ?? 0);
-    const sent = Number(summary.sent);
     assert.ok(
       arrived.length >= sent && arrived.length <= sent + uncertain,
       `${arrived.length} arrived, ${sent} acknowledged, ${uncertain} in flight`,
     );
-    assert.equal(summary.resumeLine, sent + 1);
     assert.match(finished.stderr, /^SIGINT again: stopped at once: sent \d+ of 30000 /m);
     if (uncertain > 0) {
       assert.match(finished.stderr, /the batch in flight \(\d+ message\(s\)\) may have arrived/);

@@ -19,7 +19,7 @@ import { fromMessageJson } from '../operator/messageJson';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { messagesFromFlags, type SendFlags, type SendInput } from '../operator/sendInput';
-import { stopOnSignal } from '../operator/stopOnSignal';
+import { stopOnSignal, type Interruption } from '../operator/stopOnSignal';
 
 export function registerSendCommand(program: Command): void {
   const command = program
@@ -76,48 +76,66 @@ async function runSend(
     ...(stop === undefined || stop.outcome === 'stopped' ? {} : resumeAt(inputs[sent.sent])),
   });
   const render = flags.json === true ? summaryJson : summaryText;
+  let summaryWritten = false;
+  const writeSummary = (summary: SendSummary): void => {
+    summaryWritten = true;
+    writeOut(render(summary));
+  };
+  // Until the command ends: a signal while the client closes must not kill it without a word.
+  let interruption: Interruption | undefined;
 
-  const result = await withOperatorClient(connection, async (client) => {
-    const sender = client.createSender(target);
-    // Every message is sized against the entity's limit before the first one goes out.
-    const batches = await packBatches(sender, messages, {
-      describeMessage: (index) => inputs[index]?.where ?? `message ${index + 1}`,
+  const sendAll = (): Promise<SendCounts | undefined> =>
+    withOperatorClient(connection, async (client) => {
+      const sender = client.createSender(target);
+      // Every message is sized against the entity's limit before the first one goes out.
+      const batches = await packBatches(sender, messages, {
+        describeMessage: (index) => inputs[index]?.where ?? `message ${index + 1}`,
+      });
+
+      const progress = createProgress({ verb: 'sent', total: messages.length });
+      const watch: SendProgress = { sent: 0, batches: 0, sending: 0 };
+      interruption = stopOnSignal({
+        stopsAfter: 'after the batch in flight',
+        onForcedStop: (signal) => {
+          // A summary already written said it all; the forced stop only ends the closing.
+          if (summaryWritten) return;
+          progress.finish();
+          const batch = { count: watch.sending, mayHaveArrived: true };
+          const stop = { outcome: 'forced' as const, signal, batch };
+          const summary = summaryOf(
+            watch,
+            watch.sending > 0 ? stop : { ...stop, batch: undefined },
+          );
+          writeErr(summaryText(summary));
+          if (flags.json === true) writeOut(summaryJson(summary));
+        },
+      });
+      const sent = await sendBatches(sender, batches, {
+        progress,
+        signal: interruption.signal,
+        watch,
+      });
+      progress.finish();
+      const signal = interruption.received();
+      if (sent.interrupted === true && signal !== undefined) {
+        writeSummary(summaryOf(sent, { outcome: 'interrupted', signal }));
+        process.exitCode = interruption.exitCode();
+        return undefined;
+      }
+      if (sent.failure === undefined) return sent;
+
+      // How far it got comes first; the error follows on the CLI's failure path.
+      const count = batches[sent.batches]?.count ?? 0;
+      const batch = { count, mayHaveArrived: batchMayHaveArrived(sent.failure) };
+      writeSummary(summaryOf(sent, { outcome: 'stopped', batch }));
+      throw sent.failure;
     });
-
-    const progress = createProgress({ verb: 'sent', total: messages.length });
-    const watch: SendProgress = { sent: 0, batches: 0, sending: 0 };
-    const interruption = stopOnSignal({
-      stopsAfter: 'after the batch in flight',
-      onForcedStop: (signal) => {
-        progress.finish();
-        const batch = { count: watch.sending, mayHaveArrived: true };
-        const stop = { outcome: 'forced' as const, signal, batch };
-        const summary = summaryOf(watch, watch.sending > 0 ? stop : { ...stop, batch: undefined });
-        writeErr(summaryText(summary));
-        if (flags.json === true) writeOut(summaryJson(summary));
-      },
-    });
-    const sent = await sendBatches(sender, batches, {
-      progress,
-      signal: interruption.signal,
-      watch,
-    }).finally(() => interruption.dispose());
-    progress.finish();
-    const signal = interruption.received();
-    if (sent.interrupted === true && signal !== undefined) {
-      writeOut(render(summaryOf(sent, { outcome: 'interrupted', signal })));
-      process.exitCode = interruption.exitCode();
-      return undefined;
-    }
-    if (sent.failure === undefined) return sent;
-
-    // How far it got comes first; the error follows on the CLI's failure path.
-    const count = batches[sent.batches]?.count ?? 0;
-    const batch = { count, mayHaveArrived: batchMayHaveArrived(sent.failure) };
-    writeOut(render(summaryOf(sent, { outcome: 'stopped', batch })));
-    throw sent.failure;
-  });
-  if (result !== undefined) writeOut(render(summaryOf(result)));
+  try {
+    const result = await sendAll();
+    if (result !== undefined) writeSummary(summaryOf(result));
+  } finally {
+    interruption?.dispose();
+  }
 }
 
 /** Where a stopped send would go on: the first message not acknowledged. */
