@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LONE_SURROGATE } from '../shared/loneSurrogate';
 import { toMinorUnits } from './money';
 
 /**
@@ -27,7 +28,6 @@ const noNul = (text: string): boolean => !text.includes('\u0000');
 const NUL = 'must not contain NUL (U+0000)';
 // A lone surrogate has no UTF-8 form: as text PostgreSQL would get U+FFFD instead (two ids
 // becoming one), and the shipment request, stored as jsonb, would fail its insert every time.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
 const NOT_WELL_FORMED = 'must not contain a lone surrogate (\\uD800-\\uDFFF without its pair)';
 const storedText = (maxLength: number) =>

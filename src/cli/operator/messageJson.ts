@@ -3,6 +3,7 @@ import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 import { z } from 'zod';
 
+import { loneSurrogateIn } from '../../shared/loneSurrogate';
 import { messageIdText } from '../../shared/messageIdText';
 import { propertyToSend } from './propertyFromJson';
 import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
@@ -111,6 +112,7 @@ export function parseMessageJson(line: string): MessageJson {
     throw new Error('a line must be one JSON object');
   }
   if (!('body' in value)) throw new Error('body: missing');
+  refuseLoneSurrogates(value, '');
   // A misspelt field (say "sessionID") would otherwise be dropped without a word.
   const unknownFields = Object.keys(value).filter((key) => !(key in messageJsonSchema.shape));
   if (unknownFields.length > 0) {
@@ -127,6 +129,34 @@ export function parseMessageJson(line: string): MessageJson {
   decodeBody(parsed.data);
   propertiesToSend(parsed.data.applicationProperties);
   return parsed.data;
+}
+
+/**
+ * JSON escapes can write half a surrogate pair (`"\ud800"`), which UTF-8 cannot carry: sent,
+ * it would become U+FFFD without a word, as bytes that are not UTF-8 would (those are refused).
+ * @throws Error naming the field (or property key) and the escape.
+ */
+function refuseLoneSurrogates(value: unknown, path: string): void {
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
+  if (typeof value === 'string') {
+    const escape = loneSurrogateIn(value);
+    if (escape === undefined) return;
+    throw new Error(
+      `${path || 'value'}: holds a lone surrogate (${escape} without its pair), which has no` +
+        ' UTF-8 form and would be sent as U+FFFD; write the whole pair or leave it out',
+    );
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseLoneSurrogates(item, `${path}[${index}]`));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, item] of Object.entries(value)) {
+    if (loneSurrogateIn(key) !== undefined) {
+      refuseLoneSurrogates(key, `${path || 'line'} key ${JSON.stringify(key)}`);
+    }
+    refuseLoneSurrogates(item, at(key));
+  }
 }
 
 /** The message to send for a JSON line; broker-assigned fields are left out. */

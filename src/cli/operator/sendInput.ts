@@ -4,7 +4,7 @@ import type { OrderMessage } from '../../orders/contract';
 import { csvToOrderMessages } from '../../orders/csvToOrders';
 import { AppError, ensureError } from '../../shared/errors';
 import { decodeInputText } from './inputText';
-import { parseMessageJson, type MessageJson } from './messageJson';
+import { messageJsonSchema, parseMessageJson, type MessageJson } from './messageJson';
 import { UsageError } from './usageError';
 
 export interface SendFlags {
@@ -203,12 +203,13 @@ function parseProperty(text: string): [string, string] {
   return [text.slice(0, separator), text.slice(separator + 1)];
 }
 
+/** Checked as the `scheduledEnqueueTimeUtc` field of a `--file` line is: the same words. */
 function parseScheduled(text: string): string {
-  const time = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(time.getTime())) {
+  if (!messageJsonSchema.shape.scheduledEnqueueTimeUtc.safeParse(text).success) {
     throw new UsageError(
-      `--scheduled takes an ISO 8601 time such as 2026-01-31T09:00:00Z, got "${text}"`,
+      '--scheduled takes an ISO 8601 time with its UTC offset, such as 2026-01-31T09:00:00Z or' +
+        ` 2026-01-31T10:00:00+01:00, on a date that exists, got "${text}"`,
     );
   }
-  return time.toISOString();
+  return new Date(text).toISOString();
 }
