@@ -99,6 +99,25 @@ describe('sbworker rejected', () => {
     );
   });
 
+  it('refuses an unknown --function as a usage error, before it opens the database', async () => {
+    const withDatabase = await runCli(['rejected', '--function', 'bogus'], { env });
+    const missing = join(root, 'not-opened');
+    const withoutDatabase = await runCli(['rejected', '--function', 'processOrders'], {
+      env: { ...env, PGLITE_DIR: missing },
+    });
+
+    // Exit 2, as for every usage error; not "no rejected messages".
+    assert.equal(withDatabase.exitCode, 2, withDatabase.stdout);
+    assert.equal(withDatabase.stdout, '');
+    assert.match(
+      withDatabase.stderr,
+      /error: --function takes processOrder or processShipment \(in any case\), got "bogus"/,
+    );
+    assert.equal(withoutDatabase.exitCode, 2, withoutDatabase.stderr);
+    assert.match(withoutDatabase.stderr, /got "processOrders"/);
+    assert.equal(existsSync(missing), false);
+  });
+
   it('says when the folder holds no database, and creates none', async () => {
     const missing = join(root, 'typo');
 

@@ -26,6 +26,7 @@ import {
   writeOut,
 } from '../operator/commandSupport';
 import { formatTable, type TableColumn } from '../operator/table';
+import { UsageError } from '../operator/usageError';
 
 interface RejectedFlags {
   count: string;
@@ -35,6 +36,9 @@ interface RejectedFlags {
 }
 
 const MAX_COUNT = 100_000;
+
+/** The functions of the order job that record rejections (src/functions). */
+const FUNCTION_NAMES = ['processOrder', 'processShipment'];
 
 export function registerRejectedCommand(program: Command): void {
   program
@@ -66,6 +70,7 @@ export function registerRejectedCommand(program: Command): void {
 
 async function runRejected(flags: RejectedFlags): Promise<void> {
   const count = parseWholeNumber('--count', flags.count, 1, MAX_COUNT);
+  checkFunctionName(flags.function);
   const filter: RejectedFilter = {
     functionName: flags.function,
     messageId: flags.messageId,
@@ -133,3 +138,15 @@ const REJECTED_COLUMNS: TableColumn<RejectedRow>[] = [
   { header: 'BODY', value: (row) => (row.bodyComplete ? 'whole' : 'first 4,000 chars') },
   { header: 'REASON', value: (row) => row.reason, maxWidth: 80 },
 ];
+
+/**
+ * A misspelt --function would list nothing and read as "no rejected messages": refused before
+ * the database is opened, naming the names the order job records.
+ */
+function checkFunctionName(name: string | undefined): void {
+  if (name === undefined) return;
+  if (FUNCTION_NAMES.some((known) => known.toLowerCase() === name.toLowerCase())) return;
+  throw new UsageError(
+    `--function takes ${FUNCTION_NAMES.join(' or ')} (in any case), got "${name}"`,
+  );
+}
