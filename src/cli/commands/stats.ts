@@ -51,7 +51,13 @@ async function runStats(
   flags: StatsFlags,
   command: Command,
 ): Promise<void> {
-  const address = entity === undefined ? undefined : parseEntityAddress(entity);
+  const address =
+    entity === undefined
+      ? undefined
+      : parseEntityAddress(
+          entity,
+          (owner) => `its entity's line counts its letters: sbworker stats ${owner}`,
+        );
   const httpPort = parseWholeNumber('--http-port', flags.httpPort, 1, 65_535);
   const connection = connectionFor(flags);
 

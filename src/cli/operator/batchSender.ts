@@ -166,22 +166,29 @@ function tooLargeMessage(
   messageCount: number,
 ): string {
   const indexes = packed.tooLarge;
-  const header = indexes.find((index) => packed.headerProblems.has(index));
-  if (header !== undefined) {
-    return (
-      `${describe(header)}: ${packed.headerProblems.get(header)}` +
-      `${indexes.length > 1 ? ` (and ${indexes.length - 1} more over a limit)` : ''}; none of the` +
-      ` ${messageCount} message(s) was sent`
-    );
+  const none = `none of the ${messageCount} message(s) was sent`;
+  const more = (shown: number): string =>
+    indexes.length > shown ? `; and ${indexes.length - shown} more over a limit` : '';
+  if (packed.headerProblems.size > 0) {
+    // Each with its own limit: a header problem names it, a size problem the entity's size.
+    const named = indexes.slice(0, MAX_NAMED_PLACES).map((index) => {
+      const problem = packed.headerProblems.get(index) ?? sizeProblem(packed);
+      return `${describe(index)}: ${problem}`;
+    });
+    return `${named.join('; ')}${more(named.length)}; ${none}`;
   }
   const named = indexes.slice(0, MAX_NAMED_PLACES).map(describe).join(', ');
-  const more =
+  const others =
     indexes.length > MAX_NAMED_PLACES ? ` and ${indexes.length - MAX_NAMED_PLACES} more` : '';
   const subject = indexes.length === 1 ? 'is' : 'are';
   return (
-    `${named}${more} ${subject} larger than the entity's message size limit of` +
-    ` ${packed.maxSizeInBytes} bytes; none of the ${messageCount} message(s) was sent`
+    `${named}${others} ${subject} larger than the entity's message size limit of` +
+    ` ${packed.maxSizeInBytes} bytes; ${none}`
   );
+}
+
+function sizeProblem(packed: PackedBatches): string {
+  return `larger than the entity's message size limit of ${packed.maxSizeInBytes} bytes`;
 }
 
 /**

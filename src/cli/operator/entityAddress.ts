@@ -13,27 +13,28 @@ const SUBSCRIPTION_PATH = /^([^/]+)\/subscriptions\/([^/]+)$/i;
 // `orders/$DeadLetterQueue`, `events/subscriptions/audit/$deadletterqueue`, in any case.
 const DEAD_LETTER_PATH = /^(.+)\/\$deadletterqueue$/i;
 
-export function parseEntityAddress(text: string): EntityAddress {
+/**
+ * @param deadLetterAdvice What to run instead when `text` names a dead-letter queue, given
+ *   its entity; by default the commands that read one.
+ */
+export function parseEntityAddress(
+  text: string,
+  deadLetterAdvice = (owner: string) =>
+    `give its entity, ${owner}, with peek --dlq or sbworker dlq`,
+): EntityAddress {
   const trimmed = text.trim();
   if (trimmed === '') throw new UsageError('the entity name is empty');
 
   const owner = deadLetterQueueOwner(trimmed);
   if (owner !== undefined) {
-    throw new UsageError(
-      `"${trimmed}" is a dead-letter queue: give its entity, ${owner}, with peek --dlq or` +
-        ' sbworker dlq',
-    );
+    throw new UsageError(`"${trimmed}" is a dead-letter queue: ${deadLetterAdvice(owner)}`);
   }
 
   const match = SUBSCRIPTION_PATH.exec(trimmed);
   if (match !== null) {
     const [, topic = '', subscription = ''] = match;
-    return {
-      kind: 'subscription',
-      topic,
-      subscription,
-      display: `${topic}/subscriptions/${subscription}`,
-    };
+    // As the operator wrote it, so that messages echo their spelling, not the broker's.
+    return { kind: 'subscription', topic, subscription, display: trimmed };
   }
 
   if (trimmed.includes('/')) {

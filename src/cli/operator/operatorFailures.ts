@@ -62,7 +62,12 @@ async function explainFailure(
     );
     return explained === error ? missingOnEmulator(attempt, connection, error) : explained;
   }
-  if (code === 'MessagingEntityNotFound') return missingOnEmulator(attempt, connection, error);
+  if (code === 'MessagingEntityNotFound') {
+    const named = spelledAsGiven(attempt, error, readsFrom);
+    return named === undefined
+      ? missingOnEmulator(attempt, connection, error)
+      : missingOnEmulator(named, connection, named);
+  }
   if (code === 'UnauthorizedAccess' && attempt instanceof Error) {
     const source = connectionSourcePhrase(connection);
     const where = `the connection string ${source}, for ${connection.endpoint}`;
@@ -87,6 +92,27 @@ async function explainFailure(
     return new AppError('ServiceCommunicationProblem', tls, { retryable: false, cause: error });
   }
   return error;
+}
+
+/**
+ * The SDK writes a subscription's path as `<topic>/Subscriptions/<name>`, and the broker's
+ * not-found text echoes that; the operator's own spelling is what they will look for.
+ */
+function spelledAsGiven(
+  attempt: unknown,
+  error: unknown,
+  readsFrom: EntityAddress | undefined,
+): AppError | undefined {
+  if (readsFrom?.kind !== 'subscription' || !(attempt instanceof Error)) return undefined;
+  const sdkPath = `'${readsFrom.topic}/Subscriptions/${readsFrom.subscription}`;
+  const at = attempt.message.toLowerCase().indexOf(sdkPath.toLowerCase());
+  if (at === -1) return undefined;
+
+  const message =
+    attempt.message.slice(0, at) +
+    `'${readsFrom.display}` +
+    attempt.message.slice(at + sdkPath.length);
+  return new AppError('MessagingEntityNotFound', message, { cause: error });
 }
 
 /** An emulator holds only what its config and management API created; the SDK cannot say so. */

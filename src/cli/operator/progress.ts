@@ -36,6 +36,8 @@ function lineProgress(options: ProgressOptions, stream: NodeJS.WriteStream): Pro
   let done = 0;
   return {
     advance(count) {
+      // A batch that moved nothing (letters skipped by a selective replay) is no news.
+      if (count === 0) return;
       done += count;
       stream.write(`${options.verb} ${done}/${options.total} messages\n`);
     },
