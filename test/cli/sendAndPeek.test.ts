@@ -37,6 +37,7 @@ describe('sbworker send and peek against the emulator', () => {
         'sp-oversize',
         'sp-two-large',
         'sp-base64',
+        'sp-many-small',
       ],
     });
     client = testClient(emulator.connectionString);
@@ -225,6 +226,22 @@ describe('sbworker send and peek against the emulator', () => {
       received.map((m) => m.messageId),
       lines.map((_, index) => `bulk-${index}`),
     );
+  });
+
+  it('keeps a batch of tiny messages within the 4,500 messages Service Bus takes at once', async () => {
+    // 5,000 bodies of one byte fit one 256 KB batch by size; Service Bus refuses over 4,500.
+    const lines = Array.from({ length: 5000 }, (_, index) =>
+      JSON.stringify({ messageId: `small-${index}`, bodyEncoding: 'text', body: 'z' }),
+    );
+    const file = join(emptyFolder(), 'small.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+
+    const result = await cli(['send', 'sp-many-small', '--file', file]);
+
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stdout, /sent 5000 message\(s\) to sp-many-small in 2 batch\(es\)/);
+    const received = await drain(client, 'sp-many-small');
+    assert.equal(received.length, 5000);
   });
 
   it('checks every message against the size limit before the first send', async () => {

@@ -43,6 +43,13 @@ export interface PackedBatches {
 }
 
 /**
+ * Service Bus refuses a batch of more than 4,500 messages whatever their size (its answer
+ * says to retry, so a sender would retry into the same refusal); small messages fill a 256 KB
+ * batch long before its size limit stops them.
+ */
+const MAX_MESSAGES_PER_BATCH = 4_500;
+
+/**
  * Packs every message that fits, in order, into as few batches as the entity allows. Each
  * batch comes from `createMessageBatch()`, whose size limit is the one the broker announced
  * for the link, so a message that does not fit even an empty batch is found here and left out.
@@ -66,7 +73,8 @@ export async function packFitting(
       tooLarge.push(index);
       continue;
     }
-    if (tryAdd(batch, message, () => describe(index))) continue;
+    const room = batch.count < MAX_MESSAGES_PER_BATCH;
+    if (room && tryAdd(batch, message, () => describe(index))) continue;
 
     // Full: the message gets a batch of its own to try, and is too large only if that fails.
     if (batch.count > 0) {

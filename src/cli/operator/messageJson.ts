@@ -36,7 +36,7 @@ const DEAD_LETTER_PROPERTY_NAMES = new Set(['DeadLetterReason', 'DeadLetterError
 
 const optionalText = z.string().optional();
 
-const messageJsonSchema = z.object({
+export const messageJsonSchema = z.object({
   sequenceNumber: optionalText,
   enqueuedTimeUtc: optionalText,
   deliveryCount: z.number().optional(),

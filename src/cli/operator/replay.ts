@@ -27,7 +27,7 @@ import {
 } from './replayReceive';
 
 /** Application properties stamped on every replayed copy. */
-const REPLAY_PROPERTIES = {
+export const REPLAY_PROPERTIES = {
   from: 'ReplayedFrom',
   at: 'ReplayedAt',
   deadLetterReason: 'ReplayedDeadLetterReason',
