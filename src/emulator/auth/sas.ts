@@ -50,12 +50,19 @@ export function verifySasToken(
   }
   if (expiresAtSeconds * 1000 <= nowMs) throw unauthorized('The token has expired.');
 
-  const resource = normalizeAddress(decodeURIComponent(sr));
-  const requested = normalizeAddress(audience);
+  // A resource is named by its URI without a query: the SDK signs a management request's
+  // whole URL (`…/q1?api-version=…`), a token made for the entity names `…/q1`.
+  const resource = normalizeAddress(withoutQuery(decodeURIComponent(sr)));
+  const requested = normalizeAddress(withoutQuery(audience));
   if (!coversPath(resource, requested)) {
     throw unauthorized('The token was not issued for the requested audience.');
   }
   return { path: requested, rights: policy.rights, expiresAtMs: expiresAtSeconds * 1000 };
+}
+
+function withoutQuery(uri: string): string {
+  const query = uri.search(/[?#]/);
+  return query < 0 ? uri : uri.slice(0, query);
 }
 
 /** A grant on `orders` covers `orders/$DeadLetterQueue`; a grant on '' covers everything. */

@@ -217,6 +217,9 @@ function readBody(request: IncomingMessage): Promise<string> {
  * resolving would read `//lead` as a URL whose host is `lead`.
  */
 function requestUrl(host: string, target: string): URL | null {
+  // A Host holding a path, query or fragment would move the request to another path
+  // (`Host: x/q1?` made `DELETE /health` delete q1); no valid host has these characters.
+  if (/[/?#\\@\s]/.test(host)) return null;
   const origin = `http://${host}`;
   try {
     return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin);

@@ -53,6 +53,21 @@ describe('management API: health and auth', () => {
     assert.match(await response.text(), /<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/);
   });
 
+  it("accepts a token for the entity on that entity's requests, whatever their query", async () => {
+    // `sbworker stats q1` with a SharedAccessSignature made for q1; the SDK adds api-version.
+    await test.admin.createQueue('auth-scoped');
+    const entityUri = `${test.server.url}/auth-scoped`;
+    const token = sasToken(entityUri, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key, inOneHour());
+    const response = await fetch(`${entityUri}?api-version=2021-05`, {
+      headers: { authorization: token },
+    });
+    assert.equal(response.status, 200);
+    const other = await fetch(`${test.server.url}/auth-other?api-version=2021-05`, {
+      headers: { authorization: token },
+    });
+    assert.equal(other.status, 401);
+  });
+
   // As Service Bus answers a body it cannot read: 400, and a detail that says what is wrong
   // and where (line and position), not the parser's internals.
   const malformed: Array<[string, string]> = [
