@@ -182,9 +182,13 @@ function folderInUse(dir: string, holder: Holder | undefined, owner: FolderOwner
   const where = elsewhere ? ` on host ${holder.host}` : '';
   const who = holder === undefined ? 'another process' : `process ${holder.pid}${where}`;
   const self = !elsewhere && holder?.pid === process.pid ? ' (this process, opened twice)' : '';
+  const lockPath = join(dir, owner.lockFileName);
+  // A live pid may be an unrelated process that reused the dead holder's number.
   const stale = elsewhere
-    ? ` (if that process is gone, delete ${join(dir, owner.lockFileName)} by hand)`
-    : '';
+    ? ` (if that process is gone, delete ${lockPath} by hand)`
+    : self === '' && holder !== undefined
+      ? ` (if that process is not one of ours, delete ${lockPath} by hand)`
+      : '';
   return new AppError(
     owner.codes.inUse,
     `${owner.folderKind} ${dir} is in use by ${who}${self}${stale}; ${owner.advice}`,

@@ -124,7 +124,8 @@ describe('emulator data folder: one emulator per folder', () => {
     assert.equal(second.stdout(), '', 'the refused emulator printed a ready line');
     const refusal =
       `sbworker: DataDirInUse: the emulator data folder ${dir} is in use by process ` +
-      `${first.child.pid}; one emulator serves a data folder at a time`;
+      `${first.child.pid} (if that process is not one of ours, delete ${dir}/emulator.lock by` +
+      ' hand); one emulator serves a data folder at a time';
     assert.ok(second.stderr().includes(refusal), second.stderr());
     assert.doesNotMatch(second.stderr(), /EADDRINUSE/);
     assert.deepEqual(folderState(dir), held);
