@@ -17,61 +17,31 @@ import {
   topicSettings,
   updatedDetector,
 } from './storeSettings';
+import { normalizeAddress } from './entityAddress';
+import {
+  defaultRule,
+  type QueueEntity,
+  type ReceiveSource,
+  type SendTarget,
+  type SubscriptionEntity,
+  type TopicEntity,
+} from './entityTypes';
+
+export {
+  DEFAULT_RULE_NAME,
+  type QueueEntity,
+  type ReceiveSource,
+  type SendTarget,
+  type SubscriptionEntity,
+  type TopicEntity,
+} from './entityTypes';
+
+const DLQ_SUFFIXES = ['/$deadletterqueue', '/$transfer/$deadletterqueue'];
 
 /**
  * The namespace's entities and their stores, looked up by address. Addresses are matched
  * case-insensitively, as Service Bus does.
  */
-export interface QueueEntity {
-  kind: 'queue';
-  name: string;
-  config: QueueConfig;
-  store: MessageStore;
-  deadLetter: MessageStore;
-  duplicates: DuplicateDetector | null;
-}
-
-export interface TopicEntity {
-  kind: 'topic';
-  name: string;
-  /** `config.subscriptions` mirrors the live subscriptions' configs. */
-  config: TopicConfig;
-  /** Holds scheduled messages until they are due; then they are routed. */
-  scheduled: MessageStore;
-  subscriptions: SubscriptionEntity[];
-  duplicates: DuplicateDetector | null;
-}
-
-export interface SubscriptionEntity {
-  kind: 'subscription';
-  name: string;
-  topic: TopicEntity;
-  /** `config.rules` lists every rule the subscription has; none means it matches nothing. */
-  config: SubscriptionConfig;
-  /** The same rules, compiled once, in the same order. */
-  compiledRules: CompiledRule[];
-  store: MessageStore;
-  deadLetter: MessageStore;
-}
-
-/** The default rule a subscription gets when it is created without one. */
-export const DEFAULT_RULE_NAME = '$Default';
-
-function defaultRule(): RuleConfig {
-  return { name: DEFAULT_RULE_NAME, filter: { kind: 'true' }, action: null };
-}
-
-export type SendTarget = QueueEntity | TopicEntity;
-
-/** A receivable address: the store plus the entity that owns it. */
-export interface ReceiveSource {
-  store: MessageStore;
-  owner: QueueEntity | SubscriptionEntity;
-  isDeadLetter: boolean;
-}
-
-const DLQ_SUFFIXES = ['/$deadletterqueue', '/$transfer/$deadletterqueue'];
-
 export class EntityRegistry {
   private readonly targets = new Map<string, SendTarget>();
   private readonly sources = new Map<string, ReceiveSource>();
@@ -402,22 +372,4 @@ function findRule(sub: SubscriptionEntity, name: string): number {
   return sub.config.rules.findIndex((rule) => rule.name.toLowerCase() === lower);
 }
 
-/** Drops every message of removed stores from the journal, so a later namesake starts empty. */
-export function purgeRemovedStores(stores: readonly MessageStore[]): void {
-  for (const store of stores) {
-    for (const message of store.peek(1, store.size, null)) store.remove(message);
-  }
-}
-
-/**
- * `sb://host/path`, `amqps://host:1/path` or `path` → lower-case `path` without slashes at ends.
- */
-export function normalizeAddress(address: string): string {
-  let path = address.trim();
-  const scheme = path.indexOf('://');
-  if (scheme >= 0) {
-    const slash = path.indexOf('/', scheme + 3);
-    path = slash >= 0 ? path.slice(slash + 1) : '';
-  }
-  return path.replace(/^\/+|\/+$/g, '').toLowerCase();
-}
+export { normalizeAddress, purgeRemovedStores } from './entityAddress';

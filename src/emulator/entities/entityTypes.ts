@@ -1,0 +1,53 @@
+import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+import type { CompiledRule } from '../rules';
+import type { MessageStore } from '../store/messageStore';
+import type { DuplicateDetector } from './duplicates';
+
+/** The entities the registry keeps, each with its stores. */
+export interface QueueEntity {
+  kind: 'queue';
+  name: string;
+  config: QueueConfig;
+  store: MessageStore;
+  deadLetter: MessageStore;
+  duplicates: DuplicateDetector | null;
+}
+
+export interface TopicEntity {
+  kind: 'topic';
+  name: string;
+  /** `config.subscriptions` mirrors the live subscriptions' configs. */
+  config: TopicConfig;
+  /** Holds scheduled messages until they are due; then they are routed. */
+  scheduled: MessageStore;
+  subscriptions: SubscriptionEntity[];
+  duplicates: DuplicateDetector | null;
+}
+
+export interface SubscriptionEntity {
+  kind: 'subscription';
+  name: string;
+  topic: TopicEntity;
+  /** `config.rules` lists every rule the subscription has; none means it matches nothing. */
+  config: SubscriptionConfig;
+  /** The same rules, compiled once, in the same order. */
+  compiledRules: CompiledRule[];
+  store: MessageStore;
+  deadLetter: MessageStore;
+}
+
+/** The default rule a subscription gets when it is created without one. */
+export const DEFAULT_RULE_NAME = '$Default';
+
+export function defaultRule(): RuleConfig {
+  return { name: DEFAULT_RULE_NAME, filter: { kind: 'true' }, action: null };
+}
+
+export type SendTarget = QueueEntity | TopicEntity;
+
+/** A receivable address: the store plus the entity that owns it. */
+export interface ReceiveSource {
+  store: MessageStore;
+  owner: QueueEntity | SubscriptionEntity;
+  isDeadLetter: boolean;
+}
