@@ -27,14 +27,8 @@ import {
   type TopicEntity,
 } from './entityTypes';
 
-export {
-  DEFAULT_RULE_NAME,
-  type QueueEntity,
-  type ReceiveSource,
-  type SendTarget,
-  type SubscriptionEntity,
-  type TopicEntity,
-} from './entityTypes';
+// The entity types and address helpers are part of what the registry module offers.
+export * from './entityTypes';
 
 const DLQ_SUFFIXES = ['/$deadletterqueue', '/$transfer/$deadletterqueue'];
 
@@ -372,4 +366,4 @@ function findRule(sub: SubscriptionEntity, name: string): number {
   return sub.config.rules.findIndex((rule) => rule.name.toLowerCase() === lower);
 }
 
-export { normalizeAddress, purgeRemovedStores } from './entityAddress';
+export * from './entityAddress';
