@@ -29,6 +29,16 @@ async function allRules(manager: ServiceBusRuleManager): Promise<RuleProperties[
   return rules;
 }
 
+async function replaceDefault(
+  manager: ServiceBusRuleManager,
+  filter: string,
+  action?: string,
+): Promise<void> {
+  const ruleAction = action === undefined ? undefined : { sqlExpression: action };
+  await manager.createRule('chain', { sqlExpression: filter }, ruleAction);
+  await manager.deleteRule('$Default');
+}
+
 describe('emulator: $management rule operations through ServiceBusRuleManager', () => {
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
@@ -37,6 +47,7 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
     emulator = await startTestEmulator({
       topics: [
         { name: 'rm-events', subscriptions: ['managed', 'listed', 'errors'] },
+        { name: 'rm-chains', subscriptions: ['sum', 'ors'] },
         {
           name: 'rm-full',
           subscriptions: [
@@ -201,6 +212,30 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
       (await allRules(manager)).map((rule) => rule.name),
       ['$Default'],
     );
+  });
+
+  // A flat operator chain is not nesting (trial AS refused `1+1+…+1 = 300`): the longest ones
+  // the 1,024-character quota allows are taken and route messages by their value.
+  it('takes the longest operator chains 1,024 characters allow and routes by them', async () => {
+    const sum = `n${'+1'.repeat(505)} = 510`;
+    const ors = `${'n=1 OR '.repeat(144)}n=5`;
+    assert.ok(sum.length <= 1024 && sum.length > 1010 && ors.length > 1010 && ors.length <= 1024);
+    const action = `SET total = n${'+1'.repeat(500)}`;
+    await replaceDefault(client.createRuleManager('rm-chains', 'sum'), sum, action);
+    await replaceDefault(client.createRuleManager('rm-chains', 'ors'), ors);
+
+    const sender = client.createSender('rm-chains');
+    const values = [5, 6];
+    await sender.sendMessages(values.map((n) => ({ body: n, applicationProperties: { n } })));
+    await sender.close();
+
+    const receiver = client.createReceiver('rm-chains', 'sum', { receiveMode: 'receiveAndDelete' });
+    const [summed] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    await receiver.close();
+    assert.equal(summed?.body, 5);
+    assert.equal(Number(summed?.applicationProperties?.total), 505);
+    assert.deepEqual(await drainBodies(client, 'rm-chains', 'sum'), []);
+    assert.deepEqual(await drainBodies(client, 'rm-chains', 'ors'), [5]);
   });
 
   // The management API's bound (Azure Standard: 2,000 rules a subscription), over AMQP too.

@@ -1,5 +1,4 @@
 import type { ActionStatement, Expr } from './ast';
-import { MAX_NESTING_DEPTH, NESTING_DETAIL } from './limits';
 import { SqlSyntaxError } from './sqlSyntaxError';
 
 /**
@@ -7,47 +6,46 @@ import { SqlSyntaxError } from './sqlSyntaxError';
  * levels alone let through: a filter is a <predicate> (a comparison, IN, LIKE, IS NULL, EXISTS,
  * or NOT/AND/OR of those), operands are values, IS NULL takes a property, and a LIKE pattern
  * or escape is a string. Without this, `qty + 1` or `color` would be stored and never match.
- * The walk also bounds the tree's depth, which the evaluator recurses through.
+ * The parser bounds nesting; a flat chain of operators (`1+1+…`) is bounded by the length
+ * quota to about 512 levels, which this walk and the evaluator recurse through with room to spare.
  * @throws SqlSyntaxError at the position of the offending part.
  */
 export function checkFilterShape(tree: Expr, expression: string): void {
-  new ShapeCheck(expression).condition(tree, 1);
+  new ShapeCheck(expression).condition(tree);
 }
 
 /** Every SET takes a value: `SET a = (b = 1)` is refused as in a filter operand. */
 export function checkActionShape(statements: ActionStatement[], expression: string): void {
   const check = new ShapeCheck(expression);
   for (const statement of statements) {
-    if (statement.type === 'set') check.value(statement.value, 1);
+    if (statement.type === 'set') check.value(statement.value);
   }
 }
 
 class ShapeCheck {
   constructor(private readonly expression: string) {}
 
-  condition(expr: Expr, depth: number): void {
-    this.guardDepth(expr, depth);
-
+  condition(expr: Expr): void {
     switch (expr.type) {
       case 'not':
-        return this.condition(expr.operand, depth + 1);
+        return this.condition(expr.operand);
       case 'and':
       case 'or':
-        this.condition(expr.left, depth + 1);
-        return this.condition(expr.right, depth + 1);
+        this.condition(expr.left);
+        return this.condition(expr.right);
       case 'comparison':
-        this.value(expr.left, depth + 1);
-        return this.value(expr.right, depth + 1);
+        this.value(expr.left);
+        return this.value(expr.right);
       case 'in':
-        this.value(expr.operand, depth + 1);
-        for (const item of expr.list) this.value(item, depth + 1);
+        this.value(expr.operand);
+        for (const item of expr.list) this.value(item);
         return;
       case 'like':
-        this.value(expr.operand, depth + 1);
-        this.text(expr.pattern, 'LIKE pattern', depth + 1);
-        return expr.escape === null ? undefined : this.text(expr.escape, 'ESCAPE', depth + 1);
+        this.value(expr.operand);
+        this.text(expr.pattern, 'LIKE pattern');
+        return expr.escape === null ? undefined : this.text(expr.escape, 'ESCAPE');
       case 'isNull':
-        return this.property(expr.operand, depth + 1);
+        return this.property(expr.operand);
       case 'exists':
         return;
       case 'literal':
@@ -58,45 +56,39 @@ class ShapeCheck {
     throw this.error(`Expected ${wanted} but found ${describe(expr)}`, expr);
   }
 
-  value(expr: Expr, depth: number): void {
-    this.guardDepth(expr, depth);
-
+  value(expr: Expr): void {
     switch (expr.type) {
       case 'literal':
       case 'property':
       case 'newId':
         return;
       case 'propertyByName':
-        return this.value(expr.name, depth + 1);
+        return this.value(expr.name);
       case 'negate':
-        return this.value(expr.operand, depth + 1);
+        return this.value(expr.operand);
       case 'arithmetic':
-        this.value(expr.left, depth + 1);
-        return this.value(expr.right, depth + 1);
+        this.value(expr.left);
+        return this.value(expr.right);
     }
     throw this.error(`Expected a value but found ${describe(expr)}`, expr);
   }
 
   /** Azure: "IS [NOT] NULL" takes a <property>; property(name) names one as well. */
-  private property(expr: Expr, depth: number): void {
+  private property(expr: Expr): void {
     if (expr.type === 'property') return;
-    if (expr.type === 'propertyByName') return this.value(expr, depth);
+    if (expr.type === 'propertyByName') return this.value(expr);
     throw this.error(`IS NULL needs a property but found ${describe(expr)}`, expr);
   }
 
   /** A pattern or escape "evaluated as a string": constants and number-only operators are not. */
-  private text(expr: Expr, what: string, depth: number): void {
+  private text(expr: Expr, what: string): void {
     const isNumeric =
       expr.type === 'negate' || (expr.type === 'arithmetic' && expr.operator !== '+');
     const isOtherConstant = expr.type === 'literal' && typeof expr.value !== 'string';
     if (isNumeric || isOtherConstant) {
       throw this.error(`${what} must be a string but found ${describe(expr)}`, expr);
     }
-    this.value(expr, depth);
-  }
-
-  private guardDepth(expr: Expr, depth: number): void {
-    if (depth > MAX_NESTING_DEPTH) throw this.error(NESTING_DETAIL, expr);
+    this.value(expr);
   }
 
   private error(detail: string, expr: Expr): SqlSyntaxError {

@@ -170,11 +170,27 @@ describe('SQL expressions are bounded in length and nesting', () => {
     assertSyntaxError(() => compileSqlAction(`SET a = ${'+'.repeat(300)}b`), 264, nesting);
   });
 
-  it('refuses an operator chain deeper than 256, which the evaluator recurses into', () => {
-    const chain = `a=1${'+1'.repeat(300)}`;
-    assert.ok(chain.length <= 1024);
-    // The 45th `+` from the left sits 257 levels down the left-leaning tree.
-    assertSyntaxError(() => compileSqlFilter(chain), 91, nesting);
+  // A flat chain is a loop in the parser, not nesting; the quota bounds it to ~512 levels of
+  // tree, far below the ~8,000 the evaluator's stack takes (trial AS: 300 terms were refused).
+  it('accepts and evaluates the longest operator chains 1,024 characters allow', () => {
+    const sum = `${'1+'.repeat(508)}1 = 509`;
+    assert.equal(sum.length, 1023);
+    assert.equal(compileSqlFilter(sum)(sampleMessage()), true);
+    assert.equal(compileSqlFilter(sum.replace('509', '508'))(sampleMessage()), false);
+
+    const ors = `${'qty=1 OR '.repeat(112)}qty=7`;
+    assert.ok(ors.length > 1000 && ors.length <= 1024);
+    assert.equal(compileSqlFilter(ors)(sampleMessage()), true);
+    assert.equal(compileSqlFilter(ors.replace(/7$/, '8'))(sampleMessage()), false);
+
+    const message = sampleMessage();
+    compileSqlAction(`SET total = ${'1+'.repeat(504)}1`)(message);
+    assert.equal(Number(message.properties.total), 505);
+  });
+
+  it('still bounds nesting inside a chain: 300 signs after a few terms', () => {
+    const signed = `a = 1+1+1+${'-'.repeat(300)}1`;
+    assertSyntaxError(() => compileSqlFilter(signed), 10 + 256, nesting);
   });
 
   it('evaluates what it accepts: 255 nested NOTs and 255 parentheses', () => {
