@@ -141,7 +141,8 @@ class Fields {
    * Number() reads them) of at least 1; `maxValue` is the largest its .NET type holds.
    */
   positiveInteger(name: string, maxValue = INT32_MAX): number | undefined {
-    const text = this.text(name);
+    // An empty element is no XML int either: Azure refuses it rather than taking the default.
+    const text = this.description[name] === '' ? '' : this.text(name);
     if (text === undefined) return undefined;
     const value = /^\+?\d+$/.test(text) ? Number(text) : NaN;
     if (!(value >= 1 && value <= maxValue)) {

@@ -1,14 +1,11 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../../shared/time';
-import { parseIsoDuration } from '../config/duration';
+import { isoDurationTicks, parseIsoDuration } from '../config/duration';
 
 /** .NET `TimeSpan.MaxValue`, which Service Bus uses for "never" (no TTL, no auto-delete). */
 export const NEVER = 'P10675199DT2H48M5.4775807S';
 
-/**
- * The longest duration a description may hold: `NEVER` itself, as it reads here (its last
- * digits round up to a whole millisecond). Azure refuses anything longer.
- */
-export const MAX_DURATION_MS = parseIsoDuration(NEVER)!;
+/** The longest duration a description may hold, in ticks: Azure refuses anything longer. */
+const MAX_DURATION_TICKS = 2n ** 63n - 1n;
 
 // Anything at or above this reads as "never": no real setting is a hundred years long.
 const NEVER_THRESHOLD_MS = 36_500 * DAY_MS;
@@ -37,6 +34,9 @@ export function formatDuration(durationMs: number | null): string {
  */
 export function readDuration(text: string): number | null | undefined {
   const durationMs = parseIsoDuration(text);
-  if (durationMs === undefined || durationMs > MAX_DURATION_MS) return undefined;
+  const ticks = isoDurationTicks(text);
+  if (durationMs === undefined || ticks === undefined || ticks > MAX_DURATION_TICKS) {
+    return undefined;
+  }
   return durationMs >= NEVER_THRESHOLD_MS ? null : durationMs;
 }

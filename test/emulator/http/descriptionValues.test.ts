@@ -25,6 +25,13 @@ describe('management API: values Azure refuses in a description', () => {
 
   /** A PUT with a description the SDK would not write (it serialises numbers itself). */
   async function putQueue(name: string, fields: string): Promise<number> {
+    return (await putQueueResponse(name, fields)).status;
+  }
+
+  async function putQueueResponse(
+    name: string,
+    fields: string,
+  ): Promise<{ status: number; text: string }> {
     const { name: keyName, key } = DEVELOPMENT_POLICY;
     const root = `http://127.0.0.1:${suite.broker.httpPort}/`;
     const expiry = Math.floor(Date.now() / 1000) + 600;
@@ -36,8 +43,7 @@ describe('management API: values Azure refuses in a description', () => {
         'content-type': 'application/atom+xml',
       },
     });
-    await response.text();
-    return response.status;
+    return { status: response.status, text: await response.text() };
   }
 
   it('takes MaxDeliveryCount up to the int32 maximum and refuses one more', async () => {
@@ -55,6 +61,19 @@ describe('management API: values Azure refuses in a description', () => {
     assert.equal((await suite.admin.getQueue('dv-zeros')).maxDeliveryCount, 16);
   });
 
+  // Trial AS: an empty element was taken as absent, so the queue got the default (10).
+  it('refuses an empty MaxDeliveryCount element, which is no XML int', async () => {
+    for (const [name, element] of [
+      ['dv-mdc-empty', '<MaxDeliveryCount></MaxDeliveryCount>'],
+      ['dv-mdc-self', '<MaxDeliveryCount/>'],
+    ] as const) {
+      const response = await putQueueResponse(name, element);
+      assert.equal(response.status, 400, element);
+      assert.match(response.text, /The value of MaxDeliveryCount is not valid/);
+    }
+    await refusal(suite.admin.getQueue('dv-mdc-empty'), 404);
+  });
+
   it('refuses a TTL over TimeSpan.MaxValue and keeps the maximum itself as never', async () => {
     const over = { defaultMessageTimeToLive: 'P10675200D' };
     await refusal(suite.admin.createQueue('dv-ttl-over', over), 400);
@@ -63,6 +82,19 @@ describe('management API: values Azure refuses in a description', () => {
     });
 
     assert.equal(never.defaultMessageTimeToLive, TIMESPAN_MAX);
+  });
+
+  // Trial AS: one tick over rounded to the same millisecond as the maximum and was taken.
+  it('compares with TimeSpan.MaxValue in ticks: one tick over is refused', async () => {
+    const oneTickOver = 'P10675199DT2H48M5.4775808S';
+    await refusal(
+      suite.admin.createQueue('dv-ttl-tick', { defaultMessageTimeToLive: oneTickOver }),
+      400,
+    );
+    await refusal(suite.admin.createQueue('dv-idle-tick', { autoDeleteOnIdle: oneTickOver }), 400);
+    const idle = await suite.admin.createQueue('dv-idle-max', { autoDeleteOnIdle: TIMESPAN_MAX });
+
+    assert.equal(idle.autoDeleteOnIdle, TIMESPAN_MAX);
   });
 
   it('drops a slash after a ForwardTo name and forwards to that entity', async () => {
