@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 
 import type { ServiceBusReceiver } from '@azure/service-bus';
@@ -11,31 +9,12 @@ import type { ServiceBusReceiver } from '@azure/service-bus';
 import { createEntityReceiver } from '../../src/cli/operator/clients';
 import { parseEntityAddress } from '../../src/cli/operator/entityAddress';
 import { replayDeadLetters } from '../../src/cli/operator/replay';
-import { namespaceWithDefaults } from '../../src/emulator/config/defaults';
 import { isAppError } from '../../src/shared/errors';
 import { testClient } from '../support/emulator';
+import { startChildEmulator } from './childEmulator';
 import { sendAndDeadLetterAs } from './deadLetters';
 
-const CHILD = join(__dirname, '..', 'support', 'emulatorChild.js');
 const QUEUE = 'ru-letters';
-
-/** An emulator in a child process, so that the test can stop it answering (SIGSTOP). */
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; connection: string }> {
-  const entities = JSON.stringify({ queues: [QUEUE] });
-  const child = spawn(process.execPath, [CHILD, dataDir, entities], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`emulator child exited with ${String(code)}`)));
-  });
-  const { port } = JSON.parse(line) as { port: number };
-  const policy = namespaceWithDefaults().policies[0]!;
-  const connection =
-    `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=${policy.name};` +
-    `SharedAccessKey=${policy.key};UseDevelopmentEmulator=true;`;
-  return { child, connection };
-}
 
 describe('a dead-letter replay whose broker stops answering mid-way', () => {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -46,7 +25,7 @@ describe('a dead-letter replay whose broker stops answering mid-way', () => {
   it('ends with ServiceTimeout and its counts instead of waiting for ever', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-unanswered-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const { child, connection } = await startChild(dataDir);
+    const { child, connection } = await startChildEmulator(dataDir, [QUEUE]);
     cleanups.push(() => child.kill('SIGKILL'));
     const client = testClient(connection);
     cleanups.push(() => client.close());

@@ -100,12 +100,16 @@ export async function runReplay(
     ` ${address.display} to ${target} (${connection.endpoint})`;
   const interruption = stopOnSignal({
     stopsAfter: 'after the letters in hand',
+    nothingInHand: () =>
+      watch.selecting ? 'the letters are still being selected; none is locked' : undefined,
     onForcedStop: (signal) => {
       const result = inFlightResult(watch);
       writeErr(forcedStopText(signal, summary(result), watch, address));
       if (flags.json === true) writeOut(jsonSummary('forced', result, signal));
     },
   });
+  // Nothing was locked, so nothing waits on the broker: its client is left to the exit.
+  const stoppedWhileSelecting = (): boolean => interruption.signal.aborted && watch.selecting;
 
   const result = await withOperatorClient(
     connection,
@@ -151,21 +155,19 @@ export async function runReplay(
       );
       throw outcome.failure;
     },
-    { readsFrom: address },
+    { readsFrom: address, exitsWithoutClose: stoppedWhileSelecting },
   ).finally(() => interruption.dispose());
 
   if (result.interrupted && flags.json === true) {
     writeOut(jsonSummary('interrupted', result, interruption.received()));
-    process.exitCode = interruption.exitCode();
-    return;
+    return endInterrupted(interruption.exitCode(), stoppedWhileSelecting());
   }
   if (result.interrupted && result.replayed === 0) {
     writeOut(
       `interrupted by ${interruption.received() ?? 'a signal'} before any letter was replayed:` +
         ` every letter is still in ${deadLetterPath(address)}\n`,
     );
-    process.exitCode = interruption.exitCode();
-    return;
+    return endInterrupted(interruption.exitCode(), stoppedWhileSelecting());
   }
   if (result.interrupted) {
     // The same summary as a finished replay, saying what is left; the exit code says "signal".
@@ -201,6 +203,15 @@ export async function runReplay(
       { retryable: false },
     );
   }
+}
+
+/**
+ * The exit code of a replay a signal stopped. Stopped during the selection, the process exits
+ * once its output is written, without waiting on a client whose broker may not answer.
+ */
+function endInterrupted(exitCode: number, atOnce: boolean): void {
+  process.exitCode = exitCode;
+  if (atOnce) process.stdout.write('', () => process.exit(exitCode));
 }
 
 /** Lines for letters that did not simply move: copies too large, or sent but not completed. */

@@ -12,6 +12,11 @@ import { UsageError } from './usageError';
 export interface OperatorClientOptions {
   /** The queue, topic or subscription the command reads from, for a hint when it is missing. */
   readsFrom?: EntityAddress;
+  /**
+   * True when the command stops at once and exits without waiting for the broker to answer
+   * the client's close, which a broker that stopped answering never does.
+   */
+  exitsWithoutClose?: () => boolean;
 }
 
 /**
@@ -37,7 +42,9 @@ export async function withOperatorClient<T>(
   } catch (error) {
     throw await explainFailure(error, client, connection, options.readsFrom);
   } finally {
-    await client.close();
+    const closing = client.close();
+    if (options.exitsWithoutClose?.() === true) closing.catch(() => undefined);
+    else await closing;
   }
 }
 

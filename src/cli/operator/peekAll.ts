@@ -8,18 +8,19 @@ const PEEK_PAGE_SIZE = 100;
  * page at a time, so a caller that keeps only what it needs holds one page in memory. The
  * broker may return fewer than asked per call, so it pages until a call returns none. The
  * start is always given: without it the SDK continues from a cursor that every receiver of the
- * same client and entity shares.
+ * same client and entity shares. Aborting `abortSignal` rejects the peek in progress.
  */
 export async function* peekPages(
   receiver: ServiceBusReceiver,
   maxCount = Infinity,
+  abortSignal?: AbortSignal,
 ): AsyncGenerator<ServiceBusReceivedMessage[]> {
   let fromSequenceNumber = Long.ZERO;
   let peeked = 0;
 
   while (peeked < maxCount) {
     const pageSize = Math.min(PEEK_PAGE_SIZE, maxCount - peeked);
-    const page = await receiver.peekMessages(pageSize, { fromSequenceNumber });
+    const page = await receiver.peekMessages(pageSize, { fromSequenceNumber, abortSignal });
     if (page.length === 0) return;
 
     peeked += page.length;

@@ -77,6 +77,8 @@ export interface ReplayOptions {
 
 /** What a replay has in hand between sending copies and completing their letters. */
 export interface ReplayWatch {
+  /** True until the selection is fixed: nothing is locked then, and a signal stops at once. */
+  selecting: boolean;
   /** The counts so far, once the replay has started. */
   result?: ReplayResult;
   /** Letters whose copies are being sent, unanswered: they may have arrived or not. */
@@ -86,7 +88,7 @@ export interface ReplayWatch {
 }
 
 export function newReplayWatch(): ReplayWatch {
-  return { sending: [], awaitingComplete: new Set() };
+  return { selecting: true, sending: [], awaitingComplete: new Set() };
 }
 
 export interface ReplayResult {
@@ -128,6 +130,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   try {
     const letters = await selectLetters(slots[0]!.receiver, options.select, options.signal);
     if (wasAborted(options.signal)) return { ...result, interrupted: true };
+    if (options.watch !== undefined) options.watch.selecting = false;
     const selected = new Set(letters.map((letter) => letter.sequenceNumber));
     result.selected = selected.size;
     if (selected.size > 0) await options.beforeReceive?.(letters);

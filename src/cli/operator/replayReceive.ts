@@ -54,20 +54,27 @@ export async function receiveBatch(
   }
 }
 
-/** The selected letters, judged page by page, so that no body outlives its page. */
+/**
+ * The selected letters, judged page by page, so that no body outlives its page. Nothing is
+ * locked yet, so `signal` stops the selection at once, even in a peek the broker leaves
+ * unanswered: the caller checks the signal and ignores what was selected so far.
+ */
 export async function selectLetters(
   receiver: ServiceBusReceiver,
   select: (message: MessageJson) => boolean,
   signal: AbortSignal | undefined,
 ): Promise<SelectedLetter[]> {
   const selected: SelectedLetter[] = [];
-  for await (const page of peekPages(receiver)) {
-    // Nothing is locked yet, so a signal can stop the selection at once.
-    if (signal?.aborted === true) break;
-    for (const json of page.map(toMessageJson).filter(select)) {
-      const { sequenceNumber, messageId, sessionId, deadLetterReason, timeToLiveMs } = json;
-      selected.push({ sequenceNumber, messageId, sessionId, deadLetterReason, timeToLiveMs });
+  try {
+    for await (const page of peekPages(receiver, Infinity, signal)) {
+      if (signal?.aborted === true) break;
+      for (const json of page.map(toMessageJson).filter(select)) {
+        const { sequenceNumber, messageId, sessionId, deadLetterReason, timeToLiveMs } = json;
+        selected.push({ sequenceNumber, messageId, sessionId, deadLetterReason, timeToLiveMs });
+      }
     }
+  } catch (error) {
+    if (signal?.aborted !== true) throw error;
   }
   return selected;
 }

@@ -15,6 +15,11 @@ export interface StopOptions {
   /** What the first signal leads to, for its line on stderr: "after the batch in flight". */
   stopsAfter: string;
   /**
+   * Why the first signal stops the command at once instead, when nothing is in hand yet
+   * ("no letter is locked yet"); undefined while there is work in hand.
+   */
+  nothingInHand?: () => string | undefined;
+  /**
    * Called on the second signal, just before the process exits: says what the forced stop
    * leaves behind (work sent but not acknowledged or not settled), which no summary would.
    */
@@ -34,7 +39,12 @@ export function stopOnSignal(options: StopOptions): Interruption {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (received !== undefined) forcedStop(signal, options, exitCode());
     received = signal;
-    writeErr(`${signal}: stopping ${options.stopsAfter} (again to stop at once)\n`);
+    const idle = options.nothingInHand?.();
+    writeErr(
+      idle === undefined
+        ? `${signal}: stopping ${options.stopsAfter} (again to stop at once)\n`
+        : `${signal}: stopping at once (${idle})\n`,
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
