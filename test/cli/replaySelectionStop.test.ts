@@ -59,7 +59,7 @@ async function interruptSelection(cli: ChildProcess, port: number): Promise<Stop
 // README: a signal while the letters are still being selected (nothing is locked yet) stops
 // at once, `interrupted by SIGINT before any letter was replayed` (trial AS: it waited for the
 // broker to answer again, saying "stopping after the letters in hand").
-describe('dlq replay: one Ctrl+C while the selection waits on a broker that stopped answering', () => {
+describe('dlq replay: one Ctrl+C while selecting from a broker that stopped answering', () => {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   let emulator: ChildEmulator;
 

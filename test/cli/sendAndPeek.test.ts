@@ -228,7 +228,7 @@ describe('sbworker send and peek against the emulator', () => {
     );
   });
 
-  it('keeps a batch of tiny messages within the 4,500 messages Service Bus takes at once', async () => {
+  it('keeps a batch of tiny messages within the 4,500 Service Bus takes at once', async () => {
     // 5,000 bodies of one byte fit one 256 KB batch by size; Service Bus refuses over 4,500.
     const lines = Array.from({ length: 5000 }, (_, index) =>
       JSON.stringify({ messageId: `small-${index}`, bodyEncoding: 'text', body: 'z' }),

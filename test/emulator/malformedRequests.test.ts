@@ -126,7 +126,7 @@ describe('emulator: requests that cannot be answered are refused, not carried ou
     peer.destroy();
   });
 
-  it("answers a put-token without reply-to on the session's $cbs link, as pyamqp sends it", async () => {
+  it("answers a put-token without reply-to on the session's $cbs link (pyamqp)", async () => {
     // The Python SDK's AMQP layer names no reply_to, and attaches its receiving link with
     // source and target $cbs; it authenticates against Azure, which answers there.
     const peer = await RawPeer.open(emulator.port);

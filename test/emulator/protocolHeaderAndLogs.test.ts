@@ -51,7 +51,7 @@ describe('emulator: bad protocol headers, failed SASL and idle drops', () => {
     });
   }
 
-  it('logs a SASL mechanism it does not offer, with the peer and without the password', async () => {
+  it('logs a SASL mechanism it does not offer, with the peer, not the password', async () => {
     const peer = await RawPeer.connect(emulator.port);
 
     peer.write(Buffer.concat([SASL_HEADER, SASL_PLAIN_INIT]));
