@@ -27,15 +27,21 @@ interface Finished {
   stderr: string;
 }
 
-/** Runs the CLI; `onStderr` sees all of stderr so far, each time more comes. */
-function run(args: string[], onStderr: (child: ChildProcess, seen: string) => void) {
+/**
+ * Runs the CLI; `onFirstProgress` runs once, when stderr shows its first `sent N/M` line (the
+ * sending has begun).
+ */
+function run(args: string[], onFirstProgress: (child: ChildProcess) => void) {
   const child = spawnCli(args);
   let stdout = '';
   let stderr = '';
+  let progressed = false;
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    onStderr(child, stderr);
+    if (progressed || !/^sent \d+\//m.test(stderr)) return;
+    progressed = true;
+    onFirstProgress(child);
   });
   return new Promise<Finished>((done) =>
     child.on('exit', (code) => done({ code, stdout, stderr })),
@@ -51,12 +57,8 @@ describe('sbworker send stopped by a signal', () => {
 
   it('on Ctrl+C stops after the batch in flight and says exactly how far it got', async () => {
     const file = manyLines('int');
-    let signalled = false;
-    const finished = await run(send('sg-int', file, '--json'), (child, seen) => {
-      if (!signalled && /^sent \d+\//m.test(seen)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
+    const finished = await run(send('sg-int', file, '--json'), (child) => {
+      child.kill('SIGINT');
     });
 
     const arrived = (await drain(fx.client, 'sg-int')).map((message) => message.messageId);
@@ -76,12 +78,8 @@ describe('sbworker send stopped by a signal', () => {
 
   it('on SIGTERM prints the text summary with the count sent, exit 143', async () => {
     const file = manyLines('term');
-    let signalled = false;
-    const finished = await run(send('sg-term', file), (child, seen) => {
-      if (!signalled && /^sent \d+\//m.test(seen)) {
-        signalled = true;
-        child.kill('SIGTERM');
-      }
+    const finished = await run(send('sg-term', file), (child) => {
+      child.kill('SIGTERM');
     });
 
     const arrived = await drain(fx.client, 'sg-term');
@@ -97,14 +95,10 @@ describe('sbworker send stopped by a signal', () => {
 
   it('on a second Ctrl+C exits at once: the batch in flight may have arrived', async () => {
     const file = manyLines('twice');
-    let signalled = false;
-    const finished = await run(send('sg-twice', file, '--json'), (child, seen) => {
-      if (!signalled && /^sent \d+\//m.test(seen)) {
-        signalled = true;
-        child.kill('SIGINT');
-        // Apart (not merged into one pending signal), yet while the batch is in flight.
-        setTimeout(() => child.kill('SIGINT'), 1);
-      }
+    const finished = await run(send('sg-twice', file, '--json'), (child) => {
+      child.kill('SIGINT');
+      // Apart (not merged into one pending signal), yet while the batch is in flight.
+      setTimeout(() => child.kill('SIGINT'), 1);
     });
 
     const arrived = await drain(fx.client, 'sg-twice');

@@ -19,6 +19,15 @@ function assertSyntaxError(compile: () => unknown, position: number, fragment: s
   });
 }
 
+/** One test a case: the expression is refused at its position, with its words. */
+function refusesEach(cases: readonly Case[], compile: (expression: string) => unknown): void {
+  for (const [expression, position, fragment] of cases) {
+    it(`refuses ${JSON.stringify(expression)} at ${position}`, () => {
+      assertSyntaxError(() => compile(expression), position, fragment);
+    });
+  }
+}
+
 describe('SQL filter syntax errors carry the position', () => {
   const cases: Case[] = [
     ["color = = 'red'", 8, "Expected a value but found '='"],
@@ -41,11 +50,7 @@ describe('SQL filter syntax errors carry the position', () => {
     ['EXISTS(1)', 7, 'Expected a property name'],
   ];
 
-  for (const [expression, position, fragment] of cases) {
-    it(`refuses ${JSON.stringify(expression)} at ${position}`, () => {
-      assertSyntaxError(() => compileSqlFilter(expression), position, fragment);
-    });
-  }
+  refusesEach(cases, compileSqlFilter);
 });
 
 describe('SQL action syntax errors carry the position', () => {
@@ -59,11 +64,7 @@ describe('SQL action syntax errors carry the position', () => {
     ['REMOVE sys.EnqueuedTimeUtc', 7, 'cannot be changed'],
   ];
 
-  for (const [expression, position, fragment] of cases) {
-    it(`refuses ${JSON.stringify(expression)} at ${position}`, () => {
-      assertSyntaxError(() => compileSqlAction(expression), position, fragment);
-    });
-  }
+  refusesEach(cases, compileSqlAction);
 });
 
 // Azure's grammar: a filter is a <predicate>, IS NULL takes a <property>, a LIKE pattern and
@@ -93,11 +94,7 @@ describe('SQL filters that are not conditions are refused', () => {
     ['a LIKE -b', 7, 'LIKE pattern must be a string but found an arithmetic expression'],
   ];
 
-  for (const [expression, position, fragment] of cases) {
-    it(`refuses ${JSON.stringify(expression)} at ${position}`, () => {
-      assertSyntaxError(() => compileSqlFilter(expression), position, fragment);
-    });
-  }
+  refusesEach(cases, compileSqlFilter);
 
   it('still accepts what the grammar allows, and the TRUE and FALSE constants', () => {
     const accepted = [
