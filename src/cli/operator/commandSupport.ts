@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { flushLogLines } from '../../shared/turnBatchedStdout';
 import {
   checkEntityPath,
   resolveOperatorConnection,
@@ -100,6 +101,7 @@ export function shownOf<T>(
 }
 
 export function writeOut(text: string): void {
+  flushLogLines();
   process.stdout.write(text);
 }
 
