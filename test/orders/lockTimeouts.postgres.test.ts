@@ -13,7 +13,8 @@ import {
   openPostgresDatabase,
   type PostgresTimeouts,
 } from '../../src/orders/store/postgresDatabase';
-import { isTransientDatabaseError, withTransientRetry } from '../../src/orders/transientRetry';
+import { isTransientDatabaseError } from '../../src/orders/store/databaseErrors';
+import { withTransientRetry } from '../../src/orders/transientRetry';
 import { silentLogger } from '../../src/shared/logger';
 import { sleep } from '../../src/shared/time';
 import { collectingLogger } from '../support/collectingLogger';

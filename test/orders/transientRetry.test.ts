@@ -1,55 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError, ConfigError, isAppError } from '../../src/shared/errors';
+import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
 import { collectingLogger } from '../support/collectingLogger';
-import { isTransientDatabaseError, withTransientRetry } from '../../src/orders/transientRetry';
+import { withTransientRetry } from '../../src/orders/transientRetry';
 
 const withCode = (code: string, message = 'failed'): Error =>
   Object.assign(new Error(message), { code });
 
 const fastPolicy = { maxAttempts: 4, initialDelayMs: 10, maxDelayMs: 40, budgetMs: 2_000 };
-
-describe('isTransientDatabaseError', () => {
-  const cases: [string, unknown, boolean][] = [
-    ['connection refused', withCode('ECONNREFUSED'), true],
-    ['admin shutdown (server restart)', withCode('57P01'), true],
-    ['the server is starting up', withCode('57P03'), true],
-    ['a connection exception class 08', withCode('08006'), true],
-    ['a deadlock', withCode('40P01'), true],
-    ['a lock wait past lock_timeout', withCode('55P03'), true],
-    ['a statement past statement_timeout', withCode('57014'), true],
-    ['a session ended idle in a transaction', withCode('25P03'), true],
-    ['a dropped connection', new Error('Connection terminated unexpectedly'), true],
-    ['a unique violation', withCode('23505'), false],
-    ['a syntax error', withCode('42601'), false],
-    ['a plain error', new Error('boom'), false],
-    ['a non-error', 'ECONNREFUSED', false],
-    [
-      'a connection failure translated as retryable',
-      new AppError('DatabaseUnreachable', 'could not reach', { retryable: true }),
-      true,
-    ],
-    [
-      'a connection failure translated as final',
-      new AppError('DatabaseUnreachable', 'could not reach', { retryable: false }),
-      false,
-    ],
-    [
-      'a spent retry budget, even when its cause was transient',
-      new AppError('DatabaseUnavailable', 'failed: Connection terminated unexpectedly', {
-        retryable: true,
-      }),
-      false,
-    ],
-    ['a configuration error', new ConfigError('DATABASE_SSL must be verify'), false],
-  ];
-  for (const [name, error, transient] of cases) {
-    it(`treats ${name} as ${transient ? 'transient' : 'final'}`, () => {
-      assert.equal(isTransientDatabaseError(error), transient);
-    });
-  }
-});
 
 describe('withTransientRetry', () => {
   it('retries transient errors until the operation succeeds', async () => {

@@ -1,22 +1,15 @@
 import { AppError } from '../../shared/errors';
-import { isTransientDatabaseError } from '../transientRetry';
+import {
+  databaseErrorCode,
+  isPoolWaitTimeout,
+  isTlsFailure,
+  isTransientDatabaseError,
+  lastAttempt,
+} from './databaseErrors';
 import { databaseTarget } from './databaseSettings';
 
 /** The code of every error raised when a connection to PostgreSQL cannot be opened. */
 const DATABASE_UNREACHABLE = 'DatabaseUnreachable';
-
-interface Diagnosis {
-  /** What went wrong, in words an operator can act on. */
-  reason: string;
-  retryable: boolean;
-}
-
-/** pg-pool's text when no connection came in time: from the server, or from the pool. */
-const POOL_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
-
-export function isPoolWaitTimeout(error: unknown): boolean {
-  return error instanceof Error && POOL_WAIT_TIMEOUT.test(error.message);
-}
 
 /**
  * Every connection of the pool stayed busy for the connect timeout: the server is reachable,
@@ -46,11 +39,12 @@ export function connectionErrorTranslator(databaseUrl: string): (error: unknown)
     if (!(error instanceof Error)) return error;
 
     const cause = lastAttempt(error);
-    const code = codeOf(cause) ?? codeOf(error);
-    const diagnosis = diagnose(code, cause.message, error);
+    const code = databaseErrorCode(error);
+    const retryable = isTransientDatabaseError(error);
+    const reason = connectionFailureReason(error, code, retryable);
     const masked = maskedCause(cause, code, secrets);
     const detail = code === undefined ? masked.message : `${code}: ${masked.message}`;
-    const advice = diagnosis.retryable
+    const advice = retryable
       ? 'a retry can help'
       : 'a retry will not help until DATABASE_URL or the server changes';
     // The cause is the masked copy: whoever logs it (the worker's invocation line does) must
@@ -58,8 +52,8 @@ export function connectionErrorTranslator(databaseUrl: string): (error: unknown)
     return new AppError(
       DATABASE_UNREACHABLE,
       `Could not connect to the database named by DATABASE_URL (host ${target.host}, ` +
-        `port ${target.port}): ${diagnosis.reason} (${detail}); ${advice}`,
-      { retryable: diagnosis.retryable, cause: masked },
+        `port ${target.port}): ${reason} (${detail}); ${advice}`,
+      { retryable, cause: masked },
     );
   };
 }
@@ -80,66 +74,41 @@ function maskedCause(cause: Error, code: string | undefined, secrets: string[]):
 /** `user "name"` and `role "name"` in PostgreSQL's texts (the name may hold `""`). */
 const QUOTED_ROLE = /\b(user|role)\s+"(?:[^"]|"")*"/gi;
 
-function diagnose(code: string | undefined, message: string, error: Error): Diagnosis {
-  if (POOL_WAIT_TIMEOUT.test(message)) {
-    return { reason: 'the server did not complete a new connection in time', retryable: true };
-  }
-  switch (code) {
-    case 'ENOTFOUND':
-      return { reason: 'the host name does not resolve', retryable: false };
-    case 'EAI_AGAIN':
-      return { reason: 'the host name could not be looked up just now', retryable: true };
-    case 'ECONNREFUSED':
-      return { reason: 'nothing accepts connections on that host and port', retryable: true };
-    case 'ETIMEDOUT':
-      return { reason: 'the server did not answer in time', retryable: true };
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return { reason: 'the connection was cut while opening', retryable: true };
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return { reason: 'there is no network route to the host', retryable: true };
-    case '28000':
-    case '28P01':
-      return {
-        reason: 'the server refused the login (check the user and password, and DATABASE_SSL)',
-        retryable: false,
-      };
-    case '3D000':
-      return { reason: 'the database named in the URL does not exist', retryable: false };
-    case '53300':
-    case '57P03':
-      return { reason: 'the server cannot take a connection just now', retryable: true };
-  }
+/**
+ * What went wrong, in words an operator can act on. Whether a retry helps is not decided here
+ * but by `isTransientDatabaseError`, so the advice always matches what the retry loop does.
+ */
+const CONNECTION_FAILURE_REASONS: Record<string, string> = {
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be looked up just now',
+  ECONNREFUSED: 'nothing accepts connections on that host and port',
+  ETIMEDOUT: 'the server did not answer in time',
+  ECONNRESET: 'the connection was cut while opening',
+  EPIPE: 'the connection was cut while opening',
+  EHOSTUNREACH: 'there is no network route to the host',
+  ENETUNREACH: 'there is no network route to the host',
+  '28000': 'the server refused the login (check the user and password, and DATABASE_SSL)',
+  '28P01': 'the server refused the login (check the user and password, and DATABASE_SSL)',
+  '3D000': 'the database named in the URL does not exist',
+  '53300': 'the server cannot take a connection just now',
+  '57P03': 'the server cannot take a connection just now',
+};
 
-  if (isTlsFailure(code, message)) {
-    return {
-      reason: 'TLS failed (see DATABASE_SSL, or sslmode in DATABASE_URL)',
-      retryable: false,
-    };
+function connectionFailureReason(
+  error: Error,
+  code: string | undefined,
+  retryable: boolean,
+): string {
+  if (isPoolWaitTimeout(lastAttempt(error))) {
+    return 'the server did not complete a new connection in time';
   }
-  return { reason: 'the connection failed', retryable: isTransientDatabaseError(error) };
-}
+  const known = code === undefined ? undefined : CONNECTION_FAILURE_REASONS[code];
+  if (known !== undefined) return known;
 
-function isTlsFailure(code: string | undefined, message: string): boolean {
-  if (code !== undefined && /^ERR_(TLS|SSL)_|CERT|SELF_SIGNED/.test(code)) return true;
-  return /\b(SSL|TLS)\b|certificate/i.test(message);
-}
-
-/** Node reports a failed connection to every address of a name as one AggregateError. */
-function lastAttempt(error: Error): Error {
-  let current = error;
-  while (current instanceof AggregateError && current.errors.length > 0) {
-    const last: unknown = current.errors[current.errors.length - 1];
-    if (!(last instanceof Error)) break;
-    current = last;
+  if (!retryable && isTlsFailure(error)) {
+    return 'TLS failed (see DATABASE_SSL, or sslmode in DATABASE_URL)';
   }
-  return current;
-}
-
-function codeOf(error: Error): string | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && code !== '' ? code : undefined;
+  return 'the connection failed';
 }
 
 /**

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/logger';
 import { SECOND_MS } from '../../shared/time';
-import { connectionErrorTranslator, isPoolWaitTimeout, poolExhausted } from './connectionErrors';
+import { connectionErrorTranslator, poolExhausted } from './connectionErrors';
+import { isPoolWaitTimeout } from './databaseErrors';
 import type { Database, SqlClient } from './database';
 
 export interface PostgresOptions {
