@@ -1,15 +1,17 @@
+import type { AppErrorCode } from './errorCodes';
 import { describeNonError } from './loggableKeys';
 
 /**
  * The one error type the project's own code throws. `code` is stable and meant to be branched
- * on; `retryable` says whether trying the same operation again can succeed.
+ * on (every code is listed in errorCodes.ts); `retryable` says whether trying the same
+ * operation again can succeed.
  */
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: AppErrorCode;
   readonly retryable: boolean;
 
   constructor(
-    code: string,
+    code: AppErrorCode,
     message: string,
     options: { retryable?: boolean; cause?: unknown } = {},
   ) {

@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } fr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
+import type { AppErrorCode } from './errorCodes';
 import { AppError, ensureError } from './errors';
 
 /** Who claims a folder, for the lock file's name and the errors a refusal gives. */
@@ -11,7 +12,7 @@ export interface FolderOwner {
   /** How the errors name the folder, e.g. `the PGlite folder`. */
   readonly folderKind: string;
   /** Error codes: a live holder, and a lock file that cannot be written (read-only folder). */
-  readonly codes: { readonly inUse: string; readonly lockFailed: string };
+  readonly codes: { readonly inUse: AppErrorCode; readonly lockFailed: AppErrorCode };
   /** Appended to the in-use message: what the operator can do. */
   readonly advice: string;
 }

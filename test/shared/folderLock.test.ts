@@ -21,7 +21,7 @@ import { claimFolder, type FolderOwner } from '../../src/shared/folderLock';
 const OWNER: FolderOwner = {
   lockFileName: 'test.lock',
   folderKind: 'the test folder',
-  codes: { inUse: 'TestInUse', lockFailed: 'TestLockFailed' },
+  codes: { inUse: 'DataDirInUse', lockFailed: 'DataDirLockFailed' },
   advice: 'stop the other one',
 };
 
@@ -63,7 +63,7 @@ describe('folder lock', () => {
     const foreign = `${await deadPid()}\nanother-machine.example\n`;
     writeFileSync(join(dir, OWNER.lockFileName), foreign);
     const error = refusal(dir);
-    assert.equal(error.code, 'TestInUse');
+    assert.equal(error.code, 'DataDirInUse');
     assert.equal(error.retryable, false);
     assert.match(error.message, /on host another-machine\.example/);
     assert.ok(error.message.includes(`delete ${join(dir, OWNER.lockFileName)} by hand`));
@@ -77,7 +77,7 @@ describe('folder lock', () => {
     writeFileSync(join(dir, `${OWNER.lockFileName}.takeover`), `${process.ppid}\n${hostname()}\n`);
 
     const error = refusal(dir);
-    assert.equal(error.code, 'TestInUse');
+    assert.equal(error.code, 'DataDirInUse');
     assert.match(error.message, new RegExp(`being taken over by process ${process.ppid}`));
     assert.equal(readFileSync(join(dir, OWNER.lockFileName), 'utf8'), stale);
   });
@@ -105,7 +105,7 @@ describe('folder lock', () => {
       chmodSync(dir, 0o555);
       try {
         const error = refusal(dir);
-        assert.equal(error.code, 'TestLockFailed');
+        assert.equal(error.code, 'DataDirLockFailed');
         assert.match(error.message, /could not create the lock file .*\(EACCES\)/);
       } finally {
         chmodSync(dir, 0o755);

@@ -1,3 +1,4 @@
+import { foreignErrorCode } from '../../shared/errorCodes';
 import { AppError } from '../../shared/errors';
 import { connectionSourcePhrase, type OperatorConnection } from './connection';
 import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
@@ -51,7 +52,10 @@ export function explainManagementFailure(error: unknown, target: ManagementTarge
   if (typeof code !== 'string' || !UNREACHABLE_CODES.has(code)) {
     if (!(error instanceof Error)) return error;
     // An answer stats cannot use: the SDK's own code when it gave one of Service Bus's.
-    const sdkCode = typeof code === 'string' && /^[A-Z][A-Za-z]+$/.test(code) ? code : undefined;
+    const sdkCode =
+      typeof code === 'string' && /^[A-Z][A-Za-z]+$/.test(code)
+        ? foreignErrorCode(code)
+        : undefined;
     return new AppError(sdkCode ?? 'GeneralError', `${message} (${asked})`, { cause: error });
   }
 

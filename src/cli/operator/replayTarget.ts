@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 
+import { foreignErrorCode } from '../../shared/errorCodes';
 import { AppError, ensureError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
@@ -44,7 +45,7 @@ export async function checkReplayTarget(
     const attempt = ensureError(mostTellingAttempt(error));
     const reason = (attempt.message === '' ? attempt.name : attempt.message).replace(/\.$/, '');
     throw new AppError(
-      errorCode(attempt) ?? 'GeneralError',
+      foreignErrorCode(errorCode(attempt) ?? 'GeneralError'),
       `cannot send to ${target}: ${reason}; no dead letter was received`,
       { cause: error },
     );
