@@ -1,4 +1,5 @@
 import { DEFAULT_EMULATOR_AMQP_PORT, DEFAULT_EMULATOR_HTTP_PORT } from '../shared/emulatorPorts';
+import { withFailureCodes } from '../shared/failureLogging';
 import { silentLogger, type Logger } from '../shared/logger';
 import { Broker } from './broker/broker';
 import { namespaceWithDefaults } from './config/defaults';
@@ -102,7 +103,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 }
 
 async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEmulator> {
-  const logger = options.logger ?? silentLogger();
+  // Failures go to the log whole; this edge turns each into its text and its code.
+  const logger = withFailureCodes(options.logger ?? silentLogger());
   const namespace = options.namespace ?? namespaceWithDefaults();
   const hosts = options.hosts ?? ['127.0.0.1', '::1'];
   const port = options.port ?? DEFAULT_EMULATOR_AMQP_PORT;

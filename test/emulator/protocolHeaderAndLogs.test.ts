@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningEmulator } from '../../src/emulator';
 import { collectingLogger } from '../support/collectingLogger';
 import { startTestEmulator } from '../support/emulator';
-import { AMQP_HEADER, RawPeer, SASL_HEADER } from '../support/rawAmqp';
+import { AMQP_HEADER, amqpFrame, RawPeer, SASL_HEADER } from '../support/rawAmqp';
 
 const SASL_PLAIN_INIT = (() => {
   // sasl-init (0x41) [mechanism :PLAIN, initial-response \0user\0secret-password]
@@ -21,7 +21,7 @@ const SASL_PLAIN_INIT = (() => {
   return Buffer.concat([header, body]);
 })();
 
-describe('emulator: bad protocol headers, failed SASL and idle drops', () => {
+describe('emulator: bad protocol headers, failed SASL, idle drops and peer errors', () => {
   let emulator: RunningEmulator;
   const logger = collectingLogger();
 
@@ -75,4 +75,22 @@ describe('emulator: bad protocol headers, failed SASL and idle drops', () => {
     assert.equal(line.fields?.silentForMs, 600);
     assert.equal(peer.closeCondition, 'amqp:resource-limit-exceeded');
   });
+
+  // AMQP 1.0 part 2.7.9: a close carries the error that made the peer close; its condition is
+  // the code an operator filters on, whether AMQP's own or Service Bus's.
+  for (const condition of ['amqp:internal-error', 'com.microsoft:server-busy']) {
+    it(`logs a peer's close error with its condition as the code (${condition})`, async () => {
+      const peer = await RawPeer.open(emulator.port);
+
+      peer.write(amqpFrame('close', { error: { condition, description: 'the peer gave up' } }));
+
+      assert.ok(await peer.waitFor('close'), `got ${peer.received.join(', ')}`);
+      const line = logger.warnings.find(
+        (warning) => warning.message === 'connection error' && warning.fields?.code === condition,
+      );
+      assert.ok(line, `no line with code ${condition}: ${JSON.stringify(logger.warnings)}`);
+      assert.match(String(line.fields?.error), /the peer gave up/, 'the description it sent');
+      peer.destroy();
+    });
+  }
 });

@@ -196,7 +196,7 @@ export class Broker implements StoreHooks {
       for (const store of this.registry.allStores()) store.sweep(nowMs);
       this.sweepListener(nowMs);
     } catch (error) {
-      this.logger.warn('timer sweep failed', { error: String(error) });
+      this.logger.warn('timer sweep failed', { error });
     }
   }
 }

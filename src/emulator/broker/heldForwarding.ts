@@ -80,7 +80,7 @@ export class HeldMessageForwarder {
       // What was not moved stays where it is; the next lock release or entity change retries.
       this.logger.warn('moving held messages on to the forwarding target failed', {
         entity: store.settings.path,
-        error: String(error),
+        error,
       });
     }
   }

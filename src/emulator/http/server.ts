@@ -71,7 +71,7 @@ export async function startManagementServer(
       });
     });
     serve(request, response).catch((error: unknown) => {
-      logger.error('management request failed', { method: request.method, error: String(error) });
+      logger.error('management request failed', { method: request.method, error });
       if (response.headersSent) response.destroy();
       else send(response, 500, errorDocument(500, 'Internal error.'), XML);
     });
@@ -93,7 +93,7 @@ export async function startManagementServer(
       }
       logger.info('address not available; management API without it', {
         host,
-        error: String(error),
+        error,
       });
     }
   }

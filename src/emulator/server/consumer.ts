@@ -208,7 +208,7 @@ export class Consumer {
     this.whenDurable(
       () => settleOutgoing(delivery, outcome),
       (error: unknown) => {
-        this.logger.warn('settlement not stored', { error: String(error) });
+        this.logger.warn('settlement not stored', { error });
         settleOutgoing(delivery, undefined, {
           condition: Condition.internalError,
           description: 'The broker could not store the settlement.',

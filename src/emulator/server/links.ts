@@ -197,7 +197,7 @@ export function onIncomingMessage(
       deps.broker.journal,
       () => state.replies.reply(request, link, response),
       (error: unknown) => {
-        state.logger.warn('management change not stored', { error: String(error) });
+        state.logger.warn('management change not stored', { error });
         state.replies.reply(request, link, journalFailureResponse());
       },
     );
@@ -278,7 +278,7 @@ function rejectSend(
     settleRejected(delivery, { condition: error.condition, description: error.message });
     return;
   }
-  state.logger.warn('send failed', { entity: address, error: String(error) });
+  state.logger.warn('send failed', { entity: address, error });
   settleRejected(delivery, {
     condition: Condition.internalError,
     description: 'The broker could not store the message.',

@@ -62,7 +62,7 @@ export async function listenAmqp(
       } catch (error) {
         state.logger.warn('handler failed; closing the connection', {
           event,
-          error: String(error),
+          error,
         });
         try {
           context.connection.close({
@@ -133,14 +133,10 @@ export async function listenAmqp(
   });
   guard('disconnected', dropConnection);
   container.on('connection_error', (context: EventContext) => {
-    logger.warn('connection error', { error: describe(context.connection) });
+    logger.warn('connection error', { error: context.error ?? 'unknown' });
   });
-  container.on('protocol_error', (error: unknown) =>
-    logger.warn('protocol error', { error: String(error) }),
-  );
-  container.on('error', (error: unknown) =>
-    logger.warn('connection failed', { error: String(error) }),
-  );
+  container.on('protocol_error', (error: unknown) => logger.warn('protocol error', { error }));
+  container.on('error', (error: unknown) => logger.warn('connection failed', { error }));
 
   const options = {
     // rhea's default would try to re-dial a dropped client and keep the process alive.
@@ -187,7 +183,7 @@ export async function listenAmqp(
       if (boundPort === 0) boundPort = (server.address() as { port: number }).port;
     } catch (error) {
       if (servers.length === 0 && host === hosts[0]) throw error;
-      logger.info('address not available; listening without it', { host, error: String(error) });
+      logger.info('address not available; listening without it', { host, error });
     }
   }
 
@@ -254,10 +250,4 @@ function listenOn(start: () => Server): Promise<Server> {
     });
     server.once('error', reject);
   });
-}
-
-function describe(connection: Connection): string {
-  const error = (connection as unknown as { error?: { condition?: string; description?: string } })
-    .error;
-  return error ? `${error.condition ?? ''} ${error.description ?? ''}`.trim() : 'unknown';
 }

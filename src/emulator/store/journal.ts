@@ -206,7 +206,7 @@ class FileJournal implements Journal {
       });
     } catch (error) {
       this.logger.warn('journal compaction failed; appending to the old file', {
-        error: String(error),
+        error,
       });
     } finally {
       this.compacting = false;
@@ -254,7 +254,7 @@ class FileJournal implements Journal {
         // Its waiters are told it failed, so it must not be written after all: close's own
         // flush only cuts the file back to its last whole record.
         this.logger.error('journal write failed at close; the batch is lost', {
-          error: String(error),
+          error,
           records: buffers.length,
         });
         for (const reject of failures) reject(error);
@@ -263,7 +263,7 @@ class FileJournal implements Journal {
         this.waiters = [...waiters, ...this.waiters];
         this.failures = [...failures, ...this.failures];
         this.logger.warn('journal write failed; the batch is written again', {
-          error: String(error),
+          error,
           records: buffers.length,
           waitingAnswers: this.waiters.length,
           retryInMs: RETRY_FAILED_WRITE_AFTER_MS,
