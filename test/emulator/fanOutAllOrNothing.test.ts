@@ -11,19 +11,21 @@ import { encodeMessage } from '../support/rawAmqp';
 /**
  * A topic send is one operation: it lands in every matching subscription or in none (trial
  * AN: a rule that threw mid fan-out failed the send after earlier subscriptions had a copy,
- * so every retry duplicated the message there). No rule the emulator accepts throws any more,
- * so the failing rule is put in place directly, as a rule from an older release could be.
+ * so every retry duplicated the message there). A rule the emulator accepts throws only on an
+ * integer division by zero; here a failing rule is put in place directly, as a rule from an
+ * older release could be.
+ * With DeadLetteringOnFilterEvaluationExceptions on, that subscription gets a dead letter.
  */
 describe('broker: a topic fan-out is all or nothing', () => {
-  it('places every other copy and logs the rule when one subscription rule throws', () => {
+  function sendTwiceWithBadRule(deadLettering: boolean) {
     const logger = collectingLogger();
-    const topics = [{ name: 'fan', subscriptions: ['a-first', 'm-bad', 'z-last'] }];
+    const bad = { name: 'm-bad', deadLetteringOnFilterEvaluationExceptions: deadLettering };
+    const topics = [{ name: 'fan', subscriptions: ['a-first', bad, 'z-last'] }];
     const broker = new Broker(testNamespace({ topics }), memoryJournal, logger);
-    const bad = broker.registry.subscription('fan', 'm-bad')!;
     const throwing = (): boolean => {
       throw new RangeError('Maximum call stack size exceeded');
     };
-    bad.compiledRules = [
+    broker.registry.subscription('fan', 'm-bad')!.compiledRules = [
       { name: 'deep', matches: throwing, apply: null },
       { name: 'fine', matches: () => true, apply: null },
     ];
@@ -34,14 +36,35 @@ describe('broker: a topic fan-out is all or nothing', () => {
       assert.doesNotThrow(() => broker.send(target, [parseMessage(decodeMessage(raw), raw)]));
     }
     broker.close();
+    const counts = (name: string) => broker.registry.subscription('fan', name)!.store.counts();
+    const deadLetters = broker.registry.subscription('fan', 'm-bad')!.deadLetter.counts().active;
+    const warned = logger.warnings.filter((line) => line.fields?.rule === 'deep');
+    return { counts, deadLetters, warned };
+  }
+
+  it('places every other copy and logs the rule when one subscription rule throws', () => {
+    const { counts, deadLetters, warned } = sendTwiceWithBadRule(false);
 
     // Each send lands once everywhere, the bad subscription by its other rule.
-    const active = (name: string): number =>
-      broker.registry.subscription('fan', name)!.store.counts().active;
-    assert.deepEqual(['a-first', 'm-bad', 'z-last'].map(active), [2, 2, 2]);
-    const warned = logger.warnings.filter((line) => line.fields?.rule === 'deep');
+    assert.deepEqual(
+      ['a-first', 'm-bad', 'z-last'].map((name) => counts(name).active),
+      [2, 2, 2],
+    );
+    assert.equal(deadLetters, 0);
     assert.equal(warned.length, 2);
     assert.equal(warned[0]?.fields?.entity, 'fan/Subscriptions/m-bad');
     assert.match(String(warned[0]?.fields?.reason), /Maximum call stack size exceeded/);
+  });
+
+  it('dead-letters the copy of a subscription whose rule throws, by default', () => {
+    const { counts, deadLetters, warned } = sendTwiceWithBadRule(true);
+
+    assert.deepEqual(
+      ['a-first', 'm-bad', 'z-last'].map((name) => counts(name).active),
+      [2, 0, 2],
+    );
+    assert.equal(deadLetters, 2);
+    assert.equal(warned.length, 2);
+    assert.match(String(warned[0]?.message), /dead-lettered/);
   });
 });

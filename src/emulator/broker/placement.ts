@@ -7,8 +7,7 @@ import type {
   SubscriptionEntity,
 } from '../entities/registry';
 import type { DeadLetterFields, StoredMessage } from '../store/types';
-import type { CompiledRule } from '../rules';
-import { copiesForSubscription } from './ruleRouting';
+import { copiesForSubscription, type RuleFailure } from './ruleRouting';
 
 /** Service Bus allows a message to be auto-forwarded at most this many times. */
 export const MAX_FORWARD_HOPS = 4;
@@ -22,6 +21,12 @@ const NULL_SESSION_DEAD_LETTER: DeadLetterFields = {
   reason: 'Session id is null.',
   description: "Session enabled entity doesn't allow a message whose session identifier is null.",
 };
+/**
+ * Service Bus writes the exception's type name as the reason of a copy it dead-letters for a
+ * failed rule (the dead-letter queues overview); these are its SDK's names for a filter's and
+ * an action's exception.
+ */
+const RULE_FAILURE_REASONS = { filter: 'FilterException', action: 'RuleActionException' };
 
 /**
  * Where a message goes once the broker has accepted it: into a queue, into each subscription
@@ -74,34 +79,39 @@ export class MessagePlacement {
   ): number {
     const topicSeq = topic.scheduled.skipSequenceNumber();
     const plan = topic.subscriptions.map((sub) => {
-      const onFailure = (rule: CompiledRule, error: unknown): void =>
-        this.reportRuleFailure(sub, rule, error, message);
-      const copies = copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq, onFailure);
-      return [sub, copies] as const;
+      const routing = copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq);
+      if (routing.failure) this.reportRuleFailure(sub, routing.failure, message);
+      return [sub, routing] as const;
     });
 
-    for (const [sub, copies] of plan) {
+    for (const [sub, { copies, failure }] of plan) {
+      if (failure && sub.config.deadLetteringOnFilterEvaluationExceptions) {
+        this.deadLetterOnArrival(sub, message, nowMs, hops, carried, ruleFailureFields(failure));
+        continue;
+      }
       for (const copy of copies) this.place(sub, copy, nowMs, hops, carried, topicSeq);
     }
     return topicSeq;
   }
 
   /**
-   * Azure calls this a filter evaluation exception. The emulator does not act on
-   * DeadLetteringOnFilterEvaluationExceptions: the rule counts as not matching, and the log
-   * names it so the operator can fix or remove it.
+   * Azure calls this a filter evaluation exception. With the subscription's
+   * DeadLetteringOnFilterEvaluationExceptions on (the default) the message is dead-lettered
+   * there, in place of every copy its rules would give; off, the rule counts as not matching.
+   * Either way the log names the rule so the operator can fix or remove it.
    */
   private reportRuleFailure(
     sub: SubscriptionEntity,
-    rule: CompiledRule,
-    error: unknown,
+    failure: RuleFailure,
     message: ParsedMessage,
   ): void {
-    this.logger.warn('rule failed while routing a message; treated as not matching', {
+    const deadLettered = sub.config.deadLetteringOnFilterEvaluationExceptions;
+    const outcome = deadLettered ? 'message dead-lettered' : 'treated as not matching';
+    this.logger.warn(`rule failed while routing a message; ${outcome}`, {
       entity: sub.store.settings.path,
-      rule: rule.name,
+      rule: failure.rule.name,
       messageId: message.messageId,
-      reason: error instanceof Error ? error.message : String(error),
+      reason: errorText(failure.error),
     });
   }
 
@@ -139,8 +149,9 @@ export class MessagePlacement {
   }
 
   /**
-   * Dead-letters a copy a session subscription cannot hold, as deadLetter() does for a stored
-   * message: into its dead-letter queue, or on to where the subscription forwards dead letters.
+   * Dead-letters a copy a subscription cannot hold (no session id for a session subscription,
+   * a rule that failed), as deadLetter() does for a stored message: into its dead-letter
+   * queue, or on to where the subscription forwards dead letters.
    */
   private deadLetterOnArrival(
     holder: SubscriptionEntity,
@@ -148,14 +159,14 @@ export class MessagePlacement {
     nowMs: number,
     hops: number,
     carried: Partial<StoredMessage>,
+    fields: DeadLetterFields = NULL_SESSION_DEAD_LETTER,
   ): number {
-    const fields = NULL_SESSION_DEAD_LETTER;
     const bare = withApplicationProperties(message.bare, {
       DeadLetterReason: fields.reason,
       DeadLetterErrorDescription: fields.description,
     });
     const dead = { ...message, bare, scheduledEnqueueAtMs: null };
-    this.logger.debug('message without a session id dead-lettered', {
+    this.logger.debug('message dead-lettered on arrival', {
       entity: holder.store.settings.path,
       messageId: message.messageId,
       reason: fields.reason,
@@ -214,4 +225,15 @@ export class MessagePlacement {
     });
     return stored.seq;
   }
+}
+
+function ruleFailureFields(failure: RuleFailure): DeadLetterFields {
+  return {
+    reason: RULE_FAILURE_REASONS[failure.stage],
+    description: `The rule '${failure.rule.name}' failed: ${errorText(failure.error)}`,
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,39 +3,52 @@ import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../
 import { Annotation } from '../amqp/wire';
 import type { CompiledRule, MutableRuleMessage, PropertyValue, RuleMessage } from '../rules';
 
-/** Told about a rule whose filter or action threw while a message was routed. */
-export type RuleFailureHandler = (rule: CompiledRule, error: unknown) => void;
+/** A rule whose filter or action threw while a message was routed. */
+export interface RuleFailure {
+  rule: CompiledRule;
+  /** Which half threw: the filter, or the action of a rule that matched. */
+  stage: 'filter' | 'action';
+  error: unknown;
+}
+
+/** What a subscription gets of a message: its copies, and the first rule that failed. */
+export interface SubscriptionRouting {
+  copies: ParsedMessage[];
+  failure: RuleFailure | null;
+}
 
 /**
  * Which copies of a message a subscription gets, as Service Bus documents it: all matching
  * rules without an action together give one copy of the message as sent; each matching rule
  * with an action gives its own copy, changed by the action and stamped with `RuleName`.
  * A rule that throws counts as not matching, so one bad rule cannot fail the send for every
- * other subscription; `onFailure` hears about it.
+ * other subscription; the first one is reported in `failure`, for the caller to dead-letter.
  */
 export function copiesForSubscription(
   rules: readonly CompiledRule[],
   message: ParsedMessage,
   nowMs: number,
   topicSequenceNumber: number,
-  onFailure: RuleFailureHandler,
-): ParsedMessage[] {
-  if (rules.length === 0) return [];
+): SubscriptionRouting {
+  if (rules.length === 0) return { copies: [], failure: null };
 
   const view = ruleMessageOf(message, nowMs, topicSequenceNumber);
   const copies: ParsedMessage[] = [];
+  let failure: RuleFailure | null = null;
   let plainMatch = false;
   for (const rule of rules) {
+    let stage: RuleFailure['stage'] = 'filter';
     try {
       if (!rule.matches(view)) continue;
+      stage = 'action';
       if (rule.apply === null) plainMatch = true;
       else copies.push(applyRuleAction(rule, message, view));
     } catch (error) {
-      onFailure(rule, error);
+      failure ??= { rule, stage, error };
     }
   }
   if (plainMatch) copies.unshift(message);
-  return copies;
+  return { copies, failure };
 }
 
 /**

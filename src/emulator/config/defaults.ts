@@ -53,6 +53,7 @@ export function subscriptionWithDefaults(
     defaultMessageTimeToLiveMs: null,
     requiresSession: false,
     deadLetteringOnMessageExpiration: false,
+    deadLetteringOnFilterEvaluationExceptions: true,
     forwardTo: null,
     forwardDeadLetteredMessagesTo: null,
     rules: [],

@@ -130,6 +130,8 @@ function toSubscription(subscription: SubscriptionSection): SubscriptionConfig {
       defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
       requiresSession: properties.RequiresSession,
       deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
+      deadLetteringOnFilterEvaluationExceptions:
+        properties.DeadLetteringOnFilterEvaluationExceptions,
       forwardTo: properties.ForwardTo,
       forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
       rules: (subscription.Rules ?? []).map(toRule),

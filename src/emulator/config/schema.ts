@@ -86,6 +86,7 @@ const subscriptionProperties = z.strictObject({
   DefaultMessageTimeToLive: timeToLive.optional(),
   RequiresSession: z.boolean().optional(),
   DeadLetteringOnMessageExpiration: z.boolean().optional(),
+  DeadLetteringOnFilterEvaluationExceptions: z.boolean().optional(),
   ForwardTo: forwardTarget.optional(),
   ForwardDeadLetteredMessagesTo: forwardTarget.optional(),
 });

@@ -52,6 +52,11 @@ export interface SubscriptionConfig {
   defaultMessageTimeToLiveMs: number | null;
   requiresSession: boolean;
   deadLetteringOnMessageExpiration: boolean;
+  /**
+   * A message whose rule evaluation fails here is dead-lettered on this subscription (true,
+   * Azure's default), or not delivered to it (false).
+   */
+  deadLetteringOnFilterEvaluationExceptions: boolean;
   forwardTo: string | null;
   forwardDeadLetteredMessagesTo: string | null;
   /** Empty means the default rule `$Default` with a true filter. */

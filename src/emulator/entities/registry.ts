@@ -6,6 +6,7 @@ import type {
   SubscriptionConfig,
   TopicConfig,
 } from '../config/types';
+import { subscriptionWithDefaults } from '../config/defaults';
 import { compileRule, type CompiledRule } from '../rules';
 import { MessageStore, type StoreHooks } from '../store/messageStore';
 import type { Journal } from '../store/types';
@@ -211,7 +212,8 @@ export class EntityRegistry {
     if (this.sources.has(subKey)) throw new ConfigError(`subscription '${path}' is defined twice`);
     const compiledRules = rules.map((rule) => compileRule(rule));
 
-    const config: SubscriptionConfig = { ...sub, rules };
+    // Spread over the defaults: a record from an older release lacks properties added since.
+    const config: SubscriptionConfig = { ...subscriptionWithDefaults(sub.name), ...sub, rules };
     const store = new MessageStore(
       {
         ...queueSettings({ ...config, name: path }),
@@ -243,7 +245,12 @@ export class EntityRegistry {
 
   updateSubscription(topicName: string, settings: Omit<SubscriptionConfig, 'rules'>): void {
     const sub = this.subscriptionOrThrow(topicName, settings.name);
-    const config: SubscriptionConfig = { ...settings, name: sub.name, rules: sub.config.rules };
+    const config: SubscriptionConfig = {
+      ...subscriptionWithDefaults(sub.name),
+      ...settings,
+      name: sub.name,
+      rules: sub.config.rules,
+    };
     Object.assign(sub.store.settings, {
       ...queueSettings({ ...config, name: sub.store.settings.path }),
       defaultTimeToLiveMs: subscriptionTtl(config, sub.topic.config),

@@ -155,9 +155,9 @@ function editedSince(registry: EntityRegistry, change: EntityChange): string[] {
   const current = currentSettings(registry, change);
   if (current === undefined) return [];
   const before = change.before as unknown as Record<string, unknown>;
-  const keys = new Set([...Object.keys(before), ...Object.keys(current)]);
-  keys.delete('name');
-  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(current[key]));
+  // A property added in a later release is missing from older records: it was not replaced.
+  const keys = Object.keys(before).filter((key) => key !== 'name');
+  return keys.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(current[key]));
 }
 
 function currentSettings(

@@ -72,7 +72,6 @@ export interface AdminExtras {
   /** null: never (TimeSpan.MaxValue on the wire). */
   autoDeleteOnIdleMs: number | null;
   supportOrdering: boolean;
-  deadLetteringOnFilterEvaluationExceptions: boolean;
 }
 
 export type EntityStatus = 'Active' | 'Disabled' | 'SendDisabled' | 'ReceiveDisabled';
@@ -148,7 +147,6 @@ export const DEFAULT_EXTRAS: AdminExtras = {
   enableBatchedOperations: true,
   autoDeleteOnIdleMs: null,
   supportOrdering: true,
-  deadLetteringOnFilterEvaluationExceptions: true,
 };
 
 /** Why a management operation was refused; the HTTP layer maps each kind to a status code. */

@@ -78,7 +78,7 @@ export function subscriptionDescription(view: SubscriptionView, forwardBase: str
     RequiresSession: config.requiresSession,
     DefaultMessageTimeToLive: formatDuration(config.defaultMessageTimeToLiveMs),
     DeadLetteringOnMessageExpiration: config.deadLetteringOnMessageExpiration,
-    DeadLetteringOnFilterEvaluationExceptions: extras.deadLetteringOnFilterEvaluationExceptions,
+    DeadLetteringOnFilterEvaluationExceptions: config.deadLetteringOnFilterEvaluationExceptions,
     MessageCount: counts.total,
     MaxDeliveryCount: config.maxDeliveryCount,
     EnableBatchedOperations: extras.enableBatchedOperations,

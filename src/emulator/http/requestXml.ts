@@ -101,6 +101,9 @@ export function readSubscription(
     defaultMessageTimeToLiveMs: fields.timeToLive(defaults.defaultMessageTimeToLiveMs),
     requiresSession: fields.boolean('RequiresSession') ?? false,
     deadLetteringOnMessageExpiration: fields.boolean('DeadLetteringOnMessageExpiration') ?? false,
+    deadLetteringOnFilterEvaluationExceptions:
+      fields.boolean('DeadLetteringOnFilterEvaluationExceptions') ??
+      defaults.deadLetteringOnFilterEvaluationExceptions,
     forwardTo: fields.entityName('ForwardTo'),
     forwardDeadLetteredMessagesTo: fields.entityName('ForwardDeadLetteredMessagesTo'),
     rules: [rule],
@@ -243,9 +246,6 @@ class Fields {
         this.boolean('EnableBatchedOperations') ?? given.enableBatchedOperations,
       autoDeleteOnIdleMs: autoDelete === undefined ? given.autoDeleteOnIdleMs : autoDelete,
       supportOrdering: this.boolean('SupportOrdering') ?? given.supportOrdering,
-      deadLetteringOnFilterEvaluationExceptions:
-        this.boolean('DeadLetteringOnFilterEvaluationExceptions') ??
-        given.deadLetteringOnFilterEvaluationExceptions,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { AppError } from '../../shared/errors';
 import type { ArithmeticOperator, ComparisonOperator, Expr, SqlValue } from './ast';
 import { matchLike } from './like';
 import { hasProperty, readProperty } from './values';
@@ -11,6 +12,8 @@ import type { RuleMessage } from './types';
  * (unknown). A missing property is unknown; operators on unknown give unknown; a type pairing
  * that C# would not allow (comparing a string with a number) is also unknown, so the filter
  * does not match rather than failing the send.
+ * @throws AppError `SqlEvaluationFailed` for an integer division or modulo by zero, which C#
+ *   (and so Service Bus) raises as a filter evaluation exception.
  */
 export function evaluate(expr: Expr, message: RuleMessage): SqlValue {
   switch (expr.type) {
@@ -115,11 +118,17 @@ function integerArithmetic(operator: ArithmeticOperator, left: bigint, right: bi
     case '*':
       return BigInt.asIntN(64, left * right);
     case '/':
-      // C# throws on integer division by zero; here the expression is unknown instead.
-      return right === 0n ? null : BigInt.asIntN(64, left / right);
+      if (right === 0n) throw divideByZero();
+      return BigInt.asIntN(64, left / right);
     case '%':
-      return right === 0n ? null : left % right;
+      if (right === 0n) throw divideByZero();
+      return left % right;
   }
+}
+
+/** C#'s DivideByZeroException, with its message. */
+function divideByZero(): AppError {
+  return new AppError('SqlEvaluationFailed', 'Attempted to divide by zero.');
 }
 
 function floatArithmetic(operator: ArithmeticOperator, left: number, right: number): number {
