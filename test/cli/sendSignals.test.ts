@@ -10,6 +10,7 @@ import { drain } from './deadLetters';
 import { emptyFolder, spawnCli } from './runCli';
 
 const LINES = 30_000;
+const ORDERS = 20_000;
 
 /** A --file of small messages, many batches long; message ids are `<prefix>-<line>`. */
 function manyLines(prefix: string): string {
@@ -19,6 +20,19 @@ function manyLines(prefix: string): string {
   const file = join(emptyFolder(), `${prefix}.jsonl`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
+}
+
+/** An order CSV of one-line invoices, many batches long; invoice numbers from 600001. */
+function manyOrders(): { file: string; ids: string[] } {
+  const ids = Array.from({ length: ORDERS }, (_, index) => String(600_001 + index));
+  const rows = ids.map(
+    (id) => `${id},85123A,WHITE HANGING HEART,6,12/1/2010 8:26,2.55,17850,France`,
+  );
+  const header =
+    'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country';
+  const file = join(emptyFolder(), 'orders.csv');
+  writeFileSync(file, [header, ...rows].join('\r\n') + '\r\n');
+  return { file, ids };
 }
 
 interface Finished {
@@ -49,11 +63,13 @@ function run(args: string[], onFirstProgress: (child: ChildProcess) => void) {
 }
 
 describe('sbworker send stopped by a signal', () => {
-  const fx = cliEmulatorFor({ queues: ['sg-int', 'sg-term', 'sg-twice'] });
+  const fx = cliEmulatorFor({ queues: ['sg-int', 'sg-term', 'sg-twice', 'sg-csv'] });
   const send = (queue: string, file: string, ...more: string[]) => [
     ...['send', queue, '--file', file, ...more],
     ...['--connection-string', fx.emulator.connectionString],
   ];
+  const sendCsv = (queue: string, file: string, ...more: string[]) =>
+    send(queue, file, ...more).map((arg) => (arg === '--file' ? '--csv' : arg));
 
   it('on Ctrl+C stops after the batch in flight and says exactly how far it got', async () => {
     const file = manyLines('int');
@@ -89,7 +105,7 @@ describe('sbworker send stopped by a signal', () => {
       `interrupted by SIGTERM: sent ${arrived.length} of ${LINES} message(s) to sg-term in` +
         ` ${finished.stdout.match(/in (\d+) batch/)?.[1]} batch(es)` +
         ` (sb://localhost:${fx.emulator.port}); the rest were not sent; the first not sent is` +
-        ` ${file} line ${arrived.length + 1}\n`,
+        ` ${file} line ${arrived.length + 1} (go on with --from-line ${arrived.length + 1})\n`,
     );
   });
 
@@ -121,5 +137,24 @@ describe('sbworker send stopped by a signal', () => {
     if (uncertain > 0) {
       assert.match(finished.stderr, /the batch in flight \(\d+ message\(s\)\) may have arrived/);
     }
+  });
+
+  it('goes on with the flag an interrupted --csv send names: each order once', async () => {
+    const { file, ids } = manyOrders();
+    const first = await run(sendCsv('sg-csv', file), (child) => child.kill('SIGINT'));
+    assert.equal(first.code, 130, first.stderr);
+    const flag = /\(go on with (--from-order) (\d+)\)\n$/.exec(first.stdout);
+    assert.ok(flag, first.stdout);
+    const sent = Number(/^interrupted by SIGINT: sent (\d+) of /.exec(first.stdout)?.[1]);
+    assert.ok(sent > 0 && sent < ORDERS, first.stdout);
+    assert.equal(flag[2], ids[sent]);
+    assert.match(first.stdout, new RegExp(`the first not sent is order ${flag[2]} in `));
+
+    const second = await run(sendCsv('sg-csv', file, flag[1]!, flag[2]!), () => {});
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, new RegExp(`^sent ${ORDERS - sent} message\\(s\\) to sg-csv `));
+
+    const arrived = (await drain(fx.client, 'sg-csv')).map((message) => message.messageId);
+    assert.deepEqual(arrived, ids);
   });
 });

@@ -39,12 +39,15 @@ export function registerSendCommand(program: Command): void {
     .option('--correlation-id <id>', 'correlation id of every message')
     .option('--property <key=value>', 'application property, repeatable', collect, [])
     .option('--scheduled <time>', 'ISO 8601 time at which the messages become visible')
+    .option('--from-line <n>', 'with --file: start at this line (an interrupted send names it)')
+    .option('--from-order <id>', 'with --csv: start at this order (an interrupted send names it)')
     .option('--json', 'the summary as one JSON object (also when the send stops part-way)')
     .addHelpText(
       'after',
       '\nExamples:\n  sbworker peek orders --dlq --json > letters.jsonl\n' +
         '  sbworker send orders --file letters.jsonl\n' +
         '  sbworker send orders --csv orders.csv\n' +
+        '  sbworker send orders --csv orders.csv --from-order 536370\n' +
         '  sbworker send orders --body \'{"ping":1}\' ' +
         '--content-type application/json --property source=ops\n',
     );
@@ -139,11 +142,22 @@ async function runSend(
 }
 
 /** Where a stopped send would go on: the first message not acknowledged. */
-function resumeAt(input: SendInput | undefined): Pick<SendSummary, 'resumeAt' | 'resumeLine'> {
+function resumeAt(
+  input: SendInput | undefined,
+): Pick<SendSummary, 'resumeAt' | 'resumeLine' | 'resumeOrder'> {
   if (input === undefined) return {};
-  return input.line === undefined
-    ? { resumeAt: input.where }
-    : { resumeAt: input.where, resumeLine: input.line };
+  return {
+    resumeAt: input.where,
+    ...(input.line === undefined ? {} : { resumeLine: input.line }),
+    ...(input.order === undefined ? {} : { resumeOrder: input.order }),
+  };
+}
+
+/** The flag that starts the same input where a stopped send would go on. */
+function resumeFlag(summary: SendSummary): string {
+  if (summary.resumeLine !== undefined) return ` (go on with --from-line ${summary.resumeLine})`;
+  if (summary.resumeOrder !== undefined) return ` (go on with --from-order ${summary.resumeOrder})`;
+  return '';
 }
 
 interface SendStop {
@@ -177,6 +191,8 @@ interface SendSummary extends SendCounts {
   resumeAt?: string;
   /** When stopped and read from a `--file`: that message's line. */
   resumeLine?: number;
+  /** When stopped and read from a `--csv`: that message's order id. */
+  resumeOrder?: string;
 }
 
 function summaryJson(summary: SendSummary): string {
@@ -186,7 +202,10 @@ function summaryJson(summary: SendSummary): string {
 function summaryText(summary: SendSummary): string {
   const { entity, endpoint, sent, batches } = summary;
   const head = `sent ${sent} of ${summary.total} message(s) to ${entity} in ${batches} batch(es)`;
-  const next = summary.resumeAt === undefined ? '' : `; the first not sent is ${summary.resumeAt}`;
+  const next =
+    summary.resumeAt === undefined
+      ? ''
+      : `; the first not sent is ${summary.resumeAt}${resumeFlag(summary)}`;
   if (summary.outcome === 'interrupted') {
     const stopped = `interrupted by ${summary.signal}: ${head} (${endpoint})`;
     return `${stopped}; the rest were not sent${next}\n`;

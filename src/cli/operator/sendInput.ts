@@ -18,6 +18,10 @@ export interface SendFlags {
   correlationId?: string;
   property?: string[];
   scheduled?: string;
+  /** With --file: the first line to send (where an interrupted send stopped). */
+  fromLine?: string;
+  /** With --csv: the first order to send (where an interrupted send stopped). */
+  fromOrder?: string;
 }
 
 /** One message to send and where it came from, so errors can name the file and line. */
@@ -26,6 +30,8 @@ export interface SendInput {
   where: string;
   /** The line of a `--file` input it was read from, 1-based. */
   line?: number;
+  /** The order id of a `--csv` input. */
+  order?: string;
   message: MessageJson;
 }
 
@@ -59,6 +65,7 @@ export function messagesFromFlags(
     inputs = requireMessages(parseJsonLines(text, file), file, NO_JSON_LINES);
   }
 
+  inputs = startingPoint(inputs, flags);
   if (flags.messageId !== undefined && inputs.length !== 1) {
     throw new UsageError(`--message-id names one message, but the input holds ${inputs.length}`);
   }
@@ -100,6 +107,7 @@ function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
   requireMessages(orders, name, 'it has a header line but no order rows');
   return orders.map((order) => ({
     where: `order ${order.orderId} in ${name}`,
+    order: order.orderId,
     message: {
       messageId: order.orderId,
       contentType: 'application/json',
@@ -109,6 +117,31 @@ function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
       body: order,
     },
   }));
+}
+
+/**
+ * Drops what comes before `--from-line` or `--from-order`: where an interrupted send said the
+ * first message not sent is. A start that names nothing in the input is refused, rather than
+ * sending nothing or everything.
+ */
+function startingPoint(inputs: SendInput[], flags: SendFlags): SendInput[] {
+  if (flags.fromLine !== undefined) {
+    if (flags.file === undefined) throw new UsageError('--from-line goes with --file');
+    const line = /^[1-9]\d*$/.test(flags.fromLine) ? Number(flags.fromLine) : NaN;
+    if (!Number.isSafeInteger(line)) {
+      throw new UsageError(`--from-line takes a line number from 1, not "${flags.fromLine}"`);
+    }
+    const rest = inputs.filter((input) => (input.line ?? 0) >= line);
+    return requireMessages(rest, flags.file, `no message on line ${line} or after it`);
+  }
+  if (flags.fromOrder === undefined) return inputs;
+
+  if (flags.csv === undefined) throw new UsageError('--from-order goes with --csv');
+  const start = inputs.findIndex((input) => input.order === flags.fromOrder);
+  if (start < 0) {
+    throw new AppError('InvalidInput', `order ${flags.fromOrder} is not in ${flags.csv}`);
+  }
+  return inputs.slice(start);
 }
 
 /**
