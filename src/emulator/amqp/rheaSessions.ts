@@ -15,6 +15,8 @@ interface OutgoingHalf {
 
 export interface RheaSession {
   local: { begin: { handle_max?: number } };
+  /** The client's links by the handles it attached them with. */
+  remote: { handles?: Record<number, { close(error?: AmqpError): void } | undefined> };
   outgoing: OutgoingHalf;
   on_flow(frame: object): void;
   each_sender(action: (link: Sender) => void): void;

@@ -1,6 +1,11 @@
 import { checkSections } from './amqpWalk';
 import { Condition } from '../amqp/wire';
-import { decodeError, type FrameLimits, type FrameViolation } from './frameViolation';
+import {
+  decodeError,
+  type FrameLimits,
+  type FrameViolation,
+  type SessionRefusal,
+} from './frameViolation';
 import { Performative, type ReadPerformative } from './performatives';
 
 /**
@@ -44,7 +49,7 @@ export class DeliveryGuard {
     channel: number,
     performative: ReadPerformative,
     payload: Buffer,
-  ): FrameViolation | undefined {
+  ): FrameViolation | SessionRefusal | undefined {
     const fields = performative.fields;
     switch (performative.code) {
       case Performative.transfer:
@@ -77,7 +82,11 @@ export class DeliveryGuard {
     this.aborted.clear();
   }
 
-  private transfer(channel: number, fields: Fields, payload: Buffer): FrameViolation | undefined {
+  private transfer(
+    channel: number,
+    fields: Fields,
+    payload: Buffer,
+  ): FrameViolation | SessionRefusal | undefined {
     const handle = fields[0];
     if (typeof handle !== 'number') return decodeError('a transfer without a handle');
     const key = channel * 2 ** 32 + handle;
@@ -92,7 +101,14 @@ export class DeliveryGuard {
     this.inFlightBytes += payload.length;
     const perMessage = this.limits.maxMessageSizeBytes + HEADER_ROOM_BYTES;
     if (delivery.bytes > perMessage) {
+      // Only its session goes (its frames are dropped from here on, so nothing more is held):
+      // the SDK's $management link has a session of its own, and a scheduleMessages request
+      // this large then fails with MessageSizeExceeded instead of the whole connection.
+      this.deliveries.set(key, delivery);
+      this.endSession(channel);
       return {
+        channel,
+        handle,
         reason: 'a delivery larger than the max message size',
         condition: Condition.messageSizeExceeded,
       };

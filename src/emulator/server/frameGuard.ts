@@ -232,7 +232,13 @@ export class FrameGuard {
       this.deliveries.endSession(channel);
     }
     if (handled !== undefined) return handled;
-    return this.deliveries.performative(channel, performative, bytes.subarray(performative.end));
+    const checked = this.deliveries.performative(
+      channel,
+      performative,
+      bytes.subarray(performative.end),
+    );
+    if (checked !== undefined && isSessionRefusal(checked)) this.handles.discard(channel);
+    return checked;
   }
 }
 

@@ -21,6 +21,11 @@ export interface FrameViolation {
  */
 export interface SessionRefusal {
   channel: number;
+  /**
+   * The client's link (its handle) to detach with `condition` before the session ends: the
+   * SDKs fail the requests in flight on a link that detaches with an error, not on an end.
+   */
+  handle?: number;
   reason: string;
   condition: string;
 }

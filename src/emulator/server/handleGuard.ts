@@ -105,6 +105,12 @@ export class HandleGuard {
     return this.refuse(channel, Condition.unattachedHandle, 'a frame on a handle not attached');
   }
 
+  /** Drops the session's further frames until the client's end (it was refused elsewhere). */
+  discard(channel: number): void {
+    this.sessions.delete(channel);
+    this.discarding.add(channel);
+  }
+
   private refuse(channel: number, condition: string, reason: string): SessionRefusal {
     this.sessions.delete(channel);
     this.discarding.add(channel);

@@ -77,7 +77,10 @@ export function guardFrames(
       reason: refusal.reason,
       condition: refusal.condition,
     });
-    session.close({ condition: refusal.condition, description: `Refused: ${refusal.reason}.` });
+    const error = { condition: refusal.condition, description: `Refused: ${refusal.reason}.` };
+    // rhea writes the link's detach before the session's end.
+    if (refusal.handle !== undefined) session.remote.handles?.[refusal.handle]?.close(error);
+    session.close(error);
   };
 
   socket.on('data', (chunk: Buffer) => {
