@@ -52,6 +52,8 @@ export type WorkerErrorCode =
 export type EmulatorErrorCode =
   /** A SQL filter or action that does not parse or that Service Bus refuses. */
   | 'SqlSyntaxError'
+  /** A SQL filter or action failed while evaluated (C#'s divide by zero). */
+  | 'SqlEvaluationFailed'
   /** A line of an entity log that is neither a change nor a write cut short by a crash. */
   | 'EntityLogDamaged'
   /** Another live emulator holds the data folder. */
