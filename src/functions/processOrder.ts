@@ -1,15 +1,8 @@
 import { app, output, type InvocationContext } from '@azure/functions';
-import {
-  ORDER_MESSAGE_TYPE,
-  orderMessageV1Schema,
-  type ShipmentRequested,
-} from '../orders/contract';
-import { decodeMessage, storedBody } from '../orders/decodeMessage';
+import type { ShipmentRequested } from '../orders/contract';
+import { messageHandler } from '../orders/messageJob';
+import { orderJob } from '../orders/orderJobs';
 import { closeOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
-import { processOrder } from '../orders/processOrder';
-import { recordRejection } from '../orders/recordRejection';
-import { brokerFactsFrom } from '../orders/rejectedMessages';
-import { withTransientRetry } from '../orders/transientRetry';
 import { hostedOrderRuntime, hostedOrderSettings } from './common/orderHost';
 
 const FUNCTION_NAME = 'processOrder';
@@ -30,51 +23,9 @@ export const shipmentsOutput = output.serviceBusQueue({
 export function createProcessOrderHandler(
   runtimeOf: () => Promise<OrderRuntime> = hostedOrderRuntime,
 ) {
-  return async function processOrderHandler(
-    body: unknown,
-    context: InvocationContext,
-  ): Promise<ShipmentRequested | undefined> {
-    const startedAt = Date.now();
-    const runtime = await runtimeOf();
-    const trigger = brokerFactsFrom(context.triggerMetadata);
-    const logger = runtime.logger.child({ function: FUNCTION_NAME, ...trigger });
-
-    const decoded = decodeMessage(body, ORDER_MESSAGE_TYPE, orderMessageV1Schema);
-    if (!decoded.ok) {
-      await recordRejection(runtime, FUNCTION_NAME, trigger, decoded, logger);
-      return undefined;
-    }
-
-    const order = decoded.value;
-    const outcome = await withTransientRetry(
-      `processing order ${order.orderId}`,
-      () => processOrder(runtime.db, order, runtime.startingStock),
-      logger,
-      runtime.retryPolicy,
-    );
-
-    if (outcome.conflictingRepeat) {
-      // The first version stands; this one is kept, with why, where an operator finds it.
-      const reason =
-        `order ${order.orderId} was already processed from another message (other field ` +
-        'values); this one was not applied';
-      const code = 'ConflictingRepeat';
-      const rejected = { ok: false, code, reason, body: storedBody(body) } as const;
-      await recordRejection(runtime, FUNCTION_NAME, trigger, rejected, logger);
-      return undefined;
-    }
-
-    logger.info(outcome.alreadyProcessed ? 'order already processed' : 'order processed', {
-      orderId: order.orderId,
-      status: outcome.status,
-      reservedUnits: outcome.reservedUnits,
-      backorderedUnits: outcome.backorderedUnits,
-      returnedUnits: outcome.returnedUnits,
-      shipmentRequested: outcome.shipmentRequest !== null,
-      durationMs: Date.now() - startedAt,
-    });
-    return outcome.shipmentRequest ?? undefined;
-  };
+  const handle = messageHandler(FUNCTION_NAME, orderJob, runtimeOf);
+  return (body: unknown, context: InvocationContext): Promise<ShipmentRequested | undefined> =>
+    handle(body, context.triggerMetadata);
 }
 
 // A wrong setting stops the app while it loads, in both hosts, with an error naming it.

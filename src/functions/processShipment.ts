@@ -1,11 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema } from '../orders/contract';
-import { decodeMessage, storedBody } from '../orders/decodeMessage';
+import { messageHandler } from '../orders/messageJob';
+import { shipmentJob } from '../orders/orderJobs';
 import type { OrderRuntime } from '../orders/orderRuntime';
-import { processShipment, type ShipmentOutcome } from '../orders/processShipment';
-import { recordRejection } from '../orders/recordRejection';
-import { brokerFactsFrom } from '../orders/rejectedMessages';
-import { withTransientRetry } from '../orders/transientRetry';
+import type { ShipmentOutcome } from '../orders/processShipment';
 import { hostedOrderRuntime, hostedOrderSettings } from './common/orderHost';
 
 const FUNCTION_NAME = 'processShipment';
@@ -14,46 +11,9 @@ const FUNCTION_NAME = 'processShipment';
 export function createProcessShipmentHandler(
   runtimeOf: () => Promise<OrderRuntime> = hostedOrderRuntime,
 ) {
-  return async function processShipmentHandler(
-    body: unknown,
-    context: InvocationContext,
-  ): Promise<ShipmentOutcome | undefined> {
-    const startedAt = Date.now();
-    const runtime = await runtimeOf();
-    const trigger = brokerFactsFrom(context.triggerMetadata);
-    const logger = runtime.logger.child({ function: FUNCTION_NAME, ...trigger });
-
-    const decoded = decodeMessage(body, SHIPMENT_REQUESTED_TYPE, shipmentRequestedV1Schema);
-    if (!decoded.ok) {
-      await recordRejection(runtime, FUNCTION_NAME, trigger, decoded, logger);
-      return undefined;
-    }
-
-    const request = decoded.value;
-    const outcome = await withTransientRetry(
-      `creating shipment ${request.shipmentId}`,
-      () => processShipment(runtime.db, request),
-      logger,
-      runtime.retryPolicy,
-    );
-
-    if ('refused' in outcome) {
-      // Kept whole, with why, where an operator finds it; nothing ships.
-      const { refused: code, reason } = outcome;
-      const rejected = { ok: false, code, reason, body: storedBody(body) } as const;
-      await recordRejection(runtime, FUNCTION_NAME, trigger, rejected, logger);
-      return undefined;
-    }
-
-    logger.info(outcome.alreadyCreated ? 'shipment already created' : 'shipment created', {
-      shipmentId: outcome.shipmentId,
-      orderId: outcome.orderId,
-      service: outcome.service,
-      units: outcome.units,
-      durationMs: Date.now() - startedAt,
-    });
-    return outcome;
-  };
+  const handle = messageHandler(FUNCTION_NAME, shipmentJob, runtimeOf);
+  return (body: unknown, context: InvocationContext): Promise<ShipmentOutcome | undefined> =>
+    handle(body, context.triggerMetadata);
 }
 
 // A wrong setting stops the app while it loads, in both hosts, with an error naming it; the
