@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ConfigError } from './errors';
-import { parseJsonWithComments } from './jsonWithComments';
+import { parseJsonWithComments } from './jsonText';
 import { configurationKey } from './settingKeys';
 
 // host.json as the Functions host reads it: keys in any case, and `AzureFunctionsJobHost__…`

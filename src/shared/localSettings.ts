@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError } from './errors';
-import { parseJsonWithComments } from './jsonWithComments';
+import { parseJsonWithComments } from './jsonText';
 
 export interface LocalSettingsFile {
   encrypted: boolean;

@@ -102,7 +102,10 @@ describe('loadAppSettings', () => {
       () => loadAppSettings({ appDir: dir, env: {} }),
       (error: Error & { code?: string }) => {
         assert.equal(error.code, 'InvalidConfiguration');
-        assert.match(error.message, /local\.settings\.json is not valid JSON at line 4, column 3/);
+        assert.match(
+          error.message,
+          /local\.settings\.json is not valid JSON at line 4, column 3: a trailing comma/,
+        );
         return true;
       },
     );

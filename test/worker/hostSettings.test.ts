@@ -178,7 +178,7 @@ describe('loadHostSettings', () => {
     // Json.NET is not known to take trailing commas everywhere, so they are refused here too.
     assert.throws(
       () => loadHostSettings(trailingComma, {}),
-      /host\.json is not valid JSON at line 3, column 1: property name expected/,
+      /host\.json is not valid JSON at line 3, column 1: a trailing comma, which JSON does not/,
     );
     assert.throws(
       () => loadHostSettings(wordy, {}),

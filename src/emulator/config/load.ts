@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, ensureError } from '../../shared/errors';
-import { parseStrictJson } from './jsonText';
+import { parseStrictJson } from '../../shared/jsonText';
 import { outlineOf } from './outline';
 import { crossEntityProblems, resolveForwardTargets } from './references';
 import {
@@ -49,9 +49,7 @@ export function loadConfigFile(path: string): NamespaceConfig {
     });
   }
 
-  const parsed = parseStrictJson(text);
-  if ('problem' in parsed) throw new ConfigError(`${path}: not valid JSON: ${parsed.problem}`);
-  return parseConfig(parsed.value, path);
+  return parseConfig(parseStrictJson(text, path), path);
 }
 
 /**

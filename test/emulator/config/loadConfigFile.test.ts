@@ -69,7 +69,7 @@ describe('loadConfigFile', () => {
       '}',
     ];
     // The "]" after the trailing comma is the 52nd character of line 4.
-    const expected = `${file}: not valid JSON: line 4, column 52: a trailing comma`;
+    const expected = `${file} is not valid JSON at line 4, column 52: a trailing comma`;
     try {
       for (const text of [lines.join('\n'), `\uFEFF${lines.join('\r\n')}`]) {
         writeFileSync(file, text);
@@ -87,7 +87,7 @@ describe('loadConfigFile', () => {
       ];
       for (const [text, where] of cases) {
         writeFileSync(file, text);
-        assertStartsWith(() => loadConfigFile(file), `${file}: not valid JSON: ${where}`);
+        assertStartsWith(() => loadConfigFile(file), `${file} is not valid JSON at ${where}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -102,7 +102,7 @@ describe('loadConfigFile', () => {
 
       const broken = join(dir, 'broken.json');
       writeFileSync(broken, '{ "UserConfig": ');
-      assertStartsWith(() => loadConfigFile(broken), `${broken}: not valid JSON`);
+      assertStartsWith(() => loadConfigFile(broken), `${broken} is not valid JSON`);
 
       const withBom = join(dir, 'bom.json');
       writeFileSync(withBom, `\uFEFF${JSON.stringify(queue({ LockDuration: 'PT1S' }))}`);
