@@ -88,17 +88,35 @@ export function createEntityReceiver(
     : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName, options);
 }
 
-/** What the refusal lines name: the function, its entity and its sessions setting. */
-export function listenerIdentity(
-  fn: ServiceBusFunction,
-  target?: ConnectionTarget,
-): ListenerIdentity {
-  return {
+/**
+ * A listener's outage tracker: one streak of failures and delays for all of its receivers,
+ * its refusal lines naming the function, its entity and its sessions setting.
+ */
+export function listenerOutageTracker(deps: ListenerDeps): OutageTracker {
+  const { fn, connectionTarget } = deps;
+  const identity: ListenerIdentity = {
     functionName: fn.name,
     entityPath: entityPath(fn.entity),
     isSessionsEnabled: fn.isSessionsEnabled,
-    ...(target === undefined ? {} : { connection: target }),
+    ...(connectionTarget === undefined ? {} : { connection: connectionTarget }),
   };
+  return new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions, identity);
+}
+
+/** A listener's timed-out handlers, each holding one of its `slotCount` slots until it returns. */
+export function listenerTimedOutHandlers(
+  deps: ListenerDeps,
+  slotName: string,
+  slotCount: number,
+): TimedOutHandlers {
+  return new TimedOutHandlers({
+    functionName: deps.fn.name,
+    slotName,
+    slotCount,
+    logger: deps.logger,
+    onSlotsExhausted: deps.onSlotsExhausted,
+    exhaustedWaitMs: deps.slotsExhaustedWaitMs,
+  });
 }
 
 /**
@@ -144,22 +162,11 @@ export class MessageListener implements Listener {
 
   constructor(private readonly deps: ListenerDeps) {
     this.functionName = deps.fn.name;
-    this.#outage = new OutageTracker(
-      deps.logger,
-      deps.serviceBus.clientRetryOptions,
-      listenerIdentity(deps.fn, deps.connectionTarget),
-    );
+    this.#outage = listenerOutageTracker(deps);
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
     const { maxConcurrentCalls } = deps.serviceBus;
     this.#slots = new ConcurrencySlots(maxConcurrentCalls);
-    this.#timedOut = new TimedOutHandlers({
-      functionName: deps.fn.name,
-      slotName: 'maxConcurrentCalls',
-      slotCount: maxConcurrentCalls,
-      logger: deps.logger,
-      onSlotsExhausted: deps.onSlotsExhausted,
-      exhaustedWaitMs: deps.slotsExhaustedWaitMs,
-    });
+    this.#timedOut = listenerTimedOutHandlers(deps, 'maxConcurrentCalls', maxConcurrentCalls);
   }
 
   async start(): Promise<void> {
@@ -169,10 +176,7 @@ export class MessageListener implements Listener {
   }
 
   async stopReceiving(): Promise<void> {
-    this.#stopping = true;
-    this.#outage.stop();
-    clearTimeout(this.#resubscribeTimer);
-    this.#subscriptionAbort?.abort();
+    this.#stopSubscribing();
     // Prefetched messages go back at once rather than wait out their locks.
     this.#slots.releaseWaiting();
     await this.#subscription?.close();
@@ -195,12 +199,17 @@ export class MessageListener implements Listener {
   }
 
   async close(): Promise<void> {
+    this.#stopSubscribing();
+    const receivers = new Set([...this.#unsettled.keys(), this.#receiver]);
+    await Promise.allSettled([...receivers].map((receiver) => receiver?.close()));
+  }
+
+  /** No new subscription from now on, and the current one ends (its SDK retries with it). */
+  #stopSubscribing(): void {
     this.#stopping = true;
     this.#outage.stop();
     clearTimeout(this.#resubscribeTimer);
     this.#subscriptionAbort?.abort();
-    const receivers = new Set([...this.#unsettled.keys(), this.#receiver]);
-    await Promise.allSettled([...receivers].map((receiver) => receiver?.close()));
   }
 
   #subscribe(receiver: ServiceBusReceiver): void {

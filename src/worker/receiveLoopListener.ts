@@ -16,16 +16,17 @@ import {
   createEntityReceiver,
   type Listener,
   type ListenerDeps,
-  listenerIdentity,
+  listenerOutageTracker,
+  listenerTimedOutHandlers,
   receiverOptions,
 } from './listener';
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
-import { OutageTracker } from './outage';
+import type { OutageTracker } from './outage';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import { SessionLockRenewal } from './sessionLockRenewal';
 import { settle } from './settle';
 import { SessionTurns } from './sessionTurns';
-import { TimedOutHandlers } from './timedOutHandlers';
+import type { TimedOutHandlers } from './timedOutHandlers';
 
 /**
  * How long close waits for the loops to notice the stop. Accepting a session ignores the abort
@@ -66,21 +67,14 @@ export class ReceiveLoopListener implements Listener {
   constructor(private readonly deps: ListenerDeps) {
     const { fn, serviceBus } = deps;
     this.functionName = fn.name;
-    this.#outage = new OutageTracker(
-      deps.logger,
-      serviceBus.clientRetryOptions,
-      listenerIdentity(fn, deps.connectionTarget),
-    );
+    this.#outage = listenerOutageTracker(deps);
     const perSession = fn.isSessionsEnabled && fn.cardinality === 'one';
     this.#loopCount = perSession ? serviceBus.maxConcurrentSessions : 1;
-    this.#timedOut = new TimedOutHandlers({
-      functionName: fn.name,
-      slotName: perSession ? 'maxConcurrentSessions' : 'batch',
-      slotCount: this.#loopCount,
-      logger: deps.logger,
-      onSlotsExhausted: deps.onSlotsExhausted,
-      exhaustedWaitMs: deps.slotsExhaustedWaitMs,
-    });
+    this.#timedOut = listenerTimedOutHandlers(
+      deps,
+      perSession ? 'maxConcurrentSessions' : 'batch',
+      this.#loopCount,
+    );
     this.#caches = new ReceiverBatchCaches(deps, this.#inFlight, this.#timedOut);
   }
 
