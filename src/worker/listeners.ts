@@ -1,4 +1,5 @@
-import { type Listener, type ListenerDeps, MessageListener } from './listener';
+import type { Listener, ListenerDeps } from './listener';
+import { MessageListener } from './messageListener';
 import { ReceiveLoopListener } from './receiveLoopListener';
 
 /** The listener for a function's trigger shape: single messages, sessions, or batches. */
