@@ -26,7 +26,12 @@ export async function handleBatch(
   const outcome = await deps.dispatcher.dispatch(
     fn,
     () => ({
-      inputData: [{ name: fn.triggerBindingName, data: batchInputData(messages, fn.dataType) }],
+      inputData: [
+        {
+          name: fn.triggerBindingName,
+          data: batchInputData(messages, fn.dataType, deps.triggerInfo.includeEmptyEntries),
+        },
+      ],
       triggerMetadata: buildBatchTriggerMetadata(messages, deps.triggerInfo),
     }),
     () => {

@@ -12,14 +12,15 @@ import {
 /**
  * The trigger input for `cardinality: 'many'`, as the host binds an `object[]`: each body is
  * deserialized as JSON (an empty body gives null), so one body that is not JSON fails the whole
- * batch. `dataType: 'string'` sends the texts (empty ones dropped, as the host drops empty
- * entries), `'binary'` the bytes.
+ * batch. `dataType: 'string'` sends the texts as the host sends a string array (see
+ * `stringCollection`), `'binary'` the bytes.
  *
  * @throws AppError `UnsupportedMessageBody` when a body cannot be bound.
  */
 export function batchInputData(
   messages: ReceivedMessageLike[],
   dataType: 'binary' | 'string' | undefined,
+  includeEmptyEntries = false,
 ): RpcTypedData {
   if (dataType === 'binary') {
     return {
@@ -28,11 +29,7 @@ export function batchInputData(
   }
 
   const texts = messages.map((m) => bodyAsHostString(m));
-  if (dataType === 'string') {
-    return {
-      collectionString: { string: texts.filter((t): t is string => t !== null && t !== '') },
-    };
-  }
+  if (dataType === 'string') return stringCollection(texts, includeEmptyEntries);
 
   const values = texts.map((text, index) => {
     if (text === null || text.trim() === '') return null;
@@ -53,22 +50,28 @@ export function batchInputData(
 }
 
 /**
+ * A string array as the host sends it: without null and empty entries, so it can be shorter
+ * than the batch, unless the worker advertised `IncludeEmptyEntriesInMessagePayload`; then
+ * every entry stays, a null one as ''.
+ */
+function stringCollection(values: unknown[], includeEmptyEntries: boolean): RpcTypedData {
+  const texts = values.map((value) => (value === undefined || value === null ? '' : String(value)));
+  return {
+    collectionString: { string: includeEmptyEntries ? texts : texts.filter((t) => t !== '') },
+  };
+}
+
+/**
  * The batch trigger metadata: each single-message key with an `Array` suffix, typed as the host
- * sends arrays (strings as a string collection without null or empty entries, so such arrays
- * can be shorter than the batch; numbers, dates and dictionaries as JSON arrays).
+ * sends arrays (strings as `stringCollection` does; numbers, dates and dictionaries as JSON
+ * arrays, one entry per message).
  */
 export function buildBatchTriggerMetadata(
   messages: ReceivedMessageLike[],
   info: TriggerContextInfo,
 ): Record<string, RpcTypedData> {
-  const strings = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({
-    collectionString: {
-      string: messages
-        .map(pick)
-        .filter((v): v is string | number => v !== undefined && v !== null && v !== '')
-        .map(String),
-    },
-  });
+  const strings = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData =>
+    stringCollection(messages.map(pick), info.includeEmptyEntries === true);
   const json = (pick: (m: ReceivedMessageLike) => unknown): RpcTypedData => ({
     json: JSON.stringify(messages.map(pick)),
   });

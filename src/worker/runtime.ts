@@ -8,6 +8,7 @@ import { ConfigError, ensureError } from '../shared/errors';
 import { createLogger, type Logger, parseLogLevel } from '../shared/logger';
 import { SECOND_MS, sleep } from '../shared/time';
 import { type LoadedApp, loadApp } from './appLoader';
+import { type HostCapabilities, negotiateCapabilities } from './capabilities';
 import { ClientPool } from './clients';
 import { captureConsole } from './consoleCapture';
 import { checkSomethingToHost, chooseEmbedded } from './connectionChoice';
@@ -184,10 +185,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   try {
     await runAppStartHooks(config.app.registry, config.appDir);
     appStarted = true;
+    const capabilities = await negotiateCapabilities(logger);
     const onSlotsExhausted = slotsExhaustedHandler(logger, options.onMustRestart);
     for (const fn of plan.functions) {
-      const listener = await startListener(config, fn, clients, dispatcher, onSlotsExhausted);
-      listeners.push(listener);
+      listeners.push(
+        await startListener(config, fn, { clients, dispatcher, capabilities, onSlotsExhausted }),
+      );
     }
   } catch (error) {
     await Promise.allSettled(listeners.map((l) => l.close()));
@@ -246,13 +249,18 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   };
 }
 
+interface ListenerDeps {
+  clients: ClientPool;
+  dispatcher: Dispatcher;
+  capabilities: HostCapabilities;
+  onSlotsExhausted: (report: SlotsExhausted) => void;
+}
+
 /** Starts the listener of one function on its connection's client. */
 async function startListener(
   config: WorkerConfiguration,
   fn: ServiceBusFunction,
-  clients: ClientPool,
-  dispatcher: Dispatcher,
-  onSlotsExhausted: (report: SlotsExhausted) => void,
+  { clients, dispatcher, capabilities, onSlotsExhausted }: ListenerDeps,
 ): Promise<Listener> {
   const { logger, host, logLevels } = config;
   const { client, connection, target } = await clients.get(fn.connectionName);
@@ -272,6 +280,7 @@ async function startListener(
       isSessionsEnabled: fn.isSessionsEnabled,
       fullyQualifiedNamespace: namespace,
       clientIdentifier: `${namespace}-${randomUUID()}`,
+      includeEmptyEntries: capabilities.includeEmptyEntries,
     },
     onSlotsExhausted,
     slotsExhaustedWaitMs: Math.min(

@@ -36,6 +36,11 @@ export interface TriggerContextInfo {
   fullyQualifiedNamespace: string;
   /** The client identifier shown in the `client` metadata object. */
   clientIdentifier: string;
+  /**
+   * The app asked for `IncludeEmptyEntriesInMessagePayload`: batch string arrays keep their
+   * null and empty entries (as ''), so they stay aligned with the batch. Unset: dropped.
+   */
+  includeEmptyEntries?: boolean;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
