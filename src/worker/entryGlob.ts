@@ -3,8 +3,9 @@ import { join, posix } from 'node:path';
 
 /**
  * Expands package.json `main` the way the Node worker's globby call does for the patterns
- * Functions apps use: `*`, `?`, `**` and `{a,b}`. Returns paths relative to `rootDir`, sorted,
- * with forward slashes. A pattern without wildcards names one file, which must exist.
+ * Functions apps use: `*`, `?`, `**`, `{a,b}` and classes (`[ab]`, `[a-z]`, `[!a]`). Returns
+ * paths relative to `rootDir`, sorted, with forward slashes. A pattern without wildcards names
+ * one file, which must exist.
  */
 export function expandEntryPattern(rootDir: string, pattern: string): string[] {
   const found = new Set<string>();
@@ -33,7 +34,7 @@ function walk(rootDir: string, relative: string, segments: string[], found: Set<
     return;
   }
 
-  if (!/[*?]/.test(segment)) {
+  if (!/[*?[]/.test(segment)) {
     walk(rootDir, posix.join(relative, segment), rest, found);
     return;
   }
@@ -46,13 +47,29 @@ function walk(rootDir: string, relative: string, segments: string[], found: Set<
 
 function segmentMatcher(segment: string): RegExp {
   let source = '';
-  for (const char of segment) {
-    if (char === '*') source += '[^/]*';
+  for (let index = 0; index < segment.length; index++) {
+    const char = segment[index] ?? '';
+    const classEnd = char === '[' ? segment.indexOf(']', index + 2) : -1;
+    if (classEnd > 0) {
+      source += characterClass(segment.slice(index + 1, classEnd));
+      index = classEnd;
+    } else if (char === '*') source += '[^/]*';
     else if (char === '?') source += '[^/]';
-    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    else source += escapeRegExp(char);
   }
   // Like globby's default, wildcards do not match names that start with a dot.
   return new RegExp(`^(?!\\.)${source}$`);
+}
+
+/** `[ab]`, `[a-z]`, `[!ab]` or `[^ab]` (the text between the brackets) as a RegExp class. */
+function characterClass(body: string): string {
+  const negated = body.startsWith('!') || body.startsWith('^');
+  const members = (negated ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&');
+  return negated ? `[^/${members}]` : `[${members}]`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 }
 
 function expandBraces(pattern: string): string[] {

@@ -231,6 +231,15 @@ describe('expandEntryPattern', () => {
     assert.deepEqual(expandEntryPattern(dir, './src/{a.js,c.ts}'), ['src/a.js', 'src/c.ts']);
     assert.deepEqual(expandEntryPattern(dir, 'src/missing.js'), []);
   });
+
+  it('expands character classes as globby does: [ab], ranges and negation', () => {
+    const dir = tempApp({ 'src/a.js': '', 'src/b.js': '', 'src/c.js': '', 'src/.a.js': '' });
+
+    assert.deepEqual(expandEntryPattern(dir, 'src/[ab].js'), ['src/a.js', 'src/b.js']);
+    assert.deepEqual(expandEntryPattern(dir, 'src/[b-z].js'), ['src/b.js', 'src/c.js']);
+    assert.deepEqual(expandEntryPattern(dir, 'src/[!a].js'), ['src/b.js', 'src/c.js']);
+    assert.deepEqual(expandEntryPattern(dir, 'src/[^ab].js'), ['src/c.js']);
+  });
 });
 
 describe('planFunctions', () => {
