@@ -12,6 +12,7 @@ import type {
   RpcLogLevel,
 } from './coreTypes';
 import { runHooks } from './hooks';
+import { RETURN_BINDING_NAME } from './outputs';
 
 export type InvocationLog = (level: RpcLogLevel, category: RpcLogCategory, message: string) => void;
 
@@ -110,7 +111,49 @@ export async function invokeRegistered(
       `the function threw a non-error value: ${describeNonError(failure)}`,
     );
   }
-  return { response: await invocationModel.getResponse(context, result), context };
+  try {
+    return { response: await invocationModel.getResponse(context, result), context };
+  } catch (error) {
+    throw unserializableOutput(registered, context, result, error);
+  }
+}
+
+/**
+ * The library turns each output value into JSON and throws as JSON.stringify does (a BigInt, a
+ * circular object). The line names the output whose value fails; the value is never shown.
+ */
+function unserializableOutput(
+  registered: RegisteredFunction,
+  context: unknown,
+  result: unknown,
+  error: unknown,
+): AppError {
+  const extraOutputs = (context as { extraOutputs?: { get(name: string): unknown } }).extraOutputs;
+  const outputNames = Object.entries(registered.metadata.bindings)
+    .filter(([, binding]) => binding.direction === 'out')
+    .map(([name]) => name);
+  // A return value with no output binding is converted too, as the return value.
+  const failing =
+    outputNames.find((name) => {
+      const value = name === RETURN_BINDING_NAME ? result : extraOutputs?.get(name);
+      return !isSerializable(value);
+    }) ?? RETURN_BINDING_NAME;
+
+  const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'it failed';
+  return new AppError(
+    'OutputNotSerializable',
+    `the value of output ${failing} cannot be converted to JSON: ${reason}`,
+    { retryable: false },
+  );
+}
+
+function isSerializable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function stoppedByTimeout(): AppError {

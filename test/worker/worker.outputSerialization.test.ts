@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import type { RunningEmulator } from '../../src/emulator';
+import { startTestEmulator, testClient } from '../support/emulator';
+import { spawnWorker, stopWorkerProcess } from './support';
+import { tempApp } from './tempApp';
+
+// An output value the library cannot turn into JSON (a BigInt, a circular object) fails the
+// invocation, as in the Node worker. The failure line carries a code, says a retry does not
+// help (the same handler returns the same value) and names the output, like the other lines.
+
+const OUTPUT_APP = {
+  'package.json': JSON.stringify({ main: 'index.js' }),
+  'host.json': JSON.stringify({ version: '2.0' }),
+  'index.js': [
+    `const { app, output } = require('@azure/functions');`,
+    `const out = (name) => output.serviceBusQueue(`,
+    `  { name, connection: 'OsConnection', queueName: 'os-out' });`,
+    `const shipment = out('shipment');`,
+    `app.serviceBusQueue('bigReturn', { connection: 'OsConnection', queueName: 'os-big',`,
+    `  return: out(undefined), handler: async () => ({ total: 10n }) });`,
+    `app.serviceBusQueue('circularExtra', { connection: 'OsConnection', queueName: 'os-circ',`,
+    `  extraOutputs: [out('audit'), shipment], handler: async (body, context) => {`,
+    `    const loop = { body }; loop.self = loop;`,
+    `    context.extraOutputs.set('audit', 'fine');`,
+    `    context.extraOutputs.set(shipment, loop);`,
+    `  } });`,
+  ].join('\n'),
+};
+
+describe('an output value that cannot be converted to JSON', () => {
+  let emulator: RunningEmulator;
+  let client: ServiceBusClient;
+  const appDir = tempApp(OUTPUT_APP);
+
+  before(async () => {
+    const queues = ['os-big', 'os-circ', 'os-out'];
+    emulator = await startTestEmulator({
+      queues: queues.map((name) => ({ name, maxDeliveryCount: 1 })),
+    });
+    client = testClient(emulator.connectionString);
+  });
+
+  after(async () => {
+    await client.close();
+    await emulator.close();
+  });
+
+  it('fails the invocation with a code, not retryable, naming the output', async () => {
+    const worker = spawnWorker(appDir, { OsConnection: emulator.connectionString });
+    try {
+      for (const queue of ['os-big', 'os-circ']) {
+        const sender = client.createSender(queue);
+        await sender.sendMessages({ body: 'x', messageId: `${queue}-1` });
+        await sender.close();
+      }
+
+      const expected: Array<[string, string]> = [
+        ['bigReturn', 'the value of output $return cannot be converted to JSON: '],
+        ['circularExtra', 'the value of output shipment cannot be converted to JSON: '],
+      ];
+      for (const [name, prefix] of expected) {
+        const line = await worker.waitForLine(
+          name,
+          (l) => l.function === name && l.outcome === 'failed',
+          15_000,
+        );
+        assert.equal(line.errorCode, 'OutputNotSerializable');
+        assert.equal(line.retryable, false);
+        assert.ok(String(line.error).startsWith(prefix), String(line.error));
+        assert.ok(!String(line.error).includes('\n'), 'one line');
+      }
+    } finally {
+      await stopWorkerProcess(worker);
+    }
+  });
+});
