@@ -102,8 +102,10 @@ export async function invokeRegistered(
     failure = post.error;
   }
 
-  // Like the worker: only an Error counts as a failure; a hook may clear it.
+  // Like the worker: anything but null and undefined is a failure; a hook may clear it.
   if (failure instanceof Error) throw failure;
+  // The Node worker makes a thrown text the error's message: the author's own words.
+  if (typeof failure === 'string') throw new AppError('FunctionFailed', failure);
   if (failure !== null && failure !== undefined) {
     // By its type only: an app may throw the body it was handed.
     throw new AppError(

@@ -9,8 +9,12 @@ import { spawnWorker, stopWorkerProcess } from './support';
 import { tempApp } from './tempApp';
 
 // A handler that throws something other than an Error fails its invocation, as in the Node
-// worker. The invocation line says what kind of value it was, never the value: an app may
-// throw the very body it was handed.
+// worker. A thrown text is the author's error message and is shown as the Node worker shows it
+// (its ensureErrorType makes it the Error's message); for any other value the invocation line
+// says what kind of value it was, never the value: an app may throw the very body it was
+// handed.
+
+const REASON = 'order rejected: no stock';
 
 const SECRET = 'body-secret-5e8a';
 
@@ -22,7 +26,8 @@ const THROWING_APP = {
     `const queue = (name, handler) => app.serviceBusQueue(name,`,
     `  { connection: 'NeConnection', queueName: 'ne-' + name, handler });`,
     `queue('anArray', async (body) => { throw [body]; });`,
-    `queue('aString', async (body) => { throw String(body); });`,
+    `queue('aString', async () => { throw ${JSON.stringify(REASON)}; });`,
+    `queue('aRejection', () => Promise.reject(${JSON.stringify(REASON)}));`,
     `queue('anObject', async (body) => { throw { reason: body, [body + '@example.com']: 1 }; });`,
   ].join('\n'),
 };
@@ -34,7 +39,7 @@ describe('a handler that throws a value that is not an Error', () => {
 
   before(async () => {
     emulator = await startTestEmulator({
-      queues: ['ne-anArray', 'ne-aString', 'ne-anObject'].map((name) => ({
+      queues: ['ne-anArray', 'ne-aString', 'ne-aRejection', 'ne-anObject'].map((name) => ({
         name,
         maxDeliveryCount: 1,
       })),
@@ -47,10 +52,10 @@ describe('a handler that throws a value that is not an Error', () => {
     await emulator.close();
   });
 
-  it('fails the invocation and logs the type of the value, never the value', async () => {
+  it('fails the invocation; shows a thrown text, describes other values by type', async () => {
     const worker = spawnWorker(appDir, { NeConnection: emulator.connectionString });
     try {
-      for (const name of ['anArray', 'aString', 'anObject']) {
+      for (const name of ['anArray', 'aString', 'aRejection', 'anObject']) {
         const sender = client.createSender(`ne-${name}`);
         await sender.sendMessages({ body: SECRET, messageId: `${name}-1` });
         await sender.close();
@@ -58,15 +63,17 @@ describe('a handler that throws a value that is not an Error', () => {
 
       const lineOf = (name: string) =>
         worker.waitForLine(name, (l) => l.function === name && l.outcome === 'failed', 15_000);
+      const nonError = 'the function threw a non-error value: ';
       const expected: Array<[string, string]> = [
-        ['anArray', 'an array of 1 item'],
-        ['aString', `a string of ${SECRET.length} characters`],
-        ['anObject', 'an object with keys "reason" and 1 other key'],
+        ['anArray', `${nonError}an array of 1 item`],
+        ['aString', REASON],
+        ['aRejection', REASON],
+        ['anObject', `${nonError}an object with keys "reason" and 1 other key`],
       ];
-      for (const [name, description] of expected) {
+      for (const [name, error] of expected) {
         const line = await lineOf(name);
         assert.equal(line.errorCode, 'FunctionFailed');
-        assert.equal(line.error, `the function threw a non-error value: ${description}`);
+        assert.equal(line.error, error);
       }
       await stopWorkerProcess(worker);
       assert.ok(!worker.stdout().includes(SECRET), 'the body is not in the log');
