@@ -32,6 +32,16 @@ export function planWarnings(plan: FunctionPlan): PlanWarning[] {
       fields: {},
     });
   }
+  for (const functionNames of namesDifferingInCase(plan)) {
+    warnings.push({
+      message:
+        `Functions ${functionNames.map((name) => `'${name}'`).join(', ')} have names that ` +
+        'differ only in case: the Functions host looks function names up in any case (host.json' +
+        ' "functions", AzureWebJobs.<name>.Disabled, log levels), so what names one names' +
+        ' them all; give each a name of its own',
+      fields: { functions: functionNames },
+    });
+  }
   for (const { entity, functionNames } of sharedTriggerEntities(plan.functions)) {
     warnings.push({
       message:
@@ -69,6 +79,21 @@ export function planWarnings(plan: FunctionPlan): PlanWarning[] {
     }
   }
   return warnings;
+}
+
+/**
+ * Registered names (hosted or not) that are one name to the host, which compares function
+ * names ignoring case (azure-functions-host `Utility.FunctionNamesMatch`, and the
+ * case-insensitive map of `FunctionMetadataManager`). The host starts both, as this worker does.
+ */
+function namesDifferingInCase(plan: FunctionPlan): string[][] {
+  const byName = new Map<string, string[]>();
+  for (const { name } of [...plan.functions, ...plan.skipped]) {
+    const group = byName.get(name.toLowerCase()) ?? [];
+    group.push(name);
+    byName.set(name.toLowerCase(), group);
+  }
+  return [...byName.values()].filter((group) => group.length > 1);
 }
 
 /**

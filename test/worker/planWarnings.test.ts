@@ -72,4 +72,30 @@ describe('planWarnings', () => {
     assert.deepEqual(warnings[0]?.fields, { functions: ['first', 'second'] });
     assert.match(warnings[1]?.message ?? '', /^Functions 'subA', 'subC' .* subscription 't\/s'/);
   });
+
+  it('warns when function names differ only in case, hosted or not', async () => {
+    const dir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'index.js':
+        "const { app } = require('@azure/functions');\n" +
+        "app.serviceBusQueue('Same', { connection: 'C', queueName: 'a', " +
+        'handler: async () => {} });\n' +
+        "app.serviceBusQueue('same', { connection: 'C', queueName: 'b', " +
+        'handler: async () => {} });\n' +
+        "app.serviceBusQueue('other', { connection: 'C', queueName: 'c', " +
+        'handler: async () => {} });\n',
+    });
+    const app = await loadApp(dir, () => undefined);
+
+    const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
+    const warnings = planWarnings(plan);
+
+    assert.deepEqual(
+      plan.functions.map((fn) => fn.name),
+      ['Same', 'same', 'other'],
+    );
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0]?.message ?? '', /^Functions 'Same', 'same' have names that differ/);
+    assert.deepEqual(warnings[0]?.fields, { functions: ['Same', 'same'] });
+  });
 });
