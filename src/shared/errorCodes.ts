@@ -35,7 +35,7 @@ export type WorkerErrorCode =
   | 'RegistrationClosed'
   /** An invocation came before the app set its programming model (`@azure/functions`). */
   | 'NoProgrammingModel'
-  /** The function threw something that is not an Error. */
+  /** The function threw something that is not an Error (a text: that text). */
   | 'FunctionFailed'
   /** The function ran past host.json's functionTimeout. */
   | 'FunctionTimeout'
@@ -43,6 +43,10 @@ export type WorkerErrorCode =
   | 'InvocationTimedOut'
   /** An output binding's message could not be sent after the function succeeded. */
   | 'OutputSendFailed'
+  /** An output binding's value cannot be converted to JSON (a BigInt, a circular object). */
+  | 'OutputNotSerializable'
+  /** The library refused the worker's capabilities (`getCapabilities`) at start-up. */
+  | 'CapabilitiesFailed'
   /** A receive did not return in time (Service Bus stopped answering); retryable. */
   | 'ReceiveStalled'
   /** A message body the trigger's data type cannot be built from. */
