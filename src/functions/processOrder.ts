@@ -3,7 +3,7 @@ import type { ShipmentRequested } from '../orders/contract';
 import { messageHandler } from '../orders/messageJob';
 import { orderJob } from '../orders/orderJobs';
 import { closeOrderRuntime, type OrderRuntime } from '../orders/orderRuntime';
-import { hostedOrderRuntime, hostedOrderSettings } from './common/orderHost';
+import { hostedOrderRuntime, hostedOrderSettings, orderStoreNeeded } from './common/orderHost';
 
 const FUNCTION_NAME = 'processOrder';
 
@@ -41,8 +41,11 @@ app.serviceBusQueue(FUNCTION_NAME, {
 // A PGlite folder serves one process: opening it at start-up makes a second process on the
 // same folder stop there (DatabaseInUse) instead of taking messages that all fail into the
 // dead-letter queue. A server database still opens on the first invocation, so a server that
-// is down does not keep the worker from starting.
+// is down does not keep the worker from starting. A worker whose host runs no order function
+// (both disabled) leaves the store closed.
 app.hook.appStart(async () => {
-  if (settings.database.databaseUrl === undefined) await hostedOrderRuntime();
+  if (settings.database.databaseUrl === undefined && orderStoreNeeded()) {
+    await hostedOrderRuntime();
+  }
 });
 app.hook.appTerminate(() => closeOrderRuntime());

@@ -1,4 +1,4 @@
-import { getSetting } from '../shared/appSettings';
+import { disabledSettingName, isDisabledBySetting, isListed } from '../shared/hostFunctionSwitches';
 import type { RpcBindingInfo } from './coreTypes';
 
 /** What decides whether the host runs a registered function, besides its trigger type. */
@@ -22,14 +22,10 @@ export function notHostedReason(
   trigger: RpcBindingInfo,
   selection: FunctionSelection,
 ): string | undefined {
-  const listed = selection.functionNames;
-  if (listed !== undefined && !listed.some((n) => n.toLowerCase() === name.toLowerCase())) {
-    return `host.json "functions" does not list it`;
+  if (!isListed(selection.functionNames, name)) return `host.json "functions" does not list it`;
+  if (isDisabledBySetting(selection.settings, name)) {
+    return `disabled by the setting ${disabledSettingName(name)}`;
   }
-
-  const disabledSetting = `AzureWebJobs.${name}.Disabled`;
-  const disabled = getSetting(selection.settings, disabledSetting)?.trim().toLowerCase();
-  if (disabled === 'true' || disabled === '1') return `disabled by the setting ${disabledSetting}`;
 
   const deferred = (trigger.properties as Record<string, unknown> | undefined)
     ?.supportsDeferredBinding;

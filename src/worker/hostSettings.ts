@@ -11,6 +11,7 @@ import {
   loadHostJsonTree,
   readHostInteger,
 } from '../shared/hostJsonTree';
+import { readFunctionNames } from '../shared/hostFunctionSwitches';
 import type { LogLevel } from '../shared/logger';
 import { MINUTE_MS, SECOND_MS } from '../shared/time';
 import { type CategoryLevel, hostLogLevel } from './logLevels';
@@ -242,26 +243,6 @@ function readClientRetry(tree: ConfigTree, base: string): ClientRetrySettings {
     maxDelayMs: readDuration(tree, [`${base}.maxDelay`]) ?? MINUTE_MS,
     maxRetries: readHostInteger(tree, [`${base}.maxRetries`], 3, 0),
   };
-}
-
-/**
- * host.json `functions`: the only functions to run; an empty list runs them all, as in the host.
- * `AzureFunctionsJobHost__functions__0` style settings give the items by index.
- */
-function readFunctionNames(tree: ConfigTree): string[] | undefined {
-  const raw = get(tree, 'functions');
-  if (raw === undefined || raw === null) return undefined;
-
-  const byIndex =
-    typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).every((k) => /^\d+$/.test(k))
-      ? Object.entries(raw as Record<string, unknown>)
-          .sort(([a], [b]) => Number(a) - Number(b))
-          .map(([, name]) => name)
-      : raw;
-  if (!Array.isArray(byIndex) || !byIndex.every((name) => typeof name === 'string')) {
-    throw new ConfigError(`${describe(tree, 'functions')} must be a list of function names`);
-  }
-  return byIndex.length === 0 ? undefined : (byIndex as string[]);
 }
 
 /** .NET's logging setup refuses a level it cannot parse at start-up; so does this. */

@@ -134,6 +134,46 @@ describe('PGlite folder lock', () => {
     await stop(holder.child, 'close');
   });
 
+  it('leaves the folder alone when the host runs no order function', async () => {
+    const dir = join(root, 'disabled');
+    const holder = startHolder(dir);
+    children.push(holder.child);
+    await holder.ready;
+
+    // Both order functions off, as an operator turns them off without a deploy; the seed
+    // function still runs, so the worker has something to host.
+    const env = {
+      PATH: process.env.PATH,
+      PGLITE_DIR: dir,
+      LOG_LEVEL: 'info',
+      'AzureWebJobs.processOrder.Disabled': 'true',
+      'AzureWebJobs.processShipment.Disabled': '1',
+    };
+    const args = [cli, 'worker', '--app', projectRoot, '--emulator-port', '0'];
+    const worker = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(worker);
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    const messages: string[] = [];
+    const lines = createInterface({ input: worker.stdout! });
+    const ready = new Promise<void>((resolve) => {
+      lines.on('line', (line) => {
+        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+        if (messages.at(-1)?.startsWith('Worker ready')) resolve();
+      });
+    });
+    await Promise.race([ready, exited]);
+    if (worker.exitCode === null) worker.kill('SIGTERM');
+    await exited;
+
+    assert.ok(
+      messages.some((msg) => msg.startsWith('Worker ready')),
+      messages.join('\n'),
+    );
+    assert.ok(!messages.includes('using the embedded database'), 'the store was opened');
+    assert.equal(worker.exitCode, 0);
+    await stop(holder.child, 'close');
+  });
+
   it('takes over the lock of a process killed with SIGKILL and keeps its data', async () => {
     const dir = join(root, 'killed');
     const holder = startHolder(dir);

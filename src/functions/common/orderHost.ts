@@ -6,6 +6,7 @@ import {
 } from '../../orders/orderRuntime';
 import { APP_ROOT } from '../../orders/sampleData';
 import { hostMaxConcurrentCalls } from '../../shared/hostConcurrency';
+import { hostRunsFunction } from '../../shared/hostFunctionSwitches';
 
 // The order functions as their host runs them. Whichever host that is (Azure Functions, the
 // worker, `npm start`), the app can read only its own host.json and app settings, and reads
@@ -28,4 +29,17 @@ export function hostedOrderSettings(): OrderSettings {
 /** The process's order runtime, opened with the pool sized for the host. */
 export function hostedOrderRuntime(): Promise<OrderRuntime> {
   return getOrderRuntime(concurrency);
+}
+
+/** The functions that use the order store. */
+const ORDER_FUNCTIONS = ['processOrder', 'processShipment'];
+
+/**
+ * Whether the host runs any function that uses the order store: with both turned off (the
+ * `AzureWebJobs.<name>.Disabled` settings, or host.json `functions`), a worker hosting the
+ * other functions has no reason to open the store, whose embedded PGlite alone takes hundreds
+ * of megabytes.
+ */
+export function orderStoreNeeded(): boolean {
+  return ORDER_FUNCTIONS.some((name) => hostRunsFunction(APP_ROOT, process.env, name));
 }
