@@ -3,11 +3,15 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import { messageIdText } from '../shared/messageIdText';
+import { watchDeliveryLink } from './deliveryLink';
 
 export type InvocationResult = 'succeeded' | 'failed' | 'timedOut';
 export type Settlement = 'complete' | 'abandon' | 'none';
-/** How a settlement ended: as asked, refused because the lock is gone, or failed otherwise. */
-export type SettleOutcome = Settlement | 'lockLost' | 'settleFailed';
+/**
+ * How a settlement ended: as asked, refused because the lock is gone, failed otherwise, or
+ * unconfirmed (sent, but its receive link closed before Service Bus answered).
+ */
+export type SettleOutcome = Settlement | 'lockLost' | 'settleFailed' | 'unconfirmed';
 
 export interface SettleInput {
   result: InvocationResult;
@@ -34,6 +38,10 @@ export function decideSettlement(input: SettleInput): Settlement {
  * Performs a settlement. A lost lock (the broker's refusal, or the SDK's at once for a session
  * message whose link is gone) is reported, not thrown: nothing more can be done, and the
  * message is back on the queue. Other failures are logged; the lock then runs out.
+ *
+ * A settlement sent on a receive link that closes before Service Bus answers it is reported as
+ * `unconfirmed` once the link is closed: the SDK would wait out `tryTimeout` for an answer it
+ * can no longer hear (see `watchDeliveryLink`), past the shutdown's grace period.
  */
 export async function settle(
   receiver: ServiceBusReceiver,
@@ -41,10 +49,26 @@ export async function settle(
   settlement: Settlement,
   logger: Logger,
 ): Promise<SettleOutcome> {
+  if (settlement === 'none') return settlement;
+
+  const linkClosing = watchDeliveryLink(message);
   try {
-    if (settlement === 'complete') await receiver.completeMessage(message);
-    if (settlement === 'abandon') await receiver.abandonMessage(message);
-    return settlement;
+    const sent =
+      settlement === 'complete'
+        ? receiver.completeMessage(message)
+        : receiver.abandonMessage(message);
+    const heard = sent.then(() => true);
+    const closed = linkClosing?.closed.then(() => false);
+    if (await (closed === undefined ? heard : Promise.race([heard, closed]))) return settlement;
+
+    // The SDK retries later through $management; its result no longer reaches anyone.
+    heard.catch(() => undefined);
+    logger.warn(
+      'The receive link closed before Service Bus answered the settlement; if it was not ' +
+        'applied, the message returns when its lock expires',
+      { messageId: messageIdText(message.messageId), settlement },
+    );
+    return 'unconfirmed';
   } catch (error) {
     if (isLockLostError(error)) return 'lockLost';
     logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
@@ -53,6 +77,8 @@ export async function settle(
       ...settleFailureFields(error),
     });
     return 'settleFailed';
+  } finally {
+    linkClosing?.stop();
   }
 }
 

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
-import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient } from '../support/emulator';
-import { startStallingProxy, type StallingProxy } from '../support/stallingProxy';
-import {
-  PROBE_APP,
-  probeEntities,
-  probeEnv,
-  probeNames,
-  spawnWorker,
-  type WorkerProcess,
-} from './support';
+import { type ProxiedWorker, startProxiedWorker } from './proxiedWorker';
 
 // README (Shutdown): a message that arrives after stop is handed back at once, as the host's
 // listener abandons a message that arrives once it is stopped. A real worker process gets
@@ -22,43 +12,16 @@ import {
 const LOCK_MS = 30_000;
 const GRACE_MS = 20_000;
 
-const cleanups: Array<() => Promise<unknown>> = [];
-after(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
-async function stopWorker(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  worker.child.kill('SIGKILL');
-  await worker.exited;
-}
+let running: ProxiedWorker | undefined;
+after(() => running?.close());
 
 describe('a message that arrives after stop', () => {
   it('is abandoned at once, not invoked, and not left to its lock', async () => {
-    const names = probeNames('after-stop');
-    const emulator: RunningEmulator = await startTestEmulator(
-      probeEntities(names, { lockDurationMs: LOCK_MS }),
-    );
-    const proxy: StallingProxy = await startStallingProxy(emulator.port);
-    const client = testClient(emulator.connectionString);
-    const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
-    const worker = spawnWorker(
-      PROBE_APP,
-      probeEnv(viaProxy, names, {
-        SHUTDOWN_GRACE_MS: String(GRACE_MS),
-        AzureFunctionsJobHost__functionTimeout: '00:01:00',
-      }),
-    );
-    cleanups.push(
-      () => stopWorker(worker),
-      () => client.close(),
-      async () => {
-        proxy.resume();
-        await proxy.close();
-      },
-      () => emulator.close(),
-    );
-    await worker.waitForLine('ready', (l) => String(l.msg).startsWith('Worker ready'), 20_000);
+    running = await startProxiedWorker('after-stop', LOCK_MS, {
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      AzureFunctionsJobHost__functionTimeout: '00:01:00',
+    });
+    const { names, proxy, client, worker } = running;
 
     // One invocation in flight (maxConcurrentCalls 4: the receive link keeps credit for more).
     const sender = client.createSender(names.queue);
