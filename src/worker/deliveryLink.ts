@@ -4,10 +4,11 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 interface RheaLink {
   is_open(): boolean;
   /** rhea's own emitter: every link event reaches it, and listening changes nothing else. */
-  observers?: {
-    once(event: string, listener: () => void): void;
-    removeListener(event: string, listener: () => void): void;
-  };
+  observers?: LinkObservers;
+}
+
+interface LinkObservers {
+  once(event: string, listener: () => void): void;
 }
 
 /** While a settlement waits: resolves once its answer can no longer be heard. */
@@ -32,23 +33,43 @@ interface LinkClosing {
  */
 export function watchDeliveryLink(message: ServiceBusReceivedMessage): LinkClosing | undefined {
   const link = (message as { delivery?: { link?: RheaLink } }).delivery?.link;
-  const observers = link?.observers;
-  if (typeof link?.is_open !== 'function' || typeof observers?.once !== 'function') return;
+  if (typeof link?.is_open !== 'function' || typeof link.observers?.once !== 'function') return;
   if (!link.is_open()) return;
 
+  const waiting = waitingOn(link, link.observers);
   let turn: NodeJS.Immediate | undefined;
   let onClose = (): void => undefined;
   const closed = new Promise<void>((resolve) => {
     onClose = () => {
       turn = setImmediate(resolve);
     };
-    observers.once('receiver_close', onClose);
+    waiting.add(onClose);
   });
   return {
     closed,
     stop: () => {
-      observers.removeListener('receiver_close', onClose);
+      waiting.delete(onClose);
       clearImmediate(turn);
     },
   };
+}
+
+/** The settlements waiting on each open link, told together when it closes. */
+const waitingByLink = new WeakMap<RheaLink, Set<() => void>>();
+
+/**
+ * One listener per link, not one per settlement: dozens settle at once on a busy link, and an
+ * emitter warns of a leak past ten listeners for one event.
+ */
+function waitingOn(link: RheaLink, observers: LinkObservers): Set<() => void> {
+  const known = waitingByLink.get(link);
+  if (known !== undefined) return known;
+
+  const waiting = new Set<() => void>();
+  waitingByLink.set(link, waiting);
+  observers.once('receiver_close', () => {
+    waitingByLink.delete(link);
+    for (const onClose of waiting) onClose();
+  });
+  return waiting;
 }
