@@ -1,7 +1,5 @@
 import pino from 'pino';
 
-import { batchedStdout } from './turnBatchedStdout';
-
 /**
  * A small logger port with scope, backed by pino: one JSON object a line when stdout is not a
  * terminal (production, Heroku's Logplex), readable lines on a terminal. Every call is a
@@ -98,8 +96,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     return wrap(pino(pinoOptions, stream));
   }
 
-  const lines = options.destination === undefined ? batchedStdout() : destination;
-  return wrap(pino(pinoOptions, lines as pino.DestinationStream));
+  return wrap(pino(pinoOptions, destination as pino.DestinationStream));
 }
 
 /** A logger that drops everything: for library use where the caller passed none. */

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 
-import { flushLogLines } from '../../shared/turnBatchedStdout';
 import { checkWorker, runWorkerProcess } from '../../worker';
 import { DEFAULT_EMULATOR_AMQP_PORT } from '../../shared/emulatorPorts';
 import { operatorAction, parseWholeNumber } from '../operator/commandSupport';
@@ -28,10 +27,7 @@ export function registerWorkerCommand(program: Command): void {
       operatorAction(async (options: WorkerCommandOptions) => {
         const embeddedPort = parseWholeNumber('--emulator-port', options.emulatorPort, 0, 65_535);
         if (options.check === true) {
-          await checkWorker({ appDir: options.app }, (text) => {
-            flushLogLines();
-            process.stdout.write(text);
-          });
+          await checkWorker({ appDir: options.app }, (text) => process.stdout.write(text));
           return;
         }
         await runWorkerProcess({ appDir: options.app, embeddedPort }).catch((error: unknown) =>

@@ -1,6 +1,5 @@
 import { SingleBar } from 'cli-progress';
 
-import { flushLogLines } from '../../shared/turnBatchedStdout';
 import { takeEarlySignals } from '../../shared/earlySignals';
 import { createLogger, type Logger, parseLogLevel } from '../../shared/logger';
 import { SECOND_MS } from '../../shared/time';
@@ -130,7 +129,6 @@ function showProgress(worker: RunningWorker, total: number): { stop(): void } {
 function printReport(report: MainJobReport, logger: Logger, terminal: boolean): void {
   const message = `Run summary: ${summaryVerdict(report)}`;
   if (terminal) {
-    flushLogLines();
     process.stdout.write(formatReport(report));
     if (!invariantsHold(report)) {
       logger.error(message, { violations: report.stock.violations.slice(0, 20) });

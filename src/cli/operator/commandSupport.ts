@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 
-import { flushLogLines } from '../../shared/turnBatchedStdout';
 import {
   checkEntityPath,
   resolveOperatorConnection,
@@ -101,7 +100,6 @@ export function shownOf<T>(
 }
 
 export function writeOut(text: string): void {
-  flushLogLines();
   process.stdout.write(text);
 }
 
