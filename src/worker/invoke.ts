@@ -104,8 +104,11 @@ export async function invokeRegistered(
 
   // Like the worker: anything but null and undefined is a failure; a hook may clear it.
   if (failure instanceof Error) throw failure;
-  // The Node worker makes a thrown text the error's message: the author's own words.
-  if (typeof failure === 'string') throw new AppError('FunctionFailed', failure);
+  // The Node worker makes a thrown text the error's message: the author's own words, unless
+  // it is the body the handler was handed (`throw body`), which never goes to a log.
+  if (typeof failure === 'string' && !holdsStringInput(failure, args)) {
+    throw new AppError('FunctionFailed', capped(failure));
+  }
   if (failure !== null && failure !== undefined) {
     // By its type only: an app may throw the body it was handed.
     throw new AppError(
@@ -177,3 +180,27 @@ async function withState(
     context.state = undefined;
   }
 }
+
+/** Past this, a thrown text is cut: one failure should not make a 256 KB log line. */
+const THROWN_TEXT_MAX_CHARS = 500;
+
+function capped(text: string): string {
+  if (text.length <= THROWN_TEXT_MAX_CHARS) return text;
+  return `${text.slice(0, THROWN_TEXT_MAX_CHARS)}… (${text.length} characters in all)`;
+}
+
+/**
+ * Whether a thrown text is, or holds, a text input of the invocation (a text body, or one of a
+ * batch's). Short inputs count only when equal: "ok" inside an error message is no body.
+ */
+function holdsStringInput(text: string, inputs: readonly unknown[]): boolean {
+  const texts = inputs.flatMap((input) => (Array.isArray(input) ? input : [input]));
+  return texts.some(
+    (input) =>
+      typeof input === 'string' &&
+      input !== '' &&
+      (text === input || (input.length >= MIN_CONTAINED_INPUT_CHARS && text.includes(input))),
+  );
+}
+
+const MIN_CONTAINED_INPUT_CHARS = 8;

@@ -18,6 +18,8 @@ const REASON = 'order rejected: no stock';
 
 const SECRET = 'body-secret-5e8a';
 
+const NAMES = ['anArray', 'aString', 'aRejection', 'anObject', 'theBody', 'inText', 'aLongText'];
+
 const THROWING_APP = {
   'package.json': JSON.stringify({ main: 'index.js' }),
   'host.json': JSON.stringify({ version: '2.0' }),
@@ -29,6 +31,9 @@ const THROWING_APP = {
     `queue('aString', async () => { throw ${JSON.stringify(REASON)}; });`,
     `queue('aRejection', () => Promise.reject(${JSON.stringify(REASON)}));`,
     `queue('anObject', async (body) => { throw { reason: body, [body + '@example.com']: 1 }; });`,
+    `queue('theBody', async (body) => { throw body; });`,
+    `queue('inText', async (body) => { throw 'could not parse ' + body; });`,
+    `queue('aLongText', async () => { throw 'y'.repeat(600); });`,
   ].join('\n'),
 };
 
@@ -39,10 +44,7 @@ describe('a handler that throws a value that is not an Error', () => {
 
   before(async () => {
     emulator = await startTestEmulator({
-      queues: ['ne-anArray', 'ne-aString', 'ne-aRejection', 'ne-anObject'].map((name) => ({
-        name,
-        maxDeliveryCount: 1,
-      })),
+      queues: NAMES.map((name) => ({ name: `ne-${name}`, maxDeliveryCount: 1 })),
     });
     client = testClient(emulator.connectionString);
   });
@@ -52,10 +54,10 @@ describe('a handler that throws a value that is not an Error', () => {
     await emulator.close();
   });
 
-  it('fails the invocation; shows a thrown text, describes other values by type', async () => {
+  it('fails the invocation; shows a thrown text, describes bodies and other values', async () => {
     const worker = spawnWorker(appDir, { NeConnection: emulator.connectionString });
     try {
-      for (const name of ['anArray', 'aString', 'aRejection', 'anObject']) {
+      for (const name of NAMES) {
         const sender = client.createSender(`ne-${name}`);
         await sender.sendMessages({ body: SECRET, messageId: `${name}-1` });
         await sender.close();
@@ -69,6 +71,10 @@ describe('a handler that throws a value that is not an Error', () => {
         ['aString', REASON],
         ['aRejection', REASON],
         ['anObject', `${nonError}an object with keys "reason" and 1 other key`],
+        // The body thrown back, alone or inside a text, is described, never shown.
+        ['theBody', `${nonError}a string of ${SECRET.length} characters`],
+        ['inText', `${nonError}a string of ${16 + SECRET.length} characters`],
+        ['aLongText', `${'y'.repeat(500)}… (600 characters in all)`],
       ];
       for (const [name, error] of expected) {
         const line = await lineOf(name);
