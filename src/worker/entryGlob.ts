@@ -58,8 +58,16 @@ function segmentMatcher(segment: string): RegExp {
     else source += escapeRegExp(char);
   }
   // Like globby's default, wildcards do not match names that start with a dot.
-  return new RegExp(`^(?!\\.)${source}$`);
+  try {
+    return new RegExp(`^(?!\\.)${source}$`);
+  } catch {
+    // A class RegExp refuses (`[z-a]`) matches nothing, as in globby: the caller then says
+    // that main matches no files, naming it.
+    return MATCHES_NOTHING;
+  }
 }
+
+const MATCHES_NOTHING = /(?!)/;
 
 /** `[ab]`, `[a-z]`, `[!ab]` or `[^ab]` (the text between the brackets) as a RegExp class. */
 function characterClass(body: string): string {

@@ -239,6 +239,8 @@ describe('expandEntryPattern', () => {
     assert.deepEqual(expandEntryPattern(dir, 'src/[b-z].js'), ['src/b.js', 'src/c.js']);
     assert.deepEqual(expandEntryPattern(dir, 'src/[!a].js'), ['src/b.js', 'src/c.js']);
     assert.deepEqual(expandEntryPattern(dir, 'src/[^ab].js'), ['src/c.js']);
+    // A reversed range is no class at all: it matches nothing rather than stop start-up.
+    assert.deepEqual(expandEntryPattern(dir, 'src/[z-a].js'), []);
   });
 });
 

@@ -29,7 +29,7 @@ describe('watchDeliveryLink', () => {
     assert.deepEqual(warnings, []);
   });
 
-  it('leaves a settlement that stopped watching untold, and watches nothing on a closed link', async () => {
+  it('tells no settlement that stopped watching; watches no closed link', async () => {
     const link = { is_open: () => true, observers: new EventEmitter() };
     const stopped = watchDeliveryLink(deliveredOn(link));
     const kept = watchDeliveryLink(deliveredOn(link));

@@ -230,7 +230,8 @@ export class MessagePlacement {
 function ruleFailureFields(failure: RuleFailure): DeadLetterFields {
   return {
     reason: RULE_FAILURE_REASONS[failure.stage],
-    description: `The rule '${failure.rule.name}' failed: ${errorText(failure.error)}`,
+    // Azure documents the exception's message alone; the warning log names the rule.
+    description: errorText(failure.error),
   };
 }
 
