@@ -54,7 +54,8 @@ export async function negotiateCapabilities(logger: Logger): Promise<HostCapabil
     // app.setup({ enableHttpStream: true }) makes the library open its HTTP stream proxy here.
     logger.warn(
       'app.setup enableHttpStream: the @azure/functions library opened its HTTP stream proxy, ' +
-        'which nothing uses here (this worker hosts Service Bus triggers only)',
+        'an HTTP listener on every interface that nothing uses here (this worker hosts ' +
+        'Service Bus triggers only); turn streaming on only where the app serves HTTP',
       { code: 'HttpStreamUnused' },
     );
   }
