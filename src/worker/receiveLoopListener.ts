@@ -23,6 +23,13 @@ import {
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
 import type { OutageTracker } from './outage';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
+import {
+  isSessionLinkClosed,
+  isSessionLockLost,
+  logSessionLinkClosed,
+  logSessionLockLost,
+  sessionIdOf,
+} from './sessionLink';
 import { SessionLockRenewal } from './sessionLockRenewal';
 import { settle } from './settle';
 import { SessionTurns } from './sessionTurns';
@@ -140,6 +147,10 @@ export class ReceiveLoopListener implements Listener {
         try {
           await this.#awaitTurn(receiver);
           await this.#drainReceiver(receiver);
+        } catch (error) {
+          // One session's lock, not the connection: no outage, no delay before the next one.
+          if (this.#stopping || !isSessionLockLost(receiver, error)) throw error;
+          logSessionLockLost(this.deps.logger, receiver, error);
         } finally {
           // As the host does, a session receiver is closed after an error too, so that its
           // session can be taken again; at stop it stays open until close, for the batch that
@@ -227,6 +238,11 @@ export class ReceiveLoopListener implements Listener {
       : serviceBus.clientRetryOptions.tryTimeoutMs;
 
     while (!this.#stopping) {
+      if (isSessionLinkClosed(receiver)) {
+        logSessionLinkClosed(this.deps.logger, receiver, []);
+        return;
+      }
+
       const call = this.#callSignal();
       const messages = await receiveWithDeadline(
         receiver,
@@ -249,6 +265,10 @@ export class ReceiveLoopListener implements Listener {
         await Promise.all(messages.map((m) => settle(receiver, m, 'abandon', this.deps.logger)));
         return;
       }
+      if (isSessionLinkClosed(receiver)) {
+        logSessionLinkClosed(this.deps.logger, receiver, messages);
+        return;
+      }
       if (cache === undefined) await this.#handle(receiver, messages, batch);
       else await cache.add(messages.map((message) => this.#caches.hold(receiver, message)));
     }
@@ -264,7 +284,7 @@ export class ReceiveLoopListener implements Listener {
       receiver,
       settledByShutdown: false,
     }));
-    const sessionId = (receiver as Partial<ServiceBusSessionReceiver>).sessionId;
+    const sessionId = sessionIdOf(receiver);
     const work = batch
       ? async () => {
           const outcome = await this.#inFlight.runAll(entries, () =>
@@ -293,7 +313,7 @@ export class ReceiveLoopListener implements Listener {
    * renewed, so a session never runs two of its messages at once here.
    */
   async #awaitTurn(receiver: ServiceBusReceiver): Promise<void> {
-    const sessionId = (receiver as Partial<ServiceBusSessionReceiver>).sessionId;
+    const sessionId = sessionIdOf(receiver);
     if (sessionId === undefined || !this.#sessionTurns.isRunning(sessionId)) return;
 
     this.deps.logger.info('Session taken again while its previous invocation runs; waiting', {

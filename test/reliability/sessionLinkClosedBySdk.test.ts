@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { testClient } from '../support/emulator';
+import { startTransferHoldingProxy } from '../support/transferHoldingProxy';
+import { tempApp } from '../worker/tempApp';
+import { waitFor } from '../worker/support';
+import { installCleanups, onCleanup, startWorkerProcess } from './harness';
+import { sleep, spawnEmulator } from './support';
+
+// Trial AV: under load, @azure/service-bus 7.9.5 closes a session receiver's link when the
+// drain that ends a receive is not answered within max(200 ms, the wait left); its message
+// has already been handed over. Closing the link releases the session, and the message comes
+// back to the queue: invoked from the closed link it ran twice (its complete could only fail),
+// and the next receive's "session lock has expired" was logged as a lost connection.
+
+installCleanups();
+
+/** Longer than the SDK's drain wait for a receive of sessionIdleTimeout (0.5 s). */
+const DRAIN_ANSWER_DELAY_MS = 2000;
+
+const APP = tempApp({
+  'package.json': JSON.stringify({ main: 'index.js' }),
+  'host.json': JSON.stringify({
+    version: '2.0',
+    extensions: { serviceBus: { maxConcurrentSessions: 1, sessionIdleTimeout: '00:00:00.5' } },
+  }),
+  'index.js': [
+    `const { app } = require('@azure/functions');`,
+    `app.serviceBusQueue('linkClosed', { connection: 'LinkConnection',`,
+    `  queueName: 'rel-link-closed', isSessionsEnabled: true, handler: async () => {} });`,
+  ].join('\n'),
+});
+
+describe('a session link the SDK closes after handing over a message', () => {
+  it('invokes the message once, when it comes back, and logs no lost connection', async () => {
+    const emulator = await spawnEmulator({
+      queues: [{ name: 'rel-link-closed', requiresSession: true, lockDurationMs: 30_000 }],
+    });
+    onCleanup(() => emulator.kill9());
+    const proxy = await startTransferHoldingProxy(emulator.port);
+    onCleanup(() => proxy.close());
+    const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
+    const worker = await startWorkerProcess(APP, { LinkConnection: viaProxy });
+    const executed = () =>
+      worker.lines().filter((l) => String(l.msg).startsWith("Executed 'linkClosed'"));
+
+    proxy.lateTransferThenHold('lc-1', DRAIN_ANSWER_DELAY_MS);
+    const client = testClient(emulator.connectionString);
+    await client.createSender('rel-link-closed').sendMessages({
+      body: 'once',
+      messageId: 'lc-1',
+      sessionId: 'lc',
+    });
+    await client.close();
+    const completed = await waitFor(
+      'a completed invocation',
+      () => executed().find((l) => l.settlement === 'complete'),
+      30_000,
+    );
+    await sleep(3000);
+
+    // Closing a session receiver gives its messages back uncounted (Azure's "Message
+    // sessions" page, "Impact of delivery count"): the one invocation sees delivery 1.
+    assert.deepEqual(
+      executed().map((l) => [l.messageId, l.deliveryCount, l.settlement]),
+      [['lc-1', 1, 'complete']],
+      worker.stdout(),
+    );
+    assert.equal(completed.outcome, 'succeeded');
+    const lost = worker.lines().filter((l) => /^Service Bus connection lost/.test(String(l.msg)));
+    assert.deepEqual(lost, [], 'one session link is not the connection');
+    const closedLine = worker.lines().find((l) => l.reason === 'sessionLinkClosed');
+    assert.ok(closedLine, `says why the message was not invoked: ${worker.stdout()}`);
+    assert.equal(closedLine.sessionId, 'lc');
+  });
+});
