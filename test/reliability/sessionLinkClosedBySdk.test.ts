@@ -75,3 +75,53 @@ describe('a session link the SDK closes after handing over a message', () => {
     assert.equal(closedLine.sessionId, 'lc');
   });
 });
+
+const EXPIRY_APP = tempApp({
+  'package.json': JSON.stringify({ main: 'index.js' }),
+  // Renewal stops after 1 s, so the 2 s session lock runs out while the receive waits.
+  'host.json': JSON.stringify({
+    version: '2.0',
+    extensions: {
+      serviceBus: {
+        maxConcurrentSessions: 1,
+        sessionIdleTimeout: '00:00:10',
+        maxAutoLockRenewalDuration: '00:00:01',
+      },
+    },
+  }),
+  'index.js': [
+    `const { app } = require('@azure/functions');`,
+    `app.serviceBusQueue('lockExpiry', { connection: 'ExpiryConnection',`,
+    `  queueName: 'rel-lock-expiry', isSessionsEnabled: true, handler: async () => {} });`,
+  ].join('\n'),
+});
+
+describe('a session lock that runs out while its receiver waits', () => {
+  it('is logged as that session lost, not as a lost connection', async () => {
+    const emulator = await spawnEmulator({
+      queues: [{ name: 'rel-lock-expiry', requiresSession: true, lockDurationMs: 2000 }],
+    });
+    onCleanup(() => emulator.kill9());
+    const worker = await startWorkerProcess(EXPIRY_APP, {
+      ExpiryConnection: emulator.connectionString,
+    });
+
+    const client = testClient(emulator.connectionString);
+    await client.createSender('rel-lock-expiry').sendMessages({
+      body: 'one',
+      messageId: 'le-1',
+      sessionId: 'le',
+    });
+    await client.close();
+    const lost = await worker.waitForLine(
+      'the lost session',
+      (l) => String(l.msg).startsWith('Session lock lost'),
+      15_000,
+    );
+
+    assert.equal(lost.sessionId, 'le');
+    assert.equal(lost.level, 'warn');
+    const outage = worker.lines().filter((l) => /^Service Bus connection lost/.test(String(l.msg)));
+    assert.deepEqual(outage, [], 'one session lock is not the connection');
+  });
+});
