@@ -19,6 +19,11 @@ export interface RenewableLock {
   renew(abortSignal: AbortSignal): Promise<Date>;
   /** The fields that name the lock in log lines (never a body or a secret). */
   logFields(): Record<string, unknown>;
+  /**
+   * True once the lock's holder is gone on our side (a session link closed): a renewal can then
+   * only fail, and whoever holds the lock reports its end, so the failure says nothing.
+   */
+  isHolderGone?(): boolean;
   /** Called once when renewal stops at its limit while the lock is still wanted. */
   onLimitReached?(details: { renewedForMs: number; lockedUntil: Date | undefined }): void;
 }
@@ -128,11 +133,15 @@ export class LockRenewalSchedule {
 
   /**
    * A renewal that fails after stop (the message was settled, the session released meanwhile)
-   * says nothing: that lock is no longer wanted. Otherwise the first failure of a streak is
+   * or once the holder is gone says nothing: that lock is no longer wanted. Otherwise the first failure of a streak is
    * logged, and a streak that ends without a renewal is logged once more.
    */
   #failed(error: unknown): void {
     if (this.#stopped) return;
+    if (this.lock.isHolderGone?.() === true) {
+      this.#stopped = true;
+      return;
+    }
 
     this.#failedAttempts += 1;
     const code = errorCode(mostTellingAttempt(error));

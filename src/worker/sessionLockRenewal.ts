@@ -35,6 +35,14 @@ export class SessionLockRenewal implements RenewableLock {
     return this.receiver.renewSessionLock({ abortSignal });
   }
 
+  /**
+   * The SDK may close the session's link itself (see sessionLink.ts) before the listener
+   * releases the session; the listener then reports the session's end.
+   */
+  isHolderGone(): boolean {
+    return this.receiver.isClosed;
+  }
+
   logFields(): Record<string, unknown> {
     return { sessionId: this.receiver.sessionId, entityPath: this.receiver.entityPath };
   }

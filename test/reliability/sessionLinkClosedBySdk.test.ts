@@ -16,8 +16,11 @@ import { sleep, spawnEmulator } from './support';
 
 installCleanups();
 
-/** Longer than the SDK's drain wait for a receive of sessionIdleTimeout (0.5 s). */
-const DRAIN_ANSWER_DELAY_MS = 2000;
+/**
+ * Longer than the SDK's drain wait for a receive of sessionIdleTimeout (0.5 s), and past the
+ * first renewal of the 5 s session lock (at half of it), which the closed link makes fail.
+ */
+const DRAIN_ANSWER_DELAY_MS = 4000;
 
 const APP = tempApp({
   'package.json': JSON.stringify({ main: 'index.js' }),
@@ -35,7 +38,7 @@ const APP = tempApp({
 describe('a session link the SDK closes after handing over a message', () => {
   it('invokes the message once, when it comes back, and logs no lost connection', async () => {
     const emulator = await spawnEmulator({
-      queues: [{ name: 'rel-link-closed', requiresSession: true, lockDurationMs: 30_000 }],
+      queues: [{ name: 'rel-link-closed', requiresSession: true, lockDurationMs: 5000 }],
     });
     onCleanup(() => emulator.kill9());
     const proxy = await startTransferHoldingProxy(emulator.port);
@@ -73,6 +76,8 @@ describe('a session link the SDK closes after handing over a message', () => {
     const closedLine = worker.lines().find((l) => l.reason === 'sessionLinkClosed');
     assert.ok(closedLine, `says why the message was not invoked: ${worker.stdout()}`);
     assert.equal(closedLine.sessionId, 'lc');
+    const renewals = worker.lines().filter((l) => String(l.msg).startsWith('Renewing'));
+    assert.deepEqual(renewals, [], 'a closed link is reported once, by the session');
   });
 });
 
