@@ -133,8 +133,8 @@ export class LockRenewalSchedule {
 
   /**
    * A renewal that fails after stop (the message was settled, the session released meanwhile)
-   * or once the holder is gone says nothing: that lock is no longer wanted. Otherwise the first failure of a streak is
-   * logged, and a streak that ends without a renewal is logged once more.
+   * or once the holder is gone says nothing: that lock is no longer wanted. Otherwise the first
+   * failure of a streak is logged, and a streak that ends without a renewal is logged once more.
    */
   #failed(error: unknown): void {
     if (this.#stopped) return;
