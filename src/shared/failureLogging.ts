@@ -36,7 +36,7 @@ export function withFailureCodes(logger: Logger): Logger {
 function withCode(fields: LogFields | undefined): LogFields | undefined {
   if (fields === undefined) return undefined;
   const name = FAILURE_FIELDS.find((field) => isWhole(fields[field]));
-  if (name === undefined) return fields;
+  if (name === undefined) return withConditionCode(fields);
 
   const failure = fields[name];
   const code = failureCode(failure);
@@ -62,4 +62,11 @@ function failureText(failure: unknown): string {
     return `${typeof condition === 'string' ? condition : ''} ${String(description ?? '')}`.trim();
   }
   return describeNonError(failure);
+}
+
+/** A refusal logged with its AMQP `condition` (and no error object) has that as its code. */
+function withConditionCode(fields: LogFields): LogFields {
+  const { code, condition } = fields;
+  if (code !== undefined || typeof condition !== 'string' || condition === '') return fields;
+  return { ...fields, code: condition };
 }

@@ -22,7 +22,12 @@ export function notHostedReason(
   trigger: RpcBindingInfo,
   selection: FunctionSelection,
 ): string | undefined {
-  if (!isListed(selection.functionNames, name)) return `host.json "functions" does not list it`;
+  if (!isListed(selection.functionNames, name)) {
+    return (
+      'the "functions" list (host.json or its AzureFunctionsJobHost__functions__N ' +
+      'settings) does not name it'
+    );
+  }
   if (isDisabledBySetting(selection.settings, name)) {
     return `disabled by the setting ${disabledSettingName(name)}`;
   }

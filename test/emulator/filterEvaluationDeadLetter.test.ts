@@ -7,6 +7,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { parseConfig } from '../../src/emulator/config/load';
 import { createAdministrationClient } from '../../src/shared/adminClient';
 import { drain } from '../cli/deadLetters';
+import { collectingLogger } from '../support/collectingLogger';
 import { testClient } from '../support/emulator';
 import { file } from './config/helpers';
 
@@ -42,10 +43,17 @@ describe('emulator: DeadLetteringOnFilterEvaluationExceptions', () => {
   let emulator: RunningEmulator;
   let client: ServiceBusClient;
   let admin: ServiceBusAdministrationClient;
+  const logger = collectingLogger();
 
   before(async () => {
     const namespace = parseConfig(CONFIG, 'Config.json');
-    emulator = await startEmulator({ port: 0, httpPort: 0, hosts: ['127.0.0.1'], namespace });
+    emulator = await startEmulator({
+      port: 0,
+      httpPort: 0,
+      hosts: ['127.0.0.1'],
+      namespace,
+      logger,
+    });
     client = testClient(emulator.connectionString);
     admin = createAdministrationClient(emulator.connectionString, {
       emulatorHttpPort: emulator.httpPort!,
@@ -116,5 +124,10 @@ describe('emulator: DeadLetteringOnFilterEvaluationExceptions', () => {
       assert.equal(dead[0].deadLetterReason, 'FilterException');
       assert.equal(dead[0].deadLetterErrorDescription, 'Attempted to divide by zero.');
     }
+    // Each subscription's failure is logged with the rule and the code to filter on.
+    const failures = logger.warnings.filter((w) => w.message.startsWith('rule failed'));
+    assert.equal(failures.length, 4);
+    assert.ok(failures.every((w) => w.fields?.code === 'SqlEvaluationFailed'));
+    assert.ok(failures.every((w) => w.fields?.rule === 'ratio'));
   });
 });

@@ -51,6 +51,18 @@ describe('emulator: bad protocol headers, failed SASL, idle drops and peer error
     });
   }
 
+  it('logs a frame it refuses with its condition as the code', async () => {
+    const peer = await RawPeer.connect(emulator.port);
+
+    // A frame whose size (4) is below the 8-byte frame header: a framing error (2.3.1).
+    peer.write(Buffer.concat([AMQP_HEADER, Buffer.from([0, 0, 0, 4])]));
+
+    assert.ok(await peer.whenClosed(3000), 'the socket stayed open');
+    const line = logger.warnings.find((warning) => warning.message.startsWith('incoming AMQP'));
+    assert.ok(line, `no refusal logged: ${JSON.stringify(logger.warnings)}`);
+    assert.equal(line.fields?.code, 'amqp:connection:framing-error');
+  });
+
   it('logs a SASL mechanism it does not offer, with the peer, not the password', async () => {
     const peer = await RawPeer.connect(emulator.port);
 

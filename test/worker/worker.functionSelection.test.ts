@@ -144,7 +144,13 @@ describe('which functions the worker runs', () => {
         .lines()
         .filter((line) => String(line.msg).endsWith('is not hosted'))
         .map((line) => line.reason);
-      assert.deepEqual(reasons, Array(3).fill('host.json "functions" does not list it'));
+      assert.deepEqual(
+        reasons,
+        Array(3).fill(
+          'the "functions" list (host.json or its AzureFunctionsJobHost__functions__N settings) ' +
+            'does not name it',
+        ),
+      );
     } finally {
       await stopOnceAttached(worker);
     }

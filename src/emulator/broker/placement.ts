@@ -1,3 +1,4 @@
+import { failureCode } from '../../shared/failureLogging';
 import type { Logger } from '../../shared/logger';
 import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
 import type {
@@ -112,6 +113,7 @@ export class MessagePlacement {
       rule: failure.rule.name,
       messageId: message.messageId,
       reason: errorText(failure.error),
+      code: failureCode(failure.error),
     });
   }
 

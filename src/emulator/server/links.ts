@@ -312,7 +312,12 @@ function handleCbs(
         : new BrokerError(Condition.unauthorized, 'The token is invalid.', 401);
     const operation = String(properties.operation ?? '');
     const what = operation === 'put-token' ? 'put-token refused' : 'CBS request refused';
-    state.logger.warn(what, { operation, audience, reason: brokerError.message });
+    state.logger.warn(what, {
+      operation,
+      audience,
+      reason: brokerError.message,
+      code: brokerError.condition,
+    });
     state.replies.reply(
       request,
       via,
