@@ -39,8 +39,16 @@ export function registerSendCommand(program: Command): void {
     .option('--correlation-id <id>', 'correlation id of every message')
     .option('--property <key=value>', 'application property, repeatable', collect, [])
     .option('--scheduled <time>', 'ISO 8601 time at which the messages become visible')
-    .option('--from-line <n>', 'with --file: start at this line (an interrupted send names it)')
-    .option('--from-order <id>', 'with --csv: start at this order (an interrupted send names it)')
+    .option(
+      '--from-line <n>',
+      'with --file: start at this line (an interrupted send names it)',
+      collect,
+    )
+    .option(
+      '--from-order <id>',
+      'with --csv: start at this order (an interrupted send names it)',
+      collect,
+    )
     .option('--json', 'the summary as one JSON object (also when the send stops part-way)')
     .addHelpText(
       'after',
@@ -235,6 +243,6 @@ function summaryText(summary: SendSummary): string {
   return `sent ${sent} message(s) to ${entity} in ${batches} batch(es) (${endpoint})\n`;
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

@@ -18,10 +18,10 @@ export interface SendFlags {
   correlationId?: string;
   property?: string[];
   scheduled?: string;
-  /** With --file: the first line to send (where an interrupted send stopped). */
-  fromLine?: string;
-  /** With --csv: the first order to send (where an interrupted send stopped). */
-  fromOrder?: string;
+  /** With --file: the first line to send (where an interrupted send stopped); once. */
+  fromLine?: string[];
+  /** With --csv: the first order to send (where an interrupted send stopped); once. */
+  fromOrder?: string[];
 }
 
 /** One message to send and where it came from, so errors can name the file and line. */
@@ -50,6 +50,7 @@ export function messagesFromFlags(
   if (sources.length !== 1) throw new UsageError('give exactly one of --file, --csv or --body');
 
   const overrides = propertyOverrides(flags);
+  const start = startFlags(flags);
   let inputs: SendInput[];
   if (flags.body !== undefined) {
     inputs = [{ where: '--body', message: { bodyEncoding: 'text', body: checkBody(flags.body) } }];
@@ -65,7 +66,7 @@ export function messagesFromFlags(
     inputs = requireMessages(parseJsonLines(text, file), file, NO_JSON_LINES);
   }
 
-  inputs = startingPoint(inputs, flags);
+  inputs = startingPoint(inputs, start, flags);
   if (flags.messageId !== undefined && inputs.length !== 1) {
     throw new UsageError(`--message-id names one message, but the input holds ${inputs.length}`);
   }
@@ -119,29 +120,63 @@ function ordersFromCsv(csvText: Buffer | string, name: string): SendInput[] {
   }));
 }
 
+interface Start {
+  line?: number;
+  order?: string;
+}
+
+/** `--from-line` and `--from-order`, checked before the input is read. */
+function startFlags(flags: SendFlags): Start {
+  const fromLine = onlyOnce('--from-line', flags.fromLine);
+  const fromOrder = onlyOnce('--from-order', flags.fromOrder);
+  if (fromLine !== undefined && flags.file === undefined) {
+    throw new UsageError('--from-line goes with --file');
+  }
+  if (fromOrder !== undefined && flags.csv === undefined) {
+    throw new UsageError('--from-order goes with --csv');
+  }
+
+  if (fromOrder !== undefined && fromOrder.trim() === '') {
+    throw new UsageError('--from-order takes the order id an interrupted send names, not ""');
+  }
+  if (fromLine === undefined) return { order: fromOrder };
+  const line = /^[1-9]\d*$/.test(fromLine) ? Number(fromLine) : NaN;
+  if (!Number.isSafeInteger(line)) {
+    throw new UsageError(`--from-line takes a line number from 1, not "${fromLine}"`);
+  }
+  return { line };
+}
+
+/** A flag that starts the send once: given twice, which start was meant is not for us to pick. */
+function onlyOnce(flag: string, values: string[] | undefined): string | undefined {
+  if (values === undefined || values.length <= 1) return values?.[0];
+  const given = values.map((value) => `"${value}"`).join(', ');
+  throw new UsageError(`${flag} is given more than once (${given}); give it once`);
+}
+
 /**
  * Drops what comes before `--from-line` or `--from-order`: where an interrupted send said the
  * first message not sent is. A start that names nothing in the input is refused, rather than
  * sending nothing or everything.
  */
-function startingPoint(inputs: SendInput[], flags: SendFlags): SendInput[] {
-  if (flags.fromLine !== undefined) {
-    if (flags.file === undefined) throw new UsageError('--from-line goes with --file');
-    const line = /^[1-9]\d*$/.test(flags.fromLine) ? Number(flags.fromLine) : NaN;
-    if (!Number.isSafeInteger(line)) {
-      throw new UsageError(`--from-line takes a line number from 1, not "${flags.fromLine}"`);
-    }
+function startingPoint(inputs: SendInput[], start: Start, flags: SendFlags): SendInput[] {
+  const { line, order } = start;
+  if (line !== undefined) {
+    const name = flags.file === '-' ? 'standard input' : (flags.file as string);
     const rest = inputs.filter((input) => (input.line ?? 0) >= line);
-    return requireMessages(rest, flags.file, `no message on line ${line} or after it`);
+    if (rest.length > 0) return rest;
+    // The input has messages (an empty one was refused already), all of them before the line.
+    const last = inputs[inputs.length - 1]?.line;
+    throw new AppError(
+      'InvalidInput',
+      `${name}: no message on line ${line} or after it (the last is on line ${last})`,
+    );
   }
-  if (flags.fromOrder === undefined) return inputs;
+  if (order === undefined) return inputs;
 
-  if (flags.csv === undefined) throw new UsageError('--from-order goes with --csv');
-  const start = inputs.findIndex((input) => input.order === flags.fromOrder);
-  if (start < 0) {
-    throw new AppError('InvalidInput', `order ${flags.fromOrder} is not in ${flags.csv}`);
-  }
-  return inputs.slice(start);
+  const index = inputs.findIndex((input) => input.order === order);
+  if (index < 0) throw new AppError('InvalidInput', `order ${order} is not in ${flags.csv}`);
+  return inputs.slice(index);
 }
 
 /**
