@@ -19,7 +19,7 @@ import { fromMessageJson } from '../operator/messageJson';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { messagesFromFlags, type SendFlags, type SendInput } from '../operator/sendInput';
-import { stopOnSignal, type Interruption } from '../operator/stopOnSignal';
+import { exitAtOnceOnSignal, stopOnSignal, type Interruption } from '../operator/stopOnSignal';
 
 export function registerSendCommand(program: Command): void {
   const command = program
@@ -62,12 +62,16 @@ export function registerSendCommand(program: Command): void {
   withConnectionOption(command).action(operatorAction(runSend));
 }
 
+/** A signal before the first batch went out: the input was only read and checked. */
+const NOTHING_SENT = 'stopped before sending: nothing was sent';
+
 async function runSend(
   entity: string,
   flags: SendFlags & ConnectionFlags & { json?: boolean },
   _command: Command,
 ): Promise<void> {
   const target = parseSendTarget(entity, 'send');
+  const stopListeningBeforeSending = exitAtOnceOnSignal(NOTHING_SENT);
   const inputs = messagesFromFlags(flags);
   const messages = inputs.map((input) => fromMessageJson(input.message));
   const connection = connectionFor(flags, { entity: target, what: 'send targets' });
@@ -105,6 +109,7 @@ async function runSend(
 
       const progress = createProgress({ verb: 'sent', total: messages.length });
       const watch: SendProgress = { sent: 0, batches: 0, sending: 0 };
+      stopListeningBeforeSending();
       interruption = stopOnSignal({
         stopsAfter: 'after the batch in flight',
         onForcedStop: (signal) => {
@@ -145,6 +150,7 @@ async function runSend(
     const result = await sendAll();
     if (result !== undefined) writeSummary(summaryOf(result));
   } finally {
+    stopListeningBeforeSending();
     interruption?.dispose();
   }
 }

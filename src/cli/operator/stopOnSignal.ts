@@ -60,6 +60,27 @@ export function stopOnSignal(options: StopOptions): Interruption {
   };
 }
 
+/**
+ * Until a bulk command has work in hand (its input is still being read and checked, or its
+ * connection opened), a signal ends it at once, with a line that says so: Node's default would
+ * end it without a word. A signal that comes while the input is read synchronously is handled
+ * once the reading is done.
+ * @param line What the stop leaves behind: "stopped before sending: nothing was sent".
+ * @returns Stops listening; call it before the command's own handler takes over.
+ */
+export function exitAtOnceOnSignal(line: string): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    writeErr(`${signal}: ${line}\n`);
+    process.exit(128 + osConstants.signals[signal]);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 function forcedStop(signal: NodeJS.Signals, options: StopOptions, exitCode: number): never {
   try {
     options.onForcedStop(signal);
