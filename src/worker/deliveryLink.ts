@@ -73,3 +73,25 @@ function waitingOn(link: RheaLink, observers: LinkObservers): Set<() => void> {
   });
   return waiting;
 }
+
+/**
+ * The message as the SDK should settle it. @azure/service-bus 7.9.5 settles a message through
+ * `$management` only when no open receiver has the name of the link that delivered it; but a
+ * receive loop's next receive reopens a link the SDK closed under the same name, so a message
+ * still held from the closed link (a minimum batch waiting to fill) would be settled on that
+ * dead link, unanswered until `tryTimeout` ran out at every attempt, and run again. Without a
+ * link on its delivery the SDK settles it by lock token through `$management`, as it does a
+ * deferred message. Session messages stay as they are: their lock is the session's, and the
+ * session listener does not invoke what a closed session link returned.
+ */
+export function settleableMessage(message: ServiceBusReceivedMessage): ServiceBusReceivedMessage {
+  const delivery = (message as { delivery?: { link?: RheaLink } }).delivery;
+  const link = delivery?.link;
+  if (message.sessionId !== undefined || typeof link?.is_open !== 'function' || link.is_open()) {
+    return message;
+  }
+
+  const withoutLink = Object.create(delivery ?? null) as { link?: RheaLink };
+  Object.defineProperty(withoutLink, 'link', { value: undefined });
+  return Object.create(message, { delivery: { value: withoutLink } }) as ServiceBusReceivedMessage;
+}

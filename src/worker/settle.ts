@@ -3,7 +3,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import { messageIdText } from '../shared/messageIdText';
-import { watchDeliveryLink } from './deliveryLink';
+import { settleableMessage, watchDeliveryLink } from './deliveryLink';
 
 export type InvocationResult = 'succeeded' | 'failed' | 'timedOut';
 export type Settlement = 'complete' | 'abandon' | 'none';
@@ -52,11 +52,12 @@ export async function settle(
   if (settlement === 'none') return settlement;
 
   const linkClosing = watchDeliveryLink(message);
+  const settled = settleableMessage(message);
   try {
     const sent =
       settlement === 'complete'
-        ? receiver.completeMessage(message)
-        : receiver.abandonMessage(message);
+        ? receiver.completeMessage(settled)
+        : receiver.abandonMessage(settled);
     const heard = sent.then(() => true);
     const closed = linkClosing?.closed.then(() => false);
     if (await (closed === undefined ? heard : Promise.race([heard, closed]))) return settlement;
