@@ -1,27 +1,21 @@
-import { setMaxListeners } from 'node:events';
-
-import type {
-  ServiceBusReceivedMessage,
-  ServiceBusReceiver,
-  ServiceBusSessionReceiver,
-} from '@azure/service-bus';
+import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 
 import { ensureError } from '../shared/errors';
 import { sleep } from '../shared/time';
 import { handleBatch } from './batchHandler';
 import { probeEntity } from './entityProbe';
-import { receiveWithDeadline, retireStalledReceiver } from './receiveDeadline';
 import { InFlightSet } from './inFlightSet';
 import {
-  createEntityReceiver,
   type Listener,
   type ListenerDeps,
   listenerOutageTracker,
   listenerTimedOutHandlers,
-  receiverOptions,
 } from './listener';
+import { LoopReceivers } from './loopReceivers';
+import { LoopStopSignal } from './loopStopSignal';
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
 import type { OutageTracker } from './outage';
+import { receiveWithDeadline } from './receiveDeadline';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import {
   isSessionLinkClosed,
@@ -30,7 +24,6 @@ import {
   logSessionLockLost,
   sessionIdOf,
 } from './sessionLink';
-import { SessionLockRenewal } from './sessionLockRenewal';
 import { settle } from './settle';
 import { SessionTurns } from './sessionTurns';
 import type { TimedOutHandlers } from './timedOutHandlers';
@@ -41,9 +34,6 @@ import type { TimedOutHandlers } from './timedOutHandlers';
  * so close goes on without it; the process exits right after.
  */
 const LOOP_EXIT_WAIT_MS = 500;
-
-/** Codes that only mean "no session is free right now". */
-const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);
 
 /**
  * Pull loops for sessions and batches, as the host runs them: for sessions,
@@ -57,13 +47,9 @@ export class ReceiveLoopListener implements Listener {
   readonly functionName: string;
   readonly #inFlight = new InFlightSet();
   readonly #outage: OutageTracker;
-  readonly #abort = abortWithRoomFor(MAX_LOOP_LISTENERS);
-  readonly #receivers = new Set<ServiceBusReceiver>();
-  /** The lock renewal of each accepted session, until the session is released. */
-  readonly #sessionRenewals = new Map<ServiceBusReceiver, SessionLockRenewal>();
+  readonly #stopSignal = new LoopStopSignal();
+  readonly #receivers: LoopReceivers;
   readonly #sessionTurns = new SessionTurns();
-  /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
-  readonly #stalled = new WeakSet<ServiceBusReceiver>();
   #loops: Array<Promise<void>> = [];
   #stopping = false;
   readonly #loopCount: number;
@@ -83,6 +69,7 @@ export class ReceiveLoopListener implements Listener {
       this.#loopCount,
     );
     this.#caches = new ReceiverBatchCaches(deps, this.#inFlight, this.#timedOut);
+    this.#receivers = new LoopReceivers(deps, this.#outage, this.#caches, this.#stopSignal);
   }
 
   async start(): Promise<void> {
@@ -98,7 +85,7 @@ export class ReceiveLoopListener implements Listener {
   async stopReceiving(): Promise<void> {
     this.#stopping = true;
     this.#outage.stop();
-    this.#abort.abort();
+    this.#stopSignal.abort();
     // As the host does at stop: what the caches hold is invoked now, as partial batches, and
     // counts as in flight for the grace period.
     this.#caches.flushAll();
@@ -122,9 +109,7 @@ export class ReceiveLoopListener implements Listener {
 
   async close(): Promise<void> {
     await this.stopReceiving();
-    for (const renewal of this.#sessionRenewals.values()) renewal.stop();
-    this.#sessionRenewals.clear();
-    await Promise.allSettled([...this.#receivers].map((r) => r.close()));
+    await this.#receivers.closeAll();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled(this.#loops),
@@ -140,8 +125,8 @@ export class ReceiveLoopListener implements Listener {
     while (!this.#stopping) {
       try {
         const receiver = this.deps.fn.isSessionsEnabled
-          ? await this.#acceptSession()
-          : (fixed ??= this.#openReceiver());
+          ? await this.#receivers.acceptSession()
+          : (fixed ??= this.#receivers.open());
         if (receiver === undefined) continue;
 
         try {
@@ -155,10 +140,10 @@ export class ReceiveLoopListener implements Listener {
           // As the host does, a session receiver is closed after an error too, so that its
           // session can be taken again; at stop it stays open until close, for the batch that
           // its cache may still be running.
-          if (receiver !== fixed && !this.#stopping) await this.#release(receiver);
-          if (receiver === fixed && this.#stalled.has(receiver)) {
+          if (receiver !== fixed && !this.#stopping) await this.#receivers.release(receiver);
+          if (receiver === fixed && this.#receivers.isStalled(receiver)) {
             fixed = undefined;
-            await this.#release(receiver);
+            await this.#receivers.release(receiver);
           }
         }
       } catch (error) {
@@ -166,66 +151,6 @@ export class ReceiveLoopListener implements Listener {
         await this.#onReceiveError(error);
       }
     }
-  }
-
-  #openReceiver(): ServiceBusReceiver {
-    const receiver = createEntityReceiver(this.deps.client, this.deps.fn, receiverOptions());
-    this.#receivers.add(receiver);
-    return receiver;
-  }
-
-  async #acceptSession(): Promise<ServiceBusReceiver | undefined> {
-    const { client, fn, serviceBus } = this.deps;
-    const call = this.#callSignal();
-    const options = { ...receiverOptions(), abortSignal: call.signal };
-    try {
-      const receiver =
-        fn.entity.kind === 'queue'
-          ? await client.acceptNextSession(fn.entity.queueName, options)
-          : await client.acceptNextSession(
-              fn.entity.topicName,
-              fn.entity.subscriptionName,
-              options,
-            );
-      this.#receivers.add(receiver);
-      this.#renewSessionLock(receiver);
-      this.#outage.recovered();
-      return receiver;
-    } catch (error) {
-      // "No session is free" is an answer: the broker and the entity work.
-      if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) {
-        this.#outage.recovered();
-        return undefined;
-      }
-      throw error;
-    } finally {
-      call.done();
-    }
-  }
-
-  /** Renews the session lock from acceptance for up to maxAutoLockRenewalDuration, as the host. */
-  #renewSessionLock(receiver: ServiceBusSessionReceiver): void {
-    const { serviceBus, logger } = this.deps;
-    this.#sessionRenewals.set(
-      receiver,
-      new SessionLockRenewal(receiver, serviceBus.maxAutoLockRenewalDurationMs, logger),
-    );
-  }
-
-  /**
-   * A signal for one SDK call that aborts when the listener stops. The SDK (7.9.5) leaves a
-   * listener behind on the signal of every receive, so a signal shared by all calls would
-   * collect one per receive for the life of the process.
-   */
-  #callSignal(): { signal: AbortSignal; done(): void } {
-    const call = new AbortController();
-    const stop = (): void => call.abort();
-    if (this.#abort.signal.aborted) call.abort();
-    else this.#abort.signal.addEventListener('abort', stop, { once: true });
-    return {
-      signal: call.signal,
-      done: () => this.#abort.signal.removeEventListener('abort', stop),
-    };
   }
 
   /** Receives and handles until the receiver comes back empty (sessions) or stop. */
@@ -243,13 +168,13 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
 
-      const call = this.#callSignal();
+      const call = this.#stopSignal.forCall();
       const messages = await receiveWithDeadline(
         receiver,
         batch ? fn.maxMessageBatchSize : 1,
         { maxWaitTimeInMs, abortSignal: call.signal },
         serviceBus.clientRetryOptions.tryTimeoutMs,
-        (late) => this.#retire(receiver, late),
+        (late) => this.#receivers.retire(receiver, late),
       ).finally(() => call.done());
       this.#outage.recovered();
       if (messages.length === 0) {
@@ -319,31 +244,7 @@ export class ReceiveLoopListener implements Listener {
     this.deps.logger.info('Session taken again while its previous invocation runs; waiting', {
       sessionId,
     });
-    await this.#sessionTurns.waitFor(sessionId, this.#abort.signal);
-  }
-
-  async #release(receiver: ServiceBusReceiver): Promise<void> {
-    // A released session's lock is no longer wanted: a renewal now could only fail.
-    this.#sessionRenewals.get(receiver)?.stop();
-    this.#sessionRenewals.delete(receiver);
-    // A stalled receiver stays in the set, so that shutdown closes it if nothing else has.
-    if (!this.#stalled.has(receiver)) this.#receivers.delete(receiver);
-    // Closing a session receiver releases its messages, those still cached included.
-    this.#caches.discard(receiver);
-    // A stalled receiver is closed by #retire, once its receive has ended.
-    if (!this.#stalled.has(receiver)) await receiver.close().catch(() => undefined);
-  }
-
-  /**
-   * A receiver whose receive stalled is replaced, and closed only once that receive ends: the
-   * messages it may still hand over are given back through it (another receiver cannot settle
-   * them). Closed at shutdown if it has not ended by then.
-   */
-  #retire(receiver: ServiceBusReceiver, late: Promise<ServiceBusReceivedMessage[]>): void {
-    this.#stalled.add(receiver);
-    void retireStalledReceiver(receiver, late, this.deps.logger).finally(() =>
-      this.#receivers.delete(receiver),
-    );
+    await this.#sessionTurns.waitFor(sessionId, this.#stopSignal.signal);
   }
 
   async #onReceiveError(error: unknown): Promise<void> {
@@ -351,19 +252,6 @@ export class ReceiveLoopListener implements Listener {
     const delayMs = this.#outage.failed(ensureError(error), 'receive', () =>
       probeEntity(this.deps.client, this.deps.fn),
     );
-    await sleep(delayMs, this.#abort.signal);
+    await sleep(delayMs, this.#stopSignal.signal);
   }
-}
-
-/**
- * Each session loop keeps one listener on the listener's signal while its SDK call runs; Node
- * warns ("Possible EventTarget memory leak") past 10, which reads like a leak in the logs.
- * The count is bounded by maxConcurrentSessions, so the limit is raised to what it allows.
- */
-const MAX_LOOP_LISTENERS = 100_000;
-
-function abortWithRoomFor(listeners: number): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(listeners, controller.signal);
-  return controller;
 }

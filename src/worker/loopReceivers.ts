@@ -1,0 +1,115 @@
+import type {
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusSessionReceiver,
+} from '@azure/service-bus';
+
+import { createEntityReceiver, type ListenerDeps, receiverOptions } from './listener';
+import type { LoopStopSignal } from './loopStopSignal';
+import type { OutageTracker } from './outage';
+import { retireStalledReceiver } from './receiveDeadline';
+import type { ReceiverBatchCaches } from './receiverBatchCaches';
+import { SessionLockRenewal } from './sessionLockRenewal';
+
+/** Codes that only mean "no session is free right now". */
+const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);
+
+/**
+ * The receivers of a function's receive loops, from opening (or accepting a session, its lock
+ * then renewed) to release: the ones still open are closed at shutdown, stalled ones included.
+ */
+export class LoopReceivers {
+  readonly #open = new Set<ServiceBusReceiver>();
+  /** The lock renewal of each accepted session, until the session is released. */
+  readonly #sessionRenewals = new Map<ServiceBusReceiver, SessionLockRenewal>();
+  /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
+  readonly #stalled = new WeakSet<ServiceBusReceiver>();
+
+  constructor(
+    private readonly deps: ListenerDeps,
+    private readonly outage: OutageTracker,
+    private readonly caches: ReceiverBatchCaches,
+    private readonly stop: LoopStopSignal,
+  ) {}
+
+  /** A receiver on the function's entity, for a loop without sessions. */
+  open(): ServiceBusReceiver {
+    const receiver = createEntityReceiver(this.deps.client, this.deps.fn, receiverOptions());
+    this.#open.add(receiver);
+    return receiver;
+  }
+
+  /** The next free session's receiver, or undefined when no session is free. */
+  async acceptSession(): Promise<ServiceBusReceiver | undefined> {
+    const { client, fn } = this.deps;
+    const call = this.stop.forCall();
+    const options = { ...receiverOptions(), abortSignal: call.signal };
+    try {
+      const receiver =
+        fn.entity.kind === 'queue'
+          ? await client.acceptNextSession(fn.entity.queueName, options)
+          : await client.acceptNextSession(
+              fn.entity.topicName,
+              fn.entity.subscriptionName,
+              options,
+            );
+      this.#open.add(receiver);
+      this.#renewSessionLock(receiver);
+      this.outage.recovered();
+      return receiver;
+    } catch (error) {
+      // "No session is free" is an answer: the broker and the entity work.
+      if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) {
+        this.outage.recovered();
+        return undefined;
+      }
+      throw error;
+    } finally {
+      call.done();
+    }
+  }
+
+  isStalled(receiver: ServiceBusReceiver): boolean {
+    return this.#stalled.has(receiver);
+  }
+
+  async release(receiver: ServiceBusReceiver): Promise<void> {
+    // A released session's lock is no longer wanted: a renewal now could only fail.
+    this.#sessionRenewals.get(receiver)?.stop();
+    this.#sessionRenewals.delete(receiver);
+    // A stalled receiver stays in the set, so that shutdown closes it if nothing else has.
+    if (!this.#stalled.has(receiver)) this.#open.delete(receiver);
+    // Closing a session receiver releases its messages, those still cached included.
+    this.caches.discard(receiver);
+    // A stalled receiver is closed by `retire`, once its receive has ended.
+    if (!this.#stalled.has(receiver)) await receiver.close().catch(() => undefined);
+  }
+
+  /**
+   * A receiver whose receive stalled is replaced, and closed only once that receive ends: the
+   * messages it may still hand over are given back through it (another receiver cannot settle
+   * them). Closed at shutdown if it has not ended by then.
+   */
+  retire(receiver: ServiceBusReceiver, late: Promise<ServiceBusReceivedMessage[]>): void {
+    this.#stalled.add(receiver);
+    void retireStalledReceiver(receiver, late, this.deps.logger).finally(() =>
+      this.#open.delete(receiver),
+    );
+  }
+
+  /** At shutdown: session lock renewals stop, and every receiver still open is closed. */
+  async closeAll(): Promise<void> {
+    for (const renewal of this.#sessionRenewals.values()) renewal.stop();
+    this.#sessionRenewals.clear();
+    await Promise.allSettled([...this.#open].map((r) => r.close()));
+  }
+
+  /** Renews the session lock from acceptance for up to maxAutoLockRenewalDuration, as the host. */
+  #renewSessionLock(receiver: ServiceBusSessionReceiver): void {
+    const { serviceBus, logger } = this.deps;
+    this.#sessionRenewals.set(
+      receiver,
+      new SessionLockRenewal(receiver, serviceBus.maxAutoLockRenewalDurationMs, logger),
+    );
+  }
+}
