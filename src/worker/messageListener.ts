@@ -10,12 +10,10 @@ import { messageIdText } from '../shared/messageIdText';
 import { ConcurrencySlots } from './concurrencySlots';
 import { InFlightSet } from './inFlightSet';
 import {
-  createEntityReceiver,
   type Listener,
   type ListenerDeps,
   listenerOutageTracker,
   listenerTimedOutHandlers,
-  receiverOptions,
 } from './listener';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
 import {
@@ -26,8 +24,8 @@ import {
   type MessageHandlerDeps,
 } from './messageHandler';
 import type { OutageTracker } from './outage';
-import { forgetClosedReceivers } from './sdkReceiverTable';
 import { settle } from './settle';
+import { SubscriptionReceivers } from './subscriptionReceivers';
 import type { TimedOutHandlers } from './timedOutHandlers';
 
 /**
@@ -43,19 +41,15 @@ import type { TimedOutHandlers } from './timedOutHandlers';
  * Retries are ours: the SDK (7.9.5) retries a failed subscription forever at a fixed delay
  * whatever `clientRetryOptions.mode` says. When the subscription reports a receive error the
  * listener ends it (its abort signal stops the SDK's retry loop), waits the clientRetryOptions
- * delay for that attempt, and subscribes again on a new receiver (see `#replaceReceiver`); the
- * old one stays open until the messages it received are settled. Each subscription is a
+ * delay for that attempt, and subscribes again on a new receiver (see subscriptionReceivers.ts);
+ * the old one stays open until the messages it received are settled. Each subscription is a
  * generation: late reports from an ended one are ignored.
  */
 export class MessageListener implements Listener {
   readonly functionName: string;
   readonly #inFlight = new InFlightSet();
   readonly #outage: OutageTracker;
-  #receiver: ServiceBusReceiver | undefined;
-  /** Messages not yet settled, per receiver: a replaced receiver closes after its last one. */
-  readonly #unsettled = new Map<ServiceBusReceiver, number>();
-  /** Replaced receivers, closed again once a link attaches (see `#retire`). */
-  readonly #retired = new Set<ServiceBusReceiver>();
+  readonly #receivers: SubscriptionReceivers;
   #subscription: { close(): Promise<void> } | undefined;
   #subscriptionAbort: AbortController | undefined;
   #generation = 0;
@@ -74,6 +68,7 @@ export class MessageListener implements Listener {
   constructor(private readonly deps: ListenerDeps) {
     this.functionName = deps.fn.name;
     this.#outage = listenerOutageTracker(deps);
+    this.#receivers = new SubscriptionReceivers(deps);
     this.#handlerDeps = { ...deps, lockRenewalMs: deps.serviceBus.maxAutoLockRenewalDurationMs };
     const { maxConcurrentCalls } = deps.serviceBus;
     this.#slots = new ConcurrencySlots(maxConcurrentCalls);
@@ -81,9 +76,7 @@ export class MessageListener implements Listener {
   }
 
   async start(): Promise<void> {
-    const { fn, client } = this.deps;
-    this.#receiver = createEntityReceiver(client, fn, receiverOptions());
-    this.#subscribe(this.#receiver);
+    this.#subscribe(this.#receivers.open());
   }
 
   async stopReceiving(): Promise<void> {
@@ -111,8 +104,7 @@ export class MessageListener implements Listener {
 
   async close(): Promise<void> {
     this.#stopSubscribing();
-    const receivers = new Set([...this.#unsettled.keys(), this.#receiver]);
-    await Promise.allSettled([...receivers].map((receiver) => receiver?.close()));
+    await this.#receivers.closeAll();
   }
 
   /** No new subscription from now on, and the current one ends (its SDK retries with it). */
@@ -136,7 +128,7 @@ export class MessageListener implements Listener {
         // is attached: Service Bus answered (it may still detach the link with a refusal).
         postInitialize: async () => {
           this.#outage.reached();
-          void this.#closeRetired();
+          void this.#receivers.closeRetired();
         },
       } as MessageHandlers,
       {
@@ -156,10 +148,10 @@ export class MessageListener implements Listener {
 
     // A prefetched message counts as in flight, so that shutdown accounts for it.
     this.#inFlight.enter(entry);
-    this.#unsettled.set(receiver, (this.#unsettled.get(receiver) ?? 0) + 1);
+    this.#receivers.received(receiver);
     const leave = (): void => {
       this.#inFlight.leave(entry);
-      this.#settledOn(receiver);
+      this.#receivers.settledOn(receiver);
     };
     const lockLeftOnArrivalMs = lockLeftMs(message);
 
@@ -246,13 +238,13 @@ export class MessageListener implements Listener {
     this.#subscriptionAbort?.abort();
     const ended = this.#subscription?.close().catch(() => undefined);
     const delayMs = this.#outage.failed(error, errorSource, () =>
-      (this.#receiver ?? receiver).peekMessages(1).then(() => undefined),
+      (this.#receivers.current ?? receiver).peekMessages(1).then(() => undefined),
     );
 
     this.#resubscribeTimer = setTimeout(() => {
       void ended?.then(() => {
         if (this.#stopping) return;
-        const next = this.#replaceReceiver(receiver);
+        const next = this.#receivers.replace(receiver);
         this.#outage.resubscribed();
         try {
           this.#subscribe(next);
@@ -261,46 +253,5 @@ export class MessageListener implements Listener {
         }
       });
     }, delayMs);
-  }
-
-  /**
-   * The next subscription gets a new receiver. On the same one it would attach a link with the
-   * lost link's name, and the SDK settles a message on the open link of its link's name: as a
-   * delivery the new link never had, which reaches no broker, so every attempt waits out
-   * tryTimeout. On a new receiver, messages from the lost link settle through `$management`
-   * with their lock tokens, as the SDK intends (a lock outlives its link).
-   */
-  #replaceReceiver(old: ServiceBusReceiver): ServiceBusReceiver {
-    const next = createEntityReceiver(this.deps.client, this.deps.fn, receiverOptions());
-    this.#receiver = next;
-    if (!this.#unsettled.has(old)) this.#retire(old);
-    return next;
-  }
-
-  /** One message of this receiver is settled; a replaced receiver closes after its last. */
-  #settledOn(receiver: ServiceBusReceiver): void {
-    const left = (this.#unsettled.get(receiver) ?? 1) - 1;
-    if (left > 0) {
-      this.#unsettled.set(receiver, left);
-      return;
-    }
-    this.#unsettled.delete(receiver);
-    if (receiver !== this.#receiver) this.#retire(receiver);
-  }
-
-  /**
-   * Closes a replaced receiver. The SDK closes a receiver's link only over an open connection:
-   * closed during an outage, it is closed again once a link attaches (the connection is back).
-   */
-  #retire(receiver: ServiceBusReceiver): void {
-    this.#retired.add(receiver);
-    void receiver.close().catch(() => undefined);
-  }
-
-  async #closeRetired(): Promise<void> {
-    const retired = [...this.#retired];
-    this.#retired.clear();
-    await Promise.allSettled(retired.map((receiver) => receiver.close()));
-    forgetClosedReceivers(this.deps.client);
   }
 }
