@@ -16,10 +16,11 @@ const cli = join(__dirname, '../../src/cli/main.js');
 const projectRoot = join(__dirname, '../../..');
 
 /**
- * A separate Node process that opens `dir` with the real store and says `ready`. On a line
- * `close` on stdin it closes the store and exits; on `exit` it exits without closing.
+ * A separate Node process that opens `dir` with the real store, returned once it holds it. On
+ * a line `close` on stdin it closes the store and exits; on `exit` it exits without closing.
+ * It joins `children` for the suite's clean-up.
  */
-function startHolder(dir: string): { child: ChildProcess; ready: Promise<void> } {
+async function holdFolder(dir: string, children: ChildProcess[]): Promise<ChildProcess> {
   const script = `
     const { openPgliteDatabase } = require(${JSON.stringify(storeModule)});
     openPgliteDatabase(${JSON.stringify(dir)}).then(async (db) => {
@@ -41,7 +42,9 @@ function startHolder(dir: string): { child: ChildProcess; ready: Promise<void> }
     });
     child.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
   });
-  return { child, ready };
+  children.push(child);
+  await ready;
+  return child;
 }
 
 /** Opens `dir` expecting a refusal; a store that opened anyway is closed so nothing hangs. */
@@ -67,6 +70,32 @@ async function stop(child: ChildProcess, command: 'close' | 'exit'): Promise<num
   return code;
 }
 
+/**
+ * Starts `sbworker worker` on this project with its embedded emulator and waits until it is
+ * ready (it would take messages) or has exited; the lines' messages are collected, and the
+ * process joins `children` for the suite's clean-up.
+ */
+async function workerUntilReadyOrExit(env: Record<string, string>, children: ChildProcess[]) {
+  const args = [cli, 'worker', '--app', projectRoot, '--emulator-port', '0'];
+  const worker = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(worker);
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  let stderr = '';
+  worker.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const messages: string[] = [];
+  const ready = new Promise<void>((resolve) => {
+    createInterface({ input: worker.stdout! }).on('line', (line) => {
+      messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
+      if (messages.at(-1)?.startsWith('Worker ready')) resolve();
+    });
+  });
+  await Promise.race([ready, exited]);
+  return { worker, messages, exited, stderr: () => stderr };
+}
+
 describe('PGlite folder lock', () => {
   const children: ChildProcess[] = [];
   after(() => {
@@ -76,20 +105,18 @@ describe('PGlite folder lock', () => {
 
   it('refuses a 2nd process while one holds the folder, naming folder and pid', async () => {
     const dir = join(root, 'shared');
-    const holder = startHolder(dir);
-    children.push(holder.child);
-    await holder.ready;
+    const holder = await holdFolder(dir, children);
 
     const error = await openExpectingRefusal(dir);
     assert.ok(isAppError(error), `expected an AppError, got ${String(error)}`);
     assert.equal(error.code, 'DatabaseInUse');
     assert.equal(error.retryable, false);
     assert.ok(error.message.includes(dir), error.message);
-    assert.ok(error.message.includes(`process ${holder.child.pid}`), error.message);
+    assert.ok(error.message.includes(`process ${holder.pid}`), error.message);
     assert.match(error.message, /PGlite serves one process/);
     assert.match(error.message, /DATABASE_URL/);
 
-    assert.equal(await stop(holder.child, 'close'), 0);
+    assert.equal(await stop(holder, 'close'), 0);
     assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), false);
     const db = await openPgliteDatabase(dir);
     const rows = await db.query('SELECT who FROM marks');
@@ -99,69 +126,40 @@ describe('PGlite folder lock', () => {
 
   it('stops a worker on a held folder at start-up, before it takes a message', async () => {
     const dir = join(root, 'worker');
-    const holder = startHolder(dir);
-    children.push(holder.child);
-    await holder.ready;
+    const holder = await holdFolder(dir, children);
 
-    const env = { PATH: process.env.PATH, PGLITE_DIR: dir, LOG_LEVEL: 'info' };
-    const args = [cli, 'worker', '--app', projectRoot, '--emulator-port', '0'];
-    const worker = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(worker);
-    let stderr = '';
-    worker.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const messages: string[] = [];
-    const lines = createInterface({ input: worker.stdout! });
-    // Ready means it would take messages; that, or its exit, ends the wait.
-    const readyOrExit = new Promise<void>((resolve) => {
-      lines.on('line', (line) => {
-        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
-        if (messages.at(-1)?.startsWith('Worker ready')) resolve();
-      });
-      worker.once('exit', () => resolve());
-    });
-    await readyOrExit;
+    const { worker, messages, stderr } = await workerUntilReadyOrExit(
+      { PGLITE_DIR: dir },
+      children,
+    );
     if (worker.exitCode === null) worker.kill('SIGKILL');
 
     assert.ok(!messages.some((msg) => msg.startsWith('Worker ready')), 'the worker became ready');
     assert.equal(worker.exitCode, 1);
     assert.match(
-      stderr,
+      stderr(),
       new RegExp(
         "AppStartHookFailed: the app's appStart hook failed: DatabaseInUse: the PGlite folder" +
           ' .* is in use by process \\d+',
       ),
     );
-    await stop(holder.child, 'close');
+    await stop(holder, 'close');
   });
 
   it('leaves the folder alone when the host runs no order function', async () => {
     const dir = join(root, 'disabled');
-    const holder = startHolder(dir);
-    children.push(holder.child);
-    await holder.ready;
+    const holder = await holdFolder(dir, children);
 
     // Both order functions off, as an operator turns them off without a deploy; the seed
     // function still runs, so the worker has something to host.
-    const env = {
-      PATH: process.env.PATH,
-      PGLITE_DIR: dir,
-      LOG_LEVEL: 'info',
-      'AzureWebJobs.processOrder.Disabled': 'true',
-      'AzureWebJobs.processShipment.Disabled': '1',
-    };
-    const args = [cli, 'worker', '--app', projectRoot, '--emulator-port', '0'];
-    const worker = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(worker);
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    const messages: string[] = [];
-    const lines = createInterface({ input: worker.stdout! });
-    const ready = new Promise<void>((resolve) => {
-      lines.on('line', (line) => {
-        messages.push(String((JSON.parse(line) as { msg?: unknown }).msg));
-        if (messages.at(-1)?.startsWith('Worker ready')) resolve();
-      });
-    });
-    await Promise.race([ready, exited]);
+    const { worker, messages, exited } = await workerUntilReadyOrExit(
+      {
+        PGLITE_DIR: dir,
+        'AzureWebJobs.processOrder.Disabled': 'true',
+        'AzureWebJobs.processShipment.Disabled': '1',
+      },
+      children,
+    );
     if (worker.exitCode === null) worker.kill('SIGTERM');
     await exited;
 
@@ -171,20 +169,18 @@ describe('PGlite folder lock', () => {
     );
     assert.ok(!messages.includes('using the embedded database'), 'the store was opened');
     assert.equal(worker.exitCode, 0);
-    await stop(holder.child, 'close');
+    await stop(holder, 'close');
   });
 
   it('takes over the lock of a process killed with SIGKILL and keeps its data', async () => {
     const dir = join(root, 'killed');
-    const holder = startHolder(dir);
-    children.push(holder.child);
-    await holder.ready;
-    const exited = once(holder.child, 'exit');
-    holder.child.kill('SIGKILL');
+    const holder = await holdFolder(dir, children);
+    const exited = once(holder, 'exit');
+    holder.kill('SIGKILL');
     await exited;
 
     const lockPath = join(dir, PGLITE_LOCK_FILE_NAME);
-    assert.equal(holderPid(lockPath), String(holder.child.pid));
+    assert.equal(holderPid(lockPath), String(holder.pid));
     const db = await openPgliteDatabase(dir);
     assert.equal(holderPid(lockPath), String(process.pid));
     const rows = await db.query('SELECT who FROM marks');
@@ -220,12 +216,10 @@ describe('PGlite folder lock', () => {
 
   it('removes the lock when a process exits normally without closing the store', async () => {
     const dir = join(root, 'exit');
-    const holder = startHolder(dir);
-    children.push(holder.child);
-    await holder.ready;
+    const holder = await holdFolder(dir, children);
     assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), true);
 
-    assert.equal(await stop(holder.child, 'exit'), 0);
+    assert.equal(await stop(holder, 'exit'), 0);
     assert.equal(existsSync(join(dir, PGLITE_LOCK_FILE_NAME)), false);
   });
 

@@ -22,40 +22,57 @@ installCleanups();
  */
 const DRAIN_ANSWER_DELAY_MS = 4000;
 
-const APP = tempApp({
-  'package.json': JSON.stringify({ main: 'index.js' }),
-  'host.json': JSON.stringify({
-    version: '2.0',
-    extensions: { serviceBus: { maxConcurrentSessions: 1, sessionIdleTimeout: '00:00:00.5' } },
-  }),
-  'index.js': [
-    `const { app } = require('@azure/functions');`,
-    `app.serviceBusQueue('linkClosed', { connection: 'LinkConnection',`,
-    `  queueName: 'rel-link-closed', isSessionsEnabled: true, handler: async () => {} });`,
-  ].join('\n'),
+/** An app whose one session function on `queueName` does nothing, with these host settings. */
+function sessionApp(name: string, queueName: string, serviceBus: Record<string, unknown>) {
+  return tempApp({
+    'package.json': JSON.stringify({ main: 'index.js' }),
+    'host.json': JSON.stringify({ version: '2.0', extensions: { serviceBus } }),
+    'index.js': [
+      `const { app } = require('@azure/functions');`,
+      `app.serviceBusQueue('${name}', { connection: 'SessionConnection',`,
+      `  queueName: '${queueName}', isSessionsEnabled: true, handler: async () => {} });`,
+    ].join('\n'),
+  });
+}
+
+/** An emulator process with one session queue, killed at clean-up. */
+async function sessionQueueEmulator(name: string, lockDurationMs: number) {
+  const emulator = await spawnEmulator({
+    queues: [{ name, requiresSession: true, lockDurationMs }],
+  });
+  onCleanup(() => emulator.kill9());
+  return emulator;
+}
+
+/** Sends one message with this id to a session of the queue, through a client of its own. */
+async function sendToSession(
+  connectionString: string,
+  queue: string,
+  messageId: string,
+  sessionId: string,
+): Promise<void> {
+  const client = testClient(connectionString);
+  await client.createSender(queue).sendMessages({ body: messageId, messageId, sessionId });
+  await client.close();
+}
+
+const APP = sessionApp('linkClosed', 'rel-link-closed', {
+  maxConcurrentSessions: 1,
+  sessionIdleTimeout: '00:00:00.5',
 });
 
 describe('a session link the SDK closes after handing over a message', () => {
   it('invokes the message once, when it comes back, and logs no lost connection', async () => {
-    const emulator = await spawnEmulator({
-      queues: [{ name: 'rel-link-closed', requiresSession: true, lockDurationMs: 5000 }],
-    });
-    onCleanup(() => emulator.kill9());
+    const emulator = await sessionQueueEmulator('rel-link-closed', 5000);
     const proxy = await startTransferHoldingProxy(emulator.port);
     onCleanup(() => proxy.close());
     const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
-    const worker = await startWorkerProcess(APP, { LinkConnection: viaProxy });
+    const worker = await startWorkerProcess(APP, { SessionConnection: viaProxy });
     const executed = () =>
       worker.lines().filter((l) => String(l.msg).startsWith("Executed 'linkClosed'"));
 
     proxy.lateTransferThenHold('lc-1', DRAIN_ANSWER_DELAY_MS);
-    const client = testClient(emulator.connectionString);
-    await client.createSender('rel-link-closed').sendMessages({
-      body: 'once',
-      messageId: 'lc-1',
-      sessionId: 'lc',
-    });
-    await client.close();
+    await sendToSession(emulator.connectionString, 'rel-link-closed', 'lc-1', 'lc');
     const completed = await waitFor(
       'a completed invocation',
       () => executed().find((l) => l.settlement === 'complete'),
@@ -81,43 +98,21 @@ describe('a session link the SDK closes after handing over a message', () => {
   });
 });
 
-const EXPIRY_APP = tempApp({
-  'package.json': JSON.stringify({ main: 'index.js' }),
-  // Renewal stops after 1 s, so the 2 s session lock runs out while the receive waits.
-  'host.json': JSON.stringify({
-    version: '2.0',
-    extensions: {
-      serviceBus: {
-        maxConcurrentSessions: 1,
-        sessionIdleTimeout: '00:00:10',
-        maxAutoLockRenewalDuration: '00:00:01',
-      },
-    },
-  }),
-  'index.js': [
-    `const { app } = require('@azure/functions');`,
-    `app.serviceBusQueue('lockExpiry', { connection: 'ExpiryConnection',`,
-    `  queueName: 'rel-lock-expiry', isSessionsEnabled: true, handler: async () => {} });`,
-  ].join('\n'),
+// Renewal stops after 1 s, so the 2 s session lock runs out while the receive waits.
+const EXPIRY_APP = sessionApp('lockExpiry', 'rel-lock-expiry', {
+  maxConcurrentSessions: 1,
+  sessionIdleTimeout: '00:00:10',
+  maxAutoLockRenewalDuration: '00:00:01',
 });
 
 describe('a session lock that runs out while its receiver waits', () => {
   it('is logged as that session lost, not as a lost connection', async () => {
-    const emulator = await spawnEmulator({
-      queues: [{ name: 'rel-lock-expiry', requiresSession: true, lockDurationMs: 2000 }],
-    });
-    onCleanup(() => emulator.kill9());
+    const emulator = await sessionQueueEmulator('rel-lock-expiry', 2000);
     const worker = await startWorkerProcess(EXPIRY_APP, {
-      ExpiryConnection: emulator.connectionString,
+      SessionConnection: emulator.connectionString,
     });
 
-    const client = testClient(emulator.connectionString);
-    await client.createSender('rel-lock-expiry').sendMessages({
-      body: 'one',
-      messageId: 'le-1',
-      sessionId: 'le',
-    });
-    await client.close();
+    await sendToSession(emulator.connectionString, 'rel-lock-expiry', 'le-1', 'le');
     const lost = await worker.waitForLine(
       'the lost session',
       (l) => String(l.msg).startsWith('Session lock lost'),

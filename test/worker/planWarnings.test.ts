@@ -7,22 +7,35 @@ import { loadHostSettings } from '../../src/worker/hostSettings';
 import { planWarnings } from '../../src/worker/planWarnings';
 import { tempApp } from './tempApp';
 
+/** One queue-triggered registration line; `more` adds trigger options (`retry: …, `). */
+function register(name: string, connection: string, queue: string, more = ''): string {
+  return (
+    `app.serviceBusQueue('${name}', { connection: '${connection}', queueName: '${queue}', ` +
+    `${more}handler: async () => {} });\n`
+  );
+}
+
+/** The plan and start-up warnings for an app whose index.js registers with these lines. */
+async function planOf(registrations: string) {
+  const dir = tempApp({
+    'package.json': JSON.stringify({ main: 'index.js' }),
+    'index.js': "const { app } = require('@azure/functions');\n" + registrations,
+  });
+  const app = await loadApp(dir, () => undefined);
+  const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
+  return { plan, warnings: planWarnings(plan) };
+}
+
 describe('planWarnings', () => {
   it('warns once per function that its retry policy is not run', async () => {
-    const dir = tempApp({
-      'package.json': JSON.stringify({ main: 'index.js' }),
-      'index.js':
-        "const { app } = require('@azure/functions');\n" +
-        "app.serviceBusQueue('withRetry', { connection: 'C', queueName: 'q', " +
-        "retry: { strategy: 'fixedDelay', maxRetryCount: 3, delayInterval: { seconds: 10 } }, " +
-        'handler: async () => {} });\n' +
-        "app.serviceBusQueue('plain', { connection: 'C', queueName: 'p', " +
-        'handler: async () => {} });\n',
-    });
-    const app = await loadApp(dir, () => undefined);
-
-    const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
-    const warnings = planWarnings(plan);
+    const { plan, warnings } = await planOf(
+      register(
+        'withRetry',
+        'C',
+        'q',
+        "retry: { strategy: 'fixedDelay', maxRetryCount: 3, delayInterval: { seconds: 10 } }, ",
+      ) + register('plain', 'C', 'p'),
+    );
 
     const byName = new Map(plan.functions.map((fn) => [fn.name, fn]));
     assert.deepEqual(byName.get('withRetry')?.ignoredRetry, {
@@ -40,14 +53,8 @@ describe('planWarnings', () => {
   });
 
   it('warns when functions are triggered by one entity through one connection', async () => {
-    const register = (name: string, connection: string, entity: string) =>
-      `app.serviceBusQueue('${name}', { connection: '${connection}', queueName: '${entity}', ` +
-      'handler: async () => {} });\n';
-    const dir = tempApp({
-      'package.json': JSON.stringify({ main: 'index.js' }),
-      'index.js':
-        "const { app } = require('@azure/functions');\n" +
-        register('first', 'C', 'Orders') +
+    const { plan, warnings } = await planOf(
+      register('first', 'C', 'Orders') +
         // Queue names are matched in any case, as Service Bus matches them.
         register('second', 'C', 'orders') +
         register('otherNamespace', 'D', 'orders') +
@@ -58,11 +65,7 @@ describe('planWarnings', () => {
         "subscriptionName: 'other', handler: async () => {} });\n" +
         "app.serviceBusTopic('subC', { connection: 'C', topicName: 'T', " +
         "subscriptionName: 'S', handler: async () => {} });\n",
-    });
-    const app = await loadApp(dir, () => undefined);
-
-    const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
-    const warnings = planWarnings(plan);
+    );
 
     assert.equal(warnings.length, 2, JSON.stringify(warnings));
     assert.match(
@@ -74,21 +77,9 @@ describe('planWarnings', () => {
   });
 
   it('warns when function names differ only in case, hosted or not', async () => {
-    const dir = tempApp({
-      'package.json': JSON.stringify({ main: 'index.js' }),
-      'index.js':
-        "const { app } = require('@azure/functions');\n" +
-        "app.serviceBusQueue('Same', { connection: 'C', queueName: 'a', " +
-        'handler: async () => {} });\n' +
-        "app.serviceBusQueue('same', { connection: 'C', queueName: 'b', " +
-        'handler: async () => {} });\n' +
-        "app.serviceBusQueue('other', { connection: 'C', queueName: 'c', " +
-        'handler: async () => {} });\n',
-    });
-    const app = await loadApp(dir, () => undefined);
-
-    const plan = planFunctions(app.registry, loadHostSettings(dir, {}).serviceBus, {});
-    const warnings = planWarnings(plan);
+    const { plan, warnings } = await planOf(
+      register('Same', 'C', 'a') + register('same', 'C', 'b') + register('other', 'C', 'c'),
+    );
 
     assert.deepEqual(
       plan.functions.map((fn) => fn.name),

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { ServiceBusClient } from '@azure/service-bus';
-
-import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient } from '../support/emulator';
+import { emulatorForSuite } from '../support/emulator';
 import { spawnWorker, stopWorkerProcess, waitFor } from './support';
 import { tempApp } from './tempApp';
 
@@ -41,22 +38,12 @@ const CAPS_APP = {
 };
 
 describe('app.setup capabilities', () => {
-  let emulator: RunningEmulator;
-  let client: ServiceBusClient;
   const appDir = tempApp(CAPS_APP);
 
-  before(async () => {
-    emulator = await startTestEmulator({ queues: ['caps-batch'] });
-    client = testClient(emulator.connectionString);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
-  });
+  const suite = emulatorForSuite({ queues: ['caps-batch'] });
 
   it('keeps empty entries of batch string arrays aligned, and locks setup', async () => {
-    const sender = client.createSender('caps-batch');
+    const sender = suite.client.createSender('caps-batch');
     await sender.sendMessages([
       { body: Buffer.from('first'), messageId: 'm1', correlationId: 'c1' },
       { body: Buffer.alloc(0), messageId: 'm2', correlationId: 'c2' },
@@ -64,7 +51,7 @@ describe('app.setup capabilities', () => {
     ]);
     await sender.close();
 
-    const worker = spawnWorker(appDir, { CapsConnection: emulator.connectionString });
+    const worker = spawnWorker(appDir, { CapsConnection: suite.emulator.connectionString });
     try {
       const seen = await waitFor(
         'the batch invocation',

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { ServiceBusClient } from '@azure/service-bus';
-
-import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient } from '../support/emulator';
+import { emulatorForSuite } from '../support/emulator';
 import { spawnWorker, stopWorkerProcess } from './support';
 import { tempApp } from './tempApp';
 
@@ -38,27 +35,17 @@ const THROWING_APP = {
 };
 
 describe('a handler that throws a value that is not an Error', () => {
-  let emulator: RunningEmulator;
-  let client: ServiceBusClient;
   const appDir = tempApp(THROWING_APP);
 
-  before(async () => {
-    emulator = await startTestEmulator({
-      queues: NAMES.map((name) => ({ name: `ne-${name}`, maxDeliveryCount: 1 })),
-    });
-    client = testClient(emulator.connectionString);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
+  const suite = emulatorForSuite({
+    queues: NAMES.map((name) => ({ name: `ne-${name}`, maxDeliveryCount: 1 })),
   });
 
   it('fails the invocation; shows a thrown text, describes bodies and other values', async () => {
-    const worker = spawnWorker(appDir, { NeConnection: emulator.connectionString });
+    const worker = spawnWorker(appDir, { NeConnection: suite.emulator.connectionString });
     try {
       for (const name of NAMES) {
-        const sender = client.createSender(`ne-${name}`);
+        const sender = suite.client.createSender(`ne-${name}`);
         await sender.sendMessages({ body: SECRET, messageId: `${name}-1` });
         await sender.close();
       }

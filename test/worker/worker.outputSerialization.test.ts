@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import type { ServiceBusClient } from '@azure/service-bus';
-
-import type { RunningEmulator } from '../../src/emulator';
-import { startTestEmulator, testClient } from '../support/emulator';
+import { emulatorForSuite } from '../support/emulator';
 import { spawnWorker, stopWorkerProcess } from './support';
 import { tempApp } from './tempApp';
 
@@ -32,28 +29,17 @@ const OUTPUT_APP = {
 };
 
 describe('an output value that cannot be converted to JSON', () => {
-  let emulator: RunningEmulator;
-  let client: ServiceBusClient;
   const appDir = tempApp(OUTPUT_APP);
 
-  before(async () => {
-    const queues = ['os-big', 'os-circ', 'os-out'];
-    emulator = await startTestEmulator({
-      queues: queues.map((name) => ({ name, maxDeliveryCount: 1 })),
-    });
-    client = testClient(emulator.connectionString);
-  });
-
-  after(async () => {
-    await client.close();
-    await emulator.close();
+  const suite = emulatorForSuite({
+    queues: ['os-big', 'os-circ', 'os-out'].map((name) => ({ name, maxDeliveryCount: 1 })),
   });
 
   it('fails the invocation with a code, not retryable, naming the output', async () => {
-    const worker = spawnWorker(appDir, { OsConnection: emulator.connectionString });
+    const worker = spawnWorker(appDir, { OsConnection: suite.emulator.connectionString });
     try {
       for (const queue of ['os-big', 'os-circ']) {
-        const sender = client.createSender(queue);
+        const sender = suite.client.createSender(queue);
         await sender.sendMessages({ body: 'x', messageId: `${queue}-1` });
         await sender.close();
       }
