@@ -5,15 +5,28 @@ interface RheaLink {
   is_open(): boolean;
   /** rhea's own emitter: every link event reaches it, and listening changes nothing else. */
   observers?: LinkObservers;
+  connection?: RheaConnection;
+}
+
+/**
+ * rhea's connection. It hands an event to its container when no one listens on it, so this
+ * module listens only where the SDK already does (it always listens for `disconnected`).
+ */
+interface RheaConnection {
+  once(event: 'disconnected', listener: () => void): void;
+  listenerCount(event: 'disconnected'): number;
 }
 
 interface LinkObservers {
   once(event: string, listener: () => void): void;
 }
 
+/** Why a settlement's answer can no longer be heard. */
+export type LinkEnd = 'linkClosed' | 'connectionLost';
+
 /** While a settlement waits: resolves once its answer can no longer be heard. */
 interface LinkClosing {
-  closed: Promise<void>;
+  closed: Promise<LinkEnd>;
   stop(): void;
 }
 
@@ -27,6 +40,10 @@ interface LinkClosing {
  * SDK's operation timeout (`tryTimeout`, 1 min by default). The SDK closes the link itself when
  * a stop's drain is not answered within 200 ms, so this happens at shutdown on a loaded broker.
  *
+ * A connection that drops ends the link without a detach: rhea marks its links disconnected and
+ * reports nothing on them, and the SDK would again wait `tryTimeout`. So the link's connection
+ * is watched too.
+ *
  * The returned promise resolves a turn of the event loop after the link's detach, so that an
  * answer read with the detach is heard first. Undefined when the link is not open (the SDK then
  * settles through `$management`, which answers) or the SDK's private fields are not there.
@@ -38,10 +55,10 @@ export function watchDeliveryLink(message: ServiceBusReceivedMessage): LinkClosi
 
   const waiting = waitingOn(link, link.observers);
   let turn: NodeJS.Immediate | undefined;
-  let onClose = (): void => undefined;
-  const closed = new Promise<void>((resolve) => {
-    onClose = () => {
-      turn = setImmediate(resolve);
+  let onClose: LinkEndListener = () => undefined;
+  const closed = new Promise<LinkEnd>((resolve) => {
+    onClose = (end) => {
+      turn = setImmediate(() => resolve(end));
     };
     waiting.add(onClose);
   });
@@ -54,24 +71,52 @@ export function watchDeliveryLink(message: ServiceBusReceivedMessage): LinkClosi
   };
 }
 
+type LinkEndListener = (end: LinkEnd) => void;
+
 /** The settlements waiting on each open link, told together when it closes. */
-const waitingByLink = new WeakMap<RheaLink, Set<() => void>>();
+const waitingByLink = new WeakMap<RheaLink, Set<LinkEndListener>>();
+
+/** The links with waiting settlements on each connection, told together when it drops. */
+const linksByConnection = new WeakMap<RheaConnection, Set<LinkEndListener>>();
 
 /**
  * One listener per link, not one per settlement: dozens settle at once on a busy link, and an
  * emitter warns of a leak past ten listeners for one event.
  */
-function waitingOn(link: RheaLink, observers: LinkObservers): Set<() => void> {
+function waitingOn(link: RheaLink, observers: LinkObservers): Set<LinkEndListener> {
   const known = waitingByLink.get(link);
   if (known !== undefined) return known;
 
-  const waiting = new Set<() => void>();
+  const waiting = new Set<LinkEndListener>();
   waitingByLink.set(link, waiting);
-  observers.once('receiver_close', () => {
+  const onConnection = linksOn(link.connection);
+  const tell: LinkEndListener = (end) => {
+    if (waitingByLink.get(link) !== waiting) return;
     waitingByLink.delete(link);
-    for (const onClose of waiting) onClose();
-  });
+    onConnection?.delete(tell);
+    for (const onClose of waiting) onClose(end);
+  };
+  observers.once('receiver_close', () => tell('linkClosed'));
+  onConnection?.add(tell);
   return waiting;
+}
+
+/** One `disconnected` listener per connection, for all its links with waiting settlements. */
+function linksOn(connection: RheaConnection | undefined): Set<LinkEndListener> | undefined {
+  if (typeof connection?.once !== 'function' || typeof connection.listenerCount !== 'function') {
+    return;
+  }
+  const known = linksByConnection.get(connection);
+  if (known !== undefined) return known;
+  if (connection.listenerCount('disconnected') === 0) return;
+
+  const links = new Set<LinkEndListener>();
+  linksByConnection.set(connection, links);
+  connection.once('disconnected', () => {
+    linksByConnection.delete(connection);
+    for (const tell of links) tell('connectionLost');
+  });
+  return links;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import { messageIdText } from '../shared/messageIdText';
-import { settleableMessage, watchDeliveryLink } from './deliveryLink';
+import { type LinkEnd, settleableMessage, watchDeliveryLink } from './deliveryLink';
 
 export type InvocationResult = 'succeeded' | 'failed' | 'timedOut';
 export type Settlement = 'complete' | 'abandon' | 'none';
@@ -34,14 +34,19 @@ export function decideSettlement(input: SettleInput): Settlement {
   return 'abandon';
 }
 
+const UNHEARD_BECAUSE: Record<LinkEnd, string> = {
+  linkClosed: 'The receive link closed',
+  connectionLost: 'The connection to Service Bus dropped',
+};
+
 /**
  * Performs a settlement. A lost lock (the broker's refusal, or the SDK's at once for a session
  * message whose link is gone) is reported, not thrown: nothing more can be done, and the
  * message is back on the queue. Other failures are logged; the lock then runs out.
  *
- * A settlement sent on a receive link that closes before Service Bus answers it is reported as
- * `unconfirmed` once the link is closed: the SDK would wait out `tryTimeout` for an answer it
- * can no longer hear (see `watchDeliveryLink`), past the shutdown's grace period.
+ * A settlement sent on a receive link that closes, or whose connection drops, before Service
+ * Bus answers it is reported as `unconfirmed` then: the SDK would wait out `tryTimeout` for an
+ * answer it can no longer hear (see `watchDeliveryLink`), past the shutdown's grace period.
  */
 export async function settle(
   receiver: ServiceBusReceiver,
@@ -58,14 +63,16 @@ export async function settle(
       settlement === 'complete'
         ? receiver.completeMessage(settled)
         : receiver.abandonMessage(settled);
-    const heard = sent.then(() => true);
-    const closed = linkClosing?.closed.then(() => false);
-    if (await (closed === undefined ? heard : Promise.race([heard, closed]))) return settlement;
+    const heard = sent.then(() => undefined);
+    const end = await (linkClosing === undefined
+      ? heard
+      : Promise.race([heard, linkClosing.closed]));
+    if (end === undefined) return settlement;
 
     // The SDK retries later through $management; its result no longer reaches anyone.
     heard.catch(() => undefined);
     logger.warn(
-      'The receive link closed before Service Bus answered the settlement; if it was not ' +
+      `${UNHEARD_BECAUSE[end]} before Service Bus answered the settlement; if it was not ` +
         'applied, the message returns when its lock expires',
       { messageId: messageIdText(message.messageId), settlement },
     );

@@ -16,6 +16,8 @@ export interface StallingProxy {
    * stored (the emulator with a data folder, after its fsync) while it answers a detach at once.
    */
   resume(options?: { dispositionsLaterMs?: number }): void;
+  /** Ends every connection through the proxy and drops what it held: a network cut. */
+  drop(): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,11 @@ export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
               if (!to.destroyed) to.write(chunk);
             }
           }, later);
+        },
+        drop: () => {
+          held.splice(0);
+          stalled = 'none';
+          for (const socket of sockets) socket.destroy();
         },
         close: () =>
           new Promise<void>((done) => {

@@ -6,9 +6,22 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
 import { watchDeliveryLink } from '../../src/worker/deliveryLink';
 
+interface FakeLink {
+  is_open(): boolean;
+  observers: EventEmitter;
+  connection?: EventEmitter;
+}
+
 /** A message as the SDK hands it over: its rhea delivery names the link, with rhea's emitter. */
-function deliveredOn(link: { is_open(): boolean; observers: EventEmitter }) {
+function deliveredOn(link: FakeLink) {
   return { delivery: { link } } as unknown as ServiceBusReceivedMessage;
+}
+
+/** A connection as the SDK leaves it: rhea-promise listens for its `disconnected`. */
+function sdkConnection(): EventEmitter {
+  const connection = new EventEmitter();
+  connection.on('disconnected', () => undefined);
+  return connection;
 }
 
 describe('watchDeliveryLink', () => {
@@ -43,5 +56,34 @@ describe('watchDeliveryLink', () => {
     assert.equal(stoppedTold, false);
     const closedLink = { is_open: () => false, observers: new EventEmitter() };
     assert.equal(watchDeliveryLink(deliveredOn(closedLink)), undefined);
+  });
+
+  it('tells the settlements on all links of a connection that drops, once each', async () => {
+    const connection = sdkConnection();
+    const links = [1, 2, 3].map(() => ({
+      is_open: () => true,
+      observers: new EventEmitter(),
+      connection,
+    }));
+    const watches = links.flatMap((link) => [1, 2].map(() => watchDeliveryLink(deliveredOn(link))));
+    const listeners = connection.listenerCount('disconnected');
+
+    connection.emit('disconnected');
+    const ends = await Promise.all(watches.map((watch) => watch?.closed));
+    links[0]?.observers.emit('receiver_close');
+
+    assert.equal(listeners, 2, "the SDK's listener and one for all links");
+    assert.deepEqual(ends, Array(6).fill('connectionLost'));
+    assert.equal(connection.listenerCount('disconnected'), 1);
+  });
+
+  it('leaves alone a connection no one listens on, whose events go to its container', () => {
+    const connection = new EventEmitter();
+    const link = { is_open: () => true, observers: new EventEmitter(), connection };
+
+    const watch = watchDeliveryLink(deliveredOn(link));
+
+    assert.notEqual(watch, undefined);
+    assert.equal(connection.listenerCount('disconnected'), 0);
   });
 });

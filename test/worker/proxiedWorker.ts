@@ -56,3 +56,22 @@ export async function startProxiedWorker(
   }
   return { names, emulator, proxy, client, worker, close };
 }
+
+/** Sends a message whose probe handler returns at `endsAt` (epoch ms); resolves once it runs. */
+export async function invokeUntil(
+  running: ProxiedWorker,
+  messageId: string,
+  endsAt: number,
+): Promise<void> {
+  const sender = running.client.createSender(running.names.queue);
+  try {
+    await sender.sendMessages({
+      body: 'x',
+      messageId,
+      applicationProperties: { behaviour: `together:${endsAt}` },
+    });
+  } finally {
+    await sender.close();
+  }
+  await running.worker.waitForLine('the invocation', (l) => l.msg === `probe started ${messageId}`);
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-import { type ProxiedWorker, startProxiedWorker } from './proxiedWorker';
+import { invokeUntil, type ProxiedWorker, startProxiedWorker } from './proxiedWorker';
 
 // Trial AT F1: on SIGTERM the SDK stops its receiver by draining the link's credit; when the
 // broker's answer to the drain takes longer than 200 ms, the SDK closes the receive link. A
@@ -21,8 +22,6 @@ const MESSAGE_ID = 'settled-at-stop';
 let running: ProxiedWorker | undefined;
 after(() => running?.close());
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('a complete sent as the stop closes the receive link', () => {
   it('is logged as unconfirmed and the worker exits without waiting out the grace', async () => {
     running = await startProxiedWorker('settle-at-stop', 30_000, {
@@ -34,13 +33,7 @@ describe('a complete sent as the stop closes the receive link', () => {
     const { names, proxy, client, worker } = running;
 
     const handlerEndsAt = Date.now() + 3000;
-    const sender = client.createSender(names.queue);
-    await sender.sendMessages({
-      body: 'x',
-      messageId: MESSAGE_ID,
-      applicationProperties: { behaviour: `together:${handlerEndsAt}` },
-    });
-    await worker.waitForLine('the invocation', (l) => l.msg === `probe started ${MESSAGE_ID}`);
+    await invokeUntil(running, MESSAGE_ID, handlerEndsAt);
     const untilSignalMs = handlerEndsAt - HANDLER_ENDS_AFTER_SIGTERM_MS - Date.now();
     assert.ok(untilSignalMs > 0, 'the handler is still running when SIGTERM is sent');
     await sleep(untilSignalMs);
@@ -73,6 +66,5 @@ describe('a complete sent as the stop closes the receive link', () => {
     const again = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.deepEqual(again, []);
     await receiver.close();
-    await sender.close();
   });
 });
