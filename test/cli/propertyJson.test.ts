@@ -32,6 +32,9 @@ describe('application property JSON', () => {
     { type: 'int', value: 7 },
     { type: 'double', value: 'NaN' },
     { type: 'double', value: '-Infinity' },
+    // JSON writes -0 as 0; a double -0 (a sign a consumer may test) is kept as text.
+    { type: 'double', value: '-0' },
+    { type: 'float', value: '-0' },
     { type: 'float', value: 0.5 },
     { type: 'timestamp', value: '1970-01-01T00:00:00.000Z' },
     { type: 'timestamp', value: '9223372036854775807' },

@@ -162,7 +162,8 @@ function eightBytes(value: bigint, signed: boolean): Buffer {
 function floating(value: unknown, fail: (what: string) => never): number {
   if (typeof value === 'number') return value;
   if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return Number(value);
-  return fail('a number, "NaN", "Infinity" or "-Infinity"');
+  if (value === '-0') return -0;
+  return fail('a number, "NaN", "Infinity", "-Infinity" or "-0"');
 }
 
 function timestampMs(value: unknown, fail: (what: string) => never): bigint {

@@ -178,17 +178,24 @@ function describePlain(value: unknown): PropertyJson {
 }
 
 function double(value: number): PropertyJson {
-  return { type: 'double', value: Number.isFinite(value) ? value : String(value) };
+  return { type: 'double', value: numberValue(value) };
 }
 
-/** JSON can write it, and reads it back as the same number. */
+/** JSON can write it, and reads it back as the same number (JSON writes -0 as 0). */
 function isExactJsonNumber(value: number): boolean {
-  return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+  if (!Number.isFinite(value) || Object.is(value, -0)) return false;
+  return !Number.isInteger(value) || Number.isSafeInteger(value);
 }
 
 function numberJson(type: string, value: number): PropertyJson {
   if (isExactJsonNumber(value) && rheaTypeOf(value) === type) return value;
-  return { type, value: Number.isFinite(value) ? value : String(value) };
+  return { type, value: numberValue(value) };
+}
+
+/** A tagged number's value: the number, or text where JSON has no number for it. */
+function numberValue(value: number): number | string {
+  if (Object.is(value, -0)) return '-0';
+  return Number.isFinite(value) ? value : String(value);
 }
 
 function longJson(type: string, value: bigint): PropertyJson {
