@@ -1,7 +1,14 @@
-/** A binary min-heap keyed by a number: timers (lock expiry, TTL, schedule) and requeued seqs. */
+/**
+ * A binary min-heap keyed by a number: timers (lock expiry, TTL, schedule) and requeued seqs.
+ * Equal keys come out in the order they went in: messages scheduled for one instant become
+ * active, and messages that expire together are dead-lettered, in the order they were given.
+ */
 export class MinHeap<T> {
   private readonly keys: number[] = [];
   private readonly values: T[] = [];
+  /** Insertion order, the tie-break between equal keys. */
+  private readonly orders: number[] = [];
+  private pushed = 0;
 
   get size(): number {
     return this.keys.length;
@@ -18,6 +25,7 @@ export class MinHeap<T> {
   push(key: number, value: T): void {
     this.keys.push(key);
     this.values.push(value);
+    this.orders.push(this.pushed++);
     this.up(this.keys.length - 1);
   }
 
@@ -26,19 +34,27 @@ export class MinHeap<T> {
     const top = this.values[0];
     const lastKey = this.keys.pop()!;
     const lastValue = this.values.pop()!;
+    const lastOrder = this.orders.pop()!;
     if (this.keys.length > 0) {
       this.keys[0] = lastKey;
       this.values[0] = lastValue;
+      this.orders[0] = lastOrder;
       this.down(0);
     }
     return top;
+  }
+
+  private before(a: number, b: number): boolean {
+    const keyA = this.keys[a]!;
+    const keyB = this.keys[b]!;
+    return keyA < keyB || (keyA === keyB && this.orders[a]! < this.orders[b]!);
   }
 
   private up(index: number): void {
     let i = index;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.keys[parent]! <= this.keys[i]!) break;
+      if (!this.before(i, parent)) break;
       this.swap(i, parent);
       i = parent;
     }
@@ -51,8 +67,8 @@ export class MinHeap<T> {
       const left = 2 * i + 1;
       const right = left + 1;
       let smallest = i;
-      if (left < n && this.keys[left]! < this.keys[smallest]!) smallest = left;
-      if (right < n && this.keys[right]! < this.keys[smallest]!) smallest = right;
+      if (left < n && this.before(left, smallest)) smallest = left;
+      if (right < n && this.before(right, smallest)) smallest = right;
       if (smallest === i) return;
       this.swap(i, smallest);
       i = smallest;
@@ -60,13 +76,16 @@ export class MinHeap<T> {
   }
 
   private swap(a: number, b: number): void {
-    const key = this.keys[a]!;
-    this.keys[a] = this.keys[b]!;
-    this.keys[b] = key;
-    const value = this.values[a]!;
-    this.values[a] = this.values[b]!;
-    this.values[b] = value;
+    swapIn(this.keys, a, b);
+    swapIn(this.values, a, b);
+    swapIn(this.orders, a, b);
   }
+}
+
+function swapIn<T>(items: T[], a: number, b: number): void {
+  const item = items[a]!;
+  items[a] = items[b]!;
+  items[b] = item;
 }
 
 /**
