@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { isServiceBusError, type ServiceBusClient } from '@azure/service-bus';
+import {
+  isServiceBusError,
+  type ServiceBusClient,
+  type ServiceBusReceivedMessage,
+  type ServiceBusReceiver,
+} from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { startTestEmulator, testClient } from '../support/emulator';
@@ -15,6 +20,7 @@ describe('emulator settlement with the real SDK', () => {
       queues: [
         'settle-abandon',
         'settle-defer',
+        'settle-defer-twice',
         'settle-dead-letter',
         { name: 'settle-max-delivery', maxDeliveryCount: 2 },
         { name: 'settle-lock-expiry', lockDurationMs: 1000 },
@@ -74,6 +80,40 @@ describe('emulator settlement with the real SDK', () => {
       (error: unknown) => isServiceBusError(error) && error.code === 'MessageNotFound',
     );
     await receiver.close();
+  });
+
+  // Trial BB: a number given twice returned the message twice, even in receive-and-delete, and
+  // the first copy's lock token could still complete the message after another receiver took it.
+  it('delivers a deferred message once when its sequence number is asked for twice', async () => {
+    const sender = client.createSender('settle-defer-twice');
+    await sender.sendMessages([{ body: 'locked' }, { body: 'deleted' }]);
+    const receiver = client.createReceiver('settle-defer-twice');
+    const sequenceNumbers = [];
+    for (const message of await receiveTwo(receiver)) {
+      await receiver.deferMessage(message);
+      sequenceNumbers.push(message.sequenceNumber!);
+    }
+    const [lockedSeq, deletedSeq] = sequenceNumbers;
+
+    const locked = await receiver.receiveDeferredMessages([lockedSeq!, lockedSeq!]);
+    const deleting = client.createReceiver('settle-defer-twice', {
+      receiveMode: 'receiveAndDelete',
+    });
+    const deleted = await deleting.receiveDeferredMessages([deletedSeq!, deletedSeq!]);
+
+    assert.deepEqual(
+      locked.map((m) => m.body),
+      ['locked'],
+    );
+    assert.deepEqual(
+      deleted.map((m) => m.body),
+      ['deleted'],
+    );
+    await receiver.completeMessage(locked[0]!);
+    assert.deepEqual(await receiver.peekMessages(5), []);
+    await deleting.close();
+    await receiver.close();
+    await sender.close();
   });
 
   it('dead-letters with reason, description and properties, readable from the DLQ', async () => {
@@ -192,3 +232,9 @@ describe('emulator settlement with the real SDK', () => {
     await receiver.close();
   });
 });
+
+async function receiveTwo(receiver: ServiceBusReceiver): Promise<ServiceBusReceivedMessage[]> {
+  const got = await receiver.receiveMessages(2, { maxWaitTimeInMs: 2000 });
+  if (got.length < 2) got.push(...(await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 })));
+  return got;
+}

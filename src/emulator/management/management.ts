@@ -182,7 +182,8 @@ export class ManagementNode {
     const nowMs = this.broker.now();
     const peekLock = integerField(body, 'receiver-settle-mode', 1) === 1;
     const sessionId = optionalString(body, 'session-id');
-    const seqs = longsField(body, 'sequence-numbers');
+    // A number given twice names one message, which is delivered (and locked) once.
+    const seqs = [...new Set(longsField(body, 'sequence-numbers'))];
     // A session's deferred messages are for the receiver that holds the session.
     if (source.store.settings.requiresSession) {
       source.store.sessions.assertHeldBy(sessionId ?? '', holder, nowMs);

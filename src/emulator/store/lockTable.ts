@@ -17,6 +17,8 @@ export class LockTable {
 
   /** Locks the message until `untilMs`; a lock without a timer follows its session's lock. */
   lock(message: StoredMessage, untilMs: number, timed: boolean): string {
+    // One lock per message: a token it held before must not settle it any more.
+    if (message.lockToken !== null) this.unlock(message);
     const token = newLockToken();
     message.lockToken = token;
     message.lockedUntilMs = untilMs;
@@ -70,7 +72,8 @@ export class LockTable {
     sessionBound: (message: StoredMessage) => boolean,
   ): StoredMessage {
     const message = this.byToken.get(token);
-    if (!message || (!sessionBound(message) && message.lockedUntilMs <= nowMs)) {
+    const current = message?.lockToken === token;
+    if (!message || !current || (!sessionBound(message) && message.lockedUntilMs <= nowMs)) {
       throw new BrokerError(
         Condition.lockLost,
         'The lock supplied is invalid. Either the lock expired, ' +
