@@ -164,10 +164,27 @@ function readHolder(path: string): Holder | undefined {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+/**
+ * A process that was killed but not yet reaped by its parent (a supervisor that restarts
+ * before it waits, a container's PID 1 that never waits) still answers signal 0, though it
+ * holds nothing. Linux shows it as state `Z` in /proc; elsewhere this cannot tell.
+ */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return false;
+  }
+  // The command name, in parentheses, may itself hold spaces and parentheses.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z';
 }
 
 function removeIfPresent(path: string): void {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
   chmodSync,
@@ -14,6 +14,7 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { isAppError } from '../../src/shared/errors';
 import { claimFolder, type FolderOwner } from '../../src/shared/folderLock';
@@ -38,6 +39,25 @@ async function deadPid(): Promise<number> {
   const gone = spawn(process.execPath, ['-e', '']);
   await once(gone, 'exit');
   return gone.pid!;
+}
+
+const isLinux = process.platform === 'linux';
+
+/**
+ * A process that has exited and is not reaped: its parent (a shell that becomes `sleep`) never
+ * waits for it. Resolves once /proc shows it as a zombie.
+ */
+async function unreapedPid(): Promise<{ pid: number; parent: ChildProcess }> {
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30']);
+  const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+  const pid = Number(line.toString().trim());
+  for (let tries = 0; tries < 100; tries++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return { pid, parent };
+    await sleep(20);
+  }
+  parent.kill();
+  throw new Error(`process ${pid} did not become a zombie`);
 }
 
 function refusal(dir: string): Error & { code: string; retryable: boolean } {
@@ -81,6 +101,26 @@ describe('folder lock', () => {
     assert.match(error.message, new RegExp(`being taken over by process ${process.ppid}`));
     assert.equal(readFileSync(join(dir, OWNER.lockFileName), 'utf8'), stale);
   });
+
+  // Trial BB: right after a `kill -9`, until its parent reaps it, the holder is a zombie that
+  // still answers signal 0; a restart in that window was refused as if it were alive.
+  it(
+    'takes over a lock whose process is a zombie no one has reaped',
+    { skip: !isLinux },
+    async () => {
+      const dir = folder('zombie');
+      const zombie = await unreapedPid();
+      const stat = readFileSync(`/proc/${zombie.pid}/stat`, 'latin1');
+      assert.match(stat, /\) Z /, 'the process is a zombie');
+      writeFileSync(join(dir, OWNER.lockFileName), `${zombie.pid}\n${hostname()}\n`);
+
+      const lock = claimFolder(dir, OWNER);
+      assert.equal(readFileSync(lock.path, 'utf8'), `${process.pid}\n${hostname()}\n`);
+      lock.release();
+      zombie.parent.kill();
+      await once(zombie.parent, 'exit');
+    },
+  );
 
   it('treats a just-created empty lock as held and an old empty one as stale', () => {
     const dir = folder('empty');
