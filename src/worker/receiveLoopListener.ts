@@ -26,6 +26,7 @@ import {
 } from './sessionLink';
 import { settle } from './settle';
 import { SessionTurns } from './sessionTurns';
+import { takeBackCredit } from './stoppedReceive';
 import type { TimedOutHandlers } from './timedOutHandlers';
 
 /**
@@ -168,14 +169,11 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
 
-      const call = this.#stopSignal.forCall();
-      const messages = await receiveWithDeadline(
+      const messages = await this.#receive(
         receiver,
         batch ? fn.maxMessageBatchSize : 1,
-        { maxWaitTimeInMs, abortSignal: call.signal },
-        serviceBus.clientRetryOptions.tryTimeoutMs,
-        (late) => this.#receivers.retire(receiver, late),
-      ).finally(() => call.done());
+        maxWaitTimeInMs,
+      );
       this.#outage.recovered();
       if (messages.length === 0) {
         if (!fn.isSessionsEnabled) continue;
@@ -196,6 +194,36 @@ export class ReceiveLoopListener implements Listener {
       }
       if (cache === undefined) await this.#handle(receiver, messages, batch);
       else await cache.add(messages.map((message) => this.#caches.hold(receiver, message)));
+    }
+  }
+
+  /**
+   * One receive, cancelled at stop. A cancelled receive's credit is taken back at once (the
+   * same turn of the event loop, see stoppedReceive.ts), and what arrived until then is
+   * returned for the caller to give back.
+   */
+  async #receive(
+    receiver: ServiceBusReceiver,
+    maxMessageCount: number,
+    maxWaitTimeInMs: number,
+  ): Promise<ServiceBusReceivedMessage[]> {
+    const { tryTimeoutMs } = this.deps.serviceBus.clientRetryOptions;
+    const retire = (late: Promise<ServiceBusReceivedMessage[]>): void =>
+      this.#receivers.retire(receiver, late);
+    const call = this.#stopSignal.forCall();
+    try {
+      return await receiveWithDeadline(
+        receiver,
+        maxMessageCount,
+        { maxWaitTimeInMs, abortSignal: call.signal },
+        tryTimeoutMs,
+        retire,
+      );
+    } catch (error) {
+      if (!this.#stopping) throw error;
+      return await takeBackCredit(receiver, tryTimeoutMs, retire, this.deps.logger);
+    } finally {
+      call.done();
     }
   }
 
