@@ -1,3 +1,5 @@
+import type { ServiceBusReceiver } from '@azure/service-bus';
+
 import type { Logger } from '../shared/logger';
 import type { InFlightMessage } from './messageHandler';
 import { settle } from './settle';
@@ -6,6 +8,8 @@ import { settle } from './settle';
 export class InFlightSet {
   readonly #entries = new Set<InFlightMessage>();
   #idleWaiters: Array<() => void> = [];
+  /** Waiters for one receiver's messages to be done, told on every change (only at stop). */
+  #receiverWaiters: Array<{ receiver: ServiceBusReceiver; wake(): void }> = [];
 
   get size(): number {
     return this.#entries.size;
@@ -18,7 +22,7 @@ export class InFlightSet {
 
   leave(entry: InFlightMessage): void {
     this.#entries.delete(entry);
-    if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    this.#wakeWaiters();
   }
 
   async run<T>(entry: InFlightMessage, work: () => Promise<T>): Promise<T> {
@@ -27,7 +31,7 @@ export class InFlightSet {
       return await work();
     } finally {
       this.#entries.delete(entry);
-      if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      this.#wakeWaiters();
     }
   }
 
@@ -38,13 +42,19 @@ export class InFlightSet {
       return await work();
     } finally {
       for (const entry of entries) this.#entries.delete(entry);
-      if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      this.#wakeWaiters();
     }
   }
 
   whenIdle(): Promise<void> {
     if (this.#entries.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Resolves once no message that `receiver` delivered is in flight. */
+  whenNoneFrom(receiver: ServiceBusReceiver): Promise<void> {
+    if (!this.#holdsFrom(receiver)) return Promise.resolve();
+    return new Promise((wake) => this.#receiverWaiters.push({ receiver, wake }));
   }
 
   async abandonAll(logger: Logger): Promise<number> {
@@ -59,5 +69,19 @@ export class InFlightSet {
       entries.map((entry) => settle(entry.receiver, entry.message, 'abandon', logger)),
     );
     return entries.length;
+  }
+
+  #holdsFrom(receiver: ServiceBusReceiver): boolean {
+    for (const entry of this.#entries) if (entry.receiver === receiver) return true;
+    return false;
+  }
+
+  #wakeWaiters(): void {
+    if (this.#entries.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (this.#receiverWaiters.length === 0) return;
+
+    const done = this.#receiverWaiters.filter((w) => !this.#holdsFrom(w.receiver));
+    this.#receiverWaiters = this.#receiverWaiters.filter((w) => !done.includes(w));
+    for (const waiter of done) waiter.wake();
   }
 }

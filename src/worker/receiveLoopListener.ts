@@ -139,9 +139,12 @@ export class ReceiveLoopListener implements Listener {
           logSessionLockLost(this.deps.logger, receiver, error);
         } finally {
           // As the host does, a session receiver is closed after an error too, so that its
-          // session can be taken again; at stop it stays open until close, for the batch that
-          // its cache may still be running.
-          if (receiver !== fixed && !this.#stopping) await this.#receivers.release(receiver);
+          // session can be taken again. At stop it is closed as soon as nothing it delivered
+          // runs (the batch its cache held), so that another worker can take the session.
+          if (receiver !== fixed) {
+            if (this.#stopping) await this.#inFlight.whenNoneFrom(receiver);
+            await this.#receivers.release(receiver);
+          }
           if (receiver === fixed && this.#receivers.isStalled(receiver)) {
             fixed = undefined;
             await this.#receivers.release(receiver);
