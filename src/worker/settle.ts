@@ -78,7 +78,15 @@ export async function settle(
     );
     return 'unconfirmed';
   } catch (error) {
-    if (isLockLostError(error)) return 'lockLost';
+    if (isLockLostError(error)) {
+      // The invocation succeeded but its work will run again: worth more than the info line.
+      if (settlement === 'complete') {
+        logger.warn('The lock was lost before the complete; the message will be delivered again', {
+          messageId: messageIdText(message.messageId),
+        });
+      }
+      return 'lockLost';
+    }
     logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
       messageId: messageIdText(message.messageId),
       settlement,

@@ -199,6 +199,14 @@ describe('worker settlement', () => {
     assert.equal(calls[1]?.triggerMetadata.deliveryCount, 2);
     assert.equal(first.outcome, 'succeeded');
     assert.equal(first.settlement, 'lockLost');
+    // Trial BC: a succeeded run that will run again was only an info line.
+    const warning = h.log
+      .lines()
+      .find(
+        (l) =>
+          l.level === 'warn' && l.messageId === 'lost-1' && /lock was lost/.test(String(l.msg)),
+      );
+    assert.ok(warning, 'a warning says the message will be delivered again');
   });
 });
 
