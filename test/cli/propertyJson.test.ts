@@ -8,7 +8,7 @@ import { plainToJson, typedToJson } from '../../src/cli/operator/propertyJson';
 import {
   keepTypedApplicationProperties,
   typedApplicationProperties,
-} from '../../src/cli/operator/typedProperties';
+} from '../../src/shared/typedProperties';
 
 keepTypedApplicationProperties();
 

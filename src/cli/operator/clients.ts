@@ -8,13 +8,13 @@ import { sdkConnectionString } from '../../shared/connectionString';
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
-import { keepTypedApplicationProperties } from './typedProperties';
+import { keepTypedApplicationProperties } from '../../shared/typedProperties';
 
 // Replay completes some letters and abandons others in one go; see the module for why.
 fixRheaDispositionRanges();
 
-// `peek --json` and replay copy application properties with their AMQP types.
-keepTypedApplicationProperties();
+// `peek --json` and replay copy application properties and bodies with their AMQP types.
+keepTypedApplicationProperties({ bodies: true });
 
 // An operator waits seconds, not minutes, to learn that the broker is not there.
 const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };

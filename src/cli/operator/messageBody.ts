@@ -1,7 +1,7 @@
 import { propertyToSend } from './propertyFromJson';
 import { plainToJson, typedToJson, type PropertyJson } from './propertyJson';
 import type { MessageJson } from './messageJson';
-import { typedBody } from './typedProperties';
+import { typedBody } from '../../shared/typedProperties';
 
 // The body of a message's JSON line both ways; `bodyEncoding` and `bodyType` are described in
 // messageJson.ts.

@@ -8,7 +8,7 @@ import { messageIdText } from '../../shared/messageIdText';
 import { propertyToSend } from './propertyFromJson';
 import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
 import { decodeBody, encodeBody } from './messageBody';
-import { typedApplicationProperties } from './typedProperties';
+import { typedApplicationProperties } from '../../shared/typedProperties';
 
 /**
  * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so

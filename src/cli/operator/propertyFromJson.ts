@@ -1,5 +1,5 @@
 import type { PropertyJson } from './propertyJson';
-import { rheaTypes, SMALL_INTEGER_TYPES, type TypedValue } from './typedProperties';
+import { rheaTypes, SMALL_INTEGER_TYPES, type TypedValue } from '../../shared/typedProperties';
 
 /**
  * The value to hand the SDK for one application property of a JSON line (see propertyJson.ts

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 import { messageIdText } from '../../shared/messageIdText';
-import { rheaTypes, SMALL_INTEGER_TYPES, type TypedValue } from './typedProperties';
+import { amqpTypeName, typedBigInt } from '../../shared/amqpTypeNames';
+import { rheaTypes, SMALL_INTEGER_TYPES, type TypedValue } from '../../shared/typedProperties';
 
 /**
  * Application property values in a message's JSON line. A value that sends back as the same
@@ -38,49 +39,6 @@ export const propertyJsonSchema = z.union([
 
 const types = rheaTypes;
 
-/** rhea's type names by the AMQP type they encode (a SmallUint is a uint on a diet). */
-const AMQP_TYPE: Record<string, string> = {
-  Null: 'null',
-  True: 'boolean',
-  False: 'boolean',
-  Boolean: 'boolean',
-  Ubyte: 'ubyte',
-  Ushort: 'ushort',
-  Uint: 'uint',
-  SmallUint: 'uint',
-  Uint0: 'uint',
-  Ulong: 'ulong',
-  SmallUlong: 'ulong',
-  Ulong0: 'ulong',
-  Byte: 'byte',
-  Short: 'short',
-  Int: 'int',
-  SmallInt: 'int',
-  Long: 'long',
-  SmallLong: 'long',
-  Float: 'float',
-  Double: 'double',
-  Decimal32: 'decimal32',
-  Decimal64: 'decimal64',
-  Decimal128: 'decimal128',
-  CharUTF32: 'char',
-  Timestamp: 'timestamp',
-  Uuid: 'uuid',
-  Vbin8: 'binary',
-  Vbin32: 'binary',
-  Str8: 'string',
-  Str32: 'string',
-  Sym8: 'symbol',
-  Sym32: 'symbol',
-  List0: 'list',
-  List8: 'list',
-  List32: 'list',
-  Map8: 'map',
-  Map32: 'map',
-  Array8: 'array',
-  Array32: 'array',
-};
-
 /** The JSON of one typed value; never throws, whatever the sender put in. */
 export function typedToJson(typed: TypedValue): PropertyJson {
   try {
@@ -112,7 +70,7 @@ function describeTyped(typed: TypedValue): PropertyJson {
     };
   }
 
-  const type = AMQP_TYPE[typed.type.name] ?? typed.type.name;
+  const type = amqpTypeName(typed.type.name);
   const value = typed.value;
   if (SMALL_INTEGER_TYPES.has(type) || type === 'float' || type === 'double') {
     return numberJson(type, Number(value));
@@ -126,9 +84,9 @@ function describeTyped(typed: TypedValue): PropertyJson {
       return String(value);
     case 'long':
     case 'ulong':
-      return longJson(type, toBigInt(value, type === 'long'));
+      return longJson(type, typedBigInt(value, type === 'long'));
     case 'timestamp':
-      return timestampJson(toBigInt(value, true));
+      return timestampJson(typedBigInt(value, true));
     case 'uuid':
       return { type, value: messageIdText(value) ?? '' };
     case 'binary':
@@ -154,7 +112,7 @@ function describeTyped(typed: TypedValue): PropertyJson {
 /** Array elements carry their element type even when plain JSON would send them back right. */
 function tagged(json: PropertyJson, item: TypedValue): PropertyJson {
   if (typeof json === 'object' && json !== null) return json;
-  return { type: AMQP_TYPE[item.type.name] ?? item.type.name, value: json };
+  return { type: amqpTypeName(item.type.name), value: json };
 }
 
 function describePlain(value: unknown): PropertyJson {
@@ -218,15 +176,7 @@ function timestampJson(milliseconds: bigint): PropertyJson {
 
 /** The AMQP type rhea gives a plain JavaScript number when it sends it. */
 function rheaTypeOf(value: number): string | undefined {
-  return AMQP_TYPE[types.wrap(value).type.name];
-}
-
-function toBigInt(value: unknown, signed: boolean): bigint {
-  if (Buffer.isBuffer(value) && value.length === 8) {
-    return signed ? value.readBigInt64BE() : value.readBigUInt64BE();
-  }
-  if (value instanceof Date) return BigInt(value.getTime());
-  return BigInt(Math.trunc(Number(value)));
+  return amqpTypeName(types.wrap(value).type.name);
 }
 
 function itemsOf(value: unknown): TypedValue[] {

@@ -1,8 +1,11 @@
-import { exactReader, onMessageDecoded } from '../../shared/rheaMessageDecode';
+import { exactReader, onMessageDecoded } from './rheaMessageDecode';
 
 /**
- * The application properties of a received message as AMQP typed values, so that the CLI can
- * show and copy them with their types (a .NET Guid stays a uuid, a long stays a long).
+ * The application properties of a received message as AMQP typed values: rhea decodes a uuid
+ * and a binary both as a Buffer, a float as a double, a long past 2^53 as a rounded number or
+ * its bytes, so the types are gone by the time a caller sees the message. The CLI shows and
+ * copies the properties with their types; the worker writes them as the .NET host reads them
+ * (a uuid as a Guid, a long as a long).
  *
  * A decode hook reads the application-properties section again from the message's bytes and
  * hangs the typed entries on the very object rhea decoded. The SDK hands that object over as
@@ -47,9 +50,15 @@ const APPLICATION_PROPERTIES = { code: 0x74, name: 'amqp:application-properties:
 const BODY_CODES = { data: 0x75, sequence: 0x76, value: 0x77 } as const;
 
 let installed = false;
+let keepBodies = false;
 
-/** Installs the decode hook for this process; idempotent. */
-export function keepTypedApplicationProperties(): void {
+/**
+ * Installs the decode hook for this process; idempotent. `bodies` also keeps the typed AMQP
+ * value and sequence bodies (see `typedBody`), which reads such a body a second time: the CLI
+ * wants them, the worker does not. Once asked for by one caller, bodies are kept.
+ */
+export function keepTypedApplicationProperties(options: { bodies?: boolean } = {}): void {
+  if (options.bodies === true) keepBodies = true;
   if (installed) return;
   installed = true;
   onMessageDecoded(attachTypedProperties);
@@ -83,20 +92,22 @@ function attachTypedProperties(decoded: object, bytes: Buffer): void {
     message_annotations?: unknown;
   };
   const wanted = (value: unknown): value is object => typeof value === 'object' && value !== null;
-  if (!wanted(properties) && !wanted(annotations)) return;
+  const wantedProperties = wanted(properties) && hasKeys(properties);
+  const wantedBody = keepBodies && wanted(annotations);
+  if (!wantedProperties && !wantedBody) return;
 
   let read: ReadSections;
   try {
     read = readSections(bytes);
   } catch {
-    // rhea decoded these bytes a moment ago; should a second read still fail, the CLI falls
-    // back to the plain values, as before.
+    // rhea decoded these bytes a moment ago; should a second read still fail, the callers
+    // fall back to the plain values.
     return;
   }
-  if (wanted(properties) && read.properties !== undefined) {
+  if (wantedProperties && read.properties !== undefined) {
     Object.defineProperty(properties, TYPED, { value: read.properties, enumerable: false });
   }
-  if (wanted(annotations) && read.body !== undefined) {
+  if (wantedBody && read.body !== undefined) {
     Object.defineProperty(annotations, TYPED_BODY, { value: read.body, enumerable: false });
   }
 }
@@ -106,7 +117,10 @@ interface ReadSections {
   body?: TypedBody;
 }
 
-/** Reads up to the body: a data section ends it, as its bytes need no second look. */
+/**
+ * Reads up to the body: a data section ends it, as its bytes need no second look, and so does
+ * the application-properties section when bodies are not kept (it comes before the body).
+ */
 function readSections(bytes: Buffer): ReadSections {
   const reader = exactReader(bytes);
   const read: ReadSections = {};
@@ -114,8 +128,10 @@ function readSections(bytes: Buffer): ReadSections {
   while (reader.remaining() > 0) {
     const section = reader.read() as TypedValue;
     const code = sectionCode(section.descriptor?.value);
-    if (code === APPLICATION_PROPERTIES.code) read.properties = entries(section);
-    else if (code === BODY_CODES.value) read.body = { bodyType: 'value', value: inner(section) };
+    if (code === APPLICATION_PROPERTIES.code) {
+      read.properties = entries(section);
+      if (!keepBodies) return read;
+    } else if (code === BODY_CODES.value) read.body = { bodyType: 'value', value: inner(section) };
     else if (code === BODY_CODES.sequence && ++sequences === 1) {
       read.body = { bodyType: 'sequence', value: inner(section) };
     } else if (code === undefined || code === BODY_CODES.data) return read;
@@ -137,6 +153,11 @@ function entries(section: TypedValue): Map<string, TypedValue> {
     result.set(String(items[index]?.value), items[index + 1]!);
   }
   return result;
+}
+
+function hasKeys(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
 }
 
 function sectionCode(descriptor: unknown): number | undefined {
