@@ -1,7 +1,8 @@
 import { AppError } from '../shared/errors';
 import type { RpcTypedData } from './coreTypes';
 import { messageIdText } from '../shared/messageIdText';
-import { formatNetDate, isLong, toNetJsonValue } from './netFormat';
+import { formatNetDate, isLong } from './netFormat';
+import { applicationPropertiesJson } from './netProperties';
 import {
   bodyAsHostBytes,
   bodyAsHostString,
@@ -78,6 +79,10 @@ export function buildBatchTriggerMetadata(
   const date = (m: ReceivedMessageLike, key: 'expiresAtUtc' | 'enqueuedTimeUtc') =>
     m[key] ?? new Date(NaN);
 
+  const properties: RpcTypedData = {
+    json: `[${messages.map((m) => applicationPropertiesJson(m.applicationProperties)).join(',')}]`,
+  };
+
   const metadata: Record<string, RpcTypedData> = {
     DeliveryCountArray: json((m) => (m.deliveryCount ?? 0) + 1),
     DeadLetterSourceArray: strings((m) => m.deadLetterSource),
@@ -100,8 +105,8 @@ export function buildBatchTriggerMetadata(
     LabelArray: strings((m) => m.subject),
     SubjectArray: strings((m) => m.subject),
     CorrelationIdArray: strings((m) => messageIdText(m.correlationId)),
-    ApplicationPropertiesArray: json((m) => toNetJsonValue(m.applicationProperties ?? {})),
-    UserPropertiesArray: json((m) => toNetJsonValue(m.applicationProperties ?? {})),
+    ApplicationPropertiesArray: properties,
+    UserPropertiesArray: properties,
     SessionIdArray: strings((m) => m.sessionId),
     ReplyToSessionIdArray: strings((m) => m.replyToSessionId),
     PartitionKeyArray: strings((m) => m.partitionKey),

@@ -8,6 +8,7 @@ import {
   sdkConnectionStringRefusal,
 } from '../shared/connectionString';
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
+import { keepTypedApplicationProperties } from '../shared/typedProperties';
 import {
   describeConnection,
   missingConnectionError,
@@ -18,6 +19,9 @@ import type { ClientRetrySettings } from './hostSettings';
 
 // Every settlement the worker makes goes through rhea; see the module for the bug it fixes.
 fixRheaDispositionRanges();
+
+// Application properties reach the handler as the host's .NET client reads them, by AMQP type.
+keepTypedApplicationProperties();
 
 /** The SDK's retry options from host.json `clientRetryOptions` (the host's defaults apply). */
 function toSdkRetryOptions(

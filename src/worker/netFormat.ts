@@ -21,6 +21,50 @@ export function formatNetDate(date: Date, suffix: '' | 'Z' | '+00:00'): string {
   return `${whole}${fraction === '' ? '' : `.${fraction}`}${suffix}`;
 }
 
+/** .NET ticks (100 ns) per second, and from 0001-01-01 to 1970-01-01. */
+const TICKS_PER_SECOND = 10_000_000n;
+const UNIX_EPOCH_SECONDS = 62_135_596_800n;
+/** `DateTime.MaxValue.Ticks`: a DateTime holds no later time. */
+const MAX_DATE_TICKS = 3_155_378_975_999_999_999n;
+
+/**
+ * A UTC DateTimeOffset given in .NET ticks, as Json.NET writes it: `yyyy-MM-ddTHH:mm:ss`, up to
+ * seven fraction digits without trailing zeros, `+00:00`. Undefined for ticks outside what a
+ * DateTime holds (where .NET throws instead of making one).
+ */
+export function formatNetTicksDate(ticks: bigint): string | undefined {
+  if (ticks < 0n || ticks > MAX_DATE_TICKS) return undefined;
+
+  const seconds = ticks / TICKS_PER_SECOND - UNIX_EPOCH_SECONDS;
+  const whole = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  const fraction = fractionDigits(ticks % TICKS_PER_SECOND).replace(/0+$/, '');
+  return `${whole}${fraction === '' ? '' : `.${fraction}`}+00:00`;
+}
+
+/**
+ * A TimeSpan given in ticks, as Json.NET writes it (its invariant `ToString()`, the "c" format):
+ * `[-][d.]hh:mm:ss[.fffffff]`, the fraction always seven digits when there is one.
+ */
+export function formatNetTimeSpan(ticks: bigint): string {
+  const sign = ticks < 0n ? '-' : '';
+  const size = ticks < 0n ? -ticks : ticks;
+  const totalSeconds = size / TICKS_PER_SECOND;
+  const days = totalSeconds / 86_400n;
+  const pad = (n: bigint): string => n.toString().padStart(2, '0');
+  const clock =
+    `${pad((totalSeconds / 3600n) % 24n)}:${pad((totalSeconds / 60n) % 60n)}:` +
+    pad(totalSeconds % 60n);
+  const fraction = size % TICKS_PER_SECOND;
+  return (
+    `${sign}${days === 0n ? '' : `${days}.`}${clock}` +
+    (fraction === 0n ? '' : `.${fractionDigits(fraction)}`)
+  );
+}
+
+function fractionDigits(ticks: bigint): string {
+  return ticks.toString().padStart(7, '0');
+}
+
 /**
  * `(string)JValue` for a JSON scalar, as the host's binding-data merge produces it:
  * numbers in invariant culture, booleans as True/False, ISO date strings reparsed to

@@ -2,7 +2,8 @@ import { AppError } from '../shared/errors';
 import type { RpcTraceContext, RpcTypedData } from './coreTypes';
 import { textForLibrary } from './libraryText';
 import { messageIdText } from '../shared/messageIdText';
-import { formatNetDate, isLong, netScalarText, toNetJsonValue } from './netFormat';
+import { formatNetDate, isLong, netScalarText } from './netFormat';
+import { applicationPropertiesJson } from './netProperties';
 import { randomHex } from './randomHex';
 
 /**
@@ -132,9 +133,11 @@ export function buildTriggerMetadata(
   set('Label', text(message.subject));
   set('Subject', text(message.subject));
   set('CorrelationId', text(messageIdText(message.correlationId)));
-  const properties = toNetJsonValue(message.applicationProperties ?? {});
-  set('ApplicationProperties', json(properties));
-  set('UserProperties', json(properties));
+  const properties: RpcTypedData = {
+    json: applicationPropertiesJson(message.applicationProperties),
+  };
+  set('ApplicationProperties', properties);
+  set('UserProperties', properties);
   set('SessionId', text(message.sessionId));
   set('ReplyToSessionId', text(message.replyToSessionId));
   set('PartitionKey', text(message.partitionKey));

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 
@@ -38,4 +38,23 @@ export function queueFunctions(functions: Array<{ name: string; connection: stri
         `queueName: ${JSON.stringify(`${name}-q`)}, handler: async () => {} });`,
     ),
   ].join('\n');
+}
+
+/** The files of an app whose one entry file is index.js, with a plain host.json. */
+export function indexApp(lines: string[]): Record<string, string> {
+  return {
+    'package.json': JSON.stringify({ main: 'index.js' }),
+    'host.json': JSON.stringify({ version: '2.0' }),
+    'index.js': lines.join('\n'),
+  };
+}
+
+/** The JSON an app's handler wrote to `<name>.json` in its folder; undefined until it has. */
+export function recordedJson(appDir: string, name: string): unknown {
+  try {
+    return JSON.parse(readFileSync(join(appDir, `${name}.json`), 'utf8')) as unknown;
+  } catch {
+    // Not written yet, or caught half written: the caller polls again.
+    return undefined;
+  }
 }

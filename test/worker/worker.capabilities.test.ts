@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { emulatorForSuite } from '../support/emulator';
 import { spawnWorker, stopWorkerProcess, waitFor } from './support';
-import { tempApp } from './tempApp';
+import { indexApp, recordedJson, tempApp } from './tempApp';
 
 // `app.setup({ capabilities })` reaches the host through the worker's capabilities, which the
 // Node worker asks the library for once the app has started (worker
@@ -14,28 +12,24 @@ import { tempApp } from './tempApp';
 // and empty entries of string arrays, a null one as '' (host `GrpcMessageConversionExtensions`
 // `ToRpcStringArray`), and the library's try-JSON.parse leaves '' as ''.
 
-const CAPS_APP = {
-  'package.json': JSON.stringify({ main: 'index.js' }),
-  'host.json': JSON.stringify({ version: '2.0' }),
-  'index.js': [
-    `const { writeFileSync } = require('node:fs');`,
-    `const { join } = require('node:path');`,
-    `const { app } = require('@azure/functions');`,
-    `app.setup({ capabilities: { IncludeEmptyEntriesInMessagePayload: true } });`,
-    `app.serviceBusQueue('capsBatch', {`,
-    `  connection: 'CapsConnection', queueName: 'caps-batch', cardinality: 'many',`,
-    `  dataType: 'string',`,
-    `  handler: async (messages, context) => {`,
-    `    let lateSetup = 'accepted';`,
-    `    try { app.setup({ enableHttpStream: false }); } catch (e) { lateSetup = e.message; }`,
-    `    const m = context.triggerMetadata;`,
-    `    const seen = { messages, correlationIds: m.correlationIdArray,`,
-    `      messageIds: m.messageIdArray, lateSetup };`,
-    `    writeFileSync(join(__dirname, 'seen.json'), JSON.stringify(seen));`,
-    `  },`,
-    `});`,
-  ].join('\n'),
-};
+const CAPS_APP = indexApp([
+  `const { writeFileSync } = require('node:fs');`,
+  `const { join } = require('node:path');`,
+  `const { app } = require('@azure/functions');`,
+  `app.setup({ capabilities: { IncludeEmptyEntriesInMessagePayload: true } });`,
+  `app.serviceBusQueue('capsBatch', {`,
+  `  connection: 'CapsConnection', queueName: 'caps-batch', cardinality: 'many',`,
+  `  dataType: 'string',`,
+  `  handler: async (messages, context) => {`,
+  `    let lateSetup = 'accepted';`,
+  `    try { app.setup({ enableHttpStream: false }); } catch (e) { lateSetup = e.message; }`,
+  `    const m = context.triggerMetadata;`,
+  `    const seen = { messages, correlationIds: m.correlationIdArray,`,
+  `      messageIds: m.messageIdArray, lateSetup };`,
+  `    writeFileSync(join(__dirname, 'seen.json'), JSON.stringify(seen));`,
+  `  },`,
+  `});`,
+]);
 
 describe('app.setup capabilities', () => {
   const appDir = tempApp(CAPS_APP);
@@ -55,13 +49,7 @@ describe('app.setup capabilities', () => {
     try {
       const seen = await waitFor(
         'the batch invocation',
-        () => {
-          try {
-            return JSON.parse(readFileSync(join(appDir, 'seen.json'), 'utf8')) as unknown;
-          } catch {
-            return undefined;
-          }
-        },
+        () => recordedJson(appDir, 'seen'),
         15_000,
       );
       assert.deepEqual(seen, {
