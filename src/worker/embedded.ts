@@ -44,26 +44,28 @@ async function embeddedNamespace(functions: ServiceBusFunction[]): Promise<Names
   };
 
   for (const fn of functions) {
+    // A trigger on a dead-letter queue makes its queue or subscription, whose sessions setting
+    // it does not tell: only a trigger on the entity itself does.
+    const requiresSession = fn.entity.subQueue === undefined && fn.isSessionsEnabled;
     if (fn.entity.kind === 'queue') {
       const key = fn.entity.queueName.toLowerCase();
       const existing = queues.get(key);
       queues.set(
         key,
         defaults.queueWithDefaults(fn.entity.queueName, {
-          requiresSession: (existing?.requiresSession ?? false) || fn.isSessionsEnabled,
+          requiresSession: (existing?.requiresSession ?? false) || requiresSession,
         }),
       );
     } else {
       const topic = addTopic(fn.entity.topicName);
-      const subscriptionName = fn.entity.subscriptionName;
-      if (
-        !topic.subscriptions.some((s) => s.name.toLowerCase() === subscriptionName.toLowerCase())
-      ) {
+      const subscriptionName = fn.entity.subscriptionName.toLowerCase();
+      const existing = topic.subscriptions.find((s) => s.name.toLowerCase() === subscriptionName);
+      if (existing === undefined) {
         topic.subscriptions.push(
-          defaults.subscriptionWithDefaults(subscriptionName, {
-            requiresSession: fn.isSessionsEnabled,
-          }),
+          defaults.subscriptionWithDefaults(fn.entity.subscriptionName, { requiresSession }),
         );
+      } else {
+        existing.requiresSession ||= requiresSession;
       }
     }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import type { ServiceBusFunction } from './functionPlan';
-import { createEntityReceiver, receiverOptions } from './listener';
+import { createEntityReceiver, receiverOptions, sessionEntity } from './listener';
 
 /**
  * Resolves when the broker takes a receiver on the function's entity. The receive loops of
@@ -21,9 +21,10 @@ export async function probeEntity(client: ServiceBusClient, fn: ServiceBusFuncti
   // A session id that no one sends to: its lock is free at once, and taking it shows that the
   // broker accepts session receivers on this entity.
   const sessionId = `sbworker-probe-${randomUUID()}`;
+  const entity = sessionEntity(fn.entity);
   const receiver =
-    fn.entity.kind === 'queue'
-      ? await client.acceptSession(fn.entity.queueName, sessionId)
-      : await client.acceptSession(fn.entity.topicName, fn.entity.subscriptionName, sessionId);
+    entity.kind === 'queue'
+      ? await client.acceptSession(entity.queueName, sessionId)
+      : await client.acceptSession(entity.topicName, entity.subscriptionName, sessionId);
   await receiver.close().catch(() => undefined);
 }

@@ -1,21 +1,30 @@
 import { ConfigError } from '../shared/errors';
 import {
-  ENTITY_NAME_RULE,
   FUNCTION_NAME_RULE,
-  isValidEntityName,
   isValidFunctionName,
-  SUBSCRIPTION_NAME,
-  SUBSCRIPTION_NAME_RULE,
+  type SubQueue,
+  SUB_QUEUE_SUFFIX,
 } from '../shared/serviceBusNames';
-import { DEFAULT_CONNECTION_NAME, resolveSettingExpressions } from './connection';
+import {
+  connectionName,
+  entityName,
+  optionalString,
+  triggerQueueName,
+  triggerSubscriptionName,
+} from './bindingNames';
 import type { AppRegistry, RegisteredFunction } from './coreModule';
 import type { RpcBindingInfo } from './coreTypes';
 import { disabledSettingsForUnknownFunctions, notHostedReason } from './functionSelection';
 import type { ServiceBusSettings } from './hostSettings';
 
-export type TriggerEntity =
+/**
+ * The queue or subscription a trigger reads, and, when it reads the dead-letter queue
+ * (`orders/$DeadLetterQueue`), that sub-queue: the names are always the entity's own.
+ */
+export type TriggerEntity = (
   | { kind: 'queue'; queueName: string }
-  | { kind: 'subscription'; topicName: string; subscriptionName: string };
+  | { kind: 'subscription'; topicName: string; subscriptionName: string }
+) & { subQueue?: SubQueue };
 
 /** A Service Bus output binding (`output.serviceBusQueue` / `serviceBusTopic`). */
 export interface ServiceBusOutput {
@@ -190,11 +199,8 @@ function triggerEntity(
 ): TriggerEntity {
   const queueName = optionalString(trigger.queueName);
   if (queueName !== undefined) {
-    const what = `${where} queueName`;
-    return {
-      kind: 'queue',
-      queueName: entityName(queueName, settings, what),
-    };
+    const { name, subQueue } = triggerQueueName(queueName, settings, `${where} queueName`);
+    return { kind: 'queue', queueName: name, ...(subQueue === undefined ? {} : { subQueue }) };
   }
 
   const topicName = optionalString(trigger.topicName);
@@ -202,65 +208,27 @@ function triggerEntity(
   if (topicName === undefined || subscriptionName === undefined) {
     throw new ConfigError(`${where} needs queueName, or topicName and subscriptionName`);
   }
-  const topicWhat = `${where} topicName`;
   const subscriptionWhat = `${where} subscriptionName`;
-  const subscription = resolveSettingExpressions(subscriptionName, settings, subscriptionWhat);
-  if (!SUBSCRIPTION_NAME.test(subscription)) {
-    throw new ConfigError(
-      `${subscriptionWhat} ${shown(subscriptionName, subscription)} is not a valid ` +
-        `subscription name (${SUBSCRIPTION_NAME_RULE})`,
-    );
-  }
+  const { name, subQueue } = triggerSubscriptionName(subscriptionName, settings, subscriptionWhat);
   return {
     kind: 'subscription',
-    topicName: entityName(topicName, settings, topicWhat),
-    subscriptionName: subscription,
+    topicName: entityName(topicName, settings, `${where} topicName`),
+    subscriptionName: name,
+    ...(subQueue === undefined ? {} : { subQueue }),
   };
 }
 
-/** A queue or topic name as Azure allows it, once its %SETTING% expressions are resolved. */
-function entityName(raw: string, settings: Record<string, string>, what: string): string {
-  const name = resolveSettingExpressions(raw, settings, what);
-  if (isValidEntityName(name)) return name;
-  throw new ConfigError(
-    `${what} ${shown(raw, name)} is not a valid Service Bus entity name (${ENTITY_NAME_RULE})`,
-  );
-}
-
 /**
- * A connection string where a name belongs: pasted into a binding's `connection`, or reached
- * through a %SETTING% expression that names the connection setting. Errors never show it.
+ * Where the trigger receives from, as the SDK and the logs name it; with `subQueue` false, the
+ * queue or subscription whose dead-letter queue it may read.
  */
-const CONNECTION_STRING_SHAPE =
-  /(^|;)\s*(Endpoint|SharedAccessKeyName|SharedAccessKey|SharedAccessSignature)\s*=/i;
-
-/** A name for an error: as written, with what its %SETTING% expressions gave, never a secret. */
-function shown(raw: string, resolved: string): string {
-  if (CONNECTION_STRING_SHAPE.test(resolved)) {
-    return `"${CONNECTION_STRING_SHAPE.test(raw) ? '…' : raw}" (a connection string, not shown)`;
-  }
-  return raw === resolved ? `"${resolved}"` : `"${raw}" (resolved to "${resolved}")`;
-}
-
-/** The setting a binding's `connection` names (the host's default when it names none). */
-function connectionName(value: unknown, what: string): string {
-  const name = optionalString(value) ?? DEFAULT_CONNECTION_NAME;
-  if (!CONNECTION_STRING_SHAPE.test(name)) return name;
-  throw new ConfigError(
-    `${what}: connection holds a connection string (not shown), not the name of a setting; ` +
-      'put the string in an app setting such as ServiceBusConnection and name that setting',
-  );
-}
-
-/** Where the trigger receives from, as the SDK and the logs name it. */
-export function entityPath(entity: TriggerEntity): string {
-  return entity.kind === 'queue'
-    ? entity.queueName
-    : `${entity.topicName}/Subscriptions/${entity.subscriptionName}`;
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+export function entityPath(entity: TriggerEntity, subQueue = true): string {
+  const path =
+    entity.kind === 'queue'
+      ? entity.queueName
+      : `${entity.topicName}/Subscriptions/${entity.subscriptionName}`;
+  if (!subQueue || entity.subQueue === undefined) return path;
+  return path + SUB_QUEUE_SUFFIX[entity.subQueue];
 }
 
 function flag(value: unknown, fallback: boolean, what: string): boolean {

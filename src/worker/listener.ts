@@ -6,8 +6,9 @@ import type {
 
 import type { ConnectionTarget } from '../shared/connectionString';
 import type { Logger } from '../shared/logger';
+import { SUB_QUEUE_SUFFIX } from '../shared/serviceBusNames';
 import type { Dispatcher } from './dispatcher';
-import { entityPath, type ServiceBusFunction } from './functionPlan';
+import { entityPath, type ServiceBusFunction, type TriggerEntity } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
 import { type ListenerIdentity, OutageTracker } from './outage';
 import { type SlotsExhausted, TimedOutHandlers } from './timedOutHandlers';
@@ -61,14 +62,36 @@ export function receiverOptions(): ServiceBusReceiverOptions {
   };
 }
 
+/** A receiver on the function's queue or subscription, or on its dead-letter sub-queue. */
 export function createEntityReceiver(
   client: ServiceBusClient,
   fn: ServiceBusFunction,
   options: ServiceBusReceiverOptions,
 ): ServiceBusReceiver {
-  return fn.entity.kind === 'queue'
-    ? client.createReceiver(fn.entity.queueName, options)
-    : client.createReceiver(fn.entity.topicName, fn.entity.subscriptionName, options);
+  const { entity } = fn;
+  const receiverOptions =
+    entity.subQueue === undefined ? options : { ...options, subQueueType: entity.subQueue };
+  return entity.kind === 'queue'
+    ? client.createReceiver(entity.queueName, receiverOptions)
+    : client.createReceiver(entity.topicName, entity.subscriptionName, receiverOptions);
+}
+
+/**
+ * The entity as the SDK's session receivers take it. They have no sub-queue option, so a
+ * sub-queue goes into the last name, the path the host's client receives from; the broker then
+ * answers as it answers the host (the emulator refuses: its dead-letter queues have no sessions).
+ */
+export function sessionEntity(entity: TriggerEntity): TriggerEntity {
+  if (entity.subQueue === undefined) return entity;
+
+  const suffix = SUB_QUEUE_SUFFIX[entity.subQueue];
+  return entity.kind === 'queue'
+    ? { kind: 'queue', queueName: entity.queueName + suffix }
+    : {
+        kind: 'subscription',
+        topicName: entity.topicName,
+        subscriptionName: entity.subscriptionName + suffix,
+      };
 }
 
 /**

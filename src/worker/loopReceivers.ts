@@ -4,7 +4,12 @@ import type {
   ServiceBusSessionReceiver,
 } from '@azure/service-bus';
 
-import { createEntityReceiver, type ListenerDeps, receiverOptions } from './listener';
+import {
+  createEntityReceiver,
+  type ListenerDeps,
+  receiverOptions,
+  sessionEntity,
+} from './listener';
 import type { LoopStopSignal } from './loopStopSignal';
 import type { OutageTracker } from './outage';
 import { retireStalledReceiver } from './receiveDeadline';
@@ -44,15 +49,12 @@ export class LoopReceivers {
     const { client, fn } = this.deps;
     const call = this.stop.forCall();
     const options = { ...receiverOptions(), abortSignal: call.signal };
+    const entity = sessionEntity(fn.entity);
     try {
       const receiver =
-        fn.entity.kind === 'queue'
-          ? await client.acceptNextSession(fn.entity.queueName, options)
-          : await client.acceptNextSession(
-              fn.entity.topicName,
-              fn.entity.subscriptionName,
-              options,
-            );
+        entity.kind === 'queue'
+          ? await client.acceptNextSession(entity.queueName, options)
+          : await client.acceptNextSession(entity.topicName, entity.subscriptionName, options);
       this.#open.add(receiver);
       this.#renewSessionLock(receiver);
       this.outage.recovered();

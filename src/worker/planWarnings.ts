@@ -1,3 +1,4 @@
+import { SUB_QUEUE_SUFFIX } from '../shared/serviceBusNames';
 import type { FunctionPlan, ServiceBusFunction } from './functionPlan';
 
 /** One start-up warning about the plan: a sentence and its fields, for the logger. */
@@ -105,10 +106,11 @@ function sharedTriggerEntities(
 ): Array<{ entity: string; functionNames: string[] }> {
   const byEntity = new Map<string, { entity: string; functionNames: string[] }>();
   for (const fn of functions) {
+    const subQueue = fn.entity.subQueue === undefined ? '' : SUB_QUEUE_SUFFIX[fn.entity.subQueue];
     const entity =
       fn.entity.kind === 'queue'
-        ? `queue '${fn.entity.queueName}'`
-        : `subscription '${fn.entity.topicName}/${fn.entity.subscriptionName}'`;
+        ? `queue '${fn.entity.queueName}${subQueue}'`
+        : `subscription '${fn.entity.topicName}/${fn.entity.subscriptionName}${subQueue}'`;
     const key = `${fn.connectionName.toLowerCase()}|${entity.toLowerCase()}`;
     const group = byEntity.get(key) ?? { entity, functionNames: [] };
     group.functionNames.push(fn.name);

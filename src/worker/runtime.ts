@@ -341,10 +341,11 @@ function connectionNames(functions: ServiceBusFunction[]): string[] {
   return [...names];
 }
 
+/** The entities the embedded emulator makes: a dead-letter trigger's own queue or subscription. */
 function entityNames(functions: ServiceBusFunction[]): string[] {
   const names = new Set<string>();
   for (const fn of functions) {
-    names.add(entityPath(fn.entity));
+    names.add(entityPath(fn.entity, false));
     for (const output of fn.outputs) names.add(output.entityName);
   }
   return [...names];

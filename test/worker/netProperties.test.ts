@@ -61,7 +61,7 @@ describe('application properties as the host writes them', () => {
     });
   });
 
-  it('writes TimeSpan and DateTimeOffset ticks to the last digit, and drops other described', () => {
+  it('writes TimeSpan and DateTimeOffset ticks to the last digit, drops other described', () => {
     const json = applicationPropertiesJson(
       received({
         fraction: ticksOf('com.microsoft:timespan', 15_000_000n),

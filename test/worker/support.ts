@@ -152,10 +152,15 @@ export interface WorkerProcess {
   stderr(): string;
 }
 
-export function spawnWorker(appDir: string, env: NodeJS.ProcessEnv): WorkerProcess {
+/** `args`: more of the worker command's flags (`--emulator-port 0`). */
+export function spawnWorker(
+  appDir: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): WorkerProcess {
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-  const child = spawn(process.execPath, [cli, 'worker', '--app', appDir], {
+  const child = spawn(process.execPath, [cli, 'worker', '--app', appDir, ...args], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
