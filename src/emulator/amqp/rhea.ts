@@ -41,9 +41,10 @@ export interface RheaTypes {
   Writer: new () => { write(value: Typed): void; toBuffer(): Buffer };
   wrap(value: unknown): Typed;
   wrap_long(value: number | Buffer): Typed;
-  wrap_ulong(value: number): Typed;
+  wrap_ulong(value: number | Buffer): Typed;
   wrap_uint(value: number): Typed;
   wrap_int(value: number): Typed;
+  wrap_double(value: number): Typed;
   wrap_string(value: string): Typed;
   wrap_symbol(value: string): Typed;
   wrap_binary(value: Buffer): Typed;

@@ -1,7 +1,13 @@
 import type { ParsedMessage } from '../amqp/messageCodec';
 import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../amqp/ruleRewrite';
 import { Annotation } from '../amqp/wire';
-import type { CompiledRule, MutableRuleMessage, PropertyValue, RuleMessage } from '../rules';
+import type {
+  CompiledAction,
+  CompiledRule,
+  MutableRuleMessage,
+  PropertyValue,
+  RuleMessage,
+} from '../rules';
 
 /** A rule whose filter or action threw while a message was routed. */
 export interface RuleFailure {
@@ -42,7 +48,7 @@ export function copiesForSubscription(
       if (!rule.matches(view)) continue;
       stage = 'action';
       if (rule.apply === null) plainMatch = true;
-      else copies.push(applyRuleAction(rule, message, view));
+      else copies.push(applyRuleAction(rule.name, rule.apply, message, view));
     } catch (error) {
       failure ??= { rule, stage, error };
     }
@@ -84,7 +90,8 @@ function ruleMessageOf(
 }
 
 function applyRuleAction(
-  rule: CompiledRule,
+  ruleName: string,
+  action: CompiledAction,
   message: ParsedMessage,
   view: RuleMessage,
 ): ParsedMessage {
@@ -92,7 +99,7 @@ function applyRuleAction(
     system: { ...view.system },
     properties: propertyBag(view.properties),
   };
-  rule.apply?.(changed);
+  const written = action(changed);
 
   const fields: Partial<Record<RewritableField, string | null>> = {};
   for (const field of REWRITABLE_FIELDS) {
@@ -101,16 +108,17 @@ function applyRuleAction(
     if (before !== after) fields[field] = after ?? null;
   }
 
-  // Values rules cannot read (binary, uuid, lists) are passed through untouched.
-  const original = message.routing.applicationProperties;
-  const properties: Record<string, unknown> = propertyBag({});
-  for (const [key, value] of Object.entries(original)) {
-    if (!Object.hasOwn(view.properties, key)) properties[key] = value;
+  // Only what the action named is re-encoded: every other property keeps its bytes.
+  const properties = new Map<string, PropertyValue | undefined>();
+  for (const name of written) {
+    properties.set(
+      name,
+      Object.hasOwn(changed.properties, name) ? changed.properties[name] : undefined,
+    );
   }
-  Object.assign(properties, changed.properties, { RuleName: rule.name });
+  properties.set('RuleName', ruleName);
 
-  const rewrite = { fields, properties, originalProperties: original };
-  const bare = rewriteBareMessage(message.bare, rewrite);
+  const bare = rewriteBareMessage(message.bare, { fields, properties });
   const annotations = withPartitionKey(message.annotations, view, changed);
   const messageId = changed.system.messageId ?? message.messageId;
   const sessionId = changed.system.sessionId ?? null;
@@ -130,7 +138,6 @@ function applyRuleAction(
       subject: changed.system.subject ?? null,
       replyToSessionId: changed.system.replyToSessionId ?? null,
       contentType: changed.system.contentType ?? null,
-      applicationProperties: properties,
     },
   };
 }

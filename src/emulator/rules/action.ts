@@ -8,8 +8,14 @@ import { findUserPropertyName, setOwnProperty, toPropertyValue } from './values'
  * Runs SET/REMOVE statements in order, each seeing the changes before it. An unknown value
  * (a missing property on the right-hand side) is stored as null. A system property only takes
  * strings: other values are written in their text form, and null clears it.
+ * @returns The names of the user properties set or removed, as stored on the message, so the
+ *   caller re-encodes those and keeps every other property's bytes.
  */
-export function runAction(statements: ActionStatement[], message: MutableRuleMessage): void {
+export function runAction(
+  statements: ActionStatement[],
+  message: MutableRuleMessage,
+): ReadonlySet<string> {
+  const written = new Set<string>();
   for (const statement of statements) {
     const ref = statement.ref;
 
@@ -28,13 +34,18 @@ export function runAction(statements: ActionStatement[], message: MutableRuleMes
 
     const existing = findUserPropertyName(message.properties, ref.name);
     if (statement.type === 'remove') {
-      if (existing !== undefined) delete message.properties[existing];
+      if (existing !== undefined) {
+        delete message.properties[existing];
+        written.add(existing);
+      }
       continue;
     }
 
-    const value = toPropertyValue(evaluate(statement.value, message));
-    setOwnProperty(message.properties, existing ?? ref.name, value);
+    const name = existing ?? ref.name;
+    setOwnProperty(message.properties, name, toPropertyValue(evaluate(statement.value, message)));
+    written.add(name);
   }
+  return written;
 }
 
 function asText(value: Exclude<SqlValue, null>): string {

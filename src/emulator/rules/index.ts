@@ -11,7 +11,8 @@ export { setOwnProperty } from './values';
 export type { MutableRuleMessage, PropertyValue, RuleMessage, SystemProperties } from './types';
 
 export type CompiledFilter = (message: RuleMessage) => boolean;
-export type CompiledAction = (message: MutableRuleMessage) => void;
+/** Changes a message in place; returns the names of the user properties it set or removed. */
+export type CompiledAction = (message: MutableRuleMessage) => ReadonlySet<string>;
 
 const alwaysTrue: CompiledFilter = () => true;
 const alwaysFalse: CompiledFilter = () => false;

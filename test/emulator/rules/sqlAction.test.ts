@@ -31,6 +31,15 @@ describe('SQL actions', () => {
     assert.equal(message.properties.half, 3);
   });
 
+  it('returns the names of the user properties it set or removed, as stored', () => {
+    const sample = sampleMessage();
+    const message = { system: { ...sample.system }, properties: { ...sample.properties } };
+    const written = compileSqlAction("SET COLOR = 'b'; REMOVE region; REMOVE gone; SET n = 1")(
+      message,
+    );
+    assert.deepEqual([...written].sort(), ['Region', 'color', 'n']);
+  });
+
   // "Topic filters and actions": an update of ScheduledEnqueueTimeUtc is accepted and ignored.
   it('accepts SET or REMOVE sys.ScheduledEnqueueTimeUtc and changes nothing with it', () => {
     const sample = sampleMessage();

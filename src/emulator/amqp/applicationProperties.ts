@@ -1,0 +1,106 @@
+import { exactReader } from '../../shared/rheaMessageDecode';
+import { types, type Typed } from './rhea';
+
+/**
+ * The application-properties section of a bare message, entry by entry, each with the bytes it
+ * was sent with, so that an entry nobody changes can be copied back byte for byte. rhea's own
+ * Reader would round a long between 2^53 and about 2^53 + 2^32 to the nearest double.
+ */
+
+const APPLICATION_PROPERTIES = 0x74;
+const SYMBOLIC_CODES: Record<string, number> = {
+  'amqp:properties:list': 0x73,
+  'amqp:application-properties:map': APPLICATION_PROPERTIES,
+};
+
+/** A value as SQL rules read it. */
+export type ReadableValue = string | number | bigint | boolean | Date | null;
+
+interface WireProperty {
+  name: string;
+  /** The encoded key and value as sent. */
+  bytes: Buffer;
+}
+
+/**
+ * Where the section is (or, when the message has none, where it belongs: `start === end`)
+ * and its entries in wire order.
+ */
+interface PropertiesSection {
+  start: number;
+  end: number;
+  entries: WireProperty[];
+}
+
+/** Reads the sections before the body only: a body can be large and is never needed here. */
+export function readApplicationProperties(bare: Buffer): PropertiesSection {
+  const reader = exactReader(bare);
+  while (reader.remaining() > 0) {
+    const start = reader.position;
+    reader.position = start + 1; // past the 0x00 that opens a described section
+    const code = sectionCode((reader.read() as Typed).value);
+    if (code > APPLICATION_PROPERTIES) return { start, end: start, entries: [] };
+
+    if (code === APPLICATION_PROPERTIES) {
+      const entries = readEntries(bare, reader.position);
+      return { start, end: entries.end, entries: entries.list };
+    }
+    reader.position = start;
+    reader.read();
+  }
+  return { start: bare.length, end: bare.length, entries: [] };
+}
+
+/** An application-properties section of these entries (each an encoded key and value). */
+export function encodeApplicationProperties(entries: readonly Buffer[]): Buffer {
+  const body = Buffer.concat(entries);
+  const header = Buffer.alloc(12);
+  header.set([0x00, 0x53, APPLICATION_PROPERTIES, 0xd1]);
+  header.writeUInt32BE(4 + body.length, 4); // the size counts the count field too
+  header.writeUInt32BE(entries.length * 2, 8);
+  return Buffer.concat([header, body]);
+}
+
+/** One entry for a value a rule computed: a whole number as a long, other numbers doubles. */
+export function encodeProperty(name: string, value: ReadableValue): Buffer {
+  const writer = new types.Writer();
+  writer.write(types.wrap_string(name));
+  writer.write(wrapReadable(value));
+  return writer.toBuffer();
+}
+
+function wrapReadable(value: ReadableValue): Typed {
+  if (typeof value === 'number' && Number.isInteger(value)) return types.wrap_long(value);
+  if (typeof value === 'number') return types.wrap_double(value);
+  if (value instanceof Date) return types.wrap_timestamp(value.getTime());
+  return types.wrap(value);
+}
+
+function readEntries(bare: Buffer, at: number): { list: WireProperty[]; end: number } {
+  const reader = exactReader(bare);
+  const compound = bare[at];
+  if (compound !== 0xc1 && compound !== 0xd1) {
+    // An empty section written as null (or anything not a map) holds no entries.
+    reader.position = at;
+    reader.read();
+    return { list: [], end: reader.position };
+  }
+
+  const small = compound === 0xc1;
+  const count = small ? bare.readUInt8(at + 2) : bare.readUInt32BE(at + 5);
+  reader.position = at + (small ? 3 : 9);
+  const list: WireProperty[] = [];
+  for (let index = 0; index + 1 < count; index += 2) {
+    const start = reader.position;
+    const key = reader.read() as Typed;
+    reader.read();
+    list.push({ name: String(key.value), bytes: bare.subarray(start, reader.position) });
+  }
+  return { list, end: reader.position };
+}
+
+function sectionCode(descriptor: unknown): number {
+  if (typeof descriptor === 'number') return descriptor;
+  if (Buffer.isBuffer(descriptor)) return Number(descriptor.readBigUInt64BE());
+  return SYMBOLIC_CODES[String(descriptor)] ?? Number.MAX_SAFE_INTEGER;
+}
