@@ -26,7 +26,17 @@ describe('emulator: a rule action keeps properties named like Object.prototype m
         },
       ],
     };
-    const topic = { name: 'proto-t', subscriptions: ['plain', tagged] };
+    const protoFilter = {
+      name: 'proto',
+      rules: [
+        {
+          name: 'p',
+          filter: { kind: 'sql' as const, expression: "[__proto__] = 'p'" },
+          action: null,
+        },
+      ],
+    };
+    const topic = { name: 'proto-t', subscriptions: ['plain', tagged, protoFilter] };
     emulator = await startTestEmulator({ topics: [topic] });
     client = testClient(emulator.connectionString);
   });
@@ -76,5 +86,21 @@ describe('emulator: a rule action keeps properties named like Object.prototype m
     assert.equal(properties.hasOwnProperty, 1);
     assert.equal(properties.valueOf, 2);
     assert.equal(properties.RuleName, 'tag');
+  });
+
+  // The emulator reads the properties itself; rhea's decode would drop this one.
+  it('lets a filter read a property named __proto__', async () => {
+    const properties = {};
+    Object.defineProperty(properties, '__proto__', { value: 'p', enumerable: true });
+    const sender = client.createSender('proto-t');
+    await sender.sendMessages({ body: 'proto', applicationProperties: properties });
+    await sender.close();
+
+    const received = await receiveFrom('proto');
+    assert.deepEqual(
+      received.map((message) => message.body),
+      ['proto'],
+    );
+    await receiveFrom('plain');
   });
 });

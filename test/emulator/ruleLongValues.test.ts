@@ -155,4 +155,14 @@ describe('emulator: rules on 64-bit integers', () => {
     ]);
     assert.equal(copy!.applicationProperties?.tag, 'x');
   });
+
+  it('compares longs and ulongs exactly in filters', async () => {
+    const matched: Record<string, boolean> = {};
+    const expected: Record<string, boolean> = {};
+    for (const [name, [, matches]] of Object.entries(FILTERS)) {
+      matched[name] = (await copies(name)).length === 1;
+      expected[name] = matches;
+    }
+    assert.deepEqual(matched, expected);
+  });
 });

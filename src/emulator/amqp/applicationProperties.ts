@@ -3,8 +3,10 @@ import { types, type Typed } from './rhea';
 
 /**
  * The application-properties section of a bare message, entry by entry, each with the bytes it
- * was sent with, so that an entry nobody changes can be copied back byte for byte. rhea's own
- * Reader would round a long between 2^53 and about 2^53 + 2^32 to the nearest double.
+ * was sent with. rhea's own decode cannot serve rules: it rounds a long between 2^53 and about
+ * 2^53 + 2^32 to the nearest double, gives larger ones as 8 bytes that no longer say long or
+ * ulong, and turns a double 2.0 into the number 2. Read here, every value keeps its AMQP type
+ * and its exact value, and an entry nobody changes can be copied back byte for byte.
  */
 
 const APPLICATION_PROPERTIES = 0x74;
@@ -13,13 +15,15 @@ const SYMBOLIC_CODES: Record<string, number> = {
   'amqp:application-properties:map': APPLICATION_PROPERTIES,
 };
 
-/** A value as SQL rules read it. */
+/** A value as SQL rules read it: every AMQP integer type as bigint, float and double as number. */
 export type ReadableValue = string | number | bigint | boolean | Date | null;
 
 interface WireProperty {
   name: string;
   /** The encoded key and value as sent. */
   bytes: Buffer;
+  /** undefined for what rules cannot read: binary, uuid, decimal, lists, maps, described. */
+  value: ReadableValue | undefined;
 }
 
 /**
@@ -93,10 +97,34 @@ function readEntries(bare: Buffer, at: number): { list: WireProperty[]; end: num
   for (let index = 0; index + 1 < count; index += 2) {
     const start = reader.position;
     const key = reader.read() as Typed;
-    reader.read();
-    list.push({ name: String(key.value), bytes: bare.subarray(start, reader.position) });
+    const value = reader.read() as Typed;
+    const bytes = bare.subarray(start, reader.position);
+    list.push({ name: String(key.value), bytes, value: readableValue(value) });
   }
   return { list, end: reader.position };
+}
+
+const INTEGER_CODES = new Set([
+  0x43, 0x44, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x60, 0x61, 0x70, 0x71, 0x73,
+]);
+const STRING_CODES = new Set([0xa1, 0xb1, 0xa3, 0xb3]);
+
+/** The value of one entry, from its AMQP type (exactReader gives 64-bit ones as 8 bytes). */
+function readableValue(typed: Typed): ReadableValue | undefined {
+  if (typed.descriptor !== undefined) return undefined;
+
+  const code = (typed.type as { typecode: number }).typecode;
+  const value = typed.value;
+  if (code === 0x40) return null;
+  if (code === 0x41 || code === 0x42) return code === 0x41;
+  if (code === 0x56) return value !== 0;
+  if (INTEGER_CODES.has(code)) return BigInt(value as number);
+  if (code === 0x80) return (value as Buffer).readBigUInt64BE();
+  if (code === 0x81) return (value as Buffer).readBigInt64BE();
+  if (code === 0x72 || code === 0x82) return value as number;
+  if (code === 0x83) return new Date(Number((value as Buffer).readBigInt64BE()));
+  if (STRING_CODES.has(code)) return value as string;
+  return undefined;
 }
 
 function sectionCode(descriptor: unknown): number {

@@ -45,7 +45,6 @@ export interface RoutingFields {
   sessionId: string | null;
   replyToSessionId: string | null;
   contentType: string | null;
-  applicationProperties: Record<string, unknown>;
 }
 
 export function decodeMessage(raw: Buffer): AmqpMessage {
@@ -85,7 +84,6 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
       sessionId,
       replyToSessionId: decoded.reply_to_group_id ?? null,
       contentType: decoded.content_type ?? null,
-      applicationProperties: decoded.application_properties ?? {},
     },
   };
 }

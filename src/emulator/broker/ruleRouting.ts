@@ -1,3 +1,4 @@
+import { readApplicationProperties } from '../amqp/applicationProperties';
 import type { ParsedMessage } from '../amqp/messageCodec';
 import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../amqp/ruleRewrite';
 import { Annotation } from '../amqp/wire';
@@ -86,7 +87,7 @@ function ruleMessageOf(
   if (message.scheduledEnqueueAtMs !== null) {
     system.scheduledEnqueueTimeUtc = new Date(message.scheduledEnqueueAtMs);
   }
-  return { system, properties: ruleProperties(routing.applicationProperties) };
+  return { system, properties: ruleProperties(message.bare) };
 }
 
 function applyRuleAction(
@@ -162,19 +163,11 @@ function propertyBag<T>(source: Record<string, T>): Record<string, T> {
   return Object.assign(Object.create(null) as Record<string, T>, source);
 }
 
-function ruleProperties(source: Record<string, unknown>): Record<string, PropertyValue> {
+/** The properties rules can read; the others (binary, uuid, lists) only travel with the copy. */
+function ruleProperties(bare: Buffer): Record<string, PropertyValue> {
   const properties: Record<string, PropertyValue> = propertyBag({});
-  for (const [key, value] of Object.entries(source)) {
-    if (
-      value === null ||
-      typeof value === 'string' ||
-      typeof value === 'number' ||
-      typeof value === 'bigint' ||
-      typeof value === 'boolean' ||
-      value instanceof Date
-    ) {
-      properties[key] = value;
-    }
+  for (const entry of readApplicationProperties(bare).entries) {
+    if (entry.value !== undefined) properties[entry.name] = entry.value;
   }
   return properties;
 }

@@ -5,8 +5,9 @@
  */
 
 /**
- * A user (application) property value as SQL rules understand it. bigint is accepted because
- * an AMQP long may decode to one; actions write numbers back as number.
+ * A user (application) property value as SQL rules understand it: bigint for every AMQP
+ * integer type (long arithmetic, exact past 2^53), number for float and double, even whole
+ * ones. Actions write numbers back as number.
  */
 export type PropertyValue = string | number | bigint | boolean | Date | null;
 

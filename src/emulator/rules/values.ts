@@ -4,21 +4,23 @@ import type { PropertyValue, RuleMessage } from './types';
 
 /**
  * Values inside the evaluator. Integers are bigint and floating-point numbers are number, so
- * `7 / 2` is 3 as in Service Bus (C# long arithmetic) while `7 / 2.0` is 3.5. null stands for
- * both SQL NULL and a missing property: Service Bus treats both as unknown in operators.
+ * `7 / 2` is 3 as in Service Bus (C# long arithmetic) while `7 / 2.0` is 3.5. A property
+ * keeps the kind its AMQP type gives it: any integer type is bigint (a ulong may pass the
+ * long range, and compares exactly), a double is number even when it is whole. null stands
+ * for both SQL NULL and a missing property: Service Bus treats both as unknown in operators.
  */
 export function readProperty(message: RuleMessage, ref: PropertyRef): SqlValue {
   if (ref.scope === 'sys') {
     const value = message.system[ref.key];
     if (value === undefined) return null;
     if (typeof value === 'number' && INTEGER_SYSTEM_PROPERTIES.has(ref.key)) {
-      return toSqlValue(Math.trunc(value));
+      return BigInt(Math.trunc(value));
     }
     return value;
   }
 
   const name = findUserPropertyName(message.properties, ref.name);
-  return name === undefined ? null : toSqlValue(message.properties[name]);
+  return name === undefined ? null : (message.properties[name] ?? null);
 }
 
 export function hasProperty(message: RuleMessage, ref: PropertyRef): boolean {
@@ -44,18 +46,6 @@ export function findUserPropertyName(
 export function setOwnProperty<T>(bag: Record<string, T>, name: string, value: T): void {
   const own = { value, enumerable: true, writable: true, configurable: true };
   Object.defineProperty(bag, name, own);
-}
-
-/** A user property as the evaluator sees it; whole numbers count as integers. */
-function toSqlValue(value: unknown): SqlValue {
-  if (typeof value === 'number') {
-    return Number.isSafeInteger(value) ? BigInt(value) : value;
-  }
-  if (typeof value === 'bigint') return BigInt.asIntN(64, value);
-  if (typeof value === 'string' || typeof value === 'boolean' || value instanceof Date) {
-    return value;
-  }
-  return null;
 }
 
 /** Back from the evaluator to a property value an action stores on the message. */

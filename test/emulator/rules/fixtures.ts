@@ -15,14 +15,17 @@ export function sampleMessage(): RuleMessage {
     properties: {
       color: 'red',
       Region: 'EU',
-      qty: 7,
+      qty: 7n, // an AMQP integer (any width) reads as bigint
       price: 2.5,
+      whole: 2, // a double 2.0: number, not an integer
+      big: 9007199254740993n, // a long past 2^53
+      huge: 18446744073709551615n, // the largest ulong
       flag: true,
       nothing: null,
       pct: '50%',
       path: 'a_b',
       quote: "it's",
-      größe: 3,
+      größe: 3n,
       when: new Date('2026-06-01T00:00:00Z'),
     },
   };

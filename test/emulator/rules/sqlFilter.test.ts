@@ -53,6 +53,18 @@ table('comparison', [
   ['when = when', true],
 ]);
 
+// A double keeps arithmetic in doubles even when whole; longs and ulongs compare exactly.
+table('whole doubles and 64-bit integers', [
+  ['whole = 2', true],
+  ['whole / 4 = 0.5', true],
+  ['big = 9007199254740993', true],
+  ['big = 9007199254740992', false],
+  ['big = 9007199254740992.0', true], // C# compares a long with a double as doubles
+  ['big - 1 = 9007199254740992', true],
+  ['huge > 9223372036854775807', true],
+  ['huge = 18446744073709551615.0', true],
+]);
+
 table('numeric coercion between integer and floating point', [
   ['qty = 7.0', true],
   ['price > 2', true],
