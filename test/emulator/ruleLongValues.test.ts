@@ -156,6 +156,23 @@ describe('emulator: rules on 64-bit integers', () => {
     assert.equal(copy!.applicationProperties?.tag, 'x');
   });
 
+  it('stores 64-bit literals and results exactly, typed as C# types them', async () => {
+    const [max] = await copies('long-max');
+    assert.ok(max, 'SET m = 9223372036854775807 is applied, not dead-lettered');
+    assertEntries(max, [long('m', LONG_MAX)]);
+
+    const [copy] = await copies('literals');
+    assertEntries(copy!, [
+      long('big', TWO_53_PLUS_1),
+      double('d', 3),
+      long('next', TWO_53_PLUS_1 + 1n),
+      long('half', 3n),
+      double('ratio', 3.5),
+      double('dbl2', 3),
+      ulong('uu', ULONG_MAX),
+    ]);
+  });
+
   it('compares longs and ulongs exactly in filters', async () => {
     const matched: Record<string, boolean> = {};
     const expected: Record<string, boolean> = {};

@@ -65,7 +65,10 @@ export function encodeApplicationProperties(entries: readonly Buffer[]): Buffer 
   return Buffer.concat([header, body]);
 }
 
-/** One entry for a value a rule computed: a whole number as a long, other numbers doubles. */
+/**
+ * One entry for a value a rule computed, in the type C# gives it: an integer is a long (a
+ * ulong only when it came from a ulong past the long range), any other number a double.
+ */
 export function encodeProperty(name: string, value: ReadableValue): Buffer {
   const writer = new types.Writer();
   writer.write(types.wrap_string(name));
@@ -73,11 +76,23 @@ export function encodeProperty(name: string, value: ReadableValue): Buffer {
   return writer.toBuffer();
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
 function wrapReadable(value: ReadableValue): Typed {
-  if (typeof value === 'number' && Number.isInteger(value)) return types.wrap_long(value);
+  if (typeof value === 'bigint') {
+    const bytes = Buffer.alloc(8);
+    if (value > INT64_MAX) {
+      bytes.writeBigUInt64BE(value);
+      return types.wrap_ulong(bytes);
+    }
+    bytes.writeBigInt64BE(value);
+    return types.wrap_long(bytes);
+  }
   if (typeof value === 'number') return types.wrap_double(value);
+  if (typeof value === 'string') return types.wrap_string(value);
+  if (typeof value === 'boolean') return types.wrap_boolean(value);
   if (value instanceof Date) return types.wrap_timestamp(value.getTime());
-  return types.wrap(value);
+  return types.wrap(null);
 }
 
 function readEntries(bare: Buffer, at: number): { list: WireProperty[]; end: number } {
@@ -104,6 +119,8 @@ function readEntries(bare: Buffer, at: number): { list: WireProperty[]; end: num
   return { list, end: reader.position };
 }
 
+// uint0, ulong0, ubyte, byte, smalluint, smallulong, smallint, smalllong, ushort, short, uint,
+// int and char (a UTF-32 code point, which C# compares as a number); str8/32 and sym8/32.
 const INTEGER_CODES = new Set([
   0x43, 0x44, 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x60, 0x61, 0x70, 0x71, 0x73,
 ]);

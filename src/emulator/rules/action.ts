@@ -2,7 +2,7 @@ import type { ActionStatement, SqlValue } from './ast';
 import { evaluate } from './evaluate';
 import { isIgnoredSystemProperty } from './systemProperties';
 import type { MutableRuleMessage } from './types';
-import { findUserPropertyName, setOwnProperty, toPropertyValue } from './values';
+import { findUserPropertyName, setOwnProperty } from './values';
 
 /**
  * Runs SET/REMOVE statements in order, each seeing the changes before it. An unknown value
@@ -42,7 +42,7 @@ export function runAction(
     }
 
     const name = existing ?? ref.name;
-    setOwnProperty(message.properties, name, toPropertyValue(evaluate(statement.value, message)));
+    setOwnProperty(message.properties, name, evaluate(statement.value, message));
     written.add(name);
   }
   return written;

@@ -7,7 +7,7 @@
 /**
  * A user (application) property value as SQL rules understand it: bigint for every AMQP
  * integer type (long arithmetic, exact past 2^53), number for float and double, even whole
- * ones. Actions write numbers back as number.
+ * ones. Actions store their results the same way, so the broker can write a long or a double.
  */
 export type PropertyValue = string | number | bigint | boolean | Date | null;
 

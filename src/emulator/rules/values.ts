@@ -47,8 +47,3 @@ export function setOwnProperty<T>(bag: Record<string, T>, name: string, value: T
   const own = { value, enumerable: true, writable: true, configurable: true };
   Object.defineProperty(bag, name, own);
 }
-
-/** Back from the evaluator to a property value an action stores on the message. */
-export function toPropertyValue(value: SqlValue): PropertyValue {
-  return typeof value === 'bigint' ? Number(value) : value;
-}

@@ -25,10 +25,17 @@ describe('SQL actions', () => {
     assert.equal(Object.hasOwn(message.properties, 'COLOR'), false);
   });
 
-  it('SET stores arithmetic results as numbers, integer division included', () => {
-    const message = run('SET total = qty * price; SET half = qty / 2');
+  it('SET stores integer results as bigint (a long) and anything with a double as number', () => {
+    const message = run('SET total = qty * price; SET half = qty / 2; SET d = 3.0');
     assert.equal(message.properties.total, 17.5);
-    assert.equal(message.properties.half, 3);
+    assert.equal(message.properties.half, 3n);
+    assert.equal(message.properties.d, 3);
+  });
+
+  it('SET keeps 64-bit integers exact', () => {
+    const message = run('SET m = 9223372036854775807; SET big = 9007199254740992 + 1');
+    assert.equal(message.properties.m, 9223372036854775807n);
+    assert.equal(message.properties.big, 9007199254740993n);
   });
 
   it('returns the names of the user properties it set or removed, as stored', () => {
@@ -45,17 +52,17 @@ describe('SQL actions', () => {
     const sample = sampleMessage();
     const set = run("SET sys.ScheduledEnqueueTimeUtc = '2030-01-01T00:00:00Z'; SET a = 1");
     assert.deepEqual(set.system, sample.system);
-    assert.equal(set.properties.a, 1);
+    assert.equal(set.properties.a, 1n);
     assert.deepEqual(run('REMOVE sys.ScheduledEnqueueTimeUtc').system, sample.system);
   });
 
   it('runs statements in order, each seeing the ones before', () => {
-    assert.equal(run('SET a = 1; SET b = a + 1').properties.b, 2);
+    assert.equal(run('SET a = 1; SET b = a + 1').properties.b, 2n);
   });
 
   it('accepts statements without semicolons and with repeated ones', () => {
     const message = run('SET a = 1 SET b = 2;; REMOVE color;');
-    assert.deepEqual([message.properties.a, message.properties.b], [1, 2]);
+    assert.deepEqual([message.properties.a, message.properties.b], [1n, 2n]);
     assert.equal(Object.hasOwn(message.properties, 'color'), false);
   });
 
