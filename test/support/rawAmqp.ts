@@ -140,6 +140,19 @@ export class RawPeer {
     const audience = `sb://localhost:${emulatorPort}/${entity}`;
     const { name, key } = DEVELOPMENT_POLICY;
     const token = signSasToken(audience, Math.floor(Date.now() / 1000) + 600, name, key);
+    if (!(await this.putToken(audience, token))) throw new Error('no answer to put-token');
+    return 2;
+  }
+
+  /**
+   * Opens the $cbs pair (handles 0 and 1) and sends one request with `body` as the token
+   * (delivery id 0); resolves with its answer, or undefined when none came in time.
+   */
+  async putToken(
+    audience: string,
+    body: unknown,
+    operation = 'put-token',
+  ): Promise<DecodedMessage | undefined> {
     this.attach(0, 'cbs-out', false, '$cbs');
     this.attach(1, 'cbs-in', true, 'cbs-reply', '$cbs');
     this.write(
@@ -149,11 +162,11 @@ export class RawPeer {
       message_id: 'put-token',
       reply_to: 'cbs-reply',
       application_properties: {
-        operation: 'put-token',
+        operation,
         type: 'servicebus.windows.net:sastoken',
         name: audience,
       },
-      body: token,
+      body,
     });
     const tag = Buffer.from('cbs');
     this.write(
@@ -163,8 +176,8 @@ export class RawPeer {
         request,
       ),
     );
-    if (!(await this.waitFor('transfer'))) throw new Error('no answer to put-token');
-    return 2;
+    if (!(await this.waitFor('transfer'))) return undefined;
+    return this.messages[this.messages.length - 1];
   }
 
   /** Attaches a link; `role` true is a receiver, false a sender to `target`. */
