@@ -32,14 +32,25 @@ describe('emulator journal after a failed write', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Makes the next writev write only the first `bytes` bytes, then end as `end` says. */
+  const noSpace = () =>
+    Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+  /**
+   * Makes the next writev write only the first `bytes` bytes, then end as `end` says: `throw`
+   * fails it; `short` reports the short count, as Node does when the system refused the rest,
+   * and the write of that rest then fails.
+   */
   function failNextWrite(bytes: number, end: 'throw' | 'short'): void {
-    handlePrototype.writev = async function (this: unknown, buffers: Buffer[]) {
+    const refuseOnce = async () => {
       handlePrototype.writev = originalWritev;
+      throw noSpace();
+    };
+    handlePrototype.writev = async function (this: unknown, buffers: Buffer[]) {
+      handlePrototype.writev = end === 'short' ? refuseOnce : originalWritev;
       const part = Buffer.concat(buffers).subarray(0, bytes);
       const { bytesWritten } = await originalWritev.call(this, [part]);
       if (end === 'short') return { bytesWritten };
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      throw noSpace();
     };
   }
 
@@ -72,7 +83,7 @@ describe('emulator journal after a failed write', () => {
   it('fails what waits at close when the last write fails too, instead of hanging', async () => {
     const journal = await openJournal(join(dataDir, 'close'), silentLogger());
     handlePrototype.writev = async () => {
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      throw noSpace();
     };
     try {
       journal.duplicate('q', 'never', 1);
@@ -105,7 +116,7 @@ describe('emulator journal after a failed write', () => {
       handlePrototype.writev = originalWritev;
       started();
       await failing;
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      throw noSpace();
     };
 
     journal.duplicate('q', 'refused-at-close', 1);

@@ -7,10 +7,18 @@ import { createInterface } from 'node:readline';
 /** The compiled CLI entry point. */
 export const CLI_MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
-export function runEmulator(args: string[]) {
-  const child = spawn(process.execPath, [CLI_MAIN, 'emulator', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * `fileSizeLimitBlocks` runs it under `ulimit -f`: a write past that size fails with EFBIG, as
+ * on a full disk. A block is 512 bytes in dash, 1024 in bash: choose sizes that fit either.
+ */
+export function runEmulator(args: string[], options: { fileSizeLimitBlocks?: number } = {}) {
+  const command = [process.execPath, CLI_MAIN, 'emulator', ...args];
+  const limit = options.fileSizeLimitBlocks;
+  const [program, ...programArgs] =
+    limit === undefined
+      ? command
+      : ['sh', '-c', `ulimit -f ${limit} && exec "$0" "$@"`, ...command];
+  const child = spawn(program!, programArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger';
 import { encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
 import { compact, recover, replaceDurably, type RecoveredStore } from './journalRecovery';
 import type { Journal, JournalSnapshotRecord, RestorableRegistry, StoredMessage } from './types';
+import { writeWhole } from './writeWhole';
 
 const JOURNAL_FILE = 'journal.log';
 /** How long a batch that failed to write (a full disk) waits before it is written again. */
@@ -239,12 +240,7 @@ class FileJournal implements Journal {
     try {
       if (this.damaged) await this.file.truncate(this.sizes.fileBytes);
       this.damaged = true;
-      if (buffers.length > 0) {
-        const { bytesWritten } = await this.file.writev(buffers);
-        if (bytesWritten !== batchBytes) {
-          throw new Error(`the journal took ${bytesWritten} of ${batchBytes} bytes`);
-        }
-      }
+      await writeWhole(this.file, buffers);
       await this.file.datasync();
       this.damaged = false;
       this.sizes.fileBytes += batchBytes;

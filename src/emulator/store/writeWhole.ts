@@ -1,0 +1,27 @@
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * Writes every byte of the buffers at the file's end, or throws the system's error. Node
+ * reports a write that the system cut short (a full disk, a file size limit) as a short count,
+ * without the error that stopped it; writing the rest makes the system say why, with its code
+ * (ENOSPC, EFBIG), which the caller's log line then carries. The file must be open to append.
+ */
+export async function writeWhole(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest);
+    if (bytesWritten === 0) throw new Error('the file took no bytes of a write');
+    rest = withoutFirstBytes(rest, bytesWritten);
+  }
+}
+
+function withoutFirstBytes(buffers: Buffer[], bytes: number): Buffer[] {
+  let skipped = 0;
+  for (const [index, buffer] of buffers.entries()) {
+    if (skipped + buffer.length > bytes) {
+      return [buffer.subarray(bytes - skipped), ...buffers.slice(index + 1)];
+    }
+    skipped += buffer.length;
+  }
+  return [];
+}

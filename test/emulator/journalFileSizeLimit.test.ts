@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { isServiceBusError } from '@azure/service-bus';
+
+import { runEmulator, startedOn } from '../support/cliEmulator';
+import { testClient } from '../support/emulator';
+import { waitFor } from '../worker/support';
+
+// A journal write the system refuses, for real: the emulator runs under `ulimit -f`, so a
+// write past that size fails with EFBIG, as one on a full disk fails with ENOSPC (a tmpfs of
+// a few kilobytes would need a mount, which needs root; a read-only folder does not stop
+// root, which CI runs as). The README promises the line about it carries the system's code.
+
+const QUEUE = 'journal-limit';
+/** 100 blocks: 50 KB in dash, 100 KB in bash. */
+const LIMIT_BLOCKS = 100;
+/** Under the 256 KB a message may have, over the file size limit in either shell. */
+const BODY_BYTES = 200 * 1024;
+
+/** The JSON lines a run wrote to stderr with this message. */
+function logLines(stderr: string, message: string): Record<string, unknown>[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.msg === message);
+}
+
+describe('emulator journal on a file size limit (EFBIG)', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A folder with a Config.json holding QUEUE, and the arguments to run on it. */
+  async function emulatorArgs(): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'sbworker-journal-limit-'));
+    dirs.push(dir);
+    const config = join(dir, 'Config.json');
+    const namespace = { Name: 'sbemulatorns', Queues: [{ Name: QUEUE, Properties: {} }] };
+    await writeFile(config, JSON.stringify({ UserConfig: { Namespaces: [namespace] } }));
+    const data = join(dir, 'data');
+    return ['--port', '0', '--http-port', '0', '--config', config, '--data-dir', data];
+  }
+
+  it("logs the system's code and leaves the send unanswered", async () => {
+    const run = runEmulator(await emulatorArgs(), { fileSizeLimitBlocks: LIMIT_BLOCKS });
+    try {
+      const { connectionString } = await startedOn(run);
+      const client = testClient(connectionString, {
+        retryOptions: { maxRetries: 0, timeoutInMs: 3_000 },
+      });
+
+      await assert.rejects(
+        client.createSender(QUEUE).sendMessages({ body: Buffer.alloc(BODY_BYTES, 7) }),
+        (error: unknown) => isServiceBusError(error) && error.code === 'ServiceTimeout',
+      );
+      await client.close();
+
+      const [line] = await waitFor('the failed write line', () => {
+        const lines = logLines(run.stderr(), 'journal write failed; the batch is written again');
+        return lines.length > 0 ? lines : undefined;
+      });
+      assert.equal(line?.level, 'warn');
+      assert.equal(line?.code, 'EFBIG');
+      assert.match(String(line?.error), /EFBIG/);
+      assert.equal(line?.waitingAnswers, 1);
+
+      // At stop the batch is tried once more; it fails the same way and is given up.
+      run.child.kill('SIGTERM');
+      await run.exited;
+      const [lost] = logLines(run.stderr(), 'journal write failed at close; the batch is lost');
+      assert.equal(lost?.level, 'error');
+      assert.equal(lost?.code, 'EFBIG');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+});
