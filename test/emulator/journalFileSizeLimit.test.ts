@@ -80,4 +80,46 @@ describe('emulator journal on a file size limit (EFBIG)', () => {
       run.child.kill('SIGKILL');
     }
   });
+
+  // At start the journal is rewritten with what is live and swapped in. A rewrite the system
+  // cut short was swapped in all the same: the messages past the cut were gone.
+  it('refuses to start rather than swap in a rewrite cut short, and loses nothing', async () => {
+    const args = await emulatorArgs();
+    const bodies = ['first', 'second', 'third'].map((text) => Buffer.alloc(BODY_BYTES, text));
+
+    const filling = runEmulator(args);
+    try {
+      const client = testClient((await startedOn(filling)).connectionString);
+      const sender = client.createSender(QUEUE);
+      for (const body of bodies) await sender.sendMessages({ body });
+      await client.close();
+    } finally {
+      filling.child.kill('SIGTERM');
+    }
+    assert.equal(await filling.exited, 0, filling.stderr());
+
+    const limited = runEmulator(args, { fileSizeLimitBlocks: LIMIT_BLOCKS });
+    const started = await limited.ready.then(
+      () => true,
+      () => false,
+    );
+    if (started) limited.child.kill('SIGTERM');
+    assert.equal(started, false, 'it started on a journal it could not rewrite');
+    assert.equal(await limited.exited, 1, limited.stderr());
+    assert.match(limited.stderr(), /EFBIG/);
+
+    const after = runEmulator(args);
+    try {
+      const reader = testClient((await startedOn(after)).connectionString);
+      const peeked = await reader.createReceiver(QUEUE).peekMessages(10);
+      await reader.close();
+      assert.deepEqual(
+        peeked.map((message) => message.body),
+        bodies,
+      );
+    } finally {
+      after.child.kill('SIGTERM');
+      await after.exited;
+    }
+  });
 });

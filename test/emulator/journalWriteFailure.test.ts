@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { openJournal } from '../../src/emulator/store/journal';
 import { decodeRecords } from '../../src/emulator/store/journalCodec';
 import { silentLogger } from '../../src/shared/logger';
+import { collectingLogger } from '../support/collectingLogger';
 import { startTestEmulator, testClient } from '../support/emulator';
 
 type Writev = (this: unknown, buffers: Buffer[]) => Promise<{ bytesWritten: number }>;
@@ -54,6 +55,14 @@ describe('emulator journal after a failed write', () => {
     };
   }
 
+  /** The ids of the journal's duplicate-detection records, once no record in it is damaged. */
+  async function duplicateIdsIn(folder: string): Promise<string[]> {
+    const data = await readFile(join(folder, 'journal.log'));
+    const { records, validBytes } = decodeRecords(data);
+    assert.equal(validBytes, data.length, 'no damaged record is left in the file');
+    return records.flatMap((record) => (record.kind === 5 ? [record.messageId] : []));
+  }
+
   for (const end of ['throw', 'short'] as const) {
     it(`keeps every record when a write ${end === 'throw' ? 'fails' : 'is short'}`, async () => {
       const folder = join(dataDir, end);
@@ -70,15 +79,34 @@ describe('emulator journal after a failed write', () => {
       await journal.flush();
       await journal.close();
 
-      const data = await readFile(join(folder, 'journal.log'));
-      const { records, validBytes } = decodeRecords(data);
-      assert.equal(validBytes, data.length, 'no damaged record is left in the file');
-      const ids = records.flatMap((record) => (record.kind === 5 ? [record.messageId] : []));
-      assert.deepEqual(ids, ['first', 'retried', 'after']);
+      assert.deepEqual(await duplicateIdsIn(folder), ['first', 'retried', 'after']);
       // The answer waited for the second write (one second later) instead of failing at once.
       assert.ok(waitedMs >= 900, `flush resolved after ${waitedMs} ms`);
     });
   }
+
+  // A rewrite cut short used to be swapped in all the same, with the records past the cut.
+  it('keeps the old file when a rewrite while running is cut short', async () => {
+    const folder = join(dataDir, 'compaction');
+    const logger = collectingLogger();
+    const journal = await openJournal(folder, logger, 1);
+    journal.duplicate('q', 'first', 1);
+    await journal.flush();
+    journal.compactWith!(() => [{ kind: 'duplicate', key: 'q', messageId: 'first', seenAtMs: 1 }]);
+
+    // Past the (one-byte) threshold, the next write is the rewrite's.
+    failNextWrite(9, 'short');
+    journal.duplicate('q', 'second', 2);
+    await journal.flush();
+    await journal.close();
+
+    assert.deepEqual(await duplicateIdsIn(folder), ['first', 'second']);
+    const warned = logger.warnings.map((line) => line.message);
+    assert.ok(
+      warned.some((message) => message.startsWith('journal compaction failed')),
+      `${warned}`,
+    );
+  });
 
   it('fails what waits at close when the last write fails too, instead of hanging', async () => {
     const journal = await openJournal(join(dataDir, 'close'), silentLogger());

@@ -187,7 +187,7 @@ class FileJournal implements Journal {
       const file = await open(temporary, 'w');
       try {
         for (let i = 0; i < records.length; i += 1024)
-          await file.writev(records.slice(i, i + 1024));
+          await writeWhole(file, records.slice(i, i + 1024));
         await file.sync();
       } finally {
         await file.close();

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../../shared/logger';
 import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
 import type { StoredMessage } from './types';
+import { writeWhole } from './writeWhole';
 
 // What the journal does once at open: replay the file, then rewrite it with only what is live.
 
@@ -80,7 +81,7 @@ export async function compact(path: string, stores: Map<string, RecoveredStore>)
       bytes += encoded.length;
       batch.push(encoded);
       if (batch.length >= 1024) {
-        await file.writev(batch);
+        await writeWhole(file, batch);
         batch = [];
       }
     };
@@ -95,7 +96,7 @@ export async function compact(path: string, stores: Map<string, RecoveredStore>)
         await push({ kind: RecordKind.duplicate, key, messageId, seenAtMs });
       }
     }
-    if (batch.length > 0) await file.writev(batch);
+    if (batch.length > 0) await writeWhole(file, batch);
     await file.sync();
   } finally {
     await file.close();

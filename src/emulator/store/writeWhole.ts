@@ -1,10 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 
 /**
- * Writes every byte of the buffers at the file's end, or throws the system's error. Node
- * reports a write that the system cut short (a full disk, a file size limit) as a short count,
- * without the error that stopped it; writing the rest makes the system say why, with its code
- * (ENOSPC, EFBIG), which the caller's log line then carries. The file must be open to append.
+ * Writes every byte of the buffers, in order from the file's position, or throws the system's
+ * error. Node reports a write that the system cut short (a full disk, a file size limit) as a
+ * short count, without the error that stopped it; writing the rest makes the system say why,
+ * with its code (ENOSPC, EFBIG), and keeps a caller from taking part of a file for all of it.
  */
 export async function writeWhole(file: FileHandle, buffers: Buffer[]): Promise<void> {
   let rest = buffers;
