@@ -38,6 +38,18 @@ const storedText = (maxLength: number) =>
     .refine(noSurroundingWhitespace, SURROUNDING_WHITESPACE)
     .refine(noNul, NUL)
     .refine(wellFormed, NOT_WELL_FORMED);
+/**
+ * A time PostgreSQL's timestamptz can hold: it has no year 0000 and takes UTC offsets up to
+ * ±15:59 (real ones run from -12:00 to +14:00). Any other fails its insert at every delivery.
+ */
+const storableTime = (text: string): boolean => {
+  const offsetHours = /([+-]\d\d):\d\d$/.exec(text)?.[1];
+  return !text.startsWith('0000') && Math.abs(Number(offsetHours ?? 0)) <= 15;
+};
+// Only a well-formed time is checked: a malformed one has its own issue already.
+const placedAt = z.iso.datetime({ offset: true, abort: true }).refine(storableTime, {
+  message: 'must have a year from 0001 and a UTC offset within ±15:59',
+});
 const id = storedText(64);
 const countryName = storedText(100);
 const decimalMoney = z
@@ -74,7 +86,7 @@ export const orderMessageV1Schema = z
     kind: orderKindSchema,
     customerId: id.nullable(),
     country: countryName,
-    placedAt: z.iso.datetime({ offset: true }),
+    placedAt,
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
     lines: z.array(orderLineSchema).max(5000),
     charges: z.array(chargeLineSchema).max(1000),
