@@ -1,7 +1,8 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+import { writeWholeSync } from './writeWhole';
 
 const ENTITY_LOG_FILE = 'entities.log';
 
@@ -51,7 +52,7 @@ export function openEntityLog(dataDir: string): EntityLog {
   return {
     append(change) {
       if (closed) return;
-      writeSync(fd, JSON.stringify(change) + '\n');
+      writeWholeSync(fd, Buffer.from(JSON.stringify(change) + '\n'));
       fdatasyncSync(fd);
     },
     close() {

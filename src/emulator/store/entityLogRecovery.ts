@@ -1,9 +1,10 @@
-import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync } from 'node:fs';
 
 import { AppError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { EntityChange } from './entityLog';
 import { replaceDurably } from './journalRecovery';
+import { writeWholeSync } from './writeWhole';
 
 // What the entity log gets once at start-up: read it, and repair what a crash left behind.
 
@@ -140,7 +141,7 @@ async function rewrite(path: string, lines: Buffer[]): Promise<void> {
   const temporary = `${path}.repair`;
   const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, Buffer.concat(lines));
+    writeWholeSync(fd, Buffer.concat(lines));
     fdatasyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -24,4 +25,14 @@ function withoutFirstBytes(buffers: Buffer[], bytes: number): Buffer[] {
     skipped += buffer.length;
   }
   return [];
+}
+
+/** `writeWhole` for a descriptor, synchronously: the entity log writes one change at a time. */
+export function writeWholeSync(fd: number, bytes: Buffer): void {
+  let written = 0;
+  while (written < bytes.length) {
+    const count = writeSync(fd, bytes, written);
+    if (count === 0) throw new Error('the file took no bytes of a write');
+    written += count;
+  }
 }
