@@ -111,9 +111,11 @@ function describedJson(typed: TypedValue): string | undefined {
 
 /**
  * Json.NET writes a float or double with the shortest text that reads back as the same value
- * (.NET's "R"), and NaN and the infinities as strings (its default FloatFormatHandling).
+ * (.NET's "R"), and NaN and the infinities as strings (its default FloatFormatHandling). It
+ * writes a negative zero as `-0.0`, which JSON.parse reads back as -0; JSON.stringify gives 0.
  */
 function floatJson(value: number): string {
+  if (Object.is(value, -0)) return '-0.0';
   return Number.isFinite(value) ? JSON.stringify(value) : JSON.stringify(String(value));
 }
 

@@ -81,9 +81,13 @@ export async function settle(
     if (isLockLostError(error)) {
       // The invocation succeeded but its work will run again: worth more than the info line.
       if (settlement === 'complete') {
-        logger.warn('The lock was lost before the complete; the message will be delivered again', {
-          messageId: messageIdText(message.messageId),
-        });
+        logger.warn(
+          'The lock was lost before the complete; the message returns to the queue, or to the ' +
+            'dead-letter queue at MaxDeliveryCount',
+          {
+            messageId: messageIdText(message.messageId),
+          },
+        );
       }
       return 'lockLost';
     }

@@ -48,17 +48,21 @@ describe('application properties as the host writes them', () => {
         largest: types.wrap_float(3.4028234663852886e38),
         positive: types.wrap_double(Infinity),
         negative: types.wrap_float(-Infinity),
+        negativeZero: types.wrap_double(-0),
       }),
     );
 
-    // .NET's "R": 0.1f is 0.1, float.MaxValue is 3.4028235E+38 (the same number once parsed).
+    // .NET's "R": 0.1f is 0.1, float.MaxValue is 3.4028235E+38 (the same number once parsed);
+    // Json.NET writes -0.0 with its sign (review BD), which JSON.parse keeps.
     const parsed = JSON.parse(json) as Record<string, unknown>;
     assert.deepEqual(parsed, {
       tenth: 0.1,
       largest: 3.4028235e38,
       positive: 'Infinity',
       negative: '-Infinity',
+      negativeZero: -0,
     });
+    assert.ok(Object.is(parsed.negativeZero, -0));
   });
 
   it('writes TimeSpan and DateTimeOffset ticks to the last digit, drops other described', () => {

@@ -10,10 +10,11 @@ import { indexApp, recordedJson, tempApp } from './tempApp';
 
 // Application properties of every AMQP type a .NET sender writes, through a worker process.
 // The host's .NET client reads them into .NET values (Azure.Messaging.ServiceBus
-// AmqpMessageConverter: uuid → Guid, long → long, ulong → ulong, float → float, char → char,
-// timestamp → DateTime (UTC), binary → byte[], symbol → string, and the described
-// `com.microsoft:` uri, timespan and datetime-offset → Uri, TimeSpan, DateTimeOffset; other
-// described values are left out) and sends the dictionary serialised with Json.NET's defaults.
+// AmqpMessageConverter: uuid → Guid, long → long, ulong → ulong, float → float,
+// char → char, timestamp → DateTime (UTC), binary → byte[], symbol → string, and the
+// described `com.microsoft:` uri, timespan and datetime-offset → Uri, TimeSpan,
+// DateTimeOffset; other described values are left out) and sends the dictionary serialised
+// with Json.NET's defaults.
 // The library JSON.parses that text, so a long past 2^53 reaches the handler rounded.
 
 const TYPED_APP = indexApp([
