@@ -1,16 +1,17 @@
-import { exactReader, onMessageDecoded } from './rheaMessageDecode';
+import { exactReader, type ExactReader, onMessageDecoded } from './rheaMessageDecode';
 
 /**
  * The application properties of a received message as AMQP typed values: rhea decodes a uuid
  * and a binary both as a Buffer, a float as a double, a long past 2^53 as a rounded number or
  * its bytes, so the types are gone by the time a caller sees the message. The CLI shows and
- * copies the properties with their types; the worker writes them as the .NET host reads them
- * (a uuid as a Guid, a long as a long).
+ * copies the properties with their types, and with them the message's ids, annotations,
+ * footer and value or sequence body; the worker writes the properties alone as the .NET host
+ * reads them (a uuid as a Guid, a long as a long).
  *
- * A decode hook reads the application-properties section again from the message's bytes and
- * hangs the typed entries on the very object rhea decoded. The SDK hands that object over as
- * `applicationProperties` when the receiver is created with `skipConvertingDate: true`, for
- * received and for peeked ($management) messages alike.
+ * A decode hook reads the sections again from the message's bytes and hangs the typed entries
+ * on the very objects rhea decoded. The SDK hands those over as `applicationProperties` and
+ * `_rawAmqpMessage.messageAnnotations` when the receiver is created with
+ * `skipConvertingDate: true`, for received and for peeked ($management) messages alike.
  */
 
 /** One AMQP value as rhea's Reader gives it; 64-bit integers and timestamps as 8 bytes. */
@@ -44,21 +45,33 @@ export const SMALL_INTEGER_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 const TYPED = Symbol('sbworker.typedApplicationProperties');
-const TYPED_BODY = Symbol('sbworker.typedBody');
+const TYPED_SECTIONS = Symbol('sbworker.typedSections');
 
-const APPLICATION_PROPERTIES = { code: 0x74, name: 'amqp:application-properties:map' };
-const BODY_CODES = { data: 0x75, sequence: 0x76, value: 0x77 } as const;
+const SECTION_CODES = {
+  messageAnnotations: 0x72,
+  properties: 0x73,
+  applicationProperties: 0x74,
+  data: 0x75,
+  sequence: 0x76,
+  value: 0x77,
+  footer: 0x78,
+} as const;
+
+// The places of message-id and correlation-id in the properties list (AMQP 1.0 3.2.4).
+const MESSAGE_ID_FIELD = 0;
+const CORRELATION_ID_FIELD = 5;
 
 let installed = false;
-let keepBodies = false;
+let keepOtherSections = false;
 
 /**
- * Installs the decode hook for this process; idempotent. `bodies` also keeps the typed AMQP
- * value and sequence bodies (see `typedBody`), which reads such a body a second time: the CLI
- * wants them, the worker does not. Once asked for by one caller, bodies are kept.
+ * Installs the decode hook for this process; idempotent. `otherSections` also keeps what
+ * `typedSections` gives (ids, message annotations, footer, header ttl, a value or sequence
+ * body), which reads every message's sections and such a body a second time: the CLI wants
+ * them, the worker does not. Once asked for by one caller, the other sections are kept.
  */
-export function keepTypedApplicationProperties(options: { bodies?: boolean } = {}): void {
-  if (options.bodies === true) keepBodies = true;
+export function keepTypedApplicationProperties(options: { otherSections?: boolean } = {}): void {
+  if (options.otherSections === true) keepOtherSections = true;
   if (installed) return;
   installed = true;
   onMessageDecoded(attachTypedProperties);
@@ -79,11 +92,37 @@ export interface TypedBody {
 }
 
 /**
- * The typed body behind a received message, found through its message annotations (the SDK
- * hands over rhea's object as `_rawAmqpMessage.messageAnnotations`; a broker always sets some).
+ * What rhea's plain values lose of a received message, beside its application properties:
+ * the AMQP types of its ids, annotations, footer and value or sequence body, and its header's
+ * own time to live.
  */
+interface TypedSections {
+  body?: TypedBody;
+  messageId?: TypedValue;
+  correlationId?: TypedValue;
+  annotations?: Map<string, TypedValue>;
+  footer?: Map<string, TypedValue>;
+  /**
+   * The header's ttl as it came. The SDK's `timeToLive` is the absolute expiry time less the
+   * creation time when a message has both, which a sender may set without any ttl.
+   */
+  headerTimeToLiveMs?: number;
+}
+
+/**
+ * The typed sections behind a received message, found through its message annotations (the
+ * SDK hands over rhea's object as `_rawAmqpMessage.messageAnnotations`; a broker always sets
+ * some).
+ */
+export function typedSections(
+  annotations: Record<string, unknown> | undefined,
+): TypedSections | undefined {
+  return (annotations as { [TYPED_SECTIONS]?: TypedSections } | undefined)?.[TYPED_SECTIONS];
+}
+
+/** The typed body behind a received message (see `typedSections`). */
 export function typedBody(annotations: Record<string, unknown> | undefined): TypedBody | undefined {
-  return (annotations as { [TYPED_BODY]?: TypedBody } | undefined)?.[TYPED_BODY];
+  return typedSections(annotations)?.body;
 }
 
 function attachTypedProperties(decoded: object, bytes: Buffer): void {
@@ -91,14 +130,15 @@ function attachTypedProperties(decoded: object, bytes: Buffer): void {
     application_properties?: unknown;
     message_annotations?: unknown;
   };
+  const { footer, ttl } = decoded as { footer?: unknown; ttl?: unknown };
   const wanted = (value: unknown): value is object => typeof value === 'object' && value !== null;
   const wantedProperties = wanted(properties) && hasKeys(properties);
-  const wantedBody = keepBodies && wanted(annotations);
-  if (!wantedProperties && !wantedBody) return;
+  const wantedSections = keepOtherSections && wanted(annotations);
+  if (!wantedProperties && !wantedSections) return;
 
   let read: ReadSections;
   try {
-    read = readSections(bytes);
+    read = readSections(bytes, wanted(footer));
   } catch {
     // rhea decoded these bytes a moment ago; should a second read still fail, the callers
     // fall back to the plain values.
@@ -107,38 +147,64 @@ function attachTypedProperties(decoded: object, bytes: Buffer): void {
   if (wantedProperties && read.properties !== undefined) {
     Object.defineProperty(properties, TYPED, { value: read.properties, enumerable: false });
   }
-  if (wantedBody && read.body !== undefined) {
-    Object.defineProperty(annotations, TYPED_BODY, { value: read.body, enumerable: false });
+  if (wantedSections) {
+    if (typeof ttl === 'number') read.sections.headerTimeToLiveMs = ttl;
+    Object.defineProperty(annotations, TYPED_SECTIONS, { value: read.sections, enumerable: false });
   }
 }
 
 interface ReadSections {
   properties?: Map<string, TypedValue>;
-  body?: TypedBody;
+  sections: TypedSections;
 }
 
 /**
- * Reads up to the body: a data section ends it, as its bytes need no second look, and so does
- * the application-properties section when bodies are not kept (it comes before the body).
+ * Reads up to the body, and on to the footer only when there is one: a data section's bytes
+ * need no second look. Unless the other sections are kept, only the application properties
+ * are looked for (the worker's case, on every message it receives).
  */
-function readSections(bytes: Buffer): ReadSections {
+function readSections(bytes: Buffer, toFooter: boolean): ReadSections {
   const reader = exactReader(bytes);
-  const read: ReadSections = {};
+  if (!keepOtherSections) return { properties: applicationPropertiesOf(reader), sections: {} };
+
+  const read: ReadSections = { sections: {} };
+  const sections = read.sections;
   let sequences = 0;
   while (reader.remaining() > 0) {
     const section = reader.read() as TypedValue;
     const code = sectionCode(section.descriptor?.value);
-    if (code === APPLICATION_PROPERTIES.code) {
-      read.properties = entries(section);
-      if (!keepBodies) return read;
-    } else if (code === BODY_CODES.value) read.body = { bodyType: 'value', value: inner(section) };
-    else if (code === BODY_CODES.sequence && ++sequences === 1) {
-      read.body = { bodyType: 'sequence', value: inner(section) };
-    } else if (code === undefined || code === BODY_CODES.data) return read;
+    if (code === SECTION_CODES.messageAnnotations) sections.annotations = entries(section);
+    else if (code === SECTION_CODES.properties) readIds(section, sections);
+    else if (code === SECTION_CODES.applicationProperties) read.properties = entries(section);
+    else if (code === SECTION_CODES.value) {
+      sections.body = { bodyType: 'value', value: inner(section) };
+    } else if (code === SECTION_CODES.sequence && ++sequences === 1) {
+      sections.body = { bodyType: 'sequence', value: inner(section) };
+    } else if (code === SECTION_CODES.footer) sections.footer = entries(section);
+    else if (code === undefined || (code === SECTION_CODES.data && !toFooter)) break;
   }
   // Several sequence sections do not fit one JSON list: their plain values are used then.
-  if (sequences > 1) delete read.body;
+  if (sequences > 1) delete sections.body;
   return read;
+}
+
+/** Steps over the sections before the application properties and stops at them or the body. */
+function applicationPropertiesOf(reader: ExactReader): Map<string, TypedValue> | undefined {
+  while (reader.remaining() > 0) {
+    const section = reader.read() as TypedValue;
+    const code = sectionCode(section.descriptor?.value);
+    if (code === SECTION_CODES.applicationProperties) return entries(section);
+    if (code === undefined || code >= SECTION_CODES.data) return undefined;
+  }
+  return undefined;
+}
+
+function readIds(section: TypedValue, sections: TypedSections): void {
+  const fields = Array.isArray(section.value) ? (section.value as TypedValue[]) : [];
+  const present = (field: TypedValue | undefined): TypedValue | undefined =>
+    field === undefined || field.type.name === 'Null' ? undefined : field;
+  sections.messageId = present(fields[MESSAGE_ID_FIELD]);
+  sections.correlationId = present(fields[CORRELATION_ID_FIELD]);
 }
 
 /** A section's content, as its own typed value (the section is the described wrapper). */
@@ -166,13 +232,16 @@ function sectionCode(descriptor: unknown): number | undefined {
     return Number(descriptor.readBigUInt64BE());
   }
   if (typeof descriptor !== 'string') return undefined;
-  // Header, annotations and properties come before these; anything else is skipped.
+  // The header and delivery annotations are not read; anything unknown is skipped.
   return SYMBOLIC_CODES[descriptor] ?? 0;
 }
 
 const SYMBOLIC_CODES: Record<string, number> = {
-  [APPLICATION_PROPERTIES.name]: APPLICATION_PROPERTIES.code,
-  'amqp:data:binary': BODY_CODES.data,
-  'amqp:amqp-sequence:list': BODY_CODES.sequence,
-  'amqp:value:*': BODY_CODES.value,
+  'amqp:message-annotations:map': SECTION_CODES.messageAnnotations,
+  'amqp:properties:list': SECTION_CODES.properties,
+  'amqp:application-properties:map': SECTION_CODES.applicationProperties,
+  'amqp:data:binary': SECTION_CODES.data,
+  'amqp:amqp-sequence:list': SECTION_CODES.sequence,
+  'amqp:value:*': SECTION_CODES.value,
+  'amqp:footer:map': SECTION_CODES.footer,
 };

@@ -22,3 +22,17 @@ export function cliEmulatorFor(entities: TestEntities): CliEmulator {
   };
   return suite;
 }
+
+const BROKER_FIELDS = ['sequenceNumber', 'enqueuedTimeUtc', 'deliveryCount', 'state'];
+
+/** `peek --json` lines without the fields the broker sets on each message. */
+export function sendableLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const json = JSON.parse(line) as Record<string, unknown>;
+      for (const field of BROKER_FIELDS) delete json[field];
+      return json;
+    });
+}

@@ -4,11 +4,11 @@ import { describe, it } from 'node:test';
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
 
 import {
-  fromMessageJson,
   parseMessageJson,
   toMessageJson,
   type MessageJson,
 } from '../../src/cli/operator/messageJson';
+import { fromMessageJson } from '../../src/cli/operator/messageToSend';
 
 /** A received message as the SDK builds it with `skipParsingBodyAsJson: true`. */
 function received(
@@ -31,11 +31,12 @@ describe('message JSON shape', () => {
     assert.deepEqual(json.body, { orderId: '536365', n: [1, 2] });
   });
 
-  it('shows a uuid message id as the dashed GUID that the worker logs', () => {
+  it('tags a uuid message id, with the dashed GUID that the worker logs as its value', () => {
     const uuid = Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex');
     const json = toMessageJson(received({ messageId: uuid, correlationId: uuid }));
-    assert.equal(json.messageId, '01020304-0506-0708-090a-0b0c0d0e0f10');
-    assert.equal(json.correlationId, '01020304-0506-0708-090a-0b0c0d0e0f10');
+    const tagged = { type: 'uuid', value: '01020304-0506-0708-090a-0b0c0d0e0f10' };
+    assert.deepEqual(json.messageId, tagged);
+    assert.deepEqual(json.correlationId, tagged);
   });
 
   it('keeps JSON with spacing as text, so the bytes survive', () => {

@@ -5,22 +5,8 @@ import { describe, it } from 'node:test';
 
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 
-import { cliEmulatorFor } from './cliEmulator';
+import { cliEmulatorFor, sendableLines } from './cliEmulator';
 import { emptyFolder } from './runCli';
-
-const BROKER_FIELDS = ['sequenceNumber', 'enqueuedTimeUtc', 'deliveryCount', 'state'];
-
-/** `peek --json` lines without the fields the broker sets on each message. */
-function sendable(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const json = JSON.parse(line) as Record<string, unknown>;
-      for (const field of BROKER_FIELDS) delete json[field];
-      return json;
-    });
-}
 
 function annotated(id: string, bodyType: 'value' | 'sequence', body: unknown) {
   return { body, bodyType, properties: { messageId: id } } satisfies AmqpAnnotatedMessage;
@@ -42,7 +28,7 @@ describe('AMQP value and sequence bodies through peek --json and send --file', (
     await sender.close();
     const peeked = await fx.cli(['peek', 'bs-source', '--json']);
     assert.equal(peeked.exitCode, 0, peeked.stderr);
-    const lines = sendable(peeked.stdout);
+    const lines = sendableLines(peeked.stdout);
 
     // The typed form of application properties (README, `sbworker peek`).
     assert.deepEqual(lines, [
@@ -91,7 +77,7 @@ describe('AMQP value and sequence bodies through peek --json and send --file', (
     assert.equal(sent.exitCode, 0, sent.stderr);
 
     const copies = await fx.cli(['peek', 'bs-copy', '--json']);
-    assert.deepEqual(sendable(copies.stdout), [
+    assert.deepEqual(sendableLines(copies.stdout), [
       ...lines,
       extra[0],
       // A text value is the AMQP string; a base64 value is AMQP binary.

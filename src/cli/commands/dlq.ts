@@ -13,6 +13,7 @@ import {
   type ConnectionFlags,
 } from '../operator/commandSupport';
 import { deadLetterPath, parseEntityAddress, readUse } from '../operator/entityAddress';
+import { idText } from '../operator/messageIdJson';
 import { toMessageJson, type MessageJson } from '../operator/messageJson';
 import { deadLetterTable, messageDetail } from '../operator/messageViews';
 import { withOperatorClient } from '../operator/operatorFailures';
@@ -153,7 +154,7 @@ async function runShow(entity: string, flags: ShowFlags, _command: Command): Pro
 
   const letters = (await peekDeadLetters(address, flags, Infinity, 'dlq show')).filter((letter) =>
     flags.messageId !== undefined
-      ? letter.messageId === flags.messageId
+      ? idText(letter.messageId) === flags.messageId
       : letter.sequenceNumber === flags.sequenceNumber,
   );
   if (letters.length === 0) throw noDeadLetterMatched(address.display);

@@ -15,7 +15,7 @@ import {
   type ConnectionFlags,
 } from '../operator/commandSupport';
 import { parseSendTarget } from '../operator/entityAddress';
-import { fromMessageJson } from '../operator/messageJson';
+import { fromMessageJson } from '../operator/messageToSend';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { messagesFromFlags, type SendFlags, type SendInput } from '../operator/sendInput';

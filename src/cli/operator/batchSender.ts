@@ -233,6 +233,15 @@ function headerBytesOf(message: SendableMessage): Buffer {
     content_type: properties.contentType,
     group_id: annotated ? properties.groupId : properties.sessionId,
     reply_to_group_id: annotated ? properties.replyToGroupId : properties.replyToSessionId,
+    // Only an annotated message has these; the SDK sends the times as timestamps.
+    content_encoding: properties.contentEncoding,
+    creation_time: timestamp(properties.creationTime),
+    absolute_expiry_time: timestamp(properties.absoluteExpiryTime),
+    group_sequence: properties.groupSequence,
     application_properties: message.applicationProperties,
   });
+}
+
+function timestamp(milliseconds: unknown): Date | undefined {
+  return typeof milliseconds === 'number' ? new Date(milliseconds) : undefined;
 }

@@ -13,8 +13,8 @@ import { keepTypedApplicationProperties } from '../../shared/typedProperties';
 // Replay completes some letters and abandons others in one go; see the module for why.
 fixRheaDispositionRanges();
 
-// `peek --json` and replay copy application properties and bodies with their AMQP types.
-keepTypedApplicationProperties({ bodies: true });
+// `peek --json` and replay copy ids, properties, annotations, footer and body, typed.
+keepTypedApplicationProperties({ otherSections: true });
 
 // An operator waits seconds, not minutes, to learn that the broker is not there.
 const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };

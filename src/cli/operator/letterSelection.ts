@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors';
+import { idText } from './messageIdJson';
 import type { MessageJson } from './messageJson';
 import { UsageError } from './usageError';
 
@@ -39,7 +40,7 @@ export function letterSelection(
   return {
     every: !filtered,
     matches: (letter) =>
-      (flags.messageId === undefined || letter.messageId === flags.messageId) &&
+      (flags.messageId === undefined || idText(letter.messageId) === flags.messageId) &&
       (reason === undefined || letter.deadLetterReason?.toLowerCase() === reason),
     described: describeFilter(flags),
   };

@@ -4,11 +4,11 @@ import type { ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/servic
 import { z } from 'zod';
 
 import { loneSurrogateIn } from '../../shared/loneSurrogate';
-import { messageIdText } from '../../shared/messageIdText';
-import { propertyToSend } from './propertyFromJson';
-import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
+import { typedApplicationProperties, typedSections } from '../../shared/typedProperties';
 import { decodeBody, encodeBody } from './messageBody';
-import { typedApplicationProperties } from '../../shared/typedProperties';
+import { idJsonSchema, idToJson, idToSend } from './messageIdJson';
+import { propertiesToSend } from './messageToSend';
+import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
 
 /**
  * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so
@@ -27,7 +27,8 @@ import { typedApplicationProperties } from '../../shared/typedProperties';
  * the AMQP library types plain values), `text` (a string) and `base64` (binary) are read too.
  *
  * Application properties keep their AMQP types: values that plain JSON cannot carry are
- * tagged, `{"type":"uuid","value":"…"}` (propertyJson.ts).
+ * tagged, `{"type":"uuid","value":"…"}` (propertyJson.ts); so are message and correlation ids
+ * that are not strings (messageIdJson.ts). `contentEncoding` is the AMQP content-encoding.
  */
 export type MessageJson = z.infer<typeof messageJsonSchema>;
 
@@ -45,9 +46,10 @@ export const messageJsonSchema = z.object({
   deadLetterErrorDescription: optionalText,
   deadLetterSource: optionalText,
   rejection: z.unknown().optional(),
-  messageId: optionalText,
+  messageId: idJsonSchema.optional(),
   contentType: optionalText,
-  correlationId: optionalText,
+  contentEncoding: optionalText,
+  correlationId: idJsonSchema.optional(),
   subject: optionalText,
   sessionId: optionalText,
   partitionKey: optionalText,
@@ -79,22 +81,27 @@ export function toMessageJson(message: ServiceBusReceivedMessage): MessageJson {
   json.deadLetterErrorDescription = textOrUndefined(message.deadLetterErrorDescription);
   json.deadLetterSource = textOrUndefined(message.deadLetterSource);
 
-  json.messageId = idText(message.messageId);
+  const raw = message._rawAmqpMessage;
+  const typed = typedSections(raw.messageAnnotations);
+  json.messageId = idToJson(typed?.messageId, message.messageId);
   json.contentType = message.contentType;
-  json.correlationId = idText(message.correlationId);
+  json.contentEncoding = raw.properties?.contentEncoding;
+  json.correlationId = idToJson(typed?.correlationId, message.correlationId);
   json.subject = message.subject;
   json.sessionId = message.sessionId;
   json.partitionKey = message.partitionKey;
   json.replyTo = message.replyTo;
   json.replyToSessionId = message.replyToSessionId;
   json.to = message.to;
-  json.timeToLiveMs = usefulTimeToLive(message.timeToLive);
+  // The header's own ttl: the SDK's figure may come from the absolute expiry time alone.
+  json.timeToLiveMs = usefulTimeToLive(
+    typed === undefined ? message.timeToLive : typed.headerTimeToLiveMs,
+  );
   json.scheduledEnqueueTimeUtc = toIsoOrUndefined(message.scheduledEnqueueTimeUtc);
   json.applicationProperties = userProperties(message.applicationProperties);
 
   // The body goes last, so the properties stay readable on a long line.
   delete (json as { body?: unknown }).body;
-  const raw = message._rawAmqpMessage;
   Object.assign(json, encodeBody(message.body, raw.bodyType ?? 'data', raw.messageAnnotations));
   return dropUndefined(json);
 }
@@ -128,6 +135,8 @@ export function parseMessageJson(line: string): MessageJson {
   // anything is sent.
   decodeBody(parsed.data);
   propertiesToSend(parsed.data.applicationProperties);
+  idToSend(parsed.data.messageId, 'messageId');
+  idToSend(parsed.data.correlationId, 'correlationId');
   return parsed.data;
 }
 
@@ -169,55 +178,6 @@ function refuseLoneSurrogates(value: unknown, path: string): void {
   }
 }
 
-/** The message to send for a JSON line; broker-assigned fields are left out. */
-export function fromMessageJson(json: MessageJson): SendableMessage {
-  const body = decodeBody(json);
-  const bodyType = json.bodyType ?? 'data';
-  const scheduled =
-    json.scheduledEnqueueTimeUtc === undefined ? undefined : new Date(json.scheduledEnqueueTimeUtc);
-
-  if (bodyType === 'data') {
-    const message: ServiceBusMessage = { body };
-    assignDefined(message, {
-      messageId: json.messageId,
-      contentType: json.contentType,
-      correlationId: json.correlationId,
-      subject: json.subject,
-      sessionId: json.sessionId,
-      partitionKey: json.partitionKey,
-      replyTo: json.replyTo,
-      replyToSessionId: json.replyToSessionId,
-      to: json.to,
-      timeToLive: json.timeToLiveMs,
-      scheduledEnqueueTimeUtc: scheduled,
-      applicationProperties: propertiesToSend(json.applicationProperties),
-    });
-    return message;
-  }
-
-  // Only the annotated shape lets the SDK write a value or sequence section.
-  const annotated: AmqpAnnotatedMessage = { body, bodyType, properties: {} };
-  assignDefined(annotated.properties ?? {}, {
-    messageId: json.messageId,
-    contentType: json.contentType,
-    correlationId: json.correlationId,
-    subject: json.subject,
-    groupId: json.sessionId,
-    replyTo: json.replyTo,
-    replyToGroupId: json.replyToSessionId,
-    to: json.to,
-  });
-  if (json.applicationProperties !== undefined) {
-    annotated.applicationProperties = propertiesToSend(json.applicationProperties);
-  }
-  if (json.timeToLiveMs !== undefined) annotated.header = { timeToLive: json.timeToLiveMs };
-  const annotations: Record<string, unknown> = {};
-  if (json.partitionKey !== undefined) annotations['x-opt-partition-key'] = json.partitionKey;
-  if (scheduled !== undefined) annotations['x-opt-scheduled-enqueue-time'] = scheduled;
-  if (Object.keys(annotations).length > 0) annotated.messageAnnotations = annotations;
-  return annotated;
-}
-
 function userProperties(
   properties: Record<string, unknown> | undefined,
 ): Record<string, PropertyJson> | undefined {
@@ -232,22 +192,6 @@ function userProperties(
       typedValue === undefined ? plainToJson(properties[name]) : typedToJson(typedValue);
   }
   return Object.keys(result).length > 0 ? result : undefined;
-}
-
-/**
- * The properties as the SDK takes them; tagged values become rhea typed values, which the
- * SDK's typings do not know but its encoder (rhea's) sends as they are.
- */
-function propertiesToSend(
-  properties: Record<string, PropertyJson> | undefined,
-): Record<string, string | number | boolean | Date | null> | undefined {
-  if (properties === undefined) return undefined;
-
-  const result: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(properties)) {
-    result[name] = propertyToSend(value, `applicationProperties.${name}`);
-  }
-  return result as Record<string, string | number | boolean | Date | null>;
 }
 
 // The SDK reports "never expires" as the largest duration; that is no useful number to print.
@@ -266,25 +210,9 @@ function toIsoOrUndefined(value: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * An id as the worker's logs and `sbworker rejected` show it, so that one can be matched with
- * the other: an AMQP uuid (16 bytes from rhea) as its dashed GUID, other bytes as base64.
- */
-function idText(value: unknown): string | undefined {
-  return Buffer.isBuffer(value) && value.length === 16
-    ? messageIdText(value)
-    : textOrUndefined(value);
-}
-
 function textOrUndefined(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   return Buffer.isBuffer(value) ? value.toString('base64') : String(value);
-}
-
-function assignDefined<T extends object>(target: T, values: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
-  }
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -4,6 +4,7 @@ import {
   previewBody,
   TABLE_BODY_CHARS,
 } from './bodyPreview';
+import { idText } from './messageIdJson';
 import type { MessageJson } from './messageJson';
 import { formatTable, type TableColumn } from './table';
 
@@ -14,7 +15,7 @@ const sequence: TableColumn<MessageJson> = {
 };
 const messageId: TableColumn<MessageJson> = {
   header: 'MESSAGE ID',
-  value: (m) => m.messageId,
+  value: (m) => idText(m.messageId),
   maxWidth: 36,
 };
 const session: TableColumn<MessageJson> = {
@@ -76,7 +77,9 @@ export function messageDetail(message: MessageJson): string {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(message)) {
     if (key === 'body' || key === 'bodyEncoding' || key === 'applicationProperties') continue;
-    lines.push(`${key}: ${escapeControlCharacters(String(value))}`);
+    // A tagged id as its JSON, so its type shows too.
+    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    lines.push(`${key}: ${escapeControlCharacters(text)}`);
   }
 
   for (const [name, value] of Object.entries(message.applicationProperties ?? {})) {

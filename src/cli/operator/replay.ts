@@ -10,12 +10,8 @@ import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { AppError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
 import { packFitting } from './batchSender';
-import {
-  fromMessageJson,
-  toMessageJson,
-  type MessageJson,
-  type SendableMessage,
-} from './messageJson';
+import { toMessageJson, type MessageJson, type SendableMessage } from './messageJson';
+import { fromMessageJson } from './messageToSend';
 import type { Progress } from './progress';
 import {
   giveBack,

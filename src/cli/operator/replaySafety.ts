@@ -1,6 +1,7 @@
 import { describeDuration } from '../../emulator/config/duration';
 import { AppError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
+import { idText } from './messageIdJson';
 import type { SelectedLetter } from './replayReceive';
 import { sequenceNumberList } from './replayTarget';
 import type { TargetSettings, TargetSettingsRead } from './targetSettings';
@@ -118,10 +119,12 @@ export function expiryWarnings(
 /** Letters whose message id another selected letter has too (every one of them). */
 function lettersSharingAnId(selected: readonly SelectedLetter[]): SelectedLetter[] {
   const counts = new Map<string, number>();
-  for (const { messageId } of selected) {
-    if (messageId !== undefined) counts.set(messageId, (counts.get(messageId) ?? 0) + 1);
+  for (const letter of selected) {
+    const id = idText(letter.messageId);
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
-  return selected.filter(
-    (letter) => letter.messageId !== undefined && (counts.get(letter.messageId) ?? 0) > 1,
-  );
+  return selected.filter((letter) => {
+    const id = idText(letter.messageId);
+    return id !== undefined && (counts.get(id) ?? 0) > 1;
+  });
 }

@@ -1,0 +1,142 @@
+import type { ServiceBusClient } from '@azure/service-bus';
+
+import { typedToJson, type PropertyJson } from '../../src/cli/operator/propertyJson';
+import type { TypedValue } from '../../src/shared/typedProperties';
+import { exactReader, onMessageDecoded } from '../../src/shared/rheaMessageDecode';
+
+/**
+ * A message's AMQP sections as its bytes hold them, every value with its AMQP type (in the
+ * typed JSON form of application properties: `{"type":"uuid","value":…}`), so that a test can
+ * compare a message with its copy section by section. Composite sections (header, properties)
+ * are keyed by their field names in AMQP 1.0 §3.2, fields left null are left out.
+ */
+export interface WireMessage {
+  header: Record<string, PropertyJson>;
+  deliveryAnnotations?: Record<string, PropertyJson>;
+  messageAnnotations: Record<string, PropertyJson>;
+  properties: Record<string, PropertyJson>;
+  applicationProperties: Record<string, PropertyJson>;
+  /** Each body section in order: data as binary, a value, or a sequence's list. */
+  body: PropertyJson[];
+  footer?: Record<string, PropertyJson>;
+}
+
+const HEADER = 0x70;
+const PROPERTIES = 0x73;
+const MAP_SECTIONS: Record<
+  number,
+  'deliveryAnnotations' | 'messageAnnotations' | 'applicationProperties' | 'footer'
+> = {
+  0x71: 'deliveryAnnotations',
+  0x72: 'messageAnnotations',
+  0x74: 'applicationProperties',
+  0x78: 'footer',
+};
+
+const HEADER_FIELDS = ['durable', 'priority', 'ttl', 'first_acquirer', 'delivery_count'];
+const PROPERTY_FIELDS = [
+  'message_id',
+  'user_id',
+  'to',
+  'subject',
+  'reply_to',
+  'correlation_id',
+  'content_type',
+  'content_encoding',
+  'absolute_expiry_time',
+  'creation_time',
+  'group_id',
+  'group_sequence',
+  'reply_to_group_id',
+];
+
+let capturing: Buffer[] | undefined;
+let hooked = false;
+
+/**
+ * Peeks an entity (or its dead-letter queue) with the SDK and reads each message from the
+ * bytes the SDK decoded: rhea's own decoding cannot tell a uuid from binary, or a long from a
+ * uint.
+ */
+export async function peekWire(
+  client: ServiceBusClient,
+  entity: string,
+  options: { deadLetter?: boolean } = {},
+): Promise<WireMessage[]> {
+  if (!hooked) {
+    hooked = true;
+    // Only what a broker delivered carries a sequence number, not what the emulator in this
+    // process decodes from its clients.
+    onMessageDecoded((decoded, bytes) => {
+      const annotations = (decoded as { message_annotations?: Record<string, unknown> })
+        .message_annotations;
+      if (annotations?.['x-opt-sequence-number'] !== undefined) {
+        capturing?.push(Buffer.from(bytes));
+      }
+    });
+  }
+
+  const subQueue = options.deadLetter === true ? { subQueueType: 'deadLetter' as const } : {};
+  const receiver = client.createReceiver(entity, subQueue);
+  capturing = [];
+  try {
+    const peeked = await receiver.peekMessages(1000);
+    const bytes = capturing;
+    if (bytes.length !== peeked.length) {
+      throw new Error(`${entity}: ${peeked.length} peeked, ${bytes.length} read from bytes`);
+    }
+    return bytes.map(readWireMessage);
+  } finally {
+    capturing = undefined;
+    await receiver.close();
+  }
+}
+
+/** Reads every section of one encoded message. */
+export function readWireMessage(bytes: Buffer): WireMessage {
+  const message: WireMessage = {
+    header: {},
+    messageAnnotations: {},
+    properties: {},
+    applicationProperties: {},
+    body: [],
+  };
+  const reader = exactReader(bytes);
+  while (reader.remaining() > 0) {
+    const section = reader.read() as TypedValue;
+    const content: TypedValue = { type: section.type, value: section.value };
+    const code = sectionCode(section);
+    const mapName = MAP_SECTIONS[code];
+    if (code === HEADER) message.header = fields(content, HEADER_FIELDS);
+    else if (code === PROPERTIES) message.properties = fields(content, PROPERTY_FIELDS);
+    else if (mapName !== undefined) message[mapName] = entries(content);
+    else message.body.push(typedToJson(content));
+  }
+  return message;
+}
+
+function sectionCode(section: TypedValue): number {
+  const descriptor = section.descriptor?.value;
+  if (typeof descriptor === 'number') return descriptor;
+  if (Buffer.isBuffer(descriptor)) return Number(descriptor.readBigUInt64BE());
+  throw new Error(`a section described by ${String(descriptor)}`);
+}
+
+function fields(list: TypedValue, names: string[]): Record<string, PropertyJson> {
+  const items = Array.isArray(list.value) ? (list.value as TypedValue[]) : [];
+  const result: Record<string, PropertyJson> = {};
+  items.forEach((item, index) => {
+    const json = typedToJson(item);
+    if (json !== null) result[names[index] ?? `field${index}`] = json;
+  });
+  return result;
+}
+
+function entries(map: TypedValue): Record<string, PropertyJson> {
+  const items = Array.isArray(map.value) ? (map.value as TypedValue[]) : [];
+  const result: Record<string, PropertyJson> = {};
+  for (let index = 0; index + 1 < items.length; index += 2) {
+    result[String(items[index]!.value)] = typedToJson(items[index + 1]!);
+  }
+  return result;
+}
