@@ -1,3 +1,4 @@
+import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import type {
   ServiceBusClient,
   ServiceBusMessage,
@@ -86,7 +87,7 @@ export async function peekDeadLetters(
 export async function sendAndDeadLetterAs(
   client: ServiceBusClient,
   queue: string,
-  messages: ServiceBusMessage[],
+  messages: (ServiceBusMessage | AmqpAnnotatedMessage)[],
   reason: string,
 ): Promise<void> {
   const sender = client.createSender(queue);

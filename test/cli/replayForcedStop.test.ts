@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { ChildProcess } from 'node:child_process';
 
-import { REPLAY_PROPERTIES } from '../../src/cli/operator/replay';
+import { REPLAY_PROPERTIES } from '../../src/cli/operator/replayCopy';
 import { cliEmulatorFor } from './cliEmulator';
 import { drain, sendAndDeadLetterAs } from './deadLetters';
 import { spawnCli } from './runCli';

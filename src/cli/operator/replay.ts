@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 import type {
   ServiceBusReceivedMessage,
   ServiceBusReceiver,
@@ -10,9 +8,9 @@ import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { AppError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
 import { packFitting } from './batchSender';
-import { toMessageJson, type MessageJson, type SendableMessage } from './messageJson';
-import { fromMessageJson } from './messageToSend';
+import type { MessageJson } from './messageJson';
 import type { Progress } from './progress';
+import { replayCopy } from './replayCopy';
 import {
   giveBack,
   receiveBatch,
@@ -21,16 +19,6 @@ import {
   type ReceiverSlot,
   type SelectedLetter,
 } from './replayReceive';
-
-/** Application properties stamped on every replayed copy. */
-export const REPLAY_PROPERTIES = {
-  from: 'ReplayedFrom',
-  at: 'ReplayedAt',
-  deadLetterReason: 'ReplayedDeadLetterReason',
-  sequenceNumber: 'ReplayedSequenceNumber',
-  /** Only on a copy given a new message id: its letter's id, so it can be traced. */
-  messageId: 'ReplayedMessageId',
-} as const;
 
 export interface ReplayOptions {
   /**
@@ -189,30 +177,6 @@ async function receiveAndReplay(
   }
 }
 
-/** The copy that goes back to the entity: same body and properties, plus where it came from. */
-function replayCopy(
-  message: ServiceBusReceivedMessage,
-  source: string,
-  options: { now: Date; newMessageId?: boolean; timeToLiveMs?: number },
-): SendableMessage {
-  const json = toMessageJson(message);
-  json.applicationProperties = {
-    ...json.applicationProperties,
-    [REPLAY_PROPERTIES.from]: source,
-    [REPLAY_PROPERTIES.at]: options.now.toISOString(),
-    [REPLAY_PROPERTIES.deadLetterReason]: json.deadLetterReason ?? null,
-    [REPLAY_PROPERTIES.sequenceNumber]: json.sequenceNumber ?? null,
-  };
-  // A replay is meant to run now, not at the time first scheduled.
-  delete json.scheduledEnqueueTimeUtc;
-  if (options.newMessageId === true) {
-    json.applicationProperties[REPLAY_PROPERTIES.messageId] = json.messageId ?? null;
-    json.messageId = randomUUID();
-  }
-  if (options.timeToLiveMs !== undefined) json.timeToLiveMs = options.timeToLiveMs;
-  return fromMessageJson(json);
-}
-
 /**
  * Sends the copies batch by batch and completes each batch's originals once it is sent. A copy
  * over the size limit is not sent; its letter stays. A letter that cannot be completed after
@@ -228,7 +192,8 @@ async function replayBatch(
 
   const now = (options.now ?? (() => new Date()))();
   const copies = due.map((message) =>
-    replayCopy(message, options.source, {
+    replayCopy(message, {
+      source: options.source,
       now,
       newMessageId: options.newMessageId,
       timeToLiveMs: options.timeToLiveMs,
