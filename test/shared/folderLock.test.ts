@@ -48,10 +48,11 @@ const isLinux = process.platform === 'linux';
  * waits for it. Resolves once /proc shows it as a zombie.
  */
 async function unreapedPid(): Promise<{ pid: number; parent: ChildProcess }> {
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30']);
+  // The child outlives the shell's own turn: a shell reaps a child that ends before its exec.
+  const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30']);
   const [line] = (await once(parent.stdout, 'data')) as [Buffer];
   const pid = Number(line.toString().trim());
-  for (let tries = 0; tries < 100; tries++) {
+  for (let tries = 0; tries < 150; tries++) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return { pid, parent };
     await sleep(20);
