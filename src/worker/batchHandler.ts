@@ -49,7 +49,7 @@ export async function handleBatch(
     entries.map((entry) =>
       entry.settledByShutdown
         ? 'abandonedAtShutdown'
-        : settle(receiver, entry.message, settlement, deps.logger),
+        : settle(receiver, entry.message, settlement, deps.logger, outcome.invocationId),
     ),
   );
 

@@ -113,7 +113,13 @@ export async function finishMessage(
     result: outcome.result,
     autoCompleteMessages: deps.fn.autoCompleteMessages,
   });
-  const settled = await settle(entry.receiver, entry.message, settlement, deps.logger);
+  const settled = await settle(
+    entry.receiver,
+    entry.message,
+    settlement,
+    deps.logger,
+    outcome.invocationId,
+  );
   logInvocation(deps, entry.message, outcome, settled);
 }
 

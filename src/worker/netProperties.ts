@@ -121,7 +121,8 @@ function floatJson(value: number): string {
 
 /** The shortest decimal that reads back as this 32-bit float (1.1, not 1.100000023841858). */
 function shortestSingle(value: number): number {
-  if (!Number.isFinite(value)) return value;
+  // -0 keeps its sign: toPrecision writes it as 0.
+  if (!Number.isFinite(value) || Object.is(value, -0)) return value;
   for (let digits = 1; digits < 9; digits++) {
     const candidate = Number(value.toPrecision(digits));
     if (Math.fround(candidate) === value) return candidate;

@@ -53,8 +53,16 @@ export async function settle(
   message: ServiceBusReceivedMessage,
   settlement: Settlement,
   logger: Logger,
+  invocationId?: string,
 ): Promise<SettleOutcome> {
   if (settlement === 'none') return settlement;
+
+  // Which delivery a warning is about: the same message may run in two invocations at once.
+  const about = {
+    messageId: messageIdText(message.messageId),
+    deliveryCount: (message.deliveryCount ?? 0) + 1,
+    ...(invocationId === undefined ? {} : { invocationId }),
+  };
 
   const linkClosing = watchDeliveryLink(message);
   const settled = settleableMessage(message);
@@ -74,7 +82,7 @@ export async function settle(
     logger.warn(
       `${UNHEARD_BECAUSE[end]} before Service Bus answered the settlement; if it was not ` +
         'applied, the message returns when its lock expires',
-      { messageId: messageIdText(message.messageId), settlement },
+      { ...about, settlement },
     );
     return 'unconfirmed';
   } catch (error) {
@@ -82,17 +90,15 @@ export async function settle(
       // The invocation succeeded but its work will run again: worth more than the info line.
       if (settlement === 'complete') {
         logger.warn(
-          'The lock was lost before the complete; the message returns to the queue, or to the ' +
-            'dead-letter queue at MaxDeliveryCount',
-          {
-            messageId: messageIdText(message.messageId),
-          },
+          'The lock was lost before the complete; Service Bus hands the message out again ' +
+            '(or dead-letters it at MaxDeliveryCount)',
+          about,
         );
       }
       return 'lockLost';
     }
     logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
-      messageId: messageIdText(message.messageId),
+      ...about,
       settlement,
       ...settleFailureFields(error),
     });

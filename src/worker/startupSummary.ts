@@ -87,7 +87,14 @@ function listWarning(message: string, fields: Record<string, string[]>) {
 }
 
 function connectionSource(config: WorkerConfiguration, name: string): unknown {
-  if (config.embedded) return 'embedded emulator';
+  // The same shape as a run's summary; `--check` starts no emulator, so there is no port yet.
+  if (config.embedded) {
+    return {
+      namespace: '127.0.0.1 (started when the worker runs)',
+      auth: 'sas',
+      setting: 'embedded emulator',
+    };
+  }
   const connection = resolveConnection(name, config.settings.values, config.settings.sources);
   return connection === undefined ? 'missing' : describeConnection(connection);
 }

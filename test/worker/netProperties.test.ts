@@ -49,6 +49,7 @@ describe('application properties as the host writes them', () => {
         positive: types.wrap_double(Infinity),
         negative: types.wrap_float(-Infinity),
         negativeZero: types.wrap_double(-0),
+        negativeZeroFloat: types.wrap_float(-0),
       }),
     );
 
@@ -61,8 +62,10 @@ describe('application properties as the host writes them', () => {
       positive: 'Infinity',
       negative: '-Infinity',
       negativeZero: -0,
+      negativeZeroFloat: -0,
     });
     assert.ok(Object.is(parsed.negativeZero, -0));
+    assert.ok(Object.is(parsed.negativeZeroFloat, -0), 'a float -0 keeps its sign (trial BE)');
   });
 
   it('writes TimeSpan and DateTimeOffset ticks to the last digit, drops other described', () => {

@@ -207,6 +207,9 @@ describe('worker settlement', () => {
           l.level === 'warn' && l.messageId === 'lost-1' && /lock was lost/.test(String(l.msg)),
       );
     assert.ok(warning, 'a warning says the message will be delivered again');
+    // Trial BE: the redelivery may run meanwhile; the warning names its own invocation.
+    assert.equal(warning.invocationId, calls[0]?.invocationId);
+    assert.equal(warning.deliveryCount, 1);
   });
 });
 

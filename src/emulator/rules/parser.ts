@@ -282,7 +282,10 @@ class Parser {
   private integer(token: Token, negative: boolean): bigint {
     const value = negative ? -BigInt(token.text) : BigInt(token.text);
     if (value > INT64_MAX || value < -INT64_MAX - 1n) {
-      throw this.error(`Integer ${token.text} is out of the 64-bit range`, token.position);
+      throw this.error(
+        `Integer ${token.text} is out of the range of a long (-2^63 to 2^63 - 1)`,
+        token.position,
+      );
     }
     return value;
   }

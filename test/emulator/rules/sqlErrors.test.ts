@@ -45,7 +45,8 @@ describe('SQL filter syntax errors carry the position', () => {
     ['', 0, 'found end of expression'],
     ["color IS 'x'", 9, 'Expected NULL'],
     ['color NOT = 1', 10, 'IN or LIKE after NOT'],
-    ['99999999999999999999 = 1', 0, 'out of the 64-bit range'],
+    ['99999999999999999999 = 1', 0, 'out of the range of a long'],
+    ['18446744073709551615 = 1', 0, 'out of the range of a long (-2^63 to 2^63 - 1)'],
     ['[color = 1', 0, 'Unterminated delimited identifier'],
     ['EXISTS(1)', 7, 'Expected a property name'],
   ];
