@@ -155,13 +155,23 @@ function planOne(
     });
   }
 
+  const entity = triggerEntity(trigger, settings, where);
+  const isSessionsEnabled = flag(trigger.isSessionsEnabled, false, `${where} isSessionsEnabled`);
+  // Service Bus gives a dead-letter queue no sessions, whatever its entity requires; a session
+  // receiver on one is refused at every attempt, so say so before anything connects.
+  if (isSessionsEnabled && entity.subQueue !== undefined) {
+    throw new ConfigError(
+      `${where} has isSessionsEnabled true on a dead-letter queue (${entityPath(entity)}), ` +
+        'which has no sessions: remove isSessionsEnabled from this trigger',
+    );
+  }
   return {
     name,
     registered,
     triggerBindingName,
-    entity: triggerEntity(trigger, settings, where),
+    entity,
     connectionName: connectionName(trigger.connection, where),
-    isSessionsEnabled: flag(trigger.isSessionsEnabled, false, `${where} isSessionsEnabled`),
+    isSessionsEnabled,
     cardinality: cardinality(trigger.cardinality, where),
     dataType: dataType(trigger.dataType, where),
     autoCompleteMessages: flag(

@@ -237,5 +237,17 @@ describe('dead-letter paths in the function plan', () => {
       plan(`queueName: 'q'`, 'q/$DeadLetterQueue'),
       /output \$return "q\/\$DeadLetterQueue" is not a valid Service Bus entity name/,
     );
+    // Trial BE: this passed --check and then failed at every receive, advising the entity's
+    // RequiresSession, which the parent queue may well have.
+    for (const trigger of [
+      `queueName: 'sq/$DeadLetterQueue', isSessionsEnabled: true`,
+      `topicName: 't', subscriptionName: 's/$DeadLetterQueue', isSessionsEnabled: true`,
+    ]) {
+      await assert.rejects(
+        plan(trigger),
+        /isSessionsEnabled true on a dead-letter queue .* remove isSessionsEnabled/,
+        trigger,
+      );
+    }
   });
 });
