@@ -56,6 +56,8 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   #started = 0;
+  #running = 0;
+  #runningPeak = 0;
   readonly #ended: InvocationCounts = {};
   #lastEndedAtMs: number | undefined;
 
@@ -69,6 +71,16 @@ export class Dispatcher {
   /** `performance.now()` when the latest invocation ended; undefined before the first. */
   get lastInvocationEndedAtMs(): number | undefined {
     return this.#lastEndedAtMs;
+  }
+
+  /**
+   * The most invocations in flight at once since the previous call (the event-loop watch asks
+   * on every tick, so that a blocked stretch is reported with the invocations it held up).
+   */
+  takeRunningPeak(): number {
+    const peak = this.#runningPeak;
+    this.#runningPeak = this.#running;
+    return peak;
   }
 
   /** A copy of the per-function counts of ended invocations. */
@@ -88,7 +100,10 @@ export class Dispatcher {
     claimOutputs: () => boolean = () => true,
   ): Promise<DispatchResult> {
     this.#started++;
+    this.#running++;
+    if (this.#running > this.#runningPeak) this.#runningPeak = this.#running;
     const outcome = await this.#dispatch(fn, buildRequest, claimOutputs);
+    this.#running--;
     const counts = (this.#ended[fn.name] ??= { succeeded: 0, failed: 0, timedOut: 0 });
     counts[outcome.result]++;
     this.#lastEndedAtMs = performance.now();

@@ -33,6 +33,7 @@ import type { Listener } from './listener';
 import { createListener } from './listeners';
 import { resolveLogLevels, type WorkerLogLevels } from './logLevels';
 import { drainAndClose } from './drain';
+import { EventLoopWatch } from './eventLoopWatch';
 import { OutputSender } from './outputs';
 import { logStartup } from './startupSummary';
 import type { SlotsExhausted } from './timedOutHandlers';
@@ -204,6 +205,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
 
   const readyMs = Math.round(performance.now() - startedAt);
   logger.info(`Worker ready: ${plan.functions.length} function(s) listening`, { readyMs });
+  const loopWatch = new EventLoopWatch({
+    logger,
+    takeInvocationsPeak: () => dispatcher.takeRunningPeak(),
+  });
 
   const shutdownGraceMs = options.shutdownGraceMs ?? graceFromSettings(settings.values);
   let stopping: Promise<void> | undefined;
@@ -243,7 +248,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
             await embedded.close();
           }
         },
-      });
+      }).finally(() => loopWatch.stop());
       return stopping;
     },
   };
