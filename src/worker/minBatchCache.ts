@@ -1,14 +1,16 @@
 /**
  * The host's minimum-batch cache for `cardinality: 'many'` functions (`minMessageBatchSize`
  * over 1): received messages are held until at least `minSize` are there, then one batch of up
- * to `maxSize` goes out per receive; when messages are left over, a timer of `maxWaitMs` (or
- * less, when the oldest item's deadline comes sooner) sends what is held as a partial batch.
- * A batch sent by a receive stops the timer; the next leftover starts it again. Batches go out
- * one at a time, in arrival order.
+ * to `maxSize` goes out per receive; when messages are left over, a timer sends what is held
+ * as a partial batch `maxWaitMs` after the first of them arrived (sooner when the oldest item's
+ * deadline comes first). A batch sent by a receive stops the timer; the next leftover starts
+ * it again, from then. Batches go out one at a time, in arrival order.
  */
 export class MinBatchCache<T> {
   readonly #held: T[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** When the next wait began: the arrival of what an empty cache received; unset, now. */
+  #waitFromMs: number | undefined;
   /** The tail of the one-at-a-time chain of cache operations and the batches they send. */
   #turn: Promise<void> = Promise.resolve();
 
@@ -28,13 +30,19 @@ export class MinBatchCache<T> {
     return this.#held.length;
   }
 
-  /** Adds what one receive returned; resolves when any batch that it completed has run. */
-  add(received: T[]): Promise<void> {
+  /**
+   * Adds what one receive returned; resolves when any batch that it completed has run. The wait
+   * of an empty cache counts from `arrivedAtMs`, when the first of them reached the worker.
+   */
+  add(received: T[], arrivedAtMs = Date.now()): Promise<void> {
     return this.#inTurn(async () => {
+      if (this.#held.length === 0 && this.#timer === undefined) this.#waitFromMs = arrivedAtMs;
       this.#held.push(...received);
       if (this.#held.length < this.options.minSize) return;
 
       this.#stopTimer();
+      // What this batch leaves behind waits from when the batch has run.
+      this.#waitFromMs = undefined;
       await this.#sendBatch();
     }).finally(() => this.#startTimerIfHolding());
   }
@@ -70,7 +78,10 @@ export class MinBatchCache<T> {
 
     // The oldest item's deadline comes first: items arrive in order, with the same lock.
     const deadlineMs = this.options.deadlineMs?.(oldest) ?? Infinity;
-    const waitMs = Math.max(0, Math.min(this.options.maxWaitMs, deadlineMs - Date.now()));
+    const nowMs = Date.now();
+    const waitEndsMs = (this.#waitFromMs ?? nowMs) + this.options.maxWaitMs;
+    this.#waitFromMs = undefined;
+    const waitMs = Math.max(0, Math.min(waitEndsMs, deadlineMs) - nowMs);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       // One partial batch per wait, as in the host; a later receive or wait sends the rest.

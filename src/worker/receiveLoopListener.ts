@@ -15,6 +15,7 @@ import { LoopReceivers } from './loopReceivers';
 import { LoopStopSignal } from './loopStopSignal';
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
 import type { OutageTracker } from './outage';
+import { firstArrivalMs } from './receiveArrival';
 import { receiveWithDeadline } from './receiveDeadline';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import {
@@ -172,11 +173,9 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
 
-      const messages = await this.#receive(
-        receiver,
-        batch ? fn.maxMessageBatchSize : 1,
-        maxWaitTimeInMs,
-      );
+      const maxMessageCount = batch ? fn.maxMessageBatchSize : 1;
+      const startedAtMs = Date.now();
+      const messages = await this.#receive(receiver, maxMessageCount, maxWaitTimeInMs);
       this.#outage.recovered();
       if (messages.length === 0) {
         if (!fn.isSessionsEnabled) continue;
@@ -195,8 +194,14 @@ export class ReceiveLoopListener implements Listener {
         logSessionLinkClosed(this.deps.logger, receiver, messages);
         return;
       }
-      if (cache === undefined) await this.#handle(receiver, messages, batch);
-      else await cache.add(messages.map((message) => this.#caches.hold(receiver, message)));
+      if (cache === undefined) {
+        await this.#handle(receiver, messages, batch);
+        continue;
+      }
+      const timing = { startedAtMs, returnedAtMs: Date.now(), count: messages.length };
+      const arrivedAtMs = firstArrivalMs({ ...timing, maxMessageCount, maxWaitTimeInMs });
+      const held = messages.map((message) => this.#caches.hold(receiver, message, arrivedAtMs));
+      await cache.add(held, arrivedAtMs);
     }
   }
 

@@ -45,14 +45,21 @@ export class ReceiverBatchCaches {
     return cache;
   }
 
-  /** A message entering a cache: in flight from now on, so that shutdown accounts for it. */
-  hold(receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage): InFlightMessage {
+  /**
+   * A message entering a cache: in flight from now on, so that shutdown accounts for it.
+   * `arrivedAtMs` is when its receive's first message reached the worker (see receiveArrival).
+   */
+  hold(
+    receiver: ServiceBusReceiver,
+    message: ServiceBusReceivedMessage,
+    arrivedAtMs: number,
+  ): InFlightMessage {
     const entry: InFlightMessage = {
       message,
       receiver,
       settledByShutdown: false,
-      lockLeftOnArrivalMs: lockLeftMs(message),
-      heldSinceMs: Date.now(),
+      lockLeftOnArrivalMs: lockLeftMs(message) + (Date.now() - arrivedAtMs),
+      heldSinceMs: arrivedAtMs,
     };
     this.inFlight.enter(entry);
     return entry;

@@ -55,6 +55,22 @@ describe('MinBatchCache', () => {
     assert.ok((sent[0]?.atMs ?? 0) >= 75, `after the wait, at ${sent[0]?.atMs} ms`);
   });
 
+  it('counts the wait from when the first held item arrived, not from the add', async () => {
+    const { cache, sent } = recordingCache(5, 10, 300);
+
+    // Arrived 200 ms ago (the SDK kept its receive open after the first message).
+    await cache.add([1, 2], Date.now() - 200);
+    await cache.add([3], Date.now());
+    await sleep(200);
+
+    assert.deepEqual(
+      sent.map((s) => s.batch),
+      [[1, 2, 3]],
+      'sent 300 ms after the first arrival, not 300 ms after either add',
+    );
+    assert.ok((sent[0]?.atMs ?? Infinity) < 200, `at ${sent[0]?.atMs} ms`);
+  });
+
   it('sends a partial batch early when the oldest item reaches its deadline', async () => {
     const sent: number[][] = [];
     const startedAt = Date.now();
