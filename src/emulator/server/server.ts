@@ -228,17 +228,23 @@ function logIdleDrop(connection: Connection, logger: Logger, idleTimeoutMs: numb
 
 /**
  * rhea re-arms its idle timer after reading the client's last frame, even when that frame
- * closed the connection; the timer would keep the process alive for minutes after close.
+ * closed the connection; the timer would keep the process alive for minutes after close. It
+ * also re-arms both timers whenever it is asked to write, and it still is after the socket
+ * closed: the journal's last flush at stop answers the sends it held (review BF: the emulator
+ * never exited after SIGTERM with sends in flight). A connection whose socket is gone writes
+ * nothing more.
  */
 function stopHeartbeats(connection: Connection): void {
-  const timers = connection as unknown as {
+  const rheaConnection = connection as unknown as {
     heartbeat_in?: NodeJS.Timeout;
     heartbeat_out?: NodeJS.Timeout;
+    socket_ready?: boolean;
   };
-  clearTimeout(timers.heartbeat_in);
-  clearTimeout(timers.heartbeat_out);
-  timers.heartbeat_in = undefined;
-  timers.heartbeat_out = undefined;
+  clearTimeout(rheaConnection.heartbeat_in);
+  clearTimeout(rheaConnection.heartbeat_out);
+  rheaConnection.heartbeat_in = undefined;
+  rheaConnection.heartbeat_out = undefined;
+  rheaConnection.socket_ready = false;
 }
 
 function listenOn(start: () => Server): Promise<Server> {
