@@ -25,7 +25,9 @@ function fileWith(lines: string[]): string {
 }
 
 describe('message ids of every AMQP type and the content encoding through peek --json', () => {
-  const fx = cliEmulatorFor({ queues: ['ids-source', 'ids-copy', 'ids-refused'] });
+  const fx = cliEmulatorFor({
+    queues: ['ids-source', 'ids-copy', 'ids-refused', 'ttl-source', 'ttl-copy'],
+  });
 
   it('prints ids that are not strings tagged; send --file sends them as that type', async () => {
     const sender = fx.client.createSender('ids-source');
@@ -83,5 +85,23 @@ describe('message ids of every AMQP type and the content encoding through peek -
     const refused = await fx.cli(['send', 'ids-refused', '--file', second]);
     assert.equal(refused.exitCode, 1);
     assert.match(refused.stderr, /line 1: correlationId: a uuid value must be a dashed GUID/);
+  });
+
+  // Review BF: a time to live of 2^31 ms (24.8 days) or more was taken for "never expires",
+  // so peek --json left it out and the copy lost its expiry; the header holds up to 2^32 - 1.
+  it('prints and sends back a time to live the AMQP header holds, 30 days too', async () => {
+    const thirtyDaysMs = 30 * 24 * 3600 * 1000;
+    const sender = fx.client.createSender('ttl-source');
+    await sender.sendMessages({ body: {}, messageId: 'month', timeToLive: thirtyDaysMs });
+    await sender.close();
+
+    const peeked = await fx.cli(['peek', 'ttl-source', '--json']);
+    assert.equal(peeked.exitCode, 0, peeked.stderr);
+    const [line] = sendableLines(peeked.stdout) as Array<{ timeToLiveMs?: number }>;
+    assert.equal(line?.timeToLiveMs, thirtyDaysMs);
+    const sent = await fx.cli(['send', 'ttl-copy', '--file', fileWith([peeked.stdout.trim()])]);
+    assert.equal(sent.exitCode, 0, sent.stderr);
+    const [copy] = await peekWire(fx.client, 'ttl-copy');
+    assert.equal(copy?.header.ttl, thirtyDaysMs);
   });
 });

@@ -37,6 +37,14 @@ const DEAD_LETTER_PROPERTY_NAMES = new Set(['DeadLetterReason', 'DeadLetterError
 
 const optionalText = z.string().optional();
 
+/**
+ * The AMQP header's time to live is a uint of milliseconds (49.7 days at most). The SDK
+ * reports a message without one ("never expires") as a far larger duration, which is no useful
+ * number to print; anything the header can hold is a real time to live (review BF: 25 to 49
+ * days were dropped, so a replayed copy lost its expiry).
+ */
+const MAX_HEADER_TIME_TO_LIVE_MS = 2 ** 32 - 1;
+
 export const messageJsonSchema = z.object({
   sequenceNumber: optionalText,
   enqueuedTimeUtc: optionalText,
@@ -56,7 +64,7 @@ export const messageJsonSchema = z.object({
   replyTo: optionalText,
   replyToSessionId: optionalText,
   to: optionalText,
-  timeToLiveMs: z.number().int().positive().optional(),
+  timeToLiveMs: z.number().int().positive().max(MAX_HEADER_TIME_TO_LIVE_MS).optional(),
   scheduledEnqueueTimeUtc: z.iso.datetime({ offset: true }).optional(),
   applicationProperties: z.record(z.string(), propertyJsonSchema).optional(),
   bodyType: z.enum(['data', 'value', 'sequence']).optional(),
@@ -194,14 +202,9 @@ function userProperties(
   return Object.keys(result).length > 0 ? result : undefined;
 }
 
-// The SDK reports "never expires" as the largest duration; that is no useful number to print.
-const NEVER_EXPIRES_MS = 2 ** 31 - 1;
-
 function usefulTimeToLive(timeToLiveMs: number | undefined): number | undefined {
-  if (timeToLiveMs === undefined || timeToLiveMs <= 0 || timeToLiveMs >= NEVER_EXPIRES_MS) {
-    return undefined;
-  }
-  return timeToLiveMs;
+  if (timeToLiveMs === undefined || timeToLiveMs <= 0) return undefined;
+  return timeToLiveMs > MAX_HEADER_TIME_TO_LIVE_MS ? undefined : timeToLiveMs;
 }
 
 function toIsoOrUndefined(value: unknown): string | undefined {
