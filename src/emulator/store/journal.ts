@@ -1,4 +1,4 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
@@ -182,8 +182,8 @@ class FileJournal implements Journal {
     const grownBytes = this.appendedBytes;
     this.appendedBytes = 0;
 
+    const temporary = `${this.path}.compact`;
     try {
-      const temporary = `${this.path}.compact`;
       const file = await open(temporary, 'w');
       try {
         for (let i = 0; i < records.length; i += 1024)
@@ -206,6 +206,8 @@ class FileJournal implements Journal {
         durationMs: Date.now() - startedAtMs,
       });
     } catch (error) {
+      // A rewrite cut short by a full disk would otherwise hold its last free bytes.
+      await unlink(temporary).catch(() => undefined);
       this.logger.warn('journal compaction failed; appending to the old file', {
         error,
       });
@@ -247,8 +249,10 @@ class FileJournal implements Journal {
       for (const resolve of waiters) resolve();
     } catch (error) {
       if (this.closing) {
-        // Its waiters are told it failed, so it must not be written after all: close's own
-        // flush only cuts the file back to its last whole record.
+        // Its waiters are told it failed, so it must not be on disk after all: a write cut
+        // short may have put whole records of it there, which the next start would read
+        // (review BF). The file goes back to its length before the batch.
+        await this.file.truncate(this.sizes.fileBytes).catch(() => undefined);
         this.logger.error('journal write failed at close; the batch is lost', {
           error,
           records: buffers.length,

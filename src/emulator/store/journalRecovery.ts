@@ -1,4 +1,4 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
@@ -98,9 +98,13 @@ export async function compact(path: string, stores: Map<string, RecoveredStore>)
     }
     if (batch.length > 0) await writeWhole(file, batch);
     await file.sync();
-  } finally {
+  } catch (error) {
+    // A rewrite cut short by a full disk would otherwise hold its last free bytes.
     await file.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
   }
+  await file.close();
   await replaceDurably(temporary, path);
   return bytes;
 }
