@@ -20,10 +20,11 @@ interface ReceiveTiming {
 /**
  * The latest moment the first message of a receive can have reached the worker, so that a
  * minimum batch's `maxBatchWaitTime` (Azure: the longest the trigger waits to fill a batch)
- * counts from there, not from the SDK's return a second later. A receive that came back short of `maxMessageCount` before its own
- * wait ran out was ended by the SDK's timer, set when the first message arrived: that message
- * came at least the SDK's second before the return (the drain that ends a receive only adds
- * to it). Any other receive may have ended at once, so its return time is all that is known.
+ * counts from there, not from the SDK's return a second later. A receive that came back
+ * short of `maxMessageCount` before its own wait ran out was ended by the SDK's timer, set
+ * when the first message arrived: that message came at least the SDK's second before the
+ * return (the drain that ends a receive only adds to it). Any other receive may have ended at
+ * once, so its return time is all that is known.
  */
 export function firstArrivalMs(timing: ReceiveTiming): number {
   const { startedAtMs, returnedAtMs, count, maxMessageCount, maxWaitTimeInMs } = timing;
