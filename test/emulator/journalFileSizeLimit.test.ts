@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import { isServiceBusError } from '@azure/service-bus';
 
-import { runEmulator, startedOn } from '../support/cliEmulator';
+import { durableEmulatorFolders, runEmulator, startedOn } from '../support/cliEmulator';
 import { testClient } from '../support/emulator';
 import { waitFor } from '../worker/support';
 
@@ -32,21 +30,8 @@ function logLines(stderr: string, message: string): Record<string, unknown>[] {
 }
 
 describe('emulator journal on a file size limit (EFBIG)', () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-
-  /** A folder with a Config.json holding QUEUE, and the arguments to run on it. */
-  async function emulatorArgs(): Promise<string[]> {
-    const dir = await mkdtemp(join(tmpdir(), 'sbworker-journal-limit-'));
-    dirs.push(dir);
-    const config = join(dir, 'Config.json');
-    const namespace = { Name: 'sbemulatorns', Queues: [{ Name: QUEUE, Properties: {} }] };
-    await writeFile(config, JSON.stringify({ UserConfig: { Namespaces: [namespace] } }));
-    const data = join(dir, 'data');
-    return ['--port', '0', '--http-port', '0', '--config', config, '--data-dir', data];
-  }
+  const durableFolder = durableEmulatorFolders('sbworker-journal-limit-');
+  const emulatorArgs = () => durableFolder(QUEUE);
 
   it("logs the system's code and leaves the send unanswered", async () => {
     const run = runEmulator(await emulatorArgs(), { fileSizeLimitBlocks: LIMIT_BLOCKS });

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { runEmulator, startedOn } from '../support/cliEmulator';
+import { durableEmulatorFolders, runEmulator, startedOn } from '../support/cliEmulator';
 import { testClient } from '../support/emulator';
 
 // Review BF: SIGTERM while sends waited for the journal left `sbworker emulator` running for
@@ -20,21 +17,10 @@ const BODY_BYTES = 100_000;
 const EXIT_WITHIN_MS = 5000;
 
 describe('sbworker emulator stopped while sends wait for its journal', () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
+  const emulatorArgs = durableEmulatorFolders('sbworker-stop-in-flight-');
 
   it('exits after SIGTERM', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sbworker-stop-in-flight-'));
-    dirs.push(dir);
-    const config = join(dir, 'Config.json');
-    const namespace = { Name: 'sbemulatorns', Queues: [{ Name: QUEUE, Properties: {} }] };
-    await writeFile(config, JSON.stringify({ UserConfig: { Namespaces: [namespace] } }));
-    const run = runEmulator([
-      ...['--port', '0', '--http-port', '0', '--config', config],
-      ...['--data-dir', join(dir, 'data')],
-    ]);
+    const run = runEmulator(await emulatorArgs(QUEUE));
     const client = testClient((await startedOn(run)).connectionString, {
       retryOptions: { maxRetries: 0, timeoutInMs: 5000 },
     });

@@ -1,8 +1,11 @@
 /** `sbworker emulator` as a child process, for tests that restart, kill or watch it. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after } from 'node:test';
 
 /** The compiled CLI entry point. */
 export const CLI_MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -55,5 +58,26 @@ export async function startedOn(
   return {
     connectionString: match[1]!.replace('localhost', '127.0.0.1'),
     httpPort: await httpPortOf(run),
+  };
+}
+
+/**
+ * For a suite: makes folders, each with a Config.json holding one queue, and returns the
+ * `sbworker emulator` arguments for a durable run on it (free ports, `--data-dir` inside).
+ * The folders are removed after the suite.
+ */
+export function durableEmulatorFolders(prefix: string): (queue: string) => Promise<string[]> {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  return async (queue) => {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(dir);
+    const config = join(dir, 'Config.json');
+    const namespace = { Name: 'sbemulatorns', Queues: [{ Name: queue, Properties: {} }] };
+    await writeFile(config, JSON.stringify({ UserConfig: { Namespaces: [namespace] } }));
+    const data = join(dir, 'data');
+    return ['--port', '0', '--http-port', '0', '--config', config, '--data-dir', data];
   };
 }
