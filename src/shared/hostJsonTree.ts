@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { ConfigError } from './errors';
 import { parseJsonWithComments } from './jsonText';
+import { INT32_MAX, netInteger } from './netValueText';
 import { configurationKey } from './settingKeys';
 
 // host.json as the Functions host reads it: keys in any case, and `AzureFunctionsJobHost__…`
@@ -52,9 +53,6 @@ export function loadHostJsonTree(
   return { tree, path: found ? path : null, applied, ignored };
 }
 
-/** The host reads its numeric settings into .NET `int`s. */
-const INT32_MAX = 2_147_483_647;
-
 /**
  * The first of `paths` that is set, as an integer from `min` to .NET's int maximum; `fallback`
  * when none is set.
@@ -71,10 +69,8 @@ export function readHostInteger(
     const raw = get(tree, path);
     if (raw === undefined || raw === null) continue;
 
-    // .NET's int parsing takes optional sign and digits only (no hex, binary or exponent).
-    const value = typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : raw;
-    const whole = typeof value === 'number' && Number.isInteger(value);
-    if (!whole || value < min || value > INT32_MAX) {
+    const value = netInteger(raw);
+    if (value === undefined || value < min || value > INT32_MAX) {
       throw new ConfigError(
         `${describe(tree, path)} must be an integer from ${min} to ${INT32_MAX} ` +
           `(got ${JSON.stringify(raw)})`,

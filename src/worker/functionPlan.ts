@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/errors';
+import { INT32_MAX, netBoolean, netInteger } from '../shared/netValueText';
 import {
   FUNCTION_NAME_RULE,
   isValidFunctionName,
@@ -241,11 +242,13 @@ export function entityPath(entity: TriggerEntity, subQueue = true): string {
   return path + SUB_QUEUE_SUFFIX[entity.subQueue];
 }
 
+/** A trigger's on/off option, as the host reads it (`true` or `"False"`, not `"yes"`). */
 function flag(value: unknown, fallback: boolean, what: string): boolean {
   if (value === undefined || value === null) return fallback;
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new ConfigError(`${what} must be true or false`);
+
+  const parsed = netBoolean(value);
+  if (parsed !== undefined) return parsed;
+  throw new ConfigError(`${what} must be true or false (got ${shownOption(value)})`);
 }
 
 function cardinality(value: unknown, where: string): 'one' | 'many' {
@@ -274,8 +277,21 @@ function batchSize(trigger: RpcBindingInfo, serviceBus: ServiceBusSettings, wher
   return size;
 }
 
+/** A trigger's count, as the host reads it into an `int` (`5` or `"5"`, not `"1.5"`). */
 function positiveInteger(value: unknown, fallback: number, where: string): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1) return value;
-  throw new ConfigError(`${where}: maxMessageBatchSize must be an integer of at least 1`);
+
+  const parsed = netInteger(value);
+  if (parsed !== undefined && parsed >= 1 && parsed <= INT32_MAX) return parsed;
+  throw new ConfigError(
+    `${where}: maxMessageBatchSize must be an integer from 1 to ${INT32_MAX} ` +
+      `(got ${shownOption(value)})`,
+  );
+}
+
+/** An option's value for an error: the app's own code wrote it, but it may be any object. */
+function shownOption(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `a value of type ${typeof value}`;
 }

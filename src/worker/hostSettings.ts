@@ -13,6 +13,7 @@ import {
 } from '../shared/hostJsonTree';
 import { readFunctionNames } from '../shared/hostFunctionSwitches';
 import type { LogLevel } from '../shared/logger';
+import { netBoolean } from '../shared/netValueText';
 import { MINUTE_MS, SECOND_MS } from '../shared/time';
 import { type CategoryLevel, hostLogLevel } from './logLevels';
 import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
@@ -104,10 +105,8 @@ function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): bool
     const raw = get(tree, path);
     if (raw === undefined || raw === null) continue;
 
-    if (typeof raw === 'boolean') return raw;
-    if (typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) {
-      return raw.trim().toLowerCase() === 'true';
-    }
+    const value = netBoolean(raw);
+    if (value !== undefined) return value;
     throw new ConfigError(
       `${describe(tree, path)} must be true or false (got ${JSON.stringify(raw)})`,
     );
