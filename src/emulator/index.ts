@@ -77,7 +77,8 @@ const DEAD_LETTER_KEY_SUFFIX = '/$deadletterqueue';
  * Starts the local Service Bus: claims and restores the data folder if any, then listens.
  *
  * @throws AppError `DataDirInUse` when another live process holds the data folder (nothing in
- *   it is read or changed then), `DataDirLockFailed` when it cannot be claimed (read-only).
+ *   it is read or changed then), `DataDirLockFailed` when it cannot be claimed (read-only),
+ *   `JournalRewriteFailed` when the journal cannot be rewritten at start (a full disk).
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const lock = options.dataDir ? claimDataDir(options.dataDir) : undefined;

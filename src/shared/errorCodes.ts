@@ -60,6 +60,11 @@ export type EmulatorErrorCode =
   | 'SqlEvaluationFailed'
   /** A line of an entity log that is neither a change nor a write cut short by a crash. */
   | 'EntityLogDamaged'
+  /**
+   * The journal could not be rewritten at start (a full disk, a file size limit); it is kept
+   * whole. Retryable only when the system ran out of space, which may come back by itself.
+   */
+  | 'JournalRewriteFailed'
   /** Another live emulator holds the data folder. */
   | 'DataDirInUse'
   /** The data folder's lock file cannot be written. */

@@ -92,9 +92,16 @@ describe('emulator journal on a file size limit (EFBIG)', () => {
     if (started) limited.child.kill('SIGTERM');
     assert.equal(started, false, 'it started on a journal it could not rewrite');
     assert.equal(await limited.exited, 1, limited.stderr());
-    assert.match(limited.stderr(), /EFBIG/);
-    // Review BF: the partial rewrite was left beside the journal.
+    // B21's note: it said only `sbworker: EFBIG: file too large, write`, naming no file.
     const data = args[args.indexOf('--data-dir') + 1]!;
+    const journal = join(data, 'journal.log');
+    const expected =
+      `sbworker: JournalRewriteFailed: The emulator journal ${journal} could not be ` +
+      'rewritten at start (EFBIG: file too large';
+    assert.ok(limited.stderr().includes(expected), limited.stderr());
+    assert.match(limited.stderr(), /no stored message is lost: do not delete it/);
+    assert.match(limited.stderr(), /Raise the file size limit of the process \(ulimit -f\)/);
+    // Review BF: the partial rewrite was left beside the journal.
     assert.equal(existsSync(join(data, 'journal.log.compact')), false);
 
     const after = runEmulator(args);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { openJournal } from '../../src/emulator/store/journal';
 import { decodeRecords } from '../../src/emulator/store/journalCodec';
+import { isAppError } from '../../src/shared/errors';
 import { silentLogger } from '../../src/shared/logger';
 import { collectingLogger } from '../support/collectingLogger';
 import { startTestEmulator, testClient } from '../support/emulator';
@@ -109,6 +110,60 @@ describe('emulator journal after a failed write', () => {
       warned.some((message) => message.startsWith('journal compaction failed')),
       `${warned}`,
     );
+  });
+
+  /** A journal in `folder` that holds one duplicate-detection id, `kept`, and is closed. */
+  async function journalHolding(folder: string): Promise<void> {
+    const journal = await openJournal(folder, silentLogger());
+    journal.duplicate('q', 'kept', 1);
+    await journal.close();
+  }
+
+  /** Checks a refused start: the code, the retry verdict, the journal named, the advice. */
+  function refusedStart(folder: string, retryable: boolean, advice: RegExp) {
+    return (error: unknown) => {
+      assert.ok(isAppError(error), String(error));
+      assert.equal(error.code, 'JournalRewriteFailed');
+      assert.equal(error.retryable, retryable);
+      const journal = join(folder, 'journal.log');
+      assert.ok(error.message.startsWith(`The emulator journal ${journal} could not be`));
+      assert.match(error.message, /no stored message is lost: do not delete it/);
+      assert.match(error.message, advice);
+      return true;
+    };
+  }
+
+  // B21's note: the rewrite at start, refused, was reported as the system's error alone,
+  // which names no file (a write has no path) or only the temporary one.
+  it('names the journal when a full disk refuses the rewrite at start', async () => {
+    const folder = join(dataDir, 'open-full');
+    await journalHolding(folder);
+
+    handlePrototype.writev = async () => {
+      throw noSpace();
+    };
+    try {
+      await assert.rejects(
+        openJournal(folder, silentLogger()),
+        refusedStart(folder, true, /\(ENOSPC: no space left on device, write\)\..*Free space/),
+      );
+    } finally {
+      handlePrototype.writev = originalWritev;
+    }
+    assert.deepEqual(await duplicateIdsIn(folder), ['kept']);
+  });
+
+  it('names the journal, not retryable, when the rewrite cannot be made', async () => {
+    const folder = join(dataDir, 'open-blocked');
+    await journalHolding(folder);
+    // A real refusal: the rewrite's temporary file cannot be opened over a folder.
+    await mkdir(join(folder, 'journal.log.compact'));
+
+    await assert.rejects(
+      openJournal(folder, silentLogger()),
+      refusedStart(folder, false, /\(EISDIR: .*Mend that cause/),
+    );
+    assert.deepEqual(await duplicateIdsIn(folder), ['kept']);
   });
 
   it('fails what waits at close when the last write fails too, instead of hanging', async () => {

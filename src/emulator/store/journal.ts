@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { Logger } from '../../shared/logger';
 import { encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
-import { compact, recover, replaceDurably, type RecoveredStore } from './journalRecovery';
+import { recover, replaceDurably, rewriteAtOpen, type RecoveredStore } from './journalRecovery';
 import type { Journal, JournalSnapshotRecord, RestorableRegistry, StoredMessage } from './types';
 import { writeWhole } from './writeWhole';
 
@@ -17,6 +17,8 @@ const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
  * An append-only journal in the data folder. Changes are buffered and written in batches;
  * each batch ends with fdatasync, and a send is acknowledged only after the batch holding it.
  * On open, the journal is replayed and rewritten compactly (only what is still live).
+ *
+ * @throws AppError `JournalRewriteFailed` when that rewrite fails (a full disk).
  */
 export async function openJournal(
   dataDir: string,
@@ -28,8 +30,7 @@ export async function openJournal(
   const startedAtMs = Date.now();
 
   const recovered = await recover(path, logger);
-  const compactedBytes = await compact(path, recovered);
-  const file = await open(path, 'a');
+  const { compactedBytes, file } = await rewriteAtOpen(path, recovered);
   const fileBytes = (await file.stat()).size;
   logger.info('journal recovered', {
     dataDir,

@@ -1,6 +1,7 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+import { AppError, ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
 import type { StoredMessage } from './types';
@@ -66,11 +67,55 @@ export async function recover(path: string, logger: Logger): Promise<Map<string,
 }
 
 /**
+ * The rewrite at start, then the journal opened for appending.
+ *
+ * @throws AppError `JournalRewriteFailed` naming the journal and what to do, with the system's
+ *   error as its cause.
+ */
+export async function rewriteAtOpen(
+  path: string,
+  stores: Map<string, RecoveredStore>,
+): Promise<{ compactedBytes: number; file: FileHandle }> {
+  try {
+    const compactedBytes = await compact(path, stores);
+    return { compactedBytes, file: await open(path, 'a') };
+  } catch (error) {
+    throw rewriteFailed(path, error);
+  }
+}
+
+/** Systems that refuse for want of space, which may come back without anyone changing us. */
+const OUT_OF_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
+// The system's own error names the temporary file or nothing at all (a write has no path), and
+// says nothing of what became of the journal: an operator would guess at deleting it.
+function rewriteFailed(path: string, error: unknown): AppError {
+  const cause = ensureError(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const outOfSpace = code !== undefined && OUT_OF_SPACE.has(code);
+  const remedy = outOfSpace
+    ? 'Free space on its disk (the rewrite needs about as much as the stored messages take) ' +
+      'and start again.'
+    : code === 'EFBIG'
+      ? 'Raise the file size limit of the process (ulimit -f) and start again; ' +
+        'starting again under the same limit fails the same way.'
+      : 'Mend that cause (the folder, its permissions, the disk) and start again; ' +
+        'starting again without that fails the same way.';
+  return new AppError(
+    'JournalRewriteFailed',
+    `The emulator journal ${path} could not be rewritten at start (${cause.message}). ` +
+      'It is kept whole, as it was or as the finished rewrite, so no stored message is lost: ' +
+      `do not delete it or start with --reset, which forgets every message. ${remedy}`,
+    { retryable: outOfSpace, cause },
+  );
+}
+
+/**
  * Rewrites the journal with only the live state, then swaps it in atomically. Returns its size.
  * Duplicate-detection ids are all kept here (the windows live in the config); the detectors
  * drop expired ones, and the next compaction while running leaves them out.
  */
-export async function compact(path: string, stores: Map<string, RecoveredStore>): Promise<number> {
+async function compact(path: string, stores: Map<string, RecoveredStore>): Promise<number> {
   let bytes = 0;
   const temporary = `${path}.compact`;
   const file = await open(temporary, 'w');
