@@ -5,17 +5,16 @@ import { after } from 'node:test';
 import { REPO_ROOT } from './support';
 
 const dirs: string[] = [];
-let cleanupRegistered = false;
+
+// Registered when the module loads, so on the file's root test: registered at the first call,
+// inside a test, it ran after that test alone, and later tests' apps stayed in dist/tmp.
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /**
  * Writes a throwaway Functions app (file name → text), removed after the test file. It lives
  * inside the repository so that the app resolves @azure/functions from its node_modules.
  */
 export function tempApp(files: Record<string, string>): string {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  }
   const parent = join(REPO_ROOT, 'dist', 'tmp');
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, 'sbworker-app-'));

@@ -49,7 +49,6 @@ const LETTERS_APP = indexApp([
   ).map((line) => line.replace('serviceBusQueue', 'serviceBusTopic')),
 ]);
 
-// Made here, not in a suite: tempApp removes its folders after the suite that made the first.
 const LETTERS_APP_DIR = tempApp(LETTERS_APP);
 const EMBEDDED_APP_DIR = tempApp(
   indexApp([
