@@ -1,4 +1,5 @@
 import { emulatorForSuite, type SuiteEmulator, type TestEntities } from '../support/emulator';
+import { BROKER_ANNOTATIONS } from '../support/wireSections';
 import { runCli, type CliResult } from './runCli';
 
 /** What a CLI test against the emulator works with; filled in by the suite's `before`. */
@@ -24,8 +25,7 @@ export function cliEmulatorFor(entities: TestEntities): CliEmulator {
 }
 
 const BROKER_FIELDS = ['sequenceNumber', 'enqueuedTimeUtc', 'deliveryCount', 'state'];
-
-/** `peek --json` lines without the fields the broker sets on each message. */
+/** `peek --json` lines without the fields and message annotations the broker sets. */
 export function sendableLines(stdout: string): Record<string, unknown>[] {
   return stdout
     .trim()
@@ -33,6 +33,11 @@ export function sendableLines(stdout: string): Record<string, unknown>[] {
     .map((line) => {
       const json = JSON.parse(line) as Record<string, unknown>;
       for (const field of BROKER_FIELDS) delete json[field];
+      const annotations = Object.entries(json.messageAnnotations ?? {}).filter(
+        ([key]) => !BROKER_ANNOTATIONS.test(key),
+      );
+      if (annotations.length > 0) json.messageAnnotations = Object.fromEntries(annotations);
+      else delete json.messageAnnotations;
       return json;
     });
 }

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
@@ -8,7 +6,7 @@ import { types } from 'rhea';
 
 import { peekWire } from '../support/wireSections';
 import { cliEmulatorFor, sendableLines } from './cliEmulator';
-import { emptyFolder } from './runCli';
+import { linesFile } from './runCli';
 
 const GUID = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
 
@@ -18,11 +16,7 @@ function withIds(messageId: unknown, correlationId: unknown, extra: object = {})
   return { bodyType: 'data', body: Buffer.from('{}'), properties } satisfies AmqpAnnotatedMessage;
 }
 
-function fileWith(lines: string[]): string {
-  const file = join(emptyFolder(), 'ids.jsonl');
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
+const fileWith = (lines: string[]): string => linesFile('ids.jsonl', lines);
 
 describe('message ids of every AMQP type and the content encoding through peek --json', () => {
   const fx = cliEmulatorFor({

@@ -4,8 +4,13 @@ import { describe, it } from 'node:test';
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import { types } from 'rhea';
 
-import type { PropertyJson } from '../../src/cli/operator/propertyJson';
-import { peekWire, type WireMessage } from '../support/wireSections';
+import {
+  BROKER_ANNOTATIONS,
+  peekWire,
+  sentHeader,
+  withoutKeys,
+  type WireMessage,
+} from '../support/wireSections';
 import { cliEmulatorFor } from './cliEmulator';
 import { sendAndDeadLetterAs } from './deadLetters';
 
@@ -66,27 +71,8 @@ function letters(): AmqpAnnotatedMessage[] {
   ];
 }
 
-// What the broker writes on a message it holds (the README, `dlq replay`, lists them).
-const BROKER_ANNOTATIONS = new RegExp(
-  '^x-opt-(sequence-number|enqueued-time|locked-until|lock-token|message-state|' +
-    'enqueue-sequence-number|deadletter-source|partition-id)$',
-);
-
 function byCase(messages: WireMessage[]): Map<string, WireMessage> {
   return new Map(messages.map((message) => [String(message.applicationProperties.case), message]));
-}
-
-function without(
-  map: Record<string, PropertyJson> | undefined,
-  drop: (key: string) => boolean,
-): Record<string, PropertyJson> {
-  return Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !drop(key)));
-}
-
-/** What the sender chose in the header; the broker keeps the delivery count. */
-function sentHeader(message: WireMessage): Record<string, PropertyJson> {
-  const chosen = ['durable', 'priority', 'ttl'].filter((key) => key in message.header);
-  return Object.fromEntries(chosen.map((key) => [key, message.header[key]!]));
 }
 
 describe('dlq replay keeps every AMQP section of a letter', () => {
@@ -133,15 +119,15 @@ describe('dlq replay keeps every AMQP section of a letter', () => {
       assert.deepEqual(copy.properties, letter.properties, name);
       assert.deepEqual(sentHeader(copy), sentHeader(letter), name);
       assert.deepEqual(
-        without(copy.messageAnnotations, (key) => BROKER_ANNOTATIONS.test(key)),
-        without(letter.messageAnnotations, (key) => BROKER_ANNOTATIONS.test(key)),
+        withoutKeys(copy.messageAnnotations, (key) => BROKER_ANNOTATIONS.test(key)),
+        withoutKeys(letter.messageAnnotations, (key) => BROKER_ANNOTATIONS.test(key)),
         name,
       );
       assert.deepEqual(copy.footer, letter.footer, name);
       assert.deepEqual(copy.body, letter.body, name);
       assert.deepEqual(
-        without(copy.applicationProperties, (key) => key.startsWith('Replayed')),
-        without(letter.applicationProperties, (key) => key.startsWith('DeadLetter')),
+        withoutKeys(copy.applicationProperties, (key) => key.startsWith('Replayed')),
+        withoutKeys(letter.applicationProperties, (key) => key.startsWith('DeadLetter')),
         name,
       );
       assert.equal(copy.applicationProperties.ReplayedDeadLetterReason, 'Poison', name);

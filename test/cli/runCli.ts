@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +62,13 @@ export function spawnCli(args: string[], options: CliRunOptions = {}): ChildProc
 
 export function emptyFolder(): string {
   return mkdtempSync(join(tmpdir(), 'sbworker-cli-'));
+}
+
+/** A `--file` input in a folder of its own, its lines written as given (escapes stay). */
+export function linesFile(name: string, lines: string[]): string {
+  const file = join(emptyFolder(), name);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
 }
 
 function cliEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

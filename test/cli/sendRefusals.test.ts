@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { cliEmulatorFor } from './cliEmulator';
 import { drain } from './deadLetters';
-import { emptyFolder, runCli } from './runCli';
+import { linesFile, runCli } from './runCli';
 
 /** A --file whose lines are written as given: JSON escapes stay escapes. */
-function fileOf(...lines: string[]): string {
-  const file = join(emptyFolder(), 'lines.jsonl');
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
+const fileOf = (...lines: string[]): string => linesFile('lines.jsonl', lines);
 
 describe('sbworker send refuses what it could not send as written', () => {
   const fx = cliEmulatorFor({ queues: ['sr-surrogate', 'sr-pair', 'sr-scheduled', 'sr-later'] });

@@ -21,6 +21,26 @@ export interface WireMessage {
   footer?: Record<string, PropertyJson>;
 }
 
+/** What the broker writes on a message it holds (the README lists them for `dlq replay`). */
+export const BROKER_ANNOTATIONS = new RegExp(
+  '^x-opt-(sequence-number|enqueued-time|locked-until|lock-token|message-state|' +
+    'enqueue-sequence-number|deadletter-source|partition-id)$',
+);
+
+/** A section's entries without those whose key `drop` picks. */
+export function withoutKeys(
+  map: Record<string, PropertyJson> | undefined,
+  drop: (key: string) => boolean,
+): Record<string, PropertyJson> {
+  return Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !drop(key)));
+}
+
+/** What the sender chose in the header; the broker keeps the delivery count. */
+export function sentHeader(message: WireMessage): Record<string, PropertyJson> {
+  const chosen = ['durable', 'priority', 'ttl'].filter((key) => key in message.header);
+  return Object.fromEntries(chosen.map((key) => [key, message.header[key]!]));
+}
+
 const HEADER = 0x70;
 const PROPERTIES = 0x73;
 const MAP_SECTIONS: Record<
