@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import { typedToJson, type PropertyJson } from '../../src/cli/operator/propertyJson';
@@ -39,6 +41,21 @@ export function withoutKeys(
 export function sentHeader(message: WireMessage): Record<string, PropertyJson> {
   const chosen = ['durable', 'priority', 'ttl'].filter((key) => key in message.header);
   return Object.fromEntries(chosen.map((key) => [key, message.header[key]!]));
+}
+
+/**
+ * Asserts that a copy holds what the original's sender chose, section by section: the
+ * properties, the header's durable, priority and ttl, the message annotations less the
+ * broker's, the footer and the body. Application properties are the caller's to compare.
+ */
+export function assertSameSentSections(copy: WireMessage, original: WireMessage, name: string) {
+  const annotations = (message: WireMessage) =>
+    withoutKeys(message.messageAnnotations, (key) => BROKER_ANNOTATIONS.test(key));
+  assert.deepEqual(copy.properties, original.properties, name);
+  assert.deepEqual(sentHeader(copy), sentHeader(original), name);
+  assert.deepEqual(annotations(copy), annotations(original), name);
+  assert.deepEqual(copy.footer, original.footer, name);
+  assert.deepEqual(copy.body, original.body, name);
 }
 
 const HEADER = 0x70;

@@ -7,14 +7,22 @@ import { loneSurrogateIn } from '../../shared/loneSurrogate';
 import { typedApplicationProperties, typedSections } from '../../shared/typedProperties';
 import { decodeBody, encodeBody } from './messageBody';
 import { idJsonSchema, idToJson, idToSend } from './messageIdJson';
+import {
+  annotationsToJson,
+  checkSectionsJson,
+  footerToJson,
+  headerAndTimesToJson,
+  sectionsJsonShape,
+} from './messageSections';
 import { propertiesToSend } from './messageToSend';
 import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
 
 /**
  * One message as a JSON line: what `peek --json` prints and what `send --file` reads, so
  * output can be sent again. Broker-assigned fields (sequence number, enqueued time, delivery
- * count, state, dead-letter reason) are printed for reading and ignored on send, as is
- * `rejection`, the order job's record of why it rejected the message (`sbworker rejected`).
+ * count, state, dead-letter reason, the broker's message annotations) are printed for reading
+ * and ignored on send, as is `rejection`, the order job's record of why it rejected the message
+ * (`sbworker rejected`).
  *
  * The body is kept byte-exact: `bodyEncoding` says how `body` holds it.
  * - `json`: the bytes are exactly `JSON.stringify(body)` (what the SDK sends for objects).
@@ -29,6 +37,8 @@ import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from 
  * Application properties keep their AMQP types: values that plain JSON cannot carry are
  * tagged, `{"type":"uuid","value":"…"}` (propertyJson.ts); so are message and correlation ids
  * that are not strings (messageIdJson.ts). `contentEncoding` is the AMQP content-encoding.
+ * The header's durability and priority, the creation and expiry times, the group sequence,
+ * the message annotations and the footer are described in messageSections.ts.
  */
 export type MessageJson = z.infer<typeof messageJsonSchema>;
 
@@ -66,6 +76,7 @@ export const messageJsonSchema = z.object({
   to: optionalText,
   timeToLiveMs: z.number().int().positive().max(MAX_HEADER_TIME_TO_LIVE_MS).optional(),
   scheduledEnqueueTimeUtc: z.iso.datetime({ offset: true }).optional(),
+  ...sectionsJsonShape,
   applicationProperties: z.record(z.string(), propertyJsonSchema).optional(),
   bodyType: z.enum(['data', 'value', 'sequence']).optional(),
   bodyEncoding: z.enum(['json', 'text', 'base64', 'typed']).optional(),
@@ -106,7 +117,10 @@ export function toMessageJson(message: ServiceBusReceivedMessage): MessageJson {
     typed === undefined ? message.timeToLive : typed.headerTimeToLiveMs,
   );
   json.scheduledEnqueueTimeUtc = toIsoOrUndefined(message.scheduledEnqueueTimeUtc);
+  Object.assign(json, headerAndTimesToJson(raw));
+  json.messageAnnotations = annotationsToJson(raw, typed);
   json.applicationProperties = userProperties(message.applicationProperties);
+  json.footer = footerToJson(raw, typed);
 
   // The body goes last, so the properties stay readable on a long line.
   delete (json as { body?: unknown }).body;
@@ -145,6 +159,7 @@ export function parseMessageJson(line: string): MessageJson {
   propertiesToSend(parsed.data.applicationProperties);
   idToSend(parsed.data.messageId, 'messageId');
   idToSend(parsed.data.correlationId, 'correlationId');
+  checkSectionsJson(parsed.data);
   return parsed.data;
 }
 

@@ -5,6 +5,7 @@ import type { ServiceBusMessage } from '@azure/service-bus';
 import { decodeBody } from './messageBody';
 import { idToSend, isTaggedId } from './messageIdJson';
 import type { MessageJson, SendableMessage } from './messageJson';
+import { hasSectionsToSend, sectionsToSend, type PlainSections } from './messageSections';
 import { propertyToSend } from './propertyFromJson';
 import type { PropertyJson } from './propertyJson';
 
@@ -12,11 +13,14 @@ import type { PropertyJson } from './propertyJson';
 export function fromMessageJson(json: MessageJson): SendableMessage {
   // The SDK's own message has no content encoding, and takes ids as strings, numbers or
   // Buffers, which rhea writes as string, ulong and uuid (a Buffer of 3 bytes becomes a uuid).
+  // Nor has it a field for the header's durability and priority, the creation and expiry
+  // times, the group sequence, message annotations of the sender's own, or the footer.
   const annotatedOnly =
     (json.bodyType ?? 'data') !== 'data' ||
     json.contentEncoding !== undefined ||
     isTaggedId(json.messageId) ||
-    isTaggedId(json.correlationId);
+    isTaggedId(json.correlationId) ||
+    hasSectionsToSend(json);
   if (annotatedOnly) return annotatedFromJson(json);
 
   const message: ServiceBusMessage = { body: decodeBody(json) };
@@ -39,10 +43,14 @@ export function fromMessageJson(json: MessageJson): SendableMessage {
 
 /**
  * A JSON line as the SDK's annotated message, the shape that writes every AMQP section as
- * given: a value or sequence body, a content encoding, ids of any AMQP type.
+ * given: a value or sequence body, a content encoding, ids of any AMQP type, the header's
+ * durability and priority, the creation and expiry times, the group sequence, message
+ * annotations and the footer. The broker's own annotations are left out. `plain` (a replay's)
+ * holds the annotations and footer as rhea decoded them, for a value the typed form cannot send.
  */
-export function annotatedFromJson(json: MessageJson): AmqpAnnotatedMessage {
+export function annotatedFromJson(json: MessageJson, plain?: PlainSections): AmqpAnnotatedMessage {
   const bodyType = json.bodyType ?? 'data';
+  const sections = sectionsToSend(json, plain);
   const annotated: AmqpAnnotatedMessage = { body: decodeBody(json), bodyType, properties: {} };
   assignDefined(annotated.properties ?? {}, {
     messageId: idToSend(json.messageId, 'messageId'),
@@ -54,17 +62,23 @@ export function annotatedFromJson(json: MessageJson): AmqpAnnotatedMessage {
     replyTo: json.replyTo,
     replyToGroupId: json.replyToSessionId,
     to: json.to,
+    ...sections.properties,
   });
   if (json.applicationProperties !== undefined) {
     annotated.applicationProperties = propertiesToSend(json.applicationProperties);
   }
-  if (json.timeToLiveMs !== undefined) annotated.header = { timeToLive: json.timeToLiveMs };
+  const header = { ...sections.header, timeToLive: json.timeToLiveMs };
+  if (Object.values(header).some((value) => value !== undefined)) {
+    annotated.header = {};
+    assignDefined(annotated.header, header);
+  }
 
-  const annotations: Record<string, unknown> = {};
+  const annotations = sections.messageAnnotations;
   const scheduled = scheduledTime(json);
   if (json.partitionKey !== undefined) annotations['x-opt-partition-key'] = json.partitionKey;
   if (scheduled !== undefined) annotations['x-opt-scheduled-enqueue-time'] = scheduled;
   if (Object.keys(annotations).length > 0) annotated.messageAnnotations = annotations;
+  if (sections.footer !== undefined) annotated.footer = sections.footer;
   return annotated;
 }
 

@@ -4,11 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 
-import { typedSections, type TypedValue } from '../../shared/typedProperties';
 import { toMessageJson } from './messageJson';
 import { annotatedFromJson } from './messageToSend';
-import { propertyToSend } from './propertyFromJson';
-import { typedToJson } from './propertyJson';
 
 /** Application properties stamped on every replayed copy. */
 export const REPLAY_PROPERTIES = {
@@ -19,23 +16,6 @@ export const REPLAY_PROPERTIES = {
   /** Only on a copy given a new message id: its letter's id, so it can be traced. */
   messageId: 'ReplayedMessageId',
 } as const;
-
-/**
- * Message annotations the broker writes on a message it holds or delivers. A copy carries
- * none of them: they described the letter, and the target writes its own. The scheduled time
- * goes too, since a replay is meant to run now.
- */
-const BROKER_ANNOTATIONS: ReadonlySet<string> = new Set([
-  'x-opt-sequence-number',
-  'x-opt-enqueued-time',
-  'x-opt-locked-until',
-  'x-opt-lock-token',
-  'x-opt-message-state',
-  'x-opt-enqueue-sequence-number',
-  'x-opt-deadletter-source',
-  'x-opt-partition-id',
-  'x-opt-scheduled-enqueue-time',
-]);
 
 interface ReplayCopyOptions {
   /** The dead-letter queue's path, written into the copy. */
@@ -49,9 +29,10 @@ interface ReplayCopyOptions {
  * The copy that goes back to the entity: the letter's AMQP sections as they came, with their
  * types (body, header durable and priority, properties, message annotations, application
  * properties, footer), less what the broker wrote on it (its annotations, the header's
- * delivery count, the dead-letter reason and description), plus where it came from. Only the
- * SDK's annotated message carries all of them. Delivery annotations are for one hop only, and
- * the user-id is dropped: the SDK neither reads nor writes it.
+ * delivery count, the dead-letter reason and description), plus where it came from. This is
+ * the letter's JSON line (messageJson.ts) sent as `send --file` sends one, so both keep the
+ * same sections. Delivery annotations are for one hop only, and the user-id is dropped: the
+ * SDK neither reads nor writes it.
  */
 export function replayCopy(
   message: ServiceBusReceivedMessage,
@@ -72,57 +53,17 @@ export function replayCopy(
     json.applicationProperties[REPLAY_PROPERTIES.messageId] = json.messageId ?? null;
     json.messageId = randomUUID();
   }
-  if (options.timeToLiveMs !== undefined) json.timeToLiveMs = options.timeToLiveMs;
-  const copy = annotatedFromJson(json);
+  if (options.timeToLiveMs !== undefined) {
+    // A new time to live starts now: the SDK then stamps both times from the send.
+    json.timeToLiveMs = options.timeToLiveMs;
+    delete json.creationTime;
+    delete json.absoluteExpiryTime;
+  }
 
+  // A letter's annotation or footer value that the typed form cannot send goes as it came.
   const raw = message._rawAmqpMessage;
-  const typed = typedSections(raw.messageAnnotations);
-  const { durable, priority } = raw.header ?? {};
-  copy.header = dropUndefined({ ...copy.header, durable, priority });
-  const { creationTime, absoluteExpiryTime, groupSequence } = raw.properties ?? {};
-  // A new time to live starts now: the SDK then stamps both times from the send.
-  const keepTimes = options.timeToLiveMs === undefined;
-  copy.properties = dropUndefined({
-    ...copy.properties,
-    creationTime: keepTimes ? creationTime : undefined,
-    absoluteExpiryTime: keepTimes ? absoluteExpiryTime : undefined,
-    groupSequence,
+  return annotatedFromJson(json, {
+    messageAnnotations: raw.messageAnnotations,
+    footer: raw.footer,
   });
-  copy.messageAnnotations = userEntries(raw.messageAnnotations, typed?.annotations);
-  copy.footer = userEntries(raw.footer, typed?.footer);
-  return dropUndefined(copy);
-}
-
-/**
- * A map section's entries with their AMQP types, the broker's annotations left out; undefined
- * when none is left. A value the typed form cannot send goes as rhea decoded it.
- */
-function userEntries(
-  plain: Record<string, unknown> | undefined,
-  typed: Map<string, TypedValue> | undefined,
-): Record<string, unknown> | undefined {
-  if (plain === undefined || plain === null) return undefined;
-
-  const result: Record<string, unknown> = {};
-  for (const key of Object.keys(plain)) {
-    if (BROKER_ANNOTATIONS.has(key)) continue;
-    const typedValue = typed?.get(key);
-    result[key] = typedValue === undefined ? plain[key] : sendable(typedValue, plain[key], key);
-  }
-  return Object.keys(result).length > 0 ? result : undefined;
-}
-
-function sendable(typed: TypedValue, plain: unknown, key: string): unknown {
-  try {
-    return propertyToSend(typedToJson(typed), key);
-  } catch {
-    return plain;
-  }
-}
-
-function dropUndefined<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
-  }
-  return value;
 }
