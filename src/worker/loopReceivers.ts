@@ -14,6 +14,7 @@ import type { LoopStopSignal } from './loopStopSignal';
 import type { OutageTracker } from './outage';
 import { retireStalledReceiver } from './receiveDeadline';
 import type { ReceiverBatchCaches } from './receiverBatchCaches';
+import { noteSessionConnection } from './sessionLink';
 import { SessionLockRenewal } from './sessionLockRenewal';
 
 /** Codes that only mean "no session is free right now". */
@@ -56,6 +57,7 @@ export class LoopReceivers {
           ? await client.acceptNextSession(entity.queueName, options)
           : await client.acceptNextSession(entity.topicName, entity.subscriptionName, options);
       this.#open.add(receiver);
+      noteSessionConnection(receiver);
       this.#renewSessionLock(receiver);
       this.outage.recovered();
       return receiver;

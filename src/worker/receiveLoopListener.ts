@@ -18,13 +18,7 @@ import type { OutageTracker } from './outage';
 import { firstArrivalMs } from './receiveArrival';
 import { receiveWithDeadline } from './receiveDeadline';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
-import {
-  isSessionLinkClosed,
-  isSessionLockLost,
-  logSessionLinkClosed,
-  logSessionLockLost,
-  sessionIdOf,
-} from './sessionLink';
+import { endHeldSession, isSessionLinkClosed, isSessionLockLost, sessionIdOf } from './sessionLink';
 import { settle } from './settle';
 import { SessionTurns } from './sessionTurns';
 import { takeBackCredit } from './stoppedReceive';
@@ -135,9 +129,10 @@ export class ReceiveLoopListener implements Listener {
           await this.#awaitTurn(receiver);
           await this.#drainReceiver(receiver);
         } catch (error) {
-          // One session's lock, not the connection: no outage, no delay before the next one.
+          // One session's lock, not the connection: no outage, no delay before the next one;
+          // unless the connection dropped, which endHeldSession throws as the outage it is.
           if (this.#stopping || !isSessionLockLost(receiver, error)) throw error;
-          logSessionLockLost(this.deps.logger, receiver, error);
+          endHeldSession(this.deps.logger, receiver, [], error);
         } finally {
           // As the host does, a session receiver is closed after an error too, so that its
           // session can be taken again. At stop it is closed as soon as nothing it delivered
@@ -169,7 +164,7 @@ export class ReceiveLoopListener implements Listener {
 
     while (!this.#stopping) {
       if (isSessionLinkClosed(receiver)) {
-        logSessionLinkClosed(this.deps.logger, receiver, []);
+        endHeldSession(this.deps.logger, receiver, []);
         return;
       }
 
@@ -191,7 +186,7 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
       if (isSessionLinkClosed(receiver)) {
-        logSessionLinkClosed(this.deps.logger, receiver, messages);
+        endHeldSession(this.deps.logger, receiver, messages);
         return;
       }
       if (cache === undefined) {

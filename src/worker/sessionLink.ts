@@ -5,7 +5,7 @@ import type {
 } from '@azure/service-bus';
 
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
-import { ensureError } from '../shared/errors';
+import { AppError, ensureError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { messageIdText } from '../shared/messageIdText';
 
@@ -18,11 +18,43 @@ export function sessionIdOf(receiver: ServiceBusReceiver): string | undefined {
  * A session receiver whose link closed while the listener still holds it. @azure/service-bus
  * 7.9.5 closes the link itself when the drain that ends a receive is not answered within
  * max(200 ms, the wait left), which a delayed event loop or a busy broker makes common, and
- * it may still return what arrived meanwhile. Closing the link releases the session: its
- * messages go back to the queue, and none of them can be settled through this receiver.
+ * it may still return what arrived meanwhile; a dropped connection closes it too. Closing the
+ * link releases the session: its messages go back to the queue, and none of them can be
+ * settled through this receiver.
  */
 export function isSessionLinkClosed(receiver: ServiceBusReceiver): boolean {
   return sessionIdOf(receiver) !== undefined && receiver.isClosed;
+}
+
+/** rhea-promise's connection, as far as this module reads it. */
+interface AmqpConnection {
+  isOpen(): boolean;
+}
+
+/** The AMQP connection each accepted session's link was opened on. */
+const sessionConnections = new WeakMap<ServiceBusReceiver, AmqpConnection>();
+
+/**
+ * Remembers the connection an accepted session's link runs on, so that its end can later be
+ * told from a dropped connection. It reads the SDK's private fields (@azure/service-bus 7.9.5);
+ * without them nothing is noted, and a drop is then reported as that session's end.
+ */
+export function noteSessionConnection(receiver: ServiceBusReceiver): void {
+  type Held = { _messageSession?: { link?: { connection?: Partial<AmqpConnection> } } };
+  const connection = (receiver as Held)._messageSession?.link?.connection;
+  if (typeof connection?.isOpen === 'function') {
+    sessionConnections.set(receiver, connection as AmqpConnection);
+  }
+}
+
+/**
+ * Whether the connection the session was accepted on has dropped. The SDK reports a drop to a
+ * session receiver as SessionLockLost ("The session lock has expired…" when a receive starts
+ * after it), the words of a lock that ran out. It never opens a dropped connection again (rhea's
+ * reconnect is off; it makes a new one), so one that is no longer open dropped.
+ */
+function isConnectionLost(receiver: ServiceBusReceiver): boolean {
+  return sessionConnections.get(receiver)?.isOpen() === false;
 }
 
 /** A session receiver's failure that ends its session only, not the connection. */
@@ -34,22 +66,47 @@ export function isSessionLockLost(receiver: ServiceBusReceiver, error: unknown):
 }
 
 /**
- * Says that a held session's link closed, and why the messages it returned are not invoked:
- * an invocation could not settle them, and Service Bus delivers them again (a second run).
+ * Reports the end of a held session: its link was found closed (with the messages its last
+ * receive returned, not invoked), or a receive failed with SessionLockLost (`error`).
+ *
+ * A dropped connection ends every session held on it: that is thrown, as the outage the
+ * listener reports (once for all its loops), after an info line naming the session. Otherwise
+ * the session ended alone: its lock was lost (the SDK's error says so), or the SDK closed the
+ * link itself.
+ *
+ * @throws AppError `ServiceCommunicationProblem` (retryable) when the connection dropped.
  */
-export function logSessionLinkClosed(
+export function endHeldSession(
   logger: Logger,
   receiver: ServiceBusReceiver,
   notInvoked: readonly ServiceBusReceivedMessage[],
+  error?: unknown,
 ): void {
   const sessionId = sessionIdOf(receiver);
+  const lost = isConnectionLost(receiver);
   for (const message of notInvoked) {
     logger.info('Not invoked: its session link closed after receiving it; it comes back', {
       messageId: messageIdText(message.messageId),
       deliveryCount: (message.deliveryCount ?? 0) + 1,
       sessionId,
-      reason: 'sessionLinkClosed',
+      reason: lost ? 'connectionLost' : 'sessionLinkClosed',
     });
+  }
+
+  if (lost) {
+    logger.info('Session released: the connection to Service Bus dropped; it is taken again', {
+      sessionId,
+      reason: 'connectionLost',
+    });
+    throw new AppError(
+      'ServiceCommunicationProblem',
+      'the connection to Service Bus dropped, ending the sessions held on it',
+      { retryable: true, cause: error },
+    );
+  }
+  if (error !== undefined) {
+    logSessionLockLost(logger, receiver, error);
+    return;
   }
   logger.warn(
     'Session link closed while the session was held (the SDK closes it when a receive ends ' +
@@ -58,12 +115,8 @@ export function logSessionLinkClosed(
   );
 }
 
-/** A session lock lost during a receive: one session ends, the connection is fine. */
-export function logSessionLockLost(
-  logger: Logger,
-  receiver: ServiceBusReceiver,
-  error: unknown,
-): void {
+/** A session lock lost while the session was held: one session ends, the connection is fine. */
+function logSessionLockLost(logger: Logger, receiver: ServiceBusReceiver, error: unknown): void {
   logger.warn('Session lock lost; the session is released and taken again', {
     sessionId: sessionIdOf(receiver),
     code: 'SessionLockLost',

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { testClient } from '../support/emulator';
 import { startTransferHoldingProxy } from '../support/transferHoldingProxy';
-import { tempApp } from '../worker/tempApp';
 import { waitFor } from '../worker/support';
 import { installCleanups, onCleanup, startWorkerProcess } from './harness';
-import { sleep, spawnEmulator } from './support';
+import { sessionApp, sendToSession, sessionQueueEmulator } from './sessionSupport';
+import { sleep } from './support';
 
 // Trial AV: under load, @azure/service-bus 7.9.5 closes a session receiver's link when the
 // drain that ends a receive is not answered within max(200 ms, the wait left); its message
@@ -21,40 +20,6 @@ installCleanups();
  * first renewal of the 5 s session lock (at half of it), which the closed link makes fail.
  */
 const DRAIN_ANSWER_DELAY_MS = 4000;
-
-/** An app whose one session function on `queueName` does nothing, with these host settings. */
-function sessionApp(name: string, queueName: string, serviceBus: Record<string, unknown>) {
-  return tempApp({
-    'package.json': JSON.stringify({ main: 'index.js' }),
-    'host.json': JSON.stringify({ version: '2.0', extensions: { serviceBus } }),
-    'index.js': [
-      `const { app } = require('@azure/functions');`,
-      `app.serviceBusQueue('${name}', { connection: 'SessionConnection',`,
-      `  queueName: '${queueName}', isSessionsEnabled: true, handler: async () => {} });`,
-    ].join('\n'),
-  });
-}
-
-/** An emulator process with one session queue, killed at clean-up. */
-async function sessionQueueEmulator(name: string, lockDurationMs: number) {
-  const emulator = await spawnEmulator({
-    queues: [{ name, requiresSession: true, lockDurationMs }],
-  });
-  onCleanup(() => emulator.kill9());
-  return emulator;
-}
-
-/** Sends one message with this id to a session of the queue, through a client of its own. */
-async function sendToSession(
-  connectionString: string,
-  queue: string,
-  messageId: string,
-  sessionId: string,
-): Promise<void> {
-  const client = testClient(connectionString);
-  await client.createSender(queue).sendMessages({ body: messageId, messageId, sessionId });
-  await client.close();
-}
 
 const APP = sessionApp('linkClosed', 'rel-link-closed', {
   maxConcurrentSessions: 1,
