@@ -71,8 +71,8 @@ export function isSessionLockLost(receiver: ServiceBusReceiver, error: unknown):
  *
  * A dropped connection ends every session held on it: that is thrown, as the outage the
  * listener reports (once for all its loops), after an info line naming the session. Otherwise
- * the session ended alone: its lock was lost (the SDK's error says so), or the SDK closed the
- * link itself.
+ * the session ended alone: its lock was lost (the SDK's error says so, or the lock's time ran
+ * out before its link closed), or the SDK closed the link itself.
  *
  * @throws AppError `ServiceCommunicationProblem` (retryable) when the connection dropped.
  */
@@ -104,8 +104,8 @@ export function endHeldSession(
       { retryable: true, cause: error },
     );
   }
-  if (error !== undefined) {
-    logSessionLockLost(logger, receiver, error);
+  if (error !== undefined || hasLockRunOut(receiver)) {
+    logSessionLockLost(logger, receiver, error, notInvoked.length);
     return;
   }
   logger.warn(
@@ -115,11 +115,30 @@ export function endHeldSession(
   );
 }
 
+/**
+ * Whether the session's lock, as last granted, has run out by this process's clock: the
+ * broker then detaches the session's link (within 2 s for the emulator, once what is on its
+ * way is settled), which the SDK shows only as a closed link.
+ */
+function hasLockRunOut(receiver: ServiceBusReceiver): boolean {
+  const lockedUntil = (receiver as Partial<ServiceBusSessionReceiver>).sessionLockedUntilUtc;
+  return lockedUntil !== undefined && lockedUntil.getTime() <= Date.now();
+}
+
 /** A session lock lost while the session was held: one session ends, the connection is fine. */
-function logSessionLockLost(logger: Logger, receiver: ServiceBusReceiver, error: unknown): void {
+function logSessionLockLost(
+  logger: Logger,
+  receiver: ServiceBusReceiver,
+  error: unknown,
+  notInvoked: number,
+): void {
   logger.warn('Session lock lost; the session is released and taken again', {
     sessionId: sessionIdOf(receiver),
     code: 'SessionLockLost',
-    error: ensureError(mostTellingAttempt(error)).message,
+    error:
+      error === undefined
+        ? 'the session lock ran out and its link closed'
+        : ensureError(mostTellingAttempt(error)).message,
+    notInvoked,
   });
 }

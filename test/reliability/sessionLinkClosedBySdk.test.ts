@@ -90,3 +90,38 @@ describe('a session lock that runs out while its receiver waits', () => {
     assert.deepEqual(outage, [], 'one session lock is not the connection');
   });
 });
+
+// No renewal: the 2 s session lock runs out while the 5 s handler runs, and the emulator
+// detaches the session's link within 2 s of that, before the handler returns.
+const SLOW_APP = sessionApp(
+  'slowHandler',
+  'rel-slow-handler',
+  {
+    maxConcurrentSessions: 1,
+    sessionIdleTimeout: '00:00:10',
+    maxAutoLockRenewalDuration: '00:00:00',
+  },
+  '() => new Promise((resolve) => setTimeout(resolve, 5000))',
+);
+
+describe('a session lock that runs out while its handler runs', () => {
+  it('is logged as that session lost, not as a closed link or a lost connection', async () => {
+    const emulator = await sessionQueueEmulator('rel-slow-handler', 2000);
+    const worker = await startWorkerProcess(SLOW_APP, {
+      SessionConnection: emulator.connectionString,
+    });
+
+    await sendToSession(emulator.connectionString, 'rel-slow-handler', 'sh-1', 'sh');
+    const ended = await worker.waitForLine(
+      "the session's end",
+      (l) => l.sessionId === 'sh' && /^Session (lock lost|link closed)/.test(String(l.msg)),
+      20_000,
+    );
+
+    assert.match(String(ended.msg), /^Session lock lost/, worker.stdout());
+    assert.equal(ended.level, 'warn');
+    assert.equal(ended.code, 'SessionLockLost');
+    const outage = worker.lines().filter((l) => /^Service Bus connection lost/.test(String(l.msg)));
+    assert.deepEqual(outage, [], 'one session lock is not the connection');
+  });
+});
