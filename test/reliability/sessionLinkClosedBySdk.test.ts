@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { startTransferHoldingProxy } from '../support/transferHoldingProxy';
-import { waitFor } from '../worker/support';
+import { waitFor, type WorkerProcess } from '../worker/support';
 import { installCleanups, onCleanup, startWorkerProcess } from './harness';
 import { sessionApp, sendToSession, sessionQueueEmulator } from './sessionSupport';
 import { sleep } from './support';
@@ -63,6 +63,23 @@ describe('a session link the SDK closes after handing over a message', () => {
   });
 });
 
+/**
+ * Starts an emulator whose session queue has a 2 s lock and a worker of `app` on it, then
+ * sends one message to `sessionId`; returns the worker.
+ */
+async function sessionOnShortLock(app: string, queue: string, sessionId: string) {
+  const emulator = await sessionQueueEmulator(queue, 2000);
+  const worker = await startWorkerProcess(app, { SessionConnection: emulator.connectionString });
+  await sendToSession(emulator.connectionString, queue, `${sessionId}-1`, sessionId);
+  return worker;
+}
+
+/** A lost session lock is one session's end, not the connection's. */
+function assertNoOutage(worker: WorkerProcess): void {
+  const outage = worker.lines().filter((l) => /^Service Bus connection lost/.test(String(l.msg)));
+  assert.deepEqual(outage, [], 'one session lock is not the connection');
+}
+
 // Renewal stops after 1 s, so the 2 s session lock runs out while the receive waits.
 const EXPIRY_APP = sessionApp('lockExpiry', 'rel-lock-expiry', {
   maxConcurrentSessions: 1,
@@ -72,12 +89,7 @@ const EXPIRY_APP = sessionApp('lockExpiry', 'rel-lock-expiry', {
 
 describe('a session lock that runs out while its receiver waits', () => {
   it('is logged as that session lost, not as a lost connection', async () => {
-    const emulator = await sessionQueueEmulator('rel-lock-expiry', 2000);
-    const worker = await startWorkerProcess(EXPIRY_APP, {
-      SessionConnection: emulator.connectionString,
-    });
-
-    await sendToSession(emulator.connectionString, 'rel-lock-expiry', 'le-1', 'le');
+    const worker = await sessionOnShortLock(EXPIRY_APP, 'rel-lock-expiry', 'le');
     const lost = await worker.waitForLine(
       'the lost session',
       (l) => String(l.msg).startsWith('Session lock lost'),
@@ -86,8 +98,7 @@ describe('a session lock that runs out while its receiver waits', () => {
 
     assert.equal(lost.sessionId, 'le');
     assert.equal(lost.level, 'warn');
-    const outage = worker.lines().filter((l) => /^Service Bus connection lost/.test(String(l.msg)));
-    assert.deepEqual(outage, [], 'one session lock is not the connection');
+    assertNoOutage(worker);
   });
 });
 
@@ -106,12 +117,7 @@ const SLOW_APP = sessionApp(
 
 describe('a session lock that runs out while its handler runs', () => {
   it('is logged as that session lost, not as a closed link or a lost connection', async () => {
-    const emulator = await sessionQueueEmulator('rel-slow-handler', 2000);
-    const worker = await startWorkerProcess(SLOW_APP, {
-      SessionConnection: emulator.connectionString,
-    });
-
-    await sendToSession(emulator.connectionString, 'rel-slow-handler', 'sh-1', 'sh');
+    const worker = await sessionOnShortLock(SLOW_APP, 'rel-slow-handler', 'sh');
     const ended = await worker.waitForLine(
       "the session's end",
       (l) => l.sessionId === 'sh' && /^Session (lock lost|link closed)/.test(String(l.msg)),
@@ -121,7 +127,6 @@ describe('a session lock that runs out while its handler runs', () => {
     assert.match(String(ended.msg), /^Session lock lost/, worker.stdout());
     assert.equal(ended.level, 'warn');
     assert.equal(ended.code, 'SessionLockLost');
-    const outage = worker.lines().filter((l) => /^Service Bus connection lost/.test(String(l.msg)));
-    assert.deepEqual(outage, [], 'one session lock is not the connection');
+    assertNoOutage(worker);
   });
 });
