@@ -57,7 +57,10 @@ function isConnectionLost(receiver: ServiceBusReceiver): boolean {
   return sessionConnections.get(receiver)?.isOpen() === false;
 }
 
-/** A session receiver's failure that ends its session only, not the connection. */
+/**
+ * A session receiver's failure that the SDK calls SessionLockLost: the session's lock was lost,
+ * or the connection under it dropped (endHeldSession tells which).
+ */
 export function isSessionLockLost(receiver: ServiceBusReceiver, error: unknown): boolean {
   return (
     sessionIdOf(receiver) !== undefined &&
