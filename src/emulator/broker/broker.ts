@@ -7,7 +7,7 @@ import { EntityRegistry, type SendTarget } from '../entities/registry';
 import type { MessageStore, StoreHooks } from '../store/messageStore';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
 import { HeldMessageForwarder } from './heldForwarding';
-import { MAX_FORWARD_HOPS, MessagePlacement } from './placement';
+import { MAX_FORWARD_HOPS, MessagePlacement, refusesWithoutSession } from './placement';
 import { storedToParsed } from './storedToParsed';
 
 const SWEEP_INTERVAL_MS = 100;
@@ -146,7 +146,8 @@ export class Broker implements StoreHooks {
       enqueuedAtMs: message.enqueuedAtMs,
       forwardHops: message.forwardHops,
     };
-    if (forwardTo && forwardTarget) {
+    // A session queue takes no dead letter without a session id; it stays here instead.
+    if (forwardTo && forwardTarget && !refusesWithoutSession(forwardTarget, message)) {
       if (message.forwardHops >= MAX_FORWARD_HOPS) {
         // Moving it on would be one transfer too many; a loop of forwards ends here.
         this.placement.deadLetterAtHopLimit(

@@ -7,7 +7,7 @@ import type {
 } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
 import type { StoredMessage } from '../store/types';
-import { MAX_FORWARD_HOPS, type MessagePlacement } from './placement';
+import { MAX_FORWARD_HOPS, refusesWithoutSession, type MessagePlacement } from './placement';
 import { storedToParsed } from './storedToParsed';
 
 /** Where a store's held messages go: the entity owning the store, and the entity it names. */
@@ -94,8 +94,10 @@ export class HeldMessageForwarder {
 
     try {
       for (const message of taken) {
-        // A dead letter at the hop limit stays, as one dead-lettered for the hop limit does.
+        // A dead letter at the hop limit stays, as one dead-lettered for the hop limit does;
+        // so does one without a session id that a session queue would have to take.
         if (route.deadLetters && message.forwardHops >= MAX_FORWARD_HOPS) continue;
+        if (route.deadLetters && refusesWithoutSession(route.target, message)) continue;
         this.forwardCopy(route, message, nowMs);
         // The copy is journaled before the original's removal: a crash in between leaves two.
         store.remove(message);

@@ -23,6 +23,13 @@ const NULL_SESSION_DEAD_LETTER: DeadLetterFields = {
   description: "Session enabled entity doesn't allow a message whose session identifier is null.",
 };
 /**
+ * The reason on a message that auto-forwarding could not move into a session queue because it
+ * has no session id. Azure dead-letters such a forward (AymDev/MessengerAzureBundle#3) but
+ * documents no reason for it; this is the one it documents for the same cause in a session
+ * subscription, so code that sorts dead letters by reason needs no new case.
+ */
+const NO_SESSION_FORWARD_REASON = NULL_SESSION_DEAD_LETTER.reason;
+/**
  * Service Bus writes the exception's type name as the reason of a copy it dead-letters for a
  * failed rule (the dead-letter queues overview); these are its SDK's names for a filter's and
  * an action's exception.
@@ -144,6 +151,12 @@ export class MessagePlacement {
       return holder.store.add(message, nowMs, { ...carried, forwardHops: hops }).seq;
     }
     if (hops < MAX_FORWARD_HOPS) {
+      // Azure dead-letters it in the entity that forwards, where an operator finds it, rather
+      // than storing it where no session receiver could ever take it.
+      if (refusesWithoutSession(next, message)) {
+        const fields = noSessionForwardFields(forwardTo);
+        return this.keepAsTransferDeadLetter(holder, message, nowMs, carried, forwardTo, fields);
+      }
       const enqueueSeq = carried.enqueueSeq ?? topicSeq ?? holder.store.skipSequenceNumber();
       return this.enqueue(next, message, nowMs, hops + 1, { ...carried, enqueueSeq });
     }
@@ -176,7 +189,8 @@ export class MessagePlacement {
 
     const forwardTo = holder.config.forwardDeadLetteredMessagesTo;
     const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
-    if (forwardTo && next) {
+    // A session queue cannot take it either; it stays here, where it can be read.
+    if (forwardTo && next && !refusesWithoutSession(next, message)) {
       if (hops >= MAX_FORWARD_HOPS) {
         return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried, fields);
       }
@@ -209,9 +223,33 @@ export class MessagePlacement {
     const description =
       `Auto-forwarded ${MAX_FORWARD_HOPS} times${cause}, the most Service Bus allows; ` +
       `not forwarded again to "${forwardTo}".`;
+    const fields = { reason: HOP_LIMIT_REASON, description };
+    return this.keepAsTransferDeadLetter(holder, message, nowMs, carried, forwardTo, fields);
+  }
+
+  /**
+   * Dead-letters a message that auto-forwarding could not move, in the entity that holds it.
+   * Azure keeps these in the transfer dead-letter queue, which forwards nothing on; here they
+   * share the dead-letter queue and carry the hop limit's mark, which keeps
+   * `ForwardDeadLetteredMessagesTo` from moving them (see HeldMessageForwarder).
+   */
+  private keepAsTransferDeadLetter(
+    holder: QueueEntity | SubscriptionEntity,
+    message: ParsedMessage,
+    nowMs: number,
+    carried: Partial<StoredMessage>,
+    forwardTo: string,
+    fields: DeadLetterFields,
+  ): number {
+    this.logger.warn('message not auto-forwarded; dead-lettered where it is', {
+      entity: holder.store.settings.path,
+      forwardTo,
+      messageId: message.messageId,
+      reason: fields.reason,
+    });
     const bare = withApplicationProperties(message.bare, {
-      DeadLetterReason: HOP_LIMIT_REASON,
-      DeadLetterErrorDescription: description,
+      DeadLetterReason: fields.reason,
+      DeadLetterErrorDescription: fields.description,
     });
     const dead = { ...message, bare, scheduledEnqueueAtMs: null };
     const stored = holder.deadLetter.add(dead, nowMs, {
@@ -219,14 +257,29 @@ export class MessagePlacement {
       expiresAtMs: null,
       forwardHops: MAX_FORWARD_HOPS,
     });
-    this.logger.warn('auto-forward hop limit reached; message dead-lettered', {
-      entity: holder.store.settings.path,
-      forwardTo,
-      messageId: message.messageId,
-      hops: MAX_FORWARD_HOPS,
-    });
     return stored.seq;
   }
+}
+
+/**
+ * Whether `target` must refuse a message because it is a session queue and the message has no
+ * session id. A topic takes it: each of its session subscriptions dead-letters its own copy.
+ */
+export function refusesWithoutSession(
+  target: SendTarget,
+  message: { sessionId: string | null },
+): boolean {
+  return target.kind === 'queue' && target.config.requiresSession && message.sessionId === null;
+}
+
+function noSessionForwardFields(forwardTo: string): DeadLetterFields {
+  return {
+    reason: NO_SESSION_FORWARD_REASON,
+    description:
+      `Not auto-forwarded to "${forwardTo}": that queue requires sessions and the message ` +
+      'has no SessionId. Set a SessionId on messages sent here, or forward to an entity ' +
+      'without sessions.',
+  };
 }
 
 function ruleFailureFields(failure: RuleFailure): DeadLetterFields {
