@@ -117,13 +117,15 @@ export function probeEntities(
   names: ProbeNames,
   queue: { lockDurationMs?: number; maxDeliveryCount?: number; forwardTo?: string } = {},
 ) {
+  // Azure refuses ForwardTo on a queue that requires sessions, so the session queue never has it.
+  const { forwardTo: _forwardTo, ...sessionQueue } = queue;
   return {
     queues: [
       { name: names.queue, lockDurationMs: 5000, ...queue },
       { name: names.binaryQueue, lockDurationMs: 5000 },
       names.out,
       names.extraOut,
-      { name: names.sessionQueue, requiresSession: true, lockDurationMs: 5000, ...queue },
+      { name: names.sessionQueue, requiresSession: true, lockDurationMs: 5000, ...sessionQueue },
       { name: names.batchQueue, lockDurationMs: 5000, ...queue },
     ],
     topics: [{ name: names.topic, subscriptions: [{ name: 'probe-sub', lockDurationMs: 5000 }] }],

@@ -32,6 +32,23 @@ export function forwardingProblem(
   return null;
 }
 
+/**
+ * Why an entity that requires sessions may not set `ForwardTo`: Azure refuses the pair with
+ * 400 (Azure/azure-service-bus#660), as its forwarder does not receive by session. Null when
+ * the pair is fine. Dead letters carry on being forwarded: `ForwardDeadLetteredMessagesTo` is
+ * allowed on a session entity.
+ */
+export function sessionForwardProblem(
+  requiresSession: boolean,
+  forwardTo: string | null,
+): string | null {
+  if (!requiresSession || forwardTo === null) return null;
+  return (
+    `RequiresSession and ForwardTo "${forwardTo}" cannot be set together: an entity that ` +
+    'requires sessions cannot auto-forward'
+  );
+}
+
 function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }

@@ -13,6 +13,7 @@ export interface ConfigOutline {
 
 export interface OutlineQueue {
   name: string;
+  requiresSession: boolean;
   forwardTo: string | null;
   forwardDeadLetteredMessagesTo: string | null;
 }
@@ -63,6 +64,7 @@ function ruleOf(rule: Json, name: string): OutlineRule {
 function targetsOf(entity: Json): Omit<OutlineQueue, 'name'> {
   const properties = objectAt(entity.Properties);
   return {
+    requiresSession: properties?.RequiresSession === true,
     forwardTo: targetAt(properties?.ForwardTo),
     forwardDeadLetteredMessagesTo: targetAt(properties?.ForwardDeadLetteredMessagesTo),
   };

@@ -4,7 +4,12 @@ import {
   MAX_SQL_EXPRESSION_LENGTH,
   SqlSyntaxError,
 } from '../rules';
-import { forwardingProblem, type ForwardProperty, type ForwardSource } from './forwarding';
+import {
+  forwardingProblem,
+  sessionForwardProblem,
+  type ForwardProperty,
+  type ForwardSource,
+} from './forwarding';
 import type { ConfigOutline, OutlineQueue } from './outline';
 import type { NamespaceConfig } from './types';
 
@@ -122,6 +127,8 @@ function forwardingProblems(outline: ConfigOutline): string[] {
   const problems: string[] = [];
 
   const check = (source: ForwardSource, entity: OutlineQueue, where: string): void => {
+    const sessions = sessionForwardProblem(entity.requiresSession, entity.forwardTo);
+    if (sessions !== null) problems.push(`${where}: ${sessions}`);
     const targets: [ForwardProperty, string | null][] = [
       ['ForwardTo', entity.forwardTo],
       ['ForwardDeadLetteredMessagesTo', entity.forwardDeadLetteredMessagesTo],

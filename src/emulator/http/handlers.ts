@@ -1,4 +1,4 @@
-import { forwardingProblem, type ForwardSource } from '../config/forwarding';
+import { forwardingProblem, sessionForwardProblem, type ForwardSource } from '../config/forwarding';
 import type { RuleConfig } from '../config/types';
 import { compileRule } from '../rules';
 import {
@@ -243,7 +243,11 @@ export class ManagementHandlers {
   /** The config file's forwarding rules (config/forwarding.ts), on create and update. */
   private requireForwardTargets(
     source: ForwardSource,
-    targets: { forwardTo: string | null; forwardDeadLetteredMessagesTo: string | null },
+    targets: {
+      requiresSession: boolean;
+      forwardTo: string | null;
+      forwardDeadLetteredMessagesTo: string | null;
+    },
   ): void {
     const exists = (name: string): boolean =>
       this.backend.getQueue(name) !== undefined || this.backend.getTopic(name) !== undefined;
@@ -251,16 +255,18 @@ export class ManagementHandlers {
       ['ForwardTo', targets.forwardTo],
       ['ForwardDeadLetteredMessagesTo', targets.forwardDeadLetteredMessagesTo],
     ] as const;
+    const problems = [sessionForwardProblem(targets.requiresSession, targets.forwardTo)];
     for (const [property, target] of checks) {
-      const problem = target === null ? null : forwardingProblem(source, property, target, exists);
-      if (problem !== null) {
-        const what =
-          source.kind === 'queue'
-            ? `queue '${source.name}'`
-            : `subscription '${subscriptionPath(source.topic, source.name)}'`;
-        throw new AdminError('BadRequest', `The ${what} cannot be saved: ${problem}.`);
-      }
+      problems.push(target === null ? null : forwardingProblem(source, property, target, exists));
     }
+
+    const problem = problems.find((found): found is string => found !== null);
+    if (problem === undefined) return;
+    const what =
+      source.kind === 'queue'
+        ? `queue '${source.name}'`
+        : `subscription '${subscriptionPath(source.topic, source.name)}'`;
+    throw new AdminError('BadRequest', `The ${what} cannot be saved: ${problem}.`);
   }
 
   private queue(request: ManagementRequest, view: QueueView): EntryParts {

@@ -217,6 +217,42 @@ describe('parseConfig forwarding', () => {
     assertRefused(json, `queue "orders": ${detail}`);
   });
 
+  // Azure answers 400 to a session entity with ForwardTo (Azure/azure-service-bus#660).
+  it('refuses a session queue that forwards, naming the queue and both properties', () => {
+    const json = file({
+      Queues: [
+        { Name: 'in', Properties: { RequiresSession: true, ForwardTo: 'out' } },
+        { Name: 'out' },
+      ],
+    });
+    assertRefused(json, 'queue "in": RequiresSession and ForwardTo "out" cannot be set together');
+  });
+
+  it('refuses a session subscription that forwards', () => {
+    const json = file({
+      Queues: [{ Name: 'out' }],
+      Topics: [
+        {
+          Name: 'events',
+          Subscriptions: [{ Name: 's', Properties: { RequiresSession: true, ForwardTo: 'out' } }],
+        },
+      ],
+    });
+    const where = 'topic "events" subscription "s"';
+    assertRefused(json, `${where}: RequiresSession and ForwardTo "out" cannot be set together`);
+  });
+
+  it('accepts a session queue that forwards its dead letters', () => {
+    const json = file({
+      Queues: [
+        { Name: 'in', Properties: { RequiresSession: true, ForwardDeadLetteredMessagesTo: 'out' } },
+        { Name: 'out' },
+      ],
+    });
+    const [source] = parseConfig(json, 'Config.json').queues;
+    assert.equal(source!.forwardDeadLetteredMessagesTo, 'out');
+  });
+
   it('refuses a subscription that forwards into its own topic', () => {
     const json = file({
       Topics: [
