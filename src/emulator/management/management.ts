@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger';
 import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
+import { sessionMismatch } from '../broker/sessionMismatch';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
 import { checkMessageSize } from '../amqp/messageSize';
 import { managementOk, managementResponse, type ResponseMessage } from '../amqp/responses';
@@ -184,9 +185,11 @@ export class ManagementNode {
     const sessionId = optionalString(body, 'session-id');
     // A number given twice names one message, which is delivered (and locked) once.
     const seqs = [...new Set(longsField(body, 'sequence-numbers'))];
-    // A session's deferred messages are for the receiver that holds the session.
+    // A session's deferred messages are for the receiver that holds the session; a receiver
+    // without one is refused as receiveMessages on it is, not told that a lock was lost.
     if (source.store.settings.requiresSession) {
-      source.store.sessions.assertHeldBy(sessionId ?? '', holder, nowMs);
+      if (sessionId === null) throw sessionMismatch(path, true);
+      source.store.sessions.assertHeldBy(sessionId, holder, nowMs);
     }
 
     const items = seqs.map((seq) => {

@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger';
 import { verifySasToken } from '../auth/sas';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
+import { sessionMismatch } from '../broker/sessionMismatch';
 import { drainCreditAtOnce } from '../amqp/drainCredit';
 import type { ParsedMessage } from '../amqp/messageCodec';
 import {
@@ -112,12 +113,7 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
   const sessionful = source.store.settings.requiresSession;
   const asksForSession =
     remote.source?.filter != null && 'com.microsoft:session-filter' in remote.source.filter;
-  if (sessionful !== asksForSession) {
-    const description = sessionful
-      ? `The entity '${address}' requires sessions: use a session receiver.`
-      : `The entity '${address}' does not have sessions enabled.`;
-    return refuse(link, new BrokerError(Condition.notAllowed, description));
-  }
+  if (sessionful !== asksForSession) return refuse(link, sessionMismatch(address, sessionful));
 
   if (sessionful) {
     try {
