@@ -2,6 +2,7 @@ import { DEFAULT_EMULATOR_AMQP_PORT, DEFAULT_EMULATOR_HTTP_PORT } from '../share
 import { withFailureCodes } from '../shared/failureLogging';
 import { silentLogger, type Logger } from '../shared/logger';
 import { Broker } from './broker/broker';
+import { receiveDisabledRefusal } from './broker/entityStatus';
 import { namespaceWithDefaults } from './config/defaults';
 import type { NamespaceConfig } from './config/types';
 import { journalSnapshot } from './entities/journalSnapshot';
@@ -141,6 +142,12 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
       for (const store of stores) dispatcher.closeStore(store);
     },
     () => broker.forwardHeldMessages(),
+    (stores) => {
+      for (const store of stores) {
+        const owner = broker.registry.receiveSource(store.settings.path)?.owner;
+        dispatcher.closeStore(store, owner && receiveDisabledRefusal(owner));
+      }
+    },
   );
 
   const management = new ManagementNode(broker, logger, entities);

@@ -101,6 +101,7 @@ export const Condition = {
   deadLetter: 'com.microsoft:dead-letter',
   quotaExceeded: 'amqp:resource-limit-exceeded',
   entityAlreadyExists: 'com.microsoft:entity-already-exists',
+  entityDisabled: 'com.microsoft:entity-disabled',
 } as const;
 
 /** An error the broker reports to a client with an AMQP condition. */

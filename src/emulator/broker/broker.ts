@@ -6,6 +6,7 @@ import type { NamespaceConfig } from '../config/types';
 import { EntityRegistry, type SendTarget } from '../entities/registry';
 import type { MessageStore, StoreHooks } from '../store/messageStore';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
+import { sendDisabledRefusal } from './entityStatus';
 import { HeldMessageForwarder } from './heldForwarding';
 import { MAX_FORWARD_HOPS, MessagePlacement, refusesWithoutSession } from './placement';
 import { storedToParsed } from './storedToParsed';
@@ -61,6 +62,8 @@ export class Broker implements StoreHooks {
    */
   send(target: SendTarget, messages: ParsedMessage[]): number[] {
     const nowMs = this.now();
+    const disabled = sendDisabledRefusal(target);
+    if (disabled) throw disabled;
     if (target.kind === 'queue' && target.config.requiresSession) {
       for (const message of messages) {
         if (message.sessionId === null) {

@@ -3,10 +3,25 @@ import type { CompiledRule } from '../rules';
 import type { MessageStore } from '../store/messageStore';
 import type { DuplicateDetector } from './duplicates';
 
+/**
+ * An entity's Status as the management API sets it: sends are refused while Disabled or
+ * SendDisabled, receives while Disabled or ReceiveDisabled. Kept in memory only.
+ */
+export type EntityStatus = 'Active' | 'Disabled' | 'SendDisabled' | 'ReceiveDisabled';
+
+export function sendsAllowed(status: EntityStatus): boolean {
+  return status === 'Active' || status === 'ReceiveDisabled';
+}
+
+export function receivesAllowed(status: EntityStatus): boolean {
+  return status === 'Active' || status === 'SendDisabled';
+}
+
 /** The entities the registry keeps, each with its stores. */
 export interface QueueEntity {
   kind: 'queue';
   name: string;
+  status: EntityStatus;
   config: QueueConfig;
   store: MessageStore;
   deadLetter: MessageStore;
@@ -16,6 +31,7 @@ export interface QueueEntity {
 export interface TopicEntity {
   kind: 'topic';
   name: string;
+  status: EntityStatus;
   /** `config.subscriptions` mirrors the live subscriptions' configs. */
   config: TopicConfig;
   /** Holds scheduled messages until they are due; then they are routed. */
@@ -27,6 +43,7 @@ export interface TopicEntity {
 export interface SubscriptionEntity {
   kind: 'subscription';
   name: string;
+  status: EntityStatus;
   topic: TopicEntity;
   /** `config.rules` lists every rule the subscription has; none means it matches nothing. */
   config: SubscriptionConfig;

@@ -21,6 +21,8 @@ import {
 import { normalizeAddress } from './entityAddress';
 import {
   defaultRule,
+  receivesAllowed,
+  type EntityStatus,
   type QueueEntity,
   type ReceiveSource,
   type SendTarget,
@@ -111,6 +113,20 @@ export class EntityRegistry {
     return this.sources.get(path);
   }
 
+  /**
+   * Sets the Status of the queue, topic or subscription at `path`. Returns the stores whose
+   * receivers must end because receiving is now disabled (the entity's and its dead-letter
+   * queue's); none when nothing changed for receivers.
+   */
+  setStatus(path: string, status: EntityStatus): MessageStore[] {
+    const entity = this.sendTarget(path) ?? this.receiveSource(path)?.owner;
+    if (entity === undefined) return [];
+    const wasReceiving = receivesAllowed(entity.status);
+    entity.status = status;
+    if (entity.kind === 'topic' || !wasReceiving || receivesAllowed(status)) return [];
+    return [entity.store, entity.deadLetter];
+  }
+
   subscription(topicName: string, name: string): SubscriptionEntity | undefined {
     const source = this.sources.get(normalizeAddress(`${topicName}/Subscriptions/${name}`));
     return source?.owner.kind === 'subscription' && !source.isDeadLetter ? source.owner : undefined;
@@ -129,6 +145,7 @@ export class EntityRegistry {
     const queue: QueueEntity = {
       kind: 'queue',
       name: config.name,
+      status: 'Active',
       config,
       store,
       deadLetter,
@@ -173,6 +190,7 @@ export class EntityRegistry {
     const topic: TopicEntity = {
       kind: 'topic',
       name: config.name,
+      status: 'Active',
       config: { ...config, subscriptions: [] },
       scheduled,
       subscriptions: [],
@@ -226,6 +244,7 @@ export class EntityRegistry {
     const entity: SubscriptionEntity = {
       kind: 'subscription',
       name: sub.name,
+      status: 'Active',
       topic,
       config,
       compiledRules,

@@ -2,7 +2,7 @@ import type { Logger } from '../../shared/logger';
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
 import type { MessageStore } from '../store/messageStore';
 import type { EntityChange, EntityLog } from '../store/entityLog';
-import { purgeRemovedStores, type EntityRegistry } from './registry';
+import { purgeRemovedStores, type EntityRegistry, type EntityStatus } from './registry';
 
 /**
  * Entity changes made while the emulator runs (management API, `$management` rules). Each is
@@ -17,7 +17,15 @@ export class RuntimeEntities {
     private readonly storesRemoved: (stores: MessageStore[]) => void,
     /** After every change: `ForwardTo` set, or its target created, moves held messages on. */
     private readonly changed: () => void = () => undefined,
+    /** Ends the receivers of stores whose entity no longer allows receiving. */
+    private readonly receivesDisabled: (stores: MessageStore[]) => void = () => undefined,
   ) {}
+
+  /** Not journaled: a Status lives as long as the process, as the other echoed properties. */
+  setStatus(path: string, status: EntityStatus): void {
+    const stores = this.registry.setStatus(path, status);
+    if (stores.length > 0) this.receivesDisabled(stores);
+  }
 
   createQueue(config: QueueConfig): void {
     this.apply({ op: 'createQueue', config });

@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors';
 import { MAX_RULES_PER_SUBSCRIPTION } from '../config/defaults';
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+import type { EntityStatus } from '../entities/entityTypes';
 
 /**
  * What the management (ATOM) API needs from the broker: entity descriptions, runtime counts,
@@ -61,8 +62,9 @@ export type TopicSettings = Omit<TopicConfig, 'subscriptions'>;
 export type SubscriptionSettings = Omit<SubscriptionConfig, 'rules'>;
 
 /**
- * Properties the administration client sets and reads back but the broker does not act on
- * (Status, UserMetadata, AutoDeleteOnIdle, ...). The backend stores and returns them as given.
+ * Properties the administration client sets and reads back. The broker acts only on Status
+ * (handed to it through `RuntimeEntityChanges.setStatus`); the others (UserMetadata,
+ * AutoDeleteOnIdle, ...) are stored and returned as given.
  */
 export interface AdminExtras {
   status: EntityStatus;
@@ -74,7 +76,7 @@ export interface AdminExtras {
   supportOrdering: boolean;
 }
 
-export type EntityStatus = 'Active' | 'Disabled' | 'SendDisabled' | 'ReceiveDisabled';
+export type { EntityStatus };
 
 export interface EntityTimes {
   createdAtMs: number;

@@ -287,6 +287,7 @@ export class RegistryAdminBackend implements AdminBackend {
 
   private recorded<T>(path: string, extras: AdminExtras, read: () => T | undefined): T {
     this.records.changed(path, extras);
+    this.change().setStatus(path, extras.status);
     const view = read();
     if (view === undefined) {
       throw new AdminError('NotSupported', `The broker did not apply the change to '${path}'.`);

@@ -1,5 +1,5 @@
 import type { QueueConfig, RuleConfig, SubscriptionConfig } from '../config/types';
-import type { SubscriptionSettings, TopicSettings } from './backend';
+import type { EntityStatus, SubscriptionSettings, TopicSettings } from './backend';
 
 /**
  * Run-time entity changes the management API needs from the broker (`RuntimeEntities` in
@@ -26,4 +26,9 @@ export interface RuntimeEntityChanges {
   /** Replaces the rule of that name in place (its position in the list stays). */
   updateRule(topic: string, subscription: string, rule: RuleConfig): void;
   removeRule(topic: string, subscription: string, name: string): void;
+  /**
+   * The Status of the queue, topic or subscription at `path` (a subscription's is
+   * `topic/Subscriptions/name`); receivers attached while receiving is now disabled end.
+   */
+  setStatus(path: string, status: EntityStatus): void;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger';
 import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
+import { receiveDisabledRefusal } from '../broker/entityStatus';
 import { sessionMismatch } from '../broker/sessionMismatch';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
 import { checkMessageSize } from '../amqp/messageSize';
@@ -183,6 +184,8 @@ export class ManagementNode {
     const nowMs = this.broker.now();
     const peekLock = integerField(body, 'receiver-settle-mode', 1) === 1;
     const sessionId = optionalString(body, 'session-id');
+    const disabled = receiveDisabledRefusal(source.owner);
+    if (disabled) throw disabled;
     // A number given twice names one message, which is delivered (and locked) once.
     const seqs = [...new Set(longsField(body, 'sequence-numbers'))];
     // A session's deferred messages are for the receiver that holds the session; a receiver

@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/logger';
 import { types, type AmqpError, type RemoteAttach } from '../amqp/rhea';
-import { Condition, msToTicksBuffer } from '../amqp/wire';
+import { Condition, msToTicksBuffer, type BrokerError } from '../amqp/wire';
 import type { MessageStore } from '../store/messageStore';
 import type { Consumer } from './consumer';
 
@@ -65,12 +65,14 @@ export class Dispatcher {
    * a session receiver with unsettled deliveries stays attached until their settlements are
    * refused (see `Consumer.loseSession`), or the SDK would wait 60 s for the answers.
    */
-  closeStore(store: MessageStore): void {
-    const error = {
-      condition: Condition.notFound,
-      // Worded so that the SDK reads it as MessagingEntityNotFound, as for an unknown entity.
-      description: `The messaging entity '${store.settings.path}' could not be found (deleted).`,
-    };
+  closeStore(store: MessageStore, why?: BrokerError): void {
+    const error = why
+      ? { condition: why.condition, description: why.message }
+      : {
+          condition: Condition.notFound,
+          // Worded so that the SDK reads it as MessagingEntityNotFound, as for an unknown entity.
+          description: `The messaging entity '${store.settings.path}' could not be found (deleted).`,
+        };
     for (const waiter of this.waiters.filter((candidate) => candidate.consumer.store === store)) {
       this.answerWaiter(waiter, error);
     }

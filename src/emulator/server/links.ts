@@ -2,6 +2,7 @@ import type { Logger } from '../../shared/logger';
 import { verifySasToken } from '../auth/sas';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
+import { receiveDisabledRefusal } from '../broker/entityStatus';
 import { sessionMismatch } from '../broker/sessionMismatch';
 import { drainCreditAtOnce } from '../amqp/drainCredit';
 import type { ParsedMessage } from '../amqp/messageCodec';
@@ -114,6 +115,8 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
   const asksForSession =
     remote.source?.filter != null && 'com.microsoft:session-filter' in remote.source.filter;
   if (sessionful !== asksForSession) return refuse(link, sessionMismatch(address, sessionful));
+  const disabled = receiveDisabledRefusal(source.owner);
+  if (disabled) return refuse(link, disabled);
 
   if (sessionful) {
     try {

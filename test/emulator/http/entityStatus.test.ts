@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { EntityStatus } from '@azure/service-bus';
+
+import { managedEmulatorForSuite } from './brokerSupport';
+
+/** Asserts the call fails as the SDK reports a disabled entity: not retryable. */
+async function assertDisabled(call: Promise<unknown>): Promise<void> {
+  await assert.rejects(call, (error: { code?: string; retryable?: boolean; message?: string }) => {
+    assert.equal(error.code, 'MessagingEntityDisabled', error.message);
+    assert.equal(error.retryable, false);
+    return true;
+  });
+}
+
+describe('emulator enforces an entity Status set through the management API', () => {
+  const suite = managedEmulatorForSuite({
+    queues: ['status-off', 'status-no-send', 'status-no-receive'],
+    topics: [{ name: 'status-topic', subscriptions: ['no-receive'] }],
+  });
+
+  async function setQueueStatus(name: string, status: EntityStatus): Promise<void> {
+    const queue = await suite.admin.getQueue(name);
+    await suite.admin.updateQueue({ ...queue, status });
+  }
+
+  it('refuses sends and receives on a Disabled queue until it is Active again', async () => {
+    await setQueueStatus('status-off', 'Disabled');
+
+    await assertDisabled(suite.client.createSender('status-off').sendMessages({ body: 1 }));
+    const receiver = suite.client.createReceiver('status-off');
+    await assertDisabled(receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }));
+    await receiver.close();
+
+    await setQueueStatus('status-off', 'Active');
+    await suite.client.createSender('status-off').sendMessages({ body: 'on again' });
+    const again = suite.client.createReceiver('status-off', { receiveMode: 'receiveAndDelete' });
+    const [message] = await again.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(message?.body, 'on again');
+    await again.close();
+  });
+
+  it('refuses only sends on a SendDisabled queue', async () => {
+    await suite.client.createSender('status-no-send').sendMessages({ body: 'before' });
+    await setQueueStatus('status-no-send', 'SendDisabled');
+
+    await assertDisabled(suite.client.createSender('status-no-send').sendMessages({ body: 2 }));
+    const receiver = suite.client.createReceiver('status-no-send', {
+      receiveMode: 'receiveAndDelete',
+    });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(message?.body, 'before');
+    await receiver.close();
+  });
+
+  it('ends a receiver attached before its queue became ReceiveDisabled', async () => {
+    const receiver = suite.client.createReceiver('status-no-receive');
+    assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 200 }), []);
+
+    await setQueueStatus('status-no-receive', 'ReceiveDisabled');
+    await suite.client.createSender('status-no-receive').sendMessages({ body: 'kept' });
+
+    await assertDisabled(receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 }));
+    await receiver.close();
+    const runtime = await suite.admin.getQueueRuntimeProperties('status-no-receive');
+    assert.equal(runtime.activeMessageCount, 1);
+  });
+
+  it('refuses receives on a ReceiveDisabled subscription', async () => {
+    const sub = await suite.admin.getSubscription('status-topic', 'no-receive');
+    await suite.admin.updateSubscription({ ...sub, status: 'ReceiveDisabled' });
+    await suite.client.createSender('status-topic').sendMessages({ body: 'copy' });
+
+    const receiver = suite.client.createReceiver('status-topic', 'no-receive');
+    await assertDisabled(receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }));
+    await receiver.close();
+  });
+});
