@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { durableEmulatorFolders, runEmulator, startedOn } from '../support/cliEmulator';
 import { testClient } from '../support/emulator';
+import { SASL_HEADER } from '../support/rawAmqp';
 
 // Review BF: SIGTERM while sends waited for the journal left `sbworker emulator` running for
 // good after its "emulator stopped" line. The journal's last flush answered those sends on
@@ -43,6 +46,29 @@ describe('sbworker emulator stopped while sends wait for its journal', () => {
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
       await client.close();
+    }
+  });
+
+  // A client still in its handshake when the stop came (the SDK's connection, on a loaded
+  // machine): rhea arms its idle timer on every read, open or not, and the stop destroys the
+  // socket without the end that would clear it; the process stayed up for 240 s.
+  it('exits after SIGTERM with a connection that has not opened yet', async () => {
+    const run = runEmulator(await emulatorArgs(QUEUE));
+    const { connectionString } = await startedOn(run);
+    const port = Number(/sb:\/\/127\.0\.0\.1:(\d+);/.exec(connectionString)?.[1]);
+    const socket = connect(port, '127.0.0.1');
+
+    try {
+      await once(socket, 'connect');
+      socket.write(SASL_HEADER);
+      await once(socket, 'data');
+      run.child.kill('SIGTERM');
+      const exit = await Promise.race([run.exited, sleep(EXIT_WITHIN_MS, 'still running')]);
+
+      assert.equal(exit, 0, run.stderr());
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      socket.destroy();
     }
   });
 });

@@ -163,6 +163,8 @@ export async function listenAmqp(
       const server = await listenOn(() => container.listen({ ...options, host, port: boundPort }));
       servers.push(server);
       server.on('connection', (socket: Socket) => {
+        // rhea's own error listener, added as it accepted the socket: its disconnect path.
+        const [rheaOnError] = socket.listeners('error') as ((error: Error) => void)[];
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
         guardFrames(socket, frameLimits, logger, (s) => openedSockets.get(s));
@@ -178,6 +180,10 @@ export async function listenAmqp(
           clearTimeout(deadline);
           const connection = openedSockets.get(socket);
           if (connection) setImmediate(() => stopHeartbeats(connection));
+          // A socket destroyed before its AMQP open (a stop during a handshake) sees no end,
+          // and rhea arms its idle timer on every read: that timer alone kept a stopped
+          // emulator's process up for twice the idle timeout.
+          else if (!socket.readableEnded) rheaOnError?.call(socket, new Error('socket closed'));
         });
       });
       if (boundPort === 0) boundPort = (server.address() as { port: number }).port;
