@@ -138,6 +138,7 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
   const entities = new RuntimeEntities(
     broker.registry,
     entityLog,
+    journal,
     (stores) => {
       for (const store of stores) dispatcher.closeStore(store);
     },

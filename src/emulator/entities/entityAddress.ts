@@ -1,12 +1,3 @@
-import type { MessageStore } from '../store/messageStore';
-
-/** Drops every message of removed stores from the journal, so a later namesake starts empty. */
-export function purgeRemovedStores(stores: readonly MessageStore[]): void {
-  for (const store of stores) {
-    for (const message of store.peek(1, store.size, null)) store.remove(message);
-  }
-}
-
 /**
  * `sb://host/path`, `amqps://host:1/path` or `path` → lower-case `path` without slashes at ends.
  */

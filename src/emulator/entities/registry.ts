@@ -174,7 +174,7 @@ export class EntityRegistry {
 
   /**
    * Removes the queue from lookup. Returns its stores: the caller ends their receivers, then
-   * purges them (`purgeRemovedStores`), so receivers can still answer settlements in flight.
+   * discards them (`MessageStore.discard`), so receivers can still answer settlements in flight.
    */
   deleteQueue(name: string): MessageStore[] {
     const queue = this.queueOrThrow(name);

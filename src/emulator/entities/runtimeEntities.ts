@@ -2,17 +2,28 @@ import type { Logger } from '../../shared/logger';
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
 import type { MessageStore } from '../store/messageStore';
 import type { EntityChange, EntityLog } from '../store/entityLog';
-import { purgeRemovedStores, type EntityRegistry, type EntityStatus } from './registry';
+import type { Journal } from '../store/types';
+import type { EntityRegistry, EntityStatus } from './registry';
 
 /**
  * Entity changes made while the emulator runs (management API, `$management` rules). Each is
  * applied to the registry first, then recorded in the data folder's entity log, so a restart
  * rebuilds the same namespace: the config file, then the recorded changes in order.
+ *
+ * A delete is recorded in the entity log first; then the journal is told to forget the
+ * deleted stores. A crash between the two is harmless, as a start drops journaled state of
+ * stores no entity has. What must never happen is an entity of that name created again (and
+ * logged) while the forget is not yet on disk: a crash then would bring the old state into
+ * the new entity. So removals are tracked until the journal has written them, and callers wait
+ * for `pendingRemovals()` before a change and before answering a delete.
  */
 export class RuntimeEntities {
+  private removals: Promise<void> | null = null;
+
   constructor(
     private readonly registry: EntityRegistry,
     private readonly log: EntityLog,
+    private readonly journal: Pick<Journal, 'flush'>,
     /** Ends the receivers of deleted entities; runs before their stores are purged. */
     private readonly storesRemoved: (stores: MessageStore[]) => void,
     /** After every change: `ForwardTo` set, or its target created, moves held messages on. */
@@ -81,12 +92,29 @@ export class RuntimeEntities {
     this.apply({ op: 'removeRule', topic, subscription, name });
   }
 
+  /** Resolves once the journal holds every removal made so far; null when it does already. */
+  pendingRemovals(): Promise<void> | null {
+    return this.removals;
+  }
+
   private apply(change: EntityChange): void {
     const removed = applyChange(this.registry, change);
     this.log.append(change);
-    if (removed.length > 0) this.storesRemoved(removed);
-    purgeRemovedStores(removed);
+    if (removed.length > 0) {
+      this.storesRemoved(removed);
+      for (const store of removed) store.discard();
+      this.trackRemovals();
+    }
     this.changed();
+  }
+
+  private trackRemovals(): void {
+    const written = this.journal.flush();
+    this.removals = written;
+    const settled = () => {
+      if (this.removals === written) this.removals = null;
+    };
+    void written.then(settled, settled);
   }
 }
 
@@ -109,7 +137,9 @@ export function replayChanges(
       continue;
     }
     try {
-      purgeRemovedStores(applyChange(registry, change));
+      // The removed stores are still empty: the journal is restored after the replay, and it
+      // then drops whatever it holds for stores no entity has.
+      applyChange(registry, change);
     } catch (error) {
       logger.warn('recorded entity change skipped: it conflicts with the config', {
         op: change.op,

@@ -43,6 +43,13 @@ export interface AdminBackend {
   createRule(topic: string, subscription: string, rule: RuleConfig): RuleView;
   updateRule(topic: string, subscription: string, rule: RuleConfig): RuleView;
   deleteRule(topic: string, subscription: string, name: string): void;
+
+  /**
+   * Resolves once every entity removal made so far is durable; null when there is none to
+   * wait for (or nothing is durable). A change waits for it before it is made, a delete before
+   * it is answered.
+   */
+  pendingRemovals(): Promise<void> | null;
 }
 
 /**

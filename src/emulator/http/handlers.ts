@@ -117,9 +117,11 @@ export class ManagementHandlers {
       throw notFound(name);
     }
     if (request.method === 'DELETE') {
-      if (backend.getQueue(name)) backend.deleteQueue(name);
-      else if (backend.getTopic(name)) backend.deleteTopic(name);
-      else throw notFound(name);
+      await this.durably(() => {
+        if (backend.getQueue(name)) backend.deleteQueue(name);
+        else if (backend.getTopic(name)) backend.deleteTopic(name);
+        else throw notFound(name);
+      });
       return DELETED;
     }
 
@@ -131,9 +133,11 @@ export class ManagementHandlers {
       this.requireForwardTargets({ kind: 'queue', name }, config);
       const current = request.isUpdate ? backend.getQueue(name) : undefined;
       if (current) refuseFixedChanges(`queue '${name}'`, current.config, config);
-      const view = request.isUpdate
-        ? backend.updateQueue(config, extras)
-        : backend.createQueue(config, extras);
+      const view = await this.durably(() =>
+        request.isUpdate
+          ? backend.updateQueue(config, extras)
+          : backend.createQueue(config, extras),
+      );
       return written(request, this.queue(request, view));
     }
 
@@ -143,9 +147,9 @@ export class ManagementHandlers {
     const { config, extras } = readTopic(name, topicXml);
     const currentTopic = request.isUpdate ? backend.getTopic(name) : undefined;
     if (currentTopic) refuseFixedChanges(`topic '${name}'`, currentTopic.config, config);
-    const view = request.isUpdate
-      ? backend.updateTopic(config, extras)
-      : backend.createTopic(config, extras);
+    const view = await this.durably(() =>
+      request.isUpdate ? backend.updateTopic(config, extras) : backend.createTopic(config, extras),
+    );
     return written(request, this.topic(request, view));
   }
 
@@ -160,7 +164,7 @@ export class ManagementHandlers {
       return ok(this.sub(request, view));
     }
     if (request.method === 'DELETE') {
-      this.backend.deleteSubscription(topic, name);
+      await this.durably(() => this.backend.deleteSubscription(topic, name));
       return DELETED;
     }
 
@@ -181,9 +185,11 @@ export class ManagementHandlers {
         settings,
       );
     }
-    const view = request.isUpdate
-      ? this.backend.updateSubscription(topic, settings, extras)
-      : this.backend.createSubscription(topic, config, extras);
+    const view = await this.durably(() =>
+      request.isUpdate
+        ? this.backend.updateSubscription(topic, settings, extras)
+        : this.backend.createSubscription(topic, config, extras),
+    );
     return written(request, this.sub(request, view));
   }
 
@@ -199,7 +205,7 @@ export class ManagementHandlers {
       return ok(this.ruleEntry(request, view));
     }
     if (request.method === 'DELETE') {
-      this.backend.deleteRule(topic, sub, name);
+      await this.durably(() => this.backend.deleteRule(topic, sub, name));
       return DELETED;
     }
 
@@ -208,10 +214,25 @@ export class ManagementHandlers {
     if (!xml) throw missingDescription('RuleDescription');
     const rule = readRule(xml, name);
     requireUsableRule(rule);
-    const view = request.isUpdate
-      ? this.backend.updateRule(topic, sub, rule)
-      : this.backend.createRule(topic, sub, rule);
+    const view = await this.durably(() =>
+      request.isUpdate
+        ? this.backend.updateRule(topic, sub, rule)
+        : this.backend.createRule(topic, sub, rule),
+    );
     return written(request, this.ruleEntry(request, view));
+  }
+
+  /**
+   * Makes one change once the removals before it are on disk, and answers once its own are
+   * (RuntimeEntities says why). No await comes between the last check and the change, so no
+   * other request's delete can slip in between.
+   */
+  private async durably<T>(change: () => T): Promise<T> {
+    for (let wait = this.backend.pendingRemovals(); wait; wait = this.backend.pendingRemovals())
+      await wait;
+    const result = change();
+    await this.backend.pendingRemovals();
+    return result;
   }
 
   /**

@@ -205,6 +205,11 @@ export class MemoryAdminBackend implements AdminBackend {
     if (!stored.rules.delete(key(name))) throw notFound(rulePath(topic, subscription, name));
   }
 
+  /** Nothing here is durable, so there is never a removal to wait for. */
+  pendingRemovals(): null {
+    return null;
+  }
+
   private ruleView(subscription: SubscriptionView, rule: RuleConfig): RuleView {
     return {
       topicName: subscription.topicName,

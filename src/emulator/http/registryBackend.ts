@@ -193,6 +193,10 @@ export class RegistryAdminBackend implements AdminBackend {
     this.change().removeRule(topic, subscription, name);
   }
 
+  pendingRemovals(): Promise<void> | null {
+    return this.changes?.pendingRemovals() ?? null;
+  }
+
   // Views ------------------------------------------------------------------------------------
 
   private queueView(queue: QueueEntity): QueueView {

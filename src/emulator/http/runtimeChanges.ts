@@ -31,4 +31,6 @@ export interface RuntimeEntityChanges {
    * `topic/Subscriptions/name`); receivers attached while receiving is now disabled end.
    */
   setStatus(path: string, status: EntityStatus): void;
+  /** Resolves once the deletes made so far are durable; null when nothing is left to write. */
+  pendingRemovals(): Promise<void> | null;
 }

@@ -76,6 +76,10 @@ class FileJournal implements Journal {
     this.append({ kind: RecordKind.duplicate, key, messageId, seenAtMs });
   }
 
+  forget(key: string): void {
+    this.append({ kind: RecordKind.forget, key });
+  }
+
   compactWith(snapshot: () => Iterable<JournalSnapshotRecord>): void {
     this.snapshot = snapshot;
   }
@@ -111,29 +115,44 @@ class FileJournal implements Journal {
   async restoreInto(registry: RestorableRegistry): Promise<void> {
     const recovered = this.recovered ?? new Map<string, RecoveredStore>();
     this.recovered = null;
+    let forgotten = 0;
     for (const [key, state] of recovered) {
+      const store = registry.storeByKey(key);
+      if (!store) {
+        this.forgetDeleted(key, state);
+        forgotten += 1;
+        continue;
+      }
+
       const detector = registry.duplicatesByKey(key);
       const seen = [...state.duplicates].sort((a, b) => a[1] - b[1]);
       if (detector) for (const [messageId, seenAtMs] of seen) detector.restore(messageId, seenAtMs);
-
-      const store = registry.storeByKey(key);
-      if (!store) {
-        if (state.messages.size === 0) continue;
-        this.logger.warn(
-          'journal holds an entity the config no longer has; its messages are dropped',
-          {
-            entity: key,
-            messages: state.messages.size,
-          },
-        );
-        continue;
-      }
       store.restoreSequence(state.lastSeq);
       const ordered = [...state.messages.values()].sort((a, b) => a.seq - b.seq);
       for (const message of ordered) store.restore(message);
       for (const [sessionId, sessionState] of state.sessionStates)
         store.restoreSessionState(sessionId, sessionState);
     }
+    // On disk before anything can create the entity again (a client, or the next start with
+    // an edited config): otherwise its old state would come back into the new one.
+    if (forgotten > 0) await this.flush();
+  }
+
+  /**
+   * A store whose entity is gone (deleted at run time, or no longer in the config): its state
+   * is dropped, and a forget record keeps the next start from seeing it again.
+   */
+  private forgetDeleted(key: string, state: RecoveredStore): void {
+    this.forget(key);
+    const sessionStates = [...state.sessionStates.values()].filter((s) => s !== null).length;
+    if (state.messages.size === 0 && sessionStates === 0 && state.duplicates.size === 0) return;
+    const message = 'journal holds an entity the namespace no longer has; its state is dropped';
+    this.logger.warn(message, {
+      entity: key,
+      messages: state.messages.size,
+      sessionStates,
+      duplicateIds: state.duplicates.size,
+    });
   }
 
   /** Writes what is pending, once more if a write failed before; then stops retrying. */

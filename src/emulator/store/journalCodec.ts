@@ -13,6 +13,8 @@ export const RecordKind = {
   sessionState: 3,
   lastSequence: 4,
   duplicate: 5,
+  /** The entity that owned the store was deleted: everything recorded under its key before. */
+  forget: 6,
 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
@@ -22,7 +24,8 @@ export type JournalRecord =
   | { kind: typeof RecordKind.sessionState; key: string; sessionId: string; state: Buffer | null }
   | { kind: typeof RecordKind.lastSequence; key: string; seq: number }
   /** A message id seen by a duplicate-detecting queue or topic (key: the entity). */
-  | { kind: typeof RecordKind.duplicate; key: string; messageId: string; seenAtMs: number };
+  | { kind: typeof RecordKind.duplicate; key: string; messageId: string; seenAtMs: number }
+  | { kind: typeof RecordKind.forget; key: string };
 
 export function encodeRecord(record: JournalRecord): Buffer {
   const payload = encodePayload(record);
@@ -77,6 +80,8 @@ function encodePayload(record: JournalRecord): Buffer {
       head.writeDoubleBE(record.seenAtMs, 0);
       return Buffer.concat([head, Buffer.from(record.messageId, 'utf8')]);
     }
+    case RecordKind.forget:
+      return Buffer.alloc(0);
     case RecordKind.sessionState: {
       const id = Buffer.from(record.sessionId, 'utf8');
       const head = Buffer.allocUnsafe(3);
@@ -116,6 +121,8 @@ function decodeBody(body: Buffer): JournalRecord {
         seenAtMs: payload.readDoubleBE(0),
         messageId: payload.subarray(8).toString('utf8'),
       };
+    case RecordKind.forget:
+      return { kind, key };
     case RecordKind.sessionState: {
       const idLength = payload.readUInt16BE(0);
       const hasState = payload.readUInt8(2) === 1;

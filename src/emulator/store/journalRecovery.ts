@@ -43,6 +43,12 @@ export async function recover(path: string, logger: Logger): Promise<Map<string,
   };
 
   for (const record of records) {
+    if (record.kind === RecordKind.forget) {
+      // Messages, session states, duplicate ids and the sequence: an entity created later
+      // under the same name starts empty, as a new entity does in Service Bus.
+      stores.delete(record.key);
+      continue;
+    }
     const store = storeFor(record.key);
     switch (record.kind) {
       case RecordKind.message:

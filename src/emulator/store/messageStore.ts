@@ -7,6 +7,7 @@ import { DeliveryLanes } from './deliveryLanes';
 import { newStoredMessage } from './storedMessage';
 import {
   MessageState,
+  memoryJournal,
   type DeadLetterFields,
   type Journal,
   type StoredMessage,
@@ -49,7 +50,7 @@ export class MessageStore {
 
   constructor(
     readonly settings: StoreSettings,
-    private readonly journal: Journal,
+    private journal: Journal,
     private readonly hooks: StoreHooks,
   ) {
     this.key = settings.path.toLowerCase();
@@ -155,6 +156,17 @@ export class MessageStore {
     this.journal.remove(this.key, message.seq);
     if (this.settings.requiresSession)
       this.sessions.forgetIfIdle(this.sessions.laneKey(message.sessionId));
+  }
+
+  /**
+   * Its entity was deleted: the journal forgets all it holds for this store, and records
+   * nothing more for it, so a settlement or session state arriving late cannot bring any of it
+   * back under an entity created later with the same name. Its messages are purged.
+   */
+  discard(): void {
+    this.journal.forget(this.key);
+    this.journal = memoryJournal;
+    for (const message of [...this.messages.values()]) this.remove(message);
   }
 
   complete(token: string, nowMs: number): void {

@@ -52,10 +52,19 @@ export interface Journal {
   sessionState(storeKey: string, sessionId: string, state: Buffer | null): void;
   /** A message id a duplicate-detecting entity accepted (entityKey: its lower-case name). */
   duplicate(entityKey: string, messageId: string, seenAtMs: number): void;
+  /**
+   * The store's entity was deleted: what was recorded under its key (messages, session states,
+   * duplicate ids, the sequence) is gone, and an entity created later with that name starts
+   * empty.
+   */
+  forget(storeKey: string): void;
   /** Resolves once every change recorded so far is on disk. */
   flush(): Promise<void>;
   close(): Promise<void>;
-  /** Durable journals only: puts the recorded state back into the entities' stores. */
+  /**
+   * Durable journals only: puts the recorded state back into the entities' stores. What it
+   * holds for a store the registry no longer has is forgotten, on disk before this resolves.
+   */
   restoreInto?(registry: RestorableRegistry): Promise<void>;
   /**
    * Durable journals only: how to describe the live state when the journal is rewritten while
@@ -88,6 +97,7 @@ export const memoryJournal: Journal = {
   sequence: () => undefined,
   sessionState: () => undefined,
   duplicate: () => undefined,
+  forget: () => undefined,
   flush: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };
