@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
 
 import { startEmulator } from '../../src/emulator';
 import { queueWithDefaults } from '../../src/emulator/config/defaults';
@@ -10,6 +8,7 @@ import { entityLogPath } from '../../src/emulator/store/entityLog';
 import { createAdministrationClient } from '../../src/shared/adminClient';
 import { isAppError } from '../../src/shared/errors';
 import { runEmulator, startedOn } from '../support/cliEmulator';
+import { adminFor, dataDirsForSuite } from '../support/durableEmulator';
 import { testNamespace } from '../support/emulator';
 import { captureLogger } from '../worker/support';
 
@@ -42,16 +41,7 @@ function queueChange(name: string): string {
 // Each change is appended and synced before the next (README, management API: with --data-dir,
 // entities created at run time survive a restart); a crash can cut only the last write short.
 describe('emulator entity log after a crash', () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function dataDir(): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'sbworker-entity-log-'));
-    dirs.push(dir);
-    return dir;
-  }
+  const dataDir = dataDirsForSuite('sbworker-entity-log-');
 
   it('keeps the entities created after a torn last line, across two restarts', async () => {
     const dir = await dataDir();
@@ -139,11 +129,4 @@ function start(dataDir: string, logger = captureLogger().logger) {
     dataDir,
     logger,
   });
-}
-
-function adminFor(emulator: Awaited<ReturnType<typeof start>>) {
-  return createAdministrationClient(
-    emulator.connectionString.replace('sb://localhost:', 'sb://127.0.0.1:'),
-    { emulatorHttpPort: emulator.httpPort! },
-  );
 }

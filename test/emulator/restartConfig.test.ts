@@ -1,48 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { startEmulator, type RunningEmulator } from '../../src/emulator';
-import { createAdministrationClient } from '../../src/shared/adminClient';
 import { captureLogger } from '../worker/support';
-import { testClient, testNamespace, type TestEntities } from '../support/emulator';
-
-function start(entities: TestEntities, dataDir: string, logger = captureLogger().logger) {
-  return startEmulator({
-    port: 0,
-    httpPort: 0,
-    hosts: ['127.0.0.1'],
-    namespace: testNamespace(entities),
-    dataDir,
-    logger,
-  });
-}
-
-function adminFor(emulator: RunningEmulator) {
-  return createAdministrationClient(
-    emulator.connectionString.replace('sb://localhost:', 'sb://127.0.0.1:'),
-    { emulatorHttpPort: emulator.httpPort! },
-  );
-}
+import { adminFor, dataDirsForSuite, startDurableEmulator } from '../support/durableEmulator';
+import { testClient, type TestEntities } from '../support/emulator';
 
 // README, management API: with --data-dir, run-time changes are replayed after the config, and
 // "a change that conflicts with an edited config is skipped with a warning".
 describe('emulator restart: run-time changes against an edited config', () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function dataDir(): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'sbworker-restart-config-'));
-    dirs.push(dir);
-    return dir;
-  }
+  const dataDir = dataDirsForSuite('sbworker-restart-config-');
 
   async function updateMaxDelivery(dir: string, entities: TestEntities, value: number) {
-    const emulator = await start(entities, dir);
+    const emulator = await startDurableEmulator(entities, dir);
     const admin = adminFor(emulator);
     const queue = await admin.getQueue('edited');
     await admin.updateQueue({ ...queue, maxDeliveryCount: value });
@@ -54,7 +23,7 @@ describe('emulator restart: run-time changes against an edited config', () => {
     await updateMaxDelivery(dir, { queues: [{ name: 'edited', maxDeliveryCount: 10 }] }, 42);
 
     const log = captureLogger();
-    const restarted = await start(
+    const restarted = await startDurableEmulator(
       { queues: [{ name: 'edited', maxDeliveryCount: 7 }] },
       dir,
       log.logger,
@@ -77,7 +46,7 @@ describe('emulator restart: run-time changes against an edited config', () => {
     await updateMaxDelivery(dir, entities, 42);
 
     const log = captureLogger();
-    const restarted = await start(entities, dir, log.logger);
+    const restarted = await startDurableEmulator(entities, dir, log.logger);
     try {
       assert.equal((await adminFor(restarted).getQueue('edited')).maxDeliveryCount, 42);
       assert.deepEqual(
@@ -91,14 +60,14 @@ describe('emulator restart: run-time changes against an edited config', () => {
 
   it('warns, naming the entity and the count, when a removed entity drops messages', async () => {
     const dir = await dataDir();
-    const first = await start({ queues: ['kept', 'removed'] }, dir);
+    const first = await startDurableEmulator({ queues: ['kept', 'removed'] }, dir);
     const client = testClient(first.connectionString);
     await client.createSender('removed').sendMessages([{ body: 1 }, { body: 2 }]);
     await client.close();
     await first.close();
 
     const log = captureLogger();
-    const restarted = await start({ queues: ['kept'] }, dir, log.logger);
+    const restarted = await startDurableEmulator({ queues: ['kept'] }, dir, log.logger);
     await restarted.close();
     const dropped = log.lines().filter((line) => String(line.msg).includes('dropped'));
     assert.deepEqual(
@@ -109,7 +78,7 @@ describe('emulator restart: run-time changes against an edited config', () => {
 
   it('counts entities created at run time in the listening line', async () => {
     const dir = await dataDir();
-    const first = await start({ queues: ['configured'] }, dir);
+    const first = await startDurableEmulator({ queues: ['configured'] }, dir);
     const admin = adminFor(first);
     await admin.createQueue('made-at-run-time');
     await admin.createTopic('topic-at-run-time');
@@ -117,7 +86,7 @@ describe('emulator restart: run-time changes against an edited config', () => {
     await first.close();
 
     const log = captureLogger();
-    const restarted = await start({ queues: ['configured'] }, dir, log.logger);
+    const restarted = await startDurableEmulator({ queues: ['configured'] }, dir, log.logger);
     await restarted.close();
     const listening = log.lines().find((line) => line.msg === 'emulator listening');
     assert.deepEqual([listening?.queues, listening?.topics, listening?.subscriptions], [2, 1, 1]);
