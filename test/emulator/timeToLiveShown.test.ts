@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import type Long from 'long';
 
 import { emulatorForSuite } from '../support/emulator';
 
@@ -22,6 +23,7 @@ describe('emulator: the time to live that applies, as messages show it', () => {
         defaultMessageTimeToLiveMs: 500,
         deadLetteringOnMessageExpiration: true,
       },
+      { name: 'ttl-deferred-drop', defaultMessageTimeToLiveMs: 500 },
     ],
   });
 
@@ -60,23 +62,50 @@ describe('emulator: the time to live that applies, as messages show it', () => {
     await receiver.close();
   });
 
-  // Dead-letter overview and message deferral: deferred messages aren't purged or moved to the
-  // dead-letter queue when they expire, by design.
-  it('keeps an expired deferred message receivable by its sequence number', async () => {
-    await suite.client.createSender('ttl-deferred').sendMessages({ body: 'later' });
-    const receiver = suite.client.createReceiver('ttl-deferred');
+  // Message deferral: deferred messages aren't expired until a receive by sequence number asks
+  // for them; then an expired one is moved to the dead-letter queue when the entity
+  // dead-letters on expiration, and removed otherwise. Until then it stays where it is.
+  async function deferAndOutlive(queue: string): Promise<Long> {
+    await suite.client.createSender(queue).sendMessages({ body: 'later' });
+    const receiver = suite.client.createReceiver(queue);
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
-    const seq = message!.sequenceNumber!;
     await receiver.deferMessage(message!);
-
-    await sleep(1200);
-    const [deferred] = await receiver.receiveDeferredMessages(seq);
-    assert.equal(deferred?.body, 'later');
-    await receiver.completeMessage(deferred!);
-
-    const dlq = suite.client.createReceiver('ttl-deferred', { subQueueType: 'deadLetter' });
-    assert.equal((await dlq.peekMessages(1)).length, 0);
-    await dlq.close();
     await receiver.close();
+    await sleep(1200);
+    return message!.sequenceNumber!;
+  }
+
+  async function bodiesIn(queue: string, subQueueType?: 'deadLetter'): Promise<unknown[]> {
+    const receiver = suite.client.createReceiver(queue, subQueueType ? { subQueueType } : {});
+    const peeked = await receiver.peekMessages(10);
+    await receiver.close();
+    return peeked.map((m) => [m.body, m.deadLetterReason]);
+  }
+
+  it('dead-letters an expired deferred message once it is asked for by number', async () => {
+    const seq = await deferAndOutlive('ttl-deferred');
+    assert.deepEqual(await bodiesIn('ttl-deferred'), [['later', undefined]]);
+    assert.deepEqual(await bodiesIn('ttl-deferred', 'deadLetter'), []);
+
+    const receiver = suite.client.createReceiver('ttl-deferred');
+    await assert.rejects(receiver.receiveDeferredMessages(seq), { code: 'MessageNotFound' });
+    await receiver.close();
+
+    assert.deepEqual(await bodiesIn('ttl-deferred'), []);
+    assert.deepEqual(await bodiesIn('ttl-deferred', 'deadLetter'), [
+      ['later', 'TTLExpiredException'],
+    ]);
+  });
+
+  it('drops an expired deferred message asked for by number without dead-lettering', async () => {
+    const seq = await deferAndOutlive('ttl-deferred-drop');
+    assert.deepEqual(await bodiesIn('ttl-deferred-drop'), [['later', undefined]]);
+
+    const receiver = suite.client.createReceiver('ttl-deferred-drop');
+    await assert.rejects(receiver.receiveDeferredMessages(seq), { code: 'MessageNotFound' });
+    await receiver.close();
+
+    assert.deepEqual(await bodiesIn('ttl-deferred-drop'), []);
+    assert.deepEqual(await bodiesIn('ttl-deferred-drop', 'deadLetter'), []);
   });
 });

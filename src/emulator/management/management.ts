@@ -195,10 +195,13 @@ export class ManagementNode {
       source.store.sessions.assertHeldBy(sessionId, holder, nowMs);
     }
 
+    // Asked for, an expired deferred message expires (dead-lettered or dropped) and is then
+    // not found, as in Azure; the expiry stands although the request fails.
     const items = seqs.map((seq) => {
       const message = source.store.get(seq);
       if (
         !message ||
+        source.store.expireDeferredIfDue(message, nowMs) ||
         message.state !== MessageState.deferred ||
         message.lockToken !== null ||
         (sessionId !== null && message.sessionId !== sessionId)

@@ -147,6 +147,20 @@ export class MessageStore {
   }
 
   /** Complete, or receive-and-delete. */
+  /**
+   * Expires a deferred message whose time ran out, when a receive by sequence number asks for
+   * it: Azure expires deferred messages only then (its deferral page), dead-lettering them when
+   * the entity says so, so the application still finds those that have not expired. Returns
+   * whether it expired.
+   */
+  expireDeferredIfDue(message: StoredMessage, nowMs: number): boolean {
+    if (message.state !== MessageState.deferred || message.lockToken !== null) return false;
+    if (message.expiresAtMs === null || message.expiresAtMs > nowMs) return false;
+
+    this.expire(message);
+    return true;
+  }
+
   remove(message: StoredMessage): void {
     this.locks.unlock(message);
     if (this.messages.delete(message.seq)) {
@@ -286,8 +300,8 @@ export class MessageStore {
 
     while ((this.expiryTimers.peekKey() ?? Infinity) <= nowMs) {
       const message = this.messages.get(this.expiryTimers.pop()!);
-      // Deferred messages are neither purged nor dead-lettered when they expire (Azure's
-      // deferral page): the application holds their sequence numbers and must still find them.
+      // Deferred messages expire only when a receive by sequence number asks for them
+      // (expireDeferredIfDue), as Azure's deferral page says.
       if (!message || message.lockToken !== null) continue;
       if (message.state === MessageState.active) this.expire(message);
     }
