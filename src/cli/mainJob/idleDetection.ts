@@ -2,9 +2,12 @@ import type { ServiceBusReceiver } from '@azure/service-bus';
 import Long from 'long';
 
 import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
+import { ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { MINUTE_MS, SECOND_MS, sleep } from '../../shared/time';
 import type { RunningWorker } from '../../worker';
+import type { ClientRetrySettings } from '../../worker/hostSettings';
+import { classifyReceiveError, OutageTracker } from '../../worker/outage';
 import { describeError } from '../describeError';
 import { backlogText, describeBacklog, type EntityBacklog } from './backlog';
 
@@ -75,6 +78,13 @@ export interface IdleWaitOptions {
   logger?: Logger;
   noticeAfterMs?: number;
   noticeEveryMs?: number;
+  /**
+   * Rides out a broker that cannot be reached (a restart, a network cut) as the worker does:
+   * the outage is logged once on `logger`, the looks are tried again with the `retry` delays
+   * (the worker's clientRetryOptions), and the recovery is logged. A refusal (a wrong key, an
+   * entity that is gone) still ends the wait with its error. Without it any failed look does.
+   */
+  outages?: { logger: Logger; retry: ClientRetrySettings };
 }
 
 /**
@@ -90,18 +100,47 @@ export async function waitUntilIdle(
 ): Promise<boolean> {
   const pollMs = options.pollMs ?? DEFAULT_IDLE_POLL_MS;
   const notice = options.logger === undefined ? undefined : waitNotice(worker, probes, options);
+  const { outages } = options;
+  const tracker =
+    outages === undefined ? undefined : new OutageTracker(outages.logger, outages.retry);
 
-  while (options.signal?.aborted !== true) {
-    const before = worker.activity();
-    if (before.inFlight === 0 && (await allEmpty(probes))) {
-      const after = worker.activity();
-      const quiet = after.inFlight === 0 && after.invocationsStarted === before.invocationsStarted;
-      if (quiet) return true;
+  try {
+    while (options.signal?.aborted !== true) {
+      const before = worker.activity();
+      const look = before.inFlight === 0 ? await lookAll(probes, tracker) : { empty: false };
+      if (look.empty) {
+        const after = worker.activity();
+        const quiet =
+          after.inFlight === 0 && after.invocationsStarted === before.invocationsStarted;
+        if (quiet) return true;
+      }
+      // While the broker is away a notice could only say so again: the outage line did.
+      if (look.retryInMs === undefined) await notice?.(before.invocationsStarted);
+      await sleep(look.retryInMs ?? pollMs, options.signal);
     }
-    await notice?.(before.invocationsStarted);
-    await sleep(pollMs, options.signal);
+    return false;
+  } finally {
+    tracker?.stop();
   }
-  return false;
+}
+
+/**
+ * One look into every entity. A failure that is an outage gives the delay before the next
+ * look; any other failure (or any failure without a tracker) is thrown.
+ */
+async function lookAll(
+  probes: EntityProbe[],
+  tracker: OutageTracker | undefined,
+): Promise<{ empty: boolean; retryInMs?: number }> {
+  try {
+    const empty = await allEmpty(probes);
+    tracker?.recovered();
+    return { empty };
+  } catch (error) {
+    const failure = ensureError(error);
+    if (tracker === undefined || classifyReceiveError(failure).kind !== 'outage') throw error;
+    return { empty: false, retryInMs: tracker.failed(failure, 'peek') };
+  }
 }
 
 /**

@@ -101,6 +101,7 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
   logWorker(worker, logger);
 
   const probes = await probeTriggerEntities(worker);
+  const retry = configuration.host.serviceBus.clientRetryOptions;
   const readyAt = performance.now();
   const startupMs = Math.round(readyAt - startedAt);
   let finishing: Promise<MainJobReport> | undefined;
@@ -110,7 +111,9 @@ export async function startMainJob(options: MainJobOptions = {}): Promise<MainJo
     worker,
     store: db.kind,
     loadSample: async (wanted) => (sample = await loadSampleIfWanted(worker, wanted, logger)),
-    waitUntilIdle: (waitOptions) => waitUntilIdle(worker, probes, waitOptions),
+    // A broker restart during the wait is ridden out as the worker's listeners ride it out.
+    waitUntilIdle: (waitOptions) =>
+      waitUntilIdle(worker, probes, { outages: { logger, retry }, ...waitOptions }),
     finish: (ended) => {
       const run = { worker, probes, since, readyAt, startupMs, concurrency };
       finishing ??= finish({ ...run, ended, sample });

@@ -200,3 +200,27 @@ describe('waitUntilIdle', () => {
     }
   });
 });
+
+describe('waitUntilIdle when a look fails', () => {
+  it('ends with the refusal of an entity that is gone, without calling it an outage', async () => {
+    const emulator = await startTestEmulator({ queues: ['idle-there'] });
+    const client = testClient(emulator.connectionString);
+    const missing = peekProbe('idle-gone', client.createReceiver('idle-gone'));
+    const logger = collectingLogger();
+    const retry = { tryTimeoutMs: 1000, delayMs: 10, maxDelayMs: 10, maxRetries: 0 };
+    try {
+      const worker = scriptedWorker([{ inFlight: 0, invocationsStarted: 0 }]);
+      const waiting = waitUntilIdle(worker, [missing], {
+        pollMs: 5,
+        outages: { logger, retry: { ...retry, mode: 'fixed' } },
+      });
+
+      await assert.rejects(waiting, { code: 'MessagingEntityNotFound' });
+      assert.deepEqual([...logger.warnings, ...logger.lines], []);
+    } finally {
+      await missing.close();
+      await client.close();
+      await emulator.close();
+    }
+  });
+});
