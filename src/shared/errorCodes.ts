@@ -65,6 +65,11 @@ export type EmulatorErrorCode =
    * whole. Retryable only when the system ran out of space, which may come back by itself.
    */
   | 'JournalRewriteFailed'
+  /**
+   * The journal has a damaged record with whole records after it, or one that passes its
+   * check yet cannot be read: no torn tail, so the emulator refuses to start on it.
+   */
+  | 'JournalDamaged'
   /** Another live emulator holds the data folder. */
   | 'DataDirInUse'
   /** The data folder's lock file cannot be written. */

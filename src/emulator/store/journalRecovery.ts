@@ -3,7 +3,13 @@ import { dirname } from 'node:path';
 
 import { AppError, ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { decodeRecords, encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
+import {
+  type DecodedJournal,
+  decodeRecords,
+  encodeRecord,
+  RecordKind,
+  type JournalRecord,
+} from './journalCodec';
 import type { StoredMessage } from './types';
 import { writeWhole } from './writeWhole';
 
@@ -27,9 +33,12 @@ export async function recover(path: string, logger: Logger): Promise<Map<string,
     throw error;
   }
 
-  const { records, validBytes } = decodeRecords(data);
+  const { records, validBytes, damage } = decodeRecords(data);
+  if (damage !== undefined) throw damaged(path, data.length, validBytes, damage);
   if (validBytes < data.length) {
-    logger.warn('journal ends with a damaged record; it is ignored', {
+    logger.warn('journal ends with a write cut short by a crash; it is ignored', {
+      file: path,
+      offset: validBytes,
       ignoredBytes: data.length - validBytes,
     });
   }
@@ -70,6 +79,35 @@ export async function recover(path: string, logger: Logger): Promise<Map<string,
     }
   }
   return stores;
+}
+
+/**
+ * A journal that is damaged before its end. Records replay in order (a message, then its
+ * removal), so recovery cannot skip the damaged one; and starting with what comes before it
+ * would drop acknowledged records for good at the rewrite. The file is left as it is, and the
+ * operator chooses.
+ */
+function damaged(
+  path: string,
+  fileBytes: number,
+  offset: number,
+  damage: NonNullable<DecodedJournal['damage']>,
+): AppError {
+  const what =
+    damage.reason === undefined
+      ? `the record there fails its check, and whole records follow it (the next at byte ` +
+        `${damage.nextRecordAt}), so it is no write cut short by a crash`
+      : `the record there passes its check yet cannot be read (${damage.reason})`;
+  return new AppError(
+    'JournalDamaged',
+    `The emulator journal ${path} is damaged at byte ${offset}: ${what}. The emulator does ` +
+      'not start, and the file is left untouched, so that the messages recorded after it are ' +
+      'not lost. Keep a copy of the file; then either cut it at the damage ' +
+      `(truncate -s ${offset} ${path}), which keeps what was recorded before and loses the ` +
+      `${fileBytes - offset} bytes from there on, or start with --reset, which forgets every ` +
+      'stored message.',
+    { retryable: false },
+  );
 }
 
 /**
