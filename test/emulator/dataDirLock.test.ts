@@ -139,6 +139,22 @@ describe('emulator data folder: one emulator per folder', () => {
     assert.equal(await restarted.exited, 0);
   });
 
+  it('names the data folder when it cannot be created, before anything starts', async () => {
+    // A file where a parent folder should be: mkdir fails as under a read-only parent.
+    const parent = join(root, 'not-a-folder');
+    await writeFile(parent, 'a file');
+    const dir = join(parent, 'data');
+
+    const refused = start(['--port', '0', '--data-dir', dir]);
+    assert.equal(await outcomeOf(refused), 1);
+    assert.equal(refused.stdout(), '');
+    assert.equal(
+      refused.stderr().trim().split('\n').at(-1),
+      `sbworker: DataDirLockFailed: could not create the emulator data folder ${dir} ` +
+        '(ENOTDIR); create it, or give another --data-dir',
+    );
+  });
+
   it('takes over the lock of an emulator killed with -9, and removes it on stop', async () => {
     const dir = join(root, 'killed');
     const first = start(['--port', '0', '--data-dir', dir]);

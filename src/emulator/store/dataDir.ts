@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { AppError, ensureError } from '../../shared/errors';
 import { claimFolder, type FolderLock } from '../../shared/folderLock';
 
 /** Every file the emulator writes into its data folder (nothing else there is touched). */
@@ -16,10 +17,11 @@ export const DATA_DIR_LOCK_FILE_NAME = 'emulator.lock';
  * then appends to a file no longer in the folder: what it acknowledges after that is lost.
  *
  * @throws AppError `DataDirInUse` (not retryable) when a live process holds the folder;
- *   `DataDirLockFailed` when the lock file cannot be created (a read-only folder).
+ *   `DataDirLockFailed` when the folder or its lock file cannot be created (a read-only
+ *   folder or parent).
  */
 export function claimDataDir(dataDir: string): FolderLock {
-  mkdirSync(dataDir, { recursive: true });
+  createFolder(dataDir);
   return claimFolder(dataDir, {
     lockFileName: DATA_DIR_LOCK_FILE_NAME,
     folderKind: 'the emulator data folder',
@@ -28,6 +30,24 @@ export function claimDataDir(dataDir: string): FolderLock {
       'one emulator serves a data folder at a time. Stop the other emulator first, or give ' +
       'this one another --data-dir',
   });
+}
+
+/**
+ * The system's error names the path `mkdir` failed on (which may be a parent) and not what it
+ * was for; the claim's own error names the data folder, as for a lock it cannot create.
+ */
+function createFolder(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? ensureError(error).message;
+    throw new AppError(
+      'DataDirLockFailed',
+      `could not create the emulator data folder ${dataDir} (${reason}); create it, or give ` +
+        'another --data-dir',
+      { retryable: false, cause: ensureError(error) },
+    );
+  }
 }
 
 /**
