@@ -194,7 +194,13 @@ async function compact(path: string, stores: Map<string, RecoveredStore>): Promi
     throw error;
   }
   await file.close();
-  await replaceDurably(temporary, path);
+  try {
+    await replaceDurably(temporary, path);
+  } catch (error) {
+    // A refused rename (an immutable journal) would leave the whole rewrite beside it.
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
   return bytes;
 }
 
