@@ -14,9 +14,9 @@ import { startTestEmulator, testClient } from '../support/emulator';
 
 type Writev = (this: unknown, buffers: Buffer[]) => Promise<{ bytesWritten: number }>;
 
-// A full disk can fail a journal write part-way. Recovery stops at the first damaged record,
-// so the journal must never append after part of one, and must write the failed batch again:
-// the emulator's state in memory already holds those changes.
+// A full disk can fail a journal write part-way. Recovery refuses a damaged record with whole
+// ones after it, so the journal must never append after part of one, and must write the
+// failed batch again: the emulator's state in memory already holds those changes.
 describe('emulator journal after a failed write', () => {
   let dataDir: string;
   let handlePrototype: { writev: Writev };

@@ -241,10 +241,11 @@ class FileJournal implements Journal {
   /**
    * Writes the pending records and syncs them. A batch that fails is written again, whole,
    * after the file is cut back to its last good length: the state in memory already holds
-   * those changes, and recovery stops at the first damaged record, so anything appended after
-   * part of a record would be lost at the next start. Its waiters keep waiting for that write:
-   * an error answered now would be untrue once the retry lands (a refused send delivered, and
-   * the client's retry of it a second copy). Only the last try, at close, fails them.
+   * those changes, and recovery refuses a damaged record with whole ones after it, so
+   * anything appended after part of a record would stop the next start. Its waiters keep
+   * waiting for that write: an error answered now would be untrue once the retry lands (a
+   * refused send delivered, and the client's retry of it a second copy). Only the last try, at
+   * close, fails them.
    */
   private async writeBatch(): Promise<void> {
     if (this.closed) {

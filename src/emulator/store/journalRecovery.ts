@@ -23,6 +23,12 @@ export interface RecoveredStore {
   duplicates: Map<string, number>;
 }
 
+/**
+ * Replays the journal at `path`; a torn tail is ignored with a warning.
+ *
+ * @throws AppError `JournalDamaged` (not retryable) for damage before the end, naming the
+ *   journal and the byte; the file is not touched.
+ */
 export async function recover(path: string, logger: Logger): Promise<Map<string, RecoveredStore>> {
   const stores = new Map<string, RecoveredStore>();
   let data: Buffer;
