@@ -107,8 +107,11 @@ export async function waitUntilIdle(
   try {
     while (options.signal?.aborted !== true) {
       const before = worker.activity();
-      const look = before.inFlight === 0 ? await lookAll(probes, tracker) : { empty: false };
-      if (look.empty) {
+      // During an outage it looks even while work is in flight: else a long backlog would
+      // hold back the recovery line, and its outageMs would count the backlog's time.
+      const looking = before.inFlight === 0 || tracker?.inOutage === true;
+      const look = looking ? await lookAll(probes, tracker) : { empty: false };
+      if (look.empty && before.inFlight === 0) {
         const after = worker.activity();
         const quiet =
           after.inFlight === 0 && after.invocationsStarted === before.invocationsStarted;

@@ -25,9 +25,14 @@ function scriptedWorker(script: Array<Pick<WorkerActivity, 'inFlight' | 'invocat
 
 function probe(entity: string, answers: boolean[]): EntityProbe {
   let call = 0;
+  return probeWith(entity, async () => answers[Math.min(call++, answers.length - 1)]!);
+}
+
+/** A probe whose looks `isEmpty` answers; its backlog is empty. */
+function probeWith(entity: string, isEmpty: () => Promise<boolean>): EntityProbe {
   return {
     entity,
-    isEmpty: async () => answers[Math.min(call++, answers.length - 1)]!,
+    isEmpty,
     backlog: async () => emptyBacklog(entity),
     close: async () => undefined,
   };
@@ -91,12 +96,7 @@ describe('waitUntilIdle', () => {
       { inFlight: 0, invocationsStarted: 3 },
     ]);
     let peeks = 0;
-    const counting: EntityProbe = {
-      entity: 'orders',
-      isEmpty: async () => (peeks++, true),
-      backlog: async () => emptyBacklog('orders'),
-      close: async () => undefined,
-    };
+    const counting = probeWith('orders', async () => (peeks++, true));
 
     assert.equal(await waitUntilIdle(worker, [counting], { pollMs: 1 }), true);
     assert.equal(peeks, 1);
@@ -202,12 +202,48 @@ describe('waitUntilIdle', () => {
 });
 
 describe('waitUntilIdle when a look fails', () => {
+  const retry = { mode: 'fixed', tryTimeoutMs: 1000, delayMs: 20, maxDelayMs: 20, maxRetries: 0 };
+
+  it('logs the recovery while work is in flight, without taking that round as idle', async () => {
+    // The first round's look fails as the SDK's peek did when the broker was killed; from then
+    // on the worker has a message in flight (a backlog it works through after the restart).
+    const worker = scriptedWorker([
+      { inFlight: 0, invocationsStarted: 0 },
+      { inFlight: 1, invocationsStarted: 1 },
+    ]);
+    let looks = 0;
+    const flaky = probeWith('orders', async () => {
+      looks += 1;
+      if (looks > 1) return true;
+      throw Object.assign(new Error('ECONNRESET: write ECONNRESET'), { code: 'GeneralError' });
+    });
+    const logger = collectingLogger();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+
+    const idle = await waitUntilIdle(worker, [flaky], {
+      pollMs: 5,
+      signal: stop.signal,
+      outages: { logger, retry: { ...retry, mode: 'fixed' } },
+    });
+
+    assert.equal(idle, false, 'a round with work in flight is not idle');
+    assert.deepEqual(
+      logger.warnings.map((line) => [line.message, line.fields?.errorSource]),
+      [['Service Bus could not be reached; retrying with the clientRetryOptions delays', 'peek']],
+    );
+    assert.deepEqual(
+      logger.lines.map((line) => line.message),
+      ['Service Bus connection recovered'],
+    );
+    assert.ok(Number(logger.lines[0]?.fields?.outageMs) < 200, 'the recovery came at once');
+  });
+
   it('ends with the refusal of an entity that is gone, without calling it an outage', async () => {
     const emulator = await startTestEmulator({ queues: ['idle-there'] });
     const client = testClient(emulator.connectionString);
     const missing = peekProbe('idle-gone', client.createReceiver('idle-gone'));
     const logger = collectingLogger();
-    const retry = { tryTimeoutMs: 1000, delayMs: 10, maxDelayMs: 10, maxRetries: 0 };
     try {
       const worker = scriptedWorker([{ inFlight: 0, invocationsStarted: 0 }]);
       const waiting = waitUntilIdle(worker, [missing], {
