@@ -78,8 +78,9 @@ const DEAD_LETTER_KEY_SUFFIX = '/$deadletterqueue';
  * Starts the local Service Bus: claims and restores the data folder if any, then listens.
  *
  * @throws AppError `DataDirInUse` when another live process holds the data folder (nothing in
- *   it is read or changed then), `DataDirLockFailed` when it cannot be claimed (read-only),
- *   `JournalRewriteFailed` when the journal cannot be rewritten at start (a full disk).
+ *   it is read or changed then), `DataDirLockFailed` when it cannot be created or claimed
+ *   (read-only), `JournalDamaged` when the journal is damaged before its end (it is left as
+ *   it is), `JournalRewriteFailed` when the journal cannot be rewritten at start (a full disk).
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const lock = options.dataDir ? claimDataDir(options.dataDir) : undefined;

@@ -18,7 +18,8 @@ const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
  * each batch ends with fdatasync, and a send is acknowledged only after the batch holding it.
  * On open, the journal is replayed and rewritten compactly (only what is still live).
  *
- * @throws AppError `JournalRewriteFailed` when that rewrite fails (a full disk).
+ * @throws AppError `JournalDamaged` when the journal is damaged before its end (see recover);
+ *   `JournalRewriteFailed` when that rewrite fails (a full disk).
  */
 export async function openJournal(
   dataDir: string,
