@@ -58,7 +58,7 @@ export interface DecodedJournal {
    * Set when what follows `validBytes` is not a torn tail: a whole record comes after the
    * damaged one (`nextRecordAt`), or a record passes its check yet cannot be read (`reason`).
    */
-  damage?: { nextRecordAt?: number; reason?: string };
+  damage?: { nextRecordAt: number } | { reason: string };
 }
 
 /**

@@ -100,10 +100,10 @@ function damaged(
   damage: NonNullable<DecodedJournal['damage']>,
 ): AppError {
   const what =
-    damage.reason === undefined
-      ? `the record there fails its check, and whole records follow it (the next at byte ` +
-        `${damage.nextRecordAt}), so it is no write cut short by a crash`
-      : `the record there passes its check yet cannot be read (${damage.reason})`;
+    'reason' in damage
+      ? `the record there passes its check yet cannot be read (${damage.reason})`
+      : 'the record there fails its check, and whole records follow it (the next at byte ' +
+        `${damage.nextRecordAt}), so it is no write cut short by a crash`;
   return new AppError(
     'JournalDamaged',
     `The emulator journal ${path} is damaged at byte ${offset}: ${what}. The emulator does ` +
