@@ -8,7 +8,8 @@ import type {
 } from '../config/types';
 import { subscriptionWithDefaults } from '../config/defaults';
 import { compileRule, type CompiledRule } from '../rules';
-import { MessageStore, type StoreHooks } from '../store/messageStore';
+import { MessageStore } from '../store/messageStore';
+import type { StoreHooks } from '../store/storeHooks';
 import type { Journal } from '../store/types';
 import type { DuplicateDetector } from './duplicates';
 import {

@@ -1,6 +1,4 @@
 import { forwardingProblem, sessionForwardProblem, type ForwardSource } from '../config/forwarding';
-import type { RuleConfig } from '../config/types';
-import { compileRule } from '../rules';
 import {
   API_VERSION,
   entryDocument,
@@ -29,6 +27,13 @@ import {
   subscriptionDescription,
   topicDescription,
 } from './entityXml';
+import {
+  missingDescription,
+  nonNegative,
+  refuseMisplacedEntity,
+  requireMethod,
+  requireUsableRule,
+} from './requestChecks';
 import { readQueue, readSubscription, readTopic } from './requestXml';
 import { readRule, ruleDescription } from './ruleXml';
 import { rulePath, subscriptionPath, type Route } from './routes';
@@ -340,43 +345,6 @@ function written(request: ManagementRequest, parts: EntryParts): ManagementRespo
   return { status: request.isUpdate ? 200 : 201, body: entryDocument(parts) };
 }
 
-function requireMethod(request: ManagementRequest, method: string): void {
-  if (request.method !== method) {
-    throw new AdminError('BadRequest', `${request.method} is not supported on this resource.`);
-  }
-}
-
-/**
- * A queue or topic description PUT at a path that reads as something else (a subscription,
- * a rule, a list): the name holds a `Subscriptions` segment or is reserved, so the answer is
- * the rule for queue and topic names, not a complaint about the body.
- */
-async function refuseMisplacedEntity(request: ManagementRequest): Promise<void> {
-  const descriptions = [
-    ['QueueDescription', 'queue'],
-    ['TopicDescription', 'topic'],
-  ] as const;
-  for (const [content, kind] of descriptions) {
-    const xml = await readEntryContent(request.body, content).catch(() => undefined);
-    if (xml) requireName(kind, request.path);
-  }
-}
-
-function missingDescription(what: string): AdminError {
-  return new AdminError('BadRequest', `The request body holds no ${what}.`);
-}
-
-/** A rule is refused before anything is stored: bad name, or SQL that does not parse. */
-function requireUsableRule(rule: RuleConfig): void {
-  requireName('rule', rule.name);
-  try {
-    compileRule(rule);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new AdminError('BadRequest', `Rule '${rule.name}': ${detail}`);
-  }
-}
-
 /**
  * Service Bus reports a forwarding target as the namespace's entity URI,
  * `sb://<namespace host>/<name>`: no port, so the management port never shows. The SDK passes
@@ -389,15 +357,6 @@ function forwardBase(request: ManagementRequest): string {
 /** The host name the client addressed: the namespace, as far as this API can tell. */
 function namespaceHost(request: ManagementRequest): string {
   return new URL(request.baseUrl).hostname;
-}
-
-function nonNegative(text: string | null, fallback: number): number {
-  if (text === null) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new AdminError('BadRequest', `'${text}' is not a valid $skip or $top value.`);
-  }
-  return value;
 }
 
 function listPath(route: ManagementRequest['route']): string {
