@@ -105,6 +105,8 @@ export class OutageTracker {
   /** Whether Service Bus ever accepted this listener: "lost" then, "could not be reached" not. */
   #reachedOnce = false;
   #lastReportAt = 0;
+  /** When `failed` was last called, by this process's clock. */
+  #lastFailureAt: number | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -123,6 +125,7 @@ export class OutageTracker {
    */
   failed(error: Error, errorSource: string, probe?: () => Promise<void>): number {
     const failure = classifyReceiveError(error);
+    this.#lastFailureAt = Date.now();
     const fields = {
       errorSource,
       code: failure.code,
@@ -169,6 +172,11 @@ export class OutageTracker {
     clearTimeout(this.#probeTimer);
     if (probe !== undefined && failure.kind === 'outage') this.#scheduleProbe(probe, delayMs);
     return delayMs;
+  }
+
+  /** Whether a failure was recorded at or after `timeMs` (Date.now() time). */
+  failedSince(timeMs: number): boolean {
+    return this.#lastFailureAt !== undefined && this.#lastFailureAt >= timeMs;
   }
 
   /** Service Bus answered this listener (a link attached): later failures "lose" it. */

@@ -130,9 +130,10 @@ export class ReceiveLoopListener implements Listener {
           await this.#drainReceiver(receiver);
         } catch (error) {
           // One session's lock, not the connection: no outage, no delay before the next one;
-          // unless the connection dropped, which endHeldSession throws as the outage it is.
+          // unless the connection dropped, which endHeldSession throws as the outage it is when
+          // no loop has reported it yet.
           if (this.#stopping || !isSessionLockLost(receiver, error)) throw error;
-          endHeldSession(this.deps.logger, receiver, [], error);
+          endHeldSession(this.deps.logger, this.#outage, receiver, [], error);
         } finally {
           // As the host does, a session receiver is closed after an error too, so that its
           // session can be taken again. At stop it is closed as soon as nothing it delivered
@@ -164,7 +165,7 @@ export class ReceiveLoopListener implements Listener {
 
     while (!this.#stopping) {
       if (isSessionLinkClosed(receiver)) {
-        endHeldSession(this.deps.logger, receiver, []);
+        endHeldSession(this.deps.logger, this.#outage, receiver, []);
         return;
       }
 
@@ -186,7 +187,7 @@ export class ReceiveLoopListener implements Listener {
         return;
       }
       if (isSessionLinkClosed(receiver)) {
-        endHeldSession(this.deps.logger, receiver, messages);
+        endHeldSession(this.deps.logger, this.#outage, receiver, messages);
         return;
       }
       if (cache === undefined) {

@@ -8,6 +8,7 @@ import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import { AppError, ensureError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { messageIdText } from '../shared/messageIdText';
+import type { OutageTracker } from './outage';
 
 /** The session a receiver holds; undefined for a receiver without sessions. */
 export function sessionIdOf(receiver: ServiceBusReceiver): string | undefined {
@@ -29,32 +30,45 @@ export function isSessionLinkClosed(receiver: ServiceBusReceiver): boolean {
 /** rhea-promise's connection, as far as this module reads it. */
 interface AmqpConnection {
   isOpen(): boolean;
+  once(event: 'disconnected', listener: () => void): unknown;
 }
 
 /** The AMQP connection each accepted session's link was opened on. */
 const sessionConnections = new WeakMap<ServiceBusReceiver, AmqpConnection>();
+/** When each noted connection dropped, by this process's clock. */
+const droppedAtMs = new WeakMap<AmqpConnection, number>();
+const watchedConnections = new WeakSet<AmqpConnection>();
 
 /**
  * Remembers the connection an accepted session's link runs on, so that its end can later be
- * told from a dropped connection. It reads the SDK's private fields (@azure/service-bus 7.9.5);
- * without them nothing is noted, and a drop is then reported as that session's end.
+ * told from a dropped connection, and when that connection drops. It reads the SDK's private
+ * fields (@azure/service-bus 7.9.5); without them nothing is noted, and a drop is then reported
+ * as that session's end.
  */
 export function noteSessionConnection(receiver: ServiceBusReceiver): void {
   type Held = { _messageSession?: { link?: { connection?: Partial<AmqpConnection> } } };
   const connection = (receiver as Held)._messageSession?.link?.connection;
-  if (typeof connection?.isOpen === 'function') {
-    sessionConnections.set(receiver, connection as AmqpConnection);
-  }
+  if (typeof connection?.isOpen !== 'function' || typeof connection.once !== 'function') return;
+
+  const known = connection as AmqpConnection;
+  sessionConnections.set(receiver, known);
+  // One listener per connection (the SDK keeps one until it drops), not one per session.
+  if (watchedConnections.has(known)) return;
+  watchedConnections.add(known);
+  known.once('disconnected', () => droppedAtMs.set(known, Date.now()));
 }
 
 /**
- * Whether the connection the session was accepted on has dropped. The SDK reports a drop to a
- * session receiver as SessionLockLost ("The session lock has expired…" when a receive starts
- * after it), the words of a lock that ran out. It never opens a dropped connection again (rhea's
- * reconnect is off; it makes a new one), so one that is no longer open dropped.
+ * Whether the connection the session was accepted on has dropped, and when if that was seen.
+ * The SDK reports a drop to a session receiver as SessionLockLost ("The session lock has
+ * expired…" when a receive starts after it), the words of a lock that ran out. It never opens a
+ * dropped connection again (rhea's reconnect is off; it makes a new one), so one that is no
+ * longer open dropped.
  */
-function isConnectionLost(receiver: ServiceBusReceiver): boolean {
-  return sessionConnections.get(receiver)?.isOpen() === false;
+function connectionDrop(receiver: ServiceBusReceiver): { atMs: number | undefined } | undefined {
+  const connection = sessionConnections.get(receiver);
+  if (connection === undefined || connection.isOpen()) return undefined;
+  return { atMs: droppedAtMs.get(connection) };
 }
 
 /**
@@ -72,35 +86,41 @@ export function isSessionLockLost(receiver: ServiceBusReceiver, error: unknown):
  * Reports the end of a held session: its link was found closed (with the messages its last
  * receive returned, not invoked), or a receive failed with SessionLockLost (`error`).
  *
- * A dropped connection ends every session held on it: that is thrown, as the outage the
- * listener reports (once for all its loops), after an info line naming the session. Otherwise
- * the session ended alone: its lock was lost (the SDK's error says so, or the lock's time ran
- * out before its link closed), or the SDK closed the link itself.
+ * A dropped connection ends every session held on it: an info line names the session, and the
+ * drop is thrown as the outage the listener reports (once for all its loops) unless `outage`
+ * has recorded a failure since the drop. That is the rule when a handler ran through it: the
+ * loops that were waiting saw the drop at once, and the listener may have logged the recovery
+ * before the handler returned. Otherwise the session ended alone: its lock was lost (the SDK's
+ * error says so, or the lock's time ran out before its link closed), or the SDK closed the
+ * link itself.
  *
- * @throws AppError `ServiceCommunicationProblem` (retryable) when the connection dropped.
+ * @throws AppError `ServiceCommunicationProblem` (retryable) when the connection dropped and
+ *   no failure has been recorded since.
  */
 export function endHeldSession(
   logger: Logger,
+  outage: Pick<OutageTracker, 'failedSince'>,
   receiver: ServiceBusReceiver,
   notInvoked: readonly ServiceBusReceivedMessage[],
   error?: unknown,
 ): void {
   const sessionId = sessionIdOf(receiver);
-  const lost = isConnectionLost(receiver);
+  const drop = connectionDrop(receiver);
   for (const message of notInvoked) {
     logger.info('Not invoked: its session link closed after receiving it; it comes back', {
       messageId: messageIdText(message.messageId),
       deliveryCount: (message.deliveryCount ?? 0) + 1,
       sessionId,
-      reason: lost ? 'connectionLost' : 'sessionLinkClosed',
+      reason: drop === undefined ? 'sessionLinkClosed' : 'connectionLost',
     });
   }
 
-  if (lost) {
+  if (drop !== undefined) {
     logger.info('Session released: the connection to Service Bus dropped; it is taken again', {
       sessionId,
       reason: 'connectionLost',
     });
+    if (drop.atMs !== undefined && outage.failedSince(drop.atMs)) return;
     throw new AppError(
       'ServiceCommunicationProblem',
       'the connection to Service Bus dropped, ending the sessions held on it',
