@@ -19,9 +19,9 @@ export function sessionIdOf(receiver: ServiceBusReceiver): string | undefined {
  * A session receiver whose link closed while the listener still holds it. @azure/service-bus
  * 7.9.5 closes the link itself when the drain that ends a receive is not answered within
  * max(200 ms, the wait left), which a delayed event loop or a busy broker makes common, and
- * it may still return what arrived meanwhile; a dropped connection closes it too. Closing the
- * link releases the session: its messages go back to the queue, and none of them can be
- * settled through this receiver.
+ * it may still return what arrived meanwhile; a dropped connection closes it too, and so does
+ * the broker when the entity is disabled or deleted. Closing the link releases the session: its
+ * messages go back to the queue, and none of them can be settled through this receiver.
  */
 export function isSessionLinkClosed(receiver: ServiceBusReceiver): boolean {
   return sessionIdOf(receiver) !== undefined && receiver.isClosed;
@@ -90,9 +90,9 @@ export function isSessionLockLost(receiver: ServiceBusReceiver, error: unknown):
  * drop is thrown as the outage the listener reports (once for all its loops) unless `outage`
  * has recorded a failure since the drop. That is the rule when a handler ran through it: the
  * loops that were waiting saw the drop at once, and the listener may have logged the recovery
- * before the handler returned. Otherwise the session ended alone: its lock was lost (the SDK's
- * error says so, or the lock's time ran out before its link closed), or the SDK closed the
- * link itself.
+ * before the handler returned. Otherwise the session ended alone: Service Bus detached its link
+ * with an error (the entity was disabled or deleted), its lock was lost (the SDK's error says
+ * so, or the lock's time ran out before its link closed), or the SDK closed the link itself.
  *
  * @throws AppError `ServiceCommunicationProblem` (retryable) when the connection dropped and
  *   no failure has been recorded since.
@@ -127,15 +127,40 @@ export function endHeldSession(
       { retryable: true, cause: error },
     );
   }
-  if (error !== undefined || hasLockRunOut(receiver)) {
-    logSessionLockLost(logger, receiver, error, notInvoked.length);
+  // The broker detached the link with an error of its own (the entity was disabled or
+  // deleted): that is the reason, not a lock or the SDK.
+  const closedWith = linkCloseError(receiver);
+  if (closedWith !== undefined && errorCode(closedWith) !== 'SessionLockLost') {
+    logger.warn('Service Bus closed the session link; the session is released', {
+      sessionId,
+      code: errorCode(closedWith),
+      error: closedWith.message,
+      notInvoked: notInvoked.length,
+    });
+    return;
+  }
+  if (error !== undefined || closedWith !== undefined || hasLockRunOut(receiver)) {
+    logSessionLockLost(logger, receiver, error ?? closedWith, notInvoked.length);
     return;
   }
   logger.warn(
-    'Session link closed while the session was held (the SDK closes it when a receive ends ' +
-      'late, as under heavy load); the session is released and taken again',
+    'Session link closed while the session was held, with no error from Service Bus (the SDK ' +
+      'closes it when a receive ends late, as under heavy load); the session is released and ' +
+      'taken again',
     { sessionId, notInvoked: notInvoked.length },
   );
+}
+
+/**
+ * The error Service Bus detached the session's link with, as the SDK keeps it (the private
+ * `_lastSBError` of @azure/service-bus 7.9.5, already translated: MessagingEntityDisabled for
+ * an entity made ReceiveDisabled, MessagingEntityNotFound for one deleted, SessionLockLost for
+ * a lock that ran out); undefined for a link closed without one, or without those fields.
+ */
+function linkCloseError(receiver: ServiceBusReceiver): Error | undefined {
+  type Held = { _messageSession?: { _lastSBError?: unknown } };
+  const error = (receiver as Held)._messageSession?._lastSBError;
+  return error instanceof Error && errorCode(error) !== undefined ? error : undefined;
 }
 
 /**

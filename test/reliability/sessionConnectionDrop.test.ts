@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { startStallingProxy } from '../support/stallingProxy';
 import { waitFor } from '../worker/support';
 import { installCleanups, onCleanup, startWorkerProcess } from './harness';
-import { sendToSession, sessionApp, sessionQueueEmulator } from './sessionSupport';
+import { sendToSession, sessionApp, sessionQueueEmulator, slowSessionApp } from './sessionSupport';
 import { sleep } from './support';
 
 // Trial BE: @azure/service-bus 7.9.5 ends a session receiver whose connection drops with a
@@ -70,14 +70,11 @@ const BUSY_QUEUE = 'rel-session-drop-busy';
 // Review CD: each session's handler still ran when the connection dropped; when it returned,
 // its session's end threw the outage again, seconds after the other loops had logged the
 // recovery, so one drop read as three outages, each with its own recovery.
-const BUSY_APP = sessionApp(
+const BUSY_APP = slowSessionApp(
   'busySessions',
   BUSY_QUEUE,
   { maxConcurrentSessions: 4, sessionIdleTimeout: '00:00:02' },
-  `async (message, context) => {
-    context.log('handler started');
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-  }`,
+  4000,
 );
 
 describe('a connection dropped while session handlers run', () => {

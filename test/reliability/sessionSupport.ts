@@ -24,6 +24,23 @@ export function sessionApp(
   });
 }
 
+/**
+ * A session app whose handler logs `handler started` (a user line) and then runs `runMs`, so
+ * that a test can change the connection or the entity while a session's handler runs.
+ */
+export function slowSessionApp(
+  name: string,
+  queueName: string,
+  serviceBus: Record<string, unknown>,
+  runMs: number,
+): string {
+  const handler = `async (message, context) => {
+    context.log('handler started');
+    await new Promise((resolve) => setTimeout(resolve, ${runMs}));
+  }`;
+  return sessionApp(name, queueName, serviceBus, handler);
+}
+
 /** An emulator process with one session queue, killed at clean-up. */
 export async function sessionQueueEmulator(name: string, lockDurationMs: number) {
   const emulator = await spawnEmulator({
