@@ -241,13 +241,9 @@ export class OutageTracker {
         { ...fields, entity: identity.entityPath, isSessionsEnabled: identity.isSessionsEnabled },
       );
     } else if (failure.kind !== 'outage') {
-      // Azure's refusal of a receiver on an auto-forwarding entity says so in its reason.
-      const check = /auto-forwarding enabled/i.test(failure.reason)
-        ? 'The entity forwards its messages (ForwardTo): point the trigger at the entity ' +
-          'it forwards to, or remove ForwardTo'
-        : 'Check the connection setting and that the entity exists';
       this.logger.error(
-        `Service Bus refused the receiver; retrying with the clientRetryOptions delays. ${check}`,
+        'Service Bus refused the receiver; retrying with the clientRetryOptions delays. ' +
+          refusalAdvice(failure),
         identity === undefined ? fields : { ...fields, entity: identity.entityPath },
       );
     } else if (this.#reachedOnce) {
@@ -289,6 +285,21 @@ export class OutageTracker {
     }, delayMs);
     this.#probeTimer.unref();
   }
+}
+
+/** What to do about a refusal, from its code and reason. */
+function refusalAdvice(failure: ClassifiedFailure): string {
+  // Azure's refusal of a receiver on an auto-forwarding entity says so in its reason.
+  if (/auto-forwarding enabled/i.test(failure.reason)) {
+    return (
+      'The entity forwards its messages (ForwardTo): point the trigger at the entity it ' +
+      'forwards to, or remove ForwardTo'
+    );
+  }
+  if (failure.code === 'MessagingEntityDisabled') {
+    return 'The entity is disabled: set its Status to Active for its messages to be received';
+  }
+  return 'Check the connection setting and that the entity exists';
 }
 
 /** The SDK's code, or for a GeneralError the more specific one its message starts with. */

@@ -65,6 +65,8 @@ describe('worker: the entity of a held session disabled or deleted', () => {
     assert.ok(!worker.lines().some(isLine('Session link closed')), worker.stdout());
     assert.ok(!worker.lines().some(isLine('Session lock lost')), worker.stdout());
     assert.equal(refused.code, 'MessagingEntityDisabled');
+    // It used to send the operator to the connection setting and the entity's existence.
+    assert.match(String(refused.msg), /The entity is disabled: set its Status to Active/);
   });
 
   it('names MessagingEntityNotFound when the entity is deleted', async () => {
