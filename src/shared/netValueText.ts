@@ -8,8 +8,12 @@
 /** The host reads its numeric settings into .NET `int`s. */
 export const INT32_MAX = 2_147_483_647;
 
-/** .NET's int parsing (`NumberStyles.Integer`): spaces around, a sign, digits; nothing else. */
-const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
+/**
+ * .NET's int parsing (`NumberStyles.Integer`): white space around, a leading sign, ASCII digits;
+ * nothing else. Its white space is U+0009 to U+000D and U+0020 only, where JS's `\s` would also
+ * take a no-break space, the other Unicode spaces and U+FEFF.
+ */
+const INTEGER_TEXT = /^[\t\n\v\f\r ]*[+-]?[0-9]+[\t\n\v\f\r ]*$/;
 
 /**
  * The whole number a JSON value stands for in .NET: a JSON integer, or text in .NET's integer

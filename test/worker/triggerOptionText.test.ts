@@ -43,6 +43,7 @@ describe('trigger options written as text', () => {
       ['"5"', 5],
       ['" +7 "', 7],
       ['"\\t12\\n"', 12],
+      ['"\\u000b9\\u000c\\r"', 9],
       ['"2147483647"', 2_147_483_647],
     ];
     for (const [text, expected] of cases) {
@@ -67,6 +68,8 @@ describe('trigger options written as text', () => {
 
   it('refuses text the host cannot convert, naming the function, option and value', async () => {
     const counts = ['"five"', '"1.5"', '""', '"1e3"', '"0x10"', '"0"', '"2147483648"'];
+    // Review CD: Unicode spaces that are not .NET's white space (no-break, em, BOM) were taken.
+    counts.push('"\\u00a05"', '"5\\u2003"', '"\\ufeff5"');
     for (const text of counts) {
       await assert.rejects(
         planOf(optionApp(`maxMessageBatchSize: ${text}`, 'counted')),
