@@ -157,7 +157,7 @@ function planOne(
   }
 
   const entity = triggerEntity(trigger, settings, where);
-  const isSessionsEnabled = flag(trigger.isSessionsEnabled, false, `${where} isSessionsEnabled`);
+  const isSessionsEnabled = flag(trigger.isSessionsEnabled, false, `${where}: isSessionsEnabled`);
   // Service Bus gives a dead-letter queue no sessions, whatever its entity requires; a session
   // receiver on one is refused at every attempt, so say so before anything connects.
   if (isSessionsEnabled && entity.subQueue !== undefined) {
@@ -178,7 +178,7 @@ function planOne(
     autoCompleteMessages: flag(
       trigger.autoCompleteMessages,
       serviceBus.autoCompleteMessages,
-      `${where} autoCompleteMessages`,
+      `${where}: autoCompleteMessages`,
     ),
     maxMessageBatchSize: batchSize(trigger, serviceBus, where),
     outputs,
@@ -210,7 +210,7 @@ function triggerEntity(
 ): TriggerEntity {
   const queueName = optionalString(trigger.queueName);
   if (queueName !== undefined) {
-    const { name, subQueue } = triggerQueueName(queueName, settings, `${where} queueName`);
+    const { name, subQueue } = triggerQueueName(queueName, settings, `${where}: queueName`);
     return { kind: 'queue', queueName: name, ...(subQueue === undefined ? {} : { subQueue }) };
   }
 
@@ -219,11 +219,11 @@ function triggerEntity(
   if (topicName === undefined || subscriptionName === undefined) {
     throw new ConfigError(`${where} needs queueName, or topicName and subscriptionName`);
   }
-  const subscriptionWhat = `${where} subscriptionName`;
+  const subscriptionWhat = `${where}: subscriptionName`;
   const { name, subQueue } = triggerSubscriptionName(subscriptionName, settings, subscriptionWhat);
   return {
     kind: 'subscription',
-    topicName: entityName(topicName, settings, `${where} topicName`),
+    topicName: entityName(topicName, settings, `${where}: topicName`),
     subscriptionName: name,
     ...(subQueue === undefined ? {} : { subQueue }),
   };

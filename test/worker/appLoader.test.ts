@@ -327,7 +327,7 @@ describe('planFunctions', () => {
     assert.throws(
       plan({ PROBE_QUEUE: 'bad queue name' }),
       new RegExp(
-        `function 'probeQueue' queueName "%PROBE_QUEUE%" \\(resolved to "bad queue name"\\) ` +
+        `function 'probeQueue': queueName "%PROBE_QUEUE%" \\(resolved to "bad queue name"\\) ` +
           'is not a valid Service Bus entity name',
       ),
     );

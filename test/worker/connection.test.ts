@@ -345,8 +345,8 @@ describe('resolveSettingExpressions', () => {
 
   it('names the missing setting', () => {
     assert.throws(
-      () => resolveSettingExpressions('%NOPE%', {}, "function 'f' queueName"),
-      /function 'f' queueName refers to setting 'NOPE'/,
+      () => resolveSettingExpressions('%NOPE%', {}, "function 'f': queueName"),
+      /function 'f': queueName refers to setting 'NOPE'/,
     );
   });
 });

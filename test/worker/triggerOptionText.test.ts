@@ -84,7 +84,7 @@ describe('trigger options written as text', () => {
       for (const option of ['autoCompleteMessages', 'isSessionsEnabled']) {
         await assert.rejects(
           planOf(optionApp(`${option}: ${text}`, 'flagged')),
-          new RegExp(`function 'flagged' ${option} must be true or false \\(got ${text}\\)`),
+          new RegExp(`function 'flagged': ${option} must be true or false \\(got ${text}\\)`),
           `${option}: ${text}`,
         );
       }
