@@ -127,6 +127,7 @@ export function endHeldSession(
       { retryable: true, cause: error },
     );
   }
+
   // The broker detached the link with an error of its own (the entity was disabled or
   // deleted): that is the reason, not a lock or the SDK.
   const closedWith = linkCloseError(receiver);
