@@ -66,13 +66,11 @@ export class Dispatcher {
    * refused (see `Consumer.loseSession`), or the SDK would wait 60 s for the answers.
    */
   closeStore(store: MessageStore, why?: BrokerError): void {
+    // Worded so that the SDK reads it as MessagingEntityNotFound, as for an unknown entity.
+    const deleted = `The messaging entity '${store.settings.path}' could not be found (deleted).`;
     const error = why
       ? { condition: why.condition, description: why.message }
-      : {
-          condition: Condition.notFound,
-          // Worded so that the SDK reads it as MessagingEntityNotFound, as for an unknown entity.
-          description: `The messaging entity '${store.settings.path}' could not be found (deleted).`,
-        };
+      : { condition: Condition.notFound, description: deleted };
     for (const waiter of this.waiters.filter((candidate) => candidate.consumer.store === store)) {
       this.answerWaiter(waiter, error);
     }
