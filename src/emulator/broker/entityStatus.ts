@@ -14,20 +14,21 @@ import {
  */
 export function sendDisabledRefusal(target: SendTarget): BrokerError | undefined {
   if (sendsAllowed(target.status)) return undefined;
-  return disabled(target.name, target.status, 'send');
+  return disabled(`Sending to ${target.kind} '${target.name}'`, target.status);
 }
 
 export function receiveDisabledRefusal(
   owner: QueueEntity | SubscriptionEntity,
 ): BrokerError | undefined {
   if (receivesAllowed(owner.status)) return undefined;
-  return disabled(owner.store.settings.path, owner.status, 'receive');
+  return disabled(`Receiving from ${owner.kind} '${owner.store.settings.path}'`, owner.status);
 }
 
-function disabled(path: string, status: string, action: string): BrokerError {
+/** Worded from the client's side, as Azure's "Sending to {queue|topic} is disabled." is. */
+function disabled(action: string, status: string): BrokerError {
   return new BrokerError(
     Condition.entityDisabled,
-    `The messaging entity '${path}' is ${status}, so it does not ${action} messages. ` +
+    `${action} is disabled: its Status is ${status}. ` +
       'Set its Status to Active (management API) to use it again.',
   );
 }

@@ -5,11 +5,16 @@ import type { EntityStatus } from '@azure/service-bus';
 
 import { managedEmulatorForSuite } from './brokerSupport';
 
-/** Asserts the call fails as the SDK reports a disabled entity: not retryable. */
-async function assertDisabled(call: Promise<unknown>): Promise<void> {
+/**
+ * Asserts the call fails as the SDK reports a disabled entity: not retryable, and worded from
+ * the client's side as Azure's EntityStatus documentation quotes it ("Sending to {queue|topic}
+ * is disabled.", "Receiving from {queue|subscription} is disabled.").
+ */
+async function assertDisabled(call: Promise<unknown>, wording: RegExp): Promise<void> {
   await assert.rejects(call, (error: { code?: string; retryable?: boolean; message?: string }) => {
     assert.equal(error.code, 'MessagingEntityDisabled', error.message);
     assert.equal(error.retryable, false);
+    assert.match(error.message ?? '', wording);
     return true;
   });
 }
@@ -28,9 +33,15 @@ describe('emulator enforces an entity Status set through the management API', ()
   it('refuses sends and receives on a Disabled queue until it is Active again', async () => {
     await setQueueStatus('status-off', 'Disabled');
 
-    await assertDisabled(suite.client.createSender('status-off').sendMessages({ body: 1 }));
+    await assertDisabled(
+      suite.client.createSender('status-off').sendMessages({ body: 1 }),
+      /^Sending to queue 'status-off' is disabled: its Status is Disabled\./,
+    );
     const receiver = suite.client.createReceiver('status-off');
-    await assertDisabled(receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }));
+    await assertDisabled(
+      receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }),
+      /^Receiving from queue 'status-off' is disabled: its Status is Disabled\./,
+    );
     await receiver.close();
 
     await setQueueStatus('status-off', 'Active');
@@ -45,7 +56,10 @@ describe('emulator enforces an entity Status set through the management API', ()
     await suite.client.createSender('status-no-send').sendMessages({ body: 'before' });
     await setQueueStatus('status-no-send', 'SendDisabled');
 
-    await assertDisabled(suite.client.createSender('status-no-send').sendMessages({ body: 2 }));
+    await assertDisabled(
+      suite.client.createSender('status-no-send').sendMessages({ body: 2 }),
+      /^Sending to queue 'status-no-send' is disabled: its Status is SendDisabled\./,
+    );
     const receiver = suite.client.createReceiver('status-no-send', {
       receiveMode: 'receiveAndDelete',
     });
@@ -61,7 +75,10 @@ describe('emulator enforces an entity Status set through the management API', ()
     await setQueueStatus('status-no-receive', 'ReceiveDisabled');
     await suite.client.createSender('status-no-receive').sendMessages({ body: 'kept' });
 
-    await assertDisabled(receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 }));
+    await assertDisabled(
+      receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 }),
+      /^Receiving from queue 'status-no-receive' is disabled/,
+    );
     await receiver.close();
     const runtime = await suite.admin.getQueueRuntimeProperties('status-no-receive');
     assert.equal(runtime.activeMessageCount, 1);
@@ -73,7 +90,10 @@ describe('emulator enforces an entity Status set through the management API', ()
     await suite.client.createSender('status-topic').sendMessages({ body: 'copy' });
 
     const receiver = suite.client.createReceiver('status-topic', 'no-receive');
-    await assertDisabled(receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }));
+    await assertDisabled(
+      receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }),
+      /^Receiving from subscription 'status-topic\/Subscriptions\/no-receive' is disabled/,
+    );
     await receiver.close();
   });
 });
