@@ -1,6 +1,6 @@
 import { exactReader } from '../../shared/rheaMessageDecode';
 import { amqpMessage, RAW_BYTES, types, type AmqpMessage, type Typed } from './rhea';
-import { Annotation, longToBuffer, newMessageId, uuidToBytes } from './wire';
+import { Annotation, BROKER_ANNOTATIONS, longToBuffer, newMessageId, uuidToBytes } from './wire';
 
 /**
  * Splits an incoming AMQP message into what the broker rewrites (header, message annotations)
@@ -63,7 +63,7 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
     bare = withMessageId(bare, decoded, messageId);
   }
 
-  const annotations = decoded.message_annotations ?? null;
+  const annotations = sendersAnnotations(decoded.message_annotations);
   const scheduled = annotations?.[Annotation.scheduledEnqueueTime];
   const sessionId = typeof decoded.group_id === 'string' ? decoded.group_id : null;
   return {
@@ -73,7 +73,7 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
     timeToLiveMs: typeof decoded.ttl === 'number' ? decoded.ttl : null,
     priority: typeof decoded.priority === 'number' ? decoded.priority : null,
     durable: typeof decoded.durable === 'boolean' ? decoded.durable : null,
-    annotations: annotations && Object.keys(annotations).length > 0 ? annotations : null,
+    annotations,
     scheduledEnqueueAtMs: scheduled instanceof Date ? scheduled.getTime() : null,
     routing: {
       messageId,
@@ -86,6 +86,14 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
       contentType: decoded.content_type ?? null,
     },
   };
+}
+
+/** The sender's message annotations less those the broker writes; null when none is left. */
+function sendersAnnotations(
+  annotations: Record<string, unknown> | undefined,
+): Record<string, unknown> | null {
+  const kept = Object.entries(annotations ?? {}).filter(([key]) => !BROKER_ANNOTATIONS.has(key));
+  return kept.length > 0 ? Object.fromEntries(kept) : null;
 }
 
 /**

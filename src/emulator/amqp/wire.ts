@@ -78,7 +78,24 @@ export const Annotation = {
   deadLetterSource: 'x-opt-deadletter-source',
   scheduledEnqueueTime: 'x-opt-scheduled-enqueue-time',
   partitionKey: 'x-opt-partition-key',
+  partitionId: 'x-opt-partition-id',
 } as const;
+
+/**
+ * The annotations only the broker writes: they describe the message as this entity holds it
+ * (its number, times, lock, state, where it was dead-lettered). A sender's copies of them are
+ * dropped on accept, so a receiver sees the broker's values or none, as on Azure.
+ */
+export const BROKER_ANNOTATIONS: ReadonlySet<string> = new Set([
+  Annotation.sequenceNumber,
+  Annotation.enqueuedTime,
+  Annotation.lockedUntil,
+  Annotation.lockToken,
+  Annotation.messageState,
+  Annotation.enqueueSequenceNumber,
+  Annotation.deadLetterSource,
+  Annotation.partitionId,
+]);
 
 export const Condition = {
   notFound: 'amqp:not-found',
