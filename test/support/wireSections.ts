@@ -129,6 +129,26 @@ export async function peekWire(
   }
 }
 
+let decodedHere: Buffer[] | undefined;
+const keepDecoded = (_decoded: object, bytes: Buffer) => decodedHere?.push(Buffer.from(bytes));
+
+/**
+ * The messages that the emulator in this process decodes while `run` runs, as their senders
+ * wrote them (before the broker drops or writes anything), with the given message id. With
+ * the CLI in a child process that is what the CLI sent.
+ */
+export async function sentWire(run: () => Promise<unknown>, messageId: string) {
+  onMessageDecoded(keepDecoded);
+  decodedHere = [];
+  try {
+    await run();
+    const messages = decodedHere.map(readWireMessage);
+    return messages.filter((message) => message.properties.message_id === messageId);
+  } finally {
+    decodedHere = undefined;
+  }
+}
+
 /** Reads every section of one encoded message. */
 export function readWireMessage(bytes: Buffer): WireMessage {
   const message: WireMessage = {
