@@ -98,10 +98,10 @@ export class HeldMessageForwarder {
         // so does one without a session id that a session queue would have to take.
         if (route.deadLetters && message.forwardHops >= MAX_FORWARD_HOPS) continue;
         if (route.deadLetters && refusesWithoutSession(route.target, message)) continue;
-        this.forwardCopy(route, message, nowMs);
+        const forwarded = this.forwardCopy(route, message, nowMs);
         // The copy is journaled before the original's removal: a crash in between leaves two.
         store.remove(message);
-        moved++;
+        if (forwarded) moved++;
       }
     } finally {
       // What stays (at the hop limit, or after a copy failed) must be found by the next drain.
@@ -116,8 +116,12 @@ export class HeldMessageForwarder {
     });
   }
 
-  /** Enqueues a copy of a held message where its route leads, as one more forward. */
-  private forwardCopy(route: HeldRoute, message: StoredMessage, nowMs: number): void {
+  /**
+   * Enqueues a copy of a held message where its route leads, as one more forward. False when
+   * the forward could not be made and the copy was dead-lettered where it is instead (no
+   * session id for a session queue, the hop limit): placement logs that one itself.
+   */
+  private forwardCopy(route: HeldRoute, message: StoredMessage, nowMs: number): boolean {
     // The number the message was first given travels as x-opt-enqueue-sequence-number.
     const enqueueSeq = message.enqueueSeq ?? message.seq;
     const parsed = storedToParsed(message);
@@ -125,12 +129,13 @@ export class HeldMessageForwarder {
       // As a dead letter is forwarded when it dies: one more hop, naming the entity it died in.
       const carried = { enqueueSeq, deadLetterSource: route.owner.store.settings.path };
       this.placement.enqueue(route.target, parsed, nowMs, message.forwardHops + 1, carried);
-      return;
+      return true;
     }
     // The same forward as on arrival (place() counts the hop).
     const died = message.deadLetterSource;
     const carried = died === null ? { enqueueSeq } : { enqueueSeq, deadLetterSource: died };
     this.placement.place(route.owner, parsed, nowMs, message.forwardHops, carried);
+    return !refusesWithoutSession(route.target, message) && message.forwardHops < MAX_FORWARD_HOPS;
   }
 
   /**

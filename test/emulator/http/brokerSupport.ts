@@ -3,6 +3,7 @@ import { after, before } from 'node:test';
 import type { ServiceBusClient } from '@azure/service-bus';
 
 import { createAdministrationClient } from '../../../src/shared/adminClient';
+import type { Logger } from '../../../src/shared/logger';
 import { startEmulator, type RunningEmulator } from '../../../src/emulator';
 import { testClient, testNamespace, type TestEntities } from '../../support/emulator';
 import type { TestManagementServer } from './support';
@@ -21,7 +22,7 @@ export interface BrokerWithManagement extends TestManagementServer {
  */
 export async function startBrokerWithManagement(
   entities: TestEntities = {},
-  options: { dataDir?: string } = {},
+  options: { dataDir?: string; logger?: Logger } = {},
 ): Promise<BrokerWithManagement> {
   const emulator = await startEmulator({
     port: 0,
