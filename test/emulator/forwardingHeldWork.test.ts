@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 
 import type { ServiceBusClient } from '@azure/service-bus';
 
+import { decodeMessage, parseMessage } from '../../src/emulator/amqp/messageCodec';
+import { Broker } from '../../src/emulator/broker/broker';
+import { MAX_FORWARD_HOPS } from '../../src/emulator/broker/placement';
+import { memoryJournal } from '../../src/emulator/store/types';
 import { collectingLogger } from '../support/collectingLogger';
-import { testClient } from '../support/emulator';
+import { testClient, testNamespace } from '../support/emulator';
+import { encodeMessage } from '../support/rawAmqp';
 import { startBrokerWithManagement, type BrokerWithManagement } from './http/brokerSupport';
 
 describe('emulator auto-forwarding of held messages: what a move costs and reports', () => {
@@ -47,5 +53,38 @@ describe('emulator auto-forwarding of held messages: what a move costs and repor
       (line) => line.message === 'held messages auto-forwarded',
     );
     assert.deepEqual(forwarded, []);
+  });
+});
+
+// CD: each new dead letter made the forwarder take every earlier one it could not move off the
+// lanes and give it back, so N dead letters cost N²/2. Each is looked at once, when it arrives.
+describe('broker: dead letters that cannot be forwarded are not walked again', () => {
+  it('leaves dead letters without a session id or at the hop limit alone after arrival', async () => {
+    const queues = [
+      { name: 'dw-sessions', requiresSession: true },
+      { name: 'dw-source', forwardDeadLetteredMessagesTo: 'dw-sessions' },
+    ];
+    const broker = new Broker(testNamespace({ queues }), memoryJournal, collectingLogger());
+    const source = broker.registry.sendTarget('dw-source');
+    assert.ok(source?.kind === 'queue');
+    const deadLetters = source.deadLetter;
+    let givenBack = 0;
+    const putBack = deadLetters.putBack.bind(deadLetters);
+    deadLetters.putBack = (message) => {
+      givenBack++;
+      putBack(message);
+    };
+
+    const letters = 200;
+    for (let n = 0; n < letters; n++) {
+      const raw = encodeMessage({ message_id: `dw-${n}`, body: 'dead' });
+      const hops = n % 2 === 0 ? MAX_FORWARD_HOPS : 0;
+      deadLetters.add(parseMessage(decodeMessage(raw), raw), broker.now(), { forwardHops: hops });
+      await nextTurn();
+    }
+    broker.close();
+
+    assert.equal(deadLetters.counts().active, letters);
+    assert.equal(givenBack, 0);
   });
 });

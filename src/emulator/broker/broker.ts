@@ -126,8 +126,9 @@ export class Broker implements StoreHooks {
   // StoreHooks ---------------------------------------------------------------------------------
 
   /** A forwarding entity's message that becomes active is moved on, not left stuck there. */
-  available(store: MessageStore): void {
-    this.heldForwarder.schedule(store);
+  available(store: MessageStore, message?: StoredMessage): void {
+    // Without a message only a session lock ended; each of its messages was reported.
+    if (message) this.heldForwarder.schedule(store, message);
     this.availableListener(store);
   }
 

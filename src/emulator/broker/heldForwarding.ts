@@ -6,7 +6,7 @@ import type {
   SubscriptionEntity,
 } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
-import type { StoredMessage } from '../store/types';
+import { MessageState, type StoredMessage } from '../store/types';
 import { MAX_FORWARD_HOPS, refusesWithoutSession, type MessagePlacement } from './placement';
 import { storedToParsed } from './storedToParsed';
 
@@ -36,12 +36,16 @@ interface HeldRoute {
  * #666), so setting it at run time empties the dead-letter queue into the target. A dead letter
  * at the hop limit stays, as one dead-lettered there for `MaxTransferHopCountExceeded` does.
  *
- * A drain takes what the store's delivery lanes hold, which is what could be delivered: a
- * drain costs the messages it moves (and the dead letters at the hop limit), never a walk over
- * a backlog of deferred or scheduled ones. Expired messages met there expire, as on delivery.
+ * A message that becomes active is looked at once, when it does: a drain costs the messages
+ * that became active since the last one, never a walk over a backlog of deferred or scheduled
+ * ones, nor over dead letters it could not move before (no session id, or at the hop limit),
+ * which otherwise would make each new dead letter cost all the earlier ones. Only an entity
+ * change (ForwardTo set, its target created) walks what the store's delivery lanes hold.
+ * Expired messages met there expire, as on delivery.
  */
 export class HeldMessageForwarder {
-  private readonly pending = new Set<MessageStore>();
+  /** Per store, the messages that became active since its last drain, by sequence number. */
+  private readonly pending = new Map<MessageStore, Map<number, StoredMessage>>();
 
   constructor(
     private readonly registry: EntityRegistry,
@@ -51,31 +55,36 @@ export class HeldMessageForwarder {
   ) {}
 
   /**
-   * Drains the store once the current change is over. The store reports a message as
+   * Moves the message on once the current change is over. The store reports a message as
    * available before it journals it (add) or while it is still restoring other stores
    * (restart), so moving it at once could journal its removal first or reuse sequence numbers
    * of a target not restored yet.
    */
-  schedule(store: MessageStore): void {
+  schedule(store: MessageStore, message: StoredMessage): void {
     if (this.route(store) === undefined) return;
     if (this.pending.size === 0) queueMicrotask(() => this.drainPending());
-    this.pending.add(store);
+    const messages = this.pending.get(store) ?? new Map<number, StoredMessage>();
+    this.pending.set(store, messages.set(message.seq, message));
   }
 
   /** After an entity change: any store may forward now (ForwardTo set, its target created). */
   drainAll(): void {
-    for (const store of [...this.registry.forwardingStores()]) this.drainLogged(store);
+    for (const store of [...this.registry.forwardingStores()]) {
+      this.drainLogged(store, () => this.drainLanes(store));
+    }
   }
 
   private drainPending(): void {
     const stores = [...this.pending];
     this.pending.clear();
-    for (const store of stores) this.drainLogged(store);
+    for (const [store, messages] of stores) {
+      this.drainLogged(store, () => this.drainReported(store, messages));
+    }
   }
 
-  private drainLogged(store: MessageStore): void {
+  private drainLogged(store: MessageStore, drain: () => void): void {
     try {
-      this.drain(store);
+      drain();
     } catch (error) {
       // What was not moved stays where it is; the next lock release or entity change retries.
       this.logger.warn('moving held messages on to the forwarding target failed', {
@@ -85,27 +94,49 @@ export class HeldMessageForwarder {
     }
   }
 
-  private drain(store: MessageStore): void {
+  /**
+   * Moves on the reported messages that are still there to be delivered. They stay on their
+   * lane: one moved leaves a stale entry there, which the lane skips as it does any other.
+   */
+  private drainReported(store: MessageStore, reported: Map<number, StoredMessage>): void {
+    const route = this.route(store);
+    if (route === undefined) return;
+    const nowMs = this.now();
+    const deliverable = [...reported.values()].filter(
+      (message) =>
+        store.get(message.seq) === message &&
+        message.state === MessageState.active &&
+        message.lockToken === null &&
+        (message.expiresAtMs === null || message.expiresAtMs > nowMs),
+    );
+    deliverable.sort((a, b) => a.seq - b.seq);
+    this.moveOn(store, route, deliverable, nowMs);
+  }
+
+  /** Moves on every message the store's lanes hold (taken off them; the rest put back). */
+  private drainLanes(store: MessageStore): void {
     const route = this.route(store);
     if (route === undefined) return;
     const nowMs = this.now();
     const taken = store.takeDeliverable(nowMs);
-    let moved = 0;
-
     try {
-      for (const message of taken) {
-        // A dead letter at the hop limit stays, as one dead-lettered for the hop limit does;
-        // so does one without a session id that a session queue would have to take.
-        if (route.deadLetters && message.forwardHops >= MAX_FORWARD_HOPS) continue;
-        if (route.deadLetters && refusesWithoutSession(route.target, message)) continue;
-        const forwarded = this.forwardCopy(route, message, nowMs);
-        // The copy is journaled before the original's removal: a crash in between leaves two.
-        store.remove(message);
-        if (forwarded) moved++;
-      }
+      this.moveOn(store, route, taken, nowMs);
     } finally {
       // What stays (at the hop limit, or after a copy failed) must be found by the next drain.
       for (const message of taken) if (store.get(message.seq) === message) store.putBack(message);
+    }
+  }
+
+  private moveOn(store: MessageStore, route: HeldRoute, held: StoredMessage[], nowMs: number) {
+    let moved = 0;
+    for (const message of held) {
+      // A dead letter at the hop limit stays, as one dead-lettered for the hop limit does;
+      // so does one without a session id that a session queue would have to take.
+      if (route.deadLetters && message.forwardHops >= MAX_FORWARD_HOPS) continue;
+      if (route.deadLetters && refusesWithoutSession(route.target, message)) continue;
+      if (this.forwardCopy(route, message, nowMs)) moved++;
+      // The copy is journaled before the original's removal: a crash in between leaves two.
+      store.remove(message);
     }
     if (moved === 0) return;
 

@@ -198,7 +198,7 @@ export class MessageStore {
     if (this.settings.isDeadLetterQueue) {
       this.locks.unlock(message);
       this.sessions.laneFor(message).giveBack(message.seq);
-      this.hooks.available(this);
+      this.hooks.available(this, message);
       throw new BrokerError(
         Condition.notAllowed,
         `Cannot dead-letter a message received from the dead-letter queue ` +
@@ -308,7 +308,7 @@ export class MessageStore {
     if (message.expiresAtMs !== null) this.expiryTimers.push(message.expiresAtMs, message.seq);
     if (message.state === MessageState.active) {
       this.sessions.laneFor(message).append(message.seq);
-      this.hooks.available(this);
+      this.hooks.available(this, message);
     }
   }
 
@@ -329,7 +329,7 @@ export class MessageStore {
     this.journal.update(this.key, message);
     if (message.expiresAtMs !== null) this.expiryTimers.push(message.expiresAtMs, message.seq);
     this.sessions.laneFor(message).append(message.seq);
-    this.hooks.available(this);
+    this.hooks.available(this, message);
   }
 
   private release(
@@ -361,7 +361,7 @@ export class MessageStore {
     }
     if (message.state === MessageState.active) {
       this.sessions.laneFor(message).giveBack(message.seq);
-      this.hooks.available(this);
+      this.hooks.available(this, message);
     }
   }
 

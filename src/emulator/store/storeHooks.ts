@@ -3,8 +3,11 @@ import type { DeadLetterFields, StoredMessage } from './types';
 
 /** What a store asks of the broker around it: delivery, dead-letter targets, routing. */
 export interface StoreHooks {
-  /** Something became deliverable: the delivery side should pump. */
-  available(store: MessageStore): void;
+  /**
+   * Something became deliverable: the delivery side should pump. `message` is the one that
+   * did, when it was one (an arrival, a release, a due scheduled message).
+   */
+  available(store: MessageStore, message?: StoredMessage): void;
   /** Put a copy into the dead-letter target; the store removes the original afterwards. */
   deadLetter(store: MessageStore, message: StoredMessage, fields: DeadLetterFields): void;
   /**
