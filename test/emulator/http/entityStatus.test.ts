@@ -22,7 +22,10 @@ async function assertDisabled(call: Promise<unknown>, wording: RegExp): Promise<
 describe('emulator enforces an entity Status set through the management API', () => {
   const suite = managedEmulatorForSuite({
     queues: ['status-off', 'status-no-send', 'status-no-receive'],
-    topics: [{ name: 'status-topic', subscriptions: ['no-receive'] }],
+    topics: [
+      { name: 'status-topic', subscriptions: ['no-receive'] },
+      { name: 'status-copies', subscriptions: ['off'] },
+    ],
   });
 
   async function setQueueStatus(name: string, status: EntityStatus): Promise<void> {
@@ -94,6 +97,24 @@ describe('emulator enforces an entity Status set through the management API', ()
       receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }),
       /^Receiving from subscription 'status-topic\/Subscriptions\/no-receive' is disabled/,
     );
+    await receiver.close();
+  });
+
+  // Azure's EntityStatus reference (Microsoft.ServiceBus.Messaging): a send to an active topic
+  // is copied into a disabled subscription; receiving from it is what is refused.
+  it('still copies a topic send into a Disabled subscription, received once Active', async () => {
+    const off = await suite.admin.getSubscription('status-copies', 'off');
+    await suite.admin.updateSubscription({ ...off, status: 'Disabled' });
+    await suite.client.createSender('status-copies').sendMessages({ body: 'kept while off' });
+
+    const runtime = await suite.admin.getSubscriptionRuntimeProperties('status-copies', 'off');
+    assert.equal(runtime.activeMessageCount, 1);
+    await suite.admin.updateSubscription({ ...off, status: 'Active' });
+    const receiver = suite.client.createReceiver('status-copies', 'off', {
+      receiveMode: 'receiveAndDelete',
+    });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(message?.body, 'kept while off');
     await receiver.close();
   });
 });
