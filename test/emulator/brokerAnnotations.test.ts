@@ -49,7 +49,7 @@ function assertBrokersView(message: ServiceBusReceivedMessage | undefined, sentA
 }
 
 describe('emulator: the annotations only the broker writes are its own, not the sender’s', () => {
-  const suite = emulatorForSuite({ queues: ['ann-peek', 'ann-receive'] });
+  const suite = emulatorForSuite({ queues: ['ann-peek', 'ann-receive', 'ann-scheduled'] });
 
   it('shows a peeked message as active, with no dead-letter source and its own numbers', async () => {
     const sentAtMs = Date.now();
@@ -80,5 +80,25 @@ describe('emulator: the annotations only the broker writes are its own, not the 
     assert.notEqual(hex.replace(/-/g, ''), SENDERS_LOCK_TOKEN.replace(/-/g, ''));
     await receiver.completeMessage(message!);
     await receiver.close();
+  });
+
+  it('drops them from a message scheduled through the management link too', async () => {
+    const sender = suite.client.createSender('ann-scheduled');
+    const [scheduledSeq] = await sender.scheduleMessages(
+      annotated('scheduled'),
+      new Date(Date.now() + 3_600_000),
+    );
+
+    const receiver = suite.client.createReceiver('ann-scheduled');
+    const [message] = await receiver.peekMessages(1);
+    await receiver.close();
+
+    assert.equal(message?.state, 'scheduled');
+    assert.equal(message.sequenceNumber?.toNumber(), scheduledSeq?.toNumber());
+    assert.equal(message.deadLetterSource, undefined);
+    const annotations = message._rawAmqpMessage.messageAnnotations ?? {};
+    assert.equal(annotations['x-app-tag'], 'kept');
+    assert.equal(annotations['x-opt-partition-id'], undefined);
+    assert.equal(annotations['x-opt-lock-token'], undefined);
   });
 });
