@@ -2,6 +2,10 @@
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import { z } from 'zod';
 
+// The annotations only a broker writes, one list with the emulator's. `peek --json` prints
+// them; a copy carries none (they described the original, and the target writes its own), so
+// `send --file` and `dlq replay` leave them out.
+import { BROKER_ANNOTATIONS } from '../../emulator/amqp/wire';
 import type { TypedValue } from '../../shared/typedProperties';
 import { propertyToSend } from './propertyFromJson';
 import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from './propertyJson';
@@ -15,22 +19,6 @@ import { plainToJson, propertyJsonSchema, typedToJson, type PropertyJson } from 
  * (propertyJson.ts), so a long stays a long and a timestamp a timestamp.
  */
 type SectionsJson = z.infer<z.ZodObject<typeof sectionsJsonShape>>;
-
-/**
- * Message annotations the broker writes on a message it holds or delivers. `peek --json`
- * prints them; a copy carries none of them (they described the original, and the target
- * writes its own), so `send --file` and `dlq replay` leave them out.
- */
-const BROKER_ANNOTATIONS: ReadonlySet<string> = new Set([
-  'x-opt-sequence-number',
-  'x-opt-enqueued-time',
-  'x-opt-locked-until',
-  'x-opt-lock-token',
-  'x-opt-message-state',
-  'x-opt-enqueue-sequence-number',
-  'x-opt-deadletter-source',
-  'x-opt-partition-id',
-]);
 
 /** Annotations a JSON line holds as fields of their own, so they are written once. */
 const FIELD_ANNOTATIONS: Readonly<Record<string, string>> = {
