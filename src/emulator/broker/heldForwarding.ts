@@ -95,8 +95,8 @@ export class HeldMessageForwarder {
   }
 
   /**
-   * Moves on the reported messages that are still there to be delivered. They stay on their
-   * lane: one moved leaves a stale entry there, which the lane skips as it does any other.
+   * Moves on the reported messages that are still there to be delivered. They are not taken
+   * off their lane, so the entries of those moved are dropped from it afterwards.
    */
   private drainReported(store: MessageStore, reported: Map<number, StoredMessage>): void {
     const route = this.route(store);
@@ -110,7 +110,11 @@ export class HeldMessageForwarder {
         (message.expiresAtMs === null || message.expiresAtMs > nowMs),
     );
     deliverable.sort((a, b) => a.seq - b.seq);
-    this.moveOn(store, route, deliverable, nowMs);
+    try {
+      this.moveOn(store, route, deliverable, nowMs);
+    } finally {
+      for (const message of deliverable) store.tidyLane(message);
+    }
   }
 
   /** Moves on every message the store's lanes hold (taken off them; the rest put back). */
@@ -127,7 +131,12 @@ export class HeldMessageForwarder {
     }
   }
 
-  private moveOn(store: MessageStore, route: HeldRoute, held: StoredMessage[], nowMs: number) {
+  private moveOn(
+    store: MessageStore,
+    route: HeldRoute,
+    held: StoredMessage[],
+    nowMs: number,
+  ): void {
     let moved = 0;
     for (const message of held) {
       // A dead letter at the hop limit stays, as one dead-lettered for the hop limit does;

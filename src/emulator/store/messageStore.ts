@@ -134,6 +134,15 @@ export class MessageStore {
     return message.lockedUntilMs;
   }
 
+  /**
+   * Drops the entries at the head of `message`'s lane whose messages were removed without
+   * being taken off it (moved on by a forwarder), so that a lane nobody receives from does
+   * not keep them.
+   */
+  tidyLane(message: StoredMessage): void {
+    this.sessions.forgetIfIdle(this.sessions.laneKey(message.sessionId));
+  }
+
   /** Complete, or receive-and-delete. */
   /**
    * Expires a deferred message whose time ran out, when a receive by sequence number asks for
