@@ -1,4 +1,5 @@
 import { headerLimitProblem } from '../../shared/headerLimits';
+import { withApplicationProperties } from './messageCodec';
 import { BrokerError, Condition } from './wire';
 
 /**
@@ -13,4 +14,12 @@ export function checkHeaderLimits(bare: Buffer): void {
     `A serialization error occurred while processing the message header: ${problem}.`,
     413,
   );
+}
+
+/**
+ * Refuses property changes of a settlement that would take the message's header past Service
+ * Bus's limits, before anything changes: the message could be neither sent again nor replayed.
+ */
+export function checkChangedHeader(bare: Buffer, changes?: Record<string, unknown>): void {
+  if (changes !== undefined) checkHeaderLimits(withApplicationProperties(bare, changes));
 }

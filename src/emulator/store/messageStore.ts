@@ -1,5 +1,5 @@
 import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
-import { checkHeaderLimits } from '../amqp/headerLimits';
+import { checkChangedHeader } from '../amqp/headerLimits';
 import { BrokerError, Condition } from '../amqp/wire';
 import { MinHeap } from './heap';
 import { LockTable } from './lockTable';
@@ -9,14 +9,12 @@ import {
   MessageState,
   memoryJournal,
   type DeadLetterFields,
+  type SessionRelease,
   type Journal,
   type StoredMessage,
   type StoreSettings,
 } from './types';
 import type { StoreHooks } from './storeHooks';
-
-/** How a session lock ended: its receiver closed, or the lock ran out. */
-type SessionRelease = 'closed' | 'lockExpired';
 
 /**
  * The messages of one receivable entity (a queue, a subscription or a dead-letter sub-queue),
@@ -143,7 +141,6 @@ export class MessageStore {
     this.sessions.forgetIfIdle(this.sessions.laneKey(message.sessionId));
   }
 
-  /** Complete, or receive-and-delete. */
   /**
    * Expires a deferred message whose time ran out, when a receive by sequence number asks for
    * it: Azure expires deferred messages only then (its deferral page), dead-lettering them when
@@ -158,6 +155,7 @@ export class MessageStore {
     return true;
   }
 
+  /** Complete, or receive-and-delete. */
   remove(message: StoredMessage): void {
     this.locks.unlock(message);
     if (this.messages.delete(message.seq)) {
@@ -186,13 +184,13 @@ export class MessageStore {
 
   abandon(token: string, nowMs: number, properties?: Record<string, unknown>): void {
     const message = this.lockedMessage(token, nowMs);
-    checkChangedHeader(message, properties);
+    checkChangedHeader(message.bare, properties);
     this.release(message, properties, nowMs);
   }
 
   defer(token: string, nowMs: number, properties?: Record<string, unknown>): void {
     const message = this.lockedMessage(token, nowMs);
-    checkChangedHeader(message, properties);
+    checkChangedHeader(message.bare, properties);
     this.locks.unlock(message);
     if (properties) this.rewrite(message, withApplicationProperties(message.bare, properties));
     message.state = MessageState.deferred;
@@ -214,7 +212,7 @@ export class MessageStore {
           `'${this.settings.path}'. It stays there, unlocked: receive it again to complete it.`,
       );
     }
-    checkChangedHeader(message, {
+    checkChangedHeader(message.bare, {
       ...fields.properties,
       DeadLetterReason: fields.reason,
       DeadLetterErrorDescription: fields.description,
@@ -398,12 +396,4 @@ export class MessageStore {
       (message) => message.sessionId !== null && this.settings.requiresSession,
     );
   }
-}
-
-/**
- * Refuses property changes of a settlement that would take the message's header past Service
- * Bus's limits, before anything changes: the message could be neither sent again nor replayed.
- */
-function checkChangedHeader(message: StoredMessage, changes?: Record<string, unknown>): void {
-  if (changes !== undefined) checkHeaderLimits(withApplicationProperties(message.bare, changes));
 }

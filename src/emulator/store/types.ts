@@ -107,3 +107,6 @@ export interface DeadLetterFields {
   description: string;
   properties?: Record<string, unknown>;
 }
+
+/** How a session lock ended: its receiver closed, or the lock ran out. */
+export type SessionRelease = 'closed' | 'lockExpired';
