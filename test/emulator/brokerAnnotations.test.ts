@@ -51,7 +51,7 @@ function assertBrokersView(message: ServiceBusReceivedMessage | undefined, sentA
 describe('emulator: the annotations only the broker writes are its own, not the sender’s', () => {
   const suite = emulatorForSuite({ queues: ['ann-peek', 'ann-receive', 'ann-scheduled'] });
 
-  it('shows a peeked message as active, with no dead-letter source and its own numbers', async () => {
+  it('peeks a message as active, without a dead-letter source, with its own numbers', async () => {
     const sentAtMs = Date.now();
     await suite.client.createSender('ann-peek').sendMessages(annotated('peeked'));
 

@@ -59,7 +59,7 @@ describe('emulator auto-forwarding of held messages: what a move costs and repor
 // CD: each new dead letter made the forwarder take every earlier one it could not move off the
 // lanes and give it back, so N dead letters cost N²/2. Each is looked at once, when it arrives.
 describe('broker: dead letters that cannot be forwarded are not walked again', () => {
-  it('leaves dead letters without a session id or at the hop limit alone after arrival', async () => {
+  it('leaves letters without a session id or at the hop limit alone after arrival', async () => {
     const queues = [
       { name: 'dw-sessions', requiresSession: true },
       { name: 'dw-source', forwardDeadLetteredMessagesTo: 'dw-sessions' },

@@ -95,7 +95,7 @@ describe('emulator auto-forwarding into an entity that requires sessions', () =>
     assert.equal(runtime.activeMessageCount, 0);
   });
 
-  it('dead-letters held messages when ForwardTo to a session queue is set at run time', async () => {
+  it('dead-letters held messages once ForwardTo a session queue is set at run time', async () => {
     await suite.client.createSender('fws-held').sendMessages({ body: 'held', messageId: 'fws-5' });
     const queue = await suite.admin.getQueue('fws-held');
     await suite.admin.updateQueue({ ...queue, forwardTo: 'fws-sessions' });
