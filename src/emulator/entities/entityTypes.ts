@@ -5,7 +5,8 @@ import type { DuplicateDetector } from './duplicates';
 
 /**
  * An entity's Status as the management API sets it: sends are refused while Disabled or
- * SendDisabled, receives while Disabled or ReceiveDisabled. Kept in memory only.
+ * SendDisabled, receives while Disabled or ReceiveDisabled. A change is recorded in the entity
+ * log, so it survives a restart.
  */
 export type EntityStatus = 'Active' | 'Disabled' | 'SendDisabled' | 'ReceiveDisabled';
 

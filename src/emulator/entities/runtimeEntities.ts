@@ -32,9 +32,16 @@ export class RuntimeEntities {
     private readonly receivesDisabled: (stores: MessageStore[]) => void = () => undefined,
   ) {}
 
-  /** Not journaled: a Status lives as long as the process, as the other echoed properties. */
+  /**
+   * Recorded in the entity log like the other changes, so a disabled entity stays disabled
+   * after a restart. Only a change is recorded: every create and update over HTTP carries a
+   * Status, mostly the one the entity has.
+   */
   setStatus(path: string, status: EntityStatus): void {
+    const entity = this.registry.sendTarget(path) ?? this.registry.receiveSource(path)?.owner;
+    if (entity === undefined || entity.status === status) return;
     const stores = this.registry.setStatus(path, status);
+    this.log.append({ op: 'setStatus', path, status });
     if (stores.length > 0) this.receivesDisabled(stores);
   }
 
@@ -184,6 +191,10 @@ function applyChange(registry: EntityRegistry, change: EntityChange): MessageSto
     case 'removeRule':
       registry.removeRule(change.topic, change.subscription, change.name);
       return [];
+    case 'setStatus':
+      // At replay no receiver is attached yet, so the stores it names have none to end.
+      registry.setStatus(change.path, change.status);
+      return [];
   }
 }
 
@@ -221,6 +232,7 @@ function changedEntity(change: EntityChange): string {
       ? `${change.topic}/Subscriptions/${change.config.name}`
       : change.config.name;
   }
+  if ('path' in change) return change.path;
   return 'name' in change ? change.name : '';
 }
 

@@ -70,8 +70,9 @@ export type SubscriptionSettings = Omit<SubscriptionConfig, 'rules'>;
 
 /**
  * Properties the administration client sets and reads back. The broker acts only on Status
- * (handed to it through `RuntimeEntityChanges.setStatus`); the others (UserMetadata,
- * AutoDeleteOnIdle, ...) are stored and returned as given.
+ * (handed to it through `RuntimeEntityChanges.setStatus`, which records it in the entity log;
+ * views read it back from the registry, so it survives a restart); the others (UserMetadata,
+ * AutoDeleteOnIdle, ...) are stored and returned as given, in memory only.
  */
 export interface AdminExtras {
   status: EntityStatus;

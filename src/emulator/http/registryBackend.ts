@@ -202,7 +202,7 @@ export class RegistryAdminBackend implements AdminBackend {
   private queueView(queue: QueueEntity): QueueView {
     return {
       config: queue.config,
-      extras: this.records.extrasOf(queue.name),
+      extras: { ...this.records.extrasOf(queue.name), status: queue.status },
       times: this.records.timesOf(queue.name),
       counts: countsOf(queue.store, queue.deadLetter),
     };
@@ -217,7 +217,7 @@ export class RegistryAdminBackend implements AdminBackend {
     );
     return {
       config: settings,
-      extras: this.records.extrasOf(topic.name),
+      extras: { ...this.records.extrasOf(topic.name), status: topic.status },
       times: this.records.timesOf(topic.name),
       counts: { ...EMPTY_COUNTS, scheduled: held.scheduled, total: held.total, sizeBytes },
       subscriptionCount: topic.subscriptions.length,
@@ -230,7 +230,7 @@ export class RegistryAdminBackend implements AdminBackend {
     return {
       topicName: sub.topic.name,
       config: settings,
-      extras: this.records.extrasOf(path),
+      extras: { ...this.records.extrasOf(path), status: sub.status },
       times: this.records.timesOf(path),
       counts: countsOf(sub.store, sub.deadLetter),
     };

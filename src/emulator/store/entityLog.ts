@@ -2,6 +2,7 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
+import type { EntityStatus } from '../entities/entityTypes';
 import { writeWholeSync } from './writeWhole';
 
 const ENTITY_LOG_FILE = 'entities.log';
@@ -30,7 +31,9 @@ export type EntityChange =
     }
   | { op: 'deleteSubscription'; topic: string; name: string }
   | { op: 'addRule' | 'updateRule'; topic: string; subscription: string; rule: RuleConfig }
-  | { op: 'removeRule'; topic: string; subscription: string; name: string };
+  | { op: 'removeRule'; topic: string; subscription: string; name: string }
+  /** `path` names a queue, a topic or a subscription (`topic/Subscriptions/name`). */
+  | { op: 'setStatus'; path: string; status: EntityStatus };
 
 export interface EntityLog {
   /** Written and synced before it returns: changes are rare and must survive a crash. */
