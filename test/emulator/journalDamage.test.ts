@@ -86,7 +86,7 @@ describe('emulator journal damaged on disk', () => {
       assert.deepEqual(ids, allIds);
       assert.deepEqual(warnings, [
         {
-          message: 'journal ends with a write cut short by a crash; it is ignored',
+          message: 'journal ends with an incomplete or damaged record; it is ignored',
           fields: { file: journal, offset: length, ignoredBytes: zeros },
         },
       ]);
@@ -133,11 +133,16 @@ describe('emulator journal damaged on disk', () => {
           `The emulator journal ${journal} is damaged at byte ${damagedAt}: the record there ` +
             `fails its check, and whole records follow it (the next at byte ${nextAt}), so it ` +
             'is no write cut short by a crash. The emulator does not start, and the file is ' +
-            'left untouched, so that the messages recorded after it are not lost. Keep a copy ' +
-            `of the file; then either cut it at the damage (truncate -s ${damagedAt} ` +
-            `${journal}), which keeps what was recorded before and loses the ` +
-            `${data.length - damagedAt} bytes from there on, or start with --reset, which ` +
-            'forgets every stored message.',
+            'left untouched, so that nothing recorded after it is lost. Keep a copy of the ' +
+            'file; then choose. Cutting it at the damage ' +
+            `(truncate -s ${damagedAt} ${journal}) keeps what was recorded before and undoes ` +
+            `every change recorded in the ${data.length - damagedAt} bytes from there on: ` +
+            'messages sent after it are lost, settlements after it are undone (a completed ' +
+            'message is delivered again), and an entity deleted after it gives its messages ' +
+            'to one created again under its name. Starting with --reset deletes the journal ' +
+            'and entities.log: every stored message and every entity created, changed or ' +
+            'deleted at run time is forgotten, and only the entities of the config file ' +
+            'remain, empty.',
         );
         return true;
       });

@@ -42,7 +42,8 @@ export async function recover(path: string, logger: Logger): Promise<Map<string,
   const { records, validBytes, damage } = decodeRecords(data);
   if (damage !== undefined) throw damaged(path, data.length, validBytes, damage);
   if (validBytes < data.length) {
-    logger.warn('journal ends with a write cut short by a crash; it is ignored', {
+    // A crash during a write leaves such an end, but a damaged last record looks the same.
+    logger.warn('journal ends with an incomplete or damaged record; it is ignored', {
       file: path,
       offset: validBytes,
       ignoredBytes: data.length - validBytes,
@@ -104,14 +105,21 @@ function damaged(
       ? `the record there passes its check yet cannot be read (${damage.reason})`
       : 'the record there fails its check, and whole records follow it (the next at byte ' +
         `${damage.nextRecordAt}), so it is no write cut short by a crash`;
+  // Cutting is not only a loss of messages: the records after the damage also remove and
+  // forget, and without them what they removed comes back. The operator must know before
+  // choosing, as nothing at start can tell a cut journal from a compacted one.
   return new AppError(
     'JournalDamaged',
     `The emulator journal ${path} is damaged at byte ${offset}: ${what}. The emulator does ` +
-      'not start, and the file is left untouched, so that the messages recorded after it are ' +
-      'not lost. Keep a copy of the file; then either cut it at the damage ' +
-      `(truncate -s ${offset} ${path}), which keeps what was recorded before and loses the ` +
-      `${fileBytes - offset} bytes from there on, or start with --reset, which forgets every ` +
-      'stored message.',
+      'not start, and the file is left untouched, so that nothing recorded after it is lost. ' +
+      'Keep a copy of the file; then choose. Cutting it at the damage ' +
+      `(truncate -s ${offset} ${path}) keeps what was recorded before and undoes every change ` +
+      `recorded in the ${fileBytes - offset} bytes from there on: messages sent after it are ` +
+      'lost, settlements after it are undone (a completed message is delivered again), and ' +
+      'an entity deleted after it gives its messages to one created again under its name. ' +
+      'Starting with --reset deletes the journal and entities.log: every stored message and ' +
+      'every entity created, changed or deleted at run time is forgotten, and only the ' +
+      'entities of the config file remain, empty.',
     { retryable: false },
   );
 }
