@@ -139,8 +139,8 @@ describe('emulator data folder: one emulator per folder', () => {
     assert.equal(await restarted.exited, 0);
   });
 
-  it('names the data folder when it cannot be created, before anything starts', async () => {
-    // A file where a parent folder should be: mkdir fails as under a read-only parent.
+  it('says a file is at a parent of the data folder, before anything starts', async () => {
+    // A file where a parent folder should be: mkdir fails with ENOTDIR.
     const parent = join(root, 'not-a-folder');
     await writeFile(parent, 'a file');
     const dir = join(parent, 'data');
@@ -151,8 +151,24 @@ describe('emulator data folder: one emulator per folder', () => {
     assert.equal(
       refused.stderr().trim().split('\n').at(-1),
       `sbworker: DataDirLockFailed: could not create the emulator data folder ${dir} ` +
-        '(ENOTDIR); create it, or give another --data-dir',
+        '(ENOTDIR); a file, not a folder, is at one of its parent paths: give another ' +
+        '--data-dir',
     );
+  });
+
+  it('says --data-dir names a file, not a folder, before anything starts', async () => {
+    const file = join(root, 'a-file');
+    await writeFile(file, 'a file');
+
+    const refused = start(['--port', '0', '--data-dir', file]);
+    assert.equal(await outcomeOf(refused), 1);
+    assert.equal(refused.stdout(), '');
+    assert.equal(
+      refused.stderr().trim().split('\n').at(-1),
+      `sbworker: DataDirLockFailed: could not create the emulator data folder ${file} ` +
+        '(EEXIST); a file, not a folder, is at that path: give another --data-dir',
+    );
+    assert.equal(readFileSync(file, 'utf8'), 'a file');
   });
 
   it('takes over the lock of an emulator killed with -9, and removes it on stop', async () => {

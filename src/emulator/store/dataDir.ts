@@ -40,14 +40,28 @@ function createFolder(dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? ensureError(error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code ?? ensureError(error).message;
     throw new AppError(
       'DataDirLockFailed',
-      `could not create the emulator data folder ${dataDir} (${reason}); create it, or give ` +
-        'another --data-dir',
+      `could not create the emulator data folder ${dataDir} (${reason}); ${adviceFor(code)}`,
       { retryable: false, cause: ensureError(error) },
     );
   }
+}
+
+/**
+ * "Create it" only fits a folder that may be created: where a file stands at the path or at
+ * one of its parents, creating it means moving that file away.
+ */
+function adviceFor(code: string | undefined): string {
+  if (code === 'EEXIST') {
+    return 'a file, not a folder, is at that path: give another --data-dir';
+  }
+  if (code === 'ENOTDIR') {
+    return 'a file, not a folder, is at one of its parent paths: give another --data-dir';
+  }
+  return 'create it, or give another --data-dir';
 }
 
 /**
