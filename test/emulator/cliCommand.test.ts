@@ -162,6 +162,19 @@ describe('sbworker emulator command', () => {
     assert.equal(run.stdout.filter((line) => line.includes('ready')).length, 0);
   });
 
+  it('exits 2 (usage error) for an empty --data-dir, naming the option', async () => {
+    const run = runEmulator(['--port', '0', '--data-dir', '']);
+    // One that starts anyway (in memory) is stopped, so the test fails instead of waiting.
+    void run.ready.then(
+      () => run.child.kill('SIGTERM'),
+      () => undefined,
+    );
+    assert.equal(await run.exited, 2);
+    assert.match(run.stderr(), /--data-dir/);
+    assert.match(run.stderr(), /must name a folder/);
+    assert.equal(run.stdout.filter((line) => line.includes('ready')).length, 0);
+  });
+
   it('prints the package version with --version', async () => {
     const { version } = JSON.parse(
       await readFile(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),

@@ -29,7 +29,11 @@ export function registerEmulatorCommand(program: Command): void {
         'a free one if --port is not the default)',
       parsePort,
     )
-    .option('--data-dir <dir>', 'keep messages in this folder across restarts (memory otherwise)')
+    .option(
+      '--data-dir <dir>',
+      'keep messages in this folder across restarts (memory otherwise)',
+      parseDataDir,
+    )
     .option('--reset', "delete the emulator's journal and entity log in --data-dir before starting")
     .action(async (options: EmulatorCommandOptions, command: Command) => {
       const { port, httpPort } = options;
@@ -90,6 +94,19 @@ function parsePort(value: string): number {
     throw new InvalidArgumentError(`must be a whole number from 0 to 65535, got '${value}'`);
   }
   return port;
+}
+
+/**
+ * An empty value (an unset variable in `--data-dir "$DIR"`) would otherwise start in memory
+ * with no word of it, and every message would be lost at the next stop.
+ */
+function parseDataDir(value: string): string {
+  if (value === '') {
+    throw new InvalidArgumentError(
+      'must name a folder, got an empty value (leave --data-dir out to keep messages in memory)',
+    );
+  }
+  return value;
 }
 
 function withoutConfiguredKey(connectionString: string): string {
