@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors';
+import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import { createLogger } from '../shared/logger';
 import { describeError } from './describeError';
 
@@ -9,9 +9,13 @@ import { describeError } from './describeError';
  */
 export function logFailureAsJson(message: string, error: unknown): never {
   if (!process.stdout.isTTY) {
+    // The SDK's refusals (a peek's UnauthorizedAccess) carry a code and a verdict as ours do;
+    // after its retries they sit in the attempts of an AggregateError.
+    const shown = mostTellingAttempt(error);
+    const retryable = (shown as { retryable?: unknown } | null | undefined)?.retryable;
     createLogger({ level: 'error' }).error(message, {
-      errorCode: error instanceof AppError ? error.code : undefined,
-      retryable: error instanceof AppError ? error.retryable : undefined,
+      errorCode: errorCode(shown),
+      retryable: typeof retryable === 'boolean' ? retryable : undefined,
       error: describeError(error),
     });
   }
