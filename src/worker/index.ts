@@ -6,4 +6,5 @@ export {
   startWorker,
   type WorkerOptions,
 } from './runtime';
+export type { ReceiveRefusal } from './receiveRefusal';
 export { DEFAULT_SHUTDOWN_GRACE_MS } from './workerSettings';

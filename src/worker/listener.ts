@@ -10,7 +10,8 @@ import { SUB_QUEUE_SUFFIX } from '../shared/serviceBusNames';
 import type { Dispatcher } from './dispatcher';
 import { entityPath, type ServiceBusFunction, type TriggerEntity } from './functionPlan';
 import type { ServiceBusSettings } from './hostSettings';
-import { type ListenerIdentity, OutageTracker } from './outage';
+import type { ListenerIdentity } from './outage';
+import { type ReceiveRefusal, RefusalTracker } from './receiveRefusal';
 import { type SlotsExhausted, TimedOutHandlers } from './timedOutHandlers';
 import type { TriggerContextInfo } from './triggerInput';
 
@@ -26,6 +27,8 @@ export interface Listener {
   heldCount(): number;
   /** Resolves when nothing is in flight any more. */
   whenIdle(): Promise<void>;
+  /** The refusal Service Bus keeps giving this listener's receiver, while it lasts. */
+  refusal(): ReceiveRefusal | undefined;
   /** Abandons what is still in flight (shutdown after the grace period). */
   abandonInFlight(): Promise<number>;
   close(): Promise<void>;
@@ -96,9 +99,10 @@ export function sessionEntity(entity: TriggerEntity): TriggerEntity {
 
 /**
  * A listener's outage tracker: one streak of failures and delays for all of its receivers,
- * its refusal lines naming the function, its entity and its sessions setting.
+ * its refusal lines naming the function, its entity and its sessions setting; it remembers an
+ * ongoing refusal for `refusal()`.
  */
-export function listenerOutageTracker(deps: ListenerDeps): OutageTracker {
+export function listenerOutageTracker(deps: ListenerDeps): RefusalTracker {
   const { fn, connectionTarget } = deps;
   const identity: ListenerIdentity = {
     functionName: fn.name,
@@ -106,7 +110,7 @@ export function listenerOutageTracker(deps: ListenerDeps): OutageTracker {
     isSessionsEnabled: fn.isSessionsEnabled,
     ...(connectionTarget === undefined ? {} : { connection: connectionTarget }),
   };
-  return new OutageTracker(deps.logger, deps.serviceBus.clientRetryOptions, identity);
+  return new RefusalTracker(deps.logger, deps.serviceBus.clientRetryOptions, fn.name, identity);
 }
 
 /** A listener's timed-out handlers, each holding one of its `slotCount` slots until it returns. */

@@ -23,7 +23,7 @@ import {
   logHandedBack,
   type MessageHandlerDeps,
 } from './messageHandler';
-import type { OutageTracker } from './outage';
+import type { ReceiveRefusal, RefusalTracker } from './receiveRefusal';
 import { settle } from './settle';
 import { SubscriptionReceivers } from './subscriptionReceivers';
 import type { TimedOutHandlers } from './timedOutHandlers';
@@ -48,7 +48,7 @@ import type { TimedOutHandlers } from './timedOutHandlers';
 export class MessageListener implements Listener {
   readonly functionName: string;
   readonly #inFlight = new InFlightSet();
-  readonly #outage: OutageTracker;
+  readonly #outage: RefusalTracker;
   readonly #receivers: SubscriptionReceivers;
   #subscription: { close(): Promise<void> } | undefined;
   #subscriptionAbort: AbortController | undefined;
@@ -84,6 +84,10 @@ export class MessageListener implements Listener {
     // Prefetched messages go back at once rather than wait out their locks.
     this.#slots.releaseWaiting();
     await this.#subscription?.close();
+  }
+
+  refusal(): ReceiveRefusal | undefined {
+    return this.#outage.refusal;
   }
 
   inFlightCount(): number {

@@ -14,8 +14,8 @@ import {
 import { LoopReceivers } from './loopReceivers';
 import { LoopStopSignal } from './loopStopSignal';
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
-import type { OutageTracker } from './outage';
 import { firstArrivalMs } from './receiveArrival';
+import type { ReceiveRefusal, RefusalTracker } from './receiveRefusal';
 import { receiveWithDeadline } from './receiveDeadline';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import { endHeldSession, isSessionLinkClosed, isSessionLockLost, sessionIdOf } from './sessionLink';
@@ -42,7 +42,7 @@ const LOOP_EXIT_WAIT_MS = 500;
 export class ReceiveLoopListener implements Listener {
   readonly functionName: string;
   readonly #inFlight = new InFlightSet();
-  readonly #outage: OutageTracker;
+  readonly #outage: RefusalTracker;
   readonly #stopSignal = new LoopStopSignal();
   readonly #receivers: LoopReceivers;
   readonly #sessionTurns = new SessionTurns();
@@ -85,6 +85,10 @@ export class ReceiveLoopListener implements Listener {
     // As the host does at stop: what the caches hold is invoked now, as partial batches, and
     // counts as in flight for the grace period.
     this.#caches.flushAll();
+  }
+
+  refusal(): ReceiveRefusal | undefined {
+    return this.#outage.refusal;
   }
 
   inFlightCount(): number {

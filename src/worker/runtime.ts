@@ -35,6 +35,7 @@ import { resolveLogLevels, type WorkerLogLevels } from './logLevels';
 import { drainAndClose } from './drain';
 import { EventLoopWatch } from './eventLoopWatch';
 import { OutputSender } from './outputs';
+import type { ReceiveRefusal } from './receiveRefusal';
 import { logStartup } from './startupSummary';
 import type { SlotsExhausted } from './timedOutHandlers';
 import { checkEntityPaths, checkWorkerSettings, graceFromSettings } from './workerSettings';
@@ -93,6 +94,8 @@ export interface WorkerActivity {
   invocations: InvocationCounts;
   /** `performance.now()` when the latest invocation ended; undefined before the first. */
   lastInvocationEndedAtMs: number | undefined;
+  /** The functions whose receivers Service Bus keeps refusing, while it does. */
+  refusals: ReceiveRefusal[];
 }
 
 export interface RunningWorker {
@@ -223,6 +226,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       invocationsStarted: dispatcher.invocationsStarted,
       invocations: dispatcher.invocationCounts(),
       lastInvocationEndedAtMs: dispatcher.lastInvocationEndedAtMs,
+      refusals: listeners.flatMap((listener) => listener.refusal() ?? []),
     }),
     client: async (connectionName) => (await clients.get(connectionName)).client,
     stop: (reason = 'stop requested', stopOptions = {}) => {

@@ -5,11 +5,12 @@ import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { MINUTE_MS, SECOND_MS, sleep } from '../../shared/time';
-import type { RunningWorker } from '../../worker';
+import type { ReceiveRefusal, RunningWorker } from '../../worker';
 import type { ClientRetrySettings } from '../../worker/hostSettings';
 import { classifyReceiveError, OutageTracker } from '../../worker/outage';
 import { describeError } from '../describeError';
 import { backlogText, describeBacklog, type EntityBacklog } from './backlog';
+import { type RefusedEntity, refusalFailure, refusedFields, refusedText } from './refusedEntities';
 
 export const DEFAULT_IDLE_POLL_MS = 100;
 /** How long the wait makes no progress before it says what it is waiting for. */
@@ -22,6 +23,8 @@ const BACKLOG_PEEK_LIMIT = 100;
 /** One entity the app's triggers read from, and a way to see whether it holds messages. */
 export interface EntityProbe {
   readonly entity: string;
+  /** The function whose trigger reads the entity, to match the worker's refusals to it. */
+  readonly functionName?: string;
   /** True when the entity holds no message in any state (active, locked, scheduled, deferred). */
   isEmpty(): Promise<boolean>;
   /** What the entity holds, by state (a larger peek, for the rare notice). */
@@ -46,14 +49,19 @@ export async function probeTriggerEntities(worker: RunningWorker): Promise<Entit
       fn.entity.kind === 'queue'
         ? fn.entity.queueName
         : `${fn.entity.topicName}/subscriptions/${fn.entity.subscriptionName}`;
-    probes.push(peekProbe(entity, receiver));
+    probes.push(peekProbe(entity, receiver, fn.name));
   }
   return probes;
 }
 
-export function peekProbe(entity: string, receiver: ServiceBusReceiver): EntityProbe {
+export function peekProbe(
+  entity: string,
+  receiver: ServiceBusReceiver,
+  functionName?: string,
+): EntityProbe {
   return {
     entity,
+    functionName,
     // Always from the start: without a sequence number the SDK continues after the last peek.
     isEmpty: async () =>
       (await receiver.peekMessages(1, { fromSequenceNumber: Long.ZERO })).length === 0,
@@ -73,7 +81,10 @@ export interface IdleWaitOptions {
   signal?: AbortSignal;
   /**
    * Where to say what the wait is waiting for, once it has made no progress (no invocation
-   * started) for `noticeAfterMs`, and again at most every `noticeEveryMs`.
+   * started) for `noticeAfterMs`, and again at most every `noticeEveryMs`. With it, an entity
+   * that holds messages while Service Bus refuses its function's receiver (the worker's
+   * `refusals`) is named at one notice and, if still refused at the next, ends the wait with
+   * the refusal's code: nothing else would end it.
    */
   logger?: Logger;
   noticeAfterMs?: number;
@@ -162,6 +173,8 @@ function waitNotice(
   let started = -1;
   let progressAt = performance.now();
   let noticedAt: number | undefined;
+  /** The refusals named at the last notice: one still there at the next ends the wait. */
+  let named = new Set<string>();
 
   return async (invocationsStarted) => {
     const now = performance.now();
@@ -174,22 +187,34 @@ function waitNotice(
     if (noticedAt !== undefined && now - noticedAt < everyMs) return;
     noticedAt = now;
 
-    const { inFlight } = worker.activity();
+    const { inFlight, refusals } = worker.activity();
     const looks = await Promise.all(probes.map(lookInto));
     const backlogs = looks.flatMap((look) => ('backlog' in look ? [look.backlog] : []));
     const holding = backlogs.filter(isHolding);
+    const refused = refusedEntities(probes, looks, refusals);
+    const lasting = refused.find((entity) => named.has(refusalKey(entity.refusal)));
+    if (lasting !== undefined) throw refusalFailure(lasting, now);
+    named = new Set(refused.map((entity) => refusalKey(entity.refusal)));
+
     // A broker error is named: "busy a moment ago" would hide why the wait goes on.
     const failures = looks.flatMap((look) => ('failure' in look ? [look.failure] : []));
-    const reasons = holding.map((backlog) => backlogText(backlog) ?? backlog.entity);
+    const reasons = holding.map((backlog) => {
+      const refusedOne = refused.find((entity) => entity.backlog === backlog);
+      if (refusedOne !== undefined) return refusedText(refusedOne, everyMs);
+      return backlogText(backlog) ?? backlog.entity;
+    });
     if (inFlight > 0) reasons.unshift(`${inFlight} message(s) still being processed`);
     for (const { entity, error } of failures)
       reasons.push(`could not look into ${entity}: ${error}`);
     if (reasons.length === 0) reasons.push('the entities were busy a moment ago; looking again');
 
-    options.logger?.info(`Not idle yet: ${reasons.join('; ')}`, {
+    // A refusal will end the run if it lasts: a warning, not progress news.
+    const level = refused.length > 0 ? 'warn' : 'info';
+    options.logger?.[level](`Not idle yet: ${reasons.join('; ')}`, {
       waitingMs: Math.round(now - progressAt),
       inFlight,
       entities: holding.map(backlogFields),
+      ...(refused.length > 0 ? { refused: refused.map((r) => refusedFields(r, now)) } : {}),
       ...(failures.length > 0 ? { lookFailures: failures } : {}),
     });
   };
@@ -211,6 +236,25 @@ async function lookInto(probe: EntityProbe): Promise<Look> {
       failure: { entity: probe.entity, code: errorCode(shown), error: describeError(error) },
     };
   }
+}
+
+/** The holding entities whose function's receiver Service Bus refuses, with the refusal. */
+function refusedEntities(
+  probes: EntityProbe[],
+  looks: Look[],
+  refusals: ReceiveRefusal[],
+): RefusedEntity[] {
+  return probes.flatMap((probe, index) => {
+    const look = looks[index];
+    const refusal = refusals.find((r) => r.functionName === probe.functionName);
+    if (refusal === undefined || look === undefined || !('backlog' in look)) return [];
+    return isHolding(look.backlog) ? [{ backlog: look.backlog, refusal }] : [];
+  });
+}
+
+/** A refusal streak: each retry's refusal is a new record, with the streak's start. */
+function refusalKey(refusal: ReceiveRefusal): string {
+  return `${refusal.functionName}@${refusal.sinceMs}`;
 }
 
 function isHolding(backlog: EntityBacklog): boolean {

@@ -59,7 +59,7 @@ export async function runStartCommand(
   try {
     ended = await runUntilDone(job, flags, stop.signal, logger, terminal);
   } catch (error) {
-    // Loading failed: stop the worker cleanly, then fail the command with the error.
+    // Loading or the wait failed (a refusal): stop the worker cleanly, then fail the command.
     await job.worker.stop('the main job failed');
     throw error;
   }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { EntityBacklog } from '../../../src/cli/mainJob/backlog';
 import { type EntityProbe, peekProbe, waitUntilIdle } from '../../../src/cli/mainJob/idleDetection';
-import type { WorkerActivity } from '../../../src/worker';
+import type { ReceiveRefusal, WorkerActivity } from '../../../src/worker';
 import { collectingLogger } from '../../support/collectingLogger';
 import { startTestEmulator, testClient } from '../../support/emulator';
 
@@ -18,7 +18,7 @@ function scriptedWorker(script: Array<Pick<WorkerActivity, 'inFlight' | 'invocat
     calls: () => call,
     activity: (): WorkerActivity => {
       const step = script[Math.min(call++, script.length - 1)]!;
-      return { ...step, invocations: {}, lastInvocationEndedAtMs: undefined };
+      return { ...step, invocations: {}, lastInvocationEndedAtMs: undefined, refusals: [] };
     },
   };
 }
@@ -166,6 +166,7 @@ describe('waitUntilIdle', () => {
         invocationsStarted: started++,
         lastInvocationEndedAtMs: undefined,
         invocations: {},
+        refusals: [],
       }),
     };
     const { lines } = await waitWithNotices(worker, [probe('orders', [false])], 200, {
@@ -258,5 +259,92 @@ describe('waitUntilIdle when a look fails', () => {
       await client.close();
       await emulator.close();
     }
+  });
+});
+
+describe('waitUntilIdle with a receiver Service Bus refuses', () => {
+  const refusal: ReceiveRefusal = {
+    functionName: 'processOrder',
+    code: 'MessagingEntityDisabled',
+    reason: "The messaging entity 'orders' is ReceiveDisabled.",
+    retryable: false,
+    sinceMs: performance.now(),
+    error: new Error('refused'),
+  };
+  /** `orders`, read by processOrder, holding one active message at every look. */
+  const holding: EntityProbe = {
+    entity: 'orders',
+    functionName: 'processOrder',
+    isEmpty: async () => false,
+    backlog: async () => ({ ...emptyBacklog('orders'), active: 1 }),
+    close: async () => undefined,
+  };
+  /** A quiet worker whose refusals follow `refused` (called at each activity read). */
+  const refusingWorker = (refused: () => ReceiveRefusal[]) => ({
+    activity: (): WorkerActivity => ({
+      inFlight: 0,
+      invocationsStarted: 0,
+      invocations: {},
+      lastInvocationEndedAtMs: undefined,
+      refusals: refused(),
+    }),
+  });
+
+  it('ends the wait with its code when it still holds at the next notice', async () => {
+    const logger = collectingLogger();
+    // A wait that the refusal does not end is stopped, so that it fails instead of hanging.
+    const stop = AbortSignal.timeout(2000);
+    const waiting = waitUntilIdle(
+      refusingWorker(() => [refusal]),
+      [holding],
+      {
+        pollMs: 5,
+        signal: stop,
+        logger,
+        noticeAfterMs: 20,
+        noticeEveryMs: 100,
+      },
+    );
+
+    await assert.rejects(waiting, { code: 'MessagingEntityDisabled', retryable: false });
+    assert.deepEqual(logger.lines, []);
+    assert.equal(logger.warnings.length, 1);
+    assert.match(
+      logger.warnings[0]!.message,
+      /^Not idle yet: orders holds 1 active message .*, which processOrder cannot take: /,
+    );
+  });
+
+  it('goes on waiting when it is over by the next notice', async () => {
+    const logger = collectingLogger();
+    // Refused until the first notice named it: the receiver is taken again after it.
+    const worker = refusingWorker(() => (logger.warnings.length === 0 ? [refusal] : []));
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 400);
+    const idle = await waitUntilIdle(worker, [holding], {
+      pollMs: 5,
+      signal: stop.signal,
+      logger,
+      noticeAfterMs: 20,
+      noticeEveryMs: 100,
+    });
+
+    assert.equal(idle, false);
+    assert.equal(logger.warnings.length, 1);
+    assert.ok(logger.lines.length >= 2, JSON.stringify(logger.lines));
+    assert.match(logger.lines[0]!.message, /^Not idle yet: orders holds 1 active message/);
+    assert.ok(logger.lines.every((line) => line.fields?.refused === undefined));
+  });
+
+  it('leaves it to the worker when the entity holds nothing', async () => {
+    const empty: EntityProbe = { ...holding, backlog: async () => emptyBacklog('orders') };
+    const worker = refusingWorker(() => [refusal]);
+    const notices = { noticeAfterMs: 20, noticeEveryMs: 100 };
+    const probes = [empty, probe('jobs', [false])];
+    const { idle, lines } = await waitWithNotices(worker, probes, 300, notices);
+
+    assert.equal(idle, false);
+    assert.ok(lines.length >= 2, JSON.stringify(lines));
+    assert.ok(lines.every((line) => line.fields?.refused === undefined));
   });
 });
