@@ -59,7 +59,7 @@ describe('the main job waiting to be idle while orders is ReceiveDisabled', () =
     assert.equal(failure.retryable, false);
     assert.match(
       String(failure.message),
-      /^processOrder took nothing for \d+ s: Service Bus refuses its receiver \(The messag/,
+      /^processOrder took nothing for \d+ s: Service Bus refuses its receiver \(Receiving from/,
     );
     assert.match(String(failure.message), /ReceiveDisabled.*and orders holds 1 active message/);
     // One notice named it; the next one, a notice interval later, ended the wait.

@@ -53,7 +53,7 @@ describe('sbworker start against a namespace that refuses an entity', () => {
       assert.equal(failed[0]?.retryable, false);
       const error = String(failed[0]?.error);
       assert.match(error, /^MessagingEntityDisabled: processOrder took nothing for \d+ s: /);
-      assert.match(error, /refuses its receiver \(The messaging entity 'orders' is Receive/);
+      assert.match(error, /refuses its receiver \(Receiving from queue 'orders' is disabled/);
       // The refusal was still there at the notice after the first, a notice interval later
       // (each line is written after that notice's peeks, so the times are a little apart).
       const at = (line: Record<string, unknown> | undefined) => Date.parse(String(line?.time));
