@@ -9,19 +9,10 @@ import { after, describe, it } from 'node:test';
 
 import { runCli } from '../cli/runCli';
 import { runEmulator, startedOn } from '../support/cliEmulator';
-import { orderIndependentFacts, REPO_ROOT, runStart, summaryLineOf, tempDir } from './support';
+import { orderIndependentFacts, REPO_ROOT, runStart, tempDir, typedSummaryOf } from './support';
 
 const CONFIG = join(REPO_ROOT, 'sample-data', 'emulator-config.json');
 const SAMPLE = join(REPO_ROOT, 'sample-data', 'uci-online-retail-first-511-invoices.csv');
-
-interface SummaryLine {
-  ended: string;
-  embedded: boolean;
-  sample: { loaded: number };
-  orders: { cancelled: number; adjusted: number };
-  units: { ordered: number; returned: number };
-  messagesDeadLettered: number;
-}
 
 describe('the main job on a standalone emulator started with the sample config', () => {
   const dir = tempDir('sbworker-standalone-');
@@ -55,7 +46,7 @@ describe('the main job on a standalone emulator started with the sample config',
       const run = await runStart(['--exit-when-idle'], env);
 
       assert.equal(run.code, 0, run.stderr);
-      const summary = summaryLineOf(run) as unknown as SummaryLine;
+      const summary = typedSummaryOf(run);
       const facts = orderIndependentFacts();
       assert.equal(summary.ended, 'idle');
       assert.equal(summary.embedded, false);

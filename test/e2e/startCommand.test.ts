@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
 import { startTestEmulator, testClient } from '../support/emulator';
-import { orderIndependentFacts, runStart, type StartRun, summaryLineOf, tempDir } from './support';
+import { orderIndependentFacts, runStart, type StartRun, tempDir, typedSummaryOf } from './support';
 
 const facts = orderIndependentFacts();
 
@@ -17,22 +17,6 @@ function runUntil(
   });
 }
 
-/** The fields of the JSON summary line that these tests read. */
-interface SummaryLine {
-  ended: string;
-  embedded: boolean;
-  sample: { loaded: number };
-  orders: { cancelled: number; adjusted: number };
-  units: { ordered: number; returned: number };
-  messagesHandled: number;
-  messagesPerSecond: number;
-  invariants: { ok: boolean; skusChecked: number };
-}
-
-function summaryLine(run: StartRun): SummaryLine {
-  return summaryLineOf(run) as unknown as SummaryLine;
-}
-
 describe('sbworker start (the process)', () => {
   const dir = tempDir('sbworker-start-');
   after(() => dir.remove());
@@ -42,7 +26,7 @@ describe('sbworker start (the process)', () => {
     const run = await runUntil(args, { PGLITE_DIR: dir.path });
 
     assert.equal(run.code, 0, run.stderr);
-    const summary = summaryLine(run);
+    const summary = typedSummaryOf(run);
     assert.equal(summary.ended, 'idle');
     assert.equal(summary.embedded, true);
     assert.equal(summary.sample.loaded, facts.invoices);
@@ -74,7 +58,7 @@ describe('sbworker start (the process)', () => {
     assert.equal(run.code, 0, run.stderr);
     const skipped = 'Not loading the sample orders: --no-sample was given';
     assert.ok(run.lines.some((l) => l.msg === skipped));
-    const summary = summaryLine(run);
+    const summary = typedSummaryOf(run);
     assert.equal(summary.ended, 'signal');
     assert.equal(summary.messagesHandled, 0);
     assert.equal(summary.invariants.ok, true);
@@ -92,7 +76,7 @@ describe('sbworker start (the process)', () => {
       assert.equal(run.code, 0, run.stderr);
       const skipped = /Not loading the sample orders: a Service Bus namespace is configured/;
       assert.ok(run.lines.some((l) => skipped.test(String(l.msg))));
-      const summary = summaryLine(run);
+      const summary = typedSummaryOf(run);
       assert.equal(summary.embedded, false);
       assert.equal(summary.sample.loaded, 0);
       assert.equal(summary.messagesHandled, 0);

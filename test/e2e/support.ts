@@ -102,6 +102,23 @@ export function summaryLineOf(run: StartRun): Record<string, unknown> {
   return line;
 }
 
+/** The fields of the JSON summary line that the process tests read. */
+export interface SummaryLine {
+  ended: string;
+  embedded: boolean;
+  sample: { loaded: number };
+  orders: { cancelled: number; adjusted: number };
+  units: { ordered: number; returned: number };
+  messagesHandled: number;
+  messagesPerSecond: number;
+  messagesDeadLettered: number;
+  invariants: { ok: boolean; skusChecked: number };
+}
+
+export function typedSummaryOf(run: StartRun): SummaryLine {
+  return summaryLineOf(run) as unknown as SummaryLine;
+}
+
 /** Whether util-linux `script` is there, to run a command on a pseudo-terminal. */
 export function hasScriptCommand(): boolean {
   try {
