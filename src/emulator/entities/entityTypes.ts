@@ -18,6 +18,22 @@ export function receivesAllowed(status: EntityStatus): boolean {
   return status === 'Active' || status === 'SendDisabled';
 }
 
+/**
+ * The stores whose receivers must end when `entity` takes `status`: its own and its
+ * dead-letter queue's when receiving from it becomes disabled; for a topic, those of each
+ * subscription that was receiving (a subscription of a Disabled topic takes no receive).
+ */
+export function storesLosingReceives(
+  entity: QueueEntity | TopicEntity | SubscriptionEntity,
+  status: EntityStatus,
+): MessageStore[] {
+  if (!receivesAllowed(entity.status) || receivesAllowed(status)) return [];
+  if (entity.kind !== 'topic') return [entity.store, entity.deadLetter];
+  return entity.subscriptions
+    .filter((sub) => receivesAllowed(sub.status))
+    .flatMap((sub) => [sub.store, sub.deadLetter]);
+}
+
 /** The entities the registry keeps, each with its stores. */
 export interface QueueEntity {
   kind: 'queue';

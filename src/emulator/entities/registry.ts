@@ -22,7 +22,7 @@ import {
 import { normalizeAddress } from './entityAddress';
 import {
   defaultRule,
-  receivesAllowed,
+  storesLosingReceives,
   type EntityStatus,
   type QueueEntity,
   type ReceiveSource,
@@ -117,15 +117,15 @@ export class EntityRegistry {
   /**
    * Sets the Status of the queue, topic or subscription at `path`. Returns the stores whose
    * receivers must end because receiving is now disabled (the entity's and its dead-letter
-   * queue's); none when nothing changed for receivers.
+   * queue's, or those of a disabled topic's subscriptions); none when nothing changed for
+   * receivers.
    */
   setStatus(path: string, status: EntityStatus): MessageStore[] {
     const entity = this.sendTarget(path) ?? this.receiveSource(path)?.owner;
     if (entity === undefined) return [];
-    const wasReceiving = receivesAllowed(entity.status);
+    const losing = storesLosingReceives(entity, status);
     entity.status = status;
-    if (entity.kind === 'topic' || !wasReceiving || receivesAllowed(status)) return [];
-    return [entity.store, entity.deadLetter];
+    return losing;
   }
 
   subscription(topicName: string, name: string): SubscriptionEntity | undefined {

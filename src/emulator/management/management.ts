@@ -2,7 +2,7 @@ import type { Logger } from '../../shared/logger';
 import type { ConnectionAuth } from '../auth/connectionAuth';
 import type { Broker } from '../broker/broker';
 import { forwardingRefusal } from '../broker/forwardingRefusal';
-import { receiveDisabledRefusal } from '../broker/entityStatus';
+import { peekDisabledRefusal, receiveDisabledRefusal } from '../broker/entityStatus';
 import { sessionMismatch } from '../broker/sessionMismatch';
 import { decodeMessage, encodeDelivery, parseMessage } from '../amqp/messageCodec';
 import { checkMessageSize } from '../amqp/messageSize';
@@ -120,6 +120,8 @@ export class ManagementNode {
     const source = this.source(path);
     const forwarding = forwardingRefusal(this.broker.registry, source, path, 'browser');
     if (forwarding) throw forwarding;
+    const disabled = peekDisabledRefusal(source.owner);
+    if (disabled) throw disabled;
     const from = integerField(body, 'from-sequence-number');
     const count = integerField(body, 'message-count');
     const sessionId = optionalString(body, 'session-id');
@@ -132,7 +134,7 @@ export class ManagementNode {
   }
 
   private renewLock(path: string, body: Body): ResponseMessage {
-    const source = this.source(path);
+    const source = this.receivingSource(path);
     const nowMs = this.broker.now();
     const expirations = uuidsField(body, 'lock-tokens').map((token) =>
       source.store.renewLock(token, nowMs),
@@ -180,12 +182,10 @@ export class ManagementNode {
   }
 
   private receiveBySeq(path: string, body: Body, holder: SessionHolder): ResponseMessage {
-    const source = this.source(path);
+    const source = this.receivingSource(path);
     const nowMs = this.broker.now();
     const peekLock = integerField(body, 'receiver-settle-mode', 1) === 1;
     const sessionId = optionalString(body, 'session-id');
-    const disabled = receiveDisabledRefusal(source.owner);
-    if (disabled) throw disabled;
     // A number given twice names one message, which is delivered (and locked) once.
     const seqs = [...new Set(longsField(body, 'sequence-numbers'))];
     // A session's deferred messages are for the receiver that holds the session; a receiver
@@ -234,7 +234,7 @@ export class ManagementNode {
   }
 
   private updateDisposition(path: string, body: Body, holder: SessionHolder): ResponseMessage {
-    const source = this.source(path);
+    const source = this.receivingSource(path);
     const nowMs = this.broker.now();
     const status = stringField(body, 'disposition-status');
     const properties = optionalMap(body, 'properties-to-modify');
@@ -274,7 +274,7 @@ export class ManagementNode {
   }
 
   private renewSessionLock(path: string, body: Body, holder: SessionHolder): ResponseMessage {
-    const source = this.source(path);
+    const source = this.receivingSource(path);
     const until = source.store.sessions.renewLock(
       stringField(body, 'session-id'),
       holder,
@@ -284,7 +284,7 @@ export class ManagementNode {
   }
 
   private setSessionState(path: string, body: Body, holder: SessionHolder): ResponseMessage {
-    const source = this.source(path);
+    const source = this.receivingSource(path);
     const sessionId = stringField(body, 'session-id');
     source.store.sessions.assertHeldBy(sessionId, holder, this.broker.now());
     const state = body['session-state'] ?? null;
@@ -299,7 +299,7 @@ export class ManagementNode {
   }
 
   private getSessionState(path: string, body: Body, holder: SessionHolder): ResponseMessage {
-    const source = this.source(path);
+    const source = this.receivingSource(path);
     const sessionId = stringField(body, 'session-id');
     source.store.sessions.assertHeldBy(sessionId, holder, this.broker.now());
     const state = source.store.sessions.getState(sessionId);
@@ -316,6 +316,18 @@ export class ManagementNode {
       );
     }
     return source.owner;
+  }
+
+  /**
+   * The source of an operation that takes, settles or holds messages (a lock, a session): on
+   * a Disabled or ReceiveDisabled entity Azure answers a receive or a complete with
+   * MessagingEntityDisabled (its EntityStatus reference), so these are refused as receivers are.
+   */
+  private receivingSource(path: string): ReceiveSource {
+    const source = this.source(path);
+    const disabled = receiveDisabledRefusal(source.owner);
+    if (disabled) throw disabled;
+    return source;
   }
 
   private source(path: string): ReceiveSource {

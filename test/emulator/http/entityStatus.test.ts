@@ -4,20 +4,7 @@ import { describe, it } from 'node:test';
 import type { EntityStatus } from '@azure/service-bus';
 
 import { managedEmulatorForSuite } from './brokerSupport';
-
-/**
- * Asserts the call fails as the SDK reports a disabled entity: not retryable, and worded from
- * the client's side as Azure's EntityStatus documentation quotes it ("Sending to {queue|topic}
- * is disabled.", "Receiving from {queue|subscription} is disabled.").
- */
-async function assertDisabled(call: Promise<unknown>, wording: RegExp): Promise<void> {
-  await assert.rejects(call, (error: { code?: string; retryable?: boolean; message?: string }) => {
-    assert.equal(error.code, 'MessagingEntityDisabled', error.message);
-    assert.equal(error.retryable, false);
-    assert.match(error.message ?? '', wording);
-    return true;
-  });
-}
+import { assertDisabled } from './statusSupport';
 
 describe('emulator enforces an entity Status set through the management API', () => {
   const suite = managedEmulatorForSuite({
