@@ -7,6 +7,7 @@ import { EntityRegistry, type SendTarget } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
 import type { StoreHooks } from '../store/storeHooks';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
+import { entityFullRefusal } from './entitySize';
 import { sendDisabledRefusal } from './entityStatus';
 import { HeldMessageForwarder } from './heldForwarding';
 import { MAX_FORWARD_HOPS, MessagePlacement, refusesWithoutSession } from './placement';
@@ -65,6 +66,8 @@ export class Broker implements StoreHooks {
     const nowMs = this.now();
     const disabled = sendDisabledRefusal(target);
     if (disabled) throw disabled;
+    const full = entityFullRefusal(target, this.config.name);
+    if (full) throw full;
     if (target.kind === 'queue' && target.config.requiresSession) {
       for (const message of messages) {
         if (message.sessionId === null) {

@@ -25,6 +25,8 @@ export const MAX_RULES_PER_SUBSCRIPTION = 2_000;
 export const DEFAULT_DUPLICATE_DETECTION_WINDOW_MS = 10 * MINUTE_MS;
 export const MIN_LOCK_DURATION_MS = 5 * SECOND_MS;
 export const MAX_LOCK_DURATION_MS = 5 * MINUTE_MS;
+/** Azure's default MaxSizeInMegabytes for a queue or topic (1 GB). */
+export const DEFAULT_MAX_SIZE_IN_MEGABYTES = 1024;
 
 export function queueWithDefaults(name: string, overrides: Partial<QueueConfig> = {}): QueueConfig {
   return {
@@ -38,6 +40,7 @@ export function queueWithDefaults(name: string, overrides: Partial<QueueConfig> 
     deadLetteringOnMessageExpiration: false,
     forwardTo: null,
     forwardDeadLetteredMessagesTo: null,
+    maxSizeInMegabytes: DEFAULT_MAX_SIZE_IN_MEGABYTES,
     ...overrides,
   };
 }
@@ -67,6 +70,7 @@ export function topicWithDefaults(name: string, overrides: Partial<TopicConfig> 
     defaultMessageTimeToLiveMs: null,
     requiresDuplicateDetection: false,
     duplicateDetectionHistoryTimeWindowMs: DEFAULT_DUPLICATE_DETECTION_WINDOW_MS,
+    maxSizeInMegabytes: DEFAULT_MAX_SIZE_IN_MEGABYTES,
     subscriptions: [],
     ...overrides,
   };

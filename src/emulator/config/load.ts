@@ -101,6 +101,7 @@ function toQueue(queue: QueueSection): QueueConfig {
       deadLetteringOnMessageExpiration: properties.DeadLetteringOnMessageExpiration,
       forwardTo: properties.ForwardTo,
       forwardDeadLetteredMessagesTo: properties.ForwardDeadLetteredMessagesTo,
+      maxSizeInMegabytes: properties.MaxSizeInMegabytes,
     }),
   );
 }
@@ -113,6 +114,7 @@ function toTopic(topic: TopicSection): TopicConfig {
       defaultMessageTimeToLiveMs: properties.DefaultMessageTimeToLive,
       requiresDuplicateDetection: properties.RequiresDuplicateDetection,
       duplicateDetectionHistoryTimeWindowMs: properties.DuplicateDetectionHistoryTimeWindow,
+      maxSizeInMegabytes: properties.MaxSizeInMegabytes,
       subscriptions: (topic.Subscriptions ?? []).map(toSubscription),
     }),
   );

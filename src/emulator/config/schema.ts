@@ -48,6 +48,8 @@ const lockDuration = duration(MIN_LOCK_DURATION_MS, MAX_LOCK_DURATION_MS);
 const duplicateWindow = duration(20 * SECOND_MS, 7 * DAY_MS);
 const maxDeliveryCount = z.number().int().min(1).max(2000);
 // Official configs write "" for "no forwarding".
+// Megabytes as the management API takes them; not in the official emulator's format.
+const maxSizeInMegabytes = z.number().int().min(1);
 const forwardTarget = z.string().transform((name) => (name.trim() === '' ? null : name.trim()));
 
 /** A name checked by Azure's rule for its kind (names.ts, shared with the management API). */
@@ -72,12 +74,14 @@ const queueProperties = z.strictObject({
   DeadLetteringOnMessageExpiration: z.boolean().optional(),
   ForwardTo: forwardTarget.optional(),
   ForwardDeadLetteredMessagesTo: forwardTarget.optional(),
+  MaxSizeInMegabytes: maxSizeInMegabytes.optional(),
 });
 
 const topicProperties = z.strictObject({
   DefaultMessageTimeToLive: timeToLive.optional(),
   RequiresDuplicateDetection: z.boolean().optional(),
   DuplicateDetectionHistoryTimeWindow: duplicateWindow.optional(),
+  MaxSizeInMegabytes: maxSizeInMegabytes.optional(),
 });
 
 const subscriptionProperties = z.strictObject({

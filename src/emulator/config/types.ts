@@ -35,11 +35,15 @@ export interface QueueConfig {
   deadLetteringOnMessageExpiration: boolean;
   forwardTo: string | null;
   forwardDeadLetteredMessagesTo: string | null;
+  /** Sends are refused once the queue holds this much (its dead-letter queue included). */
+  maxSizeInMegabytes: number;
 }
 
 export interface TopicConfig {
   name: string;
   defaultMessageTimeToLiveMs: number | null;
+  /** As a queue's: the topic's scheduled messages plus its subscriptions' copies count. */
+  maxSizeInMegabytes: number;
   requiresDuplicateDetection: boolean;
   duplicateDetectionHistoryTimeWindowMs: number;
   subscriptions: SubscriptionConfig[];

@@ -1,4 +1,5 @@
 import type { Logger } from '../../shared/logger';
+import { queueWithDefaults, topicWithDefaults } from '../config/defaults';
 import type { QueueConfig, RuleConfig, SubscriptionConfig, TopicConfig } from '../config/types';
 import type { MessageStore } from '../store/messageStore';
 import type { EntityChange, EntityLog } from '../store/entityLog';
@@ -156,21 +157,23 @@ export function replayChanges(
   }
 }
 
+// A record from an older release lacks the properties added since (MaxSizeInMegabytes): they
+// take their defaults, as when the entity is created without them.
 function applyChange(registry: EntityRegistry, change: EntityChange): MessageStore[] {
   switch (change.op) {
     case 'createQueue':
-      registry.createQueue(change.config);
+      registry.createQueue(queueWithDefaults(change.config.name, change.config));
       return [];
     case 'updateQueue':
-      registry.updateQueue(change.config);
+      registry.updateQueue(queueWithDefaults(change.config.name, change.config));
       return [];
     case 'deleteQueue':
       return registry.deleteQueue(change.name);
     case 'createTopic':
-      registry.createTopic(change.config);
+      registry.createTopic(topicWithDefaults(change.config.name, change.config));
       return [];
     case 'updateTopic':
-      registry.updateTopic(change.config);
+      registry.updateTopic({ ...topicSettingDefaults(change.config.name), ...change.config });
       return [];
     case 'deleteTopic':
       return registry.deleteTopic(change.name);
@@ -234,6 +237,10 @@ function changedEntity(change: EntityChange): string {
   }
   if ('path' in change) return change.path;
   return 'name' in change ? change.name : '';
+}
+
+function topicSettingDefaults(name: string): Omit<TopicConfig, 'subscriptions'> {
+  return withoutKey(topicWithDefaults(name), 'subscriptions');
 }
 
 function withoutKey<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {

@@ -69,7 +69,8 @@ export type TopicSettings = Omit<TopicConfig, 'subscriptions'>;
 export type SubscriptionSettings = Omit<SubscriptionConfig, 'rules'>;
 
 /**
- * Properties the administration client sets and reads back. The broker acts only on Status
+ * Properties the administration client sets and reads back (MaxSizeInMegabytes, which the
+ * broker enforces, is in the queue's or topic's config instead). The broker acts only on Status
  * (handed to it through `RuntimeEntityChanges.setStatus`, which records it in the entity log;
  * views read it back from the registry, so it survives a restart); the others (UserMetadata,
  * AutoDeleteOnIdle, ...) are stored and returned as given, in memory only.
@@ -77,7 +78,6 @@ export type SubscriptionSettings = Omit<SubscriptionConfig, 'rules'>;
 export interface AdminExtras {
   status: EntityStatus;
   userMetadata: string;
-  maxSizeInMegabytes: number;
   enableBatchedOperations: boolean;
   /** null: never (TimeSpan.MaxValue on the wire). */
   autoDeleteOnIdleMs: number | null;
@@ -153,7 +153,6 @@ export const EMPTY_COUNTS: MessageCounts = {
 export const DEFAULT_EXTRAS: AdminExtras = {
   status: 'Active',
   userMetadata: '',
-  maxSizeInMegabytes: 1024,
   enableBatchedOperations: true,
   autoDeleteOnIdleMs: null,
   supportOrdering: true,

@@ -18,7 +18,7 @@ export function queueDescription(view: QueueView, forwardBase: string): XmlObjec
   const { config, extras, counts } = view;
   return omitUnset({
     LockDuration: formatDuration(config.lockDurationMs),
-    MaxSizeInMegabytes: extras.maxSizeInMegabytes,
+    MaxSizeInMegabytes: config.maxSizeInMegabytes,
     RequiresDuplicateDetection: config.requiresDuplicateDetection,
     RequiresSession: config.requiresSession,
     DefaultMessageTimeToLive: formatDuration(config.defaultMessageTimeToLiveMs),
@@ -48,7 +48,7 @@ export function topicDescription(view: TopicView, maxMessageSizeBytes: number): 
   const { config, extras, counts } = view;
   return omitUnset({
     DefaultMessageTimeToLive: formatDuration(config.defaultMessageTimeToLiveMs),
-    MaxSizeInMegabytes: extras.maxSizeInMegabytes,
+    MaxSizeInMegabytes: config.maxSizeInMegabytes,
     RequiresDuplicateDetection: config.requiresDuplicateDetection,
     DuplicateDetectionHistoryTimeWindow: duplicateWindow(config),
     EnableBatchedOperations: extras.enableBatchedOperations,

@@ -1,3 +1,4 @@
+import { entitySizeBytes } from '../broker/entitySize';
 import type { NamespaceConfig, QueueConfig, RuleConfig, SubscriptionConfig } from '../config/types';
 import type {
   EntityRegistry,
@@ -211,10 +212,8 @@ export class RegistryAdminBackend implements AdminBackend {
   private topicView(topic: TopicEntity): TopicView {
     const { subscriptions: _subscriptions, ...settings } = topic.config;
     const held = countsOf(topic.scheduled, null);
-    const sizeBytes = topic.subscriptions.reduce(
-      (sum, sub) => sum + countsOf(sub.store, sub.deadLetter).sizeBytes,
-      held.sizeBytes,
-    );
+    // The size its MaxSizeInMegabytes is enforced on: every subscription's copies count.
+    const sizeBytes = entitySizeBytes(topic);
     return {
       config: settings,
       extras: { ...this.records.extrasOf(topic.name), status: topic.status },

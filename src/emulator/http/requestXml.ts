@@ -60,6 +60,7 @@ export function readQueue(
     deadLetteringOnMessageExpiration: fields.boolean('DeadLetteringOnMessageExpiration') ?? false,
     forwardTo: fields.entityName('ForwardTo'),
     forwardDeadLetteredMessagesTo: fields.entityName('ForwardDeadLetteredMessagesTo'),
+    maxSizeInMegabytes: fields.maxSize(defaults.maxSizeInMegabytes),
   };
   return { config, extras: fields.extras() };
 }
@@ -73,6 +74,7 @@ export function readTopic(name: string, description: XmlObject): ReadEntity<Topi
     defaultMessageTimeToLiveMs: fields.timeToLive(defaults.defaultMessageTimeToLiveMs),
     requiresDuplicateDetection: fields.boolean('RequiresDuplicateDetection') ?? false,
     duplicateDetectionHistoryTimeWindowMs: fields.duplicateWindow(defaults),
+    maxSizeInMegabytes: fields.maxSize(defaults.maxSizeInMegabytes),
   };
   return { config, extras: fields.extras() };
 }
@@ -152,6 +154,14 @@ class Fields {
       throw invalid(name, `a whole number from 1 to ${maxValue}`);
     }
     return value;
+  }
+
+  /**
+   * MaxSizeInMegabytes: any whole number of megabytes, not only Azure's tier sizes (1024 to
+   * 5120 on Standard), so that a test can fill a queue with a few messages.
+   */
+  maxSize(fallback: number): number {
+    return this.positiveInteger('MaxSizeInMegabytes', Number.MAX_SAFE_INTEGER) ?? fallback;
   }
 
   /** Undefined when absent; null for "never". */
@@ -239,9 +249,6 @@ class Fields {
     return {
       status: (status as EntityStatus | undefined) ?? given.status,
       userMetadata: this.text('UserMetadata') ?? '',
-      maxSizeInMegabytes:
-        this.positiveInteger('MaxSizeInMegabytes', Number.MAX_SAFE_INTEGER) ??
-        given.maxSizeInMegabytes,
       enableBatchedOperations:
         this.boolean('EnableBatchedOperations') ?? given.enableBatchedOperations,
       autoDeleteOnIdleMs: autoDelete === undefined ? given.autoDeleteOnIdleMs : autoDelete,

@@ -20,6 +20,7 @@ describe('parseConfig defaults', () => {
         deadLetteringOnMessageExpiration: false,
         forwardTo: null,
         forwardDeadLetteredMessagesTo: null,
+        maxSizeInMegabytes: 1024,
       },
     ]);
   });
@@ -31,6 +32,7 @@ describe('parseConfig defaults', () => {
     const topic = config.topics[0]!;
     assert.equal(topic.defaultMessageTimeToLiveMs, null);
     assert.equal(topic.duplicateDetectionHistoryTimeWindowMs, 10 * MINUTE);
+    assert.equal(topic.maxSizeInMegabytes, 1024);
     const subscription = topic.subscriptions[0]!;
     assert.equal(subscription.lockDurationMs, MINUTE);
     assert.equal(subscription.maxDeliveryCount, 10);
