@@ -10,7 +10,7 @@ import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
 import { entityFullRefusal } from './entitySize';
 import { sendDisabledRefusal } from './entityStatus';
 import { HeldMessageForwarder } from './heldForwarding';
-import { MAX_FORWARD_HOPS, MessagePlacement, refusesWithoutSession } from './placement';
+import { MAX_FORWARD_HOPS, MessagePlacement } from './placement';
 import { storedToParsed } from './storedToParsed';
 
 const SWEEP_INTERVAL_MS = 100;
@@ -144,8 +144,7 @@ export class Broker implements StoreHooks {
       DeadLetterReason: fields.reason,
       DeadLetterErrorDescription: fields.description,
     });
-    const forwardTo = source.owner.config.forwardDeadLetteredMessagesTo;
-    const forwardTarget = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    const forwarding = this.placement.deadLetterTarget(source.owner, message);
     const dead = storedToParsed({ ...message, bare });
     const kept: Partial<StoredMessage> = {
       deliveryCount: message.deliveryCount,
@@ -154,8 +153,10 @@ export class Broker implements StoreHooks {
       enqueuedAtMs: message.enqueuedAtMs,
       forwardHops: message.forwardHops,
     };
-    // A session queue takes no dead letter without a session id; it stays here instead.
-    if (forwardTo && forwardTarget && !refusesWithoutSession(forwardTarget, message)) {
+    // One the target cannot take (no session id for a session queue, a disabled or full
+    // target) stays here instead.
+    if (forwarding) {
+      const { forwardTo, target } = forwarding;
       if (message.forwardHops >= MAX_FORWARD_HOPS) {
         // Moving it on would be one transfer too many; a loop of forwards ends here.
         this.placement.deadLetterAtHopLimit(
@@ -170,7 +171,7 @@ export class Broker implements StoreHooks {
       }
       // Only a dead letter moved on this way names where it died (x-opt-deadletter-source).
       const carried = { deadLetterSource: store.settings.path, enqueueSeq: kept.enqueueSeq };
-      this.placement.enqueue(forwardTarget, dead, this.now(), message.forwardHops + 1, carried);
+      this.placement.enqueue(target, dead, this.now(), message.forwardHops + 1, carried);
       return;
     }
 

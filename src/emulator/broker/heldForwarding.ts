@@ -8,6 +8,7 @@ import type {
 import type { MessageStore } from '../store/messageStore';
 import { MessageState, type StoredMessage } from '../store/types';
 import { MAX_FORWARD_HOPS, refusesWithoutSession, type MessagePlacement } from './placement';
+import { forwardTargetRefusal } from './forwardTarget';
 import { storedToParsed } from './storedToParsed';
 
 /** Where a store's held messages go: the entity owning the store, and the entity it names. */
@@ -143,6 +144,9 @@ export class HeldMessageForwarder {
       // so does one without a session id that a session queue would have to take.
       if (route.deadLetters && message.forwardHops >= MAX_FORWARD_HOPS) continue;
       if (route.deadLetters && refusesWithoutSession(route.target, message)) continue;
+      // A dead letter waits while its target is disabled or full; a main store's message is
+      // dead-lettered where it is then (placement does it).
+      if (route.deadLetters && forwardTargetRefusal(route.target, route.forwardTo)) continue;
       if (this.forwardCopy(route, message, nowMs)) moved++;
       // The copy is journaled before the original's removal: a crash in between leaves two.
       store.remove(message);
@@ -171,11 +175,16 @@ export class HeldMessageForwarder {
       this.placement.enqueue(route.target, parsed, nowMs, message.forwardHops + 1, carried);
       return true;
     }
-    // The same forward as on arrival (place() counts the hop).
+    // The same forward as on arrival (place() counts the hop); whether it gets through is
+    // known before, as the forward itself fills the target.
+    const moves =
+      !refusesWithoutSession(route.target, message) &&
+      message.forwardHops < MAX_FORWARD_HOPS &&
+      forwardTargetRefusal(route.target, route.forwardTo) === null;
     const died = message.deadLetterSource;
     const carried = died === null ? { enqueueSeq } : { enqueueSeq, deadLetterSource: died };
     this.placement.place(route.owner, parsed, nowMs, message.forwardHops, carried);
-    return !refusesWithoutSession(route.target, message) && message.forwardHops < MAX_FORWARD_HOPS;
+    return moves;
   }
 
   /**

@@ -8,6 +8,7 @@ import type {
   SubscriptionEntity,
 } from '../entities/registry';
 import type { DeadLetterFields, StoredMessage } from '../store/types';
+import { forwardTargetRefusal } from './forwardTarget';
 import { copiesForSubscription, type RuleFailure } from './ruleRouting';
 
 /** Service Bus allows a message to be auto-forwarded at most this many times. */
@@ -157,6 +158,11 @@ export class MessagePlacement {
         const fields = noSessionForwardFields(forwardTo);
         return this.keepAsTransferDeadLetter(holder, message, nowMs, carried, forwardTo, fields);
       }
+      // A disabled or full target: kept where it is, as the session case above.
+      const refused = forwardTargetRefusal(next, forwardTo);
+      if (refused) {
+        return this.keepAsTransferDeadLetter(holder, message, nowMs, carried, forwardTo, refused);
+      }
       const enqueueSeq = carried.enqueueSeq ?? topicSeq ?? holder.store.skipSequenceNumber();
       return this.enqueue(next, message, nowMs, hops + 1, { ...carried, enqueueSeq });
     }
@@ -187,18 +193,43 @@ export class MessagePlacement {
       reason: fields.reason,
     });
 
-    const forwardTo = holder.config.forwardDeadLetteredMessagesTo;
-    const next = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
-    // A session queue cannot take it either; it stays here, where it can be read.
-    if (forwardTo && next && !refusesWithoutSession(next, message)) {
+    const forwarding = this.deadLetterTarget(holder, message);
+    if (forwarding) {
+      const { forwardTo, target } = forwarding;
       if (hops >= MAX_FORWARD_HOPS) {
         return this.deadLetterAtHopLimit(holder, message, nowMs, forwardTo, carried, fields);
       }
       const moved = { ...carried, deadLetterSource: holder.store.settings.path };
-      return this.enqueue(next, dead, nowMs, hops + 1, moved);
+      return this.enqueue(target, dead, nowMs, hops + 1, moved);
     }
     const kept = { ...carried, expiresAtMs: null, forwardHops: hops };
     return holder.deadLetter.add(dead, nowMs, kept).seq;
+  }
+
+  /**
+   * Where `owner` forwards a dead letter now: its ForwardDeadLetteredMessagesTo target, unless
+   * that cannot take it. A session queue never takes one without a session id; a disabled or
+   * full target takes none for now: the dead letter waits in the owner's dead-letter queue and
+   * moves on once the target takes sends again (HeldMessageForwarder), as Azure forwards such
+   * dead letters "again" once the target has room (Azure/azure-service-bus#666).
+   */
+  deadLetterTarget(
+    owner: QueueEntity | SubscriptionEntity,
+    message: { sessionId: string | null; messageId: unknown },
+  ): { forwardTo: string; target: SendTarget } | undefined {
+    const forwardTo = owner.config.forwardDeadLetteredMessagesTo;
+    const target = forwardTo ? this.registry.sendTarget(forwardTo) : undefined;
+    if (!forwardTo || !target || refusesWithoutSession(target, message)) return undefined;
+    const refused = forwardTargetRefusal(target, forwardTo);
+    if (refused === null) return { forwardTo, target };
+
+    this.logger.warn('dead letter not auto-forwarded; it waits in the dead-letter queue', {
+      entity: owner.deadLetter.settings.path,
+      forwardTo,
+      messageId: message.messageId,
+      reason: refused.reason,
+    });
+    return undefined;
   }
 
   /**

@@ -44,6 +44,8 @@ export class RuntimeEntities {
     const stores = this.registry.setStatus(path, status);
     this.log.append({ op: 'setStatus', path, status });
     if (stores.length > 0) this.receivesDisabled(stores);
+    // An entity that takes sends again takes the dead letters held back for it.
+    this.changed();
   }
 
   createQueue(config: QueueConfig): void {

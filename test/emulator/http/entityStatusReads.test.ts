@@ -26,14 +26,16 @@ describe('emulator: a Disabled topic, and peeks on disabled entities', () => {
   }
 
   // Azure's EntityStatus reference: no receive from "a subscription to a disabled topic".
-  it('refuses receives from the subscriptions of a Disabled topic, ending attached ones', async () => {
+  it("refuses receives from a Disabled topic's subscriptions, ending attached ones", async () => {
     const attached = suite.client.createReceiver('topic-off', 'sub');
     assert.deepEqual(await attached.receiveMessages(1, { maxWaitTimeInMs: 200 }), []);
     await suite.client.createSender('topic-off').sendMessages({ body: 'held' });
 
     await setTopicStatus('topic-off', 'Disabled');
-    const wording =
-      /^Receiving from subscription 'topic-off\/Subscriptions\/sub' is disabled: its topic 'topic-off' has Status Disabled\. Set the topic's Status to Active/;
+    const wording = new RegExp(
+      "^Receiving from subscription 'topic-off/Subscriptions/sub' is disabled: its topic " +
+        "'topic-off' has Status Disabled\\. Set the topic's Status to Active",
+    );
     await assertDisabled(attached.receiveMessages(1, { maxWaitTimeInMs: 1000 }), wording);
     await attached.close();
     const later = suite.client.createReceiver('topic-off', 'sub');
@@ -81,7 +83,7 @@ describe('emulator: a Disabled topic, and peeks on disabled entities', () => {
     await dead.close();
   });
 
-  it('peeks a ReceiveDisabled queue but refuses its deferred messages and lock renewal', async () => {
+  it('peeks a ReceiveDisabled queue, refusing its deferred messages and lock renewal', async () => {
     await suite.client.createSender('peek-no-receive').sendMessages({ body: 'deferred' });
     const receiver = suite.client.createReceiver('peek-no-receive');
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
