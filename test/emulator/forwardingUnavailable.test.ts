@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { EntityStatus, ServiceBusReceivedMessage } from '@azure/service-bus';
 
+import { receiveUntilEmpty } from '../support/emulator';
 import { managedEmulatorForSuite } from './http/brokerSupport';
 
 /**
@@ -22,6 +23,8 @@ describe('emulator auto-forwarding into a disabled or full destination', () => {
       'fu-dead-target',
       { name: 'fu-full-source', forwardTo: 'fu-full' },
       { name: 'fu-full', maxSizeInMegabytes: 1 },
+      { name: 'fu-dlq-source', maxDeliveryCount: 1, forwardDeadLetteredMessagesTo: 'fu-dlq-full' },
+      { name: 'fu-dlq-full', maxSizeInMegabytes: 1 },
     ],
     topics: [
       { name: 'fu-topic', subscriptions: [{ name: 'fwd', forwardTo: 'fu-off-topic' }] },
@@ -55,6 +58,16 @@ describe('emulator auto-forwarding into a disabled or full destination', () => {
     const letters = await receiver.receiveMessages(10, { maxWaitTimeInMs: 1000 });
     await receiver.close();
     return letters;
+  }
+
+  /** Sends 'dies' to a queue of MaxDeliveryCount 1 and abandons it: it is dead-lettered. */
+  async function deadLetterOne(queue: string): Promise<void> {
+    await suite.client.createSender(queue).sendMessages({ body: 'dies' });
+    const receiver = suite.client.createReceiver(queue);
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.ok(message);
+    await receiver.abandonMessage(message);
+    await receiver.close();
   }
 
   for (const status of ['Disabled', 'SendDisabled'] as const) {
@@ -101,12 +114,7 @@ describe('emulator auto-forwarding into a disabled or full destination', () => {
 
   it('keeps a dead letter its disabled dead-letter target refuses until it is Active', async () => {
     await setStatus('fu-dead-target', 'SendDisabled');
-    await suite.client.createSender('fu-dead-source').sendMessages({ body: 'dies' });
-    const receiver = suite.client.createReceiver('fu-dead-source');
-    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
-    assert.ok(message);
-    await receiver.abandonMessage(message);
-    await receiver.close();
+    await deadLetterOne('fu-dead-source');
 
     const source = await suite.admin.getQueueRuntimeProperties('fu-dead-source');
     assert.equal(source.deadLetterMessageCount, 1);
@@ -147,6 +155,33 @@ describe('emulator auto-forwarding into a disabled or full destination', () => {
         '^Not auto-forwarded to "fu-full": that queue has reached its MaxSizeInMegabytes ' +
           'of 1 \\(\\d+ bytes stored\\)\\.$',
       ),
+    );
+  });
+
+  it('moves on a dead letter held back by a full target once the target has room', async () => {
+    const body = Buffer.alloc(200 * 1024, 2);
+    const filler = suite.client.createSender('fu-dlq-full');
+    for (let i = 0; i < 6; i++) await filler.sendMessages({ body });
+    await filler.close();
+    await deadLetterOne('fu-dlq-source');
+    const held = await suite.admin.getQueueRuntimeProperties('fu-dlq-source');
+    assert.equal(held.deadLetterMessageCount, 1);
+
+    // Taking one message out leaves room: the dead letter follows within a timer sweep.
+    const target = suite.client.createReceiver('fu-dlq-full', { receiveMode: 'receiveAndDelete' });
+    assert.equal((await target.receiveMessages(1, { maxWaitTimeInMs: 1000 })).length, 1);
+    const deadline = Date.now() + 3000;
+    let moved = await suite.admin.getQueueRuntimeProperties('fu-dlq-source');
+    while (moved.deadLetterMessageCount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      moved = await suite.admin.getQueueRuntimeProperties('fu-dlq-source');
+    }
+    assert.equal(moved.deadLetterMessageCount, 0);
+    const rest = await receiveUntilEmpty(target, 500);
+    assert.equal(rest.length, 6);
+    assert.deepEqual(
+      rest.filter((m) => m.body === 'dies').map((m) => m.deadLetterReason),
+      ['MaxDeliveryCountExceeded'],
     );
   });
 });

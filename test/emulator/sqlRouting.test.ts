@@ -7,7 +7,7 @@ import type { ServiceBusClient, ServiceBusReceivedMessage } from '@azure/service
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { loadConfigFile } from '../../src/emulator/config/load';
 import type { RuleConfig } from '../../src/emulator/config/types';
-import { startTestEmulator, testClient } from '../support/emulator';
+import { receiveUntilEmpty, startTestEmulator, testClient } from '../support/emulator';
 import { FIXTURES } from './config/helpers';
 
 async function drain(
@@ -16,14 +16,7 @@ async function drain(
   sub: string,
 ): Promise<ServiceBusReceivedMessage[]> {
   const receiver = client.createReceiver(topic, sub, { receiveMode: 'receiveAndDelete' });
-  const received: ServiceBusReceivedMessage[] = [];
-  for (;;) {
-    const got = await receiver.receiveMessages(10, { maxWaitTimeInMs: 300 });
-    if (got.length === 0) break;
-    received.push(...got);
-  }
-  await receiver.close();
-  return received;
+  return receiveUntilEmpty(receiver);
 }
 
 function sql(name: string, expression: string, action?: string): RuleConfig {

@@ -1,6 +1,11 @@
 import { after, before } from 'node:test';
 
-import { ServiceBusClient, type ServiceBusClientOptions } from '@azure/service-bus';
+import {
+  ServiceBusClient,
+  type ServiceBusClientOptions,
+  type ServiceBusReceivedMessage,
+  type ServiceBusReceiver,
+} from '@azure/service-bus';
 
 import {
   namespaceWithDefaults,
@@ -96,6 +101,24 @@ export function emulatorForSuite(entities: TestEntities = {}): SuiteEmulator {
     await suite.emulator.close();
   });
   return suite;
+}
+
+/**
+ * Receives until a receive comes back empty and closes the receiver: everything a
+ * receive-and-delete receiver can take, however the SDK splits it into batches.
+ */
+export async function receiveUntilEmpty(
+  receiver: ServiceBusReceiver,
+  maxWaitTimeInMs = 300,
+): Promise<ServiceBusReceivedMessage[]> {
+  const received: ServiceBusReceivedMessage[] = [];
+  for (;;) {
+    const got = await receiver.receiveMessages(10, { maxWaitTimeInMs });
+    if (got.length === 0) break;
+    received.push(...got);
+  }
+  await receiver.close();
+  return received;
 }
 
 /** The emulator's connection string with another policy name and key. */

@@ -204,6 +204,7 @@ export class Broker implements StoreHooks {
     try {
       const nowMs = this.now();
       for (const store of this.registry.allStores()) store.sweep(nowMs);
+      this.heldForwarder.retryWaiting();
       this.sweepListener(nowMs);
     } catch (error) {
       this.logger.warn('timer sweep failed', { error });

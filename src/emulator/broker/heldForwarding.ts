@@ -47,6 +47,12 @@ interface HeldRoute {
 export class HeldMessageForwarder {
   /** Per store, the messages that became active since its last drain, by sequence number. */
   private readonly pending = new Map<MessageStore, Map<number, StoredMessage>>();
+  /**
+   * Dead-letter queues holding dead letters their target refused for now (disabled, or at its
+   * size). Nothing else would look at them again when the target gets room, so each sweep
+   * asks whether it has (a size is a sum of counters, no walk) and then drains the queue.
+   */
+  private readonly waiting = new Set<MessageStore>();
 
   constructor(
     private readonly registry: EntityRegistry,
@@ -72,6 +78,16 @@ export class HeldMessageForwarder {
   drainAll(): void {
     for (const store of [...this.registry.forwardingStores()]) {
       this.drainLogged(store, () => this.drainLanes(store));
+    }
+  }
+
+  /** Called on each timer sweep: moves on what waits for a target that takes it again. */
+  retryWaiting(): void {
+    for (const store of [...this.waiting]) {
+      const route = this.route(store);
+      if (route && forwardTargetRefusal(route.target, route.forwardTo)) continue;
+      this.waiting.delete(store);
+      if (route) this.drainLogged(store, () => this.drainLanes(store));
     }
   }
 
@@ -146,7 +162,10 @@ export class HeldMessageForwarder {
       if (route.deadLetters && refusesWithoutSession(route.target, message)) continue;
       // A dead letter waits while its target is disabled or full; a main store's message is
       // dead-lettered where it is then (placement does it).
-      if (route.deadLetters && forwardTargetRefusal(route.target, route.forwardTo)) continue;
+      if (route.deadLetters && forwardTargetRefusal(route.target, route.forwardTo)) {
+        this.waiting.add(store);
+        continue;
+      }
       if (this.forwardCopy(route, message, nowMs)) moved++;
       // The copy is journaled before the original's removal: a crash in between leaves two.
       store.remove(message);
