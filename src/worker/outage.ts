@@ -297,6 +297,13 @@ function refusalAdvice(failure: ClassifiedFailure): string {
     );
   }
   if (failure.code === 'MessagingEntityDisabled') {
+    // A subscription is refused while its topic is Disabled, whatever its own Status.
+    if (/its topic '[^']*' has Status/.test(failure.reason)) {
+      return (
+        "The subscription's topic is disabled: set the topic's Status to Active for the " +
+        "subscription's messages to be received"
+      );
+    }
     return 'The entity is disabled: set its Status to Active for its messages to be received';
   }
   return 'Check the connection setting and that the entity exists';

@@ -186,3 +186,23 @@ describe('classifyReceiveError', () => {
     });
   });
 });
+
+describe('OutageTracker advice for a receiver refused as disabled', () => {
+  it("sends the operator to the topic's Status when the subscription's topic is Disabled", () => {
+    const log = captureLogger();
+    const tracker = new OutageTracker(log.logger, RETRY);
+
+    // The emulator's wording for a subscription of a Disabled topic.
+    const reason =
+      "Receiving from subscription 'events/Subscriptions/audit' is disabled: its topic " +
+      "'events' has Status Disabled. Set the topic's Status to Active (management API) to " +
+      'use it again.';
+    tracker.failed(new ServiceBusError(reason, 'MessagingEntityDisabled'), 'receive');
+
+    const [line] = log.lines();
+    assert.match(
+      String(line?.msg),
+      /^Service Bus refused the receiver; .*\. The subscription's topic is disabled: set the/,
+    );
+  });
+});
