@@ -25,6 +25,20 @@ export function startDurableEmulator(
   });
 }
 
+/** Runs `use` with a durable emulator on `dataDir` and closes it after, whatever happens. */
+export async function withDurableEmulator(
+  entities: TestEntities,
+  dataDir: string,
+  use: (emulator: RunningEmulator) => Promise<void>,
+): Promise<void> {
+  const emulator = await startDurableEmulator(entities, dataDir);
+  try {
+    await use(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
 /** The management API client for a running emulator. */
 export function adminFor(emulator: RunningEmulator) {
   return createAdministrationClient(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../../src/emulator';
-import { adminFor, dataDirsForSuite, startDurableEmulator } from '../../support/durableEmulator';
+import { adminFor, dataDirsForSuite, withDurableEmulator } from '../../support/durableEmulator';
 import { testClient, type TestEntities } from '../../support/emulator';
 
 // In Service Bus an entity's Status is part of its description and stays until changed; a
@@ -13,16 +13,11 @@ const ENTITIES: TestEntities = {
   topics: [{ name: 'kept-topic', subscriptions: ['no-receive'] }],
 };
 
-async function withEmulator(
+function withEmulator(
   dataDir: string,
   use: (emulator: RunningEmulator) => Promise<void>,
 ): Promise<void> {
-  const emulator = await startDurableEmulator(ENTITIES, dataDir);
-  try {
-    await use(emulator);
-  } finally {
-    await emulator.close();
-  }
+  return withDurableEmulator(ENTITIES, dataDir, use);
 }
 
 describe('emulator restart: an entity Status set over the management API is kept', () => {
