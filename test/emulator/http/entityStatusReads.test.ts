@@ -12,6 +12,7 @@ describe('emulator: a Disabled topic, and peeks on disabled entities', () => {
     topics: [
       { name: 'topic-off', subscriptions: ['sub'] },
       { name: 'topic-no-send', subscriptions: ['sub'] },
+      { name: 'topic-no-receive', subscriptions: ['sub'] },
     ],
   });
 
@@ -65,6 +66,22 @@ describe('emulator: a Disabled topic, and peeks on disabled entities', () => {
     });
     const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 });
     assert.equal(message?.body, 'before');
+    await receiver.close();
+  });
+
+  it('refuses receives from the subscriptions of a ReceiveDisabled topic, not peeks', async () => {
+    await suite.client.createSender('topic-no-receive').sendMessages({ body: 'waits' });
+    await setTopicStatus('topic-no-receive', 'ReceiveDisabled');
+
+    const receiver = suite.client.createReceiver('topic-no-receive', 'sub');
+    await assertDisabled(
+      receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }),
+      /its topic 'topic-no-receive' has Status ReceiveDisabled\./,
+    );
+    assert.deepEqual(
+      (await receiver.peekMessages(1)).map((m) => m.body),
+      ['waits'],
+    );
     await receiver.close();
   });
 
