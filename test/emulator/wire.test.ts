@@ -3,97 +3,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
-import { RAW_BYTES, rhea, types, type AmqpMessage } from '../../src/emulator/amqp/rhea';
-import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
+import { RAW_BYTES, rhea, types } from '../../src/emulator/amqp/rhea';
 import { startTestEmulator } from '../support/emulator';
-import { signSasToken } from '../support/sasToken';
-
-// A raw AMQP client, as a non-JavaScript SDK would behave: no @azure/service-bus involved.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Any = any;
+import { once, RawClient, type Any } from '../support/rheaClient';
 
 const EPOCH_TICKS = 621355968000000000n;
-
-function sasToken(audience: string): string {
-  const expiresAtSeconds = Math.floor(Date.now() / 1000) + 600;
-  return signSasToken(audience, expiresAtSeconds, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key);
-}
-
-function once<T>(emitter: Any, event: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, resolve));
-}
-
-class RawClient {
-  private readonly container = rhea.create_container() as Any;
-  connection: Any;
-  private replies: Any;
-  private requests: Any;
-  private readonly pending = new Map<string, (message: AmqpMessage) => void>();
-  private nextId = 0;
-
-  async open(port: number): Promise<void> {
-    this.connection = this.container.connect({ host: '127.0.0.1', port, reconnect: false });
-    await once(this.connection, 'connection_open');
-    this.requests = this.connection.open_sender({ target: { address: '$cbs' } });
-    this.replies = this.connection.open_receiver({
-      source: { address: '$cbs' },
-      target: { address: 'raw-cbs' },
-      name: 'raw-cbs',
-    });
-    this.replies.on('message', (context: Any) =>
-      this.pending.get(context.message.correlation_id)?.(context.message),
-    );
-    await Promise.all([once(this.requests, 'sendable'), once(this.replies, 'receiver_open')]);
-  }
-
-  async putToken(path: string): Promise<void> {
-    const audience = `sb://localhost/${path}`;
-    const id = `req-${this.nextId++}`;
-    const response = new Promise<AmqpMessage>((resolve) => this.pending.set(id, resolve));
-    this.requests.send({
-      message_id: id,
-      reply_to: 'raw-cbs',
-      to: '$cbs',
-      application_properties: {
-        operation: 'put-token',
-        name: audience,
-        type: 'servicebus.windows.net:sastoken',
-      },
-      body: sasToken(audience),
-    });
-    const reply = await response;
-    assert.equal(reply.application_properties?.['status-code'], 202);
-  }
-
-  async management(path: string, operation: string, body: object): Promise<AmqpMessage> {
-    await this.putToken(`${path}/$management`);
-    const sender = this.connection.open_sender({ target: { address: `${path}/$management` } });
-    const replyTo = `raw-mgmt-${this.nextId++}`;
-    const receiver = this.connection.open_receiver({
-      source: { address: `${path}/$management` },
-      target: { address: replyTo },
-      name: replyTo,
-    });
-    await Promise.all([once(sender, 'sendable'), once(receiver, 'receiver_open')]);
-    const reply = once<Any>(receiver, 'message');
-    sender.send({
-      message_id: 'm1',
-      reply_to: replyTo,
-      application_properties: { operation },
-      body: types.wrap_map(body),
-    });
-    const context = await reply;
-    sender.close();
-    receiver.close();
-    return context.message;
-  }
-
-  async close(): Promise<void> {
-    const closed = once(this.connection, 'connection_close');
-    this.connection.close();
-    await closed;
-  }
-}
 
 describe('emulator wire format for non-JavaScript clients', () => {
   let emulator: RunningEmulator;
@@ -117,33 +31,8 @@ describe('emulator wire format for non-JavaScript clients', () => {
     await emulator.close();
   });
 
-  async function sendRaw(queue: string, bytes: Buffer): Promise<void> {
-    await client.putToken(queue);
-    const sender = client.connection.open_sender({ target: { address: queue } });
-    await once(sender, 'sendable');
-    sender.send(bytes, undefined, 0);
-    const context = await once<Any>(sender, 'accepted');
-    assert.ok(context.delivery);
-    sender.close();
-  }
-
-  async function receiveOne(
-    queue: string,
-    options: object = {},
-  ): Promise<{ message: AmqpMessage; delivery: Any; receiver: Any }> {
-    await client.putToken(queue);
-    const receiver = client.connection.open_receiver({
-      source: { address: queue },
-      autoaccept: false,
-      rcv_settle_mode: 1,
-      credit_window: 0,
-      ...options,
-    });
-    await once(receiver, 'receiver_open');
-    receiver.add_credit(1);
-    const context = await once<Any>(receiver, 'message');
-    return { message: context.message, delivery: context.delivery, receiver };
-  }
+  const sendRaw = (queue: string, bytes: Buffer) => client.sendBytes(queue, bytes);
+  const receiveOne = (queue: string) => client.receiveOne(queue);
 
   it('keeps the bare message bytes exactly as sent, whatever their AMQP types', async () => {
     const writer = new types.Writer();

@@ -91,15 +91,11 @@ let capturing: Buffer[] | undefined;
 let hooked = false;
 
 /**
- * Peeks an entity (or its dead-letter queue) with the SDK and reads each message from the
- * bytes the SDK decoded: rhea's own decoding cannot tell a uuid from binary, or a long from a
- * uint.
+ * The messages a broker delivers to (or a peek brings to) the clients of this process while
+ * `run` runs, read from the bytes rhea decoded: rhea's own decoding cannot tell a uuid from
+ * binary, or a long from a uint.
  */
-export async function peekWire(
-  client: ServiceBusClient,
-  entity: string,
-  options: { deadLetter?: boolean } = {},
-): Promise<WireMessage[]> {
+export async function deliveredWire(run: () => Promise<unknown>): Promise<WireMessage[]> {
   if (!hooked) {
     hooked = true;
     // Only what a broker delivered carries a sequence number, not what the emulator in this
@@ -113,18 +109,33 @@ export async function peekWire(
     });
   }
 
-  const subQueue = options.deadLetter === true ? { subQueueType: 'deadLetter' as const } : {};
-  const receiver = client.createReceiver(entity, subQueue);
   capturing = [];
   try {
-    const peeked = await receiver.peekMessages(1000);
-    const bytes = capturing;
-    if (bytes.length !== peeked.length) {
-      throw new Error(`${entity}: ${peeked.length} peeked, ${bytes.length} read from bytes`);
-    }
-    return bytes.map(readWireMessage);
+    await run();
+    return capturing.map(readWireMessage);
   } finally {
     capturing = undefined;
+  }
+}
+
+/** Peeks an entity (or its dead-letter queue) with the SDK; each message read from its bytes. */
+export async function peekWire(
+  client: ServiceBusClient,
+  entity: string,
+  options: { deadLetter?: boolean } = {},
+): Promise<WireMessage[]> {
+  const subQueue = options.deadLetter === true ? { subQueueType: 'deadLetter' as const } : {};
+  const receiver = client.createReceiver(entity, subQueue);
+  let peeked = 0;
+  try {
+    const messages = await deliveredWire(async () => {
+      peeked = (await receiver.peekMessages(1000)).length;
+    });
+    if (messages.length !== peeked) {
+      throw new Error(`${entity}: ${peeked} peeked, ${messages.length} read from bytes`);
+    }
+    return messages;
+  } finally {
     await receiver.close();
   }
 }
