@@ -1,6 +1,12 @@
-import { exactReader } from '../../shared/rheaMessageDecode';
 import { amqpMessage, RAW_BYTES, types, type AmqpMessage, type Typed } from './rhea';
-import { Annotation, BROKER_ANNOTATIONS, longToBuffer, newMessageId, uuidToBytes } from './wire';
+import {
+  annotationTimeMs,
+  readSenderAnnotations,
+  withoutAnnotation,
+  type SenderAnnotations,
+} from './senderAnnotations';
+import { readWritableMapEntries } from './typedValues';
+import { Annotation, longToBuffer, newMessageId, uuidToBytes } from './wire';
 
 /**
  * Splits an incoming AMQP message into what the broker rewrites (header, message annotations)
@@ -31,7 +37,7 @@ export interface ParsedMessage {
   timeToLiveMs: number | null;
   priority: number | null;
   durable: boolean | null;
-  annotations: Record<string, unknown> | null;
+  annotations: SenderAnnotations | null;
   scheduledEnqueueAtMs: number | null;
   routing: RoutingFields;
 }
@@ -56,15 +62,22 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
   const bytes = raw ?? decoded[RAW_BYTES];
   if (!bytes) throw new Error('message arrived without its raw bytes');
 
-  let bare = bareBytes(bytes);
+  const ranges = sections(bytes);
+  const firstBare = ranges.find((range) => range.code >= SECTION.properties);
+  let bare = firstBare ? bytes.subarray(firstBare.start) : Buffer.alloc(0);
   let messageId = idToString(decoded.message_id);
   if (messageId === null) {
     messageId = newMessageId();
     bare = withMessageId(bare, decoded, messageId);
   }
 
-  const annotations = sendersAnnotations(decoded.message_annotations);
-  const scheduled = annotations?.[Annotation.scheduledEnqueueTime];
+  const annotationSection = ranges.find((range) => range.code === SECTION.messageAnnotations);
+  const annotations = annotationSection
+    ? readSenderAnnotations(
+        bytes.subarray(annotationSection.start, annotationSection.end),
+        decoded.message_annotations,
+      )
+    : null;
   const sessionId = typeof decoded.group_id === 'string' ? decoded.group_id : null;
   return {
     bare,
@@ -74,7 +87,7 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
     priority: typeof decoded.priority === 'number' ? decoded.priority : null,
     durable: typeof decoded.durable === 'boolean' ? decoded.durable : null,
     annotations,
-    scheduledEnqueueAtMs: scheduled instanceof Date ? scheduled.getTime() : null,
+    scheduledEnqueueAtMs: annotationTimeMs(annotations, Annotation.scheduledEnqueueTime),
     routing: {
       messageId,
       correlationId: idToString(decoded.correlation_id),
@@ -86,14 +99,6 @@ export function parseMessage(decoded: AmqpMessage, raw?: Buffer): ParsedMessage 
       contentType: decoded.content_type ?? null,
     },
   };
-}
-
-/** The sender's message annotations less those the broker writes; null when none is left. */
-function sendersAnnotations(
-  annotations: Record<string, unknown> | undefined,
-): Record<string, unknown> | null {
-  const kept = Object.entries(annotations ?? {}).filter(([key]) => !BROKER_ANNOTATIONS.has(key));
-  return kept.length > 0 ? Object.fromEntries(kept) : null;
 }
 
 /**
@@ -139,11 +144,6 @@ export function sections(bytes: Buffer): SectionRange[] {
     ranges.push({ code, start, end: reader.position });
   }
   return ranges;
-}
-
-function bareBytes(bytes: Buffer): Buffer {
-  const first = sections(bytes).find((range) => range.code >= SECTION.properties);
-  return first ? bytes.subarray(first.start) : Buffer.alloc(0);
 }
 
 function withMessageId(bare: Buffer, decoded: AmqpMessage, messageId: string): Buffer {
@@ -204,13 +204,15 @@ function timestampMs(value: unknown): number | null {
 export function withApplicationProperties(bare: Buffer, changes: Record<string, unknown>): Buffer {
   const ranges = sections(bare);
   const existing = ranges.find((range) => range.code === SECTION.applicationProperties);
-  const entries: Typed[] = existing
-    ? ((exactReader(bare.subarray(existing.start, existing.end)).read() as Typed).value as Typed[])
+  const entries = existing
+    ? readWritableMapEntries(bare.subarray(existing.start, existing.end))
     : [];
 
   const merged = new Map<string, [Typed, Typed]>();
   for (let i = 0; i + 1 < entries.length; i += 2) {
-    merged.set(String(entries[i]!.value), [entries[i]!, entries[i + 1]!]);
+    const [key, value] = [entries[i], entries[i + 1]];
+    // rhea cannot write an array of arrays again; such a value is kept as null.
+    if (key !== undefined) merged.set(String(key.value), [key, value ?? types.wrap(null)]);
   }
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined) continue;
@@ -249,7 +251,7 @@ export interface DeliveryStamp {
   timeToLiveMs: number | null;
   priority: number | null;
   durable: boolean | null;
-  annotations: Record<string, unknown> | null;
+  annotations: SenderAnnotations | null;
   lockToken?: string;
   lockedUntilMs?: number;
   state?: number;
@@ -268,22 +270,28 @@ export function encodeDelivery(bare: Buffer, stamp: DeliveryStamp): Buffer {
     types.wrap_uint(stamp.deliveryCount),
   ]);
 
-  const annotations: Record<string, unknown> = { ...(stamp.annotations ?? {}) };
-  annotations[Annotation.sequenceNumber] = types.wrap_long(longToBuffer(stamp.sequenceNumber));
-  annotations[Annotation.enqueuedTime] = types.wrap_timestamp(stamp.enqueuedAtMs);
+  const broker: Typed[] = [];
+  const stampWith = (key: string, value: Typed) => broker.push(types.wrap_symbol(key), value);
+  stampWith(Annotation.sequenceNumber, types.wrap_long(longToBuffer(stamp.sequenceNumber)));
+  stampWith(Annotation.enqueuedTime, types.wrap_timestamp(stamp.enqueuedAtMs));
   if (stamp.lockToken !== undefined) {
-    annotations[Annotation.lockToken] = types.wrap_uuid(uuidToBytes(stamp.lockToken));
+    stampWith(Annotation.lockToken, types.wrap_uuid(uuidToBytes(stamp.lockToken)));
   }
   if (stamp.lockedUntilMs !== undefined) {
-    annotations[Annotation.lockedUntil] = types.wrap_timestamp(stamp.lockedUntilMs);
+    stampWith(Annotation.lockedUntil, types.wrap_timestamp(stamp.lockedUntilMs));
   }
-  if (stamp.state !== undefined) annotations[Annotation.messageState] = types.wrap_int(stamp.state);
+  if (stamp.state !== undefined) stampWith(Annotation.messageState, types.wrap_int(stamp.state));
   if (stamp.enqueueSequenceNumber !== undefined) {
-    annotations[Annotation.enqueueSequenceNumber] = types.wrap_long(stamp.enqueueSequenceNumber);
+    stampWith(Annotation.enqueueSequenceNumber, types.wrap_long(stamp.enqueueSequenceNumber));
   }
-  if (stamp.deadLetterSource) annotations[Annotation.deadLetterSource] = stamp.deadLetterSource;
+  if (stamp.deadLetterSource) {
+    stampWith(Annotation.deadLetterSource, types.wrap_string(stamp.deadLetterSource));
+  }
+  let senders = stamp.annotations ?? [];
   if (stamp.scheduledEnqueueAtMs) {
-    annotations[Annotation.scheduledEnqueueTime] = types.wrap_timestamp(stamp.scheduledEnqueueAtMs);
+    // The broker's time replaces the sender's: a map holds each key once.
+    senders = withoutAnnotation(senders, Annotation.scheduledEnqueueTime);
+    stampWith(Annotation.scheduledEnqueueTime, types.wrap_timestamp(stamp.scheduledEnqueueAtMs));
   }
 
   const writer = new types.Writer();
@@ -291,7 +299,7 @@ export function encodeDelivery(bare: Buffer, stamp: DeliveryStamp): Buffer {
   writer.write(
     types.described(
       types.wrap_ulong(SECTION.messageAnnotations),
-      types.wrap_symbolic_map(annotations),
+      types.Map32([...senders, ...broker]),
     ),
   );
   return Buffer.concat([writer.toBuffer(), bare]);

@@ -1,6 +1,8 @@
 import { readApplicationProperties } from '../amqp/applicationProperties';
 import type { ParsedMessage } from '../amqp/messageCodec';
+import { types } from '../amqp/rhea';
 import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../amqp/ruleRewrite';
+import { annotationText, withAnnotation, type SenderAnnotations } from '../amqp/senderAnnotations';
 import { Annotation } from '../amqp/wire';
 import type {
   CompiledAction,
@@ -68,7 +70,7 @@ function ruleMessageOf(
   topicSequenceNumber: number,
 ): RuleMessage {
   const routing = message.routing;
-  const partitionKey = message.annotations?.[Annotation.partitionKey];
+  const partitionKey = annotationText(message.annotations, Annotation.partitionKey);
   const system: MutableRuleMessage['system'] = {
     messageId: routing.messageId,
     size: message.bare.length,
@@ -144,15 +146,14 @@ function applyRuleAction(
 }
 
 function withPartitionKey(
-  annotations: Record<string, unknown> | null,
+  annotations: SenderAnnotations | null,
   before: RuleMessage,
   after: MutableRuleMessage,
-): Record<string, unknown> | null {
-  if (before.system.partitionKey === after.system.partitionKey) return annotations;
-  const next = { ...(annotations ?? {}) };
-  if (after.system.partitionKey === undefined) delete next[Annotation.partitionKey];
-  else next[Annotation.partitionKey] = after.system.partitionKey;
-  return Object.keys(next).length > 0 ? next : null;
+): SenderAnnotations | null {
+  const key = after.system.partitionKey;
+  if (before.system.partitionKey === key) return annotations;
+  const value = key === undefined ? undefined : types.wrap_string(key);
+  return withAnnotation(annotations, Annotation.partitionKey, value);
 }
 
 /**

@@ -1,5 +1,10 @@
 import { crc32 } from 'node:zlib';
 
+import {
+  decodeSenderAnnotations,
+  encodeSenderAnnotations,
+  plainToSenderAnnotations,
+} from '../amqp/senderAnnotations';
 import type { StoredMessage } from './types';
 
 /**
@@ -116,10 +121,14 @@ function nextWholeRecord(data: Buffer, damagedAt: number): number | undefined {
 function encodePayload(record: JournalRecord): Buffer {
   switch (record.kind) {
     case RecordKind.message: {
-      const { bare, lockToken, lockedUntilMs, ...meta } = record.message;
+      const { bare, lockToken, lockedUntilMs, annotations, ...rest } = record.message;
       void lockToken;
       void lockedUntilMs;
-      const json = Buffer.from(JSON.stringify(meta, replacer), 'utf8');
+      const meta: StoredMeta = rest;
+      if (annotations !== null) {
+        meta.annotationMap = encodeSenderAnnotations(annotations).toString('base64');
+      }
+      const json = Buffer.from(JSON.stringify(meta), 'utf8');
       const head = Buffer.allocUnsafe(4);
       head.writeUInt32BE(json.length, 0);
       return Buffer.concat([head, json, bare]);
@@ -155,15 +164,26 @@ function decodeBody(body: Buffer): JournalRecord {
   switch (kind) {
     case RecordKind.message: {
       const jsonLength = payload.readUInt32BE(0);
-      const meta = JSON.parse(
+      const { annotationMap, ...meta } = JSON.parse(
         payload.subarray(4, 4 + jsonLength).toString('utf8'),
         reviver,
-      ) as Omit<StoredMessage, 'bare' | 'lockToken' | 'lockedUntilMs'>;
+      ) as StoredMeta;
       // Copy: a slice would keep the whole journal buffer alive.
       const bare = Buffer.from(payload.subarray(4 + jsonLength));
       // A journal written before hops were recorded: its messages start counting afresh.
       const forwardHops = (meta as { forwardHops?: number }).forwardHops ?? 0;
-      const message = { ...meta, forwardHops, bare, lockToken: null, lockedUntilMs: 0 };
+      const annotations =
+        annotationMap === undefined
+          ? plainToSenderAnnotations(meta.annotations)
+          : decodeSenderAnnotations(Buffer.from(annotationMap, 'base64'));
+      const message = {
+        ...meta,
+        annotations,
+        forwardHops,
+        bare,
+        lockToken: null,
+        lockedUntilMs: 0,
+      };
       return { kind, key, message };
     }
     case RecordKind.remove:
@@ -190,13 +210,16 @@ function decodeBody(body: Buffer): JournalRecord {
   }
 }
 
-// Message annotations may hold dates and binary values; JSON alone would flatten them.
-function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const raw = this[key];
-  if (raw instanceof Date) return { $date: raw.getTime() };
-  if (Buffer.isBuffer(raw)) return { $binary: raw.toString('base64') };
-  return value;
-}
+/**
+ * A message record's JSON: the stored message less its bytes, lock and annotations. The sender's
+ * annotations go in `annotationMap`, one encoded AMQP map in base64, so that they keep their
+ * AMQP types. Journals written before that hold them in `annotations` as rhea decoded them,
+ * dates and binary values tagged (`$date`, `$binary`).
+ */
+type StoredMeta = Omit<StoredMessage, 'bare' | 'lockToken' | 'lockedUntilMs' | 'annotations'> & {
+  annotationMap?: string;
+  annotations?: Record<string, unknown> | null;
+};
 
 function reviver(_key: string, value: unknown): unknown {
   if (value && typeof value === 'object') {

@@ -1,3 +1,5 @@
+import type { SenderAnnotations } from '../amqp/senderAnnotations';
+
 /** Message states as Service Bus numbers them (`x-opt-message-state`). */
 export const MessageState = { active: 0, deferred: 1, scheduled: 2 } as const;
 export type MessageState = (typeof MessageState)[keyof typeof MessageState];
@@ -8,7 +10,8 @@ export interface StoredMessage {
   messageId: string;
   sessionId: string | null;
   bare: Buffer;
-  annotations: Record<string, unknown> | null;
+  /** The sender's message annotations with their AMQP types (the broker's are not kept). */
+  annotations: SenderAnnotations | null;
   timeToLiveMs: number | null;
   priority: number | null;
   durable: boolean | null;
