@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { AmqpAnnotatedMessage } from '@azure/core-amqp';
 import { types } from 'rhea';
 
+import { wrapLong } from '../support/amqpValues';
 import {
   assertSameSentSections,
   peekWire,
@@ -43,7 +44,12 @@ function letters(): AmqpAnnotatedMessage[] {
         absoluteExpiryTime: Date.parse(EXPIRES),
         groupSequence: 42,
       },
-      messageAnnotations: { 'x-custom-ann': 'keep-me' },
+      messageAnnotations: {
+        'x-custom-ann': 'keep-me',
+        'x-custom-symbol': types.wrap_symbol('gold'),
+        'x-custom-id': types.wrap_uuid(guidBytes(OTHER_GUID)),
+        'x-custom-long': wrapLong(9_007_199_254_740_993n),
+      },
       footer: { 'x-foot': 'f' },
       applicationProperties: { case: 'all-sections' },
     },
@@ -98,6 +104,12 @@ describe('dlq replay keeps every AMQP section of a letter', () => {
     });
     assert.deepEqual(sentHeader(all!), { durable: true, priority: { type: 'ubyte', value: 7 } });
     assert.equal(all?.messageAnnotations['x-custom-ann'], 'keep-me');
+    assert.deepEqual(all?.messageAnnotations['x-custom-symbol'], { type: 'symbol', value: 'gold' });
+    assert.deepEqual(all?.messageAnnotations['x-custom-id'], { type: 'uuid', value: OTHER_GUID });
+    assert.deepEqual(all?.messageAnnotations['x-custom-long'], {
+      type: 'long',
+      value: '9007199254740993',
+    });
     assert.deepEqual(all?.footer, { 'x-foot': 'f' });
     assert.deepEqual(before.get('ulong-ids')?.properties.message_id, {
       type: 'ulong',

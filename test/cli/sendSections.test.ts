@@ -37,12 +37,13 @@ function messages(): AmqpAnnotatedMessage[] {
         absoluteExpiryTime: Date.parse(EXPIRES),
         groupSequence: 42,
       },
-      // The emulator keeps annotations as plain values (README, Known limitations): these
-      // types survive that; the footer, kept byte for byte, carries those that would not.
       messageAnnotations: {
         'x-custom-ann': 'keep-me',
         'x-custom-when': new Date(CREATED),
         'x-custom-count': 5,
+        'x-custom-symbol': types.wrap_symbol('gold'),
+        'x-custom-id': types.wrap_uuid(Buffer.from(GUID.replace(/-/g, ''), 'hex')),
+        'x-custom-long': types.wrap_long(Buffer.from('0020000000000001', 'hex')),
       },
       footer: {
         'x-foot': 'f',
@@ -94,6 +95,9 @@ describe('peek --json and send --file carry the header, times, annotations and f
         'x-custom-ann': 'keep-me',
         'x-custom-when': { type: 'timestamp', value: CREATED },
         'x-custom-count': 5,
+        'x-custom-symbol': { type: 'symbol', value: 'gold' },
+        'x-custom-id': { type: 'uuid', value: GUID },
+        'x-custom-long': { type: 'long', value: '9007199254740993' },
       },
     );
     assert.deepEqual(all.footer, {
