@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/logger';
 import { forgetDelivery } from '../amqp/forgottenDeliveries';
-import { encodeDelivery } from '../amqp/messageCodec';
+import { encodeDelivery } from '../amqp/deliveryEncoding';
 import { amqpMessage, type AmqpError, type Delivery, type Sender } from '../amqp/rhea';
 import { sessionWindowOpen } from '../amqp/rheaSessions';
 import { BrokerError, Condition, lockTokenToDeliveryTag } from '../amqp/wire';

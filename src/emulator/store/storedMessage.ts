@@ -1,8 +1,5 @@
-import {
-  type encodeDelivery,
-  withExpiryAfterCreation,
-  type ParsedMessage,
-} from '../amqp/messageCodec';
+import type { encodeDelivery } from '../amqp/deliveryEncoding';
+import { withExpiryAfterCreation, type ParsedMessage } from '../amqp/messageCodec';
 import { MessageState, type StoredMessage, type StoreSettings } from './types';
 
 /**
