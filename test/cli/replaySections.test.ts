@@ -104,9 +104,10 @@ describe('dlq replay keeps every AMQP section of a letter', () => {
     });
     assert.deepEqual(sentHeader(all!), { durable: true, priority: { type: 'ubyte', value: 7 } });
     assert.equal(all?.messageAnnotations['x-custom-ann'], 'keep-me');
-    assert.deepEqual(all?.messageAnnotations['x-custom-symbol'], { type: 'symbol', value: 'gold' });
-    assert.deepEqual(all?.messageAnnotations['x-custom-id'], { type: 'uuid', value: OTHER_GUID });
-    assert.deepEqual(all?.messageAnnotations['x-custom-long'], {
+    const annotations = all?.messageAnnotations ?? {};
+    assert.deepEqual(annotations['x-custom-symbol'], { type: 'symbol', value: 'gold' });
+    assert.deepEqual(annotations['x-custom-id'], { type: 'uuid', value: OTHER_GUID });
+    assert.deepEqual(annotations['x-custom-long'], {
       type: 'long',
       value: '9007199254740993',
     });

@@ -129,7 +129,7 @@ describe('emulator: a sender’s message annotations keep their AMQP types', () 
     await letters.close();
   });
 
-  it('keeps them, and the typed application properties, when an abandon adds a property', async () => {
+  it('keeps them and typed application properties when an abandon adds a property', async () => {
     await raw.sendBytes('typed-abandon', typedMessageBytes('abandon-1'));
     const receiver = client.createReceiver('typed-abandon');
     const first = await receiveWire(receiver);

@@ -47,7 +47,7 @@ describe('emulator --data-dir: message annotations keep their AMQP types', () =>
     assertTypedAsSent(rewritten!, 'after the journal was rewritten');
   });
 
-  it('loads a data folder written before, with its annotations as that version showed them', async () => {
+  it('loads an older data folder, its annotations as that version showed them', async () => {
     const dataDir = await newDataDir();
     const fixture = join(FIXTURES, 'plain-annotations.journal');
     await copyFile(fixture, join(dataDir, 'journal.log'));
