@@ -46,6 +46,7 @@ describe('.funcignore', () => {
       'dist/test/worker/parity.test.js',
       'benchmarks/soak.ts',
       'dist/benchmarks/soak.js',
+      'scripts/npmRun.js',
       'local.settings.json',
       '.env',
       'data/pglite/PG_VERSION',
