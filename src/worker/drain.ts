@@ -13,6 +13,12 @@ export const ABANDON_BUDGET_MS = SECOND_MS;
 export const CLOSE_CONNECTIONS_BUDGET_MS = 2 * SECOND_MS;
 /** The app's closing (appTerminate hooks, a summary): what is left of the grace, at least this. */
 export const CLOSE_APP_MIN_MS = SECOND_MS;
+/**
+ * After a drain the process ends by itself once sockets have closed; a handler still running
+ * (abandoned at the end of the grace period) would keep it alive, so an unref'd watchdog exits
+ * this long after. Short: everything is closed (or given up on) by then.
+ */
+export const EXIT_WATCHDOG_MS = 200;
 
 export interface DrainOptions {
   reason: string;

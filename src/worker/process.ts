@@ -4,24 +4,14 @@ import { describeNonError } from '../shared/loggableKeys';
 import { createLogger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
 import { amqpStackRejection } from './amqpStackRejections';
-import { ABANDON_BUDGET_MS, CLOSE_APP_MIN_MS, CLOSE_CONNECTIONS_BUDGET_MS } from './drain';
+import { EXIT_WATCHDOG_MS } from './drain';
 import { configureWorker, type RunningWorker, startWorker, type WorkerOptions } from './runtime';
 import { describeConfiguration, startupWarnings } from './startupSummary';
 
 /** Heroku may deliver SIGTERM more than once; repeats this close together are one signal. */
 const DUPLICATE_SIGNAL_WINDOW_MS = SECOND_MS;
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-/**
- * After a drain the process ends by itself once sockets have closed; a handler still running
- * (abandoned at the end of the grace period) would keep it alive, so this unref'd watchdog exits.
- * Short: everything is closed (or given up on) by then.
- */
-const EXIT_WATCHDOG_MS = 200;
 const IDLE_TICK_MS = 60 * 60_000;
-const HEROKU_KILL_AFTER_MS = 30 * SECOND_MS;
-/** What a drain may take beyond the grace period: the close steps' bounds and the watchdog. */
-const SHUTDOWN_OVERRUN_MS =
-  ABANDON_BUDGET_MS + CLOSE_APP_MIN_MS + CLOSE_CONNECTIONS_BUDGET_MS + EXIT_WATCHDOG_MS;
 
 /** `sbworker worker --check`: resolve everything, print it, exit without connecting. */
 export async function checkWorker(
@@ -99,7 +89,6 @@ export async function runWorkerProcess(
     for (const signal of SIGNALS) process.off(signal, onSignal);
     throw error;
   }
-  if (onDyno) warnIfDrainOutlastsDyno(worker);
   // With every function left out (disabled) nothing else holds the event loop: the process
   // would exit 0 at once, and a platform would start it again in a loop. It idles until a
   // signal, as the host does.
@@ -167,17 +156,5 @@ function drainThenExit(
       worker.logger.error('Shutdown failed', { error: ensureError(error).message });
       exit(1);
     },
-  );
-}
-
-/** Heroku kills a dyno 30 s after SIGTERM; a longer drain is cut off half-way. */
-function warnIfDrainOutlastsDyno(worker: RunningWorker): void {
-  const longestShutdownMs = worker.shutdownGraceMs + SHUTDOWN_OVERRUN_MS;
-  if (longestShutdownMs < HEROKU_KILL_AFTER_MS) return;
-
-  worker.logger.warn(
-    'SHUTDOWN_GRACE_MS is too long for a Heroku dyno: Heroku kills the process 30 s after ' +
-      'SIGTERM, before the drain can finish (keep it at 25000 or less)',
-    { shutdownGraceMs: worker.shutdownGraceMs, longestShutdownMs },
   );
 }

@@ -1,6 +1,7 @@
 import type { ClientPool } from './clients';
 import { describeConnection, resolveConnection } from './connection';
 import { entityPath } from './functionPlan';
+import { drainOutlastsDynoWarnings } from './dynoWarnings';
 import { planWarnings } from './planWarnings';
 import { settingWarnings } from './settingWarnings';
 import { describeLogLevels, type WorkerLogLevels } from './logLevels';
@@ -68,6 +69,7 @@ export function startupWarnings(
     ),
     ...planWarnings(config.plan),
     ...logLevelWarnings(config.logLevels),
+    ...drainOutlastsDynoWarnings(config.settings.values),
   ];
 }
 

@@ -89,4 +89,30 @@ describe('worker --check', () => {
     );
     assert.ok(report.warnings.some((w) => w.startsWith('host.json extensions.serviceBus keys')));
   });
+
+  // A README trial: start-up on a dyno warned of the grace period, --check listed nothing.
+  it("lists a grace period that outlasts Heroku's 30 s on a dyno, as start-up warns", () => {
+    const appDir = tempApp({
+      'package.json': JSON.stringify({ main: 'index.js' }),
+      'host.json': JSON.stringify({ version: '2.0' }),
+      'index.js': ENTRY,
+    });
+    const tooLong = 'SHUTDOWN_GRACE_MS is too long for a Heroku dyno';
+    const warningsWith = (env: Record<string, string>): string[] => {
+      const result = runCheck(appDir, env);
+      assert.equal(result.status, 0, result.stderr);
+      return (JSON.parse(result.stdout) as { warnings: string[] }).warnings;
+    };
+
+    const onDyno = warningsWith({ DYNO: 'worker.1', SHUTDOWN_GRACE_MS: '40000' });
+    const offDyno = warningsWith({ SHUTDOWN_GRACE_MS: '40000' });
+    const defaultGrace = warningsWith({ DYNO: 'worker.1' });
+
+    assert.ok(
+      onDyno.some((w) => w.startsWith(tooLong)),
+      JSON.stringify(onDyno),
+    );
+    assert.ok(!offDyno.some((w) => w.startsWith(tooLong)), JSON.stringify(offDyno));
+    assert.ok(!defaultGrace.some((w) => w.startsWith(tooLong)), JSON.stringify(defaultGrace));
+  });
 });
