@@ -148,8 +148,13 @@ describe('sbworker start with a message that ends in the dead-letter queue', () 
       assert.equal(summary.ended, 'signal');
       assert.equal(summary.messagesDeadLettered, 1);
       const advice = run.lines.find((l) => String(l.msg).startsWith('Dead-lettered messages'));
-      assert.match(String(advice?.msg), /^Dead-lettered messages: 1 in orders; see sbworker dlq/);
-      assert.match(String(advice?.msg), /lost when this process exits/);
+      assert.match(String(advice?.msg), /^Dead-lettered messages: 1 in orders; the embedded/);
+      assert.match(String(advice?.msg), /gone once this process exits/);
+      // The run was stopped by a signal: no advice about a flag it did not have, and a command
+      // that names the emulator's connection string, since no setting does.
+      assert.doesNotMatch(String(advice?.msg), /--exit-when-idle/);
+      assert.match(String(advice?.msg), /sbworker dlq list orders --connection-string "</);
+      assert.match(String(advice?.msg), /sbworker emulator --data-dir/);
 
       const discarded = run.lines.find((l) => String(l.msg).startsWith('Stopping with'));
       assert.equal(

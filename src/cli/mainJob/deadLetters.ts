@@ -103,25 +103,53 @@ export function deadLetterText(count: DeadLetterCount): string {
   return `${count.total}${count.more ? '+' : ''}`;
 }
 
+/** How the run that counted the letters ran, which decides where they can still be read. */
+export interface DeadLetterRun {
+  /** The embedded emulator held them, in memory: they go with this process. */
+  embedded: boolean;
+  ended: 'idle' | 'signal';
+}
+
 /**
- * Where the operator finds the letters: one `sbworker dlq list` per entity that holds some.
- * Undefined when there are none.
+ * Where the operator finds the letters: one `sbworker dlq list` per entity that holds some,
+ * with what it needs to reach them. Undefined when there are none.
  */
-export function deadLetterAdvice(count: DeadLetterCount, embedded: boolean): string | undefined {
+export function deadLetterAdvice(count: DeadLetterCount, run: DeadLetterRun): string | undefined {
   const holding = count.entities.filter((counted) => counted.count > 0);
   if (holding.length === 0) return undefined;
 
   const places = holding
     .map((counted) => `${counted.count}${counted.more ? '+' : ''} in ${counted.entity}`)
     .join(', ');
-  const commands = holding.map(dlqListCommand).join('; ');
-  // With --exit-when-idle an embedded run exits right after this line: say how to catch them.
-  const where = embedded
-    ? '; the embedded emulator keeps them in memory and they are lost when this process' +
-      ' exits: to read them, run without --exit-when-idle and list them from another' +
-      ' terminal with --connection-string <the connection string above> while it listens'
-    : '';
-  return `Dead-lettered messages: ${places}; see ${commands}${where}`;
+  if (!run.embedded) return `Dead-lettered messages: ${places}; see ${dlqCommands(holding)}`;
+
+  // The line comes as the process exits: no command can reach the embedded emulator after it,
+  // so the advice is for the next run.
+  const listed = dlqCommands(holding, '"<the connection string printed at start-up>"');
+  const readThem =
+    run.ended === 'idle'
+      ? 'run without --exit-when-idle and, while it listens, list them from another terminal'
+      : 'list them from another terminal before stopping the run';
+  return (
+    `Dead-lettered messages: ${places}; the embedded emulator keeps them in memory, so they ` +
+    'are gone once this process exits. To keep them, run `sbworker emulator --data-dir ' +
+    '<folder>` and point ServiceBusConnection at the connection string it prints; to read ' +
+    `them in a run like this one, ${readThem}: ${listed}`
+  );
+}
+
+/**
+ * The operator commands that list the letters: through the connection string when given (the
+ * embedded emulator, which no setting names), else through the function's connection setting.
+ */
+function dlqCommands(holding: EntityDeadLetters[], connectionString?: string): string {
+  return holding
+    .map((counted) =>
+      connectionString === undefined
+        ? dlqListCommand(counted)
+        : `sbworker dlq list ${counted.entity} --connection-string ${connectionString}`,
+    )
+    .join('; ');
 }
 
 /** The operator command reads `ServiceBusConnection` unless told which setting to read. */

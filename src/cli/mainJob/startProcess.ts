@@ -143,7 +143,7 @@ function printReport(report: MainJobReport, logger: Logger, terminal: boolean): 
 
   // After the table, so that it is the last thing an operator reads.
   const { deadLetters } = report;
-  const advice = deadLetterAdvice(deadLetters, report.embedded);
+  const advice = deadLetterAdvice(deadLetters, report);
   if (advice !== undefined) {
     logger.warn(advice, { messagesDeadLettered: deadLetters.total, more: deadLetters.more });
   }

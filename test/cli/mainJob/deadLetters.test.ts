@@ -12,6 +12,9 @@ import {
 import type { RunningEmulator } from '../../../src/emulator';
 import { startTestEmulator, testClient } from '../../support/emulator';
 
+/** A run against a configured namespace, ended by --exit-when-idle. */
+const CONFIGURED = { embedded: false, ended: 'idle' } as const;
+
 /** Sends `count` messages to `entity` and dead-letters them, as a handler's caller can. */
 async function deadLetter(
   client: ServiceBusClient,
@@ -98,7 +101,7 @@ describe('the main job counting dead letters at the end of a run', () => {
     );
     assert.equal(deadLetterText(counted), '4');
     assert.equal(
-      deadLetterAdvice(counted, false),
+      deadLetterAdvice(counted, CONFIGURED),
       'Dead-lettered messages: 3 in dl-orders, 1 in dl-events/subscriptions/audit; ' +
         'see sbworker dlq list dl-orders; ' +
         'sbworker dlq list dl-events/subscriptions/audit --connection-setting EventsBus',
@@ -116,7 +119,10 @@ describe('the main job counting dead letters at the end of a run', () => {
     });
     assert.equal(counted.entities[2]?.more, false, 'exactly the limit is not more');
     assert.equal(deadLetterText(counted), '3+');
-    assert.match(String(deadLetterAdvice(counted, false)), /^Dead-lettered messages: 2\+ in dl-/);
+    assert.match(
+      String(deadLetterAdvice(counted, CONFIGURED)),
+      /^Dead-lettered messages: 2\+ in dl-/,
+    );
   });
 
   it('reports an entity it cannot read as unknown instead of failing', async () => {
@@ -130,6 +136,33 @@ describe('the main job counting dead letters at the end of a run', () => {
     assert.equal(counted.total, null);
     assert.equal(deadLetterText(counted), 'unknown');
     assert.match(String(counted.error), /MessagingEntityNotFound/);
-    assert.equal(deadLetterAdvice(counted, false), undefined);
+    assert.equal(deadLetterAdvice(counted, CONFIGURED), undefined);
   });
+});
+
+describe('deadLetterAdvice for a run on the embedded emulator', () => {
+  const counted = {
+    total: 2,
+    more: false,
+    entities: [
+      { entity: 'orders', connection: 'ServiceBusConnection', count: 2, more: false },
+      { entity: 'jobs', connection: 'ServiceBusConnection', count: 0, more: false },
+    ],
+  };
+
+  // A README trial: a run stopped by SIGTERM was told to "run without --exit-when-idle", and
+  // given a dlq command without a connection string, for an emulator gone at exit.
+  for (const ended of ['signal', 'idle'] as const) {
+    it(`says the letters go with the process and how to keep them (ended by ${ended})`, () => {
+      const advice = String(deadLetterAdvice(counted, { embedded: true, ended }));
+
+      assert.match(advice, /^Dead-lettered messages: 2 in orders; /);
+      assert.match(advice, /gone once this process exits/);
+      assert.match(advice, /sbworker emulator --data-dir <folder>/);
+      assert.match(advice, /sbworker dlq list orders --connection-string "<the connection string/);
+      assert.doesNotMatch(advice, /dlq list jobs/, 'an empty queue needs no command');
+      if (ended === 'idle') assert.match(advice, /run without --exit-when-idle/);
+      else assert.doesNotMatch(advice, /--exit-when-idle/);
+    });
+  }
 });
