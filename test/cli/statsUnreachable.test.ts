@@ -95,6 +95,24 @@ describe('sbworker stats when the management API is not where it looks', () => {
     assert.equal((explained as { code?: string }).code, 'ServiceCommunicationProblem');
   });
 
+  // A README trial: without --http-port stats signed a request for port 5300, whatever
+  // listened there, while dlq replay refused in the same case.
+  it('refuses an emulator on another AMQP port without --http-port, as replay does', async () => {
+    const result = await runCli(['stats'], {
+      env: { SERVICEBUS_CONNECTION_STRING: connectionString },
+    });
+
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `stats on sb://127\\.0\\.0\\.1:${emulator.port}: the emulator's management port is` +
+          ' not known \\(its AMQP port is not 5672, so it is not 5300\\); pass it with' +
+          ' --http-port N',
+      ),
+    );
+  });
+
   it('says where the local emulator default came from when nothing is configured', async () => {
     const result = await runCli(['stats', '--http-port', String(wrongPort)]);
 

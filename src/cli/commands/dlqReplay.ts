@@ -21,6 +21,7 @@ import {
   noDeadLetterMatched,
   type LetterSelectionFlags,
 } from '../operator/letterSelection';
+import { targetManagement } from '../operator/managementTarget';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { newReplayWatch, replayDeadLetters, type ReplayResult } from '../operator/replay';
@@ -37,7 +38,7 @@ import {
   sequenceNumberList,
 } from '../operator/replayTarget';
 import { stopOnSignal } from '../operator/stopOnSignal';
-import { readTargetSettings, targetManagement } from '../operator/targetSettings';
+import { readTargetSettings } from '../operator/targetSettings';
 import { UsageError } from '../operator/usageError';
 
 const MAX_TIME_TO_LIVE_S = 10 * 365 * 24 * 60 * 60;

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 
-import { createAdministrationClient } from '../../shared/adminClient';
-import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
 import { SECOND_MS } from '../../shared/time';
 import {
   connectionFor,
@@ -15,13 +13,15 @@ import {
 import { parseEntityAddress } from '../operator/entityAddress';
 import { collectStats, type EntityStats } from '../operator/entityStats';
 import { explainManagementFailure } from '../operator/managementErrors';
+import { MANAGEMENT_PORT_UNKNOWN, targetManagement } from '../operator/managementTarget';
 import { formatTable, type TableColumn } from '../operator/table';
+import { UsageError } from '../operator/usageError';
 
 /** A management request answers in well under a second; a stopped server never does. */
 const MANAGEMENT_REQUEST_TIMEOUT_MS = 10 * SECOND_MS;
 
 interface StatsFlags extends ConnectionFlags {
-  httpPort: string;
+  httpPort?: string;
   json?: boolean;
 }
 
@@ -35,8 +35,7 @@ export function registerStatsCommand(program: Command): void {
     )
     .option(
       '--http-port <port>',
-      "the emulator's management (HTTP) port",
-      String(DEFAULT_EMULATOR_HTTP_PORT),
+      "the emulator's management (HTTP) port (default: 5300 when its AMQP port is 5672)",
     )
     .option('--json', 'one JSON object per entity')
     .addHelpText(
@@ -46,11 +45,7 @@ export function registerStatsCommand(program: Command): void {
   withConnectionOption(command).action(operatorAction(runStats));
 }
 
-async function runStats(
-  entity: string | undefined,
-  flags: StatsFlags,
-  command: Command,
-): Promise<void> {
+async function runStats(entity: string | undefined, flags: StatsFlags): Promise<void> {
   const address =
     entity === undefined
       ? undefined
@@ -58,19 +53,21 @@ async function runStats(
           entity,
           (owner) => `its entity's line counts its letters: sbworker stats ${owner}`,
         );
-  const httpPort = parseWholeNumber('--http-port', flags.httpPort, 1, 65_535);
+  const httpPort =
+    flags.httpPort === undefined
+      ? undefined
+      : parseWholeNumber('--http-port', flags.httpPort, 1, 65_535);
   const connection = connectionFor(flags);
 
-  const admin = createAdministrationClient(connection.connectionString, {
-    emulatorHttpPort: httpPort,
+  // The same rule as replay's: no request to a port the emulator may not be on.
+  const { admin, ...target } = targetManagement(connection, httpPort, {
     requestTimeoutMs: MANAGEMENT_REQUEST_TIMEOUT_MS,
   });
+  if (admin === undefined) {
+    throw new UsageError(`stats on ${connection.endpoint}: ${MANAGEMENT_PORT_UNKNOWN}`);
+  }
   const stats = await collectStats(admin, address).catch((error: unknown) => {
-    throw explainManagementFailure(error, {
-      connection,
-      httpPort,
-      httpPortGiven: command.getOptionValueSource('httpPort') !== 'default',
-    });
+    throw explainManagementFailure(error, target);
   });
 
   if (flags.json === true) writeOut(jsonLines(stats));

@@ -1,13 +1,9 @@
-import type { ServiceBusAdministrationClient } from '@azure/service-bus';
-
 import { parseIsoDuration } from '../../emulator/config/duration';
-import { createAdministrationClient } from '../../shared/adminClient';
-import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
 import { errorCode } from '../../shared/attemptErrors';
 import { ensureError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
-import type { OperatorConnection } from './connection';
 import { explainManagementFailure, type ManagementTarget } from './managementErrors';
+import { MANAGEMENT_PORT_UNKNOWN, type TargetManagement } from './managementTarget';
 
 // The administration client retries a refused connection for about 5 s; past this the replay
 // goes on without the settings rather than wait on a management endpoint that is not there.
@@ -29,37 +25,6 @@ export type TargetSettingsRead =
   | { settings: TargetSettings; unreadable?: undefined }
   | { settings?: undefined; unreadable: string };
 
-export interface TargetManagement extends ManagementTarget {
-  /** Undefined for an emulator whose management port is not known. */
-  admin: ServiceBusAdministrationClient | undefined;
-}
-
-/**
- * The administration client for the connection. An emulator serves its management API on its
- * own HTTP port: `--http-port`, else 5300 beside the default AMQP port 5672. An emulator on
- * another AMQP port took a free HTTP port, which the CLI cannot guess, so it gets no client.
- */
-export function targetManagement(
-  connection: OperatorConnection,
-  httpPort: number | undefined,
-): TargetManagement {
-  const known =
-    httpPort ??
-    (!connection.isEmulator || connection.endpoint.endsWith(':5672')
-      ? DEFAULT_EMULATOR_HTTP_PORT
-      : undefined);
-  const admin =
-    known === undefined
-      ? undefined
-      : createAdministrationClient(connection.connectionString, { emulatorHttpPort: known });
-  return {
-    admin,
-    connection,
-    httpPort: known ?? DEFAULT_EMULATOR_HTTP_PORT,
-    httpPortGiven: httpPort !== undefined,
-  };
-}
-
 /**
  * Reads the queue's or topic's description through the administration client. This takes the
  * Manage right on Azure and the management API on an emulator, so a failure is no error: it
@@ -73,9 +38,7 @@ export async function readTargetSettings(
   const { admin } = management;
   if (admin === undefined) {
     return {
-      unreadable:
-        "the emulator's management port is not known (its AMQP port is not 5672, so it is not" +
-        ' 5300); pass it with --http-port N (`sbworker emulator` prints it in its ready line)',
+      unreadable: MANAGEMENT_PORT_UNKNOWN,
     };
   }
 
