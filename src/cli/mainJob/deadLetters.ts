@@ -104,7 +104,7 @@ export function deadLetterText(count: DeadLetterCount): string {
 }
 
 /** How the run that counted the letters ran, which decides where they can still be read. */
-export interface DeadLetterRun {
+interface DeadLetterRun {
   /** The embedded emulator held them, in memory: they go with this process. */
   embedded: boolean;
   ended: 'idle' | 'signal';
