@@ -5,6 +5,13 @@ import type { Logger } from '../shared/logger';
 import type { NamespaceConfig } from '../emulator/config/types';
 import type { ServiceBusFunction } from './functionPlan';
 
+/**
+ * Both loopback addresses, as the standalone emulator binds them: the connection string says
+ * `localhost`, which a client's resolver may turn into ::1 first (and not every client falls
+ * back to 127.0.0.1). Without IPv6 the emulator logs that ::1 is not available and goes on.
+ */
+const EMBEDDED_HOSTS = ['127.0.0.1', '::1'];
+
 export interface EmbeddedEmulator {
   port: number;
   /** The management API's port; null when it is off. */
@@ -97,7 +104,7 @@ export async function startEmbeddedEmulator(
   const namespace = await embeddedNamespace(functions);
   const emulatorLogger = logger.child({ component: 'emulator' });
   try {
-    const options = { port, hosts: ['127.0.0.1'], namespace, logger: emulatorLogger };
+    const options = { port, hosts: EMBEDDED_HOSTS, namespace, logger: emulatorLogger };
     return await startEmulator(httpPort === undefined ? options : { ...options, httpPort });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'EADDRINUSE' || port === 0) throw error;
@@ -112,7 +119,7 @@ export async function startEmbeddedEmulator(
     return startEmulator({
       port: 0,
       httpPort: 0,
-      hosts: ['127.0.0.1'],
+      hosts: EMBEDDED_HOSTS,
       namespace,
       logger: emulatorLogger,
     });

@@ -38,6 +38,15 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
   });
 }
 
+/** Whether this machine can listen on the IPv6 loopback address. */
+function hasIpv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}
+
 describe('embedded mode', () => {
   it('starts the emulator with the entities named, says so, processes messages', async () => {
     const log = captureLogger();
@@ -80,6 +89,39 @@ describe('embedded mode', () => {
       );
       await sender.close();
       await client.close();
+    } finally {
+      await worker.stop('test finished');
+    }
+  });
+
+  // A README trial: the embedded emulator printed `localhost` but listened on 127.0.0.1 only,
+  // so a client that resolves localhost to ::1 was refused. The standalone one binds both.
+  it('listens on ::1 too, where the connection string says localhost', async (t) => {
+    if (!(await hasIpv6Loopback())) {
+      t.skip('this machine has no ::1');
+      return;
+    }
+    const names = probeNames('embedded-v6');
+    const worker = await startWorker({
+      appDir: PROBE_APP,
+      env: envWithoutConnection('embedded-v6'),
+      logger: captureLogger().logger,
+      embeddedPort: 0,
+    });
+    try {
+      assert.ok(worker.embedded !== undefined);
+      assert.match(worker.embedded.connectionString, /^Endpoint=sb:\/\/localhost:\d+;/);
+
+      const client = testClient(worker.embedded.connectionString.replace('localhost', '[::1]'));
+      const sender = client.createSender(names.queue);
+      await sender.sendMessages({ body: 'over ::1', messageId: 'embedded-v6-1' });
+      await waitFor('the message sent over ::1', () =>
+        callsFor('probeQueue', 'embedded-v6-1').length > 0 ? true : undefined,
+      );
+      await sender.close();
+      await client.close();
+      const health = await fetch(`http://[::1]:${String(worker.embedded.httpPort)}/health`);
+      assert.equal(health.status, 200, 'the management API answers on ::1 too');
     } finally {
       await worker.stop('test finished');
     }
