@@ -38,6 +38,22 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
   });
 }
 
+/** Sends one message to the probe app's queue and waits until its function has run it. */
+async function sendAndAwaitInvocation(
+  connectionString: string,
+  queue: string,
+  messageId: string,
+): Promise<void> {
+  const client = testClient(connectionString);
+  const sender = client.createSender(queue);
+  await sender.sendMessages({ body: 'hello', messageId });
+  await waitFor(`message ${messageId}`, () =>
+    callsFor('probeQueue', messageId).length > 0 ? true : undefined,
+  );
+  await sender.close();
+  await client.close();
+}
+
 /** Whether this machine can listen on the IPv6 loopback address. */
 function hasIpv6Loopback(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -81,14 +97,7 @@ describe('embedded mode', () => {
         ].sort(),
       );
 
-      const client = testClient(worker.embedded.connectionString);
-      const sender = client.createSender(names.queue);
-      await sender.sendMessages({ body: 'hello', messageId: 'embedded-1' });
-      await waitFor('the embedded message', () =>
-        callsFor('probeQueue', 'embedded-1').length > 0 ? true : undefined,
-      );
-      await sender.close();
-      await client.close();
+      await sendAndAwaitInvocation(worker.embedded.connectionString, names.queue, 'embedded-1');
     } finally {
       await worker.stop('test finished');
     }
@@ -112,14 +121,8 @@ describe('embedded mode', () => {
       assert.ok(worker.embedded !== undefined);
       assert.match(worker.embedded.connectionString, /^Endpoint=sb:\/\/localhost:\d+;/);
 
-      const client = testClient(worker.embedded.connectionString.replace('localhost', '[::1]'));
-      const sender = client.createSender(names.queue);
-      await sender.sendMessages({ body: 'over ::1', messageId: 'embedded-v6-1' });
-      await waitFor('the message sent over ::1', () =>
-        callsFor('probeQueue', 'embedded-v6-1').length > 0 ? true : undefined,
-      );
-      await sender.close();
-      await client.close();
+      const overIpv6 = worker.embedded.connectionString.replace('localhost', '[::1]');
+      await sendAndAwaitInvocation(overIpv6, names.queue, 'embedded-v6-1');
       const health = await fetch(`http://[::1]:${String(worker.embedded.httpPort)}/health`);
       assert.equal(health.status, 200, 'the management API answers on ::1 too');
     } finally {
