@@ -154,7 +154,10 @@ describe('sbworker start with a message that ends in the dead-letter queue', () 
       // that names the emulator's connection string, since no setting does.
       assert.doesNotMatch(String(advice?.msg), /--exit-when-idle/);
       assert.match(String(advice?.msg), /sbworker dlq list orders --connection-string "</);
-      assert.match(String(advice?.msg), /sbworker emulator --data-dir/);
+      assert.match(
+        String(advice?.msg),
+        /sbworker emulator --config sample-data\/emulator-config.json --data-dir/,
+      );
 
       const discarded = run.lines.find((l) => String(l.msg).startsWith('Stopping with'));
       assert.equal(

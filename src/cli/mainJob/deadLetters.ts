@@ -132,8 +132,9 @@ export function deadLetterAdvice(count: DeadLetterCount, run: DeadLetterRun): st
       : 'list them from another terminal before stopping the run';
   return (
     `Dead-lettered messages: ${places}; the embedded emulator keeps them in memory, so they ` +
-    'are gone once this process exits. To keep them, run `sbworker emulator --data-dir ' +
-    '<folder>` and point ServiceBusConnection at the connection string it prints; to read ' +
+    'are gone once this process exits. To keep them, run `sbworker emulator --config ' +
+    'sample-data/emulator-config.json --data-dir <folder>` and point ServiceBusConnection at ' +
+    'the connection string it prints (README: Keeping messages between runs); to read ' +
     `them in a run like this one, ${readThem}: ${listed}`
   );
 }

@@ -158,7 +158,10 @@ describe('deadLetterAdvice for a run on the embedded emulator', () => {
 
       assert.match(advice, /^Dead-lettered messages: 2 in orders; /);
       assert.match(advice, /gone once this process exits/);
-      assert.match(advice, /sbworker emulator --data-dir <folder>/);
+      assert.match(
+        advice,
+        /sbworker emulator --config sample-data\/emulator-config.json --data-dir <folder>/,
+      );
       assert.match(advice, /sbworker dlq list orders --connection-string "<the connection string/);
       assert.doesNotMatch(advice, /dlq list jobs/, 'an empty queue needs no command');
       if (ended === 'idle') assert.match(advice, /run without --exit-when-idle/);
