@@ -11,6 +11,7 @@ import { replayChanges, RuntimeEntities } from './entities/runtimeEntities';
 import { startManagementApi, type RunningManagementServer } from './http';
 import { ManagementNode } from './management/management';
 import { Dispatcher } from './server/dispatcher';
+import { EntitySenders } from './server/entitySenders';
 import { listenAmqp } from './server/server';
 import { claimDataDir, resetDataDir } from './store/dataDir';
 import { entityLogPath, memoryEntityLog, openEntityLog } from './store/entityLog';
@@ -127,6 +128,7 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
 
   const broker = new Broker(namespace, journal, logger);
   const dispatcher = new Dispatcher(logger, broker.now);
+  const senders = new EntitySenders();
   broker.onAvailable((store) => dispatcher.markAvailable(store));
   broker.onSweep((nowMs) => dispatcher.tick(nowMs));
   if (options.dataDir) {
@@ -142,6 +144,7 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
     journal,
     (stores) => {
       for (const store of stores) dispatcher.closeStore(store);
+      senders.detachDeleted(broker.registry);
     },
     () => broker.forwardHeldMessages(),
     (stores) => {
@@ -160,7 +163,7 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
     entityLog.close();
     await journal.close();
   };
-  const deps = { broker, namespace, dispatcher, management, logger };
+  const deps = { broker, namespace, dispatcher, senders, management, logger };
   const listener = await listenAmqp(deps, hosts, port, options.idleTimeoutMs).catch(
     async (error: unknown) => {
       await stopBroker();

@@ -61,7 +61,12 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
     // The second send goes to a queue that was deleted just before it, on the real broker.
     const sender = withMethod(realSender, 'sendMessages', async (...args: unknown[]) => {
       sends += 1;
-      if (sends === 2) await admin.deleteQueue('rs-doomed');
+      if (sends === 2) {
+        await admin.deleteQueue('rs-doomed');
+        // The delete detaches the sender; a send that crossed the detach would wait out the
+        // SDK's operation timeout (README, Known limitations) instead of being refused.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
       return (realSender.sendMessages as (...a: unknown[]) => Promise<void>)(...args);
     });
 

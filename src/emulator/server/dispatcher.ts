@@ -3,6 +3,7 @@ import { types, type AmqpError, type RemoteAttach } from '../amqp/rhea';
 import { Condition, msToTicksBuffer, type BrokerError } from '../amqp/wire';
 import type { MessageStore } from '../store/messageStore';
 import type { Consumer } from './consumer';
+import { entityDeleted } from './entityDeleted';
 
 const SESSION_FILTER = 'com.microsoft:session-filter';
 /** Stay below rhea-promise's 60 s attach timeout whatever the client asked for. */
@@ -60,17 +61,15 @@ export class Dispatcher {
   }
 
   /**
-   * The entity behind a store was deleted: its receivers are detached with not-found, and a
-   * parked `acceptNextSession` is answered with it at once. Call before the store is purged:
-   * a session receiver with unsettled deliveries stays attached until their settlements are
+   * The entity behind a store was deleted: its receivers are detached with not-found (with
+   * `why` when it was not deleted but stopped taking receivers), and a parked
+   * `acceptNextSession` is answered with it at once. Call before the store is purged: a
+   * session receiver with unsettled deliveries stays attached until their settlements are
    * refused (see `Consumer.loseSession`), or the SDK would wait 60 s for the answers.
    */
   closeStore(store: MessageStore, why?: BrokerError): void {
-    // Worded so that the SDK reads it as MessagingEntityNotFound, as for an unknown entity.
-    const deleted = `The messaging entity '${store.settings.path}' could not be found (deleted).`;
-    const error = why
-      ? { condition: why.condition, description: why.message }
-      : { condition: Condition.notFound, description: deleted };
+    const ended = why ?? entityDeleted(store.settings.path);
+    const error = { condition: ended.condition, description: ended.message };
     for (const waiter of this.waiters.filter((candidate) => candidate.consumer.store === store)) {
       this.answerWaiter(waiter, error);
     }

@@ -22,6 +22,7 @@ import type { ConnectionState } from './connectionState';
 import { Consumer } from './consumer';
 import type { Dispatcher } from './dispatcher';
 import { whenDurable } from './durable';
+import type { EntitySenders } from './entitySenders';
 import { cbsResponse, managementResponse } from '../amqp/responses';
 import { settleAccepted, settleRejected } from './outcomes';
 import { messagesOfTransfer } from './transferChecks';
@@ -40,6 +41,8 @@ export interface LinkDeps {
   broker: Broker;
   namespace: NamespaceConfig;
   dispatcher: Dispatcher;
+  /** The links clients send to entities on, which a delete detaches. */
+  senders: EntitySenders;
   management: ManagementNode;
   logger: Logger;
 }
@@ -70,6 +73,7 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
   }
   link.local.attach.max_message_size = deps.namespace.maxMessageSizeBytes;
   link[ROLE] = { kind: 'entity', target, address } satisfies IncomingRole;
+  deps.senders.add(link, target, address);
   state.logger.debug('sender attached', { entity: address, link: link.name });
 }
 

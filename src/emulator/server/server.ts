@@ -95,10 +95,11 @@ export async function listenAmqp(
       }),
     );
   });
-  // A session ended without detaching its links first takes its receivers with it.
-  guard('session_close', (context, state) =>
-    (context.session as RheaSession).each_sender((link) => closeOutgoing(link, state, deps)),
-  );
+  // A session ended without detaching its links first takes them with it.
+  guard('session_close', (context, state) => {
+    (context.session as RheaSession).each_sender((link) => closeOutgoing(link, state, deps));
+    deps.senders.removeSession(context.connection, context.session as RheaSession);
+  });
   guard('receiver_open', (context, state) => openIncoming(context.receiver!, state, deps));
   guard('sender_open', (context, state) => openOutgoing(context.sender!, state, deps));
   guard('message', (context, state) => {
@@ -119,10 +120,12 @@ export async function listenAmqp(
   });
   guard('sender_close', (context, state) => closeOutgoing(context.sender!, state, deps));
   guard('receiver_close', (context, state) => {
+    deps.senders.remove(context.receiver!);
     state.logger.debug('sender detached', { link: context.receiver!.name });
   });
   const dropConnection = (context: EventContext, state: ConnectionState) => {
     connections.delete(context.connection);
+    deps.senders.removeConnection(context.connection);
     for (const consumer of state.consumers) deps.dispatcher.remove(consumer);
     state.consumers.clear();
     state.logger.debug('connection closed');

@@ -164,6 +164,9 @@ describe('management API over the real broker', () => {
     const attached = client.createSender('reg-new');
     await attached.sendMessages({ body: 'before-delete' });
     await admin.deleteQueue('reg-new');
+    // The delete detaches the sender; a send that crossed that detach would wait out the SDK's
+    // operation timeout (README, Known limitations), so this one waits for it to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await assert.rejects(attached.sendMessages({ body: 'after-delete' }), {
       code: 'MessagingEntityNotFound',
     });
