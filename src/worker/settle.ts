@@ -8,10 +8,12 @@ import { type LinkEnd, settleableMessage, watchDeliveryLink } from './deliveryLi
 export type InvocationResult = 'succeeded' | 'failed' | 'timedOut';
 export type Settlement = 'complete' | 'abandon' | 'none';
 /**
- * How a settlement ended: as asked, refused because the lock is gone, failed otherwise, or
- * unconfirmed (sent, but its receive link closed before Service Bus answered).
+ * How a settlement ended: as asked, refused because the lock is gone, refused because the
+ * message's entity was deleted (the message with it), failed otherwise, or unconfirmed (sent,
+ * but its receive link closed before Service Bus answered).
  */
-export type SettleOutcome = Settlement | 'lockLost' | 'settleFailed' | 'unconfirmed';
+export type SettleOutcome =
+  Settlement | 'lockLost' | 'entityDeleted' | 'settleFailed' | 'unconfirmed';
 
 export interface SettleInput {
   result: InvocationResult;
@@ -33,6 +35,9 @@ export function decideSettlement(input: SettleInput): Settlement {
   if (input.result === 'succeeded') return input.autoCompleteMessages ? 'complete' : 'none';
   return 'abandon';
 }
+
+/** The SDK's code for an entity that does not exist (any more). */
+const ENTITY_NOT_FOUND = 'MessagingEntityNotFound';
 
 const UNHEARD_BECAUSE: Record<LinkEnd, string> = {
   linkClosed: 'The receive link closed',
@@ -96,6 +101,18 @@ export async function settle(
         );
       }
       return 'lockLost';
+    }
+    if (errorCode(mostTellingAttempt(error)) === ENTITY_NOT_FOUND) {
+      // Nothing returns to a queue that no longer exists, whatever the settlement.
+      logger.warn(
+        `The message's entity was deleted before the ${settlement}; the message went with it`,
+        {
+          ...about,
+          settlement,
+          code: ENTITY_NOT_FOUND,
+        },
+      );
+      return 'entityDeleted';
     }
     logger.warn('Settling the message failed; it returns to the queue when its lock expires', {
       ...about,

@@ -23,6 +23,11 @@ export class Consumer {
   sessionId: string | null = null;
   closed = false;
   /**
+   * Set when its entity was deleted: a settlement still on its way is refused with it, as the
+   * message went with the entity (a lost lock would promise a redelivery that never comes).
+   */
+  entityDeleted: BrokerError | null = null;
+  /**
    * Deliveries handed to rhea so far. rhea lowers `credit` only when it writes a transfer, so
    * the credit left is the peer's limit (delivery count + credit) minus what we queued.
    */
@@ -120,6 +125,7 @@ export class Consumer {
     const nowMs = this.now();
 
     try {
+      if (this.entityDeleted) throw this.entityDeleted;
       if (this.sessionId !== null) {
         this.store.sessions.assertHeldBy(this.sessionId, (owner) => owner === this, nowMs);
       }

@@ -65,7 +65,8 @@ export class Dispatcher {
    * `why` when it was not deleted but stopped taking receivers), and a parked
    * `acceptNextSession` is answered with it at once. Call before the store is purged: a
    * session receiver with unsettled deliveries stays attached until their settlements are
-   * refused (see `Consumer.loseSession`), or the SDK would wait 60 s for the answers.
+   * refused (see `Consumer.loseSession`), or the SDK would wait 60 s for the answers. After a
+   * delete every settlement on its way is refused with not-found: the message went with it.
    */
   closeStore(store: MessageStore, why?: BrokerError): void {
     const ended = why ?? entityDeleted(store.settings.path);
@@ -76,6 +77,7 @@ export class Dispatcher {
 
     const detachAtMs = this.now() + LOST_SESSION_SETTLEMENT_WAIT_MS;
     for (const consumer of [...(this.consumers.get(store) ?? [])]) {
+      if (why === undefined) consumer.entityDeleted = ended;
       if (consumer.sessionId === null || consumer.closed || !consumer.link.is_open()) {
         this.remove(consumer);
         if (consumer.link.is_open()) consumer.link.close(error);

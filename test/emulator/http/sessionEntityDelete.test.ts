@@ -16,7 +16,7 @@ async function failureOf(promise: Promise<unknown>): Promise<{ code: unknown; ms
   assert.fail('expected the call to fail');
 }
 
-describe('deleting a session entity', () => {
+describe('deleting an entity its receivers are using', () => {
   const suite = managedEmulatorForSuite();
 
   it('fails a waiting acceptNextSession on a queue with MessagingEntityNotFound', async () => {
@@ -44,7 +44,8 @@ describe('deleting a session entity', () => {
     assert.ok(ms < 300 + PROMPT_MS, `answered after ${ms} ms`);
   });
 
-  it('answers a session settlement sent as the queue is deleted with SessionLockLost', async () => {
+  // The message went with its queue: SessionLockLost would promise a redelivery (trial CH-S).
+  it('answers a session settlement sent as the queue is deleted with not-found', async () => {
     await suite.admin.createQueue('sdel-settle-q', { requiresSession: true });
     const sender = suite.client.createSender('sdel-settle-q');
     await sender.sendMessages({ body: 'held', sessionId: 'a' });
@@ -57,7 +58,24 @@ describe('deleting a session entity', () => {
     await suite.admin.deleteQueue('sdel-settle-q');
     const { code, ms } = await failureOf(receiver.completeMessage(message));
 
-    assert.equal(code, 'SessionLockLost');
+    assert.equal(code, 'MessagingEntityNotFound');
+    assert.ok(ms < PROMPT_MS, `answered after ${ms} ms`);
+    await receiver.close();
+  });
+
+  it('answers a settlement sent as a plain queue is deleted with not-found', async () => {
+    await suite.admin.createQueue('sdel-settle-plain');
+    const sender = suite.client.createSender('sdel-settle-plain');
+    await sender.sendMessages({ body: 'held' });
+    await sender.close();
+    const receiver = suite.client.createReceiver('sdel-settle-plain');
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
+    assert.ok(message);
+
+    await suite.admin.deleteQueue('sdel-settle-plain');
+    const { code, ms } = await failureOf(receiver.completeMessage(message));
+
+    assert.equal(code, 'MessagingEntityNotFound');
     assert.ok(ms < PROMPT_MS, `answered after ${ms} ms`);
     await receiver.close();
   });
