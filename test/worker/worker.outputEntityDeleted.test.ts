@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { startBrokerWithManagement } from '../emulator/http/brokerSupport';
-import { testClient } from '../support/emulator';
-import { spawnWorker, stopWorkerProcess, type WorkerProcess } from './support';
-import { indexApp, tempApp } from './tempApp';
+import { brokerAndWorkerPerTest } from './managedBrokerWorker';
+import { indexApp } from './tempApp';
 
 // Trial CH-S (t6, t11): the worker's cached output sender kept a link attached before its queue
 // was deleted; once the queue was created again, every output send on it was still refused with
@@ -20,32 +18,23 @@ const RELAY_APP = indexApp([
 const isLine = (text: string) => (l: Record<string, unknown>) => String(l.msg).startsWith(text);
 
 describe('worker: an output queue deleted and created again', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const start = brokerAndWorkerPerTest();
 
   it('sends the next output to the new queue with the sender it kept', async () => {
-    const broker = await startBrokerWithManagement({ queues: ['od-in', 'od-out'] });
-    cleanups.push(() => broker.close());
-    const client = testClient(broker.connectionString);
-    cleanups.push(() => client.close());
-    const worker = spawnWorker(tempApp(RELAY_APP), { OdConnection: broker.connectionString });
-    cleanups.push(() => stopWorkerProcess(worker));
-    await worker.waitForLine('worker ready', isLine('Worker ready'), 20_000);
+    const entities = { queues: ['od-in', 'od-out'] };
+    const { broker, client, worker } = await start(entities, RELAY_APP, 'OdConnection');
     const input = client.createSender('od-in');
-    const executed = (messageId: string) => (w: WorkerProcess) =>
-      w.waitForLine(messageId, (l) => l.messageId === messageId && isLine('Executed')(l), 15_000);
+    const executed = (messageId: string) =>
+      worker.waitForLine(messageId, (l) => l.messageId === messageId && isLine('Executed')(l));
 
     await input.sendMessages({ body: 'one', messageId: 'od-1' });
-    assert.equal((await executed('od-1')(worker)).outcome, 'succeeded');
+    assert.equal((await executed('od-1')).outcome, 'succeeded');
     await broker.admin.deleteQueue('od-out');
     // A queue created again later on, as an operator does: the detach has reached the worker.
     await new Promise((resolve) => setTimeout(resolve, 500));
     await broker.admin.createQueue('od-out');
     await input.sendMessages({ body: 'two', messageId: 'od-2' });
-    const line = await executed('od-2')(worker);
+    const line = await executed('od-2');
 
     assert.equal(line.outcome, 'succeeded', worker.stdout());
     assert.equal(line.deliveryCount, 1);

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { startBrokerWithManagement } from '../emulator/http/brokerSupport';
-import { testClient } from '../support/emulator';
-import { spawnWorker, stopWorkerProcess } from './support';
-import { indexApp, tempApp } from './tempApp';
+import { brokerAndWorkerPerTest } from './managedBrokerWorker';
+import { indexApp } from './tempApp';
 
 // Trial CH-S (t6): a message whose queue was deleted while its handler ran was logged as
 // "Settling the message failed; it returns to the queue when its lock expires" or "The lock
@@ -29,11 +27,7 @@ type Line = Record<string, unknown>;
 const isLine = (text: string) => (l: Line) => String(l.msg).startsWith(text);
 
 describe('worker: the queue of a running invocation deleted', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const start = brokerAndWorkerPerTest();
 
   const cases = [
     { fn: 'plain', queue: 'sd-plain', sessionId: undefined },
@@ -41,15 +35,8 @@ describe('worker: the queue of a running invocation deleted', () => {
   ];
   for (const { fn, queue, sessionId } of cases) {
     it(`says the ${fn} message went with its queue, with the code`, async () => {
-      const broker = await startBrokerWithManagement({
-        queues: [{ name: queue, requiresSession: sessionId !== undefined }],
-      });
-      cleanups.push(() => broker.close());
-      const worker = spawnWorker(tempApp(SLOW_APP), { SdConnection: broker.connectionString });
-      cleanups.push(() => stopWorkerProcess(worker));
-      await worker.waitForLine('worker ready', isLine('Worker ready'), 20_000);
-      const client = testClient(broker.connectionString);
-      cleanups.push(() => client.close());
+      const entities = { queues: [{ name: queue, requiresSession: sessionId !== undefined }] };
+      const { broker, client, worker } = await start(entities, SLOW_APP, 'SdConnection');
       const messageId = `${queue}-1`;
 
       await client.createSender(queue).sendMessages({ body: 'x', messageId, sessionId });
