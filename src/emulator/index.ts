@@ -12,6 +12,7 @@ import { startManagementApi, type RunningManagementServer } from './http';
 import { ManagementNode } from './management/management';
 import { Dispatcher } from './server/dispatcher';
 import { EntitySenders } from './server/entitySenders';
+import { detachForwardingReceivers } from './server/forwardingReceivers';
 import { listenAmqp } from './server/server';
 import { claimDataDir, resetDataDir } from './store/dataDir';
 import { entityLogPath, memoryEntityLog, openEntityLog } from './store/entityLog';
@@ -146,7 +147,10 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
       for (const store of stores) dispatcher.closeStore(store);
       senders.detachDeleted(broker.registry);
     },
-    () => broker.forwardHeldMessages(),
+    () => {
+      broker.forwardHeldMessages();
+      detachForwardingReceivers(broker.registry, dispatcher);
+    },
     (stores) => {
       for (const store of stores) {
         const owner = broker.registry.receiveSource(store.settings.path)?.owner;

@@ -45,6 +45,10 @@ export class Dispatcher {
     this.consumers.set(consumer.store, list);
   }
 
+  hasConsumers(store: MessageStore): boolean {
+    return (this.consumers.get(store)?.length ?? 0) > 0;
+  }
+
   remove(consumer: Consumer): void {
     consumer.closed = true;
     this.lingering.delete(consumer);
