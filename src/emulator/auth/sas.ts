@@ -52,12 +52,31 @@ export function verifySasToken(
 
   // A resource is named by its URI without a query: the SDK signs a management request's
   // whole URL (`…/q1?api-version=…`), a token made for the entity names `…/q1`.
-  const resource = normalizeAddress(withoutQuery(decodeURIComponent(sr)));
+  const signedUri = decodeURIComponent(sr);
+  requireResourceUri(signedUri);
+  const resource = normalizeAddress(withoutQuery(signedUri));
   const requested = normalizeAddress(withoutQuery(audience));
   if (!coversPath(resource, requested)) {
     throw unauthorized('The token was not issued for the requested audience.');
   }
   return { path: requested, rights: policy.rights, expiresAtMs: expiresAtSeconds * 1000 };
+}
+
+/**
+ * Service Bus resources are `sb://<namespace>/<path>` URIs (clients also sign amqp(s) and
+ * http(s) forms, and the bare host). An empty `sr` or `/` names no namespace yet would read
+ * as the whole one, and another scheme is no Service Bus resource: both are refused. The host
+ * is not compared: one emulator is reached as localhost, 127.0.0.1, ::1 or a container name,
+ * and only a holder of its key can sign a token at all.
+ */
+function requireResourceUri(uri: string): void {
+  const uriParts = /^([^:/?#]*):\/\/([^/?#]*)/.exec(uri);
+  const named = uriParts ? uriParts[2]!.trim() !== '' : withoutQuery(uri).replace(/^[\s/]+/, '');
+  if (named && (!uriParts || /^(?:sb|amqps?|https?)$/i.test(uriParts[1]!))) return;
+  throw unauthorized(
+    'The token resource (sr) must name the namespace, as an sb://, amqp://, amqps://, http:// ' +
+      'or https:// URI.',
+  );
 }
 
 function withoutQuery(uri: string): string {

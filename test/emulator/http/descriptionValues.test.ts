@@ -4,21 +4,11 @@ import { describe, it } from 'node:test';
 import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
 import { signSasToken } from '../../support/sasToken';
 import { managedEmulatorForSuite } from './brokerSupport';
-import { refusal } from './support';
+import { queueEntry, refusal } from './support';
 
 /** .NET `TimeSpan.MaxValue` as Service Bus writes it: the "never" of TTLs. */
 const TIMESPAN_MAX = 'P10675199DT2H48M5.4775807S';
 const INT32_MAX = 2_147_483_647;
-
-function queueEntry(fields: string): string {
-  return (
-    '<entry xmlns="http://www.w3.org/2005/Atom"><content type="application/xml">' +
-    '<QueueDescription' +
-    ' xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"' +
-    ` xmlns:i="http://www.w3.org/2001/XMLSchema-instance">${fields}</QueueDescription>` +
-    '</content></entry>'
-  );
-}
 
 describe('management API: values Azure refuses in a description', () => {
   const suite = managedEmulatorForSuite();

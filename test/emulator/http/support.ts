@@ -69,5 +69,16 @@ export async function refusal(
   return String(error.message);
 }
 
+/** An ATOM entry holding a queue description with `fields`, for PUTs written by hand. */
+export function queueEntry(fields: string): string {
+  return (
+    '<entry xmlns="http://www.w3.org/2005/Atom"><content type="application/xml">' +
+    '<QueueDescription' +
+    ' xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"' +
+    ` xmlns:i="http://www.w3.org/2001/XMLSchema-instance">${fields}</QueueDescription>` +
+    '</content></entry>'
+  );
+}
+
 export const NOT_FOUND = 'MessageEntityNotFoundError';
 export const ALREADY_EXISTS = 'MessageEntityAlreadyExistsError';

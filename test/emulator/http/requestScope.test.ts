@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
+import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
+import { signSasToken } from '../../support/sasToken';
+import { startTestManagementServer, type TestManagementServer } from './support';
+
+/** A token from the Manage policy for `resource`, as an operator hands out for one entity. */
+function manageToken(resource: string): string {
+  const expiry = Math.floor(Date.now() / 1000) + 600;
+  return signSasToken(resource, expiry, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key);
+}
+
+describe('management API: what a token and a path may reach', () => {
+  let test: TestManagementServer;
+  let backend: MemoryAdminBackend;
+
+  before(async () => {
+    backend = new MemoryAdminBackend('sbemulatorns');
+    test = await startTestManagementServer(backend);
+    await test.admin.createQueue('scope-q2');
+    await test.admin.createTopic('scope-t1');
+  });
+
+  after(() => test.server.close());
+
+  it('refuses a token whose resource is empty, / or of another scheme', async () => {
+    const list = `${test.server.url}/$Resources/Queues?api-version=2021-05`;
+    const host = new URL(test.server.url).host;
+    for (const resource of ['', '/', 'sb://', `ftp://${host}/`, `file://${host}/`]) {
+      const response = await fetch(list, { headers: { authorization: manageToken(resource) } });
+      assert.equal(response.status, 401, resource);
+      assert.match(await response.text(), /The token resource \(sr\) must name the namespace/);
+    }
+    for (const resource of [`sb://${host}/`, `https://${host}/`, `amqps://elsewhere/`]) {
+      const response = await fetch(list, { headers: { authorization: manageToken(resource) } });
+      assert.equal(response.status, 200, resource);
+    }
+  });
+});
