@@ -23,3 +23,22 @@ export function noEntityNamed(): AdminError {
       "'.' and '..' are not names (the URL resolves them away).",
   );
 }
+
+/**
+ * A decoded path whose segments hold `.`, `..` or nothing (`q1/..%2Fq2`, `a//b`): the URL
+ * resolves dot segments away before sending, so these can only come encoded, and a name made
+ * of them would read as another path. Slashes at the ends are left to the name rules (the
+ * lists end with one; `/lead` is a name that breaks the rule, and is refused as such).
+ */
+export function requireCleanSegments(path: string): void {
+  const inner = path.replace(/^\/+|\/+$/g, '');
+  if (inner === '') return;
+  const bad = inner.split('/').find((segment) => ['', '.', '..'].includes(segment));
+  if (bad === undefined) return;
+  const shown = bad === '' ? 'an empty segment' : `a '${bad}' segment`;
+  throw new AdminError(
+    'BadRequest',
+    `The path '${path}' has ${shown}: names are made of non-empty segments other than ` +
+      "'.' and '..'.",
+  );
+}

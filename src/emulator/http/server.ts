@@ -13,7 +13,7 @@ import type { SharedAccessPolicy } from '../config/types';
 import { errorDocument } from './atom';
 import { requireManageRight } from './auth';
 import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
-import { noEntityNamed } from './entityNames';
+import { noEntityNamed, requireCleanSegments } from './entityNames';
 import { ManagementHandlers } from './handlers';
 import { routeOf } from './routes';
 
@@ -138,6 +138,7 @@ function requestServer(
 
     try {
       requireManageRight(request.headers.authorization, url.toString(), options.policies, now());
+      requireCleanSegments(path);
       if (!route && method === 'PUT') throw noEntityNamed();
       if (!route || route.kind === 'health') {
         throw new AdminError('NotFound', `Nothing is served at ${url.pathname}.`);

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
 import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
 import { signSasToken } from '../../support/sasToken';
-import { startTestManagementServer, type TestManagementServer } from './support';
+import { queueEntry, startTestManagementServer, type TestManagementServer } from './support';
 
 /** A token from the Manage policy for `resource`, as an operator hands out for one entity. */
 function manageToken(resource: string): string {
@@ -25,6 +25,14 @@ describe('management API: what a token and a path may reach', () => {
 
   after(() => test.server.close());
 
+  async function put(path: string, fields: string, token: string): Promise<Response> {
+    return fetch(`${test.server.url}/${path}?api-version=2021-05`, {
+      method: 'PUT',
+      body: queueEntry(fields),
+      headers: { authorization: token, 'content-type': 'application/atom+xml' },
+    });
+  }
+
   it('refuses a token whose resource is empty, / or of another scheme', async () => {
     const list = `${test.server.url}/$Resources/Queues?api-version=2021-05`;
     const host = new URL(test.server.url).host;
@@ -36,6 +44,21 @@ describe('management API: what a token and a path may reach', () => {
     for (const resource of [`sb://${host}/`, `https://${host}/`, `amqps://elsewhere/`]) {
       const response = await fetch(list, { headers: { authorization: manageToken(resource) } });
       assert.equal(response.status, 200, resource);
+    }
+  });
+
+  it("refuses '.', '..' and empty segments sent encoded, with 400", async () => {
+    const token = manageToken(`${test.server.url}/`);
+    for (const [path, name] of [
+      ['scope-a/..%2Fscope-b', 'scope-a/../scope-b'],
+      ['scope-a/.%2Fscope-b', 'scope-a/./scope-b'],
+      ['scope-a//scope-b', 'scope-a//scope-b'],
+      ['scope-a%2F%2Fscope-b', 'scope-a//scope-b'],
+    ] as const) {
+      const response = await put(path, '', token);
+      assert.equal(response.status, 400, path);
+      assert.match(await response.text(), /segment: names are made of non-empty segments/);
+      assert.equal(backend.getQueue(name), undefined, name);
     }
   });
 });
