@@ -1,4 +1,5 @@
 import { forwardingProblem, sessionForwardProblem, type ForwardSource } from '../config/forwarding';
+import type { ForwardProperty } from './auth';
 import {
   API_VERSION,
   entryDocument,
@@ -50,6 +51,8 @@ export interface ManagementRequest {
   /** `If-Match: *` marks a PUT as an update. */
   isUpdate: boolean;
   body: string;
+  /** Whether the request's tokens carry Manage for a forwarding destination too. */
+  mayForwardTo(property: ForwardProperty, entity: string): boolean;
 }
 
 export interface ManagementResponse {
@@ -135,8 +138,8 @@ export class ManagementHandlers {
     if (queueXml) {
       requireName('queue', name);
       const { config, extras } = readQueue(name, queueXml, namespaceHost(request));
-      this.requireForwardTargets({ kind: 'queue', name }, config);
       const current = request.isUpdate ? backend.getQueue(name) : undefined;
+      this.requireForwardTargets(request, { kind: 'queue', name }, config, current?.config);
       if (current) refuseFixedChanges(`queue '${name}'`, current.config, config);
       const view = await this.durably(() =>
         request.isUpdate
@@ -178,11 +181,12 @@ export class ManagementHandlers {
     const xml = await readEntryContent(request.body, 'SubscriptionDescription');
     if (!xml) throw missingDescription('SubscriptionDescription');
     const { config, extras } = readSubscription(name, xml, namespaceHost(request));
-    this.requireForwardTargets({ kind: 'subscription', name, topic }, config);
+    const current = request.isUpdate ? this.backend.getSubscription(topic, name) : undefined;
+    const source = { kind: 'subscription', name, topic } as const;
+    this.requireForwardTargets(request, source, config, current?.config);
     config.rules.forEach(requireUsableRule);
 
     const { rules: _rules, ...settings } = config;
-    const current = request.isUpdate ? this.backend.getSubscription(topic, name) : undefined;
     if (current) {
       refuseFixedChanges(
         `subscription '${subscriptionPath(topic, name)}'`,
@@ -266,14 +270,16 @@ export class ManagementHandlers {
     return { status: 200, body: feedDocument(title, selfUrl, pageEntries, nextUrl), feed: true };
   }
 
-  /** The config file's forwarding rules (config/forwarding.ts), on create and update. */
+  /**
+   * The config file's forwarding rules (config/forwarding.ts), on create and update; then, as
+   * Azure asks Manage rights on both ends of a forward, a destination set or changed here must
+   * be covered by the request's token too (else a token for `q1` could send into `q2`).
+   */
   private requireForwardTargets(
+    request: ManagementRequest,
     source: ForwardSource,
-    targets: {
-      requiresSession: boolean;
-      forwardTo: string | null;
-      forwardDeadLetteredMessagesTo: string | null;
-    },
+    targets: ForwardTargets,
+    current: ForwardTargets | undefined,
   ): void {
     const exists = (name: string): boolean =>
       this.backend.getQueue(name) !== undefined || this.backend.getTopic(name) !== undefined;
@@ -286,13 +292,24 @@ export class ManagementHandlers {
       problems.push(target === null ? null : forwardingProblem(source, property, target, exists));
     }
 
-    const problem = problems.find((found): found is string => found !== null);
-    if (problem === undefined) return;
     const what =
       source.kind === 'queue'
         ? `queue '${source.name}'`
         : `subscription '${subscriptionPath(source.topic, source.name)}'`;
-    throw new AdminError('BadRequest', `The ${what} cannot be saved: ${problem}.`);
+    const problem = problems.find((found): found is string => found !== null);
+    if (problem !== undefined) {
+      throw new AdminError('BadRequest', `The ${what} cannot be saved: ${problem}.`);
+    }
+
+    for (const [property, target] of checks) {
+      const unchanged = current !== undefined && sameName(current[targetKey(property)], target);
+      if (target === null || unchanged || request.mayForwardTo(property, target)) continue;
+      throw new AdminError(
+        'Unauthorized',
+        `Unauthorized access. 'Manage' claim(s) are required on the ${property} ` +
+          `destination '${target}' of the ${what}: the token does not cover it.`,
+      );
+    }
   }
 
   private queue(request: ManagementRequest, view: QueueView): EntryParts {
@@ -335,6 +352,21 @@ export class ManagementHandlers {
       content,
     });
   }
+}
+
+interface ForwardTargets {
+  requiresSession: boolean;
+  forwardTo: string | null;
+  forwardDeadLetteredMessagesTo: string | null;
+}
+
+function targetKey(property: ForwardProperty): keyof ForwardTargets {
+  return property === 'ForwardTo' ? 'forwardTo' : 'forwardDeadLetteredMessagesTo';
+}
+
+/** Entity names are case-insensitive. */
+function sameName(a: unknown, b: string | null): boolean {
+  return typeof a === 'string' && b !== null && a.toLowerCase() === b.toLowerCase();
 }
 
 function ok(parts: EntryParts): ManagementResponse {

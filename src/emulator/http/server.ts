@@ -11,7 +11,7 @@ import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
 import { silentLogger, type Logger } from '../../shared/logger';
 import type { SharedAccessPolicy } from '../config/types';
 import { errorDocument } from './atom';
-import { requireManageRight } from './auth';
+import { forwardingAllowed, requireManageRight } from './auth';
 import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
 import { noEntityNamed, requireCleanSegments } from './entityNames';
 import { ManagementHandlers } from './handlers';
@@ -150,6 +150,7 @@ function requestServer(
         baseUrl: `http://${host}`,
         query: url.searchParams,
         isUpdate: request.headers['if-match'] === '*',
+        mayForwardTo: forwardingAllowed(request.headers, url.origin, options.policies, now()),
         body: await readBody(request),
       });
       const kind = result.feed ? 'feed' : 'entry';

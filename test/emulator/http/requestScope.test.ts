@@ -33,6 +33,38 @@ describe('management API: what a token and a path may reach', () => {
     });
   }
 
+  // Azure's auto-forwarding page: the creator needs Manage on the source and the destination.
+
+  it('refuses with 401 a forward to an entity the token does not cover', async () => {
+    const token = manageToken(`${test.server.url}/scope-q1`);
+    const cases: Array<[string, string]> = [
+      ['scope-q1/fwd', '<ForwardTo>scope-q2</ForwardTo>'],
+      ['scope-q1/dlq', '<ForwardDeadLetteredMessagesTo>scope-t1</ForwardDeadLetteredMessagesTo>'],
+    ];
+    for (const [path, fields] of cases) {
+      const response = await put(path, fields, token);
+      assert.equal(response.status, 401, path);
+      assert.match(await response.text(), /claim\(s\) are required on the Forward/);
+      assert.equal(backend.getQueue(path), undefined, path);
+    }
+  });
+
+  it('lets a scoped token forward inside its scope, and create without forwarding', async () => {
+    const token = manageToken(`${test.server.url}/scope-q3`);
+    assert.equal((await put('scope-q3/in', '', token)).status, 201);
+    const inside = await put('scope-q3/fwd', '<ForwardTo>scope-q3/in</ForwardTo>', token);
+    assert.equal(inside.status, 201);
+  });
+
+  it('lets the administration client forward anywhere in the namespace', async () => {
+    // The client signs each request for its URL, and the destination in a supplementary header.
+    const queue = await test.admin.createQueue('scope-q4', {
+      forwardTo: 'scope-q2',
+      forwardDeadLetteredMessagesTo: 'scope-t1',
+    });
+    assert.match(queue.forwardTo ?? '', /\/scope-q2$/);
+  });
+
   it('refuses a token whose resource is empty, / or of another scheme', async () => {
     const list = `${test.server.url}/$Resources/Queues?api-version=2021-05`;
     const host = new URL(test.server.url).host;
