@@ -1,10 +1,4 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEFAULT_EMULATOR_HTTP_PORT } from '../../shared/emulatorPorts';
@@ -13,6 +7,12 @@ import type { SharedAccessPolicy } from '../config/types';
 import { errorDocument } from './atom';
 import { forwardingAllowed, requireManageRight } from './auth';
 import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
+import {
+  DEFAULT_MANAGEMENT_TIMEOUTS,
+  logAcceptFailures,
+  managementHttpServer,
+  type ManagementTimeouts,
+} from './connections';
 import { noEntityNamed, requireCleanSegments } from './entityNames';
 import { ManagementHandlers } from './handlers';
 import { routeOf } from './routes';
@@ -29,6 +29,8 @@ export interface ManagementServerOptions {
   hosts?: string[];
   logger?: Logger;
   now?: () => number;
+  /** How long a client may keep a socket without sending a request; defaults for production. */
+  timeouts?: Partial<ManagementTimeouts>;
 }
 
 export interface RunningManagementServer {
@@ -77,12 +79,14 @@ export async function startManagementServer(
     });
   };
 
+  const timeouts = { ...DEFAULT_MANAGEMENT_TIMEOUTS, ...options.timeouts };
   const hosts = options.hosts ?? ['127.0.0.1', '::1'];
   const servers: Server[] = [];
   let port = options.port ?? DEFAULT_EMULATOR_HTTP_PORT;
   for (const [index, host] of hosts.entries()) {
     try {
-      const server = await listen(onRequest, host, port);
+      const server = await listen(managementHttpServer(onRequest, timeouts), host, port);
+      logAcceptFailures(server, logger);
       servers.push(server);
       port = (server.address() as AddressInfo).port;
     } catch (error) {
@@ -164,9 +168,8 @@ function requestServer(
   };
 }
 
-function listen(onRequest: RequestListener, host: string, port: number): Promise<Server> {
+function listen(server: Server, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(onRequest);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+
+import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
+import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
+import {
+  startManagementServer,
+  type RunningManagementServer,
+} from '../../../src/emulator/http/server';
+import type { LogFields, Logger } from '../../../src/shared/logger';
+import { signSasToken } from '../../support/sasToken';
+
+type Line = { level: string; message: string; fields?: LogFields };
+
+function recordingLogger(lines: Line[]): Logger {
+  const at =
+    (level: string) =>
+    (message: string, fields?: LogFields): void =>
+      void lines.push({ level, message, fields });
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
+/** Resolves with how long the socket stayed open, or with null if still open at `withinMs`. */
+function closedWithin(socket: Socket, withinMs: number): Promise<number | null> {
+  const startedMs = Date.now();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), withinMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - startedMs);
+    });
+    socket.on('error', () => undefined);
+  });
+}
+
+function openSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+describe('management API: sockets that are slow, idle, too large or cut short', () => {
+  const lines: Line[] = [];
+  let server: RunningManagementServer;
+  let token: string;
+
+  before(async () => {
+    server = await startManagementServer({
+      backend: new MemoryAdminBackend('sbemulatorns'),
+      policies: [DEVELOPMENT_POLICY],
+      maxMessageSizeBytes: 256 * 1024,
+      port: 0,
+      hosts: ['127.0.0.1'],
+      logger: recordingLogger(lines),
+      timeouts: { idleMs: 300, headersMs: 400, requestMs: 800, keepAliveMs: 200 },
+    });
+    const expiry = Math.floor(Date.now() / 1000) + 600;
+    token = signSasToken(`${server.url}/`, expiry, DEVELOPMENT_POLICY.name, DEVELOPMENT_POLICY.key);
+  });
+
+  after(() => server.close());
+
+  it('closes a socket that sends nothing', async () => {
+    const socket = await openSocket(server.port);
+    const openMs = await closedWithin(socket, 5_000);
+    assert.notEqual(openMs, null, 'the idle socket is still open after 5 s');
+  });
+
+  it('closes a socket that trickles its headers', async () => {
+    const socket = await openSocket(server.port);
+    socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    // One byte every 100 ms never leaves the socket idle for the idle timeout.
+    const drip = setInterval(() => socket.writable && socket.write('a'), 100);
+    const openMs = await closedWithin(socket, 5_000);
+    clearInterval(drip);
+    socket.destroy();
+    assert.notEqual(openMs, null, 'the trickling socket is still open after 5 s');
+  });
+});
