@@ -1,6 +1,7 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 
 import type { Logger } from '../../shared/logger';
+import { AdminError } from './backend';
 
 /**
  * How long the management port waits on a client before it closes the socket. Without these
@@ -24,6 +25,15 @@ export const DEFAULT_MANAGEMENT_TIMEOUTS: ManagementTimeouts = {
   requestMs: 60_000,
   keepAliveMs: 5_000,
 };
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A body past MAX_BODY_BYTES: answered 400, and the connection is closed after the answer. */
+export class BodyTooLarge extends AdminError {
+  constructor() {
+    super('BadRequest', 'The request body is larger than 1 MB.');
+  }
+}
 
 /**
  * An HTTP server with the timeouts above. Node checks the header and request deadlines on a
@@ -60,5 +70,27 @@ export function logAcceptFailures(server: Server, logger: Logger): void {
       retryable: true,
       error,
     });
+  });
+}
+
+/**
+ * The request body as text. Past MAX_BODY_BYTES the rest is read and dropped, so the 400 is
+ * answered on a connection the client is not still writing into (closing it there would
+ * reset the connection before the client reads the answer).
+ */
+export function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+      } else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    request.on('error', reject);
   });
 }

@@ -34,6 +34,7 @@ import {
   refuseMisplacedEntity,
   requireMethod,
   requireUsableRule,
+  requireUserMetadata,
 } from './requestChecks';
 import { readQueue, readSubscription, readTopic } from './requestXml';
 import { readRule, ruleDescription } from './ruleXml';
@@ -138,6 +139,7 @@ export class ManagementHandlers {
     if (queueXml) {
       requireName('queue', name);
       const { config, extras } = readQueue(name, queueXml, namespaceHost(request));
+      requireUserMetadata(extras);
       const current = request.isUpdate ? backend.getQueue(name) : undefined;
       this.requireForwardTargets(request, { kind: 'queue', name }, config, current?.config);
       if (current) refuseFixedChanges(`queue '${name}'`, current.config, config);
@@ -153,6 +155,7 @@ export class ManagementHandlers {
     if (!topicXml) throw missingDescription('QueueDescription or TopicDescription');
     requireName('topic', name);
     const { config, extras } = readTopic(name, topicXml);
+    requireUserMetadata(extras);
     const currentTopic = request.isUpdate ? backend.getTopic(name) : undefined;
     if (currentTopic) refuseFixedChanges(`topic '${name}'`, currentTopic.config, config);
     const view = await this.durably(() =>
@@ -181,6 +184,7 @@ export class ManagementHandlers {
     const xml = await readEntryContent(request.body, 'SubscriptionDescription');
     if (!xml) throw missingDescription('SubscriptionDescription');
     const { config, extras } = readSubscription(name, xml, namespaceHost(request));
+    requireUserMetadata(extras);
     const current = request.isUpdate ? this.backend.getSubscription(topic, name) : undefined;
     const source = { kind: 'subscription', name, topic } as const;
     this.requireForwardTargets(request, source, config, current?.config);

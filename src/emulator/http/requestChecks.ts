@@ -30,6 +30,19 @@ export async function refuseMisplacedEntity(request: ManagementRequest): Promise
   }
 }
 
+/** Azure's documented bound on UserMetadata ("Max length is 1024 chars"). */
+const MAX_USER_METADATA_CHARS = 1024;
+
+export function requireUserMetadata(extras: { userMetadata: string }): void {
+  const length = extras.userMetadata.length;
+  if (length <= MAX_USER_METADATA_CHARS) return;
+  throw new AdminError(
+    'BadRequest',
+    `The value of UserMetadata is not valid: it is ${length} characters long, ` +
+      `over the limit of ${MAX_USER_METADATA_CHARS}.`,
+  );
+}
+
 export function missingDescription(what: string): AdminError {
   return new AdminError('BadRequest', `The request body holds no ${what}.`);
 }

@@ -8,9 +8,11 @@ import { errorDocument } from './atom';
 import { forwardingAllowed, requireManageRight } from './auth';
 import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
 import {
+  BodyTooLarge,
   DEFAULT_MANAGEMENT_TIMEOUTS,
   logAcceptFailures,
   managementHttpServer,
+  readBody,
   type ManagementTimeouts,
 } from './connections';
 import { noEntityNamed, requireCleanSegments } from './entityNames';
@@ -41,7 +43,6 @@ export interface RunningManagementServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
 const XML = 'application/xml; charset=utf-8';
 
 const STATUS_BY_KIND: Record<AdminErrorKind, number> = {
@@ -163,6 +164,8 @@ function requestServer(
       if (!(error instanceof AdminError)) throw error;
       const status = STATUS_BY_KIND[error.kind];
       logger.debug('management request refused', { method, path: url.pathname, status });
+      // After a body too large, the connection is not trusted with another request.
+      if (error instanceof BodyTooLarge) response.shouldKeepAlive = false;
       send(response, status, errorDocument(status, error.message), XML);
     }
   };
@@ -196,24 +199,6 @@ function send(response: ServerResponse, status: number, body: string, contentTyp
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new AdminError('BadRequest', 'The request body is larger than 1 MB.'));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 /**

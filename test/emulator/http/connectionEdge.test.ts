@@ -9,7 +9,9 @@ import {
   type RunningManagementServer,
 } from '../../../src/emulator/http/server';
 import type { LogFields, Logger } from '../../../src/shared/logger';
+import { createAdministrationClient } from '../../../src/shared/adminClient';
 import { signSasToken } from '../../support/sasToken';
+import { emulatorConnectionString, refusal } from './support';
 
 type Line = { level: string; message: string; fields?: LogFields };
 
@@ -84,5 +86,27 @@ describe('management API: sockets that are slow, idle, too large or cut short', 
     clearInterval(drip);
     socket.destroy();
     assert.notEqual(openMs, null, 'the trickling socket is still open after 5 s');
+  });
+
+  it('answers a body over 1 MB with 400 and closes the connection, no reset', async () => {
+    const response = await fetch(`${server.url}/edge-big?api-version=2021-05`, {
+      method: 'PUT',
+      body: 'x'.repeat(2 * 1024 * 1024),
+      headers: { authorization: token, 'content-type': 'application/atom+xml' },
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get('connection'), 'close');
+    assert.match(await response.text(), /The request body is larger than 1 MB\./);
+  });
+
+  it('gives the administration client that 400 at once, without retries', async () => {
+    const admin = createAdministrationClient(emulatorConnectionString(), {
+      emulatorHttpPort: server.port,
+    });
+    const startedMs = Date.now();
+    const created = admin.createQueue('edge-big', { userMetadata: 'm'.repeat(1100 * 1024) });
+    const message = await refusal(created, 400, 'ServiceError');
+    assert.match(message, /larger than 1 MB/);
+    assert.ok(Date.now() - startedMs < 3_000, `took ${Date.now() - startedMs} ms`);
   });
 });

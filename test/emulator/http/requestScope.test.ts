@@ -4,7 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
 import { MemoryAdminBackend } from '../../../src/emulator/http/memoryBackend';
 import { signSasToken } from '../../support/sasToken';
-import { queueEntry, startTestManagementServer, type TestManagementServer } from './support';
+import {
+  queueEntry,
+  refusal,
+  startTestManagementServer,
+  type TestManagementServer,
+} from './support';
 
 /** A token from the Manage policy for `resource`, as an operator hands out for one entity. */
 function manageToken(resource: string): string {
@@ -34,7 +39,6 @@ describe('management API: what a token and a path may reach', () => {
   }
 
   // Azure's auto-forwarding page: the creator needs Manage on the source and the destination.
-
   it('refuses with 401 a forward to an entity the token does not cover', async () => {
     const token = manageToken(`${test.server.url}/scope-q1`);
     const cases: Array<[string, string]> = [
@@ -91,6 +95,24 @@ describe('management API: what a token and a path may reach', () => {
       assert.equal(response.status, 400, path);
       assert.match(await response.text(), /segment: names are made of non-empty segments/);
       assert.equal(backend.getQueue(name), undefined, name);
+    }
+  });
+
+  it('refuses UserMetadata over 1,024 characters with a 400 naming it', async () => {
+    const longest = await test.admin.createQueue('scope-meta', {
+      userMetadata: 'm'.repeat(1024),
+    });
+    assert.equal(longest.userMetadata.length, 1024);
+
+    const userMetadata = 'm'.repeat(1025);
+    const refusals = [
+      test.admin.createQueue('scope-meta-q', { userMetadata }),
+      test.admin.createTopic('scope-meta-t', { userMetadata }),
+      test.admin.createSubscription('scope-t1', 'scope-meta-s', { userMetadata }),
+    ];
+    for (const refused of refusals) {
+      const message = await refusal(refused, 400, 'ServiceError');
+      assert.match(message, /UserMetadata .*1025 characters long, over the limit of 1024/);
     }
   });
 });
