@@ -28,6 +28,14 @@ export const DEFAULT_MANAGEMENT_TIMEOUTS: ManagementTimeouts = {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** A request body the client stopped sending (it hung up): its mistake, not the emulator's. */
+export class ClientHungUp extends Error {
+  constructor() {
+    super('The client closed the connection before its request body ended.');
+    this.name = 'ClientHungUp';
+  }
+}
+
 /** A body past MAX_BODY_BYTES: answered 400, and the connection is closed after the answer. */
 export class BodyTooLarge extends AdminError {
   constructor() {
@@ -91,6 +99,6 @@ export function readBody(request: IncomingMessage): Promise<string> {
         reject(new BodyTooLarge());
       } else resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    request.on('error', reject);
+    request.on('error', () => reject(new ClientHungUp()));
   });
 }

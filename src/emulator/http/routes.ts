@@ -34,7 +34,8 @@ export function routeOf(pathname: string): Route | undefined {
   if (path === '') return undefined;
 
   const lower = path.toLowerCase();
-  if (lower === 'health') return { kind: 'health' };
+  // `/health/` too: probes are written either way. A queue named `health` is thus out of reach.
+  if (lower === 'health' || lower === 'health/') return { kind: 'health' };
   if (lower === '$namespaceinfo') return { kind: 'namespace' };
   if (lower === '$resources/queues') return { kind: 'queues' };
   if (lower === '$resources/topics') return { kind: 'topics' };

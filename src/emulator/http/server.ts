@@ -9,6 +9,7 @@ import { forwardingAllowed, requireManageRight } from './auth';
 import { AdminError, type AdminBackend, type AdminErrorKind } from './backend';
 import {
   BodyTooLarge,
+  ClientHungUp,
   DEFAULT_MANAGEMENT_TIMEOUTS,
   logAcceptFailures,
   managementHttpServer,
@@ -74,6 +75,12 @@ export async function startManagementServer(
       });
     });
     serve(request, response).catch((error: unknown) => {
+      // A client gone mid-body is bad input, like a broken AMQP frame: nothing to answer.
+      if (error instanceof ClientHungUp) {
+        logger.warn('management request ended by the client', { method: request.method });
+        response.destroy();
+        return;
+      }
       logger.error('management request failed', { method: request.method, error });
       if (response.headersSent) response.destroy();
       else send(response, 500, errorDocument(500, 'Internal error.'), XML);
@@ -136,7 +143,8 @@ function requestServer(
     const path = safeDecode(url.pathname);
     const route = routeOf(path);
     const method = request.method ?? 'GET';
-    if (route?.kind === 'health' && method === 'GET') {
+    // HEAD as well: a probe may ask for the status alone (Node leaves the body out).
+    if (route?.kind === 'health' && (method === 'GET' || method === 'HEAD')) {
       send(response, 200, JSON.stringify({ status: 'healthy' }), 'application/json');
       return;
     }

@@ -109,4 +109,36 @@ describe('management API: sockets that are slow, idle, too large or cut short', 
     assert.match(message, /larger than 1 MB/);
     assert.ok(Date.now() - startedMs < 3_000, `took ${Date.now() - startedMs} ms`);
   });
+
+  it('logs a client hanging up mid-body as a warning, not an error', async () => {
+    lines.length = 0;
+    const socket = await openSocket(server.port);
+    socket.write(
+      'PUT /edge-cut?api-version=2021-05 HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+        `Authorization: ${token}\r\nContent-Length: 1000\r\n\r\n<entry>`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.resetAndDestroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    assert.deepEqual(
+      lines.filter((line) => line.level === 'warn' || line.level === 'error'),
+      [
+        {
+          level: 'warn',
+          message: 'management request ended by the client',
+          fields: { method: 'PUT' },
+        },
+      ],
+    );
+  });
+
+  it('serves HEAD /health and GET /health/ like GET /health, without a token', async () => {
+    const head = await fetch(`${server.url}/health`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'application/json');
+    const slash = await fetch(`${server.url}/health/`);
+    assert.equal(slash.status, 200);
+    assert.deepEqual(await slash.json(), { status: 'healthy' });
+  });
 });
