@@ -1,4 +1,3 @@
-import { forwardingProblem, sessionForwardProblem, type ForwardSource } from '../config/forwarding';
 import type { ForwardProperty } from './auth';
 import {
   API_VERSION,
@@ -22,6 +21,7 @@ import {
 } from './backend';
 import { requireName } from './entityNames';
 import { refuseFixedChanges } from './fixedOnCreate';
+import { requireForwardTargets } from './forwardTargets';
 import {
   namespaceInfo,
   queueDescription,
@@ -72,6 +72,9 @@ export class ManagementHandlers {
     private readonly backend: AdminBackend,
     private readonly maxMessageSizeBytes: number,
   ) {}
+
+  private readonly exists = (name: string): boolean =>
+    this.backend.getQueue(name) !== undefined || this.backend.getTopic(name) !== undefined;
 
   async handle(request: ManagementRequest): Promise<ManagementResponse> {
     const { route } = request;
@@ -141,7 +144,7 @@ export class ManagementHandlers {
       const { config, extras } = readQueue(name, queueXml, namespaceHost(request));
       requireUserMetadata(extras);
       const current = request.isUpdate ? backend.getQueue(name) : undefined;
-      this.requireForwardTargets(request, { kind: 'queue', name }, config, current?.config);
+      requireForwardTargets(request, { kind: 'queue', name }, config, current?.config, this.exists);
       if (current) refuseFixedChanges(`queue '${name}'`, current.config, config);
       const view = await this.durably(() =>
         request.isUpdate
@@ -187,7 +190,7 @@ export class ManagementHandlers {
     requireUserMetadata(extras);
     const current = request.isUpdate ? this.backend.getSubscription(topic, name) : undefined;
     const source = { kind: 'subscription', name, topic } as const;
-    this.requireForwardTargets(request, source, config, current?.config);
+    requireForwardTargets(request, source, config, current?.config, this.exists);
     config.rules.forEach(requireUsableRule);
 
     const { rules: _rules, ...settings } = config;
@@ -274,48 +277,6 @@ export class ManagementHandlers {
     return { status: 200, body: feedDocument(title, selfUrl, pageEntries, nextUrl), feed: true };
   }
 
-  /**
-   * The config file's forwarding rules (config/forwarding.ts), on create and update; then, as
-   * Azure asks Manage rights on both ends of a forward, a destination set or changed here must
-   * be covered by the request's token too (else a token for `q1` could send into `q2`).
-   */
-  private requireForwardTargets(
-    request: ManagementRequest,
-    source: ForwardSource,
-    targets: ForwardTargets,
-    current: ForwardTargets | undefined,
-  ): void {
-    const exists = (name: string): boolean =>
-      this.backend.getQueue(name) !== undefined || this.backend.getTopic(name) !== undefined;
-    const checks = [
-      ['ForwardTo', targets.forwardTo],
-      ['ForwardDeadLetteredMessagesTo', targets.forwardDeadLetteredMessagesTo],
-    ] as const;
-    const problems = [sessionForwardProblem(targets.requiresSession, targets.forwardTo)];
-    for (const [property, target] of checks) {
-      problems.push(target === null ? null : forwardingProblem(source, property, target, exists));
-    }
-
-    const what =
-      source.kind === 'queue'
-        ? `queue '${source.name}'`
-        : `subscription '${subscriptionPath(source.topic, source.name)}'`;
-    const problem = problems.find((found): found is string => found !== null);
-    if (problem !== undefined) {
-      throw new AdminError('BadRequest', `The ${what} cannot be saved: ${problem}.`);
-    }
-
-    for (const [property, target] of checks) {
-      const unchanged = current !== undefined && sameName(current[targetKey(property)], target);
-      if (target === null || unchanged || request.mayForwardTo(property, target)) continue;
-      throw new AdminError(
-        'Unauthorized',
-        `Unauthorized access. 'Manage' claim(s) are required on the ${property} ` +
-          `destination '${target}' of the ${what}: the token does not cover it.`,
-      );
-    }
-  }
-
   private queue(request: ManagementRequest, view: QueueView): EntryParts {
     const parts = this.entry(request, view.config.name, view.config.name, view.times);
     return parts('QueueDescription', queueDescription(view, forwardBase(request)));
@@ -356,21 +317,6 @@ export class ManagementHandlers {
       content,
     });
   }
-}
-
-interface ForwardTargets {
-  requiresSession: boolean;
-  forwardTo: string | null;
-  forwardDeadLetteredMessagesTo: string | null;
-}
-
-function targetKey(property: ForwardProperty): keyof ForwardTargets {
-  return property === 'ForwardTo' ? 'forwardTo' : 'forwardDeadLetteredMessagesTo';
-}
-
-/** Entity names are case-insensitive. */
-function sameName(a: unknown, b: string | null): boolean {
-  return typeof a === 'string' && b !== null && a.toLowerCase() === b.toLowerCase();
 }
 
 function ok(parts: EntryParts): ManagementResponse {
