@@ -71,12 +71,14 @@ export class ManagementNode {
         right: 'Listen',
         run: (p, b, h) => this.getSessionState(p, b, h),
       },
+      // A subscription's own rules are its receiver's business: the SDKs document that
+      // ServiceBusRuleManager needs only Listen claims (Manage, as always, covers it).
       'com.microsoft:add-rule': {
-        right: 'Manage',
+        right: 'Listen',
         run: (p, b) => this.rules.add(this.subscription(p), b),
       },
       'com.microsoft:remove-rule': {
-        right: 'Manage',
+        right: 'Listen',
         run: (p, b) => this.rules.remove(this.subscription(p), b),
       },
       'com.microsoft:enumerate-rules': {
