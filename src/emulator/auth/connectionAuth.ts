@@ -13,22 +13,38 @@ export class ConnectionAuth {
     this.grants.push(grant);
   }
 
-  /** Throws UnauthorizedAccess unless a live grant covers the path with the right. */
-  require(address: string, right: AccessRight, nowMs: number): void {
+  /** Whether a live grant covers the address with the right (Manage covers every right). */
+  allows(address: string, right: AccessRight, nowMs: number): boolean {
     const path = normalizeAddress(address);
-    const ok = this.grants.some(
+    return this.grants.some(
       (grant) =>
         grant.expiresAtMs > nowMs &&
         coversPath(grant.path, path) &&
         (grant.rights.includes(right) || grant.rights.includes('Manage')),
     );
-    if (!ok) {
-      throw new BrokerError(
-        Condition.unauthorized,
-        `Unauthorized access. '${right}' claim(s) are required to perform this operation. ` +
-          `Resource: '${path}'.`,
-        401,
-      );
-    }
+  }
+
+  /** Throws UnauthorizedAccess unless a live grant covers the path with the right. */
+  require(address: string, right: AccessRight, nowMs: number): void {
+    if (this.allows(address, right, nowMs)) return;
+    throw new BrokerError(
+      Condition.unauthorized,
+      `Unauthorized access. '${right}' claim(s) are required to perform this operation. ` +
+        `Resource: '${normalizeAddress(address)}'.`,
+      401,
+    );
+  }
+
+  /** The soonest expiry still ahead, if any grant is live. */
+  nextExpiry(nowMs: number): number | undefined {
+    const ahead = this.grants.map((grant) => grant.expiresAtMs).filter((at) => at > nowMs);
+    return ahead.length === 0 ? undefined : Math.min(...ahead);
+  }
+
+  /** When the last grant covering the address ran out (for the detach's description). */
+  lastExpiry(address: string): number | undefined {
+    const path = normalizeAddress(address);
+    const covering = this.grants.filter((grant) => coversPath(grant.path, path));
+    return covering.length === 0 ? undefined : Math.max(...covering.map((g) => g.expiresAtMs));
   }
 }

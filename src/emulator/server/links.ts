@@ -74,6 +74,7 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
   link.local.attach.max_message_size = deps.namespace.maxMessageSizeBytes;
   link[ROLE] = { kind: 'entity', target, address } satisfies IncomingRole;
   deps.senders.add(link, target, address);
+  state.tokens.watch(link, { address, right: 'Send', drop: (error) => refuse(link, error) });
   state.logger.debug('sender attached', { entity: address, link: link.name });
 }
 
@@ -137,6 +138,16 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
 
   link[ROLE] = { kind: 'consumer', consumer } satisfies OutgoingRole;
   state.consumers.add(consumer);
+  state.tokens.watch(link, {
+    address,
+    right: 'Listen',
+    drop: (error) => {
+      closeOutgoing(link, state, deps);
+      // A session receiver still waiting for a session has not had its attach answered.
+      if (!link.state.local_open) link.open();
+      refuse(link, error);
+    },
+  });
   deps.dispatcher.add(consumer);
   deps.dispatcher.markAvailable(source.store);
   state.logger.debug('receiver attached', {
@@ -167,8 +178,9 @@ export function consumerOf(link: Sender | undefined): Consumer | undefined {
 export function closeOutgoing(link: Sender, state: ConnectionState, deps: LinkDeps): void {
   const consumer = consumerOf(link);
   state.replies.remove(link);
-  if (!consumer) return;
-  state.consumers.delete(consumer);
+  state.tokens.forget(link);
+  // A receiver detached for an expired token is closed again when the client answers.
+  if (!consumer || !state.consumers.delete(consumer)) return;
   deps.dispatcher.remove(consumer);
   state.logger.debug('receiver detached', {
     entity: consumer.store.settings.path,
@@ -307,6 +319,7 @@ function handleCbs(
       deps.broker.now(),
     );
     state.auth.add(grant);
+    state.tokens.schedule();
     state.replies.reply(request, via, cbsResponse(202, 'Accepted'));
   } catch (error) {
     const brokerError =

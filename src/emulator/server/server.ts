@@ -56,7 +56,7 @@ export async function listenAmqp(
     handler: (context: EventContext, state: ConnectionState) => void,
   ) => {
     container.on(event, (context: EventContext) => {
-      const state = ConnectionState.of(context.connection, logger);
+      const state = ConnectionState.of(context.connection, logger, deps.broker.now);
       try {
         handler(context, state);
       } catch (error) {
@@ -121,11 +121,13 @@ export async function listenAmqp(
   guard('sender_close', (context, state) => closeOutgoing(context.sender!, state, deps));
   guard('receiver_close', (context, state) => {
     deps.senders.remove(context.receiver!);
+    state.tokens.forget(context.receiver!);
     state.logger.debug('sender detached', { link: context.receiver!.name });
   });
   const dropConnection = (context: EventContext, state: ConnectionState) => {
     connections.delete(context.connection);
     deps.senders.removeConnection(context.connection);
+    state.tokens.stop();
     for (const consumer of state.consumers) deps.dispatcher.remove(consumer);
     state.consumers.clear();
     state.logger.debug('connection closed');

@@ -1,0 +1,91 @@
+import type { Logger } from '../../shared/logger';
+import type { ConnectionAuth } from '../auth/connectionAuth';
+import type { AccessRight } from '../config/types';
+import { BrokerError, Condition } from '../amqp/wire';
+import type { Receiver, Sender } from '../amqp/rhea';
+
+/** Longest delay `setTimeout` takes; a later expiry is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** An entity link and the claim it was attached with. */
+interface WatchedLink {
+  address: string;
+  right: AccessRight;
+  /** Detaches the link with the error (and forgets its receiver, for a consumer). */
+  drop: (error: BrokerError) => void;
+}
+
+/**
+ * The entity links of one connection, checked again whenever one of its tokens expires. The
+ * AMQP guide: "When a token expires, Service Bus promptly drops all links on the connection
+ * to the respective entity." A put-token for the audience before then (the SDK renews) or
+ * another live token covering the entity keeps the link.
+ */
+export class TokenWatch {
+  private readonly links = new Map<Sender | Receiver, WatchedLink>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly auth: ConnectionAuth,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  watch(link: Sender | Receiver, watched: WatchedLink): void {
+    this.links.set(link, watched);
+    this.schedule();
+  }
+
+  forget(link: Sender | Receiver): void {
+    this.links.delete(link);
+  }
+
+  /** After a put-token or a sweep: wake at the next expiry of a grant the connection holds. */
+  schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped || this.links.size === 0) return;
+    const nowMs = this.now();
+    const next = this.auth.nextExpiry(nowMs);
+    if (next === undefined) return;
+    const delay = Math.min(Math.max(next - nowMs, 0), MAX_TIMER_MS);
+    this.timer = setTimeout(() => this.sweep(), delay);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.links.clear();
+  }
+
+  private sweep(): void {
+    const nowMs = this.now();
+    for (const [link, watched] of [...this.links]) {
+      if (this.auth.allows(watched.address, watched.right, nowMs)) continue;
+      this.links.delete(link);
+      const expiredAtMs = this.auth.lastExpiry(watched.address);
+      this.logger.info('token expired; link detached', {
+        code: Condition.unauthorized,
+        entity: watched.address,
+        link: link.name,
+        right: watched.right,
+        expiredAt: expiredAtMs === undefined ? undefined : new Date(expiredAtMs).toISOString(),
+      });
+      watched.drop(expiredError(watched, expiredAtMs));
+    }
+    this.schedule();
+  }
+}
+
+function expiredError(watched: WatchedLink, expiredAtMs: number | undefined): BrokerError {
+  const when = expiredAtMs === undefined ? '' : ` at ${new Date(expiredAtMs).toISOString()}`;
+  return new BrokerError(
+    Condition.unauthorized,
+    `Unauthorized access. The token that authorized this link to '${watched.address}' ` +
+      `expired${when} and was not renewed; '${watched.right}' claim(s) are required. Put a ` +
+      'new token on $cbs before the old one expires.',
+    401,
+  );
+}
