@@ -64,13 +64,15 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
     return;
   }
 
-  const target = deps.broker.registry.sendTarget(address);
-  if (!target) return refuse(link, notFound(address));
+  // Authorization before existence, as Service Bus checks: without a token for it, a missing
+  // entity is refused like an existing one, so names cannot be probed.
   try {
     state.auth.require(address, 'Send', deps.broker.now());
   } catch (error) {
     return refuse(link, error);
   }
+  const target = deps.broker.registry.sendTarget(address);
+  if (!target) return refuse(link, notFound(address));
   link.local.attach.max_message_size = deps.namespace.maxMessageSizeBytes;
   link[ROLE] = { kind: 'entity', target, address } satisfies IncomingRole;
   deps.senders.add(link, target, address);
@@ -92,13 +94,13 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
     return;
   }
 
-  const source = deps.broker.registry.receiveSource(address);
-  if (!source) return refuse(link, notFound(address));
   try {
     state.auth.require(address, 'Listen', deps.broker.now());
   } catch (error) {
     return refuse(link, error);
   }
+  const source = deps.broker.registry.receiveSource(address);
+  if (!source) return refuse(link, notFound(address));
   link.set_target({ address: remote.target?.address ?? '' });
   const forwarding = forwardingRefusal(deps.broker.registry, source, address, 'receiver');
   if (forwarding) return refuse(link, forwarding);

@@ -25,6 +25,8 @@ const OUTGOING_RING = 1 << 16;
 const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** A socket that has not completed the AMQP open by then is dropped (half-open clients). */
 const OPEN_DEADLINE_MS = 30_000;
+/** An open connection that has put no valid token by then is closed (Azure's AMQP guide). */
+const TOKEN_DEADLINE_MS = 20_000;
 
 export interface AmqpListener {
   port: number;
@@ -80,6 +82,7 @@ export async function listenAmqp(
     connections.add(context.connection);
     if (context.connection.socket) openedSockets.set(context.connection.socket, context.connection);
     logIdleDrop(context.connection, state.logger, idleTimeoutMs);
+    closeWithoutToken(context.connection, state);
     state.logger.debug('connection opened', {
       containerId: context.connection.remote.open?.container_id,
     });
@@ -217,6 +220,23 @@ export async function listenAmqp(
       );
     },
   };
+}
+
+/** Until a put-token succeeds only $cbs is of use; a connection that never gets one goes. */
+function closeWithoutToken(connection: Connection, state: ConnectionState): void {
+  state.tokens.expectTokenWithin(TOKEN_DEADLINE_MS, () => {
+    state.logger.warn('no valid token put in time; closing the connection', {
+      code: Condition.unauthorized,
+      remote: connection.socket?.remoteAddress,
+      deadlineMs: TOKEN_DEADLINE_MS,
+    });
+    connection.close({
+      condition: Condition.unauthorized,
+      description:
+        'Unauthorized access. No valid token was put on $cbs within ' +
+        `${TOKEN_DEADLINE_MS / 1000} seconds of the connection opening.`,
+    });
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ interface WatchedLink {
 export class TokenWatch {
   private readonly links = new Map<Sender | Receiver, WatchedLink>();
   private timer: NodeJS.Timeout | undefined;
+  private tokenDeadline: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -54,9 +55,22 @@ export class TokenWatch {
     this.timer.unref();
   }
 
+  /**
+   * The guide: "A valid token must be set successfully using a put-token request for some
+   * entity node within 20 seconds after the connection has been established, otherwise the
+   * connection is unilaterally dropped by Service Bus." `drop` runs if none is live by then.
+   */
+  expectTokenWithin(deadlineMs: number, drop: () => void): void {
+    this.tokenDeadline = setTimeout(() => {
+      if (!this.stopped && this.auth.nextExpiry(this.now()) === undefined) drop();
+    }, deadlineMs);
+    this.tokenDeadline.unref();
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.tokenDeadline);
     this.links.clear();
   }
 
