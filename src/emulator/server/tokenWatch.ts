@@ -56,9 +56,8 @@ export class TokenWatch {
   }
 
   /**
-   * The guide: "A valid token must be set successfully using a put-token request for some
-   * entity node within 20 seconds after the connection has been established, otherwise the
-   * connection is unilaterally dropped by Service Bus." `drop` runs if none is live by then.
+   * The guide gives a new connection 20 seconds to put a valid token for some entity before
+   * Service Bus drops it. `drop` runs if no token is live once `deadlineMs` have passed.
    */
   expectTokenWithin(deadlineMs: number, drop: () => void): void {
     this.tokenDeadline = setTimeout(() => {
