@@ -48,6 +48,8 @@ export interface EmulatorOptions {
   httpPort?: number | null;
   /** With a data dir: rewrite the journal once it has grown by this much (default 64 MB). */
   journalCompactAfterBytes?: number;
+  /** With a data dir: how much of the journal is read at a time at start (default 4 MiB). */
+  journalReadChunkBytes?: number;
   /**
    * The idle timeout advertised in `open` (default 120 s); a connection silent for twice this
    * long is closed.
@@ -124,7 +126,12 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
     ? await recoverEntityChanges(entityLogPath(options.dataDir), logger)
     : [];
   const journal = options.dataDir
-    ? await openJournal(options.dataDir, logger, options.journalCompactAfterBytes)
+    ? await openJournal(
+        options.dataDir,
+        logger,
+        options.journalCompactAfterBytes,
+        options.journalReadChunkBytes,
+      )
     : memoryJournal;
 
   const broker = new Broker(namespace, journal, logger);

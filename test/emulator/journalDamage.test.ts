@@ -31,7 +31,21 @@ function frame(body: Buffer): Buffer {
   return Buffer.concat([head, body]);
 }
 
-describe('emulator journal damaged on disk', () => {
+/**
+ * Each case runs with the default read size and with reads smaller than a record (61 bytes,
+ * so frames are split at every place) and of a few records (700 bytes): records, torn tails
+ * and damage then fall across reads, as they do in a journal larger than one read.
+ */
+const READ_CHUNKS = [undefined, 61, 700] as const;
+
+for (const journalReadChunkBytes of READ_CHUNKS) {
+  const reads = journalReadChunkBytes === undefined ? 'default' : `${journalReadChunkBytes}-byte`;
+  describe(`emulator journal damaged on disk (${reads} reads)`, () => {
+    damageCases(journalReadChunkBytes);
+  });
+}
+
+function damageCases(journalReadChunkBytes: number | undefined): void {
   let root: string;
   let count = 0;
 
@@ -60,7 +74,10 @@ describe('emulator journal damaged on disk', () => {
   /** Starts on the folder; the ids it holds and what it warned about. */
   async function restart(dataDir: string) {
     const logger = collectingLogger();
-    const emulator = await startTestEmulator({ queues: [QUEUE] }, { dataDir, logger });
+    const emulator = await startTestEmulator(
+      { queues: [QUEUE] },
+      { dataDir, logger, journalReadChunkBytes },
+    );
     const client = testClient(emulator.connectionString);
     try {
       const receiver = client.createReceiver(QUEUE);
@@ -123,7 +140,10 @@ describe('emulator journal damaged on disk', () => {
       await writeFile(journal, data);
 
       const logger = collectingLogger();
-      const starting = startTestEmulator({ queues: [QUEUE] }, { dataDir, logger });
+      const starting = startTestEmulator(
+        { queues: [QUEUE] },
+        { dataDir, logger, journalReadChunkBytes },
+      );
       await assert.rejects(starting, (error) => {
         assert.ok(isAppError(error), String(error));
         assert.equal(error.code, 'JournalDamaged');
@@ -166,7 +186,8 @@ describe('emulator journal damaged on disk', () => {
     const body = Buffer.concat([Buffer.from([9, 0, key.length]), key]);
     await appendFile(journal, frame(body));
 
-    await assert.rejects(startTestEmulator({ queues: [QUEUE] }, { dataDir }), (error) => {
+    const starting = startTestEmulator({ queues: [QUEUE] }, { dataDir, journalReadChunkBytes });
+    await assert.rejects(starting, (error) => {
       assert.ok(isAppError(error), String(error));
       assert.equal(error.code, 'JournalDamaged');
       assert.match(
@@ -179,4 +200,4 @@ describe('emulator journal damaged on disk', () => {
       return true;
     });
   });
-});
+}

@@ -25,12 +25,13 @@ export async function openJournal(
   dataDir: string,
   logger: Logger,
   compactAfterBytes = DEFAULT_COMPACT_AFTER_BYTES,
+  readChunkBytes?: number,
 ): Promise<Journal> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, JOURNAL_FILE);
   const startedAtMs = Date.now();
 
-  const recovered = await recover(path, logger);
+  const recovered = await recover(path, logger, readChunkBytes);
   const { compactedBytes, file } = await rewriteAtOpen(path, recovered);
   const fileBytes = (await file.stat()).size;
   logger.info('journal recovered', {

@@ -12,7 +12,7 @@ import type { StoredMessage } from './types';
  * Body: u8 kind, u16 store-key length, store key (UTF-8), then the kind's payload. A torn or
  * corrupt tail (a crash mid-write, or the zeros some file systems leave after a power cut)
  * fails the length or CRC check and ends recovery there; a damaged record with whole records
- * after it is damage within the journal, which `decodeRecords` reports (see recover).
+ * after it is damage within the journal, which `readJournal` reports (see recover).
  */
 export const RecordKind = {
   message: 1,
@@ -47,75 +47,6 @@ export function encodeRecord(record: JournalRecord): Buffer {
   frame.writeUInt32BE(body.length, 0);
   frame.writeUInt32BE(crc32(body), 4);
   return Buffer.concat([frame, body]);
-}
-
-/** The smallest body: kind and key length. */
-const MIN_BODY_BYTES = 3;
-/** A store key is an entity path (Service Bus allows 260 characters; UTF-8 takes more). */
-const MAX_KEY_BYTES = 1024;
-const KINDS: ReadonlySet<number> = new Set(Object.values(RecordKind));
-
-export interface DecodedJournal {
-  records: JournalRecord[];
-  /** The length up to the first record that fails its check (the whole file when none does). */
-  validBytes: number;
-  /**
-   * Set when what follows `validBytes` is not a torn tail: a whole record comes after the
-   * damaged one (`nextRecordAt`), or a record passes its check yet cannot be read (`reason`).
-   */
-  damage?: { nextRecordAt: number } | { reason: string };
-}
-
-/**
- * Reads records until the end or the first damaged one; returns them and the clean length. A
- * damaged record with no whole record after it is a torn tail: the last batch, never
- * acknowledged since its fdatasync did not finish. One with whole records after it is not.
- */
-export function decodeRecords(data: Buffer): DecodedJournal {
-  const records: JournalRecord[] = [];
-  let offset = 0;
-  while (offset + 8 <= data.length) {
-    const body = checkedBody(data, offset);
-    if (body === undefined) break;
-    try {
-      records.push(decodeBody(body));
-    } catch (error) {
-      // It passed its CRC, so it is what was written: a bug or another version wrote it.
-      const reason = error instanceof Error ? error.message : String(error);
-      return { records, validBytes: offset, damage: { reason } };
-    }
-    offset += 8 + body.length;
-  }
-
-  const nextRecordAt = nextWholeRecord(data, offset);
-  if (nextRecordAt === undefined) return { records, validBytes: offset };
-  return { records, validBytes: offset, damage: { nextRecordAt } };
-}
-
-/** The body of the record at `offset` when it is whole and passes its CRC. */
-function checkedBody(data: Buffer, offset: number): Buffer | undefined {
-  if (offset + 8 > data.length) return undefined;
-  const length = data.readUInt32BE(offset);
-  // Zeros pass the CRC (length 0, CRC 0), yet no record is that short.
-  if (length < MIN_BODY_BYTES || offset + 8 + length > data.length) return undefined;
-  const body = data.subarray(offset + 8, offset + 8 + length);
-  return crc32(body) === data.readUInt32BE(offset + 4) ? body : undefined;
-}
-
-/**
- * The offset of the first whole record after the damaged one at `damagedAt`, found byte by
- * byte. The kind and key length are checked before the CRC, which is the costly part.
- */
-function nextWholeRecord(data: Buffer, damagedAt: number): number | undefined {
-  for (let at = damagedAt + 1; at + 8 + MIN_BODY_BYTES <= data.length; at += 1) {
-    const length = data.readUInt32BE(at);
-    if (length < MIN_BODY_BYTES || at + 8 + length > data.length) continue;
-    if (!KINDS.has(data.readUInt8(at + 8))) continue;
-    const keyBytes = data.readUInt16BE(at + 9);
-    if (keyBytes > MAX_KEY_BYTES || MIN_BODY_BYTES + keyBytes > length) continue;
-    if (checkedBody(data, at) !== undefined) return at;
-  }
-  return undefined;
 }
 
 function encodePayload(record: JournalRecord): Buffer {
@@ -156,7 +87,8 @@ function encodePayload(record: JournalRecord): Buffer {
   }
 }
 
-function decodeBody(body: Buffer): JournalRecord {
+/** A record's body, once its frame passed its check (see journalReader). */
+export function decodeBody(body: Buffer): JournalRecord {
   const kind = body.readUInt8(0) as RecordKind;
   const keyLength = body.readUInt16BE(1);
   const key = body.subarray(3, 3 + keyLength).toString('utf8');
@@ -168,7 +100,7 @@ function decodeBody(body: Buffer): JournalRecord {
         payload.subarray(4, 4 + jsonLength).toString('utf8'),
         reviver,
       ) as StoredMeta;
-      // Copy: a slice would keep the whole journal buffer alive.
+      // Copy: a slice would keep the whole read window alive.
       const bare = Buffer.from(payload.subarray(4 + jsonLength));
       // A journal written before hops were recorded: its messages start counting afresh.
       const forwardHops = (meta as { forwardHops?: number }).forwardHops ?? 0;

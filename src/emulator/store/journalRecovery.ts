@@ -1,15 +1,10 @@
-import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { AppError, ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import {
-  type DecodedJournal,
-  decodeRecords,
-  encodeRecord,
-  RecordKind,
-  type JournalRecord,
-} from './journalCodec';
+import { encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
+import { readJournal, type JournalScan } from './journalReader';
 import type { StoredMessage } from './types';
 import { writeWhole } from './writeWhole';
 
@@ -24,68 +19,65 @@ export interface RecoveredStore {
 }
 
 /**
- * Replays the journal at `path`; a torn tail is ignored with a warning.
+ * Replays the journal at `path`, applying each record as it is read, so memory follows the
+ * live state rather than the file; a torn tail is ignored with a warning. `chunkBytes` is how
+ * much is read at a time (tests make it small, so that records span reads).
  *
  * @throws AppError `JournalDamaged` (not retryable) for damage before the end, naming the
  *   journal and the byte; the file is not touched.
  */
-export async function recover(path: string, logger: Logger): Promise<Map<string, RecoveredStore>> {
+export async function recover(
+  path: string,
+  logger: Logger,
+  chunkBytes?: number,
+): Promise<Map<string, RecoveredStore>> {
   const stores = new Map<string, RecoveredStore>();
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return stores;
-    throw error;
-  }
+  const scan = await readJournal(path, (record) => apply(stores, record), chunkBytes);
+  if (scan === undefined) return stores;
 
-  const { records, validBytes, damage } = decodeRecords(data);
-  if (damage !== undefined) throw damaged(path, data.length, validBytes, damage);
-  if (validBytes < data.length) {
+  const { fileBytes, validBytes, damage } = scan;
+  if (damage !== undefined) throw damaged(path, fileBytes, validBytes, damage);
+  if (validBytes < fileBytes) {
     // A crash during a write leaves such an end, but a damaged last record looks the same.
     logger.warn('journal ends with an incomplete or damaged record; it is ignored', {
       file: path,
       offset: validBytes,
-      ignoredBytes: data.length - validBytes,
+      ignoredBytes: fileBytes - validBytes,
     });
   }
-  const storeFor = (key: string) => {
-    let store = stores.get(key);
-    if (!store) {
-      store = { lastSeq: 0, messages: new Map(), sessionStates: new Map(), duplicates: new Map() };
-      stores.set(key, store);
-    }
-    return store;
-  };
-
-  for (const record of records) {
-    if (record.kind === RecordKind.forget) {
-      // Messages, session states, duplicate ids and the sequence: an entity created later
-      // under the same name starts empty, as a new entity does in Service Bus.
-      stores.delete(record.key);
-      continue;
-    }
-    const store = storeFor(record.key);
-    switch (record.kind) {
-      case RecordKind.message:
-        store.messages.set(record.message.seq, record.message);
-        store.lastSeq = Math.max(store.lastSeq, record.message.seq);
-        break;
-      case RecordKind.remove:
-        store.messages.delete(record.seq);
-        break;
-      case RecordKind.sessionState:
-        store.sessionStates.set(record.sessionId, record.state);
-        break;
-      case RecordKind.lastSequence:
-        store.lastSeq = Math.max(store.lastSeq, record.seq);
-        break;
-      case RecordKind.duplicate:
-        store.duplicates.set(record.messageId, record.seenAtMs);
-        break;
-    }
-  }
   return stores;
+}
+
+function apply(stores: Map<string, RecoveredStore>, record: JournalRecord): void {
+  if (record.kind === RecordKind.forget) {
+    // Messages, session states, duplicate ids and the sequence: an entity created later
+    // under the same name starts empty, as a new entity does in Service Bus.
+    stores.delete(record.key);
+    return;
+  }
+  let store = stores.get(record.key);
+  if (!store) {
+    store = { lastSeq: 0, messages: new Map(), sessionStates: new Map(), duplicates: new Map() };
+    stores.set(record.key, store);
+  }
+  switch (record.kind) {
+    case RecordKind.message:
+      store.messages.set(record.message.seq, record.message);
+      store.lastSeq = Math.max(store.lastSeq, record.message.seq);
+      break;
+    case RecordKind.remove:
+      store.messages.delete(record.seq);
+      break;
+    case RecordKind.sessionState:
+      store.sessionStates.set(record.sessionId, record.state);
+      break;
+    case RecordKind.lastSequence:
+      store.lastSeq = Math.max(store.lastSeq, record.seq);
+      break;
+    case RecordKind.duplicate:
+      store.duplicates.set(record.messageId, record.seenAtMs);
+      break;
+  }
 }
 
 /**
@@ -98,7 +90,7 @@ function damaged(
   path: string,
   fileBytes: number,
   offset: number,
-  damage: NonNullable<DecodedJournal['damage']>,
+  damage: NonNullable<JournalScan['damage']>,
 ): AppError {
   const what =
     'reason' in damage
