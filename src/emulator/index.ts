@@ -5,7 +5,7 @@ import { Broker } from './broker/broker';
 import { receiveDisabledRefusal } from './broker/entityStatus';
 import { namespaceWithDefaults } from './config/defaults';
 import type { NamespaceConfig } from './config/types';
-import { journalSnapshot } from './entities/journalSnapshot';
+import { journalLiveBytes, journalSnapshot } from './entities/journalSnapshot';
 import type { EntityRegistry } from './entities/registry';
 import { replayChanges, RuntimeEntities } from './entities/runtimeEntities';
 import { startManagementApi, type RunningManagementServer } from './http';
@@ -143,7 +143,10 @@ async function startOnClaimedFolder(options: EmulatorOptions): Promise<RunningEm
     // Entities created at run time come back before their messages do.
     replayChanges(broker.registry, changes, logger);
     await journal.restoreInto?.(broker.registry);
-    journal.compactWith?.(() => journalSnapshot(broker.registry, broker.now()));
+    journal.compactWith?.(
+      () => journalSnapshot(broker.registry, broker.now()),
+      () => journalLiveBytes(broker.registry),
+    );
   }
   const entityLog = options.dataDir ? openEntityLog(options.dataDir) : memoryEntityLog;
   const entities = new RuntimeEntities(

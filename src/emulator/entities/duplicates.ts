@@ -24,6 +24,11 @@ export class DuplicateDetector {
     this.order.push(messageId);
   }
 
+  /** How many ids it holds, those past the window and not yet purged included. */
+  get size(): number {
+    return this.seenAtMs.size;
+  }
+
   /** The ids still inside the window, oldest first. */
   *entries(nowMs: number): Iterable<[string, number]> {
     this.purge(nowMs);

@@ -10,8 +10,19 @@ import { writeWhole } from './writeWhole';
 const JOURNAL_FILE = 'journal.log';
 /** How long a batch that failed to write (a full disk) waits before it is written again. */
 const RETRY_FAILED_WRITE_AFTER_MS = 1_000;
-/** The journal is rewritten while running once it has grown by this much (and doubled). */
+/**
+ * The journal is rewritten while running once it has grown by this much (and doubled), or
+ * once it is at least this long and its live state is under LIVE_SHARE_TO_COMPACT of it.
+ */
 const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+/**
+ * Removals are small records (about 30 bytes) that end large ones, so draining a backlog
+ * leaves a file of dead records that the growth rule never rewrites; the next start reads it
+ * all. Below a quarter live, a rewrite costs less than a quarter of what it spares each start.
+ */
+const LIVE_SHARE_TO_COMPACT = 0.25;
+/** The live size is asked for again once this share of compactAfterBytes has been appended. */
+const LIVE_CHECK_EVERY_SHARE = 1 / 16;
 
 /**
  * An append-only journal in the data folder. Changes are buffered and written in batches;
@@ -57,6 +68,9 @@ class FileJournal implements Journal {
   private closing = false;
   private appendedBytes = 0;
   private snapshot: (() => Iterable<JournalSnapshotRecord>) | null = null;
+  private liveBytes: (() => number) | null = null;
+  /** `appendedBytes` when the live size was last asked for. */
+  private liveCheckedAt = 0;
   private compacting = false;
   /** A write failed since the last good one: the file may end in part of a record. */
   private damaged = false;
@@ -82,8 +96,9 @@ class FileJournal implements Journal {
     this.append({ kind: RecordKind.forget, key });
   }
 
-  compactWith(snapshot: () => Iterable<JournalSnapshotRecord>): void {
+  compactWith(snapshot: () => Iterable<JournalSnapshotRecord>, liveBytes?: () => number): void {
     this.snapshot = snapshot;
+    this.liveBytes = liveBytes ?? null;
   }
 
   enqueue(key: string, message: StoredMessage): void {
@@ -179,14 +194,29 @@ class FileJournal implements Journal {
 
   private schedule(): void {
     if (this.cycle || this.compacting || this.closed) return;
-    const { compactAfterBytes, compactedBytes } = this.sizes;
-    if (this.snapshot && this.appendedBytes > Math.max(compactAfterBytes, compactedBytes)) {
+    if (this.snapshot && this.compactionDue()) {
       this.cycle = this.compactWhileRunning(this.snapshot);
       return;
     }
     const wait = (resolve: () => void) =>
       this.damaged ? setTimeout(resolve, RETRY_FAILED_WRITE_AFTER_MS) : setImmediate(resolve);
     this.cycle = new Promise<void>(wait).then(() => this.writeBatch());
+  }
+
+  /**
+   * Once the file has grown by its compacted size, or once little of it is live. The live
+   * size is an estimate (see journalLiveBytes), asked for only after some growth: a low one
+   * costs at most one needless rewrite per LIVE_CHECK_EVERY_SHARE of compactAfterBytes.
+   */
+  private compactionDue(): boolean {
+    const { compactAfterBytes, compactedBytes, fileBytes } = this.sizes;
+    if (this.appendedBytes > Math.max(compactAfterBytes, compactedBytes)) return true;
+    if (this.liveBytes === null || fileBytes < compactAfterBytes) return false;
+    if (this.appendedBytes - this.liveCheckedAt < compactAfterBytes * LIVE_CHECK_EVERY_SHARE)
+      return false;
+
+    this.liveCheckedAt = this.appendedBytes;
+    return this.liveBytes() < fileBytes * LIVE_SHARE_TO_COMPACT;
   }
 
   /**
@@ -203,6 +233,7 @@ class FileJournal implements Journal {
     for (const record of snapshot()) records.push(encodeRecord(toJournalRecord(record)));
     const grownBytes = this.appendedBytes;
     this.appendedBytes = 0;
+    this.liveCheckedAt = 0;
 
     const temporary = `${this.path}.compact`;
     try {

@@ -71,9 +71,10 @@ export interface Journal {
   restoreInto?(registry: RestorableRegistry): Promise<void>;
   /**
    * Durable journals only: how to describe the live state when the journal is rewritten while
-   * running (it grows by every change, so it is compacted once it has grown enough).
+   * running (it grows by every change, so it is compacted once it has grown enough), and
+   * about how many bytes that state takes (it is also compacted once that is a small part).
    */
-  compactWith?(snapshot: () => Iterable<JournalSnapshotRecord>): void;
+  compactWith?(snapshot: () => Iterable<JournalSnapshotRecord>, liveBytes?: () => number): void;
 }
 
 export type JournalSnapshotRecord =
