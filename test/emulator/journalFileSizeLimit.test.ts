@@ -33,7 +33,7 @@ describe('emulator journal on a file size limit (EFBIG)', () => {
   const durableFolder = durableEmulatorFolders('sbworker-journal-limit-');
   const emulatorArgs = () => durableFolder(QUEUE);
 
-  it("logs the system's code and leaves the send unanswered", async () => {
+  it("logs the system's code, leaves the send unanswered and exits 1", async () => {
     const run = runEmulator(await emulatorArgs(), { fileSizeLimitBlocks: LIMIT_BLOCKS });
     try {
       const { connectionString } = await startedOn(run);
@@ -56,12 +56,17 @@ describe('emulator journal on a file size limit (EFBIG)', () => {
       assert.match(String(line?.error), /EFBIG/);
       assert.equal(line?.waitingAnswers, 1);
 
-      // At stop the batch is tried once more; it fails the same way and is given up.
+      // At stop the batch is tried once more; it fails the same way and is given up. A change
+      // the emulator answered may be in such a batch, so the stop is a failure (exit 1).
       run.child.kill('SIGTERM');
-      await run.exited;
+      const exitCode = await run.exited;
       const [lost] = logLines(run.stderr(), 'journal write failed at close; the batch is lost');
       assert.equal(lost?.level, 'error');
       assert.equal(lost?.code, 'EFBIG');
+      const [stopFailed] = logLines(run.stderr(), 'stop failed');
+      assert.equal(stopFailed?.level, 'error');
+      assert.equal(stopFailed?.code, 'EFBIG');
+      assert.equal(exitCode, 1);
     } finally {
       run.child.kill('SIGKILL');
     }

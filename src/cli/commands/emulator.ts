@@ -1,9 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander';
 
+import { failureCode } from '../../shared/failureLogging';
 import { createLogger } from '../../shared/logger';
 import { loadConfigFile } from '../../emulator/config/load';
 import { DEVELOPMENT_POLICY } from '../../emulator/config/defaults';
 import { DEFAULT_EMULATOR_PORT, DEFAULT_HTTP_PORT, startEmulator } from '../../emulator';
+
+/** The exit code when stopping failed, as any failure of a command (README, CLI reference). */
+const STOP_FAILED_EXIT_CODE = 1;
 
 interface EmulatorCommandOptions {
   port: number;
@@ -77,7 +81,10 @@ export function registerEmulatorCommand(program: Command): void {
         const stop = (signal: NodeJS.Signals) => {
           logger.info('stopping', { signal });
           emulator.close().then(resolve, (error: unknown) => {
-            logger.error('stop failed', { error: String(error) });
+            // The last journal write failed (a full disk): changes already answered, sends
+            // and settlements, are not on disk. Exit 0 would tell a script all was kept.
+            logger.error('stop failed', { error: String(error), code: failureCode(error) });
+            process.exitCode = STOP_FAILED_EXIT_CODE;
             resolve();
           });
         };
