@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/logger';
 import { encodeRecord, RecordKind, type JournalRecord } from './journalCodec';
 import { recover, replaceDurably, rewriteAtOpen, type RecoveredStore } from './journalRecovery';
 import type { Journal, JournalSnapshotRecord, RestorableRegistry, StoredMessage } from './types';
+import { writeInGroups, writeSlices } from './journalCompaction';
 import { writeWhole } from './writeWhole';
 
 const JOURNAL_FILE = 'journal.log';
@@ -22,7 +23,9 @@ const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
  */
 const LIVE_SHARE_TO_COMPACT = 0.25;
 /** The live size is asked for again once this share of compactAfterBytes has been appended. */
-const LIVE_CHECK_EVERY_SHARE = 1 / 16;
+const LIVE_CHECK_EVERY_SHARE = 1 / 256;
+/** Below this, a live estimate is too small to tell how far off the estimates run. */
+const MIN_CALIBRATING_BYTES = 64 * 1024;
 
 /**
  * An append-only journal in the data folder. Changes are buffered and written in batches;
@@ -71,7 +74,14 @@ class FileJournal implements Journal {
   private liveBytes: (() => number) | null = null;
   /** `appendedBytes` when the live size was last asked for. */
   private liveCheckedAt = 0;
-  private compacting = false;
+  /** How much longer a compacted journal came out than estimated (1 when shorter). */
+  private liveScale = 1;
+  /** A rewrite while running, from its snapshot until the new file is in place. */
+  private compaction: Promise<void> | null = null;
+  /** The batches written to the old file since the rewrite's snapshot, for the new file. */
+  private tail: Buffer[] | null = null;
+  /** The rewrite is appending its tail and swapping files: batches wait. */
+  private swapping = false;
   /** A write failed since the last good one: the file may end in part of a record. */
   private damaged = false;
 
@@ -99,6 +109,15 @@ class FileJournal implements Journal {
   compactWith(snapshot: () => Iterable<JournalSnapshotRecord>, liveBytes?: () => number): void {
     this.snapshot = snapshot;
     this.liveBytes = liveBytes ?? null;
+    this.calibrate(this.liveBytes?.() ?? 0, this.sizes.compactedBytes);
+  }
+
+  /**
+   * The estimate leaves out what it cannot count cheaply (large annotations): scaled by what
+   * the last compaction measured, a low one cannot start rewrite after rewrite.
+   */
+  private calibrate(estimatedBytes: number, compactedBytes: number): void {
+    this.liveScale = Math.max(1, compactedBytes / Math.max(estimatedBytes, MIN_CALIBRATING_BYTES));
   }
 
   enqueue(key: string, message: StoredMessage): void {
@@ -176,6 +195,8 @@ class FileJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing = true;
+    // A rewrite stops at its next slice, or finishes swapping files.
+    await this.compaction;
     try {
       await this.flush();
     } finally {
@@ -193,20 +214,22 @@ class FileJournal implements Journal {
   }
 
   private schedule(): void {
-    if (this.cycle || this.compacting || this.closed) return;
-    if (this.snapshot && this.compactionDue()) {
-      this.cycle = this.compactWhileRunning(this.snapshot);
-      return;
-    }
+    this.compactIfDue();
+    if (this.cycle || this.swapping || this.closed) return;
     const wait = (resolve: () => void) =>
       this.damaged ? setTimeout(resolve, RETRY_FAILED_WRITE_AFTER_MS) : setImmediate(resolve);
     this.cycle = new Promise<void>(wait).then(() => this.writeBatch());
   }
 
+  /** Starts a rewrite beside the batches when one is due; checked at each change and batch. */
+  private compactIfDue(): void {
+    if (!this.snapshot || this.compaction || this.closing || this.closed) return;
+    if (this.compactionDue()) this.compaction = this.compactWhileRunning(this.snapshot);
+  }
+
   /**
    * Once the file has grown by its compacted size, or once little of it is live. The live
-   * size is an estimate (see journalLiveBytes), asked for only after some growth: a low one
-   * costs at most one needless rewrite per LIVE_CHECK_EVERY_SHARE of compactAfterBytes.
+   * size is an estimate (see journalLiveBytes), asked for only after some growth.
    */
   private compactionDue(): boolean {
     const { compactAfterBytes, compactedBytes, fileBytes } = this.sizes;
@@ -216,47 +239,68 @@ class FileJournal implements Journal {
       return false;
 
     this.liveCheckedAt = this.appendedBytes;
-    return this.liveBytes() < fileBytes * LIVE_SHARE_TO_COMPACT;
+    return this.liveBytes() * this.liveScale < fileBytes * LIVE_SHARE_TO_COMPACT;
   }
 
   /**
-   * Rewrites the journal from the live state. The snapshot is taken in one synchronous step;
-   * records still pending are written after it into the new file. Replaying them again is
-   * harmless: every record sets or removes state, so applying it twice gives the same result.
+   * Rewrites the journal from the live state, while batches go on being written to the old
+   * file and answered: that file holds everything until the new one is renamed over it. The
+   * snapshot takes references in one step (the state at one moment); encoding and writing,
+   * the costly part, go in slices. The batches written since are then appended to the new
+   * file, with new batches held only for that step. A message changed after the snapshot
+   * may be encoded in its later state, and records of the tail may repeat what the snapshot
+   * holds: every record sets or removes state, so applying it again gives the same result.
    */
   private async compactWhileRunning(
     snapshot: () => Iterable<JournalSnapshotRecord>,
   ): Promise<void> {
-    this.compacting = true;
     const startedAtMs = Date.now();
-    const records: Buffer[] = [];
-    for (const record of snapshot()) records.push(encodeRecord(toJournalRecord(record)));
+    const records = [...snapshot()];
+    const estimatedBytes = this.liveBytes?.() ?? 0;
     const grownBytes = this.appendedBytes;
     this.appendedBytes = 0;
     this.liveCheckedAt = 0;
+    this.tail = [];
 
     const temporary = `${this.path}.compact`;
+    let heldAtMs = 0;
     try {
       const file = await open(temporary, 'w');
+      let sizes: { snapshotBytes: number; tailBytes: number } | undefined;
       try {
-        for (let i = 0; i < records.length; i += 1024)
-          await writeWhole(file, records.slice(i, i + 1024));
-        await file.sync();
+        const snapshotBytes = await writeSlices(file, records, () => this.closing);
+        if (snapshotBytes !== undefined) {
+          heldAtMs = Date.now();
+          await this.holdBatches();
+          const tail = this.tail ?? [];
+          this.tail = null;
+          sizes = { snapshotBytes, tailBytes: await writeInGroups(file, tail) };
+          await file.sync();
+        }
       } finally {
         await file.close();
       }
+      // Stopping: the old file holds everything, and a stop should not wait for a rewrite.
+      if (sizes === undefined) {
+        await unlink(temporary);
+        return;
+      }
+
       await replaceDurably(temporary, this.path);
       const previous = this.file;
       this.file = await open(this.path, 'a');
       await previous.close();
-      this.sizes.compactedBytes = records.reduce((sum, record) => sum + record.length, 0);
-      this.sizes.fileBytes = this.sizes.compactedBytes;
+      this.sizes.compactedBytes = sizes.snapshotBytes;
+      this.calibrate(estimatedBytes, sizes.snapshotBytes);
+      this.sizes.fileBytes = sizes.snapshotBytes + sizes.tailBytes;
       this.damaged = false;
+      const heldMs = Date.now() - heldAtMs;
       this.logger.info('journal compacted', {
         grownBytes,
-        bytes: this.sizes.compactedBytes,
+        bytes: this.sizes.fileBytes,
         records: records.length,
         durationMs: Date.now() - startedAtMs,
+        heldMs,
       });
     } catch (error) {
       // A rewrite cut short by a full disk would otherwise hold its last free bytes.
@@ -265,10 +309,17 @@ class FileJournal implements Journal {
         error,
       });
     } finally {
-      this.compacting = false;
-      this.cycle = null;
+      this.tail = null;
+      this.swapping = false;
+      this.compaction = null;
       this.schedule();
     }
+  }
+
+  /** Waits for the batch being written, and keeps new ones waiting (until `swapping` ends). */
+  private async holdBatches(): Promise<void> {
+    this.swapping = true;
+    while (this.cycle) await this.cycle;
   }
 
   /**
@@ -300,6 +351,7 @@ class FileJournal implements Journal {
       await this.file.datasync();
       this.damaged = false;
       this.sizes.fileBytes += batchBytes;
+      if (this.tail) for (const buffer of buffers) this.tail.push(buffer);
       for (const resolve of waiters) resolve();
     } catch (error) {
       if (this.closing) {
@@ -327,29 +379,7 @@ class FileJournal implements Journal {
       this.cycle = null;
       const retrying = !this.closing && this.pending.length > 0;
       if (retrying || this.waiters.length > 0) this.schedule();
+      else this.compactIfDue();
     }
-  }
-}
-
-function toJournalRecord(record: JournalSnapshotRecord): JournalRecord {
-  switch (record.kind) {
-    case 'message':
-      return { kind: RecordKind.message, key: record.key, message: record.message };
-    case 'sessionState':
-      return {
-        kind: RecordKind.sessionState,
-        key: record.key,
-        sessionId: record.sessionId,
-        state: record.state,
-      };
-    case 'lastSequence':
-      return { kind: RecordKind.lastSequence, key: record.key, seq: record.seq };
-    case 'duplicate':
-      return {
-        kind: RecordKind.duplicate,
-        key: record.key,
-        messageId: record.messageId,
-        seenAtMs: record.seenAtMs,
-      };
   }
 }
