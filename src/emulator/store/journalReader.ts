@@ -9,7 +9,7 @@ import { decodeBody, RecordKind, type JournalRecord } from './journalCodec';
 // long history in memory also made start-up memory follow the history rather than the state.
 
 /** How much of the file is read at a time (a record larger than this is read whole). */
-export const DEFAULT_READ_CHUNK_BYTES = 4 * 1024 * 1024;
+const DEFAULT_READ_CHUNK_BYTES = 4 * 1024 * 1024;
 /** The smallest body: kind and key length. */
 const MIN_BODY_BYTES = 3;
 /** A store key is an entity path (Service Bus allows 260 characters; UTF-8 takes more). */
