@@ -23,6 +23,8 @@ const PARENT_CHECK_MS = 250;
  */
 const SIGNAL_SETTLE_MS = 200;
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'];
+/** npm's shell: when it is gone, npm was stopped. */
+const parentPid = process.ppid;
 
 /**
  * On a Heroku dyno the slug is built already and TypeScript is pruned from it, so there is
@@ -39,7 +41,6 @@ function buildUnlessOnDyno() {
 
 /** Sends this process SIGTERM when its parent (npm's shell) goes, unless a signal came first. */
 function stopWhenParentGoes() {
-  const parentPid = process.ppid;
   let signalled = false;
 
   const noteSignal = (signal) => {
@@ -65,4 +66,7 @@ function stopWhenParentGoes() {
 
 stopWhenParentGoes();
 buildUnlessOnDyno();
+// The build blocks this process, so a signal that ended npm's shell meanwhile went unseen:
+// a command told to stop during its build does not start (128 + SIGTERM, as a shell reports).
+if (process.ppid !== parentPid) process.exit(143);
 require(join(__dirname, '..', 'dist', 'src', 'cli', 'main.js'));

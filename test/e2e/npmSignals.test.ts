@@ -24,11 +24,11 @@ interface NpmRun {
  * project: `npm start` there runs the project's scripts, but its build step does nothing, so
  * that it cannot delete dist/ under the tests that run from it.
  */
-function projectWithoutBuild(path: string): void {
+function projectWithoutBuild(path: string, build = 'node -e ""'): void {
   const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  manifest.scripts.build = 'node -e ""';
+  manifest.scripts.build = build;
   writeFileSync(join(path, 'package.json'), JSON.stringify(manifest, null, 2));
   copyFileSync(join(REPO_ROOT, '.npmrc'), join(path, '.npmrc'));
   for (const name of ['dist', 'node_modules', 'scripts', 'host.json', 'sample-data']) {
@@ -103,10 +103,11 @@ async function stopThroughNpm(
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: string,
+  build?: string,
 ): Promise<{ output: string; allExited: boolean }> {
   const project = tempDir('sbworker-npm-');
   try {
-    projectWithoutBuild(project.path);
+    projectWithoutBuild(project.path, build);
     const run = runNpm(project.path, args, env);
     let below: number[] = [];
     let allExited = false;
@@ -161,6 +162,19 @@ describe(
       } finally {
         await emulator.close();
       }
+    });
+
+    it('npm run emulator: a stop during the build keeps the command from starting', async () => {
+      const slowBuild = `node -e "console.log('building'); setTimeout(() => {}, 2000)"`;
+      const { output, allExited } = await stopThroughNpm(
+        ['run', 'emulator', '--', '--port', '0'],
+        {},
+        'building',
+        slowBuild,
+      );
+
+      assert.equal(allExited, true, `the command still ran ${EXIT_WAIT_MS} ms later:\n${output}`);
+      assert.doesNotMatch(output, /Service Bus emulator ready/);
     });
 
     it('npm run emulator: stops and exits', async () => {

@@ -76,7 +76,13 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
   link.local.attach.max_message_size = deps.namespace.maxMessageSizeBytes;
   link[ROLE] = { kind: 'entity', target, address } satisfies IncomingRole;
   deps.senders.add(link, target, address);
-  state.tokens.watch(link, { address, right: 'Send', drop: (error) => refuse(link, error) });
+  state.tokens.watch(link, {
+    address,
+    right: 'Send',
+    drop: (error) => {
+      if (!detachedByBroker(link)) refuse(link, error);
+    },
+  });
   state.logger.debug('sender attached', { entity: address, link: link.name });
 }
 
@@ -144,6 +150,9 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
     address,
     right: 'Listen',
     drop: (error) => {
+      // Already detached here (entity deleted, forwarding switched on) and the client's answer
+      // not in yet: a second attach and detach on that handle would break the link protocol.
+      if (detachedByBroker(link)) return;
       closeOutgoing(link, state, deps);
       // A session receiver still waiting for a session has not had its attach answered.
       if (!link.state.local_open) link.open();
@@ -342,6 +351,12 @@ function handleCbs(
       cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition),
     );
   }
+}
+
+/** Every detach this broker starts carries an error; a client's own detach does not set one. */
+function detachedByBroker(link: Sender | Receiver): boolean {
+  const local = link.local as { detach?: { error?: unknown } };
+  return local.detach?.error !== undefined;
 }
 
 function refuse(link: Sender | Receiver, error: unknown): void {
