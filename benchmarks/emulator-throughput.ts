@@ -128,6 +128,58 @@ async function endToEnd(
   return count / seconds;
 }
 
+interface Spread {
+  medianMs: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+function spreadOf(valuesMs: number[]): Spread {
+  const sorted = [...valuesMs].sort((a, b) => a - b);
+  const meanMs = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
+  return { medianMs: median(sorted), p99Ms: sorted[Math.floor(sorted.length * 0.99)]!, meanMs };
+}
+
+function spreadText(spread: Spread): string {
+  const ms = (value: number) => value.toFixed(2);
+  return `median ${ms(spread.medianMs)} / p99 ${ms(spread.p99Ms)} / mean ${ms(spread.meanMs)} ms`;
+}
+
+/**
+ * One operation at a time, each awaited before the next: what an API handler that sends one
+ * message per request, or a receiver that settles before asking again, waits for.
+ */
+async function roundTrips(
+  connectionString: string,
+  queue: string,
+  count: number,
+): Promise<{ send: Spread; receiveComplete: Spread }> {
+  const client = new ServiceBusClient(connectionString);
+  const sender = client.createSender(queue);
+  const receiver = client.createReceiver(queue);
+  const elapsedMs = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
+  await sender.sendMessages({ body: 'warm-up' });
+
+  const sends: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint();
+    await sender.sendMessages({ body: `message ${i}` });
+    sends.push(elapsedMs(started));
+  }
+
+  const receives: number[] = [];
+  while (receives.length < count + 1) {
+    const started = process.hrtime.bigint();
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    if (!message) throw new Error(`only ${receives.length} of ${count + 1} messages came back`);
+    await receiver.completeMessage(message);
+    receives.push(elapsedMs(started));
+  }
+
+  await client.close();
+  return { send: spreadOf(sends), receiveComplete: spreadOf(receives) };
+}
+
 async function prefill(
   connectionString: string,
   queue: string,
@@ -142,7 +194,7 @@ async function prefill(
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sbworker-bench-'));
   const configPath = join(dir, 'Config.json');
-  const queues = ['e2e', 'backlog-small', 'backlog-large'].map((name) => ({
+  const queues = ['latency', 'e2e', 'backlog-small', 'backlog-large'].map((name) => ({
     Name: name,
     Properties: {},
   }));
@@ -170,6 +222,10 @@ async function main(): Promise<void> {
       'idle RSS of the emulator alone (startEmulator in a bare node process): ' +
         `${(await bareIdleRssMb()).toFixed(1)} MB`,
     );
+
+    const latency = await roundTrips(memory.connectionString, 'latency', 500);
+    report(`one send at a time (500): ${spreadText(latency.send)}`);
+    report(`one receive + complete at a time (501): ${spreadText(latency.receiveComplete)}`);
 
     await endToEnd(memory.connectionString, 'e2e', 2_000, 100);
     const inMemory = await endToEnd(memory.connectionString, 'e2e', RUN_MESSAGES, 100);

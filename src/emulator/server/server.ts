@@ -174,6 +174,9 @@ export async function listenAmqp(
         // rhea's own error listener, added as it accepted the socket: its disconnect path.
         const [rheaOnError] = socket.listeners('error') as ((error: Error) => void)[];
         sockets.add(socket);
+        // With Nagle's algorithm on, a small answer written while an earlier one is still
+        // unacknowledged waits for the client's delayed ACK (up to 40 ms on Linux loopback).
+        socket.setNoDelay(true);
         socket.once('close', () => sockets.delete(socket));
         guardFrames(socket, frameLimits, logger, (s) => openedSockets.get(s));
         const deadline = setTimeout(() => {
