@@ -6,9 +6,9 @@ import { isServiceBusError, type ServiceBusClient } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
-import { CbsClient, type Ending } from '../support/cbsClient';
+import { CbsClients, type Ending } from '../support/cbsClient';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { signSasToken } from '../support/sasToken';
+import { signRootToken, signSasToken } from '../support/sasToken';
 
 // The AMQP guide: "When a token expires, Service Bus promptly drops all links on the
 // connection to the respective entity." A put-token for the audience before then keeps them
@@ -50,7 +50,7 @@ describe('emulator: links end when the token that authorized them expires', () =
   let emulator: RunningEmulator;
   let root: ServiceBusClient;
   let endpoint: string;
-  const rawClients: CbsClient[] = [];
+  const raw = new CbsClients(() => emulator.port);
 
   before(async () => {
     emulator = await startTestEmulator({
@@ -62,7 +62,7 @@ describe('emulator: links end when the token that authorized them expires', () =
   });
 
   after(async () => {
-    for (const client of rawClients) client.close();
+    raw.closeAll();
     await root.close();
     await emulator.close();
   });
@@ -80,16 +80,8 @@ describe('emulator: links end when the token that authorized them expires', () =
     return testClient(`${endpointPart}${settings}`);
   }
 
-  async function openRaw(): Promise<CbsClient> {
-    const client = await CbsClient.open(emulator.port);
-    rawClients.push(client);
-    return client;
-  }
-
-  function rootToken(path: string, expiresAtSeconds: number): string {
-    const { name, key } = DEVELOPMENT_POLICY;
-    return signSasToken(`${endpoint}/${path}`, expiresAtSeconds, name, key);
-  }
+  const rootToken = (path: string, expiresAt: number) =>
+    signRootToken(`${endpoint}/${path}`, expiresAt);
 
   async function takeAll(queue: string): Promise<unknown[]> {
     const receiver = root.createReceiver(queue, { receiveMode: 'receiveAndDelete' });
@@ -155,7 +147,7 @@ describe('emulator: links end when the token that authorized them expires', () =
   });
 
   it('rhea: drops the links to the expired entity only, with a clear description', async () => {
-    const amqp = await openRaw();
+    const amqp = await raw.open();
     const expiresAt = nowSeconds() + 3;
     assert.equal(
       await amqp.putToken(`${endpoint}/${QUEUES.short}`, rootToken(QUEUES.short, expiresAt)),
@@ -184,7 +176,7 @@ describe('emulator: links end when the token that authorized them expires', () =
   });
 
   it('rhea: a put-token that renews the audience before expiry keeps the links', async () => {
-    const amqp = await openRaw();
+    const amqp = await raw.open();
     const expiresAt = nowSeconds() + 2;
     const audience = `${endpoint}/${QUEUES.renewed}`;
     assert.equal(await amqp.putToken(audience, rootToken(QUEUES.renewed, expiresAt)), 202);
@@ -201,7 +193,7 @@ describe('emulator: links end when the token that authorized them expires', () =
   });
 
   it('rhea: a live namespace-wide token on the connection keeps the links', async () => {
-    const amqp = await openRaw();
+    const amqp = await raw.open();
     const expiresAt = nowSeconds() + 2;
     const entityToken = rootToken(QUEUES.covered, expiresAt);
     assert.equal(await amqp.putToken(`${endpoint}/${QUEUES.covered}`, entityToken), 202);

@@ -3,10 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
-import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
-import { CbsClient, type Ending } from '../support/cbsClient';
+import { CbsClients, type Ending } from '../support/cbsClient';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { signSasToken } from '../support/sasToken';
+import { signRootToken } from '../support/sasToken';
 import { captureLogger } from '../worker/support';
 
 // Azure's AMQP guide: once the connection is open, attaching to $cbs and putting a token are
@@ -23,7 +22,7 @@ describe('emulator: connections and links without a token', () => {
   let emulator: RunningEmulator;
   let endpoint: string;
   const log = captureLogger('debug');
-  const rawClients: CbsClient[] = [];
+  const raw = new CbsClients(() => emulator.port);
 
   before(async () => {
     emulator = await startTestEmulator({ queues: [QUEUE] }, { logger: log.logger });
@@ -31,18 +30,13 @@ describe('emulator: connections and links without a token', () => {
   });
 
   after(async () => {
-    for (const client of rawClients) client.close();
+    raw.closeAll();
     await emulator.close();
   });
 
-  async function openRaw(): Promise<CbsClient> {
-    const client = await CbsClient.open(emulator.port);
-    rawClients.push(client);
-    return client;
-  }
 
   it('refuses links to a missing and an existing entity alike before any put-token', async () => {
-    const amqp = await openRaw();
+    const amqp = await raw.open();
     const endings = await Promise.all([
       amqp.receiver(QUEUE).ended,
       amqp.receiver(MISSING).ended,
@@ -61,20 +55,18 @@ describe('emulator: connections and links without a token', () => {
     assert.deepEqual(shape(missingSender!, MISSING), shape(sender!, QUEUE));
 
     // With a token for it, a missing entity is reported as missing (MessagingEntityNotFound).
-    const { name, key } = DEVELOPMENT_POLICY;
     const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const token = signSasToken(`${endpoint}/${MISSING}`, expiresAt, name, key);
+    const token = signRootToken(`${endpoint}/${MISSING}`, expiresAt);
     assert.equal(await amqp.putToken(`${endpoint}/${MISSING}`, token), 202);
     assert.equal((await amqp.receiver(MISSING).ended).condition, 'amqp:not-found');
   });
 
   it('closes a connection with no valid token 20 s after open; others stay', async () => {
-    const tokenless = await openRaw();
+    const tokenless = await raw.open();
     const openedAtMs = Date.now();
-    const withToken = await openRaw();
-    const { name, key } = DEVELOPMENT_POLICY;
+    const withToken = await raw.open();
     const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const token = signSasToken(`${endpoint}/${QUEUE}`, expiresAt, name, key);
+    const token = signRootToken(`${endpoint}/${QUEUE}`, expiresAt);
     assert.equal(await withToken.putToken(`${endpoint}/${QUEUE}`, token), 202);
     // The SDK puts its token before its first link, so the deadline never touches it.
     const sdk = testClient(emulator.connectionString);

@@ -1,4 +1,4 @@
-import { create_container, type Connection, type Receiver, type Sender } from 'rhea';
+import { create_container, types, type Connection, type Receiver, type Sender } from 'rhea';
 
 // A bare rhea client for the authorization tests: it puts tokens on $cbs and attaches entity
 // links itself, so a test controls exactly which tokens a connection holds and when.
@@ -17,6 +17,14 @@ export interface WatchedLink<L extends Sender | Receiver> {
   /** Resolves when the broker answers the attach (a refusal follows it with a detach). */
   opened: Promise<void>;
   ended: Promise<Ending>;
+}
+
+/** The request and reply links of `<entity>/$management`, attached as the SDK does. */
+export interface ManagementPair {
+  requests: WatchedLink<Sender>;
+  replies: WatchedLink<Receiver>;
+  /** Sends a peek for one message; resolves with the reply's `statusCode`. */
+  peek(): Promise<number>;
 }
 
 export class CbsClient {
@@ -102,9 +110,62 @@ export class CbsClient {
     return { link, bodies: [], ...endingsOf(link, 'sender') };
   }
 
+  /** Attaches the `$management` pair of the entity (no token is put for it here). */
+  management(entity: string): ManagementPair {
+    const address = `${entity}/$management`;
+    const replyName = `mgmt-reply-${this.nextId++}`;
+    const requests = this.sender(address);
+    const replyLink = this.connection.attach_receiver({
+      name: replyName,
+      source: { address },
+      target: { address: replyName },
+      credit_window: 10,
+    });
+    const replies = { link: replyLink, bodies: [], ...endingsOf(replyLink, 'receiver') };
+    replyLink.on('message', (context) => {
+      const reply = context.message!;
+      const status = Number(reply.application_properties?.statusCode);
+      this.pending.get(String(reply.correlation_id))?.(status);
+    });
+
+    const peek = () => {
+      const id = `peek-${this.nextId++}`;
+      return new Promise<number>((resolve) => {
+        this.pending.set(id, resolve);
+        requests.link.send({
+          message_id: id,
+          reply_to: replyName,
+          application_properties: { operation: 'com.microsoft:peek-message' },
+          body: types.wrap_map({
+            'from-sequence-number': types.wrap_long(1),
+            'message-count': types.wrap_int(1),
+          }),
+        });
+      });
+    };
+    return { requests, replies, peek };
+  }
+
   close(): void {
     this.connection.close();
     this.connection.socket?.destroy();
+  }
+}
+
+/** The raw clients of one suite, closed together after it. */
+export class CbsClients {
+  private readonly clients: CbsClient[] = [];
+
+  constructor(private readonly port: () => number) {}
+
+  async open(): Promise<CbsClient> {
+    const client = await CbsClient.open(this.port());
+    this.clients.push(client);
+    return client;
+  }
+
+  closeAll(): void {
+    for (const client of this.clients) client.close();
   }
 }
 

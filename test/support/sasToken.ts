@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 
+import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
+
 /**
  * A Service Bus SAS token signed as Azure documents it: HMAC-SHA256 with the policy key over
  * `<URL-encoded resource>\n<expiry in seconds>`. Written out here, independent of the
@@ -19,4 +21,10 @@ export function signSasToken(
     `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}` +
     `&se=${expiresAtSeconds}&skn=${keyName}`
   );
+}
+
+/** A token for `resource` signed with the development key (`RootManageSharedAccessKey`). */
+export function signRootToken(resource: string, expiresAtSeconds: number): string {
+  const { name, key } = DEVELOPMENT_POLICY;
+  return signSasToken(resource, expiresAtSeconds, name, key);
 }
