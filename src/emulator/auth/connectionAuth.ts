@@ -3,6 +3,18 @@ import type { AccessRight } from '../config/types';
 import { normalizeAddress } from '../entities/registry';
 import { coversPath, type Grant } from './sas';
 
+/**
+ * What a check asks of a grant: one right, or `AnyRight`: any live token for the path. A
+ * `$management` link takes any (the SDK puts a token for its audience before attaching it);
+ * each request on it is checked for its own right.
+ */
+export type Claim = AccessRight | 'AnyRight';
+
+/** The claim as descriptions name it: `'Listen'`, or every right for `AnyRight`. */
+export function claimNames(claim: Claim): string {
+  return claim === 'AnyRight' ? "'Manage', 'Send' or 'Listen'" : `'${claim}'`;
+}
+
 /** The grants one connection obtained through `$cbs` put-token, checked at each use. */
 export class ConnectionAuth {
   private readonly grants: Grant[] = [];
@@ -13,24 +25,24 @@ export class ConnectionAuth {
     this.grants.push(grant);
   }
 
-  /** Whether a live grant covers the address with the right (Manage covers every right). */
-  allows(address: string, right: AccessRight, nowMs: number): boolean {
+  /** Whether a live grant covers the address with the claim (Manage covers every right). */
+  allows(address: string, claim: Claim, nowMs: number): boolean {
     const path = normalizeAddress(address);
     return this.grants.some(
       (grant) =>
         grant.expiresAtMs > nowMs &&
         coversPath(grant.path, path) &&
-        (grant.rights.includes(right) || grant.rights.includes('Manage')),
+        (claim === 'AnyRight' || grant.rights.includes(claim) || grant.rights.includes('Manage')),
     );
   }
 
-  /** Throws UnauthorizedAccess unless a live grant covers the path with the right. */
-  require(address: string, right: AccessRight, nowMs: number): void {
-    if (this.allows(address, right, nowMs)) return;
+  /** Throws UnauthorizedAccess unless a live grant covers the path with the claim. */
+  require(address: string, claim: Claim, nowMs: number): void {
+    if (this.allows(address, claim, nowMs)) return;
     throw new BrokerError(
       Condition.unauthorized,
-      `Unauthorized access. '${right}' claim(s) are required to perform this operation. ` +
-        `Resource: '${normalizeAddress(address)}'.`,
+      `Unauthorized access. ${claimNames(claim)} claim(s) are required to perform this ` +
+        `operation. Resource: '${normalizeAddress(address)}'.`,
       401,
     );
   }

@@ -23,12 +23,13 @@ import { Consumer } from './consumer';
 import type { Dispatcher } from './dispatcher';
 import { whenDurable } from './durable';
 import type { EntitySenders } from './entitySenders';
+import { detachedByBroker, refuse } from './linkRefusal';
+import { attachManagementLink, managementEntityPath } from './managementLinks';
 import { cbsResponse, managementResponse } from '../amqp/responses';
 import { settleAccepted, settleRejected } from './outcomes';
 import { messagesOfTransfer } from './transferChecks';
 
 const ROLE = Symbol('sbworker.linkRole');
-const MANAGEMENT_SUFFIX = '/$management';
 
 type IncomingRole =
   | { kind: 'cbs' }
@@ -56,11 +57,10 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
     link[ROLE] = { kind: 'cbs' } satisfies IncomingRole;
     return;
   }
-  if (address.toLowerCase().endsWith(MANAGEMENT_SUFFIX)) {
-    link[ROLE] = {
-      kind: 'management',
-      entityPath: address.slice(0, -MANAGEMENT_SUFFIX.length),
-    } satisfies IncomingRole;
+  const managed = managementEntityPath(address);
+  if (managed !== undefined) {
+    if (!attachManagementLink(link, address, state, deps.broker.now())) return;
+    link[ROLE] = { kind: 'management', entityPath: managed } satisfies IncomingRole;
     return;
   }
 
@@ -93,7 +93,9 @@ export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDep
   const address = remote.source?.address ?? '';
   link.set_source({ address });
 
-  if (address === '$cbs' || address.toLowerCase().endsWith(MANAGEMENT_SUFFIX)) {
+  const managed = managementEntityPath(address) !== undefined;
+  if (address === '$cbs' || managed) {
+    if (managed && !attachManagementLink(link, address, state, deps.broker.now())) return;
     link.set_target({ address: remote.target?.address ?? '' });
     state.replies.add(link);
     link[ROLE] = { kind: 'reply' } satisfies OutgoingRole;
@@ -351,20 +353,6 @@ function handleCbs(
       cbsResponse(brokerError.statusCode, brokerError.message, brokerError.condition),
     );
   }
-}
-
-/** Every detach this broker starts carries an error; a client's own detach does not set one. */
-function detachedByBroker(link: Sender | Receiver): boolean {
-  const local = link.local as { detach?: { error?: unknown } };
-  return local.detach?.error !== undefined;
-}
-
-function refuse(link: Sender | Receiver, error: unknown): void {
-  const brokerError =
-    error instanceof BrokerError
-      ? error
-      : new BrokerError(Condition.internalError, String(error), 500);
-  link.close({ condition: brokerError.condition, description: brokerError.message });
 }
 
 function notFound(address: string): BrokerError {
