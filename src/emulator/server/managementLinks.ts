@@ -1,6 +1,6 @@
 import type { Receiver, Sender } from '../amqp/rhea';
 import type { ConnectionState } from './connectionState';
-import { refuse } from './linkRefusal';
+import { detachedByBroker, refuse } from './linkRefusal';
 
 const MANAGEMENT_SUFFIX = '/$management';
 
@@ -16,6 +16,10 @@ export function managementEntityPath(address: string): string | undefined {
  * for the management audience before it attaches these links. Any right will do: each request
  * is checked for its own. The entity is not looked up, so without a token a missing name is
  * refused like an existing one. Returns false when the link was refused (and detached).
+ *
+ * An attached link is dropped with the entity's other links when its token expires. Both
+ * links of the pair go together, so a request in flight then gets its answer or sees its
+ * link detached, which the SDK turns into a failure of the pending request.
  */
 export function attachManagementLink(
   link: Sender | Receiver,
@@ -29,5 +33,14 @@ export function attachManagementLink(
     refuse(link, error);
     return false;
   }
+
+  state.tokens.watch(link, {
+    address,
+    right: 'AnyRight',
+    // A reply link closed here answers no more requests: `ReplyLinks` wants an open link.
+    drop: (error) => {
+      if (!detachedByBroker(link)) refuse(link, error);
+    },
+  });
   return true;
 }

@@ -1,25 +1,24 @@
 import type { Logger } from '../../shared/logger';
-import type { ConnectionAuth } from '../auth/connectionAuth';
-import type { AccessRight } from '../config/types';
+import { claimNames, type Claim, type ConnectionAuth } from '../auth/connectionAuth';
 import { BrokerError, Condition } from '../amqp/wire';
 import type { Receiver, Sender } from '../amqp/rhea';
 
 /** Longest delay `setTimeout` takes; a later expiry is checked again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** An entity link and the claim it was attached with. */
+/** An entity or `$management` link and the claim it was attached with. */
 interface WatchedLink {
   address: string;
-  right: AccessRight;
+  right: Claim;
   /** Detaches the link with the error (and forgets its receiver, for a consumer). */
   drop: (error: BrokerError) => void;
 }
 
 /**
- * The entity links of one connection, checked again whenever one of its tokens expires. The
- * AMQP guide: "When a token expires, Service Bus promptly drops all links on the connection
- * to the respective entity." A put-token for the audience before then (the SDK renews) or
- * another live token covering the entity keeps the link.
+ * The entity and `$management` links of one connection, checked again whenever one of its
+ * tokens expires. The AMQP guide: "When a token expires, Service Bus promptly drops all links
+ * on the connection to the respective entity." A put-token for the audience before then (the
+ * SDK renews) or another live token covering the entity keeps the link.
  */
 export class TokenWatch {
   private readonly links = new Map<Sender | Receiver, WatchedLink>();
@@ -97,8 +96,8 @@ function expiredError(watched: WatchedLink, expiredAtMs: number | undefined): Br
   return new BrokerError(
     Condition.unauthorized,
     `Unauthorized access. The token that authorized this link to '${watched.address}' ` +
-      `expired${when} and was not renewed; '${watched.right}' claim(s) are required. Put a ` +
-      'new token on $cbs before the old one expires.',
+      `expired${when} and was not renewed; ${claimNames(watched.right)} claim(s) are ` +
+      'required. Put a new token on $cbs before the old one expires.',
     401,
   );
 }
