@@ -6,12 +6,7 @@ import { isServiceBusError } from '@azure/service-bus';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { DEVELOPMENT_POLICY } from '../../src/emulator/config/defaults';
-import {
-  CbsClients,
-  type CbsClient,
-  type Ending,
-  type ManagementPair,
-} from '../support/cbsClient';
+import { CbsClients, type CbsClient, type Ending, type ManagementPair } from '../support/cbsClient';
 import { startTestEmulator, testClient } from '../support/emulator';
 import { signRootToken, signSasToken } from '../support/sasToken';
 import { captureLogger } from '../worker/support';
@@ -132,7 +127,7 @@ describe('emulator: $management links take a token and end with it', () => {
     assert.equal(await deadLetters.peek(), 204);
   });
 
-  it('rhea: drops both links at expiry, keeps another entity\'s, refuses them after', async () => {
+  it("rhea: drops both links at expiry, keeps another entity's, refuses them after", async () => {
     const amqp = await raw.open();
     const expiresAt = nowSeconds() + 3;
     await putManagementToken(amqp, QUEUES.short, expiresAt);
@@ -240,11 +235,9 @@ describe('emulator: $management links take a token and end with it', () => {
 
     // A keyed client renews its tokens (the SDK does so every 45 minutes): its pair stays.
     await keyedReceiver.peekMessages(1);
-    const [sequenceNumber] = await keyed.createSender(QUEUES.sdk).scheduleMessages(
-      { body: 'keyed' },
-      laterAt,
-    );
-    await keyed.createSender(QUEUES.sdk).cancelScheduledMessages(sequenceNumber!);
+    const keyedSender = keyed.createSender(QUEUES.sdk);
+    const [sequenceNumber] = await keyedSender.scheduleMessages({ body: 'keyed' }, laterAt);
+    await keyedSender.cancelScheduledMessages(sequenceNumber!);
     await Promise.all([client.close(), keyed.close()]);
   });
 });

@@ -34,7 +34,6 @@ describe('emulator: connections and links without a token', () => {
     await emulator.close();
   });
 
-
   it('refuses links to a missing and an existing entity alike before any put-token', async () => {
     const amqp = await raw.open();
     const endings = await Promise.all([
