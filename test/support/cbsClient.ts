@@ -44,13 +44,17 @@ export class CbsClient {
     });
   }
 
-  /** Opens a connection to the emulator and its $cbs link pair (no token yet). */
-  static async open(port: number): Promise<CbsClient> {
+  /**
+   * Opens a connection to the emulator and its $cbs link pair (no token yet). `connectOptions`
+   * go to rhea as they are (a SASL user name and password, or mechanisms of the test's own).
+   */
+  static async open(port: number, connectOptions: object = {}): Promise<CbsClient> {
     const connection = create_container().connect({
       host: '127.0.0.1',
       port,
       hostname: 'localhost',
       reconnect: false,
+      ...connectOptions,
     });
     const session = connection.create_session();
     session.begin();

@@ -96,6 +96,8 @@ export interface RheaModule {
 
 export interface Container {
   id: string;
+  /** The SASL mechanisms a connection accepted next offers (rhea reads them in `accept`). */
+  sasl_server_mechanisms: object;
   listen(options: object): import('node:net').Server;
   on(event: string, handler: (context: EventContext) => void): void;
   on(event: 'error' | 'protocol_error', handler: (error: unknown) => void): void;

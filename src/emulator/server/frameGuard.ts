@@ -1,3 +1,4 @@
+import { OFFERED_SASL_MECHANISMS } from '../auth/saslLogin';
 import { checkValues } from './amqpWalk';
 import { DeliveryGuard } from './deliveryGuard';
 import {
@@ -34,8 +35,7 @@ const SASL_HEADER = Buffer.from('AMQP\x03\x01\x00\x00', 'latin1');
 
 type Phase = 'header' | 'sasl' | 'amqp';
 
-/** What rhea's server offers when its container names no mechanisms (connection.js). */
-const OFFERED_SASL_MECHANISMS = new Set(['ANONYMOUS']);
+const OFFERED = new Set(OFFERED_SASL_MECHANISMS);
 
 /** What a checked unit asks of the stream: the SASL layer ended, go on after rhea's turn. */
 const SASL_DONE = 'sasl done';
@@ -202,7 +202,7 @@ export class FrameGuard {
    * the guard notes it for the log (at most 64 characters of the client's text).
    */
   private saslInit(mechanism: string | undefined): void {
-    if (mechanism !== undefined && OFFERED_SASL_MECHANISMS.has(mechanism)) return;
+    if (mechanism !== undefined && OFFERED.has(mechanism)) return;
     this.refusedMechanism = (mechanism ?? '(none)').slice(0, 64);
   }
 

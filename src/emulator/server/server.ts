@@ -6,6 +6,7 @@ import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { wakeWhenWindowOpens, type RheaSession } from '../amqp/rheaSessions';
 import { Condition } from '../amqp/wire';
+import { saslMechanisms } from '../auth/saslLogin';
 import { ConnectionState } from './connectionState';
 import {
   closeOutgoing,
@@ -49,6 +50,7 @@ export async function listenAmqp(
 ): Promise<AmqpListener> {
   const logger = deps.logger;
   const container = rhea.create_container({ id: 'sbworker-emulator' });
+  container.sasl_server_mechanisms = saslMechanisms();
   const connections = new Set<Connection>();
   const sockets = new Set<Socket>();
   const openedSockets = new WeakMap<object, Connection>();
