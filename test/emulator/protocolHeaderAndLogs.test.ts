@@ -4,22 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import type { RunningEmulator } from '../../src/emulator';
 import { collectingLogger } from '../support/collectingLogger';
 import { startTestEmulator } from '../support/emulator';
-import { AMQP_HEADER, amqpFrame, RawPeer, SASL_HEADER } from '../support/rawAmqp';
+import { AMQP_HEADER, amqpFrame, RawPeer, SASL_HEADER, saslInitFrame } from '../support/rawAmqp';
 
-const SASL_PLAIN_INIT = (() => {
-  // sasl-init (0x41) [mechanism :PLAIN, initial-response \0user\0secret-password]
-  const response = Buffer.from('\0user\0secret-password', 'latin1');
-  const list = Buffer.concat([
-    Buffer.from([0xa3, 5]),
-    Buffer.from('PLAIN', 'latin1'),
-    Buffer.from([0xa0, response.length]),
-    response,
-  ]);
-  const body = Buffer.concat([Buffer.from([0x00, 0x53, 0x41, 0xc0, list.length + 1, 2]), list]);
-  const header = Buffer.from([0, 0, 0, 0, 2, 1, 0, 0]);
-  header.writeUInt32BE(8 + body.length, 0);
-  return Buffer.concat([header, body]);
-})();
+// A mechanism the emulator does not offer, with a secret in its initial response.
+const SASL_CRAM_INIT = saslInitFrame('CRAM-MD5', Buffer.from('user secret-password', 'latin1'));
 
 describe('emulator: bad protocol headers, failed SASL, idle drops and peer errors', () => {
   let emulator: RunningEmulator;
@@ -66,13 +54,13 @@ describe('emulator: bad protocol headers, failed SASL, idle drops and peer error
   it('logs a SASL mechanism it does not offer, with the peer, not the password', async () => {
     const peer = await RawPeer.connect(emulator.port);
 
-    peer.write(Buffer.concat([SASL_HEADER, SASL_PLAIN_INIT]));
+    peer.write(Buffer.concat([SASL_HEADER, SASL_CRAM_INIT]));
 
     assert.ok(await peer.waitFor('sasl_outcome'), `got ${peer.received.join(', ')}`);
     const line = logger.warnings.find((warning) => warning.message.startsWith('SASL failed'));
     assert.ok(line, 'no SASL failure logged');
     assert.equal(line.fields?.remote, '127.0.0.1');
-    assert.equal(line.fields?.mechanism, 'PLAIN');
+    assert.equal(line.fields?.mechanism, 'CRAM-MD5');
     assert.doesNotMatch(JSON.stringify(logger.warnings), /secret-password/);
     peer.destroy();
   });

@@ -280,13 +280,13 @@ export class RawPeer {
   }
 }
 
-function saslInit(): object {
-  return (frames.sasl_init as (fields: object) => object)({ mechanism: 'ANONYMOUS' });
-}
-
-/** A SASL init frame choosing ANONYMOUS. */
-export function saslInitFrame(): Buffer {
-  return frames.write_frame(frames.sasl_frame(saslInit()));
+/** A SASL init frame choosing ANONYMOUS, or the mechanism given with its initial response. */
+export function saslInitFrame(mechanism = 'ANONYMOUS', initialResponse?: Buffer): Buffer {
+  const init = (frames.sasl_init as (fields: object) => object)({
+    mechanism,
+    initial_response: initialResponse,
+  });
+  return frames.write_frame(frames.sasl_frame(init));
 }
 
 export function flowWindow(): object {

@@ -15,9 +15,18 @@ export function claimNames(claim: Claim): string {
   return claim === 'AnyRight' ? "'Manage', 'Send' or 'Listen'" : `'${claim}'`;
 }
 
-/** The grants one connection obtained through `$cbs` put-token, checked at each use. */
+/**
+ * The grants one connection obtained through `$cbs` put-token, and the rights of a SASL PLAIN
+ * login on the whole namespace (they never expire), checked at each use.
+ */
 export class ConnectionAuth {
   private readonly grants: Grant[] = [];
+  private loginRights: readonly AccessRight[] = [];
+
+  /** The rights of the policy the connection logged in with; a put-token may add to them. */
+  logIn(rights: readonly AccessRight[]): void {
+    this.loginRights = rights;
+  }
 
   add(grant: Grant): void {
     const existing = this.grants.findIndex((candidate) => candidate.path === grant.path);
@@ -27,12 +36,11 @@ export class ConnectionAuth {
 
   /** Whether a live grant covers the address with the claim (Manage covers every right). */
   allows(address: string, claim: Claim, nowMs: number): boolean {
+    if (hasRight(this.loginRights, claim)) return true;
     const path = normalizeAddress(address);
     return this.grants.some(
       (grant) =>
-        grant.expiresAtMs > nowMs &&
-        coversPath(grant.path, path) &&
-        (claim === 'AnyRight' || grant.rights.includes(claim) || grant.rights.includes('Manage')),
+        grant.expiresAtMs > nowMs && coversPath(grant.path, path) && hasRight(grant.rights, claim),
     );
   }
 
@@ -59,4 +67,9 @@ export class ConnectionAuth {
     const covering = this.grants.filter((grant) => coversPath(grant.path, path));
     return covering.length === 0 ? undefined : Math.max(...covering.map((g) => g.expiresAtMs));
   }
+}
+
+function hasRight(rights: readonly AccessRight[], claim: Claim): boolean {
+  if (claim === 'AnyRight') return rights.length > 0;
+  return rights.includes(claim) || rights.includes('Manage');
 }

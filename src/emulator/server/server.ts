@@ -6,7 +6,7 @@ import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { wakeWhenWindowOpens, type RheaSession } from '../amqp/rheaSessions';
 import { Condition } from '../amqp/wire';
-import { saslMechanisms } from '../auth/saslLogin';
+import { saslLoginOf, saslMechanismsFor } from '../auth/saslLogin';
 import { ConnectionState } from './connectionState';
 import {
   closeOutgoing,
@@ -50,7 +50,6 @@ export async function listenAmqp(
 ): Promise<AmqpListener> {
   const logger = deps.logger;
   const container = rhea.create_container({ id: 'sbworker-emulator' });
-  container.sasl_server_mechanisms = saslMechanisms();
   const connections = new Set<Connection>();
   const sockets = new Set<Socket>();
   const openedSockets = new WeakMap<object, Connection>();
@@ -84,7 +83,9 @@ export async function listenAmqp(
     connections.add(context.connection);
     if (context.connection.socket) openedSockets.set(context.connection.socket, context.connection);
     logIdleDrop(context.connection, state.logger, idleTimeoutMs);
-    closeWithoutToken(context.connection, state);
+    const login = saslLoginOf(context.connection.socket);
+    if (login) state.auth.logIn(login.rights);
+    else closeWithoutToken(context.connection, state);
     state.logger.debug('connection opened', {
       containerId: context.connection.remote.open?.container_id,
     });
@@ -166,12 +167,18 @@ export async function listenAmqp(
     // A settlement cannot name more deliveries than a session holds unsettled.
     maxDispositionRange: OUTGOING_RING,
   };
+  const policies = () => deps.namespace.policies;
   const servers: Server[] = [];
   let boundPort = port;
   for (const host of hosts) {
     try {
       const server = await listenOn(() => container.listen({ ...options, host, port: boundPort }));
       servers.push(server);
+      // rhea reads its container's mechanisms as it accepts the socket: this runs just before,
+      // so each connection's mechanisms know their socket (for its login and the logs).
+      server.prependListener('connection', (socket: Socket) => {
+        container.sasl_server_mechanisms = saslMechanismsFor(socket, policies, logger);
+      });
       server.on('connection', (socket: Socket) => {
         // rhea's own error listener, added as it accepted the socket: its disconnect path.
         const [rheaOnError] = socket.listeners('error') as ((error: Error) => void)[];
