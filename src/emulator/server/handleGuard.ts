@@ -13,7 +13,10 @@ export const DROP = 'drop';
 
 export type HandleCheck = FrameViolation | SessionRefusal | typeof DROP | undefined;
 
-/** One session's links as the client numbers them: handle to link name, and the names. */
+/**
+ * One session's links as the client numbers them: handle to link key, and the keys. A key is
+ * the name and the direction (AMQP 1.0, 2.6.1: a sender and a receiver may share a name).
+ */
 interface Links {
   names: Map<number, string>;
   attachedNames: Set<string>;
@@ -47,7 +50,7 @@ export class HandleGuard {
         this.sessions.delete(channel);
         return undefined;
       case Performative.attach:
-        return this.attach(channel, links, fields[1], performative.linkName);
+        return this.attach(channel, links, fields[1], linkKey(performative.linkName, fields[2]));
       case Performative.detach:
         if (typeof fields[0] !== 'number') return decodeError('a detach without a handle');
         return this.detach(channel, links, fields[0]);
@@ -76,7 +79,6 @@ export class HandleGuard {
     if (links.names.has(handle)) {
       return this.refuse(channel, Condition.handleInUse, 'an attach on a handle in use');
     }
-    // rhea keys a session's links by name alone, in both directions.
     if (links.attachedNames.has(name)) {
       return this.refuse(channel, Condition.notAllowed, 'an attach with a link name in use');
     }
@@ -116,4 +118,12 @@ export class HandleGuard {
     this.discarding.add(channel);
     return { channel, condition, reason };
   }
+}
+
+/** A link's name with its direction (the attach's role: `true` for a receiver). */
+function linkKey(
+  name: string | undefined,
+  role: ReadPerformative['fields'][number],
+): string | undefined {
+  return name === undefined ? undefined : `${role === true ? 'R' : 'S'}${name}`;
 }

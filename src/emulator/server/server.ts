@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger';
 
 import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
+import { keyLinksByDirection } from '../amqp/rheaLinkNames';
 import { wakeWhenWindowOpens, type RheaSession } from '../amqp/rheaSessions';
 import { Condition } from '../amqp/wire';
 import { saslLoginOf, saslMechanismsFor } from '../auth/saslLogin';
@@ -92,6 +93,7 @@ export async function listenAmqp(
   });
   guard('session_open', (context) => {
     const session = context.session as RheaSession;
+    keyLinksByDirection(session);
     // rhea writes its begin on its next turn, from what `local.begin` holds then.
     session.local.begin.handle_max = HANDLE_MAX;
     wakeWhenWindowOpens(session, () =>
