@@ -20,7 +20,7 @@ interface ServerMechanism {
 }
 
 /** rhea's mechanism table: one factory per name, the names offered in property order. */
-export type SaslMechanisms = Record<string, () => ServerMechanism>;
+type SaslMechanisms = Record<string, () => ServerMechanism>;
 
 /** The policy a connection logged in with through SASL PLAIN, by its socket. */
 const LOGINS = new WeakMap<object, SharedAccessPolicy>();
