@@ -175,6 +175,18 @@ describe('emulator: SASL mechanisms as Azure offers them', () => {
     assert.equal(await sendOn(sender, 'after the deadline'), 'accepted');
   });
 
+  it('refuses EXTERNAL, which needs TLS, with outcome auth and ends the connection', async () => {
+    const peer = await RawPeer.connect(emulator.port);
+
+    peer.write(SASL_HEADER);
+    peer.write(saslInitFrame('EXTERNAL'));
+
+    assert.ok(await peer.waitFor('sasl_outcome'), `got ${peer.received.join(', ')}`);
+    const outcome = peer.frames.find((frame) => frame.name === 'sasl_outcome');
+    assert.equal(outcome?.fields.code, SASL_AUTH);
+    assert.ok(await peer.whenClosed(2_000), 'the connection stayed open after the failure');
+  });
+
   const wrongLogins: [string, string, string][] = [
     ['a wrong key', DEVELOPMENT_POLICY.name, WRONG_KEY],
     ['a policy name that does not exist', 'NoSuchPolicy', DEVELOPMENT_POLICY.key],
@@ -200,6 +212,8 @@ describe('emulator: SASL mechanisms as Azure offers them', () => {
       for (const secret of [WRONG_KEY, DEVELOPMENT_POLICY.key]) {
         assert.equal(logged.includes(secret), false, `${secret} was logged`);
       }
+      // rhea would read on, and take an AMQP header for the size of a huge SASL frame.
+      assert.ok(await peer.whenClosed(2_000), 'the connection stayed open after the failure');
       peer.destroy();
     });
   }

@@ -24,6 +24,8 @@ type SaslMechanisms = Record<string, () => ServerMechanism>;
 
 /** The policy a connection logged in with through SASL PLAIN, by its socket. */
 const LOGINS = new WeakMap<object, SharedAccessPolicy>();
+/** How long a failed login's socket stays for its outcome to go out and the client to close. */
+const FAILED_LOGIN_GRACE_MS = 1000;
 
 /**
  * The mechanisms for one accepted socket. MSSBCBS is the name Azure.Messaging.ServiceBus (the
@@ -48,6 +50,16 @@ export function saslMechanismsFor(
     PLAIN: () => plainLogin(socket, policies, logger),
     ANONYMOUS: anonymous,
   };
+}
+
+/**
+ * A failed SASL exchange ends the connection. rhea answers it with the outcome and reads on:
+ * an AMQP header the client sends next would be taken for the size of a 1 GB SASL frame and
+ * buffered towards. The outcome goes out first (rhea writes it within this turn).
+ */
+export function endAfterFailedLogin(socket: Socket): void {
+  setImmediate(() => socket.end());
+  setTimeout(() => socket.destroy(), FAILED_LOGIN_GRACE_MS).unref();
 }
 
 /** The policy whose name and key the connection on `socket` gave through SASL PLAIN. */
@@ -81,6 +93,7 @@ function plainLogin(
         mechanism: 'PLAIN',
         ...(policy ? { policy: policy.name } : {}),
       });
+      endAfterFailedLogin(socket);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 
 import type { Logger } from '../../shared/logger';
 import type { Connection, EventContext } from '../amqp/rhea';
+import { endAfterFailedLogin } from '../auth/saslLogin';
 import { sessionOnChannel } from '../amqp/rheaSessions';
 import { FrameGuard, type Unit } from './frameGuard';
 import type { FrameLimits, FrameViolation, SessionRefusal } from './frameViolation';
@@ -93,6 +94,7 @@ export function guardFrames(
         mechanism: frames.refusedMechanism,
       });
       frames.refusedMechanism = undefined;
+      endAfterFailedLogin(socket);
     }
     toRhea(inspection.now);
     if (inspection.afterSasl.length === 0) {
