@@ -188,6 +188,33 @@ describe('emulator: $management rule operations through ServiceBusRuleManager', 
     );
   });
 
+  // Trial CN: an empty correlation filter was taken and matched every message.
+  it('refuses a correlation filter that compares nothing, as a config file does', async () => {
+    const manager = client.createRuleManager('rm-events', 'errors');
+    const refusal = async (attempt: Promise<void>): Promise<Error & { code?: string }> => {
+      const error = await attempt.then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+      assert.ok(error, 'expected the rule to be refused');
+      return error;
+    };
+
+    const empty = await refusal(
+      manager.createRule('e', { subject: undefined, applicationProperties: {} }),
+    );
+    // The answer the rule manager's other invalid rules get (argument-error, 400).
+    const badSql = await refusal(manager.createRule('bad', { sqlExpression: 'a = = 1' }));
+
+    assert.match(empty.message, /correlation filter needs at least one of/);
+    assert.equal(empty.code, badSql.code);
+    assert.equal(empty.name, badSql.name);
+    assert.deepEqual(
+      (await allRules(manager)).map((rule) => rule.name),
+      ['$Default'],
+    );
+  });
+
   // The checks a config file and the management API apply, over AMQP too (trial AN).
   it('refuses deep nesting, non-conditions, SQL over 1,024 characters', async () => {
     const manager = client.createRuleManager('rm-events', 'errors');

@@ -111,11 +111,17 @@ const correlationFilter = z
     To: z.string().optional(),
     Properties: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
-  .refine((filter) => Object.values(filter).some((value) => value !== undefined), {
+  .refine(({ Properties, ...fields }) => correlationGivesSomething(fields, Properties), {
     error:
       'needs at least one of ContentType, CorrelationId, Label, MessageId, ReplyTo, ' +
-      'ReplyToSessionId, SessionId, To or Properties',
+      'ReplyToSessionId, SessionId, To or a property in Properties',
   });
+
+/** `Properties: {}` compares nothing either: such a filter would match every message. */
+function correlationGivesSomething(fields: object, properties: object | undefined): boolean {
+  const givesField = Object.values(fields).some((value) => value !== undefined);
+  return givesField || Object.keys(properties ?? {}).length > 0;
+}
 
 const ruleProperties = z
   .strictObject({

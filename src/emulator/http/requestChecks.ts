@@ -1,5 +1,5 @@
 import type { RuleConfig } from '../config/types';
-import { compileRule } from '../rules';
+import { compileRule, EMPTY_CORRELATION_FILTER, isEmptyCorrelationFilter } from '../rules';
 import { readEntryContent } from './atom';
 import { AdminError } from './backend';
 import { requireName } from './entityNames';
@@ -47,9 +47,15 @@ export function missingDescription(what: string): AdminError {
   return new AdminError('BadRequest', `The request body holds no ${what}.`);
 }
 
-/** A rule is refused before anything is stored: bad name, or SQL that does not parse. */
+/**
+ * A rule is refused before anything is stored: bad name, SQL that does not parse, or a
+ * correlation filter with nothing to compare.
+ */
 export function requireUsableRule(rule: RuleConfig): void {
   requireName('rule', rule.name);
+  if (rule.filter.kind === 'correlation' && isEmptyCorrelationFilter(rule.filter)) {
+    throw new AdminError('BadRequest', `Rule '${rule.name}': ${EMPTY_CORRELATION_FILTER}`);
+  }
   try {
     compileRule(rule);
   } catch (error) {

@@ -43,10 +43,23 @@ export function readRule(description: XmlObject, name: string): RuleConfig {
   };
 }
 
+/** The filter types Service Bus describes rules with; a missing type is read by content. */
+const FILTER_TYPES = ['TrueFilter', 'FalseFilter', 'SqlFilter', 'CorrelationFilter'];
+
 function readFilter(element: XmlObject): RuleFilter {
   const type = typeName(element);
   if (type === 'TrueFilter') return { kind: 'true' };
   if (type === 'FalseFilter') return { kind: 'false' };
+  // Read as a correlation filter, an unknown type would match whatever its fields allow.
+  if (type !== undefined && !FILTER_TYPES.includes(type)) {
+    throw new AdminError(
+      'BadRequest',
+      `The filter type '${type}' is not one of ${FILTER_TYPES.join(', ')}.`,
+    );
+  }
+  if (type === 'SqlFilter' && typeof element.SqlExpression !== 'string') {
+    throw new AdminError('BadRequest', 'A SqlFilter needs a SqlExpression.');
+  }
 
   if (typeof element.SqlExpression === 'string') {
     refuseParameters(element);

@@ -1,7 +1,13 @@
 import { types, type Typed } from '../amqp/rhea';
 import type { CorrelationFilter, RuleConfig, RuleFilter } from '../config/types';
 import { nameProblem } from '../config/names';
-import { compileRule, setOwnProperty, SqlSyntaxError } from '../rules';
+import {
+  compileRule,
+  EMPTY_CORRELATION_FILTER,
+  isEmptyCorrelationFilter,
+  setOwnProperty,
+  SqlSyntaxError,
+} from '../rules';
 import { argumentError } from './requestFields';
 
 /**
@@ -37,6 +43,9 @@ export function ruleFromRequest(body: Map): RuleConfig {
   if (typeof sql.expression === 'string') filter = sqlFilter(sql.expression);
   else if (description['correlation-filter']) filter = correlationFilter(correlation);
   else throw argumentError('The rule description needs a sql-filter or a correlation-filter.');
+  if (filter.kind === 'correlation' && isEmptyCorrelationFilter(filter)) {
+    throw argumentError(EMPTY_CORRELATION_FILTER);
+  }
 
   const actionText = typeof action.expression === 'string' ? action.expression.trim() : '';
   const rule: RuleConfig = {

@@ -13,6 +13,21 @@ const SYSTEM_FIELDS = [
 ] as const;
 
 /**
+ * A correlation filter that gives no field and no application property would match every
+ * message. A config file, the management API and the rule manager all refuse it (a true
+ * filter says that plainly), so a rule reads the same whichever way it was made.
+ */
+export function isEmptyCorrelationFilter(filter: CorrelationFilter): boolean {
+  const givesField = SYSTEM_FIELDS.some((field) => filter[field] !== undefined);
+  return !givesField && Object.keys(filter.properties).length === 0;
+}
+
+export const EMPTY_CORRELATION_FILTER =
+  'A correlation filter needs at least one of correlationId, messageId, to, replyTo, ' +
+  'subject (Label), sessionId, replyToSessionId, contentType or an application property; ' +
+  'for a rule that takes every message use a true filter (1=1).';
+
+/**
  * A correlation filter matches when every field it gives equals the message's, exactly
  * (case-sensitive), and every listed application property is present with an equal value.
  */

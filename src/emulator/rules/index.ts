@@ -5,6 +5,7 @@ import { evaluate } from './evaluate';
 import { parseAction, parseFilter } from './parser';
 import type { MutableRuleMessage, RuleMessage } from './types';
 
+export { EMPTY_CORRELATION_FILTER, isEmptyCorrelationFilter } from './correlation';
 export { MAX_SQL_EXPRESSION_LENGTH } from './limits';
 export { SqlSyntaxError } from './sqlSyntaxError';
 export { setOwnProperty } from './values';

@@ -89,6 +89,14 @@ describe('parseConfig rules', () => {
       }),
       'rule "r": CorrelationFilter needs at least one of',
     );
+    // Trial CN: Properties with no property compares nothing, so it is no less empty.
+    assertRefused(
+      subscriptionWithRule({
+        Name: 'r',
+        Properties: { FilterType: 'Correlation', CorrelationFilter: { Properties: {} } },
+      }),
+      'rule "r": CorrelationFilter needs at least one of',
+    );
     assertRefused(
       subscriptionWithRule({ Name: 'r', Properties: { FilterType: 'Regex' } }),
       'rule "r": FilterType must be one of "Correlation", "Sql"',

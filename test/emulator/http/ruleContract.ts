@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 
 import type { CorrelationRuleFilter, SqlRuleFilter } from '@azure/service-bus';
 
-import { ALREADY_EXISTS, NOT_FOUND, refusal, type TestManagementServer } from './support';
+import { DEVELOPMENT_POLICY } from '../../../src/emulator/config/defaults';
+import { signSasToken } from '../../support/sasToken';
+import {
+  ALREADY_EXISTS,
+  descriptionEntry,
+  NOT_FOUND,
+  refusal,
+  type TestManagementServer,
+} from './support';
 
 /**
  * The administration client's rule calls, run against any backend the server is started with.
@@ -173,6 +181,52 @@ export function describeRuleApi(label: string, start: () => Promise<TestManageme
       for (const name of ['long', 'long-action', 'deep', 'sum', 'bare', 'like']) {
         assert.equal(await test.admin.ruleExists('rule-t-limits', 's', name), false, name);
       }
+    });
+
+    // Trial CN: an empty correlation filter was taken and matched every message.
+    it('refuses a correlation filter that compares nothing with 400', async () => {
+      await subscription('rule-t-empty-corr', 's');
+      const needs = /correlation filter needs at least one of/;
+      const empty = test.admin.createRule('rule-t-empty-corr', 's', 'e', {});
+      assert.match(await refusal(empty, 400), needs);
+      const unset = test.admin.createRule('rule-t-empty-corr', 's', 'u', {
+        correlationId: undefined,
+      });
+      assert.match(await refusal(unset, 400), needs);
+      const asDefault = test.admin.createSubscription('rule-t-empty-corr', 'd', {
+        defaultRuleOptions: { name: 'e', filter: {} },
+      });
+      assert.match(await refusal(asDefault, 400), needs);
+
+      assert.equal(await test.admin.ruleExists('rule-t-empty-corr', 's', 'e'), false);
+      assert.equal(await test.admin.subscriptionExists('rule-t-empty-corr', 'd'), false);
+    });
+
+    // Trial CN: a filter of an unknown type was read as an empty correlation filter.
+    it('refuses a filter of an unknown type with 400 naming the type', async () => {
+      await subscription('rule-t-odd-type', 's');
+      const { name: keyName, key } = DEVELOPMENT_POLICY;
+      const root = `http://127.0.0.1:${test.server.port}/`;
+      const expiry = Math.floor(Date.now() / 1000) + 600;
+      const put = (rule: string, filter: string): Promise<Response> =>
+        fetch(`${root}rule-t-odd-type/Subscriptions/s/Rules/${rule}`, {
+          method: 'PUT',
+          body: descriptionEntry('RuleDescription', filter),
+          headers: {
+            authorization: signSasToken(root, expiry, keyName, key),
+            'content-type': 'application/atom+xml',
+          },
+        });
+
+      const odd = await put('odd', '<Filter i:type="RegexFilter"><Pattern>a*</Pattern></Filter>');
+      const bareSql = await put('bare', '<Filter i:type="SqlFilter"></Filter>');
+
+      assert.equal(odd.status, 400);
+      assert.match(await odd.text(), /filter type .{0,6}RegexFilter.{0,6} is not one of/);
+      assert.equal(bareSql.status, 400);
+      assert.match(await bareSql.text(), /SqlFilter needs a SqlExpression/);
+      assert.equal(await test.admin.ruleExists('rule-t-odd-type', 's', 'odd'), false);
+      assert.equal(await test.admin.ruleExists('rule-t-odd-type', 's', 'bare'), false);
     });
 
     it('refuses SQL parameters, which the emulator does not evaluate', async () => {

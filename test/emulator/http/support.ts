@@ -71,11 +71,16 @@ export async function refusal(
 
 /** An ATOM entry holding a queue description with `fields`, for PUTs written by hand. */
 export function queueEntry(fields: string): string {
+  return descriptionEntry('QueueDescription', fields);
+}
+
+/** An ATOM entry holding a `QueueDescription`, `RuleDescription`, ... with `fields`. */
+export function descriptionEntry(element: string, fields: string): string {
   return (
     '<entry xmlns="http://www.w3.org/2005/Atom"><content type="application/xml">' +
-    '<QueueDescription' +
+    `<${element}` +
     ' xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"' +
-    ` xmlns:i="http://www.w3.org/2001/XMLSchema-instance">${fields}</QueueDescription>` +
+    ` xmlns:i="http://www.w3.org/2001/XMLSchema-instance">${fields}</${element}>` +
     '</content></entry>'
   );
 }
