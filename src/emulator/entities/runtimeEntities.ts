@@ -5,6 +5,7 @@ import type { MessageStore } from '../store/messageStore';
 import type { EntityChange, EntityLog } from '../store/entityLog';
 import type { Journal } from '../store/types';
 import type { EntityRegistry, EntityStatus } from './registry';
+import { currentRule, ruleEditedSince } from './ruleChanges';
 
 /**
  * Entity changes made while the emulator runs (management API, `$management` rules). Each is
@@ -95,11 +96,13 @@ export class RuntimeEntities {
   }
 
   updateRule(topic: string, subscription: string, rule: RuleConfig): void {
-    this.apply({ op: 'updateRule', topic, subscription, rule });
+    const before = currentRule(this.registry, topic, subscription, rule.name);
+    this.apply({ op: 'updateRule', topic, subscription, rule, ...(before ? { before } : {}) });
   }
 
   removeRule(topic: string, subscription: string, name: string): void {
-    this.apply({ op: 'removeRule', topic, subscription, name });
+    const before = currentRule(this.registry, topic, subscription, name);
+    this.apply({ op: 'removeRule', topic, subscription, name, ...(before ? { before } : {}) });
   }
 
   /** Resolves once the journal holds every removal made so far; null when it does already. */
@@ -206,6 +209,9 @@ function applyChange(registry: EntityRegistry, change: EntityChange): MessageSto
 /** Properties whose current value differs from what a recorded update replaced. */
 function editedSince(registry: EntityRegistry, change: EntityChange): string[] {
   if (!('before' in change) || change.before === undefined) return [];
+  if (change.op === 'updateRule' || change.op === 'removeRule') {
+    return ruleEditedSince(registry, change);
+  }
   const current = currentSettings(registry, change);
   if (current === undefined) return [];
   const before = change.before as unknown as Record<string, unknown>;
@@ -232,6 +238,10 @@ function currentSettings(
 }
 
 function changedEntity(change: EntityChange): string {
+  if ('subscription' in change) {
+    const rule = 'rule' in change ? change.rule.name : change.name;
+    return `${change.topic}/Subscriptions/${change.subscription}/Rules/${rule}`;
+  }
   if ('config' in change) {
     return 'topic' in change
       ? `${change.topic}/Subscriptions/${change.config.name}`

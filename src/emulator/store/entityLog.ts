@@ -7,10 +7,11 @@ import { writeWholeSync } from './writeWhole';
 
 const ENTITY_LOG_FILE = 'entities.log';
 
-/** One run-time change of the namespace's entities, as recorded in the data folder. */
 /**
- * An update carries `before`, the settings it replaced, so a replay can tell that the config
- * file was edited since (older logs have none and are replayed as they are).
+ * One run-time change of the namespace's entities, as recorded in the data folder. An update,
+ * and a rule's update or removal, carries `before`, the settings or rule it replaced, so a
+ * replay can tell that the config file was edited since (older logs have none and are
+ * replayed as they are).
  */
 export type EntityChange =
   | { op: 'createQueue'; config: QueueConfig }
@@ -30,8 +31,15 @@ export type EntityChange =
       before?: Omit<SubscriptionConfig, 'rules'>;
     }
   | { op: 'deleteSubscription'; topic: string; name: string }
-  | { op: 'addRule' | 'updateRule'; topic: string; subscription: string; rule: RuleConfig }
-  | { op: 'removeRule'; topic: string; subscription: string; name: string }
+  | { op: 'addRule'; topic: string; subscription: string; rule: RuleConfig }
+  | {
+      op: 'updateRule';
+      topic: string;
+      subscription: string;
+      rule: RuleConfig;
+      before?: RuleConfig;
+    }
+  | { op: 'removeRule'; topic: string; subscription: string; name: string; before?: RuleConfig }
   /** `path` names a queue, a topic or a subscription (`topic/Subscriptions/name`). */
   | { op: 'setStatus'; path: string; status: EntityStatus };
 
