@@ -108,6 +108,35 @@ describe('emulator auto-forwarding: hop limit, loops and dead-letter sources', (
     assert.equal(dead?.deadLetterReason, HOP_LIMIT);
   });
 
+  // Trial CN: a subscription after the forwarding one got the looped copy before the original.
+  it('gives every subscription the original before a copy that came back round', async () => {
+    // fo-t/relay → fo-q → fo-t; relay's action marks each copy that goes round.
+    await suite.admin.createTopic('fo-t');
+    await suite.admin.createQueue('fo-q');
+    await suite.admin.createSubscription('fo-t', 'before');
+    await suite.admin.createSubscription('fo-t', 'relay', {
+      forwardTo: 'fo-q',
+      defaultRuleOptions: {
+        name: 'mark',
+        filter: { sqlExpression: '1=1' },
+        action: { sqlExpression: "SET looped = 'yes'" },
+      },
+    });
+    await suite.admin.createSubscription('fo-t', 'after');
+    const queue = await suite.admin.getQueue('fo-q');
+    await suite.admin.updateQueue({ ...queue, forwardTo: 'fo-t' });
+
+    await suite.client.createSender('fo-t').sendMessages({ body: 'round' });
+
+    for (const name of ['before', 'after']) {
+      const receiver = suite.client.createReceiver('fo-t', name);
+      const copies = await receiver.peekMessages(10);
+      await receiver.close();
+      const marks = copies.map((copy) => copy.applicationProperties?.looped ?? 'original');
+      assert.deepEqual(marks, ['original', 'yes', 'yes'], name);
+    }
+  });
+
   /** Polls until the check holds; a loop that never ends makes this fail after the limit. */
   async function eventually(check: () => Promise<boolean>, limitMs: number): Promise<void> {
     const deadline = Date.now() + limitMs;

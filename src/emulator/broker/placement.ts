@@ -43,6 +43,12 @@ const RULE_FAILURE_REASONS = { filter: 'FilterException', action: 'RuleActionExc
  * it cannot be held (a copy without a session id, a fifth forward).
  */
 export class MessagePlacement {
+  /**
+   * Topics whose fan-out is placing copies now, each with the fan-outs of copies that came
+   * back round to it through forwarding, to be placed once it is done.
+   */
+  private readonly fanOutsUnderWay = new Map<SendTarget, (() => void)[]>();
+
   constructor(
     private readonly registry: EntityRegistry,
     private readonly logger: Logger,
@@ -78,6 +84,9 @@ export class MessagePlacement {
    * answers with it (a number no scheduled message holds). Each subscription numbers its own
    * copies, as Azure documents for BrokeredMessage.SequenceNumber. Every subscription's rules
    * are evaluated before any copy is placed, so a send is placed everywhere or nowhere.
+   * A copy that a forwarding loop brings back to this topic while it still places the
+   * copies of the message it came from waits until they are all placed: every subscription
+   * then holds the original before any copy that came back round.
    */
   fanOut(
     topic: SendTarget & { kind: 'topic' },
@@ -87,6 +96,33 @@ export class MessagePlacement {
     carried: Partial<StoredMessage>,
   ): number {
     const topicSeq = topic.scheduled.skipSequenceNumber();
+    const placeCopies = (): void =>
+      this.placeCopies(topic, message, nowMs, hops, carried, topicSeq);
+
+    const waiting = this.fanOutsUnderWay.get(topic);
+    if (waiting) {
+      waiting.push(placeCopies);
+      return topicSeq;
+    }
+    const queue = [placeCopies];
+    this.fanOutsUnderWay.set(topic, queue);
+    try {
+      // In arrival order: a copy that comes round again queues behind the one it came from.
+      for (let next = queue.shift(); next; next = queue.shift()) next();
+    } finally {
+      this.fanOutsUnderWay.delete(topic);
+    }
+    return topicSeq;
+  }
+
+  private placeCopies(
+    topic: SendTarget & { kind: 'topic' },
+    message: ParsedMessage,
+    nowMs: number,
+    hops: number,
+    carried: Partial<StoredMessage>,
+    topicSeq: number,
+  ): void {
     const plan = topic.subscriptions.map((sub) => {
       const routing = copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq);
       if (routing.failure) this.reportRuleFailure(sub, routing.failure, message);
@@ -100,7 +136,6 @@ export class MessagePlacement {
       }
       for (const copy of copies) this.place(sub, copy, nowMs, hops, carried, topicSeq);
     }
-    return topicSeq;
   }
 
   /**
