@@ -34,7 +34,7 @@ export class Broker implements StoreHooks {
     readonly now: () => number = Date.now,
   ) {
     this.registry = new EntityRegistry(config, journal, this);
-    this.placement = new MessagePlacement(this.registry, logger);
+    this.placement = new MessagePlacement(this.registry, logger, config.maxMessageSizeBytes);
     this.heldForwarder = new HeldMessageForwarder(this.registry, this.placement, logger, now);
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();

@@ -52,6 +52,8 @@ export class MessagePlacement {
   constructor(
     private readonly registry: EntityRegistry,
     private readonly logger: Logger,
+    /** The namespace's bound on one message, which a rule action's copy is held to too. */
+    private readonly maxMessageSizeBytes: number,
   ) {}
 
   /**
@@ -124,7 +126,9 @@ export class MessagePlacement {
     topicSeq: number,
   ): void {
     const plan = topic.subscriptions.map((sub) => {
-      const routing = copiesForSubscription(sub.compiledRules, message, nowMs, topicSeq);
+      const rules = sub.compiledRules;
+      const limit = this.maxMessageSizeBytes;
+      const routing = copiesForSubscription(rules, message, nowMs, topicSeq, limit);
       if (routing.failure) this.reportRuleFailure(sub, routing.failure, message);
       return [sub, routing] as const;
     });

@@ -1,4 +1,6 @@
 import { readApplicationProperties } from '../amqp/applicationProperties';
+import { checkHeaderLimits } from '../amqp/headerLimits';
+import { checkMessageSize } from '../amqp/messageSize';
 import type { ParsedMessage } from '../amqp/messageCodec';
 import { types } from '../amqp/rhea';
 import { REWRITABLE_FIELDS, rewriteBareMessage, type RewritableField } from '../amqp/ruleRewrite';
@@ -32,12 +34,16 @@ export interface SubscriptionRouting {
  * with an action gives its own copy, changed by the action and stamped with `RuleName`.
  * A rule that throws counts as not matching, so one bad rule cannot fail the send for every
  * other subscription; the first one is reported in `failure`, for the caller to dead-letter.
+ * An action that builds a copy over the limits a send is held to (the header limits, the
+ * namespace's max message size) fails as well: such a copy could be neither delivered to
+ * every client nor sent again.
  */
 export function copiesForSubscription(
   rules: readonly CompiledRule[],
   message: ParsedMessage,
   nowMs: number,
   topicSequenceNumber: number,
+  maxMessageSizeBytes: number,
 ): SubscriptionRouting {
   if (rules.length === 0) return { copies: [], failure: null };
 
@@ -50,8 +56,12 @@ export function copiesForSubscription(
     try {
       if (!rule.matches(view)) continue;
       stage = 'action';
-      if (rule.apply === null) plainMatch = true;
-      else copies.push(applyRuleAction(rule.name, rule.apply, message, view));
+      if (rule.apply === null) {
+        plainMatch = true;
+        continue;
+      }
+      const copy = applyRuleAction(rule.name, rule.apply, message, view);
+      copies.push(withinLimits(copy, maxMessageSizeBytes));
     } catch (error) {
       failure ??= { rule, stage, error };
     }
@@ -90,6 +100,16 @@ function ruleMessageOf(
     system.scheduledEnqueueTimeUtc = new Date(message.scheduledEnqueueAtMs);
   }
   return { system, properties: ruleProperties(message.bare) };
+}
+
+/**
+ * @throws BrokerError (`com.microsoft:message-size-exceeded`, as a send over them gets) when
+ * the copy is over a header limit or the max message size.
+ */
+function withinLimits(copy: ParsedMessage, maxMessageSizeBytes: number): ParsedMessage {
+  checkHeaderLimits(copy.bare);
+  checkMessageSize('The copy the rule action built', copy.bare.length, maxMessageSizeBytes);
+  return copy;
 }
 
 function applyRuleAction(
