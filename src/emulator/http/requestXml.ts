@@ -7,7 +7,7 @@ import {
 } from '../config/defaults';
 import type { QueueConfig, SubscriptionConfig } from '../config/types';
 import { DEFAULT_RULE_NAME } from '../entities/registry';
-import { SECOND_MS, DAY_MS } from '../../shared/time';
+import { SECOND_MS, DAY_MS, MINUTE_MS } from '../../shared/time';
 import { asObject, type XmlObject } from './atom';
 import {
   AdminError,
@@ -32,6 +32,8 @@ export interface ReadEntity<T> {
 const STATUSES: readonly EntityStatus[] = ['Active', 'Disabled', 'SendDisabled', 'ReceiveDisabled'];
 const MIN_DUPLICATE_WINDOW_MS = 20 * SECOND_MS;
 const MAX_DUPLICATE_WINDOW_MS = 7 * DAY_MS;
+/** Azure documents "The minimum duration is 5 minutes" for AutoDeleteOnIdle; no maximum. */
+const MIN_AUTO_DELETE_ON_IDLE_MS = 5 * MINUTE_MS;
 /** The largest .NET `int`, the type of MaxDeliveryCount. */
 const INT32_MAX = 2_147_483_647;
 // scheme://authority/path; the authority holds no user part (an `@` fails the host check).
@@ -245,6 +247,13 @@ class Fields {
       throw invalid('Status', STATUSES.join(', '));
     }
     const autoDelete = this.duration('AutoDeleteOnIdle');
+    if (
+      autoDelete !== undefined &&
+      autoDelete !== null &&
+      autoDelete < MIN_AUTO_DELETE_ON_IDLE_MS
+    ) {
+      throw invalid('AutoDeleteOnIdle', 'at least PT5M');
+    }
     const given = DEFAULT_EXTRAS;
     return {
       status: (status as EntityStatus | undefined) ?? given.status,

@@ -87,6 +87,26 @@ describe('management API: values Azure refuses in a description', () => {
     assert.equal(idle.autoDeleteOnIdle, TIMESPAN_MAX);
   });
 
+  // Trial CN: PT1M was taken. Azure documents "The minimum duration is 5 minutes".
+  it('refuses AutoDeleteOnIdle under 5 minutes on a queue, topic and subscription', async () => {
+    const short = { autoDeleteOnIdle: 'PT4M59S' };
+    const queue = await refusal(suite.admin.createQueue('dv-idle-short', short), 400);
+    assert.match(queue, /AutoDeleteOnIdle is not valid: expected at least PT5M/);
+    await refusal(suite.admin.createTopic('dv-idle-short-t', short), 400);
+    await suite.admin.createTopic('dv-idle-t');
+    await refusal(
+      suite.admin.createSubscription('dv-idle-t', 's', { autoDeleteOnIdle: 'PT1M' }),
+      400,
+    );
+
+    const least = await suite.admin.createSubscription('dv-idle-t', 'five', {
+      autoDeleteOnIdle: 'PT5M',
+    });
+    assert.equal(least.autoDeleteOnIdle, 'PT5M');
+    assert.equal(await suite.admin.subscriptionExists('dv-idle-t', 's'), false);
+    assert.equal(await suite.admin.queueExists('dv-idle-short'), false);
+  });
+
   it('drops a slash after a ForwardTo name and forwards to that entity', async () => {
     await suite.admin.createQueue('dv-target');
     assert.equal(await putQueue('dv-source', '<ForwardTo>dv-target/</ForwardTo>'), 201);
