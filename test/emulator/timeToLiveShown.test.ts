@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
-import type Long from 'long';
+import Long from 'long';
 
 import { emulatorForSuite } from '../support/emulator';
 
@@ -24,6 +24,7 @@ describe('emulator: the time to live that applies, as messages show it', () => {
         deadLetteringOnMessageExpiration: true,
       },
       { name: 'ttl-deferred-drop', defaultMessageTimeToLiveMs: 500 },
+      { name: 'ttl-dead', defaultMessageTimeToLiveMs: 500, deadLetteringOnMessageExpiration: true },
     ],
   });
 
@@ -60,6 +61,39 @@ describe('emulator: the time to live that applies, as messages show it', () => {
     );
     for (const message of received) await receiver.completeMessage(message);
     await receiver.close();
+  });
+
+  // Trial CN: a dead letter showed the sender's TTL (none, or one longer than the entity's)
+  // beside an ExpiresAtUtc that did not follow from it. Azure documents ExpiresAtUtc as
+  // EnqueuedTimeUtc + TimeToLive; a dead letter keeps the TTL that applied and its expiry.
+  it('shows a dead letter with the TTL that applied and the expiry it had', async () => {
+    await suite.client
+      .createSender('ttl-dead')
+      .sendMessages([
+        { body: 'unset' },
+        { body: 'longer', timeToLive: 60_000 },
+        { body: 'shorter', timeToLive: 400 },
+      ]);
+    const live = await suite.client.createReceiver('ttl-dead').peekMessages(3);
+    const liveExpiry = new Map(live.map((m) => [m.body, m.expiresAtUtc?.getTime()]));
+
+    // Expiry is swept every 100 ms; each peek starts again at the first dead letter.
+    const receiver = suite.client.createReceiver('ttl-dead', { subQueueType: 'deadLetter' });
+    let dead: ServiceBusReceivedMessage[] = [];
+    for (let attempt = 0; attempt < 50 && dead.length < 3; attempt += 1) {
+      await sleep(100);
+      dead = await receiver.peekMessages(3, { fromSequenceNumber: Long.ZERO });
+    }
+    await receiver.close();
+
+    const shown = dead
+      .map((m) => [m.body, m.timeToLive, expiryGap(m), m.expiresAtUtc?.getTime()])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    assert.deepEqual(shown, [
+      ['longer', 500, 500, liveExpiry.get('longer')],
+      ['shorter', 400, 400, liveExpiry.get('shorter')],
+      ['unset', 500, 500, liveExpiry.get('unset')],
+    ]);
   });
 
   // Message deferral: deferred messages aren't expired until a receive by sequence number asks
