@@ -103,6 +103,27 @@ describe('emulator restart: run-time rule changes against an edited config', () 
     }
   });
 
+  // Trial CN: an empty correlation filter, taken before the fix, matched every message.
+  it('skips an empty correlation filter recorded by an older release, with a warning', async () => {
+    const dir = await dataDir();
+    const first = await startDurableEmulator(configWithR1(1), dir);
+    await first.close();
+    const empty = { name: 'e', filter: { kind: 'correlation', properties: {} }, action: null };
+    const older = { op: 'addRule', topic: 'ct', subscription: 'cs', rule: empty };
+    await writeFile(join(dir, 'entities.log'), JSON.stringify(older) + '\n');
+
+    const log = captureLogger();
+    const restarted = await startDurableEmulator(configWithR1(1), dir, log.logger);
+    try {
+      assert.deepEqual(await rulesOf(restarted), { R1: 'a = 1' });
+      const warnings = log.lines().filter((line) => line.level === 'warn');
+      assert.equal(warnings.length, 1);
+      assert.match(String(warnings[0]?.reason), /correlation filter needs at least one of/);
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it('replays a rule removal recorded by an older release, which names no rule it replaced', async () => {
     const dir = await dataDir();
     const first = await startDurableEmulator(configWithR1(1), dir);

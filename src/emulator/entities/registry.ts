@@ -7,7 +7,12 @@ import type {
   TopicConfig,
 } from '../config/types';
 import { subscriptionWithDefaults } from '../config/defaults';
-import { compileRule, type CompiledRule } from '../rules';
+import {
+  compileRule,
+  EMPTY_CORRELATION_FILTER,
+  isEmptyCorrelationFilter,
+  type CompiledRule,
+} from '../rules';
 import { MessageStore } from '../store/messageStore';
 import type { StoreHooks } from '../store/storeHooks';
 import type { Journal } from '../store/types';
@@ -229,7 +234,7 @@ export class EntityRegistry {
     const path = `${topic.name}/Subscriptions/${sub.name}`;
     const subKey = path.toLowerCase();
     if (this.sources.has(subKey)) throw new ConfigError(`subscription '${path}' is defined twice`);
-    const compiledRules = rules.map((rule) => compileRule(rule));
+    const compiledRules = rules.map((rule) => compileUsableRule(rule));
 
     // Spread over the defaults: a record from an older release lacks properties added since.
     const config: SubscriptionConfig = { ...subscriptionWithDefaults(sub.name), ...sub, rules };
@@ -297,7 +302,7 @@ export class EntityRegistry {
     if (findRule(sub, rule.name) >= 0) {
       throw new ConfigError(`rule '${rule.name}' already exists on '${sub.store.settings.path}'`);
     }
-    const compiled = compileRule(rule);
+    const compiled = compileUsableRule(rule);
     sub.compiledRules = [...sub.compiledRules, compiled];
     this.replaceSubscriptionConfig(sub, { ...sub.config, rules: [...sub.config.rules, rule] });
   }
@@ -307,7 +312,7 @@ export class EntityRegistry {
     const sub = this.subscriptionOrThrow(topicName, subscription);
     const index = findRule(sub, rule.name);
     if (index < 0) throw missingRule(sub, rule.name);
-    const compiled = compileRule(rule);
+    const compiled = compileUsableRule(rule);
     sub.compiledRules = sub.compiledRules.map((old, i) => (i === index ? compiled : old));
     const rules = sub.config.rules.map((old, i) => (i === index ? rule : old));
     this.replaceSubscriptionConfig(sub, { ...sub.config, rules });
@@ -394,3 +399,17 @@ function findRule(sub: SubscriptionEntity, name: string): number {
 }
 
 export * from './entityAddress';
+
+/**
+ * The checks every way of making a rule applies, here too: a rule recorded by an older
+ * release that they refuse (an empty correlation filter, SQL past the limits) is skipped
+ * with a warning when the entity log is replayed.
+ * @throws SqlSyntaxError when its SQL does not parse; ConfigError for an empty correlation
+ * filter.
+ */
+function compileUsableRule(rule: RuleConfig): CompiledRule {
+  if (rule.filter.kind === 'correlation' && isEmptyCorrelationFilter(rule.filter)) {
+    throw new ConfigError(`rule '${rule.name}': ${EMPTY_CORRELATION_FILTER}`);
+  }
+  return compileRule(rule);
+}
