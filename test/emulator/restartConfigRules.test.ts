@@ -104,7 +104,7 @@ describe('emulator restart: run-time rule changes against an edited config', () 
   });
 
   // Trial CN: an empty correlation filter, taken before the fix, matched every message.
-  it('skips an empty correlation filter recorded by an older release, with a warning', async () => {
+  it('skips an empty correlation filter an older release recorded, with a warning', async () => {
     const dir = await dataDir();
     const first = await startDurableEmulator(configWithR1(1), dir);
     await first.close();
@@ -124,7 +124,7 @@ describe('emulator restart: run-time rule changes against an edited config', () 
     }
   });
 
-  it('replays a rule removal recorded by an older release, which names no rule it replaced', async () => {
+  it('replays an older release’s rule removal, which names no rule it replaced', async () => {
     const dir = await dataDir();
     const first = await startDurableEmulator(configWithR1(1), dir);
     await first.close();

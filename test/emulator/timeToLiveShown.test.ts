@@ -24,7 +24,11 @@ describe('emulator: the time to live that applies, as messages show it', () => {
         deadLetteringOnMessageExpiration: true,
       },
       { name: 'ttl-deferred-drop', defaultMessageTimeToLiveMs: 500 },
-      { name: 'ttl-dead', defaultMessageTimeToLiveMs: 500, deadLetteringOnMessageExpiration: true },
+      {
+        name: 'ttl-dead',
+        defaultMessageTimeToLiveMs: 500,
+        deadLetteringOnMessageExpiration: true,
+      },
     ],
   });
 
