@@ -181,11 +181,12 @@ export interface Receiver extends LinkBase {
 export interface Delivery {
   id: number;
   tag: Buffer;
+  /** The client's outcome as rhea decoded it: every field is optional and may be null. */
   remote_state?: {
-    undeliverable_here?: boolean;
-    delivery_failed?: boolean;
-    message_annotations?: Record<string, unknown>;
-    error?: AmqpError & { info?: Record<string, unknown> };
+    undeliverable_here?: unknown;
+    delivery_failed?: unknown;
+    message_annotations?: unknown;
+    error?: unknown;
   } | null;
   /** Our side's settlement; true before the first transfer makes it leave pre-settled. */
   settled?: boolean;

@@ -10,6 +10,7 @@ import type { OutgoingBackPressure } from './backPressure';
 import { fullStamp } from '../store/storedMessage';
 import { MessageState, type StoredMessage } from '../store/types';
 import { settleOutgoing } from './outcomes';
+import { modifiedProperties, rejectedFields } from './settlementFields';
 
 const LOCK_TOKEN = Symbol('sbworker.lockToken');
 
@@ -135,28 +136,26 @@ export class Consumer {
           this.store.complete(token, nowMs);
           this.acknowledge(delivery, amqpMessage.accepted());
           return;
-        case 'modified':
-          if (state.undeliverable_here) this.store.defer(token, nowMs, state.message_annotations);
-          else this.store.abandon(token, nowMs, state.message_annotations);
+        case 'modified': {
+          // Any delivery-failed value counts the delivery: Service Bus abandons (see README).
+          const undeliverableHere = state.undeliverable_here === true;
+          const properties = modifiedProperties(state);
+          if (undeliverableHere) this.store.defer(token, nowMs, properties);
+          else this.store.abandon(token, nowMs, properties);
           this.acknowledge(
             delivery,
-            amqpMessage.modified({ undeliverable_here: state.undeliverable_here }),
+            amqpMessage.modified({ undeliverable_here: undeliverableHere }),
           );
           return;
+        }
         case 'released':
           this.store.abandon(token, nowMs);
           this.acknowledge(delivery, amqpMessage.released());
           return;
-        case 'rejected': {
-          const info = { ...(state.error?.info ?? {}) } as Record<string, unknown>;
-          const reason = stringOr(info.DeadLetterReason, '');
-          const description = stringOr(info.DeadLetterErrorDescription, '');
-          delete info.DeadLetterReason;
-          delete info.DeadLetterErrorDescription;
-          this.store.deadLetter(token, nowMs, { reason, description, properties: info });
+        case 'rejected':
+          this.store.deadLetter(token, nowMs, rejectedFields(state));
           this.acknowledge(delivery, undefined);
           return;
-        }
       }
     } catch (error) {
       if (!(error instanceof BrokerError)) throw error;
@@ -231,8 +230,4 @@ export class Consumer {
       scheduledEnqueueAtMs: undefined,
     };
   }
-}
-
-function stringOr(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : fallback;
 }
