@@ -19,6 +19,7 @@ describe('emulator wire format for non-JavaScript clients', () => {
         'wire-bytes',
         'wire-lock',
         'wire-drain',
+        'wire-drain-wrap',
         { name: 'wire-session', requiresSession: true, lockDurationMs: 30_000 },
       ],
     });
@@ -147,5 +148,39 @@ describe('emulator wire format for non-JavaScript clients', () => {
     assert.ok(drainedAfterMs < 1000, `drained after ${drainedAfterMs} ms`);
     assert.equal(receiver.credit, 0, 'the flow that answers the drain leaves no credit');
     receiver.close();
+  });
+
+  it('wraps the delivery count past 2^32 when a drain gives up a large credit', async () => {
+    for (const id of ['w1', 'w2', 'w3', 'w4', 'w5']) {
+      await sendRaw('wire-drain-wrap', rhea.message.encode({ message_id: id, body: id }));
+    }
+    // A connection of its own: before the fix the drain cut it without a close frame.
+    const own = new RawClient();
+    await own.open(emulator.port);
+    await own.putToken('wire-drain-wrap');
+    const receiver = own.connection.open_receiver({
+      source: { address: 'wire-drain-wrap' },
+      credit_window: 0,
+    });
+    await once(receiver, 'receiver_open');
+    const received: string[] = [];
+    receiver.on('message', (context: Any) => received.push(context.message.message_id));
+    receiver.add_credit(5);
+    while (received.length < 5) await once(receiver, 'message');
+
+    // Delivery count 5 plus credit 2^32-1: a serial number (AMQP 1.0 §2.6.7) wraps to 4.
+    receiver.add_credit(2 ** 32 - 1);
+    receiver.drain_credit();
+    const cut = once(own.connection, 'disconnected').then(() => 'cut');
+    const drained = once(receiver, 'receiver_drained').then(() => 'drained');
+    assert.equal(await Promise.race([drained, cut]), 'drained');
+    assert.equal(receiver.delivery_count, 4);
+
+    // Credit given after the wrap is counted from 4: a sixth message comes.
+    await sendRaw('wire-drain-wrap', rhea.message.encode({ message_id: 'w6', body: 'w6' }));
+    receiver.add_credit(1);
+    await once(receiver, 'message');
+    assert.deepEqual(received, ['w1', 'w2', 'w3', 'w4', 'w5', 'w6']);
+    await own.close();
   });
 });

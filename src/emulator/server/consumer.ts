@@ -10,6 +10,7 @@ import type { OutgoingBackPressure } from './backPressure';
 import { fullStamp } from '../store/storedMessage';
 import { MessageState, type StoredMessage } from '../store/types';
 import { settleOutgoing } from './outcomes';
+import { serialDistance } from '../amqp/serialDeliveryCount';
 import { modifiedProperties, rejectedFields } from './settlementFields';
 
 const LOCK_TOKEN = Symbol('sbworker.lockToken');
@@ -29,8 +30,9 @@ export class Consumer {
    */
   entityDeleted: BrokerError | null = null;
   /**
-   * Deliveries handed to rhea so far. rhea lowers `credit` only when it writes a transfer, so
-   * the credit left is the peer's limit (delivery count + credit) minus what we queued.
+   * Deliveries handed to rhea so far, a serial number like the link's delivery count (modulo
+   * 2^32). rhea lowers `credit` only when it writes a transfer, so the credit left is the
+   * credit less the deliveries queued and not written yet.
    */
   private queued = 0;
   /** Deliveries whose lock ended before rhea wrote them; forgotten once written. */
@@ -64,7 +66,8 @@ export class Consumer {
 
   canTake(): boolean {
     if (this.closed || !this.link.is_open() || !this.link.sendable()) return false;
-    if (this.link.delivery_count + this.link.credit - this.queued <= 0) return false;
+    const unwritten = serialDistance(this.queued, this.link.delivery_count);
+    if (this.link.credit - unwritten <= 0) return false;
     // A delivery rhea cannot write yet would wait in memory, locked, for the peer's window.
     if (!sessionWindowOpen(this.link)) return false;
     return !this.backPressure.full();
@@ -72,12 +75,12 @@ export class Consumer {
 
   /** After a drain, the unused credit is gone: nothing more may be queued against it. */
   drained(): void {
-    this.queued = this.link.delivery_count + this.link.credit;
+    this.queued = (this.link.delivery_count + this.link.credit) >>> 0;
   }
 
   deliver(message: StoredMessage): void {
     const nowMs = this.now();
-    this.queued++;
+    this.queued = (this.queued + 1) >>> 0;
     if (this.mode === 'receiveAndDelete') {
       const payload = encodeDelivery(message.bare, this.stamp(message));
       this.store.remove(message);

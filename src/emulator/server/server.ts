@@ -6,6 +6,7 @@ import { rhea, type Connection, type EventContext } from '../amqp/rhea';
 import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { keyLinksByDirection } from '../amqp/rheaLinkNames';
 import { wakeWhenWindowOpens, type RheaSession } from '../amqp/rheaSessions';
+import { countDeliveriesSerially } from '../amqp/serialDeliveryCount';
 import { Condition } from '../amqp/wire';
 import { saslLoginOf, saslMechanismsFor } from '../auth/saslLogin';
 import { ConnectionState } from './connectionState';
@@ -108,8 +109,14 @@ export async function listenAmqp(
     (context.session as RheaSession).each_sender((link) => closeOutgoing(link, state, deps));
     deps.senders.removeSession(context.connection, context.session as RheaSession);
   });
-  guard('receiver_open', (context, state) => openIncoming(context.receiver!, state, deps));
-  guard('sender_open', (context, state) => openOutgoing(context.sender!, state, deps));
+  guard('receiver_open', (context, state) => {
+    countDeliveriesSerially(context.receiver!);
+    openIncoming(context.receiver!, state, deps);
+  });
+  guard('sender_open', (context, state) => {
+    countDeliveriesSerially(context.sender!);
+    openOutgoing(context.sender!, state, deps);
+  });
   guard('message', (context, state) => {
     if (!discardIfAborted(context, state.logger)) onIncomingMessage(context, state, deps);
   });
