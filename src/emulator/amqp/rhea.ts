@@ -160,8 +160,13 @@ export interface RemoteAttach {
   name: string;
   snd_settle_mode?: number;
   rcv_settle_mode?: number;
-  source?: { address?: string; filter?: Record<string, unknown> | null } | null;
-  target?: { address?: string } | null;
+  source?: {
+    address?: string;
+    filter?: Record<string, unknown> | null;
+    dynamic?: unknown;
+  } | null;
+  /** A terminus rhea does not know (a transaction coordinator) reads as a typed null. */
+  target?: { address?: string; dynamic?: unknown } | null;
   properties?: Record<string, unknown> | null;
 }
 

@@ -22,6 +22,7 @@ import type { ConnectionState } from './connectionState';
 import { Consumer } from './consumer';
 import type { Dispatcher } from './dispatcher';
 import { whenDurable } from './durable';
+import { deadLetterQueueSend, unsupportedAttach } from './unsupportedAttach';
 import type { EntitySenders } from './entitySenders';
 import { detachedByBroker, refuse } from './linkRefusal';
 import { attachManagementLink, managementEntityPath } from './managementLinks';
@@ -50,6 +51,8 @@ export interface LinkDeps {
 
 /** The client opened a sending link: $cbs, $management or an entity to send to. */
 export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkDeps): void {
+  const unsupported = unsupportedAttach(link, true);
+  if (unsupported) return refuse(link, unsupported);
   const address = link.remote.attach.target?.address ?? '';
   link.set_target({ address });
 
@@ -72,7 +75,11 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
     return refuse(link, error);
   }
   const target = deps.broker.registry.sendTarget(address);
-  if (!target) return refuse(link, notFound(address));
+  if (!target) {
+    const deadLetterQueue = deps.broker.registry.receiveSource(address)?.store.settings;
+    if (deadLetterQueue?.isDeadLetterQueue) return refuse(link, deadLetterQueueSend(address));
+    return refuse(link, notFound(address));
+  }
   link.local.attach.max_message_size = deps.namespace.maxMessageSizeBytes;
   link[ROLE] = { kind: 'entity', target, address } satisfies IncomingRole;
   deps.senders.add(link, target, address);
@@ -89,6 +96,8 @@ export function openIncoming(link: Receiver, state: ConnectionState, deps: LinkD
 /** The client opened a receiving link: a reply link or an entity to receive from. */
 export function openOutgoing(link: Sender, state: ConnectionState, deps: LinkDeps): void {
   drainCreditAtOnce(link);
+  const unsupported = unsupportedAttach(link, false);
+  if (unsupported) return refuse(link, unsupported);
   const remote = link.remote.attach;
   const address = remote.source?.address ?? '';
   link.set_source({ address });
