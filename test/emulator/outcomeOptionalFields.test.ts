@@ -13,6 +13,7 @@ const ANSWER_WAIT_MS = 5000;
 
 const MODIFIED = 0x27;
 const REJECTED = 0x25;
+const ERROR = 0x1d;
 
 /** An outcome as the client writes it: descriptor and fields, null where given as null. */
 function outcome(code: number, fields: unknown[]): object {
@@ -42,6 +43,8 @@ describe('emulator outcomes whose optional fields are left out or null', () => {
       'optional-modified-list',
       'optional-rejected-empty',
       'optional-rejected-null-info',
+      'rejected-own-condition',
+      'rejected-own-condition-info',
     ],
   });
 
@@ -131,7 +134,7 @@ describe('emulator outcomes whose optional fields are left out or null', () => {
   });
 
   it('dead-letters on rejected whose error info is null', async () => {
-    const error = outcome(0x1d, [types.wrap_symbol('com.microsoft:dead-letter'), null, null]);
+    const error = outcome(ERROR, [types.wrap_symbol('com.microsoft:dead-letter'), null, null]);
     await settleWith('optional-rejected-null-info', outcome(REJECTED, [error]), false);
 
     const dlq = suite.client.createReceiver('optional-rejected-null-info', {
@@ -140,5 +143,35 @@ describe('emulator outcomes whose optional fields are left out or null', () => {
     const [dead] = await dlq.peekMessages(1);
     await dlq.close();
     assert.equal(dead?.messageId, 'optional-rejected-null-info-1');
+  });
+
+  /** The dead letter of a message rejected with `error` (a described error list). */
+  async function deadLetterOf(queue: string, error: object): Promise<Any> {
+    await settleWith(queue, outcome(REJECTED, [error]), false);
+    const dlq = suite.client.createReceiver(queue, { subQueueType: 'deadLetter' });
+    const [dead] = await dlq.peekMessages(1);
+    await dlq.close();
+    return dead;
+  }
+
+  it("dead-letters on rejected with a client's own condition, as reason and description", async () => {
+    const error = outcome(ERROR, [
+      types.wrap_symbol('amqp:precondition-failed'),
+      'the order has no lines',
+      null,
+    ]);
+    const dead = await deadLetterOf('rejected-own-condition', error);
+
+    assert.equal(dead?.deadLetterReason, 'amqp:precondition-failed');
+    assert.equal(dead?.deadLetterErrorDescription, 'the order has no lines');
+  });
+
+  it('takes the reason and description from the info when it gives them', async () => {
+    const info = types.wrap_map({ DeadLetterReason: 'Invalid', DeadLetterErrorDescription: 'bad' });
+    const error = outcome(ERROR, [types.wrap_symbol('amqp:precondition-failed'), 'other', info]);
+    const dead = await deadLetterOf('rejected-own-condition-info', error);
+
+    assert.equal(dead?.deadLetterReason, 'Invalid');
+    assert.equal(dead?.deadLetterErrorDescription, 'bad');
   });
 });

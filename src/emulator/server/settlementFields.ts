@@ -4,6 +4,9 @@ import type { Delivery } from '../amqp/rhea';
 
 type OutcomeState = NonNullable<Delivery['remote_state']>;
 
+/** The condition a client names to dead-letter a message (what the SDK sends). */
+const DEAD_LETTER_CONDITION = 'com.microsoft:dead-letter';
+
 /**
  * The property changes of a `modified` outcome. Its message-annotations are optional (AMQP 1.0
  * §3.4.5): Qpid Proton's release(), rhea's modified() and Qpid JMS leave them out or send
@@ -23,14 +26,21 @@ export function modifiedProperties(state: OutcomeState): Record<string, unknown>
 }
 
 /**
- * What a `rejected` outcome dead-letters with: the SDK puts the reason and description in the
- * error's info. The error and its info are optional (§3.4.2): without them both stay empty.
+ * What a `rejected` outcome dead-letters with. The SDK puts the reason and description in the
+ * error's info under the condition com.microsoft:dead-letter; another client may name its own
+ * condition and description instead, which then stand for the reason and description. The
+ * error and its info are optional (§3.4.2): without them the reason stays empty.
  */
 export function rejectedFields(state: OutcomeState): DeadLetterFields {
   const error = isMap(state.error) ? state.error : {};
   const info: Record<string, unknown> = isMap(error.info) ? { ...error.info } : {};
-  const reason = stringOr(info.DeadLetterReason, '');
-  const description = stringOr(info.DeadLetterErrorDescription, '');
+  const condition = stringOr(error.condition, '');
+  const ownCondition = condition === DEAD_LETTER_CONDITION ? '' : condition;
+  const reason = stringOr(info.DeadLetterReason, ownCondition);
+  const description = stringOr(
+    info.DeadLetterErrorDescription,
+    ownCondition === '' ? '' : stringOr(error.description, ''),
+  );
 
   delete info.DeadLetterReason;
   delete info.DeadLetterErrorDescription;
