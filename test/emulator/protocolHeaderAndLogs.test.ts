@@ -11,7 +11,7 @@ const SASL_CRAM_INIT = saslInitFrame('CRAM-MD5', Buffer.from('user secret-passwo
 
 describe('emulator: bad protocol headers, failed SASL, idle drops and peer errors', () => {
   let emulator: RunningEmulator;
-  const logger = collectingLogger();
+  const logger = collectingLogger({ keepBindings: true });
 
   before(async () => {
     emulator = await startTestEmulator({ queues: ['header-logs'] }, { logger, idleTimeoutMs: 300 });
@@ -79,17 +79,23 @@ describe('emulator: bad protocol headers, failed SASL, idle drops and peer error
   // AMQP 1.0 part 2.7.9: a close carries the error that made the peer close; its condition is
   // the code an operator filters on, whether AMQP's own or Service Bus's.
   for (const condition of ['amqp:internal-error', 'com.microsoft:server-busy']) {
-    it(`logs a peer's close error with its condition as the code (${condition})`, async () => {
+    it(`logs a peer's close error as the client's, naming the connection (${condition})`, async () => {
       const peer = await RawPeer.open(emulator.port);
+      const port = peer.socket.localPort;
 
       peer.write(amqpFrame('close', { error: { condition, description: 'the peer gave up' } }));
 
       assert.ok(await peer.waitFor('close'), `got ${peer.received.join(', ')}`);
       const line = logger.warnings.find(
-        (warning) => warning.message === 'connection error' && warning.fields?.code === condition,
+        (warning) =>
+          warning.message === 'client closed the connection with an error' &&
+          warning.fields?.code === condition,
       );
       assert.ok(line, `no line with code ${condition}: ${JSON.stringify(logger.warnings)}`);
       assert.match(String(line.fields?.error), /the peer gave up/, 'the description it sent');
+      assert.match(String(line.fields?.connection), /^c\d+$/, 'the connection id');
+      assert.equal(line.fields?.remote, '127.0.0.1');
+      assert.equal(line.fields?.remotePort, port);
       peer.destroy();
     });
   }

@@ -116,7 +116,9 @@ export interface EventContext {
 
 export interface Connection {
   options: { id?: string };
-  remote: { open?: { container_id?: string; hostname?: string } };
+  remote: { open?: { container_id?: string; hostname?: string }; close?: { error?: unknown } };
+  /** A listener here takes the connection's read and write failures from the container. */
+  on(event: 'error', listener: (error: unknown) => void): void;
   socket?: {
     remoteAddress?: string;
     remotePort?: number;

@@ -10,6 +10,7 @@ import { countDeliveriesSerially } from '../amqp/serialDeliveryCount';
 import { Condition } from '../amqp/wire';
 import { saslLoginOf, saslMechanismsFor } from '../auth/saslLogin';
 import { ConnectionState } from './connectionState';
+import { connectionOfError, logConnectionError, logConnectionFailure } from './connectionErrors';
 import {
   closeOutgoing,
   consumerOf,
@@ -83,6 +84,10 @@ export async function listenAmqp(
 
   guard('connection_open', (context, state) => {
     connections.add(context.connection);
+    // From here on its read and write failures name it (the container's handler cannot).
+    context.connection.on('error', (error: unknown) =>
+      logConnectionFailure(error, context.connection, logger),
+    );
     if (context.connection.socket) openedSockets.set(context.connection.socket, context.connection);
     logIdleDrop(context.connection, state.logger, idleTimeoutMs);
     const login = saslLoginOf(context.connection.socket);
@@ -152,11 +157,11 @@ export async function listenAmqp(
     context.connection.close();
   });
   guard('disconnected', dropConnection);
-  container.on('connection_error', (context: EventContext) => {
-    logger.warn('connection error', { error: context.error ?? 'unknown' });
-  });
+  container.on('connection_error', (context: EventContext) => logConnectionError(context, logger));
   container.on('protocol_error', (error: unknown) => logger.warn('protocol error', { error }));
-  container.on('error', (error: unknown) => logger.warn('connection failed', { error }));
+  container.on('error', (error: unknown) =>
+    logConnectionFailure(error, connectionOfError(error), logger),
+  );
 
   const options = {
     // rhea's default would try to re-dial a dropped client and keep the process alive.
