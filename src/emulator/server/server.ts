@@ -7,6 +7,7 @@ import { heldOutgoingDeliveries } from '../amqp/forgottenDeliveries';
 import { keyLinksByDirection } from '../amqp/rheaLinkNames';
 import { wakeWhenWindowOpens, type RheaSession } from '../amqp/rheaSessions';
 import { countDeliveriesSerially } from '../amqp/serialDeliveryCount';
+import { answerEchoFlows } from '../amqp/echoFlows';
 import { Condition } from '../amqp/wire';
 import { saslLoginOf, saslMechanismsFor } from '../auth/saslLogin';
 import { ConnectionState } from './connectionState';
@@ -102,6 +103,7 @@ export async function listenAmqp(
     keyLinksByDirection(session);
     // rhea writes its begin on its next turn, from what `local.begin` holds then.
     session.local.begin.handle_max = HANDLE_MAX;
+    answerEchoFlows(session);
     wakeWhenWindowOpens(session, () =>
       session.each_sender((link) => {
         const consumer = consumerOf(link);
