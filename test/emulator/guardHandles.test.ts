@@ -46,6 +46,19 @@ async function assertConnectionGoesOn(peer: RawPeer, suite: GuardSuite): Promise
 describe('emulator frame guard: link handles (AMQP 1.0, 2.7.2, 2.7.3)', () => {
   const suite = guardSuite(QUEUE);
 
+  it('refuses a second begin on a channel a session already uses (trial CM)', async () => {
+    const peer = await RawPeer.open(suite.emulator.port);
+
+    peer.write(amqpFrame('begin', { ...session, remote_channel: null }));
+
+    // rhea began a second session for it, answered on a channel of its own.
+    assert.ok(await peer.whenClosed(2000), 'the connection was not closed');
+    assert.equal(peer.closeCondition, 'amqp:not-allowed');
+    assert.equal(peer.frames.filter((frame) => frame.name === 'begin').length, 1);
+    assert.match(refusals(suite).join('\n'), /a begin on channel 0, which a session already/);
+    await assertStillServes(suite, QUEUE);
+  });
+
   it('declares a handle-max in its begin', async () => {
     const peer = await RawPeer.open(suite.emulator.port);
 

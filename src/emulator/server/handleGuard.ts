@@ -44,6 +44,13 @@ export class HandleGuard {
     const links = this.sessions.get(channel);
     switch (performative.code) {
       case Performative.begin:
+        // rhea would begin a second session on it, and no later frame could say which it is for.
+        if (links) {
+          return {
+            reason: `a begin on channel ${channel}, which a session already uses`,
+            condition: Condition.notAllowed,
+          };
+        }
         this.sessions.set(channel, { names: new Map(), attachedNames: new Set() });
         return undefined;
       case Performative.end:
