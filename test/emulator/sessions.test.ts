@@ -16,6 +16,8 @@ describe('emulator sessions with the real SDK', () => {
         { name: 'sess-fifo', requiresSession: true },
         { name: 'sess-next', requiresSession: true },
         { name: 'sess-wait', requiresSession: true },
+        { name: 'sess-skip', requiresSession: true },
+        { name: 'sess-park', requiresSession: true },
         { name: 'sess-none', requiresSession: true },
         { name: 'sess-state', requiresSession: true },
         { name: 'sess-lock', requiresSession: true, lockDurationMs: 1500 },
@@ -73,6 +75,46 @@ describe('emulator sessions with the real SDK', () => {
     const receiver = await accepting;
     assert.equal(receiver.sessionId, 'late-one');
     await receiver.close();
+  });
+
+  it('acceptNextSession passes over a session another receiver holds', async () => {
+    const sender = client.createSender('sess-skip');
+    await sender.sendMessages([
+      { body: 'a1', sessionId: 'a' },
+      { body: 'a2', sessionId: 'a' },
+    ]);
+    const holder = await client.acceptSession('sess-skip', 'a');
+    assert.equal((await holder.receiveMessages(1, { maxWaitTimeInMs: 1000 })).length, 1);
+    await sender.sendMessages({ body: 'b1', sessionId: 'b' });
+
+    // Session `a` still has a2 waiting, but its lock belongs to `holder`.
+    const next = await client.acceptNextSession('sess-skip');
+    assert.equal(next.sessionId, 'b');
+    const [message] = await next.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(message?.body, 'b1');
+    await next.close();
+    await holder.close();
+  });
+
+  it('a waiting acceptNextSession ignores new messages of a held session', async () => {
+    const sender = client.createSender('sess-park');
+    await sender.sendMessages({ body: 'a1', sessionId: 'a' });
+    const holder = await client.acceptSession('sess-park', 'a');
+    assert.equal((await holder.receiveMessages(1, { maxWaitTimeInMs: 1000 })).length, 1);
+
+    const accepting = client.acceptNextSession('sess-park');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sender.sendMessages({ body: 'a2', sessionId: 'a' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sender.sendMessages({ body: 'b1', sessionId: 'b' });
+    const next = await accepting;
+    assert.equal(next.sessionId, 'b');
+
+    // The emulator goes on serving: the holder still gets the message sent to its session.
+    const [later] = await holder.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    assert.equal(later?.body, 'a2');
+    await next.close();
+    await holder.close();
   });
 
   it('acceptNextSession with no session reports ServiceTimeout', async () => {
