@@ -21,6 +21,7 @@ describe('emulator settlement with the real SDK', () => {
         'settle-abandon',
         'settle-defer',
         'settle-defer-twice',
+        'settle-not-deferred',
         'settle-dead-letter',
         { name: 'settle-max-delivery', maxDeliveryCount: 2 },
         { name: 'settle-lock-expiry', lockDurationMs: 1000 },
@@ -112,6 +113,36 @@ describe('emulator settlement with the real SDK', () => {
     await receiver.completeMessage(locked[0]!);
     assert.deepEqual(await receiver.peekMessages(5), []);
     await deleting.close();
+    await receiver.close();
+    await sender.close();
+  });
+
+  it('refuses receive-by-sequence-number for an active or a scheduled message', async () => {
+    const sender = client.createSender('settle-not-deferred');
+    await sender.sendMessages({ body: 'active' });
+    const [scheduledSeq] = await sender.scheduleMessages(
+      { body: 'later' },
+      new Date(Date.now() + 60_000),
+    );
+    const receiver = client.createReceiver('settle-not-deferred');
+    const [active] = await receiver.peekMessages(1);
+
+    // Only a deferred message can be taken by its number; Azure answers MessageNotFound.
+    for (const seq of [active!.sequenceNumber!, scheduledSeq!]) {
+      await assert.rejects(
+        receiver.receiveDeferredMessages(seq),
+        (error: unknown) => isServiceBusError(error) && error.code === 'MessageNotFound',
+      );
+    }
+
+    // Neither was locked or handed out by the refused requests.
+    const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2000 });
+    assert.equal(first?.body, 'active');
+    assert.equal(first?.deliveryCount, 0);
+    await receiver.completeMessage(first!);
+    const [scheduled] = await receiver.peekMessages(1, { fromSequenceNumber: scheduledSeq! });
+    assert.equal(scheduled?.state, 'scheduled');
+    assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 }), []);
     await receiver.close();
     await sender.close();
   });
