@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { emulatorForSuite } from '../support/emulator';
+import { emulatorForSuite, receiveUntilEmpty } from '../support/emulator';
 import { spawnWorker, stopWorkerProcess } from './support';
 import { tempApp } from './tempApp';
 
@@ -25,14 +25,20 @@ const OUTPUT_APP = {
     `    context.extraOutputs.set('audit', 'fine');`,
     `    context.extraOutputs.set(shipment, loop);`,
     `  } });`,
+    `app.serviceBusQueue('listReturn', { connection: 'OsConnection', queueName: 'os-list',`,
+    `  return: output.serviceBusQueue({ connection: 'OsConnection', queueName: 'os-items' }),`,
+    `  handler: async () => [{ n: 1 }, 'two'] });`,
   ].join('\n'),
 };
 
-describe('an output value that cannot be converted to JSON', () => {
+describe('Service Bus output values', () => {
   const appDir = tempApp(OUTPUT_APP);
 
   const suite = emulatorForSuite({
-    queues: ['os-big', 'os-circ', 'os-out'].map((name) => ({ name, maxDeliveryCount: 1 })),
+    queues: ['os-big', 'os-circ', 'os-out', 'os-list', 'os-items'].map((name) => ({
+      name,
+      maxDeliveryCount: 1,
+    })),
   });
 
   it('fails the invocation with a code, not retryable, naming the output', async () => {
@@ -59,6 +65,33 @@ describe('an output value that cannot be converted to JSON', () => {
         assert.ok(String(line.error).startsWith(prefix), String(line.error));
         assert.ok(!String(line.error).includes('\n'), 'one line');
       }
+    } finally {
+      await stopWorkerProcess(worker);
+    }
+  });
+
+  // README: a JSON array output sends one message per element, each element's own body.
+  it('sends a JSON array as one message per element', async () => {
+    const worker = spawnWorker(appDir, { OsConnection: suite.emulator.connectionString });
+    try {
+      const sender = suite.client.createSender('os-list');
+      await sender.sendMessages({ body: 'x', messageId: 'os-list-1' });
+      await sender.close();
+      await worker.waitForLine(
+        'listReturn',
+        (l) => l.function === 'listReturn' && l.outcome === 'succeeded',
+        15_000,
+      );
+
+      // Unparsed, the bodies are the bytes the worker sent.
+      const receiver = suite.client.createReceiver('os-items', {
+        receiveMode: 'receiveAndDelete',
+        skipParsingBodyAsJson: true,
+      });
+      const bodies = (await receiveUntilEmpty(receiver)).map((m) =>
+        Buffer.from(m.body as Uint8Array).toString('utf8'),
+      );
+      assert.deepEqual(bodies, ['{"n":1}', 'two']);
     } finally {
       await stopWorkerProcess(worker);
     }
