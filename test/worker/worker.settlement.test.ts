@@ -238,8 +238,10 @@ describe('worker outputs', () => {
       env: { AzureFunctionsJobHost__functionTimeout: '00:00:10' },
     });
     await send(h, 'late-output', { behaviour: 'sleep:1000', output: 'late' });
-    await waitFor('the invocation', () =>
-      callsFor('probeQueue', 'late-output').length === 1 ? true : undefined,
+    const [call] = await waitFor('the invocation', () =>
+      callsFor('probeQueue', 'late-output').length === 1
+        ? callsFor('probeQueue', 'late-output')
+        : undefined,
     );
 
     // The grace period (0.5 s) ends first; the handler then succeeds while the worker is still
@@ -255,6 +257,15 @@ describe('worker outputs', () => {
       h.log.lines().some((l) => String(l.msg).startsWith('Outputs not sent')),
       'says why the outputs were not sent',
     );
+
+    // The shutdown's abandon was the message's one settlement: no complete follows it.
+    const line = await invocationLine(h, call?.invocationId ?? '');
+    assert.equal(line.settlement, 'abandonedAtShutdown');
+    const settleWarnings = h.log
+      .lines()
+      .filter((l) => l.invocationId === call?.invocationId && l.level === 'warn')
+      .filter((l) => !String(l.msg).startsWith('Outputs not sent'));
+    assert.deepEqual(settleWarnings, []);
   });
 
   it('sends Service Bus outputs (return value, extra output; body only) on success', async () => {
