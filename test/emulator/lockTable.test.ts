@@ -23,4 +23,28 @@ describe('LockTable', () => {
     );
     assert.equal(table.get(stale), undefined);
   });
+
+  // Settling checks the lock's time itself: the sweep that ends locks runs on a timer, and a
+  // settlement between the expiry and that sweep must already be refused.
+  it('refuses a token whose lock ran out although no sweep has ended it', () => {
+    const table = new LockTable();
+    const message = { lockToken: null, lockedUntilMs: 0, sessionId: null } as StoredMessage;
+    const untilMs = 6000;
+    const token = table.lock(message, untilMs, true);
+
+    assert.equal(
+      table.held(token, untilMs - 1, () => false),
+      message,
+    );
+    assert.throws(
+      () => table.held(token, untilMs + 1, () => false),
+      (error: Error & { condition?: string }) =>
+        error.condition === 'com.microsoft:message-lock-lost',
+    );
+    // A session message's lock is its session's, which the caller checks.
+    assert.equal(
+      table.held(token, untilMs + 1, () => true),
+      message,
+    );
+  });
 });
