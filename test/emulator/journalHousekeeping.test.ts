@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 
 import { startTestEmulator, testClient, type TestEntities } from '../support/emulator';
 import { waitFor } from '../worker/support';
@@ -29,40 +29,59 @@ const ENTITIES: TestEntities = {
 
 const COMPACT_AFTER_BYTES = 64 * 1024;
 
+interface Closable {
+  close(): Promise<unknown>;
+}
+
 describe('emulator journal housekeeping', () => {
   const dirs: string[] = [];
   after(async () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
+  // What a test opened is closed after it, passed or not: an emulator left open by a failed
+  // assertion kept the file running until its timeout.
+  const open: Closable[] = [];
+  afterEach(async () => {
+    for (const item of open.splice(0).reverse()) await item.close();
+  });
+  const opened = <T extends Closable>(item: T): T => {
+    open.push(item);
+    return item;
+  };
+  /** Closes, in this order, what a test opened, before it restarts on the same folder. */
+  async function closeNow(...items: Closable[]): Promise<void> {
+    for (const item of items) {
+      open.splice(open.indexOf(item), 1);
+      await item.close();
+    }
+  }
+
   /** An emulator on a new folder whose journal is compacted after COMPACT_AFTER_BYTES. */
   async function compactingEmulator(prefix: string) {
     const dataDir = await mkdtemp(join(tmpdir(), prefix));
     dirs.push(dataDir);
-    const emulator = await startTestEmulator(ENTITIES, {
-      dataDir,
-      journalCompactAfterBytes: COMPACT_AFTER_BYTES,
-    });
-    return { dataDir, emulator, client: testClient(emulator.connectionString) };
+    const options = { dataDir, journalCompactAfterBytes: COMPACT_AFTER_BYTES };
+    const emulator = opened(await startTestEmulator(ENTITIES, options));
+    return { dataDir, emulator, client: opened(testClient(emulator.connectionString)) };
   }
 
   it('remembers duplicate-detection history across a restart', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-dedupe-'));
     dirs.push(dataDir);
 
-    const first = await startTestEmulator(ENTITIES, { dataDir });
-    const client = testClient(first.connectionString);
+    const first = opened(await startTestEmulator(ENTITIES, { dataDir }));
+    const client = opened(testClient(first.connectionString));
     await client.createSender('dedupe-durable').sendMessages({ body: 'one', messageId: 'order-1' });
     await client.createSender('dedupe-topic').sendMessages({ body: 'one', messageId: 'event-1' });
     const receiver = client.createReceiver('dedupe-durable', { receiveMode: 'receiveAndDelete' });
     assert.equal((await receiver.receiveMessages(1, { maxWaitTimeInMs: 1000 }))[0]?.body, 'one');
     const sub = client.createReceiver('dedupe-topic', 'all', { receiveMode: 'receiveAndDelete' });
     assert.equal((await sub.receiveMessages(1, { maxWaitTimeInMs: 1000 }))[0]?.body, 'one');
-    await client.close();
-    await first.close();
+    await closeNow(client, first);
 
-    const second = await startTestEmulator(ENTITIES, { dataDir });
-    const again = testClient(second.connectionString);
+    const second = opened(await startTestEmulator(ENTITIES, { dataDir }));
+    const again = opened(testClient(second.connectionString));
     await again.createSender('dedupe-durable').sendMessages([
       { body: 'repeat', messageId: 'order-1' },
       { body: 'new', messageId: 'order-2' },
@@ -85,8 +104,6 @@ describe('emulator journal housekeeping', () => {
       topicBodies.map((m) => m.body),
       ['new'],
     );
-    await again.close();
-    await second.close();
   });
 
   it('compacts the journal while running, so churn does not grow it without bound', async () => {
@@ -101,15 +118,14 @@ describe('emulator journal housekeeping', () => {
         received += (await receiver.receiveMessages(50, { maxWaitTimeInMs: 1000 })).length;
     }
     await sender.sendMessages({ body: 'survivor' });
-    await client.close();
-    await emulator.close();
+    await closeNow(client, emulator);
 
     // About 500 KB of records went through; only the live state and recent records remain.
     const { size } = await stat(join(dataDir, 'journal.log'));
     assert.ok(size < 3 * COMPACT_AFTER_BYTES, `journal is ${size} bytes`);
 
-    const restarted = await startTestEmulator(ENTITIES, { dataDir });
-    const check = testClient(restarted.connectionString);
+    const restarted = opened(await startTestEmulator(ENTITIES, { dataDir }));
+    const check = opened(testClient(restarted.connectionString));
     const left = await check
       .createReceiver('churn', { receiveMode: 'receiveAndDelete' })
       .receiveMessages(5, { maxWaitTimeInMs: 500 });
@@ -117,8 +133,6 @@ describe('emulator journal housekeeping', () => {
       left.map((m) => m.body),
       ['survivor'],
     );
-    await check.close();
-    await restarted.close();
   });
 
   // A removal record is about 30 bytes and ends a record of over 1 KB here, so draining a
@@ -146,8 +160,7 @@ describe('emulator journal housekeeping', () => {
     await waitFor('a compacted journal', () =>
       size() < 2 * COMPACT_AFTER_BYTES ? true : undefined,
     ).catch(() => assert.fail(`journal is ${size()} bytes once drained`));
-    await client.close();
-    await emulator.close();
+    await closeNow(client, emulator);
     assert.ok(size() < 2 * COMPACT_AFTER_BYTES, `journal is ${size()} bytes after the stop`);
   });
 
@@ -155,17 +168,17 @@ describe('emulator journal housekeeping', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sbworker-rules-'));
     dirs.push(dataDir);
     const names = async (connectionString: string): Promise<string[]> => {
-      const client = testClient(connectionString);
+      const client = opened(testClient(connectionString));
       const found: string[] = [];
       for await (const rule of client.createRuleManager('dedupe-topic', 'all').listRules()) {
         if (rule !== undefined) found.push(rule.name);
       }
-      await client.close();
+      await closeNow(client);
       return found;
     };
 
-    const first = await startTestEmulator(ENTITIES, { dataDir });
-    const client = testClient(first.connectionString);
+    const first = opened(await startTestEmulator(ENTITIES, { dataDir }));
+    const client = opened(testClient(first.connectionString));
     const manager = client.createRuleManager('dedupe-topic', 'all');
     await manager.createRule(
       'kept',
@@ -173,12 +186,11 @@ describe('emulator journal housekeeping', () => {
       { sqlExpression: 'SET tagged = 1' },
     );
     await manager.deleteRule('$Default');
-    await client.close();
-    await first.close();
+    await closeNow(client, first);
 
-    const second = await startTestEmulator(ENTITIES, { dataDir });
+    const second = opened(await startTestEmulator(ENTITIES, { dataDir }));
     assert.deepEqual(await names(second.connectionString), ['kept']);
-    const sender = testClient(second.connectionString);
+    const sender = opened(testClient(second.connectionString));
     await sender.createSender('dedupe-topic').sendMessages([
       { body: 'b', messageId: 'r-1', applicationProperties: { kind: 'b' } },
       { body: 'a', messageId: 'r-2', applicationProperties: { kind: 'a' } },
@@ -190,7 +202,5 @@ describe('emulator journal housekeeping', () => {
       got.map((m) => [m.body, m.applicationProperties?.tagged]),
       [['a', 1]],
     );
-    await sender.close();
-    await second.close();
   });
 });
