@@ -77,6 +77,36 @@ describe('emulator: a sender and a receiver of the same name on one session', ()
     peer.destroy();
   });
 
+  // rhea keeps a session's links in a plain object: a name such as `toString` read the
+  // inherited function, which was written back as a link and thrown on at the next pass
+  // (review CO: the emulator process exited on one token-less attach).
+  it('takes names that Object.prototype also holds, and stays up after the peer goes', async () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const peer = await RawPeer.sender(suite.emulator.port, QUEUE, name);
+      peer.attach(RECEIVER_HANDLE, name, true, `${name}-target`, QUEUE);
+      const bothAttached = await peer.frameWhere(
+        () => peer.frames.filter((f) => f.name === 'attach' && f.fields.name === name).length === 2,
+      );
+      assert.ok(bothAttached, `no second attach answer for ${name}`);
+      send(peer, 1, `through ${name}`);
+      peer.grantCredit(RECEIVER_HANDLE, 5);
+      const through = await peer.frameWhere(() =>
+        peer.messages.some((m) => bodyOf(m) === `through ${name}`),
+      );
+      assert.ok(through, `no message through the links named ${name}`);
+      peer.destroy();
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const sender = suite.client.createSender(QUEUE);
+    await sender.sendMessages({ body: 'still up' });
+    const receiver = suite.client.createReceiver(QUEUE, { receiveMode: 'receiveAndDelete' });
+    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5_000 });
+    assert.equal(message?.body, 'still up');
+    await Promise.all([sender.close(), receiver.close()]);
+    assert.deepEqual(refusals(suite), []);
+  });
+
   it('still ends the session on a second link of the same name and direction', async () => {
     const peer = await RawPeer.sender(suite.emulator.port, QUEUE, 'twice-sending');
 

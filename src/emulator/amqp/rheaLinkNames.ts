@@ -36,10 +36,14 @@ export function keyLinksByDirection(session: object): void {
   const remove = table.remove_link.bind(session);
   const onAttach = table.on_attach.bind(session);
 
+  // rhea's table is a plain object, so a link named `toString` or `__proto__` read (or set)
+  // what Object.prototype holds; a table with no prototype holds only links.
+  table.links = Object.assign(Object.create(null) as LinkTable['links'], table.links);
+
   // rhea's code reads and writes `links[name]`; around it that entry holds what rhea should
   // see there, and whatever the table held under that text comes back afterwards.
   const withPlainName = <T>(name: string, link: RheaLink | undefined, action: () => T): T => {
-    const held = table.links[name];
+    const held = Object.hasOwn(table.links, name) ? table.links[name] : undefined;
     if (link === undefined) delete table.links[name];
     else table.links[name] = link;
     try {
