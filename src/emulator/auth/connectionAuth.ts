@@ -55,9 +55,9 @@ export class ConnectionAuth {
     );
   }
 
-  /** The soonest expiry still ahead, if any grant is live. */
-  nextExpiry(nowMs: number): number | undefined {
-    const ahead = this.grants.map((grant) => grant.expiresAtMs).filter((at) => at > nowMs);
+  /** The soonest expiry later than `afterMs`, if any grant ends after it. */
+  nextExpiry(afterMs: number): number | undefined {
+    const ahead = this.grants.map((grant) => grant.expiresAtMs).filter((at) => at > afterMs);
     return ahead.length === 0 ? undefined : Math.min(...ahead);
   }
 

@@ -25,6 +25,15 @@ export class TokenWatch {
   private timer: NodeJS.Timeout | undefined;
   private tokenDeadline: NodeJS.Timeout | undefined;
   private stopped = false;
+  /**
+   * The clock reading of the last sweep (0 before the first): every watched link was still
+   * authorized then, so the grants ending after it are the ones left to check. Counting from
+   * `now` at each schedule instead would skip a grant that ended in between: the timer runs
+   * on the event loop's clock and may fire a millisecond short of the expiry by `now`, and a
+   * link authorized just before its grant ends may be watched just after. Its links would then
+   * stay attached until some later expiry, or for good.
+   */
+  private checkedAtMs = 0;
 
   constructor(
     private readonly auth: ConnectionAuth,
@@ -41,15 +50,17 @@ export class TokenWatch {
     this.links.delete(link);
   }
 
-  /** After a put-token or a sweep: wake at the next expiry of a grant the connection holds. */
+  /**
+   * After a watch, a put-token or a sweep: wake at the next expiry of a grant the connection
+   * holds that the last sweep has not seen (at once if that expiry has passed already).
+   */
   schedule(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stopped || this.links.size === 0) return;
-    const nowMs = this.now();
-    const next = this.auth.nextExpiry(nowMs);
+    const next = this.auth.nextExpiry(this.checkedAtMs);
     if (next === undefined) return;
-    const delay = Math.min(Math.max(next - nowMs, 0), MAX_TIMER_MS);
+    const delay = Math.min(Math.max(next - this.now(), 0), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.sweep(), delay);
     this.timer.unref();
   }
@@ -74,6 +85,7 @@ export class TokenWatch {
 
   private sweep(): void {
     const nowMs = this.now();
+    this.checkedAtMs = nowMs;
     for (const [link, watched] of [...this.links]) {
       if (this.auth.allows(watched.address, watched.right, nowMs)) continue;
       this.links.delete(link);
