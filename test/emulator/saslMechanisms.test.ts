@@ -10,7 +10,7 @@ import type { SharedAccessPolicy } from '../../src/emulator/config/types';
 import { CbsClient, type Ending, type WatchedLink } from '../support/cbsClient';
 import { collectingLogger } from '../support/collectingLogger';
 import { startTestEmulator, testClient } from '../support/emulator';
-import { RawPeer, SASL_HEADER, saslInitFrame } from '../support/rawAmqp';
+import { RawPeer, SASL_HEADER, saslInitFrame, saslResponseFrame } from '../support/rawAmqp';
 import { signSasToken } from '../support/sasToken';
 
 // Azure offers [MSSBCBS, PLAIN, ANONYMOUS, EXTERNAL] (a client's frame trace against a
@@ -185,6 +185,51 @@ describe('emulator: SASL mechanisms as Azure offers them', () => {
     const outcome = peer.frames.find((frame) => frame.name === 'sasl_outcome');
     assert.equal(outcome?.fields.code, SASL_AUTH);
     assert.ok(await peer.whenClosed(2_000), 'the connection stayed open after the failure');
+  });
+
+  // Review CO: the socket of a failed login was read for another second, so a second init
+  // was checked (one more key guess) and answered with a second outcome.
+  it('answers one login per connection: a second sasl-init is refused, not checked', async () => {
+    const peer = await RawPeer.connect(emulator.port);
+    const warningsBefore = logger.warnings.length;
+    const login = (key: string) => Buffer.from(`\0${DEVELOPMENT_POLICY.name}\0${key}`, 'utf8');
+
+    // Both inits in one write: rhea would check the second as soon as the first failed.
+    peer.write(
+      Buffer.concat([
+        SASL_HEADER,
+        saslInitFrame('PLAIN', login(WRONG_KEY)),
+        saslInitFrame('PLAIN', login(DEVELOPMENT_POLICY.key)),
+      ]),
+    );
+
+    assert.ok(await peer.whenClosed(2_000), 'the connection stayed open');
+    const outcomes = peer.frames.filter((frame) => frame.name === 'sasl_outcome');
+    assert.deepEqual(
+      outcomes.filter((frame) => frame.fields.code === 0),
+      [],
+      'a second login succeeded',
+    );
+    const refusal = logger.warnings
+      .slice(warningsBefore)
+      .find((w) => w.message === 'incoming AMQP refused; closing the connection');
+    assert.equal(refusal?.fields?.reason, 'a second sasl-init: one SASL exchange per connection');
+  });
+
+  it('refuses a sasl-response, as no mechanism it offers sends a challenge', async () => {
+    const peer = await RawPeer.connect(emulator.port);
+    const warningsBefore = logger.warnings.length;
+
+    peer.write(SASL_HEADER);
+    peer.write(saslResponseFrame(Buffer.from('unasked', 'utf8')));
+
+    assert.ok(await peer.whenClosed(2_000), 'the connection stayed open');
+    const warnings = logger.warnings.slice(warningsBefore);
+    const refusal = warnings.find(
+      (w) => w.message === 'incoming AMQP refused; closing the connection',
+    );
+    assert.equal(refusal?.fields?.reason, 'a SASL frame other than sasl-init from the client');
+    assert.equal(refusal?.fields?.remote, '127.0.0.1');
   });
 
   const wrongLogins: [string, string, string][] = [

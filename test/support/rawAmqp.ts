@@ -289,6 +289,12 @@ export function saslInitFrame(mechanism = 'ANONYMOUS', initialResponse?: Buffer)
   return frames.write_frame(frames.sasl_frame(init));
 }
 
+/** A SASL frame a client should never send after its init, for the guard's tests. */
+export function saslResponseFrame(response: Buffer): Buffer {
+  const make = frames.sasl_response as (fields: object) => object;
+  return frames.write_frame(frames.sasl_frame(make({ response })));
+}
+
 export function flowWindow(): object {
   return { next_incoming_id: 0, incoming_window: 2048, next_outgoing_id: 0, outgoing_window: 2048 };
 }

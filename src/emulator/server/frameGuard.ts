@@ -206,6 +206,21 @@ export class FrameGuard {
     this.refusedMechanism = (mechanism ?? '(none)').slice(0, 64);
   }
 
+  /**
+   * A client sends one sasl-init and, for a mechanism with challenges, sasl-responses. None of
+   * the offered mechanisms challenges, so anything past the first init is refused before rhea
+   * reads it: a second init would be a second login attempt on a connection being ended.
+   */
+  private saslFrame(code: number, mechanism: string | undefined): FrameViolation | undefined {
+    this.saslFrames++;
+    if (code !== Performative.saslInit) {
+      return framing('a SASL frame other than sasl-init from the client');
+    }
+    if (this.saslFrames > 1) return framing('a second sasl-init: one SASL exchange per connection');
+    this.saslInit(mechanism);
+    return undefined;
+  }
+
   private frame(bytes: Buffer): Step {
     const bodyStart = bytes[4]! * 4;
     if (bodyStart < HEADER_BYTES || bodyStart > bytes.length) {
@@ -220,11 +235,7 @@ export class FrameGuard {
     if (typeof walked === 'string') return decodeError(`a performative with ${walked}`);
     const performative = readPerformative(bytes, bodyStart, sasl);
     if (typeof performative === 'string') return decodeError(performative);
-    if (sasl) {
-      this.saslFrames++;
-      if (performative.code === Performative.saslInit) this.saslInit(performative.firstSymbol);
-      return undefined;
-    }
+    if (sasl) return this.saslFrame(performative.code, performative.firstSymbol);
 
     const channel = bytes.readUInt16BE(6);
     const handled = this.handles.performative(channel, performative);
