@@ -7,12 +7,7 @@ import type {
   TopicConfig,
 } from '../config/types';
 import { subscriptionWithDefaults } from '../config/defaults';
-import {
-  compileRule,
-  EMPTY_CORRELATION_FILTER,
-  isEmptyCorrelationFilter,
-  type CompiledRule,
-} from '../rules';
+import type { CompiledRule } from '../rules';
 import { MessageStore } from '../store/messageStore';
 import type { StoreHooks } from '../store/storeHooks';
 import type { Journal } from '../store/types';
@@ -25,6 +20,7 @@ import {
   updatedDetector,
 } from './storeSettings';
 import { normalizeAddress } from './entityAddress';
+import { compileUsableRule, findRule, missingRule } from './subscriptionRules';
 import {
   defaultRule,
   storesLosingReceives,
@@ -389,27 +385,4 @@ export class EntityRegistry {
   }
 }
 
-function missingRule(sub: SubscriptionEntity, name: string): ConfigError {
-  return new ConfigError(`rule '${name}' does not exist on '${sub.store.settings.path}'`);
-}
-
-function findRule(sub: SubscriptionEntity, name: string): number {
-  const lower = name.toLowerCase();
-  return sub.config.rules.findIndex((rule) => rule.name.toLowerCase() === lower);
-}
-
 export * from './entityAddress';
-
-/**
- * The checks every way of making a rule applies, here too: a rule recorded by an older
- * release that they refuse (an empty correlation filter, SQL past the limits) is skipped
- * with a warning when the entity log is replayed.
- * @throws SqlSyntaxError when its SQL does not parse; ConfigError for an empty correlation
- * filter.
- */
-function compileUsableRule(rule: RuleConfig): CompiledRule {
-  if (rule.filter.kind === 'correlation' && isEmptyCorrelationFilter(rule.filter)) {
-    throw new ConfigError(`rule '${rule.name}': ${EMPTY_CORRELATION_FILTER}`);
-  }
-  return compileRule(rule);
-}
