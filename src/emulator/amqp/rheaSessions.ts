@@ -3,7 +3,7 @@
  * rhea exports no session type, offers no event when the peer's session window opens, and
  * declares no handle-max of its own.
  */
-import type { AmqpError, Connection, Sender } from './rhea';
+import type { AmqpError, Connection, Receiver, Sender } from './rhea';
 
 /** The outgoing half of a rhea session: deliveries queued, and the peer's incoming window. */
 interface OutgoingHalf {
@@ -20,6 +20,7 @@ export interface RheaSession {
   outgoing: OutgoingHalf;
   on_flow(frame: object): void;
   each_sender(action: (link: Sender) => void): void;
+  each_receiver(action: (link: Receiver) => void): void;
   close(error?: AmqpError): void;
   [key: symbol]: unknown;
 }

@@ -113,7 +113,9 @@ export async function listenAmqp(
   });
   // A session ended without detaching its links first takes them with it.
   guard('session_close', (context, state) => {
-    (context.session as RheaSession).each_sender((link) => closeOutgoing(link, state, deps));
+    const session = context.session as RheaSession;
+    session.each_sender((link) => closeOutgoing(link, state, deps));
+    session.each_receiver((link) => state.tokens.forget(link));
     deps.senders.removeSession(context.connection, context.session as RheaSession);
   });
   guard('receiver_open', (context, state) => {
