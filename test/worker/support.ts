@@ -184,8 +184,19 @@ export function spawnWorker(
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    waitForLine: (what, match, timeoutMs = 10_000) =>
-      waitFor(what, () => lines().find(match), timeoutMs),
+    waitForLine: async (what, match, timeoutMs = 10_000) => {
+      try {
+        return await waitFor(what, () => lines().find(match), timeoutMs);
+      } catch (error) {
+        // What the worker said last is what tells a slow machine from a wrong outcome.
+        const last = lines()
+          .slice(-8)
+          .map((line) => `${String(line.level)} ${String(line.msg)}`);
+        throw new Error(
+          `${(error as Error).message}; the worker's last lines: ${last.join(' | ')}`,
+        );
+      }
+    },
   };
 }
 

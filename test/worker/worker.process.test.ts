@@ -255,8 +255,12 @@ describe('worker process and the broker', () => {
     proxy.cut();
     // Cut right after "Worker ready", the receive link may not have attached yet: then the
     // worker never reached Service Bus, and says so.
-    await worker.waitForLine('the outage', (l) =>
-      /^Service Bus (connection lost|could not be reached)/.test(String(l.msg)),
+    // The first line comes after the SDK's first failed reconnect, which a loaded machine
+    // (the whole suite, side by side) has delayed past 10 s once; the recovery waits 20 s too.
+    await worker.waitForLine(
+      'the outage',
+      (l) => /^Service Bus (connection lost|could not be reached)/.test(String(l.msg)),
+      20_000,
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
     proxy.restore();
