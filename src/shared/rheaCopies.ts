@@ -11,17 +11,25 @@ import { dirname } from 'node:path';
  * @returns the resolved paths, one per distinct copy.
  */
 export function rheaCopyFiles(file: string): string[] {
-  const sdk = dirname(require.resolve('@azure/service-bus'));
-  const coreAmqp = dirname(require.resolve('@azure/core-amqp', { paths: [sdk] }));
-  const rheaPromises = [sdk, coreAmqp].map((from) =>
-    dirname(require.resolve('rhea-promise', { paths: [from] })),
-  );
+  const rheaPromises = rheaPromiseCopies().map((main) => dirname(main));
 
   const files = new Set([
     ...rheaPromises.map((from) => require.resolve(`rhea/${file}`, { paths: [from] })),
     require.resolve(`rhea/${file}`),
   ]);
   return [...files];
+}
+
+/**
+ * The entry file of every rhea-promise copy `@azure/service-bus` may load (its own and
+ * @azure/core-amqp's), one per distinct copy.
+ */
+export function rheaPromiseCopies(): string[] {
+  const sdk = dirname(require.resolve('@azure/service-bus'));
+  const coreAmqp = dirname(require.resolve('@azure/core-amqp', { paths: [sdk] }));
+  return [
+    ...new Set([sdk, coreAmqp].map((from) => require.resolve('rhea-promise', { paths: [from] }))),
+  ];
 }
 
 /** Loads one rhea file found by `rheaCopyFiles`. */

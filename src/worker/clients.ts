@@ -8,6 +8,7 @@ import {
   sdkConnectionStringRefusal,
 } from '../shared/connectionString';
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
+import { endClosesOnDisconnect } from '../shared/rheaPromiseCloses';
 import { keepTypedApplicationProperties } from '../shared/typedProperties';
 import {
   describeConnection,
@@ -19,6 +20,9 @@ import type { ClientRetrySettings } from './hostSettings';
 
 // Every settlement the worker makes goes through rhea; see the module for the bug it fixes.
 fixRheaDispositionRanges();
+
+// A connection that drops while the SDK closes it left every receiver waiting for ever.
+endClosesOnDisconnect();
 
 // Application properties reach the handler as the host's .NET client reads them, by AMQP type.
 keepTypedApplicationProperties();

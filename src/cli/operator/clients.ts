@@ -6,12 +6,16 @@ import {
 
 import { sdkConnectionString } from '../../shared/connectionString';
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
+import { endClosesOnDisconnect } from '../../shared/rheaPromiseCloses';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
 import { keepTypedApplicationProperties } from '../../shared/typedProperties';
 
 // Replay completes some letters and abandons others in one go; see the module for why.
 fixRheaDispositionRanges();
+
+// A connection that drops while the SDK closes it left the command waiting for ever.
+endClosesOnDisconnect();
 
 // `peek --json` and replay copy ids, properties, annotations, footer and body, typed.
 keepTypedApplicationProperties({ otherSections: true });

@@ -1,0 +1,97 @@
+/**
+ * rhea-promise 3.0.3 (the promise layer between @azure/service-bus and rhea) never settles the
+ * close of a connection, session or link when the connection drops before the peer answers
+ * that close: its handler for the drop clears the operation's timer and returns without
+ * resolving or rejecting. The SDK closes the old connection while it recovers from a drop, and
+ * every new link of the client waits for that recovery to finish. So when the connection it is
+ * closing drops in that moment (a network that flaps, a broker restarting), every receiver of
+ * the client waits for ever: no error, no message, no recovery. A worker cut off from Service
+ * Bus that way never came back once the network did, and only a restart helped.
+ *
+ * A dropped connection has ended everything on it, so each of these closes now also ends when
+ * the connection reports `disconnected` while it waits. Installed once per process by every
+ * part that opens SDK connections, in every rhea-promise copy the SDK may load; idempotent.
+ * No upstream issue about this was found (searched for the library's own log text, "got
+ * disconnected while closing"); the patch stays until a release settles these closes.
+ */
+
+import { requireRheaFile, rheaPromiseCopies } from './rheaCopies';
+
+interface Emitter {
+  once(event: string, listener: () => void): unknown;
+  removeListener(event: string, listener: () => void): unknown;
+}
+
+type Close = (this: unknown, ...args: unknown[]) => Promise<void>;
+
+interface ClosablePrototype {
+  close: Close;
+  [installed: symbol]: unknown;
+}
+
+interface RheaPromiseModule {
+  Connection: { prototype: ClosablePrototype };
+  Session: { prototype: ClosablePrototype };
+  Receiver: { prototype: object };
+  ConnectionEvents: { disconnected: string };
+}
+
+const INSTALLED = Symbol.for('sbworker.rheaPromiseClosesEndOnDisconnect');
+
+export function endClosesOnDisconnect(): void {
+  for (const main of rheaPromiseCopies()) patchCopy(main);
+}
+
+function patchCopy(main: string): void {
+  const rheaPromise = requireRheaFile<RheaPromiseModule>(main);
+  // Sender and Receiver share their close, on the Link class the package does not export.
+  const link = Object.getPrototypeOf(rheaPromise.Receiver?.prototype ?? {}) as ClosablePrototype;
+  const prototypes = [rheaPromise.Connection?.prototype, rheaPromise.Session?.prototype, link];
+  const disconnected = rheaPromise.ConnectionEvents?.disconnected;
+  if (prototypes.some((p) => typeof p?.close !== 'function') || typeof disconnected !== 'string') {
+    throw new Error(
+      `rhea-promise is not as this release knows it (no close on its connection, session or ` +
+        `link) in ${main}: the fix that ends a close when the connection drops cannot be ` +
+        'installed; use the rhea-promise version in package-lock.json',
+    );
+  }
+
+  const [connection, session] = prototypes as [ClosablePrototype, ClosablePrototype];
+  endOnDisconnect(connection, disconnected, (self) => self as Emitter);
+  endOnDisconnect(session, disconnected, connectionOf);
+  endOnDisconnect(link, disconnected, connectionOf);
+}
+
+/** A session's or link's rhea-promise connection, which re-emits the rhea connection's events. */
+function connectionOf(self: unknown): Emitter | undefined {
+  const connection = (self as { connection?: Partial<Emitter> }).connection;
+  const isEmitter =
+    typeof connection?.once === 'function' && typeof connection.removeListener === 'function';
+  return isEmitter ? (connection as Emitter) : undefined;
+}
+
+function endOnDisconnect(
+  prototype: ClosablePrototype,
+  disconnected: string,
+  emitterOf: (self: unknown) => Emitter | undefined,
+): void {
+  if (Object.prototype.hasOwnProperty.call(prototype, INSTALLED)) return;
+
+  const close = prototype.close;
+  prototype.close = function (this: unknown, ...args: unknown[]): Promise<void> {
+    const emitter = emitterOf(this);
+    if (emitter === undefined) return close.apply(this, args);
+
+    // Listening before the close starts: a drop it causes at once still counts.
+    let onDrop = (): void => undefined;
+    const dropped = new Promise<void>((resolve) => {
+      onDrop = resolve;
+      emitter.once(disconnected, onDrop);
+    });
+    const closed = close.apply(this, args);
+    return Promise.race([closed, dropped]).finally(() => {
+      emitter.removeListener(disconnected, onDrop);
+    });
+  };
+  prototype[INSTALLED] = true;
+}
