@@ -18,8 +18,14 @@
 import { requireRheaFile, rheaPromiseCopies } from './rheaCopies';
 
 interface Emitter {
-  once(event: string, listener: () => void): unknown;
+  on(event: string, listener: () => void): unknown;
   removeListener(event: string, listener: () => void): unknown;
+}
+
+/** The closes waiting on one connection, and the one listener that ends them on a drop. */
+interface WaitingCloses {
+  ends: Set<() => void>;
+  onDrop: () => void;
 }
 
 type Close = (this: unknown, ...args: unknown[]) => Promise<void>;
@@ -37,6 +43,10 @@ interface RheaPromiseModule {
 }
 
 const INSTALLED = Symbol.for('sbworker.rheaPromiseClosesEndOnDisconnect');
+
+// One listener per connection however many closes wait on it: a broker that stops answering
+// can leave dozens waiting, and Node warns from the eleventh listener of one event.
+const waitingByConnection = new WeakMap<Emitter, WaitingCloses>();
 
 export function endClosesOnDisconnect(): void {
   for (const main of rheaPromiseCopies()) patchCopy(main);
@@ -66,7 +76,7 @@ function patchCopy(main: string): void {
 function connectionOf(self: unknown): Emitter | undefined {
   const connection = (self as { connection?: Partial<Emitter> }).connection;
   const isEmitter =
-    typeof connection?.once === 'function' && typeof connection.removeListener === 'function';
+    typeof connection?.on === 'function' && typeof connection.removeListener === 'function';
   return isEmitter ? (connection as Emitter) : undefined;
 }
 
@@ -83,15 +93,42 @@ function endOnDisconnect(
     if (emitter === undefined) return close.apply(this, args);
 
     // Listening before the close starts: a drop it causes at once still counts.
-    let onDrop = (): void => undefined;
+    let end = (): void => undefined;
     const dropped = new Promise<void>((resolve) => {
-      onDrop = resolve;
-      emitter.once(disconnected, onDrop);
+      end = resolve;
+      waitForDrop(emitter, disconnected, end);
     });
     const closed = close.apply(this, args);
     return Promise.race([closed, dropped]).finally(() => {
-      emitter.removeListener(disconnected, onDrop);
+      stopWaiting(emitter, disconnected, end);
     });
   };
   prototype[INSTALLED] = true;
+}
+
+function waitForDrop(emitter: Emitter, disconnected: string, end: () => void): void {
+  const waiting = waitingByConnection.get(emitter);
+  if (waiting !== undefined) {
+    waiting.ends.add(end);
+    return;
+  }
+
+  const ends = new Set([end]);
+  const onDrop = (): void => {
+    waitingByConnection.delete(emitter);
+    emitter.removeListener(disconnected, onDrop);
+    for (const endOne of ends) endOne();
+  };
+  waitingByConnection.set(emitter, { ends, onDrop });
+  emitter.on(disconnected, onDrop);
+}
+
+function stopWaiting(emitter: Emitter, disconnected: string, end: () => void): void {
+  const waiting = waitingByConnection.get(emitter);
+  if (waiting === undefined) return;
+
+  waiting.ends.delete(end);
+  if (waiting.ends.size > 0) return;
+  waitingByConnection.delete(emitter);
+  emitter.removeListener(disconnected, waiting.onDrop);
 }

@@ -15,6 +15,7 @@ interface Closable {
 }
 interface PromiseConnection extends Closable {
   open(): Promise<unknown>;
+  listenerCount(event: string): number;
   createSession(): Promise<Closable & { createSender(o: object): Promise<Closable> }>;
 }
 const { Connection } = fromSdk('rhea-promise') as {
@@ -93,6 +94,30 @@ describe("rhea-promise closes when the connection drops before the broker's answ
     const sender = await session.createSender({ target: { address: '$cbs' } });
 
     assert.equal(await closeAcrossADrop(sender), 'resolved');
+  });
+
+  it('many closes waiting on one connection share one listener, and all end', async () => {
+    const connection = await openConnection();
+    const sessions = [];
+    for (let i = 0; i < 12; i += 1) sessions.push(await connection.createSession());
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    const listenersBefore = connection.listenerCount('disconnected');
+
+    proxy.stall('both');
+    const closing = sessions.map((session) => session.close());
+    const listenersWhileWaiting = connection.listenerCount('disconnected');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proxy.drop();
+    const outcomes = await Promise.all(closing.map((c) => settlesWithin(c, SETTLES_WITHIN_MS)));
+    process.off('warning', onWarning);
+
+    // Node warns from an event's eleventh listener (MaxListenersExceededWarning).
+    assert.equal(listenersWhileWaiting, listenersBefore + 1);
+    assert.deepEqual(outcomes, Array<string>(12).fill('resolved'));
+    assert.equal(connection.listenerCount('disconnected'), listenersBefore);
+    assert.deepEqual(warnings, []);
   });
 
   it('a close the broker answers still ends as before', async () => {
