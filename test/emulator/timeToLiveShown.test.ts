@@ -30,18 +30,31 @@ describe('emulator: the time to live that applies, as messages show it', () => {
         deadLetteringOnMessageExpiration: true,
       },
     ],
+    topics: [
+      {
+        name: 'ttl-topic',
+        subscriptions: [
+          { name: 'sessions', requiresSession: true, defaultMessageTimeToLiveMs: ENTITY_TTL_MS },
+        ],
+      },
+    ],
   });
 
-  // .NET ServiceBusReceivedMessage.TimeToLive: unset takes the entity's default, and a longer
-  // one is silently cut down to it.
-  it('shows the entity default for an unset or longer TTL, on peek and on receive', async () => {
+  /** Three messages: no TTL, one longer than ENTITY_TTL_MS, one shorter. */
+  async function sendUnsetLongerShorter(entity: string): Promise<void> {
     await suite.client
-      .createSender('ttl-shown')
+      .createSender(entity)
       .sendMessages([
         { body: 'unset' },
         { body: 'longer', timeToLive: 3_600_000 },
         { body: 'shorter', timeToLive: 30_000 },
       ]);
+  }
+
+  // .NET ServiceBusReceivedMessage.TimeToLive: unset takes the entity's default, and a longer
+  // one is silently cut down to it.
+  it('shows the entity default for an unset or longer TTL, on peek and on receive', async () => {
+    await sendUnsetLongerShorter('ttl-shown');
     const receiver = suite.client.createReceiver('ttl-shown');
 
     const peeked = await receiver.peekMessages(3);
@@ -98,6 +111,28 @@ describe('emulator: the time to live that applies, as messages show it', () => {
       ['shorter', 400, 400, liveExpiry.get('shorter')],
       ['unset', 500, 500, liveExpiry.get('unset')],
     ]);
+  });
+
+  // A copy a session subscription cannot hold (no session id) is dead-lettered as it arrives,
+  // with the reason the dead-letter queues overview gives; it shows the TTL that applied
+  // there, as a dead letter of a stored message does.
+  it('shows a dead letter made on arrival with the TTL that applied there', async () => {
+    await sendUnsetLongerShorter('ttl-topic');
+
+    const receiver = suite.client.createReceiver('ttl-topic', 'sessions', {
+      subQueueType: 'deadLetter',
+    });
+    const dead = await receiver.peekMessages(3);
+    await receiver.close();
+
+    assert.deepEqual(
+      dead.map((m) => [m.body, m.deadLetterReason, m.timeToLive, expiryGap(m)]),
+      [
+        ['unset', 'Session id is null.', ENTITY_TTL_MS, ENTITY_TTL_MS],
+        ['longer', 'Session id is null.', ENTITY_TTL_MS, ENTITY_TTL_MS],
+        ['shorter', 'Session id is null.', 30_000, 30_000],
+      ],
+    );
   });
 
   // Message deferral: deferred messages aren't expired until a receive by sequence number asks

@@ -6,6 +6,7 @@ import type { NamespaceConfig } from '../config/types';
 import { EntityRegistry, type SendTarget } from '../entities/registry';
 import type { MessageStore } from '../store/messageStore';
 import type { StoreHooks } from '../store/storeHooks';
+import { shownTimeToLiveMs } from '../store/storedMessage';
 import type { DeadLetterFields, Journal, StoredMessage } from '../store/types';
 import { entityFullRefusal } from './entitySize';
 import { sendDisabledRefusal } from './entityStatus';
@@ -151,7 +152,7 @@ export class Broker implements StoreHooks {
       enqueueSeq: message.enqueueSeq ?? message.seq,
       expiresAtMs: null,
       enqueuedAtMs: message.enqueuedAtMs,
-      timeToLiveMs: appliedTimeToLiveMs(message),
+      timeToLiveMs: shownTimeToLiveMs(message),
       forwardHops: message.forwardHops,
     };
     // One the target cannot take (no session id for a session queue, a disabled or full
@@ -211,18 +212,4 @@ export class Broker implements StoreHooks {
       this.logger.warn('timer sweep failed', { error });
     }
   }
-}
-
-/** The header's time-to-live field is an AMQP uint of milliseconds. */
-const MAX_HEADER_TTL_MS = 0xffffffff;
-
-/**
- * The time to live a dead letter shows: the one that applied where it lived (the entity's
- * default when the sender gave none or a longer one), as it showed there. Azure documents
- * ExpiresAtUtc as EnqueuedTimeUtc + TimeToLive; with the original enqueued time kept, a dead
- * letter then shows the expiry it had, which its dead-letter queue does not enforce.
- */
-function appliedTimeToLiveMs(message: StoredMessage): number | null {
-  if (message.expiresAtMs === null) return message.timeToLiveMs;
-  return Math.min(Math.max(0, message.expiresAtMs - message.enqueuedAtMs), MAX_HEADER_TTL_MS);
 }

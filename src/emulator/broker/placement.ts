@@ -1,12 +1,17 @@
 import { failureCode } from '../../shared/failureLogging';
 import type { Logger } from '../../shared/logger';
-import { withApplicationProperties, type ParsedMessage } from '../amqp/messageCodec';
+import {
+  withApplicationProperties,
+  withExpiryAfterCreation,
+  type ParsedMessage,
+} from '../amqp/messageCodec';
 import type {
   EntityRegistry,
   QueueEntity,
   SendTarget,
   SubscriptionEntity,
 } from '../entities/registry';
+import { effectiveTtl, headerTtlMs } from '../store/storedMessage';
 import type { DeadLetterFields, StoredMessage } from '../store/types';
 import { forwardTargetRefusal } from './forwardTarget';
 import { copiesForSubscription, type RuleFailure } from './ruleRouting';
@@ -221,10 +226,13 @@ export class MessagePlacement {
     carried: Partial<StoredMessage>,
     fields: DeadLetterFields = NULL_SESSION_DEAD_LETTER,
   ): number {
-    const bare = withApplicationProperties(message.bare, {
-      DeadLetterReason: fields.reason,
-      DeadLetterErrorDescription: fields.description,
-    });
+    // As a stored message's dead letter, it shows the time to live that applied here.
+    const ttlMs = effectiveTtl(message.timeToLiveMs, holder.store.settings.defaultTimeToLiveMs);
+    const cutDown = ttlMs !== null && ttlMs !== message.timeToLiveMs;
+    const bare = withApplicationProperties(
+      cutDown ? withExpiryAfterCreation(message.bare, ttlMs) : message.bare,
+      { DeadLetterReason: fields.reason, DeadLetterErrorDescription: fields.description },
+    );
     const dead = { ...message, bare, scheduledEnqueueAtMs: null };
     this.logger.debug('message dead-lettered on arrival', {
       entity: holder.store.settings.path,
@@ -241,7 +249,12 @@ export class MessagePlacement {
       const moved = { ...carried, deadLetterSource: holder.store.settings.path };
       return this.enqueue(target, dead, nowMs, hops + 1, moved);
     }
-    const kept = { ...carried, expiresAtMs: null, forwardHops: hops };
+    const kept = {
+      ...carried,
+      expiresAtMs: null,
+      forwardHops: hops,
+      timeToLiveMs: headerTtlMs(ttlMs),
+    };
     return holder.deadLetter.add(dead, nowMs, kept).seq;
   }
 

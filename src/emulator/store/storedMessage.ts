@@ -48,7 +48,11 @@ export function newStoredMessage(
   };
 }
 
-function effectiveTtl(messageTtlMs: number | null, entityTtlMs: number | null): number | null {
+/** The time to live that applies: the entity's default for none, or for a longer one. */
+export function effectiveTtl(
+  messageTtlMs: number | null,
+  entityTtlMs: number | null,
+): number | null {
   if (messageTtlMs === null || messageTtlMs <= 0) return entityTtlMs;
   if (entityTtlMs === null) return messageTtlMs;
   return Math.min(messageTtlMs, entityTtlMs);
@@ -57,16 +61,22 @@ function effectiveTtl(messageTtlMs: number | null, entityTtlMs: number | null): 
 /** The header's time-to-live field is an AMQP uint of milliseconds. */
 const MAX_HEADER_TTL_MS = 0xffffffff;
 
+/** A time to live as the header can carry it: one past its range as its largest value. */
+export function headerTtlMs(ttlMs: number | null): number | null {
+  return ttlMs === null ? null : Math.min(Math.max(0, ttlMs), MAX_HEADER_TTL_MS);
+}
+
 /**
  * The time to live a delivered or peeked copy shows: the one that applies (Azure reports the
  * entity's default when the sender gave none, and a longer one cut down to it), so the SDK's
  * `expiresAtUtc` (enqueued time + header TTL) is the real expiry. A dead letter no longer
- * expires and shows what the sender gave. A TTL past the header's range is shown as its
- * largest value.
+ * expires and shows the one it was given when dead-lettered (the one that applied where it
+ * lived). Also what a dead letter keeps: with the original enqueued time kept, it then shows
+ * the expiry it had, which its dead-letter queue does not enforce.
  */
-function shownTimeToLiveMs(message: StoredMessage): number | null {
+export function shownTimeToLiveMs(message: StoredMessage): number | null {
   if (message.expiresAtMs === null) return message.timeToLiveMs;
-  return Math.min(Math.max(0, message.expiresAtMs - message.enqueuedAtMs), MAX_HEADER_TTL_MS);
+  return headerTtlMs(message.expiresAtMs - message.enqueuedAtMs);
 }
 
 /** The stamp used for peeks and management responses (every state shown). */
