@@ -26,10 +26,16 @@ export function rheaCopyFiles(file: string): string[] {
  */
 export function rheaPromiseCopies(): string[] {
   const sdk = dirname(require.resolve('@azure/service-bus'));
-  const coreAmqp = dirname(require.resolve('@azure/core-amqp', { paths: [sdk] }));
+  const coreAmqp = dirname(sdkCoreAmqp());
   return [
     ...new Set([sdk, coreAmqp].map((from) => require.resolve('rhea-promise', { paths: [from] }))),
   ];
+}
+
+/** The entry file of the @azure/core-amqp copy `@azure/service-bus` runs on. */
+export function sdkCoreAmqp(): string {
+  const sdk = dirname(require.resolve('@azure/service-bus'));
+  return require.resolve('@azure/core-amqp', { paths: [sdk] });
 }
 
 /** Loads one rhea file found by `rheaCopyFiles`. */

@@ -15,18 +15,14 @@
  * disconnected while closing"); the patch stays until a release settles these closes.
  */
 
+import {
+  asDropEmitter,
+  DISCONNECTED,
+  type DropEmitter,
+  stopWaitingForDrop,
+  waitForDrop,
+} from './connectionDrops';
 import { requireRheaFile, rheaPromiseCopies } from './rheaCopies';
-
-interface Emitter {
-  on(event: string, listener: () => void): unknown;
-  removeListener(event: string, listener: () => void): unknown;
-}
-
-/** The closes waiting on one connection, and the one listener that ends them on a drop. */
-interface WaitingCloses {
-  ends: Set<() => void>;
-  onDrop: () => void;
-}
 
 type Close = (this: unknown, ...args: unknown[]) => Promise<void>;
 
@@ -44,10 +40,6 @@ interface RheaPromiseModule {
 
 const INSTALLED = Symbol.for('sbworker.rheaPromiseClosesEndOnDisconnect');
 
-// One listener per connection however many closes wait on it: a broker that stops answering
-// can leave dozens waiting, and Node warns from the eleventh listener of one event.
-const waitingByConnection = new WeakMap<Emitter, WaitingCloses>();
-
 export function endClosesOnDisconnect(): void {
   for (const main of rheaPromiseCopies()) patchCopy(main);
 }
@@ -57,8 +49,8 @@ function patchCopy(main: string): void {
   // Sender and Receiver share their close, on the Link class the package does not export.
   const link = Object.getPrototypeOf(rheaPromise.Receiver?.prototype ?? {}) as ClosablePrototype;
   const prototypes = [rheaPromise.Connection?.prototype, rheaPromise.Session?.prototype, link];
-  const disconnected = rheaPromise.ConnectionEvents?.disconnected;
-  if (prototypes.some((p) => typeof p?.close !== 'function') || typeof disconnected !== 'string') {
+  const knowsDrops = rheaPromise.ConnectionEvents?.disconnected === DISCONNECTED;
+  if (prototypes.some((p) => typeof p?.close !== 'function') || !knowsDrops) {
     throw new Error(
       `rhea-promise is not as this release knows it (no close on its connection, session or ` +
         `link) in ${main}: the fix that ends a close when the connection drops cannot be ` +
@@ -67,68 +59,35 @@ function patchCopy(main: string): void {
   }
 
   const [connection, session] = prototypes as [ClosablePrototype, ClosablePrototype];
-  endOnDisconnect(connection, disconnected, (self) => self as Emitter);
-  endOnDisconnect(session, disconnected, connectionOf);
-  endOnDisconnect(link, disconnected, connectionOf);
+  endOnDisconnect(connection, (self) => asDropEmitter(self));
+  endOnDisconnect(session, connectionOf);
+  endOnDisconnect(link, connectionOf);
 }
 
-/** A session's or link's rhea-promise connection, which re-emits the rhea connection's events. */
-function connectionOf(self: unknown): Emitter | undefined {
-  const connection = (self as { connection?: Partial<Emitter> }).connection;
-  const isEmitter =
-    typeof connection?.on === 'function' && typeof connection.removeListener === 'function';
-  return isEmitter ? (connection as Emitter) : undefined;
+/** A session's or link's rhea-promise connection. */
+function connectionOf(self: unknown): DropEmitter | undefined {
+  return asDropEmitter((self as { connection?: unknown }).connection);
 }
 
 function endOnDisconnect(
   prototype: ClosablePrototype,
-  disconnected: string,
-  emitterOf: (self: unknown) => Emitter | undefined,
+  connectionOfSelf: (self: unknown) => DropEmitter | undefined,
 ): void {
   if (Object.prototype.hasOwnProperty.call(prototype, INSTALLED)) return;
 
   const close = prototype.close;
   prototype.close = function (this: unknown, ...args: unknown[]): Promise<void> {
-    const emitter = emitterOf(this);
-    if (emitter === undefined) return close.apply(this, args);
+    const connection = connectionOfSelf(this);
+    if (connection === undefined) return close.apply(this, args);
 
     // Listening before the close starts: a drop it causes at once still counts.
     let end = (): void => undefined;
     const dropped = new Promise<void>((resolve) => {
-      end = resolve;
-      waitForDrop(emitter, disconnected, end);
+      end = () => resolve();
+      waitForDrop(connection, end);
     });
     const closed = close.apply(this, args);
-    return Promise.race([closed, dropped]).finally(() => {
-      stopWaiting(emitter, disconnected, end);
-    });
+    return Promise.race([closed, dropped]).finally(() => stopWaitingForDrop(connection, end));
   };
   prototype[INSTALLED] = true;
-}
-
-function waitForDrop(emitter: Emitter, disconnected: string, end: () => void): void {
-  const waiting = waitingByConnection.get(emitter);
-  if (waiting !== undefined) {
-    waiting.ends.add(end);
-    return;
-  }
-
-  const ends = new Set([end]);
-  const onDrop = (): void => {
-    waitingByConnection.delete(emitter);
-    emitter.removeListener(disconnected, onDrop);
-    for (const endOne of ends) endOne();
-  };
-  waitingByConnection.set(emitter, { ends, onDrop });
-  emitter.on(disconnected, onDrop);
-}
-
-function stopWaiting(emitter: Emitter, disconnected: string, end: () => void): void {
-  const waiting = waitingByConnection.get(emitter);
-  if (waiting === undefined) return;
-
-  waiting.ends.delete(end);
-  if (waiting.ends.size > 0) return;
-  waitingByConnection.delete(emitter);
-  emitter.removeListener(disconnected, waiting.onDrop);
 }

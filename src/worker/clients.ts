@@ -8,6 +8,7 @@ import {
   sdkConnectionStringRefusal,
 } from '../shared/connectionString';
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
+import { failRequestsOnDrop } from '../shared/coreAmqpRequests';
 import { endClosesOnDisconnect } from '../shared/rheaPromiseCloses';
 import { keepTypedApplicationProperties } from '../shared/typedProperties';
 import {
@@ -21,8 +22,10 @@ import type { ClientRetrySettings } from './hostSettings';
 // Every settlement the worker makes goes through rhea; see the module for the bug it fixes.
 fixRheaDispositionRanges();
 
-// A connection that drops while the SDK closes it left every receiver waiting for ever.
+// A connection that drops while the SDK closes something on it, or waits for a $cbs or
+// $management answer on it, left every receiver waiting (for ever, or a minute).
 endClosesOnDisconnect();
+failRequestsOnDrop();
 
 // Application properties reach the handler as the host's .NET client reads them, by AMQP type.
 keepTypedApplicationProperties();

@@ -6,6 +6,7 @@ import {
 
 import { sdkConnectionString } from '../../shared/connectionString';
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
+import { failRequestsOnDrop } from '../../shared/coreAmqpRequests';
 import { endClosesOnDisconnect } from '../../shared/rheaPromiseCloses';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
@@ -14,8 +15,10 @@ import { keepTypedApplicationProperties } from '../../shared/typedProperties';
 // Replay completes some letters and abandons others in one go; see the module for why.
 fixRheaDispositionRanges();
 
-// A connection that drops while the SDK closes it left the command waiting for ever.
+// A connection that drops while the SDK closes something on it, or waits for a $cbs or
+// $management answer on it, left the command waiting (for ever, or a minute).
 endClosesOnDisconnect();
+failRequestsOnDrop();
 
 // `peek --json` and replay copy ids, properties, annotations, footer and body, typed.
 keepTypedApplicationProperties({ otherSections: true });

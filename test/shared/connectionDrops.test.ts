@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
+import { failRequestsOnDrop } from '../../src/shared/coreAmqpRequests';
 import { endClosesOnDisconnect } from '../../src/shared/rheaPromiseCloses';
 import { startTestEmulator } from '../support/emulator';
 import { startStallingProxy, type StallingProxy } from '../support/stallingProxy';
@@ -16,11 +17,31 @@ interface Closable {
 interface PromiseConnection extends Closable {
   open(): Promise<unknown>;
   listenerCount(event: string): number;
+  once(event: string, listener: () => void): unknown;
   createSession(): Promise<Closable & { createSender(o: object): Promise<Closable> }>;
 }
 const { Connection } = fromSdk('rhea-promise') as {
   Connection: new (options: object) => PromiseConnection;
 };
+interface RequestLink {
+  sendRequest(request: object, options?: { timeoutInMs?: number }): Promise<unknown>;
+}
+const { RequestResponseLink } = fromSdk('@azure/core-amqp') as {
+  RequestResponseLink: { create(c: PromiseConnection, s: object, r: object): Promise<RequestLink> };
+};
+
+/** An SDK-stack connection to the emulator through `proxy`, as the SDK opens one. */
+async function openThrough(proxy: StallingProxy): Promise<PromiseConnection> {
+  const connection = new Connection({
+    host: '127.0.0.1',
+    hostname: 'localhost',
+    port: proxy.port,
+    transport: 'tcp',
+    reconnect: false,
+  });
+  await connection.open();
+  return connection;
+}
 
 /** How long a close may take after its connection dropped; unpatched, it never ends. */
 const SETTLES_WITHIN_MS = 3000;
@@ -53,17 +74,7 @@ describe("rhea-promise closes when the connection drops before the broker's answ
     await emulator.close();
   });
 
-  async function openConnection(): Promise<PromiseConnection> {
-    const connection = new Connection({
-      host: '127.0.0.1',
-      hostname: 'localhost',
-      port: proxy.port,
-      transport: 'tcp',
-      reconnect: false,
-    });
-    await connection.open();
-    return connection;
-  }
+  const openConnection = () => openThrough(proxy);
 
   /** Holds the traffic, starts the close (its frame never arrives), then cuts the network. */
   async function closeAcrossADrop(target: Closable): Promise<string> {
@@ -127,5 +138,81 @@ describe("rhea-promise closes when the connection drops before the broker's answ
 
     assert.equal(await settlesWithin(sender.close(), SETTLES_WITHIN_MS), 'resolved');
     assert.equal(await settlesWithin(connection.close(), SETTLES_WITHIN_MS), 'resolved');
+  });
+});
+
+// @azure/core-amqp 4.4.2 left a $cbs or $management request pending on a dropped connection
+// for its whole timeout (60 s for a put-token), and the SDK's recovery waited on it.
+describe('a $cbs request pending when the connection drops', () => {
+  let emulator: RunningEmulator;
+  let proxy: StallingProxy;
+
+  before(async () => {
+    failRequestsOnDrop();
+    emulator = await startTestEmulator({ queues: ['q'] });
+    proxy = await startStallingProxy(emulator.port);
+  });
+
+  after(async () => {
+    await proxy.close();
+    await emulator.close();
+  });
+
+  async function openCbsLink(): Promise<{ connection: PromiseConnection; link: RequestLink }> {
+    const connection = await openThrough(proxy);
+    const link = await RequestResponseLink.create(
+      connection,
+      { target: { address: '$cbs' } },
+      { name: 'cbs-replies', source: { address: '$cbs' }, target: { address: 'cbs-replies' } },
+    );
+    return { connection, link };
+  }
+
+  /** A put-token request whose token the broker refuses: it answers with a status code. */
+  const putToken = {
+    to: '$cbs',
+    reply_to: 'cbs-replies',
+    body: 'not a token',
+    application_properties: {
+      operation: 'put-token',
+      type: 'servicebus.windows.net:sastoken',
+      name: 'sb://localhost/q',
+    },
+  };
+
+  it('fails at once, not after its 60 s timeout, and leaves no listener behind', async () => {
+    const { connection, link } = await openCbsLink();
+    const listenersBefore = connection.listenerCount('disconnected');
+
+    proxy.stall('both');
+    const asked = link.sendRequest({ ...putToken }, { timeoutInMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proxy.drop();
+
+    assert.equal(await settlesWithin(asked, SETTLES_WITHIN_MS), 'rejected');
+    assert.equal(connection.listenerCount('disconnected'), listenersBefore);
+  });
+
+  // The SDK sends its queued put-tokens one after another, the later ones after the drop.
+  it('sent on a connection that has dropped, fails at once', async () => {
+    const { connection, link } = await openCbsLink();
+    const dropped = new Promise<void>((resolve) => connection.once('disconnected', resolve));
+    proxy.drop();
+    await dropped;
+
+    const asked = link.sendRequest({ ...putToken }, { timeoutInMs: 60_000 });
+
+    assert.equal(await settlesWithin(asked, SETTLES_WITHIN_MS), 'rejected');
+  });
+
+  it("still gets the broker's answer when the connection holds", async () => {
+    const { connection, link } = await openCbsLink();
+
+    const answered = link.sendRequest({ ...putToken }, { timeoutInMs: 60_000 });
+
+    // The broker answers at once: status 401, which the SDK's link gives as a rejection.
+    assert.equal(await settlesWithin(answered, SETTLES_WITHIN_MS), 'rejected');
+    await assert.rejects(answered, { code: 'UnauthorizedError' });
+    await connection.close();
   });
 });
