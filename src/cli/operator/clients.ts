@@ -5,6 +5,8 @@ import {
 } from '@azure/service-bus';
 
 import { sdkConnectionString } from '../../shared/connectionString';
+import { amqpStackRejection } from '../../worker/amqpStackRejections';
+import { describeError } from '../describeError';
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
 import { failRequestsOnDrop } from '../../shared/coreAmqpRequests';
 import { endClosesOnDisconnect } from '../../shared/rheaPromiseCloses';
@@ -22,6 +24,14 @@ failRequestsOnDrop();
 
 // `peek --json` and replay copy ids, properties, annotations, footer and body, typed.
 keepTypedApplicationProperties({ otherSections: true });
+
+// Failures of the SDK's own bookkeeping, left with nothing to catch them, must not end the
+// command with a Node stack: its own outcome reports the failure that led to them.
+process.on('unhandledRejection', (reason: unknown) => {
+  if (amqpStackRejection(reason) !== undefined) return;
+  process.stderr.write(`sbworker: ${describeError(reason)}\n`);
+  process.exit(1);
+});
 
 // An operator waits seconds, not minutes, to learn that the broker is not there.
 const CLI_RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 500, timeoutInMs: 20 * SECOND_MS };
