@@ -16,8 +16,12 @@ export interface StallingProxy {
    * stored (the emulator with a data folder, after its fsync) while it answers a detach at once.
    */
   resume(options?: { dispositionsLaterMs?: number }): void;
-  /** Ends every connection through the proxy and drops what it held: a network cut. */
-  drop(): void;
+  /**
+   * Ends every connection through the proxy and drops what it held: a network cut. With
+   * `reset`, each connection ends with a TCP reset (ECONNRESET at the client), as a router or
+   * a broker's host that lost the connection answers.
+   */
+  drop(options?: { reset?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -77,10 +81,13 @@ export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
             }
           }, later);
         },
-        drop: () => {
+        drop: (options = {}) => {
           held.splice(0);
           stalled = 'none';
-          for (const socket of sockets) socket.destroy();
+          for (const socket of sockets) {
+            if (options.reset === true) socket.resetAndDestroy();
+            else socket.destroy();
+          }
         },
         close: () =>
           new Promise<void>((done) => {

@@ -95,6 +95,10 @@ export async function runReplay(
       maxSizeInBytes: result.maxSizeInBytes,
       sentNotCompleted: result.sentNotCompleted,
       ...(outcome === 'forced' ? { uncertain: watch.sending } : {}),
+      ...(outcome !== 'forced' && result.uncertain.length > 0
+        ? { uncertain: result.uncertain }
+        : {}),
+      ...(result.notGivenBack > 0 ? { notGivenBack: result.notGivenBack } : {}),
     }) + '\n';
   const summary = (result: ReplayResult): string =>
     `replayed ${result.replayed} of ${result.selected} selected dead letter(s) from` +
@@ -144,6 +148,7 @@ export async function runReplay(
         onSelected: (count) =>
           count > 0 ? createProgress({ verb: 'replayed', total: count }) : undefined,
         signal: interruption.signal,
+        stopWaiting: interruption.stopWaiting,
         watch,
       });
       if (outcome.failure === undefined) return outcome;
@@ -235,6 +240,20 @@ function leftBehind(result: ReplayResult, address: EntityAddress): string {
         ` ${sequenceNumberList(result.sentNotCompleted)}; each copy carries it as` +
         ' ReplayedSequenceNumber):' +
         ' replaying them again sends them twice',
+    );
+  }
+  if (result.uncertain.length > 0) {
+    lines.push(
+      `the copies of ${result.uncertain.length} letter(s) were being sent and got no answer:` +
+        ` they may have arrived or not, and the letters are still in ${queue} (sequence` +
+        ` numbers ${sequenceNumberList(result.uncertain)}; a copy that arrived carries it as` +
+        ' ReplayedSequenceNumber)',
+    );
+  }
+  if (result.notGivenBack > 0) {
+    lines.push(
+      `${result.notGivenBack} letter(s) received but not replayed could not be given back (the` +
+        ` broker refused or did not answer): they return to ${queue} when their locks expire`,
     );
   }
   return lines.map((line) => `${line}\n`).join('');

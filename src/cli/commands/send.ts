@@ -129,12 +129,16 @@ async function runSend(
       const sent = await sendBatches(sender, batches, {
         progress,
         signal: interruption.signal,
+        stopWaiting: interruption.stopWaiting,
         watch,
       });
       progress.finish();
       const signal = interruption.received();
       if (sent.interrupted === true && signal !== undefined) {
-        writeSummary(summaryOf(sent, { outcome: 'interrupted', signal }));
+        const unanswered = sent.unanswered;
+        const batch =
+          unanswered === undefined ? undefined : { count: unanswered, mayHaveArrived: true };
+        writeSummary(summaryOf(sent, { outcome: 'interrupted', signal, batch }));
         process.exitCode = interruption.exitCode();
         return undefined;
       }
@@ -222,7 +226,14 @@ function summaryText(summary: SendSummary): string {
       : `; the first not sent is ${summary.resumeAt}${resumeFlag(summary)}`;
   if (summary.outcome === 'interrupted') {
     const stopped = `interrupted by ${summary.signal}: ${head} (${endpoint})`;
-    return `${stopped}; the rest were not sent${next}\n`;
+    const inFlight =
+      summary.uncertain === undefined
+        ? ''
+        : `; the batch in flight (${summary.uncertain} message(s)) got no answer and may have` +
+          ' arrived or not';
+    const after =
+      summary.uncertain === undefined ? next : next.replace('not sent', 'not acknowledged');
+    return `${stopped}${inFlight}; the rest were not sent${after}\n`;
   }
   if (summary.outcome === 'forced') {
     const inFlight =

@@ -12,6 +12,7 @@ import { headerLimitProblem } from '../../shared/headerLimits';
 import type { SendableMessage } from './messageJson';
 import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
 import type { Progress } from './progress';
+import { withOwnSignal } from './waitBounds';
 
 export interface BatchSendResult {
   sent: number;
@@ -118,6 +119,8 @@ export interface SendBatchesOptions {
   progress?: Progress;
   /** Aborting stops the send before the next batch; the batch in flight is answered first. */
   signal?: AbortSignal;
+  /** Aborting stops waiting for the answer to the batch in flight (after `signal`). */
+  stopWaiting?: AbortSignal;
   watch?: SendProgress;
 }
 
@@ -129,15 +132,21 @@ export async function sendBatches(
   sender: ServiceBusSender,
   batches: readonly ServiceBusMessageBatch[],
   options: SendBatchesOptions = {},
-): Promise<BatchSendResult & { failure?: unknown; interrupted?: boolean }> {
+): Promise<BatchSendResult & { failure?: unknown; interrupted?: boolean; unanswered?: number }> {
   const watch = options.watch ?? { sent: 0, batches: 0, sending: 0 };
   for (const [index, batch] of batches.entries()) {
     if (options.signal?.aborted === true) return { ...counts(watch), interrupted: true };
 
     watch.sending = batch.count;
     try {
-      await sender.sendMessages(batch);
+      await withOwnSignal(options.stopWaiting, (abortSignal) =>
+        sender.sendMessages(batch, { abortSignal }),
+      );
     } catch (failure) {
+      // Interrupted while the broker left the batch unanswered: it may have arrived or not.
+      if (options.stopWaiting?.aborted === true) {
+        return { ...counts(watch), interrupted: true, unanswered: batch.count };
+      }
       return { ...counts(watch), failure };
     } finally {
       watch.sending = 0;

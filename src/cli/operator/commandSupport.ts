@@ -7,6 +7,7 @@ import {
   type OperatorConnection,
 } from './connection';
 import { isUsageError, UsageError } from './usageError';
+import { closeLeftOpen } from './waitBounds';
 
 export interface ConnectionFlags {
   connectionString?: string;
@@ -60,6 +61,8 @@ export function operatorAction<Args extends unknown[]>(
   return async (...args: Args) => {
     try {
       await handler(...args);
+      // A client whose close was given up on keeps the process alive: end it, output written.
+      if (closeLeftOpen()) process.stdout.write('', () => process.exit(process.exitCode ?? 0));
     } catch (error) {
       const command = args[args.length - 1] as Command;
       if (isUsageError(error)) {

@@ -8,6 +8,7 @@ import { connectionSourcePhrase, type OperatorConnection } from './connection';
 import type { EntityAddress } from './entityAddress';
 import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
 import { UsageError } from './usageError';
+import { closeWithinBound } from './waitBounds';
 
 export interface OperatorClientOptions {
   /** The queue, topic or subscription the command reads from, for a hint when it is missing. */
@@ -42,9 +43,8 @@ export async function withOperatorClient<T>(
   } catch (error) {
     throw await explainFailure(error, client, connection, options.readsFrom);
   } finally {
-    const closing = client.close();
-    if (options.exitsWithoutClose?.() === true) closing.catch(() => undefined);
-    else await closing;
+    if (options.exitsWithoutClose?.() === true) client.close().catch(() => undefined);
+    else await closeWithinBound(client);
   }
 }
 
@@ -154,7 +154,8 @@ function unreachableCode(thrown: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNREACHABLE_NETWORK_CODES.includes(code)) return code;
 
-  const message = error instanceof Error ? error.message : '';
+  // The SDK passes a socket's error on as a GeneralError: "GeneralError: ECONNRESET: read …".
+  const message = (error instanceof Error ? error.message : '').replace(/^GeneralError: /, '');
   return UNREACHABLE_NETWORK_CODES.find((known) => message.startsWith(`${known}:`));
 }
 

@@ -1,6 +1,8 @@
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
 import Long from 'long';
 
+import { withOwnSignal } from './waitBounds';
+
 const PEEK_PAGE_SIZE = 100;
 
 /**
@@ -20,7 +22,9 @@ export async function* peekPages(
 
   while (peeked < maxCount) {
     const pageSize = Math.min(PEEK_PAGE_SIZE, maxCount - peeked);
-    const page = await receiver.peekMessages(pageSize, { fromSequenceNumber, abortSignal });
+    const page = await withOwnSignal(abortSignal, (signal) =>
+      receiver.peekMessages(pageSize, { fromSequenceNumber, abortSignal: signal }),
+    );
     if (page.length === 0) return;
 
     peeked += page.length;

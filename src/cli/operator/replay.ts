@@ -11,6 +11,7 @@ import { packFitting } from './batchSender';
 import type { MessageJson } from './messageJson';
 import type { Progress } from './progress';
 import { replayCopy } from './replayCopy';
+import { settleWithin, withOwnSignal } from './waitBounds';
 import {
   giveBack,
   receiveBatch,
@@ -55,6 +56,11 @@ export interface ReplayOptions {
    * letters received but not yet copied go back to the dead-letter queue.
    */
   signal?: AbortSignal;
+  /**
+   * Aborting (some seconds after `signal`) stops waiting for the requests in flight: a send
+   * or complete still unanswered leaves its letters as `uncertain` or `sentNotCompleted`.
+   */
+  stopWaiting?: AbortSignal;
   /** Kept up to date as the replay goes, for a report when the process must exit at once. */
   watch?: ReplayWatch;
 }
@@ -86,6 +92,13 @@ export interface ReplayResult {
   maxSizeInBytes?: number;
   /** Letters whose copy was sent but which could not be completed: they are in both places. */
   sentNotCompleted: string[];
+  /**
+   * Letters whose copies were being sent when the replay stopped waiting for the answer: the
+   * copies may have arrived or not; the letters are still in the dead-letter queue.
+   */
+  uncertain: string[];
+  /** Letters the replay held but could not give back: they come back when their locks expire. */
+  notGivenBack: number;
   /** What stopped the replay early, after the counts above were taken. */
   failure?: unknown;
 }
@@ -109,6 +122,8 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     interrupted: false,
     tooLarge: [],
     sentNotCompleted: [],
+    uncertain: [],
+    notGivenBack: 0,
   };
   if (options.watch !== undefined) options.watch.result = result;
   try {
@@ -129,7 +144,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
       progress?.finish();
     }
   } finally {
-    for (const slot of slots) await giveBack(slot);
+    result.notGivenBack = await giveBack(slots);
   }
 
   result.interrupted = wasAborted(options.signal) && result.replayed < result.selected;
@@ -154,6 +169,7 @@ async function receiveAndReplay(
     const received = await receiveBatch(slot.receiver, batchSize, {
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 2 * SECOND_MS,
       answerMarginMs: options.receiveAnswerMarginMs,
+      stopWaiting: options.stopWaiting,
     });
     if (aborted()) {
       // Interrupted while receiving: nothing of this batch was copied, so all of it goes back.
@@ -219,36 +235,57 @@ async function replayBatch(
     const watch = options.watch ?? newReplayWatch();
     watch.sending = originals.map(sequenceOf);
     try {
-      await options.sender.sendMessages(batch);
+      await withOwnSignal(options.stopWaiting, (abortSignal) =>
+        options.sender.sendMessages(batch, { abortSignal }),
+      );
     } catch (error) {
       // Not sent: these originals, and those of later batches, go back at once.
       slot.held.push(...fitting.slice(firstOfBatch - batch.count));
+      // Interrupted while the broker left the send unanswered: the signal ends the replay.
+      if (options.stopWaiting?.aborted === true) {
+        result.uncertain.push(...originals.map(sequenceOf));
+        return;
+      }
       throw sendError(error, options.target);
     } finally {
       watch.sending = [];
     }
     for (const message of originals) watch.awaitingComplete.add(sequenceOf(message));
-    await completeSent(slot.receiver, originals, result, watch);
+    await completeSent(slot.receiver, originals, result, watch, options.stopWaiting);
   }
 }
 
+/**
+ * Completes the originals of a sent batch, one after another. Once `stopWaiting` aborts, a
+ * complete still unanswered is waited for no longer: that letter and the rest count as sent
+ * but not completed, as they may be.
+ */
 async function completeSent(
   receiver: ServiceBusReceiver,
   originals: ServiceBusReceivedMessage[],
   result: ReplayResult,
   watch: ReplayWatch,
+  stopWaiting: AbortSignal | undefined,
 ): Promise<void> {
   let failure: unknown;
   for (const message of originals) {
     try {
-      await receiver.completeMessage(message);
+      const completed = await settleWithin(
+        receiver.completeMessage(message),
+        Infinity,
+        stopWaiting,
+      );
+      if (!completed.settled) break;
       result.replayed += 1;
+      watch.awaitingComplete.delete(sequenceOf(message));
     } catch (error) {
-      result.sentNotCompleted.push(sequenceOf(message));
       failure ??= error;
     }
-    watch.awaitingComplete.delete(sequenceOf(message));
   }
+
+  // What is still awaited was refused, or is unanswered: possibly in both places.
+  for (const sequenceNumber of watch.awaitingComplete) result.sentNotCompleted.push(sequenceNumber);
+  watch.awaitingComplete.clear();
   if (failure !== undefined) throw failure;
 }
 

@@ -9,6 +9,8 @@ export function inFlightResult(watch: ReplayWatch): ReplayResult {
     interrupted: true,
     tooLarge: [],
     sentNotCompleted: [],
+    uncertain: [],
+    notGivenBack: 0,
   };
   const sentNotCompleted = [...result.sentNotCompleted, ...watch.awaitingComplete];
   return { ...result, interrupted: true, sentNotCompleted };

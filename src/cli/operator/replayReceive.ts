@@ -4,6 +4,7 @@ import { AppError } from '../../shared/errors';
 import { SECOND_MS } from '../../shared/time';
 import { toMessageJson, type MessageJson } from './messageJson';
 import { peekPages } from './peekAll';
+import { closeWithinBound, GIVE_BACK_BOUND_MS, settleWithin } from './waitBounds';
 
 // The receiving side of a dead-letter replay: the selection, the receivers and their letters.
 
@@ -37,15 +38,18 @@ export interface ReceiverSlot {
 export async function receiveBatch(
   receiver: ServiceBusReceiver,
   count: number,
-  wait: { maxWaitTimeInMs: number; answerMarginMs?: number },
+  wait: { maxWaitTimeInMs: number; answerMarginMs?: number; stopWaiting?: AbortSignal },
 ): Promise<ServiceBusReceivedMessage[]> {
-  const { maxWaitTimeInMs } = wait;
+  const { maxWaitTimeInMs, stopWaiting } = wait;
   const waitedMs = maxWaitTimeInMs + (wait.answerMarginMs ?? RECEIVE_ANSWER_MARGIN_MS);
-  const abortSignal = AbortSignal.timeout(waitedMs);
+  const timeout = AbortSignal.timeout(waitedMs);
+  const abortSignal = stopWaiting === undefined ? timeout : AbortSignal.any([timeout, stopWaiting]);
   try {
     return await receiver.receiveMessages(count, { maxWaitTimeInMs, abortSignal });
   } catch (error) {
-    if (!abortSignal.aborted) throw error;
+    // Interrupted and unanswered: nothing was received that the replay knows of.
+    if (stopWaiting?.aborted === true) return [];
+    if (!timeout.aborted) throw error;
     throw new AppError(
       'ServiceTimeout',
       `Service Bus did not answer a receive within ${waitedMs / SECOND_MS} s`,
@@ -96,13 +100,27 @@ export function slotWithRoom(
   return slot;
 }
 
-export async function giveBack(slot: ReceiverSlot): Promise<void> {
-  for (const message of slot.held) {
-    try {
-      await slot.receiver.abandonMessage(message);
-    } catch {
-      // The lock already expired or the link closed: the broker releases it either way.
-    }
-  }
-  await slot.receiver.close().catch(() => undefined);
+/**
+ * Abandons every held letter, all at once, and closes the receivers, waiting
+ * `GIVE_BACK_BOUND_MS` at most for the abandons: a broker that stopped answering would
+ * otherwise take the SDK's three tries per letter, one letter after another.
+ * @returns How many letters were not given back (refused, or unanswered in time): they come
+ *   back to the dead-letter queue when their locks expire.
+ */
+export async function giveBack(slots: readonly ReceiverSlot[]): Promise<number> {
+  const abandons = slots.flatMap((slot) =>
+    slot.held.map((message) => slot.receiver.abandonMessage(message)),
+  );
+  let answered = 0;
+  const counting = abandons.map((abandon) =>
+    abandon.then(
+      () => (answered += 1),
+      () => undefined,
+    ),
+  );
+  await settleWithin(Promise.all(counting), GIVE_BACK_BOUND_MS);
+  const notGivenBack = abandons.length - answered;
+
+  await Promise.all(slots.map((slot) => closeWithinBound(slot.receiver)));
+  return notGivenBack;
 }

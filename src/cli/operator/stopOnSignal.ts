@@ -1,9 +1,15 @@
 import { constants as osConstants } from 'node:os';
 
 import { writeErr } from './commandSupport';
+import { SIGNAL_ANSWER_GRACE_MS } from './waitBounds';
 
 export interface Interruption {
   readonly signal: AbortSignal;
+  /**
+   * Aborts `SIGNAL_ANSWER_GRACE_MS` after the first signal: a request still unanswered then
+   * (a broker that stopped answering) is waited for no longer.
+   */
+  readonly stopWaiting: AbortSignal;
   /** The signal received, if any. */
   received(): NodeJS.Signals | undefined;
   /** 128 + the signal's number, as a shell reports a process ended by it (130 for SIGINT). */
@@ -33,6 +39,7 @@ export interface StopOptions {
  */
 export function stopOnSignal(options: StopOptions): Interruption {
   const controller = new AbortController();
+  const waiting = new AbortController();
   let received: NodeJS.Signals | undefined;
   const exitCode = (): number => 128 + (received === undefined ? 2 : osConstants.signals[received]);
 
@@ -46,11 +53,13 @@ export function stopOnSignal(options: StopOptions): Interruption {
         : `${signal}: stopping at once (${idle})\n`,
     );
     controller.abort();
+    setTimeout(() => waiting.abort(), SIGNAL_ANSWER_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
+    stopWaiting: waiting.signal,
     received: () => received,
     exitCode,
     dispose: () => {
