@@ -1,8 +1,4 @@
-import type {
-  ServiceBusReceivedMessage,
-  ServiceBusReceiver,
-  ServiceBusSessionReceiver,
-} from '@azure/service-bus';
+import type { ServiceBusReceiver, ServiceBusSessionReceiver } from '@azure/service-bus';
 
 import {
   createEntityReceiver,
@@ -12,10 +8,11 @@ import {
 } from './listener';
 import type { LoopStopSignal } from './loopStopSignal';
 import type { OutageTracker } from './outage';
-import { retireStalledReceiver } from './receiveDeadline';
+import type { StalledReceive } from './receiveDeadline';
 import type { ReceiverBatchCaches } from './receiverBatchCaches';
 import { noteSessionConnection } from './sessionLink';
 import { SessionLockRenewal } from './sessionLockRenewal';
+import { StalledReceivers } from './stalledReceivers';
 
 /** Codes that only mean "no session is free right now". */
 const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);
@@ -29,14 +26,16 @@ export class LoopReceivers {
   /** The lock renewal of each accepted session, until the session is released. */
   readonly #sessionRenewals = new Map<ServiceBusReceiver, SessionLockRenewal>();
   /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
-  readonly #stalled = new WeakSet<ServiceBusReceiver>();
+  readonly #stalled: StalledReceivers;
 
   constructor(
     private readonly deps: ListenerDeps,
     private readonly outage: OutageTracker,
     private readonly caches: ReceiverBatchCaches,
     private readonly stop: LoopStopSignal,
-  ) {}
+  ) {
+    this.#stalled = new StalledReceivers(deps.logger);
+  }
 
   /** A receiver on the function's entity, for a loop without sessions. */
   open(): ServiceBusReceiver {
@@ -90,15 +89,13 @@ export class LoopReceivers {
   }
 
   /**
-   * A receiver whose receive stalled is replaced, and closed only once that receive ends: the
+   * A receiver whose receive stalled is replaced, and closed once that receive ends: the
    * messages it may still hand over are given back through it (another receiver cannot settle
-   * them). Closed at shutdown if it has not ended by then.
+   * them), or it is ended at once (see stalledReceivers.ts). Closed at shutdown if it has not
+   * ended by then.
    */
-  retire(receiver: ServiceBusReceiver, late: Promise<ServiceBusReceivedMessage[]>): void {
-    this.#stalled.add(receiver);
-    void retireStalledReceiver(receiver, late, this.deps.logger).finally(() =>
-      this.#open.delete(receiver),
-    );
+  retire(receiver: ServiceBusReceiver, stalled: StalledReceive): void {
+    void this.#stalled.retire(receiver, stalled).finally(() => this.#open.delete(receiver));
   }
 
   /** At shutdown: session lock renewals stop, and every receiver still open is closed. */

@@ -16,6 +16,14 @@ const DEADLINE_MARGIN_MS = 5_000;
  */
 const STALLED_RECEIVE_ABORT_AFTER_MS = 70_000;
 
+/** A receive past its deadline, handed to the caller with the error. */
+export interface StalledReceive {
+  /** The call itself: once the broker answers it may still hand over messages. */
+  late: Promise<ServiceBusReceivedMessage[]>;
+  /** Ends the call now; what it took until then stays locked until its lock expires. */
+  abort(): void;
+}
+
 /**
  * `receiveMessages` with a deadline. @azure/service-bus 7.9.5 ends a receive by draining the
  * link's credit; when the broker stops answering (a frozen process, a network black hole) it
@@ -23,14 +31,14 @@ const STALLED_RECEIVE_ABORT_AFTER_MS = 70_000;
  * receive past its wait, the SDK's link timeout (`tryTimeoutMs`) and a margin fails with
  * `ReceiveStalled` (retried as an outage), and the caller replaces the receiver. The stalled
  * call goes to `afterStall`: once the broker answers it may still hand over messages, which
- * only its own receiver can give back.
+ * only its own receiver can give back, or be ended at once.
  */
 export async function receiveWithDeadline(
   receiver: ServiceBusReceiver,
   maxMessageCount: number,
   options: ReceiveOptions & { maxWaitTimeInMs: number },
   tryTimeoutMs: number,
-  afterStall: (late: Promise<ServiceBusReceivedMessage[]>) => void,
+  afterStall: (stalled: StalledReceive) => void,
 ): Promise<ServiceBusReceivedMessage[]> {
   const deadlineMs = options.maxWaitTimeInMs + tryTimeoutMs + DEADLINE_MARGIN_MS;
   // The call's own signal: the caller's stops following a call once it has given up on it.
@@ -52,7 +60,7 @@ export async function receiveWithDeadline(
   } catch (error) {
     if (isReceiveStalled(error)) {
       setTimeout(abortCall, STALLED_RECEIVE_ABORT_AFTER_MS).unref();
-      afterStall(receiving);
+      afterStall({ late: receiving, abort: abortCall });
     }
     throw error;
   } finally {

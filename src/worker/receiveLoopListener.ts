@@ -16,7 +16,7 @@ import { LoopStopSignal } from './loopStopSignal';
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
 import { firstArrivalMs } from './receiveArrival';
 import type { ReceiveRefusal, RefusalTracker } from './receiveRefusal';
-import { receiveWithDeadline } from './receiveDeadline';
+import { receiveWithDeadline, type StalledReceive } from './receiveDeadline';
 import { ReceiverBatchCaches } from './receiverBatchCaches';
 import { endHeldSession, isSessionLinkClosed, isSessionLockLost, sessionIdOf } from './sessionLink';
 import { settle } from './settle';
@@ -216,8 +216,7 @@ export class ReceiveLoopListener implements Listener {
     maxWaitTimeInMs: number,
   ): Promise<ServiceBusReceivedMessage[]> {
     const { tryTimeoutMs } = this.deps.serviceBus.clientRetryOptions;
-    const retire = (late: Promise<ServiceBusReceivedMessage[]>): void =>
-      this.#receivers.retire(receiver, late);
+    const retire = (stalled: StalledReceive): void => this.#receivers.retire(receiver, stalled);
     const call = this.#stopSignal.forCall();
     try {
       return await receiveWithDeadline(

@@ -2,7 +2,7 @@ import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/servi
 
 import { ensureError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { receiveWithDeadline } from './receiveDeadline';
+import { receiveWithDeadline, type StalledReceive } from './receiveDeadline';
 
 /** rhea-promise's receive link, as far as this module reads it. */
 interface ReceiveLink {
@@ -29,6 +29,17 @@ export function linkCreditOf(receiver: ServiceBusReceiver): number | undefined {
 }
 
 /**
+ * Whether the receiver's link is known not to be there: a receive is then still opening it and
+ * has given no credit, so no message can have been sent to it. False when the SDK's private
+ * fields are not there (another SDK version).
+ */
+export function hasNoLink(receiver: ServiceBusReceiver): boolean {
+  const internals = receiver as unknown as ReceiverInternals;
+  const holder = internals._messageSession ?? internals._batchingReceiver;
+  return holder !== undefined && 'link' in holder && holder.link === undefined;
+}
+
+/**
  * Takes back the credit a receive cancelled at stop left on its link.
  *
  * `@azure/service-bus` 7.9.5 ends a cancelled receive at once and leaves its credit in place:
@@ -44,7 +55,7 @@ export function linkCreditOf(receiver: ServiceBusReceiver): number | undefined {
 export async function takeBackCredit(
   receiver: ServiceBusReceiver,
   tryTimeoutMs: number,
-  afterStall: (late: Promise<ServiceBusReceivedMessage[]>) => void,
+  afterStall: (stalled: StalledReceive) => void,
   logger: Logger,
 ): Promise<ServiceBusReceivedMessage[]> {
   const credit = linkCreditOf(receiver);

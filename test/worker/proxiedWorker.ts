@@ -25,14 +25,19 @@ export interface ProxiedWorker {
   close(): Promise<void>;
 }
 
-/** Starts the emulator (queue locks of `lockDurationMs`), the proxy and a ready worker. */
+/**
+ * Starts the emulator (queue locks of `lockDurationMs`, the queues' MaxDeliveryCount when
+ * given), the proxy and a ready worker.
+ */
 export async function startProxiedWorker(
   prefix: string,
   lockDurationMs: number,
   env: Record<string, string>,
+  maxDeliveryCount?: number,
 ): Promise<ProxiedWorker> {
   const names = probeNames(prefix);
-  const emulator = await startTestEmulator(probeEntities(names, { lockDurationMs }));
+  const queue = maxDeliveryCount === undefined ? {} : { maxDeliveryCount };
+  const emulator = await startTestEmulator(probeEntities(names, { lockDurationMs, ...queue }));
   const proxy = await startStallingProxy(emulator.port);
   const client = testClient(emulator.connectionString);
   const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);

@@ -35,7 +35,7 @@ describe('a receive with a deadline', () => {
       let late: Promise<unknown> | undefined;
 
       const receiving = receiveWithDeadline(receiver, 1, { maxWaitTimeInMs: 1000 }, 2000, (p) => {
-        late = p;
+        late = p.late;
       });
       const failed = assert.rejects(receiving, { code: 'ReceiveStalled' });
       mock.timers.tick(1000 + 2000 + 5000);
