@@ -190,7 +190,8 @@ export class OutageTracker {
     this.#unconfirmed = undefined;
     if (this.#since === undefined) return;
 
-    this.#logRecovery();
+    // Once stopped, a receive ends because it was cancelled, which says nothing of Service Bus.
+    if (!this.#stopped) this.#logRecovery();
     this.#since = undefined;
     this.#attempts = 0;
   }
@@ -208,7 +209,7 @@ export class OutageTracker {
 
   #probeSucceeded(): void {
     this.#reachedOnce = true;
-    if (this.#since === undefined) return;
+    if (this.#since === undefined || this.#stopped) return;
 
     this.#logRecovery();
     this.#unconfirmed = {

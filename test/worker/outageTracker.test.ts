@@ -92,6 +92,43 @@ describe('OutageTracker on an idle receiver, where only a probe can confirm a re
   });
 });
 
+// Trial CP: a "recovered" line after "Shutting down": a receive cancelled at stop returned, and
+// a probe sent before the stop answered after it. Neither says the connection came back.
+describe('OutageTracker once stopped', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  const firstWords = (log: ReturnType<typeof captureLogger>): string[] =>
+    log.lines().map((line) => String(line.msg).split(';')[0]!);
+
+  it('logs no recovery for a receive that ends after the stop', () => {
+    const log = captureLogger();
+    const tracker = new OutageTracker(log.logger, RETRY);
+    tracker.recovered();
+    tracker.failed(lost(), 'receive');
+
+    tracker.stop();
+    tracker.recovered();
+
+    assert.deepEqual(firstWords(log), ['Service Bus connection lost']);
+  });
+
+  it('logs no recovery for a probe that answers after the stop', async () => {
+    const log = captureLogger();
+    const tracker = new OutageTracker(log.logger, RETRY);
+    tracker.recovered();
+    let answer: () => void = () => undefined;
+    const probe = () => new Promise<void>((resolve) => (answer = resolve));
+    mock.timers.tick(tracker.failed(lost(), 'receive', probe));
+
+    tracker.stop();
+    answer();
+    await turn();
+
+    assert.deepEqual(firstWords(log), ['Service Bus connection lost']);
+  });
+});
+
 describe('OutageTracker before Service Bus was ever reached, and during a long outage', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 }));
   afterEach(() => mock.timers.reset());
