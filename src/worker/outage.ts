@@ -98,6 +98,11 @@ export class OutageTracker {
   readonly #logged = new Set<FailureKind>();
   /** Set by a probe's success until a message confirms the recovery or `until` passes. */
   #unconfirmed: { since: number; attempts: number; until: number } | undefined;
+  /**
+   * The streak's recovery is already logged: a probe said so, then the receiver failed again
+   * within the margin. Its real recovery then adds no second line for the one "lost" line.
+   */
+  #recoveryLogged = false;
   #lastDelayMs = 0;
   #roundStartedAt = 0;
   #probeTimer: NodeJS.Timeout | undefined;
@@ -140,6 +145,7 @@ export class OutageTracker {
       // The probe said the namespace answers, yet the receiver fails again: the same streak.
       this.#since = unconfirmed.since;
       this.#attempts = unconfirmed.attempts;
+      this.#recoveryLogged = true;
     } else if (this.#since === undefined) {
       this.#since = Date.now();
       this.#attempts = 0;
@@ -191,7 +197,8 @@ export class OutageTracker {
     if (this.#since === undefined) return;
 
     // Once stopped, a receive ends because it was cancelled, which says nothing of Service Bus.
-    if (!this.#stopped) this.#logRecovery();
+    if (!this.#stopped && !this.#recoveryLogged) this.#logRecovery();
+    this.#recoveryLogged = false;
     this.#since = undefined;
     this.#attempts = 0;
   }
@@ -272,6 +279,7 @@ export class OutageTracker {
     }
 
     this.#lastReportAt = now;
+    this.#recoveryLogged = false;
     this.logger.warn('Service Bus still unavailable; retrying', details);
   }
 

@@ -90,6 +90,22 @@ describe('OutageTracker on an idle receiver, where only a probe can confirm a re
       'Service Bus connection recovered',
     ]);
   });
+
+  // Trial CP: more "recovered" lines than "lost" ones.
+  it('logs one recovery for that streak when the receiver then works', async () => {
+    const log = captureLogger();
+    const tracker = await lostThenProbed(log);
+    mock.timers.tick(1000);
+    tracker.failed(lost(), 'receive');
+
+    mock.timers.tick(8000);
+    tracker.recovered();
+
+    assert.deepEqual(messages(log), [
+      'Service Bus connection lost',
+      'Service Bus connection recovered',
+    ]);
+  });
 });
 
 // Trial CP: a "recovered" line after "Shutting down": a receive cancelled at stop returned, and
