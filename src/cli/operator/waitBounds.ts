@@ -26,9 +26,8 @@ export type Bounded<T> = { settled: true; value: T } | { settled: false };
 
 /**
  * Waits for `work` at most `limitMs` (Infinity: no limit), and no longer than until `signal`
- * aborts. The work goes
- * on when the wait ends; only the waiting stops. Nothing is left listening on `signal` after,
- * so one signal serves any number of waits.
+ * aborts. The work goes on when the wait ends; only the waiting stops. Nothing is left
+ * listening on `signal` after, so one signal serves any number of waits.
  * @throws what `work` rejects with, when it does so in time.
  */
 export async function settleWithin<T>(
