@@ -7,9 +7,9 @@
  * one drop while links were being authorized stopped every receiver of the client for a
  * minute, with nothing logged (trial CP; the worker's network-cut test failed in CI on it).
  *
- * A request pending when its connection drops now fails at once with the drop's own error (a
- * reset socket, or the broker's close), which the SDK translates and retries as it does any
- * drop. Installed with the other SDK patches by every part that opens SDK connections;
+ * A request pending when its connection drops now fails at once, with an error the SDK
+ * retries as it retried the timeout (or the broker's own error when it closed the connection
+ * with one). Installed with the other SDK patches by every part that opens SDK connections;
  * idempotent. No upstream issue about this was found; the patch stays until a release fails
  * such requests.
  */
@@ -92,12 +92,20 @@ function isClosed(connection: object): boolean {
   return typeof isOpen === 'function' && isOpen.call(connection) === false;
 }
 
-/** The drop's own error (a reset socket, the broker's close), or one that says it dropped. */
+/**
+ * The broker's own error when it closed the connection with one (the SDK reads its condition),
+ * else one that says the connection dropped, with the socket's reason, and that a retry may
+ * help: core-amqp takes only some socket errors as worth a retry (ECONNRESET, not EPIPE), and the
+ * 60 s timeout this replaces was always retried.
+ */
 function dropError(context: unknown, when: string): unknown {
   const event = context as { error?: unknown; connection?: { error?: unknown } } | undefined;
-  const cause = event?.error ?? event?.connection?.error;
-  if (typeof cause === 'object' && cause !== null) return cause;
-  return Object.assign(new Error(`The connection to Service Bus dropped ${when}`), {
+  const cause = event?.connection?.error ?? event?.error;
+  if (typeof (cause as { condition?: unknown } | undefined)?.condition === 'string') return cause;
+
+  const reason = cause instanceof Error ? ` (${cause.message})` : '';
+  return Object.assign(new Error(`The connection to Service Bus dropped ${when}${reason}`), {
     retryable: true,
+    ...(cause === undefined ? {} : { cause }),
   });
 }

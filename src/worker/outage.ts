@@ -150,6 +150,7 @@ export class OutageTracker {
       this.#since = Date.now();
       this.#attempts = 0;
       this.#logged.clear();
+      this.#recoveryLogged = false;
     }
     this.#unconfirmed = undefined;
 
@@ -218,7 +219,9 @@ export class OutageTracker {
     this.#reachedOnce = true;
     if (this.#since === undefined || this.#stopped) return;
 
-    this.#logRecovery();
+    // A probe of a streak whose recovery a probe already logged says nothing new.
+    if (this.#recoveryLogged) clearTimeout(this.#probeTimer);
+    else this.#logRecovery();
     this.#unconfirmed = {
       since: this.#since,
       attempts: this.#attempts,

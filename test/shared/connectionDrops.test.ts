@@ -26,7 +26,8 @@ const { Connection } = fromSdk('rhea-promise') as {
 interface RequestLink {
   sendRequest(request: object, options?: { timeoutInMs?: number }): Promise<unknown>;
 }
-const { RequestResponseLink } = fromSdk('@azure/core-amqp') as {
+const { RequestResponseLink, translate } = fromSdk('@azure/core-amqp') as {
+  translate(error: unknown): { retryable?: boolean };
   RequestResponseLink: { create(c: PromiseConnection, s: object, r: object): Promise<RequestLink> };
 };
 
@@ -191,6 +192,9 @@ describe('a $cbs request pending when the connection drops', () => {
 
     assert.equal(await settlesWithin(asked, SETTLES_WITHIN_MS), 'rejected');
     assert.equal(connection.listenerCount('disconnected'), listenersBefore);
+    // Worth a retry as the 60 s timeout it replaces was, whatever the socket's error.
+    const error: unknown = await asked.catch((e: unknown) => e);
+    assert.equal(translate(error).retryable, true);
   });
 
   // The SDK sends its queued put-tokens one after another, the later ones after the drop.
@@ -203,6 +207,8 @@ describe('a $cbs request pending when the connection drops', () => {
     const asked = link.sendRequest({ ...putToken }, { timeoutInMs: 60_000 });
 
     assert.equal(await settlesWithin(asked, SETTLES_WITHIN_MS), 'rejected');
+    const error: unknown = await asked.catch((e: unknown) => e);
+    assert.equal(translate(error).retryable, true);
   });
 
   it("still gets the broker's answer when the connection holds", async () => {

@@ -54,6 +54,8 @@ export async function settleWithin<T>(
 /** `sleep`, or for an infinite limit a wait that only the signal ends. */
 function endOfWait(limitMs: number, signal: AbortSignal): Promise<void> {
   if (Number.isFinite(limitMs)) return sleep(limitMs, signal);
+  // A signal that has fired already fires no event again.
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) =>
     signal.addEventListener('abort', () => resolve(), { once: true }),
   );
