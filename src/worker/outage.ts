@@ -150,7 +150,6 @@ export class OutageTracker {
       this.#since = Date.now();
       this.#attempts = 0;
       this.#logged.clear();
-      this.#recoveryLogged = false;
     }
     this.#unconfirmed = undefined;
 
@@ -219,9 +218,7 @@ export class OutageTracker {
     this.#reachedOnce = true;
     if (this.#since === undefined || this.#stopped) return;
 
-    // A probe of a streak whose recovery a probe already logged says nothing new.
-    if (this.#recoveryLogged) clearTimeout(this.#probeTimer);
-    else this.#logRecovery();
+    this.#logRecovery();
     this.#unconfirmed = {
       since: this.#since,
       attempts: this.#attempts,
