@@ -34,7 +34,7 @@ function withMethod<T extends object>(real: T, name: keyof T, method: unknown): 
 
 describe('a dead-letter replay that stops part-way says how far it got', () => {
   const fx = cliEmulatorFor({
-    queues: ['rs-source', 'rs-doomed', 'rs-complete'],
+    queues: ['rs-source', 'rs-doomed', 'rs-complete', 'rs-large'],
   });
 
   function replayOptions(queue: string, overrides: Partial<ReplayOptions>): ReplayOptions {
@@ -115,6 +115,53 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
     // The letter that is now in both places is the one named, by its sequence number.
     assert.equal(second?.messageId, 'twice-1');
     assert.deepEqual(result.sentNotCompleted, [String(stillDead[0]?.sequenceNumber)]);
+  });
+
+  it('does not name a batch left unsent after a stop as one that may have arrived', async () => {
+    // Two letters that are received together but whose copies need a send batch each (the
+    // emulator's limit is 256 KB a message, and so a batch).
+    const large = letters('large', 2).map((letter) => ({
+      ...letter,
+      body: `${String(letter.body)}:${'x'.repeat(150_000)}`,
+    }));
+    await sendAndDeadLetterAs(fx.client, 'rs-large', large, 'Rejected');
+    const address = parseEntityAddress('rs-large');
+    const signal = new AbortController();
+    const stopWaiting = new AbortController();
+    // The stop comes while the first batch's original is being completed.
+    const openReceiver = (): ServiceBusReceiver => {
+      const real = createEntityReceiver(fx.client, address, {
+        deadLetter: true,
+        receiveMode: 'peekLock',
+      });
+      return withMethod(real, 'completeMessage', (...args: unknown[]) => {
+        signal.abort();
+        stopWaiting.abort();
+        return (real.completeMessage as (...a: unknown[]) => Promise<void>)(...args);
+      });
+    };
+
+    const result = await replayDeadLetters(
+      replayOptions('rs-large', {
+        openReceiver,
+        receiveBatchSize: 2,
+        signal: signal.signal,
+        stopWaiting: stopWaiting.signal,
+      }),
+    );
+
+    assert.equal(result.interrupted, true);
+    assert.deepEqual(result.uncertain, []);
+    const copies = await drain(fx.client, 'rs-large');
+    assert.deepEqual(
+      copies.map((copy) => copy.messageId),
+      ['large-0'],
+    );
+    const stillDead = await peekDeadLetters(fx.client, 'rs-large');
+    assert.ok(
+      stillDead.some((letter) => letter.messageId === 'large-1'),
+      'the letter whose batch was not sent is still dead-lettered',
+    );
   });
 
   it('reports a broker unreachable behind the SDK retries as a communication problem', async () => {

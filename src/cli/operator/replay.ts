@@ -230,6 +230,12 @@ async function replayBatch(
   const fitting = due.filter((message) => !tooLarge.has(message));
   let firstOfBatch = 0;
   for (const batch of packed.batches) {
+    if (wasAborted(options.stopWaiting)) {
+      // Stopped before this batch went out: its letters and the later ones were not copied.
+      slot.held.push(...fitting.slice(firstOfBatch));
+      return;
+    }
+
     const originals = fitting.slice(firstOfBatch, firstOfBatch + batch.count);
     firstOfBatch += batch.count;
     const watch = options.watch ?? newReplayWatch();
