@@ -153,7 +153,9 @@ describe('a dead-letter replay whose network is cut', () => {
   let client: ServiceBusClient;
 
   before(async () => {
-    emulator = await startTestEmulator({ queues: [{ name: 'bh-cut', maxDeliveryCount: 5 }] });
+    emulator = await startTestEmulator({
+      queues: ['reset', 'closed'].map((how) => ({ name: `bh-cut-${how}`, maxDeliveryCount: 5 })),
+    });
     client = testClient(emulator.connectionString);
   });
 
@@ -162,38 +164,43 @@ describe('a dead-letter replay whose network is cut', () => {
     await emulator.close();
   });
 
-  it('says it could not reach the broker, as for one that went away', async () => {
-    await sendAndDeadLetterAs(client, 'bh-cut', ids('cut', 2000).map(message), 'Cut');
-    const proxy = await startStallingProxy(emulator.port);
-    const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
+  for (const cut of [
+    { how: 'reset', reset: true, code: 'ECONN(RESET|REFUSED)' },
+    { how: 'closed', reset: false, code: '(connection closed|ECONNREFUSED)' },
+  ]) {
+    it(`says it could not reach the broker when the connection is ${cut.how}`, async () => {
+      const queue = `bh-cut-${cut.how}`;
+      await sendAndDeadLetterAs(client, queue, ids('cut', 2000).map(message), 'Cut');
+      const proxy = await startStallingProxy(emulator.port);
+      const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
 
-    const child = spawnCli([
-      ...['dlq', 'replay', 'bh-cut', '--all', '--batch-size', '20'],
-      ...['--http-port', String(emulator.httpPort), '--connection-string', viaProxy],
-    ]);
-    let stderr = '';
-    let closing: Promise<void> | undefined;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (closing !== undefined || !/^replayed \d+\//m.test(stderr)) return;
-      // Every connection reset and no new one taken: the network is cut.
-      proxy.drop({ reset: true });
-      closing = proxy.close();
+      const child = spawnCli([
+        ...['dlq', 'replay', queue, '--all', '--batch-size', '20'],
+        ...['--http-port', String(emulator.httpPort), '--connection-string', viaProxy],
+      ]);
+      let stderr = '';
+      let closing: Promise<void> | undefined;
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (closing !== undefined || !/^replayed \d+\//m.test(stderr)) return;
+        // Every connection ended and no new one taken: the network is cut.
+        proxy.drop({ reset: cut.reset });
+        closing = proxy.close();
+      });
+      const code = await new Promise((done) => child.on('exit', done));
+
+      assert.equal(code, 1, stderr);
+      const endpoint = `sb://localhost:${proxy.port}`;
+      assert.match(
+        stderr,
+        new RegExp(
+          `^sbworker: ServiceCommunicationProblem: could not reach ${endpoint} \\(${cut.code}\\)`,
+          'm',
+        ),
+      );
+      assertNoNodeNoise(stderr);
     });
-    const code = await new Promise((done) => child.on('exit', done));
-
-    assert.equal(code, 1, stderr);
-    const endpoint = `sb://localhost:${proxy.port}`;
-    assert.match(
-      stderr,
-      new RegExp(
-        '^sbworker: ServiceCommunicationProblem: could not reach' +
-          ` ${endpoint} \\(ECONN(RESET|REFUSED)\\)`,
-        'm',
-      ),
-    );
-    assertNoNodeNoise(stderr);
-  });
+  }
 });
 
 function ids(prefix: string, count: number): string[] {

@@ -6,7 +6,7 @@ import { errorCode, mostTellingAttempt } from '../../shared/attemptErrors';
 import { createOperatorClient } from './clients';
 import { connectionSourcePhrase, type OperatorConnection } from './connection';
 import type { EntityAddress } from './entityAddress';
-import { UNREACHABLE_NETWORK_CODES } from './networkErrors';
+import { closedConnectionLabel, UNREACHABLE_NETWORK_CODES } from './networkErrors';
 import { UsageError } from './usageError';
 import { closeWithinBound } from './waitBounds';
 
@@ -153,6 +153,8 @@ function unreachableCode(thrown: unknown): string | undefined {
   const error = mostTellingAttempt(thrown);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNREACHABLE_NETWORK_CODES.includes(code)) return code;
+  const closed = closedConnectionLabel(error);
+  if (closed !== undefined) return closed;
 
   // The SDK passes a socket's error on as a GeneralError: "GeneralError: ECONNRESET: read …".
   const message = (error instanceof Error ? error.message : '').replace(/^GeneralError: /, '');
