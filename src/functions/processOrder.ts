@@ -28,15 +28,17 @@ export function createProcessOrderHandler(
     handle(body, context.triggerMetadata);
 }
 
-// A wrong setting stops the app while it loads, in both hosts, with an error naming it.
-const settings = hostedOrderSettings();
-
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',
   queueName: 'orders',
   return: shipmentsOutput,
   handler: createProcessOrderHandler(),
 });
+
+// A wrong setting stops the app while it loads, in every host, with an error naming it. Checked
+// after the registration: Azure's Node.js worker reports an entry file's error only for an app
+// that registered a function; with none, the host finds no function and runs on, healthy.
+const settings = hostedOrderSettings();
 
 // A PGlite folder serves one process: opening it at start-up makes a second process on the
 // same folder stop there (DatabaseInUse) instead of taking messages that all fail into the

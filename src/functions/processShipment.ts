@@ -16,12 +16,12 @@ export function createProcessShipmentHandler(
     handle(body, context.triggerMetadata);
 }
 
-// A wrong setting stops the app while it loads, in both hosts, with an error naming it; the
-// store itself still opens on the first invocation.
-hostedOrderSettings();
-
 app.serviceBusQueue(FUNCTION_NAME, {
   connection: 'ServiceBusConnection',
   queueName: 'shipments',
   handler: createProcessShipmentHandler(),
 });
+
+// A wrong setting stops the app while it loads, after the registration as in processOrder.ts;
+// the store itself still opens on the first invocation.
+hostedOrderSettings();

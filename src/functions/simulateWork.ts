@@ -27,8 +27,7 @@ export function simulatedWorkMs(env: NodeJS.ProcessEnv = process.env): number {
   return value;
 }
 
-/** Read while the app loads, so that an invalid value stops start-up in both hosts. */
-const workMs = simulatedWorkMs();
+let workMs = DEFAULT_SIMULATED_WORK_MS;
 
 /**
  * The seed job: logs which message arrived, pretends to work for a while, and finishes, so the
@@ -58,3 +57,7 @@ app.serviceBusQueue('simulateWork', {
   queueName: 'jobs',
   handler: simulateWork,
 });
+
+// Read while the app loads, so that an invalid value stops start-up in every host; after the
+// registration, as in processOrder.ts, so that Azure's Node.js worker reports it.
+workMs = simulatedWorkMs();

@@ -12,23 +12,29 @@ import { hostRunsFunction } from '../../shared/hostFunctionSwitches';
 // worker, `npm start`), the app can read only its own host.json and app settings, and reads
 // them as the host does, so the pool is sized for the concurrency the host really runs.
 
+let concurrency: number | undefined;
+
 /**
  * How many invocations of one order function the host runs at once: `maxConcurrentCalls`, as
  * neither order function has sessions. One connection each: a transaction holds it for
  * milliseconds, so when both functions are busy the few that wait for a connection wait
  * briefly, and host.json's 16 stays inside the 20 connections of Heroku Postgres's smallest
- * plans. Read while the app loads, so that a wrong value stops start-up.
+ * plans. Read with the other settings while the app loads, so that a wrong value stops
+ * start-up.
  */
-const concurrency = hostMaxConcurrentCalls(APP_ROOT, process.env);
+function hostConcurrency(): number {
+  concurrency ??= hostMaxConcurrentCalls(APP_ROOT, process.env);
+  return concurrency;
+}
 
 /** The order settings from process.env, checked, with the pool sized for the host. */
 export function hostedOrderSettings(): OrderSettings {
-  return orderSettingsFromEnv(process.env, concurrency);
+  return orderSettingsFromEnv(process.env, hostConcurrency());
 }
 
 /** The process's order runtime, opened with the pool sized for the host. */
 export function hostedOrderRuntime(): Promise<OrderRuntime> {
-  return getOrderRuntime(concurrency);
+  return getOrderRuntime(hostConcurrency());
 }
 
 /** The functions that use the order store. */
