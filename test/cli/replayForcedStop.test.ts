@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { REPLAY_PROPERTIES } from '../../src/cli/operator/replayCopy';
 import { cliEmulatorFor } from './cliEmulator';
 import { drain, sendAndDeadLetterAs } from './deadLetters';
+import { startStallingProxy } from '../support/stallingProxy';
 import { spawnCli } from './runCli';
 
 // Long enough to dead-letter every letter under one lock in the set-up.
@@ -34,11 +35,15 @@ describe('a dead-letter replay stopped at once by a second Ctrl+C', () => {
       messageId: `twice-${index}`,
     }));
     await sendAndDeadLetterAs(fx.client, 'rf-twice', letters, 'Rejected');
-    const { connectionString, httpPort } = fx.emulator;
-    // One batch for all, so the letters are completed one by one after a single send.
+    const { connectionString, httpPort, port } = fx.emulator;
+    // The network stops as the replay's first complete goes out, so the completes wait.
+    const proxy = await startStallingProxy(port);
+    proxy.stallAtClientDisposition();
+    const viaProxy = connectionString.replace(`:${port};`, `:${proxy.port};`);
+    // One batch for all: every letter is copied by one send, then completed.
     const child = spawnCli([
       ...['dlq', 'replay', 'rf-twice', '--all', '--batch-size', String(LETTERS), '--json'],
-      ...['--http-port', String(httpPort), '--connection-string', connectionString],
+      ...['--http-port', String(httpPort), '--connection-string', viaProxy],
     ]);
     let stdout = '';
     let stderr = '';
@@ -59,6 +64,9 @@ describe('a dead-letter replay stopped at once by a second Ctrl+C', () => {
 
     // 128 + 2: stopped by Ctrl+C.
     assert.equal(await exited, 130);
+    // The completes held in the network are lost with it.
+    proxy.drop();
+    await proxy.close();
     await new Promise((lapsed) => setTimeout(lapsed, LOCK_DURATION_MS + 500));
     const copies = await drain(fx.client, 'rf-twice');
     const stillDead = new Set((await drain(fx.client, 'rf-twice', true)).map(sequenceOf));

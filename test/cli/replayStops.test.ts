@@ -34,7 +34,7 @@ function withMethod<T extends object>(real: T, name: keyof T, method: unknown): 
 
 describe('a dead-letter replay that stops part-way says how far it got', () => {
   const fx = cliEmulatorFor({
-    queues: ['rs-source', 'rs-doomed', 'rs-complete', 'rs-large'],
+    queues: ['rs-source', 'rs-doomed', 'rs-complete', 'rs-large', 'rs-together'],
   });
 
   function replayOptions(queue: string, overrides: Partial<ReplayOptions>): ReplayOptions {
@@ -48,6 +48,24 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
       source: `${queue}/$deadletterqueue`,
       receiveBatchSize: 1,
       ...overrides,
+    };
+  }
+
+  /** Receivers of the queue's dead letters whose complete is `complete`, given the real one. */
+  function completingWith(
+    queue: string,
+    complete: (real: (message: unknown) => Promise<void>, message: unknown) => Promise<void>,
+  ): () => ServiceBusReceiver {
+    const address = parseEntityAddress(queue);
+    return () => {
+      const real = createEntityReceiver(fx.client, address, {
+        deadLetter: true,
+        receiveMode: 'peekLock',
+      });
+      const realComplete = real.completeMessage.bind(real) as (m: unknown) => Promise<void>;
+      return withMethod(real, 'completeMessage', (message: unknown) =>
+        complete(realComplete, message),
+      );
     };
   }
 
@@ -87,20 +105,13 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
 
   it('counts letters whose copy went out but which could not be completed', async () => {
     await sendAndDeadLetterAs(fx.client, 'rs-complete', letters('twice', 3), 'Rejected');
-    const address = parseEntityAddress('rs-complete');
     let completes = 0;
     // The second complete fails, as it does when the lock was lost after the send.
-    const openReceiver = (): ServiceBusReceiver => {
-      const real = createEntityReceiver(fx.client, address, {
-        deadLetter: true,
-        receiveMode: 'peekLock',
-      });
-      return withMethod(real, 'completeMessage', async (...args: unknown[]) => {
-        completes += 1;
-        if (completes === 2) throw new ServiceBusError('The lock was lost', 'MessageLockLost');
-        return (real.completeMessage as (...a: unknown[]) => Promise<void>)(...args);
-      });
-    };
+    const openReceiver = completingWith('rs-complete', (complete, message) => {
+      completes += 1;
+      if (completes === 2) throw new ServiceBusError('The lock was lost', 'MessageLockLost');
+      return complete(message);
+    });
 
     const result = await replayDeadLetters(replayOptions('rs-complete', { openReceiver }));
 
@@ -125,21 +136,14 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
       body: `${String(letter.body)}:${'x'.repeat(150_000)}`,
     }));
     await sendAndDeadLetterAs(fx.client, 'rs-large', large, 'Rejected');
-    const address = parseEntityAddress('rs-large');
     const signal = new AbortController();
     const stopWaiting = new AbortController();
     // The stop comes while the first batch's original is being completed.
-    const openReceiver = (): ServiceBusReceiver => {
-      const real = createEntityReceiver(fx.client, address, {
-        deadLetter: true,
-        receiveMode: 'peekLock',
-      });
-      return withMethod(real, 'completeMessage', (...args: unknown[]) => {
-        signal.abort();
-        stopWaiting.abort();
-        return (real.completeMessage as (...a: unknown[]) => Promise<void>)(...args);
-      });
-    };
+    const openReceiver = completingWith('rs-large', (complete, message) => {
+      signal.abort();
+      stopWaiting.abort();
+      return complete(message);
+    });
 
     const result = await replayDeadLetters(
       replayOptions('rs-large', {
@@ -162,6 +166,31 @@ describe('a dead-letter replay that stops part-way says how far it got', () => {
       stillDead.some((letter) => letter.messageId === 'large-1'),
       'the letter whose batch was not sent is still dead-lettered',
     );
+  });
+
+  it('completes the originals of a sent batch together, not one after another', async () => {
+    // One after another, a broker that stops answering costs the SDK's tries once per letter.
+    await sendAndDeadLetterAs(fx.client, 'rs-together', letters('together', 3), 'Rejected');
+    let pending = 0;
+    let mostPending = 0;
+    const openReceiver = completingWith('rs-together', async (complete, message) => {
+      pending += 1;
+      mostPending = Math.max(mostPending, pending);
+      try {
+        await complete(message);
+      } finally {
+        pending -= 1;
+      }
+    });
+
+    const result = await replayDeadLetters(
+      replayOptions('rs-together', { openReceiver, receiveBatchSize: 3 }),
+    );
+
+    assert.equal(result.replayed, 3);
+    assert.equal(mostPending, 3);
+    assert.deepEqual(await peekDeadLetters(fx.client, 'rs-together'), []);
+    assert.equal((await drain(fx.client, 'rs-together')).length, 3);
   });
 
   it('reports a broker unreachable behind the SDK retries as a communication problem', async () => {

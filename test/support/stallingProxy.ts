@@ -11,6 +11,11 @@ export interface StallingProxy {
   port: number;
   stall(direction?: StallDirection): void;
   /**
+   * From the first disposition a client sends on (its first settlement), holds what the clients
+   * send, as `stall('toBroker')`: a network that stops just as a client settles.
+   */
+  stallAtClientDisposition(): void;
+  /**
    * Sends what was held. With `dispositionsLaterMs`, the broker's disposition frames go that
    * much later than its other held frames: a broker that answers a settlement only once it is
    * stored (the emulator with a data folder, after its fsync) while it answers a detach at once.
@@ -37,15 +42,21 @@ export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
   const sockets = new Set<Socket>();
   const held: Held[] = [];
   let stalled: StallDirection | 'none' = 'none';
+  let stallsAtDisposition = false;
 
   const pass = (to: Socket, toBroker: boolean) => (chunk: Buffer) => {
+    if (toBroker && stallsAtDisposition && isDispositionFrame(chunk)) {
+      stallsAtDisposition = false;
+      stalled = 'toBroker';
+    }
     const holds = stalled === 'both' || stalled === (toBroker ? 'toBroker' : 'fromBroker');
     if (holds) held.push({ to, chunk, isDisposition: !toBroker && isDispositionFrame(chunk) });
     else to.write(chunk);
   };
   const forward = (from: Socket, to: Socket, toBroker: boolean) => {
-    // The broker's bytes go on as whole frames, so that held ones can be put in another order.
-    from.on('data', toBroker ? pass(to, toBroker) : wholeFrames(pass(to, toBroker)));
+    // Bytes go on as whole frames, so that held ones can be put in another order and a
+    // client's disposition can be told when it comes.
+    from.on('data', wholeFrames(pass(to, toBroker)));
     from.on('close', () => to.destroy());
     from.on('error', () => undefined);
   };
@@ -67,6 +78,9 @@ export function startStallingProxy(targetPort: number): Promise<StallingProxy> {
         port: typeof address === 'object' && address !== null ? address.port : 0,
         stall: (direction = 'both') => {
           stalled = direction;
+        },
+        stallAtClientDisposition: () => {
+          stallsAtDisposition = true;
         },
         resume: (options = {}) => {
           stalled = 'none';

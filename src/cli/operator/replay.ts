@@ -262,9 +262,10 @@ async function replayBatch(
 }
 
 /**
- * Completes the originals of a sent batch, one after another. Once `stopWaiting` aborts, a
- * complete still unanswered is waited for no longer: that letter and the rest count as sent
- * but not completed, as they may be.
+ * Completes the originals of a sent batch, all at once, so that a broker that stops answering
+ * costs the SDK's tries once, not once per letter. Once `stopWaiting` aborts, completes still
+ * unanswered are waited for no longer: those letters count as sent but not completed, as
+ * they may be.
  */
 async function completeSent(
   receiver: ServiceBusReceiver,
@@ -274,20 +275,20 @@ async function completeSent(
   stopWaiting: AbortSignal | undefined,
 ): Promise<void> {
   let failure: unknown;
-  for (const message of originals) {
+  let waiting = true;
+  const completing = originals.map(async (message) => {
     try {
-      const completed = await settleWithin(
-        receiver.completeMessage(message),
-        Infinity,
-        stopWaiting,
-      );
-      if (!completed.settled) break;
+      await receiver.completeMessage(message);
+      // An answer after the stop changes nothing: the report already counts that letter.
+      if (!waiting) return;
       result.replayed += 1;
       watch.awaitingComplete.delete(sequenceOf(message));
     } catch (error) {
-      failure ??= error;
+      if (waiting) failure ??= error;
     }
-  }
+  });
+  await settleWithin(Promise.all(completing), Infinity, stopWaiting);
+  waiting = false;
 
   // What is still awaited was refused, or is unanswered: possibly in both places.
   for (const sequenceNumber of watch.awaitingComplete) result.sentNotCompleted.push(sequenceNumber);
