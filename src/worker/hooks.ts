@@ -50,7 +50,9 @@ export function runAppTerminateHooks(registry: AppRegistry): Promise<void> {
 
 /**
  * Passes one log line through the `log` hooks. As in the worker, hooks may change the level and
- * message of user logs only; system logs go out as they were.
+ * message of user logs only; system logs go out as they were. A hook that throws leaves the
+ * line as it was, and the call that logged it carries on: in Azure's Node.js worker too, a log
+ * hook cannot fail an invocation or keep a line from being written.
  */
 export function applyLogHooks(
   registry: AppRegistry,
@@ -72,7 +74,11 @@ export function applyLogHooks(
     category: line.category,
     invocationContext: line.invocationContext,
   };
-  for (const callback of callbacks) callback(context);
+  try {
+    for (const callback of callbacks) callback(context);
+  } catch {
+    return line;
+  }
 
   if (line.category !== 'user') return line;
   return { level: context.level as RpcLogLevel, message: String(context.message) };
