@@ -49,6 +49,8 @@ export type WorkerErrorCode =
   | 'CapabilitiesFailed'
   /** A receive did not return in time (Service Bus stopped answering); retryable. */
   | 'ReceiveStalled'
+  /** This machine's clock is ahead of Service Bus's by more than a lock's duration. */
+  | 'ClockAhead'
   /** A message body the trigger's data type cannot be built from. */
   | 'UnsupportedMessageBody';
 

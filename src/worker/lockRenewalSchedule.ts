@@ -3,6 +3,7 @@ import type { ServiceBusError } from '@azure/service-bus';
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
+import { noteFreshLock, serviceBusClock } from './serviceBusClock';
 
 /** Renew this long before the lock expires, or halfway through a short lock. */
 const RENEW_AHEAD_MS = 10 * SECOND_MS;
@@ -66,7 +67,7 @@ export class LockRenewalSchedule {
   #scheduleBefore(lockedUntil: Date | undefined): void {
     if (this.#stopped || lockedUntil === undefined) return;
 
-    const remainingMs = lockedUntil.getTime() - Date.now();
+    const remainingMs = lockedUntil.getTime() - serviceBusClock.now();
     // Long delays are rounded down to whole seconds: Node keeps one timer list per distinct
     // delay, and per-lock millisecond delays would make one list per lock.
     const delayMs =
@@ -101,7 +102,7 @@ export class LockRenewalSchedule {
     // A renewal still waiting when the lock ends can no longer help, and while it waits the SDK
     // may hold up the links that the next receive or accept needs (a stalled broker). Whole
     // seconds, as for the schedule's delays.
-    const lockLeftMs = (this.#lockedUntil?.getTime() ?? 0) - Date.now();
+    const lockLeftMs = (this.#lockedUntil?.getTime() ?? 0) - serviceBusClock.now();
     const deadlineMs = Math.max(MIN_RENEW_DELAY_MS, Math.ceil(lockLeftMs / SECOND_MS) * SECOND_MS);
     const deadline = setTimeout(() => call.abort(), deadlineMs);
     this.lock
@@ -127,6 +128,7 @@ export class LockRenewalSchedule {
       });
       this.#failedAttempts = 0;
     }
+    noteFreshLock(lockedUntil, this.logger);
     this.#lockedUntil = lockedUntil;
     this.#scheduleBefore(lockedUntil);
   }
@@ -145,7 +147,7 @@ export class LockRenewalSchedule {
 
     this.#failedAttempts += 1;
     const code = errorCode(mostTellingAttempt(error));
-    const remainingMs = (this.#lockedUntil?.getTime() ?? 0) - Date.now();
+    const remainingMs = (this.#lockedUntil?.getTime() ?? 0) - serviceBusClock.now();
     const retrying = isRetryable(error) && remainingMs > MIN_RENEW_DELAY_MS;
     if (this.#failedAttempts === 1) {
       this.logger.warn(`Renewing the ${this.lock.kind} lock failed`, {

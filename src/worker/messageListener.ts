@@ -15,7 +15,7 @@ import {
   listenerOutageTracker,
   listenerTimedOutHandlers,
 } from './listener';
-import { lockLeftMs, lockNearlyGone } from './lockMargin';
+import { lockHeldAfterAll, lockLeftMs, lockNearlyGone } from './lockMargin';
 import {
   finishMessage,
   type InFlightMessage,
@@ -157,7 +157,10 @@ export class MessageListener implements Listener {
       this.#inFlight.leave(entry);
       this.#receivers.settledOn(receiver);
     };
-    const lockLeftOnArrivalMs = lockLeftMs(message);
+    let lockLeftOnArrivalMs = lockLeftMs(message);
+    if (lockLeftOnArrivalMs <= 0 && (await lockHeldAfterAll(receiver, message, this.deps.logger))) {
+      lockLeftOnArrivalMs = lockLeftMs(message);
+    }
 
     // A delivery held up on the way (a stalled network that then catches up) can arrive with
     // its lock already gone: the broker has redelivered it, and invoking this copy would run
