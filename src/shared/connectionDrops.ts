@@ -1,11 +1,20 @@
 /**
- * Waiting for an AMQP connection of the SDK to drop, for the patches that end what the SDK's
- * stack would leave waiting on a dropped connection (rheaPromiseCloses.ts,
- * coreAmqpRequests.ts). A rhea-promise connection re-emits rhea's `disconnected` event.
+ * Waiting for an AMQP connection of the SDK to end, for the patches that end what the SDK's
+ * stack would leave waiting on an ended connection (rheaPromiseCloses.ts,
+ * coreAmqpRequests.ts). A rhea-promise connection re-emits rhea's events: `disconnected` for a
+ * socket that ended unasked, and `connection_close` for the peer's close. rhea emits no
+ * `disconnected` after a close both sides made, so a broker that closes a connection (the
+ * emulator's, and Service Bus's, 20 s for a connection that puts no valid token) is heard
+ * only through the second.
  */
 
 /** rhea's event (re-emitted by rhea-promise) for a connection whose socket ended. */
 export const DISCONNECTED = 'disconnected';
+
+/** rhea's event for the peer's close of the connection, with its error when it gave one. */
+const CLOSED_BY_PEER = 'connection_close';
+
+const ENDED = [DISCONNECTED, CLOSED_BY_PEER];
 
 export interface DropEmitter {
   on(event: string, listener: (context?: unknown) => void): unknown;
@@ -32,7 +41,7 @@ export function asDropEmitter(value: unknown): DropEmitter | undefined {
   return isEmitter ? (emitter as DropEmitter) : undefined;
 }
 
-/** Calls `onDrop` with the event's context when `connection` drops, unless stopped first. */
+/** Calls `onDrop` with the event's context when `connection` ends, unless stopped first. */
 export function waitForDrop(connection: DropEmitter, onDrop: OnDrop): void {
   const waiting = waitingByConnection.get(connection);
   if (waiting !== undefined) {
@@ -43,11 +52,11 @@ export function waitForDrop(connection: DropEmitter, onDrop: OnDrop): void {
   const onDrops = new Set([onDrop]);
   const listener = (context?: unknown): void => {
     waitingByConnection.delete(connection);
-    connection.removeListener(DISCONNECTED, listener);
+    for (const event of ENDED) connection.removeListener(event, listener);
     for (const tell of onDrops) tell(context);
   };
   waitingByConnection.set(connection, { onDrops, listener });
-  connection.on(DISCONNECTED, listener);
+  for (const event of ENDED) connection.on(event, listener);
 }
 
 export function stopWaitingForDrop(connection: DropEmitter, onDrop: OnDrop): void {
@@ -57,5 +66,5 @@ export function stopWaitingForDrop(connection: DropEmitter, onDrop: OnDrop): voi
   waiting.onDrops.delete(onDrop);
   if (waiting.onDrops.size > 0) return;
   waitingByConnection.delete(connection);
-  connection.removeListener(DISCONNECTED, waiting.listener);
+  for (const event of ENDED) connection.removeListener(event, waiting.listener);
 }

@@ -10,6 +10,7 @@ import {
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
 import { failRequestsOnDrop } from '../shared/coreAmqpRequests';
 import { endClosesOnDisconnect } from '../shared/rheaPromiseCloses';
+import { recoverFromPeerCloses } from '../shared/rheaPeerCloses';
 import { keepTypedApplicationProperties } from '../shared/typedProperties';
 import {
   describeConnection,
@@ -26,6 +27,7 @@ fixRheaDispositionRanges();
 // $management answer on it, left every receiver waiting (for ever, or a minute).
 endClosesOnDisconnect();
 failRequestsOnDrop();
+recoverFromPeerCloses();
 
 // Application properties reach the handler as the host's .NET client reads them, by AMQP type.
 keepTypedApplicationProperties();

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { RunningEmulator } from '../../src/emulator';
 import { failRequestsOnDrop } from '../../src/shared/coreAmqpRequests';
+import { recoverFromPeerCloses } from '../../src/shared/rheaPeerCloses';
 import { endClosesOnDisconnect } from '../../src/shared/rheaPromiseCloses';
 import { startTestEmulator } from '../support/emulator';
 import { startStallingProxy, type StallingProxy } from '../support/stallingProxy';
@@ -150,6 +151,7 @@ describe('a $cbs request pending when the connection drops', () => {
 
   before(async () => {
     failRequestsOnDrop();
+    recoverFromPeerCloses();
     emulator = await startTestEmulator({ queues: ['q'] });
     proxy = await startStallingProxy(emulator.port);
   });
@@ -209,6 +211,31 @@ describe('a $cbs request pending when the connection drops', () => {
     assert.equal(await settlesWithin(asked, SETTLES_WITHIN_MS), 'rejected');
     const error: unknown = await asked.catch((e: unknown) => e);
     assert.equal(translate(error).retryable, true);
+  });
+
+  // A clean close (both sides' close frames) emits no `disconnected`: Service Bus and the
+  // emulator close a connection that put no valid token within 20 s. Before, the request's
+  // 60 s timer then read the address of a link that had lost its source and threw out of the
+  // timer: the worker stopped on an uncaught exception 80 s after start with a wrong key.
+  // The SDK's recovery (a new connection, new $cbs links) runs only on `disconnected`, which
+  // rhea did not emit after such a close: the SDK then reused the old $cbs links.
+  it('pending when the broker closes the connection, fails at once with its error', async () => {
+    const { connection, link } = await openCbsLink();
+    const closedByBroker = new Promise<void>((resolve) =>
+      connection.once('connection_close', resolve),
+    );
+    const disconnected = new Promise<void>((resolve) => connection.once('disconnected', resolve));
+
+    proxy.stall('toBroker');
+    const asked = link.sendRequest({ ...putToken }, { timeoutInMs: 60_000 });
+    await closedByBroker;
+
+    assert.equal(await settlesWithin(asked, SETTLES_WITHIN_MS), 'rejected');
+    const error = translate(await asked.catch((e: unknown) => e)) as { code?: string };
+    assert.equal(error.code, 'UnauthorizedError');
+    // The close frames are answered once the proxy lets them through; the socket then ends.
+    proxy.resume();
+    assert.equal(await settlesWithin(disconnected, SETTLES_WITHIN_MS), 'resolved');
   });
 
   it("still gets the broker's answer when the connection holds", async () => {

@@ -10,6 +10,7 @@ import { describeError } from '../describeError';
 import { fixRheaDispositionRanges } from '../../shared/rheaDispositions';
 import { failRequestsOnDrop } from '../../shared/coreAmqpRequests';
 import { endClosesOnDisconnect } from '../../shared/rheaPromiseCloses';
+import { recoverFromPeerCloses } from '../../shared/rheaPeerCloses';
 import { SECOND_MS } from '../../shared/time';
 import type { EntityAddress } from './entityAddress';
 import { keepTypedApplicationProperties } from '../../shared/typedProperties';
@@ -21,6 +22,7 @@ fixRheaDispositionRanges();
 // $management answer on it, left the command waiting (for ever, or a minute).
 endClosesOnDisconnect();
 failRequestsOnDrop();
+recoverFromPeerCloses();
 
 // `peek --json` and replay copy ids, properties, annotations, footer and body, typed.
 keepTypedApplicationProperties({ otherSections: true });
