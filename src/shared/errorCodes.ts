@@ -51,6 +51,11 @@ export type WorkerErrorCode =
   | 'ReceiveStalled'
   /** This machine's clock is ahead of Service Bus's by more than a lock's duration. */
   | 'ClockAhead'
+  /**
+   * A session function's wait for a session timed out and Service Bus did not answer a probe
+   * of the entity either (it stopped answering); retryable.
+   */
+  | 'SessionAcceptStalled'
   /** A message body the trigger's data type cannot be built from. */
   | 'UnsupportedMessageBody';
 
