@@ -1,5 +1,6 @@
 import type { ServiceBusReceiver, ServiceBusSessionReceiver } from '@azure/service-bus';
 
+import { probeEntity } from './entityProbe';
 import {
   createEntityReceiver,
   type ListenerDeps,
@@ -7,6 +8,7 @@ import {
   sessionEntity,
 } from './listener';
 import type { LoopStopSignal } from './loopStopSignal';
+import { NoSessionCheck } from './noSessionCheck';
 import type { OutageTracker } from './outage';
 import type { StalledReceive } from './receiveDeadline';
 import type { ReceiverBatchCaches } from './receiverBatchCaches';
@@ -14,8 +16,12 @@ import { noteSessionConnection } from './sessionLink';
 import { SessionLockRenewal } from './sessionLockRenewal';
 import { StalledReceivers } from './stalledReceivers';
 
-/** Codes that only mean "no session is free right now". */
-const NO_SESSION_CODES = new Set(['ServiceTimeout', 'SessionCannotBeLocked']);
+/**
+ * The SDK's code for an accept the broker answered with a link that names no session: none is
+ * free. A `ServiceTimeout` may be that answer or the SDK's own timer (see noSessionCheck.ts).
+ */
+const NO_SESSION_CODE = 'SessionCannotBeLocked';
+const TIMEOUT_CODE = 'ServiceTimeout';
 
 /**
  * The receivers of a function's receive loops, from opening (or accepting a session, its lock
@@ -27,6 +33,8 @@ export class LoopReceivers {
   readonly #sessionRenewals = new Map<ServiceBusReceiver, SessionLockRenewal>();
   /** Receivers whose receive stalled (see receiveDeadline.ts): replaced, closed unawaited. */
   readonly #stalled: StalledReceivers;
+  /** Whether an accept's timeout was the broker's answer, for all of the function's slots. */
+  readonly #noSession: NoSessionCheck;
 
   constructor(
     private readonly deps: ListenerDeps,
@@ -35,6 +43,10 @@ export class LoopReceivers {
     private readonly stop: LoopStopSignal,
   ) {
     this.#stalled = new StalledReceivers(deps.logger);
+    this.#noSession = new NoSessionCheck(
+      () => probeEntity(deps.client, deps.fn),
+      deps.serviceBus.clientRetryOptions.tryTimeoutMs,
+    );
   }
 
   /** A receiver on the function's entity, for a loop without sessions. */
@@ -44,12 +56,16 @@ export class LoopReceivers {
     return receiver;
   }
 
-  /** The next free session's receiver, or undefined when no session is free. */
+  /**
+   * The next free session's receiver, or undefined when no session is free. Throws the SDK's
+   * error, or `SessionAcceptStalled` when a timed-out wait was not Service Bus's answer.
+   */
   async acceptSession(): Promise<ServiceBusReceiver | undefined> {
     const { client, fn } = this.deps;
     const call = this.stop.forCall();
     const options = { ...receiverOptions(), abortSignal: call.signal };
     const entity = sessionEntity(fn.entity);
+    const startedAtMs = Date.now();
     try {
       const receiver =
         entity.kind === 'queue'
@@ -61,12 +77,18 @@ export class LoopReceivers {
       this.outage.recovered();
       return receiver;
     } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== NO_SESSION_CODE && code !== TIMEOUT_CODE) throw error;
+
       // "No session is free" is an answer: the broker and the entity work.
-      if (NO_SESSION_CODES.has(String((error as { code?: unknown }).code))) {
-        this.outage.recovered();
-        return undefined;
-      }
-      throw error;
+      const failure =
+        code === TIMEOUT_CODE
+          ? await this.#noSession.check(startedAtMs, this.stop.signal)
+          : undefined;
+      if (failure !== undefined) throw failure;
+      if (this.stop.signal.aborted) return undefined;
+      this.outage.recovered();
+      return undefined;
     } finally {
       call.done();
     }

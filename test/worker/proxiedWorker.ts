@@ -27,13 +27,15 @@ export interface ProxiedWorker {
 
 /**
  * Starts the emulator (queue locks of `lockDurationMs`, the queues' MaxDeliveryCount when
- * given), the proxy and a ready worker.
+ * given), the proxy and a ready worker of `appDir` (the probe app by default; any app that
+ * uses the probe app's settings).
  */
 export async function startProxiedWorker(
   prefix: string,
   lockDurationMs: number,
   env: Record<string, string>,
   maxDeliveryCount?: number,
+  appDir = PROBE_APP,
 ): Promise<ProxiedWorker> {
   const names = probeNames(prefix);
   const queue = maxDeliveryCount === undefined ? {} : { maxDeliveryCount };
@@ -41,7 +43,7 @@ export async function startProxiedWorker(
   const proxy = await startStallingProxy(emulator.port);
   const client = testClient(emulator.connectionString);
   const viaProxy = emulator.connectionString.replace(`:${emulator.port};`, `:${proxy.port};`);
-  const worker = spawnWorker(PROBE_APP, probeEnv(viaProxy, names, env));
+  const worker = spawnWorker(appDir, probeEnv(viaProxy, names, env));
   const close = async () => {
     if (worker.child.exitCode === null && worker.child.signalCode === null) {
       worker.child.kill('SIGKILL');
