@@ -54,8 +54,8 @@ export function loadHostJsonTree(
 }
 
 /**
- * The first of `paths` that is set, as an integer from `min` to .NET's int maximum; `fallback`
- * when none is set.
+ * The first of `paths` that is set, as an integer from `min` to `max` (.NET's int maximum
+ * unless the host's option allows less); `fallback` when none is set.
  *
  * @throws ConfigError naming the setting or host.json key when the value is not such a number.
  */
@@ -64,15 +64,16 @@ export function readHostInteger(
   paths: string[],
   fallback: number,
   min: number,
+  max = INT32_MAX,
 ): number {
   for (const path of paths) {
     const raw = get(tree, path);
     if (raw === undefined || raw === null) continue;
 
     const value = netInteger(raw);
-    if (value === undefined || value < min || value > INT32_MAX) {
+    if (value === undefined || value < min || value > max) {
       throw new ConfigError(
-        `${describe(tree, path)} must be an integer from ${min} to ${INT32_MAX} ` +
+        `${describe(tree, path)} must be an integer from ${min} to ${max} ` +
           `(got ${JSON.stringify(raw)})`,
       );
     }

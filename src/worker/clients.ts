@@ -18,7 +18,7 @@ import {
   resolveConnection,
   type ResolvedConnection,
 } from './connection';
-import type { ClientRetrySettings } from './hostSettings';
+import type { ClientRetrySettings } from './clientRetryOptions';
 
 // Every settlement the worker makes goes through rhea; see the module for the bug it fixes.
 fixRheaDispositionRanges();

@@ -14,19 +14,11 @@ import {
 import { readFunctionNames } from '../shared/hostFunctionSwitches';
 import type { LogLevel } from '../shared/logger';
 import { netBoolean } from '../shared/netValueText';
-import { MINUTE_MS, SECOND_MS } from '../shared/time';
+import { MAX_TIMER_MS, MINUTE_MS, SECOND_MS } from '../shared/time';
+import { type ClientRetrySettings, readClientRetry } from './clientRetryOptions';
 import { type CategoryLevel, hostLogLevel } from './logLevels';
 import { INFINITE_TIME_SPAN_MS, parseTimeSpanMs } from './timeSpan';
 import { unappliedServiceBusKeys } from './unappliedHostKeys';
-
-/** `extensions.serviceBus.clientRetryOptions`, durations in milliseconds. */
-export interface ClientRetrySettings {
-  mode: 'exponential' | 'fixed';
-  tryTimeoutMs: number;
-  delayMs: number;
-  maxDelayMs: number;
-  maxRetries: number;
-}
 
 /** `extensions.serviceBus` in the words of host.json, durations in milliseconds. */
 export interface ServiceBusSettings {
@@ -113,13 +105,6 @@ function readBoolean(tree: ConfigTree, paths: string[], fallback: boolean): bool
   }
   return fallback;
 }
-
-/**
- * The longest delay a Node.js timer keeps (2^31 - 1 ms, about 24.8 days); a longer one fires
- * after 1 ms. Durations the host accepts beyond it (a `functionTimeout` of "30", 30 days)
- * count as this long, which no invocation, receive or retry outlasts in practice.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Reads a TimeSpan; returns undefined when none of the paths is set. */
 function readDuration(
@@ -227,21 +212,6 @@ function readServiceBus(tree: ConfigTree, consumption: boolean): ServiceBusSetti
     );
   }
   return settings;
-}
-
-function readClientRetry(tree: ConfigTree, base: string): ClientRetrySettings {
-  const mode = get(tree, `${base}.mode`) ?? 'exponential';
-  if (typeof mode !== 'string' || !/^(exponential|fixed)$/i.test(mode)) {
-    throw new ConfigError(`${describe(tree, `${base}.mode`)} must be "exponential" or "fixed"`);
-  }
-
-  return {
-    mode: mode.toLowerCase() as ClientRetrySettings['mode'],
-    tryTimeoutMs: readDuration(tree, [`${base}.tryTimeout`]) ?? MINUTE_MS,
-    delayMs: readDuration(tree, [`${base}.delay`]) ?? 800,
-    maxDelayMs: readDuration(tree, [`${base}.maxDelay`]) ?? MINUTE_MS,
-    maxRetries: readHostInteger(tree, [`${base}.maxRetries`], 3, 0),
-  };
 }
 
 /** .NET's logging setup refuses a level it cannot parse at start-up; so does this. */

@@ -1,7 +1,7 @@
 import { mostTellingAttempt } from '../shared/attemptErrors';
 import { type ConnectionTarget, unreachableHint } from '../shared/connectionString';
 import type { Logger } from '../shared/logger';
-import type { ClientRetrySettings } from './hostSettings';
+import type { ClientRetrySettings } from './clientRetryOptions';
 
 /**
  * After a probe's success, how long past the listener's next attempt a failure still counts as

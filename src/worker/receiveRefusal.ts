@@ -1,6 +1,6 @@
 import { mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
-import type { ClientRetrySettings } from './hostSettings';
+import type { ClientRetrySettings } from './clientRetryOptions';
 import { classifyReceiveError, type ListenerIdentity, OutageTracker } from './outage';
 
 /**

@@ -33,3 +33,11 @@ export function parseTimeSpanMs(text: string): number | undefined {
  * Service Bus extension accepts it for `maxAutoLockRenewalDuration`.
  */
 export const INFINITE_TIME_SPAN_MS = -1;
+
+/**
+ * Whether the text holds a part below a millisecond (`01:00:00.0000001`), which
+ * `parseTimeSpanMs` drops: a value that reads as a bound may lie past it by that part.
+ */
+export function hasSubMillisecondPart(text: string): boolean {
+  return /:\d{1,2}\.\d{3}\d*[1-9]\s*$/.test(text);
+}

@@ -2,10 +2,9 @@ import type { AppSettings } from '../shared/appSettings';
 import { ConfigError } from '../shared/errors';
 import { refuseWebDyno } from '../shared/herokuDyno';
 import { toLogLevel } from '../shared/logger';
-import { SECOND_MS } from '../shared/time';
+import { MAX_TIMER_MS, SECOND_MS } from '../shared/time';
 import { checkEntityPath, resolveConnection } from './connection';
 import type { ServiceBusFunction } from './functionPlan';
-import { MAX_TIMER_MS } from './hostSettings';
 
 /** Under Heroku's 30 s between SIGTERM and SIGKILL. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25 * SECOND_MS;

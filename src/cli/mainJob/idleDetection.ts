@@ -6,7 +6,7 @@ import { ensureError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { MINUTE_MS, SECOND_MS, sleep } from '../../shared/time';
 import type { ReceiveRefusal, RunningWorker } from '../../worker';
-import type { ClientRetrySettings } from '../../worker/hostSettings';
+import type { ClientRetrySettings } from '../../worker/clientRetryOptions';
 import { classifyReceiveError, OutageTracker } from '../../worker/outage';
 import { describeError } from '../describeError';
 import { backlogText, describeBacklog, type EntityBacklog } from './backlog';
