@@ -9,6 +9,7 @@ import {
 } from '../shared/connectionString';
 import { fixRheaDispositionRanges } from '../shared/rheaDispositions';
 import { failRequestsOnDrop } from '../shared/coreAmqpRequests';
+import { ConfigError } from '../shared/errors';
 import { endClosesOnDisconnect } from '../shared/rheaPromiseCloses';
 import { recoverFromPeerCloses } from '../shared/rheaPeerCloses';
 import { keepTypedApplicationProperties } from '../shared/typedProperties';
@@ -106,7 +107,7 @@ export class ClientPool {
     const client =
       connection.kind === 'connectionString'
         ? connectionStringClient(connection.connectionString, connection.settingName, options)
-        : new ServiceBusClient(
+        : identityClient(
             connection.fullyQualifiedNamespace,
             await createCredential(connection),
             options,
@@ -149,7 +150,10 @@ export async function createCredential(
   );
 }
 
-/** The SDK's client, with any refusal of the string translated once, naming the setting. */
+/**
+ * The SDK's client, with a refusal translated once: of one of its options, naming the option,
+ * else of the connection string, naming the setting.
+ */
 function connectionStringClient(
   connectionString: string,
   settingName: string,
@@ -158,6 +162,51 @@ function connectionStringClient(
   try {
     return new ServiceBusClient(sdkConnectionString(connectionString), options);
   } catch (error) {
-    throw sdkConnectionStringRefusal(error, connectionString, `in setting ${settingName}`);
+    throw (
+      retryOptionRefusal(error) ??
+      sdkConnectionStringRefusal(error, connectionString, `in setting ${settingName}`)
+    );
   }
+}
+
+function identityClient(
+  fullyQualifiedNamespace: string,
+  credential: TokenCredential,
+  options: ServiceBusClientOptions,
+): ServiceBusClient {
+  try {
+    return new ServiceBusClient(fullyQualifiedNamespace, credential, options);
+  } catch (error) {
+    throw retryOptionRefusal(error) ?? error;
+  }
+}
+
+/** The host.json `clientRetryOptions` key each of the SDK's retry options is made from. */
+const RETRY_OPTION_KEYS: Record<string, string> = {
+  mode: 'mode',
+  maxRetries: 'maxRetries',
+  retryDelayInMs: 'delay',
+  maxRetryDelayInMs: 'maxDelay',
+  timeoutInMs: 'tryTimeout',
+};
+
+/**
+ * The SDK's refusal of a retry option (its text names `retryOptions.<option>`, and holds no
+ * part of the connection string) naming the option and its host.json key; else undefined.
+ * Settings are checked first, so this is reached only by a rule the check does not know.
+ */
+function retryOptionRefusal(error: unknown): ConfigError | undefined {
+  const text = error instanceof Error ? error.message : String(error);
+  const option = /\bretryOptions\.(\w+)/.exec(text)?.[1];
+  if (option === undefined) return undefined;
+
+  const key = RETRY_OPTION_KEYS[option];
+  const from =
+    key === undefined
+      ? ''
+      : `, made from host.json extensions.serviceBus.clientRetryOptions.${key}` +
+        ' (or its AzureFunctionsJobHost__ setting)';
+  return new ConfigError(
+    `the Service Bus SDK refused its client option retryOptions.${option}${from}: ${text}`,
+  );
 }

@@ -61,6 +61,30 @@ describe('ClientPool', () => {
     assert.equal(closed, 1);
   });
 
+  // Trial CS: every error of the SDK's constructor was reported as a refusal of the
+  // connection string, a try timeout of 0 included. Settings refuse that value first; this is
+  // for a rule of the SDK the settings check does not know.
+  it('names the retry option the SDK refuses, not the connection string', async () => {
+    const settings = {
+      Sb: 'Endpoint=sb://127.0.0.1:1/;SharedAccessKeyName=k;SharedAccessKey=secret-value',
+      Id__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+    };
+    const pool = new ClientPool(settings, { ...retry, mode: 'fixed', tryTimeoutMs: 0 });
+    const refusal =
+      'the Service Bus SDK refused its client option retryOptions.timeoutInMs, made from ' +
+      'host.json extensions.serviceBus.clientRetryOptions.tryTimeout (or its ' +
+      'AzureFunctionsJobHost__ setting): 0 is an invalid value for retryOptions.timeoutInMs';
+
+    for (const name of ['Sb', 'Id']) {
+      await assert.rejects(
+        pool.get(name),
+        (error: Error & { code?: string }) =>
+          error.code === 'InvalidConfiguration' && error.message === refusal,
+        name,
+      );
+    }
+  });
+
   it('reports a missing setting on each use instead of keeping the failure', async () => {
     const pool = new ClientPool({}, { ...retry, mode: 'fixed' });
 
