@@ -9,6 +9,12 @@ import type { Listener } from './listener';
  * the SDK's 60 s operation timeout, past the platform's kill; locks left behind simply expire.
  */
 const STOP_RECEIVING_BUDGET_MS = 5 * SECOND_MS;
+/**
+ * The wait for the receivers to stop is never shorter than this, a grace of 0 included: what is
+ * abandoned then goes back once no receiver takes messages, and the warning that Service Bus
+ * did not confirm the stop follows a real wait (a healthy broker confirms in milliseconds).
+ */
+const STOP_RECEIVING_MIN_MS = SECOND_MS;
 export const ABANDON_BUDGET_MS = SECOND_MS;
 export const CLOSE_CONNECTIONS_BUDGET_MS = 2 * SECOND_MS;
 /** The app's closing (appTerminate hooks, a summary): what is left of the grace, at least this. */
@@ -51,7 +57,10 @@ export async function drainAndClose(options: DrainOptions): Promise<void> {
     graceMs: options.graceMs,
   });
 
-  const stopBudgetMs = Math.min(options.graceMs, STOP_RECEIVING_BUDGET_MS);
+  const stopBudgetMs = Math.min(
+    Math.max(options.graceMs, STOP_RECEIVING_MIN_MS),
+    STOP_RECEIVING_BUDGET_MS,
+  );
   const stopped = await within(
     Promise.allSettled(listeners.map((l) => l.stopReceiving())),
     stopBudgetMs,
