@@ -11,7 +11,8 @@ import type { ReceivedMessageLike } from './triggerInput';
 /**
  * Handles one batch (`cardinality: 'many'`) as the host's batch loop does: one invocation for
  * all messages, no lock renewal, then every message completed (success with auto-complete) or
- * abandoned (failure) unless shutdown already abandoned them.
+ * abandoned (failure) unless shutdown already abandoned them. Once settling, shutdown leaves
+ * them to this invocation.
  */
 export async function handleBatch(
   deps: MessageHandlerDeps,
@@ -46,11 +47,13 @@ export async function handleBatch(
     autoCompleteMessages: fn.autoCompleteMessages,
   });
   const results = await Promise.all(
-    entries.map((entry) =>
-      entry.settledByShutdown
-        ? 'abandonedAtShutdown'
-        : settle(receiver, entry.message, settlement, deps.logger, outcome.invocationId),
-    ),
+    entries.map((entry) => {
+      if (entry.settledByShutdown) return 'abandonedAtShutdown';
+      // As for one message: shutdown now leaves it to this settlement, whether or not the
+      // function had outputs to claim it, so that no abandon follows its complete.
+      entry.settling = true;
+      return settle(receiver, entry.message, settlement, deps.logger, outcome.invocationId);
+    }),
   );
 
   // The invocation logger already binds `function`.
