@@ -1,4 +1,8 @@
-import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type {
+  ServiceBusReceivedMessage,
+  ServiceBusReceiver,
+  ServiceBusSessionReceiver,
+} from '@azure/service-bus';
 
 import type { Logger } from '../shared/logger';
 import { noteFreshLock, serviceBusClock } from './serviceBusClock';
@@ -7,20 +11,41 @@ import { noteFreshLock, serviceBusClock } from './serviceBusClock';
  * A lock with less than this left (or less than half of what it had on arrival, for short
  * locks) is as good as lost: the first renewal or the settlement would come too late, and the
  * message would run again on its redelivery. Messages held before their invocation (the
- * prefetch buffer, the minimum-batch cache) are checked against it when their turn comes.
+ * prefetch buffer, the minimum-batch cache) are checked against it when their turn comes, and so
+ * is a session taken again that waited for its previous invocation.
  */
 const LOCK_MARGIN_MS = 1000;
 
 export function lockLeftMs(message: ServiceBusReceivedMessage): number {
-  const lockedUntilMs = message.lockedUntilUtc?.getTime();
-  return lockedUntilMs === undefined ? Infinity : lockedUntilMs - serviceBusClock.now();
+  return leftUntil(message.lockedUntilUtc);
 }
 
 export function lockNearlyGone(
   message: ServiceBusReceivedMessage,
   leftOnArrivalMs: number,
 ): boolean {
-  return lockLeftMs(message) < Math.min(LOCK_MARGIN_MS, leftOnArrivalMs / 2);
+  return isNearlyGone(lockLeftMs(message), leftOnArrivalMs);
+}
+
+/** What is left of a session's lock as last granted; Infinity for a receiver without one. */
+export function sessionLockLeftMs(receiver: ServiceBusReceiver): number {
+  return leftUntil((receiver as Partial<ServiceBusSessionReceiver>).sessionLockedUntilUtc);
+}
+
+/** As lockNearlyGone, for a session's lock against what it had when the session was accepted. */
+export function sessionLockNearlyGone(
+  receiver: ServiceBusReceiver,
+  leftOnAcceptanceMs: number,
+): boolean {
+  return isNearlyGone(sessionLockLeftMs(receiver), leftOnAcceptanceMs);
+}
+
+function isNearlyGone(leftMs: number, leftAtFirstMs: number): boolean {
+  return leftMs < Math.min(LOCK_MARGIN_MS, leftAtFirstMs / 2);
+}
+
+function leftUntil(lockedUntil: Date | undefined): number {
+  return lockedUntil === undefined ? Infinity : lockedUntil.getTime() - serviceBusClock.now();
 }
 
 /**

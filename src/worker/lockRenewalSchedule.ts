@@ -64,6 +64,11 @@ export class LockRenewalSchedule {
     this.#call?.abort();
   }
 
+  /** True once renewal has ended: stopped, at its limit, or given up after a failure. */
+  get ended(): boolean {
+    return this.#stopped;
+  }
+
   #scheduleBefore(lockedUntil: Date | undefined): void {
     if (this.#stopped || lockedUntil === undefined) return;
 

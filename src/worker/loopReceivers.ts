@@ -94,6 +94,11 @@ export class LoopReceivers {
     }
   }
 
+  /** An accepted session: whether its lock still carries an invocation (renewed, not run out). */
+  holdsSessionLock(receiver: ServiceBusReceiver): boolean {
+    return this.#sessionRenewals.get(receiver)?.holdsForInvocation() ?? false;
+  }
+
   isStalled(receiver: ServiceBusReceiver): boolean {
     return this.#stalled.has(receiver);
   }

@@ -11,6 +11,7 @@ import {
   listenerOutageTracker,
   listenerTimedOutHandlers,
 } from './listener';
+import { sessionLockLeftMs } from './lockMargin';
 import { LoopReceivers } from './loopReceivers';
 import { LoopStopSignal } from './loopStopSignal';
 import { handleMessage, type InFlightMessage, logHandedBack } from './messageHandler';
@@ -130,8 +131,7 @@ export class ReceiveLoopListener implements Listener {
         if (receiver === undefined) continue;
 
         try {
-          await this.#awaitTurn(receiver);
-          await this.#drainReceiver(receiver);
+          if (await this.#awaitTurn(receiver)) await this.#drainReceiver(receiver);
         } catch (error) {
           // One session's lock, not the connection: no outage, no delay before the next one;
           // unless the connection dropped, which endHeldSession throws as the outage it is when
@@ -270,16 +270,26 @@ export class ReceiveLoopListener implements Listener {
   /**
    * A session taken again while this process still runs an invocation of it (its lock was
    * lost meanwhile) waits for that invocation: the new receiver holds the session, its lock
-   * renewed, so a session never runs two of its messages at once here.
+   * renewed, so a session never runs two of its messages at once here. False when the receiver
+   * is to be released instead of used: its renewal counts from its acceptance and may have
+   * ended during the wait, and invoking on a lock that runs out would run the message again.
    */
-  async #awaitTurn(receiver: ServiceBusReceiver): Promise<void> {
+  async #awaitTurn(receiver: ServiceBusReceiver): Promise<boolean> {
     const sessionId = sessionIdOf(receiver);
-    if (sessionId === undefined || !this.#sessionTurns.isRunning(sessionId)) return;
+    if (sessionId === undefined || !this.#sessionTurns.isRunning(sessionId)) return true;
 
     this.deps.logger.info('Session taken again while its previous invocation runs; waiting', {
       sessionId,
     });
     await this.#sessionTurns.waitFor(sessionId, this.#stopSignal.signal);
+    if (this.#stopping || this.#receivers.holdsSessionLock(receiver)) return true;
+
+    this.deps.logger.info(
+      'Session lock not held long enough after waiting for its previous invocation; the ' +
+        'session is released and taken again',
+      { sessionId, lockLeftMs: Math.round(sessionLockLeftMs(receiver)) },
+    );
+    return false;
   }
 
   async #onReceiveError(error: unknown): Promise<void> {

@@ -1,6 +1,7 @@
 import type { ServiceBusSessionReceiver } from '@azure/service-bus';
 
 import type { Logger } from '../shared/logger';
+import { sessionLockLeftMs, sessionLockNearlyGone } from './lockMargin';
 import { LockRenewalSchedule, type RenewableLock } from './lockRenewalSchedule';
 
 /**
@@ -13,12 +14,14 @@ import { LockRenewalSchedule, type RenewableLock } from './lockRenewalSchedule';
 export class SessionLockRenewal implements RenewableLock {
   readonly kind = 'session';
   readonly #schedule: LockRenewalSchedule;
+  readonly #leftOnAcceptanceMs: number;
 
   constructor(
     private readonly receiver: ServiceBusSessionReceiver,
     maxDurationMs: number,
     logger: Logger,
   ) {
+    this.#leftOnAcceptanceMs = sessionLockLeftMs(receiver);
     this.#schedule = new LockRenewalSchedule(
       this,
       receiver.sessionLockedUntilUtc,
@@ -29,6 +32,15 @@ export class SessionLockRenewal implements RenewableLock {
 
   stop(): void {
     this.#schedule.stop();
+  }
+
+  /**
+   * Whether the lock still carries an invocation: still renewed, and not (nearly) run out. A
+   * lock no longer renewed runs out within one lock duration, where a new acceptance of the
+   * session would hold it for the whole maxAutoLockRenewalDuration again.
+   */
+  holdsForInvocation(): boolean {
+    return !this.#schedule.ended && !sessionLockNearlyGone(this.receiver, this.#leftOnAcceptanceMs);
   }
 
   renew(abortSignal: AbortSignal): Promise<Date> {
