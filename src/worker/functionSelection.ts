@@ -1,4 +1,5 @@
 import { disabledSettingName, isDisabledBySetting, isListed } from '../shared/hostFunctionSwitches';
+import { findSetting } from '../shared/settingKeys';
 import type { RpcBindingInfo } from './coreTypes';
 
 /** What decides whether the host runs a registered function, besides its trigger type. */
@@ -29,7 +30,9 @@ export function notHostedReason(
     );
   }
   if (isDisabledBySetting(selection.settings, name)) {
-    return `disabled by the setting ${disabledSettingName(name)}`;
+    // Named as the user wrote it: the host reads the key in any case.
+    const setting = findSetting(selection.settings, disabledSettingName(name));
+    return `disabled by the setting ${setting?.name ?? disabledSettingName(name)}`;
   }
 
   const deferred = (trigger.properties as Record<string, unknown> | undefined)

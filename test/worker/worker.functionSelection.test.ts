@@ -70,7 +70,8 @@ describe('which functions the worker runs', () => {
     const log = captureLogger();
     const worker = await startWorker({
       appDir: selectionApp(),
-      env: env({ 'AzureWebJobs.off.Disabled': 'True' }),
+      // Any case, as the host reads it; named as written.
+      env: env({ 'AzureWebJobs.OFF.Disabled': 'True' }),
       logger: log.logger,
     });
     try {
@@ -83,7 +84,7 @@ describe('which functions the worker runs', () => {
         .filter((line) => String(line.msg).endsWith('is not hosted'))
         .map((line) => [line.msg, line.reason]);
       assert.deepEqual(notHosted, [
-        ["Function 'off' is not hosted", 'disabled by the setting AzureWebJobs.off.Disabled'],
+        ["Function 'off' is not hosted", 'disabled by the setting AzureWebJobs.OFF.Disabled'],
         [
           "Function 'sdk' is not hosted",
           'its trigger is an SDK-type binding (sdkBinding: true), which only the Functions host' +
