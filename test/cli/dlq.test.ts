@@ -151,6 +151,7 @@ describe('sbworker dlq against the emulator, with real dead letters', () => {
       tooLarge: [],
       maxSizeInBytes: 262_144,
       sentNotCompleted: [],
+      completeUnanswered: [],
     });
     const copies = await drain(fx.client, 'dl-json');
     assert.deepEqual(

@@ -25,7 +25,12 @@ import { targetManagement } from '../operator/managementTarget';
 import { withOperatorClient } from '../operator/operatorFailures';
 import { createProgress } from '../operator/progress';
 import { newReplayWatch, replayDeadLetters, type ReplayResult } from '../operator/replay';
-import { forcedStopText, inFlightResult } from '../operator/replayForcedStop';
+import {
+  completeUnansweredText,
+  forcedStopText,
+  inBothPlacesText,
+  inFlightResult,
+} from '../operator/replayForcedStop';
 import {
   expiryWarnings,
   refuseDroppedCopies,
@@ -94,6 +99,7 @@ export async function runReplay(
       tooLarge: result.tooLarge,
       maxSizeInBytes: result.maxSizeInBytes,
       sentNotCompleted: result.sentNotCompleted,
+      completeUnanswered: result.completeUnanswered,
       ...(outcome === 'forced' ? { uncertain: watch.sending } : {}),
       ...(outcome !== 'forced' && result.uncertain.length > 0
         ? { uncertain: result.uncertain }
@@ -234,12 +240,13 @@ function leftBehind(result: ReplayResult, address: EntityAddress): string {
     );
   }
   if (result.sentNotCompleted.length > 0) {
+    const { sentNotCompleted } = result;
+    lines.push(inBothPlacesText(sentNotCompleted, queue, sequenceNumberList(sentNotCompleted)));
+  }
+  if (result.completeUnanswered.length > 0) {
+    const { completeUnanswered } = result;
     lines.push(
-      `${result.sentNotCompleted.length} letter(s) were copied to the target but could not be` +
-        ` completed, so they are still in ${queue} as well (sequence numbers` +
-        ` ${sequenceNumberList(result.sentNotCompleted)}; each copy carries it as` +
-        ' ReplayedSequenceNumber):' +
-        ' replaying them again sends them twice',
+      completeUnansweredText(completeUnanswered, address, sequenceNumberList(completeUnanswered)),
     );
   }
   if (result.uncertain.length > 0) {

@@ -58,7 +58,7 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   /**
    * Aborting (some seconds after `signal`) stops waiting for the requests in flight: a send
-   * or complete still unanswered leaves its letters as `uncertain` or `sentNotCompleted`.
+   * or complete still unanswered leaves its letters as `uncertain` or `completeUnanswered`.
    */
   stopWaiting?: AbortSignal;
   /** Kept up to date as the replay goes, for a report when the process must exit at once. */
@@ -90,8 +90,13 @@ export interface ReplayResult {
   tooLarge: string[];
   /** The target's message size limit, once a batch was made. */
   maxSizeInBytes?: number;
-  /** Letters whose copy was sent but which could not be completed: they are in both places. */
+  /** Letters whose copy was sent but whose complete was refused: they are in both places. */
   sentNotCompleted: string[];
+  /**
+   * Letters whose copy was sent and whose complete got no answer before the stop: in the
+   * target, and in the dead-letter queue too unless the complete arrived.
+   */
+  completeUnanswered: string[];
   /**
    * Letters whose copies were being sent when the replay stopped waiting for the answer: the
    * copies may have arrived or not; the letters are still in the dead-letter queue.
@@ -122,6 +127,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     interrupted: false,
     tooLarge: [],
     sentNotCompleted: [],
+    completeUnanswered: [],
     uncertain: [],
     notGivenBack: 0,
   };
@@ -264,8 +270,9 @@ async function replayBatch(
 /**
  * Completes the originals of a sent batch, all at once, so that a broker that stops answering
  * costs the SDK's tries once, not once per letter. Once `stopWaiting` aborts, completes still
- * unanswered are waited for no longer: those letters count as sent but not completed, as
- * they may be.
+ * unanswered are waited for no longer: those letters are named as copied with their complete
+ * unanswered (they may have been completed or not), apart from the refused ones, which are
+ * in both places.
  */
 async function completeSent(
   receiver: ServiceBusReceiver,
@@ -276,6 +283,7 @@ async function completeSent(
 ): Promise<void> {
   let failure: unknown;
   let waiting = true;
+  const refused = new Set<string>();
   const completing = originals.map(async (message) => {
     try {
       await receiver.completeMessage(message);
@@ -284,14 +292,18 @@ async function completeSent(
       result.replayed += 1;
       watch.awaitingComplete.delete(sequenceOf(message));
     } catch (error) {
-      if (waiting) failure ??= error;
+      if (!waiting) return;
+      refused.add(sequenceOf(message));
+      failure ??= error;
     }
   });
   await settleWithin(Promise.all(completing), Infinity, stopWaiting);
   waiting = false;
 
-  // What is still awaited was refused, or is unanswered: possibly in both places.
-  for (const sequenceNumber of watch.awaitingComplete) result.sentNotCompleted.push(sequenceNumber);
+  for (const sequenceNumber of watch.awaitingComplete) {
+    if (refused.has(sequenceNumber)) result.sentNotCompleted.push(sequenceNumber);
+    else result.completeUnanswered.push(sequenceNumber);
+  }
   watch.awaitingComplete.clear();
   if (failure !== undefined) throw failure;
 }
