@@ -5,7 +5,7 @@ import type {
 } from '@azure/service-bus';
 
 import type { Logger } from '../shared/logger';
-import { noteFreshLock, serviceBusClock } from './serviceBusClock';
+import { noteRenewedLock, serviceBusClock } from './serviceBusClock';
 
 /**
  * A lock with less than this left (or less than half of what it had on arrival, for short
@@ -60,7 +60,8 @@ export async function lockHeldAfterAll(
   logger: Logger,
 ): Promise<boolean> {
   try {
-    noteFreshLock(await receiver.renewMessageLock(message), logger);
+    const askedAtMs = Date.now();
+    noteRenewedLock(await receiver.renewMessageLock(message), askedAtMs, logger);
     return true;
   } catch {
     return false;

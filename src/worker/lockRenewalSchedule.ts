@@ -3,7 +3,7 @@ import type { ServiceBusError } from '@azure/service-bus';
 import { errorCode, mostTellingAttempt } from '../shared/attemptErrors';
 import type { Logger } from '../shared/logger';
 import { SECOND_MS } from '../shared/time';
-import { noteFreshLock, serviceBusClock } from './serviceBusClock';
+import { noteRenewedLock, serviceBusClock } from './serviceBusClock';
 
 /** Renew this long before the lock expires, or halfway through a short lock. */
 const RENEW_AHEAD_MS = 10 * SECOND_MS;
@@ -104,6 +104,7 @@ export class LockRenewalSchedule {
   #renew(): void {
     const call = new AbortController();
     this.#call = call;
+    const askedAtMs = Date.now();
     // A renewal still waiting when the lock ends can no longer help, and while it waits the SDK
     // may hold up the links that the next receive or accept needs (a stalled broker). Whole
     // seconds, as for the schedule's delays.
@@ -113,7 +114,7 @@ export class LockRenewalSchedule {
     this.lock
       .renew(call.signal)
       .then(
-        (lockedUntil) => this.#renewed(lockedUntil),
+        (lockedUntil) => this.#renewed(lockedUntil, askedAtMs),
         (error: unknown) => this.#failed(error),
       )
       .finally(() => {
@@ -122,7 +123,7 @@ export class LockRenewalSchedule {
       });
   }
 
-  #renewed(lockedUntil: Date): void {
+  #renewed(lockedUntil: Date, askedAtMs: number): void {
     if (this.#stopped) return;
 
     if (this.#failedAttempts > 0) {
@@ -133,7 +134,7 @@ export class LockRenewalSchedule {
       });
       this.#failedAttempts = 0;
     }
-    noteFreshLock(lockedUntil, this.logger);
+    noteRenewedLock(lockedUntil, askedAtMs, this.logger);
     this.#lockedUntil = lockedUntil;
     this.#scheduleBefore(lockedUntil);
   }

@@ -12,6 +12,7 @@ import { NoSessionCheck } from './noSessionCheck';
 import type { OutageTracker } from './outage';
 import type { StalledReceive } from './receiveDeadline';
 import type { ReceiverBatchCaches } from './receiverBatchCaches';
+import { noteDeliveredLock } from './serviceBusClock';
 import { noteSessionConnection } from './sessionLink';
 import { SessionLockRenewal } from './sessionLockRenewal';
 import { StalledReceivers } from './stalledReceivers';
@@ -73,6 +74,7 @@ export class LoopReceivers {
           : await client.acceptNextSession(entity.topicName, entity.subscriptionName, options);
       this.#open.add(receiver);
       noteSessionConnection(receiver);
+      noteDeliveredLock(receiver.sessionLockedUntilUtc, this.deps.logger);
       this.#renewSessionLock(receiver);
       this.outage.recovered();
       return receiver;

@@ -24,6 +24,7 @@ import {
   type MessageHandlerDeps,
 } from './messageHandler';
 import type { ReceiveRefusal, RefusalTracker } from './receiveRefusal';
+import { noteDeliveredLock } from './serviceBusClock';
 import { settle } from './settle';
 import { SubscriptionReceivers } from './subscriptionReceivers';
 import type { TimedOutHandlers } from './timedOutHandlers';
@@ -157,6 +158,7 @@ export class MessageListener implements Listener {
       this.#inFlight.leave(entry);
       this.#receivers.settledOn(receiver);
     };
+    noteDeliveredLock(message.lockedUntilUtc, this.deps.logger);
     let lockLeftOnArrivalMs = lockLeftMs(message);
     if (lockLeftOnArrivalMs <= 0 && (await lockHeldAfterAll(receiver, message, this.deps.logger))) {
       lockLeftOnArrivalMs = lockLeftMs(message);

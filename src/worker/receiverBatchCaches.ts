@@ -6,6 +6,7 @@ import { handleBatch } from './batchHandler';
 import type { InFlightSet } from './inFlightSet';
 import type { ListenerDeps } from './listener';
 import { lockLeftMs, lockNearlyGone } from './lockMargin';
+import { noteDeliveredLock } from './serviceBusClock';
 import type { InFlightMessage } from './messageHandler';
 import { MinBatchCache } from './minBatchCache';
 import type { TimedOutHandlers } from './timedOutHandlers';
@@ -54,6 +55,7 @@ export class ReceiverBatchCaches {
     message: ServiceBusReceivedMessage,
     arrivedAtMs: number,
   ): InFlightMessage {
+    noteDeliveredLock(message.lockedUntilUtc, this.deps.logger);
     const entry: InFlightMessage = {
       message,
       receiver,

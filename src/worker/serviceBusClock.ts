@@ -3,7 +3,7 @@ import { SECOND_MS } from '../shared/time';
 
 /**
  * The shortest lock Service Bus gives (a queue's or subscription's LockDuration is at least
- * 5 s): what a lock that was renewed a moment ago has left, at least.
+ * 5 s): what a lock that was granted a moment ago has left, at least.
  */
 const SHORTEST_LOCK_MS = 5 * SECOND_MS;
 
@@ -14,10 +14,16 @@ const SHORTEST_LOCK_MS = 5 * SECOND_MS;
  * a lock the broker has just renewed looks expired already. Then every message would look
  * expired on arrival and be left alone until dead-lettered, and every lock would be renewed
  * ten times a second. Once such a renewal shows it, lock times are read on a clock moved back
- * far enough that a renewed lock has the shortest lock's time left.
+ * far enough that a just-granted lock has the shortest lock's time left: never more than it
+ * really has, so renewals come early, not late.
+ *
+ * The estimate follows the clock both ways: each later renewal sets it again, and a delivery
+ * whose lock looks longer on the moved clock than a just-granted lock can be lowers it (a clock
+ * put right, by NTP or by hand). Were it kept, a clock put right would read every lock as
+ * longer than it is, and renewals would come too late.
  */
 class ServiceBusClock {
-  /** How far this machine's clock is known to be ahead of the broker's, at least. */
+  /** How far lock times are read back from this machine's clock. */
   #aheadMs = 0;
 
   now(): number {
@@ -29,32 +35,64 @@ class ServiceBusClock {
   }
 
   /**
-   * Learns from a lock the broker has just renewed (or given). Returns true when that showed
-   * this clock to be further ahead than known.
+   * Learns from a lock the broker renewed in answer to a request sent at `askedAtMs` (this
+   * clock): the broker's time then was that request's time at the latest, so the estimate
+   * errs towards early renewals.
    */
-  noteFreshLock(lockedUntil: Date): boolean {
-    if (lockedUntil.getTime() - this.now() > 0) return false;
+  noteRenewedLock(lockedUntil: Date, askedAtMs: number): void {
+    const leftMs = lockedUntil.getTime() - askedAtMs;
+    if (this.#aheadMs === 0 && leftMs > 0) return;
 
-    this.#aheadMs = Date.now() - lockedUntil.getTime() + SHORTEST_LOCK_MS;
-    return true;
+    this.#aheadMs = Math.max(0, SHORTEST_LOCK_MS - leftMs);
+  }
+
+  /**
+   * Learns from a delivery's lock, when the clock was found ahead: the lock was granted before
+   * it arrived, so it can only lower the estimate.
+   */
+  noteDeliveredLock(lockedUntil: Date | undefined, arrivedAtMs: number): void {
+    if (this.#aheadMs === 0 || lockedUntil === undefined) return;
+
+    const leftMs = lockedUntil.getTime() - arrivedAtMs;
+    this.#aheadMs = Math.min(this.#aheadMs, Math.max(0, SHORTEST_LOCK_MS - leftMs));
   }
 }
 
 /** One per process: the worker's connections all reach Service Bus, whose clocks agree. */
 export const serviceBusClock = new ServiceBusClock();
 
-/**
- * Learns from a lock the broker has just renewed, and says so once when it shows this clock
- * ahead: lock handling then leans on an estimate, and the machine's clock wants fixing.
- */
-export function noteFreshLock(lockedUntil: Date, logger: Logger): void {
-  const wasAheadMs = serviceBusClock.aheadMs;
-  if (!serviceBusClock.noteFreshLock(lockedUntil) || wasAheadMs > 0) return;
+/** Tells when the estimate starts or stops: the machine's clock wants fixing, or was fixed. */
+function sayWhenChanged(wasAheadMs: number, logger: Logger, lockedUntil: Date, atMs: number) {
+  const aheadMs = serviceBusClock.aheadMs;
+  if (wasAheadMs === 0 && aheadMs > 0) {
+    logger.warn(
+      "This machine's clock is ahead of Service Bus's by more than a lock's duration (a lock" +
+        ' the broker had just renewed looked expired); lock times are read on a corrected' +
+        ' clock, and locks are renewed more often than needed: synchronize the clock (NTP)',
+      { code: 'ClockAhead', aheadBeyondLockMs: atMs - lockedUntil.getTime() },
+    );
+  } else if (wasAheadMs > 0 && aheadMs === 0) {
+    logger.info(
+      "This machine's clock no longer reads ahead of Service Bus's; lock times are read on it" +
+        ' again',
+      { code: 'ClockAhead' },
+    );
+  }
+}
 
-  logger.warn(
-    "This machine's clock is ahead of Service Bus's by more than a lock's duration (a lock" +
-      ' the broker had just renewed looked expired); lock times are read on a corrected' +
-      ' clock, and locks are renewed more often than needed: synchronize the clock (NTP)',
-    { code: 'ClockAhead', aheadAtLeastMs: serviceBusClock.aheadMs - SHORTEST_LOCK_MS },
-  );
+/** Learns from a lock the broker renewed (see ServiceBusClock.noteRenewedLock). */
+export function noteRenewedLock(lockedUntil: Date, askedAtMs: number, logger: Logger): void {
+  const wasAheadMs = serviceBusClock.aheadMs;
+  serviceBusClock.noteRenewedLock(lockedUntil, askedAtMs);
+  sayWhenChanged(wasAheadMs, logger, lockedUntil, askedAtMs);
+}
+
+/** Learns from a delivered message's lock (see ServiceBusClock.noteDeliveredLock). */
+export function noteDeliveredLock(lockedUntil: Date | undefined, logger: Logger): void {
+  const wasAheadMs = serviceBusClock.aheadMs;
+  if (wasAheadMs === 0 || lockedUntil === undefined) return;
+
+  const arrivedAtMs = Date.now();
+  serviceBusClock.noteDeliveredLock(lockedUntil, arrivedAtMs);
+  sayWhenChanged(wasAheadMs, logger, lockedUntil, arrivedAtMs);
 }
