@@ -154,7 +154,7 @@ describe('emulator outcomes whose optional fields are left out or null', () => {
     return dead;
   }
 
-  it("dead-letters on rejected with a client's own condition, as reason and description", async () => {
+  it("dead-letters on rejected, with a client's own condition for reason and text", async () => {
     const error = outcome(ERROR, [
       types.wrap_symbol('amqp:precondition-failed'),
       'the order has no lines',

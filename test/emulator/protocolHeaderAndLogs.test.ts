@@ -79,7 +79,7 @@ describe('emulator: bad protocol headers, failed SASL, idle drops and peer error
   // AMQP 1.0 part 2.7.9: a close carries the error that made the peer close; its condition is
   // the code an operator filters on, whether AMQP's own or Service Bus's.
   for (const condition of ['amqp:internal-error', 'com.microsoft:server-busy']) {
-    it(`logs a peer's close error as the client's, naming the connection (${condition})`, async () => {
+    it(`logs the close error a peer sends, naming the connection (${condition})`, async () => {
       const peer = await RawPeer.open(emulator.port);
       const port = peer.socket.localPort;
 

@@ -30,7 +30,7 @@ app.serviceBusQueue('hooked', {
 describe('log hooks', () => {
   const suite = emulatorForSuite({ queues: [{ name: 'log-hooks', maxDeliveryCount: 1 }] });
 
-  it('rewrite user lines, and one that throws neither drops the line nor fails the call', async () => {
+  it('rewrite user lines; one that throws neither drops the line nor fails the call', async () => {
     const sender = suite.client.createSender('log-hooks');
     await sender.sendMessages({ body: 'x', messageId: 'hooked-1' });
     await sender.close();
