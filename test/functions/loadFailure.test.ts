@@ -18,40 +18,25 @@ function loadEntryFile(file: string, env: Record<string, string>): LoadedEntryFi
 }
 
 describe('an entry file with a wrong setting registers its function, then throws', () => {
-  const cases: Array<{ file: string; env: Record<string, string>; name: string; setting: string }> =
+  // The function each file registers, the setting made wrong, and the name the error gives.
+  const cases: Array<[functionName: string, setting: string, value: string, named: string]> = [
+    ['processOrder', 'DATABASE_URL', '<your PostgreSQL URL>', 'DATABASE_URL'],
+    ['processShipment', 'DATABASE_POOL_SIZE', 'many', 'DATABASE_POOL_SIZE'],
     [
-      {
-        file: 'processOrder.js',
-        env: { DATABASE_URL: '<your PostgreSQL URL>' },
-        name: 'processOrder',
-        setting: 'DATABASE_URL',
-      },
-      {
-        file: 'processShipment.js',
-        env: { DATABASE_POOL_SIZE: 'many' },
-        name: 'processShipment',
-        setting: 'DATABASE_POOL_SIZE',
-      },
-      {
-        file: 'processOrder.js',
-        env: { AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: 'lots' },
-        name: 'processOrder',
-        setting: 'maxConcurrentCalls',
-      },
-      {
-        file: 'simulateWork.js',
-        env: { SIMULATED_WORK_MS: 'abc' },
-        name: 'simulateWork',
-        setting: 'SIMULATED_WORK_MS',
-      },
-    ];
-  for (const { file, env, name, setting } of cases) {
-    it(`${file} with a wrong ${setting}`, () => {
-      const loaded = loadEntryFile(file, env);
+      'processOrder',
+      'AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls',
+      'lots',
+      'maxConcurrentCalls',
+    ],
+    ['simulateWork', 'SIMULATED_WORK_MS', 'abc', 'SIMULATED_WORK_MS'],
+  ];
+  for (const [functionName, setting, value, named] of cases) {
+    it(`${functionName}.js with a wrong ${named}`, () => {
+      const loaded = loadEntryFile(`${functionName}.js`, { [setting]: value });
 
-      assert.deepEqual(loaded.registered, [name]);
+      assert.deepEqual(loaded.registered, [functionName]);
       assert.equal(loaded.error?.code, 'InvalidConfiguration', JSON.stringify(loaded));
-      assert.match(loaded.error.message, new RegExp(setting));
+      assert.match(loaded.error.message, new RegExp(named));
     });
   }
 

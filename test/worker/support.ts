@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+
+import type { ServiceBusClient } from '@azure/service-bus';
 
 import { createLogger, type Logger } from '../../src/shared/logger';
 
@@ -223,4 +226,33 @@ export async function closeInOrder(
   for (const client of clients) await client?.close();
   await new Promise((resolve) => setTimeout(resolve, 200));
   await emulator?.close();
+}
+
+/** Sends SIGTERM to a worker process and waits for its exit: how it ended, and how long after. */
+export async function sigtermUntilExit(worker: WorkerProcess): Promise<{
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  afterSignalMs: number;
+}> {
+  const signalledAt = Date.now();
+  worker.child.kill('SIGTERM');
+  const exit = await worker.exited;
+  return { exit, afterSignalMs: Date.now() - signalledAt };
+}
+
+/**
+ * Takes the message a stopping worker gave back (abandoned, not dead-lettered) off `queue`,
+ * checks that it is there at once with one earlier delivery (the one that was cut), and
+ * completes it.
+ */
+export async function receiveGivenBack(
+  client: ServiceBusClient,
+  queue: string,
+  messageId: string,
+): Promise<void> {
+  const receiver = client.createReceiver(queue);
+  const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 });
+  assert.equal(again?.messageId, messageId, 'the given-back message is available at once');
+  assert.equal(again?.deliveryCount, 1, 'one earlier delivery: the invocation that was cut');
+  await receiver.completeMessage(again);
+  await receiver.close();
 }
